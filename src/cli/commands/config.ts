@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import type { RunContext } from '../context.js';
+import { withConfigOptions, resolveConfig } from '../common.js';
+import { KEYS, redactConfig } from '../../config/index.js';
+
+/** `tblab config`: print the resolved configuration (secrets removed) or the key reference. */
+export function registerConfig(program: Command, ctx: RunContext): void {
+  withConfigOptions(
+    program
+      .command('config')
+      .description('show the resolved configuration (secrets removed), or --docs for the key reference')
+      .option('--docs', 'print the configuration keys as a Markdown table')
+      .option('--json', 'machine-readable output'),
+  ).action((opts: Record<string, unknown>) => {
+    if (opts.docs) {
+      const rows = Object.entries(KEYS).map(([k, d]) => `| \`${k}\` | ${d.def === '' || d.def === undefined ? '—' : `\`${d.def}\``} | ${d.doc} |`);
+      ctx.stdout.write(['| key | default | meaning |', '| --- | --- | --- |', ...rows].join('\n') + '\n');
+      return;
+    }
+    const { config } = resolveConfig(ctx, opts);
+    const red = redactConfig(config);
+    if (opts.json) ctx.stdout.write(JSON.stringify(red, null, 2) + '\n');
+    else for (const [k, v] of Object.entries(red)) ctx.stdout.write(`${k} = ${JSON.stringify(v)}\n`);
+  });
+}

@@ -1,0 +1,43 @@
+// Options every configurable command shares, and the flag → config-key mapping.
+import { Command, Option } from 'commander';
+import { loadConfigOrThrow, type RawValues, type ConfigKey, type ResolvedConfig } from '../config/index.js';
+import type { RunContext } from './context.js';
+import { LabError } from '../shared/errors.js';
+
+/** Adds --env-file, --scenario and --set KEY=VALUE (repeatable). */
+export function withConfigOptions(cmd: Command): Command {
+  return cmd
+    .option('--env-file <path>', 'read configuration from this .env file (default ./.env when present)')
+    .option('--scenario <file>', 'scenario JSON file of KEY: value (overrides .env and environment)')
+    .addOption(new Option('--set <KEY=VALUE...>', 'set any configuration key (highest priority)'));
+}
+
+/**
+ * Resolves the config for a command: .env < environment < scenario < flags.
+ * `flagKeys` maps commander option names to config keys (e.g. { duration: 'DURATION_SEC' }).
+ */
+export function resolveConfig(
+  ctx: RunContext,
+  opts: Record<string, unknown>,
+  flagKeys: Partial<Record<string, ConfigKey>> = {},
+): { config: ResolvedConfig; warnings: string[] } {
+  const flags: RawValues = {};
+  for (const [opt, key] of Object.entries(flagKeys)) {
+    const v = opts[opt];
+    if (v !== undefined && key) flags[key] = typeof v === 'boolean' ? (v ? '1' : '0') : (v as string | number);
+  }
+  for (const kv of (opts.set as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new LabError('USAGE', { message: `--set expects KEY=VALUE, got ${JSON.stringify(kv)}` });
+    (flags as Record<string, string>)[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const r = loadConfigOrThrow({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    envFile: (opts.envFile as string | undefined) ?? undefined,
+    scenarioFile: opts.scenario as string | undefined,
+    flags,
+  });
+  for (const w of r.warnings) ctx.stderr.write(`warning: ${w}\n`);
+  return r;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// tblab — the only place that parses argv, prints errors and exits the process.
+import { Command, CommanderError } from 'commander';
+import { processContext } from './context.js';
+import { LabError, ExitCode, describeError } from '../shared/errors.js';
+import { COMMANDS } from './commands/index.js';
+import { TOOL_VERSION } from '../shared/version.js';
+
+async function main(argv: string[]): Promise<number> {
+  const ctx = processContext();
+  const program = new Command('tblab')
+    .description('Load lab for ThingsBoard: provision a fleet, drive MQTT load, measure what breaks and why.')
+    .version(TOOL_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+
+  let exitCode: number = ExitCode.OK;
+  for (const register of COMMANDS) register(program, ctx, (code) => { exitCode = code; });
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.OK;
+      return ExitCode.INVALID_CONFIG;
+    }
+    throw e;
+  }
+  return exitCode;
+}
+
+function printError(e: unknown): number {
+  const json = process.argv.includes('--json');
+  if (e instanceof LabError) {
+    if (json) process.stdout.write(JSON.stringify({ error: e.toJSON() }) + '\n');
+    process.stderr.write(`error [${e.code}]: ${e.message}\n  hint: ${e.hint}\n`);
+    return e.exitCode;
+  }
+  process.stderr.write(`error [INTERNAL]: ${describeError(e)}\n${e instanceof Error && e.stack ? e.stack + '\n' : ''}`);
+  return ExitCode.INTERNAL;
+}
+
+// `tblab report | head` closes stdout early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+
+main(process.argv).then(
+  (code) => { process.exitCode = code; },
+  (e) => { process.exitCode = printError(e); },
+);

@@ -1,0 +1,181 @@
+// The configuration keys: one table gives each key its env name, property name, parser, default,
+// unit and meaning. The schema, the README table (`tblab config --docs`) and secret redaction all
+// come from here, so a key cannot be documented in one place and parsed differently in another.
+import { z } from 'zod';
+
+const bool = z
+  .union([z.boolean(), z.string()])
+  .transform((v, ctx) => {
+    if (typeof v === 'boolean') return v;
+    const s = v.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+    if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+    ctx.addIssue({ code: 'custom', message: 'expected a boolean: 1/0, true/false, yes/no, on/off' });
+    return z.NEVER;
+  });
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const s = typeof v === 'number' ? String(v) : v.trim().replace(/_/g, '');
+    if (!/^-?\d+$/.test(s)) {
+      ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    const n = Number(s);
+    if (n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const num = (min: number, max = Number.MAX_VALUE) =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const n = typeof v === 'number' ? v : Number(v.trim());
+    if (typeof v === 'string' && v.trim() === '') {
+      ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    if (!Number.isFinite(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const str = z.union([z.string(), z.number()]).transform((v) => String(v).trim());
+const optStr = str.transform((v) => (v === '' ? undefined : v));
+
+const httpUrl = str.transform((v, ctx) => {
+  try {
+    const u = new URL(v);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    return v.replace(/\/+$/, '');
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected an http(s) URL such as http://127.0.0.1:8080' });
+    return z.NEVER;
+  }
+});
+const optHttpUrl = z.union([z.literal(''), httpUrl]).transform((v) => (v === '' ? undefined : v));
+
+const oneOf = <T extends string>(values: readonly T[]) =>
+  str.transform((v, ctx) => {
+    if ((values as readonly string[]).includes(v)) return v as T;
+    ctx.addIssue({ code: 'custom', message: `expected one of ${values.join(', ')}` });
+    return z.NEVER;
+  });
+
+/** Comma-separated list of IPv4/IPv6 addresses (local source addresses for outgoing connections). */
+const addressList = str.transform((v, ctx) => {
+  if (v === '') return [] as string[];
+  const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const out: string[] = [];
+  for (const p of parts) {
+    // a range like 127.0.0.2-127.0.0.9 expands on the last octet
+    const m = /^(\d+\.\d+\.\d+\.)(\d+)-(?:\d+\.\d+\.\d+\.)?(\d+)$/.exec(p);
+    if (m) {
+      const a = Number(m[2]), b = Number(m[3]);
+      if (a > b || b > 255) { ctx.addIssue({ code: 'custom', message: `bad address range ${p}` }); return z.NEVER; }
+      for (let i = a; i <= b; i++) out.push(`${m[1]}${i}`);
+    } else if (/^\d+\.\d+\.\d+\.\d+$/.test(p) || p.includes(':')) out.push(p);
+    else { ctx.addIssue({ code: 'custom', message: `expected IP addresses or ranges such as 127.0.0.2-127.0.0.9, got ${p}` }); return z.NEVER; }
+  }
+  return out;
+});
+
+/** `i/N` (1-based i) — this instance's slice of the fleet. Empty = the whole fleet. */
+const instance = str.transform((v, ctx) => {
+  if (v === '') return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) {
+    ctx.addIssue({ code: 'custom', message: 'expected i/N with 1 <= i <= N, e.g. 2/4' });
+    return z.NEVER;
+  }
+  return { index: Number(m[1]), count: Number(m[2]) };
+});
+
+interface KeyDef {
+  /** Property name in ResolvedConfig. */
+  readonly prop: string;
+  readonly schema: z.ZodType;
+  /** Default as written in .env (string), or undefined for none. */
+  readonly def?: string;
+  readonly doc: string;
+  /** Never printed, logged or written to reports. */
+  readonly secret?: boolean;
+  /** Documentation group. */
+  readonly group: 'ThingsBoard' | 'Fleet' | 'MQTT' | 'Run' | 'Dashboard' | 'Files' | 'REST';
+}
+
+export const KEYS = {
+  TB_URL: { prop: 'tbUrl', schema: httpUrl, def: 'http://127.0.0.1:8080', group: 'ThingsBoard', doc: 'ThingsBoard REST base URL.' },
+  TB_USERNAME: { prop: 'tbUsername', schema: str, def: 'tenant@thingsboard.org', group: 'ThingsBoard', doc: 'Tenant administrator user.' },
+  TB_PASSWORD: { prop: 'tbPassword', schema: str, def: 'tenant', group: 'ThingsBoard', doc: 'Tenant administrator password.', secret: true },
+  TB_PARENT_URL: { prop: 'tbParentUrl', schema: optHttpUrl, def: '', group: 'ThingsBoard', doc: 'Parent (cloud) server that mirrors this one (Edge setups); deletions are mirrored there.' },
+  TB_PARENT_USERNAME: { prop: 'tbParentUsername', schema: optStr, def: '', group: 'ThingsBoard', doc: 'Parent server user (default: TB_USERNAME).' },
+  TB_PARENT_PASSWORD: { prop: 'tbParentPassword', schema: optStr, def: '', group: 'ThingsBoard', doc: 'Parent server password (default: TB_PASSWORD).', secret: true },
+
+  DEVICE_PREFIX: { prop: 'devicePrefix', schema: str.refine((s) => /^[A-Za-z0-9_.-]+$/.test(s), 'expected letters, digits, _ . -'), def: 'sim', group: 'Fleet', doc: 'Device names are <prefix>-NNN (zero-padded to at least 3 digits).' },
+  DEVICE_COUNT: { prop: 'deviceCount', schema: int(1, 10_000_000), def: '100', group: 'Fleet', doc: 'Number of devices in the fleet.' },
+  DEVICE_LABEL: { prop: 'deviceLabel', schema: optStr, def: 'tb-load-lab', group: 'Fleet', doc: 'Label set on provisioned devices.' },
+  DEVICE_TYPE: { prop: 'deviceType', schema: optStr, def: '', group: 'Fleet', doc: 'Device type (profile name) when DEVICE_PROFILE_ID is not set; empty = tenant default profile.' },
+  DEVICE_PROFILE_ID: { prop: 'deviceProfileId', schema: optStr, def: '', group: 'Fleet', doc: 'Device profile UUID; empty = DEVICE_TYPE, else the default profile.' },
+  PROVISION_CONCURRENCY: { prop: 'provisionConcurrency', schema: int(1, 512), def: '32', group: 'REST', doc: 'Concurrent REST requests while provisioning/deleting.' },
+  REST_TIMEOUT_MS: { prop: 'restTimeoutMs', schema: int(100, 600_000), def: '15000', group: 'REST', doc: 'Timeout of one REST request, ms.' },
+  REST_RETRIES: { prop: 'restRetries', schema: int(0, 50), def: '6', group: 'REST', doc: 'Retries of one REST request on 429, 5xx and network errors (backoff with jitter; Retry-After honoured).' },
+  HTTP_PROXY: { prop: 'httpProxy', schema: optStr, def: '', group: 'REST', doc: 'Proxy for http:// REST URLs.' },
+  HTTPS_PROXY: { prop: 'httpsProxy', schema: optStr, def: '', group: 'REST', doc: 'Proxy for https:// REST URLs.' },
+  NO_PROXY: { prop: 'noProxy', schema: optStr, def: '', group: 'REST', doc: 'Hosts that bypass the proxy (comma-separated).' },
+
+  MQTT_HOST: { prop: 'mqttHost', schema: optStr, def: '', group: 'MQTT', doc: 'MQTT host; empty = the host of TB_URL.' },
+  MQTT_PORT: { prop: 'mqttPort', schema: int(1, 65535), def: '1883', group: 'MQTT', doc: 'MQTT port (8883 is the usual TLS port).' },
+  MQTT_TLS: { prop: 'mqttTls', schema: bool, def: '0', group: 'MQTT', doc: 'Connect over TLS.' },
+  MQTT_CA_FILE: { prop: 'mqttCaFile', schema: optStr, def: '', group: 'MQTT', doc: 'PEM file of CA certificates to trust for TLS.' },
+  MQTT_CERT_FILE: { prop: 'mqttCertFile', schema: optStr, def: '', group: 'MQTT', doc: 'Client certificate (PEM) for TLS.' },
+  MQTT_KEY_FILE: { prop: 'mqttKeyFile', schema: optStr, def: '', group: 'MQTT', doc: 'Client key (PEM) for TLS.' },
+  MQTT_TLS_INSECURE: { prop: 'mqttTlsInsecure', schema: bool, def: '0', group: 'MQTT', doc: 'Skip TLS certificate verification (testing only).' },
+  MQTT_VERSION: { prop: 'mqttVersion', schema: oneOf(['3.1.1', '5'] as const), def: '3.1.1', group: 'MQTT', doc: 'MQTT protocol version: 3.1.1 or 5.' },
+  MQTT_QOS: { prop: 'qos', schema: int(0, 1), def: '1', group: 'MQTT', doc: 'QoS of telemetry publishes (0 or 1; ThingsBoard grants at most 1).' },
+  MQTT_KEEPALIVE_SEC: { prop: 'keepaliveSec', schema: int(0, 65535), def: '60', group: 'MQTT', doc: 'MQTT keepalive, seconds (0 = off).' },
+
+  PUBLISH_INTERVAL_SEC: { prop: 'publishIntervalSec', schema: num(0.001, 86_400), def: '1', group: 'Run', doc: 'Each device publishes once per interval, seconds (fractions allowed).' },
+  PUBLISH_JITTER_MS: { prop: 'publishJitterMs', schema: int(0, 3_600_000), def: '0', group: 'Run', doc: 'Random ± jitter added to each publish time, ms.' },
+  DURATION_SEC: { prop: 'durationSec', schema: num(0, 31_536_000), def: '60', group: 'Run', doc: 'Run length, seconds (0 = until stopped). Ignored when STAGES is set.' },
+  STAGES: { prop: 'stages', schema: str, def: '', group: 'Run', doc: 'Ramp of active devices, e.g. `30s:100%,2m:100%,30s:0%` (duration:target share or count).' },
+  CONNECT_RATE: { prop: 'connectRate', schema: int(0, 1_000_000), def: '2000', group: 'Run', doc: 'New connections per second, all shards together (0 = unlimited).' },
+  MAX_CLIENTS_PER_PROCESS: { prop: 'maxClientsPerProcess', schema: int(1, 19_000), def: '15000', group: 'Run', doc: 'Most device connections one shard process holds (open-file limit!).' },
+  SHARDS: { prop: 'shards', schema: int(0, 256), def: '0', group: 'Run', doc: 'Shard processes; 0 = one per core, more when MAX_CLIENTS_PER_PROCESS requires.' },
+  SOURCE_ADDRESSES: { prop: 'sourceAddresses', schema: addressList, def: '', group: 'Run', doc: 'Local addresses to spread connections over (~5k each), e.g. 127.0.0.2-127.0.0.9.' },
+  PAYLOAD_TEMPLATE: { prop: 'payloadTemplate', schema: optStr, def: '', group: 'Run', doc: 'JSON template file for the telemetry payload (see README, Payload).' },
+  ACK_TIMEOUT_MS: { prop: 'ackTimeoutMs', schema: int(100, 600_000), def: '10000', group: 'Run', doc: 'A QoS 1 publish without PUBACK after this long counts as failed, ms.' },
+  DRAIN_TIMEOUT_MS: { prop: 'drainTimeoutMs', schema: int(0, 600_000), def: '5000', group: 'Run', doc: 'At stop, wait this long for outstanding PUBACKs, ms.' },
+  RECONNECT: { prop: 'reconnect', schema: bool, def: '1', group: 'Run', doc: 'Reconnect dropped devices (exponential backoff with full jitter).' },
+  RECONNECT_MIN_MS: { prop: 'reconnectMinMs', schema: int(1, 3_600_000), def: '1000', group: 'Run', doc: 'First reconnect backoff ceiling, ms.' },
+  RECONNECT_MAX_MS: { prop: 'reconnectMaxMs', schema: int(1, 3_600_000), def: '30000', group: 'Run', doc: 'Largest reconnect backoff ceiling, ms.' },
+  COLLAPSE_SHARE: { prop: 'collapseShare', schema: num(0, 1), def: '0.5', group: 'Run', doc: 'Collapse = connected devices below this share of the peak…' },
+  COLLAPSE_WINDOW_SEC: { prop: 'collapseWindowSec', schema: num(0.5, 3600), def: '5', group: 'Run', doc: '…(or no acks at all) for longer than this, seconds.' },
+  LOG_EVERY_MESSAGE: { prop: 'logEveryMessage', schema: bool, def: '0', group: 'Run', doc: 'Write every publish to the events log (large!). Default: sampled.' },
+  INSTANCE: { prop: 'instance', schema: instance, def: '', group: 'Run', doc: 'This instance\'s slice `i/N` of the fleet when several lab instances split one fleet.' },
+
+  METRICS_HOST: { prop: 'metricsHost', schema: str, def: '127.0.0.1', group: 'Dashboard', doc: 'Dashboard bind address (keep 127.0.0.1 unless you need remote access).' },
+  METRICS_PORT: { prop: 'metricsPort', schema: int(0, 65535), def: '5050', group: 'Dashboard', doc: 'Dashboard port (0 = any free port).' },
+  METRICS_REFRESH_MS: { prop: 'metricsRefreshMs', schema: int(100, 60_000), def: '2000', group: 'Dashboard', doc: 'Dashboard push interval, ms.' },
+  DASHBOARD: { prop: 'dashboard', schema: bool, def: '1', group: 'Dashboard', doc: 'Serve the live dashboard during `run`.' },
+
+  DATA_DIR: { prop: 'dataDir', schema: str, def: 'data', group: 'Files', doc: 'Folder for tokens, reports, logs, metrics and control files.' },
+  DISABLED_DEVICES_FILE: { prop: 'disabledDevicesFile', schema: optStr, def: '', group: 'Files', doc: 'Paused-devices list (default <DATA_DIR>/control/disabled_devices.json).' },
+  SIM_PID_FILE: { prop: 'pidFile', schema: optStr, def: '', group: 'Files', doc: 'Pid file of the running lab (default <DATA_DIR>/control/tblab.pid).' },
+} as const satisfies Record<string, KeyDef>;
+
+export type ConfigKey = keyof typeof KEYS;
+type Keys = typeof KEYS;
+
+/** The resolved, read-only configuration every command receives. */
+type ParsedConfig = {
+  readonly [K in ConfigKey as Keys[K]['prop']]: z.output<Keys[K]['schema']>;
+};
+/** Keys whose empty value is replaced by a derived default (see load.ts). */
+type Derived = 'pidFile' | 'disabledDevicesFile' | 'mqttHost';
+export type ResolvedConfig = Omit<ParsedConfig, Derived> & { readonly [P in Derived]: string };
+
+export const SECRET_KEYS: readonly ConfigKey[] = (Object.keys(KEYS) as ConfigKey[]).filter((k) => (KEYS[k] as KeyDef).secret);

@@ -1,0 +1,165 @@
+// The metrics snapshot: the stable, versioned JSON shape of `GET /api/metrics`, of each SSE event
+// on `/api/stream`, and of the run report's `metrics` object. External tools consume it: add
+// fields freely, never rename or remove one without bumping METRICS_SCHEMA_VERSION.
+// JSON Schema: schemas/metrics.schema.json (kept in sync by a contract test).
+
+export const METRICS_SCHEMA_VERSION = 1;
+
+export type RunState = 'starting' | 'connecting' | 'running' | 'stopping' | 'finished' | 'aborted' | 'failed';
+
+/** Latency summary from an HDR histogram, milliseconds. All null when count is 0. */
+export interface Percentiles {
+  count: number;
+  min: number | null;
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  p999: number | null;
+  max: number | null;
+}
+
+/** Disconnect root-cause classes (DESIGN.md §6). */
+export type CauseClass = 'network' | 'auth' | 'rate-limit' | 'server' | 'memory' | 'resources' | 'protocol' | 'generic';
+
+export interface SeriesPoint {
+  /** Seconds since the run started. */
+  t: number;
+  /** Wall clock, ms since epoch. */
+  ts: number;
+  sentPerSec: number;
+  ackedPerSec: number;
+  failedPerSec: number;
+  mbpsOut: number;
+  connected: number;
+  ackP99Ms: number | null;
+  scheduleLagP99Ms: number | null;
+}
+
+export interface DeviceRow {
+  name: string;
+  connected: boolean;
+  paused: boolean;
+  sent: number;
+  acked: number;
+  failed: number;
+  disconnects: number;
+}
+
+export interface ShardStatus {
+  id: number;
+  pid: number | null;
+  state: 'starting' | 'running' | 'stopping' | 'done' | 'crashed';
+  devices: number;
+  connected: number;
+  /** Exit code / signal when the shard ended abnormally. */
+  exit?: string;
+}
+
+export interface MetricsSnapshot {
+  schemaVersion: typeof METRICS_SCHEMA_VERSION;
+  runId: string;
+  /** `i/N` when this lab is one instance of several, else null. */
+  instance: string | null;
+  state: RunState;
+  /** ISO time the run started, and of this snapshot. */
+  startedAt: string;
+  at: string;
+  elapsedSec: number;
+  target: { mqtt: string; rest: string | null; qos: 0 | 1; mqttVersion: string; publishIntervalSec: number };
+
+  connections: {
+    /** Devices in this run (the configured slice). */
+    configured: number;
+    connected: number;
+    peakConnected: number;
+    paused: number;
+    /** Devices that never connected or are currently down after a failure. */
+    failedDevices: number;
+    attempts: number;
+    succeeded: number;
+    failed: number;
+    /** Connect outcomes: `accepted`, `refused: not authorized (5)`, `ECONNREFUSED`, `timeout`, … → count. */
+    byOutcome: Record<string, number>;
+  };
+
+  traffic: {
+    /** Publishes written to the socket. */
+    sent: number;
+    /** PUBACKs received (QoS 1). At QoS 0 stays 0. */
+    acked: number;
+    /** Write errors, ack timeouts, publishes lost with a dropped connection. */
+    failed: number;
+    /** QoS 1: sent − acked − failed. */
+    inFlight: number;
+    bytesSent: number;
+    /** Publishes the schedule wanted but that were not sent (device down or paused): not counted in `sent`. */
+    skipped: number;
+    /** Rates over the last second. */
+    sentPerSec: number;
+    ackedPerSec: number;
+    mbpsOut: number;
+    avgSentPerDevice: number;
+    /** Average publishes per second per configured device over the whole run. */
+    avgRatePerDevice: number;
+  };
+
+  latency: {
+    /** Publish (socket write) → PUBACK. */
+    ackMs: Percentiles;
+    /** TCP open → CONNACK. */
+    connectMs: Percentiles;
+    /** Actual − intended send time: the generator's own lag. */
+    scheduleLagMs: Percentiles;
+  };
+
+  disconnects: {
+    total: number;
+    /** Cause text → count, e.g. `connection lost`, `server closed`, `keepalive timeout`. */
+    byCause: Record<string, number>;
+    byClass: Partial<Record<CauseClass, number>>;
+  };
+
+  /** Errors by class (connect failures, write errors, ack timeouts, protocol errors…). */
+  errors: { total: number; byClass: Record<string, number> };
+
+  collapse: null | {
+    at: string;
+    elapsedSec: number;
+    /** `connections` (fell below share of peak) or `acks` (acks stopped). */
+    kind: 'connections' | 'acks';
+    dominantCause: string;
+    connectedAtCollapse: number;
+    peakConnected: number;
+  };
+
+  generator: {
+    verdict: 'ok' | 'lagging' | 'overloaded';
+    eventLoopDelayP99Ms: number | null;
+    scheduleLagP99Ms: number | null;
+    cpuPercent: number | null;
+    rssMB: number;
+    notes: string[];
+  };
+
+  /** Last ~60 one-second points. */
+  series: SeriesPoint[];
+  /** Top devices by sent (at most 50) plus any with failures. */
+  topDevices: DeviceRow[];
+  shards: ShardStatus[];
+
+  /** Live delivery sample (issue 7); null until measured. */
+  delivery: null | {
+    sampleDevices: number;
+    ingestLatencyMs: Percentiles;
+    stored?: number;
+    lost?: number;
+    duplicates?: number;
+    rateLimitEvents?: number;
+  };
+}
+
+export function emptyPercentiles(): Percentiles {
+  return { count: 0, min: null, mean: null, p50: null, p90: null, p95: null, p99: null, p999: null, max: null };
+}

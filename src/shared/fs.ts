@@ -1,0 +1,37 @@
+// Atomic file writes (temp file + fsync + rename) for everything that matters: tokens, reports,
+// control lists. A crash mid-write leaves the previous version, never a torn file.
+import { mkdirSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, rmSync, readFileSync, existsSync, chmodSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface AtomicWriteOptions {
+  /** File mode, e.g. 0o600 for token files. Applied to the temp file before the rename. */
+  mode?: number;
+}
+
+export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const mode = opts.mode ?? 0o644;
+  try {
+    writeFileSync(tmp, data, { mode });
+    chmodSync(tmp, mode); // umask may have narrowed or widened it
+    const fd = openSync(tmp, 'r');
+    try { fsyncSync(fd); } finally { closeSync(fd); }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function writeJsonAtomic(path: string, value: unknown, opts: AtomicWriteOptions = {}): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', opts);
+}
+
+/** Reads JSON, or returns `fallback` when the file does not exist. Parse errors throw. */
+export function readJsonFile<T>(path: string, fallback: T): T {
+  if (!existsSync(path)) return fallback;
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
