@@ -1,0 +1,93 @@
+// Reading and writing the fleet files: tokens.json (secrets, 0600) and devices.csv (the
+// token-free teardown manifest). Both are written atomically.
+import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic, writeJsonAtomic } from '../shared/fs.js';
+import { LabError } from '../shared/errors.js';
+import type { FleetDevice, TokenFile } from '../shared/fleet.js';
+
+export const tokensPath = (dataDir: string) => join(dataDir, 'provisioning', 'tokens.json');
+export const manifestPath = (dataDir: string) => join(dataDir, 'provisioning', 'devices.csv');
+
+export function readTokenFile(dataDir: string): TokenFile | null {
+  const p = tokensPath(dataDir);
+  if (!existsSync(p)) return null;
+  let t: TokenFile;
+  try {
+    t = JSON.parse(readFileSync(p, 'utf8')) as TokenFile;
+  } catch (e) {
+    throw new LabError('CONFIG_FILE_UNREADABLE', { message: `The token file ${p} is not valid JSON: ${(e as Error).message}`, hint: 'Re-run `tblab provision` to rewrite it.' });
+  }
+  if (t.version !== 1 || typeof t.devices !== 'object') {
+    throw new LabError('CONFIG_FILE_UNREADABLE', { message: `The token file ${p} has an unknown format`, hint: 'Re-run `tblab provision` to rewrite it.' });
+  }
+  return t;
+}
+
+export function writeTokenFile(dataDir: string, t: TokenFile): void {
+  writeJsonAtomic(tokensPath(dataDir), t, { mode: 0o600 });
+}
+
+/** Devices of the token file with the given prefix, ordered by index. */
+export function fleetFromTokenFile(t: TokenFile, prefix?: string): FleetDevice[] {
+  const out: FleetDevice[] = [];
+  for (const [name, d] of Object.entries(t.devices)) {
+    if (prefix && !name.startsWith(prefix + '-')) continue;
+    out.push({ name, ...d });
+  }
+  return out.sort((a, b) => a.index - b.index || (a.name < b.name ? -1 : 1));
+}
+
+const csvCell = (v: unknown) => {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export interface ManifestRow {
+  name: string;
+  id: string;
+  index: number;
+  profileId: string | null;
+  label: string | null;
+  type: string | null;
+  createdAt: string;
+}
+
+export const MANIFEST_HEADER = ['name', 'id', 'index', 'profileId', 'label', 'type', 'createdAt'] as const;
+
+export function writeManifest(dataDir: string, rows: ManifestRow[]): void {
+  const lines = [MANIFEST_HEADER.join(',')];
+  for (const r of [...rows].sort((a, b) => a.index - b.index)) lines.push(MANIFEST_HEADER.map((k) => csvCell(r[k])).join(','));
+  writeFileAtomic(manifestPath(dataDir), lines.join('\n') + '\n');
+}
+
+export function readManifest(dataDir: string): ManifestRow[] {
+  const p = manifestPath(dataDir);
+  if (!existsSync(p)) return [];
+  const lines = readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const header = lines.shift()?.split(',') ?? [];
+  return lines.map((line) => {
+    const cells = parseCsvLine(line);
+    const o: Record<string, string> = {};
+    header.forEach((h, i) => (o[h] = cells[i] ?? ''));
+    return { name: o.name, id: o.id, index: Number(o.index), profileId: o.profileId || null, label: o.label || null, type: o.type || null, createdAt: o.createdAt };
+  });
+}
+
+function parseCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (q) {
+      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
+      else if (c === '"') q = false;
+      else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { out.push(cur); cur = ''; }
+    else cur += c;
+  }
+  out.push(cur);
+  return out;
+}

@@ -1,0 +1,21 @@
+// Control files shared by `tblab devices` (writer) and a running lab (reader, reloaded live).
+
+/** data/control/disabled_devices.json — devices paused by hand. Written atomically. */
+export interface DisabledDevicesFile {
+  version: 1;
+  updatedAt: string;
+  /** Device names that must not publish (and stay disconnected) while listed. */
+  devices: string[];
+}
+
+/** data/control/tblab.pid (or tblab-<i>of<N>.pid for an instance) — JSON so `tblab stop` finds the control endpoint too. */
+export interface PidFile {
+  pid: number;
+  runId: string;
+  startedAt: string;
+  instance: string | null;
+  /** Dashboard base URL when one is listening, e.g. http://127.0.0.1:5050 */
+  dashboardUrl: string | null;
+  /** Path of the file holding the control token (mode 0600). */
+  controlTokenFile: string | null;
+}

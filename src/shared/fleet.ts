@@ -1,0 +1,46 @@
+// Wire types of the fleet: what `provision` writes to data/provisioning/tokens.json and what
+// the engine receives per device. The file format accepts the three ThingsBoard credential types
+// (thingsboard-api.md §2.5), even though provisioning creates access tokens.
+
+export type DeviceCredentials =
+  | { type: 'ACCESS_TOKEN'; token: string }
+  | { type: 'MQTT_BASIC'; clientId: string | null; username: string | null; password: string | null }
+  | { type: 'X509_CERTIFICATE'; certFile: string; keyFile: string };
+
+export interface FleetDevice {
+  /** `<prefix>-NNN` */
+  name: string;
+  /** 1-based index in the fleet (the NNN). */
+  index: number;
+  /** ThingsBoard device UUID. */
+  id: string;
+  credentials: DeviceCredentials;
+}
+
+/** data/provisioning/tokens.json (mode 0600, atomic writes). */
+export interface TokenFile {
+  version: 1;
+  /** REST base URL the fleet was provisioned on. */
+  server: string;
+  prefix: string;
+  deviceProfileId: string | null;
+  updatedAt: string;
+  devices: Record<string, Omit<FleetDevice, 'name'>>;
+}
+
+/** `sim-007`: zero-padded to at least 3 digits. */
+export function deviceName(prefix: string, index: number): string {
+  return `${prefix}-${String(index).padStart(3, '0')}`;
+}
+
+/**
+ * Deterministic slice `index/count` (1-based index) of an ordered fleet: contiguous ranges whose
+ * sizes differ by at most one. Every device falls in exactly one slice, no coordinator needed.
+ */
+export function sliceBounds(total: number, index: number, count: number): { start: number; end: number } {
+  const base = Math.floor(total / count);
+  const extra = total % count;
+  const i = index - 1;
+  const start = i * base + Math.min(i, extra);
+  return { start, end: start + base + (i < extra ? 1 : 0) };
+}
