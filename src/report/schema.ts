@@ -1,6 +1,9 @@
 // The run report: data/runs/<run-id>.json (and latest.json). `metrics` has exactly the shape of
 // GET /api/metrics (src/metrics/snapshot.ts). Versioned: add fields, never rename.
 import type { MetricsSnapshot, CauseClass } from '../metrics/snapshot.js';
+import type { ThresholdResult } from '../metrics/thresholds.js';
+
+export type { ThresholdResult };
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -71,14 +74,6 @@ export interface DeliveryReport {
   ingestLatencyMs?: import('../metrics/snapshot.js').Percentiles;
   rateLimit?: { events: Array<{ device: string; at: number; evidence: string }>; pattern: string | null; firstAt: number | null; advice: string | null };
   notes: string[];
-}
-
-export interface ThresholdResult {
-  expression: string;
-  ok: boolean;
-  actual: number | null;
-  limit: number;
-  message: string;
 }
 
 export interface RunReport {

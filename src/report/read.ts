@@ -1,0 +1,73 @@
+// Finding, reading and writing run reports: data/runs/<run-id>.json and data/runs/latest.json.
+// A reference is a run id, `latest`, or a path to a report file.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LabError } from '../shared/errors.js';
+import { writeJsonAtomic } from '../shared/fs.js';
+import { REPORT_SCHEMA_VERSION, type RunReport } from './schema.js';
+
+export const runsDir = (dataDir: string) => join(dataDir, 'runs');
+
+/** Run ids in data/runs, newest first (by file time). */
+export function listRuns(dataDir: string): string[] {
+  const dir = runsDir(dataDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && f !== 'latest.json' && !f.startsWith('.'))
+    .map((f) => ({ id: f.slice(0, -5), t: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t || (a.id < b.id ? 1 : -1))
+    .map((r) => r.id);
+}
+
+/** The file a reference points to: `latest`, a run id in data/runs, or a path (relative to cwd). */
+export function resolveReportPath(dataDir: string, ref: string, cwd: string): string {
+  if (ref === 'latest' || ref === '') return join(runsDir(dataDir), 'latest.json');
+  if (ref.endsWith('.json') || ref.includes('/') || ref.includes('\\')) return resolve(cwd, ref);
+  return join(runsDir(dataDir), `${ref}.json`);
+}
+
+/** Reads and checks a report; RUN_NOT_FOUND names what exists, REPORT_INVALID says what is wrong. */
+export function readReport(dataDir: string, ref: string, cwd: string = process.cwd()): { path: string; report: RunReport } {
+  const path = resolveReportPath(dataDir, ref, cwd);
+  if (!existsSync(path)) {
+    const runs = listRuns(dataDir).slice(0, 5);
+    throw new LabError('RUN_NOT_FOUND', {
+      message: `No run report ${JSON.stringify(ref || 'latest')} (looked for ${path})`,
+      hint: runs.length ? `Recent runs in ${runsDir(dataDir)}: ${runs.join(', ')} (or use latest).` : `${runsDir(dataDir)} holds no reports yet: run \`tblab run\` or \`tblab suite\` first.`,
+    });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new LabError('REPORT_INVALID', { message: `${path} is not valid JSON: ${(e as Error).message}` });
+  }
+  const r = data as Partial<RunReport> | null;
+  if (!r || typeof r !== 'object' || r.tool !== 'tb-load-lab' || typeof r.runId !== 'string' || typeof r.metrics !== 'object') {
+    throw new LabError('REPORT_INVALID', { message: `${path} is not a tb-load-lab run report (no tool/runId/metrics)` });
+  }
+  if (typeof r.schemaVersion !== 'number' || r.schemaVersion > REPORT_SCHEMA_VERSION) {
+    throw new LabError('REPORT_INVALID', {
+      message: `${path} has report schemaVersion ${String(r.schemaVersion)}; this tblab reads up to ${REPORT_SCHEMA_VERSION}`,
+      hint: 'Use the tblab version that wrote the report, or a newer one.',
+    });
+  }
+  return { path, report: r as RunReport };
+}
+
+/**
+ * Writes data/runs/<run-id>.json and its copy latest.json, both atomically; latest.json is left
+ * alone when it already holds a run that started later. Returns the run file.
+ */
+export function writeReport(dataDir: string, report: RunReport): string {
+  const path = join(runsDir(dataDir), `${report.runId}.json`);
+  writeJsonAtomic(path, report);
+  const latest = join(runsDir(dataDir), 'latest.json');
+  let newer = false;
+  try {
+    const cur = JSON.parse(readFileSync(latest, 'utf8')) as Partial<RunReport>;
+    newer = cur.runId !== report.runId && typeof cur.startedAt === 'string' && cur.startedAt > report.startedAt;
+  } catch { /* absent or unreadable: replace it */ }
+  if (!newer) writeJsonAtomic(latest, report);
+  return path;
+}

@@ -1,0 +1,29 @@
+// Thresholds against a finished run: what they read from the report (final snapshot, the
+// timeline's connected_min, the delivery check), and the pass/fail table that is printed.
+import { connectedAfterRamp, evaluateThresholds, type Threshold, type ThresholdResult } from '../metrics/thresholds.js';
+import type { ThresholdInput } from '../metrics/threshold-metrics.js';
+import type { RunReport } from './schema.js';
+import { renderTable } from './table.js';
+
+/** What thresholds read from a finished run report. */
+export function thresholdInputFromReport(r: RunReport): ThresholdInput {
+  const d = r.delivery?.totals ?? null;
+  return {
+    snapshot: r.metrics,
+    elapsedSec: r.durationSec,
+    connectedMin: connectedAfterRamp(r.timeline, r.metrics.connections.configured),
+    delivery: d ? { sent: d.sent, stored: d.stored, lost: d.lost } : null,
+  };
+}
+
+/** Evaluates thresholds against a finished run report. */
+export function evaluateReport(thresholds: readonly Threshold[], report: RunReport): ThresholdResult[] {
+  return evaluateThresholds(thresholds, thresholdInputFromReport(report));
+}
+
+/** `Thresholds: 2 of 3 passed` and one row per expression. */
+export function renderThresholds(results: readonly ThresholdResult[]): string {
+  const passed = results.filter((r) => r.ok).length;
+  const rows = results.map((r) => [r.ok ? 'pass' : 'FAIL', r.expression, r.message]);
+  return `Thresholds: ${passed} of ${results.length} passed\n${renderTable(['', 'threshold', 'measured'], rows, { indent: 2 })}`;
+}
