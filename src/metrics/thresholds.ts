@@ -91,7 +91,7 @@ export function parseThresholds(expressions: readonly string[]): Threshold[] {
 }
 
 function describe(expression: string, e: ParseError): string {
-  return `${JSON.stringify(expression)}: ${e.message}\n  ${' '.repeat(e.column + 1)}^ (column ${e.column + 1})`;
+  return `${JSON.stringify(expression)}: ${e.message}\n${' '.repeat(e.column + 1)}^ (column ${e.column + 1})`;
 }
 
 function parseOrFail(expression: string): Threshold {

@@ -1,0 +1,23 @@
+import { Option, type Command } from 'commander';
+import type { RunContext } from '../context.js';
+import { withConfigOptions, resolveConfig } from '../common.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** `tblab compare A B`: A is the baseline, B the candidate. */
+export function registerCompare(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
+  withConfigOptions(
+    program
+      .command('compare')
+      .description('two runs side by side with deltas and a verdict (A = baseline, B = candidate)')
+      .argument('<a>', 'baseline: run id, `latest`, or a report path')
+      .argument('<b>', 'candidate: run id, `latest`, or a report path')
+      .addOption(new Option('--band <band>', 'noise band: 5% for every metric (default 5%), or METRIC=10% / METRIC=20ms for one (repeatable)').argParser(collect).default([]))
+      .option('--fail-on-worse', 'exit 5 when B is worse than A beyond the bands')
+      .option('--json', 'print the comparison as JSON on stdout'),
+  ).action(async (a: string, b: string, opts: Record<string, unknown>) => {
+    const { config } = resolveConfig(ctx, opts);
+    const { compareReports } = await import('../../lab/compare.js');
+    setExit(compareReports({ dataDir: config.dataDir, cwd: ctx.cwd, a, b, bands: opts.band as string[], json: Boolean(opts.json), failOnWorse: Boolean(opts.failOnWorse), out: ctx.stdout, err: ctx.stderr }));
+  });
+}

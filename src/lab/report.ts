@@ -1,0 +1,37 @@
+// `tblab report`: the summary of one run (default: the latest), optionally re-judged with
+// --threshold expressions after the fact (a CI gate on a report written earlier).
+import { readReport } from '../report/read.js';
+import { summarize, renderSummary } from '../report/summary.js';
+import { evaluateReport, renderThresholds } from '../report/thresholds.js';
+import { parseThresholds } from '../metrics/thresholds.js';
+import { ExitCode } from '../shared/errors.js';
+
+export interface ReportOptions {
+  dataDir: string;
+  cwd: string;
+  /** Run id, `latest` or a path to a report file. */
+  ref: string;
+  /** Print the summary as JSON. */
+  json: boolean;
+  /** Threshold expressions to evaluate against this report (replaces the stored results in the output). */
+  thresholds: readonly string[];
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+/** Prints the summary; returns THRESHOLDS_FAILED when a given threshold fails, else OK. */
+export function reportRun(o: ReportOptions): number {
+  const thresholds = parseThresholds(o.thresholds);
+  const { path, report } = readReport(o.dataDir, o.ref, o.cwd);
+  if (thresholds.length) report.thresholds = evaluateReport(thresholds, report);
+  const s = summarize(report);
+  if (o.json) o.out.write(JSON.stringify({ file: path, ...s }, null, 2) + '\n');
+  else o.out.write(`Report ${path}\n\n${renderSummary(report, s)}`);
+  const failed = (report.thresholds ?? []).filter((t) => !t.ok);
+  if (thresholds.length && failed.length) {
+    if (o.json) o.err.write(renderThresholds(report.thresholds ?? []) + '\n');
+    o.err.write(`thresholds failed: ${failed.map((t) => t.expression).join(', ')}\n`);
+    return ExitCode.THRESHOLDS_FAILED;
+  }
+  return ExitCode.OK;
+}

@@ -1,0 +1,41 @@
+// docs/errors.md, generated from the catalogue (scripts/gen-docs.mjs writes it; a unit test fails
+// when the file and the catalogue disagree), so a code cannot exist without its documentation.
+import { ERRORS, ExitCode, type ExitCodeName } from './errors.js';
+
+const EXIT_MEANING: Record<ExitCodeName, string> = {
+  OK: 'success',
+  INTERNAL: 'internal error — a bug; the message and stack are printed',
+  INVALID_CONFIG: 'invalid configuration, usage, credentials or input file',
+  UNREACHABLE: 'the target (REST or MQTT) could not be reached',
+  TARGET_ERROR: 'the target answered but refused the work after retries',
+  THRESHOLDS_FAILED: 'a --threshold failed (or `compare --fail-on-worse` found B worse)',
+  PREFLIGHT_FAILED: 'a pre-flight check found something that would stop the run',
+  ABORTED: 'stopped by SIGINT/SIGTERM or `tblab stop`; the report was still written',
+};
+
+export function renderErrorsDoc(): string {
+  const exits = (Object.keys(ExitCode) as ExitCodeName[]).map((k) => `| ${ExitCode[k]} | \`${k}\` | ${EXIT_MEANING[k]} |`);
+  const codes = Object.entries(ERRORS).map(([code, e]) => `| \`${code}\` | ${ExitCode[e.exit]} | ${e.message} | ${e.hint.replace(/\|/g, '\\|')} |`);
+  return [
+    '# Errors and exit codes',
+    '',
+    '<!-- Generated from src/shared/errors.ts by `node scripts/gen-docs.mjs` (after `npx tsc -p .`). Do not edit by hand. -->',
+    '',
+    'Every failure the lab expects is printed as `error [CODE]: message` followed by `hint: …`; with',
+    '`--json` the same error is also written to stdout as `{"error": {"code", "message", "hint", "exitCode", "details"}}`.',
+    'Scripts should test the exit code; the codes below are stable (new ones may be added, none renamed).',
+    '',
+    '## Exit codes',
+    '',
+    '| exit | name | meaning |',
+    '| --- | --- | --- |',
+    ...exits,
+    '',
+    '## Error codes',
+    '',
+    '| code | exit | message | hint |',
+    '| --- | --- | --- | --- |',
+    ...codes,
+    '',
+  ].join('\n');
+}
