@@ -49,6 +49,7 @@ export const ERRORS = {
   REPORT_INVALID: { message: 'The report file is not a tb-load-lab report', hint: 'Check the path; reports are data/runs/<run-id>.json.', exit: 'INVALID_CONFIG' },
   ALREADY_RUNNING: { message: 'Another lab is running with the same pid file', hint: 'Stop it with `tblab stop`, or give this run its own SIM_PID_FILE / --instance.', exit: 'INVALID_CONFIG' },
   NOT_RUNNING: { message: 'No running lab was found', hint: 'The pid file is missing or stale.', exit: 'INVALID_CONFIG' },
+  STOP_TIMEOUT: { message: 'The lab did not stop in time', hint: 'It may still be writing its report: run `tblab stop` again, or `kill -9 <pid>` (the last 5-second checkpoint of the report remains).', exit: 'INTERNAL' },
   CONFIRMATION_REQUIRED: { message: 'This deletes devices on the server', hint: 'Add --yes to confirm, or --dry-run to see what would be deleted.', exit: 'INVALID_CONFIG' },
   SHARD_FAILED: { message: 'A shard process failed', hint: 'See the shard events log in data/logs/.', exit: 'INTERNAL' },
   ABORTED: { message: 'Stopped by request', hint: 'The report of what happened until the stop was written.', exit: 'ABORTED' },

@@ -5,6 +5,7 @@ import type { RunContext } from '../context.js';
 import { registerConfig } from './config.js';
 import { registerReport } from './report.js';
 import { registerCompare } from './compare.js';
+import { registerStop } from './stop.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
@@ -12,4 +13,5 @@ export const COMMANDS: Register[] = [
   registerConfig,
   registerReport,
   registerCompare,
+  registerStop,
 ];
