@@ -6,6 +6,7 @@ import { registerConfig } from './config.js';
 import { registerProvision } from './provision.js';
 import { registerDevices } from './devices.js';
 import { registerDelete } from './delete.js';
+import { registerCheck } from './check.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
@@ -14,4 +15,5 @@ export const COMMANDS: Register[] = [
   registerProvision,
   registerDevices,
   registerDelete,
+  registerCheck,
 ];
