@@ -6,7 +6,7 @@ import { LabError } from '../shared/errors.js';
 import { clientFromConfig, parentClientFromConfig, type TbClient } from '../thingsboard/client.js';
 import { deleteDevice } from '../thingsboard/devices.js';
 import { readManifest, writeManifest, readTokenFile, writeTokenFile, manifestPath } from './fleet-file.js';
-import { listFleetOnServer } from './fleet-server.js';
+import { listFleetOnServer, compareNames } from './fleet-server.js';
 import { runPool } from './pool.js';
 import { startProgress } from './progress.js';
 import type { LabIO } from './provision.js';
@@ -49,7 +49,7 @@ export async function deleteFleet(cfg: ResolvedConfig, opts: DeleteOptions, io: 
       if (rows.length === 0) throw new LabError('NO_FLEET', { message: `Nothing to delete: ${manifestPath(cfg.dataDir)} is missing or empty`, hint: 'Use --prefix <prefix> to delete by name on the server.' });
       targets = rows.map((r) => ({ name: r.name, id: r.id }));
     }
-    targets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    targets.sort((a, b) => compareNames(a.name, b.name));
     const summary: DeleteSummary = {
       source: opts.prefix ? 'prefix' : 'manifest', server: cfg.tbUrl, dryRun: Boolean(opts.dryRun), devices: targets, deleted: 0, alreadyGone: 0,
       parent: parent ? { server: cfg.tbParentUrl!, deleted: 0, alreadyGone: 0 } : null, remaining: rows.length, seconds: 0,

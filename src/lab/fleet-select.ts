@@ -5,7 +5,7 @@ import { LabError } from '../shared/errors.js';
 import type { TbClient } from '../thingsboard/client.js';
 import { findDeviceByName } from '../thingsboard/devices.js';
 import { readTokenFile, fleetFromTokenFile } from './fleet-file.js';
-import { fleetNamePattern, listFleetOnServer } from './fleet-server.js';
+import { compareNames, fleetNamePattern, listFleetOnServer } from './fleet-server.js';
 
 export interface DeviceSelection {
   /** Every device of tokens.json (or, without one, every DEVICE_PREFIX-N device on the server). */
@@ -45,5 +45,5 @@ export async function selectDevices(cfg: ResolvedConfig, sel: DeviceSelection, c
     if (!d) throw new LabError('NOT_FOUND', { message: `No device named ${JSON.stringify(name)} on ${cfg.tbUrl} (and not in tokens.json)` });
     out.set(name, d.id.id);
   }
-  return [...out].map(([name, id]) => ({ name, id })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [...out].map(([name, id]) => ({ name, id })).sort((a, b) => compareNames(a.name, b.name));
 }

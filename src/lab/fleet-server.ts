@@ -24,3 +24,6 @@ export function indexOfName(prefix: string, name: string): number | null {
   const m = fleetNamePattern(prefix).exec(name);
   return m ? Number(m[1]) : null;
 }
+
+/** Name order with numbers compared by value: sim-999 before sim-1000. */
+export const compareNames = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });

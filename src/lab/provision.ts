@@ -11,7 +11,7 @@ import { isAlreadyExists, isDuplicateCredentials, isNotFound } from '../thingsbo
 import type { NewDevice, TbDevice } from '../thingsboard/types.js';
 import { readTokenFile, writeTokenFile, writeManifest, tokensPath, manifestPath, type ManifestRow } from './fleet-file.js';
 import { fromServerCredentials, generateAccessToken } from './credentials.js';
-import { listFleetOnServer } from './fleet-server.js';
+import { compareNames, listFleetOnServer } from './fleet-server.js';
 import { runPool } from './pool.js';
 import { startProgress } from './progress.js';
 
@@ -55,6 +55,8 @@ export interface ProvisionSummary {
   concurrency: number;
   requests: number;
   retries: { rateLimited: number; serverError: number; network: number };
+  /** Logins and token refreshes (proactive and after 401 "Token has expired"). */
+  auth: { logins: number; refreshes: number };
   tokenFile: string;
   manifest: string;
 }
@@ -83,7 +85,7 @@ export async function provision(cfg: ResolvedConfig, opts: ProvisionOptions, io:
 
     const inFleet = new Set<string>();
     for (let i = 1; i <= cfg.deviceCount; i++) inFleet.add(deviceName(prefix, i));
-    const extra = [...onServer.keys()].filter((n) => !inFleet.has(n)).sort();
+    const extra = [...onServer.keys()].filter((n) => !inFleet.has(n)).sort(compareNames);
     // the token file holds exactly this run's devices: drop what is outside the fleet or slice
     for (const name of Object.keys(devices)) {
       const idx = devices[name].index;
@@ -213,7 +215,7 @@ export async function provision(cfg: ResolvedConfig, opts: ProvisionOptions, io:
     return {
       server: cfg.tbUrl, prefix, total, slice, deviceProfileId: profileId, ...counts, extra: leftExtra, skipped,
       seconds: Number(((Date.now() - t0) / 1000).toFixed(2)), concurrency: cfg.provisionConcurrency,
-      requests: st.requests, retries: st.retries, tokenFile: tokensPath(cfg.dataDir), manifest: manifestPath(cfg.dataDir),
+      requests: st.requests, retries: st.retries, auth: { logins: st.logins, refreshes: st.refreshes }, tokenFile: tokensPath(cfg.dataDir), manifest: manifestPath(cfg.dataDir),
     };
   } finally {
     offSignal?.();
