@@ -3,6 +3,10 @@
 import type { Command } from 'commander';
 import type { RunContext } from '../context.js';
 import { registerConfig } from './config.js';
+import { registerProvision } from './provision.js';
+import { registerDevices } from './devices.js';
+import { registerDelete } from './delete.js';
+import { registerCheck } from './check.js';
 import { registerReport } from './report.js';
 import { registerCompare } from './compare.js';
 import { registerStop } from './stop.js';
@@ -11,6 +15,10 @@ export type Register = (program: Command, ctx: RunContext, setExit: (code: numbe
 
 export const COMMANDS: Register[] = [
   registerConfig,
+  registerProvision,
+  registerDevices,
+  registerDelete,
+  registerCheck,
   registerReport,
   registerCompare,
   registerStop,
