@@ -176,7 +176,7 @@ export class Aggregator {
     if (this.series.length > SERIES_POINTS) this.series.shift();
     this.timeline.push({
       ts: Math.floor(now / 1000) * 1000, t: point.t, sent, acked, failed, connected, sentPerSec, ackedPerSec, mbpsOut,
-      ackP99Ms: secAckP99, scheduleLagP99Ms: secLagP99, eventLoopDelayP99Ms: eld,
+      ackP99Ms: secAckP99, scheduleLagP99Ms: secLagP99, eventLoopDelayP99Ms: eld, state,
     });
 
     const collapse =

@@ -15,10 +15,12 @@ export type MetricKind = 'duration' | 'count' | 'ratio' | 'rate' | 'flag';
  */
 export interface ThresholdInput {
   snapshot: MetricsSnapshot;
-  /** Run length, seconds (the report's durationSec; a live snapshot's elapsedSec). */
+  /** Seconds under load: start → stop, without the drain (a live snapshot's elapsedSec). */
   elapsedSec: number;
   /** Minimum of `connected` after ramp-up; null until ramp-up ended. */
   connectedMin: number | null;
+  /** Devices connected when the load ended (before the stop disconnected them); live: now. */
+  connectedFinal: number;
   /** Delivery totals when the run was reconciled (report.delivery), else the live sample. */
   delivery: { sent: number; stored: number; lost: number } | null;
 }
@@ -62,12 +64,12 @@ export const THRESHOLD_METRICS: Readonly<Record<string, MetricDef>> = {
   skipped: { kind: 'count', monotonic: 'up', doc: 'scheduled publishes not sent (device down or paused)', read: (i) => i.snapshot.traffic.skipped },
   failed_ratio: { kind: 'ratio', doc: 'failed ÷ sent', read: (i) => ratio(i.snapshot.traffic.failed, i.snapshot.traffic.sent) },
   ack_ratio: { kind: 'ratio', doc: 'acked ÷ sent (QoS 1)', read: (i) => ratio(i.snapshot.traffic.acked, i.snapshot.traffic.sent) },
-  msg_rate: { kind: 'rate', doc: 'average publishes per second over the run', read: (i) => (i.elapsedSec > 0 ? i.snapshot.traffic.sent / i.elapsedSec : null) },
+  msg_rate: { kind: 'rate', doc: 'average publishes per second under load (start → stop)', read: (i) => (i.elapsedSec > 0 ? i.snapshot.traffic.sent / i.elapsedSec : null) },
   errors: { kind: 'count', monotonic: 'up', doc: 'errors of every class (connect failures, write errors, ack timeouts, protocol errors)', read: (i) => i.snapshot.errors.total },
   connect_failures: { kind: 'count', monotonic: 'up', doc: 'failed connect attempts (refused, timeout, socket error)', read: (i) => i.snapshot.connections.failed },
   ...histogramMetrics(),
   connected_min: { kind: 'count', monotonic: 'down', doc: 'fewest devices connected at once after ramp-up (see "connected_min" below)', read: (i) => i.connectedMin },
-  connected_final: { kind: 'count', doc: 'devices connected at the end (or now)', read: (i) => i.snapshot.connections.connected },
+  connected_final: { kind: 'count', doc: 'devices connected when the load ended, before the stop disconnected them (live: now)', read: (i) => i.connectedFinal },
   peak_connected: { kind: 'count', monotonic: 'up', doc: 'most devices connected at once', read: (i) => i.snapshot.connections.peakConnected },
   disconnects: { kind: 'count', monotonic: 'up', doc: 'disconnects of every cause', read: (i) => i.snapshot.disconnects.total },
   collapse: { kind: 'flag', monotonic: 'up', doc: '1 when the run collapsed (connections fell below COLLAPSE_SHARE of the peak, or acks stopped), else 0', read: (i) => (i.snapshot.collapse ? 1 : 0) },

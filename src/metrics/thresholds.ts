@@ -216,12 +216,21 @@ export function evaluateThresholds(thresholds: readonly Threshold[], input: Thre
   });
 }
 
+/** States of the load itself; later points (`stopping`, final) are the drain and disconnect. */
+const LOAD_STATES: ReadonlySet<string> = new Set(['starting', 'connecting', 'running']);
+
+/** The points of a timeline taken under load (points without a state, from older reports, count). */
+export function loadPoints<P extends { state?: string }>(points: readonly P[]): P[] {
+  return points.filter((p) => p.state === undefined || LOAD_STATES.has(p.state));
+}
+
 /**
- * connected_min: the fewest devices connected at once after ramp-up. Ramp-up ends at the first
- * point where every configured device is connected, or, when that never happens, where `connected`
- * first reached its highest value. Null when there are no points.
+ * connected_min: the fewest devices connected at once after ramp-up and before the stop. Ramp-up
+ * ends at the first point where every configured device is connected, or, when that never
+ * happens, where `connected` first reached its highest value. Null when there are no points.
  */
-export function connectedAfterRamp(points: ReadonlyArray<{ connected: number }>, configured: number): number | null {
+export function connectedAfterRamp(timeline: ReadonlyArray<{ connected: number; state?: string }>, configured: number): number | null {
+  const points = loadPoints(timeline);
   if (points.length === 0) return null;
   let start = points.findIndex((p) => p.connected >= configured);
   if (start < 0) {
@@ -263,7 +272,7 @@ export class ThresholdMonitor {
     if (rampDone) this.connectedMin = Math.min(this.connectedMin ?? Infinity, c.connected);
     const d = snapshot.delivery;
     const delivery = d && d.stored !== undefined && d.lost !== undefined ? { sent: d.stored + d.lost, stored: d.stored, lost: d.lost } : null;
-    this.lastResults = evaluateThresholds(this.thresholds, { snapshot, elapsedSec: snapshot.elapsedSec, connectedMin: this.connectedMin, delivery });
+    this.lastResults = evaluateThresholds(this.thresholds, { snapshot, elapsedSec: snapshot.elapsedSec, connectedMin: this.connectedMin, connectedFinal: c.connected, delivery });
     return this.lastResults;
   }
 

@@ -1,6 +1,7 @@
 // Per-device findings of a finished run: devices with errors, devices whose telemetry stalled,
 // devices that started late. The definitions here are the ones documented in README ("report").
 import type { DeviceRecord, RunReport } from './schema.js';
+import { loadPoints } from '../metrics/thresholds.js';
 
 /** A publish gap longer than this many intervals before the end of the run counts as stalled. */
 export const STALL_INTERVALS = 3;
@@ -43,20 +44,23 @@ export function devicesWithErrors(r: RunReport): DeviceFinding[] {
     .map(([name, d]) => finding(name, d, describeErrors(d)));
 }
 
-/** End of the run in ms since epoch: endedAt, else the last timeline point, else the start. */
-export function runEndMs(r: RunReport): number {
-  if (r.endedAt) return Date.parse(r.endedAt);
-  const last = r.timeline[r.timeline.length - 1];
-  return last ? last.ts : Date.parse(r.startedAt) + r.durationSec * 1000;
+/**
+ * End of the load in ms since epoch: the last timeline point before the stop (the drain that
+ * follows publishes nothing on purpose), else endedAt, else start + duration.
+ */
+export function loadEndMs(r: RunReport): number {
+  const last = loadPoints(r.timeline).at(-1);
+  if (last) return Date.parse(r.startedAt) + last.t * 1000;
+  return r.endedAt ? Date.parse(r.endedAt) : Date.parse(r.startedAt) + r.durationSec * 1000;
 }
 
 /**
  * Stalled telemetry: a device that connected and is not paused, whose last publish (or, without
- * any publish, its connect) lies more than STALL_INTERVALS publish intervals before the end.
+ * any publish, its connect) lies more than STALL_INTERVALS publish intervals before the load ended.
  */
 export function stalledDevices(r: RunReport): DeviceFinding[] {
   const intervalMs = r.metrics.target.publishIntervalSec * 1000;
-  const end = runEndMs(r);
+  const end = loadEndMs(r);
   const limit = end - STALL_INTERVALS * intervalMs;
   const out: Array<{ gap: number; f: DeviceFinding }> = [];
   for (const [name, d] of Object.entries(r.devices)) {

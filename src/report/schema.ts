@@ -1,6 +1,6 @@
 // The run report: data/runs/<run-id>.json (and latest.json). `metrics` has exactly the shape of
 // GET /api/metrics (src/metrics/snapshot.ts). Versioned: add fields, never rename.
-import type { MetricsSnapshot, CauseClass } from '../metrics/snapshot.js';
+import type { MetricsSnapshot, CauseClass, RunState } from '../metrics/snapshot.js';
 import type { ThresholdResult } from '../metrics/thresholds.js';
 
 export type { ThresholdResult };
@@ -53,6 +53,8 @@ export interface TimelinePoint {
   ackP99Ms: number | null;
   scheduleLagP99Ms: number | null;
   eventLoopDelayP99Ms: number | null;
+  /** Run state at this point; `stopping` and later points are the drain and disconnect, not load. Absent in older reports. */
+  state?: RunState;
 }
 
 export interface DeliveryDevice {

@@ -1,10 +1,10 @@
 // The human summary of one run (`tblab report`, the end of `tblab suite`): global metrics, the
 // devices worth a look, thresholds. Plain text meant to be pasted into an incident report.
 import type { Percentiles } from '../metrics/snapshot.js';
-import { connectedAfterRamp } from '../metrics/thresholds.js';
 import type { RunReport } from './schema.js';
 import { devicesWithErrors, stalledDevices, delayedStarts, firstDevices, delayedStartLimitSec, STALL_INTERVALS, type DeviceFinding } from './analysis.js';
-import { renderThresholds } from './thresholds.js';
+import { renderThresholds, thresholdInputFromReport } from './thresholds.js';
+import { loadPoints } from '../metrics/thresholds.js';
 import { renderTable, num, ms, pct, bytes, duration, counts } from './table.js';
 
 /** Devices listed per finding section before "… and N more". */
@@ -18,7 +18,10 @@ export interface RunSummary {
   startedAt: string;
   endedAt: string | null;
   durationSec: number;
+  /** Seconds under load (start → stop); averages per second use it. */
+  loadSec: number;
   devices: number;
+  /** `final`: connected when the load ended (before the stop); `min`: connected_min after ramp-up. */
   connections: { peak: number; final: number; min: number | null; attempts: number; succeeded: number; failed: number; byOutcome: Record<string, number> };
   traffic: { sent: number; acked: number; failed: number; skipped: number; inFlight: number; bytesSent: number; avgMsgPerSec: number; peakMsgPerSec: number; avgMbitPerSec: number; avgPayloadBytes: number | null; avgSentPerDevice: number; ackRatio: number | null; failedRatio: number | null };
   latency: { ackMs: Percentiles; connectMs: Percentiles; scheduleLagMs: Percentiles };
@@ -39,18 +42,19 @@ export interface RunSummary {
 export function summarize(r: RunReport): RunSummary {
   const m = r.metrics;
   const t = m.traffic;
-  const dur = r.durationSec > 0 ? r.durationSec : null;
+  const ti = thresholdInputFromReport(r);
+  const dur = ti.elapsedSec > 0 ? ti.elapsedSec : null;
   return {
-    runId: r.runId, outcome: r.outcome, endReason: r.endReason, startedAt: r.startedAt, endedAt: r.endedAt, durationSec: r.durationSec,
+    runId: r.runId, outcome: r.outcome, endReason: r.endReason, startedAt: r.startedAt, endedAt: r.endedAt, durationSec: r.durationSec, loadSec: ti.elapsedSec,
     devices: m.connections.configured,
     connections: {
-      peak: m.connections.peakConnected, final: m.connections.connected, min: connectedAfterRamp(r.timeline, m.connections.configured),
+      peak: m.connections.peakConnected, final: ti.connectedFinal, min: ti.connectedMin,
       attempts: m.connections.attempts, succeeded: m.connections.succeeded, failed: m.connections.failed, byOutcome: m.connections.byOutcome,
     },
     traffic: {
       sent: t.sent, acked: t.acked, failed: t.failed, skipped: t.skipped, inFlight: t.inFlight, bytesSent: t.bytesSent,
       avgMsgPerSec: dur ? t.sent / dur : 0,
-      peakMsgPerSec: Math.max(0, ...r.timeline.map((p) => p.sentPerSec)),
+      peakMsgPerSec: Math.max(0, ...loadPoints(r.timeline).map((p) => p.sentPerSec)),
       avgMbitPerSec: dur ? (t.bytesSent * 8) / 1e6 / dur : 0,
       avgPayloadBytes: t.sent > 0 ? t.bytesSent / t.sent : null,
       avgSentPerDevice: t.avgSentPerDevice,
@@ -83,7 +87,7 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
   const lat = (name: string, p: Percentiles) => [name, num(p.count), ms(p.p50), ms(p.p90), ms(p.p95), ms(p.p99), ms(p.p999), ms(p.max), ms(p.mean)];
   const sections = [
     `Run ${s.runId}: ${s.outcome} (${s.endReason})\n` + kv([
-      ['started', s.startedAt], ['ended', s.endedAt ?? '—'], ['duration', duration(s.durationSec)],
+      ['started', s.startedAt], ['ended', s.endedAt ?? '—'], ['duration', `${duration(s.durationSec)} (${duration(s.loadSec)} under load)`],
       ['target', `${m.target.mqtt} (MQTT ${m.target.mqttVersion}, QoS ${m.target.qos})${m.target.rest ? `, REST ${m.target.rest}` : ''}`],
       ['devices', `${num(s.devices)}, one publish every ${num(m.target.publishIntervalSec, 3)}s each${r.instance ? `, instance ${r.instance}` : ''}`],
       ['generator', `${m.generator.verdict}${m.generator.notes.length ? ` (${m.generator.notes.join('; ')})` : ''}; event-loop delay p99 ${ms(m.generator.eventLoopDelayP99Ms)}, schedule lag p99 ${ms(m.generator.scheduleLagP99Ms)}, CPU ${m.generator.cpuPercent === null ? '—' : num(m.generator.cpuPercent, 0) + '%'}, RSS ${num(m.generator.rssMB, 0)} MB`],
@@ -117,7 +121,7 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
   if (s.thresholds && s.thresholds.length) sections.push(renderThresholds(s.thresholds));
   sections.push(
     findings('Devices with errors', s.devicesWithErrors, 'never connected, errors, failed publishes or failed connects'),
-    findings('Devices with stalled telemetry', s.stalled, `no publish for more than ${STALL_INTERVALS} intervals before the end`),
+    findings('Devices with stalled telemetry', s.stalled, `no publish for more than ${STALL_INTERVALS} intervals before the load ended`),
     findings('Devices with delayed starts', s.delayedStarts, `first connect later than +${num(s.delayedStartLimitSec, 1)}s`),
     `First ${s.firstDevices.length} devices\n` + renderTable(['device', 'sent', 'acked', 'failed', 'disconnects', 'connect'],
       s.firstDevices.map((d) => [d.name, num(d.sent), num(d.acked), num(d.failed), num(d.disconnects), ms(d.connectMs)]), { indent: 2 }),

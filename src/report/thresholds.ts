@@ -1,17 +1,24 @@
 // Thresholds against a finished run: what they read from the report (final snapshot, the
 // timeline's connected_min, the delivery check), and the pass/fail table that is printed.
-import { connectedAfterRamp, evaluateThresholds, type Threshold, type ThresholdResult } from '../metrics/thresholds.js';
+import { connectedAfterRamp, evaluateThresholds, loadPoints, type Threshold, type ThresholdResult } from '../metrics/thresholds.js';
 import type { ThresholdInput } from '../metrics/threshold-metrics.js';
 import type { RunReport } from './schema.js';
 import { renderTable } from './table.js';
+
+/** Seconds of load: start → the last timeline point before the stop (the drain is not load time). */
+export function loadSeconds(r: RunReport): number {
+  const last = loadPoints(r.timeline).at(-1);
+  return last && last.t > 0 ? last.t : r.durationSec;
+}
 
 /** What thresholds read from a finished run report. */
 export function thresholdInputFromReport(r: RunReport): ThresholdInput {
   const d = r.delivery?.totals ?? null;
   return {
     snapshot: r.metrics,
-    elapsedSec: r.durationSec,
+    elapsedSec: loadSeconds(r),
     connectedMin: connectedAfterRamp(r.timeline, r.metrics.connections.configured),
+    connectedFinal: loadPoints(r.timeline).at(-1)?.connected ?? r.metrics.connections.connected,
     delivery: d ? { sent: d.sent, stored: d.stored, lost: d.lost } : null,
   };
 }

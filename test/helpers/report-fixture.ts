@@ -33,6 +33,8 @@ export interface FixtureOptions {
 }
 
 const PAYLOAD_BYTES = 212;
+/** Drain and disconnect after the load, seconds (part of durationSec, like a real run). */
+const STOP_SEC = 0.5;
 
 export function makeReport(o: FixtureOptions = {}): RunReport {
   const n = o.devices ?? 30, dur = o.durationSec ?? 60, iv = o.intervalSec ?? 1, rate = o.connectRate ?? 100;
@@ -67,42 +69,46 @@ export function makeReport(o: FixtureOptions = {}): RunReport {
   const all = Object.values(devices);
   const sum = (f: (d: DeviceRecord) => number) => all.reduce((a, d) => a + f(d), 0);
   const sent = sum((d) => d.sent), acked = sum((d) => d.acked), failedTotal = sum((d) => d.failed);
+  const neverN = o.neverConnected?.length ?? 0;
   const timeline: TimelinePoint[] = [];
   for (let t = 1; t <= dur; t++) {
     const ts = t0 + t * 1000;
     const count = (lim: number) => sentAt.reduce((a, s) => a + s.filter((x) => x < lim).length, 0);
     const connected = all.filter((d) => d.connectedAt !== null && d.connectedAt < ts).length - (o.collapseAtSec !== undefined && t >= o.collapseAtSec ? Math.ceil(n * 0.6) : 0);
     const s = count(ts), prev = count(ts - 1000);
-    timeline.push({ ts, t, sent: s, acked: s, failed: 0, connected: Math.max(0, connected), sentPerSec: s - prev, ackedPerSec: s - prev, mbpsOut: ((s - prev) * PAYLOAD_BYTES * 8) / 1e6, ackP99Ms: 30, scheduleLagP99Ms: 1.5, eventLoopDelayP99Ms: 12 });
+    const state = connected >= n - neverN || t > 3 ? 'running' as const : 'connecting' as const;
+    timeline.push({ ts, t, sent: s, acked: s, failed: 0, connected: Math.max(0, connected), sentPerSec: s - prev, ackedPerSec: s - prev, mbpsOut: ((s - prev) * PAYLOAD_BYTES * 8) / 1e6, ackP99Ms: 30, scheduleLagP99Ms: 1.5, eventLoopDelayP99Ms: 12, state });
   }
+  // like the engine: a last point after the drain and disconnect, with nobody connected
+  const last = timeline[timeline.length - 1];
+  timeline.push({ ...last, ts: t0 + (dur + 1) * 1000, t: dur + STOP_SEC, connected: 0, sentPerSec: 0, ackedPerSec: 0, mbpsOut: 0, state: 'finished' });
   const byCause: Record<string, number> = {}, byClass: Record<string, number> = {};
   for (const d of all) for (const x of d.disconnects) { byCause[x.cause] = (byCause[x.cause] ?? 0) + 1; byClass[x.class] = (byClass[x.class] ?? 0) + 1; }
   const errClass: Record<string, number> = {};
   for (const d of all) for (const [k, v] of Object.entries(d.errors)) errClass[k] = (errClass[k] ?? 0) + v;
-  const connectedNow = timeline[timeline.length - 1]?.connected ?? 0;
-  const neverN = o.neverConnected?.length ?? 0;
-  const startedAt = new Date(t0).toISOString(), endedAt = new Date(t0 + dur * 1000).toISOString();
+  const connectedAtEnd = timeline[timeline.length - 2]?.connected ?? 0;
+  const startedAt = new Date(t0).toISOString(), endedAt = new Date(t0 + (dur + STOP_SEC) * 1000).toISOString();
   const lost = o.deliveryLost;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION, tool: 'tb-load-lab', toolVersion: '0.1.0', runId, instance: null,
-    startedAt, endedAt, durationSec: dur, outcome: 'completed', endReason: 'duration reached',
+    startedAt, endedAt, durationSec: dur + STOP_SEC, outcome: 'completed', endReason: 'duration reached',
     config: { deviceCount: n, publishIntervalSec: iv, connectRate: rate, qos: 1, tbUrl: 'http://127.0.0.1:8080' },
     machine: { hostname: 'lab-host', platform: 'linux', cpus: 2, memoryGB: 8, node: 'v20.18.0' },
     metrics: {
-      schemaVersion: METRICS_SCHEMA_VERSION, runId, instance: null, state: 'finished', startedAt, at: endedAt, elapsedSec: dur,
+      schemaVersion: METRICS_SCHEMA_VERSION, runId, instance: null, state: 'finished', startedAt, at: endedAt, elapsedSec: dur + STOP_SEC,
       target: { mqtt: 'mqtt://127.0.0.1:1883', rest: 'http://127.0.0.1:8080', qos: 1, mqttVersion: '3.1.1', publishIntervalSec: iv },
       connections: {
-        configured: n, connected: connectedNow, peakConnected: Math.max(...timeline.map((p) => p.connected)), paused: 0, failedDevices: neverN,
+        configured: n, connected: 0, peakConnected: Math.max(...timeline.map((p) => p.connected)), paused: 0, failedDevices: neverN,
         attempts: sum((d) => d.connects + d.connectFailures), succeeded: sum((d) => d.connects), failed: sum((d) => d.connectFailures),
         byOutcome: { accepted: sum((d) => d.connects), ...(neverN ? { 'refused: not authorized (5)': neverN * 3 } : {}) },
       },
-      traffic: { sent, acked, failed: failedTotal, inFlight: sent - acked - failedTotal, bytesSent: sent * PAYLOAD_BYTES, skipped: 0, sentPerSec: timeline[timeline.length - 1]?.sentPerSec ?? 0, ackedPerSec: 0, mbpsOut: 0, avgSentPerDevice: sent / n, avgRatePerDevice: sent / n / dur },
+      traffic: { sent, acked, failed: failedTotal, inFlight: sent - acked - failedTotal, bytesSent: sent * PAYLOAD_BYTES, skipped: 0, sentPerSec: timeline[timeline.length - 1]?.sentPerSec ?? 0, ackedPerSec: 0, mbpsOut: 0, avgSentPerDevice: sent / n, avgRatePerDevice: sent / n / (dur + STOP_SEC) },
       latency: { ackMs: summarize(ack), connectMs: summarize(conn), scheduleLagMs: summarize(lag) },
       disconnects: { total: sum((d) => d.disconnects.length), byCause, byClass },
       errors: { total: Object.values(errClass).reduce((a, b) => a + b, 0), byClass: errClass },
-      collapse: o.collapseAtSec === undefined ? null : { at: new Date(t0 + o.collapseAtSec * 1000).toISOString(), elapsedSec: o.collapseAtSec, kind: 'connections', dominantCause: 'server closed', connectedAtCollapse: connectedNow, peakConnected: n },
+      collapse: o.collapseAtSec === undefined ? null : { at: new Date(t0 + o.collapseAtSec * 1000).toISOString(), elapsedSec: o.collapseAtSec, kind: 'connections', dominantCause: 'server closed', connectedAtCollapse: connectedAtEnd, peakConnected: n },
       generator: { verdict: 'ok', eventLoopDelayP99Ms: 12, scheduleLagP99Ms: 1.5, cpuPercent: 23, rssMB: 88, notes: [] },
-      series: [], topDevices: [], shards: [{ id: 0, pid: 4242, state: 'done', devices: n, connected: connectedNow }], delivery: null,
+      series: [], topDevices: [], shards: [{ id: 0, pid: 4242, state: 'done', devices: n, connected: 0 }], delivery: null,
     },
     timeline, devices,
     histograms: { ackMs: encodeHistogram(ack), connectMs: encodeHistogram(conn), scheduleLagMs: encodeHistogram(lag) },

@@ -52,7 +52,7 @@ describe('comparing two runs', () => {
     const text = renderComparison(compareRuns(base, other));
     assert.match(text, /devices differs: 20 vs 40/);
     assert.match(text, /publish interval \(s\) differs: 1 vs 2/);
-    assert.match(text, /duration differs: 30s vs 1m 00s/);
+    assert.match(text, /duration differs: 30.5s vs 1m 01s/);
   });
 
   test('metrics neither run measured are left out; one-sided ones show no data', () => {

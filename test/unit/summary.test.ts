@@ -56,7 +56,9 @@ describe('the summary', () => {
     const s = summarize(troubled);
     const sent = Object.values(troubled.devices).reduce((a, d) => a + d.sent, 0);
     assert.equal(s.traffic.sent, sent);
+    assert.equal(s.loadSec, 40);
     assert.equal(s.traffic.avgMsgPerSec, sent / 40);
+    assert.equal(s.connections.final, 29, 'connected when the load ended, not after the disconnect');
     assert.equal(s.connections.min, 29);
     assert.equal(s.firstDevices.length, 20);
     assert.equal(s.firstDevices[0].name, 'sim-001');

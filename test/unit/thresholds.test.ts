@@ -170,7 +170,7 @@ describe('live monitoring with --abort-on-fail', () => {
     assert.deepEqual(m.abortReasons(100), []);
   });
   test('evaluateThresholds works on a bare snapshot', () => {
-    const [r] = evaluateThresholds(parseThresholds(['sent>=100']), { snapshot: snap(1, { sent: 100 }), elapsedSec: 1, connectedMin: null, delivery: null });
+    const [r] = evaluateThresholds(parseThresholds(['sent>=100']), { snapshot: snap(1, { sent: 100 }), elapsedSec: 1, connectedMin: null, connectedFinal: 10, delivery: null });
     assert.equal(r.ok, true);
   });
 });
