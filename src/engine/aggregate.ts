@@ -101,6 +101,7 @@ export class Aggregator {
     v.cpuPercent = s.cpuPercent;
     v.rssMB = s.rssMB;
     v.status.connected = s.counters[C.CONNECTED];
+    if (v.status.state === 'starting') v.status.state = 'running';
     if (s.eventLoopP99Ms !== null) this.eldWorst = Math.max(this.eldWorst ?? 0, s.eventLoopP99Ms);
     const ack = decodeHistogram(s.hist.ackMs);
     const lag = decodeHistogram(s.hist.scheduleLagMs);
