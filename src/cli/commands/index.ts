@@ -10,6 +10,7 @@ import { registerCheck } from './check.js';
 import { registerReport } from './report.js';
 import { registerCompare } from './compare.js';
 import { registerStop } from './stop.js';
+import { registerSuite } from './suite.js';
 import { registerRun } from './run.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
@@ -23,5 +24,6 @@ export const COMMANDS: Register[] = [
   registerReport,
   registerCompare,
   registerStop,
+  registerSuite,
   registerRun,
 ];

@@ -1,9 +1,10 @@
 // `tblab run`: maps flags to configuration keys and hands over to src/lab/run.ts.
+// FLAG_KEYS is shared with `tblab suite`, which passes the flags after `--` to the run.
 import { Option, type Command } from 'commander';
 import type { RunContext } from '../context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 
-const FLAG_KEYS = {
+export const FLAG_KEYS = {
   duration: 'DURATION_SEC',
   qos: 'MQTT_QOS',
   interval: 'PUBLISH_INTERVAL_SEC',

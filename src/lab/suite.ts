@@ -1,0 +1,118 @@
+// `tblab suite`: the whole workflow in one command — (embedded emulator) → provision when needed →
+// activate the fleet → run (thresholds) → deactivate with --deactivate-after, also when the run
+// failed or was interrupted → the summary. A signal never kills the suite between steps: it stops
+// the run (or the provisioning) and the clean-up still happens.
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/index.js';
+import { KEYS } from '../config/index.js';
+import type { RunContext } from '../cli/context.js';
+import { ExitCode, LabError, describeError } from '../shared/errors.js';
+import { sliceBounds } from '../shared/fleet.js';
+import { renderSummary, summarize } from '../report/summary.js';
+import { readTokenFile } from './fleet-file.js';
+import { prepareThresholds } from './thresholds.js';
+
+export type ProvisionMode = 'auto' | 'always' | 'never';
+
+export interface SuiteOptions {
+  /** auto: provision when tokens.json is missing, of another server/prefix, or smaller than asked. */
+  provision: ProvisionMode;
+  /** Pause the whole fleet at the end (also after a failure or an interrupt). */
+  deactivateAfter: boolean;
+  /** Start the embedded emulator in a child process and run the suite against it. */
+  embedded: boolean;
+  thresholds: readonly string[];
+  abortOnFail: boolean;
+  /** Seconds. */
+  abortGraceSec: number;
+  /** Summary as JSON on stdout. */
+  json: boolean;
+}
+
+/** Devices of tokens.json that this run needs and that are on file for this server and prefix. */
+export function fleetShortfall(config: ResolvedConfig): { have: number; need: number; why: string | null } {
+  const { start, end } = config.instance ? sliceBounds(config.deviceCount, config.instance.index, config.instance.count) : { start: 0, end: config.deviceCount };
+  const need = end - start;
+  const tf = readTokenFile(config.dataDir);
+  if (!tf) return { have: 0, need, why: 'no tokens.json yet' };
+  if (tf.server !== config.tbUrl) return { have: 0, need, why: `tokens.json belongs to ${tf.server}` };
+  if (tf.prefix !== config.devicePrefix) return { have: 0, need, why: `tokens.json holds the fleet "${tf.prefix}"` };
+  const have = Object.values(tf.devices).filter((d) => d.index > start && d.index <= end).length;
+  return { have, need, why: have < need ? `tokens.json has ${have} of the ${need} devices` : null };
+}
+
+/**
+ * The embedded emulator's fleet is created fresh in every run and useless after it, so its files
+ * (tokens, control list, reports, logs) live in <DATA_DIR>/embedded and never replace a real fleet's
+ * tokens.json or teardown manifest. The pid file stays where `tblab stop` looks by default.
+ */
+export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqttHost: string; mqttPort: number }): ResolvedConfig {
+  const dataDir = join(base.dataDir, 'embedded');
+  const defaultDisabled = join(base.dataDir, 'control', 'disabled_devices.json');
+  return Object.freeze({
+    ...base,
+    tbUrl: emu.restUrl, mqttHost: emu.mqttHost, mqttPort: emu.mqttPort, mqttTls: false,
+    tbUsername: KEYS.TB_USERNAME.def, tbPassword: KEYS.TB_PASSWORD.def,
+    dataDir,
+    disabledDevicesFile: base.disabledDevicesFile === defaultDisabled ? join(dataDir, 'control', 'disabled_devices.json') : base.disabledDevicesFile,
+  });
+}
+
+export async function runSuite(ctx: RunContext, base: ResolvedConfig, o: SuiteOptions): Promise<number> {
+  const say = (l: string) => ctx.stderr.write(l + '\n');
+  const thresholds = prepareThresholds({ expressions: o.thresholds, abortOnFail: o.abortOnFail, abortGraceSec: o.abortGraceSec, log: say });
+  let interrupted: NodeJS.Signals | null = null;
+  const offSignal = ctx.onSignal((s) => { interrupted ??= s; });
+  const checkInterrupt = () => {
+    if (interrupted) throw new LabError('ABORTED', { message: `Suite stopped by ${interrupted} before the run started` });
+  };
+  const { startEmbeddedEmulator } = await import('./embedded.js');
+  let emulator: Awaited<ReturnType<typeof startEmbeddedEmulator>> | null = null;
+  let fleetReady = false;
+  let config = base;
+  try {
+    if (o.embedded) {
+      say('suite: starting the embedded emulator…');
+      emulator = await startEmbeddedEmulator();
+      config = embeddedConfig(base, emulator);
+      say(`suite: emulator REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; files in ${config.dataDir}`);
+    }
+    checkInterrupt();
+    const gap = fleetShortfall(config);
+    if (o.provision === 'always' || (o.provision === 'auto' && gap.why)) {
+      say(`suite: provisioning ${gap.need} devices on ${config.tbUrl}${o.provision === 'auto' ? ` (${gap.why})` : ''}`);
+      const { provision } = await import('./provision.js');
+      await provision(config, { progress: false }, ctx);
+    } else if (gap.why) {
+      throw new LabError('NO_FLEET', { message: `--provision never, but ${gap.why} (DEVICE_COUNT ${config.deviceCount}, ${config.tbUrl})`, hint: 'Use --provision auto, or run `tblab provision` first.' });
+    } else say(`suite: fleet of ${gap.have} devices on file for ${config.tbUrl}; not provisioning (--provision always forces it)`);
+    fleetReady = true;
+    checkInterrupt();
+
+    const { controlDevices } = await import('./devices.js');
+    const act = await controlDevices(config, { action: 'activate', all: true });
+    say(`suite: activated the fleet (${act.changes.length} resumed, ${act.unchanged} already active)`);
+    checkInterrupt();
+
+    const { runLab } = await import('./run.js');
+    const { exitCode, report } = await runLab(ctx, config, { onStart: (run) => thresholds.onStart(run), beforeFinalReport: (r) => thresholds.beforeFinalReport(r) });
+    const s = summarize(report);
+    if (o.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
+    say('\n' + renderSummary(report, s));
+    const code = thresholds.exitCode(exitCode);
+    if (code === ExitCode.THRESHOLDS_FAILED) say('suite: thresholds failed (exit code 5)');
+    return code;
+  } finally {
+    if (o.deactivateAfter && fleetReady) {
+      try {
+        const { controlDevices } = await import('./devices.js');
+        const d = await controlDevices(config, { action: 'deactivate', all: true });
+        say(`suite: deactivated the fleet (${d.changes.length} paused, ${d.paused} paused in total)`);
+      } catch (e) {
+        say(`suite: could not deactivate the fleet: ${describeError(e)} — run \`tblab devices deactivate --all\``);
+      }
+    }
+    offSignal();
+    await emulator?.close();
+  }
+}
