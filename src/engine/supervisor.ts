@@ -34,6 +34,8 @@ export interface RunOptions {
   beforeFinalReport?: (report: RunReport) => Promise<void>;
   /** Human progress lines (default: none). */
   log?: (line: string) => void;
+  /** Node flags of the shard processes, e.g. ['--cpu-prof', '--cpu-prof-dir=prof'] (default none). */
+  shardExecArgv?: string[];
   /** Timer wheel tick, ms (default 5). */
   tickMs?: number;
 }
@@ -160,7 +162,7 @@ class Supervisor extends EventEmitter implements RunHandle {
     );
     const entry = fileURLToPath(new URL('./shard-main.js', import.meta.url));
     for (const slice of slices) {
-      const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: this.opts.shardExecArgv ?? [] });
       const p: ShardProc = { slice, child, final: false, exited: false };
       this.procs.push(p);
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
