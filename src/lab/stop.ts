@@ -111,6 +111,7 @@ export async function stopLab(o: StopOptions): Promise<StopResult> {
   }
   // the lab removes its own pid file; one left behind by a crash is removed here
   if (readPidFile(o.pidFile)?.pid === p.pid) rmSync(o.pidFile, { force: true });
-  const report = p.runId ? join(o.dataDir, 'runs', `${p.runId}.json`) : null;
-  return { pid: p.pid, runId: p.runId, reportPath: report && existsSync(report) ? report : null, via, waitedSec: (Date.now() - t0) / 1000 };
+  // `suite --embedded` keeps its reports in <DATA_DIR>/embedded
+  const report = p.runId ? [join(o.dataDir, 'runs', `${p.runId}.json`), join(o.dataDir, 'embedded', 'runs', `${p.runId}.json`)].find((f) => existsSync(f)) ?? null : null;
+  return { pid: p.pid, runId: p.runId, reportPath: report, via, waitedSec: (Date.now() - t0) / 1000 };
 }

@@ -10,16 +10,18 @@ export function registerStop(program: Command, ctx: RunContext): void {
       .command('stop')
       .description('stop a running lab (pid file): SIGTERM or the control endpoint, wait for its report, clean up')
       .option('--timeout <sec>', 'seconds to wait for the report before asking again (default 60)', '60')
+      .option('--instance <i/N>', 'stop the instance i of N (its own pid file)')
       .option('--via <how>', 'signal | http (control endpoint) | auto (http on Windows, else signal)', 'auto')
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (opts: Record<string, unknown>) => {
-    const { config } = resolveConfig(ctx, opts);
+    const { config } = resolveConfig(ctx, opts, { instance: 'INSTANCE' });
     const timeoutSec = Number(opts.timeout);
     if (!(timeoutSec > 0)) throw new LabError('USAGE', { message: `--timeout expects seconds > 0, got ${JSON.stringify(opts.timeout)}` });
     const via = String(opts.via);
     if (via !== 'signal' && via !== 'http' && via !== 'auto') throw new LabError('USAGE', { message: `--via expects signal, http or auto, got ${JSON.stringify(via)}` });
     const { stopLab } = await import('../../lab/stop.js');
-    const r = await stopLab({ pidFile: config.pidFile, dataDir: config.dataDir, timeoutSec, via, log: (l) => ctx.stderr.write(l + '\n') });
+    const { instancePidPath } = await import('../../lab/pid-file.js');
+    const r = await stopLab({ pidFile: instancePidPath(config.pidFile, config.instance), dataDir: config.dataDir, timeoutSec, via, log: (l) => ctx.stderr.write(l + '\n') });
     ctx.stderr.write(`stopped run ${r.runId || '?'} (pid ${r.pid}) in ${r.waitedSec.toFixed(1)}s${r.reportPath ? `; report: ${r.reportPath}` : ''}\n`);
     if (opts.json) ctx.stdout.write(JSON.stringify(r) + '\n');
   });
