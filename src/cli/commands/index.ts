@@ -12,6 +12,7 @@ import { registerCompare } from './compare.js';
 import { registerStop } from './stop.js';
 import { registerSuite } from './suite.js';
 import { registerRun } from './run.js';
+import { registerEmulator } from './emulator.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
@@ -26,4 +27,5 @@ export const COMMANDS: Register[] = [
   registerStop,
   registerSuite,
   registerRun,
+  registerEmulator,
 ];
