@@ -92,6 +92,8 @@ function tokenState(body: unknown): TokenState {
   if (typeof b?.token !== 'string' || typeof b.refreshToken !== 'string') throw new Error('login answer without token/refreshToken');
   const c = decodeJwt(b.token);
   // Lifetime from the token itself; without exp/iat assume ThingsBoard's default 2.5 h.
-  const lifetimeMs = typeof c.exp === 'number' && typeof c.iat === 'number' ? (c.exp - c.iat) * 1000 : 9_000_000;
+  const claimed = typeof c.exp === 'number' && typeof c.iat === 'number' ? (c.exp - c.iat) * 1000 : 9_000_000;
+  // iat/exp are whole seconds: the token may have been issued up to 1 s before `iat` says
+  const lifetimeMs = Math.max(claimed - 1000, claimed / 2);
   return { token: b.token, refreshToken: b.refreshToken, expiresAt: Date.now() + lifetimeMs, margin: Math.min(30_000, lifetimeMs / 5) };
 }

@@ -25,6 +25,11 @@ export interface HttpOptions {
   backoffBaseMs?: number;
   /** Largest backoff, ms (default 8000). */
   backoffMaxMs?: number;
+  /**
+   * 429 answers are retried beyond `retries` until one request has waited this long in total, ms
+   * (default 60000): a rate limit is a reason to slow down, not to give up.
+   */
+  rateLimitWaitMs?: number;
 }
 
 export interface HttpRequest {
@@ -78,6 +83,7 @@ export class RestHttp {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const base = this.opts.backoffBaseMs ?? 250;
     const cap = this.opts.backoffMaxMs ?? 8000;
+    let waited = 0;
     for (let attempt = 0; ; attempt++) {
       let res: { status: number; body: unknown; retryAfter?: string | string[] };
       try {
@@ -90,11 +96,13 @@ export class RestHttp {
         continue;
       }
       this.answered = true;
-      if (!isRetriableStatus(res.status) || attempt >= this.opts.retries) return { status: res.status, body: res.body, attempts: attempt + 1 };
+      const limited = res.status === 429 && waited < (this.opts.rateLimitWaitMs ?? 60_000);
+      if (!isRetriableStatus(res.status) || (attempt >= this.opts.retries && !limited)) return { status: res.status, body: res.body, attempts: attempt + 1 };
       if (res.status === 429) this.stats.retries.rateLimited++;
       else this.stats.retries.serverError++;
-      const after = parseRetryAfter(res.retryAfter);
-      await sleep(Math.max(after ?? 0, backoffMs(attempt, base, cap)));
+      const delay = Math.max(parseRetryAfter(res.retryAfter) ?? 0, backoffMs(attempt, base, cap));
+      waited += delay;
+      await sleep(delay);
     }
   }
 
