@@ -1,6 +1,9 @@
 // The four time-series charts (uPlot, served from node_modules/uplot/dist by the lab itself).
 import uPlot from '/vendor/uPlot.esm.js';
-import { count, ms } from './format.js';
+import { count } from './format.js';
+
+/** Compact axis labels for milliseconds: 0.5, 12, 340, 1.2s. */
+const axisMs = (v) => (v >= 1000 ? `${+(v / 1000).toFixed(1)}s` : v >= 10 ? String(Math.round(v)) : String(+v.toFixed(2)));
 
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
@@ -20,7 +23,7 @@ function makeChart(el, series, fmt) {
     scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [
       { ...ax },
-      { ...ax, size: 56, values: (u, vals) => vals.map(fmt) },
+      { ...ax, size: 60, values: (u, vals) => vals.map(fmt) },
     ],
     series: [{}, ...series.map((s) => ({ label: s.label, stroke: css(s.color), width: 2, fill: s.fill ? css(s.color) + '22' : undefined, points: { show: false }, spanGaps: true }))],
   };
@@ -34,7 +37,7 @@ export function createCharts() {
     rate: makeChart(document.getElementById('chart-rate'), [{ label: 'sent', color: '--accent' }, { label: 'acked', color: '--accent2' }], (v) => count(v)),
     mbps: makeChart(document.getElementById('chart-mbps'), [{ label: 'Mbps', color: '--accent', fill: true }], (v) => v.toFixed(v >= 10 ? 0 : 2)),
     connected: makeChart(document.getElementById('chart-connected'), [{ label: 'connected', color: '--accent2', fill: true }], (v) => count(v)),
-    ack: makeChart(document.getElementById('chart-ack'), [{ label: 'ack p99', color: '--warn' }], (v) => ms(v)),
+    ack: makeChart(document.getElementById('chart-ack'), [{ label: 'ack p99', color: '--warn' }], axisMs),
   };
 
   const resize = () => {
@@ -48,5 +51,7 @@ export function createCharts() {
     charts.mbps.plot.setData([xs, series.map((p) => p.mbpsOut)]);
     charts.connected.plot.setData([xs, series.map((p) => p.connected)]);
     charts.ack.plot.setData([xs, series.map((p) => p.ackP99Ms)]);
+    // how many points each chart holds, readable from the DOM (tests, accessibility tools)
+    for (const c of Object.values(charts)) c.el.dataset.points = String(xs.length);
   };
 }

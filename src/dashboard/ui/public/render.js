@@ -67,10 +67,11 @@ export function renderCards(s) {
   const g = s.generator;
   fillDl($('card-generator'), [
     ['generator', g.verdict, g.verdict === 'ok' ? 'ok' : g.verdict === 'lagging' ? 'warn' : 'bad'],
-    ['event-loop delay p99', ms(g.eventLoopDelayP99Ms)],
-    ['CPU · RSS', `${percent(g.cpuPercent)} · ${count(g.rssMB)} MB`],
-    ...g.notes.map((n) => ['note', n, 'warn']),
+    ['event loop p99', ms(g.eventLoopDelayP99Ms)],
+    ['CPU', percent(g.cpuPercent)],
+    ['memory (RSS)', `${count(g.rssMB)} MB`],
   ]);
+  $('generator-notes').replaceChildren(...g.notes.map((n) => el('li', n)));
 
   const causes = Object.entries(s.disconnects.byCause).sort((a, b) => b[1] - a[1]).slice(0, 10);
   $('disc-total').textContent = s.disconnects.total > 0 ? `· ${count(s.disconnects.total)}` : '';
