@@ -6,6 +6,7 @@ import addFormats from 'ajv-formats';
 import { startDashboard, parseExposition, familyOf } from '../helpers/dashboard.js';
 import { fixtureSnapshot } from '../helpers/snapshot-fixture.js';
 import { LATENCY_BUCKETS_MS } from '../../src/metrics/buckets.js';
+import { PrometheusExporter } from '../../src/dashboard/index.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../../schemas/metrics.schema.json', import.meta.url), 'utf8'));
 
@@ -135,4 +136,14 @@ test('the page and its assets are served locally; nothing outside the UI folder 
     assert.equal(r.status, 404, path);
     await r.arrayBuffer();
   }
+});
+
+test('the Grafana dashboard only queries metric names that /metrics exports, summed by run_id', () => {
+  const grafana = readFileSync(new URL('../../../deploy/grafana/tblab-dashboard.json', import.meta.url), 'utf8');
+  const exporter = new PrometheusExporter();
+  const names = new Set([...grafana.matchAll(/\btblab_[a-z0-9_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
+  assert.ok(names.size >= 10);
+  for (const name of names) assert.ok(exporter.registry.getSingleMetric(name), `${name} is exported`);
+  const exprs = [...grafana.matchAll(/"expr": "([^"]+)"/g)].map((m) => m[1]);
+  for (const e of exprs) assert.match(e, /by \((run_id|cause|outcome|instance|run_id, le|run_id, instance)\)/, e);
 });

@@ -95,12 +95,16 @@ export function renderCards(s) {
   $('footer').textContent = `target ${s.target.mqtt} · MQTT ${s.target.mqttVersion} QoS ${s.target.qos} · every ${s.target.publishIntervalSec} s · started ${clock(s.startedAt)} · snapshot ${clock(s.at)}`;
 }
 
+const ENDED = new Set(['finished', 'aborted', 'failed']);
+
 export function renderDevices(s, filter) {
   const f = filter.trim().toLowerCase();
+  // after the run every device is disconnected on purpose: not an alarm
+  const ended = ENDED.has(s.state);
   const rows = s.topDevices.filter((d) => !f || d.name.toLowerCase().includes(f));
   fillRows($('devices').tBodies[0], rows.map((d) => [
     [d.name],
-    [d.paused ? 'paused' : d.connected ? 'connected' : 'down', d.connected || d.paused ? undefined : 'bad'],
+    ended ? ['ended', 'muted'] : [d.paused ? 'paused' : d.connected ? 'connected' : 'down', d.connected || d.paused ? undefined : 'bad'],
     [count(d.sent)], [count(d.acked)],
     [count(d.failed), d.failed > 0 ? 'bad' : undefined],
     [count(d.disconnects), d.disconnects > 0 ? 'bad' : undefined],
