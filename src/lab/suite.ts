@@ -82,7 +82,8 @@ export async function runSuite(ctx: RunContext, base: ResolvedConfig, o: SuiteOp
     if (o.provision === 'always' || (o.provision === 'auto' && gap.why)) {
       say(`suite: provisioning ${gap.need} devices on ${config.tbUrl}${o.provision === 'auto' ? ` (${gap.why})` : ''}`);
       const { provision } = await import('./provision.js');
-      await provision(config, { progress: false }, ctx);
+      const p = await provision(config, { progress: false }, ctx);
+      say(`suite: provisioned ${p.total} devices in ${p.seconds}s (${p.created} created, ${p.reused} reused) → ${p.tokenFile}`);
     } else if (gap.why) {
       throw new LabError('NO_FLEET', { message: `--provision never, but ${gap.why} (DEVICE_COUNT ${config.deviceCount}, ${config.tbUrl})`, hint: 'Use --provision auto, or run `tblab provision` first.' });
     } else say(`suite: fleet of ${gap.have} devices on file for ${config.tbUrl}; not provisioning (--provision always forces it)`);
