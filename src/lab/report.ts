@@ -35,3 +35,28 @@ export function reportRun(o: ReportOptions): number {
   }
   return ExitCode.OK;
 }
+
+export interface ServeOptions {
+  dataDir: string;
+  cwd: string;
+  ref: string;
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  err: NodeJS.WritableStream;
+  /** Resolves when the user asks to stop (Ctrl+C). */
+  untilStopped: Promise<unknown>;
+}
+
+/** `tblab report --serve`: the run's dashboard (charts of the whole timeline) until Ctrl+C. */
+export async function serveRun(o: ServeOptions): Promise<void> {
+  const { path, report } = readReport(o.dataDir, o.ref, o.cwd);
+  const { serveReportDashboard } = await import('../dashboard/index.js');
+  const dash = await serveReportDashboard(path, { host: o.host, port: o.port });
+  o.err.write(`report ${report.runId}: dashboard at ${dash.url} (Ctrl+C to stop)\n`);
+  try {
+    await o.untilStopped;
+  } finally {
+    await dash.close();
+  }
+}

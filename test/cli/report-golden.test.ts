@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tblab, tempWorkdir } from '../helpers/tblab-cli.js';
+import { tblab, startTblab, tempWorkdir } from '../helpers/tblab-cli.js';
 import { PACKAGE_ROOT } from '../../src/shared/version.js';
 
 const FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures');
@@ -54,4 +54,15 @@ test('report --json of a real report carries the findings and reconciles with th
   assert.equal(s.disconnects.total, raw.metrics.disconnects.total);
   assert.ok(s.devicesWithErrors.length > 0, 'the refused connects show up as devices with errors');
   assert.equal(s.firstDevices.length, 20);
+});
+
+test('report --serve shows the run in the dashboard until Ctrl+C', { timeout: 60_000 }, async (t) => {
+  const s = startTblab(t, ['report', reportFile('baseline'), '--serve', '--set', 'METRICS_PORT=0'], { cwd: tempWorkdir() });
+  await s.waitFor(/dashboard at (http:\/\/127\.0\.0\.1:\d+)/);
+  const url = /dashboard at (http:\/\/127\.0\.0\.1:\d+)/.exec(s.stderr)![1];
+  const metrics = (await (await fetch(`${url}/api/metrics`)).json()) as { runId: string; state: string };
+  assert.equal(metrics.runId, JSON.parse(readFileSync(reportFile('baseline'), 'utf8')).runId);
+  s.child.kill('SIGINT');
+  const done = await s.done;
+  assert.equal(done.code, 0, done.stderr);
 });

@@ -12,10 +12,21 @@ export function registerReport(program: Command, ctx: RunContext, setExit: (code
       .description('summary of a run: global metrics, devices with errors, stalled or late devices, the first 20 devices')
       .argument('[run]', 'run id, `latest`, or the path of a report file', 'latest')
       .option('--json', 'print the summary as JSON on stdout')
+      .option('--serve', "after the summary, serve the run's dashboard on METRICS_HOST:METRICS_PORT until Ctrl+C")
       .addOption(new Option('--threshold <expr>', 'evaluate this threshold against the report (repeatable; exit 5 when one fails), e.g. ack_p99<200ms').argParser(collect).default([])),
   ).action(async (run: string, opts: Record<string, unknown>) => {
     const { config } = resolveConfig(ctx, opts);
     const { reportRun } = await import('../../lab/report.js');
     setExit(reportRun({ dataDir: config.dataDir, cwd: ctx.cwd, ref: run, json: Boolean(opts.json), thresholds: opts.threshold as string[], out: ctx.stdout, err: ctx.stderr }));
+    if (opts.serve) {
+      const { serveRun } = await import('../../lab/report.js');
+      let off = () => {};
+      const untilStopped = new Promise((resolve) => { off = ctx.onSignal(resolve); });
+      try {
+        await serveRun({ dataDir: config.dataDir, cwd: ctx.cwd, ref: run, host: config.metricsHost, port: config.metricsPort, err: ctx.stderr, untilStopped });
+      } finally {
+        off();
+      }
+    }
   });
 }
