@@ -96,8 +96,10 @@ export class Shard {
     this.scheduled = new Uint8Array(n);
     this.base = new Float64Array(n);
     this.pidNext = new Uint16Array(n).fill(1);
-    this.ifId = new Uint16Array(n * INFLIGHT_WINDOW);
-    this.ifTime = new Float64Array(n * INFLIGHT_WINDOW);
+    // QoS 0 has nothing in flight: no window memory (0.6 KB per device)
+    const w = settings.qos ? n * INFLIGHT_WINDOW : 0;
+    this.ifId = new Uint16Array(w);
+    this.ifTime = new Float64Array(w);
     this.ifHead = new Uint16Array(n);
     this.ifCount = new Uint16Array(n);
     this.corkTick = new Float64Array(n).fill(-1);
