@@ -43,6 +43,8 @@ export class DeviceSession implements FrameSink {
   /** time of the outstanding PINGREQ, 0 = none */
   pingAt = 0;
   retryTimer: NodeJS.Timeout | null = null;
+  /** when an intentional close began */
+  closingAt = 0;
   private readonly reader = new FrameReader(this);
   private cause: Cause | null = null;
   private errKind: ErrorKind | null = null;
@@ -72,6 +74,7 @@ export class DeviceSession implements FrameSink {
   /** Ends the session on purpose (pause, stage ramp-down, stop): DISCONNECT, then `next` state. */
   closeIntentionally(next: number, graceful: boolean): void {
     this.after = next;
+    this.closingAt = nowMs();
     const s = this.socket;
     if (!s) return;
     if (graceful && this.shard.state[this.i] === S.UP) {

@@ -24,6 +24,8 @@ export const INFLIGHT_WINDOW = 64;
 const MAX_BUFFERED_BYTES = 64 * 1024;
 /** Connects started per tick at most when unlimited, to keep the loop responsive. */
 const MAX_CONNECTS_PER_TICK = 500;
+/** A session closed on purpose is destroyed if the server has not closed its side by then, ms. */
+const CLOSE_GRACE_MS = 2000;
 /** Timeouts, keepalive and stage checks run this often, ms. */
 const HOUSEKEEPING_MS = 250;
 /** Events shipped per snapshot at most (lifecycle floods during a collapse are counted, not kept). */
@@ -373,7 +375,6 @@ export class Shard {
     }
     const s = this.state[i];
     if (s === S.UP || s === S.CONNECTING) {
-      this.state[i] = s === S.UP ? S.UP : S.CONNECTING;
       sess.closeIntentionally(next, true);
       if (s === S.UP) this.state[i] = S.CLOSING;
     } else if (s !== S.CLOSING) this.state[i] = next;
@@ -441,6 +442,10 @@ export class Shard {
       const sess = this.sessions[i];
       if (s === S.CONNECTING) {
         if (now - sess.connectStart > st.connectTimeoutMs) sess.fail(CAUSES.connectTimeout, 'connect-timeout');
+        continue;
+      }
+      if (s === S.CLOSING && now - sess.closingAt > CLOSE_GRACE_MS) {
+        sess.socket?.destroy(); // the server never closed its side after our DISCONNECT
         continue;
       }
       if (s !== S.UP && s !== S.CLOSING) continue;
