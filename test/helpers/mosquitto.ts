@@ -32,11 +32,13 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startMosquitto(t: TestContext): Promise<{ port: number }> {
+/** @param tls PEM files of the server certificate and key: the listener speaks TLS only */
+export async function startMosquitto(t: TestContext, tls?: { certFile: string; keyFile: string }): Promise<{ port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'tblab-mosq-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\nmax_queued_messages 0\n`);
+  const tlsLines = tls ? `certfile ${tls.certFile}\nkeyfile ${tls.keyFile}\n` : '';
+  writeFileSync(conf, `listener ${port} 127.0.0.1\n${tlsLines}allow_anonymous true\nmax_inflight_messages 0\nmax_queued_messages 0\n`);
   const bin = spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/mosquitto';
   const child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
   t.after(() => {
