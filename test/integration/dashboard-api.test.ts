@@ -1,20 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { startDashboard, parseExposition, familyOf } from '../helpers/dashboard.js';
 import { fixtureSnapshot } from '../helpers/snapshot-fixture.js';
 import { LATENCY_BUCKETS_MS } from '../../src/metrics/buckets.js';
 import { PrometheusExporter } from '../../src/dashboard/index.js';
 
-const schema = JSON.parse(readFileSync(new URL('../../../schemas/metrics.schema.json', import.meta.url), 'utf8'));
-
-function validator() {
-  const ajv = new Ajv({ strict: true, allErrors: true });
-  addFormats.default(ajv);
-  return ajv.compile(schema);
-}
+import { metricsSchema as schema, metricsValidator as validator } from '../helpers/metrics-schema.js';
 
 test('/api/metrics answers 503 before the first snapshot, then the latest snapshot, schema-valid', async (t) => {
   const { dash, url } = await startDashboard(t);
