@@ -14,6 +14,7 @@ import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
 import { buildDashboard, serveReport } from '../../src/dashboard/index.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { startEmulator, restLogin, createDevice } from '../helpers/emulator.js';
+import { emptyPercentiles } from '../../src/metrics/snapshot.js';
 import { launchChromium, openPage } from '../helpers/browser.js';
 import { metricsValidator } from '../helpers/metrics-schema.js';
 import { parseExposition } from '../helpers/dashboard.js';
@@ -132,13 +133,19 @@ test('live dashboard in Chromium follows a real run: numbers move, charts fill, 
 
   assert.deepEqual(errors, []);
 
-  // the same page shows the finished run from its report (tblab report --serve)
-  const served = await serveReport(final, { host: '127.0.0.1', port: 0 });
+  // the same page shows the finished run from its report (tblab report --serve); the delivery card
+  // gets the emulator's own stored count, reconciled against the acks as issue 7's check does
+  const stored = emu.stats().messages;
+  const delivery = { sampleDevices: DEVICES, ingestLatencyMs: emptyPercentiles(), stored, lost: Math.max(0, final.metrics.traffic.acked - stored), duplicates: 0 };
+  const served = await serveReport({ ...final, metrics: { ...final.metrics, delivery } }, { host: '127.0.0.1', port: 0 });
   t.after(() => served.close());
   const view = await openPage(browser, served.url!);
   await waitFor('report view', async () => (await view.page.locator('#feed-text').innerText()) === 'stored report');
   assert.equal(num(await cardValue(view.page, 'card-traffic', 'sent')), num(await cardValue(page, 'card-traffic', 'sent')));
   assert.ok(Number(await view.page.locator('#chart-rate').getAttribute('data-points')) >= 3);
+  assert.equal(await view.page.locator('#delivery-card').isVisible(), true);
+  assert.ok(Math.abs(num(await cardValue(view.page, 'card-delivery', 'stored')) - stored) <= stored * 0.005);
+  assert.equal(await page.locator('#delivery-card').isVisible(), false, 'no delivery card while delivery is null');
   assert.match(await view.page.locator('#card-causes tbody').innerText(), /server closed|connection lost/);
   await view.page.screenshot({ path: join(ARTIFACTS, 'dashboard-report.png'), fullPage: true });
   assert.deepEqual(view.errors, []);
