@@ -20,6 +20,7 @@ function fillRows(tbody, rows) {
   tbody.replaceChildren(...rows.map((cells) => {
     const tr = el('tr');
     for (const [text, cls] of cells) tr.append(el('td', text, cls));
+    tr.firstChild.title = cells[0][0]; // names and causes may be cut with an ellipsis
     return tr;
   }));
 }
