@@ -10,7 +10,7 @@ import { ExitCode, LabError, describeError } from '../shared/errors.js';
 import { sliceBounds } from '../shared/fleet.js';
 import { renderSummary, summarize } from '../report/summary.js';
 import { readTokenFile } from './fleet-file.js';
-import { prepareThresholds } from './thresholds.js';
+import { prepareThresholds, type ThresholdRunOptions } from './thresholds.js';
 
 export type ProvisionMode = 'auto' | 'always' | 'never';
 
@@ -21,10 +21,8 @@ export interface SuiteOptions {
   deactivateAfter: boolean;
   /** Start the embedded emulator in a child process and run the suite against it. */
   embedded: boolean;
-  thresholds: readonly string[];
-  abortOnFail: boolean;
-  /** Seconds. */
-  abortGraceSec: number;
+  /** --threshold, --abort-on-fail, --abort-grace (parsed before anything else happens). */
+  thresholds: ThresholdRunOptions;
   /** Summary as JSON on stdout. */
   json: boolean;
 }
@@ -60,7 +58,7 @@ export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqt
 
 export async function runSuite(ctx: RunContext, base: ResolvedConfig, o: SuiteOptions): Promise<number> {
   const say = (l: string) => ctx.stderr.write(l + '\n');
-  const thresholds = prepareThresholds({ expressions: o.thresholds, abortOnFail: o.abortOnFail, abortGraceSec: o.abortGraceSec, log: say });
+  const thresholds = prepareThresholds(o.thresholds);
   let interrupted: NodeJS.Signals | null = null;
   const offSignal = ctx.onSignal((s) => { interrupted ??= s; });
   const checkInterrupt = () => {

@@ -1,7 +1,7 @@
 // Thresholds wired into a run (`tblab suite`, and any caller of runLab): live evaluation with an
 // optional early abort, the final evaluation written into the report, and the resulting exit code.
 import { parseThresholds, ThresholdMonitor, type ThresholdResult } from '../metrics/thresholds.js';
-import { evaluateReport } from '../report/thresholds.js';
+import { evaluateReport, renderThresholds } from '../report/thresholds.js';
 import type { RunReport } from '../report/schema.js';
 import type { RunHandle } from '../engine/supervisor.js';
 import { ExitCode } from '../shared/errors.js';
@@ -23,6 +23,8 @@ export interface ThresholdRun {
   beforeFinalReport(report: RunReport): Promise<void>;
   /** The final results (null before the report or without thresholds). */
   readonly results: ThresholdResult[] | null;
+  /** The pass/FAIL table of the final results ('' without thresholds). */
+  render(): string;
   /** THRESHOLDS_FAILED when a threshold failed (also when it aborted the run), else the run's own code. */
   exitCode(runExitCode: number): number;
 }
@@ -54,6 +56,9 @@ export function prepareThresholds(o: ThresholdRunOptions): ThresholdRun {
     },
     get results() {
       return results;
+    },
+    render() {
+      return results ? renderThresholds(results) : '';
     },
     exitCode(runExitCode) {
       const failed = results?.some((r) => !r.ok) ?? false;

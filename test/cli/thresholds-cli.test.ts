@@ -15,7 +15,7 @@ async function connectionCounter(t: TestContext): Promise<{ port: number; count(
   return { port: (server.address() as net.AddressInfo).port, count: () => n };
 }
 
-for (const command of ['suite', 'report']) {
+for (const command of ['suite', 'run', 'report']) {
   test(`a threshold typo stops \`tblab ${command}\` with exit 2 before any connection is made`, async (t) => {
     const target = await connectionCounter(t);
     const cwd = tempWorkdir();

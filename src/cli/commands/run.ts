@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import type { RunContext } from '../context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
+import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
 
 export const FLAG_KEYS = {
   duration: 'DURATION_SEC',
@@ -21,7 +22,7 @@ export const FLAG_KEYS = {
 } as const;
 
 export function registerRun(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
-  withConfigOptions(
+  withThresholdOptions(withConfigOptions(
     program
       .command('run')
       .description('the load run: connect the fleet, publish on schedule, measure, write the report (Ctrl+C stops cleanly)')
@@ -40,10 +41,16 @@ export function registerRun(program: Command, ctx: RunContext, setExit: (code: n
       .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['3.1.1', '5']))
       .option('--embedded', 'start the embedded ThingsBoard emulator, provision into it, run against it')
       .option('--json', 'print the report path and a summary as JSON on stdout'),
-  ).action(async (opts: Record<string, unknown>) => {
+  )).action(async (opts: Record<string, unknown>) => {
+    const { prepareThresholds } = await import('../../lab/thresholds.js');
+    const thresholds = prepareThresholds(thresholdOptions((l) => ctx.stderr.write(l + '\n'), opts));
     const { config } = resolveConfig(ctx, opts, FLAG_KEYS);
     const { runLab } = await import('../../lab/run.js');
-    const { exitCode } = await runLab(ctx, config, { embedded: Boolean(opts.embedded), json: Boolean(opts.json) });
-    setExit(exitCode);
+    const { exitCode } = await runLab(ctx, config, {
+      embedded: Boolean(opts.embedded), json: Boolean(opts.json),
+      onStart: (run) => thresholds.onStart(run), beforeFinalReport: (r) => thresholds.beforeFinalReport(r),
+    });
+    if (thresholds.results) ctx.stderr.write(thresholds.render() + '\n');
+    setExit(thresholds.exitCode(exitCode));
   });
 }

@@ -5,8 +5,7 @@ import type { RunContext } from '../context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 import { LabError } from '../../shared/errors.js';
 import { registerRun, FLAG_KEYS } from './run.js';
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
 
 /** Parses `args` as `tblab run` flags; returns the options run's action would have received. */
 async function parseRunFlags(ctx: RunContext, args: string[]): Promise<Record<string, unknown>> {
@@ -29,7 +28,7 @@ async function parseRunFlags(ctx: RunContext, args: string[]): Promise<Record<st
 }
 
 export function registerSuite(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
-  withConfigOptions(
+  withThresholdOptions(withConfigOptions(
     program
       .command('suite')
       .description('one command: provision if needed → activate → run → deactivate (--deactivate-after) → summary; flags after -- go to `tblab run`')
@@ -38,22 +37,18 @@ export function registerSuite(program: Command, ctx: RunContext, setExit: (code:
       .option('--deactivate-after', 'pause the whole fleet at the end, also when the run fails or is interrupted')
       .option('--embedded', 'run everything against the embedded emulator (a child process; files in <DATA_DIR>/embedded)')
       .option('--devices <n>', 'fleet size (DEVICE_COUNT)')
-      .addOption(new Option('--threshold <expr>', 'pass/fail rule, e.g. ack_p99<200ms (repeatable; exit 5 when one fails; grammar: docs/thresholds.md)').argParser(collect).default([]))
-      .option('--abort-on-fail', 'stop the run as soon as a threshold fails that cannot recover')
-      .option('--abort-grace <sec>', 'no early abort during the first <sec> seconds', '30')
       .option('--json', 'print the summary as JSON on stdout'),
-  ).action(async (runFlags: string[], opts: Record<string, unknown>) => {
+  )).action(async (runFlags: string[], opts: Record<string, unknown>) => {
     const runOpts = await parseRunFlags(ctx, runFlags);
+    const thresholds = thresholdOptions((l) => ctx.stderr.write(l + '\n'), runOpts, opts);
     const merged: Record<string, unknown> = { ...runOpts, ...opts, set: [...((runOpts.set as string[]) ?? []), ...((opts.set as string[]) ?? [])] };
     if (runOpts.envFile && !opts.envFile) merged.envFile = runOpts.envFile;
     if (runOpts.scenario && !opts.scenario) merged.scenario = runOpts.scenario;
-    const grace = Number(opts.abortGrace);
-    if (!(grace >= 0)) throw new LabError('USAGE', { message: `--abort-grace expects seconds >= 0, got ${JSON.stringify(opts.abortGrace)}` });
     const { config } = resolveConfig(ctx, merged, FLAG_KEYS);
     const { runSuite } = await import('../../lab/suite.js');
     setExit(await runSuite(ctx, config, {
       provision: opts.provision as 'auto' | 'always' | 'never', deactivateAfter: Boolean(opts.deactivateAfter), embedded: Boolean(opts.embedded),
-      thresholds: opts.threshold as string[], abortOnFail: Boolean(opts.abortOnFail), abortGraceSec: grace, json: Boolean(opts.json),
+      thresholds, json: Boolean(opts.json),
     }));
   });
 }
