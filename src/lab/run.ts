@@ -10,6 +10,7 @@ import type { RunReport } from '../report/schema.js';
 import { readTokenFile, fleetFromTokenFile, tokensPath } from './fleet-file.js';
 import { acquirePidFile, instancePidPath } from './pid-file.js';
 import { startEmbeddedEmulator, createEmbeddedFleet, type EmbeddedEmulator } from './embedded.js';
+import { attachDashboard, type LiveDashboard } from './live-dashboard.js';
 
 export interface RunLabOptions {
   /** Start an emulator child process and provision into it. */
@@ -58,14 +59,25 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
     }
     const { fleet, fleetSize } = selectFleet(config, all, source);
     const runId = makeRunId(new Date(), config.instance ?? null);
-    const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
+    const pidPath = instancePidPath(config.pidFile, config.instance);
+    const pid = acquirePidFile(pidPath, {
       pid: process.pid, runId, startedAt: new Date().toISOString(), instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
       dashboardUrl: null, controlTokenFile: null,
     });
     let unsignal = () => {};
+    let dashboard: LiveDashboard | null = null;
     try {
       const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, ...(opts.beforeFinalReport ? { beforeFinalReport: opts.beforeFinalReport } : {}) });
       unsignal = ctx.onSignal((sig) => run.stop(sig));
+      if (config.dashboard) {
+        try {
+          dashboard = await attachDashboard(run, config, pidPath, say);
+        } catch (e) {
+          run.stop('the dashboard could not start');
+          await run.done.catch(() => undefined);
+          throw e;
+        }
+      }
       let lastProgress = 0;
       run.on('snapshot', (s) => {
         if (Date.now() - lastProgress < 5000 || s.state === 'finished') return;
@@ -74,6 +86,8 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       });
       if (opts.onStart) await opts.onStart(run);
       const report = await run.done;
+      await dashboard?.close(report);
+      dashboard = null;
       if (opts.json) {
         const m = report.metrics;
         ctx.stdout.write(JSON.stringify({ runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason, sent: m.traffic.sent, acked: m.traffic.acked, failed: m.traffic.failed, skipped: m.traffic.skipped, connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict }) + '\n');
@@ -81,6 +95,7 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       const exitCode = report.outcome === 'aborted' ? ExitCode.ABORTED : report.outcome === 'failed' ? ExitCode.INTERNAL : ExitCode.OK;
       return { exitCode, report };
     } finally {
+      await dashboard?.close();
       unsignal();
       pid.release();
     }

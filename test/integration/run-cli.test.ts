@@ -26,7 +26,7 @@ function labDir(devices: number): string {
 }
 
 function spawnRun(dir: string, port: number, args: string[]) {
-  const child = spawn(process.execPath, [CLI, 'run', ...args], { cwd: dir, env: { PATH: process.env.PATH, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), SHARDS: '2' } });
+  const child = spawn(process.execPath, [CLI, 'run', ...args], { cwd: dir, env: { PATH: process.env.PATH, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), SHARDS: '2', METRICS_PORT: '0' } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b) => (stdout += b));

@@ -1,0 +1,47 @@
+// The live dashboard of a run (DASHBOARD=1): serves the supervisor's snapshots, accepts an
+// authorised stop on POST /api/control/stop (the token file is written 0600), and records its
+// URL and token file in the pid file so `tblab stop --via http` finds it.
+import type { ResolvedConfig } from '../config/index.js';
+import type { RunHandle } from '../engine/supervisor.js';
+import type { RunReport } from '../report/schema.js';
+import type { PidFile } from '../shared/control.js';
+import { readJsonFile, writeJsonAtomic } from '../shared/fs.js';
+import { buildDashboard, createControlToken } from '../dashboard/index.js';
+
+export interface LiveDashboard {
+  url: string;
+  /** Shows the final report, then stops listening. Idempotent. */
+  close(report?: RunReport): Promise<void>;
+}
+
+export async function attachDashboard(run: RunHandle, config: ResolvedConfig, pidPath: string, log: (line: string) => void): Promise<LiveDashboard> {
+  const { token, path: tokenFile } = createControlToken(config.dataDir);
+  const dash = buildDashboard({
+    host: config.metricsHost, port: config.metricsPort, refreshMs: config.metricsRefreshMs,
+    runId: run.runId, instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
+    controlToken: token, onStop: (reason) => run.stop(reason),
+  });
+  const publish = (s: Parameters<typeof dash.publish>[0]) => dash.publish(s);
+  run.on('snapshot', publish);
+  let url: string;
+  try {
+    url = await dash.listen();
+  } catch (e) {
+    run.off('snapshot', publish);
+    throw e;
+  }
+  const pid = readJsonFile<PidFile | null>(pidPath, null);
+  if (pid && pid.pid === process.pid && pid.runId === run.runId) writeJsonAtomic(pidPath, { ...pid, dashboardUrl: url, controlTokenFile: tokenFile } satisfies PidFile);
+  log(`dashboard: ${url}`);
+  let closed = false;
+  return {
+    url,
+    async close(report) {
+      if (closed) return;
+      closed = true;
+      run.off('snapshot', publish);
+      dash.setFinal(report);
+      await dash.close();
+    },
+  };
+}
