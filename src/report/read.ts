@@ -19,11 +19,15 @@ export function listRuns(dataDir: string): string[] {
     .map((r) => r.id);
 }
 
-/** The file a reference points to: `latest`, a run id in data/runs, or a path (relative to cwd). */
+/**
+ * The file a reference points to: `latest`, a run id, or a path (relative to cwd). Ids and `latest`
+ * are looked up in data/runs, then in data/embedded/runs (where `tblab suite --embedded` keeps its runs).
+ */
 export function resolveReportPath(dataDir: string, ref: string, cwd: string): string {
-  if (ref === 'latest' || ref === '') return join(runsDir(dataDir), 'latest.json');
   if (ref.endsWith('.json') || ref.includes('/') || ref.includes('\\')) return resolve(cwd, ref);
-  return join(runsDir(dataDir), `${ref}.json`);
+  const file = ref === 'latest' || ref === '' ? 'latest.json' : `${ref}.json`;
+  const candidates = [join(runsDir(dataDir), file), join(dataDir, 'embedded', 'runs', file)];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0];
 }
 
 /** Reads and checks a report; RUN_NOT_FOUND names what exists, REPORT_INVALID says what is wrong. */

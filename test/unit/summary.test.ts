@@ -138,3 +138,13 @@ describe('reading and writing reports', () => {
     assert.match(readFileSync(join(d, 'runs', 'y.json'), 'utf8'), /not json/);
   });
 });
+
+test('latest and run ids fall back to data/embedded/runs, where suite --embedded keeps its reports', () => {
+  const d = mkdtempSync(join(tmpdir(), 'tblab-rep-'));
+  writeReport(join(d, 'embedded'), troubled);
+  assert.equal(readReport(d, 'latest').path, join(d, 'embedded', 'runs', 'latest.json'));
+  assert.equal(readReport(d, troubled.runId).report.runId, troubled.runId);
+  const own = makeReport({ runId: 'run-own', devices: 3, durationSec: 3 });
+  writeReport(d, own);
+  assert.equal(readReport(d, 'latest').report.runId, 'run-own', 'data/runs wins when it has one');
+});
