@@ -4,6 +4,10 @@ import type { Command } from 'commander';
 import type { RunContext } from '../context.js';
 import { registerConfig } from './config.js';
 import { registerRun } from './run.js';
+import { registerProvision } from './provision.js';
+import { registerDevices } from './devices.js';
+import { registerDelete } from './delete.js';
+import { registerCheck } from './check.js';
 import { registerEmulator } from './emulator.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
@@ -11,5 +15,9 @@ export type Register = (program: Command, ctx: RunContext, setExit: (code: numbe
 export const COMMANDS: Register[] = [
   registerConfig,
   registerRun,
+  registerProvision,
+  registerDevices,
+  registerDelete,
+  registerCheck,
   registerEmulator,
 ];
