@@ -1,5 +1,6 @@
 // `tblab run`: the fleet from tokens.json (or an embedded emulator), the pid file, signals, the
 // supervisor, progress on stderr and the report path/summary on stdout (--json).
+import { join } from 'node:path';
 import { LabError, ExitCode } from '../shared/errors.js';
 import { sliceBounds, type FleetDevice } from '../shared/fleet.js';
 import type { ResolvedConfig } from '../config/index.js';
@@ -9,7 +10,8 @@ import { makeRunId } from '../engine/run-files.js';
 import type { RunReport } from '../report/schema.js';
 import { readTokenFile, fleetFromTokenFile, tokensPath } from './fleet-file.js';
 import { acquirePidFile, instancePidPath } from './pid-file.js';
-import { startEmbeddedEmulator, createEmbeddedFleet, type EmbeddedEmulator } from './embedded.js';
+import { startEmbeddedEmulator, type EmbeddedEmulator } from './embedded.js';
+import { provision } from './provision.js';
 
 export interface RunLabOptions {
   /** Start an emulator child process and provision into it. */
@@ -47,9 +49,12 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       say('starting the embedded emulator…');
       emulator = await startEmbeddedEmulator();
       say(`emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; creating ${base.deviceCount} devices…`);
-      config = Object.freeze({ ...base, tbUrl: emulator.restUrl, mqttHost: emulator.mqttHost, mqttPort: emulator.mqttPort, mqttTls: false });
-      all = await createEmbeddedFleet(emulator.restUrl, base.tbUsername, base.tbPassword, base.devicePrefix, base.deviceCount);
-      source = 'the embedded emulator';
+      config = Object.freeze({ ...base, tbUrl: emulator.restUrl, mqttHost: emulator.mqttHost, mqttPort: emulator.mqttPort, mqttTls: false, instance: undefined });
+      // the emulator's fleet lives under <DATA_DIR>/embedded: the real tokens.json stays untouched
+      const fleetDir = join(base.dataDir, 'embedded');
+      await provision({ ...config, dataDir: fleetDir }, { progress: false }, { stderr: ctx.stderr });
+      all = fleetFromTokenFile(readTokenFile(fleetDir)!, config.devicePrefix);
+      source = tokensPath(fleetDir);
     } else {
       const t = readTokenFile(config.dataDir);
       if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });

@@ -6,16 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Faults } from '../../src/emulator/index.js';
 import { startRun } from '../../src/engine/supervisor.js';
-import { createEmbeddedFleet } from '../../src/lab/embedded.js';
 import type { RawValues } from '../../src/config/index.js';
 import type { FleetDevice } from '../../src/shared/fleet.js';
-import { testConfig, waitForSnapshot } from '../helpers/engine.js';
+import { emulatorFleet, testConfig, waitForSnapshot } from '../helpers/engine.js';
 import { startEmulator } from '../helpers/emulator.js';
 
 async function emulatorWithFleet(t: TestContext, devices: number, faults: Partial<Faults> = {}) {
   const emu = await startEmulator(t, { faults });
   const addr = emu;
-  const fleet: FleetDevice[] = await createEmbeddedFleet(addr.restUrl, 'tenant@thingsboard.org', 'tenant', 'sim', devices);
+  const fleet: FleetDevice[] = await emulatorFleet(addr.restUrl, devices);
   const config = (flags: RawValues) => testConfig({ MQTT_PORT: addr.mqttPort, TB_URL: addr.restUrl, ...flags });
   return { emu, fleet, config };
 }
