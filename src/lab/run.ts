@@ -9,7 +9,7 @@ import { startRun, type RunHandle } from '../engine/supervisor.js';
 import { makeRunId } from '../engine/run-files.js';
 import type { RunReport } from '../report/schema.js';
 import { readTokenFile, fleetFromTokenFile, tokensPath } from './fleet-file.js';
-import { acquirePidFile, instancePidPath } from './pid-file.js';
+import { acquirePidFile, instancePidPath, type HeldPidFile } from './pid-file.js';
 import { startEmbeddedEmulator, type EmbeddedEmulator } from './embedded.js';
 import { provision } from './provision.js';
 
@@ -18,8 +18,8 @@ export interface RunLabOptions {
   embedded?: boolean;
   /** Print a JSON summary (report path, totals) on stdout. */
   json?: boolean;
-  /** Called once the run started (the dashboard subscribes here). */
-  onStart?: (run: RunHandle) => void | Promise<void>;
+  /** Called once the run started (the dashboard subscribes here and records its URL in the pid file). */
+  onStart?: (run: RunHandle, pidFile: HeldPidFile) => void | Promise<void>;
   /** Extra report sections before the final write (delivery, thresholds). */
   beforeFinalReport?: (report: RunReport) => Promise<void>;
 }
@@ -77,7 +77,7 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
         lastProgress = Date.now();
         say(`${s.elapsedSec.toFixed(0)}s ${s.state}: connected ${s.connections.connected}/${s.connections.configured}, sent ${s.traffic.sent} (${s.traffic.sentPerSec}/s), acked ${s.traffic.acked}, failed ${s.traffic.failed}, ack p99 ${s.latency.ackMs.p99 ?? '-'} ms, lag p99 ${s.latency.scheduleLagMs.p99 ?? '-'} ms`);
       });
-      if (opts.onStart) await opts.onStart(run);
+      if (opts.onStart) await opts.onStart(run, pid);
       const report = await run.done;
       if (opts.json) {
         const m = report.metrics;
