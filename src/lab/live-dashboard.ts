@@ -4,8 +4,7 @@
 import type { ResolvedConfig } from '../config/index.js';
 import type { RunHandle } from '../engine/supervisor.js';
 import type { RunReport } from '../report/schema.js';
-import type { PidFile } from '../shared/control.js';
-import { readJsonFile, writeJsonAtomic } from '../shared/fs.js';
+import type { HeldPidFile } from './pid-file.js';
 import { buildDashboard, createControlToken } from '../dashboard/index.js';
 
 export interface LiveDashboard {
@@ -14,7 +13,7 @@ export interface LiveDashboard {
   close(report?: RunReport): Promise<void>;
 }
 
-export async function attachDashboard(run: RunHandle, config: ResolvedConfig, pidPath: string, log: (line: string) => void): Promise<LiveDashboard> {
+export async function attachDashboard(run: RunHandle, config: ResolvedConfig, pidFile: HeldPidFile, log: (line: string) => void): Promise<LiveDashboard> {
   const { token, path: tokenFile } = createControlToken(config.dataDir);
   const dash = buildDashboard({
     host: config.metricsHost, port: config.metricsPort, refreshMs: config.metricsRefreshMs,
@@ -30,8 +29,7 @@ export async function attachDashboard(run: RunHandle, config: ResolvedConfig, pi
     run.off('snapshot', publish);
     throw e;
   }
-  const pid = readJsonFile<PidFile | null>(pidPath, null);
-  if (pid && pid.pid === process.pid && pid.runId === run.runId) writeJsonAtomic(pidPath, { ...pid, dashboardUrl: url, controlTokenFile: tokenFile } satisfies PidFile);
+  pidFile.update({ dashboardUrl: url, controlTokenFile: tokenFile });
   log(`dashboard: ${url}`);
   let closed = false;
   return {

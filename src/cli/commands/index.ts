@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { RunContext } from '../context.js';
 import { registerConfig } from './config.js';
+import { registerRun } from './run.js';
 import { registerProvision } from './provision.js';
 import { registerDevices } from './devices.js';
 import { registerDelete } from './delete.js';
@@ -11,13 +12,13 @@ import { registerReport } from './report.js';
 import { registerCompare } from './compare.js';
 import { registerStop } from './stop.js';
 import { registerSuite } from './suite.js';
-import { registerRun } from './run.js';
 import { registerEmulator } from './emulator.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
 export const COMMANDS: Register[] = [
   registerConfig,
+  registerRun,
   registerProvision,
   registerDevices,
   registerDelete,
@@ -26,6 +27,5 @@ export const COMMANDS: Register[] = [
   registerCompare,
   registerStop,
   registerSuite,
-  registerRun,
   registerEmulator,
 ];
