@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { restLogin, fetchStats } from '../helpers/emulator.js';
 
@@ -52,4 +53,17 @@ test('tblab emulator rejects bad flags with exit code 2 and names them', () => {
   const r2 = spawnSync(process.execPath, [MAIN, 'emulator', '--refuse-connects', '2'], { encoding: 'utf8', timeout: 20000 });
   assert.equal(r2.status, 2);
   assert.match(r2.stderr, /--refuse-connects expects a number from 0 to 1/);
+});
+
+test('tblab emulator on a port in use exits 2 with PORT_IN_USE naming the port', async (t) => {
+  const holder = net.createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+  t.after(() => holder.close());
+  const port = String((holder.address() as net.AddressInfo).port);
+  const child = spawn(process.execPath, [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', port], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b));
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 2);
+  assert.match(err, new RegExp(`PORT_IN_USE.*MQTT listener could not bind 127\\.0\\.0\\.1:${port}`));
 });
