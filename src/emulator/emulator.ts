@@ -46,6 +46,8 @@ export interface Emulator {
   setRateLimits(limits: RateLimitOptions): void;
   /** Stops reading every MQTT socket for `ms` now. */
   stall(ms: number): void;
+  /** Closes a share 0..1 (default all) of the live MQTT sessions now; returns how many were closed. */
+  dropSessions(share?: number): number;
   stats(): EmulatorStats;
   deviceStats(name: string): DeviceDetail | undefined;
 }
@@ -97,6 +99,8 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     closeSession: (deviceId, reason) => mqtt.closeDevice(deviceId, reason),
     stats: (device) => (device === undefined ? buildStats(store, mqtt) : buildDeviceDetail(store, device)),
     setFaults: (patch) => setFaults(patch as Partial<Faults>),
+    stall: (ms) => mqtt.stall(ms),
+    dropSessions: (share) => mqtt.dropSessions(share),
   };
 
   const listenFailed = (what: string, port: number, e: unknown) => {
@@ -154,6 +158,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     setFaults,
     setRateLimits,
     stall: (ms) => mqtt.stall(ms),
+    dropSessions: (share = 1) => mqtt.dropSessions(share),
     stats: () => buildStats(store, mqtt),
     deviceStats: (name) => buildDeviceDetail(store, name),
   };

@@ -23,6 +23,10 @@ export interface HttpContext {
   stats(device?: string): unknown;
   /** Applies a fault patch at runtime (validated). */
   setFaults(patch: Record<string, unknown>): void;
+  /** Stops reading every MQTT socket for `ms`. */
+  stall(ms: number): void;
+  /** Closes a share 0..1 of the live MQTT sessions; returns how many. */
+  dropSessions(share: number): number;
 }
 
 /** Writes ThingsBoard's error envelope `{status, message, errorCode, timestamp}`. */

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
 import { jsonBody } from './context.js';
+import { validateFaults } from '../faults.js';
 
 export function emulatorRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.get<{ Querystring: { device?: string } }>('/__emulator/stats', async (req, reply) => {
@@ -14,5 +15,15 @@ export function emulatorRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.put('/__emulator/faults', async (req) => {
     ctx.setFaults(jsonBody(req.body));
     return ctx.faults;
+  });
+  // one-off actions: POST /__emulator/stall?ms=3000, POST /__emulator/drop?share=0.5 (default 1)
+  app.post<{ Querystring: { ms?: string } }>('/__emulator/stall', async (req) => {
+    const ms = validateFaults({ stallMs: req.query.ms ?? '' }).stallMs!;
+    ctx.stall(ms);
+    return { stalledMs: ms };
+  });
+  app.post<{ Querystring: { share?: string } }>('/__emulator/drop', async (req) => {
+    const share = validateFaults({ dropShare: req.query.share ?? '1' }).dropShare!;
+    return { dropped: ctx.dropSessions(share) };
   });
 }
