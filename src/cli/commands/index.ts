@@ -3,11 +3,19 @@
 import type { Command } from 'commander';
 import type { RunContext } from '../context.js';
 import { registerConfig } from './config.js';
+import { registerProvision } from './provision.js';
+import { registerDevices } from './devices.js';
+import { registerDelete } from './delete.js';
+import { registerCheck } from './check.js';
 import { registerEmulator } from './emulator.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
 export const COMMANDS: Register[] = [
   registerConfig,
+  registerProvision,
+  registerDevices,
+  registerDelete,
+  registerCheck,
   registerEmulator,
 ];
