@@ -173,7 +173,7 @@ function publishFrame(d: Device, qos: 0 | 1): Buffer {
 }
 
 async function stats(restUrl: string): Promise<number> {
-  const r = (await (await fetch(`${restUrl}/__emulator/stats`)).json()) as { messages: number };
+  const r = (await (await fetch(`${restUrl}/__emulator/stats?perDevice=0`)).json()) as { messages: number };
   return r.messages;
 }
 
@@ -257,6 +257,55 @@ async function phase(devices: Device[], pid: number, restUrl: string, qos: 0 | 1
   };
 }
 
+interface BurstResult {
+  /** Messages queued in socket buffers while the emulator was not reading. */
+  backlog: number;
+  drainMs: number;
+  /** Ingest rate while draining the backlog (reads batched, the emulator's ceiling on one core). */
+  drainedPerSec: number;
+  serverCpuPercent: number;
+  serverCpuUsPerMsg: number;
+}
+
+/** Builds a backlog while the emulator stalls, then times how fast it drains it. */
+async function burst(devices: Device[], pid: number, restUrl: string, stallMs: number, rate: number): Promise<BurstResult> {
+  const before = await stats(restUrl);
+  const sentBefore = devices.reduce((n, d) => n + d.seq, 0);
+  await fetch(`${restUrl}/__emulator/stall?ms=${stallMs}`, { method: 'POST' });
+  const t0 = performance.now();
+  let sent = 0;
+  let cursor = 0;
+  const timer = setInterval(() => {
+    const due = Math.min(Math.floor(((performance.now() - t0) / 1000) * rate) - sent, Math.ceil(rate / 20));
+    for (let i = 0; i < due; i++) {
+      const d = devices[cursor];
+      cursor = (cursor + 1) % devices.length;
+      d.sock.write(publishFrame(d, 0));
+    }
+    sent += Math.max(0, due);
+  }, 10);
+  await new Promise((r) => setTimeout(r, stallMs - 300));
+  clearInterval(timer);
+  const backlog = devices.reduce((n, d) => n + d.seq, 0) - sentBefore;
+  while (performance.now() - t0 < stallMs) await new Promise((r) => setTimeout(r, 2));
+  const c0 = procCpuTicks(pid);
+  const w0 = performance.now();
+  let done = before;
+  while (done < before + backlog) {
+    await new Promise((r) => setTimeout(r, 10));
+    done = await stats(restUrl);
+  }
+  const drainMs = performance.now() - w0;
+  const ticks = procCpuTicks(pid) - c0;
+  return {
+    backlog,
+    drainMs: Math.round(drainMs),
+    drainedPerSec: Math.round(backlog / (drainMs / 1000)),
+    serverCpuPercent: Math.round((ticks / CLK_TCK / (drainMs / 1000)) * 100),
+    serverCpuUsPerMsg: Number((((ticks / CLK_TCK) * 1e6) / backlog).toFixed(1)),
+  };
+}
+
 async function main(): Promise<void> {
   const pin = !args['no-pin'] && existsSync('/usr/bin/taskset') && (await import('node:os')).cpus().length >= 2;
   if (pin) spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
@@ -282,6 +331,7 @@ async function main(): Promise<void> {
       await phase(devices, child.pid!, restUrl, 0, Number(args['qos0-rate']), ack),
       await phase(devices, child.pid!, restUrl, 1, Number(args['qos1-rate']), ack),
     ];
+    const drain = await burst(devices, child.pid!, restUrl, 5000, Number(args['qos0-rate']));
     const sent = devices.reduce((n, d) => n + d.seq, 0);
     await new Promise((r) => setTimeout(r, 500));
     const all = (await (await fetch(`${restUrl}/__emulator/stats`)).json()) as { messages: number; perDevice: Record<string, { gaps: number; duplicates: number }> };
@@ -289,13 +339,14 @@ async function main(): Promise<void> {
     const dups = Object.values(all.perDevice).reduce((n, d) => n + d.duplicates, 0);
     log(`reconciliation: ${sent} sent, ${all.messages} stored, ${gaps} gaps, ${dups} duplicates`);
     for (const d of devices) d.sock.destroy();
-    if (args.json) process.stdout.write(JSON.stringify({ devices: DEVICES, node: process.version, results }, null, 2) + '\n');
+    if (args.json) process.stdout.write(JSON.stringify({ devices: DEVICES, node: process.version, results, burst: drain }, null, 2) + '\n');
     log('| QoS | target / offered msg/s | ingested msg/s | server CPU % | µs/msg | msgs/read | PUBACK p50 / p99 / max ms | RSS MB | foreign CPU % |');
     log('|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const p = r.puback ? `${r.puback.p50?.toFixed(1)} / ${r.puback.p99?.toFixed(1)} / ${r.puback.max?.toFixed(1)}` : '-';
       log(`| ${r.qos} | ${r.targetPerSec} / ${r.offeredPerSec} | ${r.ingestedPerSec} | ${r.serverCpuPercent} | ${r.serverCpuUsPerMsg} | ${r.msgsPerRead} | ${p} | ${r.serverRssMb} | ${r.foreignCpuPercent} |`);
     }
+    log(`burst: ${drain.backlog} messages queued during a 5 s stall drained in ${drain.drainMs} ms = ${drain.drainedPerSec} msg/s at ${drain.serverCpuPercent} % CPU (${drain.serverCpuUsPerMsg} µs/msg)`);
   } finally {
     child.kill('SIGTERM');
   }

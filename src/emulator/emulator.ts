@@ -97,7 +97,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     restLimit,
     events,
     closeSession: (deviceId, reason) => mqtt.closeDevice(deviceId, reason),
-    stats: (device) => (device === undefined ? buildStats(store, mqtt) : buildDeviceDetail(store, device)),
+    stats: (q) => (q.device === undefined ? buildStats(store, mqtt, q.perDevice) : buildDeviceDetail(store, q.device)),
     setFaults: (patch) => setFaults(patch as Partial<Faults>),
     stall: (ms) => mqtt.stall(ms),
     dropSessions: (share) => mqtt.dropSessions(share),

@@ -6,8 +6,9 @@ import { jsonBody } from './context.js';
 import { validateFaults } from '../faults.js';
 
 export function emulatorRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  app.get<{ Querystring: { device?: string } }>('/__emulator/stats', async (req, reply) => {
-    const body = ctx.stats(req.query.device);
+  // ?device=NAME: one device with its missing sequences; ?perDevice=0: totals only
+  app.get<{ Querystring: { device?: string; perDevice?: string } }>('/__emulator/stats', async (req, reply) => {
+    const body = ctx.stats({ device: req.query.device, perDevice: req.query.perDevice !== '0' && req.query.perDevice !== 'false' });
     if (body === undefined) return reply.code(404).send({ error: `no device named ${JSON.stringify(req.query.device)}` });
     return body;
   });
