@@ -48,7 +48,8 @@ export interface Emulator {
   stall(ms: number): void;
   /** Closes a share 0..1 (default all) of the live MQTT sessions now; returns how many were closed. */
   dropSessions(share?: number): number;
-  stats(): EmulatorStats;
+  /** Totals and per-device counts (`perDevice: false` skips the per-device part). */
+  stats(opts?: { perDevice?: boolean }): EmulatorStats;
   deviceStats(name: string): DeviceDetail | undefined;
 }
 
@@ -159,7 +160,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     setRateLimits,
     stall: (ms) => mqtt.stall(ms),
     dropSessions: (share = 1) => mqtt.dropSessions(share),
-    stats: () => buildStats(store, mqtt),
+    stats: (q) => buildStats(store, mqtt, q?.perDevice ?? true),
     deviceStats: (name) => buildDeviceDetail(store, name),
   };
 }
