@@ -58,7 +58,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   const events = createEvents();
   const faults: Faults = { ...NO_FAULTS, ...validateFaults(o.faults) };
   const store = new Store(
-    { historyRowsPerDevice: o.historyRowsPerDevice, recentRowsPerDevice: o.recentRowsPerDevice, inactivityTimeoutMs: o.deviceInactivityTimeoutMs },
+    { maxDevices: o.maxDevices, historyRowsPerDevice: o.historyRowsPerDevice, recentRowsPerDevice: o.recentRowsPerDevice, inactivityTimeoutMs: o.deviceInactivityTimeoutMs },
     events,
   );
   const auth = new Auth({
