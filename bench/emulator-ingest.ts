@@ -9,6 +9,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import mqttPacket from 'mqtt-packet';
 import { createHistogram, recordMs, summarize } from '../src/metrics/hdr.js';
 import type { Percentiles } from '../src/metrics/snapshot.js';
@@ -131,14 +132,25 @@ function connectAll(port: number, names: string[], onAck: (d: Device, n: number)
   );
 }
 
+/** Width of the sequence slot in the payload template: digits, then JSON whitespace. */
+const SEQ_SLOT = 10;
+
+/** A lab-like ~260-byte payload with a blank slot for `sequence` (the generator only fills digits in). */
+function payloadTemplate(name: string): { buf: Buffer; seqAt: number } {
+  const head = `{"timestamp":"${new Date().toISOString()}","device":"${name}","sequence":`;
+  const tail =
+    `,"temperature":${(20 + Math.random() * 5).toFixed(2)},"humidity":${(40 + Math.random() * 20).toFixed(2)},"battery":${(80 + Math.random() * 20).toFixed(1)},` +
+    `"cpu_usage_percent":${(Math.random() * 100).toFixed(1)},"memory_usage_mb":${(200 + Math.random() * 300).toFixed(1)},"network_latency_ms":${(5 + Math.random() * 50).toFixed(1)},"status":"online","issue":null}`;
+  return { buf: Buffer.from(head + ' '.repeat(SEQ_SLOT) + tail), seqAt: Buffer.byteLength(head) };
+}
+
+const templates = new Map<string, { buf: Buffer; seqAt: number }>();
+
 function publishFrame(d: Device, qos: 0 | 1): Buffer {
   d.seq++;
-  const payload = Buffer.from(
-    `{"timestamp":"${new Date().toISOString()}","device":"${d.name}","sequence":${d.seq},"temperature":${(20 + Math.random() * 5).toFixed(2)},` +
-      `"humidity":${(40 + Math.random() * 20).toFixed(2)},"battery":${(80 + Math.random() * 20).toFixed(1)},"cpu_usage_percent":${(Math.random() * 100).toFixed(1)},` +
-      `"memory_usage_mb":${(200 + Math.random() * 300).toFixed(1)},"network_latency_ms":${(5 + Math.random() * 50).toFixed(1)},"status":"online","issue":null}`,
-  );
-  const rem = 2 + TOPIC.length + (qos ? 2 : 0) + payload.length;
+  let t = templates.get(d.name);
+  if (!t) templates.set(d.name, (t = payloadTemplate(d.name)));
+  const rem = 2 + TOPIC.length + (qos ? 2 : 0) + t.buf.length;
   const lenBytes = rem < 128 ? 1 : 2;
   const buf = Buffer.allocUnsafe(1 + lenBytes + rem);
   let o = 0;
@@ -156,12 +168,13 @@ function publishFrame(d: Device, qos: 0 | 1): Buffer {
     o += 2;
     d.nextId = d.nextId === 65535 ? 1 : d.nextId + 1;
   }
-  payload.copy(buf, o);
+  t.buf.copy(buf, o);
+  buf.write(String(d.seq), o + t.seqAt, 'latin1');
   return buf;
 }
 
 async function stats(restUrl: string): Promise<number> {
-  const r = (await (await fetch(`${restUrl}/__emulator/stats`)).json()) as { messages: number };
+  const r = (await (await fetch(`${restUrl}/__emulator/stats?perDevice=0`)).json()) as { messages: number };
   return r.messages;
 }
 
@@ -179,6 +192,8 @@ interface PhaseResult {
   serverRssMb: number;
   puback: Percentiles | null;
   unacked: number;
+  /** p99 event-loop delay of this generator, ms: PUBACK latency below this is the generator's own lag. */
+  generatorLagP99Ms: number;
 }
 
 async function phase(devices: Device[], pid: number, restUrl: string, qos: 0 | 1, rate: number, ack: { hist: ReturnType<typeof createHistogram> | null; pending: number }): Promise<PhaseResult> {
@@ -211,6 +226,8 @@ async function phase(devices: Device[], pid: number, restUrl: string, qos: 0 | 1
   const b0 = machineBusyTicks();
   const r0 = readsOf(pid);
   const g0 = process.cpuUsage();
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const w0 = performance.now();
   await new Promise((r) => setTimeout(r, MEASURE_S * 1000));
   const w1 = performance.now();
@@ -220,6 +237,7 @@ async function phase(devices: Device[], pid: number, restUrl: string, qos: 0 | 1
   const b1 = machineBusyTicks();
   const r1 = readsOf(pid);
   const g1 = process.cpuUsage(g0);
+  lag.disable();
   const m1 = await stats(restUrl);
   clearInterval(timer);
   const deadline = Date.now() + 10000;
@@ -242,6 +260,56 @@ async function phase(devices: Device[], pid: number, restUrl: string, qos: 0 | 1
     serverRssMb: rssMb(pid),
     puback: ack.hist ? summarize(ack.hist) : null,
     unacked: ack.pending,
+    generatorLagP99Ms: Number((lag.percentile(99) / 1e6).toFixed(1)),
+  };
+}
+
+interface BurstResult {
+  /** Messages queued in socket buffers while the emulator was not reading. */
+  backlog: number;
+  drainMs: number;
+  /** Ingest rate while draining the backlog (reads batched, the emulator's ceiling on one core). */
+  drainedPerSec: number;
+  serverCpuPercent: number;
+  serverCpuUsPerMsg: number;
+}
+
+/** Builds a backlog while the emulator stalls, then times how fast it drains it. */
+async function burst(devices: Device[], pid: number, restUrl: string, stallMs: number, rate: number): Promise<BurstResult> {
+  const before = await stats(restUrl);
+  const sentBefore = devices.reduce((n, d) => n + d.seq, 0);
+  await fetch(`${restUrl}/__emulator/stall?ms=${stallMs}`, { method: 'POST' });
+  const t0 = performance.now();
+  let sent = 0;
+  let cursor = 0;
+  const timer = setInterval(() => {
+    const due = Math.min(Math.floor(((performance.now() - t0) / 1000) * rate) - sent, Math.ceil(rate / 20));
+    for (let i = 0; i < due; i++) {
+      const d = devices[cursor];
+      cursor = (cursor + 1) % devices.length;
+      d.sock.write(publishFrame(d, 0));
+    }
+    sent += Math.max(0, due);
+  }, 10);
+  await new Promise((r) => setTimeout(r, stallMs - 300));
+  clearInterval(timer);
+  const backlog = devices.reduce((n, d) => n + d.seq, 0) - sentBefore;
+  while (performance.now() - t0 < stallMs) await new Promise((r) => setTimeout(r, 2));
+  const c0 = procCpuTicks(pid);
+  const w0 = performance.now();
+  let done = before;
+  while (done < before + backlog) {
+    await new Promise((r) => setTimeout(r, 10));
+    done = await stats(restUrl);
+  }
+  const drainMs = performance.now() - w0;
+  const ticks = procCpuTicks(pid) - c0;
+  return {
+    backlog,
+    drainMs: Math.round(drainMs),
+    drainedPerSec: Math.round(backlog / (drainMs / 1000)),
+    serverCpuPercent: Math.round((ticks / CLK_TCK / (drainMs / 1000)) * 100),
+    serverCpuUsPerMsg: Number((((ticks / CLK_TCK) * 1e6) / backlog).toFixed(1)),
   };
 }
 
@@ -270,14 +338,22 @@ async function main(): Promise<void> {
       await phase(devices, child.pid!, restUrl, 0, Number(args['qos0-rate']), ack),
       await phase(devices, child.pid!, restUrl, 1, Number(args['qos1-rate']), ack),
     ];
+    const drain = await burst(devices, child.pid!, restUrl, 5000, Number(args['qos0-rate']));
+    const sent = devices.reduce((n, d) => n + d.seq, 0);
+    await new Promise((r) => setTimeout(r, 500));
+    const all = (await (await fetch(`${restUrl}/__emulator/stats`)).json()) as { messages: number; perDevice: Record<string, { gaps: number; duplicates: number }> };
+    const gaps = Object.values(all.perDevice).reduce((n, d) => n + d.gaps, 0);
+    const dups = Object.values(all.perDevice).reduce((n, d) => n + d.duplicates, 0);
+    log(`reconciliation: ${sent} sent, ${all.messages} stored, ${gaps} gaps, ${dups} duplicates`);
     for (const d of devices) d.sock.destroy();
-    if (args.json) process.stdout.write(JSON.stringify({ devices: DEVICES, node: process.version, results }, null, 2) + '\n');
-    log('| QoS | target / offered msg/s | ingested msg/s | server CPU % | µs/msg | msgs/read | PUBACK p50 / p99 / max ms | RSS MB | foreign CPU % |');
-    log('|---|---|---|---|---|---|---|---|---|');
+    if (args.json) process.stdout.write(JSON.stringify({ devices: DEVICES, node: process.version, results, burst: drain }, null, 2) + '\n');
+    log('| QoS | target / offered msg/s | ingested msg/s | server CPU % | µs/msg | msgs/read | PUBACK p50 / p99 / max ms | RSS MB | foreign CPU % | generator lag p99 ms |');
+    log('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const p = r.puback ? `${r.puback.p50?.toFixed(1)} / ${r.puback.p99?.toFixed(1)} / ${r.puback.max?.toFixed(1)}` : '-';
-      log(`| ${r.qos} | ${r.targetPerSec} / ${r.offeredPerSec} | ${r.ingestedPerSec} | ${r.serverCpuPercent} | ${r.serverCpuUsPerMsg} | ${r.msgsPerRead} | ${p} | ${r.serverRssMb} | ${r.foreignCpuPercent} |`);
+      log(`| ${r.qos} | ${r.targetPerSec} / ${r.offeredPerSec} | ${r.ingestedPerSec} | ${r.serverCpuPercent} | ${r.serverCpuUsPerMsg} | ${r.msgsPerRead} | ${p} | ${r.serverRssMb} | ${r.foreignCpuPercent} | ${r.generatorLagP99Ms} |`);
     }
+    log(`burst: ${drain.backlog} messages queued during a 5 s stall drained in ${drain.drainMs} ms = ${drain.drainedPerSec} msg/s at ${drain.serverCpuPercent} % CPU (${drain.serverCpuUsPerMsg} µs/msg)`);
   } finally {
     child.kill('SIGTERM');
   }
