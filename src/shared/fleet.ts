@@ -44,3 +44,21 @@ export function sliceBounds(total: number, index: number, count: number): { star
   const start = i * base + Math.min(i, extra);
   return { start, end: start + base + (i < extra ? 1 : 0) };
 }
+
+/** One lab instance's place among several that split a fleet: `index` of `count`, 1-based. */
+export interface InstanceId {
+  index: number;
+  count: number;
+}
+
+/** Parses `i/N` (1 ≤ i ≤ N, e.g. `2/4`); null when the text has another form. */
+export function parseInstance(text: string): InstanceId | null {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!m) return null;
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  return count >= 1 && index >= 1 && index <= count ? { index, count } : null;
+}
+
+/** `2/4`: the form reports, metrics labels and `--instance` use. */
+export const instanceLabel = (i: InstanceId): string => `${i.index}/${i.count}`;
