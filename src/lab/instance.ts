@@ -50,3 +50,11 @@ export function resolveInstance(config: Pick<ResolvedConfig, 'instance' | 'insta
   }
   return null;
 }
+
+/** The config with `instance` resolved from every source (what `tblab run` slices by), announced once. */
+export function withInstance(config: ResolvedConfig, env: NodeJS.ProcessEnv, say: (line: string) => void): ResolvedConfig {
+  const inst = resolveInstance(config, env);
+  if (!inst) return config;
+  say(`instance ${inst.label} (from ${inst.source === 'INSTANCE' ? '--instance / INSTANCE' : `${JOB_INDEX_ENV}=${env[JOB_INDEX_ENV]?.trim()} and INSTANCE_COUNT`})`);
+  return Object.freeze({ ...config, instance: { index: inst.index, count: inst.count } });
+}

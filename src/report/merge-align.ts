@@ -38,7 +38,7 @@ export function alignByTs<P extends Stamped>(series: ReadonlyArray<ReadonlyArray
   const carried: Array<P | undefined> = perInstance.map(() => undefined);
   const out: P[] = [];
   for (let ts = from; ts <= to; ts += 1000) {
-    const point: Record<string, number | null> = { ts, t: Math.round((ts - startMs) / 100) / 10 };
+    const point: Record<string, number | null> = { ts, t: Math.max(0, Math.round((ts - startMs) / 100) / 10) };
     for (const k of spec.sum) point[k as string] = 0;
     for (const k of spec.cumulative) point[k as string] = 0;
     for (const k of spec.max) point[k as string] = null;

@@ -4,10 +4,12 @@ import type { Command } from 'commander';
 import type { RunContext } from '../context.js';
 import { registerConfig } from './config.js';
 import { registerMergeReports } from './report-merge.js';
+import { registerRun } from './run.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
 export const COMMANDS: Register[] = [
   registerConfig,
+  registerRun,
   registerMergeReports,
 ];
