@@ -11,5 +11,6 @@ export type Register = (program: Command, ctx: RunContext, setExit: (code: numbe
 export const COMMANDS: Register[] = [
   registerConfig,
   registerRun,
+  // after registerReport: adds `report merge` to it
   registerMergeReports,
 ];

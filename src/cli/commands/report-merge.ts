@@ -12,7 +12,9 @@ function configure(cmd: Command, ctx: RunContext): Command {
       .option('--run-id <id>', 'run id of the merged report (default: common prefix of the instance run ids + "-merged")')
       .option('--partial', 'merge even when some instances\' reports are missing (outcome: partial)')
       .option('--json', 'print the merged report as JSON on stdout'),
-  ).action(async (reports: string[], opts: Record<string, unknown>) => {
+  ).action(async (reports: string[], _own: Record<string, unknown>, self: Command) => {
+    // under `report`, flags both commands define (--json, --env-file, --set…) land on the parent
+    const opts = self.optsWithGlobals() as Record<string, unknown>;
     const { config } = resolveConfig(ctx, opts);
     const { runReportMerge } = await import('../../lab/report-merge.js');
     const r = runReportMerge({
@@ -37,7 +39,12 @@ export function registerReportMerge(reportCommand: Command, ctx: RunContext): vo
   configure(reportCommand.command('merge').description('merge the reports of instances that split one fleet (--instance i/N) into one run report'), ctx);
 }
 
-/** `tblab merge-reports`: the same command at top level. */
+/**
+ * `tblab merge-reports`, and `tblab report merge` when the `report` command is registered already
+ * (keep this after registerReport in COMMANDS).
+ */
 export function registerMergeReports(program: Command, ctx: RunContext): void {
   configure(program.command('merge-reports').description('same as `tblab report merge`'), ctx);
+  const report = program.commands.find((c) => c.name() === 'report');
+  if (report) registerReportMerge(report, ctx);
 }
