@@ -168,6 +168,7 @@ export const KEYS = {
   COLLAPSE_WINDOW_SEC: { prop: 'collapseWindowSec', schema: num(0.5, 3600), def: '5', group: 'Run', doc: '…(or no acks at all) for longer than this, seconds.' },
   LOG_EVERY_MESSAGE: { prop: 'logEveryMessage', schema: bool, def: '0', group: 'Run', doc: 'Write every publish to the events log (large!). Default: sampled.' },
   INSTANCE: { prop: 'instance', schema: instance, def: '', group: 'Run', doc: 'This instance\'s slice `i/N` of the fleet when several lab instances split one fleet.' },
+  RUN_ID: { prop: 'runId', schema: optStr.refine((s) => s === undefined || /^[A-Za-z0-9_.-]{1,100}$/.test(s), 'expected up to 100 letters, digits, _ . -'), def: '', group: 'Run', doc: 'Run id, new for every run; the instances of one fleet run share it (each adds `-i<i>of<N>`). Empty = UTC time stamp + random suffix.' },
   INSTANCE_COUNT: { prop: 'instanceCount', schema: optInt(1, 10_000), def: '', group: 'Run', doc: 'Number of instances N when the slice comes from a Kubernetes Indexed Job: instance = JOB_COMPLETION_INDEX (0-based) + 1 of N.' },
 
   METRICS_HOST: { prop: 'metricsHost', schema: str, def: '127.0.0.1', group: 'Dashboard', doc: 'Dashboard bind address (keep 127.0.0.1 unless you need remote access).' },

@@ -1,8 +1,11 @@
 // Which slice of the fleet this lab instance takes: `--instance i/N` / INSTANCE, or the index a
 // Kubernetes Indexed Job gives each pod (JOB_COMPLETION_INDEX, 0-based) with INSTANCE_COUNT = N.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
-import { instanceLabel, type InstanceId } from '../shared/fleet.js';
+import { instanceLabel, instanceSuffix, type InstanceId } from '../shared/fleet.js';
 import { LabError } from '../shared/errors.js';
+import { makeRunId } from '../engine/run-files.js';
 
 export interface ResolvedInstance extends InstanceId {
   /** `i/N`, as reports, file names and metrics labels carry it. */
@@ -57,4 +60,19 @@ export function withInstance(config: ResolvedConfig, env: NodeJS.ProcessEnv, say
   if (!inst) return config;
   say(`instance ${inst.label} (from ${inst.source === 'INSTANCE' ? '--instance / INSTANCE' : `${JOB_INDEX_ENV}=${env[JOB_INDEX_ENV]?.trim()} and INSTANCE_COUNT`})`);
   return Object.freeze({ ...config, instance: { index: inst.index, count: inst.count } });
+}
+
+/**
+ * This run's id: RUN_ID (+ `-i<i>of<N>` for an instance), so that instances started apart share
+ * one fleet run id; without RUN_ID a fresh time-stamped id. A RUN_ID that already has a report is
+ * refused: reusing it would overwrite that run.
+ */
+export function runIdFor(config: Pick<ResolvedConfig, 'runId' | 'instance' | 'dataDir'>, now = new Date()): string {
+  if (!config.runId) return makeRunId(now, config.instance ?? null);
+  const id = config.runId + instanceSuffix(config.instance);
+  const existing = join(config.dataDir, 'runs', `${id}.json`);
+  if (existsSync(existing)) {
+    throw new LabError('CONFIG_INVALID', { message: `RUN_ID=${config.runId}: ${existing} exists already`, hint: 'Give every run a new RUN_ID (or leave it empty for a time-stamped one).' });
+  }
+  return id;
 }

@@ -5,11 +5,10 @@ import { sliceBounds, type FleetDevice } from '../shared/fleet.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { RunContext } from '../cli/context.js';
 import { startRun, type RunHandle } from '../engine/supervisor.js';
-import { makeRunId } from '../engine/run-files.js';
 import type { RunReport } from '../report/schema.js';
 import { readTokenFile, fleetFromTokenFile, tokensPath } from './fleet-file.js';
 import { acquirePidFile, instancePidPath } from './pid-file.js';
-import { withInstance } from './instance.js';
+import { withInstance, runIdFor } from './instance.js';
 import { startEmbeddedEmulator, createEmbeddedFleet, type EmbeddedEmulator } from './embedded.js';
 
 export interface RunLabOptions {
@@ -58,7 +57,7 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       source = tokensPath(config.dataDir);
     }
     const { fleet, fleetSize } = selectFleet(config, all, source);
-    const runId = makeRunId(new Date(), config.instance ?? null);
+    const runId = runIdFor(config);
     const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
       pid: process.pid, runId, startedAt: new Date().toISOString(), instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
       dashboardUrl: null, controlTokenFile: null,

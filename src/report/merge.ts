@@ -4,7 +4,7 @@
 import type { RunReport, RunOutcome, TimelinePoint, DeviceRecord } from './schema.js';
 import { createHistogram, encodeHistogram, mergeInto, summarize, type Histogram } from '../metrics/hdr.js';
 import type { Percentiles } from '../metrics/snapshot.js';
-import { parseInstance, instanceLabel, type InstanceId } from '../shared/fleet.js';
+import { parseInstance, instanceLabel, fleetRunId, type InstanceId } from '../shared/fleet.js';
 import { LabError } from '../shared/errors.js';
 import { alignByTs } from './merge-align.js';
 import { mergeSnapshots, worst } from './merge-metrics.js';
@@ -92,8 +92,14 @@ function mergeHistogram(placed: readonly Placed[], key: HistKey, countOf: (r: Ru
   return h;
 }
 
-/** `run-20261127-1501-i2of4` ×N → `run-20261127-1501-merged`; no usable common prefix → `merged-<start>`. */
+/**
+ * `<RUN_ID>-i2of4` ×N → `<RUN_ID>-merged`; else the run ids' common prefix + `-merged`; no usable
+ * prefix → `merged-<start>`.
+ */
 export function mergedRunId(runIds: readonly string[], startMs: number): string {
+  const fleets = new Set(runIds.map(fleetRunId));
+  const [fleet] = fleets;
+  if (fleets.size === 1 && !runIds.includes(fleet)) return `${fleet}-merged`;
   let prefix = runIds[0] ?? '';
   for (const id of runIds) while (!id.startsWith(prefix)) prefix = prefix.slice(0, -1);
   prefix = prefix.replace(/[-_.]+i?$/i, '');

@@ -62,3 +62,9 @@ export function parseInstance(text: string): InstanceId | null {
 
 /** `2/4`: the form reports, metrics labels and `--instance` use. */
 export const instanceLabel = (i: InstanceId): string => `${i.index}/${i.count}`;
+
+/** `-i2of4`: what an instance appends to its run id (reports, logs and metrics files are named by it). */
+export const instanceSuffix = (i: InstanceId | null | undefined): string => (i ? `-i${i.index}of${i.count}` : '');
+
+/** The id all instances of one fleet run share: the run id without its `-i<i>of<N>` suffix. */
+export const fleetRunId = (runId: string): string => runId.replace(/-i\d+of\d+$/, '');

@@ -87,11 +87,12 @@ export function typeProblems(manifests: readonly Manifest[]): string[] {
 
 /**
  * The environment of pod `index` of an Indexed Job, as the kubelet builds it: envFrom sources in
- * order, then `env` entries (which win); fieldRefs read the pod's annotations, which the Job
- * controller sets (`batch.kubernetes.io/job-completion-index`).
+ * order, then `env` entries (which win); fieldRefs read the pod's annotations and labels, which the
+ * Job controller sets (`batch.kubernetes.io/job-completion-index`, `batch.kubernetes.io/controller-uid`).
  */
-export function renderPodEnv(job: Record<string, any>, sources: { configMaps: Manifest[]; secrets: Manifest[] }, index: number): Record<string, string> {
+export function renderPodEnv(job: Record<string, any>, sources: { configMaps: Manifest[]; secrets: Manifest[] }, index: number, jobUid: string): Record<string, string> {
   const annotations: Record<string, string> = { ...job.spec.template.metadata?.annotations, 'batch.kubernetes.io/job-completion-index': String(index) };
+  const labels: Record<string, string> = { ...job.spec.template.metadata?.labels, 'batch.kubernetes.io/controller-uid': jobUid, 'batch.kubernetes.io/job-name': job.metadata.name };
   const container = job.spec.template.spec.containers[0];
   const env: Record<string, string> = {};
   const byName = (list: Manifest[], name: string) => {
@@ -106,9 +107,11 @@ export function renderPodEnv(job: Record<string, any>, sources: { configMaps: Ma
   for (const e of container.env ?? []) {
     if (e.value !== undefined) env[e.name] = e.value;
     else {
-      const m = /^metadata\.annotations\['(.+)'\]$/.exec(e.valueFrom?.fieldRef?.fieldPath ?? '');
+      const m = /^metadata\.(annotations|labels)\['(.+)'\]$/.exec(e.valueFrom?.fieldRef?.fieldPath ?? '');
       if (!m) throw new Error(`env ${e.name}: unsupported source ${JSON.stringify(e.valueFrom)}`);
-      env[e.name] = annotations[m[1]];
+      const value = (m[1] === 'labels' ? labels : annotations)[m[2]];
+      if (value === undefined) throw new Error(`env ${e.name}: the pod has no ${m[1]} ${m[2]}`);
+      env[e.name] = value;
     }
   }
   return env;

@@ -4,7 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigOrThrow } from '../../src/config/index.js';
-import { resolveInstance } from '../../src/lab/instance.js';
+import { resolveInstance, runIdFor } from '../../src/lab/instance.js';
+import { writeJsonAtomic } from '../../src/shared/fs.js';
 import { sliceBounds, parseInstance } from '../../src/shared/fleet.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'tblab-inst-'));
@@ -63,4 +64,14 @@ test('the slices of every split are disjoint and cover the fleet', () => {
 test('parseInstance accepts i/N only', () => {
   assert.deepEqual(parseInstance('3/8'), { index: 3, count: 8 });
   for (const bad of ['0/4', '5/4', '1/0', '2', 'a/b', '1/4/2', '']) assert.equal(parseInstance(bad), null, bad);
+});
+
+test('RUN_ID gives every instance of a fleet run one run id; without it a time-stamped one', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tblab-runid-'));
+  assert.equal(runIdFor({ runId: 'soak-7', instance: { index: 2, count: 4 }, dataDir }), 'soak-7-i2of4');
+  assert.equal(runIdFor({ runId: 'soak-7', instance: undefined, dataDir }), 'soak-7');
+  assert.match(runIdFor({ runId: undefined, instance: { index: 3, count: 4 }, dataDir }, new Date(Date.UTC(2026, 10, 27, 15, 1, 2))), /^20261127-150102-[0-9a-f]{4}-i3of4$/);
+  writeJsonAtomic(join(dataDir, 'runs', 'soak-7-i1of4.json'), {});
+  assert.throws(() => runIdFor({ runId: 'soak-7', instance: { index: 1, count: 4 }, dataDir }), /RUN_ID=soak-7: .*soak-7-i1of4\.json exists already/);
+  assert.throws(() => resolve({ RUN_ID: 'a b' }), /RUN_ID="a b".*expected up to 100 letters/s);
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifests, schemaProblems, typeProblems, renderPodEnv, quantity, type Manifest } from '../helpers/k8s.js';
 import { loadConfig } from '../../src/config/index.js';
-import { resolveInstance } from '../../src/lab/instance.js';
+import { resolveInstance, runIdFor } from '../../src/lab/instance.js';
 import { sliceBounds } from '../../src/shared/fleet.js';
 
 const manifests = loadManifests();
@@ -29,6 +29,7 @@ const clone = (m: Manifest, edit: (doc: any) => void): Manifest => {
 const KB_PER_CONN = 13;
 const US_PER_MSG = 12;
 const FIXED_MIB = 170;
+const JOB_UID = '3f0c2a4e-7d51-4a8e-9b0e-2c6f1d9e8a71';
 
 test('every manifest is valid against the Kubernetes API schemas', () => {
   assert.ok(manifests.length >= 6, `found ${manifests.map((m) => m.file).join(', ')}`);
@@ -80,20 +81,22 @@ test('the run Job is an Indexed Job with parallelism = completions = INSTANCE_CO
   }
 });
 
-test('pod k of the Job resolves to instance k+1/N, and the N slices cover the fleet once', () => {
+test('pod k of the Job resolves to instance k+1/N under the Job\'s run id, and the N slices cover the fleet once', () => {
   const job = one('job-run.yaml').doc;
   const n = job.spec.completions as number;
   const cwd = mkdtempSync(join(tmpdir(), 'tblab-k8s-'));
   const seen: string[] = [];
   let covered = 0;
   for (let k = 0; k < n; k++) {
-    const env = renderPodEnv(job, { configMaps: byKind('ConfigMap'), secrets: byKind('Secret') }, k);
+    const env = renderPodEnv(job, { configMaps: byKind('ConfigMap'), secrets: byKind('Secret') }, k, JOB_UID);
     assert.equal(env.INSTANCE, undefined, 'a fixed INSTANCE would give every pod the same slice');
     const r = loadConfig({ cwd, env, envFile: false });
     assert.ok(r.ok, `pod ${k}: ${JSON.stringify(!r.ok && r.problems)}`);
     const inst = resolveInstance(r.config, env);
     assert.equal(inst?.label, `${k + 1}/${n}`);
     assert.equal(inst?.source, 'JOB_COMPLETION_INDEX');
+    // every pod of the Job runs under one fleet run id
+    assert.equal(runIdFor({ ...r.config, instance: inst!, dataDir: cwd }), `${JOB_UID}-i${k + 1}of${n}`);
     seen.push(inst!.label);
     const { start, end } = sliceBounds(r.config.deviceCount, inst!.index, inst!.count);
     assert.equal(start, covered);

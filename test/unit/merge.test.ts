@@ -210,6 +210,7 @@ test('delivery checks: totals summed, devices united, overlap refused', () => {
 test('merged run id: common prefix of the instance ids, else merged-<start>', () => {
   assert.equal(mergedRunId(['run-20261127-1501-i1of4', 'run-20261127-1501-i2of4'], T0), 'run-20261127-1501-merged');
   assert.equal(mergedRunId(['a1', 'b2'], T0), 'merged-20261127-150000');
+  assert.equal(mergedRunId(['t1-i1of2', 't1-i2of2'], T0), 't1-merged', 'a shared RUN_ID names the merged run');
   const { report } = mergeReports(all(), { runId: 'fleet-run' });
   assert.equal(report.runId, 'fleet-run');
   assert.equal(report.metrics.runId, 'fleet-run');
