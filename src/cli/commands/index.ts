@@ -3,13 +3,21 @@
 import type { Command } from 'commander';
 import type { RunContext } from '../context.js';
 import { registerConfig } from './config.js';
-import { registerMergeReports } from './report-merge.js';
+import { registerProvision } from './provision.js';
+import { registerDevices } from './devices.js';
+import { registerDelete } from './delete.js';
+import { registerCheck } from './check.js';
 import { registerRun } from './run.js';
+import { registerMergeReports } from './report-merge.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
 export const COMMANDS: Register[] = [
   registerConfig,
+  registerProvision,
+  registerDevices,
+  registerDelete,
+  registerCheck,
   registerRun,
   // after registerReport: adds `report merge` to it
   registerMergeReports,

@@ -1,0 +1,82 @@
+// `tblab check`: can the lab work against this target from this machine? REST login and one page
+// of devices, MQTT reachability (+ one CONNECT with a provisioned device), generator pre-flight.
+// Every check yields a verdict line; the first FAIL decides the exit code.
+import type { ResolvedConfig } from '../config/index.js';
+import { ExitCode, LabError, describeError, ERRORS } from '../shared/errors.js';
+import { clientFromConfig } from '../thingsboard/client.js';
+import type { PageData, TbDevice, TbUser } from '../thingsboard/types.js';
+import { readTokenFile, fleetFromTokenFile } from './fleet-file.js';
+import { probeMqtt } from './mqtt-probe.js';
+import { connectionPlan, preflight, readHostFacts, type CheckLine, type HostFacts } from './preflight.js';
+
+export interface CheckReport {
+  ok: boolean;
+  exitCode: number;
+  checks: CheckLine[];
+}
+
+export interface CheckOptions {
+  /** Host facts to judge (default: read from this machine); tests pass their own. */
+  host?: HostFacts;
+}
+
+export async function runCheck(cfg: ResolvedConfig, opts: CheckOptions = {}): Promise<CheckReport> {
+  const checks: CheckLine[] = [];
+  const fail = (name: string, e: unknown): CheckLine => {
+    const code = e instanceof LabError ? e.code : 'INTERNAL';
+    return { name, verdict: 'FAIL', code, message: e instanceof LabError ? e.message : describeError(e) };
+  };
+
+  const client = clientFromConfig(cfg);
+  try {
+    const me = await client.login();
+    let tenant = me.tenantId;
+    if (!tenant) tenant = (await client.get<TbUser>('/api/auth/user')).tenantId.id;
+    checks.push({ name: 'login', verdict: 'OK', message: `login as ${me.username} (tenant ${tenant}) on ${cfg.tbUrl}`, details: { user: me.username, tenantId: tenant, authority: me.authority } });
+    try {
+      const page = await client.get<PageData<TbDevice>>('/api/tenant/devices', { pageSize: 10, page: 0, textSearch: `${cfg.devicePrefix}-`, sortProperty: 'name', sortOrder: 'ASC' });
+      const first = page.data.map((d) => d.name).slice(0, 3).join(', ');
+      checks.push({ name: 'devices', verdict: 'OK', message: `devices: ${page.totalElements} named ${cfg.devicePrefix}-* on the server${first ? ` (${first}${page.totalElements > 3 ? ', …' : ''})` : ''}`, details: { total: page.totalElements } });
+    } catch (e) {
+      checks.push(fail('devices', e));
+    }
+  } catch (e) {
+    checks.push(fail('login', e));
+  } finally {
+    await client.close();
+  }
+
+  const target = {
+    host: cfg.mqttHost, port: cfg.mqttPort, tls: cfg.mqttTls, caFile: cfg.mqttCaFile, certFile: cfg.mqttCertFile, keyFile: cfg.mqttKeyFile,
+    insecure: cfg.mqttTlsInsecure, protocolVersion: (cfg.mqttVersion === '5' ? 5 : 4) as 4 | 5, timeoutMs: Math.min(cfg.restTimeoutMs, 10_000),
+  };
+  const url = `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${cfg.mqttHost}:${cfg.mqttPort}`;
+  let reachable = false;
+  try {
+    const r = await probeMqtt(target);
+    reachable = true;
+    checks.push({ name: 'mqtt', verdict: 'OK', message: `MQTT ${url} reachable (${cfg.mqttTls ? `TLS ${r.tlsProtocol}, ` : 'TCP, '}${r.connectMs} ms)` });
+  } catch (e) {
+    checks.push({ name: 'mqtt', verdict: 'FAIL', code: 'TARGET_UNREACHABLE', message: `MQTT ${url} not reachable: ${describeError(e)}` });
+  }
+  if (reachable) checks.push(await connectCheck(cfg, target, url));
+
+  const host = opts.host ?? readHostFacts();
+  checks.push(...preflight(connectionPlan(cfg, host.cores), host));
+  const failed = checks.find((c) => c.verdict === 'FAIL');
+  return { ok: !failed, exitCode: failed ? (failed.code ? ExitCode[ERRORS[failed.code].exit] : ExitCode.INTERNAL) : ExitCode.OK, checks };
+}
+
+async function connectCheck(cfg: ResolvedConfig, target: Parameters<typeof probeMqtt>[0], url: string): Promise<CheckLine> {
+  let tf;
+  try { tf = readTokenFile(cfg.dataDir); } catch (e) { return { name: 'mqtt connect', verdict: 'WARN', message: `MQTT CONNECT skipped: ${describeError(e)}` }; }
+  const device = tf && tf.server === cfg.tbUrl ? fleetFromTokenFile(tf)[0] : undefined;
+  if (!device) return { name: 'mqtt connect', verdict: 'WARN', message: `MQTT CONNECT skipped: no provisioned device of ${cfg.tbUrl} in tokens.json yet (run \`tblab provision\`)` };
+  try {
+    const r = await probeMqtt(target, { clientId: `tblab-check-${process.pid}`, credentials: device.credentials });
+    if (r.connack!.code === 0) return { name: 'mqtt connect', verdict: 'OK', message: `MQTT CONNECT as ${device.name} accepted (CONNACK 0, ${r.connack!.ms} ms)` };
+    return { name: 'mqtt connect', verdict: 'FAIL', code: 'MQTT_REFUSED', message: `MQTT CONNECT as ${device.name} refused by ${url} (CONNACK ${r.connack!.code}): the token file does not match this server; re-run \`tblab provision\``, details: { connack: r.connack!.code } };
+  } catch (e) {
+    return { name: 'mqtt connect', verdict: 'FAIL', code: 'TARGET_UNREACHABLE', message: `MQTT CONNECT as ${device.name} to ${url} failed: ${describeError(e)}` };
+  }
+}

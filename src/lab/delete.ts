@@ -1,0 +1,93 @@
+// `tblab delete`: remove the fleet by manifest (devices.csv) or by --prefix (tenant-wide listing),
+// mirror each deletion to the parent server when TB_PARENT_URL is set (404 there = already done,
+// thingsboard-api.md §9), then rewrite the manifest and tokens.json to what is left.
+import type { ResolvedConfig } from '../config/index.js';
+import { LabError } from '../shared/errors.js';
+import { clientFromConfig, parentClientFromConfig, type TbClient } from '../thingsboard/client.js';
+import { deleteDevice } from '../thingsboard/devices.js';
+import { readManifest, writeManifest, readTokenFile, writeTokenFile, manifestPath } from './fleet-file.js';
+import { listFleetOnServer, compareNames } from './fleet-server.js';
+import { runPool } from './pool.js';
+import { startProgress } from './progress.js';
+import type { LabIO } from './provision.js';
+
+export interface DeleteOptions {
+  /** Delete every `<prefix>-N` device of the tenant instead of the manifest's. */
+  prefix?: string;
+  /** Required to delete (otherwise CONFIRMATION_REQUIRED). */
+  yes?: boolean;
+  /** List what would be deleted; delete nothing. */
+  dryRun?: boolean;
+  progress?: boolean;
+}
+
+export interface DeleteSummary {
+  source: 'manifest' | 'prefix';
+  server: string;
+  dryRun: boolean;
+  /** The devices selected (in a dry run: what would be deleted). */
+  devices: { name: string; id: string }[];
+  deleted: number;
+  /** Already gone (404) on the server. */
+  alreadyGone: number;
+  parent: { server: string; deleted: number; alreadyGone: number } | null;
+  /** Rows left in devices.csv. */
+  remaining: number;
+  seconds: number;
+}
+
+export async function deleteFleet(cfg: ResolvedConfig, opts: DeleteOptions, io: LabIO): Promise<DeleteSummary> {
+  const t0 = Date.now();
+  const client = clientFromConfig(cfg);
+  const parent = parentClientFromConfig(cfg);
+  try {
+    const rows = readManifest(cfg.dataDir);
+    let targets: { name: string; id: string }[];
+    if (opts.prefix) {
+      targets = [...(await listFleetOnServer(client, opts.prefix)).values()].map((d) => ({ name: d.name, id: d.id.id }));
+    } else {
+      if (rows.length === 0) throw new LabError('NO_FLEET', { message: `Nothing to delete: ${manifestPath(cfg.dataDir)} is missing or empty`, hint: 'Use --prefix <prefix> to delete by name on the server.' });
+      targets = rows.map((r) => ({ name: r.name, id: r.id }));
+    }
+    targets.sort((a, b) => compareNames(a.name, b.name));
+    const summary: DeleteSummary = {
+      source: opts.prefix ? 'prefix' : 'manifest', server: cfg.tbUrl, dryRun: Boolean(opts.dryRun), devices: targets, deleted: 0, alreadyGone: 0,
+      parent: parent ? { server: cfg.tbParentUrl!, deleted: 0, alreadyGone: 0 } : null, remaining: rows.length, seconds: 0,
+    };
+    if (opts.dryRun || targets.length === 0) return summary;
+    if (!opts.yes) {
+      const range = targets.length > 1 ? `${targets[0].name} … ${targets[targets.length - 1].name}` : targets[0].name;
+      throw new LabError('CONFIRMATION_REQUIRED', { message: `This deletes ${targets.length} device(s) (${range}) on ${cfg.tbUrl}${parent ? ` and on the parent server ${cfg.tbParentUrl}` : ''}` });
+    }
+
+    const gone = new Set<string>();
+    const bar = opts.progress === false ? null : startProgress({ stream: io.stderr, total: targets.length, unit: 'devices', label: 'delete' });
+    const one = async (c: TbClient, id: string, into: { deleted: number; alreadyGone: number }) => {
+      if (await deleteDevice(c, id)) into.deleted++;
+      else into.alreadyGone++;
+    };
+    try {
+      await runPool(targets.length, cfg.provisionConcurrency, async (i) => {
+        const t = targets[i];
+        await one(client, t.id, summary);
+        if (parent) await one(parent, t.id, summary.parent!);
+        gone.add(t.name);
+        bar?.tick();
+      });
+    } finally {
+      bar?.stop();
+      const left = rows.filter((r) => !gone.has(r.name));
+      if (left.length !== rows.length) writeManifest(cfg.dataDir, left);
+      summary.remaining = left.length;
+      const tf = readTokenFile(cfg.dataDir);
+      if (tf && Object.keys(tf.devices).some((n) => gone.has(n))) {
+        for (const n of gone) delete tf.devices[n];
+        writeTokenFile(cfg.dataDir, { ...tf, updatedAt: new Date().toISOString() });
+      }
+    }
+    summary.seconds = Number(((Date.now() - t0) / 1000).toFixed(2));
+    return summary;
+  } finally {
+    await Promise.all([client.close(), parent?.close()]);
+  }
+}

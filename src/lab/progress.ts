@@ -1,0 +1,49 @@
+// Progress of a long fan-out on stderr: a cli-progress bar (done/total, rate, ETA) on a terminal,
+// a plain line every few seconds otherwise (CI logs, pipes).
+import { SingleBar } from 'cli-progress';
+
+export interface Progress {
+  tick(n?: number): void;
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  stream: NodeJS.WritableStream;
+  total: number;
+  /** What is counted, e.g. `devices`. */
+  unit: string;
+  /** Line prefix, e.g. `provision`. */
+  label: string;
+  /** Seconds between plain lines when the stream is not a terminal (default 2). */
+  plainEverySec?: number;
+}
+
+export function startProgress(o: ProgressOptions): Progress {
+  const started = Date.now();
+  let done = 0;
+  const rate = () => done / Math.max(0.001, (Date.now() - started) / 1000);
+  const eta = () => {
+    const r = rate();
+    return r > 0 ? Math.ceil((o.total - done) / r) : 0;
+  };
+  if ((o.stream as { isTTY?: boolean }).isTTY) {
+    const bar = new SingleBar({
+      stream: o.stream as NodeJS.WriteStream,
+      format: `${o.label} {bar} {value}/{total} ${o.unit} | {rate}/s | ETA {eta_formatted}`,
+      hideCursor: true,
+      etaBuffer: 50,
+    });
+    bar.start(o.total, 0, { rate: '0' });
+    return {
+      tick(n = 1) { done += n; bar.update(done, { rate: rate().toFixed(0) }); },
+      stop() { bar.stop(); },
+    };
+  }
+  const line = () => o.stream.write(`${o.label}: ${done}/${o.total} ${o.unit}, ${rate().toFixed(0)}/s, ETA ${eta()} s\n`);
+  const timer = setInterval(line, (o.plainEverySec ?? 2) * 1000);
+  timer.unref();
+  return {
+    tick(n = 1) { done += n; },
+    stop() { clearInterval(timer); line(); },
+  };
+}
