@@ -9,6 +9,7 @@ import { registerDelete } from './delete.js';
 import { registerCheck } from './check.js';
 import { registerRun } from './run.js';
 import { registerMergeReports } from './report-merge.js';
+import { registerEmulator } from './emulator.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
@@ -19,6 +20,7 @@ export const COMMANDS: Register[] = [
   registerDelete,
   registerCheck,
   registerRun,
+  registerEmulator,
   // after registerReport: adds `report merge` to it
   registerMergeReports,
 ];
