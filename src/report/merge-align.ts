@@ -12,6 +12,11 @@ export interface AlignSpec<P> {
    * histograms are not kept, and max(p99ᵢ) is an upper bound of the fleet's p99 — never an average.
    */
   max: ReadonlyArray<keyof P>;
+  /**
+   * An ordinal text field (a run state): the merged second takes the earliest stage any running
+   * instance is in, so the fleet counts as draining only once every instance drains. Optional field.
+   */
+  least?: { key: string; order: readonly string[] };
 }
 
 interface Stamped { ts: number; t: number }
@@ -42,6 +47,7 @@ export function alignByTs<P extends Stamped>(series: ReadonlyArray<ReadonlyArray
     for (const k of spec.sum) point[k as string] = 0;
     for (const k of spec.cumulative) point[k as string] = 0;
     for (const k of spec.max) point[k as string] = null;
+    const texts: Record<string, string> = {};
     perInstance.forEach((s, i) => {
       const own = s.bySecond.get(ts);
       if (own) carried[i] = own;
@@ -56,7 +62,14 @@ export function alignByTs<P extends Stamped>(series: ReadonlyArray<ReadonlyArray
         const cur = point[k as string];
         if (v !== null && v !== undefined && (cur === null || v > cur)) point[k as string] = v;
       }
+      if (spec.least) {
+        const { key, order } = spec.least;
+        const v = (p as unknown as Record<string, unknown>)[key];
+        const rank = typeof v === 'string' ? order.indexOf(v) : -1;
+        if (rank >= 0 && (texts[key] === undefined || rank < order.indexOf(texts[key]))) texts[key] = v as string;
+      }
     });
+    Object.assign(point, texts);
     out.push(point as unknown as P);
   }
   return out;

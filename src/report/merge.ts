@@ -3,7 +3,7 @@
 // percentiles), timelines align on the wall-clock second, per-device records unite, outcome = worst.
 import type { RunReport, RunOutcome, TimelinePoint, DeviceRecord } from './schema.js';
 import { createHistogram, encodeHistogram, mergeInto, summarize, type Histogram } from '../metrics/hdr.js';
-import type { Percentiles } from '../metrics/snapshot.js';
+import type { Percentiles, RunState } from '../metrics/snapshot.js';
 import { parseInstance, instanceLabel, fleetRunId, type InstanceId } from '../shared/fleet.js';
 import { LabError } from '../shared/errors.js';
 import { alignByTs } from './merge-align.js';
@@ -30,6 +30,8 @@ export interface MergeResult {
 }
 
 const OUTCOME_RANK: Record<RunOutcome, number> = { completed: 0, partial: 1, aborted: 2, failed: 3 };
+/** Run states in the order a run goes through them (timeline points may carry one). */
+const RUN_STAGES = ['starting', 'connecting', 'running', 'stopping', 'finished', 'aborted', 'failed'] as const satisfies readonly RunState[];
 /** Settings that define the fleet and its slicing: instances that differ here did not split one fleet. */
 const FLEET_KEYS = ['devicePrefix', 'deviceCount'] as const;
 /** Settings that should match for the sum to mean one load; differences are reported, not fatal. */
@@ -145,6 +147,7 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
     sum: ['connected', 'sentPerSec', 'ackedPerSec', 'mbpsOut'],
     cumulative: ['sent', 'acked', 'failed'],
     max: ['ackP99Ms', 'scheduleLagP99Ms', 'eventLoopDelayP99Ms'],
+    least: { key: 'state', order: RUN_STAGES },
   });
 
   const outcomes = reports.map((r) => r.outcome);

@@ -216,3 +216,14 @@ test('merged run id: common prefix of the instance ids, else merged-<start>', ()
   assert.equal(report.metrics.runId, 'fleet-run');
   assert.throws(() => mergeReports(all(), { runId: all()[0].report.runId }), /also an instance's run id/);
 });
+
+test('a timeline point\'s run state is the earliest stage of the instances running then', () => {
+  const ins = all();
+  ins.forEach((inp) => inp.report.timeline.forEach((p, k, tl) => {
+    (p as unknown as Record<string, string>).state = k < 2 ? 'connecting' : k < tl.length - 1 ? 'running' : 'stopping';
+  }));
+  const tl = mergeReports(ins).report.timeline as unknown as Array<{ state?: string }>;
+  // instance 1 drains at T0+6s while 2-4 still run; only instance 4 is left at T0+9s, draining
+  assert.deepEqual(tl.map((p) => p.state), ['connecting', 'connecting', 'connecting', 'connecting', 'connecting', 'running', 'running', 'running', 'stopping']);
+  assert.equal((mergeReports(all()).report.timeline[0] as unknown as { state?: string }).state, undefined, 'absent when the instances have none');
+});
