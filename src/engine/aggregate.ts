@@ -50,6 +50,8 @@ export class Aggregator {
   readonly connectMs = createHistogram();
   readonly scheduleLagMs = createHistogram();
   readonly timeline: TimelinePoint[] = [];
+  /** Notes of the supervisor (crashed shards, skipped files…), shown in `generator.notes`. */
+  readonly notes: string[] = [];
   private readonly shards: ShardView[];
   private readonly series: SeriesPoint[] = [];
   private readonly collapse: CollapseDetector;
@@ -230,7 +232,7 @@ export class Aggregator {
         eventLoopDelayP99Ms: final ? this.eldWorst : eld,
         secondsBehind: this.secondsBehind, secondsSaturated: this.secondsSaturated,
         cpuPercent: Math.round((final ? (this.cpuSamples ? this.cpuSum / this.cpuSamples : null) ?? 0 : cpu) * 10) / 10,
-        rssMB: rss, crashedShards: crashed,
+        rssMB: rss, crashedShards: crashed, notes: this.notes,
       }),
       series: [...this.series],
       topDevices: this.topDevices(),

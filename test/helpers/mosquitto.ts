@@ -1,33 +1,35 @@
-// Debian's mosquitto as a plain MQTT broker for tests: started on a free loopback port, and
-// restartable on the same port (every session drops, as when a real broker restarts).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+// Debian's mosquitto as a plain MQTT broker for tests: a temp config on a free loopback port,
+// anonymous access, no in-flight cap; restartable on the same port (every session drops, as when a
+// real broker restarts); stopped after the test. (Merged from the engine and dashboard helpers.)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
 import type { TestContext } from 'node:test';
 
-const BIN = '/usr/sbin/mosquitto';
+export const hasMosquitto = () => spawnSync('sh', ['-c', 'command -v mosquitto || test -x /usr/sbin/mosquitto'], { stdio: 'ignore' }).status === 0;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
       s.close(() => resolve(port));
     });
+    s.on('error', reject);
   });
 }
 
-async function waitListening(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => { c.destroy(); r(true); });
-      c.once('error', () => r(false));
+    const ok = await new Promise<boolean>((res) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); res(true); });
+      c.on('error', () => res(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > until) throw new Error(`mosquitto did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -37,12 +39,18 @@ export interface Mosquitto {
   restart(downMs?: number): Promise<void>;
 }
 
-export async function startMosquitto(t: TestContext): Promise<Mosquitto> {
+/** @param tls PEM files of the server certificate and key: the listener speaks TLS only */
+export async function startMosquitto(t: TestContext, tls?: { certFile: string; keyFile: string }): Promise<Mosquitto> {
+  const dir = mkdtempSync(join(tmpdir(), 'tblab-mosq-'));
   const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  const tlsLines = tls ? `certfile ${tls.certFile}\nkeyfile ${tls.keyFile}\n` : '';
+  writeFileSync(conf, `listener ${port} 127.0.0.1\n${tlsLines}allow_anonymous true\nmax_inflight_messages 0\nmax_queued_messages 0\n`);
+  const bin = spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/mosquitto';
   let child: ChildProcess | null = null;
   const start = async () => {
-    child = spawn(BIN, ['-p', String(port)], { stdio: 'ignore' });
-    await waitListening(port);
+    child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
+    await waitForPort(port, 10_000);
   };
   const stop = () => new Promise<void>((resolve) => {
     const c = child;
@@ -51,8 +59,11 @@ export async function startMosquitto(t: TestContext): Promise<Mosquitto> {
     c.once('exit', () => resolve());
     c.kill('SIGKILL');
   });
+  t.after(async () => {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
   await start();
-  t.after(stop);
   return {
     port,
     async restart(downMs = 1000) {
