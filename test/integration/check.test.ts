@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { provision } from '../../src/lab/provision.js';
+import { runCheck } from '../../src/lab/check.js';
+import { readTokenFile, writeTokenFile } from '../../src/lab/fleet-file.js';
+import type { HostFacts } from '../../src/lab/preflight.js';
+import { emulator, tmpDir, labEnv, labConfig, sink, runCli, closedPort } from '../helpers/lab-fixtures.js';
+
+const roomyHost: HostFacts = { openFilesSoft: 20_000, openFilesHard: 20_000, portRange: [32768, 60999], memAvailableBytes: 8 * 2 ** 30, cores: 2 };
+const verdicts = (r: Awaited<ReturnType<typeof runCheck>>) => r.checks.map((c) => `${c.name}:${c.verdict}`);
+
+test('check: login, devices, MQTT reachability and a CONNECT with a provisioned token, pre-flight', { timeout: 60_000 }, async (t) => {
+  const e = await emulator(t);
+  const dir = tmpDir(t);
+  const env = labEnv(e, dir, { DEVICE_COUNT: '5' });
+  const cfg = labConfig(env, dir);
+
+  const before = await runCheck(cfg, { host: roomyHost });
+  assert.deepEqual(verdicts(before), ['login:OK', 'devices:OK', 'mqtt:OK', 'mqtt connect:WARN', 'open files:OK', 'ephemeral ports:OK', 'memory:OK']);
+  assert.equal(before.exitCode, 0);
+  assert.match(before.checks[0].message, /^login as tenant@thingsboard\.org \(tenant [0-9a-f-]{36}\)/);
+
+  await provision(cfg, { progress: false }, { stderr: sink().stream });
+  const r = await runCli(['check', '--json'], env, dir);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.ok, true);
+  assert.match(r.stderr, /\[OK\] {2}MQTT CONNECT as sim-001 accepted \(CONNACK 0/);
+  assert.match(r.stderr, /\[OK\] {2}devices: 5 named sim-\*/);
+
+  // a token the server does not know: CONNACK 5, exit 4
+  const tf = readTokenFile(cfg.dataDir)!;
+  tf.devices['sim-001'].credentials = { type: 'ACCESS_TOKEN', token: 'not-a-token-of-this-server' };
+  writeTokenFile(cfg.dataDir, tf);
+  const refused = await runCheck(cfg, { host: roomyHost });
+  const line = refused.checks.find((c) => c.name === 'mqtt connect')!;
+  assert.equal(line.verdict, 'FAIL');
+  assert.match(line.message, /CONNACK 5/);
+  assert.equal(refused.exitCode, 4);
+});
+
+test('check: what would stop the run fails with exit 6; bad credentials exit 2; nothing listening exit 3', { timeout: 60_000 }, async (t) => {
+  const e = await emulator(t);
+  const dir = tmpDir(t);
+  const big = await runCheck(labConfig(labEnv(e, dir, { DEVICE_COUNT: '40000' }), dir), { host: { ...roomyHost, openFilesSoft: 4096, openFilesHard: 4096 } });
+  assert.deepEqual(verdicts(big).slice(4), ['open files:FAIL', 'ephemeral ports:FAIL', 'memory:OK']);
+  assert.equal(big.exitCode, 6);
+
+  const wrong = await runCli(['check'], labEnv(e, dir, { TB_PASSWORD: 'wrong' }), dir);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /\[FAIL\] login: .*Invalid username or password/);
+  assert.match(wrong.stderr, /\[OK\] {2}MQTT/, 'the other checks still run');
+
+  const port = await closedPort();
+  const down = await runCli(['check'], { TB_URL: `http://127.0.0.1:${port}`, MQTT_PORT: String(port), DATA_DIR: `${dir}/data` }, dir);
+  assert.equal(down.code, 3);
+  assert.match(down.stderr, new RegExp(`\\[FAIL\\] login: Cannot reach ThingsBoard at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED`));
+  assert.match(down.stderr, /\[FAIL\] MQTT mqtt:\/\/127\.0\.0\.1:\d+ not reachable: .*ECONNREFUSED/);
+});

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { provision } from '../../src/lab/provision.js';
+import { deleteFleet } from '../../src/lab/delete.js';
+import { readManifest, readTokenFile } from '../../src/lab/fleet-file.js';
+import { listFleetOnServer } from '../../src/lab/fleet-server.js';
+import type { Emulator } from '../../src/emulator/index.js';
+import { LabError } from '../../src/shared/errors.js';
+import { emulator, tmpDir, labEnv, labConfig, adminClient, sink, runCli } from '../helpers/lab-fixtures.js';
+
+/**
+ * Imitates Edge → cloud sync (thingsboard-api.md §9): each device created on the edge appears on
+ * the parent with the same UUID. Test-side only: the emulator has no Edge link.
+ */
+function mirrorCreations(edge: Emulator, parent: Emulator): void {
+  edge.events.on('deviceCreated', ({ deviceId, deviceName }) => {
+    const reg = parent.store.registry;
+    const d = reg.saveDevice({ name: deviceName });
+    reg.devices.delete(d.id);
+    (d as { id: string }).id = deviceId;
+    reg.devices.set(deviceId, d);
+  });
+}
+
+test('delete mirrors each deletion to the parent server (404 there = done) and empties the fleet files', { timeout: 120_000 }, async (t) => {
+  const edge = await emulator(t);
+  const parent = await emulator(t, { username: 'cloud@example.com', password: 'cloud-pass' });
+  mirrorCreations(edge.emu, parent.emu);
+  const dir = tmpDir(t);
+  const env = labEnv(edge, dir, { DEVICE_COUNT: '30', TB_PARENT_URL: parent.restUrl, TB_PARENT_USERNAME: 'cloud@example.com', TB_PARENT_PASSWORD: 'cloud-pass' });
+  const cfg = labConfig(env, dir);
+  await provision(cfg, { progress: false }, { stderr: sink().stream });
+  const edgeClient = adminClient(t, edge.restUrl);
+  const parentClient = new (await import('../../src/thingsboard/client.js')).TbClient({ baseUrl: parent.restUrl, username: 'cloud@example.com', password: 'cloud-pass', timeoutMs: 10_000, retries: 2, connections: 4 });
+  t.after(() => parentClient.close());
+  const onParent = await listFleetOnServer(parentClient, 'sim');
+  assert.equal(onParent.size, 30);
+  assert.equal(onParent.get('sim-007')!.id.id, readTokenFile(cfg.dataDir)!.devices['sim-007'].id, 'same UUID on both servers');
+  // the parent already lost one (a ≥ 4.3 server deletes it itself)
+  await parentClient.delete(`/api/device/${onParent.get('sim-001')!.id.id}`);
+
+  // no --yes: refused, nothing deleted
+  await assert.rejects(deleteFleet(cfg, { progress: false }, { stderr: sink().stream }), (e: LabError) => e.code === 'CONFIRMATION_REQUIRED' && /30 device\(s\).*parent server/.test(e.message));
+  const cli = await runCli(['delete'], env, dir);
+  assert.equal(cli.code, 2);
+  assert.match(cli.stderr, /CONFIRMATION_REQUIRED/);
+  const dry = await runCli(['delete', '--dry-run'], env, dir);
+  assert.equal(dry.code, 0);
+  assert.equal(dry.stderr.split('\n').filter((l) => l.startsWith('would delete sim-')).length, 30);
+  assert.equal((await listFleetOnServer(edgeClient, 'sim')).size, 30);
+
+  const s = await deleteFleet(cfg, { yes: true, progress: false }, { stderr: sink().stream });
+  assert.equal(s.deleted, 30);
+  assert.deepEqual(s.parent, { server: parent.restUrl, deleted: 29, alreadyGone: 1 });
+  assert.equal((await listFleetOnServer(edgeClient, 'sim')).size, 0);
+  assert.equal((await listFleetOnServer(parentClient, 'sim')).size, 0);
+  assert.equal(readManifest(cfg.dataDir).length, 0);
+  assert.deepEqual(readTokenFile(cfg.dataDir)!.devices, {});
+});
+
+test('delete --prefix removes every <prefix>-N device of the tenant, manifest or not, and leaves others', { timeout: 120_000 }, async (t) => {
+  const e = await emulator(t);
+  const dir = tmpDir(t);
+  const c = adminClient(t, e.restUrl);
+  await provision(labConfig(labEnv(e, dir, { DEVICE_COUNT: '12', DEVICE_PREFIX: 'keep' }), dir), { progress: false }, { stderr: sink().stream });
+  for (let i = 1; i <= 5; i++) await c.post('/api/device', { name: `gone-${i}` });
+  await c.post('/api/device', { name: 'gone-gateway' });
+  const r = await runCli(['delete', '--prefix', 'gone', '--yes', '--json'], labEnv(e, dir, { DEVICE_PREFIX: 'keep' }), dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).deleted, 5);
+  assert.equal((await listFleetOnServer(c, 'gone')).size, 0);
+  assert.equal((await listFleetOnServer(c, 'keep')).size, 12);
+  assert.equal(e.emu.store.registry.byName.has('gone-gateway'), true, 'only <prefix>-<digits> names are deleted');
+  assert.equal(readManifest(labConfig(labEnv(e, dir), dir).dataDir).length, 12, 'the manifest of the other fleet is untouched');
+});
