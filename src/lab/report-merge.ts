@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunReport } from '../report/schema.js';
 import { mergeReports, type MergeInput } from '../report/merge.js';
-import { parseInstance } from '../shared/fleet.js';
+import { parseInstance, fleetRunId } from '../shared/fleet.js';
 import { writeJsonAtomic } from '../shared/fs.js';
 import { LabError } from '../shared/errors.js';
 
@@ -50,9 +50,10 @@ const span = (r: RunReport) => {
 };
 
 /**
- * The instance reports of one run from a folder: the newest instance report picks the run (its N
- * and time span); every instance report of the same N whose run overlaps that span belongs to it.
- * Instances run side by side, so successive runs never overlap; two reports for one slot do.
+ * The instance reports of one run from a folder: the newest instance report picks the run. Reports
+ * sharing its RUN_ID (`<RUN_ID>-i<i>of<N>`) belong to it; without a shared RUN_ID, every instance
+ * report of the same N whose run overlaps its time span does. Instances run side by side, so
+ * successive runs never overlap; two reports for one slot do.
  */
 export function selectRunFromFolder(found: readonly MergeInput[], dir: string): MergeInput[] {
   const candidates = found.filter((f) => f.report.instance && !f.report.mergedFrom && parseInstance(f.report.instance));
@@ -62,9 +63,12 @@ export function selectRunFromFolder(found: readonly MergeInput[], dir: string): 
   const newest = candidates.reduce((a, b) => (span(b.report).start > span(a.report).start ? b : a));
   const count = parseInstance(newest.report.instance!)!.count;
   const anchor = span(newest.report);
-  const group = candidates.filter((c) => {
+  const fleet = fleetRunId(newest.report.runId);
+  const sameCount = candidates.filter((c) => parseInstance(c.report.instance!)!.count === count);
+  const sameFleet = sameCount.filter((c) => fleetRunId(c.report.runId) === fleet);
+  const group = sameFleet.length > 1 ? sameFleet : sameCount.filter((c) => {
     const s = span(c.report);
-    return parseInstance(c.report.instance!)!.count === count && s.start <= anchor.end + slack && s.end >= anchor.start - slack;
+    return s.start <= anchor.end + slack && s.end >= anchor.start - slack;
   });
   const bySlot = new Map<string, MergeInput[]>();
   for (const g of group) bySlot.set(g.report.instance!, [...(bySlot.get(g.report.instance!) ?? []), g]);

@@ -72,3 +72,12 @@ test('a folder without instance reports is a clear error', () => {
   assert.throws(() => runReportMerge({ inputs: [], dataDir: d, cwd: d }), /No instance reports .* in .*runs/);
   assert.equal(existsSync(join(d, 'runs', 'latest.json')), false);
 });
+
+test('in a folder, a shared RUN_ID groups the instances even next to an overlapping run of another RUN_ID', () => {
+  const d = dataDir();
+  for (const i of [1, 2, 3]) put(d, report(i, 3, T0 + i * 100, 'soak-a'));
+  for (const i of [1, 2, 3]) put(d, report(i, 3, T0 + 5000 + i * 100, 'soak-b'));
+  const r = runReportMerge({ inputs: [], dataDir: d, cwd: d });
+  assert.deepEqual(r.report.mergedFrom, ['soak-b-i1of3', 'soak-b-i2of3', 'soak-b-i3of3']);
+  assert.equal(r.report.runId, 'soak-b-merged');
+});
