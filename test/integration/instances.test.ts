@@ -1,5 +1,6 @@
 // Four lab instances as separate processes (`tblab run --instance i/4`) against one emulator and
-// one shared data dir, then `tblab merge-reports`: slices, totals and percentiles must add up.
+// one shared data dir, then `tblab merge-reports`: slices, totals and percentiles must add up, and
+// the dashboard's report view serves the merged run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,6 +13,7 @@ import { startEmulator, fetchStats } from '../helpers/emulator.js';
 import { deviceName, sliceBounds } from '../../src/shared/fleet.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { exactPercentile } from '../helpers/instance-report.js';
+import { serveReportDashboard } from '../../src/dashboard/index.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const FLEET = 40;
@@ -123,4 +125,12 @@ test('four instances split one fleet; the merged report equals what the emulator
     withinHdr(m.metrics.latency.connectMs[k], exactPercentile(raw.connectMs, p), `connect ${k}`);
     withinHdr(m.metrics.latency.scheduleLagMs[k], exactPercentile(raw.lagMs, p), `schedule lag ${k}`);
   }
+
+  // the dashboard's report view serves the merged run like any other
+  const served = await serveReportDashboard(join(dataDir, 'runs', `${runId}-merged.json`), { host: '127.0.0.1', port: 0 });
+  t.after(() => served.close());
+  const api = (await (await fetch(`${served.url}/api/metrics`)).json()) as RunReport['metrics'];
+  assert.equal(api.runId, m.runId);
+  assert.equal(api.traffic.sent, tr.sent);
+  assert.equal(api.latency.ackMs.p99, m.metrics.latency.ackMs.p99);
 });
