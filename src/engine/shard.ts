@@ -28,8 +28,6 @@ const MAX_CONNECTS_PER_TICK = 500;
 const CLOSE_GRACE_MS = 2000;
 /** Timeouts, keepalive and stage checks run this often, ms. */
 const HOUSEKEEPING_MS = 250;
-/** Events shipped per snapshot at most (lifecycle floods during a collapse are counted, not kept). */
-const MAX_EVENTS_PER_SNAPSHOT = 2000;
 const MAX_DISCONNECT_RECORDS_PER_SNAPSHOT = 5000;
 /** Without LOG_EVERY_MESSAGE, one publish in this many is logged. */
 const PUBLISH_SAMPLE_EVERY = 1000;
@@ -86,6 +84,7 @@ export class Shard {
   private snapTimer: NodeJS.Timeout | null = null;
   private stopping: null | { deadline: number; closing: boolean } = null;
   private finished = false;
+  private startedAt = 0;
   private readonly fire = (i: number, due: number) => this.onDue(i, due);
 
   constructor(readonly id: number, readonly settings: ShardSettings, readonly devices: ShardDevice[], private readonly out: ShardOutput) {
@@ -122,6 +121,7 @@ export class Shard {
   }
 
   start(pausedNames: string[]): void {
+    this.startedAt = nowMs();
     this.eld.enable();
     this.event({ ts: Date.now(), ev: 'shard', what: 'start', pid: process.pid, devices: this.n });
     this.setPaused(pausedNames);
@@ -426,7 +426,8 @@ export class Shard {
     const now = nowMs();
     const st = this.settings;
     if (!this.stopping) {
-      const share = activeAt(st.stages, st.fleetSize, (now - st.t0) / 1000) / st.fleetSize;
+      // stages count from this shard's start, like the run duration (process start-up is not load time)
+      const share = activeAt(st.stages, st.fleetSize, (now - this.startedAt) / 1000) / st.fleetSize;
       const activeLocal = Math.round(share * this.n);
       for (let i = 0; i < this.n; i++) {
         const w = i < activeLocal ? 1 : 0;
@@ -483,9 +484,9 @@ export class Shard {
     return t;
   }
 
+  /** Lifecycle and error events are all kept (at most a few per device per second); publishes are sampled by the caller. */
   event(e: ShardEvent): void {
-    if (this.events.length < MAX_EVENTS_PER_SNAPSHOT || e.ev === 'shard') this.events.push(e);
-    else this.c[C.EVENTS_DROPPED]++;
+    this.events.push(e);
   }
 
   private sendSnapshot(final: boolean): void {

@@ -1,20 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { startDashboard, parseExposition, familyOf } from '../helpers/dashboard.js';
 import { fixtureSnapshot } from '../helpers/snapshot-fixture.js';
-import { LATENCY_BUCKETS_MS } from '../../src/metrics/buckets.js';
+import { LATENCY_BUCKETS_MS, cumulativeBuckets } from '../../src/metrics/buckets.js';
+import { createHistogram, recordMs } from '../../src/metrics/hdr.js';
 import { PrometheusExporter } from '../../src/dashboard/index.js';
 
-const schema = JSON.parse(readFileSync(new URL('../../../schemas/metrics.schema.json', import.meta.url), 'utf8'));
-
-function validator() {
-  const ajv = new Ajv({ strict: true, allErrors: true });
-  addFormats.default(ajv);
-  return ajv.compile(schema);
-}
+import { metricsSchema as schema, metricsValidator as validator } from '../helpers/metrics-schema.js';
 
 test('/api/metrics answers 503 before the first snapshot, then the latest snapshot, schema-valid', async (t) => {
   const { dash, url } = await startDashboard(t);
@@ -146,4 +139,15 @@ test('the Grafana dashboard only queries metric names that /metrics exports, sum
   for (const name of names) assert.ok(exporter.registry.getSingleMetric(name), `${name} is exported`);
   const exprs = [...grafana.matchAll(/"expr": "([^"]+)"/g)].map((m) => m[1]);
   for (const e of exprs) assert.match(e, /by \((run_id|cause|outcome|instance|run_id, le|run_id, instance)\)/, e);
+});
+
+test('cumulative buckets count values on a bound under it, and everything past the ladder only in count', () => {
+  const h = createHistogram();
+  for (const v of [1, 10, 10.1, 60_000, 70_000]) recordMs(h, v);
+  const b = cumulativeBuckets(h);
+  const at = (le: number) => b.counts[b.leMs.indexOf(le)];
+  assert.deepEqual([at(0.5), at(1), at(5), at(10), at(20), at(60_000)], [0, 1, 1, 2, 3, 4]);
+  assert.equal(b.count, 5);
+  assert.ok(Math.abs(b.sumMs - 130_021.1) < 130);
+  assert.deepEqual(cumulativeBuckets(createHistogram()), { leMs: [...LATENCY_BUCKETS_MS], counts: LATENCY_BUCKETS_MS.map(() => 0), count: 0, sumMs: 0 });
 });

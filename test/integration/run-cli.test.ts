@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -77,4 +78,47 @@ test('no token file: NO_FLEET with the path and a hint', { timeout: 60_000 }, as
   assert.equal(await p.exit, 2);
   assert.match(p.err(), /NO_FLEET.*tokens\.json/s);
   assert.match(p.err(), /tblab provision/);
+});
+
+test('--embedded: emulator child, fleet provisioned into it, run, emulator stopped; tokens.json untouched', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tblab-cli-run-'));
+  const p = spawnRun(dir, 1, ['--embedded', '--devices', '20', '--duration', '2', '--qos', '1', '--json']);
+  assert.equal(await p.exit, 0, p.err());
+  const summary = JSON.parse(p.out());
+  assert.equal(summary.outcome, 'completed');
+  assert.ok(summary.sent > 0);
+  assert.equal(summary.acked, summary.sent);
+  const report = JSON.parse(readFileSync(summary.report, 'utf8'));
+  assert.equal(Object.keys(report.devices).length, 20);
+  assert.match(report.metrics.target.mqtt, /^mqtt:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(existsSync(join(dir, 'data', 'provisioning', 'tokens.json')), false, 'the real fleet file is not touched');
+  assert.equal(existsSync(join(dir, 'data', 'embedded', 'provisioning', 'tokens.json')), true);
+  const port = Number(new URL(report.metrics.target.mqtt).port);
+  const refused = await new Promise<boolean>((res) => {
+    const c = net.connect(port, '127.0.0.1', () => { c.destroy(); res(false); });
+    c.on('error', () => res(true));
+  });
+  assert.ok(refused, 'the emulator child was stopped');
+});
+
+test('the main process killed hard: the last checkpoint (outcome partial) is on disk and the shards exit', { skip, timeout: 120_000 }, async (t) => {
+  const { port } = await startMosquitto(t);
+  const dir = labDir(10);
+  const p = spawnRun(dir, port, ['--devices', '10', '--duration', '120', '--interval', '0.5']);
+  t.after(() => p.child.kill('SIGKILL'));
+  const latest = join(dir, 'data', 'runs', 'latest.json');
+  const until = Date.now() + 60_000;
+  while (!existsSync(latest) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  p.child.kill('SIGKILL');
+  await p.exit;
+  const report = JSON.parse(readFileSync(latest, 'utf8'));
+  assert.equal(report.outcome, 'partial');
+  assert.equal(report.endedAt, null);
+  assert.equal(Object.keys(report.devices).length, 10);
+  assert.ok(report.timeline.length >= 1);
+  const pids: number[] = report.metrics.shards.map((s: { pid: number }) => s.pid);
+  const deadline = Date.now() + 20_000;
+  const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(pids.filter(alive), [], 'shards exit when the supervisor is gone');
 });

@@ -3,6 +3,7 @@
 import { count, ms, mbps, megabytes, duration, percent, clock } from './format.js';
 
 const $ = (id) => document.getElementById(id);
+const ENDED = new Set(['finished', 'aborted', 'failed']);
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -20,6 +21,7 @@ function fillRows(tbody, rows) {
   tbody.replaceChildren(...rows.map((cells) => {
     const tr = el('tr');
     for (const [text, cls] of cells) tr.append(el('td', text, cls));
+    tr.firstChild.title = cells[0][0]; // names and causes may be cut with an ellipsis
     return tr;
   }));
 }
@@ -30,8 +32,12 @@ export function renderStatus(s) {
   state.textContent = s.state;
   state.className = `pill ${s.state}`;
   $('st-elapsed').textContent = duration(s.elapsedSec);
-  $('st-rate').textContent = count(s.traffic.sentPerSec);
-  $('st-mbps').textContent = mbps(s.traffic.mbpsOut);
+  // once the run has ended the last second's rate means little: show the run's averages
+  const ended = ENDED.has(s.state) && s.elapsedSec > 0;
+  $('st-rate-label').textContent = ended ? 'avg msg/s' : 'msg/s';
+  $('st-mbps-label').textContent = ended ? 'avg bandwidth' : 'bandwidth';
+  $('st-rate').textContent = count(ended ? s.traffic.sent / s.elapsedSec : s.traffic.sentPerSec, 1);
+  $('st-mbps').textContent = mbps(ended ? (s.traffic.bytesSent * 8) / 1e6 / s.elapsedSec : s.traffic.mbpsOut);
   $('st-connected').textContent = `${count(s.connections.connected)} / ${count(s.connections.configured)}`;
 }
 
@@ -94,8 +100,6 @@ export function renderCards(s) {
 
   $('footer').textContent = `target ${s.target.mqtt} · MQTT ${s.target.mqttVersion} QoS ${s.target.qos} · every ${s.target.publishIntervalSec} s · started ${clock(s.startedAt)} · snapshot ${clock(s.at)}`;
 }
-
-const ENDED = new Set(['finished', 'aborted', 'failed']);
 
 export function renderDevices(s, filter) {
   const f = filter.trim().toLowerCase();
