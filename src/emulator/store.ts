@@ -93,6 +93,17 @@ export class Store {
     this.events.emit('attributes', { deviceId: d.id, deviceName: d.name, scope, values });
   }
 
+  /** Client and shared attribute values for a device's request (`clientKeys`/`sharedKeys`: comma lists; empty = all). */
+  attributeRequest(d: Device, clientKeys: unknown, sharedKeys: unknown): { client: Record<string, unknown>; shared: Record<string, unknown> } {
+    const pick = (scope: AttributeScope, keys: unknown) => {
+      const want = typeof keys === 'string' && keys !== '' ? keys.split(',') : null;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of d.state.attributes[scope]) if (!want || want.includes(k)) out[k] = v.value;
+      return out;
+    };
+    return { client: pick('CLIENT_SCOPE', clientKeys), shared: pick('SHARED_SCOPE', sharedKeys) };
+  }
+
   /** The device's server-scope attributes, with the activity ones ThingsBoard maintains. */
   serverAttributes(d: Device, now = Date.now()): Map<string, { lastUpdateTs: number; value: unknown }> {
     const s = d.state;
