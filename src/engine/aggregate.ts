@@ -4,6 +4,7 @@
 import { createHistogram, decodeHistogram, encodeHistogram, summarize, type Histogram } from '../metrics/hdr.js';
 import { METRICS_SCHEMA_VERSION, type CauseClass, type DeviceRow, type MetricsSnapshot, type RunState, type SeriesPoint, type ShardStatus } from '../metrics/snapshot.js';
 import { CollapseDetector } from '../metrics/collapse.js';
+import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
 import type { DeviceRecord, DisconnectRecord, TimelinePoint } from '../report/schema.js';
 import { ERROR_KINDS } from '../device/causes.js';
@@ -50,6 +51,8 @@ export class Aggregator {
   readonly connectMs = createHistogram();
   readonly scheduleLagMs = createHistogram();
   readonly timeline: TimelinePoint[] = [];
+  /** Notes of the supervisor (crashed shards, skipped files…), shown in `generator.notes`. */
+  readonly notes: string[] = [];
   private readonly shards: ShardView[];
   private readonly series: SeriesPoint[] = [];
   private readonly collapse: CollapseDetector;
@@ -101,6 +104,7 @@ export class Aggregator {
     v.cpuPercent = s.cpuPercent;
     v.rssMB = s.rssMB;
     v.status.connected = s.counters[C.CONNECTED];
+    if (v.status.state === 'starting') v.status.state = 'running';
     if (s.eventLoopP99Ms !== null) this.eldWorst = Math.max(this.eldWorst ?? 0, s.eventLoopP99Ms);
     const ack = decodeHistogram(s.hist.ackMs);
     const lag = decodeHistogram(s.hist.scheduleLagMs);
@@ -220,6 +224,7 @@ export class Aggregator {
         avgRatePerDevice: configured && elapsedSec > 0 ? Math.round((sent / configured / elapsedSec) * 1000) / 1000 : 0,
       },
       latency: { ackMs: ack, connectMs: summarize(this.connectMs), scheduleLagMs: lag },
+      latencyBuckets: { ackMs: cumulativeBuckets(this.ackMs), connectMs: cumulativeBuckets(this.connectMs) },
       disconnects: { total: tot[C.DISCONNECTS], byCause, byClass },
       errors: { total: tot[C.ERRORS], byClass: errors },
       collapse,
@@ -229,7 +234,7 @@ export class Aggregator {
         eventLoopDelayP99Ms: final ? this.eldWorst : eld,
         secondsBehind: this.secondsBehind, secondsSaturated: this.secondsSaturated,
         cpuPercent: Math.round((final ? (this.cpuSamples ? this.cpuSum / this.cpuSamples : null) ?? 0 : cpu) * 10) / 10,
-        rssMB: rss, crashedShards: crashed,
+        rssMB: rss, crashedShards: crashed, notes: this.notes,
       }),
       series: [...this.series],
       topDevices: this.topDevices(),

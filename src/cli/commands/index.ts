@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { RunContext } from '../context.js';
 import { registerConfig } from './config.js';
+import { registerRun } from './run.js';
 import { registerProvision } from './provision.js';
 import { registerDevices } from './devices.js';
 import { registerDelete } from './delete.js';
@@ -13,6 +14,7 @@ export type Register = (program: Command, ctx: RunContext, setExit: (code: numbe
 
 export const COMMANDS: Register[] = [
   registerConfig,
+  registerRun,
   registerProvision,
   registerDevices,
   registerDelete,
