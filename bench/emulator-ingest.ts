@@ -9,6 +9,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import mqttPacket from 'mqtt-packet';
 import { createHistogram, recordMs, summarize } from '../src/metrics/hdr.js';
 import type { Percentiles } from '../src/metrics/snapshot.js';
@@ -191,6 +192,8 @@ interface PhaseResult {
   serverRssMb: number;
   puback: Percentiles | null;
   unacked: number;
+  /** p99 event-loop delay of this generator, ms: PUBACK latency below this is the generator's own lag. */
+  generatorLagP99Ms: number;
 }
 
 async function phase(devices: Device[], pid: number, restUrl: string, qos: 0 | 1, rate: number, ack: { hist: ReturnType<typeof createHistogram> | null; pending: number }): Promise<PhaseResult> {
@@ -223,6 +226,8 @@ async function phase(devices: Device[], pid: number, restUrl: string, qos: 0 | 1
   const b0 = machineBusyTicks();
   const r0 = readsOf(pid);
   const g0 = process.cpuUsage();
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const w0 = performance.now();
   await new Promise((r) => setTimeout(r, MEASURE_S * 1000));
   const w1 = performance.now();
@@ -232,6 +237,7 @@ async function phase(devices: Device[], pid: number, restUrl: string, qos: 0 | 1
   const b1 = machineBusyTicks();
   const r1 = readsOf(pid);
   const g1 = process.cpuUsage(g0);
+  lag.disable();
   const m1 = await stats(restUrl);
   clearInterval(timer);
   const deadline = Date.now() + 10000;
@@ -254,6 +260,7 @@ async function phase(devices: Device[], pid: number, restUrl: string, qos: 0 | 1
     serverRssMb: rssMb(pid),
     puback: ack.hist ? summarize(ack.hist) : null,
     unacked: ack.pending,
+    generatorLagP99Ms: Number((lag.percentile(99) / 1e6).toFixed(1)),
   };
 }
 
@@ -340,11 +347,11 @@ async function main(): Promise<void> {
     log(`reconciliation: ${sent} sent, ${all.messages} stored, ${gaps} gaps, ${dups} duplicates`);
     for (const d of devices) d.sock.destroy();
     if (args.json) process.stdout.write(JSON.stringify({ devices: DEVICES, node: process.version, results, burst: drain }, null, 2) + '\n');
-    log('| QoS | target / offered msg/s | ingested msg/s | server CPU % | µs/msg | msgs/read | PUBACK p50 / p99 / max ms | RSS MB | foreign CPU % |');
-    log('|---|---|---|---|---|---|---|---|---|');
+    log('| QoS | target / offered msg/s | ingested msg/s | server CPU % | µs/msg | msgs/read | PUBACK p50 / p99 / max ms | RSS MB | foreign CPU % | generator lag p99 ms |');
+    log('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const p = r.puback ? `${r.puback.p50?.toFixed(1)} / ${r.puback.p99?.toFixed(1)} / ${r.puback.max?.toFixed(1)}` : '-';
-      log(`| ${r.qos} | ${r.targetPerSec} / ${r.offeredPerSec} | ${r.ingestedPerSec} | ${r.serverCpuPercent} | ${r.serverCpuUsPerMsg} | ${r.msgsPerRead} | ${p} | ${r.serverRssMb} | ${r.foreignCpuPercent} |`);
+      log(`| ${r.qos} | ${r.targetPerSec} / ${r.offeredPerSec} | ${r.ingestedPerSec} | ${r.serverCpuPercent} | ${r.serverCpuUsPerMsg} | ${r.msgsPerRead} | ${p} | ${r.serverRssMb} | ${r.foreignCpuPercent} | ${r.generatorLagP99Ms} |`);
     }
     log(`burst: ${drain.backlog} messages queued during a 5 s stall drained in ${drain.drainMs} ms = ${drain.drainedPerSec} msg/s at ${drain.serverCpuPercent} % CPU (${drain.serverCpuUsPerMsg} µs/msg)`);
   } finally {

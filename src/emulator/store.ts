@@ -66,7 +66,6 @@ export class Store {
       if (!prev || row.ts >= prev.ts) s.latestByKeyset.set(ks, { ts: row.ts, values: v });
       if (s.firstTs === 0 || row.ts < s.firstTs) s.firstTs = row.ts;
       if (row.ts > s.lastTs) s.lastTs = row.ts;
-      s.rowCount++;
       if (emit) this.events.emit('telemetry', { deviceId: d.id, deviceName: d.name, ts: row.ts, values: v });
     }
     s.messages++;
