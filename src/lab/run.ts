@@ -6,13 +6,13 @@ import { sliceBounds, type FleetDevice } from '../shared/fleet.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { RunContext } from '../cli/context.js';
 import { startRun, type RunHandle } from '../engine/supervisor.js';
-import { makeRunId } from '../engine/run-files.js';
 import type { RunReport } from '../report/schema.js';
 import { readTokenFile, fleetFromTokenFile, tokensPath } from './fleet-file.js';
 import { acquirePidFile, instancePidPath, type HeldPidFile } from './pid-file.js';
 import { startEmbeddedEmulator, type EmbeddedEmulator } from './embedded.js';
 import { provision } from './provision.js';
 import { attachDashboard, type LiveDashboard } from './live-dashboard.js';
+import { withInstance, runIdFor } from './instance.js';
 
 export interface RunLabOptions {
   /** Start an emulator child process and provision into it. */
@@ -42,7 +42,7 @@ export function selectFleet(config: ResolvedConfig, all: FleetDevice[], source: 
 export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLabOptions = {}): Promise<{ exitCode: number; report: RunReport }> {
   const say = (l: string) => ctx.stderr.write(l + '\n');
   let emulator: EmbeddedEmulator | null = null;
-  let config = base;
+  let config = withInstance(base, ctx.env, say);
   let all: FleetDevice[];
   let source: string;
   try {
@@ -63,7 +63,7 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       source = tokensPath(config.dataDir);
     }
     const { fleet, fleetSize } = selectFleet(config, all, source);
-    const runId = makeRunId(new Date(), config.instance ?? null);
+    const runId = runIdFor(config);
     const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
       pid: process.pid, runId, startedAt: new Date().toISOString(), instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
       dashboardUrl: null, controlTokenFile: null,

@@ -3,29 +3,32 @@
 import type { Command } from 'commander';
 import type { RunContext } from '../context.js';
 import { registerConfig } from './config.js';
-import { registerRun } from './run.js';
 import { registerProvision } from './provision.js';
 import { registerDevices } from './devices.js';
 import { registerDelete } from './delete.js';
 import { registerCheck } from './check.js';
+import { registerRun } from './run.js';
 import { registerReport } from './report.js';
 import { registerCompare } from './compare.js';
 import { registerStop } from './stop.js';
 import { registerSuite } from './suite.js';
+import { registerMergeReports } from './report-merge.js';
 import { registerEmulator } from './emulator.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
 
 export const COMMANDS: Register[] = [
   registerConfig,
-  registerRun,
   registerProvision,
   registerDevices,
   registerDelete,
   registerCheck,
+  registerRun,
   registerReport,
   registerCompare,
   registerStop,
   registerSuite,
   registerEmulator,
+  // after registerReport: adds `report merge` to it
+  registerMergeReports,
 ];
