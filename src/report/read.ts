@@ -1,9 +1,9 @@
-// Finding, reading and writing run reports: data/runs/<run-id>.json and data/runs/latest.json.
+// Finding and reading run reports: data/runs/<run-id>.json and data/runs/latest.json (the engine
+// writes them).
 // A reference is a run id, `latest`, or a path to a report file.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LabError } from '../shared/errors.js';
-import { writeJsonAtomic } from '../shared/fs.js';
 import { REPORT_SCHEMA_VERSION, type RunReport } from './schema.js';
 
 export const runsDir = (dataDir: string) => join(dataDir, 'runs');
@@ -57,21 +57,4 @@ export function readReport(dataDir: string, ref: string, cwd: string = process.c
     });
   }
   return { path, report: r as RunReport };
-}
-
-/**
- * Writes data/runs/<run-id>.json and its copy latest.json, both atomically; latest.json is left
- * alone when it already holds a run that started later. Returns the run file.
- */
-export function writeReport(dataDir: string, report: RunReport): string {
-  const path = join(runsDir(dataDir), `${report.runId}.json`);
-  writeJsonAtomic(path, report);
-  const latest = join(runsDir(dataDir), 'latest.json');
-  let newer = false;
-  try {
-    const cur = JSON.parse(readFileSync(latest, 'utf8')) as Partial<RunReport>;
-    newer = cur.runId !== report.runId && typeof cur.startedAt === 'string' && cur.startedAt > report.startedAt;
-  } catch { /* absent or unreadable: replace it */ }
-  if (!newer) writeJsonAtomic(latest, report);
-  return path;
 }

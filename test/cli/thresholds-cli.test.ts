@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
 import { tblab, tempWorkdir, cleanEnv } from '../helpers/tblab-cli.js';
-import { writeReport } from '../../src/report/read.js';
-import { makeReport } from '../helpers/report-fixture.js';
+import { makeReport, saveReport } from '../helpers/report-fixture.js';
 
 /** A TCP server that only counts the connections it receives (stands for ThingsBoard's REST and MQTT ports). */
 async function connectionCounter(t: TestContext): Promise<{ port: number; count(): number }> {
@@ -29,7 +28,7 @@ for (const command of ['suite', 'run', 'report']) {
 
 test('report --threshold exits 0 when every threshold passes and 5 when one fails', async (t) => {
   const cwd = tempWorkdir();
-  writeReport(`${cwd}/data`, makeReport({ devices: 20, durationSec: 20, ackMs: () => 40, failed: { 2: 1 } }));
+  saveReport(`${cwd}/data`, makeReport({ devices: 20, durationSec: 20, ackMs: () => 40, failed: { 2: 1 } }));
   const pass = await tblab(t, ['report', '--threshold', 'ack_p99<100ms', '--threshold', 'connected_min>=devices'], { cwd });
   assert.equal(pass.code, 0, pass.stderr);
   assert.match(pass.stdout, /Thresholds: 2 of 2 passed/);

@@ -4,6 +4,8 @@ import { createHistogram, recordMs, summarize, encodeHistogram } from '../../src
 import { METRICS_SCHEMA_VERSION, type CauseClass } from '../../src/metrics/snapshot.js';
 import { REPORT_SCHEMA_VERSION, type DeviceRecord, type RunReport, type TimelinePoint } from '../../src/report/schema.js';
 import { deviceName } from '../../src/shared/fleet.js';
+import { writeJsonAtomic } from '../../src/shared/fs.js';
+import { join } from 'node:path';
 
 export interface FixtureOptions {
   runId?: string;
@@ -119,4 +121,12 @@ export function makeReport(o: FixtureOptions = {}): RunReport {
     thresholds: o.thresholds ?? null,
     files: { events: [], metrics: [] },
   };
+}
+
+/** Writes a report where the engine would: <dataDir>/runs/<run-id>.json and runs/latest.json. */
+export function saveReport(dataDir: string, report: RunReport): string {
+  const path = join(dataDir, 'runs', `${report.runId}.json`);
+  writeJsonAtomic(path, report);
+  writeJsonAtomic(join(dataDir, 'runs', 'latest.json'), report);
+  return path;
 }
