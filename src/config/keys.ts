@@ -174,6 +174,7 @@ export const KEYS = {
   METRICS_HOST: { prop: 'metricsHost', schema: str, def: '127.0.0.1', group: 'Dashboard', doc: 'Dashboard bind address (keep 127.0.0.1 unless you need remote access).' },
   METRICS_PORT: { prop: 'metricsPort', schema: int(0, 65535), def: '5050', group: 'Dashboard', doc: 'Dashboard port (0 = any free port).' },
   METRICS_REFRESH_MS: { prop: 'metricsRefreshMs', schema: int(100, 60_000), def: '2000', group: 'Dashboard', doc: 'Dashboard push interval, ms.' },
+  KEEP_DASHBOARD: { prop: 'keepDashboard', schema: bool, def: '0', group: 'Dashboard', doc: 'After the run, keep the dashboard open on its final state until Ctrl+C.' },
   DASHBOARD: { prop: 'dashboard', schema: bool, def: '1', group: 'Dashboard', doc: 'Serve the live dashboard during `run`.' },
 
   DATA_DIR: { prop: 'dataDir', schema: str, def: 'data', group: 'Files', doc: 'Folder for tokens, reports, logs, metrics and control files.' },

@@ -15,7 +15,7 @@ export interface EmbeddedEmulator {
 /** Starts `tblab emulator --http-port 0 --mqtt-port 0` and waits for its `REST …`/`MQTT …` lines. */
 export async function startEmbeddedEmulator(extraArgs: string[] = [], timeoutMs = 30_000): Promise<EmbeddedEmulator> {
   const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [main, 'emulator', '--host', '127.0.0.1', '--http-port', '0', '--mqtt-port', '0', ...extraArgs], {
+  const child: ChildProcess = spawn(process.execPath, [main, 'emulator', '--host', '127.0.0.1', '--http-port', '0', '--mqtt-port', '0', '--exit-with-parent', String(process.pid), ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true, // its own process group: Ctrl+C reaches the lab, which then stops the emulator last
   });

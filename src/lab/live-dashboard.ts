@@ -9,6 +9,8 @@ import { buildDashboard, createControlToken } from '../dashboard/index.js';
 
 export interface LiveDashboard {
   url: string;
+  /** Shows the final report and keeps serving it (`--keep-dashboard`). */
+  showFinal(report: RunReport): void;
   /** Shows the final report, then stops listening. Idempotent. */
   close(report?: RunReport): Promise<void>;
 }
@@ -31,9 +33,14 @@ export async function attachDashboard(run: RunHandle, config: ResolvedConfig, pi
   }
   pidFile.update({ dashboardUrl: url, controlTokenFile: tokenFile });
   log(`dashboard: ${url}`);
+  log(`control: POST ${url}/api/control/stop with header "Authorization: Bearer ${token}" (token also in ${tokenFile}, mode 0600)`);
   let closed = false;
   return {
     url,
+    showFinal(report) {
+      run.off('snapshot', publish);
+      dash.setFinal(report);
+    },
     async close(report) {
       if (closed) return;
       closed = true;

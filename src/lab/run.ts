@@ -90,6 +90,11 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       });
       if (opts.onStart) await opts.onStart(run, pid);
       const report = await run.done;
+      if (dashboard && config.keepDashboard) {
+        dashboard.showFinal(report);
+        say(`dashboard: the run has ended; ${dashboard.url} keeps showing its final state — Ctrl+C to exit`);
+        await new Promise<void>((resolve) => { const off = ctx.onSignal(() => { off(); resolve(); }); });
+      }
       await dashboard?.close(report);
       if (opts.json) {
         const m = report.metrics;

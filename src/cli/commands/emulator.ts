@@ -53,6 +53,7 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
     .option('--rate-limit-device-dp <spec>', 'telemetry data points per device, cap:sec,...')
     .option('--rate-limit-tenant-dp <spec>', 'telemetry data points per tenant, cap:sec,...')
     .option('--rest-rate-limit <spec>', 'REST requests per tenant, cap:sec,... (excess → 429)')
+    .addOption(new Option('--exit-with-parent <pid>', 'exit when process <pid> is gone (used by --embedded)').hideHelp())
     .option('--log-events', 'print every connect, refusal, disconnect and rate-limit hit on stderr')
     .option('--summary-every <sec>', 'print ingest totals on stderr this often while traffic flows, seconds (0 = never)', number('--summary-every'), 10);
   for (const [flag, doc, , max] of FAULT_FLAGS) cmd.addOption(new Option(flag, `fault: ${doc}`).argParser(number(flag.split(' ')[0], max === 1 ? 1 : undefined)));
@@ -111,6 +112,15 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
         say(ctx, `emulator: ${signal}, closing`);
         resolve();
       });
+      // an embedded emulator runs in its own process group; if the lab is killed outright
+      // (SIGKILL, OOM) nothing would stop it, so it watches the lab's pid
+      const parent = Number(opts.exitWithParent);
+      if (parent > 0) {
+        const watch = setInterval(() => {
+          try { process.kill(parent, 0); } catch { clearInterval(watch); off(); say(ctx, `emulator: the lab (pid ${parent}) is gone, closing`); resolve(); }
+        }, 1000);
+        watch.unref();
+      }
     });
     if (summary) clearInterval(summary);
     await emulator.close();

@@ -19,6 +19,7 @@ export const FLAG_KEYS = {
   logEveryMessage: 'LOG_EVERY_MESSAGE',
   instance: 'INSTANCE',
   mqttVersion: 'MQTT_VERSION',
+  keepDashboard: 'KEEP_DASHBOARD',
 } as const;
 
 export function registerRun(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
@@ -39,6 +40,7 @@ export function registerRun(program: Command, ctx: RunContext, setExit: (code: n
       .option('--log-every-message', 'write every publish to the events log')
       .option('--instance <i/N>', "this instance's slice of the fleet")
       .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['3.1.1', '5']))
+      .option('--keep-dashboard', 'after the run, keep the dashboard open on its final state until Ctrl+C')
       .option('--embedded', 'start the embedded ThingsBoard emulator, provision into it, run against it')
       .option('--json', 'print the report path and a summary as JSON on stdout'),
   )).action(async (opts: Record<string, unknown>) => {
