@@ -7,6 +7,7 @@ import { registerProvision } from './provision.js';
 import { registerDevices } from './devices.js';
 import { registerDelete } from './delete.js';
 import { registerCheck } from './check.js';
+import { registerRun } from './run.js';
 import { registerEmulator } from './emulator.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
@@ -17,5 +18,6 @@ export const COMMANDS: Register[] = [
   registerDevices,
   registerDelete,
   registerCheck,
+  registerRun,
   registerEmulator,
 ];
