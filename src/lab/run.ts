@@ -1,6 +1,6 @@
 // `tblab run`: the fleet from tokens.json (or an embedded emulator), the pid file, signals, the
 // supervisor, progress on stderr and the report path/summary on stdout (--json).
-import { LabError, ExitCode } from '../shared/errors.js';
+import { LabError, ExitCode, describeError } from '../shared/errors.js';
 import { sliceBounds, type FleetDevice } from '../shared/fleet.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { RunContext } from '../cli/context.js';
@@ -10,6 +10,8 @@ import type { RunReport } from '../report/schema.js';
 import { readTokenFile, fleetFromTokenFile, tokensPath } from './fleet-file.js';
 import { acquirePidFile, instancePidPath } from './pid-file.js';
 import { startEmbeddedEmulator, createEmbeddedFleet, type EmbeddedEmulator } from './embedded.js';
+import { attachDelivery, type DeliveryCheck } from './delivery/check.js';
+import { embeddedEmulatorArgs } from './delivery/emulator-path.js';
 
 export interface RunLabOptions {
   /** Start an emulator child process and provision into it. */
@@ -45,7 +47,7 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
   try {
     if (opts.embedded) {
       say('starting the embedded emulator…');
-      emulator = await startEmbeddedEmulator();
+      emulator = await startEmbeddedEmulator(embeddedEmulatorArgs(base));
       say(`emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; creating ${base.deviceCount} devices…`);
       config = Object.freeze({ ...base, tbUrl: emulator.restUrl, mqttHost: emulator.mqttHost, mqttPort: emulator.mqttPort, mqttTls: false });
       all = await createEmbeddedFleet(emulator.restUrl, base.tbUsername, base.tbPassword, base.devicePrefix, base.deviceCount);
@@ -63,8 +65,16 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       dashboardUrl: null, controlTokenFile: null,
     });
     let unsignal = () => {};
+    let delivery: DeliveryCheck | null = null;
     try {
-      const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, ...(opts.beforeFinalReport ? { beforeFinalReport: opts.beforeFinalReport } : {}) });
+      const beforeFinalReport = async (r: RunReport) => {
+        // the report is written whatever happens here
+        await delivery?.finish(r).catch((e: unknown) => say(`delivery check failed: ${describeError(e)}`));
+        await opts.beforeFinalReport?.(r);
+      };
+      const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, beforeFinalReport });
+      // before onStart: the dashboard then sees snapshots with `delivery` filled in
+      if (config.deliveryCheck) delivery = attachDelivery(run, { config, fleet, emulatorUrl: emulator?.restUrl ?? null, progress: ctx.stderr, log: say });
       unsignal = ctx.onSignal((sig) => run.stop(sig));
       let lastProgress = 0;
       run.on('snapshot', (s) => {
@@ -76,11 +86,12 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       const report = await run.done;
       if (opts.json) {
         const m = report.metrics;
-        ctx.stdout.write(JSON.stringify({ runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason, sent: m.traffic.sent, acked: m.traffic.acked, failed: m.traffic.failed, skipped: m.traffic.skipped, connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict }) + '\n');
+        ctx.stdout.write(JSON.stringify({ runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason, sent: m.traffic.sent, acked: m.traffic.acked, failed: m.traffic.failed, skipped: m.traffic.skipped, connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict, delivery: report.delivery?.totals ?? null }) + '\n');
       } else if (run.reportPath) say(`report: ${run.reportPath}`);
       const exitCode = report.outcome === 'aborted' ? ExitCode.ABORTED : report.outcome === 'failed' ? ExitCode.INTERNAL : ExitCode.OK;
       return { exitCode, report };
     } finally {
+      await delivery?.close();
       unsignal();
       pid.release();
     }

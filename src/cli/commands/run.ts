@@ -17,6 +17,10 @@ const FLAG_KEYS = {
   logEveryMessage: 'LOG_EVERY_MESSAGE',
   instance: 'INSTANCE',
   mqttVersion: 'MQTT_VERSION',
+  deliveryEvery: 'DELIVERY_EVERY_SEC',
+  deliverySample: 'DELIVERY_SAMPLE',
+  deliverySettle: 'DELIVERY_SETTLE_SEC',
+  latencySample: 'LATENCY_SAMPLE',
 } as const;
 
 export function registerRun(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
@@ -37,6 +41,10 @@ export function registerRun(program: Command, ctx: RunContext, setExit: (code: n
       .option('--log-every-message', 'write every publish to the events log')
       .option('--instance <i/N>', "this instance's slice of the fleet")
       .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['3.1.1', '5']))
+      .option('--delivery-every <sec>', 'count stored points every <sec> seconds during the run (0 = only at the end)')
+      .option('--delivery-sample <n>', 'devices whose stored sequence values are read one by one (exact gaps, duplicates)')
+      .option('--delivery-settle <sec>', 'after the run, wait up to <sec> seconds for points still arriving')
+      .option('--latency-sample <n>', 'devices followed over the WebSocket API for ingest latency (0 = off)')
       .option('--embedded', 'start the embedded ThingsBoard emulator, provision into it, run against it')
       .option('--json', 'print the report path and a summary as JSON on stdout'),
   ).action(async (opts: Record<string, unknown>) => {
