@@ -116,3 +116,20 @@ test('per-device rate limit: the limited devices and the start time are named, p
   assert.equal(delivery.totals.lost, delivery.totals.sent - delivery.totals.stored);
   assert.match(deliverySummary(delivery).join('\n'), /rate limit \(probable\)/);
 });
+
+test('REST 429 (errorCode 33) during the read-back: retried, counted as a rate-limit event, numbers still exact', { timeout: 120_000 }, async (t) => {
+  let emulator: StartedEmulator | null = null;
+  let limited = false;
+  const { delivery } = await deliveryRun(t, 10, { DURATION_SEC: 3, PUBLISH_INTERVAL_SEC: 0.5, DELIVERY_SAMPLE: 10, LATENCY_SAMPLE: 0, DELIVERY_CONCURRENCY: 8 }, {}, {
+    onEmulator: (emu) => (emulator = emu),
+    // once the fleet exists: 4 REST requests per second for the tenant
+    onSnapshot: () => { if (!limited) { limited = true; emulator!.setRateLimits({ rest: '4:1' }); } },
+  });
+  const rest = delivery.rateLimit!.events.filter((e) => e.device === '(REST API)');
+  assert.equal(rest.length, 1);
+  assert.match(rest[0].evidence, /HTTP 429 \(errorCode 33/);
+  assert.match(delivery.rateLimit!.advice ?? '', /tenantServerRestLimitsConfiguration/);
+  assert.equal(delivery.totals.lost, 0);
+  assert.equal(delivery.totals.stored, delivery.totals.sent);
+  assert.deepEqual(delivery.crossCheck, { agree: true, mismatches: [] });
+});
