@@ -57,6 +57,17 @@ export interface ShardStatus {
   exit?: string;
 }
 
+/**
+ * Cumulative histogram buckets (Prometheus `le` semantics): `counts[i]` = values ≤ `leMs[i]`.
+ * Built by `cumulativeBuckets()` (src/metrics/buckets.ts) on the fixed LATENCY_BUCKETS_MS ladder.
+ */
+export interface CumulativeBuckets {
+  leMs: number[];
+  counts: number[];
+  count: number;
+  sumMs: number;
+}
+
 export interface MetricsSnapshot {
   schemaVersion: typeof METRICS_SCHEMA_VERSION;
   runId: string;
@@ -148,6 +159,13 @@ export interface MetricsSnapshot {
   /** Top devices by sent (at most 50) plus any with failures. */
   topDevices: DeviceRow[];
   shards: ShardStatus[];
+
+  /**
+   * Optional (schema v1 addition): cumulative buckets of the merged HDR histograms, so `/metrics`
+   * can export real Prometheus histograms that sum across instances. Absent → `/metrics` exports
+   * only the per-instance quantile gauges.
+   */
+  latencyBuckets?: { ackMs?: CumulativeBuckets; connectMs?: CumulativeBuckets };
 
   /** Live delivery sample (issue 7); null until measured. */
   delivery: null | {
