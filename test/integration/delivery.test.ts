@@ -11,6 +11,7 @@ import { deliverySummary } from '../../src/lab/delivery/summary.js';
 import type { RawValues } from '../../src/config/index.js';
 import type { MetricsSnapshot } from '../../src/metrics/snapshot.js';
 import { testConfig } from '../helpers/engine.js';
+import { metricsValidator } from '../helpers/metrics-schema.js';
 import { startEmulator, type StartedEmulator } from '../helpers/emulator.js';
 
 interface Hooks {
@@ -77,9 +78,10 @@ test('1 % ingest loss: the lost sequences per device are exactly the ones the em
 
 test('300 ms processing delay: ingest latency p50 ≥ 300 ms while PUBACK latency stays below; live sample in snapshots', { timeout: 120_000 }, async (t) => {
   let live = null as MetricsSnapshot['delivery'];
+  let liveSnapshot = null as MetricsSnapshot | null;
   const { delivery, report } = await deliveryRun(
     t, 20, { DURATION_SEC: 6, PUBLISH_INTERVAL_SEC: 0.5, LATENCY_SAMPLE: 20, DELIVERY_SAMPLE: 5, DELIVERY_EVERY_SEC: 2 }, { faults: { processingDelayMs: 300 } },
-    { onSnapshot: (s) => { if (s.state === 'running' && s.delivery?.ingestLatencyMs.count) live = s.delivery; } },
+    { onSnapshot: (s) => { if (s.state === 'running' && s.delivery?.checkedAt && s.delivery.ingestLatencyMs.count) { live = s.delivery; liveSnapshot = structuredClone(s); } } },
   );
   const lat = delivery.ingestLatencyMs!;
   assert.ok(lat.count > 0, 'updates measured');
@@ -92,6 +94,10 @@ test('300 ms processing delay: ingest latency p50 ≥ 300 ms while PUBACK latenc
   assert.ok(live, 'snapshots carried the live delivery sample');
   assert.equal(live!.sampleDevices, 20);
   assert.ok(live!.ingestLatencyMs.p50! >= 300);
+  assert.ok(live!.stored! > 0, 'counted during the run (DELIVERY_EVERY_SEC)');
+  const validate = metricsValidator();
+  assert.ok(validate(liveSnapshot), JSON.stringify(validate.errors));
+  assert.ok(validate(report.metrics), JSON.stringify(validate.errors));
 });
 
 test('per-device rate limit: the limited devices and the start time are named, pattern per device', { timeout: 120_000 }, async (t) => {
