@@ -158,7 +158,7 @@ export const KEYS = {
   LOG_EVERY_MESSAGE: { prop: 'logEveryMessage', schema: bool, def: '0', group: 'Run', doc: 'Write every publish to the events log (large!). Default: sampled.' },
   INSTANCE: { prop: 'instance', schema: instance, def: '', group: 'Run', doc: 'This instance\'s slice `i/N` of the fleet when several lab instances split one fleet.' },
 
-  DELIVERY_CHECK: { prop: 'deliveryCheck', schema: bool, def: '1', group: 'Run', doc: 'After the run, read back through the REST API what ThingsBoard stored (per device) and reconcile it with what was sent.' },
+  DELIVERY_CHECK: { prop: 'deliveryCheck', schema: bool, def: '1', group: 'Run', doc: 'After the run, read back through the REST API what ThingsBoard stored (per device) and reconcile it with what was sent; 0 = no delivery check at all (no ingest latency, no rate-limit attribution).' },
   DELIVERY_EVERY_SEC: { prop: 'deliveryEverySec', schema: num(0, 86_400), def: '0', group: 'Run', doc: 'Also count stored points every this many seconds during the run (0 = only at the end).' },
   DELIVERY_SAMPLE: { prop: 'deliverySample', schema: int(0, 1_000_000), def: '50', group: 'Run', doc: 'Devices whose stored `sequence` values are read one by one (exact gaps and duplicates).' },
   DELIVERY_SETTLE_SEC: { prop: 'deliverySettleSec', schema: num(0, 86_400), def: '10', group: 'Run', doc: 'After the run, keep re-counting devices with missing points for up to this long, seconds (queue lag).' },
