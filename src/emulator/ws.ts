@@ -83,6 +83,8 @@ export class WsApi {
         ws.send(JSON.stringify(u), () => pending--);
       },
     };
+    // protocol errors (a frame over the limit: 1009) end in a close; they must not crash the emulator
+    ws.on('error', () => {});
     const timer = setTimeout(() => {
       if (!authed) close(CLOSE.POLICY_VIOLATION, 'Auth timeout');
     }, this.opts.authTimeoutMs);

@@ -101,6 +101,17 @@ test('auth: missing authCmd and a late one close 1008, a bad or refresh token 10
   assert.equal((await q.closed).code, 1011);
 });
 
+test('a text frame over 32 KB closes the session with 1009; the emulator goes on', async (t) => {
+  const { emu, token, wsUrl } = await setup(t);
+  const big = await open(t, `${wsUrl}/api/ws?token=${token}`);
+  big.ws.send('x'.repeat(40_000));
+  assert.equal((await big.closed).code, 1009);
+  const again = await open(t, `${wsUrl}/api/ws?token=${token}`);
+  again.ws.send(JSON.stringify({ cmds: [] }));
+  assert.equal(again.ws.readyState, WebSocket.OPEN);
+  assert.equal((await rest(emu.restUrl, 'GET', '/__emulator/stats')).status, 200);
+});
+
 test('bad commands are answered with errorCode 2 in the update envelope; the session stays', async (t) => {
   const { token, id, wsUrl } = await setup(t);
   const c = await open(t, `${wsUrl}/api/ws?token=${token}`);
