@@ -2,6 +2,7 @@
 // unit and meaning. The schema, the README table (`tblab config --docs`) and secret redaction all
 // come from here, so a key cannot be documented in one place and parsed differently in another.
 import { z } from 'zod';
+import { parseInstance } from '../shared/fleet.js';
 
 const bool = z
   .union([z.boolean(), z.string()])
@@ -83,15 +84,25 @@ const addressList = str.transform((v, ctx) => {
   return out;
 });
 
+/** Optional whole number: empty = not set. */
+const optInt = (min: number, max: number) =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    if (typeof v === 'string' && v.trim() === '') return undefined;
+    const r = int(min, max).safeParse(v);
+    if (r.success) return r.data;
+    ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, or empty` });
+    return z.NEVER;
+  });
+
 /** `i/N` (1-based i) — this instance's slice of the fleet. Empty = the whole fleet. */
 const instance = str.transform((v, ctx) => {
   if (v === '') return undefined;
-  const m = /^(\d+)\/(\d+)$/.exec(v);
-  if (!m || Number(m[2]) < 1 || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) {
+  const parsed = parseInstance(v);
+  if (!parsed) {
     ctx.addIssue({ code: 'custom', message: 'expected i/N with 1 <= i <= N, e.g. 2/4' });
     return z.NEVER;
   }
-  return { index: Number(m[1]), count: Number(m[2]) };
+  return parsed;
 });
 
 interface KeyDef {
@@ -157,6 +168,8 @@ export const KEYS = {
   COLLAPSE_WINDOW_SEC: { prop: 'collapseWindowSec', schema: num(0.5, 3600), def: '5', group: 'Run', doc: '…(or no acks at all) for longer than this, seconds.' },
   LOG_EVERY_MESSAGE: { prop: 'logEveryMessage', schema: bool, def: '0', group: 'Run', doc: 'Write every publish to the events log (large!). Default: sampled.' },
   INSTANCE: { prop: 'instance', schema: instance, def: '', group: 'Run', doc: 'This instance\'s slice `i/N` of the fleet when several lab instances split one fleet.' },
+  RUN_ID: { prop: 'runId', schema: optStr.refine((s) => s === undefined || /^[A-Za-z0-9_.-]{1,100}$/.test(s), 'expected up to 100 letters, digits, _ . -'), def: '', group: 'Run', doc: 'Run id, new for every run; the instances of one fleet run share it (each adds `-i<i>of<N>`). Empty = UTC time stamp + random suffix.' },
+  INSTANCE_COUNT: { prop: 'instanceCount', schema: optInt(1, 10_000), def: '', group: 'Run', doc: 'Number of instances N when the slice comes from a Kubernetes Indexed Job: instance = JOB_COMPLETION_INDEX (0-based) + 1 of N.' },
 
   DELIVERY_CHECK: { prop: 'deliveryCheck', schema: bool, def: '1', group: 'Run', doc: 'After the run, read back through the REST API what ThingsBoard stored (per device) and reconcile it with what was sent; 0 = no delivery check at all (no ingest latency, no rate-limit attribution).' },
   DELIVERY_EVERY_SEC: { prop: 'deliveryEverySec', schema: num(0, 86_400), def: '0', group: 'Run', doc: 'Also count stored points every this many seconds during the run (0 = only at the end).' },

@@ -15,8 +15,6 @@ export class DeviceState {
   messages = 0;
   /** Key/value pairs stored (null values excluded). */
   dataPoints = 0;
-  /** Rows stored (an array payload carries several). */
-  rowCount = 0;
   attributeMessages = 0;
   /** Telemetry messages acknowledged but not stored (ingestLoss fault). */
   ingestDropped = 0;
@@ -41,9 +39,8 @@ export class DeviceState {
   lastActivityTime = 0;
   lastConnectTime = 0;
   lastDisconnectTime = 0;
-  /** Sessions accepted for this device, and server-initiated closes. */
+  /** Sessions accepted for this device. */
   connects = 0;
-  disconnects = 0;
 
   constructor(historyRows: number, recentRows: number) {
     this.history = new RowHistory(historyRows, recentRows);

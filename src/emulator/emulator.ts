@@ -47,7 +47,10 @@ export interface Emulator {
   setRateLimits(limits: RateLimitOptions): void;
   /** Stops reading every MQTT socket for `ms` now. */
   stall(ms: number): void;
-  stats(): EmulatorStats;
+  /** Closes a share 0..1 (default all) of the live MQTT sessions now; returns how many were closed. */
+  dropSessions(share?: number): number;
+  /** Totals and per-device counts (`perDevice: false` skips the per-device part). */
+  stats(opts?: { perDevice?: boolean }): EmulatorStats;
   deviceStats(name: string): DeviceDetail | undefined;
 }
 
@@ -56,7 +59,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   const events = createEvents();
   const faults: Faults = { ...NO_FAULTS, ...validateFaults(o.faults) };
   const store = new Store(
-    { historyRowsPerDevice: o.historyRowsPerDevice, recentRowsPerDevice: o.recentRowsPerDevice, inactivityTimeoutMs: o.deviceInactivityTimeoutMs },
+    { maxDevices: o.maxDevices, historyRowsPerDevice: o.historyRowsPerDevice, recentRowsPerDevice: o.recentRowsPerDevice, inactivityTimeoutMs: o.deviceInactivityTimeoutMs },
     events,
   );
   const auth = new Auth({
@@ -97,8 +100,10 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     restLimit,
     events,
     closeSession: (deviceId, reason) => mqtt.closeDevice(deviceId, reason),
-    stats: (device) => (device === undefined ? buildStats(store, mqtt) : buildDeviceDetail(store, device)),
+    stats: (q) => (q.device === undefined ? buildStats(store, mqtt, q.perDevice) : buildDeviceDetail(store, q.device)),
     setFaults: (patch) => setFaults(patch as Partial<Faults>),
+    stall: (ms) => mqtt.stall(ms),
+    dropSessions: (share) => mqtt.dropSessions(share),
   };
 
   const listenFailed = (what: string, port: number, e: unknown) => {
@@ -158,7 +163,8 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     setFaults,
     setRateLimits,
     stall: (ms) => mqtt.stall(ms),
-    stats: () => buildStats(store, mqtt),
+    dropSessions: (share = 1) => mqtt.dropSessions(share),
+    stats: (q) => buildStats(store, mqtt, q?.perDevice ?? true),
     deviceStats: (name) => buildDeviceDetail(store, name),
   };
 }

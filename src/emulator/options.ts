@@ -26,6 +26,8 @@ export interface EmulatorOptions {
   rateLimits?: RateLimitOptions;
   /** Initial faults (all off by default); change later with setFaults(). */
   faults?: Partial<Faults>;
+  /** Tenant profile `maxDevices`: creating more answers 403, errorCode 41 (default 0 = unlimited). */
+  maxDevices?: number;
   /** Largest MQTT packet, bytes; bigger ones close the connection (default 65536). */
   maxMqttPacketSize?: number;
   /** MQTT sessions without any packet for this long are closed, ms (default 600000). */
@@ -58,6 +60,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     refreshLifetimeSec: o.refreshLifetimeSec ?? 604800,
     rateLimits: o.rateLimits ?? {},
     faults: o.faults ?? {},
+    maxDevices: o.maxDevices ?? 0,
     maxMqttPacketSize: o.maxMqttPacketSize ?? 65536,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs ?? 600000,
     deviceInactivityTimeoutMs: o.deviceInactivityTimeoutMs ?? 600000,

@@ -14,6 +14,13 @@ export interface DeviceInput {
   additionalInfo?: unknown;
 }
 
+/** ThingsBoard 4.3+ `nameConflictPolicy` query parameters of device creation. */
+export interface NameConflict {
+  policy?: string;
+  separator?: string;
+  strategy?: string;
+}
+
 export interface CredentialsInput {
   credentialsType?: unknown;
   credentialsId?: unknown;
@@ -21,6 +28,8 @@ export interface CredentialsInput {
 }
 
 export interface RegistryOptions {
+  /** Tenant profile `maxDevices`: creating more answers 403/41; 0 = unlimited. */
+  maxDevices: number;
   historyRowsPerDevice: number;
   recentRowsPerDevice: number;
 }
@@ -139,11 +148,17 @@ export class Registry {
   }
 
   /** POST /api/device and /api/device-with-credentials (create, or update when `id` is given). */
-  saveDevice(input: DeviceInput, opts: { accessToken?: string; credentials?: CredentialsInput } = {}): Device {
+  saveDevice(input: DeviceInput, opts: { accessToken?: string; credentials?: CredentialsInput; nameConflict?: NameConflict } = {}): Device {
     if (input.id) return this.updateDevice(input);
-    const name = typeof input.name === 'string' ? input.name : '';
+    let name = typeof input.name === 'string' ? input.name : '';
     if (name.trim() === '') throw new ApiError(400, 31, 'Device name should be specified!');
-    if (this.byName.has(name)) throw new ApiError(400, 31, 'Device with such name already exists!');
+    if (this.opts.maxDevices > 0 && this.devices.size >= this.opts.maxDevices) {
+      throw new ApiError(403, 41, `Devices limit reached (${this.opts.maxDevices})`, { entityType: 'DEVICE', limit: this.opts.maxDevices });
+    }
+    if (this.byName.has(name)) {
+      if ((opts.nameConflict?.policy ?? 'FAIL').toUpperCase() !== 'UNIQUIFY') throw new ApiError(400, 31, 'Device with such name already exists!');
+      name = this.uniquify(name, opts.nameConflict!);
+    }
     const profile = this.resolveProfile(input);
     const credentials = this.credentials(opts.credentials, opts.accessToken);
     this.checkCredentialsFree(credentials);
@@ -163,6 +178,17 @@ export class Registry {
     this.index(d);
     this.events.emit('deviceCreated', { deviceId: d.id, deviceName: d.name });
     return d;
+  }
+
+  private uniquify(name: string, c: NameConflict): string {
+    const sep = c.separator ?? '_';
+    if ((c.strategy ?? 'RANDOM').toUpperCase() === 'INCREMENTAL') {
+      for (let i = 1; ; i++) if (!this.byName.has(`${name}${sep}${i}`)) return `${name}${sep}${i}`;
+    }
+    for (;;) {
+      const candidate = `${name}${sep}${randomToken().slice(0, 6).toLowerCase()}`;
+      if (!this.byName.has(candidate)) return candidate;
+    }
   }
 
   private updateDevice(input: DeviceInput): Device {

@@ -66,7 +66,6 @@ export class Store {
       if (!prev || row.ts >= prev.ts) s.latestByKeyset.set(ks, { ts: row.ts, values: v });
       if (s.firstTs === 0 || row.ts < s.firstTs) s.firstTs = row.ts;
       if (row.ts > s.lastTs) s.lastTs = row.ts;
-      s.rowCount++;
       if (emit) this.events.emit('telemetry', { deviceId: d.id, deviceName: d.name, ts: row.ts, values: v });
     }
     s.messages++;
@@ -91,6 +90,17 @@ export class Store {
       d.state.lastActivityTime = now;
     }
     this.events.emit('attributes', { deviceId: d.id, deviceName: d.name, scope, values });
+  }
+
+  /** Client and shared attribute values for a device's request (`clientKeys`/`sharedKeys`: comma lists; empty = all). */
+  attributeRequest(d: Device, clientKeys: unknown, sharedKeys: unknown): { client: Record<string, unknown>; shared: Record<string, unknown> } {
+    const pick = (scope: AttributeScope, keys: unknown) => {
+      const want = typeof keys === 'string' && keys !== '' ? keys.split(',') : null;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of d.state.attributes[scope]) if (!want || want.includes(k)) out[k] = v.value;
+      return out;
+    };
+    return { client: pick('CLIENT_SCOPE', clientKeys), shared: pick('SHARED_SCOPE', sharedKeys) };
   }
 
   /** The device's server-scope attributes, with the activity ones ThingsBoard maintains. */

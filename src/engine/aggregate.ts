@@ -4,6 +4,7 @@
 import { createHistogram, decodeHistogram, encodeHistogram, summarize, type Histogram } from '../metrics/hdr.js';
 import { METRICS_SCHEMA_VERSION, type CauseClass, type DeviceRow, type MetricsSnapshot, type RunState, type SeriesPoint, type ShardStatus } from '../metrics/snapshot.js';
 import { CollapseDetector } from '../metrics/collapse.js';
+import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
 import type { DeviceRecord, DisconnectRecord, TimelinePoint } from '../report/schema.js';
 import { ERROR_KINDS } from '../device/causes.js';
@@ -223,6 +224,7 @@ export class Aggregator {
         avgRatePerDevice: configured && elapsedSec > 0 ? Math.round((sent / configured / elapsedSec) * 1000) / 1000 : 0,
       },
       latency: { ackMs: ack, connectMs: summarize(this.connectMs), scheduleLagMs: lag },
+      latencyBuckets: { ackMs: cumulativeBuckets(this.ackMs), connectMs: cumulativeBuckets(this.connectMs) },
       disconnects: { total: tot[C.DISCONNECTS], byCause, byClass },
       errors: { total: tot[C.ERRORS], byClass: errors },
       collapse,

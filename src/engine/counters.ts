@@ -23,10 +23,8 @@ export const C = {
   /** devices down after a failure (waiting to reconnect, or given up) or that never connected */
   FAILED_DEVICES: 13,
   IN_FLIGHT: 14,
-  /** events the shard dropped because the per-second bound was reached */
-  EVENTS_DROPPED: 15,
 } as const;
-export const C_FIELDS = 16;
+export const C_FIELDS = 15;
 
 /** Per-device fields, row-major: value of field f of local device i at `i * D_FIELDS + f`. */
 export const D = {

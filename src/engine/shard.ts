@@ -17,9 +17,8 @@ import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counter
 import { DeviceSession, S } from './session.js';
 import type { DisconnectEvent, ShardDevice, ShardEvent, ShardSettings, ShardSnapshot } from './protocol.js';
 import { nowMs } from './clock.js';
+import { InflightWindows } from './inflight.js';
 
-/** QoS 1 messages one device may have unacknowledged; more are skipped (ThingsBoard's own limit is 100). */
-export const INFLIGHT_WINDOW = 64;
 /** A device whose socket holds this many unsent bytes skips publishes instead of growing memory. */
 const MAX_BUFFERED_BYTES = 64 * 1024;
 /** Connects started per tick at most when unlimited, to keep the loop responsive. */
@@ -28,8 +27,6 @@ const MAX_CONNECTS_PER_TICK = 500;
 const CLOSE_GRACE_MS = 2000;
 /** Timeouts, keepalive and stage checks run this often, ms. */
 const HOUSEKEEPING_MS = 250;
-/** Events shipped per snapshot at most (lifecycle floods during a collapse are counted, not kept). */
-const MAX_EVENTS_PER_SNAPSHOT = 2000;
 const MAX_DISCONNECT_RECORDS_PER_SNAPSHOT = 5000;
 /** Without LOG_EVERY_MESSAGE, one publish in this many is logged. */
 const PUBLISH_SAMPLE_EVERY = 1000;
@@ -54,10 +51,7 @@ export class Shard {
   private readonly scheduled: Uint8Array;
   private readonly base: Float64Array;
   private readonly pidNext: Uint16Array;
-  private readonly ifId: Uint16Array;
-  private readonly ifTime: Float64Array;
-  private readonly ifHead: Uint16Array;
-  private readonly ifCount: Uint16Array;
+  private readonly inflight: InflightWindows;
   private readonly corkTick: Float64Array;
   private readonly corked: Int32Array;
   private corkedN = 0;
@@ -86,6 +80,7 @@ export class Shard {
   private snapTimer: NodeJS.Timeout | null = null;
   private stopping: null | { deadline: number; closing: boolean } = null;
   private finished = false;
+  private startedAt = 0;
   private readonly fire = (i: number, due: number) => this.onDue(i, due);
 
   constructor(readonly id: number, readonly settings: ShardSettings, readonly devices: ShardDevice[], private readonly out: ShardOutput) {
@@ -98,12 +93,7 @@ export class Shard {
     this.scheduled = new Uint8Array(n);
     this.base = new Float64Array(n);
     this.pidNext = new Uint16Array(n).fill(1);
-    // QoS 0 has nothing in flight: no window memory (0.6 KB per device)
-    const w = settings.qos ? n * INFLIGHT_WINDOW : 0;
-    this.ifId = new Uint16Array(w);
-    this.ifTime = new Float64Array(w);
-    this.ifHead = new Uint16Array(n);
-    this.ifCount = new Uint16Array(n);
+    this.inflight = new InflightWindows(n, settings.qos === 1);
     this.corkTick = new Float64Array(n).fill(-1);
     this.corked = new Int32Array(n);
     const t = settings.tls;
@@ -122,6 +112,7 @@ export class Shard {
   }
 
   start(pausedNames: string[]): void {
+    this.startedAt = nowMs();
     this.eld.enable();
     this.event({ ts: Date.now(), ev: 'shard', what: 'start', pid: process.pid, devices: this.n });
     this.setPaused(pausedNames);
@@ -165,7 +156,7 @@ export class Shard {
     const sess = this.sessions[i];
     const sock = sess.socket!;
     const qos = this.settings.qos;
-    if (sock.writableLength > MAX_BUFFERED_BYTES || (qos && this.ifCount[i] >= INFLIGHT_WINDOW)) return this.skip(i);
+    if (sock.writableLength > MAX_BUFFERED_BYTES || (qos && this.inflight.full(i))) return this.skip(i);
     const now = nowMs();
     const row = i * D_FIELDS;
     const seq = this.dev[row + D.LAST_SEQ] + 1;
@@ -192,12 +183,7 @@ export class Shard {
     this.c[C.SENT]++;
     this.c[C.BYTES] += buf.length;
     recordMs(this.lagHist, now - due);
-    if (qos) {
-      const w = i * INFLIGHT_WINDOW + ((this.ifHead[i] + this.ifCount[i]) % INFLIGHT_WINDOW);
-      this.ifId[w] = pid;
-      this.ifTime[w] = now;
-      this.ifCount[i]++;
-    }
+    if (qos) this.inflight.push(i, pid, now);
     if (this.settings.logEveryMessage || this.c[C.SENT] % PUBLISH_SAMPLE_EVERY === 1) {
       this.event({ ts: Math.round(now), ev: 'publish', device: this.devices[i].name, sequence: seq, bytes: buf.length, lagMs: Math.round((now - due) * 1000) / 1000 });
     }
@@ -206,23 +192,8 @@ export class Shard {
   // ── acks ────────────────────────────────────────────────────────────────────────────────────
 
   onPuback(i: number, pid: number, reason: number, now: number): void {
-    let count = this.ifCount[i];
-    if (count === 0) return; // ack of a message already counted failed (timed out)
-    const b = i * INFLIGHT_WINDOW;
-    let head = this.ifHead[i];
-    let k = 0;
-    while (k < count && this.ifId[b + ((head + k) % INFLIGHT_WINDOW)] !== pid) k++;
-    if (k === count) return;
-    const sentAt = this.ifTime[b + ((head + k) % INFLIGHT_WINDOW)];
-    // remove entry k: shift the older entries up by one (acks come in order, so k is almost always 0)
-    for (let j = k; j > 0; j--) {
-      const to = b + ((head + j) % INFLIGHT_WINDOW);
-      const from = b + ((head + j - 1) % INFLIGHT_WINDOW);
-      this.ifId[to] = this.ifId[from];
-      this.ifTime[to] = this.ifTime[from];
-    }
-    this.ifHead[i] = (head + 1) % INFLIGHT_WINDOW;
-    this.ifCount[i] = --count;
+    const sentAt = this.inflight.take(i, pid);
+    if (sentAt < 0) return; // ack of a message already counted failed (timed out)
     const row = i * D_FIELDS;
     this.dirty[i] = 1;
     if (reason >= 0x80) {
@@ -309,11 +280,8 @@ export class Shard {
   /** After every socket close: in-flight losses, the failure record, then the next state. */
   onSessionClosed(i: number, after: number, cause: Cause | null, kind: ErrorKind | null): void {
     const was = this.state[i];
-    const lost = this.ifCount[i];
-    if (lost > 0) {
-      this.failPublishes(i, lost, 'lost-in-flight');
-      this.ifCount[i] = 0;
-    }
+    const lost = this.inflight.clear(i);
+    if (lost > 0) this.failPublishes(i, lost, 'lost-in-flight');
     if (after >= 0) {
       this.state[i] = after;
       if (after === S.IDLE && this.wanted[i] && !this.paused[i]) this.enqueue(i);
@@ -426,7 +394,8 @@ export class Shard {
     const now = nowMs();
     const st = this.settings;
     if (!this.stopping) {
-      const share = activeAt(st.stages, st.fleetSize, (now - st.t0) / 1000) / st.fleetSize;
+      // stages count from this shard's start, like the run duration (process start-up is not load time)
+      const share = activeAt(st.stages, st.fleetSize, (now - this.startedAt) / 1000) / st.fleetSize;
       const activeLocal = Math.round(share * this.n);
       for (let i = 0; i < this.n; i++) {
         const w = i < activeLocal ? 1 : 0;
@@ -449,20 +418,10 @@ export class Shard {
         continue;
       }
       if (s !== S.UP && s !== S.CLOSING) continue;
-      let count = this.ifCount[i];
-      if (count > 0) {
-        const b = i * INFLIGHT_WINDOW;
-        let expired = 0;
-        while (count > 0 && now - this.ifTime[b + this.ifHead[i]] > st.ackTimeoutMs) {
-          this.ifHead[i] = (this.ifHead[i] + 1) % INFLIGHT_WINDOW;
-          count--;
-          expired++;
-        }
-        if (expired) {
-          this.ifCount[i] = count;
-          this.failPublishes(i, expired, 'ack-timeout');
-          this.event({ ts: Date.now(), ev: 'ack-timeout', device: this.devices[i].name, count: expired });
-        }
+      const expired = this.inflight.count(i) > 0 ? this.inflight.expire(i, now - st.ackTimeoutMs) : 0;
+      if (expired) {
+        this.failPublishes(i, expired, 'ack-timeout');
+        this.event({ ts: Date.now(), ev: 'ack-timeout', device: this.devices[i].name, count: expired });
       }
       if (keepMs > 0 && s === S.UP) {
         if (sess.pingAt > 0) {
@@ -478,14 +437,12 @@ export class Shard {
   // ── snapshot ────────────────────────────────────────────────────────────────────────────────
 
   private inFlight(): number {
-    let t = 0;
-    for (let i = 0; i < this.n; i++) t += this.ifCount[i];
-    return t;
+    return this.inflight.total();
   }
 
+  /** Lifecycle and error events are all kept (at most a few per device per second); publishes are sampled by the caller. */
   event(e: ShardEvent): void {
-    if (this.events.length < MAX_EVENTS_PER_SNAPSHOT || e.ev === 'shard') this.events.push(e);
-    else this.c[C.EVENTS_DROPPED]++;
+    this.events.push(e);
   }
 
   private sendSnapshot(final: boolean): void {
@@ -505,7 +462,7 @@ export class Shard {
         wanted++;
         if (s === S.BACKOFF || s === S.DOWN || ((s === S.QUEUED || s === S.CONNECTING) && this.dev[row + D.CONNECT_FAILURES] > 0)) failed++;
       }
-      inFlight += this.ifCount[i];
+      inFlight += this.inflight.count(i);
     }
     c[C.CONNECTED] = connected;
     c[C.PAUSED] = paused;

@@ -1,13 +1,9 @@
 // `tblab run --embedded`: the emulator in a child process (so the generator's event-loop stalls
-// never show up as server latency), and a fleet created in it over REST.
-// The device loop below is a stop-gap until `tblab provision` (src/lab/provision) lands: replace
-// `createEmbeddedFleet` with a call into it.
+// never show up as server latency), parsed from its `REST …`/`MQTT …` stdout lines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { LabError, describeError } from '../shared/errors.js';
-import { deviceName, type FleetDevice } from '../shared/fleet.js';
+import { LabError } from '../shared/errors.js';
 
 export interface EmbeddedEmulator {
   restUrl: string;
@@ -53,37 +49,4 @@ export async function startEmbeddedEmulator(extraArgs: string[] = [], timeoutMs 
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       }),
   };
-}
-
-/** Creates `count` devices named `<prefix>-NNN` with fresh access tokens through the REST API. */
-export async function createEmbeddedFleet(restUrl: string, user: string, password: string, prefix: string, count: number, concurrency = 16): Promise<FleetDevice[]> {
-  const call = async (path: string, body: unknown, token?: string) => {
-    let res: Response;
-    try {
-      res = await fetch(restUrl + path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { 'x-authorization': `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-      });
-    } catch (e) {
-      throw new LabError('TARGET_UNREACHABLE', { message: `${restUrl}${path}: ${describeError(e)}` });
-    }
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (!res.ok) throw new LabError('REQUEST_REJECTED', { message: `${path} answered ${res.status}: ${String(json.message ?? '')}` });
-    return json;
-  };
-  const { token } = (await call('/api/auth/login', { username: user, password })) as { token: string };
-  const out: FleetDevice[] = new Array(count);
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = ++next;
-      const name = deviceName(prefix, index);
-      const access = randomBytes(10).toString('hex');
-      const d = (await call(`/api/device?accessToken=${access}`, { name, type: 'default', label: 'tb-load-lab' }, token)) as { id: { id: string } };
-      out[index - 1] = { name, index, id: d.id.id, credentials: { type: 'ACCESS_TOKEN', token: access } };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return out;
 }

@@ -19,7 +19,13 @@ export function instancePidPath(path: string, instance: { index: number; count: 
   return instance && path.endsWith('tblab.pid') ? path.replace(/tblab\.pid$/, `tblab-${instance.index}of${instance.count}.pid`) : path;
 }
 
-export function acquirePidFile(path: string, content: PidFile): { release(): void } {
+export interface HeldPidFile {
+  /** Rewrites the pid file with more fields (e.g. the dashboard URL once it listens). */
+  update(patch: Partial<Omit<PidFile, 'pid' | 'runId'>>): void;
+  release(): void;
+}
+
+export function acquirePidFile(path: string, content: PidFile): HeldPidFile {
   let existing: PidFile | null = null;
   try {
     existing = readJsonFile<PidFile | null>(path, null);
@@ -29,6 +35,10 @@ export function acquirePidFile(path: string, content: PidFile): { release(): voi
   }
   writeJsonAtomic(path, content);
   return {
+    update(patch) {
+      content = { ...content, ...patch };
+      writeJsonAtomic(path, content);
+    },
     release() {
       try {
         const now = readJsonFile<PidFile | null>(path, null);

@@ -1,15 +1,17 @@
 // `tblab run`: the fleet from tokens.json (or an embedded emulator), the pid file, signals, the
 // supervisor, progress on stderr and the report path/summary on stdout (--json).
+import { join } from 'node:path';
 import { LabError, ExitCode, describeError } from '../shared/errors.js';
 import { sliceBounds, type FleetDevice } from '../shared/fleet.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { RunContext } from '../cli/context.js';
 import { startRun, type RunHandle } from '../engine/supervisor.js';
-import { makeRunId } from '../engine/run-files.js';
 import type { RunReport } from '../report/schema.js';
 import { readTokenFile, fleetFromTokenFile, tokensPath } from './fleet-file.js';
-import { acquirePidFile, instancePidPath } from './pid-file.js';
-import { startEmbeddedEmulator, createEmbeddedFleet, type EmbeddedEmulator } from './embedded.js';
+import { acquirePidFile, instancePidPath, type HeldPidFile } from './pid-file.js';
+import { startEmbeddedEmulator, type EmbeddedEmulator } from './embedded.js';
+import { provision } from './provision.js';
+import { withInstance, runIdFor } from './instance.js';
 import { attachDelivery, type DeliveryCheck } from './delivery/check.js';
 import { embeddedEmulatorArgs } from './delivery/emulator-path.js';
 
@@ -18,8 +20,8 @@ export interface RunLabOptions {
   embedded?: boolean;
   /** Print a JSON summary (report path, totals) on stdout. */
   json?: boolean;
-  /** Called once the run started (the dashboard subscribes here). */
-  onStart?: (run: RunHandle) => void | Promise<void>;
+  /** Called once the run started (the dashboard subscribes here and records its URL in the pid file). */
+  onStart?: (run: RunHandle, pidFile: HeldPidFile) => void | Promise<void>;
   /** Extra report sections before the final write (delivery, thresholds). */
   beforeFinalReport?: (report: RunReport) => Promise<void>;
 }
@@ -41,7 +43,7 @@ export function selectFleet(config: ResolvedConfig, all: FleetDevice[], source: 
 export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLabOptions = {}): Promise<{ exitCode: number; report: RunReport }> {
   const say = (l: string) => ctx.stderr.write(l + '\n');
   let emulator: EmbeddedEmulator | null = null;
-  let config = base;
+  let config = withInstance(base, ctx.env, say);
   let all: FleetDevice[];
   let source: string;
   try {
@@ -49,9 +51,12 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       say('starting the embedded emulator…');
       emulator = await startEmbeddedEmulator(embeddedEmulatorArgs(base));
       say(`emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; creating ${base.deviceCount} devices…`);
-      config = Object.freeze({ ...base, tbUrl: emulator.restUrl, mqttHost: emulator.mqttHost, mqttPort: emulator.mqttPort, mqttTls: false });
-      all = await createEmbeddedFleet(emulator.restUrl, base.tbUsername, base.tbPassword, base.devicePrefix, base.deviceCount);
-      source = 'the embedded emulator';
+      config = Object.freeze({ ...base, tbUrl: emulator.restUrl, mqttHost: emulator.mqttHost, mqttPort: emulator.mqttPort, mqttTls: false, instance: undefined });
+      // the emulator's fleet lives under <DATA_DIR>/embedded: the real tokens.json stays untouched
+      const fleetDir = join(base.dataDir, 'embedded');
+      await provision({ ...config, dataDir: fleetDir }, { progress: false }, { stderr: ctx.stderr });
+      all = fleetFromTokenFile(readTokenFile(fleetDir)!, config.devicePrefix);
+      source = tokensPath(fleetDir);
     } else {
       const t = readTokenFile(config.dataDir);
       if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
@@ -59,7 +64,7 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       source = tokensPath(config.dataDir);
     }
     const { fleet, fleetSize } = selectFleet(config, all, source);
-    const runId = makeRunId(new Date(), config.instance ?? null);
+    const runId = runIdFor(config);
     const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
       pid: process.pid, runId, startedAt: new Date().toISOString(), instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
       dashboardUrl: null, controlTokenFile: null,
@@ -82,7 +87,7 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
         lastProgress = Date.now();
         say(`${s.elapsedSec.toFixed(0)}s ${s.state}: connected ${s.connections.connected}/${s.connections.configured}, sent ${s.traffic.sent} (${s.traffic.sentPerSec}/s), acked ${s.traffic.acked}, failed ${s.traffic.failed}, ack p99 ${s.latency.ackMs.p99 ?? '-'} ms, lag p99 ${s.latency.scheduleLagMs.p99 ?? '-'} ms`);
       });
-      if (opts.onStart) await opts.onStart(run);
+      if (opts.onStart) await opts.onStart(run, pid);
       const report = await run.done;
       if (opts.json) {
         const m = report.metrics;

@@ -53,6 +53,7 @@ export const ERRORS = {
   SHARD_FAILED: { message: 'A shard process failed', hint: 'See the shard events log in data/logs/.', exit: 'INTERNAL' },
   ABORTED: { message: 'Stopped by request', hint: 'The report of what happened until the stop was written.', exit: 'ABORTED' },
   PORT_IN_USE: { message: 'A listening port is already in use', hint: 'Pick another port (0 = any free port) or stop the process that holds it.', exit: 'INVALID_CONFIG' },
+  MERGE_CONFLICT: { message: 'The instance reports cannot be merged', hint: 'Merge the reports of one run split with --instance i/N over one fleet: same N, each instance once, each device in exactly one slice.', exit: 'INVALID_CONFIG' },
   INTERNAL: { message: 'Internal error', hint: 'This is a bug in tb-load-lab; please report it with the stack trace.', exit: 'INTERNAL' },
 } as const satisfies Record<string, CatalogueEntry>;
 

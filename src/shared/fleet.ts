@@ -44,3 +44,27 @@ export function sliceBounds(total: number, index: number, count: number): { star
   const start = i * base + Math.min(i, extra);
   return { start, end: start + base + (i < extra ? 1 : 0) };
 }
+
+/** One lab instance's place among several that split a fleet: `index` of `count`, 1-based. */
+export interface InstanceId {
+  index: number;
+  count: number;
+}
+
+/** Parses `i/N` (1 ≤ i ≤ N, e.g. `2/4`); null when the text has another form. */
+export function parseInstance(text: string): InstanceId | null {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!m) return null;
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  return count >= 1 && index >= 1 && index <= count ? { index, count } : null;
+}
+
+/** `2/4`: the form reports, metrics labels and `--instance` use. */
+export const instanceLabel = (i: InstanceId): string => `${i.index}/${i.count}`;
+
+/** `-i2of4`: what an instance appends to its run id (reports, logs and metrics files are named by it). */
+export const instanceSuffix = (i: InstanceId | null | undefined): string => (i ? `-i${i.index}of${i.count}` : '');
+
+/** The id all instances of one fleet run share: the run id without its `-i<i>of<N>` suffix. */
+export const fleetRunId = (runId: string): string => runId.replace(/-i\d+of\d+$/, '');

@@ -7,6 +7,7 @@ import { loadConfigOrThrow, type RawValues, type ResolvedConfig } from '../../sr
 import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
 import type { RunHandle } from '../../src/engine/supervisor.js';
 import type { MetricsSnapshot } from '../../src/metrics/snapshot.js';
+import { createDevice, restLogin } from './emulator.js';
 
 export function testConfig(flags: RawValues, dataDir = mkdtempSync(join(tmpdir(), 'tblab-engine-'))): ResolvedConfig {
   return loadConfigOrThrow({ cwd: dataDir, env: {}, envFile: false, flags: { DATA_DIR: dataDir, MQTT_HOST: '127.0.0.1', SHARDS: 2, ...flags } }).config;
@@ -28,4 +29,12 @@ export function waitForSnapshot(run: RunHandle, pred: (s: MetricsSnapshot) => bo
     };
     run.on('snapshot', fn);
   });
+}
+
+/** `n` devices `sim-NNN` created in an emulator over REST, each with its own access token. */
+export async function emulatorFleet(restUrl: string, n: number): Promise<FleetDevice[]> {
+  const { token } = await restLogin(restUrl);
+  const fleet = testFleet(n, (i) => `tok-${i}-${Math.random().toString(36).slice(2)}`);
+  for (const d of fleet) d.id = await createDevice(restUrl, token, d.name, (d.credentials as { token: string }).token);
+  return fleet;
 }

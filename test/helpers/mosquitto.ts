@@ -1,6 +1,7 @@
-// Debian's mosquitto as a plain MQTT broker for engine tests: a temp config on a free loopback
-// port, anonymous access, no in-flight cap; stopped after the test.
-import { spawn, spawnSync } from 'node:child_process';
+// Debian's mosquitto as a plain MQTT broker for tests: a temp config on a free loopback port,
+// anonymous access, no in-flight cap; restartable on the same port (every session drops, as when a
+// real broker restarts); stopped after the test. (Merged from the engine and dashboard helpers.)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,19 +33,43 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
+export interface Mosquitto {
+  port: number;
+  /** Kills the broker (all sessions drop) and starts it again on the same port after `downMs`. */
+  restart(downMs?: number): Promise<void>;
+}
+
 /** @param tls PEM files of the server certificate and key: the listener speaks TLS only */
-export async function startMosquitto(t: TestContext, tls?: { certFile: string; keyFile: string }): Promise<{ port: number }> {
+export async function startMosquitto(t: TestContext, tls?: { certFile: string; keyFile: string }): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'tblab-mosq-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   const tlsLines = tls ? `certfile ${tls.certFile}\nkeyfile ${tls.keyFile}\n` : '';
   writeFileSync(conf, `listener ${port} 127.0.0.1\n${tlsLines}allow_anonymous true\nmax_inflight_messages 0\nmax_queued_messages 0\n`);
   const bin = spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/mosquitto';
-  const child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
-  t.after(() => {
-    child.kill('SIGKILL');
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
+    await waitForPort(port, 10_000);
+  };
+  const stop = () => new Promise<void>((resolve) => {
+    const c = child;
+    child = null;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
+  });
+  t.after(async () => {
+    await stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  await waitForPort(port, 10_000);
-  return { port };
+  await start();
+  return {
+    port,
+    async restart(downMs = 1000) {
+      await stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      await start();
+    },
+  };
 }

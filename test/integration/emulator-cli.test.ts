@@ -4,8 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
+import mqttPacket from 'mqtt-packet';
 import { fileURLToPath } from 'node:url';
-import { restLogin, fetchStats } from '../helpers/emulator.js';
+import { restLogin, fetchStats, waitFor } from '../helpers/emulator.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -28,13 +30,21 @@ async function startCli(t: { after(fn: () => void): void }, args: string[]) {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`tblab emulator prints REST and MQTT URLs, serves them, and exits 0 on ${signal}`, async (t) => {
-    const { child, lines, stderr } = await startCli(t, ['--refuse-connects', '0.5', '--rate-limit-device', '20:1,600:60']);
+    const { child, lines, stderr } = await startCli(t, ['--refuse-connects', '0.5', '--rate-limit-device', '20:1,600:60', '--log-events', '--summary-every', '0.2']);
     assert.match(lines[0], /^REST http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(lines[1], /^MQTT mqtt:\/\/127\.0\.0\.1:\d+$/);
     const restUrl = lines[0].slice(5);
     const { token } = await restLogin(restUrl);
     assert.ok(token);
     assert.equal((await fetchStats(restUrl)).devices, 0);
+    await fetch(`${restUrl}/api/device?accessToken=CLI_TOKEN`, { method: 'POST', headers: { 'X-Authorization': `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{"name":"cli-dev"}' });
+    await fetch(`${restUrl}/api/v1/CLI_TOKEN/telemetry`, { method: 'POST', body: '{"sequence":1}' });
+    const mqttPort = Number(new URL(lines[1].slice(5)).port);
+    const sock = net.connect(mqttPort, '127.0.0.1');
+    sock.on('error', () => {});
+    sock.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'c', clean: true, keepalive: 0, username: 'CLI_TOKEN' }));
+    await waitFor('a summary line and a connect or refusal line', () => /emulator: 1 messages/.test(stderr()) && /connect cli-dev \(MQTT v3\.1\.1|refused CONNACK 3 \(fault-refuse\)/.test(stderr()));
+    sock.destroy();
     const faults = (await (await fetch(`${restUrl}/__emulator/faults`)).json()) as { refuseConnects: number };
     assert.equal(faults.refuseConnects, 0.5);
     const exited = once(child, 'exit');
@@ -52,4 +62,17 @@ test('tblab emulator rejects bad flags with exit code 2 and names them', () => {
   const r2 = spawnSync(process.execPath, [MAIN, 'emulator', '--refuse-connects', '2'], { encoding: 'utf8', timeout: 20000 });
   assert.equal(r2.status, 2);
   assert.match(r2.stderr, /--refuse-connects expects a number from 0 to 1/);
+});
+
+test('tblab emulator on a port in use exits 2 with PORT_IN_USE naming the port', async (t) => {
+  const holder = net.createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+  t.after(() => holder.close());
+  const port = String((holder.address() as net.AddressInfo).port);
+  const child = spawn(process.execPath, [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', port], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b));
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 2);
+  assert.match(err, new RegExp(`PORT_IN_USE.*MQTT listener could not bind 127\\.0\\.0\\.1:${port}`));
 });

@@ -114,3 +114,19 @@ test('idle sessions expire after the inactivity timeout; PINGREQ keeps them aliv
   assert.equal(pinging.connected, true);
   assert.equal((await fetchStats(emu.restUrl)).connections.closed['idle-timeout'], 1);
 });
+
+test('one-off outages over HTTP: POST /__emulator/drop closes live sessions, /__emulator/stall pauses reading', async (t) => {
+  const emu = await fleet(t, 3);
+  const clients = await Promise.all(['F1', 'F2', 'F3'].map((u) => connect(emu.mqttUrl, { username: u }) as Promise<MqttClient>));
+  t.after(() => clients.forEach((c) => c.end(true)));
+  const allClosed = Promise.all(clients.map((c) => new Promise<void>((r) => c.once('close', () => r()))));
+  const drop = await rest(emu.restUrl, 'POST', '/__emulator/drop');
+  assert.deepEqual(drop.body, { dropped: 3 });
+  await allClosed;
+  assert.equal((await fetchStats(emu.restUrl)).connections.current, 0);
+  const stall = await rest(emu.restUrl, 'POST', '/__emulator/stall?ms=100');
+  assert.deepEqual(stall.body, { stalledMs: 100 });
+  const bad = await rest(emu.restUrl, 'POST', '/__emulator/stall?ms=soon');
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error.message, /stallMs: "soon" is not a number/);
+});

@@ -69,6 +69,8 @@ test('QoS 0 and 1 telemetry is stored per device; stats count messages, sequence
   );
   assert.equal(s.dataPoints, 42);
   assert.equal(s.connections.current, 2);
+  const totals = (await rest(emu.restUrl, 'GET', '/__emulator/stats?perDevice=0')).body;
+  assert.deepEqual([totals.messages, totals.perDevice], [16, {}]);
   const detail = await fetchDeviceStats(emu.restUrl, 'sim-001');
   assert.deepEqual(detail.missingSequences, [4]);
   assert.equal(detail.maxSequence, 6);

@@ -197,3 +197,15 @@ test('REST rate limit per tenant answers 429/33', async (t) => {
   emu.setRateLimits({});
   assert.equal((await rest(emu.restUrl, 'GET', '/api/auth/user', { token })).status, 200);
 });
+
+test('name conflict policy UNIQUIFY (4.3+) and the tenant device limit (403/41)', async (t) => {
+  const emu = await startEmulator(t, { maxDevices: 3 });
+  const { token } = await restLogin(emu.restUrl);
+  await createDevice(emu.restUrl, token, 'dup');
+  const inc = await rest(emu.restUrl, 'POST', '/api/device?nameConflictPolicy=UNIQUIFY&uniquifyStrategy=INCREMENTAL&uniquifySeparator=-', { token, body: { name: 'dup' } });
+  assert.equal(inc.body.name, 'dup-1');
+  const rnd = await rest(emu.restUrl, 'POST', '/api/device?nameConflictPolicy=UNIQUIFY', { token, body: { name: 'dup' } });
+  assert.match(rnd.body.name, /^dup_[a-z0-9]{6}$/);
+  const over = await rest(emu.restUrl, 'POST', '/api/device', { token, body: { name: 'four' } });
+  assert.deepEqual([over.status, over.body.errorCode, over.body.entityType, over.body.limit], [403, 41, 'DEVICE', 3]);
+});

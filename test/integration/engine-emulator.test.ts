@@ -6,16 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Faults } from '../../src/emulator/index.js';
 import { startRun } from '../../src/engine/supervisor.js';
-import { createEmbeddedFleet } from '../../src/lab/embedded.js';
 import type { RawValues } from '../../src/config/index.js';
 import type { FleetDevice } from '../../src/shared/fleet.js';
-import { testConfig, waitForSnapshot } from '../helpers/engine.js';
+import { emulatorFleet, testConfig, waitForSnapshot } from '../helpers/engine.js';
 import { startEmulator } from '../helpers/emulator.js';
 
 async function emulatorWithFleet(t: TestContext, devices: number, faults: Partial<Faults> = {}) {
   const emu = await startEmulator(t, { faults });
   const addr = emu;
-  const fleet: FleetDevice[] = await createEmbeddedFleet(addr.restUrl, 'tenant@thingsboard.org', 'tenant', 'sim', devices);
+  const fleet: FleetDevice[] = await emulatorFleet(addr.restUrl, devices);
   const config = (flags: RawValues) => testConfig({ MQTT_PORT: addr.mqttPort, TB_URL: addr.restUrl, ...flags });
   return { emu, fleet, config };
 }
@@ -63,18 +62,23 @@ test('refused connects show up as `refused: server unavailable (3)` (class serve
 
 test('dropped sessions: `server closed`, collapse detected with its cause, reconnects spread by jitter', { timeout: 120_000 }, async (t) => {
   const { fleet, config } = await emulatorWithFleet(t, 60, { dropShare: 1, dropAfterSec: 2 });
-  const cfg = config({ MQTT_QOS: 1, DURATION_SEC: 9, PUBLISH_INTERVAL_SEC: 0.5, RECONNECT_MIN_MS: 4000, RECONNECT_MAX_MS: 4000, COLLAPSE_WINDOW_SEC: 1, COLLAPSE_SHARE: 0.5 });
-  const r = await startRun({ config: cfg, fleet }).done;
+  const cfg = config({ MQTT_QOS: 1, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 0.5, RECONNECT_MIN_MS: 6000, RECONNECT_MAX_MS: 6000, COLLAPSE_WINDOW_SEC: 1, COLLAPSE_SHARE: 0.5 });
+  const run = startRun({ config: cfg, fleet });
+  t.after(() => run.stop('test end'));
+  // run until the collapse is recorded and most devices came back once
+  await waitForSnapshot(run, (s) => s.collapse !== null && s.connections.succeeded >= 60 + 40, 90_000);
+  run.stop('test end');
+  const r = await run.done;
   const m = r.metrics;
   assert.ok(m.disconnects.byCause['server closed'] >= 60, JSON.stringify(m.disconnects.byCause));
   assert.ok((m.disconnects.byClass.server ?? 0) >= 60);
   assert.ok(m.collapse, 'collapse detected');
   assert.equal(m.collapse.kind, 'connections');
   assert.equal(m.collapse.dominantCause, 'server closed');
-  assert.equal(m.collapse.peakConnected, 60);
+  assert.ok(m.collapse.peakConnected > 30);
   assert.ok(m.traffic.skipped > 0, 'publishes due while down are skipped, not sent');
   assert.equal(m.traffic.sent, m.traffic.acked + m.traffic.failed);
-  // reconnect delays from the event logs: uniform in [0, 4 s], not one synchronized wave
+  // reconnect delays from the event logs: uniform in [0, 6 s], not one synchronized wave
   const events = r.files.events.flatMap((f) => readFileSync(join(cfg.dataDir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
   const delays: number[] = [];
   const downAt = new Map<string, number>();
@@ -85,10 +89,10 @@ test('dropped sessions: `server closed`, collapse detected with its cause, recon
       downAt.delete(e.device);
     }
   }
-  assert.ok(delays.length >= 30, `${delays.length} reconnects seen`);
+  assert.ok(delays.length >= 40, `${delays.length} reconnects seen`);
   const sorted = [...delays].sort((a, b) => a - b);
   assert.ok(sorted[sorted.length - 1] - sorted[0] > 1500, `reconnect delays spread: ${sorted[0]}..${sorted[sorted.length - 1]} ms`);
-  assert.ok(sorted[0] >= 0 && sorted[sorted.length - 1] <= 4000 + 3000, 'within the backoff ceiling (plus connect time)');
+  assert.ok(sorted[0] >= 0 && sorted[sorted.length - 1] <= 6000 + 3000, 'within the backoff ceiling (plus connect time)');
   assert.ok(new Set(sorted.map((d) => Math.round(d / 100))).size > 10, 'not synchronized');
 });
 

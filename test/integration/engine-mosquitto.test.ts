@@ -63,3 +63,30 @@ test('QoS 0 with jitter: publishes on schedule, nothing acked, lag measured, tem
   assert.equal(r.metrics.latency.scheduleLagMs.count, r.metrics.traffic.sent);
   assert.ok(r.metrics.traffic.bytesSent > r.metrics.traffic.sent * 50, `${r.metrics.traffic.bytesSent} bytes`);
 });
+
+test('stages ramp devices up and down without counting disconnects; library API: async iterator and beforeFinalReport', { skip, timeout: 120_000 }, async (t) => {
+  const { port } = await startMosquitto(t);
+  const config = testConfig({ MQTT_PORT: port, MQTT_QOS: 1, STAGES: '2s:100%,3s:100%,1s:0%', PUBLISH_INTERVAL_SEC: 0.5 });
+  const run = startRun({
+    config,
+    fleet: testFleet(20),
+    beforeFinalReport: async (report) => { report.thresholds = [{ expression: 'test', ok: true, actual: 1, limit: 1, message: 'added by the hook' }]; },
+  });
+  const states: string[] = [];
+  let maxConnected = 0;
+  for await (const s of run) {
+    states.push(s.state);
+    maxConnected = Math.max(maxConnected, s.connections.connected);
+  }
+  const r = await run.done;
+  assert.equal(r.outcome, 'completed');
+  assert.equal(r.endReason, 'duration reached');
+  assert.ok(states.length >= 4, 'a snapshot per second through the iterator');
+  assert.equal(states.at(-1), 'finished');
+  assert.equal(maxConnected, 20);
+  assert.equal(r.metrics.connections.connected, 0, 'ramped down to 0');
+  assert.equal(r.metrics.disconnects.total, 0, 'a ramp-down is not a disconnect');
+  assert.equal(r.metrics.collapse, null, 'nor a collapse');
+  assert.equal(r.metrics.traffic.acked, r.metrics.traffic.sent);
+  assert.equal(JSON.parse(readFileSync(run.reportPath!, 'utf8')).thresholds[0].message, 'added by the hook');
+});

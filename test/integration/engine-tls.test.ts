@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRun } from '../../src/engine/supervisor.js';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';
-import { testConfig, testFleet } from '../helpers/engine.js';
+import { testConfig, testFleet, waitForSnapshot } from '../helpers/engine.js';
 
 const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 const skip = !hasMosquitto() ? 'mosquitto is not installed' : !hasOpenssl ? 'openssl is not installed' : false;
@@ -30,7 +30,11 @@ test('TLS: CA file trusted, missing trust refused as auth, insecure switch accep
   const { port } = await startMosquitto(t, pem);
   const base = { MQTT_PORT: port, MQTT_TLS: '1', MQTT_QOS: 1, DURATION_SEC: 2, SHARDS: 1, RECONNECT: '0' } as const;
 
-  const ok = await startRun({ config: testConfig({ ...base, MQTT_CA_FILE: pem.certFile }), fleet: testFleet(5), writeFiles: false }).done;
+  const run = startRun({ config: testConfig({ ...base, DURATION_SEC: 0, MQTT_CA_FILE: pem.certFile }), fleet: testFleet(5), writeFiles: false });
+  t.after(() => run.stop('test end'));
+  await waitForSnapshot(run, (s) => s.traffic.acked >= 5);
+  run.stop('test end');
+  const ok = await run.done;
   assert.equal(ok.metrics.connections.succeeded, 5);
   assert.ok(ok.metrics.traffic.acked > 0);
   assert.equal(ok.metrics.traffic.acked, ok.metrics.traffic.sent);

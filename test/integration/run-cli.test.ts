@@ -80,7 +80,7 @@ test('no token file: NO_FLEET with the path and a hint', { timeout: 60_000 }, as
   assert.match(p.err(), /tblab provision/);
 });
 
-test('--embedded: emulator child, devices created in it, run, emulator stopped; tokens.json untouched', { timeout: 120_000 }, async () => {
+test('--embedded: emulator child, fleet provisioned into it, run, emulator stopped; tokens.json untouched', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tblab-cli-run-'));
   const p = spawnRun(dir, 1, ['--embedded', '--devices', '20', '--duration', '2', '--qos', '1', '--json']);
   assert.equal(await p.exit, 0, p.err());
@@ -91,7 +91,8 @@ test('--embedded: emulator child, devices created in it, run, emulator stopped; 
   const report = JSON.parse(readFileSync(summary.report, 'utf8'));
   assert.equal(Object.keys(report.devices).length, 20);
   assert.match(report.metrics.target.mqtt, /^mqtt:\/\/127\.0\.0\.1:\d+$/);
-  assert.equal(existsSync(join(dir, 'data', 'provisioning', 'tokens.json')), false);
+  assert.equal(existsSync(join(dir, 'data', 'provisioning', 'tokens.json')), false, 'the real fleet file is not touched');
+  assert.equal(existsSync(join(dir, 'data', 'embedded', 'provisioning', 'tokens.json')), true);
   const port = Number(new URL(report.metrics.target.mqtt).port);
   const refused = await new Promise<boolean>((res) => {
     const c = net.connect(port, '127.0.0.1', () => { c.destroy(); res(false); });

@@ -46,13 +46,16 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
     .option('--password <password>', 'tenant administrator password', 'tenant')
     .option('--jwt-lifetime <sec>', 'access JWT lifetime, seconds', number('--jwt-lifetime'), 9000)
     .option('--refresh-lifetime <sec>', 'refresh JWT lifetime, seconds', number('--refresh-lifetime'), 604800)
+    .option('--max-devices <n>', "tenant profile's device limit; creating more answers 403/41 (0 = unlimited)", number('--max-devices'), 0)
     .option('--session-timeout <sec>', 'close MQTT sessions idle this long, seconds', number('--session-timeout'), 600)
     .option('--recent-rows <n>', 'rows per device kept with their values for raw history reads (exact delivery checks read them)', number('--recent-rows', 10_000_000), 100)
     .option('--rate-limit-device <spec>', 'transport messages per device, cap:sec,... (e.g. 20:1,600:60)')
     .option('--rate-limit-tenant <spec>', 'transport messages per tenant, cap:sec,... (e.g. 1000:1,20000:60)')
     .option('--rate-limit-device-dp <spec>', 'telemetry data points per device, cap:sec,...')
     .option('--rate-limit-tenant-dp <spec>', 'telemetry data points per tenant, cap:sec,...')
-    .option('--rest-rate-limit <spec>', 'REST requests per tenant, cap:sec,... (excess → 429)');
+    .option('--rest-rate-limit <spec>', 'REST requests per tenant, cap:sec,... (excess → 429)')
+    .option('--log-events', 'print every connect, refusal, disconnect and rate-limit hit on stderr')
+    .option('--summary-every <sec>', 'print ingest totals on stderr this often while traffic flows, seconds (0 = never)', number('--summary-every'), 10);
   for (const [flag, doc, , max] of FAULT_FLAGS) cmd.addOption(new Option(flag, `fault: ${doc}`).argParser(number(flag.split(' ')[0], max === 1 ? 1 : undefined)));
 
   cmd.action(async (opts: Record<string, unknown>) => {
@@ -72,6 +75,7 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
       refreshLifetimeSec: opts.refreshLifetime as number,
       sessionInactivityTimeoutMs: (opts.sessionTimeout as number) * 1000,
       recentRowsPerDevice: opts.recentRows as number,
+      maxDevices: opts.maxDevices as number,
       rateLimits: {
         device: opts.rateLimitDevice as string | undefined,
         tenant: opts.rateLimitTenant as string | undefined,
@@ -86,6 +90,23 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
     say(ctx, `emulator: tenant login ${emulator.options.username}; stats at ${addr.restUrl}/__emulator/stats; Ctrl+C to stop`);
     const active = Object.entries(faults).filter(([, v]) => v > 0);
     if (active.length) say(ctx, `emulator: faults ${active.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    if (opts.logEvents) {
+      emulator.events.on('connect', (e) => say(ctx, `connect ${e.deviceName} (MQTT v${e.protocolVersion === 4 ? '3.1.1' : e.protocolVersion === 3 ? '3.1' : '5'}, ${e.remote})`));
+      emulator.events.on('connectRefused', (e) => say(ctx, `refused CONNACK ${e.returnCode} (${e.reason})`));
+      emulator.events.on('disconnect', (e) => say(ctx, `disconnect ${e.deviceName} (${e.reason})`));
+      emulator.events.on('rateLimited', (e) => say(ctx, `rate limited: ${e.scope}${e.deviceName ? ` ${e.deviceName}` : ''}`));
+    }
+    let last = { messages: 0, at: Date.now() };
+    const every = (opts.summaryEvery as number) * 1000;
+    const summary = every > 0 ? setInterval(() => {
+      const s = emulator.stats({ perDevice: false });
+      const now = Date.now();
+      if (s.messages !== last.messages) {
+        const rate = Math.round(((s.messages - last.messages) * 1000) / (now - last.at));
+        say(ctx, `emulator: ${s.messages} messages (${rate} msg/s), ${s.connections.current} sessions, ${s.devices} devices`);
+      }
+      last = { messages: s.messages, at: now };
+    }, every) : null;
     await new Promise<void>((resolve) => {
       const off = ctx.onSignal((signal) => {
         off();
@@ -93,6 +114,7 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
         resolve();
       });
     });
+    if (summary) clearInterval(summary);
     await emulator.close();
   });
 }

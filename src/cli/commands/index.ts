@@ -8,6 +8,7 @@ import { registerDevices } from './devices.js';
 import { registerDelete } from './delete.js';
 import { registerCheck } from './check.js';
 import { registerRun } from './run.js';
+import { registerMergeReports } from './report-merge.js';
 import { registerEmulator } from './emulator.js';
 
 export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
@@ -20,4 +21,6 @@ export const COMMANDS: Register[] = [
   registerCheck,
   registerRun,
   registerEmulator,
+  // after registerReport: adds `report merge` to it
+  registerMergeReports,
 ];

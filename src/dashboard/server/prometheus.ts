@@ -1,11 +1,12 @@
 // GET /metrics: the latest snapshot as Prometheus text (prom-client, a registry of our own).
-// Every series carries `run_id` and `instance`; counters are the snapshot's run totals (so they
+// Every series carries `run_id` (without an instance's `-i<i>of<N>`) and `instance`; counters are the snapshot's run totals (so they
 // only grow within a run), latency histograms use the fixed LATENCY_BUCKETS_MS ladder.
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CumulativeBuckets, MetricsSnapshot, Percentiles } from '../../metrics/snapshot.js';
 import { LATENCY_BUCKETS_MS } from '../../metrics/buckets.js';
 import type { SnapshotHub } from './hub.js';
+import { fleetRunId } from '../../shared/fleet.js';
 
 type Base = { run_id: string; instance: string };
 type Extra = 'outcome' | 'cause' | 'class' | 'quantile' | 'state';
@@ -102,7 +103,9 @@ export class PrometheusExporter {
 
   /** Replaces every series with the snapshot's values (called per scrape, not per publish). */
   sync(s: MetricsSnapshot): void {
-    const base: Base = { run_id: s.runId, instance: s.instance ?? '1/1' };
+    // run_id is the fleet run's id, shared by its instances (`instance` tells them apart), so
+    // `sum by (run_id)` adds the instances of one run up
+    const base: Base = { run_id: fleetRunId(s.runId), instance: s.instance ?? '1/1' };
     for (const [c, values] of this.counters.values()) {
       c.reset();
       for (const [labels, v] of values(s)) c.inc({ ...base, ...labels }, v);

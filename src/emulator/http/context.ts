@@ -19,10 +19,14 @@ export interface HttpContext {
   events: EmulatorEvents;
   /** Closes the device's live MQTT session (credentials changed). */
   closeSession(deviceId: string, reason: 'credentials-updated'): void;
-  /** The /__emulator/stats body. */
-  stats(device?: string): unknown;
+  /** The /__emulator/stats body: one device's detail, or totals with (or without) `perDevice`. */
+  stats(query: { device?: string; perDevice?: boolean }): unknown;
   /** Applies a fault patch at runtime (validated). */
   setFaults(patch: Record<string, unknown>): void;
+  /** Stops reading every MQTT socket for `ms`. */
+  stall(ms: number): void;
+  /** Closes a share 0..1 of the live MQTT sessions; returns how many. */
+  dropSessions(share: number): number;
 }
 
 /** Writes ThingsBoard's error envelope `{status, message, errorCode, timestamp}`. */

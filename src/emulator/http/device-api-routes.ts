@@ -49,12 +49,6 @@ export function deviceApiRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const d = reg.byToken.get(req.params.token);
     if (!d) return reply.code(401).send();
     d.state.lastActivityTime = Date.now();
-    const pick = (scope: 'CLIENT_SCOPE' | 'SHARED_SCOPE', keys: string | undefined) => {
-      const want = keys ? keys.split(',') : null;
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of d.state.attributes[scope]) if (!want || want.includes(k)) out[k] = v.value;
-      return out;
-    };
-    return { client: pick('CLIENT_SCOPE', req.query.clientKeys), shared: pick('SHARED_SCOPE', req.query.sharedKeys) };
+    return ctx.store.attributeRequest(d, req.query.clientKeys, req.query.sharedKeys);
   });
 }

@@ -6,7 +6,18 @@ import { page, type PageQuery } from './paging.js';
 import { ApiError, type Device, type DeviceProfile } from '../model.js';
 import type { CredentialsInput, DeviceInput } from '../registry.js';
 
-type Q = PageQuery & { deviceName?: string; type?: string; accessToken?: string; active?: string; deviceProfileId?: string };
+type Q = PageQuery & {
+  deviceName?: string;
+  type?: string;
+  accessToken?: string;
+  active?: string;
+  deviceProfileId?: string;
+  nameConflictPolicy?: string;
+  uniquifySeparator?: string;
+  uniquifyStrategy?: string;
+};
+
+const nameConflict = (q: Q) => ({ policy: q.nameConflictPolicy, separator: q.uniquifySeparator, strategy: q.uniquifyStrategy });
 
 export function deviceRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const reg = ctx.store.registry;
@@ -50,13 +61,13 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext): void {
 
   app.post<{ Querystring: Q }>('/api/device', async (req) => {
     const body = jsonBody(req.body) as DeviceInput;
-    const d = reg.saveDevice(body, { accessToken: req.query.accessToken });
+    const d = reg.saveDevice(body, { accessToken: req.query.accessToken, nameConflict: nameConflict(req.query) });
     return deviceJson(reg, d);
   });
-  app.post('/api/device-with-credentials', async (req) => {
+  app.post<{ Querystring: Q }>('/api/device-with-credentials', async (req) => {
     const body = jsonBody(req.body) as { device?: DeviceInput; credentials?: CredentialsInput };
     if (!body.device || typeof body.device !== 'object') throw new ApiError(400, 31, 'Device should be specified!');
-    return deviceJson(reg, reg.saveDevice(body.device, { credentials: body.credentials }));
+    return deviceJson(reg, reg.saveDevice(body.device, { credentials: body.credentials, nameConflict: nameConflict(req.query) }));
   });
   app.delete<{ Params: { id: string } }>('/api/device/:id', async (req, reply) => {
     reg.deleteDevice(req.params.id);

@@ -122,6 +122,17 @@ export class MqttServer {
     this.byDevice.get(deviceId)?.close(reason);
   }
 
+  /** Closes a share 0..1 of the live sessions now (an outage as the clients see it); returns how many. */
+  dropSessions(share: number): number {
+    let n = 0;
+    for (const s of [...this.sessions]) {
+      if (s.closed || !s.device || Math.random() >= share) continue;
+      s.close('fault-drop');
+      n++;
+    }
+    return n;
+  }
+
   /** Stops reading every MQTT socket for `ms` (new ones too); reading resumes afterwards. */
   stall(ms: number): void {
     if (ms <= 0) return;

@@ -174,16 +174,10 @@ export class Session {
     } catch {
       return this.close('invalid-payload');
     }
-    const pick = (scope: 'CLIENT_SCOPE' | 'SHARED_SCOPE', keys: unknown) => {
-      const want = typeof keys === 'string' && keys !== '' ? keys.split(',') : null;
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of this.device!.state.attributes[scope]) if (!want || want.includes(k)) out[k] = v.value;
-      return out;
-    };
     this.send({
       cmd: 'publish',
       topic: `v1/devices/me/attributes/response/${requestId}`,
-      payload: JSON.stringify({ client: pick('CLIENT_SCOPE', req.clientKeys), shared: pick('SHARED_SCOPE', req.sharedKeys) }),
+      payload: JSON.stringify(this.server.store.attributeRequest(this.device!, req.clientKeys, req.sharedKeys)),
       qos: 0,
       dup: false,
       retain: false,

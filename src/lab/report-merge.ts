@@ -1,0 +1,116 @@
+// `tblab report merge`: finds the instance reports (files, run ids or a folder), merges them
+// (src/report/merge.ts) and writes the result like any run: data/runs/<run-id>.json and latest.json.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RunReport } from '../report/schema.js';
+import { mergeReports, type MergeInput } from '../report/merge.js';
+import { parseInstance, fleetRunId } from '../shared/fleet.js';
+import { writeJsonAtomic } from '../shared/fs.js';
+import { LabError } from '../shared/errors.js';
+
+export interface ReportMergeOptions {
+  /** Report files, run ids (looked up in <dataDir>/runs) or folders; empty = <dataDir>/runs. */
+  inputs: readonly string[];
+  dataDir: string;
+  cwd: string;
+  /** Run id of the merged report (default derived from the instance run ids). */
+  runId?: string;
+  /** Merge even when instances are missing. */
+  allowPartial?: boolean;
+}
+
+export interface ReportMergeResult {
+  report: RunReport;
+  /** Where the merged report was written. */
+  path: string;
+  sources: string[];
+  warnings: string[];
+}
+
+export const runsDir = (dataDir: string) => join(dataDir, 'runs');
+
+export function readReportFile(path: string): RunReport {
+  if (!existsSync(path)) throw new LabError('RUN_NOT_FOUND', { message: `No report at ${path}` });
+  let r: RunReport;
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8')) as RunReport;
+  } catch (e) {
+    throw new LabError('REPORT_INVALID', { message: `${path} is not valid JSON: ${(e as Error).message}` });
+  }
+  if (r?.tool !== 'tb-load-lab' || typeof r.schemaVersion !== 'number' || typeof r.metrics !== 'object') {
+    throw new LabError('REPORT_INVALID', { message: `${path} is not a tb-load-lab run report (no tool/schemaVersion/metrics)` });
+  }
+  return r;
+}
+
+const slack = 60_000;
+const span = (r: RunReport) => {
+  const start = Date.parse(r.startedAt);
+  return { start, end: r.endedAt ? Date.parse(r.endedAt) : start + r.durationSec * 1000 };
+};
+
+/**
+ * The instance reports of one run from a folder: the newest instance report picks the run. Reports
+ * sharing its RUN_ID (`<RUN_ID>-i<i>of<N>`) belong to it; without a shared RUN_ID, every instance
+ * report of the same N whose run overlaps its time span does. Instances run side by side, so
+ * successive runs never overlap; two reports for one slot do.
+ */
+export function selectRunFromFolder(found: readonly MergeInput[], dir: string): MergeInput[] {
+  const candidates = found.filter((f) => f.report.instance && !f.report.mergedFrom && parseInstance(f.report.instance));
+  if (candidates.length === 0) {
+    throw new LabError('RUN_NOT_FOUND', { message: `No instance reports (runs made with --instance i/N) in ${dir}`, hint: 'Run `tblab run --instance i/N` on each instance first, or name the report files.' });
+  }
+  const newest = candidates.reduce((a, b) => (span(b.report).start > span(a.report).start ? b : a));
+  const count = parseInstance(newest.report.instance!)!.count;
+  const anchor = span(newest.report);
+  const fleet = fleetRunId(newest.report.runId);
+  const sameCount = candidates.filter((c) => parseInstance(c.report.instance!)!.count === count);
+  const sameFleet = sameCount.filter((c) => fleetRunId(c.report.runId) === fleet);
+  const group = sameFleet.length > 1 ? sameFleet : sameCount.filter((c) => {
+    const s = span(c.report);
+    return s.start <= anchor.end + slack && s.end >= anchor.start - slack;
+  });
+  const bySlot = new Map<string, MergeInput[]>();
+  for (const g of group) bySlot.set(g.report.instance!, [...(bySlot.get(g.report.instance!) ?? []), g]);
+  for (const [slot, list] of bySlot) {
+    if (list.length > 1) {
+      throw new LabError('MERGE_CONFLICT', { message: `${dir} holds ${list.length} overlapping reports for instance ${slot}: ${list.map((l) => l.source).join(', ')}; name the files to merge` });
+    }
+  }
+  return group;
+}
+
+function loadInputs(opts: ReportMergeOptions): MergeInput[] {
+  const args = opts.inputs.length ? opts.inputs : [runsDir(opts.dataDir)];
+  const out: MergeInput[] = [];
+  for (const arg of args) {
+    const p = resolve(opts.cwd, arg);
+    if (existsSync(p) && statSync(p).isDirectory()) {
+      const found: MergeInput[] = [];
+      for (const name of readdirSync(p).sort()) {
+        if (!name.endsWith('.json') || name.startsWith('.') || name === 'latest.json') continue;
+        try {
+          found.push({ source: join(p, name), report: readReportFile(join(p, name)) });
+        } catch {
+          // a folder may hold other JSON files: only reports count
+        }
+      }
+      out.push(...selectRunFromFolder(found, p));
+    } else {
+      const byId = join(runsDir(opts.dataDir), `${arg}.json`);
+      const file = existsSync(p) || !/^[\w.-]+$/.test(arg) || !existsSync(byId) ? p : byId;
+      out.push({ source: file, report: readReportFile(file) });
+    }
+  }
+  return out;
+}
+
+export function runReportMerge(opts: ReportMergeOptions): ReportMergeResult {
+  const inputs = loadInputs(opts);
+  const { report, warnings } = mergeReports(inputs, { runId: opts.runId, allowPartial: opts.allowPartial });
+  const dir = runsDir(opts.dataDir);
+  const path = join(dir, `${report.runId}.json`);
+  writeJsonAtomic(path, report);
+  writeJsonAtomic(join(dir, 'latest.json'), report);
+  return { report, path, sources: inputs.map((i) => i.source), warnings };
+}
