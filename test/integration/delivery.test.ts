@@ -103,8 +103,8 @@ test('per-device rate limit: the limited devices and the start time are named, p
   const limited = new Set<string>();
   let emulatorFirst = 0;
   const { delivery } = await deliveryRun(
-    t, 16, { DURATION_SEC: 6, PUBLISH_INTERVAL_SEC: 0.5, RECONNECT_MIN_MS: 300, RECONNECT_MAX_MS: 600, LATENCY_SAMPLE: 0, DELIVERY_SAMPLE: 4, DELIVERY_SETTLE_SEC: 1 },
-    { rateLimits: { device: '4:60' } },
+    t, 16, { DURATION_SEC: 7, PUBLISH_INTERVAL_SEC: 1, RECONNECT_MIN_MS: 300, RECONNECT_MAX_MS: 600, LATENCY_SAMPLE: 0, DELIVERY_SAMPLE: 4, DELIVERY_SETTLE_SEC: 1 },
+    { rateLimits: { device: '3:60' } },
     { onEmulator: (emu) => emu.events.on('rateLimited', (e) => { emulatorFirst ||= Date.now(); limited.add(e.deviceName!); }) },
   );
   const rl = delivery.rateLimit!;

@@ -26,7 +26,14 @@ function evidence(cause: string, cls: string): string | null {
   return null;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The most common value and how many values lie within ±1 of it. */
+function mode(xs: number[]): { value: number; near: number } {
+  const counts = new Map<number, number>();
+  for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
+  let value = xs[0];
+  for (const [v, c] of counts) if (c > counts.get(value)!) value = v;
+  return { value, near: xs.filter((x) => Math.abs(x - value) <= 1).length };
+}
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function attributeRateLimits(i: RateLimitInput): RateLimitSection {
@@ -53,13 +60,16 @@ export function attributeRateLimits(i: RateLimitInput): RateLimitSection {
       const rec = i.devices[n];
       return rec.firstPublishAt === null ? 0 : Math.round((firstByDevice.get(n)! - rec.firstPublishAt) / (i.intervalSec * 1000)) + 1;
     });
-    const lo = Math.min(...budgets), hi = Math.max(...budgets), med = median(budgets);
-    const firsts = devices.map((n) => firstByDevice.get(n)!);
-    const start = Math.min(...firsts);
+    const lo = Math.min(...budgets), hi = Math.max(...budgets), m = mode(budgets);
+    const start = Math.min(...devices.map((n) => firstByDevice.get(n)!));
+    const publishing = Object.values(i.devices).filter((r) => r.sent > 0).length;
     const share = `${devices.length} of ${fleet} devices`;
-    const perDevice = hi - lo <= Math.max(2, 0.2 * med);
+    // Every device publishes at the same rate: a per-device budget cuts (nearly) all of them off
+    // after the same number of messages; a shared tenant budget cuts off whoever publishes when it
+    // is empty. Budgets come from times, so schedule lag blurs them: compare with the mode ±1.
+    const perDevice = devices.length >= 0.9 * publishing && m.near >= 0.6 * devices.length;
     if (perDevice) {
-      notes.push(`per device: ${share} were cut off after about ${med} message(s) each (${lo}–${hi}), starting ${iso(start)}: every device has its own budget`);
+      notes.push(`per device: ${share} were cut off, ${m.near} of them after ${m.value}±1 message(s) (all: ${lo}–${hi}), starting ${iso(start)}: every device has its own budget`);
       advice.push(`Check the tenant profile's per-device transport limits (transportDeviceMsgRateLimit, transportDeviceTelemetryMsgRateLimit, transportDeviceTelemetryDataPointsRateLimit; format cap:sec,…): each device sent ${Math.round(1000 / i.intervalSec) / 1000} msg/s.`);
     } else {
       notes.push(`tenant-wide: ${share} were cut off after very different numbers of messages (${lo}–${hi}), from ${iso(start)} on: a budget shared by the whole tenant`);
