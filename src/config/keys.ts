@@ -171,6 +171,14 @@ export const KEYS = {
   RUN_ID: { prop: 'runId', schema: optStr.refine((s) => s === undefined || /^[A-Za-z0-9_.-]{1,100}$/.test(s), 'expected up to 100 letters, digits, _ . -'), def: '', group: 'Run', doc: 'Run id, new for every run; the instances of one fleet run share it (each adds `-i<i>of<N>`). Empty = UTC time stamp + random suffix.' },
   INSTANCE_COUNT: { prop: 'instanceCount', schema: optInt(1, 10_000), def: '', group: 'Run', doc: 'Number of instances N when the slice comes from a Kubernetes Indexed Job: instance = JOB_COMPLETION_INDEX (0-based) + 1 of N.' },
 
+  DELIVERY_CHECK: { prop: 'deliveryCheck', schema: bool, def: '1', group: 'Run', doc: 'After the run, read back through the REST API what ThingsBoard stored (per device) and reconcile it with what was sent; 0 = no delivery check at all (no ingest latency, no rate-limit attribution).' },
+  DELIVERY_EVERY_SEC: { prop: 'deliveryEverySec', schema: num(0, 86_400), def: '0', group: 'Run', doc: 'Also count stored points every this many seconds during the run (0 = only at the end).' },
+  DELIVERY_SAMPLE: { prop: 'deliverySample', schema: int(0, 1_000_000), def: '50', group: 'Run', doc: 'Devices whose stored `sequence` values are read one by one (exact gaps and duplicates).' },
+  DELIVERY_SETTLE_SEC: { prop: 'deliverySettleSec', schema: num(0, 86_400), def: '10', group: 'Run', doc: 'After the run, keep re-counting devices with missing points for up to this long, seconds (queue lag).' },
+  DELIVERY_LATE_MS: { prop: 'deliveryLateMs', schema: int(0, 86_400_000), def: '10000', group: 'Run', doc: 'A stored point counts as late when its server ts is more than this after the payload `timestamp`, ms.' },
+  DELIVERY_CONCURRENCY: { prop: 'deliveryConcurrency', schema: int(1, 256), def: '8', group: 'Run', doc: 'Concurrent REST requests of the delivery check.' },
+  LATENCY_SAMPLE: { prop: 'latencySample', schema: int(0, 10_000), def: '50', group: 'Run', doc: 'Devices followed over the WebSocket API for ingest latency (payload `timestamp` → update received); 0 = off.' },
+
   METRICS_HOST: { prop: 'metricsHost', schema: str, def: '127.0.0.1', group: 'Dashboard', doc: 'Dashboard bind address (keep 127.0.0.1 unless you need remote access).' },
   METRICS_PORT: { prop: 'metricsPort', schema: int(0, 65535), def: '5050', group: 'Dashboard', doc: 'Dashboard port (0 = any free port).' },
   METRICS_REFRESH_MS: { prop: 'metricsRefreshMs', schema: int(100, 60_000), def: '2000', group: 'Dashboard', doc: 'Dashboard push interval, ms.' },

@@ -18,6 +18,8 @@ export class DeviceState {
   attributeMessages = 0;
   /** Telemetry messages acknowledged but not stored (ingestLoss fault). */
   ingestDropped = 0;
+  /** The `sequence` values of those messages, in drop order (at most DROPPED_LIST_LIMIT). */
+  readonly droppedSequences: number[] = [];
   /** Messages refused by a transport rate limit. */
   rateLimited = 0;
   readonly sequences = new SequenceTracker();

@@ -14,6 +14,7 @@ import { buildHttpApp } from './http/app.js';
 import type { HttpContext } from './http/context.js';
 import { parseRateLimit, TokenBucket } from './rate-limit.js';
 import { buildDeviceDetail, buildStats, type DeviceDetail, type EmulatorStats } from './stats.js';
+import { WsApi } from './ws.js';
 
 export interface EmulatorAddress {
   /** e.g. http://127.0.0.1:8080 */
@@ -87,6 +88,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     if ('stallMs' in valid || 'stallEverySec' in valid) mqtt.scheduleStalls();
   };
   let http: FastifyInstance | null = null;
+  let ws: WsApi | null = null;
   let address: EmulatorAddress | null = null;
   let state: 'new' | 'listening' | 'closed' = 'new';
 
@@ -143,6 +145,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
         await mqtt.close();
         throw listenFailed('HTTP', o.httpPort, e);
       }
+      ws = new WsApi(http.server, auth, store, events, { authTimeoutMs: o.wsAuthTimeoutMs, maxPendingUpdates: 1000, currentEndpoint: o.wsCurrentEndpoint });
       const httpPort = (http.server.address() as { port: number }).port;
       const host = o.host.includes(':') ? `[${o.host}]` : o.host;
       address = { restUrl: `http://${host}:${httpPort}`, mqttUrl: `mqtt://${host}:${mqttPort}`, httpPort, mqttPort };
@@ -154,6 +157,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       const wasListening = state === 'listening';
       state = 'closed';
       if (!wasListening) return;
+      await ws?.close();
       await Promise.all([mqtt.close(), http?.close()]);
     },
     setFaults,

@@ -7,6 +7,9 @@ import type { Faults } from './faults.js';
 import type { TelemetryRow } from './payload.js';
 import { TransportLimiter } from './rate-limit.js';
 
+/** Most dropped `sequence` values remembered per device (the count goes on). */
+export const DROPPED_LIST_LIMIT = 10000;
+
 export class Ingest {
   readonly limiter = new TransportLimiter();
 
@@ -39,6 +42,10 @@ export class Ingest {
     const f = this.faults;
     if (f.ingestLoss > 0 && Math.random() < f.ingestLoss) {
       d.state.ingestDropped++;
+      for (const r of rows) {
+        const seq = r.values.sequence;
+        if (typeof seq === 'number' && d.state.droppedSequences.length < DROPPED_LIST_LIMIT) d.state.droppedSequences.push(seq);
+      }
       this.store.totals.ingestDropped++;
       d.state.lastActivityTime = now;
       return;

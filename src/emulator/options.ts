@@ -38,6 +38,10 @@ export interface EmulatorOptions {
   historyRowsPerDevice?: number;
   /** Most recent rows per device kept with their values, for raw history and MIN/MAX/AVG/SUM (default 100). */
   recentRowsPerDevice?: number;
+  /** WebSocket API: the `authCmd` must arrive within this long, ms (default 10000, ThingsBoard's). */
+  wsAuthTimeoutMs?: number;
+  /** WebSocket API: serve `/api/ws` (default true); false = only the legacy `/api/ws/plugins/telemetry`, like older servers. */
+  wsCurrentEndpoint?: boolean;
   /** Adds routes to the HTTP app before it listens (e.g. a WebSocket API). */
   extendHttp?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -62,6 +66,8 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     deviceInactivityTimeoutMs: o.deviceInactivityTimeoutMs ?? 600000,
     historyRowsPerDevice: o.historyRowsPerDevice ?? 1_000_000,
     recentRowsPerDevice: o.recentRowsPerDevice ?? 100,
+    wsAuthTimeoutMs: o.wsAuthTimeoutMs ?? 10000,
+    wsCurrentEndpoint: o.wsCurrentEndpoint ?? true,
     extendHttp: o.extendHttp,
   };
 }

@@ -28,6 +28,8 @@ export interface DeviceDetail extends DeviceStats {
   /** Missing values of 1..maxSequence, ascending, at most MISSING_LIST_LIMIT. */
   missingSequences: number[];
   missingTruncated: boolean;
+  /** `sequence` values the ingestLoss fault dropped after PUBACK, in drop order (at most 10,000). */
+  droppedSequences: number[];
   latest: Record<string, { ts: number; value: unknown }>;
 }
 
@@ -65,6 +67,7 @@ export function buildDeviceDetail(store: Store, name: string): DeviceDetail | un
     ...st,
     missingSequences: missing,
     missingTruncated: st.gaps > missing.length,
+    droppedSequences: [...d.state.droppedSequences],
     latest: Object.fromEntries(store.latest(d)),
   };
 }

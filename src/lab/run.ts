@@ -1,7 +1,7 @@
 // `tblab run`: the fleet from tokens.json (or an embedded emulator), the pid file, signals, the
 // supervisor, progress on stderr and the report path/summary on stdout (--json).
 import { join } from 'node:path';
-import { LabError, ExitCode } from '../shared/errors.js';
+import { LabError, ExitCode, describeError } from '../shared/errors.js';
 import { sliceBounds, type FleetDevice } from '../shared/fleet.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { RunContext } from '../cli/context.js';
@@ -13,6 +13,8 @@ import { startEmbeddedEmulator, type EmbeddedEmulator } from './embedded.js';
 import { provision } from './provision.js';
 import { attachDashboard, type LiveDashboard } from './live-dashboard.js';
 import { withInstance, runIdFor } from './instance.js';
+import { attachDelivery, type DeliveryCheck } from './delivery/check.js';
+import { embeddedEmulatorArgs } from './delivery/emulator-path.js';
 
 export interface RunLabOptions {
   /** Start an emulator child process and provision into it. */
@@ -48,7 +50,7 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
   try {
     if (opts.embedded) {
       say('starting the embedded emulator…');
-      emulator = await startEmbeddedEmulator();
+      emulator = await startEmbeddedEmulator(embeddedEmulatorArgs(base));
       say(`emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; creating ${base.deviceCount} devices…`);
       config = Object.freeze({ ...base, tbUrl: emulator.restUrl, mqttHost: emulator.mqttHost, mqttPort: emulator.mqttPort, mqttTls: false, instance: undefined });
       // the emulator's fleet lives under <DATA_DIR>/embedded: the real tokens.json stays untouched
@@ -70,8 +72,16 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
     });
     let unsignal = () => {};
     let dashboard: LiveDashboard | null = null;
+    let delivery: DeliveryCheck | null = null;
     try {
-      const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, ...(opts.beforeFinalReport ? { beforeFinalReport: opts.beforeFinalReport } : {}) });
+      const beforeFinalReport = async (r: RunReport) => {
+        // the report is written whatever happens here
+        await delivery?.finish(r).catch((e: unknown) => say(`delivery check failed: ${describeError(e)}`));
+        await opts.beforeFinalReport?.(r);
+      };
+      const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, beforeFinalReport });
+      // before onStart: the dashboard then sees snapshots with `delivery` filled in
+      if (config.deliveryCheck) delivery = attachDelivery(run, { config, fleet, emulatorUrl: emulator?.restUrl ?? null, progress: ctx.stderr, log: say });
       unsignal = ctx.onSignal((sig) => run.stop(sig));
       if (config.dashboard) {
         try {
@@ -98,12 +108,13 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       await dashboard?.close(report);
       if (opts.json) {
         const m = report.metrics;
-        ctx.stdout.write(JSON.stringify({ runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason, sent: m.traffic.sent, acked: m.traffic.acked, failed: m.traffic.failed, skipped: m.traffic.skipped, connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict }) + '\n');
+        ctx.stdout.write(JSON.stringify({ runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason, sent: m.traffic.sent, acked: m.traffic.acked, failed: m.traffic.failed, skipped: m.traffic.skipped, connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict, delivery: report.delivery?.totals ?? null }) + '\n');
       } else if (run.reportPath) say(`report: ${run.reportPath}`);
       const exitCode = report.outcome === 'aborted' ? ExitCode.ABORTED : report.outcome === 'failed' ? ExitCode.INTERNAL : ExitCode.OK;
       return { exitCode, report };
     } finally {
       await dashboard?.close();
+      await delivery?.close();
       unsignal();
       pid.release();
     }

@@ -172,6 +172,10 @@ export interface MetricsSnapshot {
     sampleDevices: number;
     ingestLatencyMs: Percentiles;
     stored?: number;
+    /** Live (DELIVERY_EVERY_SEC): acknowledged but not (yet) stored at the last count. */
+    pending?: number;
+    /** ISO time of the last stored-points count. */
+    checkedAt?: string;
     lost?: number;
     duplicates?: number;
     rateLimitEvents?: number;

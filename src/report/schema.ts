@@ -60,22 +60,57 @@ export interface TimelinePoint {
 export interface DeliveryDevice {
   sent: number;
   acked: number;
+  /** Points of the `sequence` key stored in the run window (duplicates included). */
   stored: number;
+  /** Sequence values of 1..sent never stored (for devices not read one by one: max(0, sent − stored)). */
   lost: number;
   duplicates: number;
+  /** Stored after the end-of-run read, or (read one by one) stored with ts > publish time + DELIVERY_LATE_MS. */
   late: number;
   /** Missing sequence numbers (only for the sampled devices, bounded). */
   lostSequences?: number[];
+  /** True when `lost`/`duplicates` come from the stored sequence values themselves (sampled devices, or the emulator). */
+  exact?: boolean;
+  /** Acknowledged (PUBACK) but not stored: the loss the device never heard of. */
+  ackedNotStored?: number;
+}
+
+export interface RateLimitEvent {
+  device: string;
+  /** ms since epoch */
+  at: number;
+  evidence: string;
 }
 
 export interface DeliveryReport {
   method: 'timeseries-count' | 'emulator-stats' | 'both';
   checkedAt: string;
-  totals: { sent: number; acked: number; stored: number; lost: number; duplicates: number; late: number };
+  totals: { sent: number; acked: number; stored: number; lost: number; duplicates: number; late: number; ackedNotStored?: number };
   devices: Record<string, DeliveryDevice>;
   ingestLatencyMs?: import('../metrics/snapshot.js').Percentiles;
-  rateLimit?: { events: Array<{ device: string; at: number; evidence: string }>; pattern: string | null; firstAt: number | null; advice: string | null };
+  rateLimit?: {
+    events: RateLimitEvent[];
+    pattern: string | null;
+    firstAt: number | null;
+    advice: string | null;
+    /** Devices with at least one probable rate-limit close. */
+    devices?: string[];
+    /** Probable rate-limit events in all (the `events` list is bounded). */
+    count?: number;
+  };
   notes: string[];
+  /** The read-back window [startTs, endTs), ms. */
+  window?: { startTs: number; endTs: number };
+  /** Devices whose stored sequence values were read one by one. */
+  sampled?: string[];
+  /** Devices with lost points, worst first (bounded). */
+  devicesWithLoss?: string[];
+  /** With --embedded: does the REST read-back agree with the emulator's own record? */
+  crossCheck?: { agree: boolean; mismatches: string[] };
+  /** Set when the read-back failed: stored/lost are then unknown (zeros), see notes. */
+  error?: string;
+  /** Ingest-latency sample: devices followed and the WebSocket endpoint used. */
+  latencySample?: { devices: number; endpoint: string | null; updates: number };
 }
 
 export interface RunReport {

@@ -5,6 +5,7 @@ import type { RunReport } from './schema.js';
 import { devicesWithErrors, stalledDevices, delayedStarts, firstDevices, delayedStartLimitSec, STALL_INTERVALS, type DeviceFinding } from './analysis.js';
 import { renderThresholds, thresholdInputFromReport } from './thresholds.js';
 import { loadPoints } from '../metrics/thresholds.js';
+import { deliverySummary } from './delivery-summary.js';
 import { renderTable, num, ms, pct, bytes, duration, counts } from './table.js';
 
 /** Devices listed per finding section before "… and N more". */
@@ -30,6 +31,8 @@ export interface RunSummary {
   collapse: RunReport['metrics']['collapse'];
   generator: RunReport['metrics']['generator'];
   delivery: NonNullable<RunReport['delivery']>['totals'] | null;
+  /** The delivery check in words (totals, devices with loss, ingest latency, rate limits). */
+  deliveryLines: string[];
   thresholds: RunReport['thresholds'];
   devicesWithErrors: DeviceFinding[];
   stalled: DeviceFinding[];
@@ -63,6 +66,7 @@ export function summarize(r: RunReport): RunSummary {
     },
     latency: m.latency, disconnects: m.disconnects, errors: m.errors, collapse: m.collapse, generator: m.generator,
     delivery: r.delivery?.totals ?? null,
+    deliveryLines: r.delivery ? deliverySummary(r.delivery) : [],
     thresholds: r.thresholds,
     devicesWithErrors: devicesWithErrors(r), stalled: stalledDevices(r), delayedStarts: delayedStarts(r), delayedStartLimitSec: delayedStartLimitSec(r),
     firstDevices: firstDevices(r).map(([name, d]) => ({ name, sent: d.sent, acked: d.acked, failed: d.failed, disconnects: d.disconnects.length, connectMs: d.connectMs })),
@@ -114,10 +118,7 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
       ['errors', `${num(s.errors.total)}${s.errors.total ? ` — ${counts(s.errors.byClass)}` : ''}`],
     ]),
   ];
-  if (s.delivery) {
-    const d = s.delivery;
-    sections.push('Delivery\n' + kv([['stored / sent', `${num(d.stored)} / ${num(d.sent)} (${pct(d.sent > 0 ? d.stored / d.sent : null, 3)})`], ['lost / duplicates / late', `${num(d.lost)} / ${num(d.duplicates)} / ${num(d.late)}`]]));
-  }
+  if (s.deliveryLines.length) sections.push('Delivery\n' + s.deliveryLines.map((l) => `  ${l}`).join('\n'));
   if (s.thresholds && s.thresholds.length) sections.push(renderThresholds(s.thresholds));
   sections.push(
     findings('Devices with errors', s.devicesWithErrors, 'never connected, errors, failed publishes or failed connects'),

@@ -52,6 +52,11 @@ export class TbClient {
     return this.session.user()!;
   }
 
+  /** A current access JWT (logs in or refreshes first when needed), e.g. for the WebSocket API. */
+  accessToken(): Promise<string> {
+    return this.session.token();
+  }
+
   get<T>(path: string, query?: Query): Promise<T> {
     return this.request<T>({ method: 'GET', path, query });
   }

@@ -20,6 +20,10 @@ export const FLAG_KEYS = {
   instance: 'INSTANCE',
   mqttVersion: 'MQTT_VERSION',
   keepDashboard: 'KEEP_DASHBOARD',
+  deliveryEvery: 'DELIVERY_EVERY_SEC',
+  deliverySample: 'DELIVERY_SAMPLE',
+  deliverySettle: 'DELIVERY_SETTLE_SEC',
+  latencySample: 'LATENCY_SAMPLE',
 } as const;
 
 export function registerRun(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
@@ -41,6 +45,10 @@ export function registerRun(program: Command, ctx: RunContext, setExit: (code: n
       .option('--instance <i/N>', "this instance's slice of the fleet")
       .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['3.1.1', '5']))
       .option('--keep-dashboard', 'after the run, keep the dashboard open on its final state until Ctrl+C')
+      .option('--delivery-every <sec>', 'count stored points every <sec> seconds during the run (0 = only at the end)')
+      .option('--delivery-sample <n>', 'devices whose stored sequence values are read one by one (exact gaps, duplicates)')
+      .option('--delivery-settle <sec>', 'after the run, wait up to <sec> seconds for points still arriving')
+      .option('--latency-sample <n>', 'devices followed over the WebSocket API for ingest latency (0 = off)')
       .option('--embedded', 'start the embedded ThingsBoard emulator, provision into it, run against it')
       .option('--json', 'print the report path and a summary as JSON on stdout'),
   )).action(async (opts: Record<string, unknown>) => {

@@ -92,6 +92,7 @@ export function renderCards(s) {
       ['ingest latency p50', ms(d.ingestLatencyMs.p50)],
       ['ingest latency p99', ms(d.ingestLatencyMs.p99)],
       ...(d.stored !== undefined ? [['stored', count(d.stored)]] : []),
+      ...(d.pending !== undefined ? [['acked, not yet stored', count(d.pending), d.pending > 0 ? 'warn' : undefined]] : []),
       ...(d.lost !== undefined ? [['lost', count(d.lost), d.lost > 0 ? 'bad' : 'ok']] : []),
       ...(d.duplicates !== undefined ? [['duplicates', count(d.duplicates), d.duplicates > 0 ? 'warn' : undefined]] : []),
       ...(d.rateLimitEvents !== undefined ? [['rate-limit events', count(d.rateLimitEvents), d.rateLimitEvents > 0 ? 'bad' : undefined]] : []),

@@ -1,0 +1,85 @@
+// Delivery accounting without sockets: sequence analysis, sampling, the rate-limit pattern,
+// the embedded emulator's history sizing and the human summary.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyzeSequences, pickSample } from '../../src/lab/delivery/analyze.js';
+import { attributeRateLimits } from '../../src/lab/delivery/rate-limit.js';
+import { embeddedEmulatorArgs } from '../../src/lab/delivery/emulator-path.js';
+import { deliverySummary } from '../../src/report/delivery-summary.js';
+import type { DeliveryReport, DeviceRecord, DisconnectRecord } from '../../src/report/schema.js';
+
+test('analyzeSequences: lost values, repeats, values outside 1..sent, late by ts', () => {
+  const pts = [1, 2, 2, 4, 7, 9].map((seq, k) => ({ ts: 1000 + k * 1000, seq, publishedAt: k === 5 ? 0 : 1000 + k * 1000 - 5 }));
+  const a = analyzeSequences(pts, 6, 100);
+  assert.deepEqual(a, { stored: 6, distinct: 3, lost: 3, lostSequences: [3, 5, 6], duplicates: 1, unexpected: 2, lateByTs: 1 });
+  assert.deepEqual(analyzeSequences([], 3, 0, 2).lostSequences, [1, 2], 'list bounded, count not');
+  assert.equal(analyzeSequences([], 3, 0, 2).lost, 3);
+});
+
+test('pickSample spreads over the fleet and never repeats', () => {
+  const xs = Array.from({ length: 10 }, (_, i) => i);
+  assert.deepEqual(pickSample(xs, 5), [0, 2, 4, 6, 8]);
+  assert.deepEqual(pickSample(xs, 20), xs);
+  assert.deepEqual(pickSample(xs, 0), []);
+});
+
+function device(firstPublishAt: number, disconnects: Partial<DisconnectRecord>[]): DeviceRecord {
+  return {
+    index: 1, shard: 0, connectedAt: firstPublishAt, connectMs: 1, firstPublishAt, lastPublishAt: null, sent: 10, acked: 9, failed: 1, skipped: 0,
+    connects: 1, connectFailures: 0, errors: {}, paused: false, lastSequence: 10,
+    disconnects: disconnects.map((d) => ({ at: 0, cause: 'server closed after publish (rate limit suspected)', class: 'rate-limit', ...d }) as DisconnectRecord),
+  };
+}
+
+test('rate-limit pattern: the same message budget on every device → per device; varied → tenant-wide', () => {
+  const t0 = 1_700_000_000_000;
+  const perDevice = attributeRateLimits({
+    devices: { a: device(t0, [{ at: t0 + 4000 }]), b: device(t0 + 300, [{ at: t0 + 4300 }, { at: t0 + 9000 }]), c: device(t0, [{ at: t0 + 7000 }]) },
+    intervalSec: 1, peakSentPerSec: 3, rest429: { count: 0, firstAt: null },
+  });
+  assert.deepEqual(perDevice.devices, ['a', 'b', 'c']);
+  assert.equal(perDevice.count, 4);
+  assert.equal(perDevice.firstAt, t0 + 4000);
+  assert.match(perDevice.pattern!, /^per device: 3 of 3 devices were cut off, 2 of them after 5±1 message/);
+  assert.match(perDevice.advice!, /transportDeviceMsgRateLimit/);
+
+  // the same budget, but only some of the devices: a shared budget, not a per-device one
+  const some = attributeRateLimits({ devices: { a: device(t0, [{ at: t0 + 4000 }]), b: device(t0, [{ at: t0 + 4000 }]), c: device(t0, []) }, intervalSec: 1, peakSentPerSec: 3, rest429: { count: 0, firstAt: null } });
+  assert.match(some.pattern!, /^tenant-wide/);
+
+  const tenant = attributeRateLimits({
+    devices: { a: device(t0, [{ at: t0 + 1000 }]), b: device(t0, [{ at: t0 + 20_000 }]), c: device(t0, [{ at: t0 + 9000 }]) },
+    intervalSec: 1, peakSentPerSec: 300, rest429: { count: 2, firstAt: t0 + 30_000 },
+  });
+  assert.match(tenant.pattern!, /^tenant-wide/);
+  assert.match(tenant.advice!, /transportTenantMsgRateLimit.*300 msg\/s/);
+  assert.match(tenant.advice!, /tenantServerRestLimitsConfiguration/);
+  assert.equal(tenant.events.at(-1)!.device, '(REST API)');
+
+  const v5 = attributeRateLimits({ devices: { a: device(t0, [{ at: t0 + 10, cause: 'server disconnect: implementation specific error (0x83)', class: 'server' }]) }, intervalSec: 1, peakSentPerSec: 1, rest429: { count: 0, firstAt: null } });
+  assert.match(v5.events[0].evidence, /0x83/);
+  const none = attributeRateLimits({ devices: { a: device(t0, [{ cause: 'server closed', class: 'server' }]) }, intervalSec: 1, peakSentPerSec: 1, rest429: { count: 0, firstAt: null } });
+  assert.deepEqual([none.pattern, none.firstAt, none.count], [null, null, 0]);
+});
+
+test('embedded emulator keeps enough raw rows per device, within a total budget', () => {
+  assert.deepEqual(embeddedEmulatorArgs({ durationSec: 60, publishIntervalSec: 1, deviceCount: 100 }), ['--recent-rows', '160']);
+  assert.deepEqual(embeddedEmulatorArgs({ durationSec: 3600, publishIntervalSec: 0.1, deviceCount: 100_000 }), ['--recent-rows', '100']);
+  assert.deepEqual(embeddedEmulatorArgs({ durationSec: 0, publishIntervalSec: 1, deviceCount: 10 }), ['--recent-rows', '100']);
+});
+
+test('the summary names the devices with loss, worst first, and their first lost sequences', () => {
+  const d: DeliveryReport = {
+    method: 'timeseries-count', checkedAt: '', notes: [],
+    totals: { sent: 200, acked: 200, stored: 193, lost: 7, duplicates: 0, late: 0, ackedNotStored: 7 },
+    devices: {
+      'sim-001': { sent: 100, acked: 100, stored: 94, lost: 6, duplicates: 0, late: 0, lostSequences: [3, 4, 5, 6, 7, 8] },
+      'sim-002': { sent: 100, acked: 100, stored: 99, lost: 1, duplicates: 0, late: 0, lostSequences: [50] },
+    },
+    devicesWithLoss: ['sim-001', 'sim-002'],
+  };
+  const s = deliverySummary(d).join('\n');
+  assert.match(s, /lost 7 \(3\.50 %\)/);
+  assert.match(s, /acknowledged but not stored: 7/);
+  assert.match(s, /devices with loss \(2\): sim-001 \(6: 3, 4, 5, 6, 7, …\); sim-002 \(1: 50\)/);
+});
