@@ -1,0 +1,90 @@
+// Why a session ended or a connect failed, in the words an operator reads (DESIGN.md §6), and
+// the root-cause class each cause belongs to. CONNACK codes follow thingsboard-api.md §5.2.
+import type { CauseClass } from '../metrics/snapshot.js';
+
+export interface Cause {
+  /** Human text, the key of `disconnects.byCause` / `connections.byOutcome`. */
+  cause: string;
+  class: CauseClass;
+}
+
+const CONNACK_V3: Record<number, [string, CauseClass]> = {
+  1: ['unacceptable protocol version', 'protocol'],
+  2: ['identifier rejected', 'auth'],
+  3: ['server unavailable', 'server'],
+  4: ['bad user name or password', 'auth'],
+  5: ['not authorized', 'auth'],
+};
+
+/** MQTT 5 reason codes a server sends in CONNACK or DISCONNECT. */
+const REASON_V5: Record<number, [string, CauseClass]> = {
+  0x80: ['unspecified error', 'server'],
+  0x81: ['malformed packet', 'protocol'],
+  0x82: ['protocol error', 'protocol'],
+  0x83: ['implementation specific error', 'server'],
+  0x84: ['unsupported protocol version', 'protocol'],
+  0x85: ['client identifier not valid', 'auth'],
+  0x86: ['bad user name or password', 'auth'],
+  0x87: ['not authorized', 'auth'],
+  0x88: ['server unavailable', 'server'],
+  0x89: ['server busy', 'server'],
+  0x8a: ['banned', 'auth'],
+  0x8b: ['server shutting down', 'server'],
+  0x8d: ['keep alive timeout', 'network'],
+  0x8e: ['session taken over', 'server'],
+  0x90: ['topic name invalid', 'protocol'],
+  0x95: ['packet too large', 'protocol'],
+  0x96: ['message rate too high', 'rate-limit'],
+  0x97: ['quota exceeded', 'rate-limit'],
+  0x98: ['administrative action', 'server'],
+  0x99: ['payload format invalid', 'protocol'],
+  0x9f: ['connection rate exceeded', 'rate-limit'],
+  0xa0: ['maximum connect time', 'server'],
+};
+
+const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
+
+export function connackCause(code: number, v5: boolean): Cause {
+  const e = v5 ? REASON_V5[code] : CONNACK_V3[code];
+  const name = e?.[0] ?? 'unknown code';
+  return { cause: `refused: ${name} (${v5 ? hex(code) : code})`, class: e?.[1] ?? 'generic' };
+}
+
+export function disconnectReasonCause(code: number): Cause {
+  const e = REASON_V5[code];
+  return { cause: `server disconnect: ${e?.[0] ?? 'unknown reason'} (${hex(code)})`, class: e?.[1] ?? 'server' };
+}
+
+export function pubackReason(code: number): string {
+  return `puback: ${REASON_V5[code]?.[0] ?? 'error'} (${hex(code)})`;
+}
+
+const ERRNO_CLASS: Record<string, CauseClass> = {
+  ECONNRESET: 'network', ECONNREFUSED: 'network', ETIMEDOUT: 'network', EHOSTUNREACH: 'network', ENETUNREACH: 'network',
+  EPIPE: 'network', ECONNABORTED: 'network', ENOTFOUND: 'network', EAI_AGAIN: 'network', ENETDOWN: 'network',
+  EADDRNOTAVAIL: 'resources', EADDRINUSE: 'resources', EMFILE: 'resources', ENFILE: 'resources',
+  ENOMEM: 'memory', ENOBUFS: 'memory',
+  CERT_HAS_EXPIRED: 'auth', DEPTH_ZERO_SELF_SIGNED_CERT: 'auth', SELF_SIGNED_CERT_IN_CHAIN: 'auth',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'auth', ERR_TLS_CERT_ALTNAME_INVALID: 'auth', UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'auth',
+};
+
+/** A socket error: the errno code is the cause text (`ECONNRESET`, `EADDRNOTAVAIL`, …). */
+export function socketErrorCause(e: NodeJS.ErrnoException): Cause {
+  const code = e.code ?? 'socket error';
+  return { cause: code, class: ERRNO_CLASS[code] ?? (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') ? 'auth' : 'generic') };
+}
+
+export const CAUSES = {
+  /** The server closed TCP cleanly while the session was up. */
+  serverClosed: { cause: 'server closed', class: 'server' },
+  /** The server closed right after a publish that was never acknowledged: how ThingsBoard enforces rate limits (§5.8). */
+  closedAfterPublish: { cause: 'server closed after publish (rate limit suspected)', class: 'rate-limit' },
+  connectionLost: { cause: 'connection lost', class: 'network' },
+  keepaliveTimeout: { cause: 'keepalive timeout', class: 'network' },
+  connectTimeout: { cause: 'connect timeout', class: 'network' },
+  protocolViolation: { cause: 'protocol violation', class: 'protocol' },
+} as const satisfies Record<string, Cause>;
+
+/** Error kinds counted in `errors.byClass` and per device (`DeviceRecord.errors`). */
+export const ERROR_KINDS = ['connect-refused', 'connect-error', 'connect-timeout', 'write-error', 'ack-timeout', 'lost-in-flight', 'puback-error', 'protocol'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];

@@ -1,0 +1,321 @@
+// The supervisor's view of the run: merges the latest snapshot of every shard (absolute
+// counters, interval HDR histograms, changed device rows) into one MetricsSnapshot per second,
+// keeps the cumulative histograms, the per-device table and the timeline for the report.
+import { createHistogram, decodeHistogram, encodeHistogram, summarize, type Histogram } from '../metrics/hdr.js';
+import { METRICS_SCHEMA_VERSION, type CauseClass, type DeviceRow, type MetricsSnapshot, type RunState, type SeriesPoint, type ShardStatus } from '../metrics/snapshot.js';
+import { CollapseDetector } from '../metrics/collapse.js';
+import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
+import type { DeviceRecord, DisconnectRecord, TimelinePoint } from '../report/schema.js';
+import { ERROR_KINDS } from '../device/causes.js';
+import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
+import type { ShardSnapshot } from './protocol.js';
+
+export interface AggregatorMeta {
+  runId: string;
+  instance: string | null;
+  startedAt: number;
+  target: MetricsSnapshot['target'];
+  /** Device names per shard, in the shard's local order. */
+  shards: Array<{ id: number; names: string[]; indices: number[] }>;
+  collapseShare: number;
+  collapseWindowSec: number;
+}
+
+/** Disconnect history kept per device in the report (most recent). */
+const MAX_DISCONNECTS_PER_DEVICE = 50;
+const SERIES_POINTS = 60;
+const TOP_DEVICES = 50;
+
+interface ShardView {
+  status: ShardStatus;
+  names: string[];
+  indices: number[];
+  counters: Float64Array;
+  rows: Float64Array;
+  byOutcome: Record<string, number>;
+  byCause: Record<string, number>;
+  byClass: Partial<Record<CauseClass, number>>;
+  errorsByKind: Record<string, number>;
+  disconnects: Map<number, DisconnectRecord[]>;
+  eventLoopP99Ms: number | null;
+  cpuPercent: number;
+  rssMB: number;
+  /** this second's histograms */
+  secAck: Histogram;
+  secLag: Histogram;
+}
+
+export class Aggregator {
+  readonly ackMs = createHistogram();
+  readonly connectMs = createHistogram();
+  readonly scheduleLagMs = createHistogram();
+  readonly timeline: TimelinePoint[] = [];
+  private readonly shards: ShardView[];
+  private readonly series: SeriesPoint[] = [];
+  private readonly collapse: CollapseDetector;
+  private prev = { at: 0, sent: 0, acked: 0, failed: 0, bytes: 0 };
+  private peakConnected = 0;
+  private secondsBehind = 0;
+  private secondsSaturated = 0;
+  private last: MetricsSnapshot | null = null;
+  /** worst per-second event-loop delay p99 of any shard, and CPU seconds summed, for the final report */
+  private eldWorst: number | null = null;
+  private cpuSamples = 0;
+  private cpuSum = 0;
+
+  constructor(private readonly meta: AggregatorMeta) {
+    this.prev.at = meta.startedAt;
+    this.collapse = new CollapseDetector(meta.collapseShare, meta.collapseWindowSec);
+    this.shards = meta.shards.map((s) => ({
+      status: { id: s.id, pid: null, state: 'starting', devices: s.names.length, connected: 0 },
+      names: s.names,
+      indices: s.indices,
+      counters: new Float64Array(C_FIELDS),
+      rows: new Float64Array(s.names.length * D_FIELDS),
+      byOutcome: {},
+      byCause: {},
+      byClass: {},
+      errorsByKind: {},
+      disconnects: new Map(),
+      eventLoopP99Ms: null,
+      cpuPercent: 0,
+      rssMB: 0,
+      secAck: createHistogram(),
+      secLag: createHistogram(),
+    }));
+  }
+
+  shardStatus(id: number): ShardStatus {
+    return this.shards[id].status;
+  }
+
+  /** Per-second numbers of one shard's snapshot, for its metrics CSV. */
+  apply(s: ShardSnapshot): { ackP99Ms: number | null; scheduleLagP99Ms: number | null } {
+    const v = this.shards[s.shardId];
+    v.counters = s.counters;
+    v.byOutcome = s.byOutcome;
+    v.byCause = s.byCause;
+    v.byClass = s.byClass;
+    v.errorsByKind = s.errorsByKind;
+    v.eventLoopP99Ms = s.eventLoopP99Ms;
+    v.cpuPercent = s.cpuPercent;
+    v.rssMB = s.rssMB;
+    v.status.connected = s.counters[C.CONNECTED];
+    if (s.eventLoopP99Ms !== null) this.eldWorst = Math.max(this.eldWorst ?? 0, s.eventLoopP99Ms);
+    const ack = decodeHistogram(s.hist.ackMs);
+    const lag = decodeHistogram(s.hist.scheduleLagMs);
+    this.ackMs.add(ack);
+    this.scheduleLagMs.add(lag);
+    this.connectMs.add(decodeHistogram(s.hist.connectMs));
+    v.secAck.add(ack);
+    v.secLag.add(lag);
+    const { idx, rows } = s.changed;
+    for (let k = 0; k < idx.length; k++) v.rows.set(rows.subarray(k * D_FIELDS, (k + 1) * D_FIELDS), idx[k] * D_FIELDS);
+    for (const d of s.disconnects) {
+      let list = v.disconnects.get(d.i);
+      if (!list) v.disconnects.set(d.i, (list = []));
+      list.push({ at: d.at, cause: d.cause, class: d.class });
+      if (list.length > MAX_DISCONNECTS_PER_DEVICE) list.shift();
+    }
+    const lagP99 = lag.totalCount ? summarize(lag).p99 : null;
+    if (lagP99 !== null && lagP99 > LAG_LAGGING_MS) this.secondsBehind++;
+    if (s.cpuPercent >= 95) this.secondsSaturated++;
+    return { ackP99Ms: ack.totalCount ? summarize(ack).p99 : null, scheduleLagP99Ms: lagP99 };
+  }
+
+  /** The merged snapshot at `now` (ms since epoch); call once per second. */
+  snapshot(now: number, state: RunState): MetricsSnapshot {
+    const tot = new Float64Array(C_FIELDS);
+    const byOutcome: Record<string, number> = {};
+    const byCause: Record<string, number> = {};
+    const byClass: Partial<Record<CauseClass, number>> = {};
+    const errors: Record<string, number> = {};
+    const secAck = createHistogram();
+    const secLag = createHistogram();
+    let eld: number | null = null;
+    let cpu = 0;
+    let rss = Math.round(process.memoryUsage.rss() / 1048576);
+    const add = <K extends string>(dst: Partial<Record<K, number>>, src: Partial<Record<K, number>>) => {
+      for (const [k, n] of Object.entries(src) as Array<[K, number]>) dst[k] = (dst[k] ?? 0) + n;
+    };
+    for (const v of this.shards) {
+      for (let f = 0; f < C_FIELDS; f++) tot[f] += v.counters[f];
+      add(byOutcome, v.byOutcome);
+      add(byCause, v.byCause);
+      add(byClass, v.byClass);
+      add(errors, v.errorsByKind);
+      secAck.add(v.secAck);
+      secLag.add(v.secLag);
+      v.secAck.reset();
+      v.secLag.reset();
+      if (v.status.state === 'running' || v.status.state === 'stopping') {
+        if (v.eventLoopP99Ms !== null) eld = Math.max(eld ?? 0, v.eventLoopP99Ms);
+        cpu += v.cpuPercent;
+        rss += v.rssMB;
+      }
+    }
+    const dt = Math.max(0.001, (now - this.prev.at) / 1000);
+    const sent = tot[C.SENT], acked = tot[C.ACKED], failed = tot[C.FAILED], bytes = tot[C.BYTES];
+    const sentPerSec = round1((sent - this.prev.sent) / dt);
+    const ackedPerSec = round1((acked - this.prev.acked) / dt);
+    const failedPerSec = round1((failed - this.prev.failed) / dt);
+    const mbpsOut = Math.round((((bytes - this.prev.bytes) * 8) / 1e6 / dt) * 1000) / 1000;
+    const sentDelta = sent - this.prev.sent, ackedDelta = acked - this.prev.acked;
+    this.prev = { at: now, sent, acked, failed, bytes };
+    const connected = tot[C.CONNECTED];
+    this.peakConnected = Math.max(this.peakConnected, connected);
+    const elapsedSec = (now - this.meta.startedAt) / 1000;
+    const configured = this.shards.reduce((a, v) => a + v.names.length, 0);
+    const ack = summarize(this.ackMs);
+    const lag = summarize(this.scheduleLagMs);
+    const secAckP99 = secAck.totalCount ? summarize(secAck).p99 : null;
+    const secLagP99 = secLag.totalCount ? summarize(secLag).p99 : null;
+
+    const point: SeriesPoint = { t: Math.round(elapsedSec * 10) / 10, ts: now, sentPerSec, ackedPerSec, failedPerSec, mbpsOut, connected, ackP99Ms: secAckP99, scheduleLagP99Ms: secLagP99 };
+    this.series.push(point);
+    if (this.series.length > SERIES_POINTS) this.series.shift();
+    this.timeline.push({
+      ts: Math.floor(now / 1000) * 1000, t: point.t, sent, acked, failed, connected, sentPerSec, ackedPerSec, mbpsOut,
+      ackP99Ms: secAckP99, scheduleLagP99Ms: secLagP99, eventLoopDelayP99Ms: eld,
+    });
+
+    const collapse =
+      state === 'running' || state === 'connecting'
+        ? this.collapse.update({
+            at: now, elapsedSec, connected, peakConnected: this.peakConnected, expected: tot[C.WANTED],
+            qos: this.meta.target.qos, sentDelta, ackedDelta, inFlight: tot[C.IN_FLIGHT], byCause,
+          })
+        : this.collapse.collapse;
+    const final = state === 'finished' || state === 'aborted' || state === 'failed';
+    if (!final && cpu > 0) { this.cpuSum += cpu; this.cpuSamples++; }
+    const crashed = this.shards.filter((v) => v.status.state === 'crashed').length;
+
+    const snap: MetricsSnapshot = {
+      schemaVersion: METRICS_SCHEMA_VERSION,
+      runId: this.meta.runId,
+      instance: this.meta.instance,
+      state,
+      startedAt: new Date(this.meta.startedAt).toISOString(),
+      at: new Date(now).toISOString(),
+      elapsedSec: Math.round(elapsedSec * 10) / 10,
+      target: this.meta.target,
+      connections: {
+        configured,
+        connected,
+        peakConnected: this.peakConnected,
+        paused: tot[C.PAUSED],
+        failedDevices: tot[C.FAILED_DEVICES],
+        attempts: tot[C.CONNECT_ATTEMPTS],
+        succeeded: tot[C.CONNECT_OK],
+        failed: tot[C.CONNECT_FAILED],
+        byOutcome,
+      },
+      traffic: {
+        sent, acked, failed,
+        inFlight: this.meta.target.qos === 1 ? tot[C.IN_FLIGHT] : 0,
+        bytesSent: bytes,
+        skipped: tot[C.SKIPPED],
+        sentPerSec, ackedPerSec, mbpsOut,
+        avgSentPerDevice: configured ? round1(sent / configured) : 0,
+        avgRatePerDevice: configured && elapsedSec > 0 ? Math.round((sent / configured / elapsedSec) * 1000) / 1000 : 0,
+      },
+      latency: { ackMs: ack, connectMs: summarize(this.connectMs), scheduleLagMs: lag },
+      disconnects: { total: tot[C.DISCONNECTS], byCause, byClass },
+      errors: { total: tot[C.ERRORS], byClass: errors },
+      collapse,
+      generator: generatorHealth({
+        scheduleLagP99Ms: lag.p99,
+        // final: the worst second and the mean CPU of the run; live: this second
+        eventLoopDelayP99Ms: final ? this.eldWorst : eld,
+        secondsBehind: this.secondsBehind, secondsSaturated: this.secondsSaturated,
+        cpuPercent: Math.round((final ? (this.cpuSamples ? this.cpuSum / this.cpuSamples : null) ?? 0 : cpu) * 10) / 10,
+        rssMB: rss, crashedShards: crashed,
+      }),
+      series: [...this.series],
+      topDevices: this.topDevices(),
+      shards: this.shards.map((v) => ({ ...v.status })),
+      delivery: null,
+    };
+    this.last = snap;
+    return snap;
+  }
+
+  get latest(): MetricsSnapshot | null {
+    return this.last;
+  }
+
+  private row(v: ShardView, i: number): DeviceRow {
+    const r = i * D_FIELDS;
+    const flags = v.rows[r + D.FLAGS];
+    return {
+      name: v.names[i], connected: (flags & FLAG_CONNECTED) !== 0, paused: (flags & FLAG_PAUSED) !== 0,
+      sent: v.rows[r + D.SENT], acked: v.rows[r + D.ACKED], failed: v.rows[r + D.FAILED], disconnects: v.rows[r + D.DISCONNECTS],
+    };
+  }
+
+  /** Top devices by sent, then devices with failures or disconnects (each list bounded). */
+  private topDevices(): DeviceRow[] {
+    const top: Array<[number, ShardView, number]> = [];
+    const troubled: Array<[ShardView, number]> = [];
+    for (const v of this.shards) {
+      for (let i = 0; i < v.names.length; i++) {
+        const r = i * D_FIELDS;
+        const sent = v.rows[r + D.SENT];
+        if (top.length < TOP_DEVICES || sent > top[top.length - 1][0]) {
+          let k = top.length < TOP_DEVICES ? top.length : top.length - 1;
+          while (k > 0 && top[k - 1][0] < sent) k--;
+          top.splice(k, 0, [sent, v, i]);
+          if (top.length > TOP_DEVICES) top.pop();
+        }
+        if (troubled.length < TOP_DEVICES && (v.rows[r + D.FAILED] > 0 || v.rows[r + D.DISCONNECTS] > 0)) troubled.push([v, i]);
+      }
+    }
+    const seen = new Set<string>();
+    const out: DeviceRow[] = [];
+    for (const [v, i] of [...top.map(([, v, i]) => [v, i] as [ShardView, number]), ...troubled]) {
+      if (seen.has(v.names[i])) continue;
+      seen.add(v.names[i]);
+      out.push(this.row(v, i));
+    }
+    return out;
+  }
+
+  /** Per-device records of the report, keyed by device name. */
+  deviceRecords(): Record<string, DeviceRecord> {
+    const out: Record<string, DeviceRecord> = {};
+    for (const v of this.shards) {
+      for (let i = 0; i < v.names.length; i++) {
+        const r = i * D_FIELDS;
+        const x = v.rows;
+        const errors: Record<string, number> = {};
+        ERROR_KINDS.forEach((k, n) => { if (x[r + D.ERR0 + n] > 0) errors[k] = x[r + D.ERR0 + n]; });
+        out[v.names[i]] = {
+          index: v.indices[i],
+          shard: v.status.id,
+          connectedAt: x[r + D.CONNECTED_AT] || null,
+          connectMs: x[r + D.CONNECTED_AT] ? x[r + D.CONNECT_MS] : null,
+          firstPublishAt: x[r + D.FIRST_PUB] ? Math.round(x[r + D.FIRST_PUB]) : null,
+          lastPublishAt: x[r + D.LAST_PUB] ? Math.round(x[r + D.LAST_PUB]) : null,
+          sent: x[r + D.SENT],
+          acked: x[r + D.ACKED],
+          failed: x[r + D.FAILED],
+          skipped: x[r + D.SKIPPED],
+          connects: x[r + D.CONNECTS],
+          connectFailures: x[r + D.CONNECT_FAILURES],
+          disconnects: v.disconnects.get(i) ?? [],
+          errors,
+          paused: (x[r + D.FLAGS] & FLAG_PAUSED) !== 0,
+          lastSequence: x[r + D.LAST_SEQ],
+        };
+      }
+    }
+    return out;
+  }
+
+  encodedHistograms(): { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null } {
+    const enc = (h: Histogram) => (h.totalCount ? encodeHistogram(h) : null);
+    return { ackMs: enc(this.ackMs), connectMs: enc(this.connectMs), scheduleLagMs: enc(this.scheduleLagMs) };
+  }
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;

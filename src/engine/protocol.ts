@@ -1,0 +1,94 @@
+// The supervisor ↔ shard message protocol: every message either side sends, as discriminated
+// unions. Both sides switch exhaustively on `type`. Transport: child_process IPC with
+// serialization 'advanced' (structured clone), so typed arrays cross without JSON.
+import type { DeviceCredentials } from '../shared/fleet.js';
+import type { CauseClass } from '../metrics/snapshot.js';
+import type { MqttVersion } from '../device/packets.js';
+import type { Stage } from './stages.js';
+
+export interface ShardDevice {
+  name: string;
+  /** 1-based fleet index (phase and payload `index`). */
+  index: number;
+  credentials: DeviceCredentials;
+}
+
+/** Everything a shard needs to run, resolved by the supervisor. */
+export interface ShardSettings {
+  host: string;
+  port: number;
+  tls: null | { caFile?: string; certFile?: string; keyFile?: string; insecure: boolean };
+  mqttVersion: MqttVersion;
+  qos: 0 | 1;
+  keepaliveSec: number;
+  intervalMs: number;
+  jitterMs: number;
+  ackTimeoutMs: number;
+  connectTimeoutMs: number;
+  reconnect: boolean;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  /** This shard's share of CONNECT_RATE, per second (0 = unlimited). */
+  connectRate: number;
+  sourceAddresses: string[];
+  payloadTemplate?: string;
+  logEveryMessage: boolean;
+  stages: Stage[];
+  /** Devices in the whole fleet (phases spread over the interval by fleet index). */
+  fleetSize: number;
+  /** Run start, ms since epoch: the schedule's time origin. */
+  t0: number;
+  /** Timer wheel tick, ms. */
+  tickMs: number;
+}
+
+export type ToShard =
+  | { type: 'init'; shardId: number; runId: string; devices: ShardDevice[]; settings: ShardSettings; paused: string[] }
+  | { type: 'pause'; paused: string[] }
+  | { type: 'stop'; reason: string; drainMs: number }
+  /** Second signal: skip the drain, close now. */
+  | { type: 'hurry' };
+
+export interface ShardEvent {
+  /** ms since epoch */
+  ts: number;
+  ev: 'connected' | 'connect-failed' | 'disconnect' | 'publish' | 'ack-timeout' | 'paused' | 'resumed' | 'shard' | 'error';
+  device?: string;
+  [k: string]: unknown;
+}
+
+export interface DisconnectEvent {
+  /** local device index */
+  i: number;
+  at: number;
+  cause: string;
+  class: CauseClass;
+}
+
+export interface ShardSnapshot {
+  shardId: number;
+  seq: number;
+  /** ms since epoch */
+  at: number;
+  /** Shard-wide counters, layout C (counters.ts). */
+  counters: Float64Array;
+  byOutcome: Record<string, number>;
+  byCause: Record<string, number>;
+  byClass: Partial<Record<CauseClass, number>>;
+  errorsByKind: Record<string, number>;
+  /** Encoded HDR histograms of this interval only (the supervisor accumulates). */
+  hist: { ackMs: string; connectMs: string; scheduleLagMs: string };
+  eventLoopP99Ms: number | null;
+  /** CPU of this shard over the interval, % of one core. */
+  cpuPercent: number;
+  rssMB: number;
+  /** Rows (layout D) of devices that changed since the previous snapshot. */
+  changed: { idx: Int32Array; rows: Float64Array };
+  disconnects: DisconnectEvent[];
+  events: ShardEvent[];
+}
+
+export type FromShard =
+  | { type: 'ready'; shardId: number; pid: number }
+  | { type: 'snapshot'; snapshot: ShardSnapshot; final: boolean }
+  | { type: 'fatal'; shardId: number; message: string };

@@ -1,0 +1,45 @@
+// Entry of a shard child process (forked by the supervisor with serialization 'advanced'):
+// receives `init`, runs a Shard, relays control messages, exits after its final snapshot.
+import { Shard } from './shard.js';
+import type { FromShard, ToShard } from './protocol.js';
+import { describeError } from '../shared/errors.js';
+
+function send(m: FromShard, then?: () => void): void {
+  if (process.send) process.send(m, undefined, undefined, then ? () => then() : undefined);
+}
+
+let shard: Shard | null = null;
+
+process.on('message', (m: ToShard) => {
+  try {
+    switch (m.type) {
+      case 'init':
+        shard = new Shard(m.shardId, m.settings, m.devices, {
+          snapshot: (snapshot, final) => send({ type: 'snapshot', snapshot, final }, final ? () => process.disconnect() : undefined),
+        });
+        shard.start(m.paused);
+        send({ type: 'ready', shardId: m.shardId, pid: process.pid });
+        return;
+      case 'pause':
+        shard?.setPaused(m.paused);
+        return;
+      case 'stop':
+        shard?.stop(m.drainMs);
+        return;
+      case 'hurry':
+        shard?.hurry();
+        return;
+      default: {
+        const never: never = m;
+        throw new Error(`unknown message ${JSON.stringify(never)}`);
+      }
+    }
+  } catch (e) {
+    send({ type: 'fatal', shardId: shard?.id ?? -1, message: describeError(e) }, () => process.exit(1));
+  }
+});
+
+// the supervisor went away (crash or kill): nothing left to report to
+process.on('disconnect', () => process.exit(0));
+// Ctrl+C signals the whole process group; the supervisor decides when and how shards stop
+process.on('SIGINT', () => {});

@@ -1,0 +1,550 @@
+// A shard: thousands of device sessions on one event loop. It owns the timer wheel (open-model
+// schedule), the connect token bucket, reconnect backoff, the QoS 1 in-flight windows, pause/
+// stage/stop transitions and the once-per-second snapshot. Hot-path state is in typed arrays.
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PublishEncoder, TELEMETRY_TOPIC, DISCONNECT_V311, DISCONNECT_V5, PINGREQ } from '../device/packets.js';
+import { createPayloadSource, type PayloadSource } from '../device/payload.js';
+import { CAUSES, ERROR_KINDS, pubackReason, type Cause, type ErrorKind } from '../device/causes.js';
+import type { TransportTarget } from '../device/transport.js';
+import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/hdr.js';
+import type { CauseClass } from '../metrics/snapshot.js';
+import { TimerWheel } from './wheel.js';
+import { TokenBucket } from './token-bucket.js';
+import { backoffDelay } from './backoff.js';
+import { activeAt } from './stages.js';
+import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
+import { DeviceSession, S } from './session.js';
+import type { DisconnectEvent, ShardDevice, ShardEvent, ShardSettings, ShardSnapshot } from './protocol.js';
+import { nowMs } from './clock.js';
+
+/** QoS 1 messages one device may have unacknowledged; more are skipped (ThingsBoard's own limit is 100). */
+export const INFLIGHT_WINDOW = 64;
+/** A device whose socket holds this many unsent bytes skips publishes instead of growing memory. */
+const MAX_BUFFERED_BYTES = 64 * 1024;
+/** Connects started per tick at most when unlimited, to keep the loop responsive. */
+const MAX_CONNECTS_PER_TICK = 500;
+/** Timeouts, keepalive and stage checks run this often, ms. */
+const HOUSEKEEPING_MS = 250;
+/** Events shipped per snapshot at most (lifecycle floods during a collapse are counted, not kept). */
+const MAX_EVENTS_PER_SNAPSHOT = 2000;
+const MAX_DISCONNECT_RECORDS_PER_SNAPSHOT = 5000;
+/** Without LOG_EVERY_MESSAGE, one publish in this many is logged. */
+const PUBLISH_SAMPLE_EVERY = 1000;
+
+const ERR_INDEX: Record<ErrorKind, number> = Object.fromEntries(ERROR_KINDS.map((k, n) => [k, D.ERR0 + n])) as Record<ErrorKind, number>;
+
+export interface ShardOutput {
+  snapshot(s: ShardSnapshot, final: boolean): void;
+}
+
+export class Shard {
+  readonly n: number;
+  readonly state: Uint8Array;
+  readonly c = new Float64Array(C_FIELDS);
+  readonly dev: Float64Array;
+  readonly target: TransportTarget;
+  readonly disconnectPacket: Buffer;
+  private readonly sessions: DeviceSession[];
+  private readonly dirty: Uint8Array;
+  private readonly paused: Uint8Array;
+  private readonly wanted: Uint8Array;
+  private readonly scheduled: Uint8Array;
+  private readonly base: Float64Array;
+  private readonly pidNext: Uint16Array;
+  private readonly ifId: Uint16Array;
+  private readonly ifTime: Float64Array;
+  private readonly ifHead: Uint16Array;
+  private readonly ifCount: Uint16Array;
+  private readonly corkTick: Float64Array;
+  private readonly corked: Int32Array;
+  private corkedN = 0;
+  private tickNo = 0;
+  private readonly queue: number[] = [];
+  private queueHead = 0;
+  private readonly wheel: TimerWheel;
+  private readonly bucket: TokenBucket;
+  private readonly encoder: PublishEncoder;
+  private readonly payload: PayloadSource;
+  private readonly ackHist: Histogram = createHistogram();
+  private readonly connectHist: Histogram = createHistogram();
+  private readonly lagHist: Histogram = createHistogram();
+  private readonly eld = monitorEventLoopDelay({ resolution: 10 });
+  private byOutcome: Record<string, number> = {};
+  private byCause: Record<string, number> = {};
+  private byClass: Partial<Record<CauseClass, number>> = {};
+  private errorsByKind: Record<string, number> = {};
+  private events: ShardEvent[] = [];
+  private disconnects: DisconnectEvent[] = [];
+  private seq = 0;
+  private cpu = process.cpuUsage();
+  private cpuAt = nowMs();
+  private tickTimer: NodeJS.Timeout | null = null;
+  private houseTimer: NodeJS.Timeout | null = null;
+  private snapTimer: NodeJS.Timeout | null = null;
+  private stopping: null | { deadline: number; closing: boolean } = null;
+  private finished = false;
+  private readonly fire = (i: number, due: number) => this.onDue(i, due);
+
+  constructor(readonly id: number, readonly settings: ShardSettings, readonly devices: ShardDevice[], private readonly out: ShardOutput) {
+    const n = (this.n = devices.length);
+    this.state = new Uint8Array(n);
+    this.dev = new Float64Array(n * D_FIELDS);
+    this.dirty = new Uint8Array(n);
+    this.paused = new Uint8Array(n);
+    this.wanted = new Uint8Array(n);
+    this.scheduled = new Uint8Array(n);
+    this.base = new Float64Array(n);
+    this.pidNext = new Uint16Array(n).fill(1);
+    this.ifId = new Uint16Array(n * INFLIGHT_WINDOW);
+    this.ifTime = new Float64Array(n * INFLIGHT_WINDOW);
+    this.ifHead = new Uint16Array(n);
+    this.ifCount = new Uint16Array(n);
+    this.corkTick = new Float64Array(n).fill(-1);
+    this.corked = new Int32Array(n);
+    const t = settings.tls;
+    this.target = {
+      host: settings.host,
+      port: settings.port,
+      tls: t ? { insecure: t.insecure, ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}), ...(t.certFile ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile!) } : {}) } : null,
+    };
+    this.disconnectPacket = settings.mqttVersion === '5' ? DISCONNECT_V5 : DISCONNECT_V311;
+    this.encoder = new PublishEncoder(TELEMETRY_TOPIC, settings.qos, settings.mqttVersion);
+    this.payload = createPayloadSource(devices, settings.payloadTemplate);
+    this.sessions = devices.map((d, i) => new DeviceSession(this, i, d));
+    const now = nowMs();
+    this.wheel = new TimerWheel(n, settings.tickMs, Math.max(64, Math.ceil(Math.min(settings.intervalMs + settings.jitterMs, 10_000) / settings.tickMs) + 1), now);
+    this.bucket = new TokenBucket(settings.connectRate, now);
+  }
+
+  start(pausedNames: string[]): void {
+    this.eld.enable();
+    this.event({ ts: Date.now(), ev: 'shard', what: 'start', pid: process.pid, devices: this.n });
+    this.setPaused(pausedNames);
+    this.housekeeping();
+    this.tickTimer = setInterval(() => this.tick(), this.settings.tickMs);
+    this.houseTimer = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
+    this.snapTimer = setInterval(() => this.sendSnapshot(false), 1000);
+  }
+
+  // ── schedule ────────────────────────────────────────────────────────────────────────────────
+
+  private tick(): void {
+    const now = nowMs();
+    this.tickNo++;
+    this.connectSome(now);
+    this.wheel.advance(now, this.fire);
+    for (let k = 0; k < this.corkedN; k++) this.sessions[this.corked[k]].socket?.uncork();
+    this.corkedN = 0;
+    if (this.stopping) this.progressStop(now);
+  }
+
+  private onDue(i: number, due: number): void {
+    if (this.stopping || !this.wanted[i]) {
+      this.scheduled[i] = 0;
+      return;
+    }
+    const st = this.settings;
+    const base = (this.base[i] += st.intervalMs);
+    this.wheel.schedule(i, st.jitterMs ? base + (Math.random() * 2 - 1) * st.jitterMs : base);
+    if (this.state[i] !== S.UP || this.paused[i]) return this.skip(i);
+    this.publish(i, due);
+  }
+
+  private skip(i: number): void {
+    this.c[C.SKIPPED]++;
+    this.dev[i * D_FIELDS + D.SKIPPED]++;
+    this.dirty[i] = 1;
+  }
+
+  private publish(i: number, due: number): void {
+    const sess = this.sessions[i];
+    const sock = sess.socket!;
+    const qos = this.settings.qos;
+    if (sock.writableLength > MAX_BUFFERED_BYTES || (qos && this.ifCount[i] >= INFLIGHT_WINDOW)) return this.skip(i);
+    const now = nowMs();
+    const row = i * D_FIELDS;
+    const seq = this.dev[row + D.LAST_SEQ] + 1;
+    let pid = 0;
+    if (qos) {
+      pid = this.pidNext[i];
+      this.pidNext[i] = pid === 65535 ? 1 : pid + 1;
+    }
+    const buf = this.encoder.encode(this.payload.next(i, seq, Math.round(now)), this.payload.ascii, pid);
+    if (this.corkTick[i] === this.tickNo) {
+      // a second message for this socket in one tick: coalesce the writes
+      if (!sock.writableCorked) {
+        sock.cork();
+        this.corked[this.corkedN++] = i;
+      }
+    } else this.corkTick[i] = this.tickNo;
+    sess.write(buf, now);
+    const dev = this.dev;
+    dev[row + D.LAST_SEQ] = seq;
+    dev[row + D.SENT]++;
+    if (dev[row + D.FIRST_PUB] === 0) dev[row + D.FIRST_PUB] = now;
+    dev[row + D.LAST_PUB] = now;
+    this.dirty[i] = 1;
+    this.c[C.SENT]++;
+    this.c[C.BYTES] += buf.length;
+    recordMs(this.lagHist, now - due);
+    if (qos) {
+      const w = i * INFLIGHT_WINDOW + ((this.ifHead[i] + this.ifCount[i]) % INFLIGHT_WINDOW);
+      this.ifId[w] = pid;
+      this.ifTime[w] = now;
+      this.ifCount[i]++;
+    }
+    if (this.settings.logEveryMessage || this.c[C.SENT] % PUBLISH_SAMPLE_EVERY === 1) {
+      this.event({ ts: Math.round(now), ev: 'publish', device: this.devices[i].name, sequence: seq, bytes: buf.length, lagMs: Math.round((now - due) * 1000) / 1000 });
+    }
+  }
+
+  // ── acks ────────────────────────────────────────────────────────────────────────────────────
+
+  onPuback(i: number, pid: number, reason: number, now: number): void {
+    let count = this.ifCount[i];
+    if (count === 0) return; // ack of a message already counted failed (timed out)
+    const b = i * INFLIGHT_WINDOW;
+    let head = this.ifHead[i];
+    let k = 0;
+    while (k < count && this.ifId[b + ((head + k) % INFLIGHT_WINDOW)] !== pid) k++;
+    if (k === count) return;
+    const sentAt = this.ifTime[b + ((head + k) % INFLIGHT_WINDOW)];
+    // remove entry k: shift the older entries up by one (acks come in order, so k is almost always 0)
+    for (let j = k; j > 0; j--) {
+      const to = b + ((head + j) % INFLIGHT_WINDOW);
+      const from = b + ((head + j - 1) % INFLIGHT_WINDOW);
+      this.ifId[to] = this.ifId[from];
+      this.ifTime[to] = this.ifTime[from];
+    }
+    this.ifHead[i] = (head + 1) % INFLIGHT_WINDOW;
+    this.ifCount[i] = --count;
+    const row = i * D_FIELDS;
+    this.dirty[i] = 1;
+    if (reason >= 0x80) {
+      this.failPublishes(i, 1, 'puback-error');
+      this.event({ ts: Date.now(), ev: 'error', device: this.devices[i].name, error: pubackReason(reason) });
+      return;
+    }
+    this.c[C.ACKED]++;
+    this.dev[row + D.ACKED]++;
+    recordMs(this.ackHist, now - sentAt);
+  }
+
+  private failPublishes(i: number, count: number, kind: ErrorKind): void {
+    this.c[C.FAILED] += count;
+    this.dev[i * D_FIELDS + D.FAILED] += count;
+    this.countError(i, kind, count);
+  }
+
+  private countError(i: number, kind: ErrorKind, count = 1): void {
+    this.c[C.ERRORS] += count;
+    this.dev[i * D_FIELDS + ERR_INDEX[kind]] += count;
+    this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + count;
+    this.dirty[i] = 1;
+  }
+
+  // ── connections ─────────────────────────────────────────────────────────────────────────────
+
+  enqueue(i: number): void {
+    if (this.stopping || this.paused[i] || !this.wanted[i]) {
+      if (this.state[i] === S.BACKOFF || this.state[i] === S.QUEUED) this.state[i] = this.paused[i] ? S.PAUSED : S.IDLE;
+      return;
+    }
+    this.state[i] = S.QUEUED;
+    this.queue.push(i);
+  }
+
+  private connectSome(now: number): void {
+    if (this.queueHead >= this.queue.length || this.stopping) return;
+    let budget = Math.min(this.bucket.available(now), MAX_CONNECTS_PER_TICK);
+    const addrs = this.settings.sourceAddresses;
+    while (budget > 0 && this.queueHead < this.queue.length) {
+      const i = this.queue[this.queueHead++];
+      if (this.state[i] !== S.QUEUED) continue;
+      this.state[i] = S.CONNECTING;
+      this.c[C.CONNECT_ATTEMPTS]++;
+      this.bucket.take();
+      budget--;
+      this.sessions[i].connect(now, addrs.length ? addrs[(this.devices[i].index - 1) % addrs.length] : undefined);
+    }
+    if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  onConnected(i: number, now: number): void {
+    const sess = this.sessions[i];
+    this.state[i] = S.UP;
+    sess.attempt = 0;
+    const ms = now - sess.connectStart;
+    const row = i * D_FIELDS;
+    this.c[C.CONNECT_OK]++;
+    this.byOutcome.accepted = (this.byOutcome.accepted ?? 0) + 1;
+    this.dev[row + D.CONNECTS]++;
+    if (this.dev[row + D.CONNECTED_AT] === 0) {
+      this.dev[row + D.CONNECTED_AT] = Math.round(now);
+      this.dev[row + D.CONNECT_MS] = Math.round(ms * 1000) / 1000;
+    }
+    this.dirty[i] = 1;
+    recordMs(this.connectHist, ms);
+    this.event({ ts: Math.round(now), ev: 'connected', device: this.devices[i].name, connectMs: Math.round(ms * 1000) / 1000 });
+    if (this.paused[i] || !this.wanted[i] || this.stopping) return sess.closeIntentionally(this.stopping ? S.STOPPED : this.paused[i] ? S.PAUSED : S.IDLE, true);
+    if (!this.scheduled[i]) {
+      // join the fleet-wide grid: phase spread by fleet index over the interval
+      const st = this.settings;
+      const phase = ((this.devices[i].index - 1) / st.fleetSize) * st.intervalMs;
+      const k = Math.max(0, Math.ceil((now - st.t0 - phase) / st.intervalMs));
+      const base = (this.base[i] = st.t0 + phase + k * st.intervalMs);
+      this.scheduled[i] = 1;
+      this.wheel.schedule(i, st.jitterMs ? base + Math.random() * st.jitterMs : base);
+    }
+  }
+
+  /** After every socket close: in-flight losses, the failure record, then the next state. */
+  onSessionClosed(i: number, after: number, cause: Cause | null, kind: ErrorKind | null): void {
+    const was = this.state[i];
+    const lost = this.ifCount[i];
+    if (lost > 0) {
+      this.failPublishes(i, lost, 'lost-in-flight');
+      this.ifCount[i] = 0;
+    }
+    if (after >= 0) {
+      this.state[i] = after;
+      if (after === S.IDLE && this.wanted[i] && !this.paused[i]) this.enqueue(i);
+      return;
+    }
+    const row = i * D_FIELDS;
+    const now = Date.now();
+    let c: Cause;
+    if (was === S.CONNECTING) {
+      c = cause ?? { cause: 'server closed before CONNACK', class: 'server' };
+      this.c[C.CONNECT_FAILED]++;
+      this.byOutcome[c.cause] = (this.byOutcome[c.cause] ?? 0) + 1;
+      this.dev[row + D.CONNECT_FAILURES]++;
+      this.countError(i, kind ?? 'connect-error');
+      this.event({ ts: now, ev: 'connect-failed', device: this.devices[i].name, cause: c.cause, class: c.class });
+    } else {
+      c = cause ?? (lost > 0 && now - this.dev[row + D.LAST_PUB] < 50 ? CAUSES.closedAfterPublish : CAUSES.serverClosed);
+      if (kind) this.countError(i, kind);
+      this.event({ ts: now, ev: 'disconnect', device: this.devices[i].name, cause: c.cause, class: c.class, lostInFlight: lost });
+    }
+    this.c[C.DISCONNECTS]++;
+    this.byCause[c.cause] = (this.byCause[c.cause] ?? 0) + 1;
+    this.byClass[c.class] = (this.byClass[c.class] ?? 0) + 1;
+    this.dev[row + D.DISCONNECTS]++;
+    this.dirty[i] = 1;
+    if (this.disconnects.length < MAX_DISCONNECT_RECORDS_PER_SNAPSHOT) this.disconnects.push({ i, at: now, cause: c.cause, class: c.class });
+    if (this.stopping) this.state[i] = S.STOPPED;
+    else if (this.paused[i]) this.state[i] = S.PAUSED;
+    else if (!this.wanted[i]) this.state[i] = S.IDLE;
+    else if (!this.settings.reconnect) this.state[i] = S.DOWN;
+    else {
+      const sess = this.sessions[i];
+      this.state[i] = S.BACKOFF;
+      sess.retryTimer = setTimeout(sess.retry, backoffDelay(sess.attempt++, this.settings.reconnectMinMs, this.settings.reconnectMaxMs));
+    }
+  }
+
+  // ── control ─────────────────────────────────────────────────────────────────────────────────
+
+  setPaused(names: string[]): void {
+    const set = new Set(names);
+    for (let i = 0; i < this.n; i++) {
+      const p = set.has(this.devices[i].name) ? 1 : 0;
+      if (p === this.paused[i]) continue;
+      this.paused[i] = p;
+      this.dirty[i] = 1;
+      this.event({ ts: Date.now(), ev: p ? 'paused' : 'resumed', device: this.devices[i].name });
+      if (p) this.leave(i, S.PAUSED);
+      else if (this.state[i] === S.PAUSED) this.enqueue(i);
+    }
+  }
+
+  /** Takes device `i` offline on purpose, ending in state `next`. */
+  private leave(i: number, next: number): void {
+    const sess = this.sessions[i];
+    if (sess.retryTimer) {
+      clearTimeout(sess.retryTimer);
+      sess.retryTimer = null;
+    }
+    const s = this.state[i];
+    if (s === S.UP || s === S.CONNECTING) {
+      this.state[i] = s === S.UP ? S.UP : S.CONNECTING;
+      sess.closeIntentionally(next, true);
+      if (s === S.UP) this.state[i] = S.CLOSING;
+    } else if (s !== S.CLOSING) this.state[i] = next;
+  }
+
+  stop(drainMs: number): void {
+    if (this.stopping) return;
+    this.stopping = { deadline: nowMs() + drainMs, closing: false };
+    this.event({ ts: Date.now(), ev: 'shard', what: 'stopping', inFlight: this.inFlight() });
+    for (let i = 0; i < this.n; i++) {
+      const s = this.state[i];
+      if (s === S.QUEUED || s === S.BACKOFF || s === S.IDLE || s === S.PAUSED || s === S.DOWN) this.leave(i, S.STOPPED);
+      else if (s === S.CONNECTING) this.leave(i, S.STOPPED);
+    }
+  }
+
+  hurry(): void {
+    if (this.stopping) this.stopping.deadline = 0;
+  }
+
+  private progressStop(now: number): void {
+    const st = this.stopping!;
+    if (!st.closing && (now >= st.deadline || this.inFlight() === 0)) {
+      st.closing = true;
+      for (let i = 0; i < this.n; i++) if (this.state[i] === S.UP) this.leave(i, S.STOPPED);
+      // sockets that do not close within 2 s are destroyed
+      st.deadline = now + 2000;
+    }
+    if (!st.closing) return;
+    let open = 0;
+    for (const sess of this.sessions) if (sess.socket) open++;
+    if (open > 0 && now < st.deadline) return;
+    for (const sess of this.sessions) sess.socket?.destroy();
+    if (open === 0 || now >= st.deadline + 500) this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const t of [this.tickTimer, this.houseTimer, this.snapTimer]) if (t) clearInterval(t);
+    this.event({ ts: Date.now(), ev: 'shard', what: 'stopped' });
+    this.sendSnapshot(true);
+    this.eld.disable();
+  }
+
+  // ── housekeeping: stages, connect/ack timeouts, keepalive ───────────────────────────────────
+
+  private housekeeping(): void {
+    const now = nowMs();
+    const st = this.settings;
+    if (!this.stopping) {
+      const share = activeAt(st.stages, st.fleetSize, (now - st.t0) / 1000) / st.fleetSize;
+      const activeLocal = Math.round(share * this.n);
+      for (let i = 0; i < this.n; i++) {
+        const w = i < activeLocal ? 1 : 0;
+        if (w === this.wanted[i]) continue;
+        this.wanted[i] = w;
+        if (w && !this.paused[i] && (this.state[i] === S.IDLE)) this.enqueue(i);
+        else if (!w && !this.paused[i]) this.leave(i, S.IDLE);
+      }
+    }
+    const keepMs = st.keepaliveSec * 1000;
+    for (let i = 0; i < this.n; i++) {
+      const s = this.state[i];
+      const sess = this.sessions[i];
+      if (s === S.CONNECTING) {
+        if (now - sess.connectStart > st.connectTimeoutMs) sess.fail(CAUSES.connectTimeout, 'connect-timeout');
+        continue;
+      }
+      if (s !== S.UP && s !== S.CLOSING) continue;
+      let count = this.ifCount[i];
+      if (count > 0) {
+        const b = i * INFLIGHT_WINDOW;
+        let expired = 0;
+        while (count > 0 && now - this.ifTime[b + this.ifHead[i]] > st.ackTimeoutMs) {
+          this.ifHead[i] = (this.ifHead[i] + 1) % INFLIGHT_WINDOW;
+          count--;
+          expired++;
+        }
+        if (expired) {
+          this.ifCount[i] = count;
+          this.failPublishes(i, expired, 'ack-timeout');
+          this.event({ ts: Date.now(), ev: 'ack-timeout', device: this.devices[i].name, count: expired });
+        }
+      }
+      if (keepMs > 0 && s === S.UP) {
+        if (sess.pingAt > 0) {
+          if (now - sess.pingAt > keepMs) sess.fail(CAUSES.keepaliveTimeout, null);
+        } else if (now - sess.lastTx >= keepMs || now - sess.lastRx >= keepMs) {
+          sess.write(PINGREQ, now);
+          sess.pingAt = now;
+        }
+      }
+    }
+  }
+
+  // ── snapshot ────────────────────────────────────────────────────────────────────────────────
+
+  private inFlight(): number {
+    let t = 0;
+    for (let i = 0; i < this.n; i++) t += this.ifCount[i];
+    return t;
+  }
+
+  event(e: ShardEvent): void {
+    if (this.events.length < MAX_EVENTS_PER_SNAPSHOT || e.ev === 'shard') this.events.push(e);
+    else this.c[C.EVENTS_DROPPED]++;
+  }
+
+  private sendSnapshot(final: boolean): void {
+    const c = this.c;
+    let connected = 0, paused = 0, wanted = 0, failed = 0, inFlight = 0;
+    for (let i = 0; i < this.n; i++) {
+      const s = this.state[i];
+      const row = i * D_FIELDS;
+      const flags = (s === S.UP ? FLAG_CONNECTED : 0) | (this.paused[i] ? FLAG_PAUSED : 0);
+      if (this.dev[row + D.FLAGS] !== flags) {
+        this.dev[row + D.FLAGS] = flags;
+        this.dirty[i] = 1;
+      }
+      if (s === S.UP) connected++;
+      if (this.paused[i]) paused++;
+      else if (this.wanted[i]) {
+        wanted++;
+        if (s === S.BACKOFF || s === S.DOWN || ((s === S.QUEUED || s === S.CONNECTING) && this.dev[row + D.CONNECT_FAILURES] > 0)) failed++;
+      }
+      inFlight += this.ifCount[i];
+    }
+    c[C.CONNECTED] = connected;
+    c[C.PAUSED] = paused;
+    c[C.WANTED] = wanted;
+    c[C.FAILED_DEVICES] = failed;
+    c[C.IN_FLIGHT] = inFlight;
+    let nChanged = 0;
+    for (let i = 0; i < this.n; i++) if (this.dirty[i]) nChanged++;
+    const idx = new Int32Array(nChanged);
+    const rows = new Float64Array(nChanged * D_FIELDS);
+    for (let i = 0, k = 0; i < this.n; i++) {
+      if (!this.dirty[i]) continue;
+      this.dirty[i] = 0;
+      idx[k] = i;
+      rows.set(this.dev.subarray(i * D_FIELDS, (i + 1) * D_FIELDS), k * D_FIELDS);
+      k++;
+    }
+    const now = nowMs();
+    const cpu = process.cpuUsage(this.cpu);
+    this.cpu = process.cpuUsage();
+    const cpuPercent = ((cpu.user + cpu.system) / 1000 / Math.max(1, now - this.cpuAt)) * 100;
+    this.cpuAt = now;
+    const eldP99 = this.eld.count > 0 ? this.eld.percentile(99) / 1e6 : null;
+    this.eld.reset();
+    const snap: ShardSnapshot = {
+      shardId: this.id,
+      seq: ++this.seq,
+      at: Date.now(),
+      counters: Float64Array.from(c),
+      byOutcome: { ...this.byOutcome },
+      byCause: { ...this.byCause },
+      byClass: { ...this.byClass },
+      errorsByKind: { ...this.errorsByKind },
+      hist: { ackMs: encodeHistogram(this.ackHist), connectMs: encodeHistogram(this.connectHist), scheduleLagMs: encodeHistogram(this.lagHist) },
+      eventLoopP99Ms: eldP99,
+      cpuPercent: Math.round(cpuPercent * 10) / 10,
+      rssMB: Math.round(process.memoryUsage.rss() / 1048576),
+      changed: { idx, rows },
+      disconnects: this.disconnects,
+      events: this.events,
+    };
+    this.ackHist.reset();
+    this.connectHist.reset();
+    this.lagHist.reset();
+    this.disconnects = [];
+    this.events = [];
+    this.out.snapshot(snap, final);
+  }
+}

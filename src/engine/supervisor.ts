@@ -1,0 +1,376 @@
+// The supervisor: splits the fleet into shard processes, relays control (pause list, stop),
+// merges their snapshots once per second and owns every file of the run. Exposed as a library
+// (`startRun`) for `tblab run`, the benchmark and tests: config in, events out, no process exit.
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter, on } from 'node:events';
+import { hostname, platform, cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { redactConfig, type ResolvedConfig } from '../config/index.js';
+import type { FleetDevice } from '../shared/fleet.js';
+import { TOOL_VERSION } from '../shared/version.js';
+import { describeError } from '../shared/errors.js';
+import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
+import { REPORT_SCHEMA_VERSION, type RunOutcome, type RunReport } from '../report/schema.js';
+import { Aggregator } from './aggregate.js';
+import { C } from './counters.js';
+import { planShards, type ShardSlice } from './plan.js';
+import { parseStages, stagesDurationSec } from './stages.js';
+import { makeRunId, RunFiles } from './run-files.js';
+import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
+import type { FromShard, ShardSettings, ShardSnapshot, ToShard } from './protocol.js';
+
+export interface RunOptions {
+  config: ResolvedConfig;
+  /** The devices this lab runs (already sliced for INSTANCE), ordered by index. */
+  fleet: FleetDevice[];
+  /** Devices in the whole fleet, for the phase spread (default: the highest index in `fleet`). */
+  fleetSize?: number;
+  runId?: string;
+  /** REST URL shown in snapshots (null when unknown). */
+  restUrl?: string | null;
+  /** Write report, logs and CSV under DATA_DIR (default true). */
+  writeFiles?: boolean;
+  /** Called with the final report before it is written: add delivery, thresholds… */
+  beforeFinalReport?: (report: RunReport) => Promise<void>;
+  /** Human progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Timer wheel tick, ms (default 5). */
+  tickMs?: number;
+}
+
+export interface RunHandle {
+  readonly runId: string;
+  /** Report path (null when files are off). */
+  readonly reportPath: string | null;
+  /** Ends the run: stop publishing, drain acks, disconnect, report. A second call hurries (no drain). */
+  stop(reason: string): void;
+  /** Resolves with the final report (also when aborted); rejects only on an internal error. */
+  readonly done: Promise<RunReport>;
+  /** The newest merged snapshot. */
+  latest(): MetricsSnapshot | null;
+  on(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
+  on(event: 'log', fn: (line: string) => void): this;
+  off(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
+  /** Snapshots as an async iterator; ends when the run is done. */
+  [Symbol.asyncIterator](): AsyncIterator<MetricsSnapshot>;
+}
+
+const CHECKPOINT_MS = 5000;
+/** After the drain and disconnect, shards that have not reported are killed after this much, ms. */
+const SHARD_EXIT_GRACE_MS = 10_000;
+
+interface ShardProc {
+  slice: ShardSlice;
+  child: ChildProcess;
+  final: boolean;
+  exited: boolean;
+}
+
+class Supervisor extends EventEmitter implements RunHandle {
+  readonly runId: string;
+  readonly reportPath: string | null;
+  readonly done: Promise<RunReport>;
+  private readonly cfg: ResolvedConfig;
+  private readonly startedAt = Date.now();
+  private readonly agg: Aggregator;
+  private readonly files: RunFiles | null;
+  private readonly procs: ShardProc[] = [];
+  private readonly notes: string[] = [];
+  private state: RunState = 'starting';
+  private stopReason: string | null = null;
+  private outcome: RunOutcome = 'completed';
+  private stopCalls = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private disabled: DisabledWatch | null = null;
+  private resolveDone!: (r: RunReport) => void;
+  private rejectDone!: (e: unknown) => void;
+  private finalizing = false;
+  private durationSec = 0;
+  private ready = 0;
+
+  constructor(private readonly opts: RunOptions) {
+    super();
+    const cfg = (this.cfg = opts.config);
+    this.runId = opts.runId ?? makeRunId(new Date(this.startedAt), cfg.instance ?? null);
+    this.done = new Promise((res, rej) => { this.resolveDone = res; this.rejectDone = rej; });
+    const slices = planShards(opts.fleet.length, cfg.shards, cfg.maxClientsPerProcess);
+    this.files = opts.writeFiles === false ? null : new RunFiles(cfg.dataDir, this.runId, slices.length);
+    this.reportPath = this.files?.reportPath ?? null;
+    this.agg = new Aggregator({
+      runId: this.runId,
+      instance: cfg.instance ? `${cfg.instance.index}/${cfg.instance.count}` : null,
+      startedAt: this.startedAt,
+      target: {
+        mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${cfg.mqttHost}:${cfg.mqttPort}`,
+        rest: opts.restUrl === undefined ? cfg.tbUrl : opts.restUrl,
+        qos: cfg.qos as 0 | 1,
+        mqttVersion: cfg.mqttVersion,
+        publishIntervalSec: cfg.publishIntervalSec,
+      },
+      shards: slices.map((s) => ({ id: s.id, names: opts.fleet.slice(s.start, s.end).map((d) => d.name), indices: opts.fleet.slice(s.start, s.end).map((d) => d.index) })),
+      collapseShare: cfg.collapseShare,
+      collapseWindowSec: cfg.collapseWindowSec,
+    });
+    this.start(slices);
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+    this.emit('log', line);
+  }
+
+  private settings(slices: number): ShardSettings {
+    const cfg = this.cfg;
+    const stages = parseStages(cfg.stages);
+    return {
+      host: cfg.mqttHost,
+      port: cfg.mqttPort,
+      tls: cfg.mqttTls ? { caFile: cfg.mqttCaFile, certFile: cfg.mqttCertFile, keyFile: cfg.mqttKeyFile, insecure: cfg.mqttTlsInsecure } : null,
+      mqttVersion: cfg.mqttVersion,
+      qos: cfg.qos as 0 | 1,
+      keepaliveSec: cfg.keepaliveSec,
+      intervalMs: cfg.publishIntervalSec * 1000,
+      jitterMs: cfg.publishJitterMs,
+      ackTimeoutMs: cfg.ackTimeoutMs,
+      connectTimeoutMs: cfg.connectTimeoutMs,
+      reconnect: cfg.reconnect,
+      reconnectMinMs: cfg.reconnectMinMs,
+      reconnectMaxMs: cfg.reconnectMaxMs,
+      connectRate: cfg.connectRate / slices,
+      sourceAddresses: cfg.sourceAddresses,
+      ...(cfg.payloadTemplate ? { payloadTemplate: cfg.payloadTemplate } : {}),
+      logEveryMessage: cfg.logEveryMessage,
+      stages,
+      fleetSize: this.opts.fleetSize ?? Math.max(1, ...this.opts.fleet.map((d) => d.index)),
+      t0: this.startedAt,
+      tickMs: this.opts.tickMs ?? 5,
+    };
+  }
+
+  private start(slices: ShardSlice[]): void {
+    const cfg = this.cfg;
+    const settings = this.settings(slices.length);
+    const perAddress = cfg.sourceAddresses.length ? Math.ceil(this.opts.fleet.length / cfg.sourceAddresses.length) : 0;
+    if (perAddress > 5000) this.note(`${perAddress} connections per source address: bind() slows down past ~5,000 per address (add SOURCE_ADDRESSES).`);
+    if (!cfg.sourceAddresses.length && this.opts.fleet.length > 25_000) this.note(`${this.opts.fleet.length} connections from one source address: the ephemeral port range (~28k) may run out (EADDRNOTAVAIL); set SOURCE_ADDRESSES.`);
+    this.disabled = watchDisabledDevices(
+      cfg.disabledDevicesFile,
+      (names) => { if (this.state !== 'starting') this.broadcast({ type: 'pause', paused: names }); this.log(`paused devices: ${names.length}`); },
+      (msg) => this.note(msg),
+    );
+    const entry = fileURLToPath(new URL('./shard-main.js', import.meta.url));
+    for (const slice of slices) {
+      const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const p: ShardProc = { slice, child, final: false, exited: false };
+      this.procs.push(p);
+      child.on('message', (m: FromShard) => this.onShardMessage(p, m));
+      child.on('exit', (code, signal) => this.onShardExit(p, code, signal));
+      child.on('error', (e) => this.note(`shard ${slice.id}: ${describeError(e)}`));
+      const devices = this.opts.fleet.slice(slice.start, slice.end).map((d) => ({ name: d.name, index: d.index, credentials: d.credentials }));
+      this.send(p, { type: 'init', shardId: slice.id, runId: this.runId, devices, settings, paused: this.disabled.current });
+      this.agg.shardStatus(slice.id).pid = child.pid ?? null;
+    }
+    this.state = 'connecting';
+    const stagesSec = stagesDurationSec(settings.stages);
+    const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
+    this.log(`run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${cfg.mqttHost}:${cfg.mqttPort}, QoS ${cfg.qos}, every ${cfg.publishIntervalSec} s, ${durationSec ? `${durationSec} s` : 'until stopped'}`);
+    this.durationSec = durationSec;
+    this.timers.push(setInterval(() => this.everySecond(), 1000));
+    this.timers.push(setInterval(() => this.checkpoint(), CHECKPOINT_MS));
+  }
+
+  private send(p: ShardProc, m: ToShard): void {
+    if (!p.exited && p.child.connected) p.child.send(m, (e) => { if (e) this.note(`shard ${p.slice.id}: ${describeError(e)}`); });
+  }
+
+  private broadcast(m: ToShard): void {
+    for (const p of this.procs) this.send(p, m);
+  }
+
+  private note(msg: string): void {
+    if (!this.notes.includes(msg)) this.notes.push(msg);
+    this.log(`note: ${msg}`);
+  }
+
+  private onShardMessage(p: ShardProc, m: FromShard): void {
+    switch (m.type) {
+      case 'ready':
+        this.agg.shardStatus(m.shardId).state = this.stopCalls ? 'stopping' : 'running';
+        if (++this.ready === this.procs.length) this.startClock();
+        return;
+      case 'snapshot':
+        this.onShardSnapshot(p, m.snapshot, m.final);
+        return;
+      case 'fatal':
+        this.note(`shard ${p.slice.id} failed: ${m.message}`);
+        this.files?.event(p.slice.id, { ts: Date.now(), ev: 'shard', what: 'fatal', error: m.message });
+        return;
+      default: {
+        const never: never = m;
+        throw new Error(`unknown shard message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private onShardSnapshot(p: ShardProc, s: ShardSnapshot, final: boolean): void {
+    const sec = this.agg.apply(s);
+    const c = s.counters;
+    this.files?.csv(s.shardId, {
+      ts: s.at, t: Math.round((s.at - this.startedAt) / 100) / 10, sent: c[C.SENT], acked: c[C.ACKED], failed: c[C.FAILED], skipped: c[C.SKIPPED],
+      inFlight: c[C.IN_FLIGHT], bytesSent: c[C.BYTES], connected: c[C.CONNECTED], paused: c[C.PAUSED], connectAttempts: c[C.CONNECT_ATTEMPTS],
+      connectSucceeded: c[C.CONNECT_OK], connectFailed: c[C.CONNECT_FAILED], disconnects: c[C.DISCONNECTS], errors: c[C.ERRORS],
+      sentPerSec: null, ackedPerSec: null, ackP99Ms: sec.ackP99Ms, scheduleLagP99Ms: sec.scheduleLagP99Ms, eventLoopP99Ms: s.eventLoopP99Ms,
+      cpuPercent: s.cpuPercent, rssMB: s.rssMB,
+    });
+    if (this.files) for (const e of s.events) this.files.event(s.shardId, e);
+    if (final) {
+      p.final = true;
+      this.agg.shardStatus(s.shardId).state = 'done';
+      this.maybeFinalize();
+    }
+  }
+
+  private onShardExit(p: ShardProc, code: number | null, signal: NodeJS.Signals | null): void {
+    p.exited = true;
+    if (!p.final) {
+      const st = this.agg.shardStatus(p.slice.id);
+      st.state = 'crashed';
+      st.exit = signal ? `signal ${signal}` : `exit code ${code}`;
+      st.connected = 0;
+      const msg = `shard ${p.slice.id} (pid ${p.child.pid}) crashed (${st.exit}); its ${p.slice.end - p.slice.start} devices stopped, the other shards go on`;
+      this.note(msg);
+      this.files?.event(p.slice.id, { ts: Date.now(), ev: 'shard', what: 'crashed', exit: st.exit });
+      if (this.procs.every((x) => x.exited && !x.final)) this.endRun('all shards crashed', 'failed');
+      else if (this.procs.every((x) => x.exited || this.agg.shardStatus(x.slice.id).state !== 'starting') && this.ready < this.procs.length) {
+        this.ready = this.procs.length;
+        this.startClock();
+      }
+    }
+    this.maybeFinalize();
+  }
+
+  /** The duration counts from the moment every shard is up (process start-up is not load time). */
+  private startClock(): void {
+    if (this.durationSec > 0 && !this.stopCalls) this.timers.push(setTimeout(() => this.endRun('duration reached', 'completed'), this.durationSec * 1000));
+  }
+
+  private everySecond(): void {
+    const snap = this.agg.snapshot(Date.now(), this.state);
+    if (this.state === 'connecting' && snap.connections.connected >= snap.connections.configured - snap.connections.paused) this.state = 'running';
+    if (this.state === 'connecting' && Date.now() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
+    this.emit('snapshot', snap);
+  }
+
+  stop(reason: string): void {
+    this.endRun(reason, 'aborted');
+  }
+
+  private endRun(reason: string, outcome: RunOutcome): void {
+    this.stopCalls++;
+    if (this.stopCalls > 1) {
+      if (this.stopCalls === 2) {
+        this.log('hurrying: no more waiting for acks');
+        this.broadcast({ type: 'hurry' });
+      }
+      return;
+    }
+    this.stopReason = reason;
+    this.outcome = outcome;
+    this.state = 'stopping';
+    this.log(`stopping (${reason}): draining acks for up to ${this.cfg.drainTimeoutMs} ms`);
+    for (const p of this.procs) if (!p.exited) this.agg.shardStatus(p.slice.id).state = 'stopping';
+    this.broadcast({ type: 'stop', reason, drainMs: this.cfg.drainTimeoutMs });
+    const kill = setTimeout(() => {
+      for (const p of this.procs) if (!p.exited) { this.note(`shard ${p.slice.id} did not finish in time and was killed`); p.child.kill('SIGKILL'); }
+    }, this.cfg.drainTimeoutMs + SHARD_EXIT_GRACE_MS);
+    this.timers.push(kill);
+    this.maybeFinalize();
+  }
+
+  private maybeFinalize(): void {
+    if (this.finalizing || !this.stopCalls) return;
+    if (!this.procs.every((p) => p.final || p.exited)) return;
+    this.finalizing = true;
+    this.finalize().then(this.resolveDone, this.rejectDone);
+  }
+
+  private buildReport(outcome: RunOutcome, state: RunState): RunReport {
+    const now = Date.now();
+    const metrics = this.agg.snapshot(now, state);
+    metrics.generator.notes.push(...this.notes.filter((n) => !metrics.generator.notes.includes(n)));
+    return {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      tool: 'tb-load-lab',
+      toolVersion: TOOL_VERSION,
+      runId: this.runId,
+      instance: metrics.instance,
+      startedAt: new Date(this.startedAt).toISOString(),
+      endedAt: outcome === 'partial' ? null : new Date(now).toISOString(),
+      durationSec: Math.round((now - this.startedAt) / 100) / 10,
+      outcome,
+      endReason: outcome === 'partial' ? 'running (checkpoint)' : this.stopReason ?? 'unknown',
+      config: redactConfig(this.cfg),
+      machine: { hostname: hostname(), platform: platform(), cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e8) / 10, node: process.version },
+      metrics,
+      timeline: [...this.agg.timeline],
+      devices: this.agg.deviceRecords(),
+      histograms: this.agg.encodedHistograms(),
+      delivery: null,
+      thresholds: null,
+      files: this.files ? this.files.relative : { events: [], metrics: [] },
+    };
+  }
+
+  private checkpoint(): void {
+    if (!this.files || this.finalizing) return;
+    try {
+      this.files.writeReport(this.buildReport('partial', this.state));
+    } catch (e) {
+      this.note(`checkpoint not written: ${describeError(e)}`);
+    }
+  }
+
+  private async finalize(): Promise<RunReport> {
+    for (const t of this.timers) clearTimeout(t);
+    this.disabled?.close();
+    const finalState: RunState = this.outcome === 'completed' ? 'finished' : this.outcome === 'aborted' ? 'aborted' : 'failed';
+    this.state = finalState;
+    const report = this.buildReport(this.outcome, finalState);
+    this.emit('snapshot', report.metrics);
+    if (this.opts.beforeFinalReport) await this.opts.beforeFinalReport(report);
+    if (this.files) {
+      this.files.writeReport(report);
+      await this.files.close();
+    }
+    this.log(`run ${this.runId} ${this.outcome}: sent ${report.metrics.traffic.sent}, acked ${report.metrics.traffic.acked}, failed ${report.metrics.traffic.failed}${this.reportPath ? ` → ${this.reportPath}` : ''}`);
+    this.emit('end', report);
+    return report;
+  }
+
+  latest(): MetricsSnapshot | null {
+    return this.agg.latest;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<MetricsSnapshot> {
+    const ac = new AbortController();
+    void this.done.finally(() => setImmediate(() => ac.abort()));
+    const it = on(this, 'snapshot', { signal: ac.signal }) as AsyncIterableIterator<[MetricsSnapshot]>;
+    return {
+      next: async () => {
+        try {
+          const r = await it.next();
+          return r.done ? { done: true, value: undefined } : { done: false, value: r.value[0] };
+        } catch (e) {
+          if ((e as Error).name === 'AbortError') return { done: true, value: undefined };
+          throw e;
+        }
+      },
+      return: async () => { ac.abort(); return { done: true, value: undefined }; },
+    };
+  }
+}
+
+/** Starts a run: shards are forked at once; the returned handle emits a snapshot every second. */
+export function startRun(opts: RunOptions): RunHandle {
+  return new Supervisor(opts);
+}
