@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'tblab-bench-'));
   const profDir = join(RESULTS, 'profiles');
   if (args.cpuProf) mkdirSync(profDir, { recursive: true });
-  const payloadBytes = args.baselineOnly ? 251 : await labPayloadBytes();
+  const payloadBytes = labPayloadBytes();
   const scenarios: ScenarioResult[] = [];
   let failed = false;
   try {

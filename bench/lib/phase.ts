@@ -117,7 +117,7 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
     const done = await gen.expect('done', 60_000);
     const receivedTotal = await sys.settled(SYS_PUBLISH_RECEIVED);
     return {
-      connectSeconds: c.seconds, targetConnected, connectCpuSeconds, rssConnectedMB, processes: tree.length,
+      connectSeconds: done.connectSeconds ?? c.seconds, targetConnected, connectCpuSeconds, rssConnectedMB, processes: tree.length,
       window, rssSeries, rssMB: rssEnd, done, receivedTotal,
     };
   } finally {

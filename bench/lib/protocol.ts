@@ -32,6 +32,8 @@ export interface GenDone {
   scheduleLagP99Ms: number | null;
   ackP50Ms: number | null;
   ackP99Ms: number | null;
+  /** First connect attempt to last CONNACK, s, when the generator knows it better than 'connected' did. */
+  connectSeconds?: number | null;
   /** Anything else worth keeping (lab: its report path, connects by outcome). */
   extra: Record<string, unknown>;
 }
