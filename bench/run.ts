@@ -13,18 +13,23 @@ import { formatTable } from './lib/table.js';
 import { labPayloadBytes } from './lib/payload-size.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-const USAGE = 'usage: npm run bench -- [--only B1,B3] [--soak] [--baseline-only] [--cpu-prof] [--out file.json]';
+const USAGE = 'usage: npm run bench -- [--only B1,B3] [--soak] [--baseline-only] [--cpu-prof] [--out file.json] [--retries 2] [--max-foreign 25]';
 
-interface Args { only: string[] | null; soak: boolean; baselineOnly: boolean; cpuProf: boolean; out: string }
+interface Args { only: string[] | null; soak: boolean; baselineOnly: boolean; cpuProf: boolean; out: string; retries: number; maxForeign: number }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { only: null, soak: false, baselineOnly: false, cpuProf: false, out: join(RESULTS, 'latest.json') };
+  const a: Args = { only: null, soak: false, baselineOnly: false, cpuProf: false, out: join(RESULTS, 'latest.json'), retries: 2, maxForeign: 25 };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     if (x === '--soak') a.soak = true;
     else if (x === '--baseline-only') a.baselineOnly = true;
     else if (x === '--cpu-prof') a.cpuProf = true;
-    else if (x === '--out') {
+    else if (x === '--retries' || x === '--max-foreign') {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 0) throw new Error(`${x} needs a whole number ≥ 0\n${USAGE}`);
+      if (x === '--retries') a.retries = v;
+      else a.maxForeign = v;
+    } else if (x === '--out') {
       if (!argv[i + 1]) throw new Error(`--out needs a file name\n${USAGE}`);
       a.out = resolve(argv[++i]);
     } else if (x === '--only' || x.startsWith('--only=')) {
@@ -67,7 +72,7 @@ async function main(): Promise<number> {
     for (const s of chosen) {
       try {
         scenarios.push(await runScenario(s, {
-          lab: !args.baselineOnly, payloadBytes, workDir, log,
+          lab: !args.baselineOnly, payloadBytes, workDir, log, retries: args.retries, maxForeignPct: args.maxForeign,
           labExecArgv: args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
         }));
       } catch (e) {

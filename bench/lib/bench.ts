@@ -1,6 +1,7 @@
 // Runs scenarios: for each, the lab's real engine and then the baseline writer, each in its own
 // process against its own fresh mosquitto, and turns the phases into the issue-8 result shape.
 import { fileURLToPath } from 'node:url';
+import { machineCpu } from './proc.js';
 import { runPhase, type PhaseResult, type PhaseTiming } from './phase.js';
 import type { GenSpec } from './protocol.js';
 import type { Scenario } from '../scenarios.js';
@@ -54,10 +55,17 @@ export interface BenchOptions {
   payloadBytes: number;
   /** Extra node flags for the lab's process (e.g. --cpu-prof); shards inherit them. */
   labExecArgv?: string[];
+  /** Re-measure a phase whose window had more foreign CPU than `maxForeignPct` up to this often (default 0). */
+  retries?: number;
+  /** Foreign CPU share (% of the machine) above which a window counts as contaminated (default 100). */
+  maxForeignPct?: number;
   /** Scratch folder for the lab's DATA_DIR. */
   workDir: string;
   log: (line: string) => void;
 }
+
+/** Before each phase, wait (≤ 15 s) until the machine is less busy than this, %. */
+const QUIET_BUSY_PCT = 20;
 
 const round = (x: number | null, d = 2) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
 
@@ -77,12 +85,31 @@ function describe(kind: string, p: PhaseResult, log: (l: string) => void): void 
     `, RSS ${p.rssMB.toFixed(0)} MB, sent ${p.done.sent}, mosquitto counted ${p.receivedTotal}`);
 }
 
+/** Waits (at most `maxSec`) until the machine is below `busyPct` busy over one second. */
+async function waitForQuiet(busyPct: number, maxSec: number, log: (l: string) => void): Promise<void> {
+  for (let k = 0; k < maxSec; k++) {
+    const a = machineCpu();
+    await new Promise((r) => setTimeout(r, 1000));
+    const b = machineCpu();
+    const busy = (100 * (b.busy - a.busy)) / (b.total - a.total);
+    if (busy < busyPct) return;
+    if (k === 0) log(`    waiting for the machine to quieten (${busy.toFixed(0)} % busy)…`);
+  }
+}
+
 async function phase(kind: 'lab' | 'baseline', s: Scenario, o: BenchOptions, g: Omit<GenSpec, 'host' | 'port'>, timing: PhaseTiming): Promise<PhaseResult> {
   const entry = kind === 'lab' ? LAB_ENTRY : BASELINE_ENTRY;
-  const p = await runPhase(entry, g, timing, kind === 'lab' ? o.labExecArgv ?? [] : []);
-  if (p.targetConnected !== g.devices) throw new Error(`${s.name} ${kind}: mosquitto counted ${p.targetConnected} clients, expected ${g.devices}`);
-  describe(kind, p, o.log);
-  return p;
+  let best: PhaseResult | null = null;
+  // a window in which other programs took much of the machine is re-measured; the cleanest counts
+  for (let attempt = 0; attempt <= (o.retries ?? 0); attempt++) {
+    await waitForQuiet(QUIET_BUSY_PCT, 15, o.log);
+    const p = await runPhase(entry, g, timing, kind === 'lab' ? o.labExecArgv ?? [] : []);
+    if (p.targetConnected !== g.devices) throw new Error(`${s.name} ${kind}: mosquitto counted ${p.targetConnected} clients, expected ${g.devices}`);
+    describe(kind, p, o.log);
+    if (!best || (p.window?.foreignCpuPct ?? 0) < (best.window?.foreignCpuPct ?? 0)) best = p;
+    if ((p.window?.foreignCpuPct ?? 0) <= (o.maxForeignPct ?? 100)) break;
+  }
+  return best!;
 }
 
 /** Marginal KB per connection: (RSS with the fleet − RSS with one device per process) ÷ extra connections. */

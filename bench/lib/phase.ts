@@ -2,7 +2,7 @@
 // connect, warm up, a fixed window read from $SYS and /proc, stop, and reconcile totals.
 import { fork, type ChildProcess } from 'node:child_process';
 import { startMosquitto } from './mosquitto.js';
-import { SysMonitor, SYS_CLIENTS_CONNECTED, SYS_PUBLISH_RECEIVED } from './sys-monitor.js';
+import { SysMonitor, SYS_CLIENTS_CONNECTED, SYS_PUBLISH_RECEIVED, type SysReading } from './sys-monitor.js';
 import { cpuDelta, cpuSeconds, machineCpu, processTree, rssMB } from './proc.js';
 import type { FromGen, GenDone, GenSpec, ToGen } from './protocol.js';
 
@@ -52,8 +52,10 @@ export interface PhaseResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class Generator {
-  private readonly queue: FromGen[] = [];
-  private waiter: ((m: FromGen) => void) | null = null;
+  /** The latest message of each type not yet taken by `expect`. */
+  private readonly got = new Map<FromGen['type'], FromGen>();
+  private failure: string | null = null;
+  private readonly wakers = new Set<() => void>();
   private stderr = '';
   readonly child: ChildProcess;
 
@@ -65,19 +67,29 @@ class Generator {
   }
 
   private push(m: FromGen): void {
-    if (this.waiter) { const w = this.waiter; this.waiter = null; w(m); } else this.queue.push(m);
+    if (m.type === 'error') this.failure ??= m.message;
+    else this.got.set(m.type, m);
+    for (const w of this.wakers) w();
   }
 
-  /** The next message of `type`; an error message or the timeout rejects. */
+  /** The message of `type` (waiting for it); a generator error or the timeout rejects. */
   async expect<T extends FromGen['type']>(type: T, timeoutMs: number): Promise<Extract<FromGen, { type: T }>> {
-    const m = this.queue.shift() ?? await new Promise<FromGen | null>((resolve) => {
-      const t = setTimeout(() => { this.waiter = null; resolve(null); }, timeoutMs);
-      this.waiter = (msg) => { clearTimeout(t); resolve(msg); };
-    });
-    if (!m) throw new Error(`generator: no '${type}' within ${Math.round(timeoutMs / 1000)} s ${this.stderr.trim()}`);
-    if (m.type === 'error') throw new Error(m.message);
-    if (m.type !== type) throw new Error(`generator: expected '${type}', got '${m.type}'`);
-    return m as Extract<FromGen, { type: T }>;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const m = this.got.get(type);
+      if (m) {
+        this.got.delete(type);
+        return m as Extract<FromGen, { type: T }>;
+      }
+      if (this.failure) throw new Error(this.failure);
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`generator: no '${type}' within ${Math.round(timeoutMs / 1000)} s ${this.stderr.trim()}`);
+      await new Promise<void>((resolve) => {
+        const wake = () => { clearTimeout(t); this.wakers.delete(wake); resolve(); };
+        const t = setTimeout(wake, left);
+        this.wakers.add(wake);
+      });
+    }
   }
 
   send(m: ToGen): void {
@@ -98,7 +110,7 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
   const gen = new Generator(entry, { ...spec, host: mosq.host, port: mosq.port }, execArgv);
   const root = gen.child.pid!;
   try {
-    const c = await gen.expect('connected', timing.connectTimeoutSec * 1000);
+    const c = await connected(gen, sys, spec.devices, timing.connectTimeoutSec * 1000);
     const connectCpuSeconds = [...cpuSeconds(processTree(root)).values()].reduce((a, b) => a + b, 0);
     await sleep(2000);
     const tree = processTree(root);
@@ -125,6 +137,21 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
     sys.close();
     await mosq.stop();
   }
+}
+
+/**
+ * All devices are connected when the generator says so or when mosquitto counts them (whichever
+ * comes first): an overloaded generator may report late, the target's count does not depend on it.
+ */
+async function connected(gen: Generator, sys: SysMonitor, devices: number, timeoutMs: number): Promise<{ seconds: number }> {
+  const t0 = performance.now();
+  const all = (r: SysReading) => r.value >= devices + 1;
+  const fromTarget = (async () => {
+    const now = sys.current(SYS_CLIENTS_CONNECTED);
+    const r = now && all(now) ? now : await sys.next(SYS_CLIENTS_CONNECTED, timeoutMs, all);
+    return r ? { seconds: (r.at - t0) / 1000 } : new Promise<never>(() => {});
+  })();
+  return Promise.race([gen.expect('connected', timeoutMs), fromTarget]);
 }
 
 async function measureWindow(gen: Generator, sys: SysMonitor, root: number, mosqPid: number, timing: PhaseTiming, rssSeries: Array<[number, number]>): Promise<PhaseWindow> {
