@@ -135,7 +135,8 @@ export class TemplatePayload implements PayloadSource {
     const text = JSON.stringify(template, (_key, v: unknown) => {
       if (typeof v !== 'string') return v;
       const whole = PLACEHOLDER.exec(v);
-      if (whole && whole[1] !== 'choice') return mark(compile(whole[1], whole[2], whole[1] === 'device'));
+      // a whole-value placeholder replaces the JSON value: numbers bare, text kinds JSON-quoted
+      if (whole) return mark(compile(whole[1], whole[2], whole[1] === 'device' || whole[1] === 'choice'));
       return v.replace(INLINE, (m) => {
         const p = PLACEHOLDER.exec(m)!;
         return mark(compile(p[1], p[2], false));

@@ -50,6 +50,8 @@ export class Aggregator {
   readonly connectMs = createHistogram();
   readonly scheduleLagMs = createHistogram();
   readonly timeline: TimelinePoint[] = [];
+  /** Notes of the supervisor (crashed shards, skipped files…), shown in `generator.notes`. */
+  readonly notes: string[] = [];
   private readonly shards: ShardView[];
   private readonly series: SeriesPoint[] = [];
   private readonly collapse: CollapseDetector;
@@ -101,6 +103,7 @@ export class Aggregator {
     v.cpuPercent = s.cpuPercent;
     v.rssMB = s.rssMB;
     v.status.connected = s.counters[C.CONNECTED];
+    if (v.status.state === 'starting') v.status.state = 'running';
     if (s.eventLoopP99Ms !== null) this.eldWorst = Math.max(this.eldWorst ?? 0, s.eventLoopP99Ms);
     const ack = decodeHistogram(s.hist.ackMs);
     const lag = decodeHistogram(s.hist.scheduleLagMs);
@@ -229,7 +232,7 @@ export class Aggregator {
         eventLoopDelayP99Ms: final ? this.eldWorst : eld,
         secondsBehind: this.secondsBehind, secondsSaturated: this.secondsSaturated,
         cpuPercent: Math.round((final ? (this.cpuSamples ? this.cpuSum / this.cpuSamples : null) ?? 0 : cpu) * 10) / 10,
-        rssMB: rss, crashedShards: crashed,
+        rssMB: rss, crashedShards: crashed, notes: this.notes,
       }),
       series: [...this.series],
       topDevices: this.topDevices(),

@@ -24,6 +24,15 @@ export const S = {
   STOPPED: 8,
 } as const;
 
+/** Socket listeners are shared functions that find their session on the socket, rather than
+ * per-device bound closures: ~0.4 KB less heap per connection (B3 targets ≤ 10 KB/connection). */
+const SESSION = Symbol('tblab.session');
+type SessionSocket = net.Socket & { [SESSION]: DeviceSession };
+function onOpen(this: SessionSocket): void { this[SESSION].opened(); }
+function onData(this: SessionSocket, chunk: Buffer): void { this[SESSION].data(chunk); }
+function onError(this: SessionSocket, e: NodeJS.ErrnoException): void { this[SESSION].errored(e); }
+function onClose(this: SessionSocket): void { this[SESSION].closed(); }
+
 export class DeviceSession implements FrameSink {
   socket: net.Socket | null = null;
   connectStart = 0;
@@ -34,20 +43,15 @@ export class DeviceSession implements FrameSink {
   /** time of the outstanding PINGREQ, 0 = none */
   pingAt = 0;
   retryTimer: NodeJS.Timeout | null = null;
+  /** when an intentional close began */
+  closingAt = 0;
   private readonly reader = new FrameReader(this);
-  private readonly connectPacket: Buffer;
   private cause: Cause | null = null;
   private errKind: ErrorKind | null = null;
   /** state to enter after an intentional close; -1 = the close is a failure */
   private after = -1;
 
   constructor(private readonly shard: Shard, readonly i: number, readonly device: ShardDevice) {
-    const st = shard.settings;
-    this.connectPacket = encodeConnect({ credentials: device.credentials, clientId: `tblab-${device.name}`, keepaliveSec: st.keepaliveSec, version: st.mqttVersion });
-    this.onOpen = this.onOpen.bind(this);
-    this.onData = this.onData.bind(this);
-    this.onError = this.onError.bind(this);
-    this.onClose = this.onClose.bind(this);
     this.retry = this.retry.bind(this);
   }
 
@@ -58,17 +62,19 @@ export class DeviceSession implements FrameSink {
     this.pingAt = 0;
     this.reader.reset();
     this.connectStart = now;
-    const s = openStream(this.shard.target, localAddress);
-    s.once(readyEvent(this.shard.target), this.onOpen);
-    s.on('data', this.onData);
-    s.on('error', this.onError);
-    s.once('close', this.onClose);
+    const s = openStream(this.shard.target, localAddress) as SessionSocket;
+    s[SESSION] = this;
+    s.once(readyEvent(this.shard.target), onOpen);
+    s.on('data', onData);
+    s.on('error', onError);
+    s.once('close', onClose);
     this.socket = s;
   }
 
   /** Ends the session on purpose (pause, stage ramp-down, stop): DISCONNECT, then `next` state. */
   closeIntentionally(next: number, graceful: boolean): void {
     this.after = next;
+    this.closingAt = nowMs();
     const s = this.socket;
     if (!s) return;
     if (graceful && this.shard.state[this.i] === S.UP) {
@@ -95,13 +101,14 @@ export class DeviceSession implements FrameSink {
     this.shard.enqueue(this.i);
   }
 
-  private onOpen(): void {
+  opened(): void {
     const now = nowMs();
+    const st = this.shard.settings;
     this.lastRx = now;
-    this.write(this.connectPacket, now);
+    this.write(encodeConnect({ credentials: this.device.credentials, clientId: `tblab-${this.device.name}`, keepaliveSec: st.keepaliveSec, version: st.mqttVersion }), now);
   }
 
-  private onData(chunk: Buffer): void {
+  data(chunk: Buffer): void {
     this.lastRx = nowMs();
     this.reader.push(chunk);
   }
@@ -132,7 +139,7 @@ export class DeviceSession implements FrameSink {
     this.fail(CAUSES.protocolViolation, 'protocol');
   }
 
-  private onError(e: NodeJS.ErrnoException): void {
+  errored(e: NodeJS.ErrnoException): void {
     if (this.cause || this.after >= 0) return;
     const c = socketErrorCause(e);
     const up = this.shard.state[this.i] === S.UP;
@@ -140,7 +147,7 @@ export class DeviceSession implements FrameSink {
     this.errKind = up ? (e.code === 'EPIPE' ? 'write-error' : null) : 'connect-error';
   }
 
-  private onClose(): void {
+  closed(): void {
     this.socket = null;
     this.shard.onSessionClosed(this.i, this.after, this.cause, this.errKind);
   }

@@ -24,6 +24,8 @@ export const INFLIGHT_WINDOW = 64;
 const MAX_BUFFERED_BYTES = 64 * 1024;
 /** Connects started per tick at most when unlimited, to keep the loop responsive. */
 const MAX_CONNECTS_PER_TICK = 500;
+/** A session closed on purpose is destroyed if the server has not closed its side by then, ms. */
+const CLOSE_GRACE_MS = 2000;
 /** Timeouts, keepalive and stage checks run this often, ms. */
 const HOUSEKEEPING_MS = 250;
 /** Events shipped per snapshot at most (lifecycle floods during a collapse are counted, not kept). */
@@ -96,8 +98,10 @@ export class Shard {
     this.scheduled = new Uint8Array(n);
     this.base = new Float64Array(n);
     this.pidNext = new Uint16Array(n).fill(1);
-    this.ifId = new Uint16Array(n * INFLIGHT_WINDOW);
-    this.ifTime = new Float64Array(n * INFLIGHT_WINDOW);
+    // QoS 0 has nothing in flight: no window memory (0.6 KB per device)
+    const w = settings.qos ? n * INFLIGHT_WINDOW : 0;
+    this.ifId = new Uint16Array(w);
+    this.ifTime = new Float64Array(w);
     this.ifHead = new Uint16Array(n);
     this.ifCount = new Uint16Array(n);
     this.corkTick = new Float64Array(n).fill(-1);
@@ -371,7 +375,6 @@ export class Shard {
     }
     const s = this.state[i];
     if (s === S.UP || s === S.CONNECTING) {
-      this.state[i] = s === S.UP ? S.UP : S.CONNECTING;
       sess.closeIntentionally(next, true);
       if (s === S.UP) this.state[i] = S.CLOSING;
     } else if (s !== S.CLOSING) this.state[i] = next;
@@ -439,6 +442,10 @@ export class Shard {
       const sess = this.sessions[i];
       if (s === S.CONNECTING) {
         if (now - sess.connectStart > st.connectTimeoutMs) sess.fail(CAUSES.connectTimeout, 'connect-timeout');
+        continue;
+      }
+      if (s === S.CLOSING && now - sess.closingAt > CLOSE_GRACE_MS) {
+        sess.socket?.destroy(); // the server never closed its side after our DISCONNECT
         continue;
       }
       if (s !== S.UP && s !== S.CLOSING) continue;

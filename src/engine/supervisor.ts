@@ -16,6 +16,7 @@ import { C } from './counters.js';
 import { planShards, type ShardSlice } from './plan.js';
 import { parseStages, stagesDurationSec } from './stages.js';
 import { makeRunId, RunFiles } from './run-files.js';
+import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
 import type { FromShard, ShardSettings, ShardSnapshot, ToShard } from './protocol.js';
 
@@ -34,6 +35,8 @@ export interface RunOptions {
   beforeFinalReport?: (report: RunReport) => Promise<void>;
   /** Human progress lines (default: none). */
   log?: (line: string) => void;
+  /** Node flags of the shard processes, e.g. ['--cpu-prof', '--cpu-prof-dir=prof'] (default none). */
+  shardExecArgv?: string[];
   /** Timer wheel tick, ms (default 5). */
   tickMs?: number;
 }
@@ -75,7 +78,6 @@ class Supervisor extends EventEmitter implements RunHandle {
   private readonly agg: Aggregator;
   private readonly files: RunFiles | null;
   private readonly procs: ShardProc[] = [];
-  private readonly notes: string[] = [];
   private state: RunState = 'starting';
   private stopReason: string | null = null;
   private outcome: RunOutcome = 'completed';
@@ -86,6 +88,7 @@ class Supervisor extends EventEmitter implements RunHandle {
   private rejectDone!: (e: unknown) => void;
   private finalizing = false;
   private durationSec = 0;
+  private readonly shardSettings: ShardSettings;
   private ready = 0;
 
   constructor(private readonly opts: RunOptions) {
@@ -94,6 +97,9 @@ class Supervisor extends EventEmitter implements RunHandle {
     this.runId = opts.runId ?? makeRunId(new Date(this.startedAt), cfg.instance ?? null);
     this.done = new Promise((res, rej) => { this.resolveDone = res; this.rejectDone = rej; });
     const slices = planShards(opts.fleet.length, cfg.shards, cfg.maxClientsPerProcess);
+    // bad stages or payload template fail here, before any process or file exists
+    this.shardSettings = this.settings(slices.length);
+    if (cfg.payloadTemplate) createPayloadSource(opts.fleet.slice(0, 1), cfg.payloadTemplate);
     this.files = opts.writeFiles === false ? null : new RunFiles(cfg.dataDir, this.runId, slices.length);
     this.reportPath = this.files?.reportPath ?? null;
     this.agg = new Aggregator({
@@ -149,7 +155,7 @@ class Supervisor extends EventEmitter implements RunHandle {
 
   private start(slices: ShardSlice[]): void {
     const cfg = this.cfg;
-    const settings = this.settings(slices.length);
+    const settings = this.shardSettings;
     const perAddress = cfg.sourceAddresses.length ? Math.ceil(this.opts.fleet.length / cfg.sourceAddresses.length) : 0;
     if (perAddress > 5000) this.note(`${perAddress} connections per source address: bind() slows down past ~5,000 per address (add SOURCE_ADDRESSES).`);
     if (!cfg.sourceAddresses.length && this.opts.fleet.length > 25_000) this.note(`${this.opts.fleet.length} connections from one source address: the ephemeral port range (~28k) may run out (EADDRNOTAVAIL); set SOURCE_ADDRESSES.`);
@@ -160,7 +166,7 @@ class Supervisor extends EventEmitter implements RunHandle {
     );
     const entry = fileURLToPath(new URL('./shard-main.js', import.meta.url));
     for (const slice of slices) {
-      const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: this.opts.shardExecArgv ?? [] });
       const p: ShardProc = { slice, child, final: false, exited: false };
       this.procs.push(p);
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
@@ -188,7 +194,7 @@ class Supervisor extends EventEmitter implements RunHandle {
   }
 
   private note(msg: string): void {
-    if (!this.notes.includes(msg)) this.notes.push(msg);
+    if (!this.agg.notes.includes(msg)) this.agg.notes.push(msg);
     this.log(`note: ${msg}`);
   }
 
@@ -294,10 +300,11 @@ class Supervisor extends EventEmitter implements RunHandle {
     this.finalize().then(this.resolveDone, this.rejectDone);
   }
 
-  private buildReport(outcome: RunOutcome, state: RunState): RunReport {
+  /** The report: a checkpoint reuses the last merged snapshot, the final report takes a new one. */
+  private buildReport(outcome: RunOutcome, state: RunState): RunReport | null {
     const now = Date.now();
-    const metrics = this.agg.snapshot(now, state);
-    metrics.generator.notes.push(...this.notes.filter((n) => !metrics.generator.notes.includes(n)));
+    const metrics = outcome === 'partial' ? this.agg.latest : this.agg.snapshot(now, state);
+    if (!metrics) return null;
     return {
       schemaVersion: REPORT_SCHEMA_VERSION,
       tool: 'tb-load-lab',
@@ -324,7 +331,8 @@ class Supervisor extends EventEmitter implements RunHandle {
   private checkpoint(): void {
     if (!this.files || this.finalizing) return;
     try {
-      this.files.writeReport(this.buildReport('partial', this.state));
+      const r = this.buildReport('partial', this.state);
+      if (r) this.files.writeReport(r);
     } catch (e) {
       this.note(`checkpoint not written: ${describeError(e)}`);
     }
@@ -335,7 +343,7 @@ class Supervisor extends EventEmitter implements RunHandle {
     this.disabled?.close();
     const finalState: RunState = this.outcome === 'completed' ? 'finished' : this.outcome === 'aborted' ? 'aborted' : 'failed';
     this.state = finalState;
-    const report = this.buildReport(this.outcome, finalState);
+    const report = this.buildReport(this.outcome, finalState)!;
     this.emit('snapshot', report.metrics);
     if (this.opts.beforeFinalReport) await this.opts.beforeFinalReport(report);
     if (this.files) {

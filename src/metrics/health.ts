@@ -18,6 +18,8 @@ export interface HealthInput {
   cpuPercent: number | null;
   rssMB: number;
   crashedShards: number;
+  /** Further notes to pass through (supervisor observations). */
+  notes?: readonly string[];
 }
 
 export function generatorHealth(h: HealthInput): MetricsSnapshot['generator'] {
@@ -37,6 +39,7 @@ export function generatorHealth(h: HealthInput): MetricsSnapshot['generator'] {
     notes.push(`${h.secondsSaturated} s with a shard at ≥ 95 % of a core: add shards (SHARDS) or machines (INSTANCE).`);
   }
   if (h.crashedShards > 0) notes.push(`${h.crashedShards} shard process(es) crashed; their devices stopped at that moment.`);
+  if (h.notes) notes.push(...h.notes);
   return {
     verdict,
     eventLoopDelayP99Ms: h.eventLoopDelayP99Ms,

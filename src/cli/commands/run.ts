@@ -1,0 +1,48 @@
+// `tblab run`: maps flags to configuration keys and hands over to src/lab/run.ts.
+import { Option, type Command } from 'commander';
+import type { RunContext } from '../context.js';
+import { withConfigOptions, resolveConfig } from '../common.js';
+
+const FLAG_KEYS = {
+  duration: 'DURATION_SEC',
+  qos: 'MQTT_QOS',
+  interval: 'PUBLISH_INTERVAL_SEC',
+  devices: 'DEVICE_COUNT',
+  connectRate: 'CONNECT_RATE',
+  maxClientsPerProcess: 'MAX_CLIENTS_PER_PROCESS',
+  shards: 'SHARDS',
+  sourceAddresses: 'SOURCE_ADDRESSES',
+  stages: 'STAGES',
+  payloadTemplate: 'PAYLOAD_TEMPLATE',
+  logEveryMessage: 'LOG_EVERY_MESSAGE',
+  instance: 'INSTANCE',
+  mqttVersion: 'MQTT_VERSION',
+} as const;
+
+export function registerRun(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
+  withConfigOptions(
+    program
+      .command('run')
+      .description('the load run: connect the fleet, publish on schedule, measure, write the report (Ctrl+C stops cleanly)')
+      .option('--duration <sec>', 'run length in seconds (0 = until stopped)')
+      .addOption(new Option('--qos <qos>', 'QoS of telemetry publishes').choices(['0', '1']))
+      .option('--interval <sec>', 'each device publishes every <sec> seconds (fractions allowed)')
+      .option('--devices <n>', 'devices to run (DEVICE_COUNT; the first n of tokens.json)')
+      .option('--connect-rate <n>', 'new connections per second, all shards together (0 = unlimited)')
+      .option('--max-clients-per-process <n>', 'most connections one shard process holds')
+      .option('--shards <n>', 'shard processes (0 = one per core, more when needed)')
+      .option('--source-addresses <list>', 'local addresses to spread connections over, e.g. 127.0.0.2-127.0.0.9')
+      .option('--stages <spec>', 'ramp of active devices, e.g. 30s:100%,2m:100%,30s:0%')
+      .option('--payload-template <file>', 'JSON template of the telemetry payload')
+      .option('--log-every-message', 'write every publish to the events log')
+      .option('--instance <i/N>', "this instance's slice of the fleet")
+      .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['3.1.1', '5']))
+      .option('--embedded', 'start the embedded ThingsBoard emulator, provision into it, run against it')
+      .option('--json', 'print the report path and a summary as JSON on stdout'),
+  ).action(async (opts: Record<string, unknown>) => {
+    const { config } = resolveConfig(ctx, opts, FLAG_KEYS);
+    const { runLab } = await import('../../lab/run.js');
+    const { exitCode } = await runLab(ctx, config, { embedded: Boolean(opts.embedded), json: Boolean(opts.json) });
+    setExit(exitCode);
+  });
+}

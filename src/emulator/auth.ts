@@ -1,0 +1,117 @@
+// Tenant login with real HS512 JWTs shaped like ThingsBoard's (thingsboard-api.md §1.2): decodable
+// `iat`/`exp`, configurable lifetimes, and the 401 codes for bad (10) and expired/forged (11) tokens.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
+import { ApiError, NULL_UUID } from './model.js';
+
+export interface AuthOptions {
+  username: string;
+  password: string;
+  /** Access token lifetime, s (ThingsBoard default 9000). */
+  jwtLifetimeSec: number;
+  /** Refresh token lifetime, s (ThingsBoard default 604800). */
+  refreshLifetimeSec: number;
+  tenantId: string;
+  userId: string;
+}
+
+export interface TokenPair {
+  token: string;
+  refreshToken: string;
+}
+
+const ISSUER = 'thingsboard.io';
+
+export class Auth {
+  private readonly key = new Uint8Array(randomBytes(64));
+
+  constructor(readonly opts: AuthOptions) {}
+
+  async login(username: unknown, password: unknown): Promise<TokenPair> {
+    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
+      throw new ApiError(401, 10, 'Authentication failed');
+    }
+    if (username !== this.opts.username || password !== this.opts.password) throw new ApiError(401, 10, 'Invalid username or password');
+    return this.pair();
+  }
+
+  async refresh(refreshToken: unknown): Promise<TokenPair> {
+    if (typeof refreshToken !== 'string' || refreshToken === '') throw new ApiError(401, 10, 'Authentication failed');
+    const claims = await this.verify(refreshToken);
+    if (!Array.isArray(claims.scopes) || !claims.scopes.includes('REFRESH_TOKEN')) throw new ApiError(401, 10, 'Invalid JWT token');
+    return this.pair();
+  }
+
+  private async pair(): Promise<TokenPair> {
+    const now = Math.floor(Date.now() / 1000);
+    const sessionId = randomUUID();
+    const o = this.opts;
+    const token = await new SignJWT({
+      userId: o.userId,
+      scopes: ['TENANT_ADMIN'],
+      sessionId,
+      firstName: null,
+      lastName: null,
+      enabled: true,
+      isPublic: false,
+      tenantId: o.tenantId,
+      customerId: NULL_UUID,
+    })
+      .setProtectedHeader({ alg: 'HS512' })
+      .setIssuer(ISSUER)
+      .setSubject(o.username)
+      .setIssuedAt(now)
+      .setExpirationTime(now + o.jwtLifetimeSec)
+      .sign(this.key);
+    const refreshToken = await new SignJWT({ userId: o.userId, scopes: ['REFRESH_TOKEN'], isPublic: false, sessionId })
+      .setProtectedHeader({ alg: 'HS512' })
+      .setIssuer(ISSUER)
+      .setSubject(o.username)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + o.refreshLifetimeSec)
+      .sign(this.key);
+    return { token, refreshToken };
+  }
+
+  /** Verifies a JWT; throws ApiError 401/11 when expired or forged, 401/10 when malformed. */
+  async verify(token: string): Promise<JWTPayload & { scopes?: string[] }> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS512'] });
+      return payload as JWTPayload & { scopes?: string[] };
+    } catch (e) {
+      if (e instanceof joseErrors.JWTExpired || e instanceof joseErrors.JWSSignatureVerificationFailed) {
+        throw new ApiError(401, 11, 'Token has expired');
+      }
+      throw new ApiError(401, 10, 'Invalid username or password');
+    }
+  }
+
+  /** Verifies an access (not refresh) token from an `X-Authorization`/`Authorization` header value. */
+  async verifyHeader(header: string | undefined): Promise<JWTPayload> {
+    if (!header) throw new ApiError(401, 10, 'Authentication failed');
+    // ThingsBoard strips the first 7 characters ("Bearer ") without checking them
+    const claims = await this.verify(header.slice(7));
+    if (!claims.scopes?.includes('TENANT_ADMIN')) throw new ApiError(401, 10, 'Invalid username or password');
+    return claims;
+  }
+
+  /** The User object of GET /api/auth/user. */
+  user(): Record<string, unknown> {
+    const o = this.opts;
+    return {
+      id: { entityType: 'USER', id: o.userId },
+      createdTime: 0,
+      tenantId: { entityType: 'TENANT', id: o.tenantId },
+      customerId: { entityType: 'CUSTOMER', id: NULL_UUID },
+      email: o.username,
+      authority: 'TENANT_ADMIN',
+      firstName: null,
+      lastName: null,
+      phone: null,
+      name: o.username,
+      additionalInfo: {},
+      version: 1,
+    };
+  }
+}

@@ -1,0 +1,160 @@
+// createEmulator(): wires the store, the MQTT server and the HTTP app into one unstarted
+// emulator with listen()/close(), runtime fault and rate-limit control, and its event stream.
+import type { Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { LabError, describeError } from '../shared/errors.js';
+import { createEvents, type EmulatorEvents } from './events.js';
+import { NO_FAULTS, validateFaults, type Faults } from './faults.js';
+import { resolveOptions, type EmulatorOptions, type RateLimitOptions, type ResolvedEmulatorOptions } from './options.js';
+import { Store } from './store.js';
+import { Auth } from './auth.js';
+import { Ingest } from './ingest.js';
+import { MqttServer } from './mqtt/server.js';
+import { buildHttpApp } from './http/app.js';
+import type { HttpContext } from './http/context.js';
+import { parseRateLimit, TokenBucket } from './rate-limit.js';
+import { buildDeviceDetail, buildStats, type DeviceDetail, type EmulatorStats } from './stats.js';
+
+export interface EmulatorAddress {
+  /** e.g. http://127.0.0.1:8080 */
+  restUrl: string;
+  /** e.g. mqtt://127.0.0.1:1883 */
+  mqttUrl: string;
+  httpPort: number;
+  mqttPort: number;
+}
+
+export interface Emulator {
+  readonly options: ResolvedEmulatorOptions;
+  readonly events: EmulatorEvents;
+  /** Devices, telemetry and attributes; `store.subscribe(fn)` follows every stored row. */
+  readonly store: Store;
+  /** JWT issue/verify (a WebSocket API authenticates with `auth.verify(token)`). */
+  readonly auth: Auth;
+  /** The live fault settings (read-only view; change with setFaults). */
+  readonly faults: Readonly<Faults>;
+  /** Set once listening. */
+  readonly address: EmulatorAddress | null;
+  /** The Fastify app and its http.Server (for `upgrade` handlers); available after listen(). */
+  readonly http: FastifyInstance | null;
+  readonly httpServer: Server | null;
+  listen(): Promise<EmulatorAddress>;
+  close(): Promise<void>;
+  /** Changes faults at runtime (validated; unknown keys or bad values throw LabError USAGE). */
+  setFaults(patch: Partial<Faults>): void;
+  /** Replaces the transport and REST rate limits at runtime. */
+  setRateLimits(limits: RateLimitOptions): void;
+  /** Stops reading every MQTT socket for `ms` now. */
+  stall(ms: number): void;
+  stats(): EmulatorStats;
+  deviceStats(name: string): DeviceDetail | undefined;
+}
+
+export function createEmulator(opts: EmulatorOptions = {}): Emulator {
+  const o = resolveOptions(opts);
+  const events = createEvents();
+  const faults: Faults = { ...NO_FAULTS, ...validateFaults(o.faults) };
+  const store = new Store(
+    { historyRowsPerDevice: o.historyRowsPerDevice, recentRowsPerDevice: o.recentRowsPerDevice, inactivityTimeoutMs: o.deviceInactivityTimeoutMs },
+    events,
+  );
+  const auth = new Auth({
+    username: o.username,
+    password: o.password,
+    jwtLifetimeSec: o.jwtLifetimeSec,
+    refreshLifetimeSec: o.refreshLifetimeSec,
+    tenantId: store.registry.tenantId,
+    userId: store.registry.userId,
+  });
+  const ingest = new Ingest(store, events, faults);
+  const restLimit: HttpContext['restLimit'] = { bucket: null };
+  const setRateLimits = (limits: RateLimitOptions) => {
+    const rest = parseRateLimit(limits.rest, 'REST rate limit');
+    ingest.limiter.configure(limits);
+    restLimit.bucket = rest && new TokenBucket(rest);
+  };
+  setRateLimits(o.rateLimits);
+  const mqtt = new MqttServer(store, ingest, events, faults, {
+    maxPacketSize: o.maxMqttPacketSize,
+    sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs,
+  });
+  const setFaults = (patch: Partial<Faults>) => {
+    const valid = validateFaults(patch);
+    Object.assign(faults, valid);
+    if ('stallMs' in valid || 'stallEverySec' in valid) mqtt.scheduleStalls();
+  };
+  let http: FastifyInstance | null = null;
+  let address: EmulatorAddress | null = null;
+  let state: 'new' | 'listening' | 'closed' = 'new';
+
+  const ctx: HttpContext = {
+    store,
+    auth,
+    ingest,
+    faults,
+    restLimit,
+    events,
+    closeSession: (deviceId, reason) => mqtt.closeDevice(deviceId, reason),
+    stats: (device) => (device === undefined ? buildStats(store, mqtt) : buildDeviceDetail(store, device)),
+    setFaults: (patch) => setFaults(patch as Partial<Faults>),
+  };
+
+  const listenFailed = (what: string, port: number, e: unknown) => {
+    const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    return new LabError(inUse ? 'PORT_IN_USE' : 'INTERNAL', {
+      message: `The emulator's ${what} listener could not bind ${o.host}:${port}: ${describeError(e)}`,
+      cause: e,
+    });
+  };
+
+  return {
+    options: o,
+    events,
+    store,
+    auth,
+    faults,
+    get address() {
+      return address;
+    },
+    get http() {
+      return http;
+    },
+    get httpServer() {
+      return http ? http.server : null;
+    },
+    async listen() {
+      if (state !== 'new') throw new LabError('INTERNAL', { message: `emulator.listen() called on a ${state} emulator` });
+      state = 'listening';
+      http = await buildHttpApp(ctx, { extend: o.extendHttp });
+      let mqttPort: number;
+      try {
+        mqttPort = await mqtt.listen(o.host, o.mqttPort);
+      } catch (e) {
+        throw listenFailed('MQTT', o.mqttPort, e);
+      }
+      try {
+        await http.listen({ host: o.host, port: o.httpPort });
+      } catch (e) {
+        await mqtt.close();
+        throw listenFailed('HTTP', o.httpPort, e);
+      }
+      const httpPort = (http.server.address() as { port: number }).port;
+      const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+      address = { restUrl: `http://${host}:${httpPort}`, mqttUrl: `mqtt://${host}:${mqttPort}`, httpPort, mqttPort };
+      if (faults.stallMs > 0) mqtt.scheduleStalls();
+      return address;
+    },
+    async close() {
+      if (state === 'closed') return;
+      const wasListening = state === 'listening';
+      state = 'closed';
+      if (!wasListening) return;
+      await Promise.all([mqtt.close(), http?.close()]);
+    },
+    setFaults,
+    setRateLimits,
+    stall: (ms) => mqtt.stall(ms),
+    stats: () => buildStats(store, mqtt),
+    deviceStats: (name) => buildDeviceDetail(store, name),
+  };
+}

@@ -1,0 +1,46 @@
+// The emulator's typed event stream: what the MQTT and HTTP sides did, for tests, the lab's
+// delivery check and the WebSocket API. Emitting is skipped on hot paths when nobody listens.
+import { EventEmitter } from 'node:events';
+
+/** Why a session ended. `client-*` = the client's doing; the rest are the server's. */
+export type DisconnectReason =
+  | 'client-disconnect' // DISCONNECT packet
+  | 'client-closed' // socket closed or reset by the client
+  | 'session-taken-over' // same token connected again (v5 DISCONNECT 0x8E)
+  | 'device-deleted' // v5 DISCONNECT 0x98
+  | 'credentials-updated' // v5 DISCONNECT 0x98
+  | 'idle-timeout' // no packet for the inactivity timeout (v5 0x83)
+  | 'invalid-payload' // bad JSON on 3.x, or QoS 0 on v5 (v5 DISCONNECT 0x99)
+  | 'oversized' // packet over the size limit (v5 DISCONNECT 0x81)
+  | 'protocol-error' // unparsable packet, or a packet before CONNECT
+  | 'rate-limited' // transport rate limit exceeded (v5 DISCONNECT 0x83)
+  | 'fault-drop' // the dropShare/dropAfterSec fault
+  | 'server-close'; // emulator shutting down
+
+export interface TelemetryEvent {
+  deviceId: string;
+  deviceName: string;
+  /** Point time, ms. */
+  ts: number;
+  /** Key/values as published (null values are not stored). */
+  values: Record<string, unknown>;
+}
+
+export interface EmulatorEventMap {
+  connect: [{ deviceId: string; deviceName: string; sessionId: number; protocolVersion: number; remote: string }];
+  connectRefused: [{ returnCode: number; reason: 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap' | 'protocol'; username?: string }];
+  disconnect: [{ deviceId: string; deviceName: string; sessionId: number; reason: DisconnectReason }];
+  telemetry: [TelemetryEvent];
+  attributes: [{ deviceId: string; deviceName: string; scope: 'CLIENT_SCOPE' | 'SERVER_SCOPE' | 'SHARED_SCOPE'; values: Record<string, unknown> }];
+  deviceCreated: [{ deviceId: string; deviceName: string }];
+  deviceDeleted: [{ deviceId: string; deviceName: string }];
+  rateLimited: [{ scope: 'device' | 'tenant' | 'rest'; deviceName?: string; transport?: 'mqtt' | 'http' }];
+}
+
+export type EmulatorEvents = EventEmitter<EmulatorEventMap>;
+
+export function createEvents(): EmulatorEvents {
+  const e = new EventEmitter<EmulatorEventMap>();
+  e.setMaxListeners(0);
+  return e;
+}

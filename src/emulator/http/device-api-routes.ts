@@ -1,0 +1,60 @@
+// ThingsBoard's HTTP device API (thingsboard-api.md §7.1): telemetry and attributes by access
+// token; 200/401 empty, 500 text on bad JSON, 500 empty when rate-limited.
+import type { FastifyInstance } from 'fastify';
+import type { HttpContext } from './context.js';
+import { parseAttributes, parseTelemetry, PayloadError } from '../payload.js';
+
+type TokenParams = { Params: { token: string } };
+
+/** Body limit of the device API (ThingsBoard: 52428800 for /api/v1/**). */
+export const DEVICE_API_BODY_LIMIT = 52428800;
+
+export function deviceApiRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const reg = ctx.store.registry;
+  const opts = { bodyLimit: DEVICE_API_BODY_LIMIT };
+
+  app.post<TokenParams>('/api/v1/:token/telemetry', opts, async (req, reply) => {
+    const d = reg.byToken.get(req.params.token);
+    if (!d) return reply.code(401).send();
+    const now = Date.now();
+    let rows;
+    try {
+      rows = parseTelemetry(String(req.body ?? ''), now);
+    } catch (e) {
+      if (e instanceof PayloadError) return reply.code(500).type('text/plain; charset=utf-8').send(e.message);
+      throw e;
+    }
+    if (!ctx.ingest.admit(d, rows, now, 'http')) return reply.code(500).send();
+    ctx.ingest.telemetry(d, rows, now);
+    return reply.code(200).send();
+  });
+
+  app.post<TokenParams>('/api/v1/:token/attributes', opts, async (req, reply) => {
+    const d = reg.byToken.get(req.params.token);
+    if (!d) return reply.code(401).send();
+    const now = Date.now();
+    let values;
+    try {
+      values = parseAttributes(String(req.body ?? ''));
+    } catch (e) {
+      if (e instanceof PayloadError) return reply.code(500).type('text/plain; charset=utf-8').send(e.message);
+      throw e;
+    }
+    if (!ctx.ingest.admit(d, null, now, 'http')) return reply.code(500).send();
+    ctx.store.saveAttributes(d, 'CLIENT_SCOPE', values, now);
+    return reply.code(200).send();
+  });
+
+  app.get<TokenParams & { Querystring: { clientKeys?: string; sharedKeys?: string } }>('/api/v1/:token/attributes', async (req, reply) => {
+    const d = reg.byToken.get(req.params.token);
+    if (!d) return reply.code(401).send();
+    d.state.lastActivityTime = Date.now();
+    const pick = (scope: 'CLIENT_SCOPE' | 'SHARED_SCOPE', keys: string | undefined) => {
+      const want = keys ? keys.split(',') : null;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of d.state.attributes[scope]) if (!want || want.includes(k)) out[k] = v.value;
+      return out;
+    };
+    return { client: pick('CLIENT_SCOPE', req.query.clientKeys), shared: pick('SHARED_SCOPE', req.query.sharedKeys) };
+  });
+}

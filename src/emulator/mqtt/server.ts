@@ -1,0 +1,171 @@
+// The MQTT listener: accepts sockets, keeps the one-session-per-device rule, and applies the
+// connection-level faults (drops, stalls) and ThingsBoard's idle-session expiry.
+import net from 'node:net';
+import type { Store } from '../store.js';
+import type { Ingest } from '../ingest.js';
+import type { DisconnectReason, EmulatorEvents } from '../events.js';
+import type { Faults } from '../faults.js';
+import { Session } from './session.js';
+
+export interface MqttServerOptions {
+  /** Largest accepted packet (remaining length), bytes (ThingsBoard: 65536). */
+  maxPacketSize: number;
+  /** Sessions without any packet for this long are closed, ms (ThingsBoard: 600000). */
+  sessionInactivityTimeoutMs: number;
+}
+
+export interface MqttCounters {
+  /** TCP connections accepted. */
+  sockets: number;
+  /** Sessions that got CONNACK 0. */
+  accepted: number;
+  refused: { 'bad-credentials': number; 'identifier-rejected': number; 'fault-refuse': number; 'connection-cap': number };
+  /** Sessions ended, by reason. */
+  closed: Partial<Record<DisconnectReason, number>>;
+  /** Stalls applied. */
+  stalls: number;
+}
+
+export class MqttServer {
+  readonly server: net.Server;
+  readonly sessions = new Set<Session>();
+  private readonly byDevice = new Map<string, Session>();
+  /** Sessions past CONNACK 0. */
+  authenticated = 0;
+  readonly counters: MqttCounters = {
+    sockets: 0,
+    accepted: 0,
+    refused: { 'bad-credentials': 0, 'identifier-rejected': 0, 'fault-refuse': 0, 'connection-cap': 0 },
+    closed: {},
+    stalls: 0,
+  };
+  private stalledUntil = 0;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private stallRepeat: NodeJS.Timeout | null = null;
+  private readonly idleTimer: NodeJS.Timeout;
+
+  constructor(
+    readonly store: Store,
+    readonly ingest: Ingest,
+    readonly events: EmulatorEvents,
+    readonly faults: Faults,
+    private readonly opts: MqttServerOptions,
+  ) {
+    this.server = net.createServer((socket) => this.accept(socket));
+    const every = Math.max(50, Math.min(3000, opts.sessionInactivityTimeoutMs / 2));
+    this.idleTimer = setInterval(() => this.expireIdle(), every);
+    this.idleTimer.unref();
+    events.on('deviceDeleted', ({ deviceId }) => this.closeDevice(deviceId, 'device-deleted'));
+    events.on('attributes', ({ deviceId, scope, values }) => {
+      if (scope === 'SHARED_SCOPE') this.byDevice.get(deviceId)?.pushSharedAttributes(values);
+    });
+  }
+
+  get maxPacketSize(): number {
+    return this.opts.maxPacketSize;
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port, backlog: 4096 }, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    this.counters.sockets++;
+    const s = new Session(this, socket);
+    this.sessions.add(s);
+    socket.on('close', () => this.sessions.delete(s));
+    if (this.stalledUntil > Date.now()) socket.pause();
+  }
+
+  /** Called by a session after CONNACK 0: the older session of the same device is closed. */
+  onAuthenticated(s: Session): void {
+    const d = s.device!;
+    const older = this.byDevice.get(d.id);
+    if (older && older !== s) older.close('session-taken-over');
+    this.byDevice.set(d.id, s);
+    this.authenticated++;
+    this.counters.accepted++;
+    const now = Date.now();
+    d.state.connects++;
+    d.state.lastConnectTime = now;
+    d.state.lastActivityTime = now;
+    this.store.connected.add(d.id);
+    const f = this.faults;
+    if (f.dropShare > 0 && Math.random() < f.dropShare) {
+      s.dropTimer = setTimeout(() => s.close('fault-drop'), f.dropAfterSec * 1000);
+    }
+    this.events.emit('connect', { deviceId: d.id, deviceName: d.name, sessionId: s.id, protocolVersion: s.version, remote: s.remote });
+  }
+
+  /** Called once per session when it ends (refused CONNECTs included, with no device). */
+  onClosed(s: Session, reason: DisconnectReason): void {
+    this.counters.closed[reason] = (this.counters.closed[reason] ?? 0) + 1;
+    const d = s.device;
+    if (!d) return;
+    this.authenticated--;
+    d.state.lastDisconnectTime = Date.now();
+    if (this.byDevice.get(d.id) === s) {
+      this.byDevice.delete(d.id);
+      this.store.connected.delete(d.id);
+    }
+    this.events.emit('disconnect', { deviceId: d.id, deviceName: d.name, sessionId: s.id, reason });
+  }
+
+  /** Closes the live session of a device (deletion, credential change). */
+  closeDevice(deviceId: string, reason: DisconnectReason): void {
+    this.byDevice.get(deviceId)?.close(reason);
+  }
+
+  /** Stops reading every MQTT socket for `ms` (new ones too); reading resumes afterwards. */
+  stall(ms: number): void {
+    if (ms <= 0) return;
+    this.counters.stalls++;
+    this.stalledUntil = Math.max(this.stalledUntil, Date.now() + ms);
+    for (const s of this.sessions) s.socket.pause();
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      this.stalledUntil = 0;
+      const now = Date.now();
+      for (const s of this.sessions) {
+        if (s.closed) continue;
+        s.lastActivity = now;
+        s.socket.resume();
+      }
+    }, this.stalledUntil - Date.now());
+  }
+
+  /** Applies the stall fault: one stall now, or one every `stallEverySec` (first one after that period). */
+  scheduleStalls(): void {
+    if (this.stallRepeat) clearInterval(this.stallRepeat);
+    this.stallRepeat = null;
+    const { stallMs, stallEverySec } = this.faults;
+    if (stallMs <= 0) return;
+    if (stallEverySec > 0) {
+      this.stallRepeat = setInterval(() => this.stall(this.faults.stallMs), stallEverySec * 1000);
+      this.stallRepeat.unref();
+    } else {
+      this.stall(stallMs);
+    }
+  }
+
+  private expireIdle(): void {
+    const limit = Date.now() - this.opts.sessionInactivityTimeoutMs;
+    for (const s of this.sessions) if (!s.closed && s.lastActivity < limit && !s.socket.isPaused()) s.close('idle-timeout');
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.idleTimer);
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    if (this.stallRepeat) clearInterval(this.stallRepeat);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sessions) s.close('server-close');
+    await closed;
+  }
+}

@@ -1,0 +1,64 @@
+// Options of createEmulator() with their units and ThingsBoard-like defaults.
+import type { Faults } from './faults.js';
+import type { TransportLimitSpecs } from './rate-limit.js';
+import type { FastifyInstance } from 'fastify';
+
+export interface RateLimitOptions extends TransportLimitSpecs {
+  /** REST requests per tenant, `cap:sec,...` (excess → HTTP 429, errorCode 33); null = unlimited. */
+  rest?: string | null;
+}
+
+export interface EmulatorOptions {
+  /** Bind address of both listeners (default 127.0.0.1). */
+  host?: string;
+  /** REST/HTTP port; 0 = any free port (default 0). */
+  httpPort?: number;
+  /** MQTT port; 0 = any free port (default 0). */
+  mqttPort?: number;
+  /** Tenant administrator login (default tenant@thingsboard.org / tenant). */
+  username?: string;
+  password?: string;
+  /** Access JWT lifetime, s (default 9000, ThingsBoard's). */
+  jwtLifetimeSec?: number;
+  /** Refresh JWT lifetime, s (default 604800). */
+  refreshLifetimeSec?: number;
+  /** Transport (device API) and REST rate limits; all off by default. */
+  rateLimits?: RateLimitOptions;
+  /** Initial faults (all off by default); change later with setFaults(). */
+  faults?: Partial<Faults>;
+  /** Largest MQTT packet, bytes; bigger ones close the connection (default 65536). */
+  maxMqttPacketSize?: number;
+  /** MQTT sessions without any packet for this long are closed, ms (default 600000). */
+  sessionInactivityTimeoutMs?: number;
+  /** A device counts as `active` until this long after its last activity, ms (default 600000). */
+  deviceInactivityTimeoutMs?: number;
+  /** Rows of (ts, keys) kept per device for exact COUNT queries; oldest half dropped beyond (default 1,000,000). */
+  historyRowsPerDevice?: number;
+  /** Most recent rows per device kept with their values, for raw history and MIN/MAX/AVG/SUM (default 100). */
+  recentRowsPerDevice?: number;
+  /** Adds routes to the HTTP app before it listens (e.g. a WebSocket API). */
+  extendHttp?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+export type ResolvedEmulatorOptions = Required<Omit<EmulatorOptions, 'extendHttp' | 'faults' | 'rateLimits'>> &
+  Pick<EmulatorOptions, 'extendHttp'> & { faults: Partial<Faults>; rateLimits: RateLimitOptions };
+
+export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
+  return {
+    host: o.host ?? '127.0.0.1',
+    httpPort: o.httpPort ?? 0,
+    mqttPort: o.mqttPort ?? 0,
+    username: o.username ?? 'tenant@thingsboard.org',
+    password: o.password ?? 'tenant',
+    jwtLifetimeSec: o.jwtLifetimeSec ?? 9000,
+    refreshLifetimeSec: o.refreshLifetimeSec ?? 604800,
+    rateLimits: o.rateLimits ?? {},
+    faults: o.faults ?? {},
+    maxMqttPacketSize: o.maxMqttPacketSize ?? 65536,
+    sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs ?? 600000,
+    deviceInactivityTimeoutMs: o.deviceInactivityTimeoutMs ?? 600000,
+    historyRowsPerDevice: o.historyRowsPerDevice ?? 1_000_000,
+    recentRowsPerDevice: o.recentRowsPerDevice ?? 100,
+    extendHttp: o.extendHttp,
+  };
+}

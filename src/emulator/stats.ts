@@ -1,0 +1,69 @@
+// The /__emulator/stats body: totals, connections, faults applied, and per-device accounting
+// (messages, distinct sequences, gaps, duplicates); `?device=` adds the missing sequence values.
+import type { Store, DeviceStats } from './store.js';
+import type { MqttServer } from './mqtt/server.js';
+
+/** Most missing sequence values listed for one device. */
+export const MISSING_LIST_LIMIT = 10000;
+
+export interface EmulatorStats {
+  devices: number;
+  messages: number;
+  dataPoints: number;
+  attributeMessages: number;
+  connections: {
+    current: number;
+    sockets: number;
+    accepted: number;
+    refused: Record<string, number>;
+    closed: Record<string, number>;
+  };
+  faults: { ingestDropped: number; rateLimited: number; refusedByFault: number; refusedByCap: number; dropped: number; stalls: number };
+  perDevice: Record<string, DeviceStats>;
+}
+
+export interface DeviceDetail extends DeviceStats {
+  name: string;
+  id: string;
+  /** Missing values of 1..maxSequence, ascending, at most MISSING_LIST_LIMIT. */
+  missingSequences: number[];
+  missingTruncated: boolean;
+  latest: Record<string, { ts: number; value: unknown }>;
+}
+
+export function buildStats(store: Store, mqtt: MqttServer): EmulatorStats {
+  const perDevice: Record<string, DeviceStats> = {};
+  for (const d of store.registry.devices.values()) perDevice[d.name] = store.deviceStats(d);
+  const c = mqtt.counters;
+  return {
+    devices: store.registry.devices.size,
+    messages: store.totals.messages,
+    dataPoints: store.totals.dataPoints,
+    attributeMessages: store.totals.attributeMessages,
+    connections: { current: mqtt.authenticated, sockets: c.sockets, accepted: c.accepted, refused: { ...c.refused }, closed: { ...c.closed } },
+    faults: {
+      ingestDropped: store.totals.ingestDropped,
+      rateLimited: store.totals.rateLimited,
+      refusedByFault: c.refused['fault-refuse'],
+      refusedByCap: c.refused['connection-cap'],
+      dropped: c.closed['fault-drop'] ?? 0,
+      stalls: c.stalls,
+    },
+    perDevice,
+  };
+}
+
+export function buildDeviceDetail(store: Store, name: string): DeviceDetail | undefined {
+  const d = store.registry.byName.get(name);
+  if (!d) return undefined;
+  const st = store.deviceStats(d);
+  const missing = d.state.sequences.missing(MISSING_LIST_LIMIT);
+  return {
+    name: d.name,
+    id: d.id,
+    ...st,
+    missingSequences: missing,
+    missingTruncated: st.gaps > missing.length,
+    latest: Object.fromEntries(store.latest(d)),
+  };
+}

@@ -1,0 +1,31 @@
+// Engine test fixtures: a resolved config in a temp DATA_DIR (no .env, no process environment),
+// a fleet of devices, and a wait-until helper for snapshots.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigOrThrow, type RawValues, type ResolvedConfig } from '../../src/config/index.js';
+import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
+import type { RunHandle } from '../../src/engine/supervisor.js';
+import type { MetricsSnapshot } from '../../src/metrics/snapshot.js';
+
+export function testConfig(flags: RawValues, dataDir = mkdtempSync(join(tmpdir(), 'tblab-engine-'))): ResolvedConfig {
+  return loadConfigOrThrow({ cwd: dataDir, env: {}, envFile: false, flags: { DATA_DIR: dataDir, MQTT_HOST: '127.0.0.1', SHARDS: 2, ...flags } }).config;
+}
+
+export function testFleet(n: number, token: (i: number) => string = (i) => `token-${i}`): FleetDevice[] {
+  return Array.from({ length: n }, (_, k) => ({ name: deviceName('sim', k + 1), index: k + 1, id: `id-${k + 1}`, credentials: { type: 'ACCESS_TOKEN' as const, token: token(k + 1) } }));
+}
+
+/** Resolves with the first snapshot that satisfies `pred` (rejects after `timeoutMs`). */
+export function waitForSnapshot(run: RunHandle, pred: (s: MetricsSnapshot) => boolean, timeoutMs = 60_000): Promise<MetricsSnapshot> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { run.off('snapshot', fn); reject(new Error(`no matching snapshot within ${timeoutMs} ms`)); }, timeoutMs);
+    const fn = (s: MetricsSnapshot) => {
+      if (!pred(s)) return;
+      clearTimeout(timer);
+      run.off('snapshot', fn);
+      resolve(s);
+    };
+    run.on('snapshot', fn);
+  });
+}

@@ -1,0 +1,45 @@
+// MQTT over TLS against mosquitto with a self-signed certificate: trusted through MQTT_CA_FILE,
+// refused without it (class auth), accepted with the explicit insecure switch.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRun } from '../../src/engine/supervisor.js';
+import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { testConfig, testFleet } from '../helpers/engine.js';
+
+const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+const skip = !hasMosquitto() ? 'mosquitto is not installed' : !hasOpenssl ? 'openssl is not installed' : false;
+
+function selfSigned(): { certFile: string; keyFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tblab-tls-'));
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  assert.equal(r.status, 0, 'openssl made a certificate');
+  // mosquitto started as root drops to its own user before reading them
+  chmodSync(dir, 0o755);
+  chmodSync(keyFile, 0o644);
+  return { certFile, keyFile };
+}
+
+test('TLS: CA file trusted, missing trust refused as auth, insecure switch accepted', { skip, timeout: 120_000 }, async (t) => {
+  const pem = selfSigned();
+  const { port } = await startMosquitto(t, pem);
+  const base = { MQTT_PORT: port, MQTT_TLS: '1', MQTT_QOS: 1, DURATION_SEC: 2, SHARDS: 1, RECONNECT: '0' } as const;
+
+  const ok = await startRun({ config: testConfig({ ...base, MQTT_CA_FILE: pem.certFile }), fleet: testFleet(5), writeFiles: false }).done;
+  assert.equal(ok.metrics.connections.succeeded, 5);
+  assert.ok(ok.metrics.traffic.acked > 0);
+  assert.equal(ok.metrics.traffic.acked, ok.metrics.traffic.sent);
+
+  const refused = await startRun({ config: testConfig(base), fleet: testFleet(3), writeFiles: false }).done;
+  assert.equal(refused.metrics.connections.succeeded, 0);
+  assert.equal(refused.metrics.connections.failed, 3);
+  assert.equal(refused.metrics.disconnects.byClass.auth, 3, JSON.stringify(refused.metrics.disconnects.byCause));
+
+  const insecure = await startRun({ config: testConfig({ ...base, MQTT_TLS_INSECURE: '1' }), fleet: testFleet(2), writeFiles: false }).done;
+  assert.equal(insecure.metrics.connections.succeeded, 2);
+});

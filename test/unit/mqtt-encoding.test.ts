@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import mqttPacket from 'mqtt-packet';
+import { PublishEncoder, TELEMETRY_TOPIC, encodeConnect, varintSize } from '../../src/device/packets.js';
+import { FrameReader, PacketType } from '../../src/device/frame-reader.js';
+import { connackCause, disconnectReasonCause, socketErrorCause } from '../../src/device/causes.js';
+
+function parse(buf: Buffer, protocolVersion: 4 | 5): mqttPacket.Packet[] {
+  const parser = mqttPacket.parser({ protocolVersion });
+  const out: mqttPacket.Packet[] = [];
+  parser.on('packet', (p) => out.push(p));
+  parser.on('error', (e) => { throw e; });
+  parser.parse(buf);
+  return out;
+}
+
+for (const [version, pv] of [['3.1.1', 4], ['5', 5]] as const) {
+  for (const qos of [0, 1] as const) {
+    test(`PUBLISH encoding, MQTT ${version}, QoS ${qos}: mqtt-packet reads back topic, id and payload`, () => {
+      const enc = new PublishEncoder(TELEMETRY_TOPIC, qos, version);
+      for (const payload of ['{"a":1}', 'x'.repeat(200), 'y'.repeat(20000), '{"t":"température"}']) {
+        const ascii = /^[\x00-\x7f]*$/.test(payload);
+        const [p] = parse(enc.encode(payload, ascii, 513), pv) as mqttPacket.IPublishPacket[];
+        assert.equal(p.cmd, 'publish');
+        assert.equal(p.topic, TELEMETRY_TOPIC);
+        assert.equal(p.qos, qos);
+        if (qos) assert.equal(p.messageId, 513);
+        assert.equal(Buffer.from(p.payload as Buffer).toString('utf8'), payload);
+      }
+    });
+  }
+}
+
+test('CONNECT: access token as user name, MQTT_BASIC fields, version and keepalive', () => {
+  const [c] = parse(encodeConnect({ credentials: { type: 'ACCESS_TOKEN', token: 'T0K' }, clientId: 'c1', keepaliveSec: 30, version: '3.1.1' }), 4) as mqttPacket.IConnectPacket[];
+  assert.equal(c.username, 'T0K');
+  assert.equal(c.keepalive, 30);
+  assert.equal(c.protocolVersion, 4);
+  const [b] = parse(encodeConnect({ credentials: { type: 'MQTT_BASIC', clientId: 'cid', username: 'u', password: 'p' }, clientId: 'c1', keepaliveSec: 60, version: '5' }), 5) as mqttPacket.IConnectPacket[];
+  assert.equal(b.clientId, 'cid');
+  assert.equal(b.username, 'u');
+  assert.equal(String(b.password), 'p');
+  assert.equal(b.protocolVersion, 5);
+  assert.equal(varintSize(127), 1);
+  assert.equal(varintSize(128), 2);
+  assert.equal(varintSize(16_384), 3);
+});
+
+test('frame reader: packets split at any byte and coalesced in one chunk come out whole', () => {
+  const stream = Buffer.concat([
+    mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }),
+    mqttPacket.generate({ cmd: 'puback', messageId: 1 }),
+    mqttPacket.generate({ cmd: 'puback', messageId: 65535 }),
+    mqttPacket.generate({ cmd: 'pingresp' }),
+    mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(300, 1), qos: 0, retain: false, dup: false }),
+  ]);
+  const expected = [[PacketType.CONNACK, 0], [PacketType.PUBACK, 1], [PacketType.PUBACK, 65535], [PacketType.PINGRESP, -1], [PacketType.PUBLISH, -1]];
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const got: number[][] = [];
+    const r = new FrameReader({
+      onFrame: (type, _f, buf, start, len) => got.push([type, type === PacketType.PUBACK ? buf.readUInt16BE(start) : type === PacketType.CONNACK ? buf[start + 1] : -1, len]),
+      onMalformed: (why) => assert.fail(why),
+    });
+    r.push(stream.subarray(0, cut));
+    r.push(stream.subarray(cut));
+    assert.deepEqual(got.map((g) => g.slice(0, 2)), expected, `cut at ${cut}`);
+    assert.equal(got[4][2], 303);
+  }
+  const bad: string[] = [];
+  new FrameReader({ onFrame: () => {}, onMalformed: (w) => bad.push(w) }).push(Buffer.from([0x40, 0xff, 0xff, 0xff, 0xff, 0x01]));
+  assert.equal(bad.length, 1);
+});
+
+test('causes: CONNACK codes, MQTT 5 reasons and socket errors map to text and class', () => {
+  assert.deepEqual(connackCause(5, false), { cause: 'refused: not authorized (5)', class: 'auth' });
+  assert.deepEqual(connackCause(3, false), { cause: 'refused: server unavailable (3)', class: 'server' });
+  assert.deepEqual(connackCause(0x9f, true), { cause: 'refused: connection rate exceeded (0x9f)', class: 'rate-limit' });
+  assert.equal(disconnectReasonCause(0x8e).cause, 'server disconnect: session taken over (0x8e)');
+  assert.equal(socketErrorCause(Object.assign(new Error('x'), { code: 'EADDRNOTAVAIL' })).class, 'resources');
+  assert.equal(socketErrorCause(Object.assign(new Error('x'), { code: 'EMFILE' })).class, 'resources');
+  assert.equal(socketErrorCause(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })).class, 'network');
+});

@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TelemetryPayload, TemplatePayload, createPayloadSource } from '../../src/device/payload.js';
+import { LabError } from '../../src/shared/errors.js';
+
+const devices = [{ name: 'sim-001', index: 1 }, { name: 'sim-002', index: 2 }];
+
+test('telemetry payload: the original fields, valid JSON, the given sequence and timestamp', () => {
+  const p = new TelemetryPayload(devices);
+  assert.equal(p.ascii, true);
+  const m = JSON.parse(p.next(1, 7, 1700000000123));
+  assert.deepEqual(Object.keys(m), ['timestamp', 'device', 'sequence', 'temperature', 'humidity', 'battery', 'cpu_usage_percent', 'memory_usage_mb', 'network_latency_ms', 'status', 'issue']);
+  assert.equal(m.timestamp, 1700000000123);
+  assert.equal(m.device, 'sim-002');
+  assert.equal(m.sequence, 7);
+  assert.ok(['ok', 'warning', 'critical'].includes(m.status));
+  assert.ok(m.issue === null || typeof m.issue === 'string');
+});
+
+test('telemetry payload: values walk within plausible bounds, in small steps', () => {
+  const p = new TelemetryPayload(devices);
+  let prev = JSON.parse(p.next(0, 1, 0));
+  for (let s = 2; s < 2000; s++) {
+    const m = JSON.parse(p.next(0, s, s));
+    assert.ok(m.temperature >= 5 && m.temperature <= 45);
+    assert.ok(m.humidity >= 10 && m.humidity <= 95);
+    assert.ok(m.battery > 0 && m.battery <= 100);
+    assert.ok(m.cpu_usage_percent >= 0 && m.cpu_usage_percent <= 100);
+    assert.ok(Math.abs(m.temperature - prev.temperature) <= 0.31);
+    prev = m;
+  }
+});
+
+test('template payload: placeholders, numbers unquoted, text inline, everything else verbatim', () => {
+  const t = new TemplatePayload(
+    { ts: '{{timestamp}}', values: { seq: '{{sequence}}', dev: '{{device}}', idx: '{{index}}', label: 'unit {{index}} of "fleet"', t: '{{random:1:2}}', n: '{{int:3:3}}', w: '{{walk:10:20}}', mode: '{{choice:eco|boost}}', fixed: [1, true, null] } },
+    devices,
+  );
+  const m = JSON.parse(t.next(1, 42, 1234));
+  assert.deepEqual({ ...m, values: { ...m.values, t: 0, w: 0, mode: 0 } }, { ts: 1234, values: { seq: 42, dev: 'sim-002', idx: 2, label: 'unit 2 of "fleet"', t: 0, n: 3, w: 0, mode: 0, fixed: [1, true, null] } });
+  assert.ok(m.values.t >= 1 && m.values.t <= 2);
+  assert.ok(m.values.w >= 10 && m.values.w <= 20);
+  assert.ok(['eco', 'boost'].includes(m.values.mode));
+  assert.equal(t.ascii, true);
+  assert.equal(new TemplatePayload({ x: 'température' }, devices).ascii, false);
+});
+
+test('template payload: unknown placeholders and unreadable files are clear errors', () => {
+  assert.throws(() => new TemplatePayload({ a: '{{nope}}' }, devices), (e: unknown) => e instanceof LabError && /nope/.test(e.message));
+  assert.throws(() => new TemplatePayload({ a: '{{random:5:1}}' }, devices), /MIN <= MAX/);
+  const dir = mkdtempSync(join(tmpdir(), 'tblab-payload-'));
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, '{ nope');
+  assert.throws(() => createPayloadSource(devices, bad), (e: unknown) => e instanceof LabError && e.message.includes(bad));
+  const good = join(dir, 'good.json');
+  writeFileSync(good, JSON.stringify({ s: '{{sequence}}' }));
+  assert.equal(createPayloadSource(devices, good).next(0, 5, 0), '{"s":5}');
+});

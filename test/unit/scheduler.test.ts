@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TimerWheel } from '../../src/engine/wheel.js';
+import { TokenBucket } from '../../src/engine/token-bucket.js';
+import { backoffDelay } from '../../src/engine/backoff.js';
+import { parseStages, activeAt, stagesDurationSec } from '../../src/engine/stages.js';
+import { planShards } from '../../src/engine/plan.js';
+import { LabError } from '../../src/shared/errors.js';
+
+test('wheel fires each item once its tick has passed, never early, at most one tick late', () => {
+  const w = new TimerWheel(3, 5, 16, 1000);
+  w.schedule(0, 1012);
+  w.schedule(1, 1003);
+  w.schedule(2, 1100);
+  const fired: Array<[number, number, number]> = [];
+  for (let now = 1000; now <= 1120; now += 1) w.advance(now, (i, due) => fired.push([i, due, now]));
+  assert.deepEqual(fired.map((f) => f[0]), [1, 0, 2]);
+  for (const [, due, at] of fired) {
+    assert.ok(at >= due, `fired at ${at} before due ${due}`);
+    assert.ok(at - due <= 5, `fired ${at - due} ms late`);
+  }
+});
+
+test('wheel: items beyond one rotation wait for their rotation; re-scheduling from fire works', () => {
+  const w = new TimerWheel(1, 5, 8, 0); // rotation = 40 ms
+  w.schedule(0, 130);
+  const fires: number[] = [];
+  for (let now = 0; now <= 400; now += 5) {
+    w.advance(now, (i, due) => {
+      fires.push(due);
+      if (due < 300) w.schedule(i, due + 100);
+    });
+  }
+  assert.deepEqual(fires, [130, 230, 330]);
+});
+
+test('wheel catches up after a stall: overdue items fire (late) in the same advance, in order', () => {
+  const w = new TimerWheel(1, 5, 64, 0);
+  w.schedule(0, 10);
+  const dues: number[] = [];
+  // the loop was blocked until t=1000: every 100 ms occurrence is sent late, none dropped
+  w.advance(1000, (i, due) => {
+    dues.push(due);
+    w.schedule(i, due + 100);
+  });
+  assert.deepEqual(dues, [10, 110, 210, 310, 410, 510, 610, 710, 810, 910]);
+});
+
+test('token bucket: limits connects to the rate with a 50 ms burst; 0 = unlimited', () => {
+  const b = new TokenBucket(1000, 0);
+  let taken = 0;
+  for (let now = 0; now <= 1000; now += 5) {
+    let n = b.available(now);
+    while (n-- > 0) { b.take(); taken++; }
+  }
+  assert.ok(taken >= 990 && taken <= 1051, `took ${taken}`);
+  assert.equal(new TokenBucket(0, 0).available(0), Infinity);
+});
+
+test('backoff: full jitter under a doubling ceiling capped at the maximum', () => {
+  assert.equal(backoffDelay(0, 1000, 30000, () => 1), 1000);
+  assert.equal(backoffDelay(3, 1000, 30000, () => 1), 8000);
+  assert.equal(backoffDelay(10, 1000, 30000, () => 1), 30000);
+  assert.equal(backoffDelay(5, 1000, 30000, () => 0), 0);
+  const seen = new Set(Array.from({ length: 50 }, () => Math.round(backoffDelay(2, 1000, 30000))));
+  assert.ok(seen.size > 40, 'delays are spread, not synchronized');
+  for (const d of seen) assert.ok(d >= 0 && d <= 4000);
+});
+
+test('stages: parse, ramp linearly, hold, ramp down; bad specs name the item', () => {
+  const s = parseStages('10s:100%,1m:100%,10s:0%');
+  assert.equal(stagesDurationSec(s), 80);
+  assert.equal(activeAt(s, 200, 0), 0);
+  assert.equal(activeAt(s, 200, 5), 100);
+  assert.equal(activeAt(s, 200, 30), 200);
+  assert.equal(activeAt(s, 200, 75), 100);
+  assert.equal(activeAt(s, 200, 100), 0);
+  assert.equal(activeAt(parseStages('2s:50'), 200, 2), 50);
+  assert.equal(activeAt([], 7, 3), 7);
+  assert.throws(() => parseStages('10s:100%,oops'), (e: unknown) => e instanceof LabError && /oops/.test(e.message));
+});
+
+test('shard plan: one per core by default, more when the per-process cap needs it, contiguous slices', () => {
+  assert.equal(planShards(100, 0, 15000, 2).length, 2);
+  assert.equal(planShards(1, 0, 15000, 4).length, 1);
+  const p = planShards(40000, 0, 15000, 2);
+  assert.equal(p.length, 3);
+  assert.equal(p[0].start, 0);
+  assert.equal(p[2].end, 40000);
+  for (let i = 1; i < p.length; i++) assert.equal(p[i].start, p[i - 1].end);
+  assert.equal(planShards(10, 4, 15000, 2).length, 4);
+});
