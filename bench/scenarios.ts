@@ -16,12 +16,17 @@ export interface Scenario {
   timing: PhaseTiming;
   /** Idle scenarios also measure a one-device-per-process floor, so KB/connection is marginal. */
   measureFloor: boolean;
+  /** Baseline rate when it differs from the lab's. */
+  baselineRate?: number | 'max';
   /** Baseline timing when it differs (soak: the baseline runs the short window). */
   baselineTiming?: PhaseTiming;
   /** Not in the default run: B5 runs with --soak, SMOKE only when named in --only. */
   optIn?: 'soak' | 'named';
   goal: string;
 }
+
+/** Publishing scenarios connect at the lab's default rate (connect speed is B3's business). */
+const CONNECT_RATE = 2000;
 
 const standard: PhaseTiming = { warmupSec: 5, windowSec: 10, rssEverySec: 0, connectTimeoutSec: 120 };
 
@@ -33,11 +38,11 @@ export function loopbackAddresses(first: number, count: number): string[] {
 export const SCENARIOS: Scenario[] = [
   {
     name: 'B1', title: '10,000 devices × 5 msg/s, QoS 0 (50k msg/s)', devices: 10_000, ratePerDevice: 5, qos: 0,
-    sourceAddresses: [], connectRate: 0, shards: 1, timing: standard, measureFloor: false, goal: '≤ 11 µs/msg',
+    sourceAddresses: [], connectRate: CONNECT_RATE, shards: 1, timing: standard, measureFloor: false, goal: '≤ 11 µs/msg',
   },
   {
     name: 'B2', title: '10,000 devices × 2 msg/s, QoS 1 (20k msg/s)', devices: 10_000, ratePerDevice: 2, qos: 1,
-    sourceAddresses: [], connectRate: 0, shards: 1, timing: standard, measureFloor: false, goal: '≤ 16 µs/msg',
+    sourceAddresses: [], connectRate: CONNECT_RATE, shards: 1, timing: standard, measureFloor: false, goal: '≤ 16 µs/msg',
   },
   {
     // ~4.75k per source address: Node binds before connecting and bind() slows as one address fills
@@ -46,12 +51,14 @@ export const SCENARIOS: Scenario[] = [
     timing: { ...standard, windowSec: 0 }, measureFloor: true, goal: 'all connected ≤ 3 s, ≤ 10 KB/conn',
   },
   {
-    name: 'B4', title: '1,000 devices flat out, QoS 0, one shard', devices: 1_000, ratePerDevice: 'max', qos: 0,
-    sourceAddresses: [], connectRate: 0, shards: 1, timing: standard, measureFloor: false, goal: '≥ 80,000 msg/s received',
+    // the lab is an open-model generator: "flat out" is an intended rate above the goal (100 msg/s per
+    // device, one publish every 10 ms); the baseline writes as fast as mosquitto takes it
+    name: 'B4', title: '1,000 devices flat out (lab: 100 msg/s each), QoS 0, one shard', devices: 1_000, ratePerDevice: 100, baselineRate: 'max', qos: 0,
+    sourceAddresses: [], connectRate: CONNECT_RATE, shards: 1, timing: standard, measureFloor: false, goal: '≥ 80,000 msg/s received',
   },
   {
     name: 'B5', title: 'soak: B1 at half rate (25k msg/s) for 10 min, RSS every 10 s', devices: 10_000, ratePerDevice: 2.5, qos: 0,
-    sourceAddresses: [], connectRate: 0, shards: 1, timing: { warmupSec: 30, windowSec: 600, rssEverySec: 10, connectTimeoutSec: 120 },
+    sourceAddresses: [], connectRate: CONNECT_RATE, shards: 1, timing: { warmupSec: 30, windowSec: 600, rssEverySec: 10, connectTimeoutSec: 120 },
     baselineTiming: standard, measureFloor: false, optIn: 'soak', goal: 'RSS growth < 5 % after warm-up',
   },
   {

@@ -43,6 +43,12 @@ export interface ScenarioResult {
   sent: number | null;
   receivedTotal: number | null;
   rssGrowthPct: number | null;
+  /** RSS per process once connected, MB: generator main process (lab: supervisor) first, then shards. */
+  rssByProcessMB: number[];
+  /** Generator CPU from start until all connected, s. */
+  connectCpuSeconds: number;
+  /** The generator's own notes (lab: skipped publishes, event-loop delay, verdict, run-wide lag…). */
+  generator: Record<string, unknown>;
   rssSeries: Array<[number, number]>;
   baseline: { receivedPerSec: number | null; kbPerConn: number | null; connectSeconds: number; rssMB: number; sent: number; receivedTotal: number } | null;
 }
@@ -78,11 +84,15 @@ function spec(s: Scenario, o: BenchOptions, devices = s.devices, addressShift = 
   return { devices, ratePerDevice: s.ratePerDevice, qos: s.qos, sourceAddresses, connectRate: s.connectRate, shards: s.shards, payloadBytes: o.payloadBytes, workDir: o.workDir };
 }
 
-function describe(kind: string, p: PhaseResult, log: (l: string) => void): void {
+function describe(kind: string, g: Omit<GenSpec, 'host' | 'port'>, p: PhaseResult, log: (l: string) => void): void {
   const w = p.window;
   log(`    ${kind}: connected ${p.targetConnected} in ${p.connectSeconds.toFixed(2)} s` +
     (w ? `, ${Math.round(w.receivedPerSec)} msg/s, ${w.usPerMsg?.toFixed(2)} µs/msg, foreign CPU ${w.foreignCpuPct.toFixed(0)} %` : '') +
-    `, RSS ${p.rssMB.toFixed(0)} MB, sent ${p.done.sent}, mosquitto counted ${p.receivedTotal}`);
+    `, RSS ${p.rssMB.toFixed(0)} MB (connected: ${p.rssConnectedByProcessMB.join(' + ')}), sent ${p.done.sent}` +
+    (g.qos ? ` acked ${p.done.acked} failed ${p.done.failed}` : '') + `, mosquitto counted ${p.receivedTotal}` +
+    (p.done.extra.disconnects ? `, ${p.done.extra.disconnects} disconnects` : ''));
+  const lost = p.done.sent - p.done.failed - p.receivedTotal;
+  if (lost !== 0) log(`    WARNING: ${kind} says it sent ${p.done.sent} (${p.done.failed} failed) but mosquitto counted ${p.receivedTotal}: ${lost} unaccounted for`);
 }
 
 /** Waits (at most `maxSec`) until the machine is below `busyPct` busy over one second. */
@@ -105,7 +115,7 @@ async function phase(kind: 'lab' | 'baseline', s: Scenario, o: BenchOptions, g: 
     await waitForQuiet(QUIET_BUSY_PCT, 15, o.log);
     const p = await runPhase(entry, g, timing, kind === 'lab' ? o.labExecArgv ?? [] : []);
     if (p.targetConnected !== g.devices) throw new Error(`${s.name} ${kind}: mosquitto counted ${p.targetConnected} clients, expected ${g.devices}`);
-    describe(kind, p, o.log);
+    describe(kind, g, p, o.log);
     if (!best || (p.window?.foreignCpuPct ?? 0) < (best.window?.foreignCpuPct ?? 0)) best = p;
     if ((p.window?.foreignCpuPct ?? 0) <= (o.maxForeignPct ?? 100)) break;
   }
@@ -135,7 +145,8 @@ export async function runScenario(s: Scenario, o: BenchOptions): Promise<Scenari
   const labKb = lab && s.measureFloor ? await kbPerConn('lab', s, o, lab, 0) : null;
   // the baseline binds other source addresses than the lab, so no port is still in TIME_WAIT
   const shift = s.sourceAddresses.length;
-  const base = useBase ? await phase('baseline', s, o, spec(s, o, s.devices, shift), s.baselineTiming ?? s.timing) : null;
+  const baseSpec = { ...spec(s, o, s.devices, shift), ratePerDevice: s.baselineRate ?? s.ratePerDevice };
+  const base = useBase ? await phase('baseline', s, o, baseSpec, s.baselineTiming ?? s.timing) : null;
   const baseKb = base && s.measureFloor ? await kbPerConn('baseline', s, o, base, shift) : null;
 
   const main = lab ?? base!;
@@ -169,6 +180,9 @@ export async function runScenario(s: Scenario, o: BenchOptions): Promise<Scenari
     sent: main.done.sent,
     receivedTotal: main.receivedTotal,
     rssGrowthPct: round(growthPct(main.rssSeries)),
+    rssByProcessMB: main.rssConnectedByProcessMB,
+    connectCpuSeconds: round(main.connectCpuSeconds)!,
+    generator: main.done.extra,
     rssSeries: main.rssSeries,
     baseline: base && {
       receivedPerSec: base.window ? Math.round(base.window.receivedPerSec) : null,

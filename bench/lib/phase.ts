@@ -38,6 +38,8 @@ export interface PhaseResult {
   connectCpuSeconds: number;
   /** Generator tree RSS 2 s after all connected, MB. */
   rssConnectedMB: number;
+  /** The same per process, MB: the generator's main process first, then its children (lab shards). */
+  rssConnectedByProcessMB: number[];
   processes: number;
   window: PhaseWindow | null;
   /** RSS samples during the window: [seconds since window start, MB]. */
@@ -114,9 +116,12 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
     const connectCpuSeconds = [...cpuSeconds(processTree(root)).values()].reduce((a, b) => a + b, 0);
     await sleep(2000);
     const tree = processTree(root);
+    const rssConnectedByProcessMB = tree.map((pid) => Math.round(rssMB([pid])));
     const rssConnectedMB = rssMB(tree);
-    // the monitor's own connection is one of the clients
-    const targetConnected = (sys.current(SYS_CLIENTS_CONNECTED)?.value ?? 1) - 1;
+    // the monitor's own connection is one of the clients; $SYS may lag the generator's count by a few updates
+    const reading = sys.current(SYS_CLIENTS_CONNECTED);
+    const all = reading && reading.value >= spec.devices + 1 ? reading : await sys.next(SYS_CLIENTS_CONNECTED, 10_000, (r) => r.value >= spec.devices + 1);
+    const targetConnected = ((all ?? sys.current(SYS_CLIENTS_CONNECTED))?.value ?? 1) - 1;
 
     let window: PhaseWindow | null = null;
     const rssSeries: Array<[number, number]> = [];
@@ -129,7 +134,7 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
     const done = await gen.expect('done', 60_000);
     const receivedTotal = await sys.settled(SYS_PUBLISH_RECEIVED);
     return {
-      connectSeconds: done.connectSeconds ?? c.seconds, targetConnected, connectCpuSeconds, rssConnectedMB, processes: tree.length,
+      connectSeconds: done.connectSeconds ?? c.seconds, targetConnected, connectCpuSeconds, rssConnectedMB, rssConnectedByProcessMB, processes: tree.length,
       window, rssSeries, rssMB: rssEnd, done, receivedTotal,
     };
   } finally {
