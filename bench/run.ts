@@ -7,24 +7,29 @@ import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from '../src/shared/fs.js';
 import { SCENARIOS } from './scenarios.js';
 import { runScenario, type ScenarioResult } from './lib/bench.js';
+import { liveCleanups } from './lib/phase.js';
 import { describeMachine } from './lib/machine.js';
 import { findMosquitto, INSTALL_HINT } from './lib/mosquitto.js';
 import { formatTable } from './lib/table.js';
 import { labPayloadBytes } from './lib/payload-size.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-const USAGE = 'usage: npm run bench -- [--only B1,B3] [--soak] [--baseline-only] [--cpu-prof] [--out file.json] [--retries 2] [--max-foreign 25]';
+const USAGE = 'usage: npm run bench -- [--only B1,B3] [--soak] [--baseline-only] [--cpu-prof] [--out file.json] [--retries 2] [--max-foreign 25] [--scale 1]';
 
-interface Args { only: string[] | null; soak: boolean; baselineOnly: boolean; cpuProf: boolean; out: string; retries: number; maxForeign: number }
+interface Args { only: string[] | null; soak: boolean; baselineOnly: boolean; cpuProf: boolean; out: string; retries: number; maxForeign: number; scale: number }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { only: null, soak: false, baselineOnly: false, cpuProf: false, out: join(RESULTS, 'latest.json'), retries: 2, maxForeign: 25 };
+  const a: Args = { only: null, soak: false, baselineOnly: false, cpuProf: false, out: join(RESULTS, 'latest.json'), retries: 2, maxForeign: 25, scale: 1 };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     if (x === '--soak') a.soak = true;
     else if (x === '--baseline-only') a.baselineOnly = true;
     else if (x === '--cpu-prof') a.cpuProf = true;
-    else if (x === '--retries' || x === '--max-foreign') {
+    else if (x === '--scale') {
+      const v = Number(argv[++i]);
+      if (!(v > 0 && v <= 1)) throw new Error(`--scale needs a number in (0, 1], e.g. 0.2\n${USAGE}`);
+      a.scale = v;
+    } else if (x === '--retries' || x === '--max-foreign') {
       const v = Number(argv[++i]);
       if (!Number.isInteger(v) || v < 0) throw new Error(`${x} needs a whole number ≥ 0\n${USAGE}`);
       if (x === '--retries') a.retries = v;
@@ -72,7 +77,7 @@ async function main(): Promise<number> {
     for (const s of chosen) {
       try {
         scenarios.push(await runScenario(s, {
-          lab: !args.baselineOnly, payloadBytes, workDir, log, retries: args.retries, maxForeignPct: args.maxForeign,
+          lab: !args.baselineOnly, payloadBytes, workDir, log, retries: args.retries, maxForeignPct: args.maxForeign, rateScale: args.scale,
           labExecArgv: args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
         }));
       } catch (e) {
@@ -84,12 +89,20 @@ async function main(): Promise<number> {
     rmSync(workDir, { recursive: true, force: true });
   }
   machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
-  const out = { machine: { ...machine, payloadBytes }, scenarios };
+  const out = { machine: { ...machine, payloadBytes, rateScale: args.scale }, scenarios };
   mkdirSync(dirname(args.out), { recursive: true });
   writeJsonAtomic(args.out, out);
   process.stdout.write(`${formatTable(scenarios)}\n`);
   log(`load average at the end ${machine.loadAvgEnd.join(' ')}; JSON: ${args.out}${args.cpuProf ? `; CPU profiles: ${profDir}` : ''}`);
   return failed ? 1 : 0;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    for (const kill of liveCleanups) kill();
+    process.stderr.write(`\nstopped by ${sig}\n`);
+    process.exit(130);
+  });
 }
 
 process.exitCode = await main();

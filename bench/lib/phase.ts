@@ -22,6 +22,8 @@ export interface PhaseWindow {
   received: number;
   receivedPerSec: number;
   genCpuSeconds: number;
+  /** The same per process: the generator's main process (lab: supervisor) first, then its children. */
+  genCpuSecondsByProcess: number[];
   usPerMsg: number | null;
   /** mosquitto's own CPU per message received, µs. */
   targetUsPerMsg: number | null;
@@ -50,6 +52,9 @@ export interface PhaseResult {
   /** PUBLISH messages mosquitto counted over the whole phase (settled after stop). */
   receivedTotal: number;
 }
+
+/** Kills of the live generator and target, for the harness's own signal handler. */
+export const liveCleanups = new Set<() => void>();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -111,6 +116,12 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
   const sys = await SysMonitor.open(mosq.host, mosq.port);
   const gen = new Generator(entry, { ...spec, host: mosq.host, port: mosq.port }, execArgv);
   const root = gen.child.pid!;
+  const kill = () => {
+    // the lab's shards first: they would outlive a killed supervisor
+    for (const pid of processTree(root).reverse()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try { process.kill(mosq.pid, 'SIGKILL'); } catch { /* gone */ }
+  };
+  liveCleanups.add(kill);
   try {
     const c = await connected(gen, sys, spec.devices, timing.connectTimeoutSec * 1000);
     const connectCpuSeconds = [...cpuSeconds(processTree(root)).values()].reduce((a, b) => a + b, 0);
@@ -138,6 +149,8 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
       window, rssSeries, rssMB: rssEnd, done, receivedTotal,
     };
   } finally {
+    liveCleanups.delete(kill);
+    for (const pid of processTree(root).slice(1)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     await gen.kill();
     sys.close();
     await mosq.stop();
@@ -186,6 +199,7 @@ async function measureWindow(gen: Generator, sys: SysMonitor, root: number, mosq
   const seconds = (r1.at - r0.at) / 1000;
   const received = r1.value - r0.value;
   const genCpuSeconds = cpuDelta(cpu0, cpu1);
+  const genCpuSecondsByProcess = pids.map((pid) => Math.round(((cpu1.get(pid) ?? 0) - (cpu0.get(pid) ?? 0)) * 100) / 100);
   const mosqCpu = cpuDelta(mq0, mq1);
   const foreign = m1.busy - m0.busy - genCpuSeconds - mosqCpu - (self.user + self.system) / 1e6;
   const machineSeconds = m1.total - m0.total;
@@ -194,6 +208,7 @@ async function measureWindow(gen: Generator, sys: SysMonitor, root: number, mosq
     received,
     receivedPerSec: received / seconds,
     genCpuSeconds,
+    genCpuSecondsByProcess,
     usPerMsg: received > 0 ? (genCpuSeconds * 1e6) / received : null,
     targetUsPerMsg: received > 0 ? (mosqCpu * 1e6) / received : null,
     foreignCpuPct: Math.max(0, (100 * foreign) / machineSeconds),
