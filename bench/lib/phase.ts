@@ -150,6 +150,8 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
     };
   } finally {
     liveCleanups.delete(kill);
+    // let the lab's shards exit on their own (they write --cpu-prof profiles on exit), then kill
+    for (let k = 0; k < 50 && processTree(root).length > 1; k++) await sleep(100);
     for (const pid of processTree(root).slice(1)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     await gen.kill();
     sys.close();
