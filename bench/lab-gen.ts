@@ -35,7 +35,6 @@ function main(): void {
   let window: { from: number; to: number } | null = null;
   const points = new Map<number, SeriesPoint>();
   run.on('snapshot', (s: MetricsSnapshot) => {
-    if (process.env.BENCH_DEBUG) process.stderr.write(`snap ${s.state} connected=${s.connections.connected} sent=${s.traffic.sent}\n`);
     if (!connectedSent && s.connections.connected === spec.devices) {
       connectedSent = true;
       tell({ type: 'connected', connected: s.connections.connected, seconds: (performance.now() - t0) / 1000 });
