@@ -92,7 +92,7 @@ describe('the summary', () => {
     const r = makeReport({ devices: 10, durationSec: 10, deliveryLost: 1, thresholds: [{ expression: 'ack_p99<1ms', ok: false, actual: 20, limit: 1, message: 'ack_p99 = 20 ms, required < 1 ms' }] });
     const text = renderSummary(r);
     assert.match(text, /Thresholds: 0 of 1 passed\n.*\n.*\n  FAIL  ack_p99<1ms/);
-    assert.match(text, /lost \/ duplicates \/ late: 1 \/ 0 \/ 0/);
+    assert.match(text, /Delivery\n  delivery \(emulator record\): sent 100, acked 100, stored 99, lost 1 \(1\.00 %\), duplicates 0, late 0/);
   });
 });
 
