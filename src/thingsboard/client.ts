@@ -2,27 +2,17 @@
 // "Token has expired", errorCode 11), non-2xx answers mapped to LabError, and a paging iterator.
 // `clientFromConfig` / `parentClientFromConfig` build it from the resolved configuration.
 import type { ResolvedConfig } from '../config/index.js';
-import { RestHttp, type HttpRequest, type HttpStats } from './http.js';
+import { RestHttp, type HttpOptions, type HttpRequest, type HttpStats } from './http.js';
 import { TbSession, type SessionUser } from './auth.js';
 import { httpError, envelopeOf } from './errors.js';
 import type { PageData } from './types.js';
 
-export interface ClientOptions {
-  baseUrl: string;
+/** The HTTP options (one origin) plus the tenant credentials; `label` defaults to `ThingsBoard at <url>`. */
+export type ClientOptions = Omit<HttpOptions, 'label'> & {
   username: string;
   password: string;
-  /** Human name in messages (default `ThingsBoard at <url>`). */
   label?: string;
-  timeoutMs: number;
-  retries: number;
-  /** Pool size; keep ≥ the number of concurrent requests. */
-  connections: number;
-  httpProxy?: string;
-  httpsProxy?: string;
-  noProxy?: string;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-}
+};
 
 export type Query = HttpRequest['query'];
 
