@@ -38,6 +38,10 @@ interface ShardView {
   byClass: Partial<Record<CauseClass, number>>;
   errorsByKind: Record<string, number>;
   disconnects: Map<number, DisconnectRecord[]>;
+  /** 1 = the device's report record changed since its cached JSON was built */
+  stale: Uint8Array;
+  /** cached `"name":{record}` JSON per device, for checkpoints */
+  json: string[];
   eventLoopP99Ms: number | null;
   cpuPercent: number;
   rssMB: number;
@@ -80,6 +84,8 @@ export class Aggregator {
       byClass: {},
       errorsByKind: {},
       disconnects: new Map(),
+      stale: new Uint8Array(s.names.length).fill(1),
+      json: new Array<string>(s.names.length).fill(''),
       eventLoopP99Ms: null,
       cpuPercent: 0,
       rssMB: 0,
@@ -114,8 +120,12 @@ export class Aggregator {
     v.secAck.add(ack);
     v.secLag.add(lag);
     const { idx, rows } = s.changed;
-    for (let k = 0; k < idx.length; k++) v.rows.set(rows.subarray(k * D_FIELDS, (k + 1) * D_FIELDS), idx[k] * D_FIELDS);
+    for (let k = 0; k < idx.length; k++) {
+      v.rows.set(rows.subarray(k * D_FIELDS, (k + 1) * D_FIELDS), idx[k] * D_FIELDS);
+      v.stale[idx[k]] = 1;
+    }
     for (const d of s.disconnects) {
+      v.stale[d.i] = 1;
       let list = v.disconnects.get(d.i);
       if (!list) v.disconnects.set(d.i, (list = []));
       list.push({ at: d.at, cause: d.cause, class: d.class });
@@ -288,33 +298,52 @@ export class Aggregator {
   /** Per-device records of the report, keyed by device name. */
   deviceRecords(): Record<string, DeviceRecord> {
     const out: Record<string, DeviceRecord> = {};
+    for (const v of this.shards) for (let i = 0; i < v.names.length; i++) out[v.names[i]] = this.record(v, i);
+    return out;
+  }
+
+  /**
+   * `JSON.stringify(deviceRecords())` for checkpoints, re-encoding only the devices whose record
+   * changed since the last call (rebuilding every record every 5 s was a large part of the
+   * supervisor's CPU and memory at 5,000+ devices, bench/README.md).
+   */
+  deviceRecordsJson(): string {
+    const parts: string[] = [];
     for (const v of this.shards) {
       for (let i = 0; i < v.names.length; i++) {
-        const r = i * D_FIELDS;
-        const x = v.rows;
-        const errors: Record<string, number> = {};
-        ERROR_KINDS.forEach((k, n) => { if (x[r + D.ERR0 + n] > 0) errors[k] = x[r + D.ERR0 + n]; });
-        out[v.names[i]] = {
-          index: v.indices[i],
-          shard: v.status.id,
-          connectedAt: x[r + D.CONNECTED_AT] || null,
-          connectMs: x[r + D.CONNECTED_AT] ? x[r + D.CONNECT_MS] : null,
-          firstPublishAt: x[r + D.FIRST_PUB] ? Math.round(x[r + D.FIRST_PUB]) : null,
-          lastPublishAt: x[r + D.LAST_PUB] ? Math.round(x[r + D.LAST_PUB]) : null,
-          sent: x[r + D.SENT],
-          acked: x[r + D.ACKED],
-          failed: x[r + D.FAILED],
-          skipped: x[r + D.SKIPPED],
-          connects: x[r + D.CONNECTS],
-          connectFailures: x[r + D.CONNECT_FAILURES],
-          disconnects: v.disconnects.get(i) ?? [],
-          errors,
-          paused: (x[r + D.FLAGS] & FLAG_PAUSED) !== 0,
-          lastSequence: x[r + D.LAST_SEQ],
-        };
+        if (v.stale[i]) {
+          v.json[i] = JSON.stringify(v.names[i]) + ':' + JSON.stringify(this.record(v, i));
+          v.stale[i] = 0;
+        }
+        parts.push(v.json[i]);
       }
     }
-    return out;
+    return '{' + parts.join(',') + '}';
+  }
+
+  private record(v: ShardView, i: number): DeviceRecord {
+    const r = i * D_FIELDS;
+    const x = v.rows;
+    const errors: Record<string, number> = {};
+    ERROR_KINDS.forEach((k, n) => { if (x[r + D.ERR0 + n] > 0) errors[k] = x[r + D.ERR0 + n]; });
+    return {
+      index: v.indices[i],
+      shard: v.status.id,
+      connectedAt: x[r + D.CONNECTED_AT] || null,
+      connectMs: x[r + D.CONNECTED_AT] ? x[r + D.CONNECT_MS] : null,
+      firstPublishAt: x[r + D.FIRST_PUB] ? Math.round(x[r + D.FIRST_PUB]) : null,
+      lastPublishAt: x[r + D.LAST_PUB] ? Math.round(x[r + D.LAST_PUB]) : null,
+      sent: x[r + D.SENT],
+      acked: x[r + D.ACKED],
+      failed: x[r + D.FAILED],
+      skipped: x[r + D.SKIPPED],
+      connects: x[r + D.CONNECTS],
+      connectFailures: x[r + D.CONNECT_FAILURES],
+      disconnects: v.disconnects.get(i) ?? [],
+      errors,
+      paused: (x[r + D.FLAGS] & FLAG_PAUSED) !== 0,
+      lastSequence: x[r + D.LAST_SEQ],
+    };
   }
 
   encodedHistograms(): { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null } {

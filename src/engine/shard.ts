@@ -52,10 +52,12 @@ export class Shard {
   private readonly base: Float64Array;
   private readonly pidNext: Uint16Array;
   private readonly inflight: InflightWindows;
-  private readonly corkTick: Float64Array;
-  private readonly corked: Int32Array;
-  private corkedN = 0;
-  private tickNo = 0;
+  /** Messages of the device being published when one fire sends several (one write for all). */
+  private batch: Buffer[] | null = null;
+  /** `now` of the running tick, ms. */
+  private tickNow = 0;
+  /** Most messages one device sends per wheel fire: its slots in one tick (1 unless the interval is below the tick). */
+  private readonly perFire: number;
   private readonly queue: number[] = [];
   private queueHead = 0;
   private readonly wheel: TimerWheel;
@@ -94,8 +96,6 @@ export class Shard {
     this.base = new Float64Array(n);
     this.pidNext = new Uint16Array(n).fill(1);
     this.inflight = new InflightWindows(n, settings.qos === 1);
-    this.corkTick = new Float64Array(n).fill(-1);
-    this.corked = new Int32Array(n);
     const t = settings.tls;
     this.target = {
       host: settings.host,
@@ -109,6 +109,7 @@ export class Shard {
     const now = nowMs();
     this.wheel = new TimerWheel(n, settings.tickMs, Math.max(64, Math.ceil(Math.min(settings.intervalMs + settings.jitterMs, 10_000) / settings.tickMs) + 1), now);
     this.bucket = new TokenBucket(settings.connectRate, now);
+    this.perFire = Math.max(1, Math.ceil(settings.tickMs / settings.intervalMs));
   }
 
   start(pausedNames: string[]): void {
@@ -125,30 +126,45 @@ export class Shard {
   // ── schedule ────────────────────────────────────────────────────────────────────────────────
 
   private tick(): void {
-    const now = nowMs();
-    this.tickNo++;
+    const now = (this.tickNow = nowMs());
     this.connectSome(now);
     this.wheel.advance(now, this.fire);
-    for (let k = 0; k < this.corkedN; k++) this.sessions[this.corked[k]].socket?.uncork();
-    this.corkedN = 0;
     if (this.stopping) this.progressStop(now);
   }
 
+  /**
+   * One wheel fire = every grid slot of device `i` from `due` up to now. Up to one tick's worth of
+   * them is sent (lag measured from each slot's intended time); older missed slots are counted as
+   * skipped, and the device resumes on its grid after now, so a late shard catches up in one call.
+   */
   private onDue(i: number, due: number): void {
     if (this.stopping || !this.wanted[i]) {
       this.scheduled[i] = 0;
       return;
     }
     const st = this.settings;
-    const base = (this.base[i] += st.intervalMs);
+    const iv = st.intervalMs;
+    const first = this.base[i];
+    const slots = this.tickNow >= first + iv ? Math.floor((this.tickNow - first) / iv) + 1 : 1;
+    const base = (this.base[i] = first + slots * iv);
     this.wheel.schedule(i, st.jitterMs ? base + (Math.random() * 2 - 1) * st.jitterMs : base);
-    if (this.state[i] !== S.UP || this.paused[i]) return this.skip(i);
-    this.publish(i, due);
+    if (this.state[i] !== S.UP || this.paused[i]) return this.skip(i, slots);
+    const send = Math.min(slots, this.perFire);
+    if (send === 1) this.publish(i, due);
+    else {
+      // several messages for one socket: one write of their concatenation (cork/uncork → writev
+      // allocated per chunk: 14 % of the shard's time, bench/README.md)
+      const batch: Buffer[] = (this.batch = []);
+      for (let k = 0; k < send; k++) this.publish(i, due + k * iv);
+      this.batch = null;
+      if (batch.length) this.sessions[i].write(batch.length === 1 ? batch[0] : Buffer.concat(batch), nowMs());
+    }
+    if (slots > send) this.skip(i, slots - send);
   }
 
-  private skip(i: number): void {
-    this.c[C.SKIPPED]++;
-    this.dev[i * D_FIELDS + D.SKIPPED]++;
+  private skip(i: number, slots = 1): void {
+    this.c[C.SKIPPED] += slots;
+    this.dev[i * D_FIELDS + D.SKIPPED] += slots;
     this.dirty[i] = 1;
   }
 
@@ -166,14 +182,8 @@ export class Shard {
       this.pidNext[i] = pid === 65535 ? 1 : pid + 1;
     }
     const buf = this.encoder.encode(this.payload.next(i, seq, Math.round(now)), this.payload.ascii, pid);
-    if (this.corkTick[i] === this.tickNo) {
-      // a second message for this socket in one tick: coalesce the writes
-      if (!sock.writableCorked) {
-        sock.cork();
-        this.corked[this.corkedN++] = i;
-      }
-    } else this.corkTick[i] = this.tickNo;
-    sess.write(buf, now);
+    if (this.batch) this.batch.push(buf);
+    else sess.write(buf, now);
     const dev = this.dev;
     dev[row + D.LAST_SEQ] = seq;
     dev[row + D.SENT]++;

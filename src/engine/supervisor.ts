@@ -300,8 +300,8 @@ class Supervisor extends EventEmitter implements RunHandle {
     this.finalize().then(this.resolveDone, this.rejectDone);
   }
 
-  /** The report: a checkpoint reuses the last merged snapshot, the final report takes a new one. */
-  private buildReport(outcome: RunOutcome, state: RunState): RunReport | null {
+  /** The report: a checkpoint reuses the last merged snapshot, the final report takes a new one; `devices` false leaves the records to `writeCheckpoint`. */
+  private buildReport(outcome: RunOutcome, state: RunState, devices = true): RunReport | null {
     const now = Date.now();
     const metrics = outcome === 'partial' ? this.agg.latest : this.agg.snapshot(now, state);
     if (!metrics) return null;
@@ -320,7 +320,7 @@ class Supervisor extends EventEmitter implements RunHandle {
       machine: { hostname: hostname(), platform: platform(), cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e8) / 10, node: process.version },
       metrics,
       timeline: [...this.agg.timeline],
-      devices: this.agg.deviceRecords(),
+      devices: devices ? this.agg.deviceRecords() : {},
       histograms: this.agg.encodedHistograms(),
       delivery: null,
       thresholds: null,
@@ -331,8 +331,8 @@ class Supervisor extends EventEmitter implements RunHandle {
   private checkpoint(): void {
     if (!this.files || this.finalizing) return;
     try {
-      const r = this.buildReport('partial', this.state);
-      if (r) this.files.writeReport(r);
+      const r = this.buildReport('partial', this.state, false);
+      if (r) this.files.writeCheckpoint(r, this.agg.deviceRecordsJson());
     } catch (e) {
       this.note(`checkpoint not written: ${describeError(e)}`);
     }

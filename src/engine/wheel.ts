@@ -1,6 +1,7 @@
 // One timer wheel per shard (node-probes.md Q5: half the CPU of per-device setInterval, lag
 // bounded by the tick from 10k to 50k devices). Items are integer ids in intrusive singly linked
-// lists per slot (Int32Arrays); an item far in the future simply waits a few rotations.
+// lists per slot (Int32Arrays); an item far in the future simply waits a few rotations. An item
+// fires at most once per `advance` call, so a late caller's work per call stays bounded (no catch-up spiral).
 
 export class TimerWheel {
   /** Intended fire time per item, ms (same clock as `advance`'s `now`). */
@@ -10,6 +11,8 @@ export class TimerWheel {
   private readonly slots: number;
   /** Last tick number whose whole time range has been processed. */
   private done: number;
+  /** Ticks up to this one are closed to new items: `done`, or during `advance` the last tick it processes. */
+  private closed: number;
 
   /**
    * @param capacity number of items (ids 0..capacity-1)
@@ -22,14 +25,17 @@ export class TimerWheel {
     this.next = new Int32Array(capacity).fill(-1);
     this.slots = slots;
     this.head = new Int32Array(slots).fill(-1);
-    this.done = Math.floor(now / tickMs) - 1;
+    this.done = this.closed = Math.floor(now / tickMs) - 1;
   }
 
-  /** Schedules `item` (not currently scheduled) to fire at `at`; a time already past fires on the next advance. */
+  /**
+   * Schedules `item` (not currently scheduled) to fire at `at`; a time already past fires on the
+   * next advance (when called from `fire`: the next `advance` call, not the running one).
+   */
   schedule(item: number, at: number): void {
     this.due[item] = at;
     let t = Math.floor(at / this.tickMs);
-    if (t <= this.done) t = this.done + 1;
+    if (t <= this.closed) t = this.closed + 1;
     const s = t % this.slots;
     this.next[item] = this.head[s];
     this.head[s] = item;
@@ -37,10 +43,13 @@ export class TimerWheel {
 
   /**
    * Processes every tick whose time range ended by `now` and calls `fire(item, due)` for each item
-   * due before the end of its tick. A fired item is no longer scheduled: `fire` re-schedules it.
+   * due before the end of its tick. A fired item is no longer scheduled: `fire` re-schedules it,
+   * and a time it gives that this call would reach waits for the next call, so each item fires at
+   * most once per call however late the caller is; the caller accounts the slots it missed.
    */
   advance(now: number, fire: (item: number, due: number) => void): void {
     const last = Math.floor(now / this.tickMs) - 1;
+    if (last > this.closed) this.closed = last;
     while (this.done < last) {
       const t = ++this.done;
       const s = t % this.slots;

@@ -7,6 +7,11 @@ import { randomBytes } from 'node:crypto';
 export interface AtomicWriteOptions {
   /** File mode, e.g. 0o600 for token files. Applied to the temp file before the rename. */
   mode?: number;
+  /**
+   * fsync before the rename (default true). Without it the write is still atomic for a crash of
+   * the process (never a torn file), only not for a power loss: for frequent checkpoints.
+   */
+  fsync?: boolean;
 }
 
 export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
@@ -17,8 +22,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: A
   try {
     writeFileSync(tmp, data, { mode });
     chmodSync(tmp, mode); // umask may have narrowed or widened it
-    const fd = openSync(tmp, 'r');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
+    if (opts.fsync !== false) {
+      const fd = openSync(tmp, 'r');
+      try { fsyncSync(fd); } finally { closeSync(fd); }
+    }
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -34,16 +34,39 @@ test('wheel: items beyond one rotation wait for their rotation; re-scheduling fr
   assert.deepEqual(fires, [130, 230, 330]);
 });
 
-test('wheel catches up after a stall: overdue items fire (late) in the same advance, in order', () => {
-  const w = new TimerWheel(1, 5, 64, 0);
-  w.schedule(0, 10);
-  const dues: number[] = [];
-  // the loop was blocked until t=1000: every 100 ms occurrence is sent late, none dropped
-  w.advance(1000, (i, due) => {
-    dues.push(due);
-    w.schedule(i, due + 100);
-  });
-  assert.deepEqual(dues, [10, 110, 210, 310, 410, 510, 610, 710, 810, 910]);
+test('wheel far behind fires each item at most once per advance call; the caller accounts the missed slots', () => {
+  const w = new TimerWheel(3, 5, 64, 0);
+  const interval = [100, 7, 1]; // ms: above, near and below the tick
+  const base = [10, 3, 0];
+  const sent = [0, 0, 0];
+  const skipped = [0, 0, 0];
+  for (let i = 0; i < 3; i++) w.schedule(i, base[i]);
+  // the caller does what the shard does: one send per fire, older missed grid slots counted as skipped
+  const run = (now: number) => {
+    const fires = [0, 0, 0];
+    w.advance(now, (i, due) => {
+      fires[i]++;
+      assert.equal(due, base[i]);
+      const slots = now >= base[i] + interval[i] ? Math.floor((now - base[i]) / interval[i]) + 1 : 1;
+      sent[i]++;
+      skipped[i] += slots - 1;
+      base[i] += slots * interval[i];
+      assert.ok(base[i] > now, 'resumes on its grid after now');
+      w.schedule(i, base[i]);
+    });
+    return fires;
+  };
+  // the loop was blocked until t=1000: one fire each, no spiral
+  assert.deepEqual(run(1000), [1, 1, 1]);
+  // every intended slot up to t=1000 is either sent or counted skipped: none vanish from the numbers
+  assert.equal(sent[0] + skipped[0], 10); // 10, 110, ..., 910
+  assert.equal(sent[1] + skipped[1], Math.floor((1000 - 3) / 7) + 1);
+  assert.equal(sent[2] + skipped[2], 1001);
+  // on time again: every later slot fires once per call, none skipped
+  const before = skipped.slice();
+  for (let now = 1005; now <= 1400; now += 5) for (const f of run(now)) assert.ok(f <= 1);
+  assert.equal(skipped[0], before[0]);
+  assert.equal(sent[0], 5); // 10 (late) then 1010, 1110, 1210, 1310
 });
 
 test('token bucket: limits connects to the rate with a 50 ms burst; 0 = unlimited', () => {
