@@ -5,10 +5,10 @@ import { z } from 'zod';
 import { parseInstance } from '../shared/fleet.js';
 
 const bool = z
-  .union([z.boolean(), z.string()])
+  .union([z.boolean(), z.string(), z.number()])
   .transform((v, ctx) => {
     if (typeof v === 'boolean') return v;
-    const s = v.trim().toLowerCase();
+    const s = String(v).trim().toLowerCase();
     if (['1', 'true', 'yes', 'on'].includes(s)) return true;
     if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
     ctx.addIssue({ code: 'custom', message: 'expected a boolean: 1/0, true/false, yes/no, on/off' });

@@ -69,3 +69,15 @@ test('source address ranges expand and instance i/N parses', () => {
   const bad = loadConfig({ cwd: dir(), env: { INSTANCE: '5/4' } });
   assert.equal(bad.ok, false);
 });
+
+test('booleans accept 1/0 as numbers too (scenario files), and reject other numbers', () => {
+  const d = dir();
+  writeFileSync(join(d, 'b.json'), JSON.stringify({ DASHBOARD: 0, MQTT_TLS: 1 }));
+  const r = loadConfig({ cwd: d, env: {}, scenarioFile: 'b.json' });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  assert.equal(r.config.dashboard, false);
+  assert.equal(r.config.mqttTls, true);
+  writeFileSync(join(d, 'c.json'), JSON.stringify({ DASHBOARD: 2 }));
+  const bad = loadConfig({ cwd: d, env: {}, scenarioFile: 'c.json' });
+  assert.equal(bad.ok, false);
+});
