@@ -1,18 +1,10 @@
 // The fixed benchmark scenarios of issue 8 (B1–B5) and the goals each is judged against.
 import type { PhaseTiming } from './lib/phase.js';
+import type { LoadShape } from './lib/protocol.js';
 
-export interface Scenario {
+export interface Scenario extends LoadShape {
   name: string;
   title: string;
-  devices: number;
-  /** msg/s per device; 0 = idle; 'max' = flat out (the lab: its shortest interval, 1 ms). */
-  ratePerDevice: number | 'max';
-  qos: 0 | 1;
-  sourceAddresses: string[];
-  /** New connections per second (0 = unlimited). */
-  connectRate: number;
-  /** Lab shard processes; 0 = the lab's default (one per core, more past MAX_CLIENTS_PER_PROCESS). */
-  shards: number;
   timing: PhaseTiming;
   /** Idle scenarios also measure a one-device-per-process floor, so KB/connection is marginal. */
   measureFloor: boolean;

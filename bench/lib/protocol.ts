@@ -1,9 +1,8 @@
 // What the harness and a generator process (the lab or the baseline writer) say to each other
 // over the fork IPC channel. The generator gets its spec as argv[2] (JSON).
 
-export interface GenSpec {
-  host: string;
-  port: number;
+/** The shape of the load a scenario asks for and a generator is given. */
+export interface LoadShape {
   devices: number;
   /** Messages per second per device; 0 = idle (connect only); 'max' = as fast as the target takes. */
   ratePerDevice: number | 'max';
@@ -12,8 +11,13 @@ export interface GenSpec {
   sourceAddresses: string[];
   /** New connections per second; 0 = unlimited. */
   connectRate: number;
-  /** Lab shard processes (the baseline is always one process). */
+  /** Lab shard processes; 0 = the lab's default (the baseline is always one process). */
   shards: number;
+}
+
+export interface GenSpec extends LoadShape {
+  host: string;
+  port: number;
   /** Baseline: size of its fixed payload, bytes (the lab's mean payload size). */
   payloadBytes: number;
   /** Lab: its DATA_DIR (reports, logs) for this phase. */
