@@ -25,6 +25,8 @@ export interface RunLabOptions {
   onStart?: (run: RunHandle, pidFile: HeldPidFile) => void | Promise<void>;
   /** Extra report sections before the final write (delivery, thresholds). */
   beforeFinalReport?: (report: RunReport) => Promise<void>;
+  /** The target is an emulator the caller started (`suite --embedded`): delivery also reads its own stats. */
+  emulatorUrl?: string;
 }
 
 /** The devices of this run: the first DEVICE_COUNT of tokens.json, sliced for INSTANCE. */
@@ -81,7 +83,7 @@ export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLab
       };
       const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, beforeFinalReport });
       // before onStart: the dashboard then sees snapshots with `delivery` filled in
-      if (config.deliveryCheck) delivery = attachDelivery(run, { config, fleet, emulatorUrl: emulator?.restUrl ?? null, progress: ctx.stderr, log: say });
+      if (config.deliveryCheck) delivery = attachDelivery(run, { config, fleet, emulatorUrl: emulator?.restUrl ?? opts.emulatorUrl ?? null, progress: ctx.stderr, log: say });
       unsignal = ctx.onSignal((sig) => run.stop(sig));
       if (config.dashboard) {
         try {

@@ -65,13 +65,14 @@ export async function runSuite(ctx: RunContext, base: ResolvedConfig, o: SuiteOp
     if (interrupted) throw new LabError('ABORTED', { message: `Suite stopped by ${interrupted} before the run started` });
   };
   const { startEmbeddedEmulator } = await import('./embedded.js');
+  const { embeddedEmulatorArgs } = await import('./delivery/emulator-path.js');
   let emulator: Awaited<ReturnType<typeof startEmbeddedEmulator>> | null = null;
   let fleetReady = false;
   let config = base;
   try {
     if (o.embedded) {
       say('suite: starting the embedded emulator…');
-      emulator = await startEmbeddedEmulator();
+      emulator = await startEmbeddedEmulator(embeddedEmulatorArgs(base));
       config = embeddedConfig(base, emulator);
       say(`suite: emulator REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; files in ${config.dataDir}`);
     }
@@ -94,7 +95,7 @@ export async function runSuite(ctx: RunContext, base: ResolvedConfig, o: SuiteOp
     checkInterrupt();
 
     const { runLab } = await import('./run.js');
-    const { exitCode, report } = await runLab(ctx, config, { onStart: (run) => thresholds.onStart(run), beforeFinalReport: (r) => thresholds.beforeFinalReport(r) });
+    const { exitCode, report } = await runLab(ctx, config, { ...(emulator ? { emulatorUrl: emulator.restUrl } : {}), onStart: (run) => thresholds.onStart(run), beforeFinalReport: (r) => thresholds.beforeFinalReport(r) });
     const s = summarize(report);
     if (o.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
     say('\n' + renderSummary(report, s));

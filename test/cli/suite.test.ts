@@ -104,3 +104,15 @@ test('--abort-on-fail stops a slow run early once the grace period is over (exit
   assert.equal(report.endReason, 'threshold failed: ack_p99<100ms');
   assert.ok(report.durationSec < 60, `stopped early (${report.durationSec}s)`);
 });
+
+test('suite --embedded checks delivery through the REST read-back and the emulator record, and both agree', { timeout: 180_000 }, async (t) => {
+  const cwd = tempWorkdir();
+  const env = cleanEnv({ DEVICE_COUNT: '5', SHARDS: '1', METRICS_PORT: '0', PUBLISH_INTERVAL_SEC: '0.5' });
+  const r = await tblab(t, ['suite', '--embedded', '--', '--duration', '3'], { cwd, env });
+  assert.equal(r.code, 0, r.stderr);
+  const report = latest(join(cwd, 'data', 'embedded'));
+  assert.equal(report.delivery?.method, 'both');
+  assert.equal(report.delivery?.crossCheck?.agree, true);
+  assert.equal(report.delivery?.totals.stored, report.metrics.traffic.acked);
+  assert.equal(report.delivery?.totals.lost, 0);
+});
