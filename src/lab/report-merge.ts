@@ -1,9 +1,10 @@
 // `tblab report merge`: finds the instance reports (files, run ids or a folder), merges them
 // (src/report/merge.ts) and writes the result like any run: data/runs/<run-id>.json and latest.json.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunReport } from '../report/schema.js';
 import { mergeReports, type MergeInput } from '../report/merge.js';
+import { readReportAt, runsDir } from '../report/read.js';
 import { parseInstance, fleetRunId } from '../shared/fleet.js';
 import { writeJsonAtomic } from '../shared/fs.js';
 import { LabError } from '../shared/errors.js';
@@ -27,20 +28,10 @@ export interface ReportMergeResult {
   warnings: string[];
 }
 
-export const runsDir = (dataDir: string) => join(dataDir, 'runs');
-
+/** Reads and checks one instance report. */
 export function readReportFile(path: string): RunReport {
   if (!existsSync(path)) throw new LabError('RUN_NOT_FOUND', { message: `No report at ${path}` });
-  let r: RunReport;
-  try {
-    r = JSON.parse(readFileSync(path, 'utf8')) as RunReport;
-  } catch (e) {
-    throw new LabError('REPORT_INVALID', { message: `${path} is not valid JSON: ${(e as Error).message}` });
-  }
-  if (r?.tool !== 'tb-load-lab' || typeof r.schemaVersion !== 'number' || typeof r.metrics !== 'object') {
-    throw new LabError('REPORT_INVALID', { message: `${path} is not a tb-load-lab run report (no tool/schemaVersion/metrics)` });
-  }
-  return r;
+  return readReportAt(path);
 }
 
 const slack = 60_000;

@@ -40,6 +40,11 @@ export function readReport(dataDir: string, ref: string, cwd: string = process.c
       hint: runs.length ? `Recent runs in ${runsDir(dataDir)}: ${runs.join(', ')} (or use latest).` : `${runsDir(dataDir)} holds no reports yet: run \`tblab run\` or \`tblab suite\` first.`,
     });
   }
+  return { path, report: readReportAt(path) };
+}
+
+/** Reads and checks the report file at `path` (REPORT_INVALID says what is wrong). */
+export function readReportAt(path: string): RunReport {
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(path, 'utf8'));
@@ -56,5 +61,5 @@ export function readReport(dataDir: string, ref: string, cwd: string = process.c
       hint: 'Use the tblab version that wrote the report, or a newer one.',
     });
   }
-  return { path, report: r as RunReport };
+  return r as RunReport;
 }

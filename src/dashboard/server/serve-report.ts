@@ -1,8 +1,9 @@
 // `tblab report --serve <run>`: a finished run's report shown in the live dashboard's page,
 // from the report's `metrics` (the same snapshot shape) and its full `timeline` for the charts.
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { MetricsSnapshot, SeriesPoint } from '../../metrics/snapshot.js';
 import type { RunReport, TimelinePoint } from '../../report/schema.js';
+import { readReportAt } from '../../report/read.js';
 import { LabError } from '../../shared/errors.js';
 import { buildDashboard, type Dashboard } from './dashboard.js';
 
@@ -50,16 +51,9 @@ export async function serveReport(report: RunReport, opts: ServeReportOptions = 
 
 /** Reads a report file (data/runs/<run-id>.json) and serves it; the CLI resolves `latest`/ids to a path. */
 export async function serveReportDashboard(reportPath: string, opts: ServeReportOptions = {}): Promise<{ url: string; close: () => Promise<void> }> {
-  let report: RunReport;
-  try {
-    report = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReport;
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new LabError(missing ? 'RUN_NOT_FOUND' : 'REPORT_INVALID', { message: `${missing ? 'No report at' : 'Cannot parse the report'} ${reportPath}`, cause: e });
-  }
-  if (report?.tool !== 'tb-load-lab' || typeof report.metrics !== 'object' || report.metrics === null || !Array.isArray(report.timeline)) {
-    throw new LabError('REPORT_INVALID', { message: `${reportPath} is not a tb-load-lab run report (expected tool "tb-load-lab", metrics and timeline)` });
-  }
+  if (!existsSync(reportPath)) throw new LabError('RUN_NOT_FOUND', { message: `No report at ${reportPath}` });
+  const report = readReportAt(reportPath);
+  if (!Array.isArray(report.timeline)) throw new LabError('REPORT_INVALID', { message: `${reportPath} has no timeline to chart` });
   const dash = await serveReport(report, opts);
   return { url: dash.url!, close: () => dash.close() };
 }
