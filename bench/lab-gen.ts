@@ -30,7 +30,9 @@ function main(): void {
     },
   });
   const t0 = performance.now();
-  const run = startRun({ config, fleet: benchFleet(spec.devices), restUrl: null });
+  // --cpu-prof given to this process is passed on to the shards (they profile the hot path)
+  const shardExecArgv = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+  const run = startRun({ config, fleet: benchFleet(spec.devices), restUrl: null, shardExecArgv });
   let connectedSent = false;
   let window: { from: number; to: number } | null = null;
   const points = new Map<number, SeriesPoint>();
