@@ -1,8 +1,9 @@
 // MQTT packets the device side writes: CONNECT through mqtt-packet (once per connect, not hot),
-// PUBLISH hand-encoded into one pooled buffer per message (node-probes.md Q2: 1.4–2.1× less CPU
-// than a generic client), PINGREQ and DISCONNECT as constant bytes.
+// PUBLISH hand-encoded into a reused buffer (node-probes.md Q2: 1.4–2.1× less CPU than a generic
+// client), PINGREQ and DISCONNECT as constant bytes.
 import mqttPacket from 'mqtt-packet';
 import type { DeviceCredentials } from '../shared/fleet.js';
+import type { PayloadSource } from './payload.js';
 
 export type MqttVersion = '3.1.1' | '5';
 
@@ -62,45 +63,113 @@ function writeVarint(buf: Buffer, off: number, n: number): number {
   return off;
 }
 
+/** Default size of a PublishWriter's buffer, bytes (~290 telemetry messages). */
+const WRITER_CAPACITY = 64 * 1024;
+
 /**
- * Encodes PUBLISH packets for one topic, QoS and protocol version. The topic bytes are encoded
- * once; each call allocates exactly one (pooled) Buffer and writes the payload string into it.
+ * Builds the PUBLISH packets of one shard (one topic, QoS and protocol version) in a buffer it
+ * reuses: `append` the message(s) one socket is due, `take` them as one view, write it, then say
+ * with `written` whether the socket handed every byte to the kernel. If it did, nothing references
+ * the buffer any more and the next packets overwrite it; if not, the view stays untouched and the
+ * writer moves on past it (a new buffer once full). A fresh pooled Buffer per message cost
+ * allocation and GC on every publish (bench/README.md, Findings).
  */
-export class PublishEncoder {
-  private readonly topic: Buffer;
+export class PublishWriter {
+  private readonly topic: Uint8Array;
   private readonly first: number;
   /** topic length prefix + topic + packet id (QoS 1) + property length (MQTT 5) */
   private readonly fixedVar: number;
+  /** Length-field bytes reserved before a payload written in place (sized for `payload.maxBytes`). */
+  private readonly vlen: number;
+  private buf: Buffer;
+  /** Start of the packets appended since the last `take`. */
+  private start = 0;
+  private off = 0;
+  /** Some bytes of `buf` belong to a write still queued in a socket: never rewind over them. */
+  private pinned = false;
 
-  constructor(topic: string, readonly qos: 0 | 1, readonly version: MqttVersion) {
+  constructor(topic: string, readonly qos: 0 | 1, readonly version: MqttVersion, private readonly payload: PayloadSource, private readonly capacity = WRITER_CAPACITY) {
     const t = Buffer.from(topic, 'utf8');
-    this.topic = Buffer.allocUnsafe(2 + t.length);
-    this.topic.writeUInt16BE(t.length, 0);
-    t.copy(this.topic, 2);
+    this.topic = new Uint8Array(2 + t.length);
+    this.topic[0] = t.length >>> 8;
+    this.topic[1] = t.length & 0xff;
+    this.topic.set(t, 2);
     this.first = 0x30 | (qos << 1);
     this.fixedVar = this.topic.length + (qos ? 2 : 0) + (version === '5' ? 1 : 0);
+    this.vlen = varintSize(this.fixedVar + (payload.maxBytes ?? 0));
+    this.buf = Buffer.allocUnsafeSlow(capacity);
   }
 
-  /**
-   * @param payload the message body
-   * @param ascii true when `payload` is known to be 7-bit (then its length is its byte length)
-   * @param packetId 1..65535, ignored at QoS 0
-   */
-  encode(payload: string, ascii: boolean, packetId: number): Buffer {
-    const plen = ascii ? payload.length : Buffer.byteLength(payload, 'utf8');
-    const rem = this.fixedVar + plen;
-    const buf = Buffer.allocUnsafe(1 + varintSize(rem) + rem);
-    buf[0] = this.first;
-    let off = writeVarint(buf, 1, rem);
-    off += this.topic.copy(buf, off);
+  /** Appends the PUBLISH of message `seq` of device `i` (`packetId` 1..65535, ignored at QoS 0); returns its size, bytes. */
+  append(i: number, seq: number, now: number, packetId: number): number {
+    const src = this.payload;
+    let h: number;
+    let end: number;
+    if (src.writeTo) {
+      this.reserve(1 + this.vlen + this.fixedVar + src.maxBytes!);
+      h = this.off;
+      const at = h + 1 + this.vlen + this.fixedVar;
+      end = src.writeTo(this.buf, at, i, seq, now);
+      const rem = this.fixedVar + (end - at);
+      // a payload shorter than the bound may need fewer length bytes than reserved: close the gap
+      const short = this.vlen - varintSize(rem);
+      if (short > 0) {
+        this.buf.copyWithin(at - short, at, end);
+        end -= short;
+      }
+      this.header(h, rem, packetId);
+    } else {
+      const text = src.next(i, seq, now);
+      const plen = src.ascii ? text.length : Buffer.byteLength(text, 'utf8');
+      const rem = this.fixedVar + plen;
+      this.reserve(1 + varintSize(rem) + rem);
+      h = this.off;
+      const at = this.header(h, rem, packetId);
+      // the unchecked writers skip Buffer#write's argument juggling (hot path)
+      end = at + (src.ascii ? (this.buf as FastBuffer).latin1Write(text, at) : (this.buf as FastBuffer).utf8Write(text, at));
+    }
+    this.off = end;
+    return end - h;
+  }
+
+  /** The packets appended since the last call, as one view (write it to one socket, then call `written`). */
+  take(): Buffer {
+    const v = this.buf.subarray(this.start, this.off);
+    this.start = this.off;
+    return v;
+  }
+
+  /** @param flushed the socket holds no unsent bytes after the write (they are in the kernel). */
+  written(flushed: boolean): void {
+    if (!flushed) this.pinned = true;
+    else if (!this.pinned) this.start = this.off = 0;
+  }
+
+  /** Makes room for `n` more bytes after the pending packets. */
+  private reserve(n: number): void {
+    if (this.buf.length - this.off >= n) return;
+    const pending = this.buf.subarray(this.start, this.off);
+    const next = Buffer.allocUnsafeSlow(Math.max(this.capacity, 2 * (n + pending.length)));
+    pending.copy(next, 0);
+    this.buf = next;
+    this.start = 0;
+    this.off = pending.length;
+    this.pinned = false;
+  }
+
+  /** Fixed header, topic, packet id and MQTT 5 property length at `h`; returns where the payload goes. */
+  private header(h: number, rem: number, packetId: number): number {
+    const buf = this.buf;
+    buf[h] = this.first;
+    let off = writeVarint(buf, h + 1, rem);
+    const t = this.topic;
+    for (let k = 0; k < t.length; k++) buf[off + k] = t[k];
+    off += t.length;
     if (this.qos) {
       buf[off++] = packetId >>> 8;
       buf[off++] = packetId & 0xff;
     }
     if (this.version === '5') buf[off++] = 0;
-    // the unchecked writers skip Buffer#write's argument juggling (hot path)
-    if (ascii) (buf as FastBuffer).latin1Write(payload, off);
-    else (buf as FastBuffer).utf8Write(payload, off);
-    return buf;
+    return off;
   }
 }

@@ -3,8 +3,8 @@
 // stage/stop transitions and the once-per-second snapshot. Hot-path state is in typed arrays.
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { PublishEncoder, TELEMETRY_TOPIC, DISCONNECT_V311, DISCONNECT_V5, PINGREQ } from '../device/packets.js';
-import { createPayloadSource, type PayloadSource } from '../device/payload.js';
+import { PublishWriter, TELEMETRY_TOPIC, DISCONNECT_V311, DISCONNECT_V5, PINGREQ } from '../device/packets.js';
+import { createPayloadSource } from '../device/payload.js';
 import { CAUSES, ERROR_KINDS, pubackReason, type Cause, type ErrorKind } from '../device/causes.js';
 import type { TransportTarget } from '../device/transport.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/hdr.js';
@@ -52,8 +52,6 @@ export class Shard {
   private readonly base: Float64Array;
   private readonly pidNext: Uint16Array;
   private readonly inflight: InflightWindows;
-  /** Messages of the device being published when one fire sends several (one write for all). */
-  private batch: Buffer[] | null = null;
   /** `now` of the running tick, ms. */
   private tickNow = 0;
   /** Most messages one device sends per wheel fire: its slots in one tick (1 unless the interval is below the tick). */
@@ -62,8 +60,9 @@ export class Shard {
   private queueHead = 0;
   private readonly wheel: TimerWheel;
   private readonly bucket: TokenBucket;
-  private readonly encoder: PublishEncoder;
-  private readonly payload: PayloadSource;
+  private readonly packets: PublishWriter;
+  /** Plain TCP: a write that leaves no unsent bytes has released its buffer (the writer reuses it). */
+  private readonly reuseWrites: boolean;
   private readonly ackHist: Histogram = createHistogram();
   private readonly connectHist: Histogram = createHistogram();
   private readonly lagHist: Histogram = createHistogram();
@@ -103,8 +102,8 @@ export class Shard {
       tls: t ? { insecure: t.insecure, ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}), ...(t.certFile ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile!) } : {}) } : null,
     };
     this.disconnectPacket = settings.mqttVersion === '5' ? DISCONNECT_V5 : DISCONNECT_V311;
-    this.encoder = new PublishEncoder(TELEMETRY_TOPIC, settings.qos, settings.mqttVersion);
-    this.payload = createPayloadSource(devices, settings.payloadTemplate);
+    this.packets = new PublishWriter(TELEMETRY_TOPIC, settings.qos, settings.mqttVersion, createPayloadSource(devices, settings.payloadTemplate));
+    this.reuseWrites = !t;
     this.sessions = devices.map((d, i) => new DeviceSession(this, i, d));
     const now = nowMs();
     this.wheel = new TimerWheel(n, settings.tickMs, Math.max(64, Math.ceil(Math.min(settings.intervalMs + settings.jitterMs, 10_000) / settings.tickMs) + 1), now);
@@ -150,14 +149,14 @@ export class Shard {
     this.wheel.schedule(i, st.jitterMs ? base + (Math.random() * 2 - 1) * st.jitterMs : base);
     if (this.state[i] !== S.UP || this.paused[i]) return this.skip(i, slots);
     const send = Math.min(slots, this.perFire);
-    if (send === 1) this.publish(i, due);
-    else {
-      // several messages for one socket: one write of their concatenation (cork/uncork → writev
-      // allocated per chunk: 14 % of the shard's time, bench/README.md)
-      const batch: Buffer[] = (this.batch = []);
-      for (let k = 0; k < send; k++) this.publish(i, due + k * iv);
-      this.batch = null;
-      if (batch.length) this.sessions[i].write(batch.length === 1 ? batch[0] : Buffer.concat(batch), nowMs());
+    // several messages for one socket go out in one write (cork/uncork → writev allocated per
+    // chunk: 14 % of the shard's time, bench/README.md)
+    let appended = 0;
+    for (let k = 0; k < send; k++) appended += this.publish(i, due + k * iv);
+    if (appended) {
+      const sess = this.sessions[i];
+      sess.write(this.packets.take(), this.tickNow);
+      this.packets.written(this.reuseWrites && sess.socket!.writableLength === 0);
     }
     if (slots > send) this.skip(i, slots - send);
   }
@@ -168,11 +167,13 @@ export class Shard {
     this.dirty[i] = 1;
   }
 
-  private publish(i: number, due: number): void {
-    const sess = this.sessions[i];
-    const sock = sess.socket!;
+  /** Appends message `due` of device `i` to the writer; 1 = appended, 0 = skipped (socket backed up, window full). */
+  private publish(i: number, due: number): number {
     const qos = this.settings.qos;
-    if (sock.writableLength > MAX_BUFFERED_BYTES || (qos && this.inflight.full(i))) return this.skip(i);
+    if (this.sessions[i].socket!.writableLength > MAX_BUFFERED_BYTES || (qos && this.inflight.full(i))) {
+      this.skip(i);
+      return 0;
+    }
     const now = nowMs();
     const row = i * D_FIELDS;
     const seq = this.dev[row + D.LAST_SEQ] + 1;
@@ -181,9 +182,7 @@ export class Shard {
       pid = this.pidNext[i];
       this.pidNext[i] = pid === 65535 ? 1 : pid + 1;
     }
-    const buf = this.encoder.encode(this.payload.next(i, seq, Math.round(now)), this.payload.ascii, pid);
-    if (this.batch) this.batch.push(buf);
-    else sess.write(buf, now);
+    const bytes = this.packets.append(i, seq, Math.round(now), pid);
     const dev = this.dev;
     dev[row + D.LAST_SEQ] = seq;
     dev[row + D.SENT]++;
@@ -191,12 +190,13 @@ export class Shard {
     dev[row + D.LAST_PUB] = now;
     this.dirty[i] = 1;
     this.c[C.SENT]++;
-    this.c[C.BYTES] += buf.length;
+    this.c[C.BYTES] += bytes;
     recordMs(this.lagHist, now - due);
     if (qos) this.inflight.push(i, pid, now);
     if (this.settings.logEveryMessage || this.c[C.SENT] % PUBLISH_SAMPLE_EVERY === 1) {
-      this.event({ ts: Math.round(now), ev: 'publish', device: this.devices[i].name, sequence: seq, bytes: buf.length, lagMs: Math.round((now - due) * 1000) / 1000 });
+      this.event({ ts: Math.round(now), ev: 'publish', device: this.devices[i].name, sequence: seq, bytes, lagMs: Math.round((now - due) * 1000) / 1000 });
     }
+    return 1;
   }
 
   // ── acks ────────────────────────────────────────────────────────────────────────────────────

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqttPacket from 'mqtt-packet';
-import { PublishEncoder, TELEMETRY_TOPIC, encodeConnect, varintSize } from '../../src/device/packets.js';
+import { PublishWriter, TELEMETRY_TOPIC, encodeConnect, varintSize } from '../../src/device/packets.js';
+import { TelemetryPayload, type PayloadSource } from '../../src/device/payload.js';
 import { FrameReader, PacketType } from '../../src/device/frame-reader.js';
 import { connackCause, disconnectReasonCause, socketErrorCause } from '../../src/device/causes.js';
 
@@ -14,22 +15,52 @@ function parse(buf: Buffer, protocolVersion: 4 | 5): mqttPacket.Packet[] {
   return out;
 }
 
+/** A payload source that returns given texts (the string path of PublishWriter). */
+function texts(list: string[]): PayloadSource {
+  return { ascii: list.every((t) => /^[\x00-\x7f]*$/.test(t)), next: (i) => list[i] };
+}
+
 for (const [version, pv] of [['3.1.1', 4], ['5', 5]] as const) {
   for (const qos of [0, 1] as const) {
     test(`PUBLISH encoding, MQTT ${version}, QoS ${qos}: mqtt-packet reads back topic, id and payload`, () => {
-      const enc = new PublishEncoder(TELEMETRY_TOPIC, qos, version);
-      for (const payload of ['{"a":1}', 'x'.repeat(200), 'y'.repeat(20000), '{"t":"température"}']) {
-        const ascii = /^[\x00-\x7f]*$/.test(payload);
-        const [p] = parse(enc.encode(payload, ascii, 513), pv) as mqttPacket.IPublishPacket[];
+      const payloads = ['{"a":1}', 'x'.repeat(200), 'y'.repeat(20000), '{"t":"température"}'];
+      const w = new PublishWriter(TELEMETRY_TOPIC, qos, version, texts(payloads), 1024);
+      payloads.forEach((payload, i) => {
+        const size = w.append(i, 1, 0, 513);
+        const buf = w.take();
+        assert.equal(buf.length, size);
+        const [p] = parse(buf, pv) as mqttPacket.IPublishPacket[];
+        w.written(true);
         assert.equal(p.cmd, 'publish');
         assert.equal(p.topic, TELEMETRY_TOPIC);
         assert.equal(p.qos, qos);
         if (qos) assert.equal(p.messageId, 513);
         assert.equal(Buffer.from(p.payload as Buffer).toString('utf8'), payload);
-      }
+      });
     });
   }
 }
+
+test('PUBLISH writer: telemetry written in place, several per take, a queued write is never overwritten', () => {
+  const devices = [{ name: 'sim-001', index: 1 }, { name: 'appareil-é', index: 2 }];
+  const w = new PublishWriter(TELEMETRY_TOPIC, 1, '3.1.1', new TelemetryPayload(devices), 512);
+  const held: Array<{ buf: Buffer; copy: Buffer }> = [];
+  for (let round = 1; round <= 50; round++) {
+    let size = w.append(0, round, 1_700_000_000_000 + round, round);
+    size += w.append(1, round, 1_700_000_000_000 + round, 1000 + round);
+    const buf = w.take();
+    assert.equal(buf.length, size);
+    const packets = parse(buf, 4) as mqttPacket.IPublishPacket[];
+    assert.deepEqual(packets.map((p) => p.messageId), [round, 1000 + round]);
+    const bodies = packets.map((p) => JSON.parse(Buffer.from(p.payload as Buffer).toString('utf8')));
+    assert.deepEqual(bodies.map((b) => [b.device, b.sequence, b.timestamp]), [['sim-001', round, 1_700_000_000_000 + round], ['appareil-é', round, 1_700_000_000_000 + round]]);
+    // every third write stays queued in its socket: its bytes must survive what follows
+    const queued = round % 3 === 0;
+    if (queued) held.push({ buf, copy: Buffer.from(buf) });
+    w.written(!queued);
+  }
+  for (const h of held) assert.ok(h.buf.equals(h.copy));
+});
 
 test('CONNECT: access token as user name, MQTT_BASIC fields, version and keepalive', () => {
   const [c] = parse(encodeConnect({ credentials: { type: 'ACCESS_TOKEN', token: 'T0K' }, clientId: 'c1', keepaliveSec: 30, version: '3.1.1' }), 4) as mqttPacket.IConnectPacket[];

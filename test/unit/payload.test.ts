@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TelemetryPayload, TemplatePayload, createPayloadSource } from '../../src/device/payload.js';
+import { TelemetryPayload, TemplatePayload, createPayloadSource, putFixed2, putUint } from '../../src/device/payload.js';
 import { LabError } from '../../src/shared/errors.js';
 
 const devices = [{ name: 'sim-001', index: 1 }, { name: 'sim-002', index: 2 }];
@@ -58,4 +58,25 @@ test('template payload: unknown placeholders and unreadable files are clear erro
   const good = join(dir, 'good.json');
   writeFileSync(good, JSON.stringify({ s: '{{sequence}}' }));
   assert.equal(createPayloadSource(devices, good).next(0, 5, 0), '{"s":5}');
+});
+
+test('byte writers print numbers exactly as String() prints the rounded value', () => {
+  const buf = Buffer.alloc(64);
+  const cases = [0, 0.004, 0.005, 0.015, 1, 9.99, 9.995, 10, 21.5, 21.05, 100, 123.456, 1023.999, -0.004, -0.02, -3.14159, 45, 1e6 + 0.01];
+  for (let k = 0; k < 20000; k++) cases.push((Math.random() - 0.2) * 1100);
+  for (const x of cases) assert.equal(buf.toString('latin1', 0, putFixed2(buf, 0, x)), String(Math.round(x * 100) / 100), `fixed2 ${x}`);
+  for (const n of [0, 7, 9, 10, 99, 100, 65535, 1_700_000_000_123, 2 ** 53 - 1]) assert.equal(buf.toString('latin1', 0, putUint(buf, 0, n)), String(n));
+});
+
+test('telemetry payload: bytes written in place equal the string form, within the declared bound', () => {
+  const p = new TelemetryPayload([{ name: 'sim-001', index: 1 }, { name: 'capteur "é"', index: 2 }]);
+  assert.equal(p.ascii, false);
+  const buf = Buffer.alloc(p.maxBytes + 10);
+  for (let s = 1; s < 500; s++) {
+    const end = p.writeTo(buf, 10, s % 2, s, 1_700_000_000_000 + s);
+    assert.ok(end - 10 <= p.maxBytes);
+    const m = JSON.parse(buf.toString('utf8', 10, end));
+    assert.equal(m.device, s % 2 ? 'capteur "é"' : 'sim-001');
+    assert.equal(m.sequence, s);
+  }
 });
