@@ -14,24 +14,28 @@ export const LATENCY_BUCKETS_MS: readonly number[] = [
 
 /**
  * Counts of recorded values ≤ each bound (HDR precision: 3 significant digits). `sumMs` is
- * mean × count, exact to the histogram's precision.
+ * mean × count, exact to the histogram's precision. One pass over the counts array: the library's
+ * iterator and `mean` were ~2 % of the supervisor's time rebuilding these every second (B1 profile).
  */
 export function cumulativeBuckets(h: Histogram, boundsMs: readonly number[] = LATENCY_BUCKETS_MS): CumulativeBuckets {
   const counts = new Array<number>(boundsMs.length).fill(0);
   const count = h.totalCount;
+  let total = 0;
   if (count > 0) {
-    const it = (h as unknown as JsHistogram).recordedValuesIterator;
-    it.reset();
+    const js = h as unknown as JsHistogram;
     let b = 0;
     let below = 0;
-    while (it.hasNext()) {
-      const v = it.next();
+    for (let i = 0; i < js.countsArrayLength && below < count; i++) {
+      const c = js.getCountAtIndex(i);
+      if (c === 0) continue;
+      const v = js.valueFromIndex(i);
       // lowest equivalent value: a value recorded exactly on a bound belongs under it
-      const ms = (h as unknown as JsHistogram).lowestEquivalentValue(v.valueIteratedTo) / 1000;
+      const ms = js.lowestEquivalentValue(v) / 1000;
       while (b < boundsMs.length && ms > boundsMs[b]) counts[b++] = below;
-      below = v.totalCountToThisValue;
+      below += c;
+      total += js.medianEquivalentValue(v) * c;
     }
     for (; b < boundsMs.length; b++) counts[b] = below;
   }
-  return { leMs: [...boundsMs], counts, count, sumMs: count > 0 ? Math.round(h.mean * count) / 1000 : 0 };
+  return { leMs: [...boundsMs], counts, count, sumMs: Math.round(total) / 1000 };
 }
