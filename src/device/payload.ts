@@ -40,18 +40,26 @@ function putBytes(buf: Buffer, off: number, b: Uint8Array): number {
   return off + b.length;
 }
 
-/** Writes a non-negative integer (below 2^53) in decimal; returns the end offset. */
-export function putUint(buf: Buffer, off: number, n: number): number {
+/** Writes a non-negative integer below 2^31 with int arithmetic; `width` pads with zeros. */
+function putSmall(buf: Buffer, off: number, n: number, width: number): number {
   let end = off + 1;
   for (let p = 10; p <= n; p *= 10) end++;
+  if (end - off < width) end = off + width;
   let k = end;
-  while (n >= 10) {
-    const q = Math.floor(n / 10);
-    buf[--k] = 48 + (n - q * 10);
+  while (k > off) {
+    const q = (n / 10) | 0;
+    buf[--k] = 48 + n - q * 10;
     n = q;
   }
-  buf[--k] = 48 + n;
   return end;
+}
+
+/** Writes a non-negative integer (below 2^53) in decimal; returns the end offset. */
+export function putUint(buf: Buffer, off: number, n: number): number {
+  if (n < 0x80000000) return putSmall(buf, off, n, 1);
+  // epoch milliseconds: high digits, then the low nine zero-padded, both in int arithmetic
+  const hi = Math.floor(n / 1e9);
+  return putSmall(buf, putUint(buf, off, hi), n - hi * 1e9, 9);
 }
 
 /** Writes `x` rounded to 2 decimals exactly as `String(Math.round(x * 100) / 100)` prints it. */
@@ -66,7 +74,7 @@ export function putFixed2(buf: Buffer, off: number, x: number): number {
   off = putUint(buf, off, ip);
   if (f !== 0) {
     buf[off++] = 46; // '.'
-    const d1 = Math.floor(f / 10);
+    const d1 = (f / 10) | 0;
     buf[off++] = 48 + d1;
     if (f !== d1 * 10) buf[off++] = 48 + (f - d1 * 10);
   }

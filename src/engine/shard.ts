@@ -30,6 +30,15 @@ const HOUSEKEEPING_MS = 250;
 const MAX_DISCONNECT_RECORDS_PER_SNAPSHOT = 5000;
 /** Without LOG_EVERY_MESSAGE, one publish in this many is logged. */
 const PUBLISH_SAMPLE_EVERY = 1000;
+/** Why a device's row is due in the next snapshot: only its traffic counters moved, or its state / errors did. */
+const TRAFFIC = 1;
+const STATE = 2;
+/**
+ * Rows whose only change is traffic (sent, acked, skipped: every publishing device, every second)
+ * ship in every 5th snapshot and the final one; state and error changes ship every second. At
+ * 10,000 devices shipping every row each second was most of the supervisor's per-message cost.
+ */
+const TRAFFIC_ROWS_EVERY = 5;
 
 const ERR_INDEX: Record<ErrorKind, number> = Object.fromEntries(ERROR_KINDS.map((k, n) => [k, D.ERR0 + n])) as Record<ErrorKind, number>;
 
@@ -45,6 +54,7 @@ export class Shard {
   readonly target: TransportTarget;
   readonly disconnectPacket: Buffer;
   private readonly sessions: DeviceSession[];
+  /** TRAFFIC | STATE bits: the device's row changed since it was last shipped */
   private readonly dirty: Uint8Array;
   private readonly paused: Uint8Array;
   private readonly wanted: Uint8Array;
@@ -74,6 +84,8 @@ export class Shard {
   private events: ShardEvent[] = [];
   private disconnects: DisconnectEvent[] = [];
   private seq = 0;
+  /** Snapshots sent, for TRAFFIC_ROWS_EVERY. */
+  private rounds = 0;
   private cpu = process.cpuUsage();
   private cpuAt = nowMs();
   private tickTimer: NodeJS.Timeout | null = null;
@@ -164,7 +176,7 @@ export class Shard {
   private skip(i: number, slots = 1): void {
     this.c[C.SKIPPED] += slots;
     this.dev[i * D_FIELDS + D.SKIPPED] += slots;
-    this.dirty[i] = 1;
+    this.dirty[i] |= TRAFFIC;
   }
 
   /** Appends message `due` of device `i` to the writer; 1 = appended, 0 = skipped (socket backed up, window full). */
@@ -188,7 +200,7 @@ export class Shard {
     dev[row + D.SENT]++;
     if (dev[row + D.FIRST_PUB] === 0) dev[row + D.FIRST_PUB] = now;
     dev[row + D.LAST_PUB] = now;
-    this.dirty[i] = 1;
+    this.dirty[i] |= TRAFFIC;
     this.c[C.SENT]++;
     this.c[C.BYTES] += bytes;
     recordMs(this.lagHist, now - due);
@@ -205,7 +217,7 @@ export class Shard {
     const sentAt = this.inflight.take(i, pid);
     if (sentAt < 0) return; // ack of a message already counted failed (timed out)
     const row = i * D_FIELDS;
-    this.dirty[i] = 1;
+    this.dirty[i] |= TRAFFIC;
     if (reason >= 0x80) {
       this.failPublishes(i, 1, 'puback-error');
       this.event({ ts: Date.now(), ev: 'error', device: this.devices[i].name, error: pubackReason(reason) });
@@ -226,7 +238,7 @@ export class Shard {
     this.c[C.ERRORS] += count;
     this.dev[i * D_FIELDS + ERR_INDEX[kind]] += count;
     this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + count;
-    this.dirty[i] = 1;
+    this.dirty[i] |= STATE;
   }
 
   // ── connections ─────────────────────────────────────────────────────────────────────────────
@@ -272,7 +284,7 @@ export class Shard {
       this.dev[row + D.CONNECTED_AT] = Math.round(now);
       this.dev[row + D.CONNECT_MS] = Math.round(ms * 1000) / 1000;
     }
-    this.dirty[i] = 1;
+    this.dirty[i] |= STATE;
     recordMs(this.connectHist, ms);
     this.event({ ts: Math.round(now), ev: 'connected', device: this.devices[i].name, connectMs: Math.round(ms * 1000) / 1000 });
     if (this.paused[i] || !this.wanted[i] || this.stopping) return sess.closeIntentionally(this.stopping ? S.STOPPED : this.paused[i] ? S.PAUSED : S.IDLE, true);
@@ -316,7 +328,7 @@ export class Shard {
     this.byCause[c.cause] = (this.byCause[c.cause] ?? 0) + 1;
     this.byClass[c.class] = (this.byClass[c.class] ?? 0) + 1;
     this.dev[row + D.DISCONNECTS]++;
-    this.dirty[i] = 1;
+    this.dirty[i] |= STATE;
     if (this.disconnects.length < MAX_DISCONNECT_RECORDS_PER_SNAPSHOT) this.disconnects.push({ i, at: now, cause: c.cause, class: c.class });
     if (this.stopping) this.state[i] = S.STOPPED;
     else if (this.paused[i]) this.state[i] = S.PAUSED;
@@ -337,7 +349,7 @@ export class Shard {
       const p = set.has(this.devices[i].name) ? 1 : 0;
       if (p === this.paused[i]) continue;
       this.paused[i] = p;
-      this.dirty[i] = 1;
+      this.dirty[i] |= STATE;
       this.event({ ts: Date.now(), ev: p ? 'paused' : 'resumed', device: this.devices[i].name });
       if (p) this.leave(i, S.PAUSED);
       else if (this.state[i] === S.PAUSED) this.enqueue(i);
@@ -464,7 +476,7 @@ export class Shard {
       const flags = (s === S.UP ? FLAG_CONNECTED : 0) | (this.paused[i] ? FLAG_PAUSED : 0);
       if (this.dev[row + D.FLAGS] !== flags) {
         this.dev[row + D.FLAGS] = flags;
-        this.dirty[i] = 1;
+        this.dirty[i] |= STATE;
       }
       if (s === S.UP) connected++;
       if (this.paused[i]) paused++;
@@ -479,12 +491,13 @@ export class Shard {
     c[C.WANTED] = wanted;
     c[C.FAILED_DEVICES] = failed;
     c[C.IN_FLIGHT] = inFlight;
+    const due = final || ++this.rounds % TRAFFIC_ROWS_EVERY === 0 ? TRAFFIC | STATE : STATE;
     let nChanged = 0;
-    for (let i = 0; i < this.n; i++) if (this.dirty[i]) nChanged++;
+    for (let i = 0; i < this.n; i++) if (this.dirty[i] & due) nChanged++;
     const idx = new Int32Array(nChanged);
     const rows = new Float64Array(nChanged * D_FIELDS);
     for (let i = 0, k = 0; i < this.n; i++) {
-      if (!this.dirty[i]) continue;
+      if (!(this.dirty[i] & due)) continue;
       this.dirty[i] = 0;
       idx[k] = i;
       rows.set(this.dev.subarray(i * D_FIELDS, (i + 1) * D_FIELDS), k * D_FIELDS);
