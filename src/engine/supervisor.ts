@@ -143,6 +143,7 @@ class Supervisor extends EventEmitter implements RunHandle {
       reconnectMinMs: cfg.reconnectMinMs,
       reconnectMaxMs: cfg.reconnectMaxMs,
       connectRate: cfg.connectRate / slices,
+      connectMaxInProgress: cfg.connectMaxInProgress,
       sourceAddresses: cfg.sourceAddresses,
       ...(cfg.payloadTemplate ? { payloadTemplate: cfg.payloadTemplate } : {}),
       logEveryMessage: cfg.logEveryMessage,
