@@ -333,7 +333,7 @@ class Supervisor extends EventEmitter implements RunHandle {
     if (!this.files || this.finalizing) return;
     try {
       const r = this.buildReport('partial', this.state, false);
-      if (r) this.files.writeCheckpoint(r, this.agg.deviceRecordsJson());
+      if (r) this.files.writeCheckpoint(r, this.agg.deviceRecordsChunks());
     } catch (e) {
       this.note(`checkpoint not written: ${describeError(e)}`);
     }
