@@ -79,8 +79,11 @@ export class DeviceSession implements FrameSink {
     this.closingAt = nowMs();
     const s = this.socket;
     if (!s) return;
+    // DISCONNECT, then the server closes first (the shard destroys the socket after a grace
+    // period if it does not): TIME_WAIT lands on the server, not on our source ports, so the next
+    // run's bind() on the same SOURCE_ADDRESSES is not slowed by thousands of them (B3)
     if (graceful && this.shard.state[this.i] === S.UP) {
-      s.end(this.shard.disconnectPacket);
+      s.write(this.shard.disconnectPacket);
     } else s.destroy();
   }
 
