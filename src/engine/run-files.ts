@@ -62,12 +62,16 @@ export class RunFiles {
   }
 
   /**
-   * A checkpoint: `r` with its devices given as ready JSON (`devicesJson`), written atomically
-   * without fsync (it only has to survive a crash of this process; the final report is fsynced).
+   * A checkpoint: `r` with its devices given as ready JSON chunks (`devicesJson`, written as they
+   * are, never joined into one multi-MB string), written atomically without fsync (it only has to
+   * survive a crash of this process; the final report is fsynced).
    */
-  writeCheckpoint(r: RunReport, devicesJson: string): void {
-    const text = JSON.stringify({ ...r, devices: DEVICES_MARK }).replace(JSON.stringify(DEVICES_MARK), () => devicesJson);
-    this.write(text + '\n', false);
+  writeCheckpoint(r: RunReport, devicesJson: readonly Uint8Array[]): void {
+    const text = JSON.stringify({ ...r, devices: DEVICES_MARK });
+    const at = text.indexOf(JSON.stringify(DEVICES_MARK));
+    const chunks = [Buffer.from(text.slice(0, at)), ...devicesJson, Buffer.from(text.slice(at + JSON.stringify(DEVICES_MARK).length) + '\n')];
+    writeFileAtomic(this.reportPath, chunks, { fsync: false });
+    writeFileAtomic(this.latestPath, chunks, { fsync: false });
   }
 
   private write(text: string, fsync: boolean): void {

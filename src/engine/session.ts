@@ -25,13 +25,17 @@ export const S = {
 } as const;
 
 /** Socket listeners are shared functions that find their session on the socket, rather than
- * per-device bound closures: ~0.4 KB less heap per connection (B3 targets ≤ 10 KB/connection). */
+ * per-device bound closures: ~0.4 KB less heap per connection (B3 targets ≤ 10 KB/connection).
+ * `on`, not `once`, for the one-shot ready and close events: `once` allocates a wrapper state and
+ * a bound function per socket, and removing the fired ready listener turns the socket's
+ * `_events` into a dictionary (B3, bench/README.md). Both fire at most once per socket anyway. */
 const SESSION = Symbol('tblab.session');
 type SessionSocket = net.Socket & { [SESSION]: DeviceSession };
 function onOpen(this: SessionSocket): void { this[SESSION].opened(); }
 function onData(this: SessionSocket, chunk: Buffer): void { this[SESSION].data(chunk); }
 function onError(this: SessionSocket, e: NodeJS.ErrnoException): void { this[SESSION].errored(e); }
 function onClose(this: SessionSocket): void { this[SESSION].closed(); }
+function retrySession(s: DeviceSession): void { s.retry(); }
 
 export class DeviceSession implements FrameSink {
   socket: net.Socket | null = null;
@@ -51,9 +55,7 @@ export class DeviceSession implements FrameSink {
   /** state to enter after an intentional close; -1 = the close is a failure */
   private after = -1;
 
-  constructor(private readonly shard: Shard, readonly i: number, readonly device: ShardDevice) {
-    this.retry = this.retry.bind(this);
-  }
+  constructor(private readonly shard: Shard, readonly i: number, readonly device: ShardDevice) {}
 
   connect(now: number, localAddress: string | undefined): void {
     this.cause = null;
@@ -64,10 +66,10 @@ export class DeviceSession implements FrameSink {
     this.connectStart = now;
     const s = openStream(this.shard.target, localAddress) as SessionSocket;
     s[SESSION] = this;
-    s.once(readyEvent(this.shard.target), onOpen);
+    s.on(readyEvent(this.shard.target), onOpen);
     s.on('data', onData);
     s.on('error', onError);
-    s.once('close', onClose);
+    s.on('close', onClose);
     this.socket = s;
   }
 
@@ -77,8 +79,11 @@ export class DeviceSession implements FrameSink {
     this.closingAt = nowMs();
     const s = this.socket;
     if (!s) return;
+    // DISCONNECT, then the server closes first (the shard destroys the socket after a grace
+    // period if it does not): TIME_WAIT lands on the server, not on our source ports, so the next
+    // run's bind() on the same SOURCE_ADDRESSES is not slowed by thousands of them (B3)
     if (graceful && this.shard.state[this.i] === S.UP) {
-      s.end(this.shard.disconnectPacket);
+      s.write(this.shard.disconnectPacket);
     } else s.destroy();
   }
 
@@ -94,6 +99,11 @@ export class DeviceSession implements FrameSink {
   write(buf: Buffer, now: number): void {
     this.socket!.write(buf);
     this.lastTx = now;
+  }
+
+  /** Reconnect after `ms` (one shared timer callback, not a bound function per session). */
+  retryIn(ms: number): void {
+    this.retryTimer = setTimeout(retrySession, ms, this);
   }
 
   retry(): void {

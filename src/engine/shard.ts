@@ -68,6 +68,8 @@ export class Shard {
   private readonly perFire: number;
   private readonly queue: number[] = [];
   private queueHead = 0;
+  /** Devices in state CONNECTING: socket opened, no CONNACK yet (capped by connectMaxInProgress). */
+  private connecting = 0;
   private readonly wheel: TimerWheel;
   private readonly bucket: TokenBucket;
   private readonly packets: PublishWriter;
@@ -254,12 +256,14 @@ export class Shard {
 
   private connectSome(now: number): void {
     if (this.queueHead >= this.queue.length || this.stopping) return;
-    let budget = Math.min(this.bucket.available(now), MAX_CONNECTS_PER_TICK);
+    const cap = this.settings.connectMaxInProgress;
+    let budget = Math.min(this.bucket.available(now), MAX_CONNECTS_PER_TICK, cap > 0 ? cap - this.connecting : Infinity);
     const addrs = this.settings.sourceAddresses;
     while (budget > 0 && this.queueHead < this.queue.length) {
       const i = this.queue[this.queueHead++];
       if (this.state[i] !== S.QUEUED) continue;
       this.state[i] = S.CONNECTING;
+      this.connecting++;
       this.c[C.CONNECT_ATTEMPTS]++;
       this.bucket.take();
       budget--;
@@ -274,6 +278,7 @@ export class Shard {
   onConnected(i: number, now: number): void {
     const sess = this.sessions[i];
     this.state[i] = S.UP;
+    this.connecting--;
     sess.attempt = 0;
     const ms = now - sess.connectStart;
     const row = i * D_FIELDS;
@@ -302,6 +307,7 @@ export class Shard {
   /** After every socket close: in-flight losses, the failure record, then the next state. */
   onSessionClosed(i: number, after: number, cause: Cause | null, kind: ErrorKind | null): void {
     const was = this.state[i];
+    if (was === S.CONNECTING) this.connecting--;
     const lost = this.inflight.clear(i);
     if (lost > 0) this.failPublishes(i, lost, 'lost-in-flight');
     if (after >= 0) {
@@ -337,7 +343,7 @@ export class Shard {
     else {
       const sess = this.sessions[i];
       this.state[i] = S.BACKOFF;
-      sess.retryTimer = setTimeout(sess.retry, backoffDelay(sess.attempt++, this.settings.reconnectMinMs, this.settings.reconnectMaxMs));
+      sess.retryIn(backoffDelay(sess.attempt++, this.settings.reconnectMinMs, this.settings.reconnectMaxMs));
     }
   }
 

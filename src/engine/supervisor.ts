@@ -143,6 +143,7 @@ class Supervisor extends EventEmitter implements RunHandle {
       reconnectMinMs: cfg.reconnectMinMs,
       reconnectMaxMs: cfg.reconnectMaxMs,
       connectRate: cfg.connectRate / slices,
+      connectMaxInProgress: cfg.connectMaxInProgress,
       sourceAddresses: cfg.sourceAddresses,
       ...(cfg.payloadTemplate ? { payloadTemplate: cfg.payloadTemplate } : {}),
       logEveryMessage: cfg.logEveryMessage,
@@ -332,7 +333,7 @@ class Supervisor extends EventEmitter implements RunHandle {
     if (!this.files || this.finalizing) return;
     try {
       const r = this.buildReport('partial', this.state, false);
-      if (r) this.files.writeCheckpoint(r, this.agg.deviceRecordsJson());
+      if (r) this.files.writeCheckpoint(r, this.agg.deviceRecordsChunks());
     } catch (e) {
       this.note(`checkpoint not written: ${describeError(e)}`);
     }

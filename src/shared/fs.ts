@@ -1,6 +1,6 @@
 // Atomic file writes (temp file + fsync + rename) for everything that matters: tokens, reports,
 // control lists. A crash mid-write leaves the previous version, never a torn file.
-import { mkdirSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, rmSync, readFileSync, existsSync, chmodSync } from 'node:fs';
+import { mkdirSync, writeFileSync, writeSync, renameSync, openSync, fsyncSync, closeSync, rmSync, readFileSync, existsSync, chmodSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -14,13 +14,15 @@ export interface AtomicWriteOptions {
   fsync?: boolean;
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
+/** `data` as chunks is written in order, never joined in memory (large reports). */
+export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[], opts: AtomicWriteOptions = {}): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const mode = opts.mode ?? 0o644;
   try {
-    writeFileSync(tmp, data, { mode });
+    if (Array.isArray(data)) writeChunks(tmp, data, mode);
+    else writeFileSync(tmp, data as string | Uint8Array, { mode });
     chmodSync(tmp, mode); // umask may have narrowed or widened it
     if (opts.fsync !== false) {
       const fd = openSync(tmp, 'r');
@@ -30,6 +32,15 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: A
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+function writeChunks(path: string, chunks: readonly Uint8Array[], mode: number): void {
+  const fd = openSync(path, 'w', mode);
+  try {
+    for (const c of chunks) for (let off = 0; off < c.length; ) off += writeSync(fd, c, off);
+  } finally {
+    closeSync(fd);
   }
 }
 
