@@ -65,6 +65,9 @@ test('PUBLISH writer: telemetry written in place, several per take, a queued wri
 test('CONNECT: access token as user name, MQTT_BASIC fields, version and keepalive', () => {
   const [c] = parse(encodeConnect({ credentials: { type: 'ACCESS_TOKEN', token: 'T0K' }, clientId: 'c1', keepaliveSec: 30, version: '3.1.1' }), 4) as mqttPacket.IConnectPacket[];
   assert.equal(c.username, 'T0K');
+  assert.equal(c.clientId, 'c1');
+  assert.equal(c.clean, true);
+  assert.equal(c.password, undefined);
   assert.equal(c.keepalive, 30);
   assert.equal(c.protocolVersion, 4);
   const [b] = parse(encodeConnect({ credentials: { type: 'MQTT_BASIC', clientId: 'cid', username: 'u', password: 'p' }, clientId: 'c1', keepaliveSec: 60, version: '5' }), 5) as mqttPacket.IConnectPacket[];
