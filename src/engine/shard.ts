@@ -30,6 +30,13 @@ const HOUSEKEEPING_MS = 250;
 const MAX_DISCONNECT_RECORDS_PER_SNAPSHOT = 5000;
 /** Without LOG_EVERY_MESSAGE, one publish in this many is logged. */
 const PUBLISH_SAMPLE_EVERY = 1000;
+/**
+ * A device that fell behind sends the slots it missed in the last CATCH_UP_MS late, in one write,
+ * rather than skipping them: a GC pause or a busy second does not lose messages, and a shard
+ * behind at 100 msg/s per device amortises the write (B4: 72–88k → see bench/README.md, Findings).
+ * Slots missed longer ago are skipped, which bounds the work of one wheel advance.
+ */
+const CATCH_UP_MS = 40;
 /** Why a device's row is due in the next snapshot: only its traffic counters moved, or its state / errors did. */
 const TRAFFIC = 1;
 const STATE = 2;
@@ -64,7 +71,7 @@ export class Shard {
   private readonly inflight: InflightWindows;
   /** `now` of the running tick, ms. */
   private tickNow = 0;
-  /** Most messages one device sends per wheel fire: its slots in one tick (1 unless the interval is below the tick). */
+  /** Most messages one device sends per wheel fire: its slots in CATCH_UP_MS (or one tick, if longer). */
   private readonly perFire: number;
   private readonly queue: number[] = [];
   private queueHead = 0;
@@ -122,7 +129,7 @@ export class Shard {
     const now = nowMs();
     this.wheel = new TimerWheel(n, settings.tickMs, Math.max(64, Math.ceil(Math.min(settings.intervalMs + settings.jitterMs, 10_000) / settings.tickMs) + 1), now);
     this.bucket = new TokenBucket(settings.connectRate, now);
-    this.perFire = Math.max(1, Math.ceil(settings.tickMs / settings.intervalMs));
+    this.perFire = Math.max(1, Math.ceil(Math.max(settings.tickMs, CATCH_UP_MS) / settings.intervalMs));
   }
 
   start(pausedNames: string[]): void {
@@ -146,9 +153,10 @@ export class Shard {
   }
 
   /**
-   * One wheel fire = every grid slot of device `i` from `due` up to now. Up to one tick's worth of
-   * them is sent (lag measured from each slot's intended time); older missed slots are counted as
-   * skipped, and the device resumes on its grid after now, so a late shard catches up in one call.
+   * One wheel fire = every grid slot of device `i` from `due` up to now. The newest of them, up to
+   * CATCH_UP_MS worth, are sent in one write (lag measured from each slot's intended time); older
+   * missed slots are counted as skipped, and the device resumes on its grid after now, so a late
+   * shard catches up in one call.
    */
   private onDue(i: number, due: number): void {
     if (this.stopping || !this.wanted[i]) {
@@ -166,7 +174,7 @@ export class Shard {
     // several messages for one socket go out in one write (cork/uncork → writev allocated per
     // chunk: 14 % of the shard's time, bench/README.md)
     let appended = 0;
-    for (let k = 0; k < send; k++) appended += this.publish(i, due + k * iv);
+    for (let k = slots - send; k < slots; k++) appended += this.publish(i, due + k * iv);
     if (appended) {
       const sess = this.sessions[i];
       sess.write(this.packets.take(), this.tickNow);
