@@ -14,17 +14,18 @@ import { formatTable } from './lib/table.js';
 import { labPayloadBytes } from './lib/payload-size.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-const USAGE = 'usage: npm run bench -- [--only B1,B3] [--soak] [--baseline-only] [--cpu-prof] [--out file.json] [--retries 2] [--max-foreign 25] [--scale 1]';
+const USAGE = 'usage: npm run bench -- [--only B1,B3] [--soak] [--baseline-only] [--cpu-prof] [--pin] [--out file.json] [--retries 2] [--max-foreign 25] [--scale 1]';
 
-interface Args { only: string[] | null; soak: boolean; baselineOnly: boolean; cpuProf: boolean; out: string; retries: number; maxForeign: number; scale: number }
+interface Args { only: string[] | null; soak: boolean; baselineOnly: boolean; cpuProf: boolean; pin: boolean; out: string; retries: number; maxForeign: number; scale: number }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { only: null, soak: false, baselineOnly: false, cpuProf: false, out: join(RESULTS, 'latest.json'), retries: 2, maxForeign: 25, scale: 1 };
+  const a: Args = { only: null, soak: false, baselineOnly: false, cpuProf: false, pin: false, out: join(RESULTS, 'latest.json'), retries: 2, maxForeign: 25, scale: 1 };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     if (x === '--soak') a.soak = true;
     else if (x === '--baseline-only') a.baselineOnly = true;
     else if (x === '--cpu-prof') a.cpuProf = true;
+    else if (x === '--pin') a.pin = true;
     else if (x === '--scale') {
       const v = Number(argv[++i]);
       if (!(v > 0 && v <= 1)) throw new Error(`--scale needs a number in (0, 1], e.g. 0.2\n${USAGE}`);
@@ -65,6 +66,10 @@ async function main(): Promise<number> {
   }
   const chosen = SCENARIOS.filter((s) => (args.only ? args.only.includes(s.name) : !s.optIn || (s.optIn === 'soak' && args.soak)));
   const machine = describeMachine();
+  if (args.pin && machine.cores < 2) {
+    process.stderr.write(`--pin needs 2 cores (generator on CPU 0, mosquitto on CPU 1); this machine has ${machine.cores}\n${USAGE}\n`);
+    return 2;
+  }
   const log = (l: string) => process.stderr.write(`${l}\n`);
   log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGB} GB, Linux ${machine.kernel}, Node ${machine.node}, ${machine.mosquitto}; load average ${machine.loadAvgStart.join(' ')}`);
   const workDir = mkdtempSync(join(tmpdir(), 'tblab-bench-'));
@@ -77,7 +82,7 @@ async function main(): Promise<number> {
     for (const s of chosen) {
       try {
         scenarios.push(await runScenario(s, {
-          lab: !args.baselineOnly, payloadBytes, workDir, log, retries: args.retries, maxForeignPct: args.maxForeign, rateScale: args.scale,
+          lab: !args.baselineOnly, payloadBytes, workDir, log, retries: args.retries, maxForeignPct: args.maxForeign, rateScale: args.scale, pin: args.pin,
           labExecArgv: args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
         }));
       } catch (e) {
@@ -89,7 +94,7 @@ async function main(): Promise<number> {
     rmSync(workDir, { recursive: true, force: true });
   }
   machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
-  const out = { machine: { ...machine, payloadBytes, rateScale: args.scale }, scenarios };
+  const out = { machine: { ...machine, payloadBytes, rateScale: args.scale, pinned: args.pin }, scenarios };
   mkdirSync(dirname(args.out), { recursive: true });
   writeJsonAtomic(args.out, out);
   process.stdout.write(`${formatTable(scenarios)}\n`);

@@ -63,6 +63,8 @@ export interface BenchOptions {
   payloadBytes: number;
   /** Extra node flags for the lab's process (e.g. --cpu-prof); shards inherit them. */
   labExecArgv?: string[];
+  /** Generator on CPU 0, mosquitto on CPU 1 (`taskset`): one core each, as the issue's peer table. Default false. */
+  pin?: boolean;
   /** Multiplies every scenario's per-device rate (default 1): the same shapes on a machine too busy for them. */
   rateScale?: number;
   /** Re-measure a phase whose window had more foreign CPU than `maxForeignPct` up to this often (default 0). */
@@ -118,7 +120,7 @@ async function phase(kind: 'lab' | 'baseline', s: Scenario, o: BenchOptions, g: 
   // a window in which other programs took much of the machine is re-measured; the cleanest counts
   for (let attempt = 0; attempt <= (o.retries ?? 0); attempt++) {
     await waitForQuiet(QUIET_BUSY_PCT, 15, o.log);
-    const p = await runPhase(entry, g, timing, kind === 'lab' ? o.labExecArgv ?? [] : []);
+    const p = await runPhase(entry, g, timing, kind === 'lab' ? o.labExecArgv ?? [] : [], o.pin ?? false);
     if (p.targetConnected !== g.devices) throw new Error(`${s.name} ${kind}: mosquitto counted ${p.targetConnected} clients, expected ${g.devices}`);
     describe(kind, g, p, o.log);
     if (!best || (p.window?.foreignCpuPct ?? 0) < (best.window?.foreignCpuPct ?? 0)) best = p;

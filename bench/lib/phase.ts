@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 // One measured phase: a fresh mosquitto, one generator process (lab or baseline) with a spec,
 // connect, warm up, a fixed window read from $SYS and /proc, stop, and reconcile totals.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -111,11 +112,17 @@ class Generator {
   }
 }
 
-export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port'>, timing: PhaseTiming, execArgv: string[] = []): Promise<PhaseResult> {
+/** @param pin generator (and its shards) on CPU 0, mosquitto on CPU 1 (`taskset`) */
+export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port'>, timing: PhaseTiming, execArgv: string[] = [], pin = false): Promise<PhaseResult> {
   const mosq = await startMosquitto();
   const sys = await SysMonitor.open(mosq.host, mosq.port);
   const gen = new Generator(entry, { ...spec, host: mosq.host, port: mosq.port }, execArgv);
   const root = gen.child.pid!;
+  if (pin) {
+    // one core each, as the issue's peer table was measured; the lab's shards inherit the affinity
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(root)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', '1', String(mosq.pid)], { stdio: 'ignore' });
+  }
   const kill = () => {
     // the lab's shards first: they would outlive a killed supervisor
     for (const pid of processTree(root).reverse()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
