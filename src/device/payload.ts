@@ -71,7 +71,7 @@ export function putFixed2(buf: Buffer, off: number, x: number): number {
   }
   const ip = Math.floor(c / 100);
   const f = c - ip * 100;
-  off = putUint(buf, off, ip);
+  off = ip < 0x80000000 ? putSmall(buf, off, ip, 1) : putUint(buf, off, ip);
   if (f !== 0) {
     buf[off++] = 46; // '.'
     const d1 = (f / 10) | 0;
@@ -101,18 +101,20 @@ const STATUSES = ['"ok"', '"warning"', '"critical"'].map(bytes);
 const FIXED_MAX = Object.values(K).reduce((a, b) => a + b.length, 0) + 2 * 16 + 6 * 8 + 12 + 20;
 
 /** The original lab's telemetry: timestamp, device, sequence and seven random-walk readings. */
+/** Readings per device, interleaved in one array (one cache line per device, not six). */
+const TEMP = 0, HUM = 1, BATT = 2, CPU = 3, MEM = 4, LAT = 5, READINGS = 6;
+
 export class TelemetryPayload implements PayloadSource {
   readonly ascii: boolean;
   readonly maxBytes: number;
   /** JSON-quoted device names, UTF-8, back to back; device i is names[nameAt[i] .. nameAt[i + 1]). */
   private readonly names: Uint8Array;
   private readonly nameAt: Int32Array;
-  private readonly temp: Float64Array;
-  private readonly hum: Float64Array;
-  private readonly batt: Float64Array;
-  private readonly cpu: Float64Array;
-  private readonly mem: Float64Array;
-  private readonly lat: Float64Array;
+  private readonly walk: Float64Array;
+  /** `{"timestamp":<ts>,"device":` for the last timestamp written (many messages share one ms). */
+  private readonly head = Buffer.alloc(K.ts.length + 16 + K.device.length);
+  private headLen = 0;
+  private headTs = -1;
   private scratch: Buffer | null = null;
 
   constructor(devices: readonly PayloadDevice[]) {
@@ -128,29 +130,39 @@ export class TelemetryPayload implements PayloadSource {
     quoted.forEach((q, i) => this.names.set(q, this.nameAt[i]));
     this.ascii = devices.every((d) => isAscii(d.name));
     this.maxBytes = FIXED_MAX + longest;
-    this.temp = Float64Array.from({ length: n }, () => between(18, 30));
-    this.hum = Float64Array.from({ length: n }, () => between(30, 70));
-    this.batt = Float64Array.from({ length: n }, () => between(60, 100));
-    this.cpu = Float64Array.from({ length: n }, () => between(5, 60));
-    this.mem = Float64Array.from({ length: n }, () => between(128, 512));
-    this.lat = Float64Array.from({ length: n }, () => between(5, 50));
+    this.walk = new Float64Array(n * READINGS);
+    for (let i = 0; i < n; i++) {
+      const w = i * READINGS;
+      this.walk[w + TEMP] = between(18, 30);
+      this.walk[w + HUM] = between(30, 70);
+      this.walk[w + BATT] = between(60, 100);
+      this.walk[w + CPU] = between(5, 60);
+      this.walk[w + MEM] = between(128, 512);
+      this.walk[w + LAT] = between(5, 50);
+    }
   }
 
   writeTo(buf: Buffer, off: number, i: number, seq: number, now: number): number {
-    const temp = (this.temp[i] = clamp(this.temp[i] + step(0.3), 5, 45));
-    const hum = (this.hum[i] = clamp(this.hum[i] + step(1), 10, 95));
-    let batt = this.batt[i] - Math.random() * 0.02;
+    const v = this.walk;
+    const w = i * READINGS;
+    const temp = (v[w + TEMP] = clamp(v[w + TEMP] + step(0.3), 5, 45));
+    const hum = (v[w + HUM] = clamp(v[w + HUM] + step(1), 10, 95));
+    let batt = v[w + BATT] - Math.random() * 0.02;
     if (batt < 5) batt = 100; // recharged
-    this.batt[i] = batt;
-    const cpu = (this.cpu[i] = clamp(this.cpu[i] + step(3), 0, 100));
-    const mem = (this.mem[i] = clamp(this.mem[i] + step(4), 64, 1024));
+    v[w + BATT] = batt;
+    const cpu = (v[w + CPU] = clamp(v[w + CPU] + step(3), 0, 100));
+    const mem = (v[w + MEM] = clamp(v[w + MEM] + step(4), 64, 1024));
     // mostly a small walk, now and then a network spike
-    const prev = this.lat[i];
-    const lat = (this.lat[i] = clamp((prev > 100 ? prev * 0.8 : prev) + step(2) + (Math.random() < 0.01 ? 150 : 0), 1, 500));
+    const prev = v[w + LAT];
+    const lat = (v[w + LAT] = clamp((prev > 100 ? prev * 0.8 : prev) + step(2) + (Math.random() < 0.01 ? 150 : 0), 1, 500));
     const issue = batt < 10 ? 1 : temp > 40 ? 2 : cpu > 90 ? 3 : lat > 200 ? 4 : 0;
     const status = batt < 10 || temp > 40 ? 2 : issue !== 0 || batt < 20 || temp > 35 ? 1 : 0;
-    off = putUint(buf, putBytes(buf, off, K.ts), now);
-    off = putBytes(buf, off, K.device);
+    if (now !== this.headTs) {
+      this.headTs = now;
+      this.headLen = putBytes(this.head, putUint(this.head, putBytes(this.head, 0, K.ts), now), K.device);
+    }
+    const head = this.head;
+    for (let k = 0, e = this.headLen; k < e; k++) buf[off++] = head[k];
     const names = this.names;
     for (let k = this.nameAt[i], e = this.nameAt[i + 1]; k < e; k++) buf[off++] = names[k];
     off = putUint(buf, putBytes(buf, off, K.seq), seq);

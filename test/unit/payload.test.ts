@@ -79,4 +79,8 @@ test('telemetry payload: bytes written in place equal the string form, within th
     assert.equal(m.device, s % 2 ? 'capteur "é"' : 'sim-001');
     assert.equal(m.sequence, s);
   }
+  // many messages share one millisecond: the cached timestamp bytes must follow every change
+  for (const ts of [1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_001, 999, 999, 1_700_000_000_001]) {
+    assert.equal(JSON.parse(buf.toString('utf8', 0, p.writeTo(buf, 0, 0, 1, ts))).timestamp, ts);
+  }
 });
