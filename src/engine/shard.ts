@@ -33,7 +33,7 @@ const PUBLISH_SAMPLE_EVERY = 1000;
 /**
  * A device that fell behind sends the slots it missed in the last CATCH_UP_MS late, in one write,
  * rather than skipping them: a GC pause or a busy second does not lose messages, and a shard
- * behind at 100 msg/s per device amortises the write (B4: 72–88k → see bench/README.md, Findings).
+ * behind at 100 msg/s per device amortises the write (B4: 71–88k → 99.6–112k msg/s, bench/README.md Finding 14).
  * Slots missed longer ago are skipped, which bounds the work of one wheel advance.
  */
 const CATCH_UP_MS = 40;
