@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 // One measured phase: a fresh mosquitto, one generator process (lab or baseline) with a spec,
 // connect, warm up, a fixed window read from $SYS and /proc, stop, and reconcile totals.
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { startMosquitto } from './mosquitto.js';
 import { SysMonitor, SYS_CLIENTS_CONNECTED, SYS_PUBLISH_RECEIVED, type SysReading } from './sys-monitor.js';
 import { cpuDelta, cpuSeconds, machineCpu, processTree, rssMB } from './proc.js';

@@ -71,7 +71,7 @@ export function putFixed2(buf: Buffer, off: number, x: number): number {
   }
   const ip = Math.floor(c / 100);
   const f = c - ip * 100;
-  off = ip < 0x80000000 ? putSmall(buf, off, ip, 1) : putUint(buf, off, ip);
+  off = putUint(buf, off, ip);
   if (f !== 0) {
     buf[off++] = 46; // '.'
     const d1 = (f / 10) | 0;
