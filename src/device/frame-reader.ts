@@ -19,13 +19,16 @@ export class FrameReader {
 
   constructor(private readonly sink: FrameSink) {}
 
-  push(chunk: Buffer): void {
+  /** Reads the first `n` bytes of `chunk` (default all). `chunk` may be reused by the caller once
+   * this returns: frames are delivered synchronously and an incomplete tail is copied. */
+  push(chunk: Buffer, n = chunk.length): void {
     let buf = chunk;
+    let end = n;
     if (this.pending) {
-      buf = Buffer.concat([this.pending, chunk]);
+      buf = Buffer.concat([this.pending, chunk.subarray(0, n)]);
+      end = buf.length;
       this.pending = null;
     }
-    const end = buf.length;
     let off = 0;
     while (off < end) {
       if (end - off < 2) break;
@@ -48,7 +51,7 @@ export class FrameReader {
       this.sink.onFrame(head >>> 4, head & 0x0f, buf, p, len);
       off = p + len;
     }
-    if (off < end) this.pending = Buffer.from(buf.subarray(off));
+    if (off < end) this.pending = Buffer.from(buf.subarray(off, end));
   }
 
   reset(): void {

@@ -32,7 +32,8 @@ export const S = {
 const SESSION = Symbol('tblab.session');
 type SessionSocket = net.Socket & { [SESSION]: DeviceSession };
 function onOpen(this: SessionSocket): void { this[SESSION].opened(); }
-function onData(this: SessionSocket, chunk: Buffer): void { this[SESSION].data(chunk); }
+function onData(this: SessionSocket, chunk: Buffer): void { this[SESSION].data(chunk, chunk.length); }
+function onRead(this: net.Socket, n: number, buf: Buffer): boolean { (this as SessionSocket)[SESSION].data(buf, n); return true; }
 function onError(this: SessionSocket, e: NodeJS.ErrnoException): void { this[SESSION].errored(e); }
 function onClose(this: SessionSocket): void { this[SESSION].closed(); }
 function retrySession(s: DeviceSession): void { s.retry(); }
@@ -64,10 +65,12 @@ export class DeviceSession implements FrameSink {
     this.pingAt = 0;
     this.reader.reset();
     this.connectStart = now;
-    const s = openStream(this.shard.target, localAddress) as SessionSocket;
+    const t = this.shard.target;
+    // plain TCP reads into a shared buffer (onRead); TLS emits 'data'
+    const s = openStream(t, localAddress, t.tls ? undefined : onRead) as SessionSocket;
     s[SESSION] = this;
-    s.on(readyEvent(this.shard.target), onOpen);
-    s.on('data', onData);
+    s.on(readyEvent(t), onOpen);
+    if (t.tls) s.on('data', onData);
     s.on('error', onError);
     s.on('close', onClose);
     this.socket = s;
@@ -118,9 +121,9 @@ export class DeviceSession implements FrameSink {
     this.write(encodeConnect({ credentials: this.device.credentials, clientId: `tblab-${this.device.name}`, keepaliveSec: st.keepaliveSec, version: st.mqttVersion }), now);
   }
 
-  data(chunk: Buffer): void {
+  data(buf: Buffer, n: number): void {
     this.lastRx = nowMs();
-    this.reader.push(chunk);
+    this.reader.push(buf, n);
   }
 
   onFrame(type: number, _flags: number, buf: Buffer, start: number, len: number): void {

@@ -93,6 +93,8 @@ export class Shard {
   private events: ShardEvent[] = [];
   private disconnects: DisconnectEvent[] = [];
   private seq = 0;
+  /** Publishes until the next sampled publish event (the first, then every PUBLISH_SAMPLE_EVERY-th). */
+  private sampleIn = 1;
   /** Snapshots sent, for TRAFFIC_ROWS_EVERY. */
   private rounds = 0;
   private cpu = process.cpuUsage();
@@ -215,7 +217,9 @@ export class Shard {
     this.c[C.BYTES] += bytes;
     recordMs(this.lagHist, now - due);
     if (qos) this.inflight.push(i, pid, now);
-    if (this.settings.logEveryMessage || this.c[C.SENT] % PUBLISH_SAMPLE_EVERY === 1) {
+    // a countdown, not `sent % N`: `%` on a double is a C call in V8
+    if (--this.sampleIn === 0 || this.settings.logEveryMessage) {
+      if (this.sampleIn === 0) this.sampleIn = PUBLISH_SAMPLE_EVERY;
       this.event({ ts: Math.round(now), ev: 'publish', device: this.devices[i].name, sequence: seq, bytes, lagMs: Math.round((now - due) * 1000) / 1000 });
     }
     return 1;

@@ -39,3 +39,31 @@ test('summarize (one pass) equals the library mean and percentiles exactly', () 
   }
   assert.equal(summarize(createHistogram()).count, 0);
 });
+
+test('recordMs: the bit-operation counts index equals the library index, and recording matches recordValue', async () => {
+  const { countsIndex } = await import('../../src/metrics/hdr.js');
+  const hdrLib = await import('hdr-histogram-js');
+  const h = createHistogram() as unknown as InstanceType<typeof hdrLib.JsHistogram>;
+  // every value below 2^16, then every power of two and its neighbours up to 2^31, then a sweep
+  const values: number[] = [];
+  for (let v = 0; v < 1 << 16; v++) values.push(v);
+  for (let e = 16; e < 31; e++) for (const d of [-1, 0, 1]) values.push(2 ** e + d);
+  for (let v = 1 << 16; v < 2 ** 31; v = Math.floor(v * 1.0007) + 1) values.push(v);
+  values.push(2 ** 31 - 1);
+  for (const v of values) if (countsIndex(h, v) !== h.countsArrayIndex(v)) assert.fail(`index of ${v}: ${countsIndex(h, v)} vs ${h.countsArrayIndex(v)}`);
+  // a histogram filled by recordMs equals one filled by the library's recordValue
+  const a = createHistogram();
+  const b = createHistogram();
+  let seed = 3;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let k = 0; k < 50_000; k++) {
+    const ms = k % 1000 === 0 ? 3_000_000 + rnd() * 1e6 : -Math.log(1 - rnd()) * 30; // long tail, some above 2^31 µs
+    recordMs(a, ms);
+    b.recordValue(Math.min(Math.max(Math.round(ms * 1000), 0), 3_600_000_000));
+  }
+  recordMs(a, -5);
+  b.recordValue(0);
+  assert.equal(encodeHistogram(a), encodeHistogram(b));
+  assert.deepEqual(summarize(a), summarize(b));
+  assert.equal(a.totalCount, 50_001);
+});

@@ -99,6 +99,19 @@ test('frame reader: packets split at any byte and coalesced in one chunk come ou
     r.push(stream.subarray(cut));
     assert.deepEqual(got.map((g) => g.slice(0, 2)), expected, `cut at ${cut}`);
     assert.equal(got[4][2], 303);
+    // the socket `onread` shape: both parts arrive in one reused buffer, `n` bytes valid, junk after
+    const shared = Buffer.alloc(stream.length + 16, 0xee);
+    const viaShared: number[][] = [];
+    const r2 = new FrameReader({
+      onFrame: (type, _f, buf, start) => viaShared.push([type, type === PacketType.PUBACK ? buf.readUInt16BE(start) : type === PacketType.CONNACK ? buf[start + 1] : -1]),
+      onMalformed: (why) => assert.fail(why),
+    });
+    stream.copy(shared, 0, 0, cut);
+    r2.push(shared, cut);
+    shared.fill(0xee);
+    stream.copy(shared, 0, cut);
+    r2.push(shared, stream.length - cut);
+    assert.deepEqual(viaShared, expected, `shared buffer, cut at ${cut}`);
   }
   const bad: string[] = [];
   new FrameReader({ onFrame: () => {}, onMalformed: (w) => bad.push(w) }).push(Buffer.from([0x40, 0xff, 0xff, 0xff, 0xff, 0x01]));
