@@ -159,7 +159,7 @@ export const KEYS = {
   SOURCE_ADDRESSES: { prop: 'sourceAddresses', schema: addressList, def: '', group: 'Run', doc: 'Local addresses to spread connections over (~5k each), e.g. 127.0.0.2-127.0.0.9.' },
   PAYLOAD_TEMPLATE: { prop: 'payloadTemplate', schema: optStr, def: '', group: 'Run', doc: 'JSON template file for the telemetry payload (see README, Payload).' },
   ACK_TIMEOUT_MS: { prop: 'ackTimeoutMs', schema: int(100, 600_000), def: '10000', group: 'Run', doc: 'A QoS 1 publish without PUBACK after this long counts as failed, ms.' },
-  CONNECT_MAX_IN_PROGRESS: { prop: 'connectMaxInProgress', schema: int(0, 1_000_000), def: '1000', group: 'Run', doc: 'Most connects in progress (no CONNACK yet) per shard; more wait their turn, so a slow server does not time them out (0 = no cap).' },
+  CONNECT_MAX_IN_PROGRESS: { prop: 'connectMaxInProgress', schema: int(0, 1_000_000), def: '100', group: 'Run', doc: 'Most connects in progress (no CONNACK yet), all shards together; more wait their turn, so a slow server does not time them out and a small listen backlog does not drop handshakes (0 = no cap; raise it for a distant server: connects/s ≤ this ÷ CONNACK time).' },
   CONNECT_TIMEOUT_MS: { prop: 'connectTimeoutMs', schema: int(100, 600_000), def: '10000', group: 'Run', doc: 'A connect without CONNACK after this long fails (`connect timeout`), ms.' },
   DRAIN_TIMEOUT_MS: { prop: 'drainTimeoutMs', schema: int(0, 600_000), def: '5000', group: 'Run', doc: 'At stop, wait this long for outstanding PUBACKs, ms.' },
   RECONNECT: { prop: 'reconnect', schema: bool, def: '1', group: 'Run', doc: 'Reconnect dropped devices (exponential backoff with full jitter).' },

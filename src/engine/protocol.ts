@@ -30,7 +30,7 @@ export interface ShardSettings {
   reconnectMaxMs: number;
   /** This shard's share of CONNECT_RATE, per second (0 = unlimited). */
   connectRate: number;
-  /** Most connects in progress (no CONNACK yet) in this shard (CONNECT_MAX_IN_PROGRESS; 0 = no cap). */
+  /** Most connects in progress (no CONNACK yet) in this shard: its share of CONNECT_MAX_IN_PROGRESS (0 = no cap). */
   connectMaxInProgress: number;
   sourceAddresses: string[];
   payloadTemplate?: string;

@@ -143,7 +143,8 @@ class Supervisor extends EventEmitter implements RunHandle {
       reconnectMinMs: cfg.reconnectMinMs,
       reconnectMaxMs: cfg.reconnectMaxMs,
       connectRate: cfg.connectRate / slices,
-      connectMaxInProgress: cfg.connectMaxInProgress,
+      // a fleet-wide cap split over the shards, like the rate
+      connectMaxInProgress: cfg.connectMaxInProgress > 0 ? Math.max(1, Math.ceil(cfg.connectMaxInProgress / slices)) : 0,
       sourceAddresses: cfg.sourceAddresses,
       ...(cfg.payloadTemplate ? { payloadTemplate: cfg.payloadTemplate } : {}),
       logEveryMessage: cfg.logEveryMessage,

@@ -1,4 +1,5 @@
-// CONNECT_MAX_IN_PROGRESS: a shard never has more connects waiting for their CONNACK than the cap.
+// CONNECT_MAX_IN_PROGRESS: the fleet never has more connects waiting for their CONNACK than the cap
+// (a fleet-wide cap, split over the shards).
 // Counted at an MQTT endpoint that holds CONNACKs back (neither mosquitto nor the emulator can).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,9 +46,9 @@ async function holdingBroker(t: TestContext, hold: number, quietMs = 400): Promi
   return { port: (server.address() as net.AddressInfo).port, maxPending: () => max };
 }
 
-async function connectAll(t: TestContext, cap: number, devices: number): Promise<number> {
-  const broker = await holdingBroker(t, cap > 0 ? cap : devices);
-  const config = testConfig({ MQTT_PORT: broker.port, SHARDS: 1, CONNECT_RATE: 0, CONNECT_MAX_IN_PROGRESS: cap, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 86_400 });
+async function connectAll(t: TestContext, cap: number, devices: number, shards = 1, hold = cap > 0 ? cap : devices): Promise<number> {
+  const broker = await holdingBroker(t, hold);
+  const config = testConfig({ MQTT_PORT: broker.port, SHARDS: shards, CONNECT_RATE: 0, CONNECT_MAX_IN_PROGRESS: cap, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 86_400 });
   const run = startRun({ config, fleet: testFleet(devices), writeFiles: false });
   t.after(() => run.stop('test end'));
   await waitForSnapshot(run, (s) => s.connections.connected === devices, 60_000);
@@ -64,4 +65,9 @@ test('with CONNECT_MAX_IN_PROGRESS=10, at most 10 connects wait for their CONNAC
 
 test('with CONNECT_MAX_IN_PROGRESS=0 (no cap), the same fleet has more than 10 connects in progress at once', { timeout: 120_000 }, async (t) => {
   assert.ok((await connectAll(t, 0, 60)) > 10);
+});
+
+test('with CONNECT_MAX_IN_PROGRESS=10 over two shards, still at most 10 connects wait at once (5 per shard)', { timeout: 120_000 }, async (t) => {
+  // the endpoint holds every CONNACK until no connect came for 400 ms: a per-shard cap of 10 would reach 20
+  assert.equal(await connectAll(t, 10, 60, 2, 60), 10);
 });
