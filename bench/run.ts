@@ -65,10 +65,6 @@ async function main(): Promise<number> {
     return 6;
   }
   const chosen = SCENARIOS.filter((s) => (args.only ? args.only.includes(s.name) : !s.optIn || (s.optIn === 'soak' && args.soak)));
-  // B3 runs last: B4 measured after it in the same invocation lost up to a quarter of its rate
-  // (74–93k msg/s at 10.5–13.6 µs; on its own ~100k at 10 µs; cause not found, not TIME_WAIT:
-  // bench/README.md Finding 19). Results keep the scenario order.
-  const runOrder = [...chosen.filter((s) => s.name !== 'B3'), ...chosen.filter((s) => s.name === 'B3')];
   const machine = describeMachine();
   if (args.pin && machine.cores < 2) {
     process.stderr.write(`--pin needs 2 cores (generator on CPU 0, mosquitto on CPU 1); this machine has ${machine.cores}\n${USAGE}\n`);
@@ -83,7 +79,7 @@ async function main(): Promise<number> {
   const scenarios: ScenarioResult[] = [];
   let failed = false;
   try {
-    for (const s of runOrder) {
+    for (const s of chosen) {
       try {
         scenarios.push(await runScenario(s, {
           lab: !args.baselineOnly, payloadBytes, workDir, log, retries: args.retries, maxForeignPct: args.maxForeign, rateScale: args.scale, pin: args.pin,
@@ -97,7 +93,6 @@ async function main(): Promise<number> {
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
-  scenarios.sort((a, b) => chosen.findIndex((s) => s.name === a.name) - chosen.findIndex((s) => s.name === b.name));
   machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   const out = { machine: { ...machine, payloadBytes, rateScale: args.scale, pinned: args.pin }, scenarios };
   mkdirSync(dirname(args.out), { recursive: true });
