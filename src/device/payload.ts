@@ -35,9 +35,10 @@ const step = (size: number) => (Math.random() * 2 - 1) * size;
 // directly costs ~0.3 µs (bench/README.md, Findings).
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 
-function putBytes(buf: Buffer, off: number, b: Uint8Array): number {
-  for (let k = 0; k < b.length; k++) buf[off + k] = b[k];
-  return off + b.length;
+/** Copies `b[from..to)` (default all of `b`) to `buf` at `off`; returns the end offset. */
+function putBytes(buf: Buffer, off: number, b: Uint8Array, from = 0, to = b.length): number {
+  for (let k = from; k < to; k++) buf[off++] = b[k];
+  return off;
 }
 
 /** Writes a non-negative integer below 2^31 with int arithmetic; `width` pads with zeros. */
@@ -100,10 +101,10 @@ const STATUSES = ['"ok"', '"warning"', '"critical"'].map(bytes);
 /** Longest rendering of the fixed parts and of every number (timestamp/sequence ≤ 16 digits, readings ≤ 8 chars). */
 const FIXED_MAX = Object.values(K).reduce((a, b) => a + b.length, 0) + 2 * 16 + 6 * 8 + 12 + 20;
 
-/** The original lab's telemetry: timestamp, device, sequence and seven random-walk readings. */
 /** Readings per device, interleaved in one array (one cache line per device, not six). */
 const TEMP = 0, HUM = 1, BATT = 2, CPU = 3, MEM = 4, LAT = 5, READINGS = 6;
 
+/** The original lab's telemetry: timestamp, device, sequence and seven random-walk readings. */
 export class TelemetryPayload implements PayloadSource {
   readonly ascii: boolean;
   readonly maxBytes: number;
@@ -161,10 +162,8 @@ export class TelemetryPayload implements PayloadSource {
       this.headTs = now;
       this.headLen = putBytes(this.head, putUint(this.head, putBytes(this.head, 0, K.ts), now), K.device);
     }
-    const head = this.head;
-    for (let k = 0, e = this.headLen; k < e; k++) buf[off++] = head[k];
-    const names = this.names;
-    for (let k = this.nameAt[i], e = this.nameAt[i + 1]; k < e; k++) buf[off++] = names[k];
+    off = putBytes(buf, off, this.head, 0, this.headLen);
+    off = putBytes(buf, off, this.names, this.nameAt[i], this.nameAt[i + 1]);
     off = putUint(buf, putBytes(buf, off, K.seq), seq);
     off = putFixed2(buf, putBytes(buf, off, K.temp), temp);
     off = putFixed2(buf, putBytes(buf, off, K.hum), hum);
