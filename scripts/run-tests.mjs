@@ -56,5 +56,6 @@ if (left.length === 0) {
 }
 const shown = left.slice(0, 40).map((p) => `  ${p}`).join('\n');
 const more = left.length > 40 ? `\n  … and ${left.length - 40} more` : '';
-console.error(`temp-dir check FAILED: the tests left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in their TMPDIR ${runTmp} (now removed):\n${shown}${more}`);
+const what = `${left.length} entr${left.length === 1 ? 'y' : 'ies'}`;
+console.error(`temp-dir check FAILED: the tests left ${what} in their TMPDIR ${runTmp} (now removed):\n${shown}${more}`);
 process.exit(1);

@@ -9,7 +9,11 @@ import { loadConfigOrThrow, type ResolvedConfig } from '../../src/config/index.j
 import { TbClient } from '../../src/thingsboard/client.js';
 
 /** Environment of a lab run against `e` with its files in `dir` (no .env file is read). */
-export function labEnv(e: Pick<StartedEmulator, 'restUrl' | 'mqttPort'>, dir: string, extra: Record<string, string> = {}): Record<string, string> {
+export function labEnv(
+  e: Pick<StartedEmulator, 'restUrl' | 'mqttPort'>,
+  dir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return { TB_URL: e.restUrl, MQTT_PORT: String(e.mqttPort), DATA_DIR: join(dir, 'data'), ...extra };
 }
 

@@ -55,7 +55,8 @@ test('check: what would stop the run fails with exit 6; bad credentials exit 2; 
   assert.match(wrong.stderr, /\[OK\] {2}MQTT/, 'the other checks still run');
 
   const port = await closedPort();
-  const down = await tblab(t, ['check'], { cwd: dir, env: { TB_URL: `http://127.0.0.1:${port}`, MQTT_PORT: String(port), DATA_DIR: `${dir}/data` } });
+  const downEnv = { TB_URL: `http://127.0.0.1:${port}`, MQTT_PORT: String(port), DATA_DIR: `${dir}/data` };
+  const down = await tblab(t, ['check'], { cwd: dir, env: downEnv });
   assert.equal(down.code, 3);
   assert.match(down.stderr, new RegExp(`\\[FAIL\\] login: Cannot reach ThingsBoard at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED`));
   assert.match(down.stderr, /\[FAIL\] MQTT mqtt:\/\/127\.0\.0\.1:\d+ not reachable: .*ECONNREFUSED/);

@@ -130,7 +130,10 @@ test('--prune deletes devices beyond the count; --rotate-tokens replaces every t
 test('`provision --instance 2/3 --json` provisions only its slice', { timeout: 60_000 }, async (t) => {
   const e = await startEmulator(t);
   const dir = tmpDir(t);
-  const r = await tblab(t, ['provision', '--count', '30', '--prefix', 'edge', '--instance', '2/3', '--json'], { cwd: dir, env: labEnv(e, dir) });
+  const r = await tblab(t, ['provision', '--count', '30', '--prefix', 'edge', '--instance', '2/3', '--json'], {
+    cwd: dir,
+    env: labEnv(e, dir),
+  });
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.deepEqual(s.slice, { start: 10, end: 20 });

@@ -69,7 +69,10 @@ test('unreachable URL: one clear message naming the URL and ECONNREFUSED, exit 3
   const dir = tmpDir(t);
   const port = await closedPort();
   const started = Date.now();
-  const r = await tblab(t, ['provision', '--no-progress'], { cwd: dir, env: { TB_URL: `http://127.0.0.1:${port}`, DATA_DIR: `${dir}/data` } });
+  const r = await tblab(t, ['provision', '--no-progress'], {
+    cwd: dir,
+    env: { TB_URL: `http://127.0.0.1:${port}`, DATA_DIR: `${dir}/data` },
+  });
   assert.equal(r.code, 3);
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('error'));
   assert.equal(errors.length, 1, r.stderr);

@@ -25,7 +25,8 @@ function labDir(t: TestContext, devices: number): string {
 }
 
 function spawnRun(t: TestContext, dir: string, port: number, args: string[]) {
-  return startTblab(t, ['run', ...args], { cwd: dir, env: { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), SHARDS: '2', METRICS_PORT: '0' } });
+  const env = { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), SHARDS: '2', METRICS_PORT: '0' };
+  return startTblab(t, ['run', ...args], { cwd: dir, env });
 }
 
 test('SIGINT mid-run: publishing stops, acks drain, the report is complete, exit 130', { skip, timeout: 120_000 }, async (t) => {
