@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTblab, tempWorkdir, cleanEnv } from '../helpers/tblab-cli.js';
+import { startTblab, cleanEnv } from '../helpers/tblab-cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 test('--keep-dashboard: after the run the dashboard keeps serving the final state until Ctrl+C, and prints how to stop', { timeout: 120_000 }, async (t) => {
-  const cwd = tempWorkdir();
+  const cwd = tmpDir(t, 'tblab-cli-');
   const env = cleanEnv({ DEVICE_COUNT: '5', SHARDS: '1', METRICS_PORT: '0', PUBLISH_INTERVAL_SEC: '0.5' });
   const run = startTblab(t, ['run', '--embedded', '--duration', '2', '--keep-dashboard'], { cwd, env });
   await run.waitFor(/control: POST .*\n/);
@@ -26,7 +27,7 @@ test('--keep-dashboard: after the run the dashboard keeps serving the final stat
 });
 
 test('the embedded emulator does not outlive a lab that is killed outright (SIGKILL)', { timeout: 120_000 }, async (t) => {
-  const cwd = tempWorkdir();
+  const cwd = tmpDir(t, 'tblab-cli-');
   const env = cleanEnv({ DEVICE_COUNT: '3', SHARDS: '1', DASHBOARD: '0' });
   const run = startTblab(t, ['run', '--embedded', '--duration', '0'], { cwd, env });
   await run.waitFor(/emulator: REST (http:\/\/127\.0\.0\.1:\d+)/);

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tblab, startTblab, tempWorkdir } from '../helpers/tblab-cli.js';
+import { tblab, startTblab } from '../helpers/tblab-cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { PACKAGE_ROOT } from '../../src/shared/version.js';
 
 const FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures');
@@ -38,14 +39,14 @@ const cases: Array<[string, string[], number]> = [
 
 for (const [file, args, code] of cases) {
   test(`tblab ${args.map((a) => a.replace(/^.*\/reports\//, '')).join(' ')} matches ${file}`, async (t) => {
-    const r = await tblab(t, args, { cwd: tempWorkdir() });
+    const r = await tblab(t, args, { cwd: tmpDir(t, 'tblab-cli-') });
     assert.equal(r.code, code, r.stderr);
     golden(file, normalise(r.stdout));
   });
 }
 
 test('report --json of a real report carries the findings and reconciles with the file', async (t) => {
-  const r = await tblab(t, ['report', reportFile('degraded'), '--json'], { cwd: tempWorkdir() });
+  const r = await tblab(t, ['report', reportFile('degraded'), '--json'], { cwd: tmpDir(t, 'tblab-cli-') });
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   const raw = JSON.parse(readFileSync(reportFile('degraded'), 'utf8'));
@@ -57,7 +58,7 @@ test('report --json of a real report carries the findings and reconciles with th
 });
 
 test('report --serve shows the run in the dashboard until Ctrl+C', { timeout: 60_000 }, async (t) => {
-  const s = startTblab(t, ['report', reportFile('baseline'), '--serve', '--set', 'METRICS_PORT=0'], { cwd: tempWorkdir() });
+  const s = startTblab(t, ['report', reportFile('baseline'), '--serve', '--set', 'METRICS_PORT=0'], { cwd: tmpDir(t, 'tblab-cli-') });
   await s.waitFor(/dashboard at (http:\/\/127\.0\.0\.1:\d+)/);
   const url = /dashboard at (http:\/\/127\.0\.0\.1:\d+)/.exec(s.stderr)![1];
   const metrics = (await (await fetch(`${url}/api/metrics`)).json()) as { runId: string; state: string };

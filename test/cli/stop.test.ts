@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { tblab, startTblab, tempWorkdir, cleanEnv } from '../helpers/tblab-cli.js';
+import { tblab, startTblab, cleanEnv } from '../helpers/tblab-cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { startMosquitto, hasMosquitto } from '../helpers/mosquitto.js';
 import { writeTokenFile } from '../../src/lab/fleet-file.js';
 import { deviceName } from '../../src/shared/fleet.js';
@@ -12,14 +13,14 @@ import { deviceName } from '../../src/shared/fleet.js';
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid as number;
 
 test('stop without a pid file says no lab is running (exit 2)', async (t) => {
-  const cwd = tempWorkdir();
+  const cwd = tmpDir(t, 'tblab-cli-');
   const r = await tblab(t, ['stop'], { cwd });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /error \[NOT_RUNNING\]: No pid file at .*data\/control\/tblab\.pid/);
 });
 
 test('a stale pid file is reported and removed', async (t) => {
-  const cwd = tempWorkdir();
+  const cwd = tmpDir(t, 'tblab-cli-');
   const pidFile = join(cwd, 'data', 'control', 'tblab.pid');
   mkdirSync(join(cwd, 'data', 'control'), { recursive: true });
   const pid = deadPid();
@@ -32,7 +33,7 @@ test('a stale pid file is reported and removed', async (t) => {
 
 test('stop from a second process: the run writes its report, exits 130 and removes its pid file', { skip: !hasMosquitto() && 'mosquitto not installed', timeout: 120_000 }, async (t) => {
   const { port } = await startMosquitto(t);
-  const cwd = tempWorkdir();
+  const cwd = tmpDir(t, 'tblab-cli-');
   const dataDir = join(cwd, 'data');
   writeTokenFile(dataDir, {
     version: 1, server: 'http://127.0.0.1:9', prefix: 'sim', deviceProfileId: null, updatedAt: new Date().toISOString(),
@@ -63,7 +64,7 @@ test('stop from a second process: the run writes its report, exits 130 and remov
 
 test('stop --via http asks the running lab through its dashboard control endpoint (as on Windows)', { skip: !hasMosquitto() && 'mosquitto not installed', timeout: 120_000 }, async (t) => {
   const { port } = await startMosquitto(t);
-  const cwd = tempWorkdir();
+  const cwd = tmpDir(t, 'tblab-cli-');
   const dataDir = join(cwd, 'data');
   writeTokenFile(dataDir, {
     version: 1, server: 'http://127.0.0.1:9', prefix: 'sim', deviceProfileId: null, updatedAt: new Date().toISOString(),

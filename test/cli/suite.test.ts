@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTblab, tblab, tempWorkdir, cleanEnv } from '../helpers/tblab-cli.js';
+import { startTblab, tblab, cleanEnv } from '../helpers/tblab-cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { startEmulator, rest, restLogin, fetchStats, type StartedEmulator } from '../helpers/emulator.js';
 import type { Faults } from '../../src/emulator/index.js';
 import type { RunReport } from '../../src/report/schema.js';
@@ -13,7 +14,7 @@ const DEVICES = 8;
 
 async function lab(t: TestContext, faults: Partial<Faults> = {}) {
   const emu = await startEmulator(t, { faults });
-  const cwd = tempWorkdir('tblab-suite-');
+  const cwd = tmpDir(t, 'tblab-suite-');
   const env = cleanEnv({ TB_URL: emu.restUrl, MQTT_PORT: String(emu.mqttPort), DEVICE_COUNT: String(DEVICES), SHARDS: '1', DASHBOARD: '0', CONNECT_RATE: '0' });
   return { emu, cwd, env, dataDir: join(cwd, 'data') };
 }
@@ -106,7 +107,7 @@ test('--abort-on-fail stops a slow run early once the grace period is over (exit
 });
 
 test('suite --embedded checks delivery through the REST read-back and the emulator record, and both agree', { timeout: 180_000 }, async (t) => {
-  const cwd = tempWorkdir();
+  const cwd = tmpDir(t, 'tblab-cli-');
   const env = cleanEnv({ DEVICE_COUNT: '5', SHARDS: '1', METRICS_PORT: '0', PUBLISH_INTERVAL_SEC: '0.5' });
   const r = await tblab(t, ['suite', '--embedded', '--', '--duration', '3'], { cwd, env });
   assert.equal(r.code, 0, r.stderr);

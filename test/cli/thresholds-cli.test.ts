@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
-import { tblab, tempWorkdir, cleanEnv } from '../helpers/tblab-cli.js';
+import { tblab, cleanEnv } from '../helpers/tblab-cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { makeReport, saveReport } from '../helpers/report-fixture.js';
 
 /** A TCP server that only counts the connections it receives (stands for ThingsBoard's REST and MQTT ports). */
@@ -17,7 +18,7 @@ async function connectionCounter(t: TestContext): Promise<{ port: number; count(
 for (const command of ['suite', 'run', 'report']) {
   test(`a threshold typo stops \`tblab ${command}\` with exit 2 before any connection is made`, async (t) => {
     const target = await connectionCounter(t);
-    const cwd = tempWorkdir();
+    const cwd = tmpDir(t, 'tblab-cli-');
     const env = cleanEnv({ TB_URL: `http://127.0.0.1:${target.port}`, MQTT_PORT: String(target.port) });
     const r = await tblab(t, [command, '--threshold', 'ack_p99<200ms', '--threshold', 'acks_p99<200ms'], { cwd, env });
     assert.equal(r.code, 2, r.stderr);
@@ -27,7 +28,7 @@ for (const command of ['suite', 'run', 'report']) {
 }
 
 test('report --threshold exits 0 when every threshold passes and 5 when one fails', async (t) => {
-  const cwd = tempWorkdir();
+  const cwd = tmpDir(t, 'tblab-cli-');
   saveReport(`${cwd}/data`, makeReport({ devices: 20, durationSec: 20, ackMs: () => 40, failed: { 2: 1 } }));
   const pass = await tblab(t, ['report', '--threshold', 'ack_p99<100ms', '--threshold', 'connected_min>=devices'], { cwd });
   assert.equal(pass.code, 0, pass.stderr);

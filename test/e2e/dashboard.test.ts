@@ -4,12 +4,10 @@
 // The page is fed only by the supervisor's snapshots, as in `tblab run`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { loadConfigOrThrow } from '../../src/config/index.js';
-import { startRun } from '../../src/engine/supervisor.js';
 import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
 import { buildDashboard, serveReport } from '../../src/dashboard/index.js';
 import type { RunReport } from '../../src/report/schema.js';
@@ -18,6 +16,9 @@ import { emptyPercentiles } from '../../src/metrics/snapshot.js';
 import { launchChromium, openPage } from '../helpers/browser.js';
 import { metricsValidator } from '../helpers/metrics-schema.js';
 import { parseExposition } from '../helpers/dashboard.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+import { startRun } from '../helpers/engine.js';
 
 const DEVICES = 30;
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -33,13 +34,8 @@ const num = (s: string) => {
   return Number(m[1]) * ({ '': 1, k: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]];
 };
 
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** How long and how often the page is polled: up to a minute, every 250 ms. */
+const PAGE_WAIT = [60_000, 250] as const;
 
 test('live dashboard in Chromium follows a real run: numbers move, charts fill, causes appear, stop ends it', { timeout: 240_000 }, async (t) => {
   const emu = await startEmulator(t, { faults: { dropShare: 0.4, dropAfterSec: 5 } });
@@ -49,14 +45,12 @@ test('live dashboard in Chromium follows a real run: numbers move, charts fill, 
     const name = deviceName('sim', i);
     fleet.push({ name, index: i, id: await createDevice(emu.restUrl, jwt, name, `token-${name}`), credentials: { type: 'ACCESS_TOKEN', token: `token-${name}` } });
   }
-  const dir = mkdtempSync(join(tmpdir(), 'tblab-e2e-dash-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tmpDir(t, 'tblab-e2e-dash-');
   const { config } = loadConfigOrThrow({
     cwd: dir,
     env: { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(emu.mqttPort), DEVICE_COUNT: String(DEVICES), DURATION_SEC: '0', SHARDS: '1', PUBLISH_INTERVAL_SEC: '1', DATA_DIR: join(dir, 'data') },
   });
-  const run = startRun({ config, fleet, fleetSize: DEVICES, restUrl: emu.restUrl, writeFiles: false });
-  t.after(() => { run.stop('test ended'); return run.done.then(() => undefined, () => undefined); });
+  const run = startRun(t, { config, fleet, fleetSize: DEVICES, restUrl: emu.restUrl, writeFiles: false });
 
   const token = 'e2e-control-token-0123456789';
   const dash = buildDashboard({ host: '127.0.0.1', port: 0, refreshMs: 500, runId: run.runId, controlToken: token, onStop: (r) => run.stop(r) });
@@ -69,13 +63,13 @@ test('live dashboard in Chromium follows a real run: numbers move, charts fill, 
   const { page, errors } = await openPage(browser, url);
 
   // numbers appear…
-  await waitFor('devices to connect', async () => (await page.locator('#st-state').innerText()) === 'running' && num(await cardValue(page, 'card-connections', 'peak')) === DEVICES);
+  await waitFor('devices to connect', async () => (await page.locator('#st-state').innerText()) === 'running' && num(await cardValue(page, 'card-connections', 'peak')) === DEVICES, ...PAGE_WAIT);
   assert.equal(await page.locator('#run-id').innerText(), run.runId);
   assert.equal(num(await cardValue(page, 'card-connections', 'configured')), DEVICES);
   const sent1 = num(await cardValue(page, 'card-traffic', 'sent'));
   assert.ok(sent1 > 0);
   // …and change over time
-  await waitFor('sent to grow', async () => num(await cardValue(page, 'card-traffic', 'sent')) >= sent1 + DEVICES * 2);
+  await waitFor('sent to grow', async () => num(await cardValue(page, 'card-traffic', 'sent')) >= sent1 + DEVICES * 2, ...PAGE_WAIT);
   assert.ok(num(await page.locator('#st-rate').innerText()) > 0);
   assert.match(await page.locator('#card-latency tbody tr').first().innerText(), /publish → ack\s+[\d.]+ ms/);
   assert.match(await page.locator('#feed-text').innerText(), /^live/);
@@ -89,15 +83,15 @@ test('live dashboard in Chromium follows a real run: numbers move, charts fill, 
 
   // charts hold points (one per second of the run so far)
   for (const id of ['chart-rate', 'chart-mbps', 'chart-connected', 'chart-ack']) {
-    await waitFor(`${id} points`, async () => Number(await page.locator(`#${id}`).getAttribute('data-points')) >= 3);
+    await waitFor(`${id} points`, async () => Number(await page.locator(`#${id}`).getAttribute('data-points')) >= 3, ...PAGE_WAIT);
     assert.equal(await page.locator(`#${id} canvas`).count(), 1);
   }
 
   // the emulator drops sessions: the causes table fills, devices reconnect
-  await waitFor('disconnect causes', async () => (await page.locator('#card-causes tbody tr').count()) > 0);
+  await waitFor('disconnect causes', async () => (await page.locator('#card-causes tbody tr').count()) > 0, ...PAGE_WAIT);
   assert.equal(await page.locator('#causes-empty').isVisible(), false);
   assert.match(await page.locator('#card-causes tbody').innerText(), /server closed|connection lost/);
-  await waitFor('reconnects', async () => num((await cardValue(page, 'card-connections', 'connect attempts')).split(' ')[0]) > DEVICES + 3);
+  await waitFor('reconnects', async () => num((await cardValue(page, 'card-connections', 'connect attempts')).split(' ')[0]) > DEVICES + 3, ...PAGE_WAIT);
   assert.ok(num(await page.locator('#disc-total').innerText().then((x) => x.replace('· ', ''))) > 0);
 
   // the device filter narrows the table; some devices show their disconnects
@@ -123,7 +117,7 @@ test('live dashboard in Chromium follows a real run: numbers move, charts fill, 
   assert.equal(stop.status, 202);
   const final: RunReport = await report;
   assert.equal(final.endReason, 'stopped via control endpoint');
-  await waitFor('final banner', async () => /Run ended/.test(await page.locator('#banner').innerText().catch(() => '')));
+  await waitFor('final banner', async () => /Run ended/.test(await page.locator('#banner').innerText().catch(() => '')), ...PAGE_WAIT);
   assert.match(await page.locator('#feed-text').innerText(), /run ended/);
   assert.equal(await page.locator('#st-state').innerText(), final.metrics.state);
   // the card rounds to 3 significant digits past 1,000 ("1.21k")
@@ -140,7 +134,7 @@ test('live dashboard in Chromium follows a real run: numbers move, charts fill, 
   const served = await serveReport({ ...final, metrics: { ...final.metrics, delivery } }, { host: '127.0.0.1', port: 0 });
   t.after(() => served.close());
   const view = await openPage(browser, served.url!);
-  await waitFor('report view', async () => (await view.page.locator('#feed-text').innerText()) === 'stored report');
+  await waitFor('report view', async () => (await view.page.locator('#feed-text').innerText()) === 'stored report', ...PAGE_WAIT);
   assert.equal(num(await cardValue(view.page, 'card-traffic', 'sent')), num(await cardValue(page, 'card-traffic', 'sent')));
   assert.ok(Number(await view.page.locator('#chart-rate').getAttribute('data-points')) >= 3);
   assert.equal(await view.page.locator('#delivery-card').isVisible(), true);

@@ -1,25 +1,24 @@
 // Debian's Chromium driven by playwright-core (headless, no sandbox, own profile directory), with
-// every console error and page error of a page collected for the test to assert on.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+// every console error and page error of a page collected for the test to assert on. The profile and
+// Chromium's TMPDIR are temp folders removed after the browser has closed.
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { cleanup, type Scope } from './cleanup.js';
+import { tmpDir } from './tmp.js';
 
-export async function launchChromium(t: TestContext): Promise<BrowserContext> {
-  const profile = mkdtempSync(join(tmpdir(), 'tblab-chromium-'));
+export async function launchChromium(t: Scope): Promise<BrowserContext> {
+  const profile = tmpDir(t, 'tblab-chromium-');
+  // Chromium keeps its own scratch files (.org.chromium.*) in TMPDIR; a killed browser leaves them
+  const scratch = tmpDir(t, 'tblab-chromium-tmp-');
   // a persistent context is how playwright takes --user-data-dir (a temp profile, removed after)
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
+    env: { ...process.env, TMPDIR: scratch },
     timeout: 60_000,
     viewport: { width: 1440, height: 1000 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  t.after(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
+  cleanup(t, () => browser.close());
   return browser;
 }
 

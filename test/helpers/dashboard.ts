@@ -1,12 +1,12 @@
 // Test helpers for the dashboard: start one on 127.0.0.1 port 0 (closed after the test), a tiny
 // Prometheus text parser, and an SSE reader over a real HTTP connection.
-import type { TestContext } from 'node:test';
+import { cleanup, type Scope } from './cleanup.js';
 import { buildDashboard, type Dashboard, type DashboardOptions } from '../../src/dashboard/index.js';
 
-export async function startDashboard(t: TestContext, opts: Partial<DashboardOptions> = {}): Promise<{ dash: Dashboard; url: string }> {
+export async function startDashboard(t: Scope, opts: Partial<DashboardOptions> = {}): Promise<{ dash: Dashboard; url: string }> {
   const dash = buildDashboard({ host: '127.0.0.1', port: 0, refreshMs: 200, runId: 'test-run', ...opts });
   const url = await dash.listen();
-  t.after(() => dash.close());
+  cleanup(t, () => dash.close());
   return { dash, url };
 }
 

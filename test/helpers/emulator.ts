@@ -1,18 +1,19 @@
 // Test helpers for the embedded emulator: start one on 127.0.0.1 port 0 (closed after the test),
-// log in, call REST over real HTTP, create devices, read stats, and poll until a condition holds.
-import type { TestContext } from 'node:test';
+// log in, call REST over real HTTP, create devices, read stats.
+import { cleanup, type Scope } from './cleanup.js';
 import { createEmulator, type Emulator, type EmulatorAddress, type EmulatorOptions, type EmulatorStats, type DeviceDetail } from '../../src/emulator/index.js';
 
+/** The one emulator handle of the tests: the emulator itself with its address fields spread in. */
 export type StartedEmulator = Emulator & EmulatorAddress;
 
 /**
- * Starts an emulator on 127.0.0.1 with free ports and registers `t.after(close)`.
+ * Starts an emulator on 127.0.0.1 with free ports; it is closed when `t` ends.
  * Returns the emulator with its address fields (`restUrl`, `mqttUrl`, `httpPort`, `mqttPort`) spread in.
  */
-export async function startEmulator(t: Pick<TestContext, 'after'>, opts: EmulatorOptions = {}): Promise<StartedEmulator> {
+export async function startEmulator(t: Scope, opts: EmulatorOptions = {}): Promise<StartedEmulator> {
   const emulator = createEmulator({ host: '127.0.0.1', httpPort: 0, mqttPort: 0, ...opts });
   const address = await emulator.listen();
-  t.after(() => emulator.close());
+  cleanup(t, () => emulator.close());
   return Object.assign(emulator, address);
 }
 
@@ -60,15 +61,4 @@ export async function fetchStats(baseUrl: string): Promise<EmulatorStats> {
 /** GET /__emulator/stats?device=NAME over HTTP. */
 export async function fetchDeviceStats(baseUrl: string, name: string): Promise<DeviceDetail> {
   return (await rest<DeviceDetail>(baseUrl, 'GET', `/__emulator/stats?device=${encodeURIComponent(name)}`)).body;
-}
-
-/** Polls `check` every 20 ms until it returns a truthy value; throws with `what` after `timeoutMs` (default 10 s). */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

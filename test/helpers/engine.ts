@@ -1,20 +1,35 @@
 // Engine test fixtures: a resolved config in a temp DATA_DIR (no .env, no process environment),
-// a fleet of devices, and a wait-until helper for snapshots.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// a fleet of devices, a run that is stopped when the test ends, and a wait-until helper for snapshots.
 import { loadConfigOrThrow, type RawValues, type ResolvedConfig } from '../../src/config/index.js';
 import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
-import type { RunHandle } from '../../src/engine/supervisor.js';
+import { startRun as startEngineRun, type RunHandle, type RunOptions } from '../../src/engine/supervisor.js';
 import type { MetricsSnapshot } from '../../src/metrics/snapshot.js';
 import { createDevice, restLogin } from './emulator.js';
+import { cleanup, type Scope } from './cleanup.js';
+import { tmpDir } from './tmp.js';
 
-export function testConfig(flags: RawValues, dataDir = mkdtempSync(join(tmpdir(), 'tblab-engine-'))): ResolvedConfig {
+/** `DATA_DIR` defaults to a temp folder removed when `t` ends. */
+export function testConfig(t: Scope, flags: RawValues, dataDir = tmpDir(t, 'tblab-engine-')): ResolvedConfig {
   return loadConfigOrThrow({ cwd: dataDir, env: {}, envFile: false, flags: { DATA_DIR: dataDir, MQTT_HOST: '127.0.0.1', SHARDS: 2, ...flags } }).config;
 }
 
 export function testFleet(n: number, token: (i: number) => string = (i) => `token-${i}`): FleetDevice[] {
   return Array.from({ length: n }, (_, k) => ({ name: deviceName('sim', k + 1), index: k + 1, id: `id-${k + 1}`, credentials: { type: 'ACCESS_TOKEN' as const, token: token(k + 1) } }));
+}
+
+/**
+ * Starts a run (src/engine/supervisor.ts) that is stopped when `t` ends, unless it has finished:
+ * the test end waits for its report, so its shard processes are gone before its folders are removed.
+ */
+export function startRun(t: Scope, opts: RunOptions): RunHandle {
+  const run = startEngineRun(opts);
+  let settled = false;
+  const done = run.done.then(() => undefined, () => undefined).finally(() => (settled = true));
+  cleanup(t, async () => {
+    if (!settled) run.stop('test end');
+    await done;
+  });
+  return run;
 }
 
 /** Resolves with the first snapshot that satisfies `pred` (rejects after `timeoutMs`). */

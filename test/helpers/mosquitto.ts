@@ -1,12 +1,14 @@
 // Debian's mosquitto as a plain MQTT broker for tests: a temp config on a free loopback port,
 // anonymous access, no in-flight cap; restartable on the same port (every session drops, as when a
-// real broker restarts); stopped after the test. (Merged from the engine and dashboard helpers.)
+// real broker restarts); stopped when the test ends. Its config folder is also its TMPDIR, so
+// whatever it writes there goes when that folder is removed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
-import type { TestContext } from 'node:test';
+import { cleanup, type Scope } from './cleanup.js';
+import { tmpDir } from './tmp.js';
+import { waitFor } from './wait.js';
 
 export const hasMosquitto = () => spawnSync('sh', ['-c', 'command -v mosquitto || test -x /usr/sbin/mosquitto'], { stdio: 'ignore' }).status === 0;
 
@@ -20,18 +22,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((res) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); res(true); });
-      c.on('error', () => res(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`mosquitto did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const listening = (port: number) => new Promise<boolean>((res) => {
+  const c = net.connect(port, '127.0.0.1', () => { c.destroy(); res(true); });
+  c.on('error', () => res(false));
+});
 
 export interface Mosquitto {
   port: number;
@@ -40,8 +34,8 @@ export interface Mosquitto {
 }
 
 /** @param tls PEM files of the server certificate and key: the listener speaks TLS only */
-export async function startMosquitto(t: TestContext, tls?: { certFile: string; keyFile: string }): Promise<Mosquitto> {
-  const dir = mkdtempSync(join(tmpdir(), 'tblab-mosq-'));
+export async function startMosquitto(t: Scope, tls?: { certFile: string; keyFile: string }): Promise<Mosquitto> {
+  const dir = tmpDir(t, 'tblab-mosq-');
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   const tlsLines = tls ? `certfile ${tls.certFile}\nkeyfile ${tls.keyFile}\n` : '';
@@ -49,8 +43,8 @@ export async function startMosquitto(t: TestContext, tls?: { certFile: string; k
   const bin = spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/mosquitto';
   let child: ChildProcess | null = null;
   const start = async () => {
-    child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
-    await waitForPort(port, 10_000);
+    child = spawn(bin, ['-c', conf], { stdio: 'ignore', env: { ...process.env, TMPDIR: dir } });
+    await waitFor(`mosquitto listening on ${port}`, () => listening(port), 10_000, 50);
   };
   const stop = () => new Promise<void>((resolve) => {
     const c = child;
@@ -59,10 +53,7 @@ export async function startMosquitto(t: TestContext, tls?: { certFile: string; k
     c.once('exit', () => resolve());
     c.kill('SIGKILL');
   });
-  t.after(async () => {
-    await stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  cleanup(t, stop);
   await start();
   return {
     port,

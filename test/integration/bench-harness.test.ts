@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findMosquitto, INSTALL_HINT } from '../../bench/lib/mosquitto.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 const mosquitto = findMosquitto();
@@ -24,8 +24,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 test('npm run bench -- --only SMOKE: issue-8 JSON shape, mosquitto counted exactly what was sent', { skip: mosquitto ? false : `mosquitto is not installed (${INSTALL_HINT})`, timeout: 180_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tmpDir(t, 'bench-test-');
   const out = join(dir, 'r.json');
   const r = await run(['--only', 'SMOKE', '--retries', '0', '--out', out]);
   assert.equal(r.code, 0, r.stderr);

@@ -4,13 +4,16 @@ import { provision } from '../../src/lab/provision.js';
 import { runCheck } from '../../src/lab/check.js';
 import { readTokenFile, writeTokenFile } from '../../src/lab/fleet-file.js';
 import type { HostFacts } from '../../src/lab/preflight.js';
-import { emulator, tmpDir, labEnv, labConfig, sink, runCli, closedPort } from '../helpers/lab-fixtures.js';
+import { labEnv, labConfig, sink, closedPort } from '../helpers/lab-fixtures.js';
+import { startEmulator } from '../helpers/emulator.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { tblab } from '../helpers/tblab-cli.js';
 
 const roomyHost: HostFacts = { openFilesSoft: 20_000, openFilesHard: 20_000, portRange: [32768, 60999], memAvailableBytes: 8 * 2 ** 30, cores: 2 };
 const verdicts = (r: Awaited<ReturnType<typeof runCheck>>) => r.checks.map((c) => `${c.name}:${c.verdict}`);
 
 test('check: login, devices, MQTT reachability and a CONNECT with a provisioned token, pre-flight', { timeout: 60_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   const dir = tmpDir(t);
   const env = labEnv(e, dir, { DEVICE_COUNT: '5' });
   const cfg = labConfig(env, dir);
@@ -21,7 +24,7 @@ test('check: login, devices, MQTT reachability and a CONNECT with a provisioned 
   assert.match(before.checks[0].message, /^login as tenant@thingsboard\.org \(tenant [0-9a-f-]{36}\)/);
 
   await provision(cfg, { progress: false }, { stderr: sink().stream });
-  const r = await runCli(['check', '--json'], env, dir);
+  const r = await tblab(t, ['check', '--json'], { cwd: dir, env });
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.equal(j.ok, true);
@@ -40,19 +43,20 @@ test('check: login, devices, MQTT reachability and a CONNECT with a provisioned 
 });
 
 test('check: what would stop the run fails with exit 6; bad credentials exit 2; nothing listening exit 3', { timeout: 60_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   const dir = tmpDir(t);
   const big = await runCheck(labConfig(labEnv(e, dir, { DEVICE_COUNT: '40000' }), dir), { host: { ...roomyHost, openFilesSoft: 4096, openFilesHard: 4096 } });
   assert.deepEqual(verdicts(big).slice(4), ['open files:FAIL', 'ephemeral ports:FAIL', 'memory:OK']);
   assert.equal(big.exitCode, 6);
 
-  const wrong = await runCli(['check'], labEnv(e, dir, { TB_PASSWORD: 'wrong' }), dir);
+  const wrong = await tblab(t, ['check'], { cwd: dir, env: labEnv(e, dir, { TB_PASSWORD: 'wrong' }) });
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /\[FAIL\] login: .*Invalid username or password/);
   assert.match(wrong.stderr, /\[OK\] {2}MQTT/, 'the other checks still run');
 
   const port = await closedPort();
-  const down = await runCli(['check'], { TB_URL: `http://127.0.0.1:${port}`, MQTT_PORT: String(port), DATA_DIR: `${dir}/data` }, dir);
+  const downEnv = { TB_URL: `http://127.0.0.1:${port}`, MQTT_PORT: String(port), DATA_DIR: `${dir}/data` };
+  const down = await tblab(t, ['check'], { cwd: dir, env: downEnv });
   assert.equal(down.code, 3);
   assert.match(down.stderr, new RegExp(`\\[FAIL\\] login: Cannot reach ThingsBoard at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED`));
   assert.match(down.stderr, /\[FAIL\] MQTT mqtt:\/\/127\.0\.0\.1:\d+ not reachable: .*ECONNREFUSED/);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDashboard } from '../helpers/dashboard.js';
 import { createControlToken, readControlToken, buildDashboard } from '../../src/dashboard/index.js';
 import { LabError } from '../../src/shared/errors.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 test('POST /api/control/stop refuses a missing or wrong token (401) and accepts the right one once', async (t) => {
   const reasons: string[] = [];
@@ -55,8 +55,7 @@ test('without a control token no control route exists', async (t) => {
 });
 
 test('createControlToken writes a fresh 0600 token that readControlToken reads back', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tblab-ctl-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tmpDir(t, 'tblab-ctl-');
   const a = createControlToken(dir);
   assert.equal(a.path, join(dir, 'control', 'control-token'));
   assert.equal(statSync(a.path).mode & 0o777, 0o600);

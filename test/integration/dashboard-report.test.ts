@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveReportDashboard, timelineToSeries } from '../../src/dashboard/index.js';
 import { LabError } from '../../src/shared/errors.js';
 import type { RunReport, TimelinePoint } from '../../src/report/schema.js';
 import { fixtureSnapshot } from '../helpers/snapshot-fixture.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 function timeline(n: number): TimelinePoint[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -16,8 +16,7 @@ function timeline(n: number): TimelinePoint[] {
 }
 
 test('serveReportDashboard serves a report file: final state, metrics, and the whole timeline as series', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tblab-serve-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tmpDir(t, 'tblab-serve-');
   const metrics = { ...fixtureSnapshot(), state: 'finished' as const };
   const report = { schemaVersion: 1, tool: 'tb-load-lab', runId: metrics.runId, instance: null, outcome: 'completed', endReason: 'duration reached', endedAt: metrics.at, metrics, timeline: timeline(90) } as unknown as RunReport;
   const path = join(dir, 'run.json');
@@ -37,8 +36,7 @@ test('serveReportDashboard serves a report file: final state, metrics, and the w
 });
 
 test('serveReportDashboard names the file when it is missing or not a report', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tblab-serve-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tmpDir(t, 'tblab-serve-');
   const missing = join(dir, 'nope.json');
   await assert.rejects(serveReportDashboard(missing, { port: 0 }), (e: unknown) => e instanceof LabError && e.code === 'RUN_NOT_FOUND' && e.message.includes(missing));
   const garbage = join(dir, 'garbage.json');

@@ -6,7 +6,10 @@ import { readManifest, readTokenFile } from '../../src/lab/fleet-file.js';
 import { listFleetOnServer } from '../../src/lab/fleet-server.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { LabError } from '../../src/shared/errors.js';
-import { emulator, tmpDir, labEnv, labConfig, adminClient, sink, runCli } from '../helpers/lab-fixtures.js';
+import { labEnv, labConfig, adminClient, sink } from '../helpers/lab-fixtures.js';
+import { startEmulator } from '../helpers/emulator.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { tblab } from '../helpers/tblab-cli.js';
 
 /**
  * Imitates Edge → cloud sync (thingsboard-api.md §9): each device created on the edge appears on
@@ -23,9 +26,9 @@ function mirrorCreations(edge: Emulator, parent: Emulator): void {
 }
 
 test('delete mirrors each deletion to the parent server (404 there = done) and empties the fleet files', { timeout: 120_000 }, async (t) => {
-  const edge = await emulator(t);
-  const parent = await emulator(t, { username: 'cloud@example.com', password: 'cloud-pass' });
-  mirrorCreations(edge.emu, parent.emu);
+  const edge = await startEmulator(t);
+  const parent = await startEmulator(t, { username: 'cloud@example.com', password: 'cloud-pass' });
+  mirrorCreations(edge, parent);
   const dir = tmpDir(t);
   const env = labEnv(edge, dir, { DEVICE_COUNT: '30', TB_PARENT_URL: parent.restUrl, TB_PARENT_USERNAME: 'cloud@example.com', TB_PARENT_PASSWORD: 'cloud-pass' });
   const cfg = labConfig(env, dir);
@@ -41,10 +44,10 @@ test('delete mirrors each deletion to the parent server (404 there = done) and e
 
   // no --yes: refused, nothing deleted
   await assert.rejects(deleteFleet(cfg, { progress: false }, { stderr: sink().stream }), (e: LabError) => e.code === 'CONFIRMATION_REQUIRED' && /30 device\(s\).*parent server/.test(e.message));
-  const cli = await runCli(['delete'], env, dir);
+  const cli = await tblab(t, ['delete'], { cwd: dir, env });
   assert.equal(cli.code, 2);
   assert.match(cli.stderr, /CONFIRMATION_REQUIRED/);
-  const dry = await runCli(['delete', '--dry-run'], env, dir);
+  const dry = await tblab(t, ['delete', '--dry-run'], { cwd: dir, env });
   assert.equal(dry.code, 0);
   assert.equal(dry.stderr.split('\n').filter((l) => l.startsWith('would delete sim-')).length, 30);
   assert.equal((await listFleetOnServer(edgeClient, 'sim')).size, 30);
@@ -59,17 +62,17 @@ test('delete mirrors each deletion to the parent server (404 there = done) and e
 });
 
 test('delete --prefix removes every <prefix>-N device of the tenant, manifest or not, and leaves others', { timeout: 120_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   const dir = tmpDir(t);
   const c = adminClient(t, e.restUrl);
   await provision(labConfig(labEnv(e, dir, { DEVICE_COUNT: '12', DEVICE_PREFIX: 'keep' }), dir), { progress: false }, { stderr: sink().stream });
   for (let i = 1; i <= 5; i++) await c.post('/api/device', { name: `gone-${i}` });
   await c.post('/api/device', { name: 'gone-gateway' });
-  const r = await runCli(['delete', '--prefix', 'gone', '--yes', '--json'], labEnv(e, dir, { DEVICE_PREFIX: 'keep' }), dir);
+  const r = await tblab(t, ['delete', '--prefix', 'gone', '--yes', '--json'], { cwd: dir, env: labEnv(e, dir, { DEVICE_PREFIX: 'keep' }) });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).deleted, 5);
   assert.equal((await listFleetOnServer(c, 'gone')).size, 0);
   assert.equal((await listFleetOnServer(c, 'keep')).size, 12);
-  assert.equal(e.emu.store.registry.byName.has('gone-gateway'), true, 'only <prefix>-<digits> names are deleted');
+  assert.equal(e.store.registry.byName.has('gone-gateway'), true, 'only <prefix>-<digits> names are deleted');
   assert.equal(readManifest(labConfig(labEnv(e, dir), dir).dataDir).length, 12, 'the manifest of the other fleet is untouched');
 });

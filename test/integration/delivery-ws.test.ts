@@ -4,7 +4,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { TelemetrySocket, type TsUpdate } from '../../src/thingsboard/ws.js';
 import { LabError } from '../../src/shared/errors.js';
-import { startEmulator, rest, restLogin, createDevice, waitFor } from '../helpers/emulator.js';
+import { startEmulator, rest, restLogin, createDevice } from '../helpers/emulator.js';
+import { waitFor } from '../helpers/wait.js';
 import type { EmulatorOptions } from '../../src/emulator/index.js';
 
 async function follow(t: TestContext, opts: EmulatorOptions) {

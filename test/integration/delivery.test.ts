@@ -4,12 +4,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EmulatorOptions } from '../../src/emulator/index.js';
-import { startRun } from '../../src/engine/supervisor.js';
 import { attachDelivery, type DeliveryCheck } from '../../src/lab/delivery/check.js';
 import { deliverySummary } from '../../src/report/delivery-summary.js';
 import type { RawValues } from '../../src/config/index.js';
 import type { MetricsSnapshot } from '../../src/metrics/snapshot.js';
-import { emulatorFleet, testConfig } from '../helpers/engine.js';
+import { emulatorFleet, testConfig, startRun } from '../helpers/engine.js';
 import { metricsValidator } from '../helpers/metrics-schema.js';
 import { startEmulator, type StartedEmulator } from '../helpers/emulator.js';
 
@@ -22,9 +21,9 @@ async function deliveryRun(t: TestContext, devices: number, flags: RawValues, em
   const emu = await startEmulator(t, { recentRowsPerDevice: 5000, ...emulator });
   hooks.onEmulator?.(emu);
   const fleet = await emulatorFleet(emu.restUrl, devices);
-  const config = testConfig({ MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, DELIVERY_SETTLE_SEC: 5, ...flags });
+  const config = testConfig(t, { MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, DELIVERY_SETTLE_SEC: 5, ...flags });
   let check: DeliveryCheck | null = null;
-  const run = startRun({ config, fleet, writeFiles: false, beforeFinalReport: (r) => check!.finish(r) });
+  const run = startRun(t, { config, fleet, writeFiles: false, beforeFinalReport: (r) => check!.finish(r) });
   check = attachDelivery(run, { config, fleet, emulatorUrl: emu.restUrl });
   t.after(() => check!.close());
   if (hooks.onSnapshot) run.on('snapshot', hooks.onSnapshot);

@@ -5,7 +5,10 @@ import { provision } from '../../src/lab/provision.js';
 import { controlDevices } from '../../src/lab/devices.js';
 import { readTokenFile } from '../../src/lab/fleet-file.js';
 import type { TbClient } from '../../src/thingsboard/client.js';
-import { emulator, tmpDir, labEnv, labConfig, adminClient, sink, runCli } from '../helpers/lab-fixtures.js';
+import { labEnv, labConfig, adminClient, sink } from '../helpers/lab-fixtures.js';
+import { startEmulator } from '../helpers/emulator.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { tblab } from '../helpers/tblab-cli.js';
 
 async function manualActive(c: TbClient, id: string): Promise<unknown> {
   const a = await c.get<{ key: string; value: unknown }[]>(`/api/plugins/telemetry/DEVICE/${id}/values/attributes/SERVER_SCOPE`, { keys: 'manual_active' });
@@ -13,7 +16,7 @@ async function manualActive(c: TbClient, id: string): Promise<unknown> {
 }
 
 test('deactivate / activate round trip; --dry-run changes nothing', { timeout: 120_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   const dir = tmpDir(t);
   const env = labEnv(e, dir, { DEVICE_COUNT: '10' });
   const cfg = labConfig(env, dir);
@@ -22,7 +25,7 @@ test('deactivate / activate round trip; --dry-run changes nothing', { timeout: 1
   const c = adminClient(t, e.restUrl);
 
   // dry run through the CLI: prints exactly the changes, writes nothing
-  const dry = await runCli(['devices', 'deactivate', '--devices', 'sim-001,sim-002', '--dry-run'], env, dir);
+  const dry = await tblab(t, ['devices', 'deactivate', '--devices', 'sim-001,sim-002', '--dry-run'], { cwd: dir, env });
   assert.equal(dry.code, 0, dry.stderr);
   assert.deepEqual(dry.stderr.split('\n').filter((l) => l.startsWith('would')), ['would pause sim-001', 'would pause sim-002']);
   assert.match(dry.stderr, /nothing was written/);
@@ -62,13 +65,13 @@ test('deactivate / activate round trip; --dry-run changes nothing', { timeout: 1
 });
 
 test('devices: unknown names and a missing selection are clear errors', { timeout: 60_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   const dir = tmpDir(t);
   const env = labEnv(e, dir);
-  const none = await runCli(['devices', 'activate'], env, dir);
+  const none = await tblab(t, ['devices', 'activate'], { cwd: dir, env });
   assert.equal(none.code, 2);
   assert.match(none.stderr, /--all, --devices a,b or --prefix/);
-  const unknown = await runCli(['devices', 'deactivate', '--devices', 'nope-1'], env, dir);
+  const unknown = await tblab(t, ['devices', 'deactivate', '--devices', 'nope-1'], { cwd: dir, env });
   assert.equal(unknown.code, 4);
   assert.match(unknown.stderr, /No device named "nope-1"/);
 });

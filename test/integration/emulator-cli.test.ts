@@ -2,30 +2,20 @@
 // SIGINT and SIGTERM; bad flags exit 2 naming the flag.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
-import { fileURLToPath } from 'node:url';
-import { restLogin, fetchStats, waitFor } from '../helpers/emulator.js';
+import type { TestContext } from 'node:test';
+import { restLogin, fetchStats } from '../helpers/emulator.js';
+import { startTblab, tblab } from '../helpers/tblab-cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-async function startCli(t: { after(fn: () => void): void }, args: string[]) {
-  const child = spawn(process.execPath, [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (b: Buffer) => (err += b));
-  const lines = await new Promise<string[]>((resolve, reject) => {
-    child.stdout.on('data', (b: Buffer) => {
-      out += b;
-      const ls = out.split('\n').filter(Boolean);
-      if (ls.length >= 2) resolve(ls);
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${err}`)));
-  });
-  return { child, lines, stderr: () => err };
+async function startCli(t: TestContext, args: string[]) {
+  const cli = startTblab(t, ['emulator', '--http-port', '0', '--mqtt-port', '0', ...args], { cwd: tmpDir(t, 'tblab-emu-cli-') });
+  await waitFor('the REST and MQTT lines', () => cli.stdout.split('\n').filter(Boolean).length >= 2 || cli.child.exitCode !== null, 60_000);
+  if (cli.child.exitCode !== null) throw new Error(`exited ${cli.child.exitCode} before listening: ${cli.stderr}`);
+  return { child: cli.child, lines: cli.stdout.split('\n').filter(Boolean), stderr: () => cli.stderr };
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -55,12 +45,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-test('tblab emulator rejects bad flags with exit code 2 and names them', () => {
-  const r = spawnSync(process.execPath, [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', '--rate-limit-device', '20/s'], { encoding: 'utf8', timeout: 20000 });
-  assert.equal(r.status, 2);
+test('tblab emulator rejects bad flags with exit code 2 and names them', async (t) => {
+  const cwd = tmpDir(t, 'tblab-emu-cli-');
+  const r = await tblab(t, ['emulator', '--http-port', '0', '--mqtt-port', '0', '--rate-limit-device', '20/s'], { cwd, timeoutMs: 20000 });
+  assert.equal(r.code, 2);
   assert.match(r.stderr, /device rate limit: "20\/s" is not a ThingsBoard rate limit/);
-  const r2 = spawnSync(process.execPath, [MAIN, 'emulator', '--refuse-connects', '2'], { encoding: 'utf8', timeout: 20000 });
-  assert.equal(r2.status, 2);
+  const r2 = await tblab(t, ['emulator', '--refuse-connects', '2'], { cwd, timeoutMs: 20000 });
+  assert.equal(r2.code, 2);
   assert.match(r2.stderr, /--refuse-connects expects a number from 0 to 1/);
 });
 
@@ -69,10 +60,7 @@ test('tblab emulator on a port in use exits 2 with PORT_IN_USE naming the port',
   await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
   t.after(() => holder.close());
   const port = String((holder.address() as net.AddressInfo).port);
-  const child = spawn(process.execPath, [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', port], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (b: Buffer) => (err += b));
-  const [code] = await once(child, 'exit');
+  const { code, stderr } = await tblab(t, ['emulator', '--http-port', '0', '--mqtt-port', port], { cwd: tmpDir(t, 'tblab-emu-cli-') });
   assert.equal(code, 2);
-  assert.match(err, new RegExp(`PORT_IN_USE.*MQTT listener could not bind 127\\.0\\.0\\.1:${port}`));
+  assert.match(stderr, new RegExp(`PORT_IN_USE.*MQTT listener could not bind 127\\.0\\.0\\.1:${port}`));
 });

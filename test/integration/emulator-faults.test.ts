@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { startEmulator, rest, restLogin, createDevice, fetchStats, waitFor } from '../helpers/emulator.js';
+import { startEmulator, rest, restLogin, createDevice, fetchStats } from '../helpers/emulator.js';
+import { waitFor } from '../helpers/wait.js';
 
 function connect(url: string, opts: IClientOptions): Promise<MqttClient | number> {
   return new Promise((resolve) => {

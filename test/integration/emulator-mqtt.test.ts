@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { startEmulator, rest, restLogin, createDevice, fetchStats, fetchDeviceStats, waitFor } from '../helpers/emulator.js';
+import { startEmulator, rest, restLogin, createDevice, fetchStats, fetchDeviceStats } from '../helpers/emulator.js';
+import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
-import { startEmulator, rest, restLogin, createDevice, fetchStats, waitFor } from '../helpers/emulator.js';
+import { startEmulator, rest, restLogin, createDevice, fetchStats } from '../helpers/emulator.js';
+import { waitFor } from '../helpers/wait.js';
 
 async function client(url: string, opts: IClientOptions): Promise<MqttClient> {
   return mqtt.connectAsync(url, { reconnectPeriod: 0, ...opts });

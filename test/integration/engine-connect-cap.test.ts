@@ -5,8 +5,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
-import { startRun } from '../../src/engine/supervisor.js';
-import { testConfig, testFleet, waitForSnapshot } from '../helpers/engine.js';
+import { testConfig, startRun, testFleet, waitForSnapshot } from '../helpers/engine.js';
 
 const CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
 const PINGRESP = Buffer.from([0xd0, 0x00]);
@@ -48,9 +47,8 @@ async function holdingBroker(t: TestContext, hold: number, quietMs = 400): Promi
 
 async function connectAll(t: TestContext, cap: number, devices: number, shards = 1, hold = cap > 0 ? cap : devices): Promise<number> {
   const broker = await holdingBroker(t, hold);
-  const config = testConfig({ MQTT_PORT: broker.port, SHARDS: shards, CONNECT_RATE: 0, CONNECT_MAX_IN_PROGRESS: cap, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 86_400 });
-  const run = startRun({ config, fleet: testFleet(devices), writeFiles: false });
-  t.after(() => run.stop('test end'));
+  const config = testConfig(t, { MQTT_PORT: broker.port, SHARDS: shards, CONNECT_RATE: 0, CONNECT_MAX_IN_PROGRESS: cap, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 86_400 });
+  const run = startRun(t, { config, fleet: testFleet(devices), writeFiles: false });
   await waitForSnapshot(run, (s) => s.connections.connected === devices, 60_000);
   run.stop('all connected');
   const r = await run.done;

@@ -3,19 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { startRun } from '../../src/engine/supervisor.js';
 import { writeJsonAtomic } from '../../src/shared/fs.js';
 import type { DisabledDevicesFile } from '../../src/shared/control.js';
 import { startEmulator } from '../helpers/emulator.js';
-import { emulatorFleet, testConfig, waitForSnapshot } from '../helpers/engine.js';
+import { emulatorFleet, testConfig, startRun, waitForSnapshot } from '../helpers/engine.js';
 const sentOf = (s: { topDevices: Array<{ name: string; sent: number }> }, name: string) => s.topDevices.find((d) => d.name === name)?.sent ?? -1;
 
 test('pausing three devices through the control file stops exactly their publishes; removing them resumes', { timeout: 120_000 }, async (t) => {
   const emu = await startEmulator(t);
   const fleet = await emulatorFleet(emu.restUrl, 30);
-  const config = testConfig({ MQTT_PORT: emu.mqttPort, MQTT_QOS: 1, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 0.25 });
-  const run = startRun({ config, fleet });
-  t.after(() => run.stop('test end'));
+  const config = testConfig(t, { MQTT_PORT: emu.mqttPort, MQTT_QOS: 1, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 0.25 });
+  const run = startRun(t, { config, fleet });
   await waitForSnapshot(run, (s) => s.connections.connected === 30 && s.traffic.sent > 60);
   const paused = ['sim-004', 'sim-017', 'sim-029'];
   writeJsonAtomic(config.disabledDevicesFile, { version: 1, updatedAt: new Date().toISOString(), devices: paused } satisfies DisabledDevicesFile);
@@ -41,8 +39,8 @@ test('pausing three devices through the control file stops exactly their publish
 test('a shard killed mid-run is reported as crashed; the other shard finishes and the report is complete', { timeout: 120_000 }, async (t) => {
   const emu = await startEmulator(t);
   const fleet = await emulatorFleet(emu.restUrl, 40);
-  const config = testConfig({ MQTT_PORT: emu.mqttPort, MQTT_QOS: 1, DURATION_SEC: 6, PUBLISH_INTERVAL_SEC: 0.25, SHARDS: 2 });
-  const run = startRun({ config, fleet });
+  const config = testConfig(t, { MQTT_PORT: emu.mqttPort, MQTT_QOS: 1, DURATION_SEC: 6, PUBLISH_INTERVAL_SEC: 0.25, SHARDS: 2 });
+  const run = startRun(t, { config, fleet });
   const s = await waitForSnapshot(run, (x) => x.connections.connected === 40 && x.traffic.sent > 80 && x.shards.every((sh) => sh.pid));
   process.kill(s.shards[0].pid!, 'SIGKILL');
   const killedAt = Date.now();

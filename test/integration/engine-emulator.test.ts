@@ -5,23 +5,22 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Faults } from '../../src/emulator/index.js';
-import { startRun } from '../../src/engine/supervisor.js';
 import type { RawValues } from '../../src/config/index.js';
 import type { FleetDevice } from '../../src/shared/fleet.js';
-import { emulatorFleet, testConfig, waitForSnapshot } from '../helpers/engine.js';
+import { emulatorFleet, testConfig, startRun, waitForSnapshot } from '../helpers/engine.js';
 import { startEmulator } from '../helpers/emulator.js';
 
 async function emulatorWithFleet(t: TestContext, devices: number, faults: Partial<Faults> = {}) {
   const emu = await startEmulator(t, { faults });
   const addr = emu;
   const fleet: FleetDevice[] = await emulatorFleet(addr.restUrl, devices);
-  const config = (flags: RawValues) => testConfig({ MQTT_PORT: addr.mqttPort, TB_URL: addr.restUrl, ...flags });
+  const config = (flags: RawValues) => testConfig(t, { MQTT_PORT: addr.mqttPort, TB_URL: addr.restUrl, ...flags });
   return { emu, fleet, config };
 }
 
 test('200 devices × 10 s at QoS 1: per device sent = acked = stored, sequences gap-free', { timeout: 180_000 }, async (t) => {
   const { emu, fleet, config } = await emulatorWithFleet(t, 200);
-  const r = await startRun({ config: config({ MQTT_QOS: 1, DURATION_SEC: 10, PUBLISH_INTERVAL_SEC: 1 }), fleet }).done;
+  const r = await startRun(t, { config: config({ MQTT_QOS: 1, DURATION_SEC: 10, PUBLISH_INTERVAL_SEC: 1 }), fleet }).done;
   assert.equal(r.outcome, 'completed');
   assert.equal(r.metrics.connections.succeeded, 200);
   assert.equal(r.metrics.traffic.failed, 0);
@@ -43,8 +42,7 @@ test('200 devices × 10 s at QoS 1: per device sent = acked = stored, sequences 
 
 test('refused connects show up as `refused: server unavailable (3)` (class server) and devices retry', { timeout: 120_000 }, async (t) => {
   const { emu, fleet, config } = await emulatorWithFleet(t, 40, { refuseConnects: 0.5 });
-  const run = startRun({ config: config({ MQTT_QOS: 1, DURATION_SEC: 0, RECONNECT_MIN_MS: 200, RECONNECT_MAX_MS: 400 }), fleet, writeFiles: false });
-  t.after(() => run.stop('test end'));
+  const run = startRun(t, { config: config({ MQTT_QOS: 1, DURATION_SEC: 0, RECONNECT_MIN_MS: 200, RECONNECT_MAX_MS: 400 }), fleet, writeFiles: false });
   const s = await waitForSnapshot(run, (x) => x.connections.connected === 40);
   run.stop('test end');
   const r = await run.done;
@@ -63,8 +61,7 @@ test('refused connects show up as `refused: server unavailable (3)` (class serve
 test('dropped sessions: `server closed`, collapse detected with its cause, reconnects spread by jitter', { timeout: 120_000 }, async (t) => {
   const { fleet, config } = await emulatorWithFleet(t, 60, { dropShare: 1, dropAfterSec: 2 });
   const cfg = config({ MQTT_QOS: 1, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 0.5, RECONNECT_MIN_MS: 6000, RECONNECT_MAX_MS: 6000, COLLAPSE_WINDOW_SEC: 1, COLLAPSE_SHARE: 0.5 });
-  const run = startRun({ config: cfg, fleet });
-  t.after(() => run.stop('test end'));
+  const run = startRun(t, { config: cfg, fleet });
   // run until the collapse is recorded and most devices came back once
   await waitForSnapshot(run, (s) => s.collapse !== null && s.connections.succeeded >= 60 + 40, 90_000);
   run.stop('test end');
@@ -98,8 +95,7 @@ test('dropped sessions: `server closed`, collapse detected with its cause, recon
 
 test('a stall in the emulator shows as ack timeouts and keepalive timeouts, and as a collapse', { timeout: 120_000 }, async (t) => {
   const { emu, fleet, config } = await emulatorWithFleet(t, 30);
-  const run = startRun({ config: config({ MQTT_QOS: 1, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 0.5, MQTT_KEEPALIVE_SEC: 1, ACK_TIMEOUT_MS: 1000, COLLAPSE_WINDOW_SEC: 1.5 }), fleet, writeFiles: false });
-  t.after(() => run.stop('test end'));
+  const run = startRun(t, { config: config({ MQTT_QOS: 1, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 0.5, MQTT_KEEPALIVE_SEC: 1, ACK_TIMEOUT_MS: 1000, COLLAPSE_WINDOW_SEC: 1.5 }), fleet, writeFiles: false });
   await waitForSnapshot(run, (s) => s.connections.connected === 30 && s.traffic.acked > 30);
   emu.stall(6000);
   const s = await waitForSnapshot(run, (x) => x.collapse !== null && (x.disconnects.byCause['keepalive timeout'] ?? 0) > 0 && (x.errors.byClass['ack-timeout'] ?? 0) > 0, 30_000);

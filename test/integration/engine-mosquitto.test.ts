@@ -4,17 +4,16 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { join } from 'node:path';
-import { startRun } from '../../src/engine/supervisor.js';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';
-import { testConfig, testFleet } from '../helpers/engine.js';
+import { testConfig, startRun, testFleet } from '../helpers/engine.js';
 
 const skip = hasMosquitto() ? false : 'mosquitto is not installed (apt-get install -y mosquitto)';
 
 for (const version of ['3.1.1', '5'] as const) {
   test(`QoS 1 over MQTT ${version}: every publish acked, sequences 1..n per device, files written`, { skip, timeout: 120_000 }, async (t) => {
     const { port } = await startMosquitto(t);
-    const config = testConfig({ MQTT_PORT: port, MQTT_QOS: 1, MQTT_VERSION: version, DURATION_SEC: 4, PUBLISH_INTERVAL_SEC: 0.5 });
-    const run = startRun({ config, fleet: testFleet(60) });
+    const config = testConfig(t, { MQTT_PORT: port, MQTT_QOS: 1, MQTT_VERSION: version, DURATION_SEC: 4, PUBLISH_INTERVAL_SEC: 0.5 });
+    const run = startRun(t, { config, fleet: testFleet(60) });
     const r = await run.done;
     assert.equal(r.outcome, 'completed');
     const m = r.metrics;
@@ -48,11 +47,11 @@ test('QoS 0 with jitter: publishes on schedule, nothing acked, lag measured, tem
   t.after(() => sub.end(true));
   await sub.subscribeAsync('v1/devices/me/telemetry');
   sub.on('message', (_topic, payload) => seen.push(JSON.parse(payload.toString())));
-  const base = testConfig({ MQTT_PORT: port });
+  const base = testConfig(t, { MQTT_PORT: port });
   const template = join(base.dataDir, 'template.json');
   writeFileSync(template, JSON.stringify({ ts: '{{timestamp}}', values: { seq: '{{sequence}}', name: '{{device}}', load: '{{walk:0:100}}' } }));
-  const config = testConfig({ MQTT_PORT: port, MQTT_QOS: 0, DURATION_SEC: 3, PUBLISH_INTERVAL_SEC: 0.2, PUBLISH_JITTER_MS: 20, SHARDS: 1, PAYLOAD_TEMPLATE: template });
-  const r = await startRun({ config, fleet: testFleet(20), writeFiles: false }).done;
+  const config = testConfig(t, { MQTT_PORT: port, MQTT_QOS: 0, DURATION_SEC: 3, PUBLISH_INTERVAL_SEC: 0.2, PUBLISH_JITTER_MS: 20, SHARDS: 1, PAYLOAD_TEMPLATE: template });
+  const r = await startRun(t, { config, fleet: testFleet(20), writeFiles: false }).done;
   await new Promise((res) => setTimeout(res, 300));
   assert.ok(seen.length > 0);
   const first = seen.find((m) => (m.values as { name: string }).name === 'sim-001' && (m.values as { seq: number }).seq === 1);
@@ -66,8 +65,8 @@ test('QoS 0 with jitter: publishes on schedule, nothing acked, lag measured, tem
 
 test('stages ramp devices up and down without counting disconnects; library API: async iterator and beforeFinalReport', { skip, timeout: 120_000 }, async (t) => {
   const { port } = await startMosquitto(t);
-  const config = testConfig({ MQTT_PORT: port, MQTT_QOS: 1, STAGES: '2s:100%,3s:100%,1s:0%', PUBLISH_INTERVAL_SEC: 0.5 });
-  const run = startRun({
+  const config = testConfig(t, { MQTT_PORT: port, MQTT_QOS: 1, STAGES: '2s:100%,3s:100%,1s:0%', PUBLISH_INTERVAL_SEC: 0.5 });
+  const run = startRun(t, {
     config,
     fleet: testFleet(20),
     beforeFinalReport: async (report) => { report.thresholds = [{ expression: 'test', ok: true, actual: 1, limit: 1, message: 'added by the hook' }]; },
@@ -93,8 +92,8 @@ test('stages ramp devices up and down without counting disconnects; library API:
 
 test('interval below the tick: several messages per device per tick are written as one, every one acked; every slot sent or counted skipped', { skip, timeout: 120_000 }, async (t) => {
   const { port } = await startMosquitto(t);
-  const config = testConfig({ MQTT_PORT: port, MQTT_QOS: 1, DURATION_SEC: 2, PUBLISH_INTERVAL_SEC: 0.002, SHARDS: 1 });
-  const r = await startRun({ config, fleet: testFleet(5), writeFiles: false }).done;
+  const config = testConfig(t, { MQTT_PORT: port, MQTT_QOS: 1, DURATION_SEC: 2, PUBLISH_INTERVAL_SEC: 0.002, SHARDS: 1 });
+  const r = await startRun(t, { config, fleet: testFleet(5), writeFiles: false }).done;
   assert.equal(r.outcome, 'completed');
   assert.equal(r.metrics.traffic.acked, r.metrics.traffic.sent);
   assert.equal(r.metrics.traffic.failed, 0);

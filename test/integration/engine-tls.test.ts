@@ -3,18 +3,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRun } from '../../src/engine/supervisor.js';
+import type { TestContext } from 'node:test';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';
-import { testConfig, testFleet, waitForSnapshot } from '../helpers/engine.js';
+import { testConfig, startRun, testFleet, waitForSnapshot } from '../helpers/engine.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 const skip = !hasMosquitto() ? 'mosquitto is not installed' : !hasOpenssl ? 'openssl is not installed' : false;
 
-function selfSigned(): { certFile: string; keyFile: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tblab-tls-'));
+function selfSigned(t: TestContext): { certFile: string; keyFile: string } {
+  const dir = tmpDir(t, 'tblab-tls-');
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
   const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
@@ -26,12 +26,11 @@ function selfSigned(): { certFile: string; keyFile: string } {
 }
 
 test('TLS: CA file trusted, missing trust refused as auth, insecure switch accepted', { skip, timeout: 120_000 }, async (t) => {
-  const pem = selfSigned();
+  const pem = selfSigned(t);
   const { port } = await startMosquitto(t, pem);
   const base = { MQTT_PORT: port, MQTT_TLS: '1', MQTT_QOS: 1, DURATION_SEC: 2, SHARDS: 1, RECONNECT: '0' } as const;
 
-  const run = startRun({ config: testConfig({ ...base, DURATION_SEC: 0, MQTT_CA_FILE: pem.certFile }), fleet: testFleet(5), writeFiles: false });
-  t.after(() => run.stop('test end'));
+  const run = startRun(t, { config: testConfig(t, { ...base, DURATION_SEC: 0, MQTT_CA_FILE: pem.certFile }), fleet: testFleet(5), writeFiles: false });
   await waitForSnapshot(run, (s) => s.traffic.acked >= 5);
   run.stop('test end');
   const ok = await run.done;
@@ -39,11 +38,11 @@ test('TLS: CA file trusted, missing trust refused as auth, insecure switch accep
   assert.ok(ok.metrics.traffic.acked > 0);
   assert.equal(ok.metrics.traffic.acked, ok.metrics.traffic.sent);
 
-  const refused = await startRun({ config: testConfig(base), fleet: testFleet(3), writeFiles: false }).done;
+  const refused = await startRun(t, { config: testConfig(t, base), fleet: testFleet(3), writeFiles: false }).done;
   assert.equal(refused.metrics.connections.succeeded, 0);
   assert.equal(refused.metrics.connections.failed, 3);
   assert.equal(refused.metrics.disconnects.byClass.auth, 3, JSON.stringify(refused.metrics.disconnects.byCause));
 
-  const insecure = await startRun({ config: testConfig({ ...base, MQTT_TLS_INSECURE: '1' }), fleet: testFleet(2), writeFiles: false }).done;
+  const insecure = await startRun(t, { config: testConfig(t, { ...base, MQTT_TLS_INSECURE: '1' }), fleet: testFleet(2), writeFiles: false }).done;
   assert.equal(insecure.metrics.connections.succeeded, 2);
 });

@@ -3,36 +3,19 @@
 // the dashboard's report view serves the merged run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { startEmulator, fetchStats } from '../helpers/emulator.js';
 import { deviceName, sliceBounds } from '../../src/shared/fleet.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { exactPercentile } from '../helpers/instance-report.js';
 import { serveReportDashboard } from '../../src/dashboard/index.js';
+import { tblab } from '../helpers/tblab-cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const FLEET = 40;
 const N = 4;
-
-interface Done { code: number | null; stdout: string; stderr: string }
-
-function tblab(args: string[], cwd: string, env: Record<string, string>): Promise<Done> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => { stdout += b; });
-    child.stderr.on('data', (b) => { stderr += b; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('error', reject);
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 /** Raw samples the runs logged: every connect's latency and (LOG_EVERY_MESSAGE) every publish's schedule lag. */
 function rawSamples(dataDir: string, runIds: string[]): { connectMs: number[]; lagMs: number[] } {
@@ -56,18 +39,19 @@ const withinHdr = (actual: number | null, exact: number, what: string) => {
 
 test('four instances split one fleet; the merged report equals what the emulator stored', { timeout: 180_000 }, async (t) => {
   const emu = await startEmulator(t);
-  const cwd = mkdtempSync(join(tmpdir(), 'tblab-instances-'));
+  const cwd = tmpDir(t, 'tblab-instances-');
   const runId = `it-${randomBytes(3).toString('hex')}`;
   const env = {
     TB_URL: emu.restUrl, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(emu.mqttPort),
     DEVICE_COUNT: String(FLEET), DURATION_SEC: '6', PUBLISH_INTERVAL_SEC: '0.5', SHARDS: '1',
     METRICS_PORT: '0', LOG_EVERY_MESSAGE: '1', RUN_ID: runId,
   };
+  const cli = { cwd, env: { HOME: cwd, ...env }, timeoutMs: 90_000 };
 
-  const prov = await tblab(['provision', '--no-progress'], cwd, env);
+  const prov = await tblab(t, ['provision', '--no-progress'], cli);
   assert.equal(prov.code, 0, prov.stderr);
 
-  const runs = await Promise.all(Array.from({ length: N }, (_, k) => tblab(['run', '--instance', `${k + 1}/${N}`, '--json'], cwd, env)));
+  const runs = await Promise.all(Array.from({ length: N }, (_, k) => tblab(t, ['run', '--instance', `${k + 1}/${N}`, '--json'], cli)));
   runs.forEach((r, k) => assert.equal(r.code, 0, `instance ${k + 1}: ${r.stderr}`));
 
   // each instance ran exactly its slice: disjoint, together the whole fleet
@@ -86,7 +70,7 @@ test('four instances split one fleet; the merged report equals what the emulator
   });
   assert.equal(owner.size, FLEET);
 
-  const merged = await tblab(['merge-reports', '--json'], cwd, env);
+  const merged = await tblab(t, ['merge-reports', '--json'], cli);
   assert.equal(merged.code, 0, merged.stderr);
   const m = JSON.parse(merged.stdout) as RunReport;
   const dataDir = join(cwd, 'data');

@@ -9,7 +9,10 @@ import { getCredentials } from '../../src/thingsboard/devices.js';
 import { runPool } from '../../src/lab/pool.js';
 import type { TbClient } from '../../src/thingsboard/client.js';
 import type { TokenFile } from '../../src/shared/fleet.js';
-import { emulator, tmpDir, labEnv, labConfig, adminClient, sink, runCli } from '../helpers/lab-fixtures.js';
+import { labEnv, labConfig, adminClient, sink } from '../helpers/lab-fixtures.js';
+import { startEmulator } from '../helpers/emulator.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { tblab, startTblab } from '../helpers/tblab-cli.js';
 
 /** Every token-file entry is a device on the server with exactly these credentials. */
 async function assertTokensMatchServer(c: TbClient, tf: TokenFile): Promise<void> {
@@ -23,7 +26,7 @@ async function assertTokensMatchServer(c: TbClient, tf: TokenFile): Promise<void
 }
 
 test('1,000 devices are provisioned with attributes, tokens.json (0600) and devices.csv; a re-run creates none', { timeout: 180_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   const dir = tmpDir(t);
   const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '1000' }), dir);
   const out = sink();
@@ -63,22 +66,22 @@ test('1,000 devices are provisioned with attributes, tokens.json (0600) and devi
 
 test('provisioning killed half-way (SIGKILL) completes on re-run with no duplicates', { timeout: 180_000 }, async (t) => {
   // REST latency makes the run long enough to kill it in the middle
-  const e = await emulator(t, { faults: { restLatencyMs: 20 } });
+  const e = await startEmulator(t, { faults: { restLatencyMs: 20 } });
   const dir = tmpDir(t);
   const env = labEnv(e, dir, { DEVICE_COUNT: '600', PROVISION_CONCURRENCY: '8' });
   const cfg = labConfig(env, dir);
   let seenAtKill = 0;
-  const r = await runCli(['provision', '--no-progress'], env, dir, (_pid, kill) => {
-    void (async () => {
-      for (;;) {
-        await sleep(50);
-        try {
-          const n = existsSync(tokensPath(cfg.dataDir)) ? Object.keys(readTokenFile(cfg.dataDir)!.devices).length : 0;
-          if (n >= 100) { seenAtKill = n; kill('SIGKILL'); return; }
-        } catch { /* the file is replaced atomically; a read never sees half of it, but retry anyway */ }
-      }
-    })();
-  });
+  const cli = startTblab(t, ['provision', '--no-progress'], { cwd: dir, env });
+  void (async () => {
+    for (;;) {
+      await sleep(50);
+      try {
+        const n = existsSync(tokensPath(cfg.dataDir)) ? Object.keys(readTokenFile(cfg.dataDir)!.devices).length : 0;
+        if (n >= 100) { seenAtKill = n; cli.child.kill('SIGKILL'); return; }
+      } catch { /* the file is replaced atomically; a read never sees half of it, but retry anyway */ }
+    }
+  })();
+  const r = await cli.done;
   assert.equal(r.signal, 'SIGKILL', `the CLI was killed mid-way (stderr: ${r.stderr})`);
   const c = adminClient(t, e.restUrl);
   const created = (await listFleetOnServer(c, 'sim')).size;
@@ -89,7 +92,7 @@ test('provisioning killed half-way (SIGKILL) completes on re-run with no duplica
   assert.equal(s.created, 600 - created, 'only the missing devices are created');
   const onServer = await listFleetOnServer(c, 'sim');
   assert.equal(onServer.size, 600);
-  assert.equal(e.emu.store.registry.devices.size, 600, 'no other devices exist: nothing duplicated');
+  assert.equal(e.store.registry.devices.size, 600, 'no other devices exist: nothing duplicated');
   const tf = readTokenFile(cfg.dataDir)!;
   assert.equal(Object.keys(tf.devices).length, 600);
   await assertTokensMatchServer(c, tf);
@@ -97,7 +100,7 @@ test('provisioning killed half-way (SIGKILL) completes on re-run with no duplica
 });
 
 test('--prune deletes devices beyond the count; --rotate-tokens replaces every token', { timeout: 120_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   const dir = tmpDir(t);
   const c = adminClient(t, e.restUrl);
   await provision(labConfig(labEnv(e, dir, { DEVICE_COUNT: '20' }), dir), { progress: false }, { stderr: sink().stream });
@@ -125,9 +128,12 @@ test('--prune deletes devices beyond the count; --rotate-tokens replaces every t
 });
 
 test('`provision --instance 2/3 --json` provisions only its slice', { timeout: 60_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   const dir = tmpDir(t);
-  const r = await runCli(['provision', '--count', '30', '--prefix', 'edge', '--instance', '2/3', '--json'], labEnv(e, dir), dir);
+  const r = await tblab(t, ['provision', '--count', '30', '--prefix', 'edge', '--instance', '2/3', '--json'], {
+    cwd: dir,
+    env: labEnv(e, dir),
+  });
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.deepEqual(s.slice, { start: 10, end: 20 });

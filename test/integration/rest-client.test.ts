@@ -7,11 +7,14 @@ import { listFleetOnServer } from '../../src/lab/fleet-server.js';
 import { TbClient } from '../../src/thingsboard/client.js';
 import { LabError } from '../../src/shared/errors.js';
 import { createEmulator } from '../../src/emulator/index.js';
-import { emulator, tmpDir, labEnv, labConfig, adminClient, sink, runCli, closedPort } from '../helpers/lab-fixtures.js';
+import { labEnv, labConfig, adminClient, sink, closedPort } from '../helpers/lab-fixtures.js';
+import { startEmulator } from '../helpers/emulator.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { tblab } from '../helpers/tblab-cli.js';
 
 test('a JWT that lives 2 s is refreshed mid-run; nothing fails', { timeout: 120_000 }, async (t) => {
   // 100 ms REST latency: ~300 devices × 2 requests / 16 in flight ≈ 4 s, two token lifetimes at least
-  const e = await emulator(t, { jwtLifetimeSec: 2, faults: { restLatencyMs: 100 } });
+  const e = await startEmulator(t, { jwtLifetimeSec: 2, faults: { restLatencyMs: 100 } });
   const dir = tmpDir(t);
   const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '300', PROVISION_CONCURRENCY: '16' }), dir);
   const s = await provision(cfg, { progress: false }, { stderr: sink().stream });
@@ -40,9 +43,9 @@ test('a 401 "Token has expired" (errorCode 11) is answered by one refresh (or lo
 });
 
 test('a 429 storm (REST limit 40/s) is ridden out with backoff', { timeout: 120_000 }, async (t) => {
-  const e = await emulator(t, { rateLimits: { rest: '40:1' } });
+  const e = await startEmulator(t, { rateLimits: { rest: '40:1' } });
   let limited = 0;
-  e.emu.events.on('rateLimited', () => limited++);
+  e.events.on('rateLimited', () => limited++);
   const dir = tmpDir(t);
   const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '150', PROVISION_CONCURRENCY: '32' }), dir);
   const s = await provision(cfg, { progress: false }, { stderr: sink().stream });
@@ -52,9 +55,9 @@ test('a 429 storm (REST limit 40/s) is ridden out with backoff', { timeout: 120_
 });
 
 test('wrong password: one clear message and exit 2; the password is not printed', { timeout: 60_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   const dir = tmpDir(t);
-  const r = await runCli(['provision', '--no-progress'], labEnv(e, dir, { TB_PASSWORD: 'not-the-Secret-42' }), dir);
+  const r = await tblab(t, ['provision', '--no-progress'], { cwd: dir, env: labEnv(e, dir, { TB_PASSWORD: 'not-the-Secret-42' }) });
   assert.equal(r.code, 2);
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('error'));
   assert.equal(errors.length, 1, r.stderr);
@@ -66,7 +69,10 @@ test('unreachable URL: one clear message naming the URL and ECONNREFUSED, exit 3
   const dir = tmpDir(t);
   const port = await closedPort();
   const started = Date.now();
-  const r = await runCli(['provision', '--no-progress'], { TB_URL: `http://127.0.0.1:${port}`, DATA_DIR: `${dir}/data` }, dir);
+  const r = await tblab(t, ['provision', '--no-progress'], {
+    cwd: dir,
+    env: { TB_URL: `http://127.0.0.1:${port}`, DATA_DIR: `${dir}/data` },
+  });
   assert.equal(r.code, 3);
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('error'));
   assert.equal(errors.length, 1, r.stderr);
@@ -75,7 +81,7 @@ test('unreachable URL: one clear message naming the URL and ECONNREFUSED, exit 3
 });
 
 test('HTTP_PROXY carries REST through a proxy; NO_PROXY bypasses it', { timeout: 60_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   let tunnels = 0;
   const proxy = createHttpServer();
   proxy.on('connect', (req, client, head) => {
@@ -108,7 +114,7 @@ test('HTTP_PROXY carries REST through a proxy; NO_PROXY bypasses it', { timeout:
 });
 
 test('errors carry the server message: 404 NOT_FOUND, 400 REQUEST_REJECTED', { timeout: 30_000 }, async (t) => {
-  const e = await emulator(t);
+  const e = await startEmulator(t);
   const c = adminClient(t, e.restUrl);
   await assert.rejects(c.get('/api/device/00000000-0000-4000-8000-000000000000'), (err: LabError) => err.code === 'NOT_FOUND' && /is not found/.test(err.message));
   await c.post('/api/device', { name: 'dup' });

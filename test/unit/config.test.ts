@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, redactConfig } from '../../src/config/index.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { fileScope } from '../helpers/cleanup.js';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'tblab-cfg-'));
+const dir = () => tmpDir(fileScope, 'tblab-cfg-');
 
 test('defaults resolve with no .env and an empty environment', () => {
   const r = loadConfig({ cwd: dir(), env: {} });

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigOrThrow } from '../../src/config/index.js';
 import { resolveInstance, runIdFor } from '../../src/lab/instance.js';
 import { writeJsonAtomic } from '../../src/shared/fs.js';
 import { sliceBounds, parseInstance } from '../../src/shared/fleet.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { fileScope } from '../helpers/cleanup.js';
 
-const cwd = mkdtempSync(join(tmpdir(), 'tblab-inst-'));
+const cwd = tmpDir(fileScope, 'tblab-inst-');
 /** Resolves like `tblab run` does: config layers from env (+ flags), then the instance. */
 function resolve(env: Record<string, string>, flags: Record<string, string> = {}) {
   const { config } = loadConfigOrThrow({ cwd, env, envFile: false, flags });
@@ -67,7 +67,7 @@ test('parseInstance accepts i/N only', () => {
 });
 
 test('RUN_ID gives every instance of a fleet run one run id; without it a time-stamped one', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tblab-runid-'));
+  const dataDir = tmpDir(fileScope, 'tblab-runid-');
   assert.equal(runIdFor({ runId: 'soak-7', instance: { index: 2, count: 4 }, dataDir }), 'soak-7-i2of4');
   assert.equal(runIdFor({ runId: 'soak-7', instance: undefined, dataDir }), 'soak-7');
   assert.match(runIdFor({ runId: undefined, instance: { index: 3, count: 4 }, dataDir }, new Date(Date.UTC(2026, 10, 27, 15, 1, 2))), /^20261127-150102-[0-9a-f]{4}-i3of4$/);

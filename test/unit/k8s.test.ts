@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifests, schemaProblems, typeProblems, renderPodEnv, quantity, type Manifest } from '../helpers/k8s.js';
 import { loadConfig } from '../../src/config/index.js';
 import { resolveInstance, runIdFor } from '../../src/lab/instance.js';
 import { sliceBounds } from '../../src/shared/fleet.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { fileScope } from '../helpers/cleanup.js';
 
 const manifests = loadManifests();
 const byKind = (kind: string) => manifests.filter((m) => m.doc.kind === kind);
@@ -84,7 +84,7 @@ test('the run Job is an Indexed Job with parallelism = completions = INSTANCE_CO
 test('pod k of the Job resolves to instance k+1/N under the Job\'s run id, and the N slices cover the fleet once', () => {
   const job = one('job-run.yaml').doc;
   const n = job.spec.completions as number;
-  const cwd = mkdtempSync(join(tmpdir(), 'tblab-k8s-'));
+  const cwd = tmpDir(fileScope, 'tblab-k8s-');
   const seen: string[] = [];
   let covered = 0;
   for (let k = 0; k < n; k++) {

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
@@ -11,6 +10,8 @@ import { sliceBounds } from '../../src/shared/fleet.js';
 import { writeJsonAtomic } from '../../src/shared/fs.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { instanceReport } from '../helpers/instance-report.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { fileScope } from '../helpers/cleanup.js';
 
 function context(cwd: string): RunContext & { out: () => string; err: () => string } {
   const stdout = new PassThrough();
@@ -23,7 +24,7 @@ function context(cwd: string): RunContext & { out: () => string; err: () => stri
 }
 
 function fixture(): string {
-  const cwd = mkdtempSync(join(tmpdir(), 'tblab-mcli-'));
+  const cwd = tmpDir(fileScope, 'tblab-mcli-');
   for (const i of [1, 2]) {
     const { start, end } = sliceBounds(20, i, 2);
     const r = instanceReport({

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runReportMerge } from '../../src/lab/report-merge.js';
 import { sliceBounds } from '../../src/shared/fleet.js';
 import { writeJsonAtomic } from '../../src/shared/fs.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { instanceReport } from '../helpers/instance-report.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { fileScope } from '../helpers/cleanup.js';
 
 const T0 = Date.UTC(2026, 10, 27, 15, 0, 0);
 
@@ -20,7 +21,7 @@ function report(i: number, n: number, startMs: number, runBase: string): RunRepo
 }
 
 function dataDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tblab-merge-'));
+  const d = tmpDir(fileScope, 'tblab-merge-');
   mkdirSync(join(d, 'runs'), { recursive: true });
   return d;
 }

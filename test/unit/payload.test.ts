@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TelemetryPayload, TemplatePayload, createPayloadSource, putFixed2, putUint } from '../../src/device/payload.js';
 import { LabError } from '../../src/shared/errors.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { fileScope } from '../helpers/cleanup.js';
 
 const devices = [{ name: 'sim-001', index: 1 }, { name: 'sim-002', index: 2 }];
 
@@ -51,7 +52,7 @@ test('template payload: placeholders, numbers unquoted, text inline, everything 
 test('template payload: unknown placeholders and unreadable files are clear errors', () => {
   assert.throws(() => new TemplatePayload({ a: '{{nope}}' }, devices), (e: unknown) => e instanceof LabError && /nope/.test(e.message));
   assert.throws(() => new TemplatePayload({ a: '{{random:5:1}}' }, devices), /MIN <= MAX/);
-  const dir = mkdtempSync(join(tmpdir(), 'tblab-payload-'));
+  const dir = tmpDir(fileScope, 'tblab-payload-');
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, '{ nope');
   assert.throws(() => createPayloadSource(devices, bad), (e: unknown) => e instanceof LabError && e.message.includes(bad));

@@ -1,7 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarize, renderSummary } from '../../src/report/summary.js';
 import { devicesWithErrors, stalledDevices, delayedStarts, delayedStartLimitSec } from '../../src/report/analysis.js';
@@ -9,6 +8,8 @@ import { readReport, listRuns } from '../../src/report/read.js';
 import { renderTable } from '../../src/report/table.js';
 import { LabError } from '../../src/shared/errors.js';
 import { makeReport, saveReport } from '../helpers/report-fixture.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { fileScope } from '../helpers/cleanup.js';
 
 const troubled = makeReport({
   devices: 30, durationSec: 40, failed: { 3: 2 }, neverConnected: [7], stallAfterSec: { 12: 20 }, delaySec: { 25: 20 },
@@ -103,7 +104,7 @@ describe('plain-text tables', () => {
 });
 
 describe('reading and writing reports', () => {
-  const dataDir = () => mkdtempSync(join(tmpdir(), 'tblab-rep-'));
+  const dataDir = () => tmpDir(fileScope, 'tblab-rep-');
 
   test('reads a report back by id and by latest, and lists the runs', () => {
     const d = dataDir();
@@ -131,7 +132,7 @@ describe('reading and writing reports', () => {
 });
 
 test('latest and run ids fall back to data/embedded/runs, where suite --embedded keeps its reports', () => {
-  const d = mkdtempSync(join(tmpdir(), 'tblab-rep-'));
+  const d = tmpDir(fileScope, 'tblab-rep-');
   saveReport(join(d, 'embedded'), troubled);
   assert.equal(readReport(d, 'latest').path, join(d, 'embedded', 'runs', 'latest.json'));
   assert.equal(readReport(d, troubled.runId).report.runId, troubled.runId);
