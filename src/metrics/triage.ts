@@ -77,7 +77,7 @@ function cumAt(s: Series, t: number): number {
  *  the last settled point decides with no allowance, and the lag dates from the start of the streak that ends there;
  *  before that, `b` is shifted back one window (ThingsBoard's report phase) and the lag must hold two points in a row. */
 function firstLag(a: Series, b: Series): { p: Point; have: number; want: number } | null {
-  const windowMs = (b.windowSec ?? a.windowSec ?? 0) * 1000;
+  const windowMs = Math.max(b.windowSec ?? 0, a.windowSec ?? 0) * 1000;
   const lastB = [...b.points].reverse().find((p) => p.v > 0);
   const settleT = lastB ? lastB.t + windowMs : Infinity;
   const pts = a.points;
@@ -143,7 +143,7 @@ export function triage(input: TriageInput): Verdict {
     const lag = firstLag(transport, lab.sent);
     if (lag) {
       findings.push({ tier: 'transport', at: lag.p.t, clause: `apiUsage.transportMsgCount (${transport.source}) fell behind lab.sent from ${iso(lag.p.t)}: ${lag.have} counted of ${lag.want} sent` });
-      if (puback) support.push(`lab.pubackP95Ms rose from ${round(puback.early)} ms to ${round(puback.late)} ms`);
+      if (puback) support.push(`${lab.pubackP95Ms!.name} rose from ${round(puback.early)} ms to ${round(puback.late)} ms`);
     }
   }
 
@@ -175,7 +175,7 @@ export function triage(input: TriageInput): Verdict {
   }
   const ingest = rising(lab.ingestP95Ms);
   if (ingest && !puback && lab.pubackP95Ms) {
-    findings.push({ tier: 'storage', at: ingest.at, clause: `lab.ingestP95Ms rose from ${round(ingest.early)} ms to ${round(ingest.late)} ms while lab.pubackP95Ms stayed flat` });
+    findings.push({ tier: 'storage', at: ingest.at, clause: `${lab.ingestP95Ms!.name} rose from ${round(ingest.early)} ms to ${round(ingest.late)} ms while ${lab.pubackP95Ms.name} stayed flat` });
   }
 
   // rule-engine failures: a failed save ends in a failure, so they are storage's when storage lags too
@@ -217,8 +217,8 @@ export function triage(input: TriageInput): Verdict {
   if (!get('queueStats.Main.timeoutMsgs') && !get('queueStats.Main.totalMsgs')) missing.push('queueStats.Main');
   if (!sPoints && !get('prometheus.tsQueueBacklog')) missing.push('apiUsage.storageDataPointsCount');
   const symptoms = [...support];
-  if (puback) symptoms.push(`lab.pubackP95Ms rose from ${round(puback.early)} ms to ${round(puback.late)} ms`);
-  if (ingest) symptoms.push(`lab.ingestP95Ms rose from ${round(ingest.early)} ms to ${round(ingest.late)} ms`);
+  if (puback) symptoms.push(`${lab.pubackP95Ms!.name} rose from ${round(puback.early)} ms to ${round(puback.late)} ms`);
+  if (ingest) symptoms.push(`${lab.ingestP95Ms!.name} rose from ${round(ingest.early)} ms to ${round(ingest.late)} ms`);
   if (missing.length > 0 || symptoms.length > 0) {
     return {
       tier: 'unknown',
