@@ -9,7 +9,7 @@ import { LabError } from '../../src/shared/errors.js';
 import { emulator, tmpDir, labEnv, labConfig, adminClient, sink, runCli } from '../helpers/lab-fixtures.js';
 
 /**
- * Imitates Edge → cloud sync (thingsboard-api.md §9): each device created on the edge appears on
+ * Imitates Edge → cloud sync (docs/thingsboard-api.md#edge-and-the-parent-server): each device created on the edge appears on
  * the parent with the same UUID. Test-side only: the emulator has no Edge link.
  */
 function mirrorCreations(edge: Emulator, parent: Emulator): void {
