@@ -1,4 +1,4 @@
-// Process state at the edge (STYLE.md §4.1): commands receive a RunContext instead of touching
+// Process state at the edge (docs/design.md#conventions): commands receive a RunContext instead of touching
 // process.* directly, so tests can run them in-process and nothing deep can exit the process.
 export interface RunContext {
   cwd: string;

@@ -1,6 +1,7 @@
 // `tblab delete`: remove the fleet by manifest (devices.csv) or by --prefix (tenant-wide listing),
 // mirror each deletion to the parent server when TB_PARENT_URL is set (404 there = already done,
-// thingsboard-api.md §9), then rewrite the manifest and tokens.json to what is left.
+// servers ≥ 4.3 delete an Edge's device themselves: docs/thingsboard-api.md#edge-and-the-parent-server),
+// then rewrite the manifest and tokens.json to what is left.
 import type { ResolvedConfig } from '../config/index.js';
 import { LabError } from '../shared/errors.js';
 import { clientFromConfig, parentClientFromConfig, type TbClient } from '../thingsboard/client.js';

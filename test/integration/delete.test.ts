@@ -12,7 +12,7 @@ import { tmpDir } from '../helpers/tmp.js';
 import { tblab } from '../helpers/tblab-cli.js';
 
 /**
- * Imitates Edge → cloud sync (thingsboard-api.md §9): each device created on the edge appears on
+ * Imitates Edge → cloud sync (docs/thingsboard-api.md#edge-and-the-parent-server): each device created on the edge appears on
  * the parent with the same UUID. Test-side only: the emulator has no Edge link.
  */
 function mirrorCreations(edge: Emulator, parent: Emulator): void {

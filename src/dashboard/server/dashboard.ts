@@ -1,5 +1,5 @@
 // buildDashboard(): the live dashboard server (Fastify 5). The supervisor feeds it merged
-// snapshots with publish(); it never imports the engine (DESIGN.md §9), so it serves any source.
+// snapshots with publish(); it never imports the engine (docs/design.md#data-flow), so it serves any source.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MetricsSnapshot } from '../../metrics/snapshot.js';
 import type { RunReport } from '../../report/schema.js';
