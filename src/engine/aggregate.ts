@@ -6,7 +6,7 @@ import { METRICS_SCHEMA_VERSION, type CauseClass, type DeviceRow, type MetricsSn
 import { CollapseDetector } from '../metrics/collapse.js';
 import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
-import type { DeviceRecord, DisconnectRecord, TimelinePoint } from '../report/schema.js';
+import type { DeviceRecord, DisconnectRecord, TimelinePoint } from '../metrics/records.js';
 import { ERROR_KINDS } from '../device/causes.js';
 import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
 import type { ShardSnapshot } from './protocol.js';

@@ -2,6 +2,7 @@
 // of devices, MQTT reachability (+ one CONNECT with a provisioned device), generator pre-flight.
 // Every check yields a verdict line; the first FAIL decides the exit code.
 import type { ResolvedConfig } from '../config/index.js';
+import type { LabContext } from './context.js';
 import { ExitCode, LabError, describeError, ERRORS } from '../shared/errors.js';
 import { clientFromConfig } from '../thingsboard/client.js';
 import type { PageData, TbDevice, TbUser } from '../thingsboard/types.js';
@@ -20,7 +21,7 @@ export interface CheckOptions {
   host?: HostFacts;
 }
 
-export async function runCheck(cfg: ResolvedConfig, opts: CheckOptions = {}): Promise<CheckReport> {
+export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: CheckOptions = {}): Promise<CheckReport> {
   const checks: CheckLine[] = [];
   const fail = (name: string, e: unknown): CheckLine => {
     const code = e instanceof LabError ? e.code : 'INTERNAL';

@@ -9,7 +9,7 @@ import { readManifest, writeManifest, readTokenFile, writeTokenFile, manifestPat
 import { listFleetOnServer, compareNames } from './fleet-server.js';
 import { runPool } from './pool.js';
 import { startProgress } from './progress.js';
-import type { LabIO } from './provision.js';
+import type { LabContext } from './context.js';
 
 export interface DeleteOptions {
   /** Delete every `<prefix>-N` device of the tenant instead of the manifest's. */
@@ -36,7 +36,7 @@ export interface DeleteSummary {
   seconds: number;
 }
 
-export async function deleteFleet(cfg: ResolvedConfig, opts: DeleteOptions, io: LabIO): Promise<DeleteSummary> {
+export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: DeleteOptions): Promise<DeleteSummary> {
   const t0 = Date.now();
   const client = clientFromConfig(cfg);
   const parent = parentClientFromConfig(cfg);
@@ -61,7 +61,7 @@ export async function deleteFleet(cfg: ResolvedConfig, opts: DeleteOptions, io: 
     }
 
     const gone = new Set<string>();
-    const bar = opts.progress === false ? null : startProgress({ stream: io.stderr, total: targets.length, unit: 'devices', label: 'delete' });
+    const bar = opts.progress === false ? null : startProgress({ stream: ctx.stderr, total: targets.length, unit: 'devices', label: 'delete' });
     const one = async (c: TbClient, id: string, into: { deleted: number; alreadyGone: number }) => {
       if (await deleteDevice(c, id)) into.deleted++;
       else into.alreadyGone++;

@@ -2,6 +2,7 @@
 // (data/control/disabled_devices.json, atomic) plus `manual_*` server attributes in ThingsBoard.
 // Attributes are written first, the file last: a failure leaves both as they were.
 import type { ResolvedConfig } from '../config/index.js';
+import type { LabContext } from './context.js';
 import { LabError } from '../shared/errors.js';
 import type { DisabledDevicesFile } from '../shared/control.js';
 import { readJsonFile, writeJsonAtomic } from '../shared/fs.js';
@@ -47,7 +48,7 @@ export function readDisabledFile(path: string): DisabledDevicesFile {
   return f;
 }
 
-export async function controlDevices(cfg: ResolvedConfig, opts: ControlOptions): Promise<ControlSummary> {
+export async function controlDevices(_ctx: LabContext, cfg: ResolvedConfig, opts: ControlOptions): Promise<ControlSummary> {
   let client: TbClient | null = null;
   const getClient = async () => (client ??= clientFromConfig(cfg));
   try {

@@ -1,6 +1,7 @@
 // Progress of a long fan-out on stderr: a cli-progress bar (done/total, rate, ETA) on a terminal,
 // a plain line every few seconds otherwise (CI logs, pipes).
 import { SingleBar } from 'cli-progress';
+import type { RunSink } from './pipeline/sink.js';
 
 export interface Progress {
   tick(n?: number): void;
@@ -45,5 +46,21 @@ export function startProgress(o: ProgressOptions): Progress {
   return {
     tick(n = 1) { done += n; },
     stop() { clearInterval(timer); line(); },
+  };
+}
+
+/** Console progress of a run, a sink: one line on stderr every 5 s (no report section). */
+export function consoleProgress(say: (line: string) => void, everyMs = 5000, now: () => number = Date.now): RunSink {
+  let last = 0;
+  return {
+    name: 'console progress',
+    snapshot(s) {
+      if (now() - last < everyMs || s.state === 'finished') return;
+      last = now();
+      say(
+        `${s.elapsedSec.toFixed(0)}s ${s.state}: connected ${s.connections.connected}/${s.connections.configured}, sent ${s.traffic.sent} (${s.traffic.sentPerSec}/s), ` +
+          `acked ${s.traffic.acked}, failed ${s.traffic.failed}, ack p99 ${s.latency.ackMs.p99 ?? '-'} ms, lag p99 ${s.latency.scheduleLagMs.p99 ?? '-'} ms`,
+      );
+    },
   };
 }

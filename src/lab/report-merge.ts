@@ -8,12 +8,12 @@ import { readReportAt, runsDir } from '../report/read.js';
 import { parseInstance, fleetRunId } from '../shared/fleet.js';
 import { writeJsonAtomic } from '../shared/fs.js';
 import { LabError } from '../shared/errors.js';
+import type { LabContext } from './context.js';
 
 export interface ReportMergeOptions {
   /** Report files, run ids (looked up in <dataDir>/runs) or folders; empty = <dataDir>/runs. */
   inputs: readonly string[];
   dataDir: string;
-  cwd: string;
   /** Run id of the merged report (default derived from the instance run ids). */
   runId?: string;
   /** Merge even when instances are missing. */
@@ -71,11 +71,11 @@ export function selectRunFromFolder(found: readonly MergeInput[], dir: string): 
   return group;
 }
 
-function loadInputs(opts: ReportMergeOptions): MergeInput[] {
+function loadInputs(opts: ReportMergeOptions, cwd: string): MergeInput[] {
   const args = opts.inputs.length ? opts.inputs : [runsDir(opts.dataDir)];
   const out: MergeInput[] = [];
   for (const arg of args) {
-    const p = resolve(opts.cwd, arg);
+    const p = resolve(cwd, arg);
     if (existsSync(p) && statSync(p).isDirectory()) {
       const found: MergeInput[] = [];
       for (const name of readdirSync(p).sort()) {
@@ -96,8 +96,8 @@ function loadInputs(opts: ReportMergeOptions): MergeInput[] {
   return out;
 }
 
-export function runReportMerge(opts: ReportMergeOptions): ReportMergeResult {
-  const inputs = loadInputs(opts);
+export function runReportMerge(ctx: LabContext, opts: ReportMergeOptions): ReportMergeResult {
+  const inputs = loadInputs(opts, ctx.cwd);
   const { report, warnings } = mergeReports(inputs, { runId: opts.runId, allowPartial: opts.allowPartial });
   const dir = runsDir(opts.dataDir);
   const path = join(dir, `${report.runId}.json`);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { loadConfigOrThrow } from '../../src/config/index.js';
-import { startRun } from '../../src/engine/supervisor.js';
+import { startRun } from '../../src/lab/pipeline/start.js';
 import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
 import { buildDashboard, serveReport } from '../../src/dashboard/index.js';
 import type { RunReport } from '../../src/report/schema.js';

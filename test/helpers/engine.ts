@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigOrThrow, type RawValues, type ResolvedConfig } from '../../src/config/index.js';
 import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
-import type { RunHandle } from '../../src/engine/supervisor.js';
+import type { RunHandle } from '../../src/lab/pipeline/start.js';
 import type { MetricsSnapshot } from '../../src/metrics/snapshot.js';
 import { createDevice, restLogin } from './emulator.js';
 

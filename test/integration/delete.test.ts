@@ -7,6 +7,7 @@ import { listFleetOnServer } from '../../src/lab/fleet-server.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { LabError } from '../../src/shared/errors.js';
 import { emulator, tmpDir, labEnv, labConfig, adminClient, sink, runCli } from '../helpers/lab-fixtures.js';
+import { labContext } from '../../src/lab/context.js';
 
 /**
  * Imitates Edge → cloud sync (thingsboard-api.md §9): each device created on the edge appears on
@@ -29,7 +30,7 @@ test('delete mirrors each deletion to the parent server (404 there = done) and e
   const dir = tmpDir(t);
   const env = labEnv(edge, dir, { DEVICE_COUNT: '30', TB_PARENT_URL: parent.restUrl, TB_PARENT_USERNAME: 'cloud@example.com', TB_PARENT_PASSWORD: 'cloud-pass' });
   const cfg = labConfig(env, dir);
-  await provision(cfg, { progress: false }, { stderr: sink().stream });
+  await provision(labContext({ stderr: sink().stream }), cfg, { progress: false });
   const edgeClient = adminClient(t, edge.restUrl);
   const parentClient = new (await import('../../src/thingsboard/client.js')).TbClient({ baseUrl: parent.restUrl, username: 'cloud@example.com', password: 'cloud-pass', timeoutMs: 10_000, retries: 2, connections: 4 });
   t.after(() => parentClient.close());
@@ -40,7 +41,7 @@ test('delete mirrors each deletion to the parent server (404 there = done) and e
   await parentClient.delete(`/api/device/${onParent.get('sim-001')!.id.id}`);
 
   // no --yes: refused, nothing deleted
-  await assert.rejects(deleteFleet(cfg, { progress: false }, { stderr: sink().stream }), (e: LabError) => e.code === 'CONFIRMATION_REQUIRED' && /30 device\(s\).*parent server/.test(e.message));
+  await assert.rejects(deleteFleet(labContext({ stderr: sink().stream }), cfg, { progress: false }), (e: LabError) => e.code === 'CONFIRMATION_REQUIRED' && /30 device\(s\).*parent server/.test(e.message));
   const cli = await runCli(['delete'], env, dir);
   assert.equal(cli.code, 2);
   assert.match(cli.stderr, /CONFIRMATION_REQUIRED/);
@@ -49,7 +50,7 @@ test('delete mirrors each deletion to the parent server (404 there = done) and e
   assert.equal(dry.stderr.split('\n').filter((l) => l.startsWith('would delete sim-')).length, 30);
   assert.equal((await listFleetOnServer(edgeClient, 'sim')).size, 30);
 
-  const s = await deleteFleet(cfg, { yes: true, progress: false }, { stderr: sink().stream });
+  const s = await deleteFleet(labContext({ stderr: sink().stream }), cfg, { yes: true, progress: false });
   assert.equal(s.deleted, 30);
   assert.deepEqual(s.parent, { server: parent.restUrl, deleted: 29, alreadyGone: 1 });
   assert.equal((await listFleetOnServer(edgeClient, 'sim')).size, 0);
@@ -62,7 +63,7 @@ test('delete --prefix removes every <prefix>-N device of the tenant, manifest or
   const e = await emulator(t);
   const dir = tmpDir(t);
   const c = adminClient(t, e.restUrl);
-  await provision(labConfig(labEnv(e, dir, { DEVICE_COUNT: '12', DEVICE_PREFIX: 'keep' }), dir), { progress: false }, { stderr: sink().stream });
+  await provision(labContext({ stderr: sink().stream }), labConfig(labEnv(e, dir, { DEVICE_COUNT: '12', DEVICE_PREFIX: 'keep' }), dir), { progress: false });
   for (let i = 1; i <= 5; i++) await c.post('/api/device', { name: `gone-${i}` });
   await c.post('/api/device', { name: 'gone-gateway' });
   const r = await runCli(['delete', '--prefix', 'gone', '--yes', '--json'], labEnv(e, dir, { DEVICE_PREFIX: 'keep' }), dir);

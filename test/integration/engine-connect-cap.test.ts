@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
-import { startRun } from '../../src/engine/supervisor.js';
+import { startRun } from '../../src/lab/pipeline/start.js';
 import { testConfig, testFleet, waitForSnapshot } from '../helpers/engine.js';
 
 const CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x00]);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { startRun } from '../../src/engine/supervisor.js';
+import { startRun } from '../../src/lab/pipeline/start.js';
 import { writeJsonAtomic } from '../../src/shared/fs.js';
 import type { DisabledDevicesFile } from '../../src/shared/control.js';
 import { startEmulator } from '../helpers/emulator.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Faults } from '../../src/emulator/index.js';
-import { startRun } from '../../src/engine/supervisor.js';
+import { startRun } from '../../src/lab/pipeline/start.js';
 import type { RawValues } from '../../src/config/index.js';
 import type { FleetDevice } from '../../src/shared/fleet.js';
 import { emulatorFleet, testConfig, waitForSnapshot } from '../helpers/engine.js';

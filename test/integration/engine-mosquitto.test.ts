@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { join } from 'node:path';
-import { startRun } from '../../src/engine/supervisor.js';
+import { startRun } from '../../src/lab/pipeline/start.js';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { testConfig, testFleet } from '../helpers/engine.js';
 
@@ -70,7 +70,7 @@ test('stages ramp devices up and down without counting disconnects; library API:
   const run = startRun({
     config,
     fleet: testFleet(20),
-    beforeFinalReport: async (report) => { report.thresholds = [{ expression: 'test', ok: true, actual: 1, limit: 1, message: 'added by the hook' }]; },
+    sinks: [{ name: 'test', judge: () => ({ thresholds: [{ expression: 'test', ok: true, actual: 1, limit: 1, message: 'added by the hook' }] }) }],
   });
   const states: string[] = [];
   let maxConnected = 0;

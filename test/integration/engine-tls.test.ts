@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRun } from '../../src/engine/supervisor.js';
+import { startRun } from '../../src/lab/pipeline/start.js';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { testConfig, testFleet, waitForSnapshot } from '../helpers/engine.js';
 

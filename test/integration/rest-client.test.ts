@@ -8,13 +8,14 @@ import { TbClient } from '../../src/thingsboard/client.js';
 import { LabError } from '../../src/shared/errors.js';
 import { createEmulator } from '../../src/emulator/index.js';
 import { emulator, tmpDir, labEnv, labConfig, adminClient, sink, runCli, closedPort } from '../helpers/lab-fixtures.js';
+import { labContext } from '../../src/lab/context.js';
 
 test('a JWT that lives 2 s is refreshed mid-run; nothing fails', { timeout: 120_000 }, async (t) => {
   // 100 ms REST latency: ~300 devices × 2 requests / 16 in flight ≈ 4 s, two token lifetimes at least
   const e = await emulator(t, { jwtLifetimeSec: 2, faults: { restLatencyMs: 100 } });
   const dir = tmpDir(t);
   const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '300', PROVISION_CONCURRENCY: '16' }), dir);
-  const s = await provision(cfg, { progress: false }, { stderr: sink().stream });
+  const s = await provision(labContext({ stderr: sink().stream }), cfg, { progress: false });
   assert.equal(s.created, 300);
   assert.ok(s.auth.refreshes >= 1, `refreshed ${s.auth.refreshes} time(s)`);
   assert.equal((await listFleetOnServer(adminClient(t, e.restUrl), 'sim')).size, 300);
@@ -45,7 +46,7 @@ test('a 429 storm (REST limit 40/s) is ridden out with backoff', { timeout: 120_
   e.emu.events.on('rateLimited', () => limited++);
   const dir = tmpDir(t);
   const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '150', PROVISION_CONCURRENCY: '32' }), dir);
-  const s = await provision(cfg, { progress: false }, { stderr: sink().stream });
+  const s = await provision(labContext({ stderr: sink().stream }), cfg, { progress: false });
   assert.equal(s.created, 150);
   assert.ok(s.retries.rateLimited > 0 && limited > 0, `429s retried: ${s.retries.rateLimited}, answered: ${limited}`);
   assert.equal((await listFleetOnServer(adminClient(t, e.restUrl), 'sim')).size, 150);

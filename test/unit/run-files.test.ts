@@ -3,16 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunFiles } from '../../src/engine/run-files.js';
+import { ReportFiles } from '../../src/report/write.js';
 import type { RunReport } from '../../src/report/schema.js';
 
 test('a checkpoint splices the cached device JSON into the report: same JSON as a full write, no temp files left', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tblab-runfiles-'));
-  const files = new RunFiles(dir, 'r-1', 1);
-  t.after(async () => {
-    await files.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const files = new ReportFiles(dir, 'r-1');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const devices = { 'sim-001': { sent: 3, note: '$& and "quotes"' }, 'sim-002': { sent: 0 } };
   // a report-shaped object; only the splice is under test, so the fields beyond `devices` are few
   const report = { runId: 'r-1', outcome: 'partial', devices: {}, histograms: { ackMs: null } } as unknown as RunReport;

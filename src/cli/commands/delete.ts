@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 
 /** `tblab delete`: remove the fleet (manifest or --prefix), mirrored to the parent server. */
-export function registerDelete(program: Command, ctx: RunContext): void {
+export function registerDelete(program: Command, ctx: LabContext): void {
   withConfigOptions(
     program
       .command('delete')
@@ -16,7 +16,7 @@ export function registerDelete(program: Command, ctx: RunContext): void {
   ).action(async (opts: Record<string, unknown>) => {
     const { config } = resolveConfig(ctx, opts);
     const { deleteFleet } = await import('../../lab/delete.js');
-    const s = await deleteFleet(config, { prefix: opts.prefix as string | undefined, yes: Boolean(opts.yes), dryRun: Boolean(opts.dryRun), progress: opts.progress !== false }, ctx);
+    const s = await deleteFleet(ctx, config, { prefix: opts.prefix as string | undefined, yes: Boolean(opts.yes), dryRun: Boolean(opts.dryRun), progress: opts.progress !== false });
     if (opts.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
     if (s.dryRun) {
       for (const d of s.devices) ctx.stderr.write(`would delete ${d.name} (${d.id})\n`);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 
 /** `tblab provision`: ensure the fleet exists and write tokens.json + devices.csv. */
-export function registerProvision(program: Command, ctx: RunContext): void {
+export function registerProvision(program: Command, ctx: LabContext): void {
   withConfigOptions(
     program
       .command('provision')
@@ -19,7 +19,7 @@ export function registerProvision(program: Command, ctx: RunContext): void {
   ).action(async (opts: Record<string, unknown>) => {
     const { config } = resolveConfig(ctx, opts, { count: 'DEVICE_COUNT', prefix: 'DEVICE_PREFIX', concurrency: 'PROVISION_CONCURRENCY', instance: 'INSTANCE' });
     const { provision } = await import('../../lab/provision.js');
-    const s = await provision(config, { rotateTokens: Boolean(opts.rotateTokens), prune: Boolean(opts.prune), progress: opts.progress !== false }, ctx);
+    const s = await provision(ctx, config, { rotateTokens: Boolean(opts.rotateTokens), prune: Boolean(opts.prune), progress: opts.progress !== false });
     if (opts.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
     else {
       ctx.stderr.write(

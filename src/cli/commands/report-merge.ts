@@ -1,11 +1,11 @@
 // `tblab report merge <reports…|dir>` (and the same as `tblab merge-reports`): one report of the
 // fleet from the reports of the instances that split it. Flags map to options; the work is in src/lab.
 import type { Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
-import { say } from '../context.js';
+import { say } from '../../lab/context.js';
 
-function configure(cmd: Command, ctx: RunContext): Command {
+function configure(cmd: Command, ctx: LabContext): Command {
   return withConfigOptions(
     cmd
       .argument('[reports...]', 'instance report files, run ids, or a folder (default <DATA_DIR>/runs: the newest run\'s instances)')
@@ -17,10 +17,9 @@ function configure(cmd: Command, ctx: RunContext): Command {
     const opts = self.optsWithGlobals() as Record<string, unknown>;
     const { config } = resolveConfig(ctx, opts);
     const { runReportMerge } = await import('../../lab/report-merge.js');
-    const r = runReportMerge({
+    const r = runReportMerge(ctx, {
       inputs: reports,
       dataDir: config.dataDir,
-      cwd: ctx.cwd,
       runId: opts.runId as string | undefined,
       allowPartial: Boolean(opts.partial),
     });
@@ -35,7 +34,7 @@ function configure(cmd: Command, ctx: RunContext): Command {
 }
 
 /** Adds `merge` under the `tblab report` command (which the report module owns). */
-export function registerReportMerge(reportCommand: Command, ctx: RunContext): void {
+export function registerReportMerge(reportCommand: Command, ctx: LabContext): void {
   configure(reportCommand.command('merge').description('merge the reports of instances that split one fleet (--instance i/N) into one run report'), ctx);
 }
 
@@ -43,7 +42,7 @@ export function registerReportMerge(reportCommand: Command, ctx: RunContext): vo
  * `tblab merge-reports`, and `tblab report merge` when the `report` command is registered already
  * (keep this after registerReport in COMMANDS).
  */
-export function registerMergeReports(program: Command, ctx: RunContext): void {
+export function registerMergeReports(program: Command, ctx: LabContext): void {
   configure(program.command('merge-reports').description('same as `tblab report merge`'), ctx);
   const report = program.commands.find((c) => c.name() === 'report');
   if (report) registerReportMerge(report, ctx);
