@@ -81,3 +81,16 @@ async function connectCheck(cfg: ResolvedConfig, target: Parameters<typeof probe
     return { name: 'mqtt connect', verdict: 'FAIL', code: 'TARGET_UNREACHABLE', message: `MQTT CONNECT as ${device.name} to ${url} failed: ${describeError(e)}` };
   }
 }
+
+/** `tblab check`: one verdict line per check on stderr (JSON on stdout with `json`); returns the exit code. */
+export async function checkCommand(ctx: LabContext, cfg: ResolvedConfig, o: { json: boolean }): Promise<number> {
+  const r = await runCheck(ctx, cfg);
+  if (o.json) ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  for (const c of r.checks) {
+    const text = c.message.toLowerCase().startsWith(c.name) ? c.message : `${c.name}: ${c.message}`;
+    ctx.stderr.write(`[${c.verdict}]${c.verdict === 'OK' ? '  ' : ' '}${text}\n`);
+  }
+  const failed = r.checks.find((c) => c.verdict === 'FAIL');
+  if (failed?.code) ctx.stderr.write(`error [${failed.code}]: ${failed.name} failed\n  hint: ${ERRORS[failed.code].hint}\n`);
+  return r.exitCode;
+}

@@ -61,7 +61,8 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
     }
 
     const gone = new Set<string>();
-    const bar = opts.progress === false ? null : startProgress({ stream: ctx.stderr, total: targets.length, unit: 'devices', label: 'delete' });
+    const bar = opts.progress === false ? null
+      : startProgress({ stream: ctx.stderr, total: targets.length, unit: 'devices', label: 'delete' });
     const one = async (c: TbClient, id: string, into: { deleted: number; alreadyGone: number }) => {
       if (await deleteDevice(c, id)) into.deleted++;
       else into.alreadyGone++;
@@ -90,4 +91,21 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
   } finally {
     await Promise.all([client.close(), parent?.close()]);
   }
+}
+
+/** `tblab delete`: deletes (or lists with `dryRun`) and prints the summary (JSON on stdout with `json`). */
+export async function deleteCommand(ctx: LabContext, cfg: ResolvedConfig, opts: DeleteOptions & { json: boolean }): Promise<void> {
+  const s = await deleteFleet(ctx, cfg, opts);
+  if (opts.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  if (s.dryRun) {
+    for (const d of s.devices) ctx.stderr.write(`would delete ${d.name} (${d.id})\n`);
+    const parent = s.parent ? ` and ${s.parent.server}` : '';
+    ctx.stderr.write(`dry run: ${s.devices.length} device(s) would be deleted on ${s.server}${parent}; nothing was deleted\n`);
+    return;
+  }
+  const p = s.parent ? `; parent ${s.parent.server}: ${s.parent.deleted} deleted, ${s.parent.alreadyGone} already gone` : '';
+  ctx.stderr.write(
+    `deleted ${s.deleted} device(s) on ${s.server} (${s.alreadyGone} already gone)${p} in ${s.seconds} s; ` +
+      `${s.remaining} left in devices.csv\n`,
+  );
 }

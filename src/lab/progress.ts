@@ -57,9 +57,10 @@ export function consoleProgress(say: (line: string) => void, everyMs = 5000, now
     snapshot(s) {
       if (now() - last < everyMs || s.state === 'finished') return;
       last = now();
+      const { connections: c, traffic: t, latency: l } = s;
       say(
-        `${s.elapsedSec.toFixed(0)}s ${s.state}: connected ${s.connections.connected}/${s.connections.configured}, sent ${s.traffic.sent} (${s.traffic.sentPerSec}/s), ` +
-          `acked ${s.traffic.acked}, failed ${s.traffic.failed}, ack p99 ${s.latency.ackMs.p99 ?? '-'} ms, lag p99 ${s.latency.scheduleLagMs.p99 ?? '-'} ms`,
+        `${s.elapsedSec.toFixed(0)}s ${s.state}: connected ${c.connected}/${c.configured}, sent ${t.sent} (${t.sentPerSec}/s), ` +
+          `acked ${t.acked}, failed ${t.failed}, ack p99 ${l.ackMs.p99 ?? '-'} ms, lag p99 ${l.scheduleLagMs.p99 ?? '-'} ms`,
       );
     },
   };

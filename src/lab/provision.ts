@@ -233,3 +233,17 @@ async function resolveProfile(client: TbClient, cfg: ResolvedConfig): Promise<{ 
   if (cfg.deviceType) return { id: null, type: cfg.deviceType };
   return { id: (await defaultDeviceProfile(client)).id.id };
 }
+
+/** `tblab provision`: provisions and prints the summary (JSON on stdout with `json`). */
+export async function provisionCommand(ctx: LabContext, cfg: ResolvedConfig, opts: ProvisionOptions & { json: boolean }): Promise<void> {
+  const s = await provision(ctx, cfg, opts);
+  if (opts.json) return void ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  const r = s.retries;
+  const n = r.rateLimited + r.serverError + r.network;
+  const retried = n ? `, ${n} retried: ${r.rateLimited} × 429, ${r.serverError} × 5xx, ${r.network} × network` : '';
+  ctx.stderr.write(
+    `provisioned ${s.total} devices "${s.prefix}" on ${s.server} in ${s.seconds} s: ${s.created} created, ${s.reused} reused` +
+      `${s.rotated ? `, ${s.rotated} new tokens` : ''}${s.pruned ? `, ${s.pruned} pruned` : ''}` +
+      ` (concurrency ${s.concurrency}, ${s.requests} requests${retried})\n  tokens:   ${s.tokenFile}\n  manifest: ${s.manifest}\n`,
+  );
+}

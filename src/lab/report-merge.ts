@@ -9,6 +9,7 @@ import { parseInstance, fleetRunId } from '../shared/fleet.js';
 import { writeJsonAtomic } from '../shared/fs.js';
 import { LabError } from '../shared/errors.js';
 import type { LabContext } from './context.js';
+import { say } from './context.js';
 
 export interface ReportMergeOptions {
   /** Report files, run ids (looked up in <dataDir>/runs) or folders; empty = <dataDir>/runs. */
@@ -104,4 +105,20 @@ export function runReportMerge(ctx: LabContext, opts: ReportMergeOptions): Repor
   writeJsonAtomic(path, report);
   writeJsonAtomic(join(dir, 'latest.json'), report);
   return { report, path, sources: inputs.map((i) => i.source), warnings };
+}
+
+/** `tblab report merge`: merges, writes, and prints what was merged (the merged report as JSON on stdout with `json`). */
+export function reportMergeCommand(ctx: LabContext, opts: ReportMergeOptions & { json: boolean }): void {
+  const r = runReportMerge(ctx, opts);
+  for (const w of r.warnings) say(ctx, `warning: ${w}`);
+  const m = r.report.metrics;
+  const ack = m.latency.ackMs;
+  say(ctx, `merged ${r.sources.length} instance reports (${r.report.mergedFrom?.join(', ')})`);
+  say(
+    ctx,
+    `  devices ${Object.keys(r.report.devices).length}, sent ${m.traffic.sent}, acked ${m.traffic.acked}, failed ${m.traffic.failed}, ` +
+      `ack p50/p99 ${ack.p50 ?? '—'}/${ack.p99 ?? '—'} ms, outcome ${r.report.outcome}`,
+  );
+  say(ctx, `  written to ${r.path} (and latest.json)`);
+  if (opts.json) ctx.stdout.write(JSON.stringify(r.report) + '\n');
 }

@@ -41,7 +41,11 @@ export function selectFleet(config: ResolvedConfig, all: FleetDevice[], source: 
 }
 
 /** `tblab run`: thresholds parsed first, then the target (an embedded one is provisioned), then the run. */
-export async function runCommand(ctx: LabContext, base: ResolvedConfig, o: { embedded: boolean; json: boolean; thresholds: ThresholdRunOptions }): Promise<number> {
+export async function runCommand(
+  ctx: LabContext,
+  base: ResolvedConfig,
+  o: { embedded: boolean; json: boolean; thresholds: ThresholdRunOptions },
+): Promise<number> {
   const thresholds = prepareThresholds(o.thresholds);
   const target = await resolveTarget(ctx, base, { embedded: o.embedded });
   try {
@@ -58,7 +62,11 @@ export async function runCommand(ctx: LabContext, base: ResolvedConfig, o: { emb
 }
 
 /** One run against a resolved target whose fleet is on file; the exit code includes the thresholds. */
-export async function runLab(ctx: LabContext, target: LabTarget, opts: RunLabOptions = {}): Promise<{ exitCode: number; report: RunReport }> {
+export async function runLab(
+  ctx: LabContext,
+  target: LabTarget,
+  opts: RunLabOptions = {},
+): Promise<{ exitCode: number; report: RunReport }> {
   const say = (l: string) => sayTo(ctx, l);
   const config = target.config;
   const t = readTokenFile(config.dataDir);
@@ -66,14 +74,16 @@ export async function runLab(ctx: LabContext, target: LabTarget, opts: RunLabOpt
   const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
   const runId = runIdFor(config, new Date(ctx.now()));
   const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
-    pid: process.pid, runId, startedAt: new Date(ctx.now()).toISOString(), instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
+    pid: process.pid, runId, startedAt: new Date(ctx.now()).toISOString(),
+    instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
     dashboardUrl: null, controlTokenFile: null,
   });
   const delivery: DeliveryCheck | null = config.deliveryCheck
     ? deliveryCheck({ config, fleet, emulatorUrl: target.emulatorUrl, progress: ctx.stderr, log: say })
     : null;
   const dashboard: LiveDashboard | null = config.dashboard ? liveDashboard(config, pid, say) : null;
-  const sinks: RunSink[] = [delivery, opts.thresholds ?? null, dashboard, consoleProgress(say, 5000, () => ctx.now())].filter((s): s is RunSink => s !== null);
+  const progress = consoleProgress(say, 5000, () => ctx.now());
+  const sinks = [delivery, opts.thresholds ?? null, dashboard, progress].filter((s): s is RunSink => s !== null);
   let unsignal = () => {};
   try {
     const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, sinks });
@@ -87,8 +97,9 @@ export async function runLab(ctx: LabContext, target: LabTarget, opts: RunLabOpt
     if (opts.json) {
       const m = report.metrics;
       ctx.stdout.write(JSON.stringify({
-        runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason, sent: m.traffic.sent, acked: m.traffic.acked,
-        failed: m.traffic.failed, skipped: m.traffic.skipped, connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict,
+        runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason,
+        sent: m.traffic.sent, acked: m.traffic.acked, failed: m.traffic.failed, skipped: m.traffic.skipped,
+        connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict,
         delivery: report.delivery?.totals ?? null,
       }) + '\n');
     } else if (run.reportPath) say(`report: ${run.reportPath}`);

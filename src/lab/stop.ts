@@ -5,7 +5,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../shared/errors.js';
 import type { PidFile } from '../shared/control.js';
+import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
+import { instancePidPath } from './pid-file.js';
 import { say } from './context.js';
 import { reportPathsFor } from '../shared/data-dirs.js';
 
@@ -102,7 +104,8 @@ export async function stopLab(ctx: LabContext, o: StopOptions): Promise<StopResu
   const via: 'signal' | 'http' = o.via === 'auto' ? (platform === 'win32' ? 'http' : 'signal') : o.via;
   const ask = async () => (via === 'http' ? requestViaHttp(p) : void process.kill(p.pid, 'SIGTERM'));
   const t0 = Date.now();
-  say(ctx, `stopping run ${p.runId || '?'} (pid ${p.pid}) via ${via === 'http' ? p.dashboardUrl + '/api/control/stop' : 'SIGTERM'}; waiting up to ${o.timeoutSec}s for its report…`);
+  const how = via === 'http' ? p.dashboardUrl + '/api/control/stop' : 'SIGTERM';
+  say(ctx, `stopping run ${p.runId || '?'} (pid ${p.pid}) via ${how}; waiting up to ${o.timeoutSec}s for its report…`);
   await ask();
   if (!(await waitForExit(p.pid, o.timeoutSec))) {
     say(ctx, `still running after ${o.timeoutSec}s: asking again (the lab skips the ack drain on a second request)`);
@@ -115,4 +118,16 @@ export async function stopLab(ctx: LabContext, o: StopOptions): Promise<StopResu
   if (readPidFile(o.pidFile)?.pid === p.pid) rmSync(o.pidFile, { force: true });
   const report = p.runId ? reportPathsFor(o.dataDir, `${p.runId}.json`).find((f) => existsSync(f)) ?? null : null;
   return { pid: p.pid, runId: p.runId, reportPath: report, via, waitedSec: (Date.now() - t0) / 1000 };
+}
+
+/** `tblab stop` for the lab of `cfg` (its instance's pid file): stops it and prints the result. */
+export async function stopCommand(
+  ctx: LabContext,
+  cfg: ResolvedConfig,
+  o: Pick<StopOptions, 'timeoutSec' | 'via'> & { json: boolean },
+): Promise<void> {
+  const pidFile = instancePidPath(cfg.pidFile, cfg.instance);
+  const r = await stopLab(ctx, { pidFile, dataDir: cfg.dataDir, timeoutSec: o.timeoutSec, via: o.via });
+  say(ctx, `stopped run ${r.runId || '?'} (pid ${r.pid}) in ${r.waitedSec.toFixed(1)}s${r.reportPath ? `; report: ${r.reportPath}` : ''}`);
+  if (o.json) ctx.stdout.write(JSON.stringify(r) + '\n');
 }

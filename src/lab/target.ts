@@ -44,14 +44,17 @@ export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqt
     tbParentUrl: undefined, tbParentUsername: undefined, tbParentPassword: undefined,
     instance: undefined,
     dataDir,
-    disabledDevicesFile: base.disabledDevicesFile === defaultDisabled ? join(dataDir, 'control', 'disabled_devices.json') : base.disabledDevicesFile,
+    disabledDevicesFile:
+      base.disabledDevicesFile === defaultDisabled ? join(dataDir, 'control', 'disabled_devices.json') : base.disabledDevicesFile,
   });
 }
 
 /** Resolves the target of a command; close() it when done. */
 export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: TargetOptions): Promise<LabTarget> {
   const p = o.label ?? '';
-  if (!o.embedded) return { kind: 'real', config: withInstance(base, ctx.env, (l) => say(ctx, p + l)), emulatorUrl: null, close: async () => {} };
+  if (!o.embedded) {
+    return { kind: 'real', config: withInstance(base, ctx.env, (l) => say(ctx, p + l)), emulatorUrl: null, close: async () => {} };
+  }
   say(ctx, `${p}starting the embedded emulator…`);
   const emulator = await startEmbeddedEmulator(embeddedEmulatorArgs(base));
   const config = embeddedConfig(base, emulator);

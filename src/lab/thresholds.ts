@@ -30,7 +30,8 @@ export function prepareThresholds(o: ThresholdRunOptions): ThresholdRun {
   let results: ThresholdResult[] | null = null;
   let abortedByThreshold = false;
   let run: RunView | null = null;
-  const monitor = thresholds.length && o.abortOnFail ? new ThresholdMonitor(thresholds, { abortOnFail: true, graceSec: o.abortGraceSec }) : null;
+  const monitor =
+    thresholds.length && o.abortOnFail ? new ThresholdMonitor(thresholds, { abortOnFail: true, graceSec: o.abortGraceSec }) : null;
   return {
     name: 'thresholds',
     start(r) {

@@ -64,7 +64,9 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     outcome: results.outcome,
     endReason: results.endReason,
     config: meta.config,
-    machine: { hostname: hostname(), platform: platform(), cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e8) / 10, node: process.version },
+    machine: {
+      hostname: hostname(), platform: platform(), cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e8) / 10, node: process.version,
+    },
     metrics,
     timeline: results.timeline,
     devices: results.devices,

@@ -32,8 +32,9 @@ export class ReportFiles {
    */
   writeCheckpoint(r: RunReport, devicesJson: readonly Uint8Array[]): void {
     const text = JSON.stringify({ ...r, devices: DEVICES_MARK });
-    const at = text.indexOf(JSON.stringify(DEVICES_MARK));
-    const chunks = [Buffer.from(text.slice(0, at)), ...devicesJson, Buffer.from(text.slice(at + JSON.stringify(DEVICES_MARK).length) + '\n')];
+    const mark = JSON.stringify(DEVICES_MARK);
+    const at = text.indexOf(mark);
+    const chunks = [Buffer.from(text.slice(0, at)), ...devicesJson, Buffer.from(text.slice(at + mark.length) + '\n')];
     writeFileAtomic(this.reportPath, chunks, { fsync: false });
     writeFileAtomic(this.latestPath, chunks, { fsync: false });
   }

@@ -7,10 +7,13 @@ import { join } from 'node:path';
 import { tblab, tempWorkdir, cleanEnv } from '../helpers/tblab-cli.js';
 import type { RunReport } from '../../src/report/schema.js';
 
-test('run --embedded with a real server\'s credentials in .env works and writes where suite --embedded writes', { timeout: 180_000 }, async (t) => {
+const title = 'run --embedded with a real server\'s credentials in .env works and writes where suite --embedded writes';
+test(title, { timeout: 180_000 }, async (t) => {
   const cwd = tempWorkdir('tblab-embedded-');
   t.after(() => rmSync(cwd, { recursive: true, force: true }));
-  writeFileSync(join(cwd, '.env'), 'TB_URL=https://tb.example.com\nTB_USERNAME=ops@example.com\nTB_PASSWORD=secret\nTB_PARENT_URL=https://cloud.example.com\n');
+  const dotenv = ['TB_URL=https://tb.example.com', 'TB_USERNAME=ops@example.com', 'TB_PASSWORD=secret'];
+  dotenv.push('TB_PARENT_URL=https://cloud.example.com');
+  writeFileSync(join(cwd, '.env'), dotenv.join('\n') + '\n');
   const env = cleanEnv({ DEVICE_COUNT: '5', SHARDS: '1', DASHBOARD: '0', CONNECT_RATE: '0' });
   const embedded = join(cwd, 'data', 'embedded');
 

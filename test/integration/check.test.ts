@@ -43,7 +43,8 @@ test('check: login, devices, MQTT reachability and a CONNECT with a provisioned 
 test('check: what would stop the run fails with exit 6; bad credentials exit 2; nothing listening exit 3', { timeout: 60_000 }, async (t) => {
   const e = await emulator(t);
   const dir = tmpDir(t);
-  const big = await runCheck(labContext(), labConfig(labEnv(e, dir, { DEVICE_COUNT: '40000' }), dir), { host: { ...roomyHost, openFilesSoft: 4096, openFilesHard: 4096 } });
+  const bigConfig = labConfig(labEnv(e, dir, { DEVICE_COUNT: '40000' }), dir);
+  const big = await runCheck(labContext(), bigConfig, { host: { ...roomyHost, openFilesSoft: 4096, openFilesHard: 4096 } });
   assert.deepEqual(verdicts(big).slice(4), ['open files:FAIL', 'ephemeral ports:FAIL', 'memory:OK']);
   assert.equal(big.exitCode, 6);
 

@@ -41,7 +41,10 @@ test('delete mirrors each deletion to the parent server (404 there = done) and e
   await parentClient.delete(`/api/device/${onParent.get('sim-001')!.id.id}`);
 
   // no --yes: refused, nothing deleted
-  await assert.rejects(deleteFleet(labContext({ stderr: sink().stream }), cfg, { progress: false }), (e: LabError) => e.code === 'CONFIRMATION_REQUIRED' && /30 device\(s\).*parent server/.test(e.message));
+  await assert.rejects(
+    deleteFleet(labContext({ stderr: sink().stream }), cfg, { progress: false }),
+    (e: LabError) => e.code === 'CONFIRMATION_REQUIRED' && /30 device\(s\).*parent server/.test(e.message),
+  );
   const cli = await runCli(['delete'], env, dir);
   assert.equal(cli.code, 2);
   assert.match(cli.stderr, /CONFIRMATION_REQUIRED/);
@@ -63,7 +66,8 @@ test('delete --prefix removes every <prefix>-N device of the tenant, manifest or
   const e = await emulator(t);
   const dir = tmpDir(t);
   const c = adminClient(t, e.restUrl);
-  await provision(labContext({ stderr: sink().stream }), labConfig(labEnv(e, dir, { DEVICE_COUNT: '12', DEVICE_PREFIX: 'keep' }), dir), { progress: false });
+  const keep = labConfig(labEnv(e, dir, { DEVICE_COUNT: '12', DEVICE_PREFIX: 'keep' }), dir);
+  await provision(labContext({ stderr: sink().stream }), keep, { progress: false });
   for (let i = 1; i <= 5; i++) await c.post('/api/device', { name: `gone-${i}` });
   await c.post('/api/device', { name: 'gone-gateway' });
   const r = await runCli(['delete', '--prefix', 'gone', '--yes', '--json'], labEnv(e, dir, { DEVICE_PREFIX: 'keep' }), dir);

@@ -70,7 +70,12 @@ test('stages ramp devices up and down without counting disconnects; library API:
   const run = startRun({
     config,
     fleet: testFleet(20),
-    sinks: [{ name: 'test', judge: () => ({ thresholds: [{ expression: 'test', ok: true, actual: 1, limit: 1, message: 'added by the hook' }] }) }],
+    sinks: [
+      {
+        name: 'test',
+        judge: () => ({ thresholds: [{ expression: 'test', ok: true, actual: 1, limit: 1, message: 'added by the hook' }] }),
+      },
+    ],
   });
   const states: string[] = [];
   let maxConnected = 0;

@@ -58,7 +58,8 @@ test('inputs can be files or run ids; a missing one is named', () => {
     return true;
   });
   writeFileSync(join(d, 'bad.json'), '{"tool":"other"}');
-  assert.throws(() => runReportMerge(labContext({ cwd: d }), { inputs: ['bad.json'], dataDir: d }), /bad\.json is not a tb-load-lab run report/);
+  const ctx = labContext({ cwd: d });
+  assert.throws(() => runReportMerge(ctx, { inputs: ['bad.json'], dataDir: d }), /bad\.json is not a tb-load-lab run report/);
 });
 
 test('a folder with two overlapping reports for one instance asks for file names', () => {

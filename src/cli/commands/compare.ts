@@ -18,6 +18,8 @@ export function registerCompare(program: Command, ctx: LabContext, setExit: (cod
   ).action(async (a: string, b: string, opts: Record<string, unknown>) => {
     const { config } = resolveConfig(ctx, opts);
     const { compareReports } = await import('../../lab/compare.js');
-    setExit(compareReports(ctx, { dataDir: config.dataDir, a, b, bands: opts.band as string[], json: Boolean(opts.json), failOnWorse: Boolean(opts.failOnWorse) }));
+    const bands = opts.band as string[];
+    const failOnWorse = Boolean(opts.failOnWorse);
+    setExit(compareReports(ctx, { dataDir: config.dataDir, a, b, bands, json: Boolean(opts.json), failOnWorse }));
   });
 }

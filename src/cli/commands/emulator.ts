@@ -84,6 +84,9 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
         rest: opts.restRateLimit as string | undefined,
       },
       faults,
-    }, { logEvents: Boolean(opts.logEvents), summaryEverySec: opts.summaryEvery as number, exitWithParent: Number(opts.exitWithParent) || null, faults });
+    }, {
+      logEvents: Boolean(opts.logEvents), summaryEverySec: opts.summaryEvery as number,
+      exitWithParent: Number(opts.exitWithParent) || null, faults,
+    });
   });
 }

@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
-import { say } from '../../lab/context.js';
 
 function configure(cmd: Command, ctx: LabContext): Command {
   return withConfigOptions(
@@ -16,20 +15,11 @@ function configure(cmd: Command, ctx: LabContext): Command {
     // under `report`, flags both commands define (--json, --env-file, --set…) land on the parent
     const opts = self.optsWithGlobals() as Record<string, unknown>;
     const { config } = resolveConfig(ctx, opts);
-    const { runReportMerge } = await import('../../lab/report-merge.js');
-    const r = runReportMerge(ctx, {
-      inputs: reports,
-      dataDir: config.dataDir,
-      runId: opts.runId as string | undefined,
-      allowPartial: Boolean(opts.partial),
+    const { reportMergeCommand } = await import('../../lab/report-merge.js');
+    reportMergeCommand(ctx, {
+      inputs: reports, dataDir: config.dataDir, runId: opts.runId as string | undefined,
+      allowPartial: Boolean(opts.partial), json: Boolean(opts.json),
     });
-    for (const w of r.warnings) say(ctx, `warning: ${w}`);
-    const m = r.report.metrics;
-    const ack = m.latency.ackMs;
-    say(ctx, `merged ${r.sources.length} instance reports (${r.report.mergedFrom?.join(', ')})`);
-    say(ctx, `  devices ${Object.keys(r.report.devices).length}, sent ${m.traffic.sent}, acked ${m.traffic.acked}, failed ${m.traffic.failed}, ack p50/p99 ${ack.p50 ?? '—'}/${ack.p99 ?? '—'} ms, outcome ${r.report.outcome}`);
-    say(ctx, `  written to ${r.path} (and latest.json)`);
-    if (opts.json) ctx.stdout.write(JSON.stringify(r.report) + '\n');
   });
 }
 

@@ -19,10 +19,7 @@ export function registerStop(program: Command, ctx: LabContext): void {
     if (!(timeoutSec > 0)) throw new LabError('USAGE', { message: `--timeout expects seconds > 0, got ${JSON.stringify(opts.timeout)}` });
     const via = String(opts.via);
     if (via !== 'signal' && via !== 'http' && via !== 'auto') throw new LabError('USAGE', { message: `--via expects signal, http or auto, got ${JSON.stringify(via)}` });
-    const { stopLab } = await import('../../lab/stop.js');
-    const { instancePidPath } = await import('../../lab/pid-file.js');
-    const r = await stopLab(ctx, { pidFile: instancePidPath(config.pidFile, config.instance), dataDir: config.dataDir, timeoutSec, via });
-    ctx.stderr.write(`stopped run ${r.runId || '?'} (pid ${r.pid}) in ${r.waitedSec.toFixed(1)}s${r.reportPath ? `; report: ${r.reportPath}` : ''}\n`);
-    if (opts.json) ctx.stdout.write(JSON.stringify(r) + '\n');
+    const { stopCommand } = await import('../../lab/stop.js');
+    await stopCommand(ctx, config, { timeoutSec, via, json: Boolean(opts.json) });
   });
 }

@@ -65,14 +65,16 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
   const startLive = () => {
     attachedAt = Date.now();
     if (latencyDevices.length) {
-      sampler = new IngestLatencySampler({ baseUrl: cfg.tbUrl, token: () => client.accessToken(), devices: latencyDevices, runStart: attachedAt - 1000, onNote: note });
+      const token = () => client.accessToken();
+      sampler = new IngestLatencySampler({ baseUrl: cfg.tbUrl, token, devices: latencyDevices, runStart: attachedAt - 1000, onNote: note });
       started = sampler.start();
     }
     if (cfg.deliveryEverySec <= 0) return;
     timer = setInterval(() => {
       if (counting) return;
       const acked = latest?.traffic.acked ?? 0;
-      counting = countAll({ client, devices: expected.map((d) => ({ ...d, sent: 0, acked: 0 })), startTs: attachedAt - 1000, concurrency: cfg.deliveryConcurrency, onRequest })
+      const devices = expected.map((d) => ({ ...d, sent: 0, acked: 0 }));
+      counting = countAll({ client, devices, startTs: attachedAt - 1000, concurrency: cfg.deliveryConcurrency, onRequest })
         .then((stored) => {
           Object.assign(live, { stored, pending: Math.max(0, acked - stored), checkedAt: new Date().toISOString() });
         })

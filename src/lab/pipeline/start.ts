@@ -132,7 +132,9 @@ class Run extends EventEmitter implements RunHandle {
     if (!this.files) return;
     try {
       const interim = this.engine.interim();
-      if (interim) this.files.writeCheckpoint(buildReport(interim.results, { config: this.config, metrics: this.last ?? interim.results.final }), interim.devicesJson);
+      if (!interim) return;
+      const report = buildReport(interim.results, { config: this.config, metrics: this.last ?? interim.results.final });
+      this.files.writeCheckpoint(report, interim.devicesJson);
     } catch (e) {
       this.log(`note: checkpoint not written: ${describeError(e)}`);
     }
@@ -157,7 +159,8 @@ class Run extends EventEmitter implements RunHandle {
     const report = buildReport(results, { config: this.config, metrics }, mergeSections([...ended, ...judged]));
     this.files?.writeReport(report);
     const t = report.metrics.traffic;
-    this.log(`run ${this.runId} ${report.outcome}: sent ${t.sent}, acked ${t.acked}, failed ${t.failed}${this.reportPath ? ` → ${this.reportPath}` : ''}`);
+    const where = this.reportPath ? ` → ${this.reportPath}` : '';
+    this.log(`run ${this.runId} ${report.outcome}: sent ${t.sent}, acked ${t.acked}, failed ${t.failed}${where}`);
     for (const sink of this.sinks) {
       try {
         await sink.finished?.(report);
