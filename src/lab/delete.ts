@@ -1,6 +1,7 @@
 // `tblab delete`: remove the fleet by manifest (devices.csv) or by --prefix (tenant-wide listing),
-// mirror each deletion to the parent server when TB_PARENT_URL is set (404 there = already done,
-// thingsboard-api.md §9), then rewrite the manifest and tokens.json to what is left.
+// mirror each deletion to the parent server when TB_PARENT_URL is set (404 there = already done:
+// DELETE /api/device/{id} in application/src/main/java/org/thingsboard/server/controller/DeviceController.java),
+// then rewrite the manifest and tokens.json to what is left.
 import type { ResolvedConfig } from '../config/index.js';
 import { LabError } from '../shared/errors.js';
 import { clientFromConfig, parentClientFromConfig, type TbClient } from '../thingsboard/client.js';
