@@ -79,6 +79,8 @@ export interface EngineHandle {
   readonly done: Promise<RunResults>;
   /** The newest merged snapshot. */
   latest(): MetricsSnapshot | null;
+  /** Adds a note to the run (shown in `generator.notes`), once. */
+  note(msg: string): void;
   /** The results so far (null before the first merged snapshot or once finishing). */
   interim(): InterimResults | null;
   on(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;

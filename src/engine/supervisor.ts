@@ -149,7 +149,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     for (const p of this.procs) this.send(p, m);
   }
 
-  private note(msg: string): void {
+  note(msg: string): void {
     if (!this.agg.notes.includes(msg)) this.agg.notes.push(msg);
     this.log(`note: ${msg}`);
   }

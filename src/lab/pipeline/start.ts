@@ -136,7 +136,7 @@ class Run extends EventEmitter implements RunHandle {
       const report = buildReport(interim.results, { config: this.config, metrics: this.last ?? interim.results.final });
       this.files.writeCheckpoint(report, interim.devicesJson);
     } catch (e) {
-      this.log(`note: checkpoint not written: ${describeError(e)}`);
+      this.engine.note(`checkpoint not written: ${describeError(e)}`);
     }
   }
 
