@@ -36,8 +36,9 @@ test('embedded: emulator URLs and login, no parent server, no instance slice, fi
   assert.equal(embeddedConfig(custom, emu).disabledDevicesFile, join(dir, 'mine.json'), 'an explicit paused list is kept');
 });
 
-test('real: the configuration as it is, with the instance from the environment', async () => {
+test('real: the configuration as it is, with the instance from the environment', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tblab-target-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const real = loadConfigOrThrow({ cwd: dir, env: {}, envFile: false, flags: { DATA_DIR: dir, INSTANCE_COUNT: 4 } }).config;
   const lines: string[] = [];
   const stderr = { write: (s: string) => lines.push(s) } as unknown as NodeJS.WritableStream;
@@ -49,5 +50,4 @@ test('real: the configuration as it is, with the instance from the environment',
   assert.equal(target.emulatorUrl, null);
   assert.match(lines.join(''), /^suite: instance 3\/4/);
   await target.close();
-  rmSync(dir, { recursive: true, force: true });
 });
