@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 import { redactConfig, renderConfigDoc } from '../../config/index.js';
 
 /** `tblab config`: print the resolved configuration (secrets removed) or the key reference. */
-export function registerConfig(program: Command, ctx: RunContext): void {
+export function registerConfig(program: Command, ctx: LabContext): void {
   withConfigOptions(
     program
       .command('config')
