@@ -1,16 +1,17 @@
 // Lint: bugs and async mistakes, not style (Prettier owns the layout; see .prettierrc.json).
 // `npm run lint` checks; `npm run lint:fix` applies the safe autofixes.
 import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const LINE_LIMIT = 140; // the project's line limit; Prettier wraps code to it, this catches long comments
 
-export default tseslint.config(
-  { ignores: ['dist/', 'data/', 'node_modules/', 'test-artifacts/', 'bench/results/'] },
+export default defineConfig(
+  globalIgnores(['dist/', 'data/', 'node_modules/', 'test-artifacts/', 'bench/results/']),
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     languageOptions: {
@@ -22,6 +23,12 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
       '@typescript-eslint/await-thenable': 'error',
+      // `return promise` inside try/catch skips the catch: await it there
+      '@typescript-eslint/return-await': ['error', 'in-try-catch'],
+      // only Error objects carry a stack and a LabError code
+      '@typescript-eslint/only-throw-error': 'error',
+      '@typescript-eslint/prefer-promise-reject-errors': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       // type-only imports vanish from the JavaScript, so they never create a load-order cycle
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
@@ -43,7 +50,10 @@ export default tseslint.config(
       // tests read JSON and manifests of any shape and assert on them
       '@typescript-eslint/no-explicit-any': 'off',
       // node:test's describe/it return promises the runner awaits itself
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+      ],
     },
   },
   prettier,
@@ -51,8 +61,12 @@ export default tseslint.config(
     rules: {
       // MQTT frames and terminal output contain control characters on purpose
       'no-control-regex': 'off',
+      eqeqeq: ['error', 'smart'],
       // after eslint-config-prettier (which turns max-len off): Prettier cannot wrap comments; strings and URLs may stay long
-      'max-len': ['error', { code: LINE_LIMIT, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }],
+      'max-len': [
+        'error',
+        { code: LINE_LIMIT, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true },
+      ],
     },
   },
 );
