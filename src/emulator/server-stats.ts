@@ -27,8 +27,14 @@ export const DEFAULT_SERVER_STATS: ServerStatsOptions = { intervalSec: 60, packT
 
 export const QUEUE_KEYS = ['totalMsgs', 'successfulMsgs', 'failedMsgs', 'timeoutMsgs', 'tmpFailed', 'tmpTimeout'] as const;
 export type QueueKey = (typeof QUEUE_KEYS)[number];
-export const USAGE_KEYS = ['transportMsgCount', 'transportDataPointsCount', 'ruleEngineExecutionCount', 'storageDataPointsCount',
-  'jsExecutionCount', 'tbelExecutionCount'] as const;
+export const USAGE_KEYS = [
+  'transportMsgCount',
+  'transportDataPointsCount',
+  'ruleEngineExecutionCount',
+  'storageDataPointsCount',
+  'jsExecutionCount',
+  'tbelExecutionCount',
+] as const;
 export type UsageKey = (typeof USAGE_KEYS)[number];
 
 export interface TsPoint {
@@ -83,7 +89,14 @@ export class ServerStats {
   }
 
   private static usageZero(): Record<UsageKey, number> {
-    return { transportMsgCount: 0, transportDataPointsCount: 0, ruleEngineExecutionCount: 0, storageDataPointsCount: 0, jsExecutionCount: 0, tbelExecutionCount: 0 };
+    return {
+      transportMsgCount: 0,
+      transportDataPointsCount: 0,
+      ruleEngineExecutionCount: 0,
+      storageDataPointsCount: 0,
+      jsExecutionCount: 0,
+      tbelExecutionCount: 0,
+    };
   }
 
   private accepted(rows: TelemetryRow[], now: number, dropped: boolean, delayMs: number): void {
@@ -110,8 +123,9 @@ export class ServerStats {
   private settle(now: number): void {
     if (this.pending.length === 0) return;
     const keep: typeof this.pending = [];
-    for (const p of this.pending) if (p.at <= now) this.finish(p.outcome);
-    else keep.push(p);
+    for (const p of this.pending)
+      if (p.at <= now) this.finish(p.outcome);
+      else keep.push(p);
     this.pending = keep;
   }
 
@@ -183,18 +197,32 @@ export class ServerStats {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
       for (const [labels, v] of series) {
         // Micrometer's Prometheus output ends the label list with a comma
-        const l = Object.entries(labels).map(([k, x]) => `${k}="${x}",`).join('');
+        const l = Object.entries(labels)
+          .map(([k, x]) => `${k}="${x}",`)
+          .join('');
         lines.push(`${name}{${l}} ${v.toFixed(1)}`);
       }
     };
     const re = this.counters.ruleEngine;
     const reKeys = [...QUEUE_KEYS, 'successfulIterations', 'failedIterations'] as const;
-    counter('ruleEngine_Main_total', '', reKeys.map((k) => [{ statsName: k, tenantId: 'system' }, k in re ? re[k as QueueKey] : 0]));
+    counter(
+      'ruleEngine_Main_total',
+      '',
+      reKeys.map((k) => [{ statsName: k, tenantId: 'system' }, k in re ? re[k as QueueKey] : 0]),
+    );
     const produced = this.counters.transportMsgs;
-    counter('ruleEngine_producer_total', '', [[{ statsName: 'totalMsgs' }, produced], [{ statsName: 'successfulMsgs' }, produced], [{ statsName: 'failedMsgs' }, 0]]);
+    counter('ruleEngine_producer_total', '', [
+      [{ statsName: 'totalMsgs' }, produced],
+      [{ statsName: 'successfulMsgs' }, produced],
+      [{ statsName: 'failedMsgs' }, 0],
+    ]);
     const saved = this.store.totals.messages;
     const failed = this.counters.storeFailed;
-    counter('ts_queue_0_total', '', [[{ statsName: 'totalMsgs' }, saved + failed], [{ statsName: 'successfulMsgs' }, saved], [{ statsName: 'failedMsgs' }, failed]]);
+    counter('ts_queue_0_total', '', [
+      [{ statsName: 'totalMsgs' }, saved + failed],
+      [{ statsName: 'successfulMsgs' }, saved],
+      [{ statsName: 'failedMsgs' }, failed],
+    ]);
     lines.push('# HELP thingsboard_transport_connections_active  ', '# TYPE thingsboard_transport_connections_active gauge');
     lines.push(`thingsboard_transport_connections_active{protocol="MQTT",} ${connectionsActive.toFixed(1)}`);
     return lines.join('\n') + '\n';

@@ -78,7 +78,11 @@ export class ServerStatsSink {
       every(this.opts.systemPollMs ?? 60_000, () => this.pollSystem());
     }
     if (this.opts.metricsUrl) every(this.opts.prometheusPollMs ?? 15_000, () => this.pollPrometheus());
-    else this.notVisible.set('prometheus', 'Prometheus metrics: TB_METRICS_URL is not set (ThingsBoard serves them with METRICS_ENABLED=true)');
+    else
+      this.notVisible.set(
+        'prometheus',
+        'Prometheus metrics: TB_METRICS_URL is not set (ThingsBoard serves them with METRICS_ENABLED=true)',
+      );
   }
 
   /** Records the lab's own series from a metrics snapshot: messages sent per snapshot interval, PUBACK p99. */
@@ -87,11 +91,16 @@ export class ServerStatsSink {
     if (!Number.isFinite(t)) return;
     if (this.labPrev && t > this.labPrev.t) {
       const windowSec = Math.max(1, Math.round((t - this.labPrev.t) / 1000));
-      this.push({ name: 'lab.sent', source: 'lab (MQTT publishes written)', windowSec, kind: 'count' }, t, s.traffic.sent - this.labPrev.sent);
+      this.push(
+        { name: 'lab.sent', source: 'lab (MQTT publishes written)', windowSec, kind: 'count' },
+        t,
+        s.traffic.sent - this.labPrev.sent,
+      );
     }
     this.labPrev = { t, sent: s.traffic.sent };
     const ack = s.series.at(-1)?.ackP99Ms;
-    if (typeof ack === 'number') this.push({ name: 'lab.ackP99Ms', source: 'lab (publish → PUBACK, last second)', windowSec: null, kind: 'gauge' }, t, ack);
+    if (typeof ack === 'number')
+      this.push({ name: 'lab.ackP99Ms', source: 'lab (publish → PUBACK, last second)', windowSec: null, kind: 'gauge' }, t, ack);
   }
 
   async end(input: SinkEndInput = {}): Promise<ServerSection> {
@@ -103,7 +112,12 @@ export class ServerStatsSink {
     const labSent = this.series.get('lab.sent');
     const ack = this.series.get('lab.ackP99Ms');
     const t: TriageInput = {
-      lab: { ...(labSent ? { sent: labSent } : {}), ...(ack ? { pubackP95Ms: ack } : {}), delivery: input.delivery ?? null, rateLimit: input.rateLimit ?? null },
+      lab: {
+        ...(labSent ? { sent: labSent } : {}),
+        ...(ack ? { pubackP95Ms: ack } : {}),
+        delivery: input.delivery ?? null,
+        rateLimit: input.rateLimit ?? null,
+      },
       server: series.filter((s) => !s.name.startsWith('lab.')),
     };
     return { series, notVisible: [...this.notVisible.values()], verdict: triage(t) };
@@ -136,7 +150,8 @@ export class ServerStatsSink {
       this.lastQueueTs.set(id, w.ts);
       const known = this.series.get(`queueStats.${w.queueName}.totalMsgs`);
       const gaps = known && known.points.length > 0 ? w.ts - known.points.at(-1)!.t : null;
-      const windowSec = gaps && gaps > 0 ? Math.round(Math.min(gaps, (known?.windowSec ?? Infinity) * 1000) / 1000) : this.opts.queueWindowSec ?? 60;
+      const windowSec =
+        gaps && gaps > 0 ? Math.round(Math.min(gaps, (known?.windowSec ?? Infinity) * 1000) / 1000) : (this.opts.queueWindowSec ?? 60);
       for (const k of QUEUE_STAT_KEYS) {
         const v = w.values[k];
         if (v !== undefined) this.push({ name: `queueStats.${w.queueName}.${k}`, source: QUEUE_SOURCE, windowSec, kind: 'count' }, w.ts, v);
@@ -177,8 +192,16 @@ export class ServerStatsSink {
     if (!info) return;
     const now = Date.now();
     const max = (k: 'cpuUsage' | 'memoryUsage') => Math.max(...info.systemData.map((d) => d[k] ?? 0));
-    this.push({ name: 'system.cpuUsage', source: 'GET /api/admin/systemInfo (host CPU %, busiest service)', windowSec: null, kind: 'gauge' }, now, max('cpuUsage'));
-    this.push({ name: 'system.memoryUsage', source: 'GET /api/admin/systemInfo (host memory %, busiest service)', windowSec: null, kind: 'gauge' }, now, max('memoryUsage'));
+    this.push(
+      { name: 'system.cpuUsage', source: 'GET /api/admin/systemInfo (host CPU %, busiest service)', windowSec: null, kind: 'gauge' },
+      now,
+      max('cpuUsage'),
+    );
+    this.push(
+      { name: 'system.memoryUsage', source: 'GET /api/admin/systemInfo (host memory %, busiest service)', windowSec: null, kind: 'gauge' },
+      now,
+      max('memoryUsage'),
+    );
   }
 
   private async pollPrometheus(): Promise<void> {
@@ -188,16 +211,40 @@ export class ServerStatsSink {
     const src = `${this.opts.metricsUrl} (Prometheus)`;
     const ts = tsQueues(exp);
     if (ts.found) {
-      this.push({ name: 'prometheus.tsQueueBacklog', source: `${src}: Σ ts_queue_*_total added − saved − failed`, windowSec: null, kind: 'gauge' }, now, ts.backlog);
+      this.push(
+        {
+          name: 'prometheus.tsQueueBacklog',
+          source: `${src}: Σ ts_queue_*_total added − saved − failed`,
+          windowSec: null,
+          kind: 'gauge',
+        },
+        now,
+        ts.backlog,
+      );
       if (this.promPrev) {
         const windowSec = Math.max(1, Math.round((now - this.promPrev.t) / 1000));
         const name = 'prometheus.tsQueueFailed';
-        this.push({ name, source: `${src}: Δ Σ ts_queue_*_total{statsName="failedMsgs"}`, windowSec, kind: 'count' }, now, ts.failed - this.promPrev.failed);
+        this.push(
+          { name, source: `${src}: Δ Σ ts_queue_*_total{statsName="failedMsgs"}`, windowSec, kind: 'count' },
+          now,
+          ts.failed - this.promPrev.failed,
+        );
       }
       this.promPrev = { t: now, failed: ts.failed };
-    } else this.notVisible.set('prometheus-ts', 'SQL write queues: no ts_queue_*_total metrics (Cassandra storage, or METRICS_ENABLED=false)');
+    } else
+      this.notVisible.set('prometheus-ts', 'SQL write queues: no ts_queue_*_total metrics (Cassandra storage, or METRICS_ENABLED=false)');
     const conn = sumOf(exp, 'thingsboard_transport_connections_active');
-    if (conn.found) this.push({ name: 'prometheus.transportConnectionsActive', source: `${src}: thingsboard_transport_connections_active`, windowSec: null, kind: 'gauge' }, now, conn.value);
+    if (conn.found)
+      this.push(
+        {
+          name: 'prometheus.transportConnectionsActive',
+          source: `${src}: thingsboard_transport_connections_active`,
+          windowSec: null,
+          kind: 'gauge',
+        },
+        now,
+        conn.value,
+      );
   }
 }
 

@@ -63,7 +63,8 @@ const HOST_SATURATED = 90;
 const LATENCY_GROWTH = 3;
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(11, 19);
-const cite = (s: Series, p: Point) => `${s.name} = ${round(p.v)}${s.windowSec ? ` in the ${s.windowSec} s window` : ''} ending ${iso(p.t)} (${s.source})`;
+const cite = (s: Series, p: Point) =>
+  `${s.name} = ${round(p.v)}${s.windowSec ? ` in the ${s.windowSec} s window` : ''} ending ${iso(p.t)} (${s.source})`;
 const round = (x: number) => (Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 10) / 10);
 
 /** Cumulative sum of a count series up to and including time t. */
@@ -133,7 +134,14 @@ export function triage(input: TriageInput): Verdict {
   // rate limits: the lab's own attribution of closes right after unacknowledged publishes
   if (lab.rateLimit && lab.rateLimit.count > 0) {
     const at = lab.rateLimit.firstAt ?? Number.MAX_SAFE_INTEGER;
-    findings.push({ tier: 'rate-limit', at, clause: `delivery.rateLimit: ${lab.rateLimit.count} probable rate-limit events${lab.rateLimit.firstAt ? ` from ${iso(lab.rateLimit.firstAt)}` : ''}${lab.rateLimit.pattern ? ` (${lab.rateLimit.pattern})` : ''}` });
+    findings.push({
+      tier: 'rate-limit',
+      at,
+      clause:
+        `delivery.rateLimit: ${lab.rateLimit.count} probable rate-limit events` +
+        (lab.rateLimit.firstAt ? ` from ${iso(lab.rateLimit.firstAt)}` : '') +
+        (lab.rateLimit.pattern ? ` (${lab.rateLimit.pattern})` : ''),
+    });
   }
 
   // transport: ThingsBoard counted fewer messages than the lab sent
@@ -142,7 +150,13 @@ export function triage(input: TriageInput): Verdict {
   if (transport && lab.sent) {
     const lag = firstLag(transport, lab.sent);
     if (lag) {
-      findings.push({ tier: 'transport', at: lag.p.t, clause: `apiUsage.transportMsgCount (${transport.source}) fell behind lab.sent from ${iso(lag.p.t)}: ${lag.have} counted of ${lag.want} sent` });
+      findings.push({
+        tier: 'transport',
+        at: lag.p.t,
+        clause:
+          `apiUsage.transportMsgCount (${transport.source}) fell behind lab.sent ` +
+          `from ${iso(lag.p.t)}: ${lag.have} counted of ${lag.want} sent`,
+      });
       if (puback) support.push(`${lab.pubackP95Ms!.name} rose from ${round(puback.early)} ms to ${round(puback.late)} ms`);
     }
   }
@@ -162,7 +176,13 @@ export function triage(input: TriageInput): Verdict {
     const lag = firstLag(sPoints, tPoints);
     if (lag) {
       storageLag = true;
-      findings.push({ tier: 'storage', at: lag.p.t, clause: `apiUsage.storageDataPointsCount (${sPoints.source}) fell behind apiUsage.transportDataPointsCount from ${iso(lag.p.t)}: ${lag.have} stored of ${lag.want}` });
+      findings.push({
+        tier: 'storage',
+        at: lag.p.t,
+        clause:
+          `apiUsage.storageDataPointsCount (${sPoints.source}) fell behind apiUsage.transportDataPointsCount ` +
+          `from ${iso(lag.p.t)}: ${lag.have} stored of ${lag.want}`,
+      });
     }
   }
   for (const name of ['prometheus.tsQueueBacklog', 'prometheus.tsQueueFailed']) {
@@ -175,7 +195,13 @@ export function triage(input: TriageInput): Verdict {
   }
   const ingest = rising(lab.ingestP95Ms);
   if (ingest && !puback && lab.pubackP95Ms) {
-    findings.push({ tier: 'storage', at: ingest.at, clause: `${lab.ingestP95Ms!.name} rose from ${round(ingest.early)} ms to ${round(ingest.late)} ms while ${lab.pubackP95Ms.name} stayed flat` });
+    findings.push({
+      tier: 'storage',
+      at: ingest.at,
+      clause:
+        `${lab.ingestP95Ms!.name} rose from ${round(ingest.early)} ms to ${round(ingest.late)} ms ` +
+        `while ${lab.pubackP95Ms.name} stayed flat`,
+    });
   }
 
   // rule-engine failures: a failed save ends in a failure, so they are storage's when storage lags too
@@ -203,10 +229,12 @@ export function triage(input: TriageInput): Verdict {
     const first = findings[0];
     const host = hostFindings.filter((h) => h.at <= first.at);
     const winner = host.length > 0 ? host[0] : first;
-    const evidence = [...(host.length > 0 ? host.map((h) => h.clause) : []),
+    const evidence = [
+      ...(host.length > 0 ? host.map((h) => h.clause) : []),
       ...findings.filter((f) => f.tier === winner.tier || host.length > 0).map((f) => f.clause),
       ...support,
-      ...findings.filter((f) => f.tier !== winner.tier && host.length === 0).map((f) => `later: ${f.tier}: ${f.clause}`)];
+      ...findings.filter((f) => f.tier !== winner.tier && host.length === 0).map((f) => `later: ${f.tier}: ${f.clause}`),
+    ];
     return { tier: winner.tier, evidence: [...new Set(evidence)], firstAt: winner.at };
   }
 
@@ -222,13 +250,22 @@ export function triage(input: TriageInput): Verdict {
   if (missing.length > 0 || symptoms.length > 0) {
     return {
       tier: 'unknown',
-      evidence: [...symptoms, ...(missing.length ? [`not visible: ${missing.join(', ')}`] : []), 'no visible ThingsBoard series crossed its threshold'],
+      evidence: [
+        ...symptoms,
+        ...(missing.length ? [`not visible: ${missing.join(', ')}`] : []),
+        'no visible ThingsBoard series crossed its threshold',
+      ],
       firstAt: null,
     };
   }
   const evidence = [`apiUsage.transportMsgCount kept pace with lab.sent (${cumAt(transport!, Infinity)} of ${cumAt(lab.sent!, Infinity)})`];
   const queueTotal = get('queueStats.Main.totalMsgs');
-  if (queueTotal) evidence.push(`queueStats.Main: no timeoutMsgs or failedMsgs in ${queueTotal.points.length} windows of ${queueTotal.windowSec} s`);
-  if (sPoints && tPoints) evidence.push(`apiUsage.storageDataPointsCount kept pace with apiUsage.transportDataPointsCount (${cumAt(sPoints, Infinity)} of ${cumAt(tPoints, Infinity)})`);
+  if (queueTotal)
+    evidence.push(`queueStats.Main: no timeoutMsgs or failedMsgs in ${queueTotal.points.length} windows of ${queueTotal.windowSec} s`);
+  if (sPoints && tPoints)
+    evidence.push(
+      'apiUsage.storageDataPointsCount kept pace with apiUsage.transportDataPointsCount ' +
+        `(${cumAt(sPoints, Infinity)} of ${cumAt(tPoints, Infinity)})`,
+    );
   return { tier: 'none', evidence, firstAt: null };
 }

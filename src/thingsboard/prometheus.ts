@@ -86,7 +86,7 @@ export function parsePrometheusText(text: string): Exposition {
       if (ts !== undefined) sample.ts = Number(ts);
       samples.push(sample);
     } catch (e) {
-      throw new Error(`line ${n + 1}: ${(e as Error).message}: ${line.slice(0, 120)}`);
+      throw new Error(`line ${n + 1}: ${(e as Error).message}: ${line.slice(0, 120)}`, { cause: e });
     }
   }
   return { samples, types };
@@ -112,9 +112,16 @@ export async function scrapePrometheus(url: string, timeoutMs = 5000): Promise<E
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'text/plain;version=0.0.4' } });
   } catch (e) {
-    throw new LabError('TARGET_UNREACHABLE', { message: `Prometheus endpoint ${url} did not answer: ${(e as Error).message}`, hint: 'check TB_METRICS_URL' });
+    throw new LabError('TARGET_UNREACHABLE', {
+      message: `Prometheus endpoint ${url} did not answer: ${(e as Error).message}`,
+      hint: 'check TB_METRICS_URL',
+    });
   }
   const text = await res.text();
-  if (!res.ok) throw new LabError('TARGET_UNREACHABLE', { message: `Prometheus endpoint ${url} answered HTTP ${res.status}`, hint: 'check TB_METRICS_URL; ThingsBoard needs METRICS_ENABLED=true and METRICS_ENDPOINTS_EXPOSE=prometheus' });
+  if (!res.ok)
+    throw new LabError('TARGET_UNREACHABLE', {
+      message: `Prometheus endpoint ${url} answered HTTP ${res.status}`,
+      hint: 'check TB_METRICS_URL; ThingsBoard needs METRICS_ENABLED=true and METRICS_ENDPOINTS_EXPOSE=prometheus',
+    });
   return parsePrometheusText(text);
 }

@@ -24,7 +24,13 @@ export interface QueueWindow {
 
 export interface SystemInfo {
   monolith: boolean;
-  systemData: Array<{ serviceId: string; serviceType: string; cpuUsage: number | null; memoryUsage: number | null; discUsage: number | null }>;
+  systemData: Array<{
+    serviceId: string;
+    serviceType: string;
+    cpuUsage: number | null;
+    memoryUsage: number | null;
+    discUsage: number | null;
+  }>;
 }
 
 interface EntityData {
@@ -64,8 +70,12 @@ export class ServerStatsReader {
   /** The latest window of every visible queue (one per queue and rule-engine service). */
   queueStats(): Promise<Read<QueueWindow[]>> {
     return attempt('rule-engine queue stats', async () => {
-      const list = await this.client.get<PageData<{ id: { id: string }; queueName: string; serviceId: string }>>('/api/queueStats', { pageSize: 100, page: 0 });
-      if (list.data.length === 0) throw new Error('no QUEUE_STATS entities visible to this user (a sysadmin sees only system-tenant queues)');
+      const list = await this.client.get<PageData<{ id: { id: string }; queueName: string; serviceId: string }>>('/api/queueStats', {
+        pageSize: 100,
+        page: 0,
+      });
+      if (list.data.length === 0)
+        throw new Error('no QUEUE_STATS entities visible to this user (a sysadmin sees only system-tenant queues)');
       const byId = new Map(list.data.map((q) => [q.id.id, q]));
       const found = await this.client.post<PageData<EntityData>>('/api/entitiesQuery/find', {
         entityFilter: { type: 'entityType', entityType: 'QUEUE_STATS' },

@@ -27,7 +27,9 @@ async function publish(c: MqttClient, n: number): Promise<number> {
   const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
   await Promise.race([
     Promise.allSettled(
-      Array.from({ length: n }, (_, i) => c.publishAsync('v1/devices/me/telemetry', JSON.stringify({ sequence: i + 1, t: 20.5 }), { qos: 1 }).then(() => acked++)),
+      Array.from({ length: n }, (_, i) =>
+        c.publishAsync('v1/devices/me/telemetry', JSON.stringify({ sequence: i + 1, t: 20.5 }), { qos: 1 }).then(() => acked++),
+      ),
     ),
     closed,
   ]);
@@ -45,12 +47,24 @@ async function prom(emu: StartedEmulator) {
 async function usage(emu: StartedEmulator, token: string) {
   const q = await rest(emu.restUrl, 'POST', '/api/entitiesQuery/find', {
     token,
-    body: { entityFilter: { type: 'apiUsageState' }, pageLink: { page: 0, pageSize: 1 }, latestValues: ['transportMsgCount', 'transportDataPointsCount', 'storageDataPointsCount', 'ruleEngineExecutionCount'].map((key) => ({ type: 'TIME_SERIES', key })) },
+    body: {
+      entityFilter: { type: 'apiUsageState' },
+      pageLink: { page: 0, pageSize: 1 },
+      latestValues: ['transportMsgCount', 'transportDataPointsCount', 'storageDataPointsCount', 'ruleEngineExecutionCount'].map((key) => ({
+        type: 'TIME_SERIES',
+        key,
+      })),
+    },
   });
   assert.equal(q.status, 200);
   const row = q.body.data[0];
   const n = (k: string) => Number(row.latest.TIME_SERIES[k].value);
-  return { id: row.entityId.id as string, transport: n('transportMsgCount'), transportPoints: n('transportDataPointsCount'), storage: n('storageDataPointsCount') };
+  return {
+    id: row.entityId.id as string,
+    transport: n('transportMsgCount'),
+    transportPoints: n('transportDataPointsCount'),
+    storage: n('storageDataPointsCount'),
+  };
 }
 
 test('queue stats: one QUEUE_STATS entity; windows of deltas fed by processed messages; API usage counters', async (t) => {
@@ -59,7 +73,10 @@ test('queue stats: one QUEUE_STATS entity; windows of deltas fed by processed me
   assert.equal(list.status, 200);
   assert.equal(list.body.totalElements, 1);
   const qs = list.body.data[0];
-  assert.deepEqual([qs.id.entityType, qs.queueName, typeof qs.serviceId, qs.tenantId.entityType], ['QUEUE_STATS', 'Main', 'string', 'TENANT']);
+  assert.deepEqual(
+    [qs.id.entityType, qs.queueName, typeof qs.serviceId, qs.tenantId.entityType],
+    ['QUEUE_STATS', 'Main', 'string', 'TENANT'],
+  );
   // the plain telemetry read is not implemented for QUEUE_STATS (AccessValidator)
   assert.equal((await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/QUEUE_STATS/${qs.id.id}/values/timeseries`, { token })).status, 500);
 
@@ -71,7 +88,14 @@ test('queue stats: one QUEUE_STATS entity; windows of deltas fed by processed me
   assert.deepEqual([p.total, p.success, p.timeout, p.failed], [30, 30, 0, 0]);
   const q = await rest(emu.restUrl, 'POST', '/api/entitiesQuery/find', {
     token,
-    body: { entityFilter: { type: 'entityType', entityType: 'QUEUE_STATS' }, pageLink: { page: 0, pageSize: 10 }, latestValues: [{ type: 'TIME_SERIES', key: 'successfulMsgs' }, { type: 'TIME_SERIES', key: 'totalMsgs' }] },
+    body: {
+      entityFilter: { type: 'entityType', entityType: 'QUEUE_STATS' },
+      pageLink: { page: 0, pageSize: 10 },
+      latestValues: [
+        { type: 'TIME_SERIES', key: 'successfulMsgs' },
+        { type: 'TIME_SERIES', key: 'totalMsgs' },
+      ],
+    },
   });
   assert.equal(q.status, 200);
   const latest = q.body.data[0].latest.TIME_SERIES;
@@ -80,7 +104,12 @@ test('queue stats: one QUEUE_STATS entity; windows of deltas fed by processed me
   assert.ok(Number(latest.successfulMsgs.value) > 0 && Number(latest.successfulMsgs.value) <= 30);
   assert.equal(latest.successfulMsgs.value, latest.totalMsgs.value);
   // the REST read of API usage (tenant admin): cycle key stamped at the month's start
-  const ts = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/API_USAGE_STATE/${u.id}/values/timeseries?keys=transportMsgCount,transportMsgCountHourly`, { token });
+  const ts = await rest(
+    emu.restUrl,
+    'GET',
+    `/api/plugins/telemetry/API_USAGE_STATE/${u.id}/values/timeseries?keys=transportMsgCount,transportMsgCountHourly`,
+    { token },
+  );
   assert.equal(ts.status, 200);
   assert.equal(ts.body.transportMsgCount[0].value, '30');
   assert.equal(new Date(ts.body.transportMsgCount[0].ts).getUTCDate(), 1);

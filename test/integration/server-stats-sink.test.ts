@@ -12,10 +12,21 @@ import type { EmulatorOptions } from '../../src/emulator/index.js';
 
 const WINDOW_SEC = 5;
 
-async function faultedRun(t: TestContext, emuOpts: EmulatorOptions, opts: { metrics?: boolean; username?: string; password?: string } = {}) {
+async function faultedRun(
+  t: TestContext,
+  emuOpts: EmulatorOptions,
+  opts: { metrics?: boolean; username?: string; password?: string } = {},
+) {
   const emu = await startEmulator(t, { serverStats: { intervalSec: WINDOW_SEC, prometheus: opts.metrics ?? false }, ...emuOpts });
   const fleet = await emulatorFleet(emu.restUrl, 10);
-  const client = new TbClient({ baseUrl: emu.restUrl, username: opts.username ?? 'tenant@thingsboard.org', password: opts.password ?? 'tenant', timeoutMs: 5000, retries: 1, connections: 4 });
+  const client = new TbClient({
+    baseUrl: emu.restUrl,
+    username: opts.username ?? 'tenant@thingsboard.org',
+    password: opts.password ?? 'tenant',
+    timeoutMs: 5000,
+    retries: 1,
+    connections: 4,
+  });
   cleanup(t, () => client.close());
   const sink = new ServerStatsSink({
     client,
@@ -28,7 +39,14 @@ async function faultedRun(t: TestContext, emuOpts: EmulatorOptions, opts: { metr
     settleMs: (WINDOW_SEC + 2) * 1000,
   });
   sink.start();
-  const config = testConfig(t, { MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, DURATION_SEC: 12, PUBLISH_INTERVAL_SEC: 0.5, SHARDS: 1 });
+  const config = testConfig(t, {
+    MQTT_PORT: emu.mqttPort,
+    TB_URL: emu.restUrl,
+    MQTT_QOS: 1,
+    DURATION_SEC: 12,
+    PUBLISH_INTERVAL_SEC: 0.5,
+    SHARDS: 1,
+  });
   const run = startRun(t, { config, fleet, writeFiles: false });
   run.on('snapshot', (s) => sink.onSnapshot(s));
   const report = await run.done;
@@ -36,18 +54,25 @@ async function faultedRun(t: TestContext, emuOpts: EmulatorOptions, opts: { metr
   const rateLimit = { count: rl.count ?? rl.events.length, firstAt: rl.firstAt, pattern: rl.pattern };
   // what the delivery check reads back once the run is over: the emulator's stored count
   await new Promise((r) => setTimeout(r, 3000));
-  const server = await sink.end({ delivery: { acked: report.metrics.traffic.acked, stored: emu.stats({ perDevice: false }).messages }, rateLimit });
-  if (process.env.SINK_DEBUG) console.log(JSON.stringify({ sent: report.metrics.traffic.sent, verdict: server.verdict, notVisible: server.notVisible }, null, 1));
+  const server = await sink.end({
+    delivery: { acked: report.metrics.traffic.acked, stored: emu.stats({ perDevice: false }).messages },
+    rateLimit,
+  });
+  if (process.env.SINK_DEBUG)
+    console.log(JSON.stringify({ sent: report.metrics.traffic.sent, verdict: server.verdict, notVisible: server.notVisible }, null, 1));
   return { emu, report, server };
 }
 
 const series = (server: { series: Array<{ name: string; points: Array<{ v: number }> }> }, name: string) =>
   (server.series.find((s) => s.name === name)?.points ?? []).reduce((a, p) => a + p.v, 0);
 
-test('no faults → none; a tenant user says system info is not visible; Prometheus off → not visible', { timeout: 120_000 }, async (t) => {
+test('no faults → none; a tenant user is told system info is not visible; so is Prometheus', { timeout: 120_000 }, async (t) => {
   const { report, server } = await faultedRun(t, {});
   assert.equal(server.verdict.tier, 'none', server.verdict.evidence.join('\n'));
-  assert.ok(server.notVisible.some((l) => /^system info \(CPU, memory\): ThingsBoard answered 403/.test(l)), server.notVisible.join('\n'));
+  assert.ok(
+    server.notVisible.some((l) => /^system info \(CPU, memory\): ThingsBoard answered 403/.test(l)),
+    server.notVisible.join('\n'),
+  );
   assert.ok(server.notVisible.some((l) => l.startsWith('Prometheus metrics: TB_METRICS_URL is not set')));
   // the numbers reconcile: every message the lab sent was counted by the transport and stored
   assert.equal(series(server, 'apiUsage.transportMsgCount'), report.metrics.traffic.sent);

@@ -17,7 +17,11 @@ const steady = (n = 6, v = 500) => Array.from({ length: n }, () => v);
 /** A healthy run: lab sends 100/s, ThingsBoard counts all, stores all, no timeouts. */
 function healthy(): TriageInput {
   return {
-    lab: { sent: counts('lab.sent', steady()), pubackP95Ms: gauge('lab.pubackP95Ms', steady(6, 8)), delivery: { acked: 3000, stored: 3000 } },
+    lab: {
+      sent: counts('lab.sent', steady()),
+      pubackP95Ms: gauge('lab.pubackP95Ms', steady(6, 8)),
+      delivery: { acked: 3000, stored: 3000 },
+    },
     server: [
       counts('apiUsage.transportMsgCount', steady()),
       counts('apiUsage.transportDataPointsCount', steady(6, 1000)),
@@ -51,9 +55,19 @@ test('rule-engine: queue timeouts, citing the window', () => {
 test('storage: stored points lag the transport; the failed saves are storage evidence, not a rule-engine verdict', () => {
   // a fifth of the points never stored (ThingsBoard issue #6492's shape); the last window comes after the traffic
   const t = counts('apiUsage.transportDataPointsCount', [1000, 1000, 1000, 1000, 1000, 0]);
-  const v = triage(replace(healthy(), t, counts('apiUsage.storageDataPointsCount', [1000, 800, 800, 800, 800, 0]), counts('queueStats.Main.failedMsgs', [0, 100, 100, 100, 100, 0])));
+  const v = triage(
+    replace(
+      healthy(),
+      t,
+      counts('apiUsage.storageDataPointsCount', [1000, 800, 800, 800, 800, 0]),
+      counts('queueStats.Main.failedMsgs', [0, 100, 100, 100, 100, 0]),
+    ),
+  );
   assert.equal(v.tier, 'storage');
-  assert.match(v.evidence[0], /^apiUsage\.storageDataPointsCount \(test\) fell behind apiUsage\.transportDataPointsCount from 12:00:15: 4200 stored of 5000/);
+  assert.match(
+    v.evidence[0],
+    /^apiUsage\.storageDataPointsCount \(test\) fell behind apiUsage\.transportDataPointsCount from 12:00:15: 4200 stored of 5000/,
+  );
   assert.ok(v.evidence.some((e) => e.includes('queueStats.Main.failedMsgs') && e.includes('failed saves')));
 });
 
@@ -84,7 +98,11 @@ test('rate-limit: the attribution, with its pattern, wins over the transport def
 });
 
 test('host: CPU saturated at or before the first lagging tier', () => {
-  const i = replace(healthy(), counts('queueStats.Main.timeoutMsgs', [0, 0, 0, 50, 90, 90]), gauge('system.cpuUsage', [40, 70, 95, 99, 99, 99]));
+  const i = replace(
+    healthy(),
+    counts('queueStats.Main.timeoutMsgs', [0, 0, 0, 50, 90, 90]),
+    gauge('system.cpuUsage', [40, 70, 95, 99, 99, 99]),
+  );
   const v = triage(i);
   assert.equal(v.tier, 'host');
   assert.match(v.evidence[0], /system\.cpuUsage = 95/);
@@ -94,11 +112,20 @@ test('host: CPU saturated at or before the first lagging tier', () => {
 });
 
 test('the earliest tier wins; storage that catches up after the traffic is no storage lag', () => {
-  const i = replace(healthy(), counts('queueStats.Main.timeoutMsgs', [0, 0, 0, 0, 10, 10]), counts('apiUsage.storageDataPointsCount', [1000, 500, 500, 500, 500, 500]));
+  const i = replace(
+    healthy(),
+    counts('queueStats.Main.timeoutMsgs', [0, 0, 0, 0, 10, 10]),
+    counts('apiUsage.storageDataPointsCount', [1000, 500, 500, 500, 500, 500]),
+  );
   assert.equal(triage(i).tier, 'storage');
   // processing delay: storage trails during the traffic and catches up once it stops; the timeouts decide
   const tp = counts('apiUsage.transportDataPointsCount', [1000, 1000, 1000, 1000, 0, 0]);
-  const late = replace(healthy(), tp, counts('apiUsage.storageDataPointsCount', [500, 1000, 1000, 1000, 500, 0]), counts('queueStats.Main.timeoutMsgs', [0, 0, 5, 9, 0, 0]));
+  const late = replace(
+    healthy(),
+    tp,
+    counts('apiUsage.storageDataPointsCount', [500, 1000, 1000, 1000, 500, 0]),
+    counts('queueStats.Main.timeoutMsgs', [0, 0, 5, 9, 0, 0]),
+  );
   const v = triage(late);
   assert.equal(v.tier, 'rule-engine');
   assert.ok(!v.evidence.some((e) => e.includes('storage')));
@@ -108,11 +135,17 @@ test('unknown: missing signals, said so; a lab symptom without server series sta
   const none = triage({ lab: { sent: counts('lab.sent', steady()) }, server: [] });
   assert.equal(none.tier, 'unknown');
   assert.ok(none.evidence.some((e) => e === 'not visible: apiUsage.transportMsgCount, queueStats.Main, apiUsage.storageDataPointsCount'));
-  const symptom = triage({ lab: { sent: counts('lab.sent', steady()), pubackP95Ms: gauge('lab.pubackP95Ms', [5, 5, 50, 500, 900, 900]) }, server: [] });
+  const symptom = triage({
+    lab: { sent: counts('lab.sent', steady()), pubackP95Ms: gauge('lab.pubackP95Ms', [5, 5, 50, 500, 900, 900]) },
+    server: [],
+  });
   assert.equal(symptom.tier, 'unknown');
   assert.match(symptom.evidence[0], /lab\.pubackP95Ms rose/);
   // an ingest-latency rise alone, without PUBACK latency to compare, does not name storage
-  const noPuback = triage({ lab: { sent: counts('lab.sent', steady()), ingestP95Ms: gauge('lab.ingestP95Ms', [5, 5, 50, 500, 900, 900]) }, server: [] });
+  const noPuback = triage({
+    lab: { sent: counts('lab.sent', steady()), ingestP95Ms: gauge('lab.ingestP95Ms', [5, 5, 50, 500, 900, 900]) },
+    server: [],
+  });
   assert.equal(noPuback.tier, 'unknown');
 });
 

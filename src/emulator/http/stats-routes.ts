@@ -65,7 +65,13 @@ export function statsRoutes(app: FastifyInstance, ctx: HttpContext, stats: Serve
   app.get<{ Querystring: PageQuery & { queueStatsIds?: string } }>('/api/queueStats', async (req) => {
     const role = await who(req);
     if (req.query.queueStatsIds !== undefined) return visible(role).filter((e) => req.query.queueStatsIds!.split(',').includes(e.id.id));
-    return page(visible(role), req.query, (e) => [e.queueName], { createdTime: (e) => e.createdTime }, (e) => e.createdTime);
+    return page(
+      visible(role),
+      req.query,
+      (e) => [e.queueName],
+      { createdTime: (e) => e.createdTime },
+      (e) => e.createdTime,
+    );
   });
   app.get<{ Querystring: { queueStatsIds?: string } }>('/api/queueStats/list', async (req) => {
     const role = await who(req);
@@ -73,7 +79,7 @@ export function statsRoutes(app: FastifyInstance, ctx: HttpContext, stats: Serve
   });
   app.get<{ Params: { id: string } }>('/api/queueStats/:id', async (req) => {
     const e = visible(await who(req)).find((x) => x.id.id === req.params.id);
-    if (!e) throw new ApiError(404, 32, 'Requested item wasn\'t found!');
+    if (!e) throw new ApiError(404, 32, "Requested item wasn't found!");
     return e;
   });
 
@@ -95,7 +101,8 @@ export function statsRoutes(app: FastifyInstance, ctx: HttpContext, stats: Serve
       if (role === 'SYS_ADMIN') {
         const sys = systemData(stats.serviceId);
         const now = Date.now();
-        for (const k of ['cpuUsage', 'memoryUsage', 'discUsage', 'cpuCount', 'totalMemory', 'totalDiscSpace'] as const) usage[k] = { ts: now, value: sys[k] };
+        for (const k of ['cpuUsage', 'memoryUsage', 'discUsage', 'cpuCount', 'totalMemory', 'totalDiscSpace'] as const)
+          usage[k] = { ts: now, value: sys[k] };
       }
       data = [row('API_USAGE_STATE', role === 'SYS_ADMIN' ? NULL_UUID : stats.apiUsageStateId, usage)];
     } else if (f.type === 'entityType' && f.entityType === 'QUEUE_STATS') {
@@ -104,7 +111,11 @@ export function statsRoutes(app: FastifyInstance, ctx: HttpContext, stats: Serve
       if (latest) for (const k of QUEUE_KEYS) values[k] = { ts: latest.ts, value: latest.values[k] };
       data = visible(role).map((e) => row('QUEUE_STATS', e.id.id, values));
     } else {
-      throw new ApiError(400, 31, `The emulator answers entity-data queries only for apiUsageState and QUEUE_STATS filters, not ${JSON.stringify(f.type)}`);
+      throw new ApiError(
+        400,
+        31,
+        `The emulator answers entity-data queries only for apiUsageState and QUEUE_STATS filters, not ${JSON.stringify(f.type)}`,
+      );
     }
     return { data, totalPages: 1, totalElements: data.length, hasNext: false };
   });
@@ -114,7 +125,7 @@ export function statsRoutes(app: FastifyInstance, ctx: HttpContext, stats: Serve
     '/api/plugins/telemetry/API_USAGE_STATE/:id/values/timeseries',
     async (req) => {
       if ((await who(req)) !== 'TENANT_ADMIN') throw new ApiError(403, 20, DENIED);
-      if (req.params.id !== stats.apiUsageStateId) throw new ApiError(404, 32, 'Requested item wasn\'t found!');
+      if (req.params.id !== stats.apiUsageStateId) throw new ApiError(404, 32, "Requested item wasn't found!");
       const usage = stats.latestUsage();
       const strict = req.query.useStrictDataTypes === 'true';
       const out: Record<string, Array<{ ts: number; value: string | number }>> = {};
@@ -137,6 +148,7 @@ export function statsRoutes(app: FastifyInstance, ctx: HttpContext, stats: Serve
   // Spring actuator outside /api/**: no authentication (ThingsboardSecurityConfiguration permits it)
   if (stats.opts.prometheus) {
     app.get('/actuator/prometheus', async (_req, reply) =>
-      reply.type('text/plain; version=0.0.4; charset=utf-8').send(stats.prometheusText(connections())));
+      reply.type('text/plain; version=0.0.4; charset=utf-8').send(stats.prometheusText(connections())),
+    );
   }
 }
