@@ -103,9 +103,15 @@ export class ServerStatsSink {
       this.push({ name: 'lab.ackP99Ms', source: 'lab (publish → PUBACK, last second)', windowSec: null, kind: 'gauge' }, t, ack);
   }
 
+  /** Stops polling (end() does it too); for a run that fails before its end. */
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+  }
+
   async end(input: SinkEndInput = {}): Promise<ServerSection> {
     if (this.opts.settleMs) await new Promise((r) => setTimeout(r, this.opts.settleMs));
-    for (const t of this.timers) clearInterval(t);
+    this.stop();
     await Promise.allSettled([...this.inflight]);
     if (this.reader) await Promise.allSettled([this.pollQueue(), this.pollUsage()]);
     const series = [...this.series.values()];

@@ -7,6 +7,7 @@ import { emulatorFleet, testConfig, startRun } from '../helpers/engine.js';
 import { cleanup } from '../helpers/cleanup.js';
 import { TbClient } from '../../src/thingsboard/client.js';
 import { ServerStatsSink } from '../../src/lab/server-stats-sink.js';
+import { serverStatsRunSink } from '../../src/lab/server-stats-run-sink.js';
 import { attributeRateLimits } from '../../src/lab/delivery/rate-limit.js';
 import type { EmulatorOptions } from '../../src/emulator/index.js';
 
@@ -101,4 +102,38 @@ test('a transport rate limit → rate-limit, with its pattern', { timeout: 120_0
   const { server } = await faultedRun(t, { rateLimits: { device: '6:60' } });
   assert.equal(server.verdict.tier, 'rate-limit', server.verdict.evidence.join('\n'));
   assert.match(server.verdict.evidence[0], /^delivery\.rateLimit: \d+ probable rate-limit events/);
+});
+
+test('as a run sink of the pipeline: judged after the run, the section with its verdict', { timeout: 120_000 }, async (t) => {
+  const emu = await startEmulator(t, { serverStats: { intervalSec: WINDOW_SEC } });
+  const fleet = await emulatorFleet(emu.restUrl, 5);
+  const client = new TbClient({
+    baseUrl: emu.restUrl,
+    username: 'tenant@thingsboard.org',
+    password: 'tenant',
+    timeoutMs: 5000,
+    retries: 1,
+    connections: 4,
+  });
+  cleanup(t, () => client.close());
+  const sink = serverStatsRunSink({
+    client,
+    queuePollMs: 1000,
+    usagePollMs: 1000,
+    queueWindowSec: WINDOW_SEC,
+    settleMs: (WINDOW_SEC + 2) * 1000,
+  });
+  const config = testConfig(t, {
+    MQTT_PORT: emu.mqttPort,
+    TB_URL: emu.restUrl,
+    MQTT_QOS: 1,
+    DURATION_SEC: 8,
+    PUBLISH_INTERVAL_SEC: 0.5,
+    SHARDS: 1,
+  });
+  const report = await startRun(t, { config, fleet, writeFiles: false, sinks: [sink] }).done;
+  const section = sink.section();
+  assert.ok(section, 'judged');
+  assert.equal(section.verdict.tier, 'none', section.verdict.evidence.join('\n'));
+  assert.equal(series(section, 'apiUsage.transportMsgCount'), report.metrics.traffic.sent);
 });
