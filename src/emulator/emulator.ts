@@ -73,7 +73,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     sysadmin: o.sysadmin,
   });
   const ingest = new Ingest(store, events, faults);
-  const serverStats = new ServerStats(store, ingest, faults, o.serverStats);
+  const serverStats = new ServerStats(store, ingest, faults, o.serverStats, events);
   const restLimit: HttpContext['restLimit'] = { bucket: null };
   const setRateLimits = (limits: RateLimitOptions) => {
     const rest = parseRateLimit(limits.rest, 'REST rate limit');

@@ -13,6 +13,7 @@ import type { Store } from './store.js';
 import type { Ingest } from './ingest.js';
 import type { Faults } from './faults.js';
 import type { TelemetryRow } from './payload.js';
+import type { EmulatorEvents } from './events.js';
 
 export interface ServerStatsOptions {
   /** Queue-stats window and usage report interval, s (ThingsBoard: 60). */
@@ -73,6 +74,7 @@ export class ServerStats {
     ingest: Ingest,
     private readonly faults: Faults,
     readonly opts: ServerStatsOptions,
+    events: EmulatorEvents,
   ) {
     // Observe every accepted telemetry message (after the transport rate limits) without changing the path.
     const inner = ingest.telemetry.bind(ingest);
@@ -82,6 +84,13 @@ export class ServerStats {
       inner(d, rows, now);
       this.accepted(rows, now, store.totals.ingestDropped > dropped, delay);
     };
+    // device attribute posts are transport messages too, handled by the rule engine (POST_ATTRIBUTES_REQUEST)
+    events.on('attributes', (e) => {
+      if (e.scope !== 'CLIENT_SCOPE') return;
+      this.counters.transportMsgs++;
+      this.counters.transportPoints += Object.values(e.values).filter((v) => v !== null).length;
+      this.finish('successfulMsgs');
+    });
   }
 
   private static zero(): Record<QueueKey, number> {

@@ -7,14 +7,9 @@ import type { TbClient } from '../thingsboard/client.js';
 import { ServerStatsReader, readPrometheus, QUEUE_STAT_KEYS, USAGE_KEYS, type Read } from '../thingsboard/server-stats.js';
 import { sumOf, type Exposition } from '../thingsboard/prometheus.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
-import { triage, type Series, type TriageInput, type Verdict } from '../metrics/triage.js';
+import { triage, type Series, type ServerSection, type TriageInput } from '../metrics/triage.js';
 
-export interface ServerSection {
-  series: Series[];
-  /** One line per signal that could not be read, saying why. */
-  notVisible: string[];
-  verdict: Verdict;
-}
+export type { ServerSection } from '../metrics/triage.js';
 
 export interface ServerStatsSinkOptions {
   /** The lab's REST client (null = REST signals not visible). */

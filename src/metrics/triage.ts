@@ -49,6 +49,14 @@ export interface Verdict {
   firstAt: number | null;
 }
 
+/** The report's `server` section: every series read, what was not visible and why, the verdict. */
+export interface ServerSection {
+  series: Series[];
+  /** One line per signal that could not be read, saying why. */
+  notVisible: string[];
+  verdict: Verdict;
+}
+
 interface Finding {
   tier: Exclude<Tier, 'none' | 'unknown'>;
   at: number;
@@ -59,8 +67,10 @@ interface Finding {
 const LAG = 0.9;
 /** Host saturation, %. */
 const HOST_SATURATED = 90;
-/** Latency growth that counts as "up": last third over first third. */
+/** Latency growth that counts as "up": last third over first third, and by at least MIN_RISE_MS (a busy
+ *  generator moves a few-millisecond p99 threefold without ThingsBoard falling behind). */
 const LATENCY_GROWTH = 3;
+const MIN_RISE_MS = 200;
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 const cite = (s: Series, p: Point) =>
@@ -115,7 +125,7 @@ function rising(s: Series | undefined): { at: number; early: number; late: numbe
   const mean = (ps: Point[]) => ps.reduce((a, p) => a + p.v, 0) / ps.length;
   const early = mean(s.points.slice(0, k));
   const late = mean(s.points.slice(-k));
-  if (late < LATENCY_GROWTH * Math.max(early, 1)) return null;
+  if (late < LATENCY_GROWTH * Math.max(early, 1) || late - early < MIN_RISE_MS) return null;
   const cross = s.points.find((p) => p.v >= LATENCY_GROWTH * Math.max(early, 1));
   return { at: cross?.t ?? s.points.at(-1)!.t, early, late };
 }

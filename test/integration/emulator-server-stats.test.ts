@@ -165,3 +165,10 @@ test('system info: a sysadmin only; tenant gets ThingsBoard 403; the sysadmin ca
   // Prometheus is opt-in
   assert.equal((await rest(emu.restUrl, 'GET', '/actuator/prometheus')).status, 404);
 });
+
+test('device attribute posts count as transport messages handled by the rule engine', async (t) => {
+  const { emu, token, c } = await device(t);
+  await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ firmware: '1.2', mode: 'eco' }), { qos: 1 });
+  await waitFor('usage report', async () => (await usage(emu, token)).transport === 1, 5000, 100);
+  assert.deepEqual([(await usage(emu, token)).transportPoints, (await prom(emu)).success], [2, 1]);
+});

@@ -149,6 +149,12 @@ test('unknown: missing signals, said so; a lab symptom without server series sta
   assert.equal(noPuback.tier, 'unknown');
 });
 
+test('a few milliseconds of PUBACK jitter on a busy generator is no symptom', () => {
+  const i = healthy();
+  i.lab.pubackP95Ms = gauge('lab.ackP99Ms', [15, 20, 18, 40, 55, 54]);
+  assert.equal(triage(i).tier, 'none');
+});
+
 test('a one-window report lag is not a deficit', () => {
   // ThingsBoard reports each window late: its counts trail the lab by one window
   const v = triage(replace(healthy(), counts('apiUsage.transportMsgCount', [0, 500, 500, 500, 500, 1000])));
