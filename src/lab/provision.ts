@@ -77,7 +77,14 @@ export async function provision(cfg: ResolvedConfig, opts: ProvisionOptions, io:
     const profile = await resolveProfile(client, cfg);
     const onServer = await listFleetOnServer(client, prefix);
 
-    const previous = readTokenFile(cfg.dataDir);
+    let previous: TokenFile | null = null;
+    try {
+      previous = readTokenFile(cfg.dataDir);
+    } catch (e) {
+      // provisioning is how a broken token file is repaired: start from what the server has
+      if (!(e instanceof LabError) || e.code !== 'CONFIG_FILE_UNREADABLE') throw e;
+      say(`note: ${e.message}; it is rewritten from the server`);
+    }
     let devices: TokenFile['devices'] = {};
     if (previous && (previous.server !== cfg.tbUrl || previous.prefix !== prefix)) {
       say(`note: ${tokensPath(cfg.dataDir)} held the fleet "${previous.prefix}" of ${previous.server}; it is replaced by "${prefix}" of ${cfg.tbUrl}`);

@@ -61,5 +61,38 @@ export function readReportAt(path: string): RunReport {
       hint: 'Use the tblab version that wrote the report, or a newer one.',
     });
   }
+  const problem = shapeProblem(r);
+  if (problem) {
+    throw new LabError('REPORT_INVALID', { message: `${path} is not a complete run report: ${problem}`, hint: 'The file was edited or cut short: use the report file the run wrote (data/runs/<run-id>.json).' });
+  }
   return r as RunReport;
+}
+
+type Kind = 'object' | 'array' | 'number' | 'string' | 'object|null' | 'array|null';
+
+/** The sections `report`, `compare`, `merge` and the dashboard read, with their JSON types. */
+const SHAPE: Array<[string, Kind]> = [
+  ['outcome', 'string'], ['durationSec', 'number'], ['startedAt', 'string'], ['config', 'object'],
+  ['metrics.connections', 'object'], ['metrics.traffic', 'object'], ['metrics.latency', 'object'],
+  ['metrics.latency.ackMs', 'object'], ['metrics.latency.connectMs', 'object'], ['metrics.latency.scheduleLagMs', 'object'],
+  ['metrics.disconnects', 'object'], ['metrics.errors', 'object'], ['metrics.generator', 'object'],
+  ['timeline', 'array'], ['devices', 'object'], ['histograms', 'object'], ['delivery', 'object|null'], ['thresholds', 'array|null'],
+];
+
+function kindOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+/** The first section of `r` that is missing or of the wrong type (`metrics.latency is null, expected object`). */
+function shapeProblem(r: object): string | null {
+  for (const [path, want] of SHAPE) {
+    let v: unknown = r;
+    for (const k of path.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    const got = v === undefined ? 'missing' : kindOf(v);
+    if (!want.split('|').includes(got)) return `${path} is ${got}, expected ${want.replace('|', ' or ')}`;
+  }
+  const bad = (r as RunReport).timeline.findIndex((p) => kindOf(p) !== 'object');
+  if (bad >= 0) return `timeline[${bad}] is ${kindOf((r as RunReport).timeline[bad])}, expected object`;
+  const dev = Object.entries((r as RunReport).devices).find(([, d]) => kindOf(d) !== 'object');
+  return dev ? `devices["${dev[0]}"] is ${kindOf(dev[1])}, expected object` : null;
 }
