@@ -33,7 +33,12 @@ export interface ProvisionOptions {
   progress?: boolean;
   /** Checkpoint interval of tokens.json and devices.csv, ms (default 1000). */
   checkpointMs?: number;
+  /** Bring reused devices' label and type/profile in line with the configuration (default true); false = report the drift. */
+  update?: boolean;
 }
+
+/** How a device on the server differs from the configuration: field → [on the server, configured]. */
+export type Drift = Partial<Record<'label' | 'type' | 'deviceProfileId', [string | null, string]>>;
 
 export interface ProvisionSummary {
   server: string;
@@ -51,6 +56,10 @@ export interface ProvisionSummary {
   extra: string[];
   /** Skipped: existing devices whose credentials the lab cannot use (X.509). */
   skipped: string[];
+  /** Reused devices whose label or type/profile were changed to the configuration. */
+  updated: number;
+  /** Reused devices left differing from the configuration (`update: false`), by name. */
+  drift: Record<string, Drift>;
   seconds: number;
   concurrency: number;
   requests: number;
@@ -104,7 +113,26 @@ export async function provision(cfg: ResolvedConfig, opts: ProvisionOptions, io:
       name: d.name, id: d.id.id, index, profileId: d.deviceProfileId?.id ?? null, label: d.label ?? null, type: d.type ?? null, createdAt: new Date(d.createdTime).toISOString(),
     });
     let profileId = profile.id;
-    const counts = { created: 0, reused: 0, rotated: 0, pruned: 0 };
+    const counts = { created: 0, reused: 0, rotated: 0, pruned: 0, updated: 0 };
+    const drift: Record<string, Drift> = {};
+    // a reused device gets the configured label and type/profile (or its drift is reported), so the
+    // files below record what the server has after this run
+    const inLine = async (d: TbDevice): Promise<TbDevice> => {
+      const diff = driftOf(d, cfg, profile);
+      if (Object.keys(diff).length === 0) return d;
+      if (opts.update === false) {
+        drift[d.name] = diff;
+        return d;
+      }
+      const body: Record<string, unknown> = { ...d };
+      if (diff.label) body.label = cfg.deviceLabel;
+      if (diff.deviceProfileId) body.deviceProfileId = { entityType: 'DEVICE_PROFILE', id: profile.id };
+      // by type: the server finds or creates the profile of that name when no profile id is given
+      if (diff.type) Object.assign(body, { deviceProfileId: null, type: profile.type });
+      const saved = await client.post<TbDevice>('/api/device', body);
+      counts.updated++;
+      return saved;
+    };
     const skipped: string[] = [];
     let dirty = true;
     const flush = () => {
@@ -157,7 +185,7 @@ export async function provision(cfg: ResolvedConfig, opts: ProvisionOptions, io:
           if (!isAlreadyExists(e)) throw e;
           const found = await findDeviceByName(client, name);
           if (!found) throw e;
-          await setUp(found, index, opts.rotateTokens ?? false);
+          await setUp(await inLine(found), index, opts.rotateTokens ?? false);
           counts.reused++;
           return;
         }
@@ -175,7 +203,9 @@ export async function provision(cfg: ResolvedConfig, opts: ProvisionOptions, io:
       await runPool(total, cfg.provisionConcurrency, async (k) => {
         const index = start + k + 1;
         const name = deviceName(prefix, index);
-        const d = onServer.get(name);
+        const listed = onServer.get(name);
+        const d = listed ? await inLine(listed) : undefined;
+        if (d && !profile.id) profileId ??= d.deviceProfileId?.id ?? null;
         const known = devices[name];
         if (d && known && known.id === d.id.id && !opts.rotateTokens) {
           rows.set(name, rowOf(d, index));
@@ -215,12 +245,17 @@ export async function provision(cfg: ResolvedConfig, opts: ProvisionOptions, io:
     if (stop !== null) {
       throw new LabError('ABORTED', { message: `Provisioning stopped by ${stop} with ${Object.keys(devices).length} of ${total} devices ready`, hint: 'Re-run `tblab provision` to finish; existing devices are reused.' });
     }
+    const drifted = Object.keys(drift).sort(compareNames);
+    if (drifted.length) {
+      const show = (n: string) => `${n} ${Object.entries(drift[n]).map(([k, [has, want]]) => `${k} ${JSON.stringify(has)} (configured ${JSON.stringify(want)})`).join(', ')}`;
+      say(`warning: ${drifted.length} reused device(s) differ from the configuration and were left as they are (--no-update): ${drifted.slice(0, 5).map(show).join('; ')}${drifted.length > 5 ? '; …' : ''}`);
+    }
     for (const n of skipped) say(`warning: ${n} has X.509 (or LwM2M) credentials the lab cannot use; --rotate-tokens replaces them with an access token`);
     const leftExtra = opts.prune ? [] : extra;
     if (leftExtra.length) say(`note: ${leftExtra.length} device(s) named ${prefix}-N lie outside 1..${cfg.deviceCount} (e.g. ${leftExtra[0]}); they stay in devices.csv; --prune deletes them`);
     const st = client.stats;
     return {
-      server: cfg.tbUrl, prefix, total, slice, deviceProfileId: profileId, ...counts, extra: leftExtra, skipped,
+      server: cfg.tbUrl, prefix, total, slice, deviceProfileId: profileId, ...counts, extra: leftExtra, skipped, drift,
       seconds: Number(((Date.now() - t0) / 1000).toFixed(2)), concurrency: cfg.provisionConcurrency,
       requests: st.requests, retries: st.retries, auth: { logins: st.logins, refreshes: st.refreshes }, tokenFile: tokensPath(cfg.dataDir), manifest: manifestPath(cfg.dataDir),
     };
@@ -244,4 +279,13 @@ async function resolveProfile(client: TbClient, cfg: ResolvedConfig): Promise<{ 
   }
   if (cfg.deviceType) return { id: null, type: cfg.deviceType };
   return { id: (await defaultDeviceProfile(client)).id.id };
+}
+
+/** The configured label (when DEVICE_LABEL is set) and profile (by id, else by DEVICE_TYPE) that `d` lacks. */
+function driftOf(d: TbDevice, cfg: ResolvedConfig, profile: { id: string | null; type?: string }): Drift {
+  const out: Drift = {};
+  if (cfg.deviceLabel && d.label !== cfg.deviceLabel) out.label = [d.label ?? null, cfg.deviceLabel];
+  if (profile.id && d.deviceProfileId?.id !== profile.id) out.deviceProfileId = [d.deviceProfileId?.id ?? null, profile.id];
+  else if (!profile.id && profile.type && d.type !== profile.type) out.type = [d.type ?? null, profile.type];
+  return out;
 }
