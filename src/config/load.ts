@@ -7,6 +7,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { KEYS, SECRET_KEYS, type ConfigKey, type ResolvedConfig } from './keys.js';
 import { LabError } from '../shared/errors.js';
 import { stagesFromList } from '../engine/stages.js';
+import { nearest } from '../shared/nearest.js';
 
 export type Layer = 'default' | 'envFile' | 'env' | 'scenario' | 'flag';
 export type RawValues = Partial<Record<ConfigKey, string | number | boolean>>;
@@ -59,7 +60,10 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
     for (const [k, v] of Object.entries(values)) {
       if (v === undefined) continue;
       if (!isKey(k)) {
-        if (strict) problems.push({ key: k, value: String(v), from: layer, expected: 'a known key (see README, Configuration)' });
+        const near = nearest(k, Object.keys(KEYS));
+        if (strict) problems.push({ key: k, value: String(v), from: layer, expected: `a known key (see README, Configuration)${near ? `; did you mean ${near}?` : ''}` });
+        // a .env file may hold other tools' keys: only a near miss of ours is worth a warning
+        else if (near && layer === 'envFile') warnings.push(`.env key ${k} is not a tblab key and is ignored; did you mean ${near}?`);
         continue;
       }
       raw[k] = v;

@@ -3,7 +3,7 @@
 // Attributes are written first, the file last: a failure leaves both as they were.
 import type { ResolvedConfig } from '../config/index.js';
 import { LabError } from '../shared/errors.js';
-import type { DisabledDevicesFile } from '../shared/control.js';
+import { disabledNames, type DisabledDevicesFile } from '../shared/control.js';
 import { readJsonFile, writeJsonAtomic } from '../shared/fs.js';
 import { clientFromConfig, type TbClient } from '../thingsboard/client.js';
 import { saveServerAttributes } from '../thingsboard/devices.js';
@@ -37,14 +37,16 @@ export interface ControlSummary {
 }
 
 export function readDisabledFile(path: string): DisabledDevicesFile {
-  let f: DisabledDevicesFile;
+  let f: unknown;
   try {
-    f = readJsonFile<DisabledDevicesFile>(path, { version: 1, updatedAt: new Date(0).toISOString(), devices: [] });
+    f = readJsonFile<unknown>(path, { version: 1, updatedAt: new Date(0).toISOString(), devices: [] });
   } catch (e) {
     throw new LabError('CONFIG_FILE_UNREADABLE', { message: `${path} is not valid JSON: ${(e as Error).message}`, hint: 'Fix or delete the file (it lists paused devices).' });
   }
-  if (f.version !== 1 || !Array.isArray(f.devices)) throw new LabError('CONFIG_FILE_UNREADABLE', { message: `${path} has an unknown format`, hint: 'Fix or delete the file (it lists paused devices).' });
-  return f;
+  // the original lab's plain array of names is read too (and rewritten in our form on the next change)
+  const names = disabledNames(f);
+  if (!names) throw new LabError('CONFIG_FILE_UNREADABLE', { message: `${path} has an unknown format`, hint: 'Expected {"version":1,"devices":["name",…]} or ["name",…]; fix or delete the file (it lists paused devices).' });
+  return Array.isArray(f) ? { version: 1, updatedAt: new Date(0).toISOString(), devices: names } : (f as DisabledDevicesFile);
 }
 
 export async function controlDevices(cfg: ResolvedConfig, opts: ControlOptions): Promise<ControlSummary> {

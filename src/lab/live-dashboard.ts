@@ -33,7 +33,8 @@ export async function attachDashboard(run: RunHandle, config: ResolvedConfig, pi
   }
   pidFile.update({ dashboardUrl: url, controlTokenFile: tokenFile });
   log(`dashboard: ${url}`);
-  log(`control: POST ${url}/api/control/stop with header "Authorization: Bearer ${token}" (token also in ${tokenFile}, mode 0600)`);
+  // the token itself stays in its 0600 file: console output ends up in CI logs and terminals
+  log(`control: POST ${url}/api/control/stop with header "Authorization: Bearer $(cat ${tokenFile})" (token file mode 0600; \`tblab stop\` does this)`);
   let closed = false;
   return {
     url,
