@@ -61,7 +61,8 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
       if (v === undefined) continue;
       if (!isKey(k)) {
         const near = nearest(k, Object.keys(KEYS));
-        if (strict) problems.push({ key: k, value: String(v), from: layer, expected: `a known key (see README, Configuration)${near ? `; did you mean ${near}?` : ''}` });
+        const expected = `a known key (see README, Configuration)${near ? `; did you mean ${near}?` : ''}`;
+        if (strict) problems.push({ key: k, value: String(v), from: layer, expected });
         // a .env file may hold other tools' keys: only a near miss of ours is worth a warning
         else if (near && layer === 'envFile') warnings.push(`.env key ${k} is not a tblab key and is ignored; did you mean ${near}?`);
         continue;

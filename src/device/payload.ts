@@ -213,7 +213,8 @@ export class TemplatePayload implements PayloadSource {
       switch (kind) {
         case 'timestamp': {
           if (arg === undefined) f = (_i, _s, now) => String(now);
-          else if (arg === 'iso') f = quoted ? (_i, _s, now) => `"${new Date(now).toISOString()}"` : (_i, _s, now) => new Date(now).toISOString();
+          else if (arg === 'iso' && quoted) f = (_i, _s, now) => `"${new Date(now).toISOString()}"`;
+          else if (arg === 'iso') f = (_i, _s, now) => new Date(now).toISOString();
           else throw bad(`{{timestamp:${arg}}}: the only format is {{timestamp:iso}} (ISO-8601 UTC with milliseconds)`);
           break;
         }
@@ -298,10 +299,12 @@ function fromTemplate(template: unknown, devices: readonly PayloadDevice[], sour
     return new TemplatePayload(template, devices, source);
   }
   const { $extends: base, ...fields } = template as Record<string, unknown>;
-  const bad = (message: string) => new LabError('CONFIG_INVALID', { message: `${source}: ${message}`, hint: 'See docs/original-habits.md, Payload.' });
+  const bad = (message: string) =>
+    new LabError('CONFIG_INVALID', { message: `${source}: ${message}`, hint: 'See docs/original-habits.md, Payload.' });
   if (base !== 'default') throw bad(`"$extends" must be "default" (the built-in telemetry), not ${JSON.stringify(base)}`);
   const clash = Object.keys(fields).filter((k) => (TELEMETRY_KEYS as readonly string[]).includes(k));
-  if (clash.length) throw bad(`${clash.map((k) => `"${k}"`).join(', ')} already in the default payload; drop "$extends" to replace it whole`);
+  const names = clash.map((k) => `"${k}"`).join(', ');
+  if (clash.length) throw bad(`${names} already in the default payload; drop "$extends" to replace it whole`);
   const telemetry = new TelemetryPayload(devices);
   return Object.keys(fields).length ? new ExtendedPayload(telemetry, new TemplatePayload(fields, devices, source)) : telemetry;
 }

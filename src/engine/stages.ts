@@ -37,7 +37,8 @@ export function stagesFromList(list: readonly unknown[]): { spec: string } | { p
     const e = s as { duration?: unknown; target?: unknown } | null;
     const ok = (v: unknown) => (typeof v === 'string' && v.trim() !== '') || (typeof v === 'number' && Number.isFinite(v));
     if (typeof e !== 'object' || e === null || Array.isArray(e) || !ok(e.duration) || !ok(e.target)) {
-      return { problem: `STAGES[${i}] is ${JSON.stringify(s) ?? 'missing'}: expected {"duration": "30s", "target": "100%"} (target a share with % or a device count)` };
+      const want = '{"duration": "30s", "target": "100%"} (target a share with % or a device count)';
+      return { problem: `STAGES[${i}] is ${JSON.stringify(s) ?? 'missing'}: expected ${want}` };
     }
     parts.push(`${e.duration as string | number}:${e.target as string | number}`);
   }

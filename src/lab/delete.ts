@@ -106,7 +106,8 @@ const PARENT_HINT = 'Check TB_PARENT_URL and TB_PARENT_USERNAME / TB_PARENT_PASS
 /** A parent-server failure as a LabError whose hint names the TB_PARENT_* keys. */
 function parentError(cfg: ResolvedConfig, e: unknown, what: string): LabError {
   const code = e instanceof LabError ? e.code : 'INTERNAL';
-  return new LabError(code, { message: `parent server ${cfg.tbParentUrl}: ${describeError(e)}; ${what}`, hint: `${PARENT_HINT}.`, cause: e });
+  const message = `parent server ${cfg.tbParentUrl}: ${describeError(e)}; ${what}`;
+  return new LabError(code, { message, hint: `${PARENT_HINT}.`, cause: e });
 }
 
 /** A deletion that stopped part-way: the real counts on each server and what devices.csv still lists. */
@@ -119,9 +120,11 @@ function partialFailure(cfg: ResolvedConfig, s: DeleteSummary, e: unknown, paren
   if (parentFailed) {
     return new LabError(code, {
       message: `${done}; parent failed: ${describeError(e)}; ${left}`,
-      hint: `${PARENT_HINT}, then re-run \`tblab delete --yes\`: devices gone on the edge count as already gone there, and the parent's are deleted.`,
+      hint: `${PARENT_HINT}, then re-run \`tblab delete --yes\`: devices gone on the edge count as already gone there, `
+        + 'and the parent\'s are deleted.',
       cause: e, details,
     });
   }
-  return new LabError(code, { message: `${done}; then failed: ${describeError(e)}; ${left}`, hint: e instanceof LabError ? e.hint : 'Re-run `tblab delete --yes` to finish.', cause: e, details });
+  const hint = e instanceof LabError ? e.hint : 'Re-run `tblab delete --yes` to finish.';
+  return new LabError(code, { message: `${done}; then failed: ${describeError(e)}; ${left}`, hint, cause: e, details });
 }

@@ -45,7 +45,8 @@ export function readDisabledFile(path: string): DisabledDevicesFile {
   }
   // the original lab's plain array of names is read too (and rewritten in our form on the next change)
   const names = disabledNames(f);
-  if (!names) throw new LabError('CONFIG_FILE_UNREADABLE', { message: `${path} has an unknown format`, hint: 'Expected {"version":1,"devices":["name",…]} or ["name",…]; fix or delete the file (it lists paused devices).' });
+  const hint = 'Expected {"version":1,"devices":["name",…]} or ["name",…]; fix or delete the file (it lists paused devices).';
+  if (!names) throw new LabError('CONFIG_FILE_UNREADABLE', { message: `${path} has an unknown format`, hint });
   return Array.isArray(f) ? { version: 1, updatedAt: new Date(0).toISOString(), devices: names } : (f as DisabledDevicesFile);
 }
 

@@ -16,7 +16,8 @@ export function readTokenFile(dataDir: string): TokenFile | null {
   try {
     t = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
-    throw new LabError('CONFIG_FILE_UNREADABLE', { message: `The token file ${p} is not valid JSON: ${(e as Error).message}`, hint: REWRITE });
+    const message = `The token file ${p} is not valid JSON: ${(e as Error).message}`;
+    throw new LabError('CONFIG_FILE_UNREADABLE', { message, hint: REWRITE });
   }
   const problem = tokenFileProblem(t);
   if (problem) throw new LabError('CONFIG_FILE_UNREADABLE', { message: `The token file ${p}: ${problem}`, hint: REWRITE });
@@ -29,7 +30,8 @@ const str = (v: unknown) => typeof v === 'string' && v !== '';
 const strOrNull = (v: unknown) => v === null || typeof v === 'string';
 const shown = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
 /** What a credential field holds, without its value (it may be a secret). */
-const kind = (v: unknown) => (v === undefined ? 'missing' : v === null ? 'null' : v === '' ? 'empty' : Array.isArray(v) ? 'an array' : `a ${typeof v}`);
+const kind = (v: unknown) =>
+  (v === undefined ? 'missing' : v === null ? 'null' : v === '' ? 'empty' : Array.isArray(v) ? 'an array' : `a ${typeof v}`);
 
 /** The first thing wrong with a parsed token file, naming the device and field; null when valid. */
 export function tokenFileProblem(t: unknown): string | null {
@@ -47,8 +49,12 @@ export function tokenFileProblem(t: unknown): string | null {
     if (c.type === 'ACCESS_TOKEN') {
       if (!str(c.token)) return at('"credentials.token"', c.token, 'a non-empty string');
     } else if (c.type === 'MQTT_BASIC') {
-      for (const k of ['clientId', 'username', 'password']) if (!strOrNull(c[k])) return at(`"credentials.${k}"`, c[k], 'a string or null');
-      if (!str(c.clientId) && !str(c.username)) return at('"credentials.clientId" and "credentials.username"', null, 'at least one of them');
+      for (const k of ['clientId', 'username', 'password']) {
+        if (!strOrNull(c[k])) return at(`"credentials.${k}"`, c[k], 'a string or null');
+      }
+      if (!str(c.clientId) && !str(c.username)) {
+        return at('"credentials.clientId" and "credentials.username"', null, 'at least one of them');
+      }
     } else if (c.type === 'X509_CERTIFICATE') {
       for (const k of ['certFile', 'keyFile']) if (!str(c[k])) return at(`"credentials.${k}"`, c[k], 'a file path');
     } else return at('"credentials.type"', c.type, 'ACCESS_TOKEN, MQTT_BASIC or X509_CERTIFICATE');

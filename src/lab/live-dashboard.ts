@@ -34,7 +34,8 @@ export async function attachDashboard(run: RunHandle, config: ResolvedConfig, pi
   pidFile.update({ dashboardUrl: url, controlTokenFile: tokenFile });
   log(`dashboard: ${url}`);
   // the token itself stays in its 0600 file: console output ends up in CI logs and terminals
-  log(`control: POST ${url}/api/control/stop with header "Authorization: Bearer $(cat ${tokenFile})" (token file mode 0600; \`tblab stop\` does this)`);
+  const bearer = `"Authorization: Bearer $(cat ${tokenFile})"`;
+  log(`control: POST ${url}/api/control/stop with header ${bearer} (token file mode 0600; \`tblab stop\` does this)`);
   let closed = false;
   return {
     url,

@@ -247,8 +247,11 @@ export async function provision(cfg: ResolvedConfig, opts: ProvisionOptions, io:
     }
     const drifted = Object.keys(drift).sort(compareNames);
     if (drifted.length) {
-      const show = (n: string) => `${n} ${Object.entries(drift[n]).map(([k, [has, want]]) => `${k} ${JSON.stringify(has)} (configured ${JSON.stringify(want)})`).join(', ')}`;
-      say(`warning: ${drifted.length} reused device(s) differ from the configuration and were left as they are (--no-update): ${drifted.slice(0, 5).map(show).join('; ')}${drifted.length > 5 ? '; …' : ''}`);
+      type Field = [string, [string | null, string]];
+      const field = ([k, [has, want]]: Field) => `${k} ${JSON.stringify(has)} (configured ${JSON.stringify(want)})`;
+      const show = (n: string) => `${n} ${(Object.entries(drift[n]) as Field[]).map(field).join(', ')}`;
+      const list = `${drifted.slice(0, 5).map(show).join('; ')}${drifted.length > 5 ? '; …' : ''}`;
+      say(`warning: ${drifted.length} reused device(s) differ from the configuration and were left as they are (--no-update): ${list}`);
     }
     for (const n of skipped) say(`warning: ${n} has X.509 (or LwM2M) credentials the lab cannot use; --rotate-tokens replaces them with an access token`);
     const leftExtra = opts.prune ? [] : extra;

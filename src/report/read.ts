@@ -63,7 +63,10 @@ export function readReportAt(path: string): RunReport {
   }
   const problem = shapeProblem(r);
   if (problem) {
-    throw new LabError('REPORT_INVALID', { message: `${path} is not a complete run report: ${problem}`, hint: 'The file was edited or cut short: use the report file the run wrote (data/runs/<run-id>.json).' });
+    throw new LabError('REPORT_INVALID', {
+      message: `${path} is not a complete run report: ${problem}`,
+      hint: 'The file was edited or cut short: use the report file the run wrote (data/runs/<run-id>.json).',
+    });
   }
   return r as RunReport;
 }

@@ -13,7 +13,8 @@ export interface DisabledDevicesFile {
  * Python lab's plain array of names `["sim-001", …]`. Null when it is neither.
  */
 export function disabledNames(json: unknown): string[] | null {
-  const list = Array.isArray(json) ? json : typeof json === 'object' && json !== null && (json as { version?: unknown }).version === 1 ? (json as { devices?: unknown }).devices : null;
+  const ours = typeof json === 'object' && json !== null && (json as { version?: unknown }).version === 1;
+  const list = Array.isArray(json) ? json : ours ? (json as { devices?: unknown }).devices : null;
   return Array.isArray(list) && list.every((d) => typeof d === 'string') ? list : null;
 }
 

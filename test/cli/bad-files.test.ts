@@ -18,15 +18,18 @@ function expectCode(r: { code: number | null; stderr: string }, code: string, ..
   for (const re of named) assert.match(r.stderr, re);
 }
 
-const tokenFile = (devices: unknown) => JSON.stringify({ version: 1, server: 'http://127.0.0.1:1', prefix: 'sim', deviceProfileId: null, updatedAt: '2026-01-01T00:00:00Z', devices });
+const tokenFile = (devices: unknown) =>
+  JSON.stringify({ version: 1, server: 'http://127.0.0.1:1', prefix: 'sim', deviceProfileId: null, updatedAt: '2026-01-01T00:00:00Z', devices });
 const good = { index: 1, id: 'id-1', credentials: { type: 'ACCESS_TOKEN', token: 'secret-token-one' } };
 
-test('tokens.json: a null token, missing credentials, "devices": null → CONFIG_FILE_UNREADABLE naming device and field', { timeout: 60_000 }, async (t) => {
+test('tokens.json: null token, missing credentials, "devices": null → CONFIG_FILE_UNREADABLE naming device and field', { timeout: 60_000 }, async (t) => {
   const cases: Array<[unknown, RegExp]> = [
-    [{ 'sim-001': good, 'sim-002': { index: 2, id: 'id-2', credentials: { type: 'ACCESS_TOKEN', token: null } } }, /device "sim-002": "credentials\.token" is null/],
+    [{ 'sim-001': good, 'sim-002': { index: 2, id: 'id-2', credentials: { type: 'ACCESS_TOKEN', token: null } } },
+      /device "sim-002": "credentials\.token" is null/],
     [{ 'sim-001': { index: 1, id: 'id-1' } }, /device "sim-001": "credentials" is missing/],
     [null, /"devices" is null/],
-    [{ 'sim-001': { ...good, credentials: { type: 'MQTT_BASIC', clientId: null, username: null, password: 'pw-secret' } } }, /device "sim-001": .*clientId.*username/],
+    [{ 'sim-001': { ...good, credentials: { type: 'MQTT_BASIC', clientId: null, username: null, password: 'pw-secret' } } },
+      /device "sim-001": .*clientId.*username/],
   ];
   for (const [devices, named] of cases) {
     const dir = tempWorkdir();
@@ -42,7 +45,8 @@ test('tblab check finds a broken tokens.json even when the server and MQTT are f
   const emu = await startEmulator(t);
   const dir = tempWorkdir();
   mkdirSync(join(dir, 'data', 'provisioning'), { recursive: true });
-  writeFileSync(join(dir, 'data', 'provisioning', 'tokens.json'), tokenFile({ 'sim-001': { ...good, credentials: { type: 'ACCESS_TOKEN', token: null } } }));
+  const broken = tokenFile({ 'sim-001': { ...good, credentials: { type: 'ACCESS_TOKEN', token: null } } });
+  writeFileSync(join(dir, 'data', 'provisioning', 'tokens.json'), broken);
   const r = await tblab(t, ['check'], { cwd: dir, env: cleanEnv({ TB_URL: emu.restUrl, MQTT_PORT: String(emu.mqttPort) }) });
   assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.match(r.stdout + r.stderr, /tokens.*CONFIG_FILE_UNREADABLE|CONFIG_FILE_UNREADABLE.*sim-001/s);
@@ -66,7 +70,8 @@ test('a report with valid JSON but missing sections → REPORT_INVALID naming th
     const file = join(dir, `${name}.json`);
     writeFileSync(file, JSON.stringify(r));
     expectCode(await tblab(t, ['report', file], { cwd: dir }), 'REPORT_INVALID', named);
-    expectCode(await tblab(t, ['compare', file, join(PACKAGE_ROOT, 'test', 'fixtures', 'reports', 'baseline.json')], { cwd: dir }), 'REPORT_INVALID', named);
+    const baseline = join(PACKAGE_ROOT, 'test', 'fixtures', 'reports', 'baseline.json');
+    expectCode(await tblab(t, ['compare', file, baseline], { cwd: dir }), 'REPORT_INVALID', named);
   }
 });
 

@@ -9,7 +9,8 @@ test('--keep-dashboard: after the run the dashboard keeps serving the final stat
   const run = startTblab(t, ['run', '--embedded', '--duration', '2', '--keep-dashboard'], { cwd, env });
   await run.waitFor(/control: POST .*\n/);
   const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\n/.exec(run.stderr)![1];
-  assert.match(run.stderr, /control: POST http:\/\/127\.0\.0\.1:\d+\/api\/control\/stop with header "Authorization: Bearer \$\(cat \S*control-token\)" \(token file mode 0600/);
+  assert.match(run.stderr,
+    /control: POST http:\/\/127\.0\.0\.1:\d+\/api\/control\/stop with header "Authorization: Bearer \$\(cat \S*control-token\)" \(token file mode 0600/);
   const tokenFile = /\$\(cat (\S*control-token)\)/.exec(run.stderr)![1];
   const token = readFileSync(tokenFile, 'utf8').trim();
   assert.ok(token.length >= 20);

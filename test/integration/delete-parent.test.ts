@@ -25,7 +25,9 @@ async function fleetOnBoth(t: Parameters<typeof emulator>[0], n: number) {
   const parent = await emulator(t, { username: 'cloud@example.com', password: 'cloud-pass' });
   mirrorCreations(edge.emu, parent.emu);
   const dir = tmpDir(t);
-  const env = labEnv(edge, dir, { DEVICE_COUNT: String(n), TB_PARENT_URL: parent.restUrl, TB_PARENT_USERNAME: 'cloud@example.com', TB_PARENT_PASSWORD: 'cloud-pass', REST_RETRIES: '0' });
+  const env = labEnv(edge, dir, {
+    DEVICE_COUNT: String(n), TB_PARENT_URL: parent.restUrl, TB_PARENT_USERNAME: 'cloud@example.com', TB_PARENT_PASSWORD: 'cloud-pass', REST_RETRIES: '0',
+  });
   await provision(labConfig(env, dir), { progress: false }, { stderr: sink().stream });
   return { edge, parent, dir, env };
 }
@@ -41,13 +43,14 @@ test('a wrong parent password is found before anything is deleted; the hint name
   assert.equal(readManifest(labConfig(env, dir).dataDir).length, 10);
 });
 
-test('a parent that dies part-way: the real counts on each server, devices.csv updated, TB_PARENT_* in the hint', { timeout: 120_000 }, async (t) => {
+test('a parent that dies part-way: real counts per server, devices.csv updated, TB_PARENT_* in the hint', { timeout: 120_000 }, async (t) => {
   const { edge, parent, dir, env } = await fleetOnBoth(t, 10);
   let edgeDeleted = 0;
   edge.emu.events.on('deviceDeleted', () => { if (++edgeDeleted === 3) void parent.emu.close(); });
   const r = await runCli(['delete', '--yes', '--json', '--no-progress'], { ...env, PROVISION_CONCURRENCY: '1' }, dir);
   assert.notEqual(r.code, 0, r.stderr);
-  const m = /(\d+) deleted on edge \S+ \(0 already gone\), (\d+) on the parent \(0 already gone\); parent failed: .*; (\d+) left in devices\.csv/.exec(r.stderr);
+  const counts = /(\d+) deleted on edge \S+ \(0 already gone\), (\d+) on the parent \(0 already gone\); parent failed: .*; (\d+) left in devices\.csv/;
+  const m = counts.exec(r.stderr);
   assert.ok(m, r.stderr);
   const [onEdge, onParent, left] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const stillOnEdge = await listFleetOnServer(adminClient(t, edge.restUrl), 'sim');

@@ -60,7 +60,9 @@ test('disabled_devices.json: the original\'s plain array of names is read by the
 
   const emu = await startEmulator(t);
   const fleet = await emulatorFleet(emu.restUrl, 4);
-  const config = testConfig({ MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, DURATION_SEC: 2, PUBLISH_INTERVAL_SEC: 0.5, DISABLED_DEVICES_FILE: file, SHARDS: 1 });
+  const config = testConfig({
+    MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, DURATION_SEC: 2, PUBLISH_INTERVAL_SEC: 0.5, DISABLED_DEVICES_FILE: file, SHARDS: 1,
+  });
   const r = await startRun({ config, fleet, writeFiles: false }).done;
   for (const name of ['sim-002', 'sim-003']) assert.equal(r.devices[name].sent, 0, `${name} is paused`);
   for (const name of ['sim-001', 'sim-004']) assert.ok(r.devices[name].sent > 0, `${name} runs`);

@@ -19,7 +19,8 @@ test('default payload as stored by the emulator: every key, the original units, 
   const emu = await startEmulator(t);
   const fleet = await emulatorFleet(emu.restUrl, 5);
   const start = Date.now();
-  const r = await startRun({ config: testConfig({ MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, DURATION_SEC: 3, PUBLISH_INTERVAL_SEC: 0.25 }), fleet, writeFiles: false }).done;
+  const config = testConfig({ MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, DURATION_SEC: 3, PUBLISH_INTERVAL_SEC: 0.25 });
+  const r = await startRun({ config, fleet, writeFiles: false }).done;
   assert.equal(r.metrics.traffic.acked, r.metrics.traffic.sent);
   assert.ok(r.metrics.traffic.sent >= 5 * 8, `sent ${r.metrics.traffic.sent}`);
   const { token } = await restLogin(emu.restUrl);
@@ -28,7 +29,8 @@ test('default payload as stored by the emulator: every key, the original units, 
     const keys = (await rest<string[]>(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${d.id}/keys/timeseries`, { token })).body;
     assert.deepEqual([...keys].sort(), [...TELEMETRY_KEYS].sort(), `${d.name} stored keys`);
     const q = `keys=${TELEMETRY_KEYS.join(',')}&startTs=${start - 1000}&endTs=${Date.now() + 1000}&limit=10000&useStrictDataTypes=true`;
-    const h = (await rest<Record<string, { ts: number; value: unknown }[]>>(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${d.id}/values/timeseries?${q}`, { token })).body;
+    const path = `/api/plugins/telemetry/DEVICE/${d.id}/values/timeseries?${q}`;
+    const h = (await rest<Record<string, { ts: number; value: unknown }[]>>(emu.restUrl, 'GET', path, { token })).body;
     const sent = r.devices[d.name].sent;
     for (const k of TELEMETRY_KEYS) assert.equal(h[k]?.length, sent, `${d.name}: ${k} stored on every message`);
     for (const p of h.timestamp) {
@@ -37,7 +39,7 @@ test('default payload as stored by the emulator: every key, the original units, 
       assert.ok(Math.abs(Date.parse(String(p.value)) - p.ts) < 5000, `${p.value} vs server ts ${p.ts}`);
     }
     for (const p of h.battery) assert.ok(typeof p.value === 'number' && p.value >= 3.3 && p.value <= 4.2, `battery ${p.value} V`);
-    for (const p of h.humidity) assert.ok(Number.isInteger(p.value) && (p.value as number) >= 0 && (p.value as number) <= 100, `humidity ${p.value}`);
+    for (const p of h.humidity) assert.ok(Number.isInteger(p.value) && (p.value as number) >= 0 && (p.value as number) <= 100, `${p.value} %`);
     for (const p of h.status) assert.ok(['ok', 'warn', 'critical'].includes(p.value as string), `status ${p.value}`);
     for (const p of h.issue) assert.match(String(p.value), /^[a-z]+(-[a-z]+)*$/);
     for (const p of h.device) assert.equal(p.value, d.name);
@@ -53,12 +55,15 @@ test('a template with "$extends": "default" stores the default keys plus its own
   const fleet = await emulatorFleet(emu.restUrl, 2);
   const file = join(mkdtempSync(join(tmpdir(), 'tblab-payload-')), 'extends.json');
   writeFileSync(file, JSON.stringify({ $extends: 'default', site: 'plant-{{index}}', sentAt: '{{timestamp:iso}}' }));
-  const config = testConfig({ MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, DURATION_SEC: 2, PUBLISH_INTERVAL_SEC: 0.5, PAYLOAD_TEMPLATE: file });
+  const config = testConfig({
+    MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, DURATION_SEC: 2, PUBLISH_INTERVAL_SEC: 0.5, PAYLOAD_TEMPLATE: file,
+  });
   const r = await startRun({ config, fleet, writeFiles: false }).done;
   assert.ok(r.metrics.traffic.acked > 0);
   const { token } = await restLogin(emu.restUrl);
   for (const d of fleet) {
-    const latest = (await rest<Record<string, { value: unknown }[]>>(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${d.id}/values/timeseries?useStrictDataTypes=true`, { token })).body;
+    const path = `/api/plugins/telemetry/DEVICE/${d.id}/values/timeseries?useStrictDataTypes=true`;
+    const latest = (await rest<Record<string, { value: unknown }[]>>(emu.restUrl, 'GET', path, { token })).body;
     assert.deepEqual(Object.keys(latest).sort(), [...TELEMETRY_KEYS, 'site', 'sentAt'].sort());
     assert.equal(latest.site[0].value, `plant-${d.index}`);
     assert.match(String(latest.sentAt[0].value), ISO);

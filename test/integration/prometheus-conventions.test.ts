@@ -37,7 +37,8 @@ async function freePort(): Promise<number> {
 interface PromResult { metric: Record<string, string>; value: [number, string] }
 
 async function query(base: string, q: string): Promise<PromResult[]> {
-  const r = (await (await fetch(`${base}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { status: string; data: { result: PromResult[] } };
+  const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(q)}`);
+  const r = (await res.json()) as { status: string; data: { result: PromResult[] } };
   assert.equal(r.status, 'success', q);
   return r.data.result;
 }
@@ -71,7 +72,7 @@ async function startPrometheus(t: TestContext, target: string): Promise<string> 
   return base;
 }
 
-test('a real Prometheus scrapes /metrics with the documented job and answers the documented queries', { skip: NO_PROMETHEUS, timeout: 90_000 }, async (t) => {
+test('a real Prometheus scrapes /metrics with the documented job, answers the documented queries', { skip: NO_PROMETHEUS, timeout: 90_000 }, async (t) => {
   const { dash, url } = await startDashboard(t);
   // a run in progress: counters and latency buckets grow between scrapes
   let k = 1;

@@ -32,7 +32,8 @@ test('telemetry payload: the original fields and units, valid JSON, no nulls, th
 
 test('telemetry payload: ISO time across day, year and epoch edges equals toISOString', () => {
   const p = new TelemetryPayload(devices);
-  for (const ts of [0, 999, 86_399_999, 86_400_000, Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2025, 9, 17, 20, 15, 32, 123), Date.UTC(2025, 11, 31, 23, 59, 59, 1)]) {
+  const edges = [Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2025, 9, 17, 20, 15, 32, 123), Date.UTC(2025, 11, 31, 23, 59, 59, 1)];
+  for (const ts of [0, 999, 86_399_999, 86_400_000, ...edges]) {
     assert.equal(JSON.parse(p.next(0, 1, ts)).timestamp, new Date(ts).toISOString());
   }
 });
@@ -53,8 +54,10 @@ test('telemetry payload: values walk within plausible bounds, in small steps', (
 
 test('template payload: {{timestamp:iso}} whole and inline; other formats are refused', () => {
   const t = new TemplatePayload({ at: '{{timestamp:iso}}', note: 'sent {{timestamp:iso}}', ms: '{{timestamp}}' }, devices);
-  assert.deepEqual(JSON.parse(t.next(0, 1, 1700000000123)), { at: '2023-11-14T22:13:20.123Z', note: 'sent 2023-11-14T22:13:20.123Z', ms: 1700000000123 });
-  assert.throws(() => new TemplatePayload({ a: '{{timestamp:unix}}' }, devices), (e: unknown) => e instanceof LabError && e.code === 'CONFIG_INVALID' && /timestamp:iso/.test(e.message));
+  const iso = '2023-11-14T22:13:20.123Z';
+  assert.deepEqual(JSON.parse(t.next(0, 1, 1700000000123)), { at: iso, note: `sent ${iso}`, ms: 1700000000123 });
+  const invalid = (re: RegExp) => (e: unknown) => e instanceof LabError && e.code === 'CONFIG_INVALID' && re.test(e.message);
+  assert.throws(() => new TemplatePayload({ a: '{{timestamp:unix}}' }, devices), invalid(/timestamp:iso/));
 });
 
 test('template payload: "$extends": "default" adds fields to the default telemetry', () => {
@@ -68,7 +71,8 @@ test('template payload: "$extends": "default" adds fields to the default telemet
   assert.equal(m.site, 'plant-2');
   assert.ok(m.rssi >= -90 && m.rssi <= -40);
   writeFileSync(file, JSON.stringify({ $extends: 'default', battery: 3 }));
-  assert.throws(() => createPayloadSource(devices, file), (e: unknown) => e instanceof LabError && e.code === 'CONFIG_INVALID' && /"battery"/.test(e.message));
+  const invalid = (e: unknown) => e instanceof LabError && e.code === 'CONFIG_INVALID' && /"battery"/.test(e.message);
+  assert.throws(() => createPayloadSource(devices, file), invalid);
   writeFileSync(file, JSON.stringify({ $extends: 'seed', x: 1 }));
   assert.throws(() => createPayloadSource(devices, file), (e: unknown) => e instanceof LabError && /\$extends/.test(e.message));
 });

@@ -82,9 +82,12 @@ export class PrometheusExporter {
     this.gauge('tblab_collapsed', '1 once connection or ack collapse was detected.', [], (s) => one(s.collapse ? 1 : 0));
     this.gauge('tblab_generator_rss_bytes', 'Resident memory of the lab.', [], (s) => one(Math.round(s.generator.rssMB * 1024 * 1024)));
     this.gauge('tblab_generator_event_loop_delay_p99_seconds', 'Event-loop delay p99 of the lab (its own health).', [], (s) => s.generator.eventLoopDelayP99Ms === null ? [] : one(s.generator.eventLoopDelayP99Ms / 1000));
-    this.gauge('tblab_ack_latency_quantile_seconds', 'Publish→PUBACK latency percentiles over the run, this instance only (percentile="p50" … "max").', ['percentile'], (s) => quantiles(s.latency.ackMs));
-    this.gauge('tblab_connect_latency_quantile_seconds', 'TCP open→CONNACK latency percentiles over the run, this instance only.', ['percentile'], (s) => quantiles(s.latency.connectMs));
-    this.gauge('tblab_schedule_lag_quantile_seconds', 'Actual − intended send time percentiles (the generator\'s own lag).', ['percentile'], (s) => quantiles(s.latency.scheduleLagMs));
+    this.gauge('tblab_ack_latency_quantile_seconds', 'Publish→PUBACK latency percentiles over the run, this instance only (percentile="p50" … "max").',
+      ['percentile'], (s) => quantiles(s.latency.ackMs));
+    this.gauge('tblab_connect_latency_quantile_seconds', 'TCP open→CONNACK latency percentiles over the run, this instance only.',
+      ['percentile'], (s) => quantiles(s.latency.connectMs));
+    this.gauge('tblab_schedule_lag_quantile_seconds', 'Actual − intended send time percentiles (the generator\'s own lag).',
+      ['percentile'], (s) => quantiles(s.latency.scheduleLagMs));
 
     this.histogram('tblab_ack_latency_seconds', 'Publish→PUBACK latency (cumulative over the run).', (s) => s.latencyBuckets?.ackMs);
     this.histogram('tblab_connect_latency_seconds', 'TCP open→CONNACK latency (cumulative over the run).', (s) => s.latencyBuckets?.connectMs);
