@@ -47,8 +47,9 @@ const K = {
   issue: bytes(',"issue":'),
   end: bytes('}'),
 };
-// Always a string: ThingsBoard stores no key whose value is null (JsonConverter skips JSON nulls),
-// so "no issue" is the value `none`, as status and issue keys must exist on every point.
+// Always a string: ThingsBoard stores no key whose value is null (parseProtoValues in
+// common/transport/transport-api/.../adaptor/JsonConverter.java skips JSON nulls), so "no issue"
+// is the value `none` and the key exists on every point.
 const ISSUE_NAMES = ['none', 'low-battery', 'overheating', 'high-cpu', 'network-latency'] as const;
 const ISSUES = ISSUE_NAMES.map((s) => bytes(`"${s}"`));
 const STATUS_NAMES = ['ok', 'warn', 'critical'] as const;
