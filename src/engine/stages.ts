@@ -27,6 +27,30 @@ export function parseStages(spec: string): Stage[] {
   });
 }
 
+/**
+ * A scenario file's STAGES array (`[{"duration": "30s", "target": "100%"}, …]`) as the STAGES
+ * text, or what is wrong with it, naming the entry (`STAGES[2]`).
+ */
+export function stagesFromList(list: readonly unknown[]): { spec: string } | { problem: string } {
+  const parts: string[] = [];
+  for (const [i, s] of list.entries()) {
+    const e = s as { duration?: unknown; target?: unknown } | null;
+    const ok = (v: unknown) => (typeof v === 'string' && v.trim() !== '') || (typeof v === 'number' && Number.isFinite(v));
+    if (typeof e !== 'object' || e === null || Array.isArray(e) || !ok(e.duration) || !ok(e.target)) {
+      const want = '{"duration": "30s", "target": "100%"} (target a share with % or a device count)';
+      return { problem: `STAGES[${i}] is ${JSON.stringify(s) ?? 'missing'}: expected ${want}` };
+    }
+    parts.push(`${e.duration as string | number}:${e.target as string | number}`);
+  }
+  const spec = parts.join(',');
+  try {
+    parseStages(spec);
+  } catch (err) {
+    return { problem: (err as Error).message };
+  }
+  return { spec };
+}
+
 export const stagesDurationSec = (stages: readonly Stage[]) => stages.reduce((a, s) => a + s.durationSec, 0);
 
 /** Active devices of a fleet of `fleet` at `elapsedSec` into the run. */

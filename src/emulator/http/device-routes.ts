@@ -60,8 +60,10 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext): void {
   });
 
   app.post<{ Querystring: Q }>('/api/device', async (req) => {
-    const body = jsonBody(req.body) as DeviceInput;
-    const d = reg.saveDevice(body, { accessToken: req.query.accessToken, nameConflict: nameConflict(req.query) });
+    const body = jsonBody(req.body) as Omit<DeviceInput, 'id'> & { id?: string | { id?: string } };
+    // ThingsBoard's Device JSON carries `id` as {entityType, id}: an update posts the device back as read
+    if (body.id && typeof body.id === 'object') body.id = body.id.id;
+    const d = reg.saveDevice(body as DeviceInput, { accessToken: req.query.accessToken, nameConflict: nameConflict(req.query) });
     return deviceJson(reg, d);
   });
   app.post<{ Querystring: Q }>('/api/device-with-credentials', async (req) => {
