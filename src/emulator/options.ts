@@ -42,6 +42,8 @@ export interface EmulatorOptions {
   wsAuthTimeoutMs?: number;
   /** WebSocket API: serve `/api/ws` (default true); false = only the legacy `/api/ws/plugins/telemetry`, like older servers. */
   wsCurrentEndpoint?: boolean;
+  /** Wall clock, ms since the epoch (default Date.now): JWT issue/expiry and device activity read it; tests inject one. */
+  clock?: () => number;
   /** Adds routes to the HTTP app before it listens (e.g. a WebSocket API). */
   extendHttp?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -68,6 +70,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     recentRowsPerDevice: o.recentRowsPerDevice ?? 100,
     wsAuthTimeoutMs: o.wsAuthTimeoutMs ?? 10000,
     wsCurrentEndpoint: o.wsCurrentEndpoint ?? true,
+    clock: o.clock ?? Date.now,
     extendHttp: o.extendHttp,
   };
 }

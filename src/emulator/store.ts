@@ -10,6 +10,8 @@ import { Registry, type RegistryOptions } from './registry.js';
 export interface StoreOptions extends RegistryOptions {
   /** Device inactivity timeout for the `active` attribute, ms (ThingsBoard: 600 s). */
   inactivityTimeoutMs: number;
+  /** Wall clock, ms (the `active` check). */
+  clock: () => number;
 }
 
 export interface DeviceStats {
@@ -104,7 +106,7 @@ export class Store {
   }
 
   /** The device's server-scope attributes, with the activity ones ThingsBoard maintains. */
-  serverAttributes(d: Device, now = Date.now()): Map<string, { lastUpdateTs: number; value: unknown }> {
+  serverAttributes(d: Device, now = this.opts.clock()): Map<string, { lastUpdateTs: number; value: unknown }> {
     const s = d.state;
     const out = new Map(s.attributes.SERVER_SCOPE);
     if (s.lastActivityTime || s.lastConnectTime) {
