@@ -6,6 +6,7 @@ import { ApiError, PlainError, type Device } from '../model.js';
 import type { AttributeScope } from '../device-state.js';
 import { parseTelemetry, PayloadError } from '../payload.js';
 import { readTimeseries, type Agg, type TsQuery } from '../timeseries.js';
+import { boolParam } from './params.js';
 
 const P = '/api/plugins/telemetry';
 const SCOPES = ['CLIENT_SCOPE', 'SERVER_SCOPE', 'SHARED_SCOPE'];
@@ -106,7 +107,7 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
       agg: enumParam(q, 'agg', AGGS, 'NONE') as Agg,
       limit: num(q, 'limit', 100)!,
       orderBy: enumParam(q, 'orderBy', ['ASC', 'DESC'], 'DESC') as 'ASC' | 'DESC',
-      useStrictDataTypes: q.useStrictDataTypes === 'true',
+      useStrictDataTypes: boolParam(q, 'useStrictDataTypes', false),
     };
     if ((query.startTs === undefined) !== (query.endTs === undefined)) {
       query.startTs = query.endTs = undefined; // ThingsBoard falls back to latest values
@@ -144,14 +145,14 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const d = device(req.params.entityType, req.params.entityId);
     const keys = keyList(req.query);
     if (!keys) throw new PlainError(400, 'Empty keys: []');
-    const all = req.query.deleteAllDataForKeys === 'true';
+    const all = boolParam(req.query, 'deleteAllDataForKeys', false);
     const startTs = num(req.query, 'startTs');
     const endTs = num(req.query, 'endTs');
     if (!all && (startTs === undefined || endTs === undefined)) {
       throw new PlainError(400, "When deleteAllDataForKeys is false, start and end timestamp values shouldn't be empty");
     }
     for (const k of keys) d.state.history.delete(k, all ? -Infinity : startTs!, all ? Infinity : endTs!);
-    if (req.query.deleteLatest !== 'false') {
+    if (boolParam(req.query, 'deleteLatest', true)) {
       for (const [id, row] of d.state.latestByKeyset) {
         const hit = keys.some((k) => k in row.values && (all || (row.ts >= startTs! && row.ts < endTs!)));
         if (hit) {
