@@ -34,3 +34,54 @@ test('conformance: query-string booleans are read as Spring reads them (True, on
   assert.equal(del.status, 200);
   assert.deepEqual((await rest(emu.restUrl, 'GET', ts, { token })).body, {});
 });
+
+// AbstractChunkedAggregationTimeseriesDao.findAllAsync walks buckets from startTs and returns them in that order
+// (orderBy only sorts raw reads, findAllWithLimit); TimeUtils.calculateIntervalEnd ends a WEEK (Sunday start),
+// WEEK_ISO (Monday), MONTH or QUARTER bucket at local midnight in `timeZone`; DefaultTbTelemetryService.getTimeseries.
+test('conformance: aggregated time series are oldest bucket first; WEEK, WEEK_ISO, MONTH, QUARTER buckets follow the time zone', async (t) => {
+  const emu = await startEmulator(t);
+  const { token } = await restLogin(emu.restUrl);
+  const id = await createDevice(emu.restUrl, token, 'cal', 'CAL');
+  const at = (iso: string) => Date.parse(iso);
+  const rows = ['2026-01-08T12:00:00Z', '2026-01-11T12:00:00Z', '2026-01-31T23:30:00Z', '2026-02-10T00:00:00Z', '2026-03-31T23:00:00Z']
+    .map((iso, i) => ({ ts: at(iso), values: { v: 10 ** i } }));
+  assert.equal((await telemetryOverHttp(emu.restUrl, 'CAL', rows)).status, 200);
+  const read = async (q: string) => {
+    const r = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=v&useStrictDataTypes=true&${q}`, { token });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return (r.body.v ?? []).map((p: { ts: number; value: number }) => [p.ts, p.value]);
+  };
+  const mid = (a: number, b: number) => a + Math.floor((b - a) / 2);
+  const from = at('2026-01-07T00:00:00Z'); // a Wednesday
+  const to = at('2026-04-01T00:00:00Z');
+
+  // fixed 30-day buckets, asked newest first: still oldest first
+  const day = 86_400_000;
+  const fixed = await read(`startTs=${from}&endTs=${to}&agg=SUM&interval=${30 * day}&orderBy=DESC`);
+  assert.deepEqual(fixed, [[mid(from, from + 30 * day), 1 + 10 + 100], [mid(from + 30 * day, from + 60 * day), 1000], [mid(from + 60 * day, to), 10000]]);
+
+  // MONTH in Berlin: Feb 1 00:00 CET = Jan 31 23:00Z, Mar 1 = Feb 28 23:00Z, Apr 1 00:00 CEST = Mar 31 22:00Z
+  const feb = at('2026-01-31T23:00:00Z');
+  const mar = at('2026-02-28T23:00:00Z');
+  const apr = at('2026-03-31T22:00:00Z');
+  const month = await read(`startTs=${from}&endTs=${to}&agg=SUM&intervalType=MONTH&timeZone=Europe/Berlin&orderBy=DESC`);
+  assert.deepEqual(month, [[mid(from, feb), 1 + 10], [mid(feb, mar), 100 + 1000], [mid(apr, to), 10000]]);
+  const count = await read(`startTs=${from}&endTs=${to}&agg=COUNT&intervalType=MONTH&timeZone=Europe/Berlin`);
+  assert.deepEqual(count.map((p: number[]) => p[1]), [2, 2, 1]);
+
+  // the same month in UTC puts the 23:30 row of Jan 31 into January
+  const utc = await read(`startTs=${from}&endTs=${to}&agg=SUM&intervalType=MONTH&timeZone=UTC`);
+  assert.deepEqual(utc.map((p: number[]) => p[1]), [1 + 10 + 100, 1000, 10000]);
+
+  // first week bucket ends on Sunday Jan 11 (WEEK) or Monday Jan 12 (WEEK_ISO): the Jan 11 noon row moves
+  const weekEnd = { WEEK: at('2026-01-11T00:00:00Z'), WEEK_ISO: at('2026-01-12T00:00:00Z') };
+  for (const type of ['WEEK', 'WEEK_ISO'] as const) {
+    const w = await read(`startTs=${from}&endTs=${at('2026-01-20T00:00:00Z')}&agg=SUM&intervalType=${type}&timeZone=UTC`);
+    assert.deepEqual(w[0], [mid(from, weekEnd[type]), type === 'WEEK' ? 1 : 11], type);
+  }
+  // QUARTER from Feb 15: the first bucket ends Apr 1
+  const q = await read(`startTs=${at('2026-02-15T00:00:00Z')}&endTs=${at('2026-05-01T00:00:00Z')}&agg=MAX&intervalType=QUARTER&timeZone=UTC`);
+  assert.deepEqual(q, [[mid(at('2026-02-15T00:00:00Z'), to), 10000]]);
+  const bad = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=v&startTs=${from}&endTs=${to}&agg=SUM&intervalType=week`, { token });
+  assert.equal(bad.status, 400);
+});

@@ -7,6 +7,7 @@ import type { AttributeScope } from '../device-state.js';
 import { parseTelemetry, PayloadError } from '../payload.js';
 import { readTimeseries, type Agg, type TsQuery } from '../timeseries.js';
 import { boolParam } from './params.js';
+import { INTERVAL_TYPES, type IntervalType } from '../calendar.js';
 
 const P = '/api/plugins/telemetry';
 const SCOPES = ['CLIENT_SCOPE', 'SERVER_SCOPE', 'SHARED_SCOPE'];
@@ -33,6 +34,16 @@ function enumParam(q: TsQs, name: string, allowed: string[], def: string): strin
   const v = (q[name] ?? def).toUpperCase();
   if (!allowed.includes(v)) throw new ApiError(400, 31, `No enum constant ${name}.${q[name]}`);
   return v;
+}
+
+/** `IntervalType intervalType` as Spring's StringToEnumConverterFactory reads it: trimmed, case-sensitive. */
+function intervalTypeParam(v: string | undefined): IntervalType | undefined {
+  const t = v?.trim();
+  if (!t) return undefined;
+  if (!(INTERVAL_TYPES as readonly string[]).includes(t)) {
+    throw new ApiError(400, 31, `Failed to convert value of type 'java.lang.String' to required type 'IntervalType'; No enum constant IntervalType.${t}`);
+  }
+  return t as IntervalType;
 }
 
 export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
@@ -104,6 +115,8 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
       startTs: num(q, 'startTs'),
       endTs: num(q, 'endTs'),
       interval: num(q, 'interval', 0)!,
+      intervalType: intervalTypeParam(q.intervalType),
+      timeZone: q.timeZone,
       agg: enumParam(q, 'agg', AGGS, 'NONE') as Agg,
       limit: num(q, 'limit', 100)!,
       orderBy: enumParam(q, 'orderBy', ['ASC', 'DESC'], 'DESC') as 'ASC' | 'DESC',
