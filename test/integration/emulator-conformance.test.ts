@@ -3,7 +3,8 @@
 // starts with "conformance:" has a row in docs/emulator.md (checked by test/unit/emulator-doc.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, rest, restLogin, createDevice } from '../helpers/emulator.js';
+import mqtt from 'mqtt';
+import { startEmulator, rest, restLogin, createDevice, waitFor } from '../helpers/emulator.js';
 
 const telemetryOverHttp = (restUrl: string, accessToken: string, body: unknown) =>
   rest(restUrl, 'POST', `/api/v1/${accessToken}/telemetry`, { body });
@@ -84,4 +85,32 @@ test('conformance: aggregated time series are oldest bucket first; WEEK, WEEK_IS
   assert.deepEqual(q, [[mid(at('2026-02-15T00:00:00Z'), to), 10000]]);
   const bad = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=v&startTs=${from}&endTs=${to}&agg=SUM&intervalType=week`, { token });
   assert.equal(bad.status, 400);
+});
+
+// DeviceActorMessageProcessor.getAttributesKvEntries picks the scopes named in the request (none named: all
+// client and shared attributes); JsonConverter.toJson(GetAttributeResponseMsg) leaves out an empty section;
+// JsonMqttAdaptor.processGetAttributeRequestMsg reads the key lists with toStringSet (comma split).
+test('conformance: MQTT attribute requests answer only the scopes asked for and leave out empty sections', async (t) => {
+  const emu = await startEmulator(t);
+  const { token } = await restLogin(emu.restUrl);
+  const id = await createDevice(emu.restUrl, token, 'attr', 'ATTR');
+  await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/SHARED_SCOPE`, { token, body: { target: 22, mode: 'eco' } });
+  const c = await mqtt.connectAsync(emu.mqttUrl, { username: 'ATTR', reconnectPeriod: 0 });
+  t.after(() => c.endAsync());
+  await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: '1.0' }), { qos: 1 });
+  await c.subscribeAsync('v1/devices/me/attributes/response/+', { qos: 1 });
+  const answers = new Map<string, unknown>();
+  c.on('message', (topic, payload) => answers.set(topic.split('/').pop()!, JSON.parse(payload.toString())));
+  const ask = async (n: number, body: string) => {
+    await c.publishAsync(`v1/devices/me/attributes/request/${n}`, body, { qos: 1 });
+    return waitFor(`answer ${n}`, () => answers.get(String(n)));
+  };
+  assert.deepEqual(await ask(1, JSON.stringify({ clientKeys: 'fw' })), { client: { fw: '1.0' } });
+  assert.deepEqual(await ask(2, JSON.stringify({ sharedKeys: 'target,nope' })), { shared: { target: 22 } });
+  assert.deepEqual(await ask(3, JSON.stringify({ clientKeys: 'nope', sharedKeys: 'nope' })), {});
+  assert.deepEqual(await ask(4, JSON.stringify({ clientKeys: '' })), {}, 'an empty string names the key ""');
+  assert.deepEqual(await ask(5, '{}'), { client: { fw: '1.0' }, shared: { target: 22, mode: 'eco' } });
+  // the HTTP device API reads empty parameters as absent (DeviceApiController.getDeviceAttributes)
+  const http = await rest(emu.restUrl, 'GET', '/api/v1/ATTR/attributes?clientKeys=&sharedKeys=mode');
+  assert.deepEqual(http.body, { shared: { mode: 'eco' } });
 });

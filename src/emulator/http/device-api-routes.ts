@@ -49,6 +49,8 @@ export function deviceApiRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const d = reg.byToken.get(req.params.token);
     if (!d) return reply.code(401).send();
     d.state.lastActivityTime = Date.now();
-    return ctx.store.attributeRequest(d, req.query.clientKeys, req.query.sharedKeys);
+    // DeviceApiController.getDeviceAttributes: an empty list parameter counts as absent
+    const list = (v: string | undefined) => (v ? v.split(',') : null);
+    return ctx.store.attributeRequest(d, list(req.query.clientKeys), list(req.query.sharedKeys));
   });
 }

@@ -168,16 +168,27 @@ export class Session {
   }
 
   private answerAttributeRequest(requestId: string, payload: string): void {
-    let req: { clientKeys?: unknown; sharedKeys?: unknown } = {};
+    // JsonMqttAdaptor.processGetAttributeRequestMsg: the payload must be a JSON object; each key list is a
+    // comma-separated string (toStringSet: getAsString().split(",")); anything else is an adaptor error
+    let clientKeys: string[] | null;
+    let sharedKeys: string[] | null;
     try {
-      req = JSON.parse(payload || '{}') as typeof req;
+      const req = JSON.parse(payload) as Record<string, unknown>;
+      if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new Error('not an object');
+      const list = (v: unknown) => {
+        if (v === undefined) return null;
+        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new Error('not a string');
+        return String(v).split(',');
+      };
+      clientKeys = list(req.clientKeys);
+      sharedKeys = list(req.sharedKeys);
     } catch {
       return this.close('invalid-payload');
     }
     this.send({
       cmd: 'publish',
       topic: `v1/devices/me/attributes/response/${requestId}`,
-      payload: JSON.stringify(this.server.store.attributeRequest(this.device!, req.clientKeys, req.sharedKeys)),
+      payload: JSON.stringify(this.server.store.attributeRequest(this.device!, clientKeys, sharedKeys)),
       qos: 0,
       dup: false,
       retain: false,
