@@ -88,6 +88,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   const mqtt = new MqttServer(store, ingest, events, faults, {
     maxPacketSize: o.maxMqttPacketSize,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs,
+    msgQueueLimit: o.msgQueueLimit,
   });
   const setFaults = (patch: Partial<Faults>) => {
     const valid = validateFaults(patch);

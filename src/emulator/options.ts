@@ -30,6 +30,8 @@ export interface EmulatorOptions {
   maxDevices?: number;
   /** Largest MQTT packet, bytes; bigger ones close the connection (default 65536). */
   maxMqttPacketSize?: number;
+  /** Packets queued between CONNECT and session set-up before the session is closed (v5 0x97) (default 100, ThingsBoard's). */
+  msgQueueLimit?: number;
   /** MQTT sessions without any packet for this long are closed, ms (default 600000). */
   sessionInactivityTimeoutMs?: number;
   /** A device counts as `active` until this long after its last activity, ms (default 600000). */
@@ -64,6 +66,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     faults: o.faults ?? {},
     maxDevices: o.maxDevices ?? 0,
     maxMqttPacketSize: o.maxMqttPacketSize ?? 65536,
+    msgQueueLimit: o.msgQueueLimit ?? 100,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs ?? 600000,
     deviceInactivityTimeoutMs: o.deviceInactivityTimeoutMs ?? 600000,
     historyRowsPerDevice: o.historyRowsPerDevice ?? 1_000_000,

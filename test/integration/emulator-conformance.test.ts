@@ -3,8 +3,10 @@
 // starts with "conformance:" has a row in docs/emulator.md (checked by test/unit/emulator-doc.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import mqtt from 'mqtt';
-import { startEmulator, rest, restLogin, createDevice, waitFor } from '../helpers/emulator.js';
+import mqttPacket, { type Packet } from 'mqtt-packet';
+import { startEmulator, rest, restLogin, createDevice, waitFor, fetchDeviceStats } from '../helpers/emulator.js';
 
 const telemetryOverHttp = (restUrl: string, accessToken: string, body: unknown) =>
   rest(restUrl, 'POST', `/api/v1/${accessToken}/telemetry`, { body });
@@ -20,7 +22,7 @@ test('conformance: query-string booleans are read as Spring reads them (True, on
   assert.equal((await telemetryOverHttp(emu.restUrl, 'BUSY', { t: 21.5 })).status, 200);
   const infos = async (active: string) => {
     const r = await rest(emu.restUrl, 'GET', `/api/tenant/deviceInfos?pageSize=10&page=0&active=${active}`, { token });
-    return r.status === 200 ? r.body.data.map((d: { name: string }) => d.name) : r.status;
+    return r.status === 200 ? r.body.data.map((d: { name: string }) => d.name).sort() : r.status;
   };
   for (const v of ['True', 'true', 'TRUE', ' yes', 'on', '1']) assert.deepEqual(await infos(v), ['busy'], `active=${v}`);
   for (const v of ['False', 'off', '0', 'no']) assert.deepEqual(await infos(v), ['quiet'], `active=${v}`);
@@ -113,4 +115,77 @@ test('conformance: MQTT attribute requests answer only the scopes asked for and 
   // the HTTP device API reads empty parameters as absent (DeviceApiController.getDeviceAttributes)
   const http = await rest(emu.restUrl, 'GET', '/api/v1/ATTR/attributes?clientKeys=&sharedKeys=mode');
   assert.deepEqual(http.body, { shared: { mode: 'eco' } });
+});
+
+/** A raw MQTT socket: writes packets, collects every byte the server sends until it closes or `ms` pass. */
+async function rawExchange(mqttPort: number, packets: Packet[], version: number, ms = 1500): Promise<{ bytes: Buffer; closed: boolean }> {
+  const sock = net.connect(mqttPort, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  sock.on('data', (b) => chunks.push(b));
+  sock.on('error', () => {});
+  await new Promise((r) => sock.once('connect', r));
+  sock.write(Buffer.concat(packets.map((p) => mqttPacket.generate(p, { protocolVersion: version }))));
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    sock.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  sock.destroy();
+  return { bytes: Buffer.concat(chunks), closed };
+}
+
+function parsePackets(bytes: Buffer, version: number): Packet[] {
+  const parser = mqttPacket.parser({ protocolVersion: version });
+  const out: Packet[] = [];
+  parser.on('packet', (p) => out.push(p));
+  parser.parse(bytes);
+  return out;
+}
+
+const connectPacket = (version: number, fields: Record<string, unknown>): Packet =>
+  ({ cmd: 'connect', protocolId: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version, clean: true, keepalive: 60, clientId: 'c1', ...fields }) as Packet;
+
+// MqttTransportHandler.onValidateDeviceResponse (username "" is present, so: bad username or password) and
+// ReturnCodeResolver.getConnectionReturnCode; MqttTransportHandler.createMqttConnAckMsg (sessionPresent = !cleanSession,
+// refusals included); Netty's MqttDecoder / MqttCodecUtil.isValidClientId (MQTT 3.1 ids 1–23 characters, else the
+// decode fails and MqttTransportHandler.channelRead closes without a CONNACK).
+test('conformance: CONNECT edge cases: empty username, MQTT 3.1 client id length, sessionPresent on refusals', async (t) => {
+  const emu = await startEmulator(t);
+  const { token } = await restLogin(emu.restUrl);
+  await createDevice(emu.restUrl, token, 'edge', 'EDGE');
+  const connack = async (version: number, fields: Record<string, unknown>) => {
+    const r = await rawExchange(emu.mqttPort, [connectPacket(version, fields)], version, 1000);
+    const p = parsePackets(r.bytes, version)[0] as { cmd: string; returnCode?: number; reasonCode?: number; sessionPresent: boolean } | undefined;
+    return p && { code: version === 5 ? p.reasonCode : p.returnCode, sessionPresent: p.sessionPresent, closed: r.closed };
+  };
+  assert.deepEqual(await connack(4, { username: '' }), { code: 5, sessionPresent: false, closed: true });
+  assert.deepEqual(await connack(5, { username: '' }), { code: 0x86, sessionPresent: false, closed: true });
+  assert.deepEqual(await connack(5, {}), { code: 0x85, sessionPresent: false, closed: true }, 'no credentials, a client id');
+  assert.deepEqual(await connack(4, { username: 'NOPE', clean: false }), { code: 5, sessionPresent: true, closed: true });
+  assert.deepEqual(await connack(5, { username: 'NOPE', clean: false }), { code: 0x86, sessionPresent: true, closed: true });
+  assert.deepEqual(await connack(3, { username: 'EDGE', clientId: 'x'.repeat(23) }), { code: 0, sessionPresent: false, closed: false });
+  const long = await rawExchange(emu.mqttPort, [connectPacket(3, { username: 'EDGE', clientId: 'x'.repeat(24) })], 3, 1000);
+  assert.deepEqual([long.bytes.length, long.closed], [0, true], 'MQTT 3.1 with a 24-character client id: closed, no CONNACK');
+  // 3.1.1 allows long client ids
+  assert.deepEqual(await connack(4, { username: 'EDGE', clientId: 'x'.repeat(64) }), { code: 0, sessionPresent: false, closed: false });
+});
+
+// MqttTransportHandler.enqueueRegularSessionMsg: packets that arrive before the session is set up wait in a queue;
+// at msg_queue_size_per_device_limit (thingsboard.yml, 100) the next one closes the session with QUOTA_EXCEEDED (0x97).
+test('conformance: more than 100 packets queued before the session is set up close it with 0x97', async (t) => {
+  const emu = await startEmulator(t, { faults: { connectDelayMs: 300 } });
+  const { token } = await restLogin(emu.restUrl);
+  await createDevice(emu.restUrl, token, 'q100', 'Q100');
+  await createDevice(emu.restUrl, token, 'q101', 'Q101');
+  const publishes = (n: number): Packet[] =>
+    Array.from({ length: n }, (_, i) => ({ cmd: 'publish', topic: 'v1/devices/me/telemetry', payload: JSON.stringify({ sequence: i + 1 }), qos: 0, dup: false, retain: false }) as Packet);
+  const ok = await rawExchange(emu.mqttPort, [connectPacket(5, { username: 'Q100' }), ...publishes(100)], 5, 1000);
+  assert.deepEqual(parsePackets(ok.bytes, 5).map((p) => [p.cmd, (p as { reasonCode?: number }).reasonCode]), [['connack', 0]]);
+  assert.equal((await fetchDeviceStats(emu.restUrl, 'q100')).messages, 100, 'the 100 queued messages are processed after CONNACK');
+  const over = await rawExchange(emu.mqttPort, [connectPacket(5, { username: 'Q101' }), ...publishes(101)], 5, 1000);
+  assert.deepEqual(parsePackets(over.bytes, 5).map((p) => [p.cmd, (p as { reasonCode?: number }).reasonCode]), [['disconnect', 0x97]]);
+  assert.equal(over.closed, true);
+  assert.equal((await fetchDeviceStats(emu.restUrl, 'q101')).messages, 0);
 });

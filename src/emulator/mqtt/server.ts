@@ -12,6 +12,8 @@ export interface MqttServerOptions {
   maxPacketSize: number;
   /** Sessions without any packet for this long are closed, ms (ThingsBoard: 600000). */
   sessionInactivityTimeoutMs: number;
+  /** Packets queued before the session is set up (ThingsBoard: msg_queue_size_per_device_limit, 100). */
+  msgQueueLimit: number;
 }
 
 export interface MqttCounters {
@@ -59,6 +61,10 @@ export class MqttServer {
     events.on('attributes', ({ deviceId, scope, values }) => {
       if (scope === 'SHARED_SCOPE') this.byDevice.get(deviceId)?.pushSharedAttributes(values);
     });
+  }
+
+  get msgQueueLimit(): number {
+    return this.opts.msgQueueLimit;
   }
 
   get maxPacketSize(): number {
