@@ -99,7 +99,7 @@ test('conformance: MQTT attribute requests answer only the scopes asked for and 
   await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/SHARED_SCOPE`, { token, body: { target: 22, mode: 'eco' } });
   const c = await mqtt.connectAsync(emu.mqttUrl, { username: 'ATTR', reconnectPeriod: 0 });
   t.after(() => c.endAsync());
-  await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: '1.0' }), { qos: 1 });
+  await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: 'v1.0' }), { qos: 1 });
   await c.subscribeAsync('v1/devices/me/attributes/response/+', { qos: 1 });
   const answers = new Map<string, unknown>();
   c.on('message', (topic, payload) => answers.set(topic.split('/').pop()!, JSON.parse(payload.toString())));
@@ -107,11 +107,11 @@ test('conformance: MQTT attribute requests answer only the scopes asked for and 
     await c.publishAsync(`v1/devices/me/attributes/request/${n}`, body, { qos: 1 });
     return waitFor(`answer ${n}`, () => answers.get(String(n)));
   };
-  assert.deepEqual(await ask(1, JSON.stringify({ clientKeys: 'fw' })), { client: { fw: '1.0' } });
+  assert.deepEqual(await ask(1, JSON.stringify({ clientKeys: 'fw' })), { client: { fw: 'v1.0' } });
   assert.deepEqual(await ask(2, JSON.stringify({ sharedKeys: 'target,nope' })), { shared: { target: 22 } });
   assert.deepEqual(await ask(3, JSON.stringify({ clientKeys: 'nope', sharedKeys: 'nope' })), {});
   assert.deepEqual(await ask(4, JSON.stringify({ clientKeys: '' })), {}, 'an empty string names the key ""');
-  assert.deepEqual(await ask(5, '{}'), { client: { fw: '1.0' }, shared: { target: 22, mode: 'eco' } });
+  assert.deepEqual(await ask(5, '{}'), { client: { fw: 'v1.0' }, shared: { target: 22, mode: 'eco' } });
   // the HTTP device API reads empty parameters as absent (DeviceApiController.getDeviceAttributes)
   const http = await rest(emu.restUrl, 'GET', '/api/v1/ATTR/attributes?clientKeys=&sharedKeys=mode');
   assert.deepEqual(http.body, { shared: { mode: 'eco' } });
@@ -188,4 +188,26 @@ test('conformance: more than 100 packets queued before the session is set up clo
   assert.deepEqual(parsePackets(over.bytes, 5).map((p) => [p.cmd, (p as { reasonCode?: number }).reasonCode]), [['disconnect', 0x97]]);
   assert.equal(over.closed, true);
   assert.equal((await fetchDeviceStats(emu.restUrl, 'q101')).messages, 0);
+});
+
+// JsonConverter.parseValues with type_cast_enabled (thingsboard.yml `transport.json.type_cast_enabled`, default true):
+// NumberUtils.isParsable strings become numbers (buildNumericKeyValueProto / parseNumericValue), others stay strings.
+test('conformance: numeric strings in telemetry and attributes are stored as numbers (type cast)', async (t) => {
+  const emu = await startEmulator(t);
+  const { token } = await restLogin(emu.restUrl);
+  const id = await createDevice(emu.restUrl, token, 'cast', 'CAST');
+  const c = await mqtt.connectAsync(emu.mqttUrl, { username: 'CAST', reconnectPeriod: 0 });
+  t.after(() => c.endAsync());
+  const sent = { int: '42', neg: '-7', dbl: '3.25', half: '.5', text: 'abc', trailing: '1.', exp: '1e5', hex: '0x1F', plus: '2 ', places17: '0.12345678901234567', real: 1.5 };
+  await c.publishAsync('v1/devices/me/telemetry', JSON.stringify(sent), { qos: 1 });
+  await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: '2', name: 'x' }), { qos: 1 });
+  const ts = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?useStrictDataTypes=true`, { token });
+  const got = Object.fromEntries(Object.entries(ts.body as Record<string, { value: unknown }[]>).map(([k, v]) => [k, v[0].value]));
+  assert.deepEqual(got, { int: 42, neg: -7, dbl: 3.25, half: 0.5, text: 'abc', trailing: '1.', exp: '1e5', hex: '0x1F', plus: '2 ', places17: '0.12345678901234567', real: 1.5 });
+  const attrs = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/attributes/CLIENT_SCOPE`, { token });
+  assert.deepEqual(Object.fromEntries(attrs.body.map((a: { key: string; value: unknown }) => [a.key, a.value])), { fw: 2, name: 'x' });
+  // the REST save path converts with the same JsonConverter (TelemetryController.saveEntityTelemetry)
+  await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/timeseries/ANY`, { token, body: { restInt: '17' } });
+  const r = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=restInt&useStrictDataTypes=true`, { token });
+  assert.equal(r.body.restInt[0].value, 17);
 });

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
 import { ApiError, PlainError, type Device } from '../model.js';
 import type { AttributeScope } from '../device-state.js';
-import { parseTelemetry, PayloadError } from '../payload.js';
+import { castValues, parseTelemetry, PayloadError } from '../payload.js';
 import { readTimeseries, type Agg, type TsQuery } from '../timeseries.js';
 import { boolParam } from './params.js';
 import { INTERVAL_TYPES, type IntervalType } from '../calendar.js';
@@ -69,7 +69,7 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new PlainError(400, 'Request is not a JSON object');
     if (Object.keys(v).length === 0) throw new PlainError(400, 'No attributes data found in request body!');
     if (Object.keys(v).some((k) => k.trim() === '')) throw new PlainError(400, 'Key cannot be blank');
-    return v as Record<string, unknown>;
+    return castValues(v as Record<string, unknown>); // TelemetryController.saveAttributes → JsonConverter.convertToAttributes
   };
   const saveAttributes = (d: Device, scope: string, body: unknown) => store.saveAttributes(d, writableScope(scope), attrBody(body), Date.now());
   const attributes = (d: Device, scope: AttributeScope) => (scope === 'SERVER_SCOPE' ? store.serverAttributes(d) : d.state.attributes[scope]);
