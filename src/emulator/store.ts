@@ -51,8 +51,11 @@ export class Store {
     this.registry = new Registry(opts, events);
   }
 
-  /** Stores one telemetry message (its rows); `now` is the receive time, ms. */
-  ingestTelemetry(d: Device, rows: TelemetryRow[], now: number): void {
+  /**
+   * Stores one telemetry message (its rows); `now` is the receive time, ms. `transport` = it came from the device
+   * (DefaultTransportService records activity for it); a REST save (TelemetryController.saveTelemetry) does not.
+   */
+  ingestTelemetry(d: Device, rows: TelemetryRow[], now: number, transport = true): void {
     const s = d.state;
     const emit = this.events.listenerCount('telemetry') > 0;
     let points = 0;
@@ -74,7 +77,7 @@ export class Store {
     s.dataPoints += points;
     this.totals.messages++;
     this.totals.dataPoints += points;
-    s.lastActivityTime = now;
+    if (transport) s.lastActivityTime = now;
   }
 
   /** Subscribes to every stored telemetry row; returns the unsubscribe function. */

@@ -211,3 +211,21 @@ test('conformance: numeric strings in telemetry and attributes are stored as num
   const r = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=restInt&useStrictDataTypes=true`, { token });
   assert.equal(r.body.restInt[0].value, 17);
 });
+
+// DefaultTransportService.process(PostTelemetryMsg) → recordActivityInternal (TransportActivityManager) marks a device
+// active; TelemetryController.saveTelemetry (REST) stores the rows without any activity.
+test('conformance: telemetry saved over REST does not make a device active; device traffic does', async (t) => {
+  const emu = await startEmulator(t);
+  const { token } = await restLogin(emu.restUrl);
+  const id = await createDevice(emu.restUrl, token, 'rest-fed', 'REST_FED');
+  const active = async () => (await rest(emu.restUrl, 'GET', `/api/device/info/${id}`, { token })).body.active;
+  const saved = await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/timeseries/ANY`, { token, body: { t: 1 } });
+  assert.equal(saved.status, 200);
+  const stored = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=t`, { token });
+  assert.equal(stored.body.t[0].value, '1');
+  assert.equal(await active(), false);
+  const server = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/attributes/SERVER_SCOPE`, { token });
+  assert.deepEqual(server.body.filter((a: { key: string }) => a.key === 'lastActivityTime'), []);
+  assert.equal((await telemetryOverHttp(emu.restUrl, 'REST_FED', { t: 2 })).status, 200);
+  assert.equal(await active(), true);
+});

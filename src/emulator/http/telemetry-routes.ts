@@ -143,7 +143,7 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
       throw e;
     }
     if (rows.length === 0 || rows.every((r) => Object.keys(r.values).length === 0)) throw new PlainError(400, 'No time series data found in request body!');
-    store.ingestTelemetry(d, rows, Date.now());
+    store.ingestTelemetry(d, rows, Date.now(), false); // a REST save is no device activity
   };
   app.post<{ Params: Ent }>(`${P}/:entityType/:entityId/timeseries/:scope`, async (req, reply) => {
     saveTs(req.params, req.body);
