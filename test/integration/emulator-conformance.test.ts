@@ -229,3 +229,35 @@ test('conformance: telemetry saved over REST does not make a device active; devi
   assert.equal((await telemetryOverHttp(emu.restUrl, 'REST_FED', { t: 2 })).status, 200);
   assert.equal(await active(), true);
 });
+
+// DeviceController.getDeviceTypes (JpaDeviceDao.findTenantDeviceTypesAsync, DaoUtil.convertTenantEntityInfosToDto),
+// DeviceController.getDevicesByIds, DeviceProfileController.getDeviceProfileTimeseriesKeys and getAttributesKeys.
+test('conformance: device types, devices by ids, and the key lists of a device profile over REST', async (t) => {
+  const emu = await startEmulator(t);
+  const { token } = await restLogin(emu.restUrl);
+  const profile = await rest(emu.restUrl, 'POST', '/api/deviceProfile', { token, body: { name: 'meters' } });
+  await rest(emu.restUrl, 'POST', '/api/deviceProfile', { token, body: { name: 'unused' } });
+  const meter = await rest(emu.restUrl, 'POST', '/api/device?accessToken=M1', { token, body: { name: 'm1', deviceProfileId: profile.body.id } });
+  assert.equal(meter.status, 200, JSON.stringify(meter.body));
+  const plain = await createDevice(emu.restUrl, token, 'p1', 'P1');
+  await telemetryOverHttp(emu.restUrl, 'M1', { kwh: 1, volts: 230 });
+  await telemetryOverHttp(emu.restUrl, 'P1', { temp: 20 });
+  await rest(emu.restUrl, 'POST', '/api/v1/M1/attributes', { body: { fw: 'v2' } });
+
+  const types = await rest(emu.restUrl, 'GET', '/api/device/types', { token });
+  assert.deepEqual(types.body.map((x: { type: string; entityType: string }) => [x.entityType, x.type]), [['DEVICE', 'default'], ['DEVICE', 'meters']]);
+  assert.equal(types.body[0].tenantId.entityType, 'TENANT');
+
+  const missing = '00000000-0000-4000-8000-000000000000';
+  const byIds = await rest(emu.restUrl, 'GET', `/api/devices?deviceIds=${plain},${missing},${meter.body.id.id}`, { token });
+  assert.deepEqual(byIds.body.map((d: { name: string }) => d.name).sort(), ['m1', 'p1']);
+  assert.equal((await rest(emu.restUrl, 'GET', '/api/devices?deviceIds=nope', { token })).status, 400);
+  assert.equal((await rest(emu.restUrl, 'GET', '/api/devices', { token })).status, 400);
+
+  const keys = (kind: string, q = '') => rest(emu.restUrl, 'GET', `/api/deviceProfile/devices/keys/${kind}${q}`, { token }).then((r) => r.body);
+  assert.deepEqual(await keys('timeseries', `?deviceProfileId=${profile.body.id.id}`), ['kwh', 'volts']);
+  assert.deepEqual(await keys('timeseries'), ['kwh', 'temp', 'volts']);
+  const attrs = await keys('attributes', `?deviceProfileId=${profile.body.id.id}`);
+  assert.ok(attrs.includes('fw') && attrs.includes('active'), JSON.stringify(attrs));
+  assert.deepEqual(attrs, [...attrs].sort());
+});
