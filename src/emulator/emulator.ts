@@ -89,6 +89,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     maxPacketSize: o.maxMqttPacketSize,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs,
     msgQueueLimit: o.msgQueueLimit,
+    connectTimeoutMs: o.connectTimeoutMs,
   });
   const setFaults = (patch: Partial<Faults>) => {
     const valid = validateFaults(patch);
@@ -107,6 +108,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     faults,
     restLimit,
     events,
+    controlToken: o.controlToken,
     closeSession: (deviceId, reason) => mqtt.closeDevice(deviceId, reason),
     stats: (q) => (q.device === undefined ? buildStats(store, mqtt, q.perDevice) : buildDeviceDetail(store, q.device)),
     setFaults: (patch) => setFaults(patch as Partial<Faults>),

@@ -32,6 +32,13 @@ export interface EmulatorOptions {
   maxMqttPacketSize?: number;
   /** Packets queued between CONNECT and session set-up before the session is closed (v5 0x97) (default 100, ThingsBoard's). */
   msgQueueLimit?: number;
+  /**
+   * Sockets that have not completed a CONNECT this long after they opened are closed, ms (default 10000; 0 = never,
+   * as ThingsBoard: its MqttTransportServerInitializer adds no idle handler). Protects the emulator from half-open sockets.
+   */
+  connectTimeoutMs?: number;
+  /** When set, every `/__emulator/*` request must carry it (`X-Emulator-Token` or `Authorization: Bearer`). */
+  controlToken?: string | null;
   /** MQTT sessions without any packet for this long are closed, ms (default 600000). */
   sessionInactivityTimeoutMs?: number;
   /** A device counts as `active` until this long after its last activity, ms (default 600000). */
@@ -67,6 +74,8 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     maxDevices: o.maxDevices ?? 0,
     maxMqttPacketSize: o.maxMqttPacketSize ?? 65536,
     msgQueueLimit: o.msgQueueLimit ?? 100,
+    connectTimeoutMs: o.connectTimeoutMs ?? 10000,
+    controlToken: o.controlToken ?? null,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs ?? 600000,
     deviceInactivityTimeoutMs: o.deviceInactivityTimeoutMs ?? 600000,
     historyRowsPerDevice: o.historyRowsPerDevice ?? 1_000_000,

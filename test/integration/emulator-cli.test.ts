@@ -11,8 +11,8 @@ import { restLogin, fetchStats, waitFor } from '../helpers/emulator.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-async function startCli(t: { after(fn: () => void): void }, args: string[]) {
-  const child = spawn(process.execPath, [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startCli(t: { after(fn: () => void): void }, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
   let out = '';
   let err = '';
@@ -75,4 +75,19 @@ test('tblab emulator on a port in use exits 2 with PORT_IN_USE naming the port',
   const [code] = await once(child, 'exit');
   assert.equal(code, 2);
   assert.match(err, new RegExp(`PORT_IN_USE.*MQTT listener could not bind 127\\.0\\.0\\.1:${port}`));
+});
+
+test('tblab emulator --control-token guards /__emulator; EMULATOR_CONTROL_TOKEN works too; the token is not printed', async (t) => {
+  const { lines, stderr } = await startCli(t, ['--control-token', 'cli-Secret-7', '--connect-timeout', '5']);
+  const restUrl = lines[0].slice(5);
+  assert.equal((await fetch(`${restUrl}/__emulator/stats`)).status, 401);
+  assert.equal((await fetch(`${restUrl}/__emulator/stats`, { headers: { 'X-Emulator-Token': 'cli-Secret-7' } })).status, 200);
+  assert.ok(!stderr().includes('cli-Secret-7') && !lines.join('').includes('cli-Secret-7'));
+  const fromEnv = await startCli(t, [], { EMULATOR_CONTROL_TOKEN: 'env-Secret-8' });
+  const envUrl = fromEnv.lines[0].slice(5);
+  assert.equal((await fetch(`${envUrl}/__emulator/faults`)).status, 401);
+  assert.equal((await fetch(`${envUrl}/__emulator/faults`, { headers: { 'X-Emulator-Token': 'env-Secret-8' } })).status, 200);
+  const bad = spawnSync(process.execPath, [MAIN, 'emulator', '--connect-timeout', 'soon'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--connect-timeout/);
 });

@@ -46,7 +46,7 @@ export async function buildHttpApp(ctx: HttpContext, opts: HttpAppOptions): Prom
 
   publicAuthRoutes(app, ctx);
   deviceApiRoutes(app, ctx);
-  emulatorRoutes(app, ctx);
+  await emulatorRoutes(app, ctx);
   await app.register(async (api) => {
     api.addHook('onRequest', async (req) => {
       const h = req.headers['x-authorization'] ?? req.headers.authorization;

@@ -12,6 +12,8 @@ export interface MqttServerOptions {
   maxPacketSize: number;
   /** Sessions without any packet for this long are closed, ms (ThingsBoard: 600000). */
   sessionInactivityTimeoutMs: number;
+  /** Sockets without a completed CONNECT this long after opening are closed, ms; 0 = never. */
+  connectTimeoutMs: number;
   /** Packets queued before the session is set up (ThingsBoard: msg_queue_size_per_device_limit, 100). */
   msgQueueLimit: number;
 }
@@ -54,7 +56,8 @@ export class MqttServer {
     private readonly opts: MqttServerOptions,
   ) {
     this.server = net.createServer((socket) => this.accept(socket));
-    const every = Math.max(50, Math.min(3000, opts.sessionInactivityTimeoutMs / 2));
+    const shortest = opts.connectTimeoutMs > 0 ? Math.min(opts.connectTimeoutMs, opts.sessionInactivityTimeoutMs) : opts.sessionInactivityTimeoutMs;
+    const every = Math.max(50, Math.min(3000, shortest / 2));
     this.idleTimer = setInterval(() => this.expireIdle(), every);
     this.idleTimer.unref();
     events.on('deviceDeleted', ({ deviceId }) => this.closeDevice(deviceId, 'device-deleted'));
@@ -173,8 +176,14 @@ export class MqttServer {
   }
 
   private expireIdle(): void {
-    const limit = Date.now() - this.opts.sessionInactivityTimeoutMs;
-    for (const s of this.sessions) if (!s.closed && s.lastActivity < limit && !s.socket.isPaused()) s.close('idle-timeout');
+    const now = Date.now();
+    const limit = now - this.opts.sessionInactivityTimeoutMs;
+    const openedBefore = this.opts.connectTimeoutMs > 0 ? now - this.opts.connectTimeoutMs : -Infinity;
+    for (const s of this.sessions) {
+      if (s.closed || s.socket.isPaused()) continue;
+      if (s.version === 0 && s.openedAt < openedBefore) s.close('connect-timeout');
+      else if (s.lastActivity < limit) s.close('idle-timeout');
+    }
   }
 
   async close(): Promise<void> {

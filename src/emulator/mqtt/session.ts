@@ -36,6 +36,8 @@ export class Session {
   device: Device | null = null;
   closed = false;
   lastActivity = Date.now();
+  /** When the socket was accepted, ms (the connect timeout counts from here). */
+  readonly openedAt = this.lastActivity;
   /** Subscribed to shared-attribute updates. */
   attributeUpdates = false;
   dropTimer: NodeJS.Timeout | null = null;
