@@ -79,7 +79,8 @@ export class Auth {
   /** Verifies a JWT; throws ApiError 401/11 when expired or forged, 401/10 when malformed. */
   async verify(token: string): Promise<JWTPayload & { scopes?: string[] }> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS512'], currentDate: new Date(this.opts.clock()) });
+      const currentDate = new Date(this.opts.clock());
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS512'], currentDate });
       return payload as JWTPayload & { scopes?: string[] };
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired || e instanceof joseErrors.JWSSignatureVerificationFailed) {

@@ -7,7 +7,13 @@ export const INTERVAL_TYPES: readonly IntervalType[] = ['MILLISECONDS', 'WEEK', 
 
 const DAY = 86_400_000;
 /** The nominal length ThingsBoard validates calendar queries with (`AggregationParams.getInterval`). */
-export const NOMINAL_MS: Record<IntervalType, number> = { MILLISECONDS: 0, WEEK: 7 * DAY, WEEK_ISO: 7 * DAY, MONTH: 30 * DAY, QUARTER: 90 * DAY };
+export const NOMINAL_MS: Record<IntervalType, number> = {
+  MILLISECONDS: 0,
+  WEEK: 7 * DAY,
+  WEEK_ISO: 7 * DAY,
+  MONTH: 30 * DAY,
+  QUARTER: 90 * DAY,
+};
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
@@ -28,7 +34,14 @@ function localMs(ts: number, tz: string): number {
   let f = formats.get(tz);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formats.set(tz, f);
   }
@@ -57,7 +70,10 @@ export function intervalEnd(startTs: number, type: Exclude<IntervalType, 'MILLIS
   return midnight(next, tz);
 }
 
-/** Bucket bounds [b0 = startTs, b1, …, bn = max(startTs + 1, endTs)], as AbstractChunkedAggregationTimeseriesDao.findAllAsync walks them. */
+/**
+ * Bucket bounds [b0 = startTs, b1, …, bn = max(startTs + 1, endTs)], as
+ * AbstractChunkedAggregationTimeseriesDao.findAllAsync walks them.
+ */
 export function bucketBounds(startTs: number, endTs: number, type: IntervalType, interval: number, tz: string): number[] {
   const endPeriod = Math.max(startTs + 1, endTs);
   const out = [startTs];

@@ -103,7 +103,11 @@ export class Store {
    * JsonConverter.toJson(GetAttributeResponseMsg) leaves out an empty section (`{}` when nothing matched).
    * `clientKeys`/`sharedKeys`: the comma-split names (JsonMqttAdaptor.toStringSet), null when absent.
    */
-  attributeRequest(d: Device, clientKeys: string[] | null, sharedKeys: string[] | null): { client?: Record<string, unknown>; shared?: Record<string, unknown> } {
+  attributeRequest(
+    d: Device,
+    clientKeys: string[] | null,
+    sharedKeys: string[] | null,
+  ): { client?: Record<string, unknown>; shared?: Record<string, unknown> } {
     const all = !clientKeys?.length && !sharedKeys?.length;
     const pick = (scope: AttributeScope, want: string[] | null) => {
       const out: Record<string, unknown> = {};

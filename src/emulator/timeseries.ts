@@ -65,9 +65,14 @@ export function readTimeseries(store: Store, d: Device, q: TsQuery): Record<stri
   const step = calendar ? NOMINAL_MS[q.intervalType!] : q.interval;
   const buckets = Math.floor((endTs - startTs) / Math.max(step, 1000));
   if (buckets > MAX_INTERVALS) {
-    throw new PlainError(400, `Incorrect TsKvQuery. Number of intervals is to high - ${buckets}. Please increase 'interval' parameter for your query or reduce the time range of the query.`);
+    throw new PlainError(
+      400,
+      `Incorrect TsKvQuery. Number of intervals is to high - ${buckets}. ` +
+        "Please increase 'interval' parameter for your query or reduce the time range of the query.",
+    );
   }
-  const bounds = bucketBounds(startTs, endTs, calendar ? q.intervalType! : 'MILLISECONDS', q.interval, calendar ? resolveZone(q.timeZone) : 'UTC');
+  const type = calendar ? q.intervalType! : 'MILLISECONDS';
+  const bounds = bucketBounds(startTs, endTs, type, q.interval, calendar ? resolveZone(q.timeZone) : 'UTC');
   const bucketOf = (ts: number) => bucketIndex(bounds, ts);
   const mid = (b: number) => bounds[b] + Math.floor((bounds[b + 1] - bounds[b]) / 2);
   for (const key of keys) {

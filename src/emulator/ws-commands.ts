@@ -116,6 +116,7 @@ function addLegacy(out: ParsedMessage, json: Raw): void {
   for (const c of Array.isArray(json.tsSubCmds) ? json.tsSubCmds : []) add(out, 'TIMESERIES', c, false);
   for (const c of Array.isArray(json.attrSubCmds) ? json.attrSubCmds : []) add(out, 'ATTRIBUTES', c, false);
   for (const c of Array.isArray(json.historyCmds) ? json.historyCmds : []) {
-    out.rejected.push({ cmdId: isObj(c) ? Number(c.cmdId ?? 0) : 0, errorCode: 2, errorMsg: 'historyCmds are not supported by the emulator (use a TIMESERIES subscription with timeWindow)' });
+    const errorMsg = 'historyCmds are not supported by the emulator (use a TIMESERIES subscription with timeWindow)';
+    out.rejected.push({ cmdId: isObj(c) ? Number(c.cmdId ?? 0) : 0, errorCode: 2, errorMsg });
   }
 }

@@ -112,7 +112,9 @@ export class WsSubscriptions {
     if (cmd.keys && cmd.timeWindow > 0) {
       const start = cmd.startTs ?? 0;
       for (const k of cmd.keys) sub.state.set(k, start);
-      for (const k of cmd.keys) for (const p of d.state.history.recent(k, start, start + cmd.timeWindow).slice(0, cmd.limit)) points.push([k, p.ts, p.value]);
+      for (const k of cmd.keys) {
+        for (const p of d.state.history.recent(k, start, start + cmd.timeWindow).slice(0, cmd.limit)) points.push([k, p.ts, p.value]);
+      }
     } else {
       if (cmd.keys) for (const k of cmd.keys) sub.state.set(k, this.store.opts.clock());
       for (const [k, p] of this.store.latest(d, cmd.keys)) points.push([k, p.ts, p.value]);

@@ -12,7 +12,8 @@ import { restLogin, fetchStats, waitFor } from '../helpers/emulator.js';
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 async function startCli(t: { after(fn: () => void): void }, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const argv = [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', ...args];
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
   let out = '';
   let err = '';

@@ -33,7 +33,8 @@ test('conformance: query-string booleans are read as Spring reads them (True, on
   assert.deepEqual((await rest(emu.restUrl, 'GET', `${ts}&useStrictDataTypes=True`, { token })).body.t[0].value, 21.5);
   assert.deepEqual((await rest(emu.restUrl, 'GET', `${ts}&useStrictDataTypes=False`, { token })).body.t[0].value, '21.5');
 
-  const del = await rest(emu.restUrl, 'DELETE', `/api/plugins/telemetry/DEVICE/${id}/timeseries/delete?keys=t&deleteAllDataForKeys=True`, { token });
+  const delPath = `/api/plugins/telemetry/DEVICE/${id}/timeseries/delete?keys=t&deleteAllDataForKeys=True`;
+  const del = await rest(emu.restUrl, 'DELETE', delPath, { token });
   assert.equal(del.status, 200);
   assert.deepEqual((await rest(emu.restUrl, 'GET', ts, { token })).body, {});
 });
@@ -41,7 +42,7 @@ test('conformance: query-string booleans are read as Spring reads them (True, on
 // AbstractChunkedAggregationTimeseriesDao.findAllAsync walks buckets from startTs and returns them in that order
 // (orderBy only sorts raw reads, findAllWithLimit); TimeUtils.calculateIntervalEnd ends a WEEK (Sunday start),
 // WEEK_ISO (Monday), MONTH or QUARTER bucket at local midnight in `timeZone`; DefaultTbTelemetryService.getTimeseries.
-test('conformance: aggregated time series are oldest bucket first; WEEK, WEEK_ISO, MONTH, QUARTER buckets follow the time zone', async (t) => {
+test('conformance: aggregates come oldest bucket first; WEEK, WEEK_ISO, MONTH, QUARTER buckets follow timeZone', async (t) => {
   const emu = await startEmulator(t);
   const { token } = await restLogin(emu.restUrl);
   const id = await createDevice(emu.restUrl, token, 'cal', 'CAL');
@@ -50,7 +51,8 @@ test('conformance: aggregated time series are oldest bucket first; WEEK, WEEK_IS
     .map((iso, i) => ({ ts: at(iso), values: { v: 10 ** i } }));
   assert.equal((await telemetryOverHttp(emu.restUrl, 'CAL', rows)).status, 200);
   const read = async (q: string) => {
-    const r = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=v&useStrictDataTypes=true&${q}`, { token });
+    const path = `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=v&useStrictDataTypes=true&${q}`;
+    const r = await rest(emu.restUrl, 'GET', path, { token });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return (r.body.v ?? []).map((p: { ts: number; value: number }) => [p.ts, p.value]);
   };
@@ -61,7 +63,8 @@ test('conformance: aggregated time series are oldest bucket first; WEEK, WEEK_IS
   // fixed 30-day buckets, asked newest first: still oldest first
   const day = 86_400_000;
   const fixed = await read(`startTs=${from}&endTs=${to}&agg=SUM&interval=${30 * day}&orderBy=DESC`);
-  assert.deepEqual(fixed, [[mid(from, from + 30 * day), 1 + 10 + 100], [mid(from + 30 * day, from + 60 * day), 1000], [mid(from + 60 * day, to), 10000]]);
+  const [b1, b2] = [from + 30 * day, from + 60 * day];
+  assert.deepEqual(fixed, [[mid(from, b1), 1 + 10 + 100], [mid(b1, b2), 1000], [mid(b2, to), 10000]]);
 
   // MONTH in Berlin: Feb 1 00:00 CET = Jan 31 23:00Z, Mar 1 = Feb 28 23:00Z, Apr 1 00:00 CEST = Mar 31 22:00Z
   const feb = at('2026-01-31T23:00:00Z');
@@ -83,9 +86,11 @@ test('conformance: aggregated time series are oldest bucket first; WEEK, WEEK_IS
     assert.deepEqual(w[0], [mid(from, weekEnd[type]), type === 'WEEK' ? 1 : 11], type);
   }
   // QUARTER from Feb 15: the first bucket ends Apr 1
-  const q = await read(`startTs=${at('2026-02-15T00:00:00Z')}&endTs=${at('2026-05-01T00:00:00Z')}&agg=MAX&intervalType=QUARTER&timeZone=UTC`);
-  assert.deepEqual(q, [[mid(at('2026-02-15T00:00:00Z'), to), 10000]]);
-  const bad = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=v&startTs=${from}&endTs=${to}&agg=SUM&intervalType=week`, { token });
+  const feb15 = at('2026-02-15T00:00:00Z');
+  const q = await read(`startTs=${feb15}&endTs=${at('2026-05-01T00:00:00Z')}&agg=MAX&intervalType=QUARTER&timeZone=UTC`);
+  assert.deepEqual(q, [[mid(feb15, to), 10000]]);
+  const badPath = `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=v&startTs=${from}&endTs=${to}&agg=SUM&intervalType=week`;
+  const bad = await rest(emu.restUrl, 'GET', badPath, { token });
   assert.equal(bad.status, 400);
 });
 
@@ -96,7 +101,8 @@ test('conformance: MQTT attribute requests answer only the scopes asked for and 
   const emu = await startEmulator(t);
   const { token } = await restLogin(emu.restUrl);
   const id = await createDevice(emu.restUrl, token, 'attr', 'ATTR');
-  await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/SHARED_SCOPE`, { token, body: { target: 22, mode: 'eco' } });
+  const shared = { target: 22, mode: 'eco' };
+  await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/SHARED_SCOPE`, { token, body: shared });
   const c = await mqtt.connectAsync(emu.mqttUrl, { username: 'ATTR', reconnectPeriod: 0 });
   t.after(() => c.endAsync());
   await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: 'v1.0' }), { qos: 1 });
@@ -145,7 +151,8 @@ function parsePackets(bytes: Buffer, version: number): Packet[] {
 }
 
 const connectPacket = (version: number, fields: Record<string, unknown>): Packet =>
-  ({ cmd: 'connect', protocolId: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version, clean: true, keepalive: 60, clientId: 'c1', ...fields }) as Packet;
+  ({ cmd: 'connect', protocolId: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version,
+    clean: true, keepalive: 60, clientId: 'c1', ...fields }) as Packet;
 
 // MqttTransportHandler.onValidateDeviceResponse (username "" is present, so: bad username or password) and
 // ReturnCodeResolver.getConnectionReturnCode; MqttTransportHandler.createMqttConnAckMsg (sessionPresent = !cleanSession,
@@ -157,7 +164,8 @@ test('conformance: CONNECT edge cases: empty username, MQTT 3.1 client id length
   await createDevice(emu.restUrl, token, 'edge', 'EDGE');
   const connack = async (version: number, fields: Record<string, unknown>) => {
     const r = await rawExchange(emu.mqttPort, [connectPacket(version, fields)], version, 1000);
-    const p = parsePackets(r.bytes, version)[0] as { cmd: string; returnCode?: number; reasonCode?: number; sessionPresent: boolean } | undefined;
+    type Connack = { cmd: string; returnCode?: number; reasonCode?: number; sessionPresent: boolean };
+    const p = parsePackets(r.bytes, version)[0] as Connack | undefined;
     return p && { code: version === 5 ? p.reasonCode : p.returnCode, sessionPresent: p.sessionPresent, closed: r.closed };
   };
   assert.deepEqual(await connack(4, { username: '' }), { code: 5, sessionPresent: false, closed: true });
@@ -180,7 +188,10 @@ test('conformance: more than 100 packets queued before the session is set up clo
   await createDevice(emu.restUrl, token, 'q100', 'Q100');
   await createDevice(emu.restUrl, token, 'q101', 'Q101');
   const publishes = (n: number): Packet[] =>
-    Array.from({ length: n }, (_, i) => ({ cmd: 'publish', topic: 'v1/devices/me/telemetry', payload: JSON.stringify({ sequence: i + 1 }), qos: 0, dup: false, retain: false }) as Packet);
+    Array.from({ length: n }, (_, i) => {
+      const payload = JSON.stringify({ sequence: i + 1 });
+      return { cmd: 'publish', topic: 'v1/devices/me/telemetry', payload, qos: 0, dup: false, retain: false } as Packet;
+    });
   const ok = await rawExchange(emu.mqttPort, [connectPacket(5, { username: 'Q100' }), ...publishes(100)], 5, 1000);
   assert.deepEqual(parsePackets(ok.bytes, 5).map((p) => [p.cmd, (p as { reasonCode?: number }).reasonCode]), [['connack', 0]]);
   assert.equal((await fetchDeviceStats(emu.restUrl, 'q100')).messages, 100, 'the 100 queued messages are processed after CONNACK');
@@ -198,17 +209,19 @@ test('conformance: numeric strings in telemetry and attributes are stored as num
   const id = await createDevice(emu.restUrl, token, 'cast', 'CAST');
   const c = await mqtt.connectAsync(emu.mqttUrl, { username: 'CAST', reconnectPeriod: 0 });
   t.after(() => c.endAsync());
-  const sent = { int: '42', neg: '-7', dbl: '3.25', half: '.5', text: 'abc', trailing: '1.', exp: '1e5', hex: '0x1F', plus: '2 ', places17: '0.12345678901234567', real: 1.5 };
+  const kept = { text: 'abc', trailing: '1.', exp: '1e5', hex: '0x1F', plus: '2 ', places17: '0.12345678901234567', real: 1.5 };
+  const sent = { int: '42', neg: '-7', dbl: '3.25', half: '.5', ...kept };
   await c.publishAsync('v1/devices/me/telemetry', JSON.stringify(sent), { qos: 1 });
   await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: '2', name: 'x' }), { qos: 1 });
   const ts = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?useStrictDataTypes=true`, { token });
   const got = Object.fromEntries(Object.entries(ts.body as Record<string, { value: unknown }[]>).map(([k, v]) => [k, v[0].value]));
-  assert.deepEqual(got, { int: 42, neg: -7, dbl: 3.25, half: 0.5, text: 'abc', trailing: '1.', exp: '1e5', hex: '0x1F', plus: '2 ', places17: '0.12345678901234567', real: 1.5 });
+  assert.deepEqual(got, { int: 42, neg: -7, dbl: 3.25, half: 0.5, ...kept });
   const attrs = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/attributes/CLIENT_SCOPE`, { token });
   assert.deepEqual(Object.fromEntries(attrs.body.map((a: { key: string; value: unknown }) => [a.key, a.value])), { fw: 2, name: 'x' });
   // the REST save path converts with the same JsonConverter (TelemetryController.saveEntityTelemetry)
   await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/timeseries/ANY`, { token, body: { restInt: '17' } });
-  const r = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=restInt&useStrictDataTypes=true`, { token });
+  const readPath = `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=restInt&useStrictDataTypes=true`;
+  const r = await rest(emu.restUrl, 'GET', readPath, { token });
   assert.equal(r.body.restInt[0].value, 17);
 });
 
@@ -237,7 +250,8 @@ test('conformance: device types, devices by ids, and the key lists of a device p
   const { token } = await restLogin(emu.restUrl);
   const profile = await rest(emu.restUrl, 'POST', '/api/deviceProfile', { token, body: { name: 'meters' } });
   await rest(emu.restUrl, 'POST', '/api/deviceProfile', { token, body: { name: 'unused' } });
-  const meter = await rest(emu.restUrl, 'POST', '/api/device?accessToken=M1', { token, body: { name: 'm1', deviceProfileId: profile.body.id } });
+  const meterBody = { name: 'm1', deviceProfileId: profile.body.id };
+  const meter = await rest(emu.restUrl, 'POST', '/api/device?accessToken=M1', { token, body: meterBody });
   assert.equal(meter.status, 200, JSON.stringify(meter.body));
   const plain = await createDevice(emu.restUrl, token, 'p1', 'P1');
   await telemetryOverHttp(emu.restUrl, 'M1', { kwh: 1, volts: 230 });
@@ -245,7 +259,8 @@ test('conformance: device types, devices by ids, and the key lists of a device p
   await rest(emu.restUrl, 'POST', '/api/v1/M1/attributes', { body: { fw: 'v2' } });
 
   const types = await rest(emu.restUrl, 'GET', '/api/device/types', { token });
-  assert.deepEqual(types.body.map((x: { type: string; entityType: string }) => [x.entityType, x.type]), [['DEVICE', 'default'], ['DEVICE', 'meters']]);
+  const typeNames = types.body.map((x: { type: string; entityType: string }) => [x.entityType, x.type]);
+  assert.deepEqual(typeNames, [['DEVICE', 'default'], ['DEVICE', 'meters']]);
   assert.equal(types.body[0].tenantId.entityType, 'TENANT');
 
   const missing = '00000000-0000-4000-8000-000000000000';
@@ -254,7 +269,9 @@ test('conformance: device types, devices by ids, and the key lists of a device p
   assert.equal((await rest(emu.restUrl, 'GET', '/api/devices?deviceIds=nope', { token })).status, 400);
   assert.equal((await rest(emu.restUrl, 'GET', '/api/devices', { token })).status, 400);
 
-  const keys = (kind: string, q = '') => rest(emu.restUrl, 'GET', `/api/deviceProfile/devices/keys/${kind}${q}`, { token }).then((r) => r.body);
+  const keys = async (kind: string, q = '') => {
+    return (await rest(emu.restUrl, 'GET', `/api/deviceProfile/devices/keys/${kind}${q}`, { token })).body;
+  };
   assert.deepEqual(await keys('timeseries', `?deviceProfileId=${profile.body.id.id}`), ['kwh', 'volts']);
   assert.deepEqual(await keys('timeseries'), ['kwh', 'temp', 'volts']);
   const attrs = await keys('attributes', `?deviceProfileId=${profile.body.id.id}`);

@@ -19,18 +19,26 @@ test('/__emulator refuses cross-origin requests; its own origin and no Origin ar
   }
   assert.equal(emu.faults.ingestLoss, 0, 'the refused PUT changed nothing');
   // ThingsBoard's own API is not affected
-  const login = await rest(emu.restUrl, 'POST', '/api/auth/login', { headers: { Origin: 'http://evil.example' }, body: { username: 'tenant@thingsboard.org', password: 'tenant' } });
+  const credentials = { username: 'tenant@thingsboard.org', password: 'tenant' };
+  const login = await rest(emu.restUrl, 'POST', '/api/auth/login', { headers: { Origin: 'http://evil.example' }, body: credentials });
   assert.equal(login.status, 200);
 });
 
 test('a control token guards every /__emulator endpoint and is never echoed', async (t) => {
   const secret = 'ctl-Secret-42';
   const emu = await startEmulator(t, { controlToken: secret });
-  for (const [method, path] of [['GET', '/__emulator/stats'], ['GET', '/__emulator/faults'], ['PUT', '/__emulator/faults'], ['POST', '/__emulator/stall?ms=1']]) {
+  const endpoints = [
+    ['GET', '/__emulator/stats'],
+    ['GET', '/__emulator/faults'],
+    ['PUT', '/__emulator/faults'],
+    ['POST', '/__emulator/stall?ms=1'],
+  ];
+  for (const [method, path] of endpoints) {
     const none = await rest(emu.restUrl, method, path, { body: method === 'PUT' ? {} : undefined });
     assert.equal(none.status, 401, `${method} ${path}`);
     assert.ok(!JSON.stringify(none.body).includes(secret));
-    const wrong = await rest(emu.restUrl, method, path, { headers: { 'X-Emulator-Token': 'ctl-Secret-43' }, body: method === 'PUT' ? {} : undefined });
+    const headers = { 'X-Emulator-Token': 'ctl-Secret-43' };
+    const wrong = await rest(emu.restUrl, method, path, { headers, body: method === 'PUT' ? {} : undefined });
     assert.equal(wrong.status, 401);
   }
   assert.equal((await rest(emu.restUrl, 'GET', '/__emulator/stats', { headers: { 'X-Emulator-Token': secret } })).status, 200);

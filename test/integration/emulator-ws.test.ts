@@ -200,7 +200,8 @@ test('conformance: each WebSocket endpoint accepts only its own command form', a
 
   const legacyAuthCmd = await open(t, `${wsUrl}/api/ws/plugins/telemetry`);
   legacyAuthCmd.ws.send(JSON.stringify({ authCmd: { cmdId: 0, token }, tsSubCmds: [sub] }));
-  assert.deepEqual(await legacyAuthCmd.closed, { code: 1008, reason: 'Auth cmd is missing' }, 'the legacy endpoint authenticates by ?token= only');
+  const closed = await legacyAuthCmd.closed;
+  assert.deepEqual(closed, { code: 1008, reason: 'Auth cmd is missing' }, 'the legacy endpoint authenticates by ?token= only');
 });
 
 // DefaultWebSocketService.handleWsTimeSeriesSubscriptionByKeys: a timeWindow reads [startTs, startTs + timeWindow)

@@ -7,6 +7,9 @@ import type { HttpContext } from './context.js';
 import { jsonBody } from './context.js';
 import { validateFaults } from '../faults.js';
 
+const CROSS_ORIGIN = 'cross-origin request refused: /__emulator accepts requests from its own origin only';
+const TOKEN_REQUIRED = 'control token required: send it in the X-Emulator-Token header (tblab emulator --control-token)';
+
 /** True when the request carries no `Origin`, or one naming this server (scheme aside, the same host:port). */
 function sameOrigin(req: FastifyRequest): boolean {
   const origin = req.headers.origin;
@@ -35,9 +38,9 @@ function tokenMatches(given: string | undefined, expected: string): boolean {
 export async function emulatorRoutes(parent: FastifyInstance, ctx: HttpContext): Promise<void> {
   await parent.register(async (app) => {
     app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      if (!sameOrigin(req)) return reply.code(403).send({ error: 'cross-origin request refused: /__emulator accepts requests from its own origin only' });
+      if (!sameOrigin(req)) return reply.code(403).send({ error: CROSS_ORIGIN });
       if (ctx.controlToken !== null && !tokenMatches(tokenOf(req), ctx.controlToken)) {
-        return reply.code(401).send({ error: 'control token required: send it in the X-Emulator-Token header (tblab emulator --control-token)' });
+        return reply.code(401).send({ error: TOKEN_REQUIRED });
       }
     });
     controlRoutes(app, ctx);

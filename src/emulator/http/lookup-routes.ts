@@ -25,7 +25,9 @@ export function lookupRoutes(app: FastifyInstance, ctx: HttpContext): void {
   // DeviceController.getDevicesByIds: comma-separated ids; unknown ids are left out; a malformed one is a 400
   app.get<{ Querystring: { deviceIds?: string } }>('/api/devices', async (req) => {
     const raw = req.query.deviceIds;
-    if (raw === undefined) throw new ApiError(400, 31, "Required request parameter 'deviceIds' for method parameter type String[] is not present");
+    if (raw === undefined) {
+      throw new ApiError(400, 31, "Required request parameter 'deviceIds' for method parameter type String[] is not present");
+    }
     const ids = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
     if (ids.length === 0) throw new ApiError(400, 31, "Parameter 'deviceIds' can't be empty!");
     const bad = ids.find((id) => !UUID.test(id));

@@ -17,5 +17,6 @@ export function boolParam<D extends boolean | null>(q: object, name: string, def
   if (TRUE.has(v)) return true;
   if (FALSE.has(v)) return false;
   const type = def === null ? 'java.lang.Boolean' : 'boolean';
-  throw new ApiError(400, 31, `Failed to convert value of type 'java.lang.String' to required type '${type}'; Invalid boolean value '${raw}'`);
+  const message = `Failed to convert value of type 'java.lang.String' to required type '${type}'; Invalid boolean value '${raw}'`;
+  throw new ApiError(400, 31, message);
 }

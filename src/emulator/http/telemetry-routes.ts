@@ -41,7 +41,8 @@ function intervalTypeParam(v: string | undefined): IntervalType | undefined {
   const t = v?.trim();
   if (!t) return undefined;
   if (!(INTERVAL_TYPES as readonly string[]).includes(t)) {
-    throw new ApiError(400, 31, `Failed to convert value of type 'java.lang.String' to required type 'IntervalType'; No enum constant IntervalType.${t}`);
+    const message = "Failed to convert value of type 'java.lang.String' to required type 'IntervalType'; ";
+    throw new ApiError(400, 31, `${message}No enum constant IntervalType.${t}`);
   }
   return t as IntervalType;
 }

@@ -9,7 +9,12 @@ import { CONNACK_V3, RC5 } from './packets.js';
  * (an empty username `""` counts as present); neither and a non-blank client id → client id not valid; else
  * not authorized.
  */
-export function refusalCode(v5: boolean, hasUsername: boolean, hasPassword: boolean, clientId: string): { code: number; identifier: boolean } {
+export function refusalCode(
+  v5: boolean,
+  hasUsername: boolean,
+  hasPassword: boolean,
+  clientId: string,
+): { code: number; identifier: boolean } {
   if ((hasUsername && hasPassword) || hasUsername !== hasPassword) {
     return { code: v5 ? RC5.BAD_USERNAME_OR_PASSWORD : CONNACK_V3.NOT_AUTHORIZED, identifier: false };
   }

@@ -56,7 +56,8 @@ export class MqttServer {
     private readonly opts: MqttServerOptions,
   ) {
     this.server = net.createServer((socket) => this.accept(socket));
-    const shortest = opts.connectTimeoutMs > 0 ? Math.min(opts.connectTimeoutMs, opts.sessionInactivityTimeoutMs) : opts.sessionInactivityTimeoutMs;
+    const idle = opts.sessionInactivityTimeoutMs;
+    const shortest = opts.connectTimeoutMs > 0 ? Math.min(opts.connectTimeoutMs, idle) : idle;
     const every = Math.max(50, Math.min(3000, shortest / 2));
     this.idleTimer = setInterval(() => this.expireIdle(), every);
     this.idleTimer.unref();

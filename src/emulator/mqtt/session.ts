@@ -27,6 +27,8 @@ const V5_REASON: Partial<Record<DisconnectReason, number>> = {
   'queue-full': RC5.QUOTA_EXCEEDED,
 };
 
+type RefusalReason = 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap';
+
 let nextId = 1;
 
 export class Session {
@@ -266,7 +268,7 @@ export class Session {
     }
   }
 
-  private refuse(pk: IConnectPacket, code: number, reason: 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap', username?: string): void {
+  private refuse(pk: IConnectPacket, code: number, reason: RefusalReason, username?: string): void {
     // MqttTransportHandler.createMqttConnAckMsg sets sessionPresent = !cleanSession on refusals too
     this.socket.write(connack(this.version, pk.clean === false, code));
     this.server.counters.refused[reason]++;
