@@ -22,7 +22,13 @@ const PARSABLE = /^-?(?:\d+(?:\.\d+)?|\.\d+)$/;
  * integers outside the safe range of a JS number and longer decimals stay strings.
  */
 export function typeCast(s: string): unknown {
-  if (s.length === 0 || s.length > 40 || !PARSABLE.test(s)) return s;
+  const n0 = s.length;
+  if (n0 === 0 || n0 > 40) return s;
+  // cheap rejection first (ISO timestamps end in 'Z', names start with a letter): ingest runs this per value
+  const last = s.charCodeAt(n0 - 1);
+  const first = s.charCodeAt(0);
+  if (last < 48 || last > 57 || ((first < 48 || first > 57) && first !== 45 && first !== 46)) return s;
+  if (!PARSABLE.test(s)) return s;
   const dot = s.indexOf('.');
   if (dot >= 0) return s.length - dot - 1 <= 16 ? Number(s) : s;
   const n = Number(s);
