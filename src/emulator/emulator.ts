@@ -90,6 +90,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs,
     msgQueueLimit: o.msgQueueLimit,
     connectTimeoutMs: o.connectTimeoutMs,
+    clock: o.clock,
   });
   const setFaults = (patch: Partial<Faults>) => {
     const valid = validateFaults(patch);

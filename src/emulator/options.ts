@@ -51,7 +51,10 @@ export interface EmulatorOptions {
   wsAuthTimeoutMs?: number;
   /** WebSocket API: serve `/api/ws` (default true); false = only the legacy `/api/ws/plugins/telemetry`, like older servers. */
   wsCurrentEndpoint?: boolean;
-  /** Wall clock, ms since the epoch (default Date.now): JWT issue/expiry and device activity read it; tests inject one. */
+  /**
+   * Wall clock, ms since the epoch (default Date.now): JWT issue/expiry, device activity and `active`, server-side
+   * telemetry timestamps, MQTT idle and connect timeouts and transport rate limits read it; tests inject one.
+   */
   clock?: () => number;
   /** Adds routes to the HTTP app before it listens (e.g. a WebSocket API). */
   extendHttp?: (app: FastifyInstance) => void | Promise<void>;

@@ -72,7 +72,7 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
     if (Object.keys(v).some((k) => k.trim() === '')) throw new PlainError(400, 'Key cannot be blank');
     return castValues(v as Record<string, unknown>); // TelemetryController.saveAttributes → JsonConverter.convertToAttributes
   };
-  const saveAttributes = (d: Device, scope: string, body: unknown) => store.saveAttributes(d, writableScope(scope), attrBody(body), Date.now());
+  const saveAttributes = (d: Device, scope: string, body: unknown) => store.saveAttributes(d, writableScope(scope), attrBody(body), store.opts.clock());
   const attributes = (d: Device, scope: AttributeScope) => (scope === 'SERVER_SCOPE' ? store.serverAttributes(d) : d.state.attributes[scope]);
 
   app.post<{ Params: Ent & { scope: string } }>(`${P}/:entityType/:entityId/attributes/:scope`, async (req, reply) => {
@@ -138,13 +138,13 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const d = device(params.entityType, params.entityId);
     let rows;
     try {
-      rows = parseTelemetry(String(body ?? ''), Date.now());
+      rows = parseTelemetry(String(body ?? ''), store.opts.clock());
     } catch (e) {
       if (e instanceof PayloadError) throw new PlainError(400, `Unable to parse time series payload: Invalid JSON body: ${e.message}`);
       throw e;
     }
     if (rows.length === 0 || rows.every((r) => Object.keys(r.values).length === 0)) throw new PlainError(400, 'No time series data found in request body!');
-    store.ingestTelemetry(d, rows, Date.now(), false); // a REST save is no device activity
+    store.ingestTelemetry(d, rows, store.opts.clock(), false); // a REST save is no device activity
   };
   app.post<{ Params: Ent }>(`${P}/:entityType/:entityId/timeseries/:scope`, async (req, reply) => {
     saveTs(req.params, req.body);

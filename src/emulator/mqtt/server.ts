@@ -14,6 +14,8 @@ export interface MqttServerOptions {
   sessionInactivityTimeoutMs: number;
   /** Sockets without a completed CONNECT this long after opening are closed, ms; 0 = never. */
   connectTimeoutMs: number;
+  /** Wall clock, ms (activity and idle times; stalls run on real timers). */
+  clock: () => number;
   /** Packets queued before the session is set up (ThingsBoard: msg_queue_size_per_device_limit, 100). */
   msgQueueLimit: number;
 }
@@ -67,6 +69,10 @@ export class MqttServer {
     });
   }
 
+  get clock(): () => number {
+    return this.opts.clock;
+  }
+
   get msgQueueLimit(): number {
     return this.opts.msgQueueLimit;
   }
@@ -101,7 +107,7 @@ export class MqttServer {
     this.byDevice.set(d.id, s);
     this.authenticated++;
     this.counters.accepted++;
-    const now = Date.now();
+    const now = this.clock();
     d.state.connects++;
     d.state.lastConnectTime = now;
     d.state.lastActivityTime = now;
@@ -119,7 +125,7 @@ export class MqttServer {
     const d = s.device;
     if (!d) return;
     this.authenticated--;
-    d.state.lastDisconnectTime = Date.now();
+    d.state.lastDisconnectTime = this.clock();
     if (this.byDevice.get(d.id) === s) {
       this.byDevice.delete(d.id);
       this.store.connected.delete(d.id);
@@ -153,7 +159,7 @@ export class MqttServer {
     this.stallTimer = setTimeout(() => {
       this.stallTimer = null;
       this.stalledUntil = 0;
-      const now = Date.now();
+      const now = this.clock();
       for (const s of this.sessions) {
         if (s.closed) continue;
         s.lastActivity = now;
@@ -177,7 +183,7 @@ export class MqttServer {
   }
 
   private expireIdle(): void {
-    const now = Date.now();
+    const now = this.clock();
     const limit = now - this.opts.sessionInactivityTimeoutMs;
     const openedBefore = this.opts.connectTimeoutMs > 0 ? now - this.opts.connectTimeoutMs : -Infinity;
     for (const s of this.sessions) {

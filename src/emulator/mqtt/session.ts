@@ -37,9 +37,10 @@ export class Session {
   version = 0;
   device: Device | null = null;
   closed = false;
-  lastActivity = Date.now();
+  /** Last packet, ms on the emulator's clock. */
+  lastActivity: number;
   /** When the socket was accepted, ms (the connect timeout counts from here). */
-  readonly openedAt = this.lastActivity;
+  readonly openedAt: number;
   /** Subscribed to shared-attribute updates. */
   attributeUpdates = false;
   dropTimer: NodeJS.Timeout | null = null;
@@ -53,6 +54,7 @@ export class Session {
     private readonly server: MqttServer,
     readonly socket: Socket,
   ) {
+    this.lastActivity = this.openedAt = server.clock();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close('client-closed'));
@@ -66,7 +68,7 @@ export class Session {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    const now = Date.now();
+    const now = this.server.clock();
     this.lastActivity = now;
     const max = this.server.maxPacketSize;
     let off = 0;
@@ -242,13 +244,13 @@ export class Session {
     const d = this.device!;
     switch (pk.cmd) {
       case 'pingreq':
-        d.state.lastActivityTime = Date.now();
+        d.state.lastActivityTime = this.server.clock();
         this.socket.write(PINGRESP);
         return;
       case 'disconnect':
         return this.close('client-disconnect');
       case 'subscribe': {
-        d.state.lastActivityTime = Date.now();
+        d.state.lastActivityTime = this.server.clock();
         const granted = pk.subscriptions.map((s) => {
           if (!SUBSCRIBABLE.some((re) => re.test(s.topic))) return this.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
           if (s.topic === ATTRIBUTES) this.attributeUpdates = true;
