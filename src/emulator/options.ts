@@ -56,7 +56,7 @@ export interface EmulatorOptions {
    * telemetry timestamps, MQTT idle and connect timeouts and transport rate limits read it; tests inject one.
    */
   clock?: () => number;
-  /** Adds routes to the HTTP app before it listens (e.g. a WebSocket API). */
+  /** Adds routes to the HTTP app before it listens (the WebSocket API is the emulator's own). */
   extendHttp?: (app: FastifyInstance) => void | Promise<void>;
 }
 
