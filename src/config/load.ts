@@ -6,7 +6,7 @@ import { resolve, join, isAbsolute } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { KEYS, SECRET_KEYS, type ConfigKey, type ResolvedConfig } from './keys.js';
 import { LabError } from '../shared/errors.js';
-import { stagesFromList } from '../engine/stages.js';
+import { stagesFromList } from '../shared/stages.js';
 import { nearest } from '../shared/nearest.js';
 
 export type Layer = 'default' | 'envFile' | 'env' | 'scenario' | 'flag';
