@@ -13,6 +13,8 @@ export interface AuthOptions {
   refreshLifetimeSec: number;
   tenantId: string;
   userId: string;
+  /** Wall clock, ms (issue time, expiry check). */
+  clock: () => number;
   /** System administrator login (ThingsBoard's default sysadmin@thingsboard.org / sysadmin); null = none. */
   sysadmin?: { username: string; password: string } | null;
 }
@@ -47,7 +49,7 @@ export class Auth {
   }
 
   private async pair(authority: 'TENANT_ADMIN' | 'SYS_ADMIN' = 'TENANT_ADMIN'): Promise<TokenPair> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.opts.clock() / 1000);
     const sessionId = randomUUID();
     const o = this.opts;
     const subject = authority === 'SYS_ADMIN' && o.sysadmin ? o.sysadmin.username : o.username;
@@ -82,7 +84,8 @@ export class Auth {
   /** Verifies a JWT; throws ApiError 401/11 when expired or forged, 401/10 when malformed. */
   async verify(token: string): Promise<JWTPayload & { scopes?: string[] }> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS512'] });
+      const currentDate = new Date(this.opts.clock());
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS512'], currentDate });
       return payload as JWTPayload & { scopes?: string[] };
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired || e instanceof joseErrors.JWSSignatureVerificationFailed) {

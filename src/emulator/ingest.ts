@@ -11,13 +11,15 @@ import { TransportLimiter } from './rate-limit.js';
 export const DROPPED_LIST_LIMIT = 10000;
 
 export class Ingest {
-  readonly limiter = new TransportLimiter();
+  readonly limiter: TransportLimiter;
 
   constructor(
     readonly store: Store,
     private readonly events: EmulatorEvents,
     private readonly faults: Faults,
-  ) {}
+  ) {
+    this.limiter = new TransportLimiter(store.opts.clock);
+  }
 
   /** Data points of a telemetry message (non-null key/values over all rows). */
   static points(rows: TelemetryRow[]): number {

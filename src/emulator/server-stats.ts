@@ -50,7 +50,7 @@ export class ServerStats {
   readonly serviceId = 'tb-emulator';
   readonly queueName = 'Main';
   readonly queueStatsId = randomUUID();
-  readonly queueStatsCreated = Date.now();
+  readonly queueStatsCreated: number;
   readonly apiUsageStateId = randomUUID();
   /** Stored queue-stats points (per-window deltas), oldest first. */
   readonly queueHistory: Array<{ ts: number; values: Record<QueueKey, number> }> = [];
@@ -75,7 +75,10 @@ export class ServerStats {
     private readonly faults: Faults,
     readonly opts: ServerStatsOptions,
     events: EmulatorEvents,
+    /** The emulator's wall clock (injectable in tests), ms. */
+    readonly clock: () => number = Date.now,
   ) {
+    this.queueStatsCreated = clock();
     // Observe every accepted telemetry message (after the transport rate limits) without changing the path.
     const inner = ingest.telemetry.bind(ingest);
     ingest.telemetry = (d: Device, rows: TelemetryRow[], now: number) => {
@@ -140,7 +143,7 @@ export class ServerStats {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.tick(Date.now()), this.opts.intervalSec * 1000);
+    this.timer = setInterval(() => this.tick(this.clock()), this.opts.intervalSec * 1000);
     this.timer.unref();
   }
 
@@ -200,7 +203,7 @@ export class ServerStats {
 
   /** The Prometheus exposition text, with ThingsBoard's metric names (DefaultStatsFactory, StatsType). */
   prometheusText(connectionsActive: number): string {
-    this.settle(Date.now());
+    this.settle(this.clock());
     const lines: string[] = [];
     const counter = (name: string, help: string, series: Array<[Record<string, string>, number]>) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);

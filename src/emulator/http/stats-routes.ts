@@ -100,7 +100,7 @@ export function statsRoutes(app: FastifyInstance, ctx: HttpContext, stats: Serve
       const usage = stats.latestUsage();
       if (role === 'SYS_ADMIN') {
         const sys = systemData(stats.serviceId);
-        const now = Date.now();
+        const now = stats.clock();
         for (const k of ['cpuUsage', 'memoryUsage', 'discUsage', 'cpuCount', 'totalMemory', 'totalDiscSpace'] as const)
           usage[k] = { ts: now, value: sys[k] };
       }
