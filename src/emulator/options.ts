@@ -2,6 +2,7 @@
 import type { Faults } from './faults.js';
 import type { TransportLimitSpecs } from './rate-limit.js';
 import type { FastifyInstance } from 'fastify';
+import { DEFAULT_SERVER_STATS, type ServerStatsOptions } from './server-stats.js';
 
 export interface RateLimitOptions extends TransportLimitSpecs {
   /** REST requests per tenant, `cap:sec,...` (excess → HTTP 429, errorCode 33); null = unlimited. */
@@ -51,6 +52,10 @@ export interface EmulatorOptions {
   wsAuthTimeoutMs?: number;
   /** WebSocket API: serve `/api/ws` (default true); false = only the legacy `/api/ws/plugins/telemetry`, like older servers. */
   wsCurrentEndpoint?: boolean;
+  /** ThingsBoard's own statistics: window (default 60 s), pack timeout, Prometheus endpoint (off). */
+  serverStats?: Partial<ServerStatsOptions>;
+  /** System administrator login (default ThingsBoard's sysadmin@thingsboard.org / sysadmin); null = none. */
+  sysadmin?: { username: string; password: string } | null;
   /**
    * Wall clock, ms since the epoch (default Date.now): JWT issue/expiry, device activity and `active`, server-side
    * telemetry timestamps, MQTT idle and connect timeouts and transport rate limits read it; tests inject one.
@@ -60,8 +65,8 @@ export interface EmulatorOptions {
   extendHttp?: (app: FastifyInstance) => void | Promise<void>;
 }
 
-export type ResolvedEmulatorOptions = Required<Omit<EmulatorOptions, 'extendHttp' | 'faults' | 'rateLimits'>> &
-  Pick<EmulatorOptions, 'extendHttp'> & { faults: Partial<Faults>; rateLimits: RateLimitOptions };
+export type ResolvedEmulatorOptions = Required<Omit<EmulatorOptions, 'extendHttp' | 'faults' | 'rateLimits' | 'serverStats'>> &
+  Pick<EmulatorOptions, 'extendHttp'> & { faults: Partial<Faults>; rateLimits: RateLimitOptions; serverStats: ServerStatsOptions };
 
 export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
   return {
@@ -86,6 +91,8 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     wsAuthTimeoutMs: o.wsAuthTimeoutMs ?? 10000,
     wsCurrentEndpoint: o.wsCurrentEndpoint ?? true,
     clock: o.clock ?? Date.now,
+    serverStats: { ...DEFAULT_SERVER_STATS, ...o.serverStats },
+    sysadmin: o.sysadmin === undefined ? { username: 'sysadmin@thingsboard.org', password: 'sysadmin' } : o.sysadmin,
     extendHttp: o.extendHttp,
   };
 }
