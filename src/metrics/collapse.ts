@@ -45,7 +45,9 @@ export class CollapseDetector {
 
   update(s: CollapseSample): Collapse | null {
     if (this.result) return this.result;
-    const begin = (): Episode => ({ at: s.at, elapsedSec: s.elapsedSec, causes: this.prevCauses, connected: s.connected, peakConnected: s.peakConnected });
+    const begin = (): Episode => ({
+      at: s.at, elapsedSec: s.elapsedSec, causes: this.prevCauses, connected: s.connected, peakConnected: s.peakConnected,
+    });
     const base = Math.min(s.peakConnected, s.expected);
     if (s.peakConnected > 0 && s.connected < this.share * base) this.low ??= begin();
     else this.low = null;

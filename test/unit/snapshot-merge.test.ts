@@ -111,7 +111,9 @@ test('collapse: its time and its counts are those of the same moment (the start 
   const a = new CollapseDetector(0.5, 2);
   let r = null;
   for (let t = 0; t < 5; t++) {
-    r = a.update({ at: t * 1000, elapsedSec: t, connected: 50 + t * 10, peakConnected: 50 + t * 10, expected: 200, qos: 1, sentDelta: 100, ackedDelta: 0, inFlight: 100 * (t + 1), byCause: {} });
+    const connected = 50 + t * 10;
+    const acks = { qos: 1 as const, sentDelta: 100, ackedDelta: 0, inFlight: 100 * (t + 1) };
+    r = a.update({ at: t * 1000, elapsedSec: t, connected, peakConnected: connected, expected: 200, ...acks, byCause: {} });
   }
   assert.equal(r?.kind, 'acks');
   assert.deepEqual([r?.at, r?.connectedAtCollapse, r?.peakConnected], [new Date(0).toISOString(), 50, 50]);
