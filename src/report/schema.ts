@@ -88,7 +88,8 @@ export interface RunReport {
   histograms: { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null; ingestLatencyMs?: string | null };
   delivery: DeliveryReport | null;
   thresholds: ThresholdResult[] | null;
-  files: { events: string[]; metrics: string[] };
+  /** Per-shard event logs and metrics CSV; `log`: the chronological run log (`logs/<run-id>.log`), when written. */
+  files: { events: string[]; metrics: string[]; log?: string };
   /** Set when this report was merged from instance reports. */
   mergedFrom?: string[];
 }
