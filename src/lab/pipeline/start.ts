@@ -141,7 +141,9 @@ class Run extends EventEmitter implements RunHandle {
     try {
       const interim = this.engine.interim();
       if (!interim) return;
-      const report = buildReport(interim.results, { config: this.config, metrics: this.last ?? interim.results.final });
+      // the totals of the engine's checkpoint (the sums of the device records it carries), the rest live
+      const f = interim.results.final;
+      const report = buildReport(interim.results, { config: this.config, metrics: this.last ? { ...this.last, traffic: f.traffic } : f });
       this.files.writeCheckpoint(report, interim.devicesJson);
     } catch (e) {
       this.engine.note(`checkpoint not written: ${describeError(e)}`);
