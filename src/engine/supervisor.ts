@@ -137,7 +137,8 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const stagesSec = stagesDurationSec(settings.stages);
     const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
     // next tick: the caller attaches its 'log' listener after startEngine returns
-    const runLine = `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${cfg.mqttHost}:${cfg.mqttPort}, QoS ${cfg.qos}, every ${cfg.publishIntervalSec} s, ${durationSec ? `${durationSec} s` : 'until stopped'}`;
+    const runLine = `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${cfg.mqttHost}:${cfg.mqttPort}, ` +
+      `QoS ${cfg.qos}, every ${cfg.publishIntervalSec} s, ${durationSec ? `${durationSec} s` : 'until stopped'}`;
     process.nextTick(() => this.log(runLine));
     this.durationSec = durationSec;
     this.timers.push(setInterval(() => this.everySecond(), 1000));

@@ -9,7 +9,8 @@ import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import type { RunReport } from '../../src/report/schema.js';
 
-test('a run whose stdout and stderr are closed early finishes, writes its report and removes its pid file', { timeout: 180_000 }, async (t) => {
+const title = 'a run whose stdout and stderr are closed early finishes, writes its report and removes its pid file';
+test(title, { timeout: 180_000 }, async (t) => {
   const cwd = tmpDir(t, 'tblab-epipe-');
   const env = { DEVICE_COUNT: '6', SHARDS: '2', DASHBOARD: '0', CONNECT_RATE: '0', PUBLISH_INTERVAL_SEC: '0.5' };
   const p = startTblab(t, ['run', '--embedded', '--duration', '6', '--json'], { cwd, env });

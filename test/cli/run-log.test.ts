@@ -51,7 +51,9 @@ test('run log: all shards in time order, causes and errors marked, one Metrics l
   // time order across both shards
   const times = lines.map((l) => TIME.exec(l)?.[1]);
   assert.ok(times.every((x) => x !== undefined), `every line starts with a time:\n${lines.filter((l) => !TIME.test(l)).join('\n')}`);
-  for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, `line ${i + 1} goes back in time:\n${lines[i - 1]}\n${lines[i]}`);
+  for (let i = 1; i < times.length; i++) {
+    assert.ok(times[i]! >= times[i - 1]!, `line ${i + 1} goes back in time:\n${lines[i - 1]}\n${lines[i]}`);
+  }
   assert.ok(lines.some((l) => /shard 0 started/.test(l)) && lines.some((l) => /shard 1 started/.test(l)));
 
   // one Metrics line per merged snapshot (the timeline has one point per snapshot)
@@ -80,7 +82,8 @@ test('run log: all shards in time order, causes and errors marked, one Metrics l
 test('run log with --log-every-message: every publish and its PUBACK', { timeout: 120_000 }, async (t) => {
   const emu = await startEmulator(t);
   const dir = await labDir(t, emu, 4);
-  const { report, lines } = await run(t, dir, emu, ['--devices', '4', '--duration', '3', '--interval', '0.5', '--qos', '1', '--log-every-message']);
+  const args = ['--devices', '4', '--duration', '3', '--interval', '0.5', '--qos', '1', '--log-every-message'];
+  const { report, lines } = await run(t, dir, emu, args);
   const t0 = report.metrics.traffic;
   assert.ok(t0.sent > 0 && t0.acked === t0.sent);
   const pubs = lines.filter((l) => /\[MQTT\] sim-\d+ PUBLISH sequence \d+, \d+ B, packet \d+/.test(l));
