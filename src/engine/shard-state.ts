@@ -111,9 +111,9 @@ export class ShardState implements WorkloadHost {
 
   tick(): void {
     const now = this.clock.now();
+    this.retries.advance(now, this.fireRetry); // rows due to reconnect join the queue before it is served
     this.connectSome(now);
     this.publisher.advance(now);
-    this.retries.advance(now, this.fireRetry);
     if (this.stopping) this.progressStop(now);
   }
 
