@@ -243,8 +243,10 @@ export class ShardState implements WorkloadHost {
       this.closingAt[i] = this.clock.now();
       this.work.close(i, s === S.UP);
       if (s === S.UP) this.state[i] = S.CLOSING;
-    } else if (s === S.CLOSING) this.after[i] = next;
-    else this.state[i] = next;
+    } else if (s !== S.CLOSING) this.state[i] = next;
+    // CLOSING keeps the state it is closing for: a pause during a stage ramp-down's close ends
+    // IDLE, and the device reconnects when the stages want it and it is not paused
+
   }
 
   stop(drainMs: number): void {

@@ -248,3 +248,21 @@ test('stop: idle rows stop at once, connected rows drain their in-flight message
   assert.equal(work.count('connect'), 2, 'no reconnect during or after a stop');
   assert.equal(core.tallies.c.length, C_FIELDS);
 });
+
+test('stages: rows join as the ramp wants them and leave on a ramp-down without counting a disconnect', () => {
+  const stages = [{ durationSec: 1, target: { share: 1 } }, { durationSec: 1, target: { share: 0 } }];
+  const { clock, core, work, run } = setup({ stages });
+  core.start([]);
+  assert.deepEqual([...core.state], [S.IDLE, S.IDLE]);
+  run(300); // 0.25 s: a quarter of 2 devices rounds to one wanted
+  assert.deepEqual(work.calls, ['connect 0']);
+  core.connected(0, clock.t);
+  run(700);
+  assert.equal(work.count('connect'), 2);
+  core.connected(1, clock.t);
+  run(1000); // ramped down to 0 by 2 s: both leave gracefully
+  assert.deepEqual(work.calls.filter((c) => c.startsWith('close')), ['close 1 graceful', 'close 0 graceful']);
+  work.settle();
+  assert.deepEqual([...core.state], [S.IDLE, S.IDLE]);
+  assert.equal(core.tallies.c[C.DISCONNECTS], 0);
+});
