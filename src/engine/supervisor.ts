@@ -14,6 +14,7 @@ import { C } from './counters.js';
 import { planShards, type ShardSlice } from './plan.js';
 import { parseStages, stagesDurationSec } from './stages.js';
 import { makeRunId, RunFiles } from './run-files.js';
+import { systemClock } from './clock.js';
 import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
 import type { FromShard, ShardEvent, ShardEventBatch, ShardSettings, ShardSnapshot, ToShard } from './protocol.js';
@@ -32,7 +33,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
   readonly runId: string;
   readonly done: Promise<RunResults>;
   private readonly cfg: EngineConfig;
-  private readonly startedAt = Date.now();
+  private readonly startedAt = wallNow();
   private readonly agg: Aggregator;
   private readonly files: RunFiles | null;
   private readonly procs: ShardProc[] = [];
@@ -171,7 +172,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
         return;
       case 'fatal': {
         this.note(`shard ${p.slice.id} failed: ${m.message}`);
-        const e: ShardEvent = { ts: Date.now(), ev: 'shard', what: 'fatal', error: m.message };
+        const e: ShardEvent = { ts: wallNow(), ev: 'shard', what: 'fatal', error: m.message };
         this.files?.event(p.slice.id, e);
         this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: false } satisfies ShardEventBatch);
         return;
@@ -221,7 +222,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
         const n = ahead.unacked;
         this.note(`shard ${p.slice.id}: ${n} publish(es) of its devices were waiting for a PUBACK at their last record: outcome unknown`);
       }
-      const e: ShardEvent = { ts: Date.now(), ev: 'shard', what: 'crashed', exit: st.exit, pid: p.child.pid };
+      const e: ShardEvent = { ts: wallNow(), ev: 'shard', what: 'crashed', exit: st.exit, pid: p.child.pid };
       this.files?.event(p.slice.id, e);
       this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: true } satisfies ShardEventBatch);
       if (this.procs.every((x) => x.exited && !x.final)) this.endRun('all shards crashed', 'failed');
@@ -239,9 +240,9 @@ class Supervisor extends EventEmitter implements EngineHandle {
   }
 
   private everySecond(): void {
-    const snap = this.agg.snapshot(Date.now(), this.state);
+    const snap = this.agg.snapshot(wallNow(), this.state);
     if (this.state === 'connecting' && snap.connections.connected >= snap.connections.configured - snap.connections.paused) this.state = 'running';
-    if (this.state === 'connecting' && Date.now() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
+    if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
     this.emit('snapshot', snap);
   }
 
@@ -303,7 +304,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     // the devices' records lag the counters by up to a few snapshots: a checkpoint's totals are their sums
     const rows = this.agg.rowTotals();
     const traffic = { ...latest.traffic, sent: rows.sent, acked: rows.acked, failed: rows.failed, skipped: rows.skipped };
-    return { results: this.results({ ...latest, traffic }, Date.now(), true), devicesJson: this.agg.deviceRecordsChunks() };
+    return { results: this.results({ ...latest, traffic }, wallNow(), true), devicesJson: this.agg.deviceRecordsChunks() };
   }
 
   private async finalize(): Promise<RunResults> {
@@ -311,7 +312,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.disabled?.close();
     const finalState: RunState = this.outcome === 'completed' ? 'finished' : this.outcome === 'aborted' ? 'aborted' : 'failed';
     this.state = finalState;
-    const now = Date.now();
+    const now = wallNow();
     const final = this.agg.snapshot(now, finalState);
     this.emit('snapshot', final);
     await this.files?.close();
@@ -322,6 +323,9 @@ class Supervisor extends EventEmitter implements EngineHandle {
     return this.agg.latest;
   }
 }
+
+/** The engine's one clock (src/engine/clock.ts), in whole milliseconds for stamps and snapshots. */
+const wallNow = () => Math.round(systemClock.now());
 
 export type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults };
 
