@@ -78,6 +78,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     restLimit.bucket = rest && new TokenBucket(rest);
   };
   setRateLimits(o.rateLimits);
+  ingest.capacity.configure({ perSec: o.capacity, queue: o.capacityQueue });
   const mqtt = new MqttServer(store, ingest, events, faults, {
     maxPacketSize: o.maxMqttPacketSize,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs,
@@ -158,6 +159,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       state = 'closed';
       if (!wasListening) return;
       await ws?.close();
+      ingest.capacity.close();
       await Promise.all([mqtt.close(), http?.close()]);
     },
     setFaults,

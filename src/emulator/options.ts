@@ -42,6 +42,10 @@ export interface EmulatorOptions {
   wsAuthTimeoutMs?: number;
   /** WebSocket API: serve `/api/ws` (default true); false = only the legacy `/api/ws/plugins/telemetry`, like older servers. */
   wsCurrentEndpoint?: boolean;
+  /** Saturating-server model: MQTT telemetry messages served per second (capacity.ts); 0 = off (default). */
+  capacity?: number;
+  /** Most telemetry messages waiting for --capacity; more are dropped (default 0 = 5 s of work). */
+  capacityQueue?: number;
   /** Adds routes to the HTTP app before it listens (e.g. a WebSocket API). */
   extendHttp?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -68,6 +72,8 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     recentRowsPerDevice: o.recentRowsPerDevice ?? 100,
     wsAuthTimeoutMs: o.wsAuthTimeoutMs ?? 10000,
     wsCurrentEndpoint: o.wsCurrentEndpoint ?? true,
+    capacity: o.capacity ?? 0,
+    capacityQueue: o.capacityQueue ?? 0,
     extendHttp: o.extendHttp,
   };
 }

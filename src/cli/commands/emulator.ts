@@ -54,6 +54,8 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
     .option('--rate-limit-device-dp <spec>', 'telemetry data points per device, cap:sec,...')
     .option('--rate-limit-tenant-dp <spec>', 'telemetry data points per tenant, cap:sec,...')
     .option('--rest-rate-limit <spec>', 'REST requests per tenant, cap:sec,... (excess → 429)')
+    .option('--capacity <msg/s>', 'model a saturating server: MQTT telemetry served per second; beyond, PUBACKs wait in a queue (0 = off)', number('--capacity'), 0)
+    .option('--capacity-queue <n>', 'messages that may wait for --capacity; more are dropped unstored, without PUBACK (0 = 5 s of work)', number('--capacity-queue'), 0)
     .addOption(new Option('--exit-with-parent <pid>', 'exit when process <pid> is gone (used by --embedded)').hideHelp())
     .option('--log-events', 'print every connect, refusal, disconnect and rate-limit hit on stderr')
     .option('--summary-every <sec>', 'print ingest totals on stderr this often while traffic flows, seconds (0 = never)', number('--summary-every'), 10);
@@ -77,6 +79,8 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
       sessionInactivityTimeoutMs: (opts.sessionTimeout as number) * 1000,
       recentRowsPerDevice: opts.recentRows as number,
       maxDevices: opts.maxDevices as number,
+      capacity: opts.capacity as number,
+      capacityQueue: opts.capacityQueue as number,
       rateLimits: {
         device: opts.rateLimitDevice as string | undefined,
         tenant: opts.rateLimitTenant as string | undefined,
@@ -90,6 +94,8 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
     ctx.stdout.write(`REST ${addr.restUrl}\nMQTT ${addr.mqttUrl}\n`);
     say(ctx, `emulator: tenant login ${emulator.options.username}; stats at ${addr.restUrl}/__emulator/stats; Ctrl+C to stop`);
     const active = Object.entries(faults).filter(([, v]) => v > 0);
+    const cap = emulator.stats({ perDevice: false }).capacity;
+    if (cap) say(ctx, `emulator: capacity ${cap.perSec} msg/s, queue bound ${cap.queueBound} messages`);
     if (active.length) say(ctx, `emulator: faults ${active.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     if (opts.logEvents) {
       emulator.events.on('connect', (e) => say(ctx, `connect ${e.deviceName} (MQTT v${e.protocolVersion === 4 ? '3.1.1' : e.protocolVersion === 3 ? '3.1' : '5'}, ${e.remote})`));

@@ -133,6 +133,8 @@ export class Session {
         throw e;
       }
       if (!this.server.ingest.admit(d, rows, now, 'mqtt')) return this.close('rate-limited');
+      const capacity = this.server.ingest.capacity;
+      if (capacity.on) return capacity.offer(this, qos > 0 ? packetId : 0, d, rows, now);
       if (qos > 0) this.acks.add(packetId);
       this.server.ingest.telemetry(d, rows, now);
       return;
@@ -160,6 +162,13 @@ export class Session {
     // unknown (or unsupported) topic: acknowledged, connection stays (v5: 0x90)
     d.state.lastActivityTime = now;
     if (qos > 0) this.acks.add(packetId, this.version === 5 ? RC5.TOPIC_NAME_INVALID : 0);
+  }
+
+  /** PUBACKs of messages the capacity model served after a wait (capacity.ts). */
+  ackServed(packetIds: number[]): void {
+    if (this.closed) return;
+    for (const id of packetIds) this.acks.add(id);
+    this.flushAcks();
   }
 
   private invalidPayload(qos: number, packetId: number): void {
