@@ -1,0 +1,7 @@
+// `tblab limit`'s search core: pure modules, driven through LimitDriver (docs/limit.md).
+export * from './types.js';
+export { DEFAULT_SLO, STEP_METRICS, parseSlo, judgeStep, formatValue } from './slo.js';
+export { StepPlanner, checkPlan, defaultStepHold, MIN_STEP_HOLD_SEC, STEP_HOLD_INTERVALS } from './plan.js';
+export { classifyTier, looksTransient, labRemedy } from './tier.js';
+export { buildVerdict, loadText, LIMIT_EXIT } from './verdict.js';
+export { runLimitSearch, stepHold, DEFAULT_SETTLE_SEC } from './search.js';
