@@ -5,3 +5,4 @@ export { StepPlanner, checkPlan, defaultStepHold, MIN_STEP_HOLD_SEC, STEP_HOLD_I
 export { classifyTier, looksTransient, labRemedy } from './tier.js';
 export { buildVerdict, loadText, LIMIT_EXIT } from './verdict.js';
 export { runLimitSearch, stepHold, DEFAULT_SETTLE_SEC } from './search.js';
+export { measureRunStep, sampleOf, type LiveSample, type RunStepInput } from './measure.js';
