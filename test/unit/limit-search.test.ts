@@ -7,6 +7,10 @@ import {
   type StepMeasurement, type LimitDriver, type LimitOptions,
 } from '../../src/lab/limit/index.js';
 import { LabError } from '../../src/shared/errors.js';
+import { STEP_METRICS } from '../../src/lab/limit/slo.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../src/shared/version.js';
 
 /** A saturating server as a formula: FIFO at `capacity` msg/s with a queue of `queueSec` seconds. */
 interface Model {
@@ -215,4 +219,10 @@ test('a stricter objective finds a lower limit; onStep sees every step live', as
   // 15 + 200·(L/3000)^6 < 100 ⇔ L < 3000·0.425^(1/6) ≈ 2,597
   assert.ok(v.sustained! < 2600 && v.sustained! >= 2470, `sustained ${v.sustained}`);
   assert.deepEqual(v.slo, ['ack_p99 < 100ms', 'lost == 0']);
+});
+
+test('docs/limit.md documents every step metric and the default SLO', () => {
+  const doc = readFileSync(join(PACKAGE_ROOT, 'docs/limit.md'), 'utf8');
+  for (const name of Object.keys(STEP_METRICS)) assert.ok(doc.includes(`\`${name}`), `docs/limit.md lacks ${name}`);
+  for (const x of DEFAULT_SLO) assert.ok(doc.includes(`| \`${x}\` |`), `docs/limit.md lacks the default objective ${x}`);
 });
