@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  StepPlanner, defaultStepHold, runLimitSearch, parseSlo, DEFAULT_SLO, LIMIT_EXIT,
+  StepPlanner, defaultStepHold, runLimitSearch, parseSlo, DEFAULT_SLO, LIMIT_EXIT, rateLimitOfStep,
   type StepMeasurement, type LimitDriver, type LimitOptions,
 } from '../../src/lab/limit/index.js';
 import { LabError } from '../../src/shared/errors.js';
@@ -225,4 +225,16 @@ test('docs/limit.md documents every step metric and the default SLO', () => {
   const doc = readFileSync(join(PACKAGE_ROOT, 'docs/limit.md'), 'utf8');
   for (const name of Object.keys(STEP_METRICS)) assert.ok(doc.includes(`\`${name}`), `docs/limit.md lacks ${name}`);
   for (const x of DEFAULT_SLO) assert.ok(doc.includes(`| \`${x}\` |`), `docs/limit.md lacks the default objective ${x}`);
+});
+
+test("a step's rate limit is named from the lab's attribution pattern, its value from what got through", () => {
+  const section = (pattern: string | null, count = 3) => ({ events: [], pattern, firstAt: null, advice: null, count });
+  assert.equal(rateLimitOfStep(null, 400, 100), null);
+  assert.equal(rateLimitOfStep(section('tenant-wide: …', 0), 400, 100), null, 'no events, no limit');
+  assert.deepEqual(rateLimitOfStep(section('tenant-wide: 40 of 100 devices were cut off'), 401.6, 100), {
+    name: 'transportTenantMsgRateLimit', value: '≈ 402 msg/s',
+  });
+  assert.deepEqual(rateLimitOfStep(section('per device: 100 of 100 devices were cut off'), 500, 100), {
+    name: 'transportDeviceMsgRateLimit', value: '≈ 5 msg/s per device',
+  });
 });

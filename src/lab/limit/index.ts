@@ -6,3 +6,4 @@ export { classifyTier, looksTransient, labRemedy } from './tier.js';
 export { buildVerdict, loadText, LIMIT_EXIT } from './verdict.js';
 export { runLimitSearch, stepHold, DEFAULT_SETTLE_SEC } from './search.js';
 export { measureRunStep, sampleOf, type LiveSample, type RunStepInput } from './measure.js';
+export { rateLimitOfStep } from './rate-limit.js';

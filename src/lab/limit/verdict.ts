@@ -19,11 +19,15 @@ const TIER_TEXT: Record<string, string> = {
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** `4,200 msg/s from 4,200 devices`, `4,200 devices at 420 msg/s`, `300 connects/s`. */
-export function loadText(vary: Vary, s: Pick<LimitStep, 'asked' | 'sentPerSec'> & { measurement: { devices: number } }): string {
+type LoadOf = Pick<LimitStep, 'asked' | 'reached' | 'sentPerSec'> & { measurement: { devices: number } };
+
+export function loadText(vary: Vary, s: LoadOf): string {
   const unit = VARY_UNIT[vary];
-  if (vary === 'rate') return `${num(s.asked)} ${unit} from ${num(s.measurement.devices)} devices`;
-  if (vary === 'devices') return `${num(s.asked)} ${unit} at ${num(s.sentPerSec)} msg/s`;
-  return `${num(s.asked)} ${unit} (${num(s.measurement.devices)} devices)`;
+  // an honest figure: say so when the step reached noticeably less than it asked
+  const short = s.reached < s.asked * 0.95 ? ` (${num(s.reached)} reached)` : '';
+  if (vary === 'rate') return `${num(s.asked)} ${unit}${short} from ${num(s.measurement.devices)} devices`;
+  if (vary === 'devices') return `${num(s.asked)} ${unit}${short} at ${num(s.sentPerSec)} msg/s`;
+  return `${num(s.asked)} ${unit}${short} (${num(s.measurement.devices)} devices)`;
 }
 
 const EVIDENCE = ['ack_p99', 'ingest_p99', 'lost'];
