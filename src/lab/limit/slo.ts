@@ -100,9 +100,11 @@ export const STRAIN_FACTOR = 3;
 
 /**
  * True when a latency objective shows strain: at least half its budget, or STRAIN_FACTOR times its
- * value at the lightest step (`baseline`).
+ * value at the lightest step (`baseline`) once it uses a fifth of the budget (below that, a few
+ * milliseconds of noise would triple a small baseline).
  */
 export function showsStrain(o: ObjectiveResult, baseline: number | null): boolean {
   if (o.value === null || o.limit <= 0 || !/^(ack|ingest)_/.test(o.name)) return false;
-  return o.value >= o.limit / 2 || (baseline !== null && baseline > 0 && o.value >= baseline * STRAIN_FACTOR);
+  if (o.value >= o.limit / 2) return true;
+  return baseline !== null && baseline > 0 && o.value >= baseline * STRAIN_FACTOR && o.value >= o.limit / 5;
 }

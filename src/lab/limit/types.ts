@@ -125,7 +125,7 @@ export interface LimitVerdict {
   firstBroken: string | null;
   tier: Tier | null;
   rateLimit: { name: string; value: string } | null;
-  /** The lowest step where a latency objective used half its budget or tripled over the lightest step. */
+  /** The lowest step where a latency objective used half its budget (or tripled, using a fifth of it). */
   firstSignAt: number | null;
   resolution: number;
   slo: string[];
