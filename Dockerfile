@@ -1,6 +1,6 @@
 # tb-load-lab in a container, for a jump host next to ThingsBoard. Not exercised by CI (no Docker
 # engine there): keep it minimal. Build: docker build -t tb-load-lab .  Usage: README, "Container".
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ RUN npx tsc -p tsconfig.json \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf dist/test dist/bench test bench .ci .vscode
 
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production \
     DATA_DIR=/app/data \
     METRICS_HOST=0.0.0.0

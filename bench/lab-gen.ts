@@ -2,7 +2,7 @@
 // uses, a fleet of generated token devices (mosquitto accepts any username), `startRun`, and the
 // numbers the harness asks for. Runs in its own process; the shards are its children.
 import { loadConfigOrThrow } from '../src/config/index.js';
-import { startRun } from '../src/engine/supervisor.js';
+import { startRun } from '../src/lab/pipeline/start.js';
 import type { MetricsSnapshot, SeriesPoint } from '../src/metrics/snapshot.js';
 import { readSpec, tell, type ToGen } from './lib/protocol.js';
 import { BENCH_PREFIX, benchFleet, intervalSec } from './lib/lab-fleet.js';

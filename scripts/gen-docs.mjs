@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Regenerates the generated parts of the docs from the compiled sources (run `npx tsc -p .` first):
-// docs/errors.md (the error catalogue) and the metric table of docs/thresholds.md.
+// docs/errors.md (the error catalogue), docs/configuration.md (the KEYS table, as `tblab config --docs`)
+// and the metric table of docs/thresholds.md.
 // Usage: node scripts/gen-docs.mjs [--check]   (--check: exit 1 when a file is stale, write nothing)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderErrorsDoc } from '../dist/src/shared/errors-doc.js';
 import { renderThresholdMetricTable, METRIC_TABLE_START, METRIC_TABLE_END } from '../dist/src/metrics/threshold-docs.js';
+import { renderConfigDoc } from '../dist/src/config/docs.js';
 
 const check = process.argv.includes('--check');
 const thresholds = readFileSync('docs/thresholds.md', 'utf8');
@@ -12,6 +14,7 @@ const a = thresholds.indexOf(METRIC_TABLE_START), b = thresholds.indexOf(METRIC_
 if (a < 0 || b < 0) throw new Error('docs/thresholds.md lacks the metric-table markers');
 const files = {
   'docs/errors.md': renderErrorsDoc(),
+  'docs/configuration.md': renderConfigDoc(),
   'docs/thresholds.md': thresholds.slice(0, a) + renderThresholdMetricTable() + thresholds.slice(b + METRIC_TABLE_END.length),
 };
 let stale = 0;

@@ -1,7 +1,7 @@
 // Options every configurable command shares, and the flag → config-key mapping.
 import { Command, Option } from 'commander';
 import { loadConfigOrThrow, type RawValues, type ConfigKey, type ResolvedConfig } from '../config/index.js';
-import type { RunContext } from './context.js';
+import type { LabContext } from '../lab/context.js';
 import { LabError } from '../shared/errors.js';
 
 /** Adds --env-file, --scenario and --set KEY=VALUE (repeatable). */
@@ -17,7 +17,7 @@ export function withConfigOptions(cmd: Command): Command {
  * `flagKeys` maps commander option names to config keys (e.g. { duration: 'DURATION_SEC' }).
  */
 export function resolveConfig(
-  ctx: RunContext,
+  ctx: LabContext,
   opts: Record<string, unknown>,
   flagKeys: Partial<Record<string, ConfigKey>> = {},
 ): { config: ResolvedConfig; warnings: string[] } {

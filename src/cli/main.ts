@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // tblab — the only place that parses argv, prints errors and exits the process.
 import { Command, CommanderError } from 'commander';
-import { processContext } from './context.js';
+import { processContext } from '../lab/context.js';
 import { LabError, ExitCode, describeError } from '../shared/errors.js';
 import { COMMANDS } from './commands/index.js';
 import { TOOL_VERSION } from '../shared/version.js';

@@ -1,5 +1,5 @@
 // The configuration keys: one table gives each key its env name, property name, parser, default,
-// unit and meaning. The schema, the README table (`tblab config --docs`) and secret redaction all
+// unit and meaning. The schema, docs/configuration.md (`tblab config --docs`) and secret redaction all
 // come from here, so a key cannot be documented in one place and parsed differently in another.
 import { z } from 'zod';
 import { parseInstance } from '../shared/fleet.js';
@@ -115,7 +115,7 @@ interface KeyDef {
   /** Never printed, logged or written to reports. */
   readonly secret?: boolean;
   /** Documentation group. */
-  readonly group: 'ThingsBoard' | 'Fleet' | 'MQTT' | 'Run' | 'Dashboard' | 'Files' | 'REST';
+  readonly group: 'ThingsBoard' | 'Fleet' | 'MQTT' | 'Run' | 'Instances' | 'Delivery' | 'Dashboard' | 'Files' | 'REST';
 }
 
 export const KEYS = {
@@ -157,7 +157,7 @@ export const KEYS = {
   MAX_CLIENTS_PER_PROCESS: { prop: 'maxClientsPerProcess', schema: int(1, 19_000), def: '15000', group: 'Run', doc: 'Most device connections one shard process holds (open-file limit!).' },
   SHARDS: { prop: 'shards', schema: int(0, 256), def: '0', group: 'Run', doc: 'Shard processes; 0 = one per core, more when MAX_CLIENTS_PER_PROCESS requires.' },
   SOURCE_ADDRESSES: { prop: 'sourceAddresses', schema: addressList, def: '', group: 'Run', doc: 'Local addresses to spread connections over (~5k each), e.g. 127.0.0.2-127.0.0.9.' },
-  PAYLOAD_TEMPLATE: { prop: 'payloadTemplate', schema: optStr, def: '', group: 'Run', doc: 'JSON template file for the telemetry payload (see README, Payload).' },
+  PAYLOAD_TEMPLATE: { prop: 'payloadTemplate', schema: optStr, def: '', group: 'Run', doc: 'JSON template file for the telemetry payload (see docs/running.md, Payload).' },
   ACK_TIMEOUT_MS: { prop: 'ackTimeoutMs', schema: int(100, 600_000), def: '10000', group: 'Run', doc: 'A QoS 1 publish without PUBACK after this long counts as failed, ms.' },
   CONNECT_MAX_IN_PROGRESS: { prop: 'connectMaxInProgress', schema: int(0, 1_000_000), def: '100', group: 'Run', doc: 'Most connects in progress (no CONNACK yet), all shards together; more wait their turn, so a slow server does not time them out and a small listen backlog does not drop handshakes (0 = no cap; raise it for a distant server: connects/s ≤ this ÷ CONNACK time).' },
   CONNECT_TIMEOUT_MS: { prop: 'connectTimeoutMs', schema: int(100, 600_000), def: '10000', group: 'Run', doc: 'A connect without CONNACK after this long fails (`connect timeout`), ms.' },
@@ -168,17 +168,17 @@ export const KEYS = {
   COLLAPSE_SHARE: { prop: 'collapseShare', schema: num(0, 1), def: '0.5', group: 'Run', doc: 'Collapse = connected devices below this share of the peak…' },
   COLLAPSE_WINDOW_SEC: { prop: 'collapseWindowSec', schema: num(0.5, 3600), def: '5', group: 'Run', doc: '…(or no acks at all) for longer than this, seconds.' },
   LOG_EVERY_MESSAGE: { prop: 'logEveryMessage', schema: bool, def: '0', group: 'Run', doc: 'Write every publish to the events log (large!). Default: sampled.' },
-  INSTANCE: { prop: 'instance', schema: instance, def: '', group: 'Run', doc: 'This instance\'s slice `i/N` of the fleet when several lab instances split one fleet.' },
-  RUN_ID: { prop: 'runId', schema: optStr.refine((s) => s === undefined || /^[A-Za-z0-9_.-]{1,100}$/.test(s), 'expected up to 100 letters, digits, _ . -'), def: '', group: 'Run', doc: 'Run id, new for every run; the instances of one fleet run share it (each adds `-i<i>of<N>`). Empty = UTC time stamp + random suffix.' },
-  INSTANCE_COUNT: { prop: 'instanceCount', schema: optInt(1, 10_000), def: '', group: 'Run', doc: 'Number of instances N when the slice comes from a Kubernetes Indexed Job: instance = JOB_COMPLETION_INDEX (0-based) + 1 of N.' },
+  INSTANCE: { prop: 'instance', schema: instance, def: '', group: 'Instances', doc: 'This instance\'s slice `i/N` of the fleet when several lab instances split one fleet.' },
+  RUN_ID: { prop: 'runId', schema: optStr.refine((s) => s === undefined || /^[A-Za-z0-9_.-]{1,100}$/.test(s), 'expected up to 100 letters, digits, _ . -'), def: '', group: 'Instances', doc: 'Run id, new for every run; the instances of one fleet run share it (each adds `-i<i>of<N>`). Empty = UTC time stamp + random suffix.' },
+  INSTANCE_COUNT: { prop: 'instanceCount', schema: optInt(1, 10_000), def: '', group: 'Instances', doc: 'Number of instances N when the slice comes from a Kubernetes Indexed Job: instance = JOB_COMPLETION_INDEX (0-based) + 1 of N.' },
 
-  DELIVERY_CHECK: { prop: 'deliveryCheck', schema: bool, def: '1', group: 'Run', doc: 'After the run, read back through the REST API what ThingsBoard stored (per device) and reconcile it with what was sent; 0 = no delivery check at all (no ingest latency, no rate-limit attribution).' },
-  DELIVERY_EVERY_SEC: { prop: 'deliveryEverySec', schema: num(0, 86_400), def: '0', group: 'Run', doc: 'Also count stored points every this many seconds during the run (0 = only at the end).' },
-  DELIVERY_SAMPLE: { prop: 'deliverySample', schema: int(0, 1_000_000), def: '50', group: 'Run', doc: 'Devices whose stored `sequence` values are read one by one (exact gaps and duplicates).' },
-  DELIVERY_SETTLE_SEC: { prop: 'deliverySettleSec', schema: num(0, 86_400), def: '10', group: 'Run', doc: 'After the run, keep re-counting devices with missing points for up to this long, seconds (queue lag).' },
-  DELIVERY_LATE_MS: { prop: 'deliveryLateMs', schema: int(0, 86_400_000), def: '10000', group: 'Run', doc: 'A stored point counts as late when its server ts is more than this after the payload `timestamp`, ms.' },
-  DELIVERY_CONCURRENCY: { prop: 'deliveryConcurrency', schema: int(1, 256), def: '8', group: 'Run', doc: 'Concurrent REST requests of the delivery check.' },
-  LATENCY_SAMPLE: { prop: 'latencySample', schema: int(0, 10_000), def: '50', group: 'Run', doc: 'Devices followed over the WebSocket API for ingest latency (payload `timestamp` → update received); 0 = off.' },
+  DELIVERY_CHECK: { prop: 'deliveryCheck', schema: bool, def: '1', group: 'Delivery', doc: 'After the run, read back through the REST API what ThingsBoard stored (per device) and reconcile it with what was sent; 0 = no delivery check at all (no ingest latency, no rate-limit attribution).' },
+  DELIVERY_EVERY_SEC: { prop: 'deliveryEverySec', schema: num(0, 86_400), def: '0', group: 'Delivery', doc: 'Also count stored points every this many seconds during the run (0 = only at the end).' },
+  DELIVERY_SAMPLE: { prop: 'deliverySample', schema: int(0, 1_000_000), def: '50', group: 'Delivery', doc: 'Devices whose stored `sequence` values are read one by one (exact gaps and duplicates).' },
+  DELIVERY_SETTLE_SEC: { prop: 'deliverySettleSec', schema: num(0, 86_400), def: '10', group: 'Delivery', doc: 'After the run, keep re-counting devices with missing points for up to this long, seconds (queue lag).' },
+  DELIVERY_LATE_MS: { prop: 'deliveryLateMs', schema: int(0, 86_400_000), def: '10000', group: 'Delivery', doc: 'A stored point counts as late when its server ts is more than this after the payload `timestamp`, ms.' },
+  DELIVERY_CONCURRENCY: { prop: 'deliveryConcurrency', schema: int(1, 256), def: '8', group: 'Delivery', doc: 'Concurrent REST requests of the delivery check.' },
+  LATENCY_SAMPLE: { prop: 'latencySample', schema: int(0, 10_000), def: '50', group: 'Delivery', doc: 'Devices followed over the WebSocket API for ingest latency (payload `timestamp` → update received); 0 = off.' },
 
   METRICS_HOST: { prop: 'metricsHost', schema: str, def: '127.0.0.1', group: 'Dashboard', doc: 'Dashboard bind address (keep 127.0.0.1 unless you need remote access).' },
   METRICS_PORT: { prop: 'metricsPort', schema: int(0, 65535), def: '5050', group: 'Dashboard', doc: 'Dashboard port (0 = any free port).' },

@@ -58,7 +58,7 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
     for (const [k, v] of Object.entries(values)) {
       if (v === undefined) continue;
       if (!isKey(k)) {
-        if (strict) problems.push({ key: k, value: String(v), from: layer, expected: 'a known key (see README, Configuration)' });
+        if (strict) problems.push({ key: k, value: String(v), from: layer, expected: 'a known key (see docs/configuration.md)' });
         continue;
       }
       raw[k] = v;

@@ -1,5 +1,5 @@
-// Why a session ended or a connect failed, in the words an operator reads (DESIGN.md §6), and
-// the root-cause class each cause belongs to. CONNACK codes follow thingsboard-api.md §5.2.
+// Why a session ended or a connect failed, in the words an operator reads (docs/design.md#what-is-measured), and
+// the root-cause class each cause belongs to. CONNACK codes: docs/thingsboard-api.md#connect-and-connack.
 import type { CauseClass } from '../metrics/snapshot.js';
 
 export interface Cause {

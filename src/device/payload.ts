@@ -234,7 +234,7 @@ export class TemplatePayload implements PayloadSource {
       fns.push(f);
       return fns.length - 1;
     };
-    const bad = (why: string) => new LabError('CONFIG_INVALID', { message: `${source}: ${why}`, hint: 'See README, Payload, for the placeholders.' });
+    const bad = (why: string) => new LabError('CONFIG_INVALID', { message: `${source}: ${why}`, hint: 'See docs/running.md, Payload, for the placeholders.' });
 
     // Serialize with markers, then split on them: the JSON text itself stays exactly the user's.
     const mark = (k: number) => `\uE000${k}\uE000`;

@@ -6,9 +6,9 @@ import { METRICS_SCHEMA_VERSION, type CauseClass, type DeviceRow, type MetricsSn
 import { CollapseDetector } from '../metrics/collapse.js';
 import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
-import type { DeviceRecord, DisconnectRecord, TimelinePoint } from '../report/schema.js';
-import { ERROR_KINDS } from '../device/causes.js';
+import type { DeviceRecord, TimelinePoint } from '../metrics/records.js';
 import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
+import { deviceRecord, deviceRecordsJson, JSON_BLOCK, type DeviceRows } from './device-records.js';
 import type { ShardSnapshot } from './protocol.js';
 
 export interface AggregatorMeta {
@@ -26,28 +26,13 @@ export interface AggregatorMeta {
 const MAX_DISCONNECTS_PER_DEVICE = 50;
 const SERIES_POINTS = 60;
 const TOP_DEVICES = 50;
-/**
- * Devices per cached checkpoint block (~70 KB of JSON). The checkpoint JSON is kept as UTF-8
- * Buffers per block, re-encoded only when a device in it changed: one string per device plus the
- * joined multi-MB checkpoint string cost the supervisor ~25 MB RSS at 19,000 devices (B3).
- */
-const JSON_BLOCK = 256;
-
-interface ShardView {
+interface ShardView extends DeviceRows {
   status: ShardStatus;
-  names: string[];
-  indices: number[];
   counters: Float64Array;
-  rows: Float64Array;
   byOutcome: Record<string, number>;
   byCause: Record<string, number>;
   byClass: Partial<Record<CauseClass, number>>;
   errorsByKind: Record<string, number>;
-  disconnects: Map<number, DisconnectRecord[]>;
-  /** 1 = a record of block b (devices b·JSON_BLOCK…) changed since its cached JSON was built */
-  stale: Uint8Array;
-  /** cached `"name":{record},…` JSON (UTF-8) per block of JSON_BLOCK devices, for checkpoints */
-  json: Buffer[];
   eventLoopP99Ms: number | null;
   cpuPercent: number;
   rssMB: number;
@@ -304,58 +289,13 @@ export class Aggregator {
   /** Per-device records of the report, keyed by device name. */
   deviceRecords(): Record<string, DeviceRecord> {
     const out: Record<string, DeviceRecord> = {};
-    for (const v of this.shards) for (let i = 0; i < v.names.length; i++) out[v.names[i]] = this.record(v, i);
+    for (const v of this.shards) for (let i = 0; i < v.names.length; i++) out[v.names[i]] = deviceRecord(v, i);
     return out;
   }
 
-  /**
-   * `JSON.stringify(deviceRecords())` for checkpoints as UTF-8 chunks to write in order,
-   * re-encoding only the blocks with a changed record since the last call (rebuilding every
-   * record every 5 s was a large part of the supervisor's CPU and memory at 5,000+ devices).
-   */
+  /** `JSON.stringify(deviceRecords())` for checkpoints, as UTF-8 chunks (see deviceRecordsJson). */
   deviceRecordsChunks(): Buffer[] {
-    const out: Buffer[] = [OPEN];
-    for (const v of this.shards) {
-      for (let b = 0; b < v.json.length; b++) {
-        if (v.stale[b]) {
-          const parts: string[] = [];
-          for (let i = b * JSON_BLOCK, end = Math.min(v.names.length, i + JSON_BLOCK); i < end; i++) {
-            parts.push(JSON.stringify(v.names[i]) + ':' + JSON.stringify(this.record(v, i)));
-          }
-          v.json[b] = Buffer.from(parts.join(','));
-          v.stale[b] = 0;
-        }
-        if (out.length > 1) out.push(COMMA);
-        out.push(v.json[b]);
-      }
-    }
-    out.push(CLOSE);
-    return out;
-  }
-
-  private record(v: ShardView, i: number): DeviceRecord {
-    const r = i * D_FIELDS;
-    const x = v.rows;
-    const errors: Record<string, number> = {};
-    ERROR_KINDS.forEach((k, n) => { if (x[r + D.ERR0 + n] > 0) errors[k] = x[r + D.ERR0 + n]; });
-    return {
-      index: v.indices[i],
-      shard: v.status.id,
-      connectedAt: x[r + D.CONNECTED_AT] || null,
-      connectMs: x[r + D.CONNECTED_AT] ? x[r + D.CONNECT_MS] : null,
-      firstPublishAt: x[r + D.FIRST_PUB] ? Math.round(x[r + D.FIRST_PUB]) : null,
-      lastPublishAt: x[r + D.LAST_PUB] ? Math.round(x[r + D.LAST_PUB]) : null,
-      sent: x[r + D.SENT],
-      acked: x[r + D.ACKED],
-      failed: x[r + D.FAILED],
-      skipped: x[r + D.SKIPPED],
-      connects: x[r + D.CONNECTS],
-      connectFailures: x[r + D.CONNECT_FAILURES],
-      disconnects: v.disconnects.get(i) ?? [],
-      errors,
-      paused: (x[r + D.FLAGS] & FLAG_PAUSED) !== 0,
-      lastSequence: x[r + D.LAST_SEQ],
-    };
+    return deviceRecordsJson(this.shards);
   }
 
   encodedHistograms(): { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null } {
@@ -365,6 +305,3 @@ export class Aggregator {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
-const OPEN = Buffer.from('{');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from('}');

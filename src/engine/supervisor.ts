@@ -1,16 +1,13 @@
 // The supervisor: splits the fleet into shard processes, relays control (pause list, stop),
-// merges their snapshots once per second and owns every file of the run. Exposed as a library
-// (`startRun`) for `tblab run`, the benchmark and tests: config in, events out, no process exit.
+// merges their snapshots once per second and writes the per-shard logs. It returns results, not a
+// report: src/report/build.ts makes the report and src/lab/pipeline.ts attaches the sinks.
 import { fork, type ChildProcess } from 'node:child_process';
-import { EventEmitter, on } from 'node:events';
-import { hostname, platform, cpus, totalmem } from 'node:os';
+import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { redactConfig, type ResolvedConfig } from '../config/index.js';
-import type { FleetDevice } from '../shared/fleet.js';
-import { TOOL_VERSION } from '../shared/version.js';
 import { describeError } from '../shared/errors.js';
 import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
-import { REPORT_SCHEMA_VERSION, type RunOutcome, type RunReport } from '../report/schema.js';
+import type { RunOutcome } from '../metrics/records.js';
+import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
 import { Aggregator } from './aggregate.js';
 import { C } from './counters.js';
 import { planShards, type ShardSlice } from './plan.js';
@@ -20,45 +17,6 @@ import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
 import type { FromShard, ShardSettings, ShardSnapshot, ToShard } from './protocol.js';
 
-export interface RunOptions {
-  config: ResolvedConfig;
-  /** The devices this lab runs (already sliced for INSTANCE), ordered by index. */
-  fleet: FleetDevice[];
-  /** Devices in the whole fleet, for the phase spread (default: the highest index in `fleet`). */
-  fleetSize?: number;
-  runId?: string;
-  /** REST URL shown in snapshots (null when unknown). */
-  restUrl?: string | null;
-  /** Write report, logs and CSV under DATA_DIR (default true). */
-  writeFiles?: boolean;
-  /** Called with the final report before it is written: add delivery, thresholds… */
-  beforeFinalReport?: (report: RunReport) => Promise<void>;
-  /** Human progress lines (default: none). */
-  log?: (line: string) => void;
-  /** Node flags of the shard processes, e.g. ['--cpu-prof', '--cpu-prof-dir=prof'] (default none). */
-  shardExecArgv?: string[];
-  /** Timer wheel tick, ms (default 5). */
-  tickMs?: number;
-}
-
-export interface RunHandle {
-  readonly runId: string;
-  /** Report path (null when files are off). */
-  readonly reportPath: string | null;
-  /** Ends the run: stop publishing, drain acks, disconnect, report. A second call hurries (no drain). */
-  stop(reason: string): void;
-  /** Resolves with the final report (also when aborted); rejects only on an internal error. */
-  readonly done: Promise<RunReport>;
-  /** The newest merged snapshot. */
-  latest(): MetricsSnapshot | null;
-  on(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
-  on(event: 'log', fn: (line: string) => void): this;
-  off(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
-  /** Snapshots as an async iterator; ends when the run is done. */
-  [Symbol.asyncIterator](): AsyncIterator<MetricsSnapshot>;
-}
-
-const CHECKPOINT_MS = 5000;
 /** After the drain and disconnect, shards that have not reported are killed after this much, ms. */
 const SHARD_EXIT_GRACE_MS = 10_000;
 
@@ -69,11 +27,10 @@ interface ShardProc {
   exited: boolean;
 }
 
-class Supervisor extends EventEmitter implements RunHandle {
+class Supervisor extends EventEmitter implements EngineHandle {
   readonly runId: string;
-  readonly reportPath: string | null;
-  readonly done: Promise<RunReport>;
-  private readonly cfg: ResolvedConfig;
+  readonly done: Promise<RunResults>;
+  private readonly cfg: EngineConfig;
   private readonly startedAt = Date.now();
   private readonly agg: Aggregator;
   private readonly files: RunFiles | null;
@@ -84,14 +41,14 @@ class Supervisor extends EventEmitter implements RunHandle {
   private stopCalls = 0;
   private timers: NodeJS.Timeout[] = [];
   private disabled: DisabledWatch | null = null;
-  private resolveDone!: (r: RunReport) => void;
+  private resolveDone!: (r: RunResults) => void;
   private rejectDone!: (e: unknown) => void;
   private finalizing = false;
   private durationSec = 0;
   private readonly shardSettings: ShardSettings;
   private ready = 0;
 
-  constructor(private readonly opts: RunOptions) {
+  constructor(private readonly opts: EngineOptions) {
     super();
     const cfg = (this.cfg = opts.config);
     this.runId = opts.runId ?? makeRunId(new Date(this.startedAt), cfg.instance ?? null);
@@ -101,14 +58,13 @@ class Supervisor extends EventEmitter implements RunHandle {
     this.shardSettings = this.settings(slices.length);
     if (cfg.payloadTemplate) createPayloadSource(opts.fleet.slice(0, 1), cfg.payloadTemplate);
     this.files = opts.writeFiles === false ? null : new RunFiles(cfg.dataDir, this.runId, slices.length);
-    this.reportPath = this.files?.reportPath ?? null;
     this.agg = new Aggregator({
       runId: this.runId,
       instance: cfg.instance ? `${cfg.instance.index}/${cfg.instance.count}` : null,
       startedAt: this.startedAt,
       target: {
         mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${cfg.mqttHost}:${cfg.mqttPort}`,
-        rest: opts.restUrl === undefined ? cfg.tbUrl : opts.restUrl,
+        rest: opts.restUrl,
         qos: cfg.qos as 0 | 1,
         mqttVersion: cfg.mqttVersion,
         publishIntervalSec: cfg.publishIntervalSec,
@@ -121,7 +77,6 @@ class Supervisor extends EventEmitter implements RunHandle {
   }
 
   private log(line: string): void {
-    this.opts.log?.(line);
     this.emit('log', line);
   }
 
@@ -145,7 +100,7 @@ class Supervisor extends EventEmitter implements RunHandle {
       connectRate: cfg.connectRate / slices,
       // a fleet-wide cap split over the shards, like the rate
       connectMaxInProgress: cfg.connectMaxInProgress > 0 ? Math.max(1, Math.ceil(cfg.connectMaxInProgress / slices)) : 0,
-      sourceAddresses: cfg.sourceAddresses,
+      sourceAddresses: [...cfg.sourceAddresses],
       ...(cfg.payloadTemplate ? { payloadTemplate: cfg.payloadTemplate } : {}),
       logEveryMessage: cfg.logEveryMessage,
       stages,
@@ -184,7 +139,6 @@ class Supervisor extends EventEmitter implements RunHandle {
     this.log(`run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${cfg.mqttHost}:${cfg.mqttPort}, QoS ${cfg.qos}, every ${cfg.publishIntervalSec} s, ${durationSec ? `${durationSec} s` : 'until stopped'}`);
     this.durationSec = durationSec;
     this.timers.push(setInterval(() => this.everySecond(), 1000));
-    this.timers.push(setInterval(() => this.checkpoint(), CHECKPOINT_MS));
   }
 
   private send(p: ShardProc, m: ToShard): void {
@@ -195,7 +149,7 @@ class Supervisor extends EventEmitter implements RunHandle {
     for (const p of this.procs) this.send(p, m);
   }
 
-  private note(msg: string): void {
+  note(msg: string): void {
     if (!this.agg.notes.includes(msg)) this.agg.notes.push(msg);
     this.log(`note: ${msg}`);
   }
@@ -302,85 +256,51 @@ class Supervisor extends EventEmitter implements RunHandle {
     this.finalize().then(this.resolveDone, this.rejectDone);
   }
 
-  /** The report: a checkpoint reuses the last merged snapshot, the final report takes a new one; `devices` false leaves the records to `writeCheckpoint`. */
-  private buildReport(outcome: RunOutcome, state: RunState, devices = true): RunReport | null {
-    const now = Date.now();
-    const metrics = outcome === 'partial' ? this.agg.latest : this.agg.snapshot(now, state);
-    if (!metrics) return null;
+  /** A checkpoint reuses the last merged snapshot and leaves the devices to `devicesJson`. */
+  private results(final: MetricsSnapshot, endedAt: number, checkpoint: boolean): RunResults {
+    const partial = checkpoint;
     return {
-      schemaVersion: REPORT_SCHEMA_VERSION,
-      tool: 'tb-load-lab',
-      toolVersion: TOOL_VERSION,
       runId: this.runId,
-      instance: metrics.instance,
-      startedAt: new Date(this.startedAt).toISOString(),
-      endedAt: outcome === 'partial' ? null : new Date(now).toISOString(),
-      durationSec: Math.round((now - this.startedAt) / 100) / 10,
-      outcome,
-      endReason: outcome === 'partial' ? 'running (checkpoint)' : this.stopReason ?? 'unknown',
-      config: redactConfig(this.cfg),
-      machine: { hostname: hostname(), platform: platform(), cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e8) / 10, node: process.version },
-      metrics,
+      startedAt: this.startedAt,
+      endedAt,
+      outcome: partial ? 'partial' : this.outcome,
+      endReason: partial ? 'running (checkpoint)' : this.stopReason ?? 'unknown',
+      final,
       timeline: [...this.agg.timeline],
-      devices: devices ? this.agg.deviceRecords() : {},
+      devices: checkpoint ? {} : this.agg.deviceRecords(),
       histograms: this.agg.encodedHistograms(),
-      delivery: null,
-      thresholds: null,
+      notes: [...this.agg.notes],
+      shards: this.procs.map((p) => ({ ...this.agg.shardStatus(p.slice.id) })),
       files: this.files ? this.files.relative : { events: [], metrics: [] },
     };
   }
 
-  private checkpoint(): void {
-    if (!this.files || this.finalizing) return;
-    try {
-      const r = this.buildReport('partial', this.state, false);
-      if (r) this.files.writeCheckpoint(r, this.agg.deviceRecordsChunks());
-    } catch (e) {
-      this.note(`checkpoint not written: ${describeError(e)}`);
-    }
+  interim(): InterimResults | null {
+    const latest = this.agg.latest;
+    if (this.finalizing || !latest) return null;
+    return { results: this.results(latest, Date.now(), true), devicesJson: this.agg.deviceRecordsChunks() };
   }
 
-  private async finalize(): Promise<RunReport> {
+  private async finalize(): Promise<RunResults> {
     for (const t of this.timers) clearTimeout(t);
     this.disabled?.close();
     const finalState: RunState = this.outcome === 'completed' ? 'finished' : this.outcome === 'aborted' ? 'aborted' : 'failed';
     this.state = finalState;
-    const report = this.buildReport(this.outcome, finalState)!;
-    this.emit('snapshot', report.metrics);
-    if (this.opts.beforeFinalReport) await this.opts.beforeFinalReport(report);
-    if (this.files) {
-      this.files.writeReport(report);
-      await this.files.close();
-    }
-    this.log(`run ${this.runId} ${this.outcome}: sent ${report.metrics.traffic.sent}, acked ${report.metrics.traffic.acked}, failed ${report.metrics.traffic.failed}${this.reportPath ? ` → ${this.reportPath}` : ''}`);
-    this.emit('end', report);
-    return report;
+    const now = Date.now();
+    const final = this.agg.snapshot(now, finalState);
+    this.emit('snapshot', final);
+    await this.files?.close();
+    return this.results(final, now, false);
   }
 
   latest(): MetricsSnapshot | null {
     return this.agg.latest;
   }
-
-  [Symbol.asyncIterator](): AsyncIterator<MetricsSnapshot> {
-    const ac = new AbortController();
-    void this.done.finally(() => setImmediate(() => ac.abort()));
-    const it = on(this, 'snapshot', { signal: ac.signal }) as AsyncIterableIterator<[MetricsSnapshot]>;
-    return {
-      next: async () => {
-        try {
-          const r = await it.next();
-          return r.done ? { done: true, value: undefined } : { done: false, value: r.value[0] };
-        } catch (e) {
-          if ((e as Error).name === 'AbortError') return { done: true, value: undefined };
-          throw e;
-        }
-      },
-      return: async () => { ac.abort(); return { done: true, value: undefined }; },
-    };
-  }
 }
 
-/** Starts a run: shards are forked at once; the returned handle emits a snapshot every second. */
-export function startRun(opts: RunOptions): RunHandle {
+export type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults };
+
+/** Starts the engine: shards are forked at once; the handle emits a merged snapshot every second. */
+export function startEngine(opts: EngineOptions): EngineHandle {
   return new Supervisor(opts);
 }

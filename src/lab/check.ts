@@ -2,6 +2,7 @@
 // of devices, MQTT reachability (+ one CONNECT with a provisioned device), generator pre-flight.
 // Every check yields a verdict line; the first FAIL decides the exit code.
 import type { ResolvedConfig } from '../config/index.js';
+import type { LabContext } from './context.js';
 import { ExitCode, LabError, describeError, ERRORS } from '../shared/errors.js';
 import { clientFromConfig } from '../thingsboard/client.js';
 import type { PageData, TbDevice, TbUser } from '../thingsboard/types.js';
@@ -20,7 +21,7 @@ export interface CheckOptions {
   host?: HostFacts;
 }
 
-export async function runCheck(cfg: ResolvedConfig, opts: CheckOptions = {}): Promise<CheckReport> {
+export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: CheckOptions = {}): Promise<CheckReport> {
   const checks: CheckLine[] = [];
   const fail = (name: string, e: unknown): CheckLine => {
     const code = e instanceof LabError ? e.code : 'INTERNAL';
@@ -79,4 +80,17 @@ async function connectCheck(cfg: ResolvedConfig, target: Parameters<typeof probe
   } catch (e) {
     return { name: 'mqtt connect', verdict: 'FAIL', code: 'TARGET_UNREACHABLE', message: `MQTT CONNECT as ${device.name} to ${url} failed: ${describeError(e)}` };
   }
+}
+
+/** `tblab check`: one verdict line per check on stderr (JSON on stdout with `json`); returns the exit code. */
+export async function checkCommand(ctx: LabContext, cfg: ResolvedConfig, o: { json: boolean }): Promise<number> {
+  const r = await runCheck(ctx, cfg);
+  if (o.json) ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  for (const c of r.checks) {
+    const text = c.message.toLowerCase().startsWith(c.name) ? c.message : `${c.name}: ${c.message}`;
+    ctx.stderr.write(`[${c.verdict}]${c.verdict === 'OK' ? '  ' : ' '}${text}\n`);
+  }
+  const failed = r.checks.find((c) => c.verdict === 'FAIL');
+  if (failed?.code) ctx.stderr.write(`error [${failed.code}]: ${failed.name} failed\n  hint: ${ERRORS[failed.code].hint}\n`);
+  return r.exitCode;
 }

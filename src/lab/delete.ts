@@ -1,6 +1,7 @@
 // `tblab delete`: remove the fleet by manifest (devices.csv) or by --prefix (tenant-wide listing),
-// mirror each deletion to the parent server when TB_PARENT_URL is set (404 there = already done,
-// thingsboard-api.md §9), then rewrite the manifest and tokens.json to what is left.
+// mirror each deletion to the parent server when TB_PARENT_URL is set (404 there = already done:
+// DELETE /api/device/{id} in application/src/main/java/org/thingsboard/server/controller/DeviceController.java),
+// then rewrite the manifest and tokens.json to what is left.
 import type { ResolvedConfig } from '../config/index.js';
 import { LabError } from '../shared/errors.js';
 import { clientFromConfig, parentClientFromConfig, type TbClient } from '../thingsboard/client.js';
@@ -9,7 +10,7 @@ import { readManifest, writeManifest, readTokenFile, writeTokenFile, manifestPat
 import { listFleetOnServer, compareNames } from './fleet-server.js';
 import { runPool } from './pool.js';
 import { startProgress } from './progress.js';
-import type { LabIO } from './provision.js';
+import type { LabContext } from './context.js';
 
 export interface DeleteOptions {
   /** Delete every `<prefix>-N` device of the tenant instead of the manifest's. */
@@ -36,7 +37,7 @@ export interface DeleteSummary {
   seconds: number;
 }
 
-export async function deleteFleet(cfg: ResolvedConfig, opts: DeleteOptions, io: LabIO): Promise<DeleteSummary> {
+export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: DeleteOptions): Promise<DeleteSummary> {
   const t0 = Date.now();
   const client = clientFromConfig(cfg);
   const parent = parentClientFromConfig(cfg);
@@ -61,7 +62,8 @@ export async function deleteFleet(cfg: ResolvedConfig, opts: DeleteOptions, io: 
     }
 
     const gone = new Set<string>();
-    const bar = opts.progress === false ? null : startProgress({ stream: io.stderr, total: targets.length, unit: 'devices', label: 'delete' });
+    const bar = opts.progress === false ? null
+      : startProgress({ stream: ctx.stderr, total: targets.length, unit: 'devices', label: 'delete' });
     const one = async (c: TbClient, id: string, into: { deleted: number; alreadyGone: number }) => {
       if (await deleteDevice(c, id)) into.deleted++;
       else into.alreadyGone++;
@@ -90,4 +92,21 @@ export async function deleteFleet(cfg: ResolvedConfig, opts: DeleteOptions, io: 
   } finally {
     await Promise.all([client.close(), parent?.close()]);
   }
+}
+
+/** `tblab delete`: deletes (or lists with `dryRun`) and prints the summary (JSON on stdout with `json`). */
+export async function deleteCommand(ctx: LabContext, cfg: ResolvedConfig, opts: DeleteOptions & { json: boolean }): Promise<void> {
+  const s = await deleteFleet(ctx, cfg, opts);
+  if (opts.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  if (s.dryRun) {
+    for (const d of s.devices) ctx.stderr.write(`would delete ${d.name} (${d.id})\n`);
+    const parent = s.parent ? ` and ${s.parent.server}` : '';
+    ctx.stderr.write(`dry run: ${s.devices.length} device(s) would be deleted on ${s.server}${parent}; nothing was deleted\n`);
+    return;
+  }
+  const p = s.parent ? `; parent ${s.parent.server}: ${s.parent.deleted} deleted, ${s.parent.alreadyGone} already gone` : '';
+  ctx.stderr.write(
+    `deleted ${s.deleted} device(s) on ${s.server} (${s.alreadyGone} already gone)${p} in ${s.seconds} s; ` +
+      `${s.remaining} left in devices.csv\n`,
+  );
 }

@@ -2,6 +2,7 @@
 // (data/control/disabled_devices.json, atomic) plus `manual_*` server attributes in ThingsBoard.
 // Attributes are written first, the file last: a failure leaves both as they were.
 import type { ResolvedConfig } from '../config/index.js';
+import type { LabContext } from './context.js';
 import { LabError } from '../shared/errors.js';
 import type { DisabledDevicesFile } from '../shared/control.js';
 import { readJsonFile, writeJsonAtomic } from '../shared/fs.js';
@@ -47,7 +48,7 @@ export function readDisabledFile(path: string): DisabledDevicesFile {
   return f;
 }
 
-export async function controlDevices(cfg: ResolvedConfig, opts: ControlOptions): Promise<ControlSummary> {
+export async function controlDevices(ctx: LabContext, cfg: ResolvedConfig, opts: ControlOptions): Promise<ControlSummary> {
   let client: TbClient | null = null;
   const getClient = async () => (client ??= clientFromConfig(cfg));
   try {
@@ -65,7 +66,7 @@ export async function controlDevices(cfg: ResolvedConfig, opts: ControlOptions):
     if (opts.dryRun || changes.length === 0) return summary;
 
     const c = await getClient();
-    const at = Date.now();
+    const at = ctx.now();
     await runPool(changes.length, cfg.provisionConcurrency, (i) =>
       saveServerAttributes(c, changes[i].id, { manual_active: changes[i].to === 'active', manual_changed_at: at, manual_action: opts.action }),
     );
@@ -74,4 +75,18 @@ export async function controlDevices(cfg: ResolvedConfig, opts: ControlOptions):
   } finally {
     await (client as TbClient | null)?.close();
   }
+}
+
+/** `tblab devices <action>`: applies it and prints each change and the summary (JSON on stdout with `json`). */
+export async function devicesCommand(ctx: LabContext, cfg: ResolvedConfig, opts: ControlOptions & { json: boolean }): Promise<void> {
+  const s = await controlDevices(ctx, cfg, opts);
+  if (opts.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  const would = s.dryRun ? 'would ' : '';
+  for (const c of s.changes) ctx.stderr.write(`${would}${c.to === 'paused' ? 'pause' : 'resume'} ${c.name}\n`);
+  const already = opts.action === 'activate' ? 'active' : opts.action === 'deactivate' ? 'paused' : 'as asked';
+  ctx.stderr.write(
+    `${s.dryRun ? 'dry run: ' : ''}${s.changes.length} device(s) ${s.dryRun ? 'would change' : 'changed'}, ` +
+      `${s.unchanged} already ${already}; ` +
+      `${s.paused} paused in total${s.dryRun ? ' after it; nothing was written' : ` (${s.file})`}\n`,
+  );
 }

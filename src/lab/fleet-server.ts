@@ -19,11 +19,5 @@ export async function listFleetOnServer(c: TbClient, prefix: string): Promise<Ma
   return out;
 }
 
-/** The index encoded in a fleet name (`sim-007` → 7), or null when the name is not of the fleet. */
-export function indexOfName(prefix: string, name: string): number | null {
-  const m = fleetNamePattern(prefix).exec(name);
-  return m ? Number(m[1]) : null;
-}
-
 /** Name order with numbers compared by value: sim-999 before sim-1000. */
 export const compareNames = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });

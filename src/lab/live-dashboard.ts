@@ -1,52 +1,55 @@
-// The live dashboard of a run (DASHBOARD=1): serves the supervisor's snapshots, accepts an
-// authorised stop on POST /api/control/stop (the token file is written 0600), and records its
-// URL and token file in the pid file so `tblab stop --via http` finds it.
+// The live dashboard of a run (DASHBOARD=1), a sink: serves the composed snapshots (the page, the
+// SSE stream and Prometheus' /metrics), accepts an authorised stop on POST /api/control/stop (the
+// token file is written 0600), and records its URL and token file in the pid file so
+// `tblab stop --via http` finds it. It returns no report section.
 import type { ResolvedConfig } from '../config/index.js';
-import type { RunHandle } from '../engine/supervisor.js';
-import type { RunReport } from '../report/schema.js';
 import type { HeldPidFile } from './pid-file.js';
-import { buildDashboard, createControlToken } from '../dashboard/index.js';
+import type { RunSink } from './pipeline/sink.js';
+import { buildDashboard, createControlToken, type Dashboard } from '../dashboard/index.js';
 
-export interface LiveDashboard {
-  url: string;
-  /** Shows the final report and keeps serving it (`--keep-dashboard`). */
-  showFinal(report: RunReport): void;
-  /** Shows the final report, then stops listening. Idempotent. */
-  close(report?: RunReport): Promise<void>;
+export interface LiveDashboard extends RunSink {
+  /** Base URL once listening. */
+  readonly url: string | null;
+  /** Stops listening. Idempotent. */
+  close(): Promise<void>;
 }
 
-export async function attachDashboard(run: RunHandle, config: ResolvedConfig, pidFile: HeldPidFile, log: (line: string) => void): Promise<LiveDashboard> {
-  const { token, path: tokenFile } = createControlToken(config.dataDir);
-  const dash = buildDashboard({
-    host: config.metricsHost, port: config.metricsPort, refreshMs: config.metricsRefreshMs,
-    runId: run.runId, instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
-    controlToken: token, onStop: (reason) => run.stop(reason),
-  });
-  const publish = (s: Parameters<typeof dash.publish>[0]) => dash.publish(s);
-  run.on('snapshot', publish);
-  let url: string;
-  try {
-    url = await dash.listen();
-  } catch (e) {
-    run.off('snapshot', publish);
-    throw e;
-  }
-  pidFile.update({ dashboardUrl: url, controlTokenFile: tokenFile });
-  log(`dashboard: ${url}`);
-  log(`control: POST ${url}/api/control/stop with header "Authorization: Bearer ${token}" (token also in ${tokenFile}, mode 0600)`);
+export function liveDashboard(config: ResolvedConfig, pidFile: HeldPidFile, log: (line: string) => void): LiveDashboard {
+  let dash: Dashboard | null = null;
+  let ended = false;
   let closed = false;
   return {
-    url,
-    showFinal(report) {
-      run.off('snapshot', publish);
-      dash.setFinal(report);
+    name: 'dashboard',
+    get url() {
+      return dash?.url ?? null;
     },
-    async close(report) {
+    async start(run) {
+      const { token, path: tokenFile } = createControlToken(config.dataDir);
+      const d = buildDashboard({
+        host: config.metricsHost, port: config.metricsPort, refreshMs: config.metricsRefreshMs,
+        runId: run.runId, instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
+        controlToken: token, onStop: (reason) => run.stop(reason),
+      });
+      const url = await d.listen();
+      dash = d;
+      const latest = run.latest();
+      if (latest) d.publish(latest);
+      pidFile.update({ dashboardUrl: url, controlTokenFile: tokenFile });
+      log(`dashboard: ${url}`);
+      log(`control: POST ${url}/api/control/stop with header "Authorization: Bearer ${token}" (token also in ${tokenFile}, mode 0600)`);
+    },
+    snapshot(s) {
+      if (!ended) dash?.publish(s);
+    },
+    finished(report) {
+      // the page keeps showing the final report (also with --keep-dashboard, until close)
+      ended = true;
+      dash?.setFinal(report);
+    },
+    async close() {
       if (closed) return;
       closed = true;
-      run.off('snapshot', publish);
-      dash.setFinal(report);
-      await dash.close();
+      await dash?.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-// Pre-flight of the generator itself (peers.md (c) 4): will this machine carry the planned
+// Pre-flight of the generator itself, the limit users of load tools hit most: will this machine carry the planned
 // connections? Open-file limit per shard process, ephemeral ports per source address, memory.
 // Host facts are read once (Linux /proc; other systems get WARN "unknown") and judged by pure rules.
 import { readFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ export const BYTES_PER_CONNECTION = 15 * 1024;
 export const BYTES_PER_PROCESS = 60 * 1024 * 1024;
 /** File descriptors a shard needs besides its device sockets (logs, IPC, stdio, libuv). */
 export const FD_HEADROOM = 64;
-/** Connections per explicit source address before Node's bind() slows noticeably (node-probes.md). */
+/** Connections per explicit source address before Node's bind() slows noticeably (docs/design.md#measured-design-choices). */
 export const BIND_COMFORT_PER_ADDRESS = 5000;
 
 export function readHostFacts(): HostFacts {

@@ -1,6 +1,7 @@
 // Progress of a long fan-out on stderr: a cli-progress bar (done/total, rate, ETA) on a terminal,
 // a plain line every few seconds otherwise (CI logs, pipes).
 import { SingleBar } from 'cli-progress';
+import type { RunSink } from './pipeline/sink.js';
 
 export interface Progress {
   tick(n?: number): void;
@@ -45,5 +46,22 @@ export function startProgress(o: ProgressOptions): Progress {
   return {
     tick(n = 1) { done += n; },
     stop() { clearInterval(timer); line(); },
+  };
+}
+
+/** Console progress of a run, a sink: one line on stderr every 5 s (no report section). */
+export function consoleProgress(say: (line: string) => void, everyMs = 5000, now: () => number = Date.now): RunSink {
+  let last = 0;
+  return {
+    name: 'console progress',
+    snapshot(s) {
+      if (now() - last < everyMs || s.state === 'finished') return;
+      last = now();
+      const { connections: c, traffic: t, latency: l } = s;
+      say(
+        `${s.elapsedSec.toFixed(0)}s ${s.state}: connected ${c.connected}/${c.configured}, sent ${t.sent} (${t.sentPerSec}/s), ` +
+          `acked ${t.acked}, failed ${t.failed}, ack p99 ${l.ackMs.p99 ?? '-'} ms, lag p99 ${l.scheduleLagMs.p99 ?? '-'} ms`,
+      );
+    },
   };
 }

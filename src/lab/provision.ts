@@ -3,6 +3,7 @@
 // devices.csv. Idempotent (existing devices are found by one paged listing and reused), resumable
 // (files are checkpointed every second; a device enters tokens.json only once fully set up).
 import type { ResolvedConfig } from '../config/index.js';
+import type { LabContext } from './context.js';
 import { LabError, describeError } from '../shared/errors.js';
 import { deviceName, sliceBounds, type FleetDevice, type TokenFile } from '../shared/fleet.js';
 import { clientFromConfig, type TbClient } from '../thingsboard/client.js';
@@ -17,12 +18,6 @@ import { startProgress } from './progress.js';
 
 /** Devices per `batch` server attribute (batch = ceil(index / BATCH_SIZE)). */
 export const BATCH_SIZE = 100;
-
-/** The process edge a use case needs (the CLI's RunContext fits). */
-export interface LabIO {
-  stderr: NodeJS.WritableStream;
-  onSignal?(handler: (signal: NodeJS.Signals) => void): () => void;
-}
 
 export interface ProvisionOptions {
   /** Give every device of the fleet a new access token. */
@@ -61,17 +56,17 @@ export interface ProvisionSummary {
   manifest: string;
 }
 
-export async function provision(cfg: ResolvedConfig, opts: ProvisionOptions, io: LabIO): Promise<ProvisionSummary> {
+export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: ProvisionOptions): Promise<ProvisionSummary> {
   const t0 = Date.now();
   const prefix = cfg.devicePrefix;
   const slice = cfg.instance ? sliceBounds(cfg.deviceCount, cfg.instance.index, cfg.instance.count) : null;
   if (slice && opts.prune) throw new LabError('USAGE', { message: '--prune cannot be combined with INSTANCE/--instance: prune from one instance that sees the whole fleet' });
   const [start, end] = slice ? [slice.start, slice.end] : [0, cfg.deviceCount];
-  const say = (s: string) => io.stderr.write(s + '\n');
+  const say = (s: string) => ctx.stderr.write(s + '\n');
 
   const client = clientFromConfig(cfg);
   let stop: string | null = null;
-  const offSignal = io.onSignal?.((s) => { stop = s; });
+  const offSignal = ctx.onSignal((s) => { stop = s; });
   try {
     await client.login();
     const profile = await resolveProfile(client, cfg);
@@ -163,7 +158,7 @@ export async function provision(cfg: ResolvedConfig, opts: ProvisionOptions, io:
     };
 
     const total = end - start;
-    const bar = opts.progress === false ? null : startProgress({ stream: io.stderr, total, unit: 'devices', label: 'provision' });
+    const bar = opts.progress === false ? null : startProgress({ stream: ctx.stderr, total, unit: 'devices', label: 'provision' });
     try {
       await runPool(total, cfg.provisionConcurrency, async (k) => {
         const index = start + k + 1;
@@ -237,4 +232,18 @@ async function resolveProfile(client: TbClient, cfg: ResolvedConfig): Promise<{ 
   }
   if (cfg.deviceType) return { id: null, type: cfg.deviceType };
   return { id: (await defaultDeviceProfile(client)).id.id };
+}
+
+/** `tblab provision`: provisions and prints the summary (JSON on stdout with `json`). */
+export async function provisionCommand(ctx: LabContext, cfg: ResolvedConfig, opts: ProvisionOptions & { json: boolean }): Promise<void> {
+  const s = await provision(ctx, cfg, opts);
+  if (opts.json) return void ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  const r = s.retries;
+  const n = r.rateLimited + r.serverError + r.network;
+  const retried = n ? `, ${n} retried: ${r.rateLimited} × 429, ${r.serverError} × 5xx, ${r.network} × network` : '';
+  ctx.stderr.write(
+    `provisioned ${s.total} devices "${s.prefix}" on ${s.server} in ${s.seconds} s: ${s.created} created, ${s.reused} reused` +
+      `${s.rotated ? `, ${s.rotated} new tokens` : ''}${s.pruned ? `, ${s.pruned} pruned` : ''}` +
+      ` (concurrency ${s.concurrency}, ${s.requests} requests${retried})\n  tokens:   ${s.tokenFile}\n  manifest: ${s.manifest}\n`,
+  );
 }

@@ -8,12 +8,13 @@ import { readReportAt, runsDir } from '../report/read.js';
 import { parseInstance, fleetRunId } from '../shared/fleet.js';
 import { writeJsonAtomic } from '../shared/fs.js';
 import { LabError } from '../shared/errors.js';
+import type { LabContext } from './context.js';
+import { say } from './context.js';
 
 export interface ReportMergeOptions {
   /** Report files, run ids (looked up in <dataDir>/runs) or folders; empty = <dataDir>/runs. */
   inputs: readonly string[];
   dataDir: string;
-  cwd: string;
   /** Run id of the merged report (default derived from the instance run ids). */
   runId?: string;
   /** Merge even when instances are missing. */
@@ -71,11 +72,11 @@ export function selectRunFromFolder(found: readonly MergeInput[], dir: string): 
   return group;
 }
 
-function loadInputs(opts: ReportMergeOptions): MergeInput[] {
+function loadInputs(opts: ReportMergeOptions, cwd: string): MergeInput[] {
   const args = opts.inputs.length ? opts.inputs : [runsDir(opts.dataDir)];
   const out: MergeInput[] = [];
   for (const arg of args) {
-    const p = resolve(opts.cwd, arg);
+    const p = resolve(cwd, arg);
     if (existsSync(p) && statSync(p).isDirectory()) {
       const found: MergeInput[] = [];
       for (const name of readdirSync(p).sort()) {
@@ -96,12 +97,28 @@ function loadInputs(opts: ReportMergeOptions): MergeInput[] {
   return out;
 }
 
-export function runReportMerge(opts: ReportMergeOptions): ReportMergeResult {
-  const inputs = loadInputs(opts);
+export function runReportMerge(ctx: LabContext, opts: ReportMergeOptions): ReportMergeResult {
+  const inputs = loadInputs(opts, ctx.cwd);
   const { report, warnings } = mergeReports(inputs, { runId: opts.runId, allowPartial: opts.allowPartial });
   const dir = runsDir(opts.dataDir);
   const path = join(dir, `${report.runId}.json`);
   writeJsonAtomic(path, report);
   writeJsonAtomic(join(dir, 'latest.json'), report);
   return { report, path, sources: inputs.map((i) => i.source), warnings };
+}
+
+/** `tblab report merge`: merges, writes, and prints what was merged (the merged report as JSON on stdout with `json`). */
+export function reportMergeCommand(ctx: LabContext, opts: ReportMergeOptions & { json: boolean }): void {
+  const r = runReportMerge(ctx, opts);
+  for (const w of r.warnings) say(ctx, `warning: ${w}`);
+  const m = r.report.metrics;
+  const ack = m.latency.ackMs;
+  say(ctx, `merged ${r.sources.length} instance reports (${r.report.mergedFrom?.join(', ')})`);
+  say(
+    ctx,
+    `  devices ${Object.keys(r.report.devices).length}, sent ${m.traffic.sent}, acked ${m.traffic.acked}, failed ${m.traffic.failed}, ` +
+      `ack p50/p99 ${ack.p50 ?? '—'}/${ack.p99 ?? '—'} ms, outcome ${r.report.outcome}`,
+  );
+  say(ctx, `  written to ${r.path} (and latest.json)`);
+  if (opts.json) ctx.stdout.write(JSON.stringify(r.report) + '\n');
 }

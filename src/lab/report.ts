@@ -5,32 +5,30 @@ import { summarize, renderSummary } from '../report/summary.js';
 import { evaluateReport, renderThresholds } from '../report/thresholds.js';
 import { parseThresholds } from '../metrics/thresholds.js';
 import { ExitCode } from '../shared/errors.js';
+import type { LabContext } from './context.js';
 
 export interface ReportOptions {
   dataDir: string;
-  cwd: string;
   /** Run id, `latest` or a path to a report file. */
   ref: string;
   /** Print the summary as JSON. */
   json: boolean;
   /** Threshold expressions to evaluate against this report (replaces the stored results in the output). */
   thresholds: readonly string[];
-  out: NodeJS.WritableStream;
-  err: NodeJS.WritableStream;
 }
 
 /** Prints the summary; returns THRESHOLDS_FAILED when a given threshold fails, else OK. */
-export function reportRun(o: ReportOptions): number {
+export function reportRun(ctx: LabContext, o: ReportOptions): number {
   const thresholds = parseThresholds(o.thresholds);
-  const { path, report } = readReport(o.dataDir, o.ref, o.cwd);
+  const { path, report } = readReport(o.dataDir, o.ref, ctx.cwd);
   if (thresholds.length) report.thresholds = evaluateReport(thresholds, report);
   const s = summarize(report);
-  if (o.json) o.out.write(JSON.stringify({ file: path, ...s }, null, 2) + '\n');
-  else o.out.write(`Report ${path}\n\n${renderSummary(report, s)}`);
+  if (o.json) ctx.stdout.write(JSON.stringify({ file: path, ...s }, null, 2) + '\n');
+  else ctx.stdout.write(`Report ${path}\n\n${renderSummary(report, s)}`);
   const failed = (report.thresholds ?? []).filter((t) => !t.ok);
   if (thresholds.length && failed.length) {
-    if (o.json) o.err.write(renderThresholds(report.thresholds ?? []) + '\n');
-    o.err.write(`thresholds failed: ${failed.map((t) => t.expression).join(', ')}\n`);
+    if (o.json) ctx.stderr.write(renderThresholds(report.thresholds ?? []) + '\n');
+    ctx.stderr.write(`thresholds failed: ${failed.map((t) => t.expression).join(', ')}\n`);
     return ExitCode.THRESHOLDS_FAILED;
   }
   return ExitCode.OK;
@@ -38,25 +36,24 @@ export function reportRun(o: ReportOptions): number {
 
 export interface ServeOptions {
   dataDir: string;
-  cwd: string;
   ref: string;
   host: string;
   /** 0 = any free port. */
   port: number;
-  err: NodeJS.WritableStream;
-  /** Resolves when the user asks to stop (Ctrl+C). */
-  untilStopped: Promise<unknown>;
 }
 
 /** `tblab report --serve`: the run's dashboard (charts of the whole timeline) until Ctrl+C. */
-export async function serveRun(o: ServeOptions): Promise<void> {
-  const { path, report } = readReport(o.dataDir, o.ref, o.cwd);
+export async function serveRun(ctx: LabContext, o: ServeOptions): Promise<void> {
+  const { path, report } = readReport(o.dataDir, o.ref, ctx.cwd);
+  let off = () => {};
+  const untilStopped = new Promise((resolve) => { off = ctx.onSignal(resolve); });
   const { serveReportDashboard } = await import('../dashboard/index.js');
   const dash = await serveReportDashboard(path, { host: o.host, port: o.port });
-  o.err.write(`report ${report.runId}: dashboard at ${dash.url} (Ctrl+C to stop)\n`);
+  ctx.stderr.write(`report ${report.runId}: dashboard at ${dash.url} (Ctrl+C to stop)\n`);
   try {
-    await o.untilStopped;
+    await untilStopped;
   } finally {
+    off();
     await dash.close();
   }
 }

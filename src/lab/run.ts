@@ -1,32 +1,29 @@
-// `tblab run`: the fleet from tokens.json (or an embedded emulator), the pid file, signals, the
-// supervisor, progress on stderr and the report path/summary on stdout (--json).
-import { join } from 'node:path';
-import { LabError, ExitCode, describeError } from '../shared/errors.js';
+// `tblab run`: the target (src/lab/target.ts), its fleet, the pid file, signals, the run pipeline
+// with its sinks (delivery check, thresholds, dashboard, console progress), the report path and
+// summary on stdout (--json). `tblab suite` runs through runLab too, so both wire the same sinks.
+import { LabError, ExitCode } from '../shared/errors.js';
 import { sliceBounds, type FleetDevice } from '../shared/fleet.js';
 import type { ResolvedConfig } from '../config/index.js';
-import type { RunContext } from '../cli/context.js';
-import { startRun, type RunHandle } from '../engine/supervisor.js';
+import type { LabContext } from './context.js';
+import { say as sayTo } from './context.js';
 import type { RunReport } from '../report/schema.js';
 import { readTokenFile, fleetFromTokenFile, tokensPath } from './fleet-file.js';
-import { acquirePidFile, instancePidPath, type HeldPidFile } from './pid-file.js';
-import { startEmbeddedEmulator, type EmbeddedEmulator } from './embedded.js';
+import { acquirePidFile, instancePidPath } from './pid-file.js';
 import { provision } from './provision.js';
-import { attachDashboard, type LiveDashboard } from './live-dashboard.js';
-import { withInstance, runIdFor } from './instance.js';
-import { attachDelivery, type DeliveryCheck } from './delivery/check.js';
-import { embeddedEmulatorArgs } from './delivery/emulator-path.js';
+import { liveDashboard, type LiveDashboard } from './live-dashboard.js';
+import { runIdFor } from './instance.js';
+import { deliveryCheck, type DeliveryCheck } from './delivery/check.js';
+import { consoleProgress } from './progress.js';
+import { prepareThresholds, type ThresholdRun, type ThresholdRunOptions } from './thresholds.js';
+import { resolveTarget, type LabTarget } from './target.js';
+import { startRun } from './pipeline/start.js';
+import type { RunSink } from './pipeline/sink.js';
 
 export interface RunLabOptions {
-  /** Start an emulator child process and provision into it. */
-  embedded?: boolean;
   /** Print a JSON summary (report path, totals) on stdout. */
   json?: boolean;
-  /** Called once the run started (the dashboard subscribes here and records its URL in the pid file). */
-  onStart?: (run: RunHandle, pidFile: HeldPidFile) => void | Promise<void>;
-  /** Extra report sections before the final write (delivery, thresholds). */
-  beforeFinalReport?: (report: RunReport) => Promise<void>;
-  /** The target is an emulator the caller started (`suite --embedded`): delivery also reads its own stats. */
-  emulatorUrl?: string;
+  /** Parsed thresholds (prepareThresholds): a sink of the run; they set the exit code. */
+  thresholds?: ThresholdRun;
 }
 
 /** The devices of this run: the first DEVICE_COUNT of tokens.json, sliced for INSTANCE. */
@@ -43,84 +40,75 @@ export function selectFleet(config: ResolvedConfig, all: FleetDevice[], source: 
   return { fleet: fleet.slice(start, end), fleetSize: fleet.length };
 }
 
-export async function runLab(ctx: RunContext, base: ResolvedConfig, opts: RunLabOptions = {}): Promise<{ exitCode: number; report: RunReport }> {
-  const say = (l: string) => ctx.stderr.write(l + '\n');
-  let emulator: EmbeddedEmulator | null = null;
-  let config = withInstance(base, ctx.env, say);
-  let all: FleetDevice[];
-  let source: string;
+/** `tblab run`: thresholds parsed first, then the target (an embedded one is provisioned), then the run. */
+export async function runCommand(
+  ctx: LabContext,
+  base: ResolvedConfig,
+  o: { embedded: boolean; json: boolean; thresholds: ThresholdRunOptions },
+): Promise<number> {
+  const thresholds = prepareThresholds(o.thresholds);
+  const target = await resolveTarget(ctx, base, { embedded: o.embedded });
   try {
-    if (opts.embedded) {
-      say('starting the embedded emulator…');
-      emulator = await startEmbeddedEmulator(embeddedEmulatorArgs(base));
-      say(`emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; creating ${base.deviceCount} devices…`);
-      config = Object.freeze({ ...base, tbUrl: emulator.restUrl, mqttHost: emulator.mqttHost, mqttPort: emulator.mqttPort, mqttTls: false, instance: undefined });
-      // the emulator's fleet lives under <DATA_DIR>/embedded: the real tokens.json stays untouched
-      const fleetDir = join(base.dataDir, 'embedded');
-      await provision({ ...config, dataDir: fleetDir }, { progress: false }, { stderr: ctx.stderr });
-      all = fleetFromTokenFile(readTokenFile(fleetDir)!, config.devicePrefix);
-      source = tokensPath(fleetDir);
-    } else {
-      const t = readTokenFile(config.dataDir);
-      if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
-      all = fleetFromTokenFile(t, config.devicePrefix);
-      source = tokensPath(config.dataDir);
+    if (target.kind === 'embedded') {
+      sayTo(ctx, `creating ${target.config.deviceCount} devices…`);
+      await provision(ctx, target.config, { progress: false });
     }
-    const { fleet, fleetSize } = selectFleet(config, all, source);
-    const runId = runIdFor(config);
-    const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
-      pid: process.pid, runId, startedAt: new Date().toISOString(), instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
-      dashboardUrl: null, controlTokenFile: null,
-    });
-    let unsignal = () => {};
-    let dashboard: LiveDashboard | null = null;
-    let delivery: DeliveryCheck | null = null;
-    try {
-      const beforeFinalReport = async (r: RunReport) => {
-        // the report is written whatever happens here
-        await delivery?.finish(r).catch((e: unknown) => say(`delivery check failed: ${describeError(e)}`));
-        await opts.beforeFinalReport?.(r);
-      };
-      const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, beforeFinalReport });
-      // before onStart: the dashboard then sees snapshots with `delivery` filled in
-      if (config.deliveryCheck) delivery = attachDelivery(run, { config, fleet, emulatorUrl: emulator?.restUrl ?? opts.emulatorUrl ?? null, progress: ctx.stderr, log: say });
-      unsignal = ctx.onSignal((sig) => run.stop(sig));
-      if (config.dashboard) {
-        try {
-          dashboard = await attachDashboard(run, config, pid, say);
-        } catch (e) {
-          run.stop('the dashboard could not start');
-          await run.done.catch(() => undefined);
-          throw e;
-        }
-      }
-      let lastProgress = 0;
-      run.on('snapshot', (s) => {
-        if (Date.now() - lastProgress < 5000 || s.state === 'finished') return;
-        lastProgress = Date.now();
-        say(`${s.elapsedSec.toFixed(0)}s ${s.state}: connected ${s.connections.connected}/${s.connections.configured}, sent ${s.traffic.sent} (${s.traffic.sentPerSec}/s), acked ${s.traffic.acked}, failed ${s.traffic.failed}, ack p99 ${s.latency.ackMs.p99 ?? '-'} ms, lag p99 ${s.latency.scheduleLagMs.p99 ?? '-'} ms`);
-      });
-      if (opts.onStart) await opts.onStart(run, pid);
-      const report = await run.done;
-      if (dashboard && config.keepDashboard) {
-        dashboard.showFinal(report);
-        say(`dashboard: the run has ended; ${dashboard.url} keeps showing its final state — Ctrl+C to exit`);
-        await new Promise<void>((resolve) => { const off = ctx.onSignal(() => { off(); resolve(); }); });
-      }
-      await dashboard?.close(report);
-      if (opts.json) {
-        const m = report.metrics;
-        ctx.stdout.write(JSON.stringify({ runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason, sent: m.traffic.sent, acked: m.traffic.acked, failed: m.traffic.failed, skipped: m.traffic.skipped, connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict, delivery: report.delivery?.totals ?? null }) + '\n');
-      } else if (run.reportPath) say(`report: ${run.reportPath}`);
-      const exitCode = report.outcome === 'aborted' ? ExitCode.ABORTED : report.outcome === 'failed' ? ExitCode.INTERNAL : ExitCode.OK;
-      return { exitCode, report };
-    } finally {
-      await dashboard?.close();
-      await delivery?.close();
-      unsignal();
-      pid.release();
-    }
+    const { exitCode } = await runLab(ctx, target, { json: o.json, thresholds });
+    if (thresholds.results) sayTo(ctx, thresholds.render());
+    return exitCode;
   } finally {
-    await emulator?.close();
+    await target.close();
+  }
+}
+
+/** One run against a resolved target whose fleet is on file; the exit code includes the thresholds. */
+export async function runLab(
+  ctx: LabContext,
+  target: LabTarget,
+  opts: RunLabOptions = {},
+): Promise<{ exitCode: number; report: RunReport }> {
+  const say = (l: string) => sayTo(ctx, l);
+  const config = target.config;
+  const t = readTokenFile(config.dataDir);
+  if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
+  const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
+  const runId = runIdFor(config, new Date(ctx.now()));
+  const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
+    pid: process.pid, runId, startedAt: new Date(ctx.now()).toISOString(),
+    instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
+    dashboardUrl: null, controlTokenFile: null,
+  });
+  const delivery: DeliveryCheck | null = config.deliveryCheck
+    ? deliveryCheck({ config, fleet, emulatorUrl: target.emulatorUrl, progress: ctx.stderr, log: say })
+    : null;
+  const dashboard: LiveDashboard | null = config.dashboard ? liveDashboard(config, pid, say) : null;
+  const progress = consoleProgress(say, 5000, () => ctx.now());
+  const sinks = [delivery, opts.thresholds ?? null, dashboard, progress].filter((s): s is RunSink => s !== null);
+  let unsignal = () => {};
+  try {
+    const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, sinks });
+    unsignal = ctx.onSignal((sig) => run.stop(sig));
+    await run.started;
+    const report = await run.done;
+    if (dashboard?.url && config.keepDashboard) {
+      say(`dashboard: the run has ended; ${dashboard.url} keeps showing its final state — Ctrl+C to exit`);
+      await new Promise<void>((resolve) => { const off = ctx.onSignal(() => { off(); resolve(); }); });
+    }
+    if (opts.json) {
+      const m = report.metrics;
+      ctx.stdout.write(JSON.stringify({
+        runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason,
+        sent: m.traffic.sent, acked: m.traffic.acked, failed: m.traffic.failed, skipped: m.traffic.skipped,
+        connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict,
+        delivery: report.delivery?.totals ?? null,
+      }) + '\n');
+    } else if (run.reportPath) say(`report: ${run.reportPath}`);
+    const runCode = report.outcome === 'aborted' ? ExitCode.ABORTED : report.outcome === 'failed' ? ExitCode.INTERNAL : ExitCode.OK;
+    return { exitCode: opts.thresholds ? opts.thresholds.exitCode(runCode) : runCode, report };
+  } finally {
+    await dashboard?.close();
+    await delivery?.close();
+    unsignal();
+    pid.release();
   }
 }

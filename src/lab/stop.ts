@@ -5,6 +5,11 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../shared/errors.js';
 import type { PidFile } from '../shared/control.js';
+import type { ResolvedConfig } from '../config/index.js';
+import type { LabContext } from './context.js';
+import { instancePidPath } from './pid-file.js';
+import { say } from './context.js';
+import { reportPathsFor } from '../shared/data-dirs.js';
 
 export interface StopOptions {
   pidFile: string;
@@ -13,7 +18,6 @@ export interface StopOptions {
   timeoutSec: number;
   /** `signal` (default where signals exist), `http` (control endpoint). */
   via: 'signal' | 'http' | 'auto';
-  log: (line: string) => void;
   /** For tests: the platform deciding `auto`. */
   platform?: NodeJS.Platform;
 }
@@ -89,7 +93,7 @@ async function waitForExit(pid: number, sec: number): Promise<boolean> {
   return !isLabAlive(pid);
 }
 
-export async function stopLab(o: StopOptions): Promise<StopResult> {
+export async function stopLab(ctx: LabContext, o: StopOptions): Promise<StopResult> {
   const p = readPidFile(o.pidFile);
   if (!p) throw new LabError('NOT_RUNNING', { message: `No pid file at ${o.pidFile}: no lab is running with this DATA_DIR / SIM_PID_FILE` });
   if (!isLabAlive(p.pid)) {
@@ -100,10 +104,11 @@ export async function stopLab(o: StopOptions): Promise<StopResult> {
   const via: 'signal' | 'http' = o.via === 'auto' ? (platform === 'win32' ? 'http' : 'signal') : o.via;
   const ask = async () => (via === 'http' ? requestViaHttp(p) : void process.kill(p.pid, 'SIGTERM'));
   const t0 = Date.now();
-  o.log(`stopping run ${p.runId || '?'} (pid ${p.pid}) via ${via === 'http' ? p.dashboardUrl + '/api/control/stop' : 'SIGTERM'}; waiting up to ${o.timeoutSec}s for its report…`);
+  const how = via === 'http' ? p.dashboardUrl + '/api/control/stop' : 'SIGTERM';
+  say(ctx, `stopping run ${p.runId || '?'} (pid ${p.pid}) via ${how}; waiting up to ${o.timeoutSec}s for its report…`);
   await ask();
   if (!(await waitForExit(p.pid, o.timeoutSec))) {
-    o.log(`still running after ${o.timeoutSec}s: asking again (the lab skips the ack drain on a second request)`);
+    say(ctx, `still running after ${o.timeoutSec}s: asking again (the lab skips the ack drain on a second request)`);
     if (via === 'signal') process.kill(p.pid, 'SIGTERM');
     if (!(await waitForExit(p.pid, HURRY_GRACE_SEC))) {
       throw new LabError('STOP_TIMEOUT', { message: `The lab (pid ${p.pid}) did not stop within ${o.timeoutSec + HURRY_GRACE_SEC}s`, details: { pid: p.pid } });
@@ -111,7 +116,18 @@ export async function stopLab(o: StopOptions): Promise<StopResult> {
   }
   // the lab removes its own pid file; one left behind by a crash is removed here
   if (readPidFile(o.pidFile)?.pid === p.pid) rmSync(o.pidFile, { force: true });
-  // `suite --embedded` keeps its reports in <DATA_DIR>/embedded
-  const report = p.runId ? [join(o.dataDir, 'runs', `${p.runId}.json`), join(o.dataDir, 'embedded', 'runs', `${p.runId}.json`)].find((f) => existsSync(f)) ?? null : null;
+  const report = p.runId ? reportPathsFor(o.dataDir, `${p.runId}.json`).find((f) => existsSync(f)) ?? null : null;
   return { pid: p.pid, runId: p.runId, reportPath: report, via, waitedSec: (Date.now() - t0) / 1000 };
+}
+
+/** `tblab stop` for the lab of `cfg` (its instance's pid file): stops it and prints the result. */
+export async function stopCommand(
+  ctx: LabContext,
+  cfg: ResolvedConfig,
+  o: Pick<StopOptions, 'timeoutSec' | 'via'> & { json: boolean },
+): Promise<void> {
+  const pidFile = instancePidPath(cfg.pidFile, cfg.instance);
+  const r = await stopLab(ctx, { pidFile, dataDir: cfg.dataDir, timeoutSec: o.timeoutSec, via: o.via });
+  say(ctx, `stopped run ${r.runId || '?'} (pid ${r.pid}) in ${r.waitedSec.toFixed(1)}s${r.reportPath ? `; report: ${r.reportPath}` : ''}`);
+  if (o.json) ctx.stdout.write(JSON.stringify(r) + '\n');
 }

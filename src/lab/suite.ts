@@ -2,15 +2,14 @@
 // activate the fleet → run (thresholds) → deactivate with --deactivate-after, also when the run
 // failed or was interrupted → the summary. A signal never kills the suite between steps: it stops
 // the run (or the provisioning) and the clean-up still happens.
-import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
-import { KEYS } from '../config/index.js';
-import type { RunContext } from '../cli/context.js';
+import type { LabContext } from './context.js';
 import { ExitCode, LabError, describeError } from '../shared/errors.js';
 import { sliceBounds } from '../shared/fleet.js';
 import { renderSummary, summarize } from '../report/summary.js';
 import { readTokenFile } from './fleet-file.js';
 import { prepareThresholds, type ThresholdRunOptions } from './thresholds.js';
+import type { LabTarget } from './target.js';
 
 export type ProvisionMode = 'auto' | 'always' | 'never';
 
@@ -39,24 +38,7 @@ export function fleetShortfall(config: ResolvedConfig): { have: number; need: nu
   return { have, need, why: have < need ? `tokens.json has ${have} of the ${need} devices` : null };
 }
 
-/**
- * The embedded emulator's fleet is created fresh in every run and useless after it, so its files
- * (tokens, control list, reports, logs) live in <DATA_DIR>/embedded and never replace a real fleet's
- * tokens.json or teardown manifest. The pid file stays where `tblab stop` looks by default.
- */
-export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqttHost: string; mqttPort: number }): ResolvedConfig {
-  const dataDir = join(base.dataDir, 'embedded');
-  const defaultDisabled = join(base.dataDir, 'control', 'disabled_devices.json');
-  return Object.freeze({
-    ...base,
-    tbUrl: emu.restUrl, mqttHost: emu.mqttHost, mqttPort: emu.mqttPort, mqttTls: false,
-    tbUsername: KEYS.TB_USERNAME.def, tbPassword: KEYS.TB_PASSWORD.def,
-    dataDir,
-    disabledDevicesFile: base.disabledDevicesFile === defaultDisabled ? join(dataDir, 'control', 'disabled_devices.json') : base.disabledDevicesFile,
-  });
-}
-
-export async function runSuite(ctx: RunContext, base: ResolvedConfig, o: SuiteOptions): Promise<number> {
+export async function runSuite(ctx: LabContext, base: ResolvedConfig, o: SuiteOptions): Promise<number> {
   const say = (l: string) => ctx.stderr.write(l + '\n');
   const thresholds = prepareThresholds(o.thresholds);
   let interrupted: NodeJS.Signals | null = null;
@@ -64,24 +46,19 @@ export async function runSuite(ctx: RunContext, base: ResolvedConfig, o: SuiteOp
   const checkInterrupt = () => {
     if (interrupted) throw new LabError('ABORTED', { message: `Suite stopped by ${interrupted} before the run started` });
   };
-  const { startEmbeddedEmulator } = await import('./embedded.js');
-  const { embeddedEmulatorArgs } = await import('./delivery/emulator-path.js');
-  let emulator: Awaited<ReturnType<typeof startEmbeddedEmulator>> | null = null;
+  const { resolveTarget } = await import('./target.js');
   let fleetReady = false;
+  let target: LabTarget | null = null;
   let config = base;
   try {
-    if (o.embedded) {
-      say('suite: starting the embedded emulator…');
-      emulator = await startEmbeddedEmulator(embeddedEmulatorArgs(base));
-      config = embeddedConfig(base, emulator);
-      say(`suite: emulator REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; files in ${config.dataDir}`);
-    }
+    target = await resolveTarget(ctx, base, { embedded: o.embedded, label: 'suite: ' });
+    config = target.config;
     checkInterrupt();
     const gap = fleetShortfall(config);
     if (o.provision === 'always' || (o.provision === 'auto' && gap.why)) {
       say(`suite: provisioning ${gap.need} devices on ${config.tbUrl}${o.provision === 'auto' ? ` (${gap.why})` : ''}`);
       const { provision } = await import('./provision.js');
-      const p = await provision(config, { progress: false }, ctx);
+      const p = await provision(ctx, config, { progress: false });
       say(`suite: provisioned ${p.total} devices in ${p.seconds}s (${p.created} created, ${p.reused} reused) → ${p.tokenFile}`);
     } else if (gap.why) {
       throw new LabError('NO_FLEET', { message: `--provision never, but ${gap.why} (DEVICE_COUNT ${config.deviceCount}, ${config.tbUrl})`, hint: 'Use --provision auto, or run `tblab provision` first.' });
@@ -90,29 +67,28 @@ export async function runSuite(ctx: RunContext, base: ResolvedConfig, o: SuiteOp
     checkInterrupt();
 
     const { controlDevices } = await import('./devices.js');
-    const act = await controlDevices(config, { action: 'activate', all: true });
+    const act = await controlDevices(ctx, config, { action: 'activate', all: true });
     say(`suite: activated the fleet (${act.changes.length} resumed, ${act.unchanged} already active)`);
     checkInterrupt();
 
     const { runLab } = await import('./run.js');
-    const { exitCode, report } = await runLab(ctx, config, { ...(emulator ? { emulatorUrl: emulator.restUrl } : {}), onStart: (run) => thresholds.onStart(run), beforeFinalReport: (r) => thresholds.beforeFinalReport(r) });
+    const { exitCode: code, report } = await runLab(ctx, target, { thresholds });
     const s = summarize(report);
     if (o.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
     say('\n' + renderSummary(report, s));
-    const code = thresholds.exitCode(exitCode);
     if (code === ExitCode.THRESHOLDS_FAILED) say('suite: thresholds failed (exit code 5)');
     return code;
   } finally {
     if (o.deactivateAfter && fleetReady) {
       try {
         const { controlDevices } = await import('./devices.js');
-        const d = await controlDevices(config, { action: 'deactivate', all: true });
+        const d = await controlDevices(ctx, config, { action: 'deactivate', all: true });
         say(`suite: deactivated the fleet (${d.changes.length} paused, ${d.paused} paused in total)`);
       } catch (e) {
         say(`suite: could not deactivate the fleet: ${describeError(e)} — run \`tblab devices deactivate --all\``);
       }
     }
     offSignal();
-    await emulator?.close();
+    await target?.close();
   }
 }

@@ -1,9 +1,9 @@
-// Thresholds wired into a run (`tblab suite`, and any caller of runLab): live evaluation with an
-// optional early abort, the final evaluation written into the report, and the resulting exit code.
+// Thresholds of a run, a sink (wired once, by src/lab/run.ts for `run` and `suite`): live
+// evaluation with an optional early abort, the final evaluation (the report's `thresholds`, judged
+// from the report with the delivery check in it), and the resulting exit code.
 import { parseThresholds, ThresholdMonitor, type ThresholdResult } from '../metrics/thresholds.js';
 import { evaluateReport, renderThresholds } from '../report/thresholds.js';
-import type { RunReport } from '../report/schema.js';
-import type { RunHandle } from '../engine/supervisor.js';
+import type { RunSink, RunView } from './pipeline/sink.js';
 import { ExitCode } from '../shared/errors.js';
 
 export interface ThresholdRunOptions {
@@ -16,11 +16,7 @@ export interface ThresholdRunOptions {
   log: (line: string) => void;
 }
 
-export interface ThresholdRun {
-  /** Pass as runLab's onStart: watches snapshots when --abort-on-fail is on. */
-  onStart(run: RunHandle): void;
-  /** Pass as runLab's beforeFinalReport: stores the results in the report. */
-  beforeFinalReport(report: RunReport): Promise<void>;
+export interface ThresholdRun extends RunSink {
   /** The final results (null before the report or without thresholds). */
   readonly results: ThresholdResult[] | null;
   /** The pass/FAIL table of the final results ('' without thresholds). */
@@ -33,26 +29,27 @@ export function prepareThresholds(o: ThresholdRunOptions): ThresholdRun {
   const thresholds = parseThresholds(o.expressions);
   let results: ThresholdResult[] | null = null;
   let abortedByThreshold = false;
+  let run: RunView | null = null;
+  const monitor =
+    thresholds.length && o.abortOnFail ? new ThresholdMonitor(thresholds, { abortOnFail: true, graceSec: o.abortGraceSec }) : null;
   return {
-    onStart(run) {
-      if (!thresholds.length || !o.abortOnFail) return;
-      const monitor = new ThresholdMonitor(thresholds, { abortOnFail: true, graceSec: o.abortGraceSec });
-      const watch = (s: Parameters<ThresholdMonitor['evaluate']>[0]) => {
-        if (abortedByThreshold || (s.state !== 'running' && s.state !== 'connecting')) return;
-        monitor.evaluate(s);
-        const failed = monitor.abortReasons(s.elapsedSec);
-        if (!failed.length) return;
-        abortedByThreshold = true;
-        run.off('snapshot', watch);
-        o.log(`aborting: threshold failed — ${failed.map((r) => r.message).join('; ')}`);
-        run.stop(`threshold failed: ${failed.map((r) => r.expression).join(', ')}`);
-      };
-      run.on('snapshot', watch);
+    name: 'thresholds',
+    start(r) {
+      run = r;
     },
-    async beforeFinalReport(report) {
-      if (!thresholds.length) return;
+    snapshot(s) {
+      if (!monitor || !run || abortedByThreshold || (s.state !== 'running' && s.state !== 'connecting')) return;
+      monitor.evaluate(s);
+      const failed = monitor.abortReasons(s.elapsedSec);
+      if (!failed.length) return;
+      abortedByThreshold = true;
+      o.log(`aborting: threshold failed — ${failed.map((r) => r.message).join('; ')}`);
+      run.stop(`threshold failed: ${failed.map((r) => r.expression).join(', ')}`);
+    },
+    judge(report) {
+      if (!thresholds.length) return {};
       results = evaluateReport(thresholds, report);
-      report.thresholds = results;
+      return { thresholds: results };
     },
     get results() {
       return results;

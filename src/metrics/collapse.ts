@@ -1,4 +1,4 @@
-// Collapse detection (DESIGN.md §6): connected devices below COLLAPSE_SHARE of what should be
+// Collapse detection (docs/design.md#what-is-measured): connected devices below COLLAPSE_SHARE of what should be
 // connected, or QoS 1 acks stopped while publishes go out, for longer than COLLAPSE_WINDOW_SEC.
 // Recorded once, with the time it began and the cause that grew most since then.
 import type { MetricsSnapshot } from './snapshot.js';

@@ -20,7 +20,7 @@ export interface Percentiles {
   max: number | null;
 }
 
-/** Disconnect root-cause classes (DESIGN.md §6). */
+/** Disconnect root-cause classes (docs/design.md#what-is-measured). */
 export type CauseClass = 'network' | 'auth' | 'rate-limit' | 'server' | 'memory' | 'resources' | 'protocol' | 'generic';
 
 export interface SeriesPoint {

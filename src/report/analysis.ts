@@ -1,5 +1,5 @@
 // Per-device findings of a finished run: devices with errors, devices whose telemetry stalled,
-// devices that started late. The definitions here are the ones documented in README ("report").
+// devices that started late. The definitions here are the ones documented in docs/workflow.md#tblab-report.
 import type { DeviceRecord, RunReport } from './schema.js';
 import { loadPoints } from '../metrics/thresholds.js';
 

@@ -1,9 +1,10 @@
-// Finding and reading run reports: data/runs/<run-id>.json and data/runs/latest.json (the engine
-// writes them).
+// Finding and reading run reports: <run-id>.json and latest.json in the runs folders of DATA_DIR
+// (src/shared/data-dirs.ts: the real server's, then the embedded emulator's).
 // A reference is a run id, `latest`, or a path to a report file.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LabError } from '../shared/errors.js';
+import { reportPathsFor } from '../shared/data-dirs.js';
 import { REPORT_SCHEMA_VERSION, type RunReport } from './schema.js';
 
 export const runsDir = (dataDir: string) => join(dataDir, 'runs');
@@ -19,14 +20,11 @@ export function listRuns(dataDir: string): string[] {
     .map((r) => r.id);
 }
 
-/**
- * The file a reference points to: `latest`, a run id, or a path (relative to cwd). Ids and `latest`
- * are looked up in data/runs, then in data/embedded/runs (where `tblab suite --embedded` keeps its runs).
- */
+/** The file a reference points to: `latest`, a run id, or a path (relative to cwd). */
 export function resolveReportPath(dataDir: string, ref: string, cwd: string): string {
   if (ref.endsWith('.json') || ref.includes('/') || ref.includes('\\')) return resolve(cwd, ref);
   const file = ref === 'latest' || ref === '' ? 'latest.json' : `${ref}.json`;
-  const candidates = [join(runsDir(dataDir), file), join(dataDir, 'embedded', 'runs', file)];
+  const candidates = reportPathsFor(dataDir, file);
   return candidates.find((p) => existsSync(p)) ?? candidates[0];
 }
 

@@ -1,61 +1,14 @@
 // The run report: data/runs/<run-id>.json (and latest.json). `metrics` has exactly the shape of
 // GET /api/metrics (src/metrics/snapshot.ts). Versioned: add fields, never rename.
-import type { MetricsSnapshot, CauseClass, RunState } from '../metrics/snapshot.js';
+import type { MetricsSnapshot } from '../metrics/snapshot.js';
+import type { RunOutcome, DisconnectRecord, DeviceRecord, TimelinePoint } from '../metrics/records.js';
 import type { ThresholdResult } from '../metrics/thresholds.js';
 
 export type { ThresholdResult };
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-export type RunOutcome = 'completed' | 'aborted' | 'failed' | 'partial';
-
-export interface DisconnectRecord {
-  /** ms since epoch */
-  at: number;
-  cause: string;
-  class: CauseClass;
-}
-
-export interface DeviceRecord {
-  index: number;
-  shard: number;
-  /** First successful CONNACK, ms since epoch (null = never connected). */
-  connectedAt: number | null;
-  /** Connect latency of the first connect, ms. */
-  connectMs: number | null;
-  firstPublishAt: number | null;
-  lastPublishAt: number | null;
-  sent: number;
-  acked: number;
-  failed: number;
-  skipped: number;
-  connects: number;
-  connectFailures: number;
-  disconnects: DisconnectRecord[];
-  /** Error class → count. */
-  errors: Record<string, number>;
-  paused: boolean;
-  /** Last `sequence` value sent (payload field), for delivery reconciliation. */
-  lastSequence: number;
-}
-
-export interface TimelinePoint {
-  /** wall clock second, ms since epoch (aligned to the second) */
-  ts: number;
-  t: number;
-  sent: number;
-  acked: number;
-  failed: number;
-  connected: number;
-  sentPerSec: number;
-  ackedPerSec: number;
-  mbpsOut: number;
-  ackP99Ms: number | null;
-  scheduleLagP99Ms: number | null;
-  eventLoopDelayP99Ms: number | null;
-  /** Run state at this point; `stopping` and later points are the drain and disconnect, not load. Absent in older reports. */
-  state?: RunState;
-}
+export type { RunOutcome, DisconnectRecord, DeviceRecord, TimelinePoint };
 
 export interface DeliveryDevice {
   sent: number;

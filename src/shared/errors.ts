@@ -51,7 +51,6 @@ export const ERRORS = {
   NOT_RUNNING: { message: 'No running lab was found', hint: 'The pid file is missing or stale.', exit: 'INVALID_CONFIG' },
   STOP_TIMEOUT: { message: 'The lab did not stop in time', hint: 'It may still be writing its report: run `tblab stop` again, or `kill -9 <pid>` (the last 5-second checkpoint of the report remains).', exit: 'INTERNAL' },
   CONFIRMATION_REQUIRED: { message: 'This deletes devices on the server', hint: 'Add --yes to confirm, or --dry-run to see what would be deleted.', exit: 'INVALID_CONFIG' },
-  SHARD_FAILED: { message: 'A shard process failed', hint: 'See the shard events log in data/logs/.', exit: 'INTERNAL' },
   ABORTED: { message: 'Stopped by request', hint: 'The report of what happened until the stop was written.', exit: 'ABORTED' },
   PORT_IN_USE: { message: 'A listening port is already in use', hint: 'Pick another port (0 = any free port) or stop the process that holds it.', exit: 'INVALID_CONFIG' },
   MERGE_CONFLICT: { message: 'The instance reports cannot be merged', hint: 'Merge the reports of one run split with --instance i/N over one fleet: same N, each instance once, each device in exactly one slice.', exit: 'INVALID_CONFIG' },

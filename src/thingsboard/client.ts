@@ -1,7 +1,6 @@
 // The REST client the lab uses: authenticated JSON requests (one refresh and retry on 401
 // "Token has expired", errorCode 11), non-2xx answers mapped to LabError, and a paging iterator.
 // `clientFromConfig` / `parentClientFromConfig` build it from the resolved configuration.
-import type { ResolvedConfig } from '../config/index.js';
 import { RestHttp, type HttpOptions, type HttpRequest, type HttpStats } from './http.js';
 import { TbSession, type SessionUser } from './auth.js';
 import { httpError, envelopeOf } from './errors.js';
@@ -15,6 +14,22 @@ export type ClientOptions = Omit<HttpOptions, 'label'> & {
 };
 
 export type Query = HttpRequest['query'];
+
+/** The keys of the lab configuration the client reads (config's ResolvedConfig has them): thingsboard/ imports no config/. */
+export interface TbSettings {
+  readonly tbUrl: string;
+  readonly tbUsername: string;
+  readonly tbPassword: string;
+  readonly tbParentUrl?: string;
+  readonly tbParentUsername?: string;
+  readonly tbParentPassword?: string;
+  readonly restTimeoutMs: number;
+  readonly restRetries: number;
+  readonly provisionConcurrency: number;
+  readonly httpProxy?: string;
+  readonly httpsProxy?: string;
+  readonly noProxy?: string;
+}
 
 export class TbClient {
   readonly baseUrl: string;
@@ -86,7 +101,7 @@ export class TbClient {
   }
 }
 
-function restOptions(cfg: ResolvedConfig): Omit<ClientOptions, 'baseUrl' | 'username' | 'password'> {
+function restOptions(cfg: TbSettings): Omit<ClientOptions, 'baseUrl' | 'username' | 'password'> {
   return {
     timeoutMs: cfg.restTimeoutMs,
     retries: cfg.restRetries,
@@ -98,12 +113,12 @@ function restOptions(cfg: ResolvedConfig): Omit<ClientOptions, 'baseUrl' | 'user
 }
 
 /** The client of the server the fleet lives on (TB_URL). */
-export function clientFromConfig(cfg: ResolvedConfig): TbClient {
+export function clientFromConfig(cfg: TbSettings): TbClient {
   return new TbClient({ ...restOptions(cfg), baseUrl: cfg.tbUrl, username: cfg.tbUsername, password: cfg.tbPassword });
 }
 
 /** The parent (cloud) server's client when TB_PARENT_URL is set; its credentials default to the edge's. */
-export function parentClientFromConfig(cfg: ResolvedConfig): TbClient | null {
+export function parentClientFromConfig(cfg: TbSettings): TbClient | null {
   if (!cfg.tbParentUrl) return null;
   return new TbClient({
     ...restOptions(cfg),

@@ -1,4 +1,4 @@
-// ThingsBoard REST wire shapes the lab reads and writes (thingsboard-api.md §1.5, §2).
+// ThingsBoard REST wire shapes the lab reads and writes (docs/thingsboard-api.md#authentication, #devices).
 // Only the fields the lab uses are typed; the server may send more.
 
 export interface EntityId<T extends string = string> {

@@ -2,7 +2,7 @@
 // a fleet of devices, a run that is stopped when the test ends, and a wait-until helper for snapshots.
 import { loadConfigOrThrow, type RawValues, type ResolvedConfig } from '../../src/config/index.js';
 import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
-import { startRun as startEngineRun, type RunHandle, type RunOptions } from '../../src/engine/supervisor.js';
+import { startRun as startPipelineRun, type RunHandle, type RunOptions } from '../../src/lab/pipeline/start.js';
 import type { MetricsSnapshot } from '../../src/metrics/snapshot.js';
 import { createDevice, restLogin } from './emulator.js';
 import { cleanup, type Scope } from './cleanup.js';
@@ -18,11 +18,11 @@ export function testFleet(n: number, token: (i: number) => string = (i) => `toke
 }
 
 /**
- * Starts a run (src/engine/supervisor.ts) that is stopped when `t` ends, unless it has finished:
+ * Starts a run (src/lab/pipeline/start.ts) that is stopped when `t` ends, unless it has finished:
  * the test end waits for its report, so its shard processes are gone before its folders are removed.
  */
 export function startRun(t: Scope, opts: RunOptions): RunHandle {
-  const run = startEngineRun(opts);
+  const run = startPipelineRun(opts);
   let settled = false;
   const done = run.done.then(() => undefined, () => undefined).finally(() => (settled = true));
   cleanup(t, async () => {

@@ -8,6 +8,7 @@ import { labEnv, labConfig, sink, closedPort } from '../helpers/lab-fixtures.js'
 import { startEmulator } from '../helpers/emulator.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { tblab } from '../helpers/tblab-cli.js';
+import { labContext } from '../../src/lab/context.js';
 
 const roomyHost: HostFacts = { openFilesSoft: 20_000, openFilesHard: 20_000, portRange: [32768, 60999], memAvailableBytes: 8 * 2 ** 30, cores: 2 };
 const verdicts = (r: Awaited<ReturnType<typeof runCheck>>) => r.checks.map((c) => `${c.name}:${c.verdict}`);
@@ -18,12 +19,12 @@ test('check: login, devices, MQTT reachability and a CONNECT with a provisioned 
   const env = labEnv(e, dir, { DEVICE_COUNT: '5' });
   const cfg = labConfig(env, dir);
 
-  const before = await runCheck(cfg, { host: roomyHost });
+  const before = await runCheck(labContext(), cfg, { host: roomyHost });
   assert.deepEqual(verdicts(before), ['login:OK', 'devices:OK', 'mqtt:OK', 'mqtt connect:WARN', 'open files:OK', 'ephemeral ports:OK', 'memory:OK']);
   assert.equal(before.exitCode, 0);
   assert.match(before.checks[0].message, /^login as tenant@thingsboard\.org \(tenant [0-9a-f-]{36}\)/);
 
-  await provision(cfg, { progress: false }, { stderr: sink().stream });
+  await provision(labContext({ stderr: sink().stream }), cfg, { progress: false });
   const r = await tblab(t, ['check', '--json'], { cwd: dir, env });
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
@@ -35,7 +36,7 @@ test('check: login, devices, MQTT reachability and a CONNECT with a provisioned 
   const tf = readTokenFile(cfg.dataDir)!;
   tf.devices['sim-001'].credentials = { type: 'ACCESS_TOKEN', token: 'not-a-token-of-this-server' };
   writeTokenFile(cfg.dataDir, tf);
-  const refused = await runCheck(cfg, { host: roomyHost });
+  const refused = await runCheck(labContext(), cfg, { host: roomyHost });
   const line = refused.checks.find((c) => c.name === 'mqtt connect')!;
   assert.equal(line.verdict, 'FAIL');
   assert.match(line.message, /CONNACK 5/);
@@ -45,7 +46,8 @@ test('check: login, devices, MQTT reachability and a CONNECT with a provisioned 
 test('check: what would stop the run fails with exit 6; bad credentials exit 2; nothing listening exit 3', { timeout: 60_000 }, async (t) => {
   const e = await startEmulator(t);
   const dir = tmpDir(t);
-  const big = await runCheck(labConfig(labEnv(e, dir, { DEVICE_COUNT: '40000' }), dir), { host: { ...roomyHost, openFilesSoft: 4096, openFilesHard: 4096 } });
+  const bigConfig = labConfig(labEnv(e, dir, { DEVICE_COUNT: '40000' }), dir);
+  const big = await runCheck(labContext(), bigConfig, { host: { ...roomyHost, openFilesSoft: 4096, openFilesHard: 4096 } });
   assert.deepEqual(verdicts(big).slice(4), ['open files:FAIL', 'ephemeral ports:FAIL', 'memory:OK']);
   assert.equal(big.exitCode, 6);
 

@@ -10,9 +10,10 @@ import { labEnv, labConfig, adminClient, sink } from '../helpers/lab-fixtures.js
 import { startEmulator } from '../helpers/emulator.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { tblab } from '../helpers/tblab-cli.js';
+import { labContext } from '../../src/lab/context.js';
 
 /**
- * Imitates Edge → cloud sync (thingsboard-api.md §9): each device created on the edge appears on
+ * Imitates Edge → cloud sync (docs/thingsboard-api.md#edge-and-the-parent-server): each device created on the edge appears on
  * the parent with the same UUID. Test-side only: the emulator has no Edge link.
  */
 function mirrorCreations(edge: Emulator, parent: Emulator): void {
@@ -32,7 +33,7 @@ test('delete mirrors each deletion to the parent server (404 there = done) and e
   const dir = tmpDir(t);
   const env = labEnv(edge, dir, { DEVICE_COUNT: '30', TB_PARENT_URL: parent.restUrl, TB_PARENT_USERNAME: 'cloud@example.com', TB_PARENT_PASSWORD: 'cloud-pass' });
   const cfg = labConfig(env, dir);
-  await provision(cfg, { progress: false }, { stderr: sink().stream });
+  await provision(labContext({ stderr: sink().stream }), cfg, { progress: false });
   const edgeClient = adminClient(t, edge.restUrl);
   const parentClient = new (await import('../../src/thingsboard/client.js')).TbClient({ baseUrl: parent.restUrl, username: 'cloud@example.com', password: 'cloud-pass', timeoutMs: 10_000, retries: 2, connections: 4 });
   t.after(() => parentClient.close());
@@ -43,7 +44,10 @@ test('delete mirrors each deletion to the parent server (404 there = done) and e
   await parentClient.delete(`/api/device/${onParent.get('sim-001')!.id.id}`);
 
   // no --yes: refused, nothing deleted
-  await assert.rejects(deleteFleet(cfg, { progress: false }, { stderr: sink().stream }), (e: LabError) => e.code === 'CONFIRMATION_REQUIRED' && /30 device\(s\).*parent server/.test(e.message));
+  await assert.rejects(
+    deleteFleet(labContext({ stderr: sink().stream }), cfg, { progress: false }),
+    (e: LabError) => e.code === 'CONFIRMATION_REQUIRED' && /30 device\(s\).*parent server/.test(e.message),
+  );
   const cli = await tblab(t, ['delete'], { cwd: dir, env });
   assert.equal(cli.code, 2);
   assert.match(cli.stderr, /CONFIRMATION_REQUIRED/);
@@ -52,7 +56,7 @@ test('delete mirrors each deletion to the parent server (404 there = done) and e
   assert.equal(dry.stderr.split('\n').filter((l) => l.startsWith('would delete sim-')).length, 30);
   assert.equal((await listFleetOnServer(edgeClient, 'sim')).size, 30);
 
-  const s = await deleteFleet(cfg, { yes: true, progress: false }, { stderr: sink().stream });
+  const s = await deleteFleet(labContext({ stderr: sink().stream }), cfg, { yes: true, progress: false });
   assert.equal(s.deleted, 30);
   assert.deepEqual(s.parent, { server: parent.restUrl, deleted: 29, alreadyGone: 1 });
   assert.equal((await listFleetOnServer(edgeClient, 'sim')).size, 0);
@@ -65,7 +69,8 @@ test('delete --prefix removes every <prefix>-N device of the tenant, manifest or
   const e = await startEmulator(t);
   const dir = tmpDir(t);
   const c = adminClient(t, e.restUrl);
-  await provision(labConfig(labEnv(e, dir, { DEVICE_COUNT: '12', DEVICE_PREFIX: 'keep' }), dir), { progress: false }, { stderr: sink().stream });
+  const keep = labConfig(labEnv(e, dir, { DEVICE_COUNT: '12', DEVICE_PREFIX: 'keep' }), dir);
+  await provision(labContext({ stderr: sink().stream }), keep, { progress: false });
   for (let i = 1; i <= 5; i++) await c.post('/api/device', { name: `gone-${i}` });
   await c.post('/api/device', { name: 'gone-gateway' });
   const r = await tblab(t, ['delete', '--prefix', 'gone', '--yes', '--json'], { cwd: dir, env: labEnv(e, dir, { DEVICE_PREFIX: 'keep' }) });

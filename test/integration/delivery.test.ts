@@ -4,7 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EmulatorOptions } from '../../src/emulator/index.js';
-import { attachDelivery, type DeliveryCheck } from '../../src/lab/delivery/check.js';
+import { deliveryCheck } from '../../src/lab/delivery/check.js';
 import { deliverySummary } from '../../src/report/delivery-summary.js';
 import type { RawValues } from '../../src/config/index.js';
 import type { MetricsSnapshot } from '../../src/metrics/snapshot.js';
@@ -22,10 +22,9 @@ async function deliveryRun(t: TestContext, devices: number, flags: RawValues, em
   hooks.onEmulator?.(emu);
   const fleet = await emulatorFleet(emu.restUrl, devices);
   const config = testConfig(t, { MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, DELIVERY_SETTLE_SEC: 5, ...flags });
-  let check: DeliveryCheck | null = null;
-  const run = startRun(t, { config, fleet, writeFiles: false, beforeFinalReport: (r) => check!.finish(r) });
-  check = attachDelivery(run, { config, fleet, emulatorUrl: emu.restUrl });
-  t.after(() => check!.close());
+  const check = deliveryCheck({ config, fleet, emulatorUrl: emu.restUrl });
+  t.after(() => check.close());
+  const run = startRun(t, { config, fleet, writeFiles: false, sinks: [check] });
   if (hooks.onSnapshot) run.on('snapshot', hooks.onSnapshot);
   const report = await run.done;
   assert.ok(report.delivery, 'report.delivery is filled in');

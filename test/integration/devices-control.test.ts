@@ -9,6 +9,7 @@ import { labEnv, labConfig, adminClient, sink } from '../helpers/lab-fixtures.js
 import { startEmulator } from '../helpers/emulator.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { tblab } from '../helpers/tblab-cli.js';
+import { labContext } from '../../src/lab/context.js';
 
 async function manualActive(c: TbClient, id: string): Promise<unknown> {
   const a = await c.get<{ key: string; value: unknown }[]>(`/api/plugins/telemetry/DEVICE/${id}/values/attributes/SERVER_SCOPE`, { keys: 'manual_active' });
@@ -20,7 +21,7 @@ test('deactivate / activate round trip; --dry-run changes nothing', { timeout: 1
   const dir = tmpDir(t);
   const env = labEnv(e, dir, { DEVICE_COUNT: '10' });
   const cfg = labConfig(env, dir);
-  await provision(cfg, { progress: false }, { stderr: sink().stream });
+  await provision(labContext({ stderr: sink().stream }), cfg, { progress: false });
   const ids = readTokenFile(cfg.dataDir)!.devices;
   const c = adminClient(t, e.restUrl);
 
@@ -32,7 +33,7 @@ test('deactivate / activate round trip; --dry-run changes nothing', { timeout: 1
   assert.ok(!existsSync(cfg.disabledDevicesFile), 'no paused list was written');
   assert.equal(await manualActive(c, ids['sim-001'].id), undefined, 'no attribute was written');
 
-  const off = await controlDevices(cfg, { action: 'deactivate', devices: ['sim-001', 'sim-002'] });
+  const off = await controlDevices(labContext(), cfg, { action: 'deactivate', devices: ['sim-001', 'sim-002'] });
   assert.deepEqual(off.changes.map((x) => [x.name, x.from, x.to]), [['sim-001', 'active', 'paused'], ['sim-002', 'active', 'paused']]);
   const file = JSON.parse(readFileSync(cfg.disabledDevicesFile, 'utf8'));
   assert.equal(file.version, 1);
@@ -41,24 +42,24 @@ test('deactivate / activate round trip; --dry-run changes nothing', { timeout: 1
   assert.equal(await manualActive(c, ids['sim-003'].id), undefined, 'untouched devices keep no attribute');
 
   // deactivating again changes nothing
-  assert.equal((await controlDevices(cfg, { action: 'deactivate', devices: ['sim-001'] })).changes.length, 0);
+  assert.equal((await controlDevices(labContext(), cfg, { action: 'deactivate', devices: ['sim-001'] })).changes.length, 0);
 
   const before = readFileSync(cfg.disabledDevicesFile, 'utf8');
   const mtime = statSync(cfg.disabledDevicesFile).mtimeMs;
-  const dryOn = await controlDevices(cfg, { action: 'activate', all: true, dryRun: true });
+  const dryOn = await controlDevices(labContext(), cfg, { action: 'activate', all: true, dryRun: true });
   assert.deepEqual(dryOn.changes.map((x) => x.name), ['sim-001', 'sim-002']);
   assert.equal(dryOn.unchanged, 8);
   assert.equal(readFileSync(cfg.disabledDevicesFile, 'utf8'), before);
   assert.equal(statSync(cfg.disabledDevicesFile).mtimeMs, mtime);
   assert.equal(await manualActive(c, ids['sim-002'].id), false, 'the dry run wrote no attribute');
 
-  const on = await controlDevices(cfg, { action: 'activate', all: true });
+  const on = await controlDevices(labContext(), cfg, { action: 'activate', all: true });
   assert.equal(on.changes.length, 2);
   assert.deepEqual(JSON.parse(readFileSync(cfg.disabledDevicesFile, 'utf8')).devices, []);
   assert.equal(await manualActive(c, ids['sim-001'].id), true);
   assert.equal(await manualActive(c, ids['sim-002'].id), true);
 
-  const flipped = await controlDevices(cfg, { action: 'toggle', prefix: 'sim' });
+  const flipped = await controlDevices(labContext(), cfg, { action: 'toggle', prefix: 'sim' });
   assert.equal(flipped.changes.length, 10);
   assert.equal(JSON.parse(readFileSync(cfg.disabledDevicesFile, 'utf8')).devices.length, 10);
   assert.equal(await manualActive(c, ids['sim-010'].id), false);

@@ -37,6 +37,7 @@ test('ack latency delays PUBACKs; REST latency delays REST replies (set at runti
   assert.ok(Date.now() - start >= 190);
   start = Date.now();
   await rest(emu.restUrl, 'POST', '/api/v1/F1/telemetry', { body: { a: 1 } });
+  assert.ok(Date.now() - start < 190, 'the device API (/api/v1) is not delayed by restLatencyMs');
   const faults = await rest(emu.restUrl, 'PUT', '/__emulator/faults', { body: { ackLatencyMs: 0, restLatencyMs: 0 } });
   assert.equal(faults.status, 200);
   assert.equal(faults.body.ackLatencyMs, 0);

@@ -69,7 +69,12 @@ test('stages ramp devices up and down without counting disconnects; library API:
   const run = startRun(t, {
     config,
     fleet: testFleet(20),
-    beforeFinalReport: async (report) => { report.thresholds = [{ expression: 'test', ok: true, actual: 1, limit: 1, message: 'added by the hook' }]; },
+    sinks: [
+      {
+        name: 'test',
+        judge: () => ({ thresholds: [{ expression: 'test', ok: true, actual: 1, limit: 1, message: 'added by the hook' }] }),
+      },
+    ],
   });
   const states: string[] = [];
   let maxConnected = 0;

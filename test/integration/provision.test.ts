@@ -13,6 +13,7 @@ import { labEnv, labConfig, adminClient, sink } from '../helpers/lab-fixtures.js
 import { startEmulator } from '../helpers/emulator.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { tblab, startTblab } from '../helpers/tblab-cli.js';
+import { labContext } from '../../src/lab/context.js';
 
 /** Every token-file entry is a device on the server with exactly these credentials. */
 async function assertTokensMatchServer(c: TbClient, tf: TokenFile): Promise<void> {
@@ -31,7 +32,7 @@ test('1,000 devices are provisioned with attributes, tokens.json (0600) and devi
   const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '1000' }), dir);
   const out = sink();
 
-  const first = await provision(cfg, { progress: false }, { stderr: out.stream });
+  const first = await provision(labContext({ stderr: out.stream }), cfg, { progress: false });
   assert.equal(first.created, 1000);
   assert.equal(first.reused, 0);
   const c = adminClient(t, e.restUrl);
@@ -56,7 +57,7 @@ test('1,000 devices are provisioned with attributes, tokens.json (0600) and devi
   const attrs = await c.get<{ key: string; value: unknown }[]>(`/api/plugins/telemetry/DEVICE/${tf.devices['sim-250'].id}/values/attributes/SERVER_SCOPE`, { keys: 'batch,group,index' });
   assert.deepEqual(Object.fromEntries(attrs.map((a) => [a.key, a.value])), { batch: 3, group: 'sim', index: 250 });
 
-  const second = await provision(cfg, { progress: false }, { stderr: out.stream });
+  const second = await provision(labContext({ stderr: out.stream }), cfg, { progress: false });
   assert.equal(second.created, 0);
   assert.equal(second.reused, 1000);
   assert.ok(second.requests <= 3, `a re-run only logs in, reads the profile and lists (${second.requests} requests)`);
@@ -87,7 +88,7 @@ test('provisioning killed half-way (SIGKILL) completes on re-run with no duplica
   const created = (await listFleetOnServer(c, 'sim')).size;
   assert.ok(created >= seenAtKill && created < 600, `killed with ${created} of 600 devices on the server`);
 
-  const s = await provision(cfg, { progress: false }, { stderr: sink().stream });
+  const s = await provision(labContext({ stderr: sink().stream }), cfg, { progress: false });
   assert.equal(s.created + s.reused, 600);
   assert.equal(s.created, 600 - created, 'only the missing devices are created');
   const onServer = await listFleetOnServer(c, 'sim');
@@ -103,21 +104,21 @@ test('--prune deletes devices beyond the count; --rotate-tokens replaces every t
   const e = await startEmulator(t);
   const dir = tmpDir(t);
   const c = adminClient(t, e.restUrl);
-  await provision(labConfig(labEnv(e, dir, { DEVICE_COUNT: '20' }), dir), { progress: false }, { stderr: sink().stream });
+  await provision(labContext({ stderr: sink().stream }), labConfig(labEnv(e, dir, { DEVICE_COUNT: '20' }), dir), { progress: false });
   const cfg15 = labConfig(labEnv(e, dir, { DEVICE_COUNT: '15' }), dir);
 
-  const kept = await provision(cfg15, { progress: false }, { stderr: sink().stream });
+  const kept = await provision(labContext({ stderr: sink().stream }), cfg15, { progress: false });
   assert.deepEqual(kept.extra, ['sim-016', 'sim-017', 'sim-018', 'sim-019', 'sim-020']);
   assert.equal(readManifest(cfg15.dataDir).length, 20, 'devices outside the fleet stay in the manifest');
   assert.equal(Object.keys(readTokenFile(cfg15.dataDir)!.devices).length, 15);
 
-  const pruned = await provision(cfg15, { progress: false, prune: true }, { stderr: sink().stream });
+  const pruned = await provision(labContext({ stderr: sink().stream }), cfg15, { progress: false, prune: true });
   assert.equal(pruned.pruned, 5);
   assert.equal((await listFleetOnServer(c, 'sim')).size, 15);
   assert.equal(readManifest(cfg15.dataDir).length, 15);
 
   const before = readTokenFile(cfg15.dataDir)!;
-  const rotated = await provision(cfg15, { progress: false, rotateTokens: true }, { stderr: sink().stream });
+  const rotated = await provision(labContext({ stderr: sink().stream }), cfg15, { progress: false, rotateTokens: true });
   assert.equal(rotated.rotated, 15);
   const after = readTokenFile(cfg15.dataDir)!;
   for (const [name, d] of Object.entries(after.devices)) {

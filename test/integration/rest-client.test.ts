@@ -11,20 +11,21 @@ import { labEnv, labConfig, adminClient, sink, closedPort } from '../helpers/lab
 import { startEmulator } from '../helpers/emulator.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { tblab } from '../helpers/tblab-cli.js';
+import { labContext } from '../../src/lab/context.js';
 
 test('a JWT that lives 2 s is refreshed mid-run; nothing fails', { timeout: 120_000 }, async (t) => {
   // 100 ms REST latency: ~300 devices × 2 requests / 16 in flight ≈ 4 s, two token lifetimes at least
   const e = await startEmulator(t, { jwtLifetimeSec: 2, faults: { restLatencyMs: 100 } });
   const dir = tmpDir(t);
   const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '300', PROVISION_CONCURRENCY: '16' }), dir);
-  const s = await provision(cfg, { progress: false }, { stderr: sink().stream });
+  const s = await provision(labContext({ stderr: sink().stream }), cfg, { progress: false });
   assert.equal(s.created, 300);
   assert.ok(s.auth.refreshes >= 1, `refreshed ${s.auth.refreshes} time(s)`);
   assert.equal((await listFleetOnServer(adminClient(t, e.restUrl), 'sim')).size, 300);
 });
 
 test('a 401 "Token has expired" (errorCode 11) is answered by one refresh (or login) and a retry', { timeout: 60_000 }, async (t) => {
-  // A token signed by another server answers 401/11 like an expired one (thingsboard-api.md §1.2):
+  // A token signed by another server answers 401/11 like an expired one (docs/thingsboard-api.md#authentication):
   // replace the server behind the URL, keep the client and its token.
   const first = createEmulator();
   const { httpPort } = await first.listen();
@@ -48,7 +49,7 @@ test('a 429 storm (REST limit 40/s) is ridden out with backoff', { timeout: 120_
   e.events.on('rateLimited', () => limited++);
   const dir = tmpDir(t);
   const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '150', PROVISION_CONCURRENCY: '32' }), dir);
-  const s = await provision(cfg, { progress: false }, { stderr: sink().stream });
+  const s = await provision(labContext({ stderr: sink().stream }), cfg, { progress: false });
   assert.equal(s.created, 150);
   assert.ok(s.retries.rateLimited > 0 && limited > 0, `429s retried: ${s.retries.rateLimited}, answered: ${limited}`);
   assert.equal((await listFleetOnServer(adminClient(t, e.restUrl), 'sim')).size, 150);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { registerMergeReports } from '../../src/cli/commands/report-merge.js';
-import type { RunContext } from '../../src/cli/context.js';
+import type { LabContext } from '../../src/lab/context.js';
 import { sliceBounds } from '../../src/shared/fleet.js';
 import { writeJsonAtomic } from '../../src/shared/fs.js';
 import type { RunReport } from '../../src/report/schema.js';
@@ -13,14 +13,14 @@ import { instanceReport } from '../helpers/instance-report.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { fileScope } from '../helpers/cleanup.js';
 
-function context(cwd: string): RunContext & { out: () => string; err: () => string } {
+function context(cwd: string): LabContext & { out: () => string; err: () => string } {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (b) => { out += b; });
   stderr.on('data', (b) => { err += b; });
-  return { cwd, env: {}, stdout, stderr, onSignal: () => () => {}, out: () => out, err: () => err };
+  return { cwd, env: {}, stdout, stderr, onSignal: () => () => {}, now: () => Date.now(), out: () => out, err: () => err };
 }
 
 function fixture(): string {
@@ -37,7 +37,7 @@ function fixture(): string {
 }
 
 /** A stand-in for the `report` command with the flags it shares with `merge`. */
-function program(ctx: RunContext): Command {
+function program(ctx: LabContext): Command {
   const p = new Command('tblab').exitOverride();
   p.command('report').argument('[run]').option('--json').option('--env-file <path>').option('--set <KEY=VALUE...>').action(() => {
     throw new Error('the parent report command ran instead of merge');

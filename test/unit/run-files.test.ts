@@ -2,15 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunFiles } from '../../src/engine/run-files.js';
+import { ReportFiles } from '../../src/report/write.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { cleanup } from '../helpers/cleanup.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 test('a checkpoint splices the cached device JSON into the report: same JSON as a full write, no temp files left', async (t) => {
   const dir = tmpDir(t, 'tblab-runfiles-');
-  const files = new RunFiles(dir, 'r-1', 1);
-  cleanup(t, () => files.close());
+  const files = new ReportFiles(dir, 'r-1');
   const devices = { 'sim-001': { sent: 3, note: '$& and "quotes"' }, 'sim-002': { sent: 0 } };
   // a report-shaped object; only the splice is under test, so the fields beyond `devices` are few
   const report = { runId: 'r-1', outcome: 'partial', devices: {}, histograms: { ackMs: null } } as unknown as RunReport;

@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** `tblab compare A B`: A is the baseline, B the candidate. */
-export function registerCompare(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
+export function registerCompare(program: Command, ctx: LabContext, setExit: (code: number) => void): void {
   withConfigOptions(
     program
       .command('compare')
@@ -18,6 +18,8 @@ export function registerCompare(program: Command, ctx: RunContext, setExit: (cod
   ).action(async (a: string, b: string, opts: Record<string, unknown>) => {
     const { config } = resolveConfig(ctx, opts);
     const { compareReports } = await import('../../lab/compare.js');
-    setExit(compareReports({ dataDir: config.dataDir, cwd: ctx.cwd, a, b, bands: opts.band as string[], json: Boolean(opts.json), failOnWorse: Boolean(opts.failOnWorse), out: ctx.stdout, err: ctx.stderr }));
+    const bands = opts.band as string[];
+    const failOnWorse = Boolean(opts.failOnWorse);
+    setExit(compareReports(ctx, { dataDir: config.dataDir, a, b, bands, json: Boolean(opts.json), failOnWorse }));
   });
 }

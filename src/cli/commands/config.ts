@@ -1,20 +1,19 @@
 import type { Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
-import { KEYS, redactConfig } from '../../config/index.js';
+import { redactConfig, renderConfigDoc } from '../../config/index.js';
 
 /** `tblab config`: print the resolved configuration (secrets removed) or the key reference. */
-export function registerConfig(program: Command, ctx: RunContext): void {
+export function registerConfig(program: Command, ctx: LabContext): void {
   withConfigOptions(
     program
       .command('config')
       .description('show the resolved configuration (secrets removed), or --docs for the key reference')
-      .option('--docs', 'print the configuration keys as a Markdown table')
+      .option('--docs', 'print docs/configuration.md: every key with its default and meaning (Markdown)')
       .option('--json', 'machine-readable output'),
   ).action((opts: Record<string, unknown>) => {
     if (opts.docs) {
-      const rows = Object.entries(KEYS).map(([k, d]) => `| \`${k}\` | ${d.def === '' || d.def === undefined ? '—' : `\`${d.def}\``} | ${d.doc} |`);
-      ctx.stdout.write(['| key | default | meaning |', '| --- | --- | --- |', ...rows].join('\n') + '\n');
+      ctx.stdout.write(renderConfigDoc());
       return;
     }
     const { config } = resolveConfig(ctx, opts);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 import type { DeviceAction } from '../../lab/devices.js';
 
@@ -10,7 +10,7 @@ const ACTIONS: Record<DeviceAction, string> = {
 };
 
 /** `tblab devices activate|deactivate|toggle`: fleet control. */
-export function registerDevices(program: Command, ctx: RunContext): void {
+export function registerDevices(program: Command, ctx: LabContext): void {
   const devices = program.command('devices').description('pause / resume devices: the live paused list and manual_* attributes in ThingsBoard');
   for (const [action, doc] of Object.entries(ACTIONS) as [DeviceAction, string][]) {
     withConfigOptions(
@@ -24,16 +24,12 @@ export function registerDevices(program: Command, ctx: RunContext): void {
         .option('--json', 'print the summary as JSON on stdout'),
     ).action(async (opts: Record<string, unknown>) => {
       const { config } = resolveConfig(ctx, opts);
-      const { controlDevices } = await import('../../lab/devices.js');
+      const { devicesCommand } = await import('../../lab/devices.js');
       const names = typeof opts.devices === 'string' ? opts.devices.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-      const s = await controlDevices(config, { action, all: Boolean(opts.all), devices: names, prefix: opts.prefix as string | undefined, dryRun: Boolean(opts.dryRun) });
-      if (opts.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
-      const would = s.dryRun ? 'would ' : '';
-      for (const c of s.changes) ctx.stderr.write(`${would}${c.to === 'paused' ? 'pause' : 'resume'} ${c.name}\n`);
-      ctx.stderr.write(
-        `${s.dryRun ? 'dry run: ' : ''}${s.changes.length} device(s) ${s.dryRun ? 'would change' : 'changed'}, ${s.unchanged} already ${action === 'activate' ? 'active' : action === 'deactivate' ? 'paused' : 'as asked'}; ` +
-          `${s.paused} paused in total${s.dryRun ? ' after it; nothing was written' : ` (${s.file})`}\n`,
-      );
+      await devicesCommand(ctx, config, {
+        action, all: Boolean(opts.all), devices: names, prefix: opts.prefix as string | undefined,
+        dryRun: Boolean(opts.dryRun), json: Boolean(opts.json),
+      });
     });
   }
 }

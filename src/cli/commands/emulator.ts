@@ -1,8 +1,7 @@
-// `tblab emulator`: the embedded ThingsBoard emulator on its own. Prints `REST http://…` and
-// `MQTT mqtt://…` on stdout once listening, runs until SIGINT/SIGTERM, then closes cleanly.
+// `tblab emulator`: maps flags to the emulator's options; src/lab/emulator.ts runs it (prints
+// `REST http://…` and `MQTT mqtt://…` on stdout once listening, runs until SIGINT/SIGTERM).
 import { Option, type Command } from 'commander';
-import type { RunContext } from '../context.js';
-import { say } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { LabError } from '../../shared/errors.js';
 
 function port(flag: string) {
@@ -35,7 +34,7 @@ const FAULT_FLAGS = [
   ['--processing-delay <ms>', 'store telemetry this many ms after the PUBACK', 'processingDelayMs', 0],
 ] as const;
 
-export function registerEmulator(program: Command, ctx: RunContext): void {
+export function registerEmulator(program: Command, ctx: LabContext): void {
   const cmd = program
     .command('emulator')
     .description('run the embedded ThingsBoard emulator (REST + HTTP device API + MQTT) until Ctrl+C')
@@ -54,21 +53,21 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
     .option('--rate-limit-device-dp <spec>', 'telemetry data points per device, cap:sec,...')
     .option('--rate-limit-tenant-dp <spec>', 'telemetry data points per tenant, cap:sec,...')
     .option('--rest-rate-limit <spec>', 'REST requests per tenant, cap:sec,... (excess → 429)')
-    .option('--capacity <msg/s>', 'model a saturating server: MQTT telemetry served per second; beyond, PUBACKs wait in a queue (0 = off)', number('--capacity'), 0)
-    .option('--capacity-queue <n>', 'messages that may wait for --capacity; more are dropped unstored, without PUBACK (0 = 5 s of work)', number('--capacity-queue'), 0)
+    .option('--capacity <msg/s>', 'saturating server: MQTT telemetry served per second, the rest queued (0 = off)', number('--capacity'), 0)
+    .option('--capacity-queue <n>', 'most messages waiting for --capacity; more are dropped (0 = 5 s)', number('--capacity-queue'), 0)
     .addOption(new Option('--exit-with-parent <pid>', 'exit when process <pid> is gone (used by --embedded)').hideHelp())
     .option('--log-events', 'print every connect, refusal, disconnect and rate-limit hit on stderr')
     .option('--summary-every <sec>', 'print ingest totals on stderr this often while traffic flows, seconds (0 = never)', number('--summary-every'), 10);
   for (const [flag, doc, , max] of FAULT_FLAGS) cmd.addOption(new Option(flag, `fault: ${doc}`).argParser(number(flag.split(' ')[0], max === 1 ? 1 : undefined)));
 
   cmd.action(async (opts: Record<string, unknown>) => {
-    const { createEmulator } = await import('../../emulator/index.js');
     const faults: Record<string, number> = {};
     for (const [flag, , key] of FAULT_FLAGS) {
       const prop = flag.slice(2, flag.indexOf(' ')).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
       if (opts[prop] !== undefined) faults[key] = opts[prop] as number;
     }
-    const emulator = createEmulator({
+    const { runEmulator } = await import('../../lab/emulator.js');
+    await runEmulator(ctx, {
       host: opts.host as string,
       httpPort: opts.httpPort as number,
       mqttPort: opts.mqttPort as number,
@@ -89,48 +88,9 @@ export function registerEmulator(program: Command, ctx: RunContext): void {
         rest: opts.restRateLimit as string | undefined,
       },
       faults,
+    }, {
+      logEvents: Boolean(opts.logEvents), summaryEverySec: opts.summaryEvery as number,
+      exitWithParent: Number(opts.exitWithParent) || null, faults,
     });
-    const addr = await emulator.listen();
-    ctx.stdout.write(`REST ${addr.restUrl}\nMQTT ${addr.mqttUrl}\n`);
-    say(ctx, `emulator: tenant login ${emulator.options.username}; stats at ${addr.restUrl}/__emulator/stats; Ctrl+C to stop`);
-    const active = Object.entries(faults).filter(([, v]) => v > 0);
-    const cap = emulator.stats({ perDevice: false }).capacity;
-    if (cap) say(ctx, `emulator: capacity ${cap.perSec} msg/s, queue bound ${cap.queueBound} messages`);
-    if (active.length) say(ctx, `emulator: faults ${active.map(([k, v]) => `${k}=${v}`).join(' ')}`);
-    if (opts.logEvents) {
-      emulator.events.on('connect', (e) => say(ctx, `connect ${e.deviceName} (MQTT v${e.protocolVersion === 4 ? '3.1.1' : e.protocolVersion === 3 ? '3.1' : '5'}, ${e.remote})`));
-      emulator.events.on('connectRefused', (e) => say(ctx, `refused CONNACK ${e.returnCode} (${e.reason})`));
-      emulator.events.on('disconnect', (e) => say(ctx, `disconnect ${e.deviceName} (${e.reason})`));
-      emulator.events.on('rateLimited', (e) => say(ctx, `rate limited: ${e.scope}${e.deviceName ? ` ${e.deviceName}` : ''}`));
-    }
-    let last = { messages: 0, at: Date.now() };
-    const every = (opts.summaryEvery as number) * 1000;
-    const summary = every > 0 ? setInterval(() => {
-      const s = emulator.stats({ perDevice: false });
-      const now = Date.now();
-      if (s.messages !== last.messages) {
-        const rate = Math.round(((s.messages - last.messages) * 1000) / (now - last.at));
-        say(ctx, `emulator: ${s.messages} messages (${rate} msg/s), ${s.connections.current} sessions, ${s.devices} devices`);
-      }
-      last = { messages: s.messages, at: now };
-    }, every) : null;
-    await new Promise<void>((resolve) => {
-      const off = ctx.onSignal((signal) => {
-        off();
-        say(ctx, `emulator: ${signal}, closing`);
-        resolve();
-      });
-      // an embedded emulator runs in its own process group; if the lab is killed outright
-      // (SIGKILL, OOM) nothing would stop it, so it watches the lab's pid
-      const parent = Number(opts.exitWithParent);
-      if (parent > 0) {
-        const watch = setInterval(() => {
-          try { process.kill(parent, 0); } catch { clearInterval(watch); off(); say(ctx, `emulator: the lab (pid ${parent}) is gone, closing`); resolve(); }
-        }, 1000);
-        watch.unref();
-      }
-    });
-    if (summary) clearInterval(summary);
-    await emulator.close();
   });
 }

@@ -1,7 +1,7 @@
 // Every subcommand registers itself here. Each module only maps flags to options and lazily
 // imports its implementation from src/lab, so `--help` stays fast.
 import type { Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { registerConfig } from './config.js';
 import { registerProvision } from './provision.js';
 import { registerDevices } from './devices.js';
@@ -15,7 +15,7 @@ import { registerSuite } from './suite.js';
 import { registerMergeReports } from './report-merge.js';
 import { registerEmulator } from './emulator.js';
 
-export type Register = (program: Command, ctx: RunContext, setExit: (code: number) => void) => void;
+export type Register = (program: Command, ctx: LabContext, setExit: (code: number) => void) => void;
 
 export const COMMANDS: Register[] = [
   registerConfig,

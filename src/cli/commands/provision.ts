@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 
 /** `tblab provision`: ensure the fleet exists and write tokens.json + devices.csv. */
-export function registerProvision(program: Command, ctx: RunContext): void {
+export function registerProvision(program: Command, ctx: LabContext): void {
   withConfigOptions(
     program
       .command('provision')
@@ -18,20 +18,10 @@ export function registerProvision(program: Command, ctx: RunContext): void {
       .option('--json', 'print the summary as JSON on stdout'),
   ).action(async (opts: Record<string, unknown>) => {
     const { config } = resolveConfig(ctx, opts, { count: 'DEVICE_COUNT', prefix: 'DEVICE_PREFIX', concurrency: 'PROVISION_CONCURRENCY', instance: 'INSTANCE' });
-    const { provision } = await import('../../lab/provision.js');
-    const s = await provision(config, { rotateTokens: Boolean(opts.rotateTokens), prune: Boolean(opts.prune), progress: opts.progress !== false }, ctx);
-    if (opts.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
-    else {
-      ctx.stderr.write(
-        `provisioned ${s.total} devices "${s.prefix}" on ${s.server} in ${s.seconds} s: ${s.created} created, ${s.reused} reused` +
-          `${s.rotated ? `, ${s.rotated} new tokens` : ''}${s.pruned ? `, ${s.pruned} pruned` : ''}` +
-          ` (concurrency ${s.concurrency}, ${s.requests} requests${retriesText(s.retries)})\n  tokens:   ${s.tokenFile}\n  manifest: ${s.manifest}\n`,
-      );
-    }
+    const { provisionCommand } = await import('../../lab/provision.js');
+    await provisionCommand(ctx, config, {
+      rotateTokens: Boolean(opts.rotateTokens), prune: Boolean(opts.prune), progress: opts.progress !== false, json: Boolean(opts.json),
+    });
   });
 }
 
-function retriesText(r: { rateLimited: number; serverError: number; network: number }): string {
-  const n = r.rateLimited + r.serverError + r.network;
-  return n ? `, ${n} retried: ${r.rateLimited} × 429, ${r.serverError} × 5xx, ${r.network} × network` : '';
-}

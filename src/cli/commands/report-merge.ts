@@ -1,11 +1,10 @@
 // `tblab report merge <reports…|dir>` (and the same as `tblab merge-reports`): one report of the
 // fleet from the reports of the instances that split it. Flags map to options; the work is in src/lab.
 import type { Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
-import { say } from '../context.js';
 
-function configure(cmd: Command, ctx: RunContext): Command {
+function configure(cmd: Command, ctx: LabContext): Command {
   return withConfigOptions(
     cmd
       .argument('[reports...]', 'instance report files, run ids, or a folder (default <DATA_DIR>/runs: the newest run\'s instances)')
@@ -16,26 +15,16 @@ function configure(cmd: Command, ctx: RunContext): Command {
     // under `report`, flags both commands define (--json, --env-file, --set…) land on the parent
     const opts = self.optsWithGlobals() as Record<string, unknown>;
     const { config } = resolveConfig(ctx, opts);
-    const { runReportMerge } = await import('../../lab/report-merge.js');
-    const r = runReportMerge({
-      inputs: reports,
-      dataDir: config.dataDir,
-      cwd: ctx.cwd,
-      runId: opts.runId as string | undefined,
-      allowPartial: Boolean(opts.partial),
+    const { reportMergeCommand } = await import('../../lab/report-merge.js');
+    reportMergeCommand(ctx, {
+      inputs: reports, dataDir: config.dataDir, runId: opts.runId as string | undefined,
+      allowPartial: Boolean(opts.partial), json: Boolean(opts.json),
     });
-    for (const w of r.warnings) say(ctx, `warning: ${w}`);
-    const m = r.report.metrics;
-    const ack = m.latency.ackMs;
-    say(ctx, `merged ${r.sources.length} instance reports (${r.report.mergedFrom?.join(', ')})`);
-    say(ctx, `  devices ${Object.keys(r.report.devices).length}, sent ${m.traffic.sent}, acked ${m.traffic.acked}, failed ${m.traffic.failed}, ack p50/p99 ${ack.p50 ?? '—'}/${ack.p99 ?? '—'} ms, outcome ${r.report.outcome}`);
-    say(ctx, `  written to ${r.path} (and latest.json)`);
-    if (opts.json) ctx.stdout.write(JSON.stringify(r.report) + '\n');
   });
 }
 
 /** Adds `merge` under the `tblab report` command (which the report module owns). */
-export function registerReportMerge(reportCommand: Command, ctx: RunContext): void {
+export function registerReportMerge(reportCommand: Command, ctx: LabContext): void {
   configure(reportCommand.command('merge').description('merge the reports of instances that split one fleet (--instance i/N) into one run report'), ctx);
 }
 
@@ -43,7 +32,7 @@ export function registerReportMerge(reportCommand: Command, ctx: RunContext): vo
  * `tblab merge-reports`, and `tblab report merge` when the `report` command is registered already
  * (keep this after registerReport in COMMANDS).
  */
-export function registerMergeReports(program: Command, ctx: RunContext): void {
+export function registerMergeReports(program: Command, ctx: LabContext): void {
   configure(program.command('merge-reports').description('same as `tblab report merge`'), ctx);
   const report = program.commands.find((c) => c.name() === 'report');
   if (report) registerReportMerge(report, ctx);

@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** `tblab report [run]`: the summary of a run (default latest); `--threshold` re-judges it. */
-export function registerReport(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
+export function registerReport(program: Command, ctx: LabContext, setExit: (code: number) => void): void {
   withConfigOptions(
     program
       .command('report')
@@ -17,16 +17,10 @@ export function registerReport(program: Command, ctx: RunContext, setExit: (code
   ).action(async (run: string, opts: Record<string, unknown>) => {
     const { config } = resolveConfig(ctx, opts);
     const { reportRun } = await import('../../lab/report.js');
-    setExit(reportRun({ dataDir: config.dataDir, cwd: ctx.cwd, ref: run, json: Boolean(opts.json), thresholds: opts.threshold as string[], out: ctx.stdout, err: ctx.stderr }));
+    setExit(reportRun(ctx, { dataDir: config.dataDir, ref: run, json: Boolean(opts.json), thresholds: opts.threshold as string[] }));
     if (opts.serve) {
       const { serveRun } = await import('../../lab/report.js');
-      let off = () => {};
-      const untilStopped = new Promise((resolve) => { off = ctx.onSignal(resolve); });
-      try {
-        await serveRun({ dataDir: config.dataDir, cwd: ctx.cwd, ref: run, host: config.metricsHost, port: config.metricsPort, err: ctx.stderr, untilStopped });
-      } finally {
-        off();
-      }
+      await serveRun(ctx, { dataDir: config.dataDir, ref: run, host: config.metricsHost, port: config.metricsPort });
     }
   });
 }

@@ -1,7 +1,7 @@
-// `tblab run`: maps flags to configuration keys and hands over to src/lab/run.ts.
+// `tblab run`: maps flags to configuration keys and hands over to src/lab/run.ts (runCommand).
 // FLAG_KEYS is shared with `tblab suite`, which passes the flags after `--` to the run.
 import { Option, type Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
 
@@ -26,7 +26,7 @@ export const FLAG_KEYS = {
   latencySample: 'LATENCY_SAMPLE',
 } as const;
 
-export function registerRun(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
+export function registerRun(program: Command, ctx: LabContext, setExit: (code: number) => void): void {
   withThresholdOptions(withConfigOptions(
     program
       .command('run')
@@ -52,15 +52,9 @@ export function registerRun(program: Command, ctx: RunContext, setExit: (code: n
       .option('--embedded', 'start the embedded ThingsBoard emulator, provision into it, run against it')
       .option('--json', 'print the report path and a summary as JSON on stdout'),
   )).action(async (opts: Record<string, unknown>) => {
-    const { prepareThresholds } = await import('../../lab/thresholds.js');
-    const thresholds = prepareThresholds(thresholdOptions((l) => ctx.stderr.write(l + '\n'), opts));
+    const thresholds = thresholdOptions((l) => ctx.stderr.write(l + '\n'), opts);
     const { config } = resolveConfig(ctx, opts, FLAG_KEYS);
-    const { runLab } = await import('../../lab/run.js');
-    const { exitCode } = await runLab(ctx, config, {
-      embedded: Boolean(opts.embedded), json: Boolean(opts.json),
-      onStart: (run) => thresholds.onStart(run), beforeFinalReport: (r) => thresholds.beforeFinalReport(r),
-    });
-    if (thresholds.results) ctx.stderr.write(thresholds.render() + '\n');
-    setExit(thresholds.exitCode(exitCode));
+    const { runCommand } = await import('../../lab/run.js');
+    setExit(await runCommand(ctx, config, { embedded: Boolean(opts.embedded), json: Boolean(opts.json), thresholds }));
   });
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 import { LabError } from '../../shared/errors.js';
 
 /** `tblab stop`: stop the lab of this DATA_DIR / SIM_PID_FILE from another shell. */
-export function registerStop(program: Command, ctx: RunContext): void {
+export function registerStop(program: Command, ctx: LabContext): void {
   withConfigOptions(
     program
       .command('stop')
@@ -19,10 +19,7 @@ export function registerStop(program: Command, ctx: RunContext): void {
     if (!(timeoutSec > 0)) throw new LabError('USAGE', { message: `--timeout expects seconds > 0, got ${JSON.stringify(opts.timeout)}` });
     const via = String(opts.via);
     if (via !== 'signal' && via !== 'http' && via !== 'auto') throw new LabError('USAGE', { message: `--via expects signal, http or auto, got ${JSON.stringify(via)}` });
-    const { stopLab } = await import('../../lab/stop.js');
-    const { instancePidPath } = await import('../../lab/pid-file.js');
-    const r = await stopLab({ pidFile: instancePidPath(config.pidFile, config.instance), dataDir: config.dataDir, timeoutSec, via, log: (l) => ctx.stderr.write(l + '\n') });
-    ctx.stderr.write(`stopped run ${r.runId || '?'} (pid ${r.pid}) in ${r.waitedSec.toFixed(1)}s${r.reportPath ? `; report: ${r.reportPath}` : ''}\n`);
-    if (opts.json) ctx.stdout.write(JSON.stringify(r) + '\n');
+    const { stopCommand } = await import('../../lab/stop.js');
+    await stopCommand(ctx, config, { timeoutSec, via, json: Boolean(opts.json) });
   });
 }

@@ -1,14 +1,14 @@
 // `tblab suite [options] [-- run flags]`: provision → activate → run → deactivate → summary.
 // The flags after `--` are parsed by `tblab run`'s own definition, so they are exactly its flags.
 import { Command, CommanderError, Option } from 'commander';
-import type { RunContext } from '../context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 import { LabError } from '../../shared/errors.js';
 import { registerRun, FLAG_KEYS } from './run.js';
 import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
 
 /** Parses `args` as `tblab run` flags; returns the options run's action would have received. */
-async function parseRunFlags(ctx: RunContext, args: string[]): Promise<Record<string, unknown>> {
+async function parseRunFlags(ctx: LabContext, args: string[]): Promise<Record<string, unknown>> {
   const program = new Command('tblab').exitOverride();
   program.configureOutput({ writeOut: (s) => ctx.stderr.write(s), writeErr: () => {} }); // errors are rethrown as USAGE below
   registerRun(program, ctx, () => {});
@@ -27,7 +27,7 @@ async function parseRunFlags(ctx: RunContext, args: string[]): Promise<Record<st
   return captured;
 }
 
-export function registerSuite(program: Command, ctx: RunContext, setExit: (code: number) => void): void {
+export function registerSuite(program: Command, ctx: LabContext, setExit: (code: number) => void): void {
   withThresholdOptions(withConfigOptions(
     program
       .command('suite')

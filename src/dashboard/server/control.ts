@@ -1,13 +1,10 @@
-// POST /api/control/stop (and /pause, /resume when the caller supports them): guarded by the
-// control token, sent as `Authorization: Bearer <token>` or `X-Control-Token: <token>`.
+// POST /api/control/stop: guarded by the control token, sent as `Authorization: Bearer <token>` or `X-Control-Token: <token>`.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 
 export interface ControlOptions {
   token: string;
   onStop: (reason: string) => void;
-  onPause?: () => void;
-  onResume?: () => void;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -43,13 +40,4 @@ export const controlPlugin: FastifyPluginAsync<ControlOptions> = async (app, opt
     }
     return reply.code(202).send({ accepted: true, alreadyStopping: already });
   });
-
-  const optional: Array<[string, (() => void) | undefined]> = [['pause', opts.onPause], ['resume', opts.onResume]];
-  for (const [name, fn] of optional) {
-    if (!fn) continue;
-    app.post(`/api/control/${name}`, async (_req, reply) => {
-      fn();
-      return reply.code(202).send({ accepted: true });
-    });
-  }
 };

@@ -1,5 +1,5 @@
 // buildDashboard(): the live dashboard server (Fastify 5). The supervisor feeds it merged
-// snapshots with publish(); it never imports the engine (DESIGN.md §9), so it serves any source.
+// snapshots with publish(); it never imports the engine (docs/design.md#data-flow), so it serves any source.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MetricsSnapshot } from '../../metrics/snapshot.js';
 import type { RunReport } from '../../report/schema.js';
@@ -26,8 +26,6 @@ export interface DashboardOptions {
   controlToken?: string;
   /** Called once when an authorised stop request arrives; `reason` goes into the report. */
   onStop?: (reason: string) => void;
-  onPause?: () => void;
-  onResume?: () => void;
   /** `report` serves a finished run (tblab report --serve). Default `live`. */
   mode?: 'live' | 'report';
 }
@@ -56,7 +54,7 @@ export function buildDashboard(opts: DashboardOptions): Dashboard {
   app.register(prometheusPlugin, { hub });
   app.register(assetsPlugin);
   if (opts.controlToken && opts.onStop) {
-    app.register(controlPlugin, { token: opts.controlToken, onStop: opts.onStop, onPause: opts.onPause, onResume: opts.onResume });
+    app.register(controlPlugin, { token: opts.controlToken, onStop: opts.onStop });
   }
 
   let url: string | null = null;

@@ -1,4 +1,4 @@
-// Login, refresh, current user and logout (thingsboard-api.md §1.1–1.5).
+// Login, refresh, current user and logout (docs/thingsboard-api.md#authentication).
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
 import { jsonBody } from './context.js';

@@ -37,8 +37,8 @@ export function disconnect5(reason: number): Buffer {
 export const PINGRESP = Buffer.from([0xd0, 0x00]);
 
 /**
- * PUBACKs of one socket read, written as one buffer (node-probes.md Q1: coalescing them cut QoS 1
- * p99 from ~260 ms to ~8 ms at 25k msg/s). Reason 0 is encoded in the short 3.x/5 form.
+ * PUBACKs of one socket read, written as one buffer: one write per read, not per message
+ * (docs/design.md#measured-design-choices). Reason 0 is encoded in the short 3.x/5 form.
  */
 export class AckBatch {
   private ids: number[] = [];

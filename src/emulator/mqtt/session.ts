@@ -1,5 +1,5 @@
 // One MQTT connection: framing, CONNECT and authentication, and the hand-written PUBLISH fast path
-// (node-probes.md Q1: 1.5–1.7× less CPU per message than aedes). Rare packets go to mqtt-packet.
+// (1.5–1.7× less CPU per message than aedes: docs/design.md#measured-design-choices). Rare packets go to mqtt-packet.
 import type { Socket } from 'node:net';
 import mqttPacket, { type IConnectPacket, type Packet, type Parser } from 'mqtt-packet';
 import type { Device } from '../model.js';

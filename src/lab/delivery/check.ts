@@ -1,11 +1,13 @@
-// The delivery check of one run: the live ingest-latency sample (snapshot.delivery for the
-// dashboard), optional counts during the run, and at the end the reconciliation, the
-// cross-check with an embedded emulator and the rate-limit attribution into report.delivery.
+// The delivery check of one run, a sink: the live ingest-latency sample (it owns the live
+// snapshot's `delivery`), optional counts during the run, and at the end the reconciliation, the
+// cross-check with an embedded emulator and the rate-limit attribution (it owns the report's
+// `delivery`, `metrics.delivery` and `histograms.ingestLatencyMs`).
 import type { ResolvedConfig } from '../../config/index.js';
 import type { FleetDevice } from '../../shared/fleet.js';
-import type { RunHandle } from '../../engine/supervisor.js';
+import type { RunResults } from '../../metrics/records.js';
+import type { RunSink } from '../pipeline/sink.js';
 import { emptyPercentiles, type MetricsSnapshot } from '../../metrics/snapshot.js';
-import type { DeliveryDevice, DeliveryReport, RunReport } from '../../report/schema.js';
+import type { DeliveryDevice, DeliveryReport } from '../../report/schema.js';
 import { clientFromConfig, type TbClient } from '../../thingsboard/client.js';
 import { describeError } from '../../shared/errors.js';
 import { pickSample } from './analyze.js';
@@ -28,20 +30,19 @@ export interface DeliveryCheckOptions {
   log?: (line: string) => void;
 }
 
-export interface DeliveryCheck {
-  /** Reconciles and fills `report.delivery` (and the final snapshot's `delivery`); call before the report is written. */
-  finish(report: RunReport): Promise<void>;
-  /** Stops everything without a report (the run failed to start). */
+export interface DeliveryCheck extends RunSink {
+  /** Stops everything (idempotent; also when the run failed to start). */
   close(): Promise<void>;
 }
 
 /** Devices listed in `devicesWithLoss`. */
 const LOSS_LIST_LIMIT = 100;
 
-/** Starts the live parts at once; register before anyone else listens to snapshots (they get `delivery` filled in). */
-export function attachDelivery(run: RunHandle, o: DeliveryCheckOptions): DeliveryCheck {
+/** The delivery check of a run: pass it among the run's sinks; its live parts start with the run. */
+export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
   const cfg = o.config;
-  const attachedAt = Date.now();
+  let attachedAt = Date.now();
+  let latest: MetricsSnapshot | null = null;
   const notes: string[] = [];
   const note = (m: string) => {
     if (!notes.includes(m)) notes.push(m);
@@ -55,34 +56,36 @@ export function attachDelivery(run: RunHandle, o: DeliveryCheckOptions): Deliver
     rest429.count = n;
   };
   const latencyDevices = pickSample(o.fleet, cfg.latencySample);
-  const sampler = latencyDevices.length
-    ? new IngestLatencySampler({ baseUrl: cfg.tbUrl, token: () => client.accessToken(), devices: latencyDevices, runStart: attachedAt - 1000, onNote: note })
-    : null;
-  const started = sampler?.start() ?? Promise.resolve();
+  let sampler: IngestLatencySampler | null = null;
+  let started: Promise<void> = Promise.resolve();
   const live: { stored?: number; pending?: number; checkedAt?: string } = {};
   let counting: Promise<void> | null = null;
   const expected = o.fleet.map((d) => ({ name: d.name, id: d.id }));
-  const timer =
-    cfg.deliveryEverySec > 0
-      ? setInterval(() => {
-          if (counting) return;
-          const acked = run.latest()?.traffic.acked ?? 0;
-          counting = countAll({ client, devices: expected.map((d) => ({ ...d, sent: 0, acked: 0 })), startTs: attachedAt - 1000, concurrency: cfg.deliveryConcurrency, onRequest })
-            .then((stored) => {
-              Object.assign(live, { stored, pending: Math.max(0, acked - stored), checkedAt: new Date().toISOString() });
-            })
-            .catch((e) => note(`count during the run failed: ${describeError(e)}`))
-            .finally(() => (counting = null));
-        }, cfg.deliveryEverySec * 1000)
-      : null;
+  let timer: NodeJS.Timeout | null = null;
+  const startLive = () => {
+    attachedAt = Date.now();
+    if (latencyDevices.length) {
+      const token = () => client.accessToken();
+      sampler = new IngestLatencySampler({ baseUrl: cfg.tbUrl, token, devices: latencyDevices, runStart: attachedAt - 1000, onNote: note });
+      started = sampler.start();
+    }
+    if (cfg.deliveryEverySec <= 0) return;
+    timer = setInterval(() => {
+      if (counting) return;
+      const acked = latest?.traffic.acked ?? 0;
+      const devices = expected.map((d) => ({ ...d, sent: 0, acked: 0 }));
+      counting = countAll({ client, devices, startTs: attachedAt - 1000, concurrency: cfg.deliveryConcurrency, onRequest })
+        .then((stored) => {
+          Object.assign(live, { stored, pending: Math.max(0, acked - stored), checkedAt: new Date().toISOString() });
+        })
+        .catch((e) => note(`count during the run failed: ${describeError(e)}`))
+        .finally(() => (counting = null));
+    }, cfg.deliveryEverySec * 1000);
+  };
   const liveDelivery = (s: MetricsSnapshot): MetricsSnapshot['delivery'] =>
     sampler || live.checkedAt
       ? { sampleDevices: latencyDevices.length, ingestLatencyMs: sampler?.summary() ?? emptyPercentiles(), ...live, rateLimitEvents: s.disconnects.byClass['rate-limit'] ?? 0 }
       : null;
-  const onSnapshot = (s: MetricsSnapshot) => {
-    s.delivery = liveDelivery(s);
-  };
-  run.on('snapshot', onSnapshot);
 
   const stopLive = async () => {
     if (timer) clearInterval(timer);
@@ -92,34 +95,37 @@ export function attachDelivery(run: RunHandle, o: DeliveryCheckOptions): Deliver
   let closed: Promise<void> | null = null;
   const close = () =>
     (closed ??= (async () => {
-      run.off('snapshot', onSnapshot);
       await stopLive();
       sampler?.stop();
       await client.close();
     })());
 
   return {
+    name: 'delivery check',
     close,
-    async finish(report) {
+    start: startLive,
+    live: (s) => ({ delivery: liveDelivery(s) }),
+    snapshot: (s) => { latest = s; },
+    async end(results) {
       await stopLive();
       rest429.base = client.stats.retries.rateLimited;
       rest429.count = 0;
+      let d: DeliveryReport;
       try {
-        const startTs = Math.min(attachedAt, Date.parse(report.startedAt)) - 1000;
-        report.delivery = await reconcile(report, startTs);
+        const startTs = Math.min(attachedAt, results.startedAt) - 1000;
+        d = await reconcile(results, startTs);
       } finally {
         await close();
       }
-      const d = report.delivery;
-      if (sampler) {
-        d.ingestLatencyMs = sampler.summary();
-        d.latencySample = { devices: latencyDevices.length, endpoint: sampler.endpoint, updates: sampler.updates };
-        report.histograms.ingestLatencyMs = sampler.encoded();
+      const s: IngestLatencySampler | null = sampler;
+      if (s) {
+        d.ingestLatencyMs = s.summary();
+        d.latencySample = { devices: latencyDevices.length, endpoint: s.endpoint, updates: s.updates };
       }
       d.notes = notes;
-      report.metrics.delivery = {
+      const metricsDelivery: MetricsSnapshot['delivery'] = {
         sampleDevices: latencyDevices.length,
-        ingestLatencyMs: sampler?.summary() ?? emptyPercentiles(),
+        ingestLatencyMs: s?.summary() ?? emptyPercentiles(),
         stored: d.totals.stored,
         lost: d.totals.lost,
         duplicates: d.totals.duplicates,
@@ -127,10 +133,11 @@ export function attachDelivery(run: RunHandle, o: DeliveryCheckOptions): Deliver
         checkedAt: d.checkedAt,
       };
       for (const line of deliverySummary(d)) o.log?.(line);
+      return { delivery: d, metricsDelivery, ...(s ? { ingestLatencyHistogram: s.encoded() } : {}) };
     },
   };
 
-  async function reconcile(report: RunReport, startTs: number): Promise<DeliveryReport> {
+  async function reconcile(report: RunResults, startTs: number): Promise<DeliveryReport> {
     const devices: ExpectedDevice[] = o.fleet.map((d) => ({ name: d.name, id: d.id, sent: report.devices[d.name]?.sent ?? 0, acked: report.devices[d.name]?.acked ?? 0 }));
     const sample = new Set(pickSample(devices, cfg.deliverySample).map((d) => d.name));
     let rest: Map<string, DeviceReadback> | null = null;

@@ -1,0 +1,91 @@
+// The engine's contract: what it needs (a plain config object, the fleet) and what it returns
+// (results: the final merged snapshot, device records, histograms, notes, shard states).
+import type { FleetDevice } from '../shared/fleet.js';
+import type { MetricsSnapshot } from '../metrics/snapshot.js';
+import type { RunResults } from '../metrics/records.js';
+
+export type { RunResults };
+
+/**
+ * What the engine needs of the configuration. The names are those of the resolved config
+ * (src/config), which src/lab maps to this; the engine itself never reads the configuration.
+ */
+export interface EngineConfig {
+  mqttHost: string;
+  mqttPort: number;
+  mqttTls: boolean;
+  mqttCaFile?: string | undefined;
+  mqttCertFile?: string | undefined;
+  mqttKeyFile?: string | undefined;
+  mqttTlsInsecure: boolean;
+  mqttVersion: '3.1.1' | '5';
+  qos: number;
+  keepaliveSec: number;
+  publishIntervalSec: number;
+  publishJitterMs: number;
+  ackTimeoutMs: number;
+  connectTimeoutMs: number;
+  reconnect: boolean;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  connectRate: number;
+  connectMaxInProgress: number;
+  sourceAddresses: readonly string[];
+  payloadTemplate?: string | undefined;
+  logEveryMessage: boolean;
+  /** Ramp spec (`30s:100%,…`); empty = all devices for `durationSec`. */
+  stages: string;
+  durationSec: number;
+  drainTimeoutMs: number;
+  shards: number;
+  maxClientsPerProcess: number;
+  instance?: { index: number; count: number } | undefined;
+  /** Paused-devices list the engine watches. */
+  disabledDevicesFile: string;
+  collapseShare: number;
+  collapseWindowSec: number;
+  /** Folder of the per-shard logs and CSV (`logs/`, `metrics/`). */
+  dataDir: string;
+}
+
+export interface EngineOptions {
+  config: EngineConfig;
+  /** The devices this lab runs (already sliced for INSTANCE), ordered by index. */
+  fleet: FleetDevice[];
+  /** Devices in the whole fleet, for the phase spread (default: the highest index in `fleet`). */
+  fleetSize?: number;
+  runId?: string;
+  /** REST URL shown in snapshots (null when unknown). */
+  restUrl: string | null;
+  /** Write the per-shard logs and CSV under `config.dataDir` (default true). */
+  writeFiles?: boolean;
+  /** Node flags of the shard processes, e.g. ['--cpu-prof', '--cpu-prof-dir=prof'] (default none). */
+  shardExecArgv?: string[];
+  /** Timer wheel tick, ms (default 5). */
+  tickMs?: number;
+}
+
+/** A checkpoint of a running engine: results so far, devices as ready JSON chunks. */
+export interface InterimResults {
+  results: RunResults;
+  devicesJson: readonly Uint8Array[];
+}
+
+export interface EngineHandle {
+  readonly runId: string;
+  /** Ends the run: stop publishing, drain acks, disconnect. A second call hurries (no drain). */
+  stop(reason: string): void;
+  /** Resolves with the results (also when aborted); rejects only on an internal error. */
+  readonly done: Promise<RunResults>;
+  /** The newest merged snapshot. */
+  latest(): MetricsSnapshot | null;
+  /** Adds a note to the run (shown in `generator.notes`), once. */
+  note(msg: string): void;
+  /** The results so far (null before the first merged snapshot or once finishing). */
+  interim(): InterimResults | null;
+  on(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
+  on(event: 'log', fn: (line: string) => void): this;
+  off(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
+  off(event: 'log', fn: (line: string) => void): this;
+}
+

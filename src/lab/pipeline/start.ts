@@ -1,0 +1,204 @@
+// One run: the engine (src/engine) with its sinks, then the report (src/report/build.ts) made of
+// the engine's results and the sections the sinks return, written atomically; a partial report
+// is checkpointed every few seconds so a crash leaves one. `tblab run`, the benchmark and tests
+// start runs here: config in, snapshots and the report out, no process exit.
+import { EventEmitter, on } from 'node:events';
+import { redactConfig, type ResolvedConfig } from '../../config/index.js';
+import type { FleetDevice } from '../../shared/fleet.js';
+import { describeError } from '../../shared/errors.js';
+import type { MetricsSnapshot } from '../../metrics/snapshot.js';
+import type { RunResults } from '../../metrics/records.js';
+import { startEngine, type EngineConfig, type EngineHandle } from '../../engine/supervisor.js';
+import { buildReport, mergeSections, type OwnedSections } from '../../report/build.js';
+import { ReportFiles } from '../../report/write.js';
+import type { RunReport } from '../../report/schema.js';
+import { composeLive, type RunSink, type RunView } from './sink.js';
+
+export interface RunOptions {
+  config: ResolvedConfig;
+  /** The devices this lab runs (already sliced for INSTANCE), ordered by index. */
+  fleet: FleetDevice[];
+  /** Devices in the whole fleet, for the phase spread (default: the highest index in `fleet`). */
+  fleetSize?: number;
+  runId?: string;
+  /** REST URL shown in snapshots (default TB_URL; null when unknown). */
+  restUrl?: string | null;
+  /** Write report, logs and CSV under DATA_DIR (default true). */
+  writeFiles?: boolean;
+  /** Delivery check, thresholds, dashboard, progress…: each returns its own sections. */
+  sinks?: readonly RunSink[];
+  /** Human progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Node flags of the shard processes, e.g. ['--cpu-prof', '--cpu-prof-dir=prof'] (default none). */
+  shardExecArgv?: string[];
+  /** Timer wheel tick, ms (default 5). */
+  tickMs?: number;
+}
+
+export interface RunHandle extends RunView {
+  /** Report path (null when files are off). */
+  readonly reportPath: string | null;
+  /** Every sink has started; rejects (after the run stopped) when one could not. */
+  readonly started: Promise<void>;
+  /** Resolves with the final report (also when aborted); rejects only on an internal error. */
+  readonly done: Promise<RunReport>;
+  on(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
+  on(event: 'log', fn: (line: string) => void): this;
+  off(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
+  /** Snapshots as an async iterator; ends when the run is done. */
+  [Symbol.asyncIterator](): AsyncIterator<MetricsSnapshot>;
+}
+
+const CHECKPOINT_MS = 5000;
+
+/** The engine's part of the configuration (the engine never reads the configuration itself). */
+export function engineConfig(c: ResolvedConfig): EngineConfig {
+  return {
+    mqttHost: c.mqttHost, mqttPort: c.mqttPort, mqttTls: c.mqttTls, mqttCaFile: c.mqttCaFile, mqttCertFile: c.mqttCertFile,
+    mqttKeyFile: c.mqttKeyFile, mqttTlsInsecure: c.mqttTlsInsecure, mqttVersion: c.mqttVersion, qos: c.qos, keepaliveSec: c.keepaliveSec,
+    publishIntervalSec: c.publishIntervalSec, publishJitterMs: c.publishJitterMs, ackTimeoutMs: c.ackTimeoutMs,
+    connectTimeoutMs: c.connectTimeoutMs, reconnect: c.reconnect, reconnectMinMs: c.reconnectMinMs, reconnectMaxMs: c.reconnectMaxMs,
+    connectRate: c.connectRate, connectMaxInProgress: c.connectMaxInProgress, sourceAddresses: c.sourceAddresses,
+    payloadTemplate: c.payloadTemplate, logEveryMessage: c.logEveryMessage, stages: c.stages, durationSec: c.durationSec,
+    drainTimeoutMs: c.drainTimeoutMs, shards: c.shards, maxClientsPerProcess: c.maxClientsPerProcess, instance: c.instance,
+    disabledDevicesFile: c.disabledDevicesFile, collapseShare: c.collapseShare, collapseWindowSec: c.collapseWindowSec, dataDir: c.dataDir,
+  };
+}
+
+class Run extends EventEmitter implements RunHandle {
+  readonly runId: string;
+  readonly reportPath: string | null;
+  readonly started: Promise<void>;
+  readonly done: Promise<RunReport>;
+  private readonly engine: EngineHandle;
+  private readonly sinks: readonly RunSink[];
+  private readonly files: ReportFiles | null;
+  private readonly config: Record<string, unknown>;
+  private last: MetricsSnapshot | null = null;
+  private readonly checkpointTimer: NodeJS.Timeout;
+
+  constructor(private readonly opts: RunOptions) {
+    super();
+    this.sinks = opts.sinks ?? [];
+    this.config = redactConfig(opts.config);
+    this.engine = startEngine({
+      config: engineConfig(opts.config), fleet: opts.fleet, restUrl: opts.restUrl === undefined ? opts.config.tbUrl : opts.restUrl,
+      ...(opts.fleetSize !== undefined ? { fleetSize: opts.fleetSize } : {}), ...(opts.runId ? { runId: opts.runId } : {}),
+      writeFiles: opts.writeFiles !== false, ...(opts.shardExecArgv ? { shardExecArgv: opts.shardExecArgv } : {}),
+      ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
+    });
+    this.runId = this.engine.runId;
+    this.files = opts.writeFiles === false ? null : new ReportFiles(opts.config.dataDir, this.runId);
+    this.reportPath = this.files?.reportPath ?? null;
+    this.engine.on('log', (l) => this.log(l));
+    this.engine.on('snapshot', (s) => this.onSnapshot(s));
+    this.checkpointTimer = setInterval(() => this.checkpoint(), CHECKPOINT_MS);
+    this.done = this.engine.done.then((r) => this.finish(r)).finally(() => clearInterval(this.checkpointTimer));
+    this.started = this.startSinks();
+    this.started.catch(() => undefined); // callers that never await `started` still see the run end
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+    this.emit('log', line);
+  }
+
+  private async startSinks(): Promise<void> {
+    for (const sink of this.sinks) {
+      try {
+        await sink.start?.(this);
+      } catch (e) {
+        this.stop(`the ${sink.name} could not start`);
+        await this.done.catch(() => undefined);
+        throw e;
+      }
+    }
+  }
+
+  private onSnapshot(engineSnapshot: MetricsSnapshot): void {
+    const s = composeLive(engineSnapshot, this.sinks);
+    this.last = s;
+    for (const sink of this.sinks) {
+      try {
+        sink.snapshot?.(s);
+      } catch (e) {
+        this.log(`${sink.name}: ${describeError(e)}`);
+      }
+    }
+    this.emit('snapshot', s);
+  }
+
+  private checkpoint(): void {
+    if (!this.files) return;
+    try {
+      const interim = this.engine.interim();
+      if (!interim) return;
+      const report = buildReport(interim.results, { config: this.config, metrics: this.last ?? interim.results.final });
+      this.files.writeCheckpoint(report, interim.devicesJson);
+    } catch (e) {
+      this.engine.note(`checkpoint not written: ${describeError(e)}`);
+    }
+  }
+
+  /** end (each sink from the results) → report → judge (each sink from that report) → final report. */
+  private async finish(results: RunResults): Promise<RunReport> {
+    clearInterval(this.checkpointTimer);
+    const metrics = composeLive(results.final, this.sinks);
+    const ask = (phase: 'end' | 'judge', call: (s: RunSink) => unknown) =>
+      Promise.all(this.sinks.filter((s) => s[phase]).map(async (s): Promise<OwnedSections> => {
+        try {
+          return { owner: s.name, sections: (await call(s)) as OwnedSections['sections'] };
+        } catch (e) {
+          this.log(`${s.name} failed: ${describeError(e)}`); // the report is written whatever happens in a sink
+          return { owner: s.name, sections: {} };
+        }
+      }));
+    const ended = await ask('end', (s) => s.end!(results));
+    const draft = buildReport(results, { config: this.config, metrics }, mergeSections(ended));
+    const judged = await ask('judge', (s) => s.judge!(draft));
+    const report = buildReport(results, { config: this.config, metrics }, mergeSections([...ended, ...judged]));
+    this.files?.writeReport(report);
+    const t = report.metrics.traffic;
+    const where = this.reportPath ? ` → ${this.reportPath}` : '';
+    this.log(`run ${this.runId} ${report.outcome}: sent ${t.sent}, acked ${t.acked}, failed ${t.failed}${where}`);
+    for (const sink of this.sinks) {
+      try {
+        await sink.finished?.(report);
+      } catch (e) {
+        this.log(`${sink.name}: ${describeError(e)}`);
+      }
+    }
+    return report;
+  }
+
+  stop(reason: string): void {
+    this.engine.stop(reason);
+  }
+
+  latest(): MetricsSnapshot | null {
+    return this.last;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<MetricsSnapshot> {
+    const ac = new AbortController();
+    void this.done.finally(() => setImmediate(() => ac.abort())).catch(() => undefined);
+    const it = on(this, 'snapshot', { signal: ac.signal }) as AsyncIterableIterator<[MetricsSnapshot]>;
+    return {
+      next: async () => {
+        try {
+          const r = await it.next();
+          return r.done ? { done: true, value: undefined } : { done: false, value: r.value[0] };
+        } catch (e) {
+          if ((e as Error).name === 'AbortError') return { done: true, value: undefined };
+          throw e;
+        }
+      },
+      return: async () => { ac.abort(); return { done: true, value: undefined }; },
+    };
+  }
+}
+
+/** Starts a run: shards are forked at once; the handle emits a composed snapshot every second. */
+export function startRun(opts: RunOptions): RunHandle {
+  return new Run(opts);
+}

@@ -1,0 +1,63 @@
+// The one place that decides what a command talks to: the real server of the configuration, or
+// an embedded emulator this lab starts (a child process). It settles the URLs, the credentials and
+// the data folder, so `run`, `suite` and any later command see the same target for the same flags.
+import { join } from 'node:path';
+import { KEYS, type ResolvedConfig } from '../config/index.js';
+import type { LabContext } from './context.js';
+import { say } from './context.js';
+import { withInstance } from './instance.js';
+import { embeddedDataDir } from '../shared/data-dirs.js';
+import { startEmbeddedEmulator } from './embedded.js';
+import { embeddedEmulatorArgs } from './delivery/emulator-path.js';
+
+export interface LabTarget {
+  kind: 'real' | 'embedded';
+  /** The configuration aimed at the target: TB_URL, MQTT, credentials, DATA_DIR = its data folder. */
+  config: ResolvedConfig;
+  /** REST URL of the emulator this lab started (the delivery check also reads its own record), else null. */
+  emulatorUrl: string | null;
+  /** Stops what the lab started for this target (nothing for a real server). */
+  close(): Promise<void>;
+}
+
+export interface TargetOptions {
+  embedded: boolean;
+  /** Prefix of the human lines, e.g. `suite: `. */
+  label?: string;
+}
+
+
+/**
+ * The configuration for an emulator at `emu`: its URLs, its own tenant login (a .env made for a
+ * real server must not leak its credentials or parent server into it), the whole fleet (the
+ * emulator serves this lab alone, so no INSTANCE slice) and the embedded data folder, made fresh
+ * every time so it never replaces a real fleet's tokens.json or teardown manifest. The pid file
+ * stays where `tblab stop` looks by default.
+ */
+export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqttHost: string; mqttPort: number }): ResolvedConfig {
+  const dataDir = embeddedDataDir(base.dataDir);
+  const defaultDisabled = join(base.dataDir, 'control', 'disabled_devices.json');
+  return Object.freeze({
+    ...base,
+    tbUrl: emu.restUrl, mqttHost: emu.mqttHost, mqttPort: emu.mqttPort, mqttTls: false,
+    tbUsername: KEYS.TB_USERNAME.def, tbPassword: KEYS.TB_PASSWORD.def,
+    tbParentUrl: undefined, tbParentUsername: undefined, tbParentPassword: undefined,
+    instance: undefined,
+    dataDir,
+    disabledDevicesFile:
+      base.disabledDevicesFile === defaultDisabled ? join(dataDir, 'control', 'disabled_devices.json') : base.disabledDevicesFile,
+  });
+}
+
+/** Resolves the target of a command; close() it when done. */
+export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: TargetOptions): Promise<LabTarget> {
+  const p = o.label ?? '';
+  if (!o.embedded) {
+    return { kind: 'real', config: withInstance(base, ctx.env, (l) => say(ctx, p + l)), emulatorUrl: null, close: async () => {} };
+  }
+  say(ctx, `${p}starting the embedded emulator…`);
+  const emulator = await startEmbeddedEmulator(embeddedEmulatorArgs(base));
+  const config = embeddedConfig(base, emulator);
+  say(ctx, `${p}emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; files in ${config.dataDir}`);
+  return { kind: 'embedded', config, emulatorUrl: emulator.restUrl, close: () => emulator.close() };
+}

@@ -1,0 +1,81 @@
+// The run report, built from the engine's results and the sections the sinks return. Every
+// section has one owner: two sinks returning the same section is an error, so the order in which
+// sinks are attached can change nothing in the report.
+import { hostname, platform, cpus, totalmem } from 'node:os';
+import type { MetricsSnapshot } from '../metrics/snapshot.js';
+import type { RunResults } from '../metrics/records.js';
+import { TOOL_VERSION } from '../shared/version.js';
+import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ThresholdResult } from './schema.js';
+
+/** The parts of a report a sink may own. */
+export interface ReportSections {
+  /** `delivery`: the delivery check's reconciliation. */
+  delivery?: DeliveryReport;
+  /** `metrics.delivery` of the final snapshot (the delivery check's summary of it). */
+  metricsDelivery?: MetricsSnapshot['delivery'];
+  /** `histograms.ingestLatencyMs`. */
+  ingestLatencyHistogram?: string | null;
+  /** `thresholds`: the final evaluation. */
+  thresholds?: ThresholdResult[];
+}
+
+export interface OwnedSections {
+  /** The sink that returned them (named in a conflict). */
+  owner: string;
+  sections: ReportSections;
+}
+
+/** One set of sections out of many; a section returned by two owners is a programming error. */
+export function mergeSections(parts: readonly OwnedSections[]): ReportSections {
+  const out: Record<string, unknown> = {};
+  const owners: Record<string, string> = {};
+  for (const { owner, sections } of parts) {
+    for (const [key, value] of Object.entries(sections)) {
+      if (value === undefined) continue;
+      if (key in owners) throw new Error(`report section ${key} returned by both ${owners[key]} and ${owner}`);
+      owners[key] = owner;
+      out[key] = value;
+    }
+  }
+  return out as ReportSections;
+}
+
+export interface ReportMeta {
+  /** The configuration with secrets removed. */
+  config: Record<string, unknown>;
+  /** The final merged snapshot with the live sections of the sinks (default: `results.final`). */
+  metrics?: MetricsSnapshot;
+}
+
+/** The report of `results`: outcome `partial` for a checkpoint (no end time). */
+export function buildReport(results: RunResults, meta: ReportMeta, sections: ReportSections = {}): RunReport {
+  const partial = results.outcome === 'partial';
+  const base = meta.metrics ?? results.final;
+  const metrics = sections.metricsDelivery !== undefined ? { ...base, delivery: sections.metricsDelivery } : base;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: 'tb-load-lab',
+    toolVersion: TOOL_VERSION,
+    runId: results.runId,
+    instance: metrics.instance,
+    startedAt: new Date(results.startedAt).toISOString(),
+    endedAt: partial ? null : new Date(results.endedAt).toISOString(),
+    durationSec: Math.round((results.endedAt - results.startedAt) / 100) / 10,
+    outcome: results.outcome,
+    endReason: results.endReason,
+    config: meta.config,
+    machine: {
+      hostname: hostname(), platform: platform(), cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e8) / 10, node: process.version,
+    },
+    metrics,
+    timeline: results.timeline,
+    devices: results.devices,
+    histograms: {
+      ...results.histograms,
+      ...(sections.ingestLatencyHistogram !== undefined ? { ingestLatencyMs: sections.ingestLatencyHistogram } : {}),
+    },
+    delivery: sections.delivery ?? null,
+    thresholds: sections.thresholds ?? null,
+    files: results.files,
+  };
+}
