@@ -3,11 +3,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator } from '../helpers/emulator.js';
-import { emulatorFleet, startRun, testConfig } from '../helpers/engine.js';
-import {
-  measureRunStep, rateLimitOfStep, runLimitSearch, sampleOf, type LimitDriver, type LiveSample, type LimitStep,
-} from '../../src/lab/limit/index.js';
-import { attributeRateLimits } from '../../src/lab/delivery/rate-limit.js';
+import { emulatorFleet, testConfig } from '../helpers/engine.js';
+import { runDriver, runLimitSearch, type LimitDriver, type LimitStep } from '../../src/lab/limit/index.js';
+import type { RunReport } from '../../src/report/schema.js';
 import type { EmulatorOptions } from '../../src/emulator/index.js';
 
 const CAPACITY = Number(process.env.LIMIT_TEST_CAPACITY ?? 800);
@@ -15,41 +13,28 @@ const DEVICES = 100;
 const HOLD_SEC = Number(process.env.LIMIT_TEST_HOLD_SEC ?? 8);
 // 800 msg/s keeps the test near 2 minutes on 2 shared cores; LIMIT_TEST_CAPACITY=3000 LIMIT_TEST_SHARDS=2 is the issue's figure
 
+/**
+ * `runDriver` (src/lab/limit/run-driver.ts) over an emulator: one pipeline run per step with the
+ * delivery check as its sink (REST read-back, WebSocket ingest latency, rate-limit attribution).
+ */
 async function emulatorDriver(t: TestContext, emuOpts: EmulatorOptions) {
   const emu = await startEmulator(t, emuOpts);
   const fleet = await emulatorFleet(emu.restUrl, DEVICES);
-  const queueEmpty = async () => {
-    const queued = () => emu.stats({ perDevice: false }).capacity?.queued ?? 0;
-    for (let i = 0; i < 200 && queued() > 0; i++) await new Promise((r) => setTimeout(r, 50));
-  };
+  const config = testConfig(t, {
+    MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, SHARDS: Number(process.env.LIMIT_TEST_SHARDS ?? 1),
+    ACK_TIMEOUT_MS: 8000, DRAIN_TIMEOUT_MS: 8000, DELIVERY_CHECK: 1, DELIVERY_SETTLE_SEC: 2, LATENCY_SAMPLE: 10, DASHBOARD: 0,
+  });
+  const reports: RunReport[] = [];
+  const base = runDriver({ vary: 'rate', config, fleet, emulatorUrl: emu.restUrl, onReport: (r) => reports.push(r) });
+  const queued = () => emu.stats({ perDevice: false }).capacity?.queued ?? 0;
   const driver: LimitDriver = {
+    runStep: (load, hold) => base.runStep(load, hold),
     async settle(seconds) {
-      await queueEmpty();
-      await new Promise((r) => setTimeout(r, seconds * 1000));
-    },
-    async runStep(load, holdSec) {
-      const storedBefore = emu.stats({ perDevice: false }).messages;
-      const config = testConfig(t, {
-        MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, SHARDS: Number(process.env.LIMIT_TEST_SHARDS ?? 1),
-        DURATION_SEC: holdSec + 2, PUBLISH_INTERVAL_SEC: DEVICES / load, ACK_TIMEOUT_MS: 8000, DRAIN_TIMEOUT_MS: 8000,
-      });
-      const samples: LiveSample[] = [];
-      const run = startRun(t, { config, fleet, writeFiles: false });
-      run.on('snapshot', (s) => samples.push(sampleOf(s)));
-      const r = await run.done;
-      await queueEmpty();
-      // delivery truth: what the emulator stored of what this step sent
-      const stored = emu.stats({ perDevice: false }).messages - storedBefore;
-      const m = measureRunStep({ vary: 'rate', asked: load, metrics: r.metrics, samples, lost: r.metrics.traffic.sent - stored });
-      // the lab's own attribution of rate-limit closes, as a run report has it
-      const section = attributeRateLimits({
-        devices: r.devices, intervalSec: DEVICES / load, peakSentPerSec: m.sentPerSec, rest429: { count: 0, firstAt: null },
-      });
-      const sent = r.metrics.traffic.sent;
-      return { ...m, rateLimit: rateLimitOfStep(section, sent > 0 ? (m.sentPerSec * stored) / sent : 0, m.devices) };
+      for (let i = 0; i < 200 && queued() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await base.settle!(seconds);
     },
   };
-  return { emu, driver };
+  return { emu, driver, reports };
 }
 
 function table(steps: readonly LimitStep[]): string {
@@ -61,7 +46,7 @@ function table(steps: readonly LimitStep[]): string {
 
 const title = `real runs against --capacity ${CAPACITY}: the search finds it within 10 % and names server saturation`;
 test(title, { timeout: 600_000 }, async (t) => {
-  const { emu, driver } = await emulatorDriver(t, { capacity: CAPACITY });
+  const { emu, driver, reports } = await emulatorDriver(t, { capacity: CAPACITY });
   const started = Date.now();
   const range = { from: CAPACITY / 4, to: CAPACITY * 4 };
   const v = await runLimitSearch(driver, { vary: 'rate', ...range, resolution: 0.1, stepHoldSec: HOLD_SEC, settleSec: 1 });
@@ -72,6 +57,12 @@ test(title, { timeout: 600_000 }, async (t) => {
   assert.ok(v.brokeAt! > CAPACITY * 0.95);
   const cap = emu.stats({ perDevice: false }).capacity!;
   assert.ok(cap.delayed > 0 && cap.maxWaitMs >= 1000, `the model queued work: ${JSON.stringify(cap)}`);
+  assert.equal(reports.length, v.steps.length, 'one run per step');
+  const stored = emu.stats({ perDevice: false }).messages;
+  const delivered = reports.reduce((n, r) => n + r.delivery!.totals.stored, 0);
+  assert.equal(delivered, stored, 'the steps\' delivery checks account for every stored message');
+  assert.equal(reports.reduce((n, r) => n + r.delivery!.totals.sent, 0) - delivered, v.steps.reduce((n, s) => n + s.measurement.lost!, 0));
+  assert.equal(cap.dropped, v.steps.reduce((n, s) => n + s.measurement.lost!, 0), 'lost = what the capacity model dropped');
   for (const s of v.steps.filter((x) => x.passed)) {
     assert.equal(s.measurement.lost, 0, `a passing step lost nothing (${s.asked})`);
     assert.ok(s.reached >= s.asked * 0.9, `a passing step reached its load: ${s.reached} of ${s.asked}`);

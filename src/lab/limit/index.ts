@@ -7,3 +7,4 @@ export { buildVerdict, loadText, LIMIT_EXIT } from './verdict.js';
 export { runLimitSearch, stepHold, DEFAULT_SETTLE_SEC } from './search.js';
 export { measureRunStep, sampleOf, type LiveSample, type RunStepInput } from './measure.js';
 export { rateLimitOfStep } from './rate-limit.js';
+export { runDriver, stepRun, type RunDriverOptions } from './run-driver.js';
