@@ -25,7 +25,7 @@ async function emulatorDriver(t: TestContext, emuOpts: EmulatorOptions) {
     ACK_TIMEOUT_MS: 8000, DRAIN_TIMEOUT_MS: 8000, DELIVERY_CHECK: 1, DELIVERY_SETTLE_SEC: 2, LATENCY_SAMPLE: 10, DASHBOARD: 0,
   });
   const reports: RunReport[] = [];
-  const base = runDriver({ vary: 'rate', config, fleet, emulatorUrl: emu.restUrl, onReport: (r) => reports.push(r) });
+  const base = runDriver({ vary: 'rate', config, fleet, onReport: (r) => reports.push(r) });
   const queued = () => emu.stats({ perDevice: false }).capacity?.queued ?? 0;
   const driver: LimitDriver = {
     runStep: (load, hold) => base.runStep(load, hold),
