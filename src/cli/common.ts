@@ -4,10 +4,13 @@ import { loadConfigOrThrow, type RawValues, type ConfigKey, type ResolvedConfig 
 import type { LabContext } from '../lab/context.js';
 import { LabError } from '../shared/errors.js';
 
-/** Adds --env-file, --scenario and --set KEY=VALUE (repeatable). */
+/** Adds --dotenv (alias --env-file), --scenario and --set KEY=VALUE (repeatable). */
 export function withConfigOptions(cmd: Command): Command {
   return cmd
-    .option('--env-file <path>', 'read configuration from this .env file (default ./.env when present)')
+    .option('--dotenv <path>', 'read configuration from this .env file (default ./.env when present)')
+    // Node 20 itself reads `--env-file` anywhere in argv and exits 9 when the file is missing,
+    // before tblab runs: `--dotenv` is the spelling that always reaches us
+    .option('--env-file <path>', 'same as --dotenv (a missing file is reported by Node itself, exit 9)')
     .option('--scenario <file>', 'scenario JSON file of KEY: value (overrides .env and environment)')
     .addOption(new Option('--set <KEY=VALUE...>', 'set any configuration key (highest priority)'));
 }
@@ -34,7 +37,7 @@ export function resolveConfig(
   const r = loadConfigOrThrow({
     cwd: ctx.cwd,
     env: ctx.env,
-    envFile: (opts.envFile as string | undefined) ?? undefined,
+    envFile: (opts.dotenv as string | undefined) ?? (opts.envFile as string | undefined) ?? undefined,
     scenarioFile: opts.scenario as string | undefined,
     flags,
   });

@@ -6,6 +6,8 @@ import { resolve, join, isAbsolute } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { KEYS, SECRET_KEYS, type ConfigKey, type ResolvedConfig } from './keys.js';
 import { LabError } from '../shared/errors.js';
+import { stagesFromList } from '../shared/stages.js';
+import { nearest } from '../shared/nearest.js';
 
 export type Layer = 'default' | 'envFile' | 'env' | 'scenario' | 'flag';
 export type RawValues = Partial<Record<ConfigKey, string | number | boolean>>;
@@ -58,7 +60,11 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
     for (const [k, v] of Object.entries(values)) {
       if (v === undefined) continue;
       if (!isKey(k)) {
-        if (strict) problems.push({ key: k, value: String(v), from: layer, expected: 'a known key (see docs/configuration.md)' });
+        const near = nearest(k, Object.keys(KEYS));
+        const expected = `a known key (see docs/configuration.md)${near ? `; did you mean ${near}?` : ''}`;
+        if (strict) problems.push({ key: k, value: String(v), from: layer, expected });
+        // a .env file may hold other tools' keys: only a near miss of ours is worth a warning
+        else if (near && layer === 'envFile') warnings.push(`.env key ${k} is not a tblab key and is ignored; did you mean ${near}?`);
         continue;
       }
       raw[k] = v;
@@ -100,7 +106,14 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
     } else {
       const o = { ...(obj as Record<string, unknown>) };
       // stages may be given as an array of {duration, target} in a scenario file
-      if (Array.isArray(o.STAGES)) o.STAGES = (o.STAGES as Array<{ duration: string | number; target: string | number }>).map((s) => `${s.duration}:${s.target}`).join(',');
+      if (Array.isArray(o.STAGES)) {
+        const r = stagesFromList(o.STAGES);
+        if ('spec' in r) o.STAGES = r.spec;
+        else {
+          problems.push({ key: 'STAGES', value: JSON.stringify(o.STAGES), from: 'scenario', expected: r.problem });
+          delete o.STAGES;
+        }
+      }
       delete o.$schema; delete o.description; delete o.name;
       apply(o, 'scenario', true);
     }

@@ -3,6 +3,9 @@
 // straight into the packet buffer (no string, no per-message object); templates build a string.
 import { readFileSync } from 'node:fs';
 import { LabError } from '../shared/errors.js';
+import { bytes, putBytes, putFixed2, putSmall, putUint } from './payload-bytes.js';
+
+export { putFixed2, putUint };
 
 /** Builds the payload of message `seq` (1-based) of local device `i` at wall time `now` (ms). */
 export interface PayloadSource {
@@ -30,61 +33,9 @@ const clamp = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi 
 const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 const step = (size: number) => (Math.random() * 2 - 1) * size;
 
-// Byte writers for the telemetry hot path. Number-to-string conversion and the string's copy
-// into the packet were 1.5 of 2.2 µs per message (10k devices, this machine); writing digits
-// directly costs ~0.3 µs (bench/README.md, Findings).
-const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
-
-/** Copies `b[from..to)` (default all of `b`) to `buf` at `off`; returns the end offset. */
-function putBytes(buf: Buffer, off: number, b: Uint8Array, from = 0, to = b.length): number {
-  for (let k = from; k < to; k++) buf[off++] = b[k];
-  return off;
-}
-
-/** Writes a non-negative integer below 2^31 with int arithmetic; `width` pads with zeros. */
-function putSmall(buf: Buffer, off: number, n: number, width: number): number {
-  let end = off + 1;
-  for (let p = 10; p <= n; p *= 10) end++;
-  if (end - off < width) end = off + width;
-  let k = end;
-  while (k > off) {
-    const q = (n / 10) | 0;
-    buf[--k] = 48 + n - q * 10;
-    n = q;
-  }
-  return end;
-}
-
-/** Writes a non-negative integer (below 2^53) in decimal; returns the end offset. */
-export function putUint(buf: Buffer, off: number, n: number): number {
-  if (n < 0x80000000) return putSmall(buf, off, n, 1);
-  // epoch milliseconds: high digits, then the low nine zero-padded, both in int arithmetic
-  const hi = Math.floor(n / 1e9);
-  return putSmall(buf, putUint(buf, off, hi), n - hi * 1e9, 9);
-}
-
-/** Writes `x` rounded to 2 decimals exactly as `String(Math.round(x * 100) / 100)` prints it. */
-export function putFixed2(buf: Buffer, off: number, x: number): number {
-  let c = Math.round(x * 100);
-  if (c < 0) {
-    buf[off++] = 45; // '-'
-    c = -c;
-  }
-  const ip = Math.floor(c / 100);
-  const f = c - ip * 100;
-  off = putUint(buf, off, ip);
-  if (f !== 0) {
-    buf[off++] = 46; // '.'
-    const d1 = (f / 10) | 0;
-    buf[off++] = 48 + d1;
-    if (f !== d1 * 10) buf[off++] = 48 + (f - d1 * 10);
-  }
-  return off;
-}
-
 const K = {
-  ts: bytes('{"timestamp":'),
-  device: bytes(',"device":'),
+  ts: bytes('{"timestamp":"'),
+  device: bytes('","device":'),
   seq: bytes(',"sequence":'),
   temp: bytes(',"temperature":'),
   hum: bytes(',"humidity":'),
@@ -96,15 +47,39 @@ const K = {
   issue: bytes(',"issue":'),
   end: bytes('}'),
 };
-const ISSUES = ['null', '"low_battery"', '"overheating"', '"high_cpu"', '"network_degraded"'].map(bytes);
-const STATUSES = ['"ok"', '"warning"', '"critical"'].map(bytes);
-/** Longest rendering of the fixed parts and of every number (timestamp/sequence ≤ 16 digits, readings ≤ 8 chars). */
-const FIXED_MAX = Object.values(K).reduce((a, b) => a + b.length, 0) + 2 * 16 + 6 * 8 + 12 + 20;
+// Always a string: ThingsBoard stores no key whose value is null (parseProtoValues in
+// common/transport/transport-api/.../adaptor/JsonConverter.java skips JSON nulls), so "no issue"
+// is the value `none` and the key exists on every point.
+const ISSUE_NAMES = ['none', 'low-battery', 'overheating', 'high-cpu', 'network-latency'] as const;
+const ISSUES = ISSUE_NAMES.map((s) => bytes(`"${s}"`));
+const STATUS_NAMES = ['ok', 'warn', 'critical'] as const;
+const STATUSES = STATUS_NAMES.map((s) => bytes(`"${s}"`));
+/** Longest ISO-8601 time `toISOString` prints (extended years: `+275760-09-13T00:00:00.000Z`). */
+const ISO_MAX = 27;
+/**
+ * Longest rendering of the fixed parts and of every value: ISO time, sequence (≤ 16 digits),
+ * six readings (≤ 8 characters each), the longest status and issue.
+ */
+const FIXED_MAX = Object.values(K).reduce((a, b) => a + b.length, 0) + ISO_MAX + 16 + 6 * 8
+  + Math.max(...STATUSES.map((b) => b.length)) + Math.max(...ISSUES.map((b) => b.length));
+
+/** The default payload's keys in order (for docs, checks and templates that extend it). */
+export const TELEMETRY_KEYS = ['timestamp', 'device', 'sequence', 'temperature', 'humidity', 'battery', 'cpu_usage_percent',
+  'memory_usage_mb', 'network_latency_ms', 'status', 'issue'] as const;
+export { ISSUE_NAMES, STATUS_NAMES };
+
+/** Battery volts: a Li-ion cell from full (4.2 V) to empty (3.3 V); below LOW it reports `low-battery`. */
+const BATT_FULL = 4.2, BATT_EMPTY = 3.3, BATT_LOW = 3.4, BATT_WARN = 3.5;
+const DAY_MS = 86_400_000;
 
 /** Readings per device, interleaved in one array (one cache line per device, not six). */
 const TEMP = 0, HUM = 1, BATT = 2, CPU = 3, MEM = 4, LAT = 5, READINGS = 6;
 
-/** The original lab's telemetry: timestamp, device, sequence and seven random-walk readings. */
+/**
+ * The original lab's telemetry: ISO-8601 UTC `timestamp` with milliseconds, device, sequence and
+ * random-walk readings in the original's units (°C, integer % humidity, battery volts, CPU %, MB,
+ * ms), `status` ok/warn/critical and a kebab-case `issue` (`none` when there is none).
+ */
 export class TelemetryPayload implements PayloadSource {
   readonly ascii: boolean;
   readonly maxBytes: number;
@@ -112,10 +87,13 @@ export class TelemetryPayload implements PayloadSource {
   private readonly names: Uint8Array;
   private readonly nameAt: Int32Array;
   private readonly walk: Float64Array;
-  /** `{"timestamp":<ts>,"device":` for the last timestamp written (many messages share one ms). */
-  private readonly head = Buffer.alloc(K.ts.length + 16 + K.device.length);
+  /** `{"timestamp":"<iso>","device":` for the last timestamp written (many messages share one ms). */
+  private readonly head = Buffer.alloc(K.ts.length + ISO_MAX + K.device.length);
   private headLen = 0;
-  private headTs = -1;
+  private headTs = NaN;
+  /** `YYYY-MM-DDT` of the day `dayOf`: the date part changes once a day, the time is written as digits. */
+  private day = Buffer.alloc(0);
+  private dayOf = NaN;
   private scratch: Buffer | null = null;
 
   constructor(devices: readonly PayloadDevice[]) {
@@ -136,11 +114,39 @@ export class TelemetryPayload implements PayloadSource {
       const w = i * READINGS;
       this.walk[w + TEMP] = between(18, 30);
       this.walk[w + HUM] = between(30, 70);
-      this.walk[w + BATT] = between(60, 100);
+      this.walk[w + BATT] = between(3.7, BATT_FULL);
       this.walk[w + CPU] = between(5, 60);
       this.walk[w + MEM] = between(128, 512);
       this.walk[w + LAT] = between(5, 50);
     }
+  }
+
+  /** Rebuilds the cached head for wall time `now` (ms): date part once a day, then hh:mm:ss.mmm as digits. */
+  private setHead(now: number): void {
+    this.headTs = now;
+    const d = Math.floor(now / DAY_MS);
+    if (d !== this.dayOf) {
+      const iso = new Date(d * DAY_MS).toISOString();
+      this.day = Buffer.from(iso.slice(0, iso.indexOf('T') + 1), 'latin1');
+      this.dayOf = d;
+    }
+    const h = this.head;
+    let t = now - d * DAY_MS;
+    let off = putBytes(h, putBytes(h, 0, K.ts), this.day);
+    const hh = Math.floor(t / 3_600_000);
+    t -= hh * 3_600_000;
+    const mm = Math.floor(t / 60_000);
+    t -= mm * 60_000;
+    const ss = Math.floor(t / 1000);
+    off = putSmall(h, off, hh, 2);
+    h[off++] = 58; // ':'
+    off = putSmall(h, off, mm, 2);
+    h[off++] = 58;
+    off = putSmall(h, off, ss, 2);
+    h[off++] = 46; // '.'
+    off = putSmall(h, off, t - ss * 1000, 3);
+    h[off++] = 90; // 'Z'
+    this.headLen = putBytes(h, off, K.device);
   }
 
   writeTo(buf: Buffer, off: number, i: number, seq: number, now: number): number {
@@ -148,25 +154,22 @@ export class TelemetryPayload implements PayloadSource {
     const w = i * READINGS;
     const temp = (v[w + TEMP] = clamp(v[w + TEMP] + step(0.3), 5, 45));
     const hum = (v[w + HUM] = clamp(v[w + HUM] + step(1), 10, 95));
-    let batt = v[w + BATT] - Math.random() * 0.02;
-    if (batt < 5) batt = 100; // recharged
+    let batt = v[w + BATT] - Math.random() * 0.0002;
+    if (batt < BATT_EMPTY) batt = BATT_FULL; // recharged
     v[w + BATT] = batt;
     const cpu = (v[w + CPU] = clamp(v[w + CPU] + step(3), 0, 100));
     const mem = (v[w + MEM] = clamp(v[w + MEM] + step(4), 64, 1024));
     // mostly a small walk, now and then a network spike
     const prev = v[w + LAT];
     const lat = (v[w + LAT] = clamp((prev > 100 ? prev * 0.8 : prev) + step(2) + (Math.random() < 0.01 ? 150 : 0), 1, 500));
-    const issue = batt < 10 ? 1 : temp > 40 ? 2 : cpu > 90 ? 3 : lat > 200 ? 4 : 0;
-    const status = batt < 10 || temp > 40 ? 2 : issue !== 0 || batt < 20 || temp > 35 ? 1 : 0;
-    if (now !== this.headTs) {
-      this.headTs = now;
-      this.headLen = putBytes(this.head, putUint(this.head, putBytes(this.head, 0, K.ts), now), K.device);
-    }
+    const issue = batt < BATT_LOW ? 1 : temp > 40 ? 2 : cpu > 90 ? 3 : lat > 200 ? 4 : 0;
+    const status = batt < BATT_LOW || temp > 40 ? 2 : issue !== 0 || batt < BATT_WARN || temp > 35 ? 1 : 0;
+    if (now !== this.headTs) this.setHead(now);
     off = putBytes(buf, off, this.head, 0, this.headLen);
     off = putBytes(buf, off, this.names, this.nameAt[i], this.nameAt[i + 1]);
     off = putUint(buf, putBytes(buf, off, K.seq), seq);
     off = putFixed2(buf, putBytes(buf, off, K.temp), temp);
-    off = putFixed2(buf, putBytes(buf, off, K.hum), hum);
+    off = putSmall(buf, putBytes(buf, off, K.hum), Math.round(hum), 1);
     off = putFixed2(buf, putBytes(buf, off, K.batt), batt);
     off = putFixed2(buf, putBytes(buf, off, K.cpu), cpu);
     off = putFixed2(buf, putBytes(buf, off, K.mem), mem);
@@ -189,7 +192,7 @@ const INLINE = /\{\{\s*[a-zA-Z]+(?::[^}]*)?\s*\}\}/g;
 
 /**
  * A user template: any JSON document whose string values may hold placeholders —
- * `{{timestamp}}`, `{{device}}`, `{{sequence}}`, `{{index}}`, `{{random:MIN:MAX}}` (2 decimals),
+ * `{{timestamp}}` (ms), `{{timestamp:iso}}` (ISO-8601 UTC), `{{device}}`, `{{sequence}}`, `{{index}}`, `{{random:MIN:MAX}}` (2 decimals),
  * `{{int:MIN:MAX}}`, `{{walk:MIN:MAX}}` (per-device random walk), `{{choice:a|b|c}}`.
  * A string that is exactly one numeric placeholder becomes a JSON number.
  */
@@ -209,7 +212,13 @@ export class TemplatePayload implements PayloadSource {
       };
       let f: (i: number, seq: number, now: number) => string;
       switch (kind) {
-        case 'timestamp': f = (_i, _s, now) => String(now); break;
+        case 'timestamp': {
+          if (arg === undefined) f = (_i, _s, now) => String(now);
+          else if (arg === 'iso' && quoted) f = (_i, _s, now) => `"${new Date(now).toISOString()}"`;
+          else if (arg === 'iso') f = (_i, _s, now) => new Date(now).toISOString();
+          else throw bad(`{{timestamp:${arg}}}: the only format is {{timestamp:iso}} (ISO-8601 UTC with milliseconds)`);
+          break;
+        }
         case 'sequence': f = (_i, seq) => String(seq); break;
         case 'index': { const idx = devices.map((d) => String(d.index)); f = (i) => idx[i]; break; }
         case 'device': { const names = devices.map((d) => (quoted ? JSON.stringify(d.name) : JSON.stringify(d.name).slice(1, -1))); f = (i) => names[i]; break; }
@@ -242,7 +251,8 @@ export class TemplatePayload implements PayloadSource {
       if (typeof v !== 'string') return v;
       const whole = PLACEHOLDER.exec(v);
       // a whole-value placeholder replaces the JSON value: numbers bare, text kinds JSON-quoted
-      if (whole) return mark(compile(whole[1], whole[2], whole[1] === 'device' || whole[1] === 'choice'));
+      const text = whole && (whole[1] === 'device' || whole[1] === 'choice' || (whole[1] === 'timestamp' && whole[2] === 'iso'));
+      if (whole) return mark(compile(whole[1], whole[2], Boolean(text)));
       return v.replace(INLINE, (m) => {
         const p = PLACEHOLDER.exec(m)!;
         return mark(compile(p[1], p[2], false));
@@ -269,6 +279,37 @@ export class TemplatePayload implements PayloadSource {
   }
 }
 
+/**
+ * The default telemetry followed by a template's own fields (a template object with
+ * `"$extends": "default"`). Not the hot path of the default payload: templates build strings.
+ */
+export class ExtendedPayload implements PayloadSource {
+  readonly ascii: boolean;
+  constructor(private readonly base: TelemetryPayload, private readonly extra: TemplatePayload) {
+    this.ascii = base.ascii && extra.ascii;
+  }
+
+  next(i: number, seq: number, now: number): string {
+    return `${this.base.next(i, seq, now).slice(0, -1)},${this.extra.next(i, seq, now).slice(1)}`;
+  }
+}
+
+/** A template object with `"$extends": "default"` adds its fields to the default telemetry. */
+function fromTemplate(template: unknown, devices: readonly PayloadDevice[], source: string): PayloadSource {
+  if (typeof template !== 'object' || template === null || Array.isArray(template) || !('$extends' in template)) {
+    return new TemplatePayload(template, devices, source);
+  }
+  const { $extends: base, ...fields } = template as Record<string, unknown>;
+  const bad = (message: string) =>
+    new LabError('CONFIG_INVALID', { message: `${source}: ${message}`, hint: 'See docs/original-habits.md, Payload.' });
+  if (base !== 'default') throw bad(`"$extends" must be "default" (the built-in telemetry), not ${JSON.stringify(base)}`);
+  const clash = Object.keys(fields).filter((k) => (TELEMETRY_KEYS as readonly string[]).includes(k));
+  const names = clash.map((k) => `"${k}"`).join(', ');
+  if (clash.length) throw bad(`${names} already in the default payload; drop "$extends" to replace it whole`);
+  const telemetry = new TelemetryPayload(devices);
+  return Object.keys(fields).length ? new ExtendedPayload(telemetry, new TemplatePayload(fields, devices, source)) : telemetry;
+}
+
 /** The payload source of a shard: the template file when given, else the original telemetry. */
 export function createPayloadSource(devices: readonly PayloadDevice[], templateFile?: string): PayloadSource {
   if (!templateFile) return new TelemetryPayload(devices);
@@ -278,5 +319,5 @@ export function createPayloadSource(devices: readonly PayloadDevice[], templateF
   } catch (e) {
     throw new LabError('CONFIG_FILE_UNREADABLE', { message: `PAYLOAD_TEMPLATE ${templateFile} is not readable JSON: ${(e as Error).message}` });
   }
-  return new TemplatePayload(template, devices, `PAYLOAD_TEMPLATE ${templateFile}`);
+  return fromTemplate(template, devices, `PAYLOAD_TEMPLATE ${templateFile}`);
 }

@@ -13,6 +13,8 @@ export interface AuthOptions {
   refreshLifetimeSec: number;
   tenantId: string;
   userId: string;
+  /** Wall clock, ms (issue time, expiry check). */
+  clock: () => number;
 }
 
 export interface TokenPair {
@@ -43,7 +45,7 @@ export class Auth {
   }
 
   private async pair(): Promise<TokenPair> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.opts.clock() / 1000);
     const sessionId = randomUUID();
     const o = this.opts;
     const token = await new SignJWT({
@@ -77,7 +79,8 @@ export class Auth {
   /** Verifies a JWT; throws ApiError 401/11 when expired or forged, 401/10 when malformed. */
   async verify(token: string): Promise<JWTPayload & { scopes?: string[] }> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS512'] });
+      const currentDate = new Date(this.opts.clock());
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS512'], currentDate });
       return payload as JWTPayload & { scopes?: string[] };
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired || e instanceof joseErrors.JWSSignatureVerificationFailed) {

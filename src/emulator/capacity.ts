@@ -4,9 +4,11 @@
 // grows with the queue. A message that would have to wait longer than the bound (`queue` messages,
 // i.e. queue ÷ perSec seconds of work) is dropped: not stored, no PUBACK, counted as dropped.
 // Virtual time (`busyUntil`) makes the admission O(1); completions are in arrival order, so one
-// timer on the queue's head serves them all.
+// timer on the queue's head serves them all. The queue runs on real time (its timers are real);
+// stored timestamps follow the emulator's clock (`now` of the arrival plus the real wait).
 import type { Device } from './model.js';
 import type { TelemetryRow } from './payload.js';
+import { AckBatch } from './mqtt/packets.js';
 
 /** Default bound: this many seconds of work may wait before arrivals are dropped. */
 export const DEFAULT_QUEUE_SEC = 5;
@@ -37,10 +39,17 @@ export interface CapacityStats {
   maxWaitMs: number;
 }
 
-/** Who acknowledges a served QoS 1 message (an MQTT session). */
+/** The MQTT session of a QoS 1 message: its PUBACK goes to the socket when the message is served. */
 export interface Acker {
   readonly closed: boolean;
-  ackServed(packetIds: number[]): void;
+  readonly socket: { readonly writable: boolean; write(b: Buffer): unknown };
+}
+
+function sendAcks(acker: Acker, ids: number[]): void {
+  if (acker.closed || !acker.socket.writable) return;
+  const batch = new AckBatch();
+  for (const id of ids) batch.add(id);
+  acker.socket.write(batch.take());
 }
 
 /** Stores a served message (Ingest.telemetry). */
@@ -48,7 +57,9 @@ export type Serve = (d: Device, rows: TelemetryRow[], now: number) => void;
 
 interface Waiting {
   due: number;
+  /** Arrival on the emulator's clock, and in real time. */
   arrived: number;
+  arrivedReal: number;
   acker: Acker;
   packetId: number; // 0 = QoS 0
   device: Device;
@@ -81,22 +92,23 @@ export class Capacity {
 
   /** Admits one telemetry message; it is served (stored, acknowledged) now, later, or dropped. */
   offer(acker: Acker, packetId: number, d: Device, rows: TelemetryRow[], now: number): void {
+    const real = Date.now();
     const service = 1000 / this.perSec;
-    const start = this.busyUntil > now ? this.busyUntil : now;
+    const start = this.busyUntil > real ? this.busyUntil : real;
     const due = start + service;
-    if (this.queued === 0 && due - now <= INLINE_MS) {
+    if (this.queued === 0 && due - real <= INLINE_MS) {
       this.busyUntil = due;
       this.serve(d, rows, now);
-      if (packetId) acker.ackServed([packetId]);
+      if (packetId) sendAcks(acker, [packetId]);
       return;
     }
     // the waiting work ahead of this message, in messages: the queue bound
-    if ((start - now) / service >= this.bound) {
+    if ((start - real) / service >= this.bound) {
       this.counts.dropped++;
       return;
     }
     this.busyUntil = due;
-    this.waiting.push({ due, arrived: now, acker, packetId, device: d, rows });
+    this.waiting.push({ due, arrived: now, arrivedReal: real, acker, packetId, device: d, rows });
     const q = this.queued;
     if (q > this.counts.maxQueued) this.counts.maxQueued = q;
     if (!this.timer) this.arm();
@@ -115,17 +127,17 @@ export class Capacity {
     while (this.head < this.waiting.length && this.waiting[this.head].due <= now + INLINE_MS) {
       const w = this.waiting[this.head++];
       this.counts.delayed++;
-      const waited = now - w.arrived;
+      const waited = now - w.arrivedReal;
       if (waited > this.counts.maxWaitMs) this.counts.maxWaitMs = waited;
       // stored even when its session closed meanwhile: the server had accepted the work
-      this.serve(w.device, w.rows, now);
+      this.serve(w.device, w.rows, w.arrived + waited);
       if (w.packetId && !w.acker.closed) {
         const ids = acks.get(w.acker);
         if (ids) ids.push(w.packetId);
         else acks.set(w.acker, [w.packetId]);
       }
     }
-    for (const [acker, ids] of acks) acker.ackServed(ids);
+    for (const [acker, ids] of acks) sendAcks(acker, ids);
     if (this.head > 4096 && this.head * 2 > this.waiting.length) {
       this.waiting.splice(0, this.head);
       this.head = 0;

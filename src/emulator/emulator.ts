@@ -59,7 +59,13 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   const events = createEvents();
   const faults: Faults = { ...NO_FAULTS, ...validateFaults(o.faults) };
   const store = new Store(
-    { maxDevices: o.maxDevices, historyRowsPerDevice: o.historyRowsPerDevice, recentRowsPerDevice: o.recentRowsPerDevice, inactivityTimeoutMs: o.deviceInactivityTimeoutMs },
+    {
+      maxDevices: o.maxDevices,
+      historyRowsPerDevice: o.historyRowsPerDevice,
+      recentRowsPerDevice: o.recentRowsPerDevice,
+      inactivityTimeoutMs: o.deviceInactivityTimeoutMs,
+      clock: o.clock,
+    },
     events,
   );
   const auth = new Auth({
@@ -69,6 +75,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     refreshLifetimeSec: o.refreshLifetimeSec,
     tenantId: store.registry.tenantId,
     userId: store.registry.userId,
+    clock: o.clock,
   });
   const ingest = new Ingest(store, events, faults);
   const restLimit: HttpContext['restLimit'] = { bucket: null };
@@ -82,6 +89,9 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   const mqtt = new MqttServer(store, ingest, events, faults, {
     maxPacketSize: o.maxMqttPacketSize,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs,
+    msgQueueLimit: o.msgQueueLimit,
+    connectTimeoutMs: o.connectTimeoutMs,
+    clock: o.clock,
   });
   const setFaults = (patch: Partial<Faults>) => {
     const valid = validateFaults(patch);
@@ -100,6 +110,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     faults,
     restLimit,
     events,
+    controlToken: o.controlToken,
     closeSession: (deviceId, reason) => mqtt.closeDevice(deviceId, reason),
     stats: (q) => (q.device === undefined ? buildStats(store, mqtt, q.perDevice) : buildDeviceDetail(store, q.device)),
     setFaults: (patch) => setFaults(patch as Partial<Faults>),

@@ -12,7 +12,7 @@ import { Capacity } from './capacity.js';
 export const DROPPED_LIST_LIMIT = 10000;
 
 export class Ingest {
-  readonly limiter = new TransportLimiter();
+  readonly limiter: TransportLimiter;
   /** The --capacity model (capacity.ts): MQTT telemetry passes through it when on. */
   readonly capacity = new Capacity((d, rows, now) => this.telemetry(d, rows, now));
 
@@ -20,7 +20,9 @@ export class Ingest {
     readonly store: Store,
     private readonly events: EmulatorEvents,
     private readonly faults: Faults,
-  ) {}
+  ) {
+    this.limiter = new TransportLimiter(store.opts.clock);
+  }
 
   /** Data points of a telemetry message (non-null key/values over all rows). */
   static points(rows: TelemetryRow[]): number {

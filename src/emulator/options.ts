@@ -30,6 +30,15 @@ export interface EmulatorOptions {
   maxDevices?: number;
   /** Largest MQTT packet, bytes; bigger ones close the connection (default 65536). */
   maxMqttPacketSize?: number;
+  /** Packets queued between CONNECT and session set-up before the session is closed (v5 0x97) (default 100, ThingsBoard's). */
+  msgQueueLimit?: number;
+  /**
+   * Sockets that have not completed a CONNECT this long after they opened are closed, ms (default 10000; 0 = never,
+   * as ThingsBoard: its MqttTransportServerInitializer adds no idle handler). Protects the emulator from half-open sockets.
+   */
+  connectTimeoutMs?: number;
+  /** When set, every `/__emulator/*` request must carry it (`X-Emulator-Token` or `Authorization: Bearer`). */
+  controlToken?: string | null;
   /** MQTT sessions without any packet for this long are closed, ms (default 600000). */
   sessionInactivityTimeoutMs?: number;
   /** A device counts as `active` until this long after its last activity, ms (default 600000). */
@@ -46,7 +55,12 @@ export interface EmulatorOptions {
   capacity?: number;
   /** Most telemetry messages waiting for --capacity; more are dropped (default 0 = 5 s of work). */
   capacityQueue?: number;
-  /** Adds routes to the HTTP app before it listens (e.g. a WebSocket API). */
+  /**
+   * Wall clock, ms since the epoch (default Date.now): JWT issue/expiry, device activity and `active`, server-side
+   * telemetry timestamps, MQTT idle and connect timeouts and transport rate limits read it; tests inject one.
+   */
+  clock?: () => number;
+  /** Adds routes to the HTTP app before it listens (the WebSocket API is the emulator's own). */
   extendHttp?: (app: FastifyInstance) => void | Promise<void>;
 }
 
@@ -66,6 +80,9 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     faults: o.faults ?? {},
     maxDevices: o.maxDevices ?? 0,
     maxMqttPacketSize: o.maxMqttPacketSize ?? 65536,
+    msgQueueLimit: o.msgQueueLimit ?? 100,
+    connectTimeoutMs: o.connectTimeoutMs ?? 10000,
+    controlToken: o.controlToken ?? null,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs ?? 600000,
     deviceInactivityTimeoutMs: o.deviceInactivityTimeoutMs ?? 600000,
     historyRowsPerDevice: o.historyRowsPerDevice ?? 1_000_000,
@@ -74,6 +91,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     wsCurrentEndpoint: o.wsCurrentEndpoint ?? true,
     capacity: o.capacity ?? 0,
     capacityQueue: o.capacityQueue ?? 0,
+    clock: o.clock ?? Date.now,
     extendHttp: o.extendHttp,
   };
 }

@@ -3,7 +3,7 @@
 // reliable on every filesystem. A malformed file keeps the previous list and is reported.
 import { existsSync, mkdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { DisabledDevicesFile } from '../shared/control.js';
+import { disabledNames } from '../shared/control.js';
 
 export interface DisabledWatch {
   readonly current: string[];
@@ -12,11 +12,9 @@ export interface DisabledWatch {
 
 export function readDisabledDevices(path: string): string[] {
   if (!existsSync(path)) return [];
-  const f = JSON.parse(readFileSync(path, 'utf8')) as DisabledDevicesFile;
-  if (!f || !Array.isArray(f.devices) || !f.devices.every((d) => typeof d === 'string')) {
-    throw new Error(`${path}: expected {"version":1,"devices":["name",…]}`);
-  }
-  return [...new Set(f.devices)].sort();
+  const names = disabledNames(JSON.parse(readFileSync(path, 'utf8')));
+  if (!names) throw new Error(`${path}: expected {"version":1,"devices":["name",…]} or ["name",…]`);
+  return [...new Set(names)].sort();
 }
 
 export function watchDisabledDevices(path: string, onChange: (names: string[]) => void, onError: (message: string) => void): DisabledWatch {

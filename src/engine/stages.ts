@@ -1,31 +1,9 @@
 // Stages: a ramp of active devices over time (`30s:100%,2m:100%,30s:0%`), each stage moving the
 // active count linearly from the previous target to its own, as in k6. Without stages every
 // device is active for the whole run.
-import { LabError } from '../shared/errors.js';
+import type { Stage } from '../shared/stages.js';
 
-export interface Stage {
-  durationSec: number;
-  /** Target share of the fleet (0..1) or absolute device count. */
-  target: { share: number } | { count: number };
-}
-
-const UNIT: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, '': 1 };
-
-export function parseStages(spec: string): Stage[] {
-  if (spec.trim() === '') return [];
-  return spec.split(',').map((part) => {
-    const m = /^\s*(\d+(?:\.\d+)?)(ms|s|m|h|)\s*:\s*(\d+(?:\.\d+)?)(%?)\s*$/.exec(part);
-    if (!m) {
-      throw new LabError('CONFIG_INVALID', {
-        message: `STAGES: cannot read ${JSON.stringify(part.trim())}`,
-        hint: 'Expected duration:target items separated by commas, e.g. 30s:100%,2m:100%,30s:0% (target = share with % or a device count).',
-      });
-    }
-    const durationSec = Number(m[1]) * UNIT[m[2]];
-    const v = Number(m[3]);
-    return { durationSec, target: m[4] ? { share: Math.min(1, v / 100) } : { count: v } };
-  });
-}
+export { parseStages, type Stage } from '../shared/stages.js';
 
 export const stagesDurationSec = (stages: readonly Stage[]) => stages.reduce((a, s) => a + s.durationSec, 0);
 

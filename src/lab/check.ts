@@ -47,6 +47,13 @@ export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: Chec
     await client.close();
   }
 
+  // a broken token file fails here, not later in `run` (the connect check below only warns)
+  try {
+    readTokenFile(cfg.dataDir);
+  } catch (e) {
+    checks.push(fail('tokens', e));
+  }
+
   const target = {
     host: cfg.mqttHost, port: cfg.mqttPort, tls: cfg.mqttTls, caFile: cfg.mqttCaFile, certFile: cfg.mqttCertFile, keyFile: cfg.mqttKeyFile,
     insecure: cfg.mqttTlsInsecure, protocolVersion: (cfg.mqttVersion === '5' ? 5 : 4) as 4 | 5, timeoutMs: Math.min(cfg.restTimeoutMs, 10_000),

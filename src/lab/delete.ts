@@ -3,7 +3,7 @@
 // DELETE /api/device/{id} in application/src/main/java/org/thingsboard/server/controller/DeviceController.java),
 // then rewrite the manifest and tokens.json to what is left.
 import type { ResolvedConfig } from '../config/index.js';
-import { LabError } from '../shared/errors.js';
+import { LabError, describeError } from '../shared/errors.js';
 import { clientFromConfig, parentClientFromConfig, type TbClient } from '../thingsboard/client.js';
 import { deleteDevice } from '../thingsboard/devices.js';
 import { readManifest, writeManifest, readTokenFile, writeTokenFile, manifestPath } from './fleet-file.js';
@@ -51,6 +51,10 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
       targets = rows.map((r) => ({ name: r.name, id: r.id }));
     }
     targets.sort((a, b) => compareNames(a.name, b.name));
+    // both logins before anything is deleted: a wrong parent password must not leave the edge
+    // deleted and the parent full (the listing above already logged in to the edge)
+    await client.login();
+    if (parent) await parent.login().catch((e: unknown) => { throw parentError(cfg, e, 'nothing was deleted'); });
     const summary: DeleteSummary = {
       source: opts.prefix ? 'prefix' : 'manifest', server: cfg.tbUrl, dryRun: Boolean(opts.dryRun), devices: targets, deleted: 0, alreadyGone: 0,
       parent: parent ? { server: cfg.tbParentUrl!, deleted: 0, alreadyGone: 0 } : null, remaining: rows.length, seconds: 0,
@@ -68,14 +72,18 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
       if (await deleteDevice(c, id)) into.deleted++;
       else into.alreadyGone++;
     };
+    let parentFailed = false;
+    let failure: unknown = null;
     try {
       await runPool(targets.length, cfg.provisionConcurrency, async (i) => {
         const t = targets[i];
         await one(client, t.id, summary);
-        if (parent) await one(parent, t.id, summary.parent!);
+        if (parent) await one(parent, t.id, summary.parent!).catch((e: unknown) => { parentFailed = true; throw e; });
         gone.add(t.name);
         bar?.tick();
       });
+    } catch (e) {
+      failure = e;
     } finally {
       bar?.stop();
       const left = rows.filter((r) => !gone.has(r.name));
@@ -87,6 +95,7 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
         writeTokenFile(cfg.dataDir, { ...tf, updatedAt: new Date().toISOString() });
       }
     }
+    if (failure) throw partialFailure(cfg, summary, failure, parentFailed);
     summary.seconds = Number(((Date.now() - t0) / 1000).toFixed(2));
     return summary;
   } finally {
@@ -109,4 +118,32 @@ export async function deleteCommand(ctx: LabContext, cfg: ResolvedConfig, opts: 
     `deleted ${s.deleted} device(s) on ${s.server} (${s.alreadyGone} already gone)${p} in ${s.seconds} s; ` +
       `${s.remaining} left in devices.csv\n`,
   );
+}
+
+const PARENT_HINT = 'Check TB_PARENT_URL and TB_PARENT_USERNAME / TB_PARENT_PASSWORD (they default to TB_USERNAME / TB_PASSWORD)';
+
+/** A parent-server failure as a LabError whose hint names the TB_PARENT_* keys. */
+function parentError(cfg: ResolvedConfig, e: unknown, what: string): LabError {
+  const code = e instanceof LabError ? e.code : 'INTERNAL';
+  const message = `parent server ${cfg.tbParentUrl}: ${describeError(e)}; ${what}`;
+  return new LabError(code, { message, hint: `${PARENT_HINT}.`, cause: e });
+}
+
+/** A deletion that stopped part-way: the real counts on each server and what devices.csv still lists. */
+function partialFailure(cfg: ResolvedConfig, s: DeleteSummary, e: unknown, parentFailed: boolean): LabError {
+  const edge = `${s.deleted} deleted on ${s.parent ? 'edge ' : ''}${cfg.tbUrl} (${s.alreadyGone} already gone)`;
+  const done = s.parent ? `${edge}, ${s.parent.deleted} on the parent (${s.parent.alreadyGone} already gone)` : edge;
+  const left = `${s.remaining} left in devices.csv`;
+  const details = { deleted: s.deleted, alreadyGone: s.alreadyGone, parent: s.parent, remaining: s.remaining };
+  const code = e instanceof LabError ? e.code : 'INTERNAL';
+  if (parentFailed) {
+    return new LabError(code, {
+      message: `${done}; parent failed: ${describeError(e)}; ${left}`,
+      hint: `${PARENT_HINT}, then re-run \`tblab delete --yes\`: devices gone on the edge count as already gone there, `
+        + 'and the parent\'s are deleted.',
+      cause: e, details,
+    });
+  }
+  const hint = e instanceof LabError ? e.hint : 'Re-run `tblab delete --yes` to finish.';
+  return new LabError(code, { message: `${done}; then failed: ${describeError(e)}; ${left}`, hint, cause: e, details });
 }

@@ -4,7 +4,7 @@
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
 import { LabError } from '../shared/errors.js';
-import type { DisabledDevicesFile } from '../shared/control.js';
+import { disabledNames, type DisabledDevicesFile } from '../shared/control.js';
 import { readJsonFile, writeJsonAtomic } from '../shared/fs.js';
 import { clientFromConfig, type TbClient } from '../thingsboard/client.js';
 import { saveServerAttributes } from '../thingsboard/devices.js';
@@ -38,14 +38,17 @@ export interface ControlSummary {
 }
 
 export function readDisabledFile(path: string): DisabledDevicesFile {
-  let f: DisabledDevicesFile;
+  let f: unknown;
   try {
-    f = readJsonFile<DisabledDevicesFile>(path, { version: 1, updatedAt: new Date(0).toISOString(), devices: [] });
+    f = readJsonFile<unknown>(path, { version: 1, updatedAt: new Date(0).toISOString(), devices: [] });
   } catch (e) {
     throw new LabError('CONFIG_FILE_UNREADABLE', { message: `${path} is not valid JSON: ${(e as Error).message}`, hint: 'Fix or delete the file (it lists paused devices).' });
   }
-  if (f.version !== 1 || !Array.isArray(f.devices)) throw new LabError('CONFIG_FILE_UNREADABLE', { message: `${path} has an unknown format`, hint: 'Fix or delete the file (it lists paused devices).' });
-  return f;
+  // the original lab's plain array of names is read too (and rewritten in our form on the next change)
+  const names = disabledNames(f);
+  const hint = 'Expected {"version":1,"devices":["name",…]} or ["name",…]; fix or delete the file (it lists paused devices).';
+  if (!names) throw new LabError('CONFIG_FILE_UNREADABLE', { message: `${path} has an unknown format`, hint });
+  return Array.isArray(f) ? { version: 1, updatedAt: new Date(0).toISOString(), devices: names } : (f as DisabledDevicesFile);
 }
 
 export async function controlDevices(ctx: LabContext, cfg: ResolvedConfig, opts: ControlOptions): Promise<ControlSummary> {

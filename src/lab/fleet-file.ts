@@ -12,16 +12,54 @@ export const manifestPath = (dataDir: string) => join(dataDir, 'provisioning', '
 export function readTokenFile(dataDir: string): TokenFile | null {
   const p = tokensPath(dataDir);
   if (!existsSync(p)) return null;
-  let t: TokenFile;
+  let t: unknown;
   try {
-    t = JSON.parse(readFileSync(p, 'utf8')) as TokenFile;
+    t = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
-    throw new LabError('CONFIG_FILE_UNREADABLE', { message: `The token file ${p} is not valid JSON: ${(e as Error).message}`, hint: 'Re-run `tblab provision` to rewrite it.' });
+    const message = `The token file ${p} is not valid JSON: ${(e as Error).message}`;
+    throw new LabError('CONFIG_FILE_UNREADABLE', { message, hint: REWRITE });
   }
-  if (t.version !== 1 || typeof t.devices !== 'object') {
-    throw new LabError('CONFIG_FILE_UNREADABLE', { message: `The token file ${p} has an unknown format`, hint: 'Re-run `tblab provision` to rewrite it.' });
+  const problem = tokenFileProblem(t);
+  if (problem) throw new LabError('CONFIG_FILE_UNREADABLE', { message: `The token file ${p}: ${problem}`, hint: REWRITE });
+  return t as TokenFile;
+}
+
+const REWRITE = 'Fix the entry, or re-run `tblab provision` to rewrite the file from what the server has.';
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown) => typeof v === 'string' && v !== '';
+const strOrNull = (v: unknown) => v === null || typeof v === 'string';
+const shown = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
+/** What a credential field holds, without its value (it may be a secret). */
+const kind = (v: unknown) =>
+  (v === undefined ? 'missing' : v === null ? 'null' : v === '' ? 'empty' : Array.isArray(v) ? 'an array' : `a ${typeof v}`);
+
+/** The first thing wrong with a parsed token file, naming the device and field; null when valid. */
+export function tokenFileProblem(t: unknown): string | null {
+  if (!isObj(t)) return 'is not a JSON object';
+  if (t.version !== 1) return `"version" is ${shown(t.version)}, expected 1`;
+  if (!isObj(t.devices)) return `"devices" is ${shown(t.devices)}, expected an object of devices by name`;
+  for (const [name, d] of Object.entries(t.devices)) {
+    const at = (field: string, v: unknown, want: string) =>
+      `device "${name}": ${field} is ${/credentials\.(?!type)/.test(field) ? kind(v) : shown(v)}, expected ${want}`;
+    if (!isObj(d)) return at('the entry', d, 'an object');
+    if (!Number.isInteger(d.index) || (d.index as number) < 1) return at('"index"', d.index, 'a positive integer');
+    if (!str(d.id)) return at('"id"', d.id, 'the device id');
+    const c = d.credentials;
+    if (!isObj(c)) return at('"credentials"', c, 'an object with "type"');
+    if (c.type === 'ACCESS_TOKEN') {
+      if (!str(c.token)) return at('"credentials.token"', c.token, 'a non-empty string');
+    } else if (c.type === 'MQTT_BASIC') {
+      for (const k of ['clientId', 'username', 'password']) {
+        if (!strOrNull(c[k])) return at(`"credentials.${k}"`, c[k], 'a string or null');
+      }
+      if (!str(c.clientId) && !str(c.username)) {
+        return at('"credentials.clientId" and "credentials.username"', null, 'at least one of them');
+      }
+    } else if (c.type === 'X509_CERTIFICATE') {
+      for (const k of ['certFile', 'keyFile']) if (!str(c[k])) return at(`"credentials.${k}"`, c[k], 'a file path');
+    } else return at('"credentials.type"', c.type, 'ACCESS_TOKEN, MQTT_BASIC or X509_CERTIFICATE');
   }
-  return t;
+  return null;
 }
 
 export function writeTokenFile(dataDir: string, t: TokenFile): void {

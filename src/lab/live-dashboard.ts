@@ -36,7 +36,9 @@ export function liveDashboard(config: ResolvedConfig, pidFile: HeldPidFile, log:
       if (latest) d.publish(latest);
       pidFile.update({ dashboardUrl: url, controlTokenFile: tokenFile });
       log(`dashboard: ${url}`);
-      log(`control: POST ${url}/api/control/stop with header "Authorization: Bearer ${token}" (token also in ${tokenFile}, mode 0600)`);
+      // the token itself stays in its 0600 file: console output ends up in CI logs and terminals
+      const bearer = `"Authorization: Bearer $(cat ${tokenFile})"`;
+      log(`control: POST ${url}/api/control/stop with header ${bearer} (token file mode 0600; \`tblab stop\` does this)`);
     },
     snapshot(s) {
       if (!ended) dash?.publish(s);

@@ -28,7 +28,12 @@ export interface ProvisionOptions {
   progress?: boolean;
   /** Checkpoint interval of tokens.json and devices.csv, ms (default 1000). */
   checkpointMs?: number;
+  /** Bring reused devices' label and type/profile in line with the configuration (default true); false = report the drift. */
+  update?: boolean;
 }
+
+/** How a device on the server differs from the configuration: field → [on the server, configured]. */
+export type Drift = Partial<Record<'label' | 'type' | 'deviceProfileId', [string | null, string]>>;
 
 export interface ProvisionSummary {
   server: string;
@@ -46,6 +51,10 @@ export interface ProvisionSummary {
   extra: string[];
   /** Skipped: existing devices whose credentials the lab cannot use (X.509). */
   skipped: string[];
+  /** Reused devices whose label or type/profile were changed to the configuration. */
+  updated: number;
+  /** Reused devices left differing from the configuration (`update: false`), by name. */
+  drift: Record<string, Drift>;
   seconds: number;
   concurrency: number;
   requests: number;
@@ -72,7 +81,14 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
     const profile = await resolveProfile(client, cfg);
     const onServer = await listFleetOnServer(client, prefix);
 
-    const previous = readTokenFile(cfg.dataDir);
+    let previous: TokenFile | null = null;
+    try {
+      previous = readTokenFile(cfg.dataDir);
+    } catch (e) {
+      // provisioning is how a broken token file is repaired: start from what the server has
+      if (!(e instanceof LabError) || e.code !== 'CONFIG_FILE_UNREADABLE') throw e;
+      say(`note: ${e.message}; it is rewritten from the server`);
+    }
     let devices: TokenFile['devices'] = {};
     if (previous && (previous.server !== cfg.tbUrl || previous.prefix !== prefix)) {
       say(`note: ${tokensPath(cfg.dataDir)} held the fleet "${previous.prefix}" of ${previous.server}; it is replaced by "${prefix}" of ${cfg.tbUrl}`);
@@ -92,7 +108,26 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
       name: d.name, id: d.id.id, index, profileId: d.deviceProfileId?.id ?? null, label: d.label ?? null, type: d.type ?? null, createdAt: new Date(d.createdTime).toISOString(),
     });
     let profileId = profile.id;
-    const counts = { created: 0, reused: 0, rotated: 0, pruned: 0 };
+    const counts = { created: 0, reused: 0, rotated: 0, pruned: 0, updated: 0 };
+    const drift: Record<string, Drift> = {};
+    // a reused device gets the configured label and type/profile (or its drift is reported), so the
+    // files below record what the server has after this run
+    const inLine = async (d: TbDevice): Promise<TbDevice> => {
+      const diff = driftOf(d, cfg, profile);
+      if (Object.keys(diff).length === 0) return d;
+      if (opts.update === false) {
+        drift[d.name] = diff;
+        return d;
+      }
+      const body: Record<string, unknown> = { ...d };
+      if (diff.label) body.label = cfg.deviceLabel;
+      if (diff.deviceProfileId) body.deviceProfileId = { entityType: 'DEVICE_PROFILE', id: profile.id };
+      // by type: the server finds or creates the profile of that name when no profile id is given
+      if (diff.type) Object.assign(body, { deviceProfileId: null, type: profile.type });
+      const saved = await client.post<TbDevice>('/api/device', body);
+      counts.updated++;
+      return saved;
+    };
     const skipped: string[] = [];
     let dirty = true;
     const flush = () => {
@@ -145,7 +180,7 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
           if (!isAlreadyExists(e)) throw e;
           const found = await findDeviceByName(client, name);
           if (!found) throw e;
-          await setUp(found, index, opts.rotateTokens ?? false);
+          await setUp(await inLine(found), index, opts.rotateTokens ?? false);
           counts.reused++;
           return;
         }
@@ -163,7 +198,9 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
       await runPool(total, cfg.provisionConcurrency, async (k) => {
         const index = start + k + 1;
         const name = deviceName(prefix, index);
-        const d = onServer.get(name);
+        const listed = onServer.get(name);
+        const d = listed ? await inLine(listed) : undefined;
+        if (d && !profile.id) profileId ??= d.deviceProfileId?.id ?? null;
         const known = devices[name];
         if (d && known && known.id === d.id.id && !opts.rotateTokens) {
           rows.set(name, rowOf(d, index));
@@ -203,12 +240,20 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
     if (stop !== null) {
       throw new LabError('ABORTED', { message: `Provisioning stopped by ${stop} with ${Object.keys(devices).length} of ${total} devices ready`, hint: 'Re-run `tblab provision` to finish; existing devices are reused.' });
     }
+    const drifted = Object.keys(drift).sort(compareNames);
+    if (drifted.length) {
+      type Field = [string, [string | null, string]];
+      const field = ([k, [has, want]]: Field) => `${k} ${JSON.stringify(has)} (configured ${JSON.stringify(want)})`;
+      const show = (n: string) => `${n} ${(Object.entries(drift[n]) as Field[]).map(field).join(', ')}`;
+      const list = `${drifted.slice(0, 5).map(show).join('; ')}${drifted.length > 5 ? '; …' : ''}`;
+      say(`warning: ${drifted.length} reused device(s) differ from the configuration and were left as they are (--no-update): ${list}`);
+    }
     for (const n of skipped) say(`warning: ${n} has X.509 (or LwM2M) credentials the lab cannot use; --rotate-tokens replaces them with an access token`);
     const leftExtra = opts.prune ? [] : extra;
     if (leftExtra.length) say(`note: ${leftExtra.length} device(s) named ${prefix}-N lie outside 1..${cfg.deviceCount} (e.g. ${leftExtra[0]}); they stay in devices.csv; --prune deletes them`);
     const st = client.stats;
     return {
-      server: cfg.tbUrl, prefix, total, slice, deviceProfileId: profileId, ...counts, extra: leftExtra, skipped,
+      server: cfg.tbUrl, prefix, total, slice, deviceProfileId: profileId, ...counts, extra: leftExtra, skipped, drift,
       seconds: Number(((Date.now() - t0) / 1000).toFixed(2)), concurrency: cfg.provisionConcurrency,
       requests: st.requests, retries: st.retries, auth: { logins: st.logins, refreshes: st.refreshes }, tokenFile: tokensPath(cfg.dataDir), manifest: manifestPath(cfg.dataDir),
     };
@@ -244,6 +289,17 @@ export async function provisionCommand(ctx: LabContext, cfg: ResolvedConfig, opt
   ctx.stderr.write(
     `provisioned ${s.total} devices "${s.prefix}" on ${s.server} in ${s.seconds} s: ${s.created} created, ${s.reused} reused` +
       `${s.rotated ? `, ${s.rotated} new tokens` : ''}${s.pruned ? `, ${s.pruned} pruned` : ''}` +
+      `${s.updated ? `, ${s.updated} updated to the configuration` : ''}` +
+      `${Object.keys(s.drift).length ? `, ${Object.keys(s.drift).length} differ (--no-update)` : ''}` +
       ` (concurrency ${s.concurrency}, ${s.requests} requests${retried})\n  tokens:   ${s.tokenFile}\n  manifest: ${s.manifest}\n`,
   );
+}
+
+/** The configured label (when DEVICE_LABEL is set) and profile (by id, else by DEVICE_TYPE) that `d` lacks. */
+function driftOf(d: TbDevice, cfg: ResolvedConfig, profile: { id: string | null; type?: string }): Drift {
+  const out: Drift = {};
+  if (cfg.deviceLabel && d.label !== cfg.deviceLabel) out.label = [d.label ?? null, cfg.deviceLabel];
+  if (profile.id && d.deviceProfileId?.id !== profile.id) out.deviceProfileId = [d.deviceProfileId?.id ?? null, profile.id];
+  else if (!profile.id && profile.type && d.type !== profile.type) out.type = [d.type ?? null, profile.type];
+  return out;
 }

@@ -59,5 +59,45 @@ export function readReportAt(path: string): RunReport {
       hint: 'Use the tblab version that wrote the report, or a newer one.',
     });
   }
+  const problem = shapeProblem(r);
+  if (problem) {
+    throw new LabError('REPORT_INVALID', {
+      message: `${path} is not a complete run report: ${problem}`,
+      hint: 'The file was edited or cut short: use the report file the run wrote (data/runs/<run-id>.json).',
+    });
+  }
   return r as RunReport;
+}
+
+type Kind = 'object' | 'array' | 'number' | 'string' | 'null' | 'missing';
+
+/**
+ * The sections `report`, `compare`, `merge` and the dashboard read, with the JSON types they may
+ * have (`missing`: readers do without it).
+ */
+const SHAPE: Array<[string, Kind[]]> = [
+  ['outcome', ['string']], ['durationSec', ['number', 'missing']], ['startedAt', ['string', 'missing']], ['config', ['object']],
+  ['metrics.connections', ['object']], ['metrics.traffic', ['object']], ['metrics.latency', ['object']],
+  ['metrics.latency.ackMs', ['object']], ['metrics.latency.connectMs', ['object']], ['metrics.latency.scheduleLagMs', ['object']],
+  ['metrics.disconnects', ['object']], ['metrics.errors', ['object']], ['metrics.generator', ['object']],
+  ['timeline', ['array']], ['devices', ['object']], ['histograms', ['object', 'missing']],
+  ['delivery', ['object', 'null', 'missing']], ['thresholds', ['array', 'null', 'missing']],
+];
+
+function kindOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+/** The first section of `r` that is missing or of the wrong type (`metrics.latency is null, expected object`). */
+function shapeProblem(r: object): string | null {
+  for (const [path, want] of SHAPE) {
+    let v: unknown = r;
+    for (const k of path.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    const got = (v === undefined ? 'missing' : kindOf(v)) as Kind;
+    if (!want.includes(got)) return `${path} is ${got}, expected ${want.filter((k) => k !== 'missing').join(' or ')}`;
+  }
+  const bad = (r as RunReport).timeline.findIndex((p) => kindOf(p) !== 'object');
+  if (bad >= 0) return `timeline[${bad}] is ${kindOf((r as RunReport).timeline[bad])}, expected object`;
+  const dev = Object.entries((r as RunReport).devices).find(([, d]) => kindOf(d) !== 'object');
+  return dev ? `devices["${dev[0]}"] is ${kindOf(dev[1])}, expected object` : null;
 }

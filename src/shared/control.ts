@@ -8,6 +8,16 @@ export interface DisabledDevicesFile {
   devices: string[];
 }
 
+/**
+ * The paused names of a disabled-devices file: our `{"version":1,"devices":[…]}`, or the original
+ * Python lab's plain array of names `["sim-001", …]`. Null when it is neither.
+ */
+export function disabledNames(json: unknown): string[] | null {
+  const ours = typeof json === 'object' && json !== null && (json as { version?: unknown }).version === 1;
+  const list = Array.isArray(json) ? json : ours ? (json as { devices?: unknown }).devices : null;
+  return Array.isArray(list) && list.every((d) => typeof d === 'string') ? list : null;
+}
+
 /** data/control/tblab.pid (or tblab-<i>of<N>.pid for an instance) — JSON so `tblab stop` finds the control endpoint too. */
 export interface PidFile {
   pid: number;

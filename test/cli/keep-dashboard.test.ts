@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startTblab, cleanEnv } from '../helpers/tblab-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -9,7 +10,12 @@ test('--keep-dashboard: after the run the dashboard keeps serving the final stat
   const run = startTblab(t, ['run', '--embedded', '--duration', '2', '--keep-dashboard'], { cwd, env });
   await run.waitFor(/control: POST .*\n/);
   const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\n/.exec(run.stderr)![1];
-  assert.match(run.stderr, /control: POST http:\/\/127\.0\.0\.1:\d+\/api\/control\/stop with header "Authorization: Bearer [\w-]{20,}" \(token also in .*control-token, mode 0600\)/);
+  assert.match(run.stderr,
+    /control: POST http:\/\/127\.0\.0\.1:\d+\/api\/control\/stop with header "Authorization: Bearer \$\(cat \S*control-token\)" \(token file mode 0600/);
+  const tokenFile = /\$\(cat (\S*control-token)\)/.exec(run.stderr)![1];
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  assert.ok(token.length >= 20);
+  assert.ok(!run.stderr.includes(token) && !run.stdout.includes(token), 'the control token is not printed');
   await run.waitFor(/keeps showing its final state/);
 
   const res = await fetch(`${url}/api/metrics`);

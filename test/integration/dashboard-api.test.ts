@@ -78,7 +78,7 @@ test('/metrics is a parsable Prometheus exposition with tblab_ names, run_id/ins
   assert.equal(one('tblab_paused_devices'), 1);
   assert.equal(one('tblab_in_flight_messages'), 6);
   assert.equal(one('tblab_run_state', { state: 'running' }), 1);
-  assert.equal(one('tblab_ack_latency_quantile_seconds', { quantile: '0.5' }), snap.latency.ackMs.p50! / 1000);
+  assert.equal(one('tblab_ack_latency_quantile_seconds', { percentile: 'p50' }), snap.latency.ackMs.p50! / 1000);
 
   // histogram: one bucket per ladder step plus +Inf, cumulative, matching the recorded values
   assert.equal(p.types.get('tblab_ack_latency_seconds'), 'histogram');

@@ -18,7 +18,8 @@ function timeline(n: number): TimelinePoint[] {
 test('serveReportDashboard serves a report file: final state, metrics, and the whole timeline as series', async (t) => {
   const dir = tmpDir(t, 'tblab-serve-');
   const metrics = { ...fixtureSnapshot(), state: 'finished' as const };
-  const report = { schemaVersion: 1, tool: 'tb-load-lab', runId: metrics.runId, instance: null, outcome: 'completed', endReason: 'duration reached', endedAt: metrics.at, metrics, timeline: timeline(90) } as unknown as RunReport;
+  const report = { schemaVersion: 1, tool: 'tb-load-lab', runId: metrics.runId, instance: null, outcome: 'completed', endReason: 'duration reached', endedAt: metrics.at, metrics, timeline: timeline(90),
+    config: {}, devices: {} } as unknown as RunReport;
   const path = join(dir, 'run.json');
   writeFileSync(path, JSON.stringify(report));
 

@@ -53,7 +53,8 @@ test('PUBLISH writer: telemetry written in place, several per take, a queued wri
     const packets = parse(buf, 4) as mqttPacket.IPublishPacket[];
     assert.deepEqual(packets.map((p) => p.messageId), [round, 1000 + round]);
     const bodies = packets.map((p) => JSON.parse(Buffer.from(p.payload as Buffer).toString('utf8')));
-    assert.deepEqual(bodies.map((b) => [b.device, b.sequence, b.timestamp]), [['sim-001', round, 1_700_000_000_000 + round], ['appareil-é', round, 1_700_000_000_000 + round]]);
+    const at = new Date(1_700_000_000_000 + round).toISOString();
+    assert.deepEqual(bodies.map((b) => [b.device, b.sequence, b.timestamp]), [['sim-001', round, at], ['appareil-é', round, at]]);
     // every third write stays queued in its socket: its bytes must survive what follows
     const queued = round % 3 === 0;
     if (queued) held.push({ buf, copy: Buffer.from(buf) });

@@ -2,23 +2,41 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TelemetryPayload, TemplatePayload, createPayloadSource, putFixed2, putUint } from '../../src/device/payload.js';
+import { TELEMETRY_KEYS, TelemetryPayload, TemplatePayload, createPayloadSource, putFixed2, putUint } from '../../src/device/payload.js';
 import { LabError } from '../../src/shared/errors.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { fileScope } from '../helpers/cleanup.js';
 
 const devices = [{ name: 'sim-001', index: 1 }, { name: 'sim-002', index: 2 }];
 
-test('telemetry payload: the original fields, valid JSON, the given sequence and timestamp', () => {
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+test('telemetry payload: the original fields and units, valid JSON, no nulls, the given sequence and timestamp', () => {
   const p = new TelemetryPayload(devices);
   assert.equal(p.ascii, true);
   const m = JSON.parse(p.next(1, 7, 1700000000123));
   assert.deepEqual(Object.keys(m), ['timestamp', 'device', 'sequence', 'temperature', 'humidity', 'battery', 'cpu_usage_percent', 'memory_usage_mb', 'network_latency_ms', 'status', 'issue']);
-  assert.equal(m.timestamp, 1700000000123);
+  assert.equal(m.timestamp, '2023-11-14T22:13:20.123Z');
   assert.equal(m.device, 'sim-002');
   assert.equal(m.sequence, 7);
-  assert.ok(['ok', 'warning', 'critical'].includes(m.status));
-  assert.ok(m.issue === null || typeof m.issue === 'string');
+  for (let s = 1; s < 3000; s++) {
+    const x = JSON.parse(p.next(s % 2, s, 1700000000000 + s * 37));
+    assert.ok(Object.values(x).every((v) => v !== null), JSON.stringify(x));
+    assert.match(x.timestamp, ISO);
+    assert.equal(x.timestamp, new Date(1700000000000 + s * 37).toISOString());
+    assert.ok(['ok', 'warn', 'critical'].includes(x.status), x.status);
+    assert.match(x.issue, /^[a-z]+(-[a-z]+)*$/);
+    assert.ok(Number.isInteger(x.humidity) && x.humidity >= 10 && x.humidity <= 95, String(x.humidity));
+    assert.ok(x.battery >= 3.3 && x.battery <= 4.2, `battery ${x.battery} V`);
+  }
+});
+
+test('telemetry payload: ISO time across day, year and epoch edges equals toISOString', () => {
+  const p = new TelemetryPayload(devices);
+  const edges = [Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2025, 9, 17, 20, 15, 32, 123), Date.UTC(2025, 11, 31, 23, 59, 59, 1)];
+  for (const ts of [0, 999, 86_399_999, 86_400_000, ...edges]) {
+    assert.equal(JSON.parse(p.next(0, 1, ts)).timestamp, new Date(ts).toISOString());
+  }
 });
 
 test('telemetry payload: values walk within plausible bounds, in small steps', () => {
@@ -28,11 +46,36 @@ test('telemetry payload: values walk within plausible bounds, in small steps', (
     const m = JSON.parse(p.next(0, s, s));
     assert.ok(m.temperature >= 5 && m.temperature <= 45);
     assert.ok(m.humidity >= 10 && m.humidity <= 95);
-    assert.ok(m.battery > 0 && m.battery <= 100);
+    assert.ok(m.battery >= 3.3 && m.battery <= 4.2);
     assert.ok(m.cpu_usage_percent >= 0 && m.cpu_usage_percent <= 100);
     assert.ok(Math.abs(m.temperature - prev.temperature) <= 0.31);
     prev = m;
   }
+});
+
+test('template payload: {{timestamp:iso}} whole and inline; other formats are refused', () => {
+  const t = new TemplatePayload({ at: '{{timestamp:iso}}', note: 'sent {{timestamp:iso}}', ms: '{{timestamp}}' }, devices);
+  const iso = '2023-11-14T22:13:20.123Z';
+  assert.deepEqual(JSON.parse(t.next(0, 1, 1700000000123)), { at: iso, note: `sent ${iso}`, ms: 1700000000123 });
+  const invalid = (re: RegExp) => (e: unknown) => e instanceof LabError && e.code === 'CONFIG_INVALID' && re.test(e.message);
+  assert.throws(() => new TemplatePayload({ a: '{{timestamp:unix}}' }, devices), invalid(/timestamp:iso/));
+});
+
+test('template payload: "$extends": "default" adds fields to the default telemetry', (t) => {
+  const dir = tmpDir(t, 'tblab-payload-');
+  const file = join(dir, 'extra.json');
+  writeFileSync(file, JSON.stringify({ $extends: 'default', site: 'plant-{{index}}', firmware: '1.4.2', rssi: '{{int:-90:-40}}' }));
+  const m = JSON.parse(createPayloadSource(devices, file).next(1, 3, 1700000000123));
+  assert.deepEqual(Object.keys(m), [...TELEMETRY_KEYS, 'site', 'firmware', 'rssi']);
+  assert.equal(m.timestamp, '2023-11-14T22:13:20.123Z');
+  assert.equal(m.sequence, 3);
+  assert.equal(m.site, 'plant-2');
+  assert.ok(m.rssi >= -90 && m.rssi <= -40);
+  writeFileSync(file, JSON.stringify({ $extends: 'default', battery: 3 }));
+  const invalid = (e: unknown) => e instanceof LabError && e.code === 'CONFIG_INVALID' && /"battery"/.test(e.message);
+  assert.throws(() => createPayloadSource(devices, file), invalid);
+  writeFileSync(file, JSON.stringify({ $extends: 'seed', x: 1 }));
+  assert.throws(() => createPayloadSource(devices, file), (e: unknown) => e instanceof LabError && /\$extends/.test(e.message));
 });
 
 test('template payload: placeholders, numbers unquoted, text inline, everything else verbatim', () => {
@@ -82,6 +125,6 @@ test('telemetry payload: bytes written in place equal the string form, within th
   }
   // many messages share one millisecond: the cached timestamp bytes must follow every change
   for (const ts of [1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_001, 999, 999, 1_700_000_000_001]) {
-    assert.equal(JSON.parse(buf.toString('utf8', 0, p.writeTo(buf, 0, 0, 1, ts))).timestamp, ts);
+    assert.equal(JSON.parse(buf.toString('utf8', 0, p.writeTo(buf, 0, 0, 1, ts))).timestamp, new Date(ts).toISOString());
   }
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
-import { redactConfig, renderConfigDoc } from '../../config/index.js';
+import { KEYS, redactConfig, renderConfigDoc } from '../../config/index.js';
 
 /** `tblab config`: print the resolved configuration (secrets removed) or the key reference. */
 export function registerConfig(program: Command, ctx: LabContext): void {
@@ -19,6 +19,10 @@ export function registerConfig(program: Command, ctx: LabContext): void {
     const { config } = resolveConfig(ctx, opts);
     const red = redactConfig(config);
     if (opts.json) ctx.stdout.write(JSON.stringify(red, null, 2) + '\n');
-    else for (const [k, v] of Object.entries(red)) ctx.stdout.write(`${k} = ${JSON.stringify(v)}\n`);
+    else {
+      // the .env key names (DEVICE_COUNT), as the user writes them; --json keeps the property names
+      const keyOf = new Map<string, string>(Object.entries(KEYS).map(([k, d]) => [d.prop as string, k]));
+      for (const [k, v] of Object.entries(red)) ctx.stdout.write(`${keyOf.get(k) ?? k} = ${JSON.stringify(v)}\n`);
+    }
   });
 }

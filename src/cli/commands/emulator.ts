@@ -47,6 +47,8 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
     .option('--refresh-lifetime <sec>', 'refresh JWT lifetime, seconds', number('--refresh-lifetime'), 604800)
     .option('--max-devices <n>', "tenant profile's device limit; creating more answers 403/41 (0 = unlimited)", number('--max-devices'), 0)
     .option('--session-timeout <sec>', 'close MQTT sessions idle this long, seconds', number('--session-timeout'), 600)
+    .option('--connect-timeout <sec>', 'close sockets with no CONNECT after this long, s (0 = never)', number('--connect-timeout'), 10)
+    .addOption(new Option('--control-token <token>', 'require this X-Emulator-Token on /__emulator/*').env('EMULATOR_CONTROL_TOKEN'))
     .option('--recent-rows <n>', 'rows per device kept with their values for raw history reads (exact delivery checks read them)', number('--recent-rows', 10_000_000), 100)
     .option('--rate-limit-device <spec>', 'transport messages per device, cap:sec,... (e.g. 20:1,600:60)')
     .option('--rate-limit-tenant <spec>', 'transport messages per tenant, cap:sec,... (e.g. 1000:1,20000:60)')
@@ -76,6 +78,8 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
       jwtLifetimeSec: opts.jwtLifetime as number,
       refreshLifetimeSec: opts.refreshLifetime as number,
       sessionInactivityTimeoutMs: (opts.sessionTimeout as number) * 1000,
+      connectTimeoutMs: (opts.connectTimeout as number) * 1000,
+      controlToken: (opts.controlToken as string | undefined) || null,
       recentRowsPerDevice: opts.recentRows as number,
       maxDevices: opts.maxDevices as number,
       capacity: opts.capacity as number,

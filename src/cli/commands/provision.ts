@@ -14,6 +14,7 @@ export function registerProvision(program: Command, ctx: LabContext): void {
       .option('--instance <i/N>', 'provision only slice i of N of the fleet (INSTANCE)')
       .option('--rotate-tokens', 'give every device a new access token')
       .option('--prune', 'delete <prefix>-N devices beyond the count')
+      .option('--no-update', 'leave reused devices whose label or type/profile differ from the configuration as they are (drift)')
       .option('--no-progress', 'no progress bar')
       .option('--json', 'print the summary as JSON on stdout'),
   ).action(async (opts: Record<string, unknown>) => {
@@ -21,6 +22,7 @@ export function registerProvision(program: Command, ctx: LabContext): void {
     const { provisionCommand } = await import('../../lab/provision.js');
     await provisionCommand(ctx, config, {
       rotateTokens: Boolean(opts.rotateTokens), prune: Boolean(opts.prune), progress: opts.progress !== false, json: Boolean(opts.json),
+      update: opts.update !== false,
     });
   });
 }

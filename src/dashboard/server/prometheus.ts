@@ -9,7 +9,7 @@ import type { SnapshotHub } from './hub.js';
 import { fleetRunId } from '../../shared/fleet.js';
 
 type Base = { run_id: string; instance: string };
-type Extra = 'outcome' | 'cause' | 'class' | 'quantile' | 'state';
+type Extra = 'outcome' | 'cause' | 'class' | 'percentile' | 'state';
 
 /**
  * A Prometheus histogram whose buckets come pre-counted from the snapshot: prom-client has no
@@ -44,7 +44,9 @@ class SnapshotHistogram extends Histogram<'run_id' | 'instance'> {
   getForPromString(): ReturnType<Histogram['get']> { return this.get(); }
 }
 
-const QUANTILES: Array<[string, keyof Percentiles]> = [['0.5', 'p50'], ['0.9', 'p90'], ['0.95', 'p95'], ['0.99', 'p99'], ['0.999', 'p999'], ['1', 'max']];
+// The label is `percentile`, valued as the report names them (p50 … max): Prometheus reserves
+// `quantile` for summaries, and `promtool check metrics` rejects it on a gauge.
+const PERCENTILES: Array<keyof Percentiles> = ['p50', 'p90', 'p95', 'p99', 'p999', 'max'];
 
 export class PrometheusExporter {
   readonly registry = new Registry();
@@ -57,7 +59,7 @@ export class PrometheusExporter {
     const map = (label: Extra, m: Record<string, number | undefined>) =>
       Object.entries(m).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [{ [label]: k }, v] as [Record<string, string>, number]);
     const quantiles = (p: Percentiles) =>
-      QUANTILES.filter(([, k]) => p[k] !== null).map(([q, k]) => [{ quantile: q }, (p[k] as number) / 1000] as [Record<string, string>, number]);
+      PERCENTILES.filter((k) => p[k] !== null).map((k) => [{ percentile: k }, (p[k] as number) / 1000] as [Record<string, string>, number]);
 
     this.counter('tblab_messages_sent_total', 'Publishes written to the socket.', [], (s) => one(s.traffic.sent));
     this.counter('tblab_messages_acked_total', 'PUBACKs received (QoS 1).', [], (s) => one(s.traffic.acked));
@@ -80,9 +82,12 @@ export class PrometheusExporter {
     this.gauge('tblab_collapsed', '1 once connection or ack collapse was detected.', [], (s) => one(s.collapse ? 1 : 0));
     this.gauge('tblab_generator_rss_bytes', 'Resident memory of the lab.', [], (s) => one(Math.round(s.generator.rssMB * 1024 * 1024)));
     this.gauge('tblab_generator_event_loop_delay_p99_seconds', 'Event-loop delay p99 of the lab (its own health).', [], (s) => s.generator.eventLoopDelayP99Ms === null ? [] : one(s.generator.eventLoopDelayP99Ms / 1000));
-    this.gauge('tblab_ack_latency_quantile_seconds', 'Publish→PUBACK latency quantiles over the run, this instance only (quantile="1" is the max).', ['quantile'], (s) => quantiles(s.latency.ackMs));
-    this.gauge('tblab_connect_latency_quantile_seconds', 'TCP open→CONNACK latency quantiles over the run, this instance only.', ['quantile'], (s) => quantiles(s.latency.connectMs));
-    this.gauge('tblab_schedule_lag_quantile_seconds', 'Actual − intended send time quantiles (the generator\'s own lag).', ['quantile'], (s) => quantiles(s.latency.scheduleLagMs));
+    this.gauge('tblab_ack_latency_quantile_seconds', 'Publish→PUBACK latency percentiles over the run, this instance only (percentile="p50" … "max").',
+      ['percentile'], (s) => quantiles(s.latency.ackMs));
+    this.gauge('tblab_connect_latency_quantile_seconds', 'TCP open→CONNACK latency percentiles over the run, this instance only.',
+      ['percentile'], (s) => quantiles(s.latency.connectMs));
+    this.gauge('tblab_schedule_lag_quantile_seconds', 'Actual − intended send time percentiles (the generator\'s own lag).',
+      ['percentile'], (s) => quantiles(s.latency.scheduleLagMs));
 
     this.histogram('tblab_ack_latency_seconds', 'Publish→PUBACK latency (cumulative over the run).', (s) => s.latencyBuckets?.ackMs);
     this.histogram('tblab_connect_latency_seconds', 'TCP open→CONNACK latency (cumulative over the run).', (s) => s.latencyBuckets?.connectMs);

@@ -17,6 +17,8 @@ export interface HttpContext {
   /** Per-tenant REST limit (429/33 on excess); bucket null = unlimited. Replaced at runtime. */
   restLimit: { bucket: TokenBucket | null };
   events: EmulatorEvents;
+  /** Required on `/__emulator/*` requests when set. */
+  controlToken: string | null;
   /** Closes the device's live MQTT session (credentials changed). */
   closeSession(deviceId: string, reason: 'credentials-updated'): void;
   /** The /__emulator/stats body: one device's detail, or totals with (or without) `perDevice`. */

@@ -6,6 +6,7 @@ import type { Percentiles } from '../../metrics/snapshot.js';
 import { createHistogram, recordMs, summarize, encodeHistogram, type Histogram } from '../../metrics/hdr.js';
 import { TelemetrySocket, type TsUpdate } from '../../thingsboard/ws.js';
 import { describeError } from '../../shared/errors.js';
+import { publishedAtMs } from '../../shared/published-at.js';
 
 export interface LatencySamplerOptions {
   baseUrl: string;
@@ -48,7 +49,7 @@ export class IngestLatencySampler {
       return;
     }
     for (const [, v] of ts) {
-      const published = Number(v);
+      const published = publishedAtMs(v);
       if (Number.isFinite(published) && published >= this.o.runStart) recordMs(this.histogram, at - published);
     }
   }

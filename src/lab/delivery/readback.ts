@@ -3,6 +3,7 @@
 // page by page (orderBy=ASC, limit) for exact gaps and duplicates.
 import type { TbClient } from '../../thingsboard/client.js';
 import type { StoredPoint } from './analyze.js';
+import { publishedAtMs } from '../../shared/published-at.js';
 
 /** Half-open window [startTs, endTs), ms, as ThingsBoard's SQL range. */
 export interface Window {
@@ -51,7 +52,7 @@ export async function readSequences(client: TbClient, id: string, w: Window, max
     });
     const seq = r.sequence ?? [];
     const published = new Map<number, number>();
-    for (const p of r.timestamp ?? []) published.set(p.ts, Number(p.value));
+    for (const p of r.timestamp ?? []) published.set(p.ts, publishedAtMs(p.value));
     for (const p of seq) points.push({ ts: p.ts, seq: Number(p.value), ...(published.has(p.ts) ? { publishedAt: published.get(p.ts) } : {}) });
     if (seq.length < PAGE_LIMIT) return { points, complete: true };
     // the server keeps one point per (key, ts): the next page starts after the last ts

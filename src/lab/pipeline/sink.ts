@@ -1,6 +1,6 @@
 // A sink follows one run (k6's Output is the model): start, each merged snapshot, the end. It
 // never edits a snapshot or a report: it *returns* the sections it owns, and the pipeline
-// (./pipeline.ts) composes them, so the order in which sinks are attached changes nothing.
+// (./start.ts) composes them, so the order in which sinks are attached changes nothing.
 import type { MetricsSnapshot } from '../../metrics/snapshot.js';
 import type { RunResults } from '../../metrics/records.js';
 import type { ReportSections } from '../../report/build.js';
