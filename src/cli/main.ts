@@ -40,8 +40,11 @@ function printError(e: unknown): number {
   return ExitCode.INTERNAL;
 }
 
-// `tblab report | head` closes stdout early: that is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+// `tblab run | head` closes stdout (or `2>&1 | head` stderr) early: not an error, and no reason to
+// end a run without its report. The stream is destroyed by the error, so later writes go nowhere.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+}
 
 main(process.argv).then(
   (code) => { process.exitCode = code; },

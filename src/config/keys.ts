@@ -167,7 +167,10 @@ export const KEYS = {
   RECONNECT_MAX_MS: { prop: 'reconnectMaxMs', schema: int(1, 3_600_000), def: '30000', group: 'Run', doc: 'Largest reconnect backoff ceiling, ms.' },
   COLLAPSE_SHARE: { prop: 'collapseShare', schema: num(0, 1), def: '0.5', group: 'Run', doc: 'Collapse = connected devices below this share of the peak…' },
   COLLAPSE_WINDOW_SEC: { prop: 'collapseWindowSec', schema: num(0.5, 3600), def: '5', group: 'Run', doc: '…(or no acks at all) for longer than this, seconds.' },
-  LOG_EVERY_MESSAGE: { prop: 'logEveryMessage', schema: bool, def: '0', group: 'Run', doc: 'Write every publish to the events log (large!). Default: sampled.' },
+  LOG_EVERY_MESSAGE: {
+    prop: 'logEveryMessage', schema: bool, def: '0', group: 'Run',
+    doc: 'Log every publish and its outcome (PUBACK) in the run log and the events JSONL (large!). Default: 1 in 1,000, JSONL only.',
+  },
   INSTANCE: { prop: 'instance', schema: instance, def: '', group: 'Instances', doc: 'This instance\'s slice `i/N` of the fleet when several lab instances split one fleet.' },
   RUN_ID: { prop: 'runId', schema: optStr.refine((s) => s === undefined || /^[A-Za-z0-9_.-]{1,100}$/.test(s), 'expected up to 100 letters, digits, _ . -'), def: '', group: 'Instances', doc: 'Run id, new for every run; the instances of one fleet run share it (each adds `-i<i>of<N>`). Empty = UTC time stamp + random suffix.' },
   INSTANCE_COUNT: { prop: 'instanceCount', schema: optInt(1, 10_000), def: '', group: 'Instances', doc: 'Number of instances N when the slice comes from a Kubernetes Indexed Job: instance = JOB_COMPLETION_INDEX (0-based) + 1 of N.' },

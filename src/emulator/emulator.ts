@@ -15,6 +15,7 @@ import type { HttpContext } from './http/context.js';
 import { parseRateLimit, TokenBucket } from './rate-limit.js';
 import { buildDeviceDetail, buildStats, type DeviceDetail, type EmulatorStats } from './stats.js';
 import { WsApi } from './ws.js';
+import { ServerStats } from './server-stats.js';
 
 export interface EmulatorAddress {
   /** e.g. http://127.0.0.1:8080 */
@@ -76,8 +77,10 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     tenantId: store.registry.tenantId,
     userId: store.registry.userId,
     clock: o.clock,
+    sysadmin: o.sysadmin,
   });
   const ingest = new Ingest(store, events, faults);
+  const serverStats = new ServerStats(store, ingest, faults, o.serverStats, events, o.clock);
   const restLimit: HttpContext['restLimit'] = { bucket: null };
   const setRateLimits = (limits: RateLimitOptions) => {
     const rest = parseRateLimit(limits.rest, 'REST rate limit');
@@ -116,6 +119,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     setFaults: (patch) => setFaults(patch as Partial<Faults>),
     stall: (ms) => mqtt.stall(ms),
     dropSessions: (share) => mqtt.dropSessions(share),
+    serverStats: { stats: serverStats, connections: () => mqtt.authenticated },
   };
 
   const listenFailed = (what: string, port: number, e: unknown) => {
@@ -162,6 +166,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       const host = o.host.includes(':') ? `[${o.host}]` : o.host;
       address = { restUrl: `http://${host}:${httpPort}`, mqttUrl: `mqtt://${host}:${mqttPort}`, httpPort, mqttPort };
       if (faults.stallMs > 0) mqtt.scheduleStalls();
+      serverStats.start();
       return address;
     },
     async close() {
@@ -169,6 +174,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       const wasListening = state === 'listening';
       state = 'closed';
       if (!wasListening) return;
+      serverStats.stop();
       await ws?.close();
       ingest.capacity.close();
       await Promise.all([mqtt.close(), http?.close()]);

@@ -2,6 +2,7 @@
 import type { Faults } from './faults.js';
 import type { TransportLimitSpecs } from './rate-limit.js';
 import type { FastifyInstance } from 'fastify';
+import { DEFAULT_SERVER_STATS, type ServerStatsOptions } from './server-stats.js';
 
 export interface RateLimitOptions extends TransportLimitSpecs {
   /** REST requests per tenant, `cap:sec,...` (excess → HTTP 429, errorCode 33); null = unlimited. */
@@ -55,6 +56,10 @@ export interface EmulatorOptions {
   capacity?: number;
   /** Most telemetry messages waiting for --capacity; more are dropped (default 0 = 5 s of work). */
   capacityQueue?: number;
+  /** ThingsBoard's own statistics: window (default 60 s), pack timeout, Prometheus endpoint (off). */
+  serverStats?: Partial<ServerStatsOptions>;
+  /** System administrator login (default ThingsBoard's sysadmin@thingsboard.org / sysadmin); null = none. */
+  sysadmin?: { username: string; password: string } | null;
   /**
    * Wall clock, ms since the epoch (default Date.now): JWT issue/expiry, device activity and `active`, server-side
    * telemetry timestamps, MQTT idle and connect timeouts and transport rate limits read it; tests inject one.
@@ -64,8 +69,8 @@ export interface EmulatorOptions {
   extendHttp?: (app: FastifyInstance) => void | Promise<void>;
 }
 
-export type ResolvedEmulatorOptions = Required<Omit<EmulatorOptions, 'extendHttp' | 'faults' | 'rateLimits'>> &
-  Pick<EmulatorOptions, 'extendHttp'> & { faults: Partial<Faults>; rateLimits: RateLimitOptions };
+export type ResolvedEmulatorOptions = Required<Omit<EmulatorOptions, 'extendHttp' | 'faults' | 'rateLimits' | 'serverStats'>> &
+  Pick<EmulatorOptions, 'extendHttp'> & { faults: Partial<Faults>; rateLimits: RateLimitOptions; serverStats: ServerStatsOptions };
 
 export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
   return {
@@ -92,6 +97,8 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     capacity: o.capacity ?? 0,
     capacityQueue: o.capacityQueue ?? 0,
     clock: o.clock ?? Date.now,
+    serverStats: { ...DEFAULT_SERVER_STATS, ...o.serverStats },
+    sysadmin: o.sysadmin === undefined ? { username: 'sysadmin@thingsboard.org', password: 'sysadmin' } : o.sysadmin,
     extendHttp: o.extendHttp,
   };
 }

@@ -220,7 +220,9 @@ export class Shard {
     // a countdown, not `sent % N`: `%` on a double is a C call in V8
     if (--this.sampleIn === 0 || this.settings.logEveryMessage) {
       if (this.sampleIn === 0) this.sampleIn = PUBLISH_SAMPLE_EVERY;
-      this.event({ ts: Math.round(now), ev: 'publish', device: this.devices[i].name, sequence: seq, bytes, lagMs: Math.round((now - due) * 1000) / 1000 });
+      const lagMs = Math.round((now - due) * 1000) / 1000;
+      const packet = pid ? { packetId: pid } : {};
+      this.event({ ts: Math.round(now), ev: 'publish', device: this.devices[i].name, sequence: seq, bytes, lagMs, ...packet });
     }
     return 1;
   }
@@ -234,12 +236,17 @@ export class Shard {
     this.dirty[i] |= TRAFFIC;
     if (reason >= 0x80) {
       this.failPublishes(i, 1, 'puback-error');
-      this.event({ ts: Date.now(), ev: 'error', device: this.devices[i].name, error: pubackReason(reason) });
+      this.event({ ts: Date.now(), ev: 'error', device: this.devices[i].name, error: pubackReason(reason), packetId: pid });
       return;
     }
     this.c[C.ACKED]++;
     this.dev[row + D.ACKED]++;
     recordMs(this.ackHist, now - sentAt);
+    // the publish's outcome next to the publish itself (the run log pairs them by packet id)
+    if (this.settings.logEveryMessage) {
+      const ackMs = Math.round((now - sentAt) * 1000) / 1000;
+      this.event({ ts: Date.now(), ev: 'acked', device: this.devices[i].name, packetId: pid, ackMs });
+    }
   }
 
   private failPublishes(i: number, count: number, kind: ErrorKind): void {

@@ -15,7 +15,7 @@ import { parseStages, stagesDurationSec } from './stages.js';
 import { makeRunId, RunFiles } from './run-files.js';
 import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
-import type { FromShard, ShardSettings, ShardSnapshot, ToShard } from './protocol.js';
+import type { FromShard, ShardEvent, ShardEventBatch, ShardSettings, ShardSnapshot, ToShard } from './protocol.js';
 
 /** After the drain and disconnect, shards that have not reported are killed after this much, ms. */
 const SHARD_EXIT_GRACE_MS = 10_000;
@@ -136,7 +136,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.state = 'connecting';
     const stagesSec = stagesDurationSec(settings.stages);
     const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
-    this.log(`run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${cfg.mqttHost}:${cfg.mqttPort}, QoS ${cfg.qos}, every ${cfg.publishIntervalSec} s, ${durationSec ? `${durationSec} s` : 'until stopped'}`);
+    // next tick: the caller attaches its 'log' listener after startEngine returns
+    const runLine = `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${cfg.mqttHost}:${cfg.mqttPort}, ` +
+      `QoS ${cfg.qos}, every ${cfg.publishIntervalSec} s, ${durationSec ? `${durationSec} s` : 'until stopped'}`;
+    process.nextTick(() => this.log(runLine));
     this.durationSec = durationSec;
     this.timers.push(setInterval(() => this.everySecond(), 1000));
   }
@@ -163,10 +166,13 @@ class Supervisor extends EventEmitter implements EngineHandle {
       case 'snapshot':
         this.onShardSnapshot(p, m.snapshot, m.final);
         return;
-      case 'fatal':
+      case 'fatal': {
         this.note(`shard ${p.slice.id} failed: ${m.message}`);
-        this.files?.event(p.slice.id, { ts: Date.now(), ev: 'shard', what: 'fatal', error: m.message });
+        const e: ShardEvent = { ts: Date.now(), ev: 'shard', what: 'fatal', error: m.message };
+        this.files?.event(p.slice.id, e);
+        this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: false } satisfies ShardEventBatch);
         return;
+      }
       default: {
         const never: never = m;
         throw new Error(`unknown shard message ${JSON.stringify(never)}`);
@@ -185,6 +191,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
       cpuPercent: s.cpuPercent, rssMB: s.rssMB,
     });
     if (this.files) for (const e of s.events) this.files.event(s.shardId, e);
+    this.emit('events', { shard: s.shardId, at: s.at, events: s.events, final } satisfies ShardEventBatch);
     if (final) {
       p.final = true;
       this.agg.shardStatus(s.shardId).state = 'done';
@@ -201,7 +208,19 @@ class Supervisor extends EventEmitter implements EngineHandle {
       st.connected = 0;
       const msg = `shard ${p.slice.id} (pid ${p.child.pid}) crashed (${st.exit}); its ${p.slice.end - p.slice.start} devices stopped, the other shards go on`;
       this.note(msg);
-      this.files?.event(p.slice.id, { ts: Date.now(), ev: 'shard', what: 'crashed', exit: st.exit });
+      const ahead = this.agg.crashed(p.slice.id);
+      if (ahead.sent > 0 || ahead.acked > 0 || ahead.failed > 0) {
+        this.note(`shard ${p.slice.id}: the totals are the sums of its devices' last records; ${ahead.sent} sent, ` +
+          `${ahead.acked} acked and ${ahead.failed} failed it counted after them (its last seconds) are not in the report ` +
+          '(the delivery check sees what the server stored)');
+      }
+      if (ahead.unacked > 0) {
+        const n = ahead.unacked;
+        this.note(`shard ${p.slice.id}: ${n} publish(es) of its devices were waiting for a PUBACK at their last record: outcome unknown`);
+      }
+      const e: ShardEvent = { ts: Date.now(), ev: 'shard', what: 'crashed', exit: st.exit, pid: p.child.pid };
+      this.files?.event(p.slice.id, e);
+      this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: true } satisfies ShardEventBatch);
       if (this.procs.every((x) => x.exited && !x.final)) this.endRun('all shards crashed', 'failed');
       else if (this.procs.every((x) => x.exited || this.agg.shardStatus(x.slice.id).state !== 'starting') && this.ready < this.procs.length) {
         this.ready = this.procs.length;
@@ -278,7 +297,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
   interim(): InterimResults | null {
     const latest = this.agg.latest;
     if (this.finalizing || !latest) return null;
-    return { results: this.results(latest, Date.now(), true), devicesJson: this.agg.deviceRecordsChunks() };
+    // the devices' records lag the counters by up to a few snapshots: a checkpoint's totals are their sums
+    const rows = this.agg.rowTotals();
+    const traffic = { ...latest.traffic, sent: rows.sent, acked: rows.acked, failed: rows.failed, skipped: rows.skipped };
+    return { results: this.results({ ...latest, traffic }, Date.now(), true), devicesJson: this.agg.deviceRecordsChunks() };
   }
 
   private async finalize(): Promise<RunResults> {

@@ -14,6 +14,7 @@ import { liveDashboard, type LiveDashboard } from './live-dashboard.js';
 import { runIdFor } from './instance.js';
 import { deliveryCheck, type DeliveryCheck } from './delivery/check.js';
 import { consoleProgress } from './progress.js';
+import { runLog } from './run-log.js';
 import { prepareThresholds, type ThresholdRun, type ThresholdRunOptions } from './thresholds.js';
 import { resolveTarget, type LabTarget } from './target.js';
 import { startRun } from './pipeline/start.js';
@@ -83,7 +84,8 @@ export async function runLab(
     : null;
   const dashboard: LiveDashboard | null = config.dashboard ? liveDashboard(config, pid, say) : null;
   const progress = consoleProgress(say, 5000, () => ctx.now());
-  const sinks = [delivery, opts.thresholds ?? null, dashboard, progress].filter((s): s is RunSink => s !== null);
+  const log = runLog({ dataDir: config.dataDir, logEveryMessage: config.logEveryMessage });
+  const sinks = [delivery, opts.thresholds ?? null, dashboard, progress, log].filter((s): s is RunSink => s !== null);
   let unsignal = () => {};
   try {
     const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, sinks });

@@ -17,6 +17,8 @@ export interface ReportSections {
   ingestLatencyHistogram?: string | null;
   /** `thresholds`: the final evaluation. */
   thresholds?: ThresholdResult[];
+  /** `files.log`: the run log, relative to the data folder. */
+  runLog?: string;
 }
 
 export interface OwnedSections {
@@ -76,6 +78,6 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     },
     delivery: sections.delivery ?? null,
     thresholds: sections.thresholds ?? null,
-    files: results.files,
+    files: sections.runLog !== undefined ? { ...results.files, log: sections.runLog } : results.files,
   };
 }

@@ -1,7 +1,7 @@
 // The human summary of one run (`tblab report`, the end of `tblab suite`): global metrics, the
 // devices worth a look, thresholds. Plain text meant to be pasted into an incident report.
 import type { Percentiles } from '../metrics/snapshot.js';
-import type { RunReport } from './schema.js';
+import { PARTIAL_NOTE, type RunReport } from './schema.js';
 import { devicesWithErrors, stalledDevices, delayedStarts, firstDevices, delayedStartLimitSec, STALL_INTERVALS, type DeviceFinding } from './analysis.js';
 import { renderThresholds, thresholdInputFromReport } from './thresholds.js';
 import { loadPoints } from '../metrics/thresholds.js';
@@ -90,7 +90,7 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
   const m = r.metrics;
   const lat = (name: string, p: Percentiles) => [name, num(p.count), ms(p.p50), ms(p.p90), ms(p.p95), ms(p.p99), ms(p.p999), ms(p.max), ms(p.mean)];
   const sections = [
-    `Run ${s.runId}: ${s.outcome} (${s.endReason})\n` + kv([
+    `Run ${s.runId}: ${s.outcome === 'partial' ? `PARTIAL — ${PARTIAL_NOTE} (${m.at})` : `${s.outcome} (${s.endReason})`}\n` + kv([
       ['started', s.startedAt], ['ended', s.endedAt ?? '—'], ['duration', `${duration(s.durationSec)} (${duration(s.loadSec)} under load)`],
       ['target', `${m.target.mqtt} (MQTT ${m.target.mqttVersion}, QoS ${m.target.qos})${m.target.rest ? `, REST ${m.target.rest}` : ''}`],
       ['devices', `${num(s.devices)}, one publish every ${num(m.target.publishIntervalSec, 3)}s each${r.instance ? `, instance ${r.instance}` : ''}`],

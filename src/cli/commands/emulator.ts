@@ -58,6 +58,8 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
     .option('--capacity <msg/s>', 'saturating server: MQTT telemetry served per second, the rest queued (0 = off)', number('--capacity'), 0)
     .option('--capacity-queue <n>', 'most messages waiting for --capacity; more are dropped (0 = 5 s)', number('--capacity-queue'), 0)
     .addOption(new Option('--exit-with-parent <pid>', 'exit when process <pid> is gone (used by --embedded)').hideHelp())
+    .option('--stats-interval <s>', "window of ThingsBoard's queue statistics and API usage reports, seconds", number('--stats-interval'), 60)
+    .option('--prometheus', 'serve /actuator/prometheus with ThingsBoard metric names (like METRICS_ENABLED=true)')
     .option('--log-events', 'print every connect, refusal, disconnect and rate-limit hit on stderr')
     .option('--summary-every <sec>', 'print ingest totals on stderr this often while traffic flows, seconds (0 = never)', number('--summary-every'), 10);
   for (const [flag, doc, , max] of FAULT_FLAGS) cmd.addOption(new Option(flag, `fault: ${doc}`).argParser(number(flag.split(' ')[0], max === 1 ? 1 : undefined)));
@@ -92,6 +94,7 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
         rest: opts.restRateLimit as string | undefined,
       },
       faults,
+      serverStats: { intervalSec: Math.max(0.1, opts.statsInterval as number), prometheus: opts.prometheus === true },
     }, {
       logEvents: Boolean(opts.logEvents), summaryEverySec: opts.summaryEvery as number,
       exitWithParent: Number(opts.exitWithParent) || null, faults,

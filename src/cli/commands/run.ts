@@ -41,7 +41,7 @@ export function registerRun(program: Command, ctx: LabContext, setExit: (code: n
       .option('--source-addresses <list>', 'local addresses to spread connections over, e.g. 127.0.0.2-127.0.0.9')
       .option('--stages <spec>', 'ramp of active devices, e.g. 30s:100%,2m:100%,30s:0%')
       .option('--payload-template <file>', 'JSON template of the telemetry payload')
-      .option('--log-every-message', 'write every publish to the events log')
+      .option('--log-every-message', 'log every publish and its outcome (run log data/logs/<run-id>.log, events JSONL)')
       .option('--instance <i/N>', "this instance's slice of the fleet")
       .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['3.1.1', '5']))
       .option('--keep-dashboard', 'after the run, keep the dashboard open on its final state until Ctrl+C')

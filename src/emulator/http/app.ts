@@ -10,6 +10,7 @@ import { lookupRoutes } from './lookup-routes.js';
 import { telemetryRoutes } from './telemetry-routes.js';
 import { deviceApiRoutes } from './device-api-routes.js';
 import { emulatorRoutes } from './emulator-routes.js';
+import { statsRoutes } from './stats-routes.js';
 
 /** REST body limit (ThingsBoard: 16777216 for /api/**). */
 const REST_BODY_LIMIT = 16777216;
@@ -47,6 +48,7 @@ export async function buildHttpApp(ctx: HttpContext, opts: HttpAppOptions): Prom
   publicAuthRoutes(app, ctx);
   deviceApiRoutes(app, ctx);
   await emulatorRoutes(app, ctx);
+  if (ctx.serverStats) statsRoutes(app, ctx, ctx.serverStats.stats, ctx.serverStats.connections);
   await app.register(async (api) => {
     api.addHook('onRequest', async (req) => {
       const h = req.headers['x-authorization'] ?? req.headers.authorization;
