@@ -155,6 +155,11 @@ export const KEYS = {
   STAGES: { prop: 'stages', schema: str, def: '', group: 'Run', doc: 'Ramp of active devices, e.g. `30s:100%,2m:100%,30s:0%` (duration:target share or count).' },
   CONNECT_RATE: { prop: 'connectRate', schema: int(0, 1_000_000), def: '2000', group: 'Run', doc: 'New connections per second, all shards together (0 = unlimited).' },
   MAX_CLIENTS_PER_PROCESS: { prop: 'maxClientsPerProcess', schema: int(1, 19_000), def: '15000', group: 'Run', doc: 'Most device connections one shard process holds (open-file limit!).' },
+  PREFLIGHT: {
+    prop: 'preflight', schema: oneOf(['fail', 'warn', 'off'] as const), def: 'fail', group: 'Run',
+    doc: 'Before connecting, `run` checks the open-file limit against the connections per shard process, as `tblab check` does: '
+      + '`fail` refuses a run that cannot fit (exit 6), `warn` runs anyway (connects past the limit fail with `EMFILE`), `off` skips it.',
+  },
   SHARDS: { prop: 'shards', schema: int(0, 256), def: '0', group: 'Run', doc: 'Shard processes; 0 = one per core, more when MAX_CLIENTS_PER_PROCESS requires.' },
   SOURCE_ADDRESSES: { prop: 'sourceAddresses', schema: addressList, def: '', group: 'Run', doc: 'Local addresses to spread connections over (~5k each), e.g. 127.0.0.2-127.0.0.9.' },
   PAYLOAD_TEMPLATE: { prop: 'payloadTemplate', schema: optStr, def: '', group: 'Run', doc: 'JSON template file for the telemetry payload (see docs/running.md, Payload).' },

@@ -10,6 +10,7 @@ import type { DeviceRecord, TimelinePoint } from '../metrics/records.js';
 import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
 import { deviceRecord, deviceRecordsJson, JSON_BLOCK, type DeviceRows } from './device-records.js';
 import type { ShardSnapshot } from './protocol.js';
+import { rssMB } from './rss.js';
 
 export interface AggregatorMeta {
   runId: string;
@@ -140,7 +141,7 @@ export class Aggregator {
     const secLag = createHistogram();
     let eld: number | null = null;
     let cpu = 0;
-    let rss = Math.round(process.memoryUsage.rss() / 1048576);
+    let rss = rssMB();
     const add = <K extends string>(dst: Partial<Record<K, number>>, src: Partial<Record<K, number>>) => {
       for (const [k, n] of Object.entries(src) as Array<[K, number]>) dst[k] = (dst[k] ?? 0) + n;
     };

@@ -18,6 +18,7 @@ import { DeviceSession, S } from './session.js';
 import type { DisconnectEvent, ShardDevice, ShardEvent, ShardSettings, ShardSnapshot } from './protocol.js';
 import { nowMs } from './clock.js';
 import { InflightWindows } from './inflight.js';
+import { rssMB } from './rss.js';
 
 /** A device whose socket holds this many unsent bytes skips publishes instead of growing memory. */
 const MAX_BUFFERED_BYTES = 64 * 1024;
@@ -547,7 +548,7 @@ export class Shard {
       hist: { ackMs: encodeHistogram(this.ackHist), connectMs: encodeHistogram(this.connectHist), scheduleLagMs: encodeHistogram(this.lagHist) },
       eventLoopP99Ms: eldP99,
       cpuPercent: Math.round(cpuPercent * 10) / 10,
-      rssMB: Math.round(process.memoryUsage.rss() / 1048576),
+      rssMB: rssMB(),
       changed: { idx, rows },
       disconnects: this.disconnects,
       events: this.events,

@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../shared/errors.js';
+import { redactHost, redactUrl } from '../shared/redact.js';
 import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
@@ -63,8 +64,8 @@ class Supervisor extends EventEmitter implements EngineHandle {
       instance: cfg.instance ? `${cfg.instance.index}/${cfg.instance.count}` : null,
       startedAt: this.startedAt,
       target: {
-        mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${cfg.mqttHost}:${cfg.mqttPort}`,
-        rest: opts.restUrl,
+        mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`,
+        rest: redactUrl(opts.restUrl),
         qos: cfg.qos as 0 | 1,
         mqttVersion: cfg.mqttVersion,
         publishIntervalSec: cfg.publishIntervalSec,
@@ -137,8 +138,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const stagesSec = stagesDurationSec(settings.stages);
     const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
     // next tick: the caller attaches its 'log' listener after startEngine returns
-    const runLine = `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${cfg.mqttHost}:${cfg.mqttPort}, ` +
-      `QoS ${cfg.qos}, every ${cfg.publishIntervalSec} s, ${durationSec ? `${durationSec} s` : 'until stopped'}`;
+    const to = `${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`;
+    const length = durationSec ? `${durationSec} s` : 'until stopped';
+    const runLine = `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${to}, QoS ${cfg.qos}, ` +
+      `every ${cfg.publishIntervalSec} s, ${length}`;
     process.nextTick(() => this.log(runLine));
     this.durationSec = durationSec;
     this.timers.push(setInterval(() => this.everySecond(), 1000));

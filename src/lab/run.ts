@@ -18,6 +18,7 @@ import { runLog } from './run-log.js';
 import { prepareThresholds, type ThresholdRun, type ThresholdRunOptions } from './thresholds.js';
 import { resolveTarget, type LabTarget } from './target.js';
 import { startRun } from './pipeline/start.js';
+import { runPreflight } from './preflight.js';
 import type { RunSink } from './pipeline/sink.js';
 
 export interface RunLabOptions {
@@ -73,6 +74,7 @@ export async function runLab(
   const t = readTokenFile(config.dataDir);
   if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
   const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
+  runPreflight(config, fleet.length, say);
   const runId = runIdFor(config, new Date(ctx.now()));
   const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
     pid: process.pid, runId, startedAt: new Date(ctx.now()).toISOString(),

@@ -7,6 +7,7 @@ import { renderThresholds, thresholdInputFromReport } from './thresholds.js';
 import { loadPoints } from '../metrics/thresholds.js';
 import { deliverySummary } from './delivery-summary.js';
 import { renderTable, num, ms, pct, bytes, duration, counts } from './table.js';
+import { redactUrl } from '../shared/redact.js';
 
 /** Devices listed per finding section before "… and N more". */
 const LIST_LIMIT = 20;
@@ -92,7 +93,7 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
   const sections = [
     `Run ${s.runId}: ${s.outcome === 'partial' ? `PARTIAL — ${PARTIAL_NOTE} (${m.at})` : `${s.outcome} (${s.endReason})`}\n` + kv([
       ['started', s.startedAt], ['ended', s.endedAt ?? '—'], ['duration', `${duration(s.durationSec)} (${duration(s.loadSec)} under load)`],
-      ['target', `${m.target.mqtt} (MQTT ${m.target.mqttVersion}, QoS ${m.target.qos})${m.target.rest ? `, REST ${m.target.rest}` : ''}`],
+      ['target', `${redactUrl(m.target.mqtt)} (MQTT ${m.target.mqttVersion}, QoS ${m.target.qos})${restPart(m.target.rest)}`],
       ['devices', `${num(s.devices)}, one publish every ${num(m.target.publishIntervalSec, 3)}s each${r.instance ? `, instance ${r.instance}` : ''}`],
       ['generator', `${m.generator.verdict}${m.generator.notes.length ? ` (${m.generator.notes.join('; ')})` : ''}; event-loop delay p99 ${ms(m.generator.eventLoopDelayP99Ms)}, schedule lag p99 ${ms(m.generator.scheduleLagP99Ms)}, CPU ${m.generator.cpuPercent === null ? '—' : num(m.generator.cpuPercent, 0) + '%'}, RSS ${num(m.generator.rssMB, 0)} MB`],
     ]),
@@ -128,4 +129,9 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
       s.firstDevices.map((d) => [d.name, num(d.sent), num(d.acked), num(d.failed), num(d.disconnects), ms(d.connectMs)]), { indent: 2 }),
   );
   return sections.join('\n\n') + '\n';
+}
+
+/** `, REST <url>` (older reports may hold the URL with its credentials). */
+function restPart(rest: string | null): string {
+  return rest ? `, REST ${redactUrl(rest)}` : '';
 }

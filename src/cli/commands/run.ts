@@ -12,6 +12,7 @@ export const FLAG_KEYS = {
   devices: 'DEVICE_COUNT',
   connectRate: 'CONNECT_RATE',
   maxClientsPerProcess: 'MAX_CLIENTS_PER_PROCESS',
+  preflight: 'PREFLIGHT',
   shards: 'SHARDS',
   sourceAddresses: 'SOURCE_ADDRESSES',
   stages: 'STAGES',
@@ -38,6 +39,8 @@ export function registerRun(program: Command, ctx: LabContext, setExit: (code: n
       .option('--connect-rate <n>', 'new connections per second, all shards together (0 = unlimited)')
       .option('--max-clients-per-process <n>', 'most connections one shard process holds')
       .option('--shards <n>', 'shard processes (0 = one per core, more when needed)')
+      .addOption(new Option('--preflight <mode>', 'open-file pre-flight before connecting: refuse, warn or skip')
+        .choices(['fail', 'warn', 'off']))
       .option('--source-addresses <list>', 'local addresses to spread connections over, e.g. 127.0.0.2-127.0.0.9')
       .option('--stages <spec>', 'ramp of active devices, e.g. 30s:100%,2m:100%,30s:0%')
       .option('--payload-template <file>', 'JSON template of the telemetry payload')
