@@ -6,6 +6,7 @@ import { LabError, ExitCode, describeError } from '../shared/errors.js';
 import { COMMANDS } from './commands/index.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import { redactText } from '../shared/redact.js';
+import { explainUsageError } from './suggest.js';
 
 async function main(argv: string[]): Promise<number> {
   const ctx = processContext();
@@ -14,7 +15,11 @@ async function main(argv: string[]): Promise<number> {
     .version(TOOL_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  program.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+  program.configureOutput({
+    writeOut: (s) => ctx.stdout.write(s),
+    writeErr: (s) => ctx.stderr.write(s),
+    outputError: (s, write) => write(explainUsageError(program, s)),
+  });
 
   let exitCode: number = ExitCode.OK;
   for (const register of COMMANDS) register(program, ctx, (code) => { exitCode = code; });
