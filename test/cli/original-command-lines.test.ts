@@ -11,7 +11,8 @@ import type { RunReport } from '../../src/report/schema.js';
 
 const latest = (dataDir: string): RunReport => JSON.parse(readFileSync(join(dataDir, 'runs', 'latest.json'), 'utf8'));
 
-test("the original's container line runs 20 devices for 8 s, pauses them after, and prints the summary on stdout", { timeout: 180_000 }, async (t) => {
+const title1 = "the original's container line runs 20 devices for 8 s, pauses them after, and prints the summary on stdout";
+test(title1, { timeout: 180_000 }, async (t) => {
   const cwd = tmpDir(t, 'tblab-orig-');
   const env = cleanEnv({ SHARDS: '1', METRICS_PORT: '0' });
   const r = await tblab(t, ['suite', '--embedded', '--deactivate-after', '--duration', '8', '--device-count', '20'], { cwd, env });
@@ -33,10 +34,13 @@ test("the original's container line runs 20 devices for 8 s, pauses them after, 
   assert.match(r.stderr, /suite: deactivated the fleet \(20 paused/);
 });
 
-test('run flags before and after -- add up (after -- wins), and the Python lab\'s --skip-provision / --disable-dashboard are understood', { timeout: 180_000 }, async (t) => {
+const title2 = "run flags before and after -- add up (after -- wins); the Python lab's --skip-provision and --disable-dashboard work";
+test(title2, { timeout: 180_000 }, async (t) => {
   const cwd = tmpDir(t, 'tblab-orig-');
   const env = cleanEnv({ SHARDS: '1', METRICS_PORT: '0' });
-  const r = await tblab(t, ['suite', '--embedded', '--json', '--interval', '0.5', '--devices', '3', '--disable-dashboard', '--', '--duration', '2', '--devices', '4'], { cwd, env });
+  const before = ['--embedded', '--json', '--interval', '0.5', '--devices', '3', '--disable-dashboard'];
+  const args = ['suite', ...before, '--', '--duration', '2', '--devices', '4'];
+  const r = await tblab(t, args, { cwd, env });
   assert.equal(r.code, 0, r.stderr);
   const report = latest(join(cwd, 'data', 'embedded'));
   assert.equal(report.metrics.connections.configured, 4, 'after -- wins');

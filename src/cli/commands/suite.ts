@@ -49,7 +49,7 @@ export function registerSuite(program: Command, ctx: LabContext, setExit: (code:
   withThresholdOptions(withConfigOptions(withRunFlags(
     program
       .command('suite')
-      .description('one command: provision if needed → activate → run → deactivate (--deactivate-after) → summary; takes the run flags')
+      .description('provision if needed → activate → run → deactivate (--deactivate-after) → summary; takes the run flags')
       .argument('[runFlags...]', 'after --: more flags for `tblab run`, e.g. -- --duration 300 --interval 5')
       .addOption(new Option('--provision <when>', 'auto: when tokens.json is missing or smaller than DEVICE_COUNT; always; never').choices(['auto', 'always', 'never']).default('auto'))
       .option('--deactivate-after', 'pause the whole fleet at the end, also when the run fails or is interrupted')
