@@ -214,6 +214,20 @@ export const KEYS = {
 } as const satisfies Record<string, KeyDef>;
 
 export type ConfigKey = keyof typeof KEYS;
+
+/** The Python lab's keys that mean one of ours: read as that key (docs/coming-from-python.md). */
+export const ORIGINAL_KEY_ALIASES: Readonly<Record<string, ConfigKey>> = {
+  SIM_DURATION_SEC: 'DURATION_SEC',
+  SIM_DURATION_SECONDS: 'DURATION_SEC',
+};
+
+/** The Python lab's keys with no key of that meaning here → what to use instead. */
+export const ORIGINAL_ONLY_KEYS: Readonly<Record<string, string>> = {
+  RAMP_PERCENTAGES: 'ramps are STAGES here, e.g. STAGES=1m:25%,1m:50%,3m:100%',
+  RAMP_COUNTS: 'ramps are STAGES here, e.g. STAGES=1m:100,1m:500,3m:1000 (device counts)',
+  REPORT_INTERVAL_SEC: 'the console prints a progress line every 5 s; the dashboard refreshes every METRICS_REFRESH_MS',
+  MQTT_TOPIC: "telemetry goes to ThingsBoard's device topic v1/devices/me/telemetry",
+};
 type Keys = typeof KEYS;
 
 /** The resolved, read-only configuration every command receives. */
