@@ -26,7 +26,7 @@ export const ALIAS_HELP =
   '--metrics-refresh, --disable-dashboard (docs/coming-from-python.md).';
 
 /** The Python lab's flags that have no flag of the same meaning here → what to use instead. */
-const ORIGINAL_ONLY: Record<string, string> = {
+export const ORIGINAL_ONLY: Readonly<Record<string, string>> = {
   '--ramp': 'ramps are --stages here, e.g. --stages 1m:100,1m:500,3m:1000 (device counts; 1m:25% for shares)',
   '--ramp-percentages': 'ramps are --stages here, e.g. --stages 1m:25%,1m:50%,3m:100% (each stage: duration:target)',
   '--ramp-wait': 'the time of each step is part of --stages, e.g. --stages 3m:25%,3m:50%,3m:100%',
