@@ -57,10 +57,11 @@ export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqt
 export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: TargetOptions): Promise<LabTarget> {
   const p = o.label ?? '';
   if (!o.embedded) {
-    if (base.durationSec === undefined && !base.stages) {
+    const config = withInstance(base, ctx.env, (l) => say(ctx, p + l));
+    if (config.durationSec === undefined && !config.stages) {
       say(ctx, `${p}DURATION_SEC is not set: the run lasts until Ctrl+C or \`tblab stop\` (--duration <sec> bounds it)`);
     }
-    return { kind: 'real', config: withInstance(base, ctx.env, (l) => say(ctx, p + l)), emulatorUrl: null, close: async () => {} };
+    return { kind: 'real', config, emulatorUrl: null, close: async () => {} };
   }
   say(ctx, `${p}starting the embedded emulator…`);
   if (base.durationSec === undefined && !base.stages) {
