@@ -31,7 +31,9 @@ export interface SuiteOptions {
 
 /** Devices of tokens.json that this run needs and that are on file for this server and prefix. */
 export function fleetShortfall(config: ResolvedConfig): { have: number; need: number; why: string | null } {
-  const { start, end } = config.instance ? sliceBounds(config.deviceCount, config.instance.index, config.instance.count) : { start: 0, end: config.deviceCount };
+  const { start, end } = config.instance
+    ? sliceBounds(config.deviceCount, config.instance.index, config.instance.count)
+    : { start: 0, end: config.deviceCount };
   const need = end - start;
   const tf = readTokenFile(config.dataDir);
   if (!tf) return { have: 0, need, why: 'no tokens.json yet' };
