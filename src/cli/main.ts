@@ -14,6 +14,8 @@ async function main(argv: string[]): Promise<number> {
     .description('Load lab for ThingsBoard: provision a fleet, drive MQTT load, measure what breaks and why.')
     .version(TOOL_VERSION)
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', '\nA run lasts until Ctrl+C or `tblab stop` against a real server unless --duration (DURATION_SEC) is set;\n' +
+      'with --embedded (npm start) it lasts 60 s. Coming from the Python lab: docs/coming-from-python.md')
     .exitOverride();
   program.configureOutput({
     writeOut: (s) => ctx.stdout.write(s),

@@ -58,6 +58,9 @@ test('the embedded demo keeps a bounded default (60 s); --help says both', { tim
   assert.equal((await run.done).code, 130);
   const report = JSON.parse(readFileSync(join(cwd, 'data', 'embedded', 'runs', 'latest.json'), 'utf8')) as RunReport;
   assert.equal(report.config.durationSec, 60, 'the embedded target bounds the run');
+  const top = await tblab(t, ['--help'], { cwd, env });
+  const topHelp = top.stdout.replace(/\s+/g, ' ');
+  assert.match(topHelp, /until Ctrl\+C or `tblab stop` against a real server unless --duration .* --embedded \(npm start\) it lasts 60 s/);
   for (const cmd of ['run', 'suite']) {
     const help = await tblab(t, [cmd, '--help'], { cwd, env });
     assert.match(help.stdout.replace(/\s+/g, ' '), /Unset: until stopped against a real server, 60 with --embedded/, `${cmd} --help`);
