@@ -94,6 +94,16 @@ const optInt = (min: number, max: number) =>
     return z.NEVER;
   });
 
+/** Optional number: empty = not set. */
+const optNum = (min: number, max: number) =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    if (typeof v === 'string' && v.trim() === '') return undefined;
+    const r = num(min, max).safeParse(v);
+    if (r.success) return r.data;
+    ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}, or empty` });
+    return z.NEVER;
+  });
+
 /** `i/N` (1-based i) — this instance's slice of the fleet. Empty = the whole fleet. */
 const instance = str.transform((v, ctx) => {
   if (v === '') return undefined;
@@ -151,7 +161,11 @@ export const KEYS = {
 
   PUBLISH_INTERVAL_SEC: { prop: 'publishIntervalSec', schema: num(0.001, 86_400), def: '1', group: 'Run', doc: 'Each device publishes once per interval, seconds (fractions allowed).' },
   PUBLISH_JITTER_MS: { prop: 'publishJitterMs', schema: int(0, 3_600_000), def: '0', group: 'Run', doc: 'Random ± jitter added to each publish time, ms.' },
-  DURATION_SEC: { prop: 'durationSec', schema: num(0, 31_536_000), def: '60', group: 'Run', doc: 'Run length, seconds (0 = until stopped). Ignored when STAGES is set.' },
+  DURATION_SEC: {
+    prop: 'durationSec', schema: optNum(0, 31_536_000), def: '', group: 'Run',
+    doc: 'Run length, seconds; 0 = until stopped (Ctrl+C or `tblab stop`). Unset: until stopped against a real server (as the Python lab), ' +
+      '60 s against the embedded emulator (`--embedded`, `npm start`). Ignored when STAGES is set.',
+  },
   STAGES: { prop: 'stages', schema: str, def: '', group: 'Run', doc: 'Ramp of active devices, e.g. `30s:100%,2m:100%,30s:0%` (duration:target share or count).' },
   CONNECT_RATE: { prop: 'connectRate', schema: int(0, 1_000_000), def: '2000', group: 'Run', doc: 'New connections per second, all shards together (0 = unlimited).' },
   MAX_CLIENTS_PER_PROCESS: { prop: 'maxClientsPerProcess', schema: int(1, 19_000), def: '15000', group: 'Run', doc: 'Most device connections one shard process holds (open-file limit!).' },
@@ -200,6 +214,20 @@ export const KEYS = {
 } as const satisfies Record<string, KeyDef>;
 
 export type ConfigKey = keyof typeof KEYS;
+
+/** The Python lab's keys that mean one of ours: read as that key (docs/coming-from-python.md). */
+export const ORIGINAL_KEY_ALIASES: Readonly<Record<string, ConfigKey>> = {
+  SIM_DURATION_SEC: 'DURATION_SEC',
+  SIM_DURATION_SECONDS: 'DURATION_SEC',
+};
+
+/** The Python lab's keys with no key of that meaning here → what to use instead. */
+export const ORIGINAL_ONLY_KEYS: Readonly<Record<string, string>> = {
+  RAMP_PERCENTAGES: 'ramps are STAGES here, e.g. STAGES=1m:25%,1m:50%,3m:100%',
+  RAMP_COUNTS: 'ramps are STAGES here, e.g. STAGES=1m:100,1m:500,3m:1000 (device counts)',
+  REPORT_INTERVAL_SEC: 'the console prints a progress line every 5 s; the dashboard refreshes every METRICS_REFRESH_MS',
+  MQTT_TOPIC: "telemetry goes to ThingsBoard's device topic v1/devices/me/telemetry",
+};
 type Keys = typeof KEYS;
 
 /** The resolved, read-only configuration every command receives. */
