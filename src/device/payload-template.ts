@@ -41,7 +41,11 @@ export class TemplatePayload implements PayloadSource {
         }
         case 'sequence': f = (_i, seq) => String(seq); break;
         case 'index': { const idx = devices.map((d) => String(d.index)); f = (i) => idx[i]; break; }
-        case 'device': { const names = devices.map((d) => (quoted ? JSON.stringify(d.name) : JSON.stringify(d.name).slice(1, -1))); f = (i) => names[i]; break; }
+        case 'device': {
+          const names = devices.map((d) => (quoted ? JSON.stringify(d.name) : JSON.stringify(d.name).slice(1, -1)));
+          f = (i) => names[i];
+          break;
+        }
         case 'random': { const [a, b] = nums(); f = () => String(r2(between(a, b))); break; }
         case 'int': { const [a, b] = nums(); f = () => String(Math.floor(between(a, b + 1))); break; }
         case 'walk': {
@@ -63,7 +67,8 @@ export class TemplatePayload implements PayloadSource {
       fns.push(f);
       return fns.length - 1;
     };
-    const bad = (why: string) => new LabError('CONFIG_INVALID', { message: `${source}: ${why}`, hint: 'See docs/running.md, Payload, for the placeholders.' });
+    const bad = (why: string) =>
+      new LabError('CONFIG_INVALID', { message: `${source}: ${why}`, hint: 'See docs/running.md, Payload, for the placeholders.' });
 
     // Serialize with markers, then split on them: the JSON text itself stays exactly the user's.
     const mark = (k: number) => `\uE000${k}\uE000`;

@@ -68,7 +68,9 @@ export function createPayloadSource(devices: readonly PayloadDevice[], templateF
   try {
     template = JSON.parse(readFileSync(templateFile, 'utf8'));
   } catch (e) {
-    throw new LabError('CONFIG_FILE_UNREADABLE', { message: `PAYLOAD_TEMPLATE ${templateFile} is not readable JSON: ${(e as Error).message}` });
+    throw new LabError('CONFIG_FILE_UNREADABLE', {
+      message: `PAYLOAD_TEMPLATE ${templateFile} is not readable JSON: ${(e as Error).message}`,
+    });
   }
   return fromTemplate(template, devices, `PAYLOAD_TEMPLATE ${templateFile}`);
 }

@@ -19,7 +19,10 @@ export async function resolveProfile(client: TbClient, cfg: ResolvedConfig): Pro
       return { id: (await deviceProfileInfo(client, cfg.deviceProfileId)).id.id };
     } catch (e) {
       if (isNotFound(e) || (e instanceof LabError && e.code === 'REQUEST_REJECTED')) {
-        throw new LabError('CONFIG_INVALID', { message: `DEVICE_PROFILE_ID=${cfg.deviceProfileId} is not a device profile of this tenant (${describeError(e)})`, hint: 'Use the UUID of an existing device profile, or leave DEVICE_PROFILE_ID empty for the default profile.' });
+        throw new LabError('CONFIG_INVALID', {
+          message: `DEVICE_PROFILE_ID=${cfg.deviceProfileId} is not a device profile of this tenant (${describeError(e)})`,
+          hint: 'Use the UUID of an existing device profile, or leave DEVICE_PROFILE_ID empty for the default profile.',
+        });
       }
       throw e;
     }
