@@ -1,5 +1,5 @@
 // Options every configurable command shares, and the flag → config-key mapping.
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { loadConfigOrThrow, type RawValues, type ConfigKey, type ResolvedConfig } from '../config/index.js';
 import type { LabContext } from '../lab/context.js';
 import { LabError } from '../shared/errors.js';

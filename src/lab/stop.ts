@@ -2,7 +2,6 @@
 // control endpoint where signals do not exist), wait until it has written its report and exited,
 // and clean up. A stale pid file (its process is gone) is reported and removed.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { LabError } from '../shared/errors.js';
 import type { PidFile } from '../shared/control.js';
 import type { ResolvedConfig } from '../config/index.js';

@@ -89,7 +89,7 @@ export function startTblab(t: Scope, args: string[], opts: CliOptions): Spawned 
       try {
         await waitFor(`${re} in tblab ${args.join(' ')}`, () => seen() || closed, timeoutMs);
       } catch (e) {
-        throw new Error(`${(e as Error).message}\nstderr:\n${err}\nstdout:\n${out}`);
+        throw new Error(`${(e as Error).message}\nstderr:\n${err}\nstdout:\n${out}`, { cause: e });
       }
       if (!seen()) throw new Error(`tblab ${args.join(' ')} exited before ${re}\nstderr:\n${err}`);
     },

@@ -3,8 +3,7 @@
 // check uses. Also a template that extends the default payload.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TELEMETRY_KEYS } from '../../src/device/payload.js';
 import { readSequences } from '../../src/lab/delivery/readback.js';

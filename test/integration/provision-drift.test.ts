@@ -10,7 +10,6 @@ import { labEnv, labConfig, adminClient } from '../helpers/lab-fixtures.js';
 import { startEmulator } from '../helpers/emulator.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { tblab } from '../helpers/tblab-cli.js';
-import { labContext } from '../../src/lab/context.js';
 
 async function manifestMatchesServer(c: TbClient, dataDir: string): Promise<Map<string, TbDevice>> {
   const server = await listFleetOnServer(c, 'sim');

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { loadManifests, schemaProblems, typeProblems, renderPodEnv, quantity, type Manifest } from '../helpers/k8s.js';
 import { loadConfig } from '../../src/config/index.js';
 import { resolveInstance, runIdFor } from '../../src/lab/instance.js';

@@ -4,7 +4,6 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReportFiles } from '../../src/report/write.js';
 import type { RunReport } from '../../src/report/schema.js';
-import { cleanup } from '../helpers/cleanup.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 test('a checkpoint splices the cached device JSON into the report: same JSON as a full write, no temp files left', async (t) => {

@@ -52,7 +52,11 @@ class RecordingWorkload implements Workload {
     const p = this.pending;
     this.pending = [];
     const seen = new Set<number>();
-    for (const [i, c, k] of p) if (!seen.has(i)) (seen.add(i), this.host.closed(i, c, k));
+    for (const [i, c, k] of p) {
+      if (seen.has(i)) continue;
+      seen.add(i);
+      this.host.closed(i, c, k);
+    }
   }
   count(prefix: string): number {
     return this.calls.filter((c) => c.startsWith(prefix)).length;

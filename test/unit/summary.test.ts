@@ -92,8 +92,8 @@ describe('the summary', () => {
   test('thresholds and delivery appear when the report has them', () => {
     const r = makeReport({ devices: 10, durationSec: 10, deliveryLost: 1, thresholds: [{ expression: 'ack_p99<1ms', ok: false, actual: 20, limit: 1, message: 'ack_p99 = 20 ms, required < 1 ms' }] });
     const text = renderSummary(r);
-    assert.match(text, /Thresholds: 0 of 1 passed\n.*\n.*\n  FAIL  ack_p99<1ms/);
-    assert.match(text, /Delivery\n  delivery \(emulator record\): sent 100, acked 100, stored 99, lost 1 \(1\.00 %\), duplicates 0, late 0/);
+    assert.match(text, /Thresholds: 0 of 1 passed\n.*\n.*\n {2}FAIL {2}ack_p99<1ms/);
+    assert.match(text, /Delivery\n {2}delivery \(emulator record\): sent 100, acked 100, stored 99, lost 1 \(1\.00 %\), duplicates 0, late 0/);
   });
 });
 
