@@ -4,14 +4,13 @@ import type { Socket } from 'node:net';
 import mqttPacket, { type IConnectPacket, type Packet, type Parser } from 'mqtt-packet';
 import type { Device } from '../model.js';
 import type { DisconnectReason } from '../events.js';
-import { parseAttributes, parseTelemetry, PayloadError, type TelemetryRow } from '../payload.js';
+import { parseTelemetry, PayloadError, type TelemetryRow } from '../payload.js';
 import { AckBatch, connack, CONNACK_V3, disconnect5, PINGRESP, RC5 } from './packets.js';
 import type { MqttServer } from './server.js';
 import { clientIdAllowed, refusalCode } from './connect.js';
+import { ATTRIBUTES, onTopic } from './topics.js';
 
 const TELEMETRY = Buffer.from('v1/devices/me/telemetry');
-const ATTRIBUTES = 'v1/devices/me/attributes';
-const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
 const SUBSCRIBABLE = [/^v1\/devices\/me\/attributes$/, /^v1\/devices\/me\/attributes\/response\/(\+|\d+)$/, /^v1\/devices\/me\/rpc\/(request|response)\/(\+|\d+)$/];
 
 /** Server-side close reasons → MQTT 5 DISCONNECT reason code (undefined = plain TCP close). */
@@ -51,7 +50,7 @@ export class Session {
   private readonly acks = new AckBatch();
 
   constructor(
-    private readonly server: MqttServer,
+    readonly server: MqttServer,
     readonly socket: Socket,
   ) {
     this.lastActivity = this.openedAt = server.clock();
@@ -159,61 +158,17 @@ export class Session {
       return;
     }
     const topic = buf.toString('utf8', topicStart, topicEnd);
-    const payload = buf.toString('utf8', p, end);
-    if (topic === ATTRIBUTES) {
-      let values: Record<string, unknown>;
-      try {
-        values = parseAttributes(payload);
-      } catch (e) {
-        if (e instanceof PayloadError) return this.invalidPayload(qos, packetId);
-        throw e;
-      }
-      if (!this.server.ingest.admit(d, null, now, 'mqtt')) return this.close('rate-limited');
-      if (qos > 0) this.acks.add(packetId);
-      this.server.store.saveAttributes(d, 'CLIENT_SCOPE', values, now);
-      return;
-    }
-    if (topic.startsWith(ATTR_REQUEST)) {
-      if (qos > 0) this.acks.add(packetId);
-      this.answerAttributeRequest(topic.slice(ATTR_REQUEST.length), payload);
-      return;
-    }
-    // unknown (or unsupported) topic: acknowledged, connection stays (v5: 0x90)
-    d.state.lastActivityTime = now;
-    if (qos > 0) this.acks.add(packetId, this.version === 5 ? RC5.TOPIC_NAME_INVALID : 0);
+    onTopic(this, topic, buf.toString('utf8', p, end), qos, packetId, now);
   }
 
-  private invalidPayload(qos: number, packetId: number): void {
+  /** Queues a PUBACK for this read's batch (reason: v5 only). */
+  ack(packetId: number, reason = 0): void {
+    this.acks.add(packetId, reason);
+  }
+
+  invalidPayload(qos: number, packetId: number): void {
     if (this.version === 5 && qos > 0) this.acks.add(packetId, RC5.PAYLOAD_FORMAT_INVALID);
     else this.close('invalid-payload');
-  }
-
-  private answerAttributeRequest(requestId: string, payload: string): void {
-    // JsonMqttAdaptor.processGetAttributeRequestMsg: the payload must be a JSON object; each key list is a
-    // comma-separated string (toStringSet: getAsString().split(",")); anything else is an adaptor error
-    let clientKeys: string[] | null;
-    let sharedKeys: string[] | null;
-    try {
-      const req = JSON.parse(payload) as Record<string, unknown>;
-      if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new Error('not an object');
-      const list = (v: unknown) => {
-        if (v === undefined) return null;
-        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new Error('not a string');
-        return String(v).split(',');
-      };
-      clientKeys = list(req.clientKeys);
-      sharedKeys = list(req.sharedKeys);
-    } catch {
-      return this.close('invalid-payload');
-    }
-    this.send({
-      cmd: 'publish',
-      topic: `v1/devices/me/attributes/response/${requestId}`,
-      payload: JSON.stringify(this.server.store.attributeRequest(this.device!, clientKeys, sharedKeys)),
-      qos: 0,
-      dup: false,
-      retain: false,
-    });
   }
 
   /** Pushes a shared-attribute update when the device subscribed to them. */
@@ -222,7 +177,7 @@ export class Session {
     this.send({ cmd: 'publish', topic: ATTRIBUTES, payload: JSON.stringify(values), qos: 0, dup: false, retain: false });
   }
 
-  private send(packet: Packet): void {
+  send(packet: Packet): void {
     if (this.acks.size) this.flushAcks();
     this.socket.write(mqttPacket.generate(packet, { protocolVersion: this.version }));
   }

@@ -1,0 +1,64 @@
+// Device-API publishes other than telemetry (the fast path stays in session.ts): client attributes,
+// attribute requests, and the answer ThingsBoard gives a topic it does not know.
+// Topic routing follows MqttTransportHandler#processDevicePublish.
+import { parseAttributes, PayloadError } from '../payload.js';
+import { RC5 } from './packets.js';
+import type { Session } from './session.js';
+
+export const ATTRIBUTES = 'v1/devices/me/attributes';
+const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
+
+/** One publish of an authenticated session on any topic but telemetry. */
+export function onTopic(s: Session, topic: string, payload: string, qos: number, packetId: number, now: number): void {
+  const d = s.device!;
+  const server = s.server;
+  if (topic === ATTRIBUTES) {
+    let values: Record<string, unknown>;
+    try {
+      values = parseAttributes(payload);
+    } catch (e) {
+      if (e instanceof PayloadError) return s.invalidPayload(qos, packetId);
+      throw e;
+    }
+    if (!server.ingest.admit(d, null, now, 'mqtt')) return s.close('rate-limited');
+    if (qos > 0) s.ack(packetId);
+    server.store.saveAttributes(d, 'CLIENT_SCOPE', values, now);
+    return;
+  }
+  if (topic.startsWith(ATTR_REQUEST)) {
+    if (qos > 0) s.ack(packetId);
+    answerAttributeRequest(s, topic.slice(ATTR_REQUEST.length), payload);
+    return;
+  }
+  // unknown (or unsupported) topic: acknowledged, connection stays (v5: 0x90)
+  d.state.lastActivityTime = now;
+  if (qos > 0) s.ack(packetId, s.version === 5 ? RC5.TOPIC_NAME_INVALID : 0);
+}
+
+function answerAttributeRequest(s: Session, requestId: string, payload: string): void {
+  // JsonMqttAdaptor.processGetAttributeRequestMsg: the payload must be a JSON object; each key list is a
+  // comma-separated string (toStringSet: getAsString().split(",")); anything else is an adaptor error
+  let clientKeys: string[] | null;
+  let sharedKeys: string[] | null;
+  try {
+    const req = JSON.parse(payload) as Record<string, unknown>;
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new Error('not an object');
+    const list = (v: unknown) => {
+      if (v === undefined) return null;
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new Error('not a string');
+      return String(v).split(',');
+    };
+    clientKeys = list(req.clientKeys);
+    sharedKeys = list(req.sharedKeys);
+  } catch {
+    return s.close('invalid-payload');
+  }
+  s.send({
+    cmd: 'publish',
+    topic: `v1/devices/me/attributes/response/${requestId}`,
+    payload: JSON.stringify(s.server.store.attributeRequest(s.device!, clientKeys, sharedKeys)),
+    qos: 0,
+    dup: false,
+    retain: false,
+  });
+}
