@@ -17,6 +17,8 @@ export type DisconnectReason =
   | 'protocol-error' // unparsable packet, or a packet before CONNECT
   | 'rate-limited' // transport rate limit exceeded (v5 DISCONNECT 0x83)
   | 'fault-drop' // the dropShare/dropAfterSec fault
+  | 'gateway-error' // a gateway publish ThingsBoard fails with a RuntimeException (v5 DISCONNECT 0x83)
+  | 'unimplemented' // a ThingsBoard topic the emulator does not imitate, on 3.x or QoS 0 (v5 DISCONNECT 0x90)
   | 'server-close'; // emulator shutting down
 
 export interface TelemetryEvent {

@@ -5,26 +5,20 @@ import mqttPacket, { type IConnectPacket, type Packet, type Parser } from 'mqtt-
 import type { Device } from '../model.js';
 import type { DisconnectReason } from '../events.js';
 import { parseTelemetry, PayloadError, type TelemetryRow } from '../payload.js';
-import { AckBatch, connack, CONNACK_V3, disconnect5, PINGRESP, RC5 } from './packets.js';
+import { AckBatch, connack, CONNACK_V3, disconnect5, PINGRESP, RC5, V5_REASON } from './packets.js';
 import type { MqttServer } from './server.js';
 import { clientIdAllowed, refusalCode } from './connect.js';
 import { ATTRIBUTES, onTopic } from './topics.js';
+import { GatewaySession, isGateway } from './gateway.js';
 
 const TELEMETRY = Buffer.from('v1/devices/me/telemetry');
-const SUBSCRIBABLE = [/^v1\/devices\/me\/attributes$/, /^v1\/devices\/me\/attributes\/response\/(\+|\d+)$/, /^v1\/devices\/me\/rpc\/(request|response)\/(\+|\d+)$/];
-
-/** Server-side close reasons → MQTT 5 DISCONNECT reason code (undefined = plain TCP close). */
-const V5_REASON: Partial<Record<DisconnectReason, number>> = {
-  'session-taken-over': RC5.SESSION_TAKEN_OVER,
-  'device-deleted': RC5.ADMINISTRATIVE_ACTION,
-  'credentials-updated': RC5.ADMINISTRATIVE_ACTION,
-  'idle-timeout': RC5.IMPLEMENTATION_SPECIFIC,
-  'invalid-payload': RC5.PAYLOAD_FORMAT_INVALID,
-  oversized: RC5.MALFORMED_PACKET,
-  'protocol-error': RC5.PROTOCOL_ERROR,
-  'rate-limited': RC5.IMPLEMENTATION_SPECIFIC,
-  'queue-full': RC5.QUOTA_EXCEEDED,
-};
+const SUBSCRIBABLE = [
+  /^v1\/devices\/me\/attributes$/,
+  /^v1\/devices\/me\/attributes\/response\/(\+|\d+)$/,
+  /^v1\/devices\/me\/rpc\/(request|response)\/(\+|\d+)$/,
+  /^v1\/gateway\/(attributes|attributes\/response|rpc)$/,
+];
+const RPC_REQUESTS = 'v1/devices/me/rpc/request/+';
 
 type RefusalReason = 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap';
 
@@ -42,6 +36,10 @@ export class Session {
   readonly openedAt: number;
   /** Subscribed to shared-attribute updates. */
   attributeUpdates = false;
+  /** Subscribed to server-side RPC requests (`v1/devices/me/rpc/request/+`). */
+  rpcRequests = false;
+  /** The gateway API of a device with `additionalInfo.gateway = true`; null otherwise. */
+  gateway: GatewaySession | null = null;
   dropTimer: NodeJS.Timeout | null = null;
   private pending: Buffer | null = null;
   /** Packets that arrived between CONNECT and the session's set-up (connectDelayMs fault); null = not waiting. */
@@ -210,12 +208,16 @@ export class Session {
         const granted = pk.subscriptions.map((s) => {
           if (!SUBSCRIBABLE.some((re) => re.test(s.topic))) return this.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
           if (s.topic === ATTRIBUTES) this.attributeUpdates = true;
+          if (s.topic === RPC_REQUESTS) this.rpcRequests = true;
           return Math.min(s.qos, 1);
         });
-        return this.send({ cmd: 'suback', messageId: pk.messageId, granted });
+        this.send({ cmd: 'suback', messageId: pk.messageId, granted });
+        if (this.rpcRequests) this.server.rpc.deliverPending(this);
+        return;
       }
       case 'unsubscribe':
         if (pk.unsubscriptions.includes(ATTRIBUTES)) this.attributeUpdates = false;
+        if (pk.unsubscriptions.includes(RPC_REQUESTS)) this.rpcRequests = false;
         return this.send({ cmd: 'unsuback', messageId: pk.messageId, ...(this.version === 5 ? { reasonCode: 0 } : {}) } as Packet);
       case 'connect':
         return this.close('protocol-error');
@@ -275,6 +277,7 @@ export class Session {
     // ThingsBoard quirk: sessionPresent = !cleanSession
     this.socket.write(connack(this.version, pk.clean === false, 0));
     this.device = d;
+    if (isGateway(d)) this.gateway = new GatewaySession(this);
     this.server.onAuthenticated(this);
     const queued = this.queue;
     this.queue = null;
@@ -289,6 +292,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     if (this.dropTimer) clearTimeout(this.dropTimer);
+    this.gateway?.close(this.server.clock());
     const serverSide = reason !== 'client-closed' && reason !== 'client-disconnect';
     if (serverSide && this.acks.size) this.flushAcks();
     const rc = V5_REASON[reason];

@@ -4,9 +4,21 @@
 import { parseAttributes, PayloadError } from '../payload.js';
 import { RC5 } from './packets.js';
 import type { Session } from './session.js';
+import { GATEWAY_PREFIX, GatewaySession } from './gateway.js';
 
 export const ATTRIBUTES = 'v1/devices/me/attributes';
 const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
+const RPC_RESPONSE = 'v1/devices/me/rpc/response/';
+
+/** ThingsBoard topics the emulator does not imitate → the family counted in stats' `unimplemented`. */
+function notImitated(topic: string): string | null {
+  if (topic.startsWith('v2/')) return 'v2/*';
+  if (topic === 'v1/devices/me/claim') return 'v1/devices/me/claim';
+  if (topic.startsWith('v1/devices/me/rpc/request/')) return 'v1/devices/me/rpc/request (client-side RPC)';
+  if (topic.startsWith(GATEWAY_PREFIX)) return topic;
+  if (topic === '/provision/request') return '/provision/request';
+  return null;
+}
 
 /** One publish of an authenticated session on any topic but telemetry. */
 export function onTopic(s: Session, topic: string, payload: string, qos: number, packetId: number, now: number): void {
@@ -30,8 +42,27 @@ export function onTopic(s: Session, topic: string, payload: string, qos: number,
     answerAttributeRequest(s, topic.slice(ATTR_REQUEST.length), payload);
     return;
   }
-  // unknown (or unsupported) topic: acknowledged, connection stays (v5: 0x90)
+  if (topic.startsWith(GATEWAY_PREFIX)) {
+    // MqttTransportHandler#processPublish: no gateway session handler → logged, no PUBACK
+    if (!s.gateway) return void server.counters.notGateway++;
+    if (GatewaySession.handles(topic)) return s.gateway.onPublish(topic, payload, qos, packetId, now);
+  }
+  if (topic.startsWith(RPC_RESPONSE)) {
+    // JsonMqttAdaptor.convertToDeviceRpcResponse: the payload goes to the waiting REST call as is
+    if (qos > 0) s.ack(packetId);
+    server.rpc.response(d, topic.slice(RPC_RESPONSE.length), payload);
+    return;
+  }
   d.state.lastActivityTime = now;
+  const family = notImitated(topic);
+  if (family) {
+    // ThingsBoard does work here that the emulator does not: refuse it visibly instead of a quiet PUBACK
+    server.counters.unimplemented[family] = (server.counters.unimplemented[family] ?? 0) + 1;
+    if (s.version === 5 && qos > 0) return s.ack(packetId, RC5.TOPIC_NAME_INVALID);
+    return s.close('unimplemented');
+  }
+  // unknown topic: acknowledged, connection stays (v5: 0x90)
+  server.counters.unknownTopic++;
   if (qos > 0) s.ack(packetId, s.version === 5 ? RC5.TOPIC_NAME_INVALID : 0);
 }
 
