@@ -41,7 +41,10 @@ test('conformance: gateway connect creates the child; telemetry and attributes a
   assert.equal(child.body.additionalInfo.lastConnectedGateway, gwId);
 
   const ts = 1700000000000;
-  const telemetry = { 'gw1-d1': [{ ts, values: { temp: 21.5, sequence: 1 } }, { ts: ts + 1, values: { sequence: 2 } }], 'gw1-d2': [{ v: 7 }] };
+  const telemetry = {
+    'gw1-d1': [{ ts, values: { temp: 21.5, sequence: 1 } }, { ts: ts + 1, values: { sequence: 2 } }],
+    'gw1-d2': [{ v: 7 }],
+  };
   assert.equal(await publish(gw, 'v1/gateway/telemetry', telemetry), null);
   assert.equal(await publish(gw, 'v1/gateway/attributes', { 'gw1-d1': { fw: '1.2' } }), null);
 
@@ -49,7 +52,8 @@ test('conformance: gateway connect creates the child; telemetry and attributes a
   const values = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${d1.body.id.id}/values/timeseries?keys=temp`, { token });
   assert.deepEqual(values.body.temp, [{ ts, value: '21.5' }]);
   const attrs = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${d1.body.id.id}/values/attributes/CLIENT_SCOPE`, { token });
-  assert.deepEqual(attrs.body.map((a: { key: string; value: unknown }) => [a.key, a.value]), [['fw', 1.2]], 'numeric strings cast as JSON_TYPE_CAST_ENABLED does');
+  const pairs = attrs.body.map((a: { key: string; value: unknown }) => [a.key, a.value]);
+  assert.deepEqual(pairs, [['fw', 1.2]], 'numeric strings cast as JSON_TYPE_CAST_ENABLED does');
   const s1 = await fetchDeviceStats(emu.restUrl, 'gw1-d1');
   assert.equal(s1.messages, 1, 'one gateway publish = one message per child');
   assert.equal(s1.maxSequence, 2);

@@ -67,7 +67,7 @@ test('conformance: RPC timeouts: v1 answers 408 after delivery and 409 with no s
   const c = await client(t, emu.mqttUrl, { username: 'SILENT' });
   const seen = await responder(c, () => undefined);
   // expirationTime is honoured as given (timeout alone is raised to min_timeout, 5 s)
-  const call = (path: string, method = 'm') => rest(emu.restUrl, 'POST', path, { token, body: { method, expirationTime: Date.now() + 300 } });
+  const call = (path: string) => rest(emu.restUrl, 'POST', path, { token, body: { method: 'm', expirationTime: Date.now() + 300 } });
   const started = Date.now();
   const statuses = await Promise.all([
     call(`/api/plugins/rpc/twoway/${silent}`),

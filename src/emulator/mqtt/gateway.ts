@@ -120,7 +120,7 @@ export class GatewaySession {
       // DefaultTransportApiService#handle(GetOrCreateDeviceFromGatewayRequestMsg): created with the
       // profile named by `type` and additionalInfo.lastConnectedGateway (relation "Created" not imitated)
       try {
-        d = reg.saveDevice({ name, type, additionalInfo: { gateway: false, lastConnectedGateway: this.s.device!.id } });
+        d = reg.saveDevice({ name, type, additionalInfo: { lastConnectedGateway: this.s.device!.id } });
       } catch (e) {
         if (e instanceof ApiError && e.status === 403) return null;
         throw e;

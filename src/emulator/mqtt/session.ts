@@ -8,17 +8,10 @@ import { parseTelemetry, PayloadError, type TelemetryRow } from '../payload.js';
 import { AckBatch, connack, CONNACK_V3, disconnect5, PINGRESP, RC5, V5_REASON } from './packets.js';
 import type { MqttServer } from './server.js';
 import { clientIdAllowed, refusalCode } from './connect.js';
-import { ATTRIBUTES, onTopic } from './topics.js';
+import { ATTRIBUTES, onSubscribe, onTopic, onUnsubscribe } from './topics.js';
 import { GatewaySession, isGateway } from './gateway.js';
 
 const TELEMETRY = Buffer.from('v1/devices/me/telemetry');
-const SUBSCRIBABLE = [
-  /^v1\/devices\/me\/attributes$/,
-  /^v1\/devices\/me\/attributes\/response\/(\+|\d+)$/,
-  /^v1\/devices\/me\/rpc\/(request|response)\/(\+|\d+)$/,
-  /^v1\/gateway\/(attributes|attributes\/response|rpc)$/,
-];
-const RPC_REQUESTS = 'v1/devices/me/rpc/request/+';
 
 type RefusalReason = 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap';
 
@@ -203,22 +196,11 @@ export class Session {
         return;
       case 'disconnect':
         return this.close('client-disconnect');
-      case 'subscribe': {
+      case 'subscribe':
         d.state.lastActivityTime = this.server.clock();
-        const granted = pk.subscriptions.map((s) => {
-          if (!SUBSCRIBABLE.some((re) => re.test(s.topic))) return this.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
-          if (s.topic === ATTRIBUTES) this.attributeUpdates = true;
-          if (s.topic === RPC_REQUESTS) this.rpcRequests = true;
-          return Math.min(s.qos, 1);
-        });
-        this.send({ cmd: 'suback', messageId: pk.messageId, granted });
-        if (this.rpcRequests) this.server.rpc.deliverPending(this);
-        return;
-      }
+        return onSubscribe(this, pk);
       case 'unsubscribe':
-        if (pk.unsubscriptions.includes(ATTRIBUTES)) this.attributeUpdates = false;
-        if (pk.unsubscriptions.includes(RPC_REQUESTS)) this.rpcRequests = false;
-        return this.send({ cmd: 'unsuback', messageId: pk.messageId, ...(this.version === 5 ? { reasonCode: 0 } : {}) } as Packet);
+        return onUnsubscribe(this, pk);
       case 'connect':
         return this.close('protocol-error');
       case 'publish':

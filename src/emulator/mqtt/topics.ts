@@ -1,6 +1,7 @@
 // Device-API publishes other than telemetry (the fast path stays in session.ts): client attributes,
 // attribute requests, and the answer ThingsBoard gives a topic it does not know.
 // Topic routing follows MqttTransportHandler#processDevicePublish.
+import type { ISubscribePacket, IUnsubscribePacket, Packet } from 'mqtt-packet';
 import { parseAttributes, PayloadError } from '../payload.js';
 import { RC5 } from './packets.js';
 import type { Session } from './session.js';
@@ -9,6 +10,14 @@ import { GATEWAY_PREFIX, GatewaySession } from './gateway.js';
 export const ATTRIBUTES = 'v1/devices/me/attributes';
 const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
 const RPC_RESPONSE = 'v1/devices/me/rpc/response/';
+/** MqttTransportHandler#processSubscribe: the filters it accepts (others get a failure code). */
+const SUBSCRIBABLE = [
+  /^v1\/devices\/me\/attributes$/,
+  /^v1\/devices\/me\/attributes\/response\/(\+|\d+)$/,
+  /^v1\/devices\/me\/rpc\/(request|response)\/(\+|\d+)$/,
+  /^v1\/gateway\/(attributes|attributes\/response|rpc)$/,
+];
+const RPC_REQUESTS = 'v1/devices/me/rpc/request/+';
 
 /** ThingsBoard topics the emulator does not imitate → the family counted in stats' `unimplemented`. */
 function notImitated(topic: string): string | null {
@@ -92,4 +101,22 @@ function answerAttributeRequest(s: Session, requestId: string, payload: string):
     dup: false,
     retain: false,
   });
+}
+
+/** SUBSCRIBE: granted QoS ≤ 1; a new RPC subscription receives the requests waiting for it. */
+export function onSubscribe(s: Session, pk: ISubscribePacket): void {
+  const granted = pk.subscriptions.map((sub) => {
+    if (!SUBSCRIBABLE.some((re) => re.test(sub.topic))) return s.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
+    if (sub.topic === ATTRIBUTES) s.attributeUpdates = true;
+    if (sub.topic === RPC_REQUESTS) s.rpcRequests = true;
+    return Math.min(sub.qos, 1);
+  });
+  s.send({ cmd: 'suback', messageId: pk.messageId, granted });
+  if (s.rpcRequests) s.server.rpc.deliverPending(s);
+}
+
+export function onUnsubscribe(s: Session, pk: IUnsubscribePacket): void {
+  if (pk.unsubscriptions.includes(ATTRIBUTES)) s.attributeUpdates = false;
+  if (pk.unsubscriptions.includes(RPC_REQUESTS)) s.rpcRequests = false;
+  s.send({ cmd: 'unsuback', messageId: pk.messageId, ...(s.version === 5 ? { reasonCode: 0 } : {}) } as Packet);
 }
