@@ -36,6 +36,8 @@ export interface EmulatorEventMap {
   disconnect: [{ deviceId: string; deviceName: string; sessionId: number; reason: DisconnectReason }];
   telemetry: [TelemetryEvent];
   attributes: [{ deviceId: string; deviceName: string; scope: 'CLIENT_SCOPE' | 'SERVER_SCOPE' | 'SHARED_SCOPE'; values: Record<string, unknown> }];
+  /** Attribute keys deleted over REST. */
+  attributesDeleted: [{ deviceId: string; scope: 'CLIENT_SCOPE' | 'SERVER_SCOPE' | 'SHARED_SCOPE'; keys: string[] }];
   deviceCreated: [{ deviceId: string; deviceName: string }];
   deviceDeleted: [{ deviceId: string; deviceName: string }];
   rateLimited: [{ scope: 'device' | 'tenant' | 'rest'; deviceName?: string; transport?: 'mqtt' | 'http' }];

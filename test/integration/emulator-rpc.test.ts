@@ -121,3 +121,22 @@ test('conformance: v2 topics, claim and client-side RPC are refused and counted,
   assert.equal(stats.rpc.unimplemented, 1);
   assert.equal(stats.perDevice.d3.attributeMessages ?? 0, 0, 'nothing stored for a refused publish');
 });
+
+// DefaultTelemetrySubscriptionService notifies the device actor of shared-attribute changes;
+// JsonConverter.toJson(AttributeUpdateNotificationMsg) renders updates as {"k":v} and deletions as {"deleted":[…]}
+test('conformance: shared attributes saved or deleted over REST are pushed to a subscribed session', async (t) => {
+  const emu = await startEmulator(t);
+  const { token } = await restLogin(emu.restUrl);
+  const id = await createDevice(emu.restUrl, token, 'cfg', 'CFG');
+  const c = await client(t, emu.mqttUrl, { username: 'CFG' });
+  const pushes: unknown[] = [];
+  c.on('message', (topic, payload) => topic === 'v1/devices/me/attributes' && pushes.push(JSON.parse(payload.toString())));
+  await c.subscribeAsync('v1/devices/me/attributes', { qos: 1 });
+  const attrs = `/api/plugins/telemetry/DEVICE/${id}`;
+  assert.equal((await rest(emu.restUrl, 'POST', `${attrs}/attributes/SHARED_SCOPE`, { token, body: { mode: 'eco', level: 3 } })).status, 200);
+  assert.equal((await rest(emu.restUrl, 'POST', `${attrs}/attributes/SERVER_SCOPE`, { token, body: { hidden: 1 } })).status, 200);
+  assert.equal((await rest(emu.restUrl, 'DELETE', `${attrs}/SHARED_SCOPE?keys=mode`, { token })).status, 200);
+  const deadline = Date.now() + 2000;
+  while (pushes.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(pushes, [{ mode: 'eco', level: 3 }, { deleted: ['mode'] }], 'server-scope changes are not pushed');
+});

@@ -82,6 +82,10 @@ export class MqttServer {
     events.on('attributes', ({ deviceId, scope, values }) => {
       if (scope === 'SHARED_SCOPE') this.byDevice.get(deviceId)?.pushSharedAttributes(values);
     });
+    // JsonConverter.toJson(AttributeUpdateNotificationMsg): deletions go out as {"deleted":[keys]}
+    events.on('attributesDeleted', ({ deviceId, scope, keys }) => {
+      if (scope === 'SHARED_SCOPE') this.byDevice.get(deviceId)?.pushSharedAttributes({ deleted: keys });
+    });
   }
 
   get clock(): () => number {
