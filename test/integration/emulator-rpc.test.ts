@@ -140,3 +140,23 @@ test('conformance: shared attributes saved or deleted over REST are pushed to a 
   while (pushes.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(pushes, [{ mode: 'eco', level: 3 }, { deleted: ['mode'] }], 'server-scope changes are not pushed');
 });
+
+// MqttTransportHandler#onGetSessionLimitsRpc answers client-side RPC `getSessionLimits` itself (mqtt/limits/SessionLimits.java)
+test('conformance: client-side RPC getSessionLimits is answered with the session limits', async (t) => {
+  const emu = await startEmulator(t, { maxMqttPacketSize: 4096, rateLimits: { device: '50:1,600:60', deviceDataPoints: '500:1' } });
+  const { token } = await restLogin(emu.restUrl);
+  await createDevice(emu.restUrl, token, 'sdk', 'SDK');
+  const c = await client(t, emu.mqttUrl, { username: 'SDK' });
+  await c.subscribeAsync('v1/devices/me/rpc/response/+', { qos: 1 });
+  const reply = new Promise<[string, unknown]>((r) => c.once('message', (topic, p) => r([topic, JSON.parse(p.toString())])));
+  await c.publishAsync('v1/devices/me/rpc/request/7', JSON.stringify({ method: 'getSessionLimits', params: {} }), { qos: 1 });
+  assert.deepEqual(await reply, [
+    'v1/devices/me/rpc/response/7',
+    {
+      maxPayloadSize: 4096,
+      maxInflightMessages: 100,
+      rateLimits: { messages: '50:1,600:60', telemetryMessages: null, telemetryDataPoints: '500:1' },
+    },
+  ]);
+  assert.deepEqual((await fetchStats(emu.restUrl)).unimplemented, {}, 'answered, not counted as unimplemented');
+});

@@ -10,6 +10,7 @@ import { GATEWAY_PREFIX, GatewaySession } from './gateway.js';
 export const ATTRIBUTES = 'v1/devices/me/attributes';
 const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
 const RPC_RESPONSE = 'v1/devices/me/rpc/response/';
+const RPC_REQUEST = 'v1/devices/me/rpc/request/';
 /** MqttTransportHandler#processSubscribe: the filters it accepts (others get a failure code). */
 const SUBSCRIBABLE = [
   /^v1\/devices\/me\/attributes$/,
@@ -23,7 +24,7 @@ const RPC_REQUESTS = 'v1/devices/me/rpc/request/+';
 function notImitated(topic: string): string | null {
   if (topic.startsWith('v2/')) return 'v2/*';
   if (topic === 'v1/devices/me/claim') return 'v1/devices/me/claim';
-  if (topic.startsWith('v1/devices/me/rpc/request/')) return 'v1/devices/me/rpc/request (client-side RPC)';
+  if (topic.startsWith(RPC_REQUEST)) return 'v1/devices/me/rpc/request (client-side RPC)';
   if (topic.startsWith(GATEWAY_PREFIX)) return topic;
   if (topic === '/provision/request') return '/provision/request';
   return null;
@@ -63,6 +64,10 @@ export function onTopic(s: Session, topic: string, payload: string, qos: number,
     return;
   }
   d.state.lastActivityTime = now;
+  if (topic.startsWith(RPC_REQUEST) && isSessionLimits(payload)) {
+    if (qos > 0) s.ack(packetId);
+    return sendSessionLimits(s, topic.slice(RPC_REQUEST.length));
+  }
   const family = notImitated(topic);
   if (family) {
     // ThingsBoard does work here that the emulator does not: refuse it visibly instead of a quiet PUBACK
@@ -119,4 +124,26 @@ export function onUnsubscribe(s: Session, pk: IUnsubscribePacket): void {
   if (pk.unsubscriptions.includes(ATTRIBUTES)) s.attributeUpdates = false;
   if (pk.unsubscriptions.includes(RPC_REQUESTS)) s.rpcRequests = false;
   s.send({ cmd: 'unsuback', messageId: pk.messageId, ...(s.version === 5 ? { reasonCode: 0 } : {}) } as Packet);
+}
+
+function isSessionLimits(payload: string): boolean {
+  try {
+    return (JSON.parse(payload) as { method?: unknown } | null)?.method === 'getSessionLimits';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * MqttTransportHandler#onGetSessionLimitsRpc (mqtt/limits/SessionLimits.java): the session's limits as the
+ * reply to client-side RPC `getSessionLimits`; the emulator's transport limits stand for the tenant profile's.
+ */
+function sendSessionLimits(s: Session, requestId: string): void {
+  const server = s.server;
+  const specs = server.ingest.limiter.specs;
+  const rateLimits = { messages: specs.device ?? null, telemetryMessages: null, telemetryDataPoints: specs.deviceDataPoints ?? null };
+  const limits: Record<string, unknown> = { maxPayloadSize: server.maxPacketSize, maxInflightMessages: server.msgQueueLimit, rateLimits };
+  if (s.gateway) limits.gatewayRateLimits = { messages: null, telemetryMessages: null, telemetryDataPoints: null };
+  const payload = JSON.stringify(limits);
+  s.send({ cmd: 'publish', topic: `${RPC_RESPONSE}${requestId}`, payload, qos: 0, dup: false, retain: false });
 }
