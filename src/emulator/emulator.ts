@@ -120,6 +120,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     stall: (ms) => mqtt.stall(ms),
     dropSessions: (share) => mqtt.dropSessions(share),
     serverStats: { stats: serverStats, connections: () => mqtt.authenticated },
+    rpc: mqtt.rpc,
   };
 
   const listenFailed = (what: string, port: number, e: unknown) => {

@@ -17,6 +17,8 @@ export type DisconnectReason =
   | 'protocol-error' // unparsable packet, or a packet before CONNECT
   | 'rate-limited' // transport rate limit exceeded (v5 DISCONNECT 0x83)
   | 'fault-drop' // the dropShare/dropAfterSec fault
+  | 'gateway-error' // a gateway publish ThingsBoard fails with a RuntimeException (v5 DISCONNECT 0x83)
+  | 'unimplemented' // a ThingsBoard topic the emulator does not imitate, on 3.x or QoS 0 (v5 DISCONNECT 0x90)
   | 'server-close'; // emulator shutting down
 
 export interface TelemetryEvent {
@@ -34,6 +36,8 @@ export interface EmulatorEventMap {
   disconnect: [{ deviceId: string; deviceName: string; sessionId: number; reason: DisconnectReason }];
   telemetry: [TelemetryEvent];
   attributes: [{ deviceId: string; deviceName: string; scope: 'CLIENT_SCOPE' | 'SERVER_SCOPE' | 'SHARED_SCOPE'; values: Record<string, unknown> }];
+  /** Attribute keys deleted over REST. */
+  attributesDeleted: [{ deviceId: string; scope: 'CLIENT_SCOPE' | 'SERVER_SCOPE' | 'SHARED_SCOPE'; keys: string[] }];
   deviceCreated: [{ deviceId: string; deviceName: string }];
   deviceDeleted: [{ deviceId: string; deviceName: string }];
   rateLimited: [{ scope: 'device' | 'tenant' | 'rest'; deviceName?: string; transport?: 'mqtt' | 'http' }];

@@ -66,6 +66,11 @@ export function parseTelemetry(text: string, now: number): TelemetryRow[] {
   } catch (e) {
     throw new PayloadError((e as Error).message);
   }
+  return telemetryRows(json, now);
+}
+
+/** Rows of an already parsed telemetry value (an object or an array of them); throws PayloadError. */
+export function telemetryRows(json: unknown, now: number): TelemetryRow[] {
   if (Array.isArray(json)) return json.map((item) => toRow(item, now));
   return [toRow(json, now)];
 }

@@ -2,6 +2,7 @@
 // (messages, distinct sequences, gaps, duplicates); `?device=` adds the missing sequence values.
 import type { Store, DeviceStats } from './store.js';
 import type { MqttServer } from './mqtt/server.js';
+import type { RpcCounters } from './mqtt/rpc.js';
 import type { CapacityStats } from './capacity.js';
 
 /** Most missing sequence values listed for one device. */
@@ -22,6 +23,14 @@ export interface EmulatorStats {
   faults: { ingestDropped: number; rateLimited: number; refusedByFault: number; refusedByCap: number; dropped: number; stalls: number };
   /** The --capacity model (null when off): queue, delays, and messages dropped unstored and unacknowledged. */
   capacity: CapacityStats | null;
+  /** Gateway API: children created, child connects/disconnects, and gateway publishes from non-gateways (no PUBACK). */
+  gateway: { created: number; connects: number; disconnects: number; notGateway: number };
+  /** Server-side RPC: requests, delivered to a session, answered, timed out, never delivered (no session). */
+  rpc: RpcCounters;
+  /** Publishes on ThingsBoard topics the emulator does not imitate, by family (refused, never acknowledged as done). */
+  unimplemented: Record<string, number>;
+  /** Publishes on topics ThingsBoard does not know either (PUBACK, v5 0x90). */
+  unknownTopic: number;
   perDevice: Record<string, DeviceStats>;
 }
 
@@ -56,6 +65,10 @@ export function buildStats(store: Store, mqtt: MqttServer, withDevices = true): 
       stalls: c.stalls,
     },
     capacity: mqtt.ingest.capacity.on ? mqtt.ingest.capacity.stats() : null,
+    gateway: { ...c.gateway, notGateway: c.notGateway },
+    rpc: { ...mqtt.rpc.counters },
+    unimplemented: { ...c.unimplemented },
+    unknownTopic: c.unknownTopic,
     perDevice,
   };
 }

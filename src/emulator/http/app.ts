@@ -11,6 +11,7 @@ import { telemetryRoutes } from './telemetry-routes.js';
 import { deviceApiRoutes } from './device-api-routes.js';
 import { emulatorRoutes } from './emulator-routes.js';
 import { statsRoutes } from './stats-routes.js';
+import { rpcRoutes } from './rpc-routes.js';
 
 /** REST body limit (ThingsBoard: 16777216 for /api/**). */
 const REST_BODY_LIMIT = 16777216;
@@ -62,6 +63,7 @@ export async function buildHttpApp(ctx: HttpContext, opts: HttpAppOptions): Prom
     deviceRoutes(api, ctx);
     lookupRoutes(api, ctx);
     telemetryRoutes(api, ctx);
+    if (ctx.rpc) rpcRoutes(api, ctx, ctx.rpc);
   });
   if (opts.extend) await opts.extend(app);
   return app;

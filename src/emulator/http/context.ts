@@ -9,6 +9,7 @@ import type { EmulatorEvents } from '../events.js';
 import { ApiError, PlainError } from '../model.js';
 import type { TokenBucket } from '../rate-limit.js';
 import type { ServerStats } from '../server-stats.js';
+import type { RpcBroker } from '../mqtt/rpc.js';
 
 export interface HttpContext {
   store: Store;
@@ -32,6 +33,8 @@ export interface HttpContext {
   dropSessions(share: number): number;
   /** ThingsBoard's own statistics (queue stats, API usage, system info, Prometheus). */
   serverStats?: { stats: ServerStats; connections(): number };
+  /** Server-side RPC to device sessions (the /api/rpc and /api/plugins/rpc routes). */
+  rpc?: RpcBroker;
 }
 
 /** Writes ThingsBoard's error envelope `{status, message, errorCode, timestamp}`. */

@@ -181,7 +181,9 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
 
   const deleteAttributes = (d: Device, scope: string, q: TsQs) => {
     const s = writableScope(scope === 'CLIENT_SCOPE' ? 'SERVER_SCOPE' : scope) && (scope as AttributeScope);
-    for (const k of keyList(q) ?? []) d.state.attributes[s].delete(k);
+    const keys = keyList(q) ?? [];
+    for (const k of keys) d.state.attributes[s].delete(k);
+    if (keys.length) ctx.events.emit('attributesDeleted', { deviceId: d.id, scope: s, keys });
   };
   app.delete<{ Params: Ent & { scope: string }; Querystring: TsQs }>(`${P}/:entityType/:entityId/:scope`, async (req, reply) => {
     deleteAttributes(device(req.params.entityType, req.params.entityId), req.params.scope, req.query);

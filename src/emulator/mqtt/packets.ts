@@ -1,5 +1,6 @@
 // Hand-built bytes for the packets the server sends often (CONNACK, PUBACK, DISCONNECT, PINGRESP)
 // and the MQTT 5 reason codes ThingsBoard uses; rarer ones come from mqtt-packet's generator.
+import type { DisconnectReason } from '../events.js';
 
 /** CONNACK return codes, 3.1/3.1.1. */
 export const CONNACK_V3 = { ACCEPTED: 0, IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, NOT_AUTHORIZED: 5 } as const;
@@ -23,6 +24,21 @@ export const RC5 = {
   PAYLOAD_FORMAT_INVALID: 0x99,
   CONNECTION_RATE_EXCEEDED: 0x9f,
 } as const;
+
+/** Server-side close reasons → MQTT 5 DISCONNECT reason code (undefined = plain TCP close). */
+export const V5_REASON: Partial<Record<DisconnectReason, number>> = {
+  'session-taken-over': RC5.SESSION_TAKEN_OVER,
+  'device-deleted': RC5.ADMINISTRATIVE_ACTION,
+  'credentials-updated': RC5.ADMINISTRATIVE_ACTION,
+  'idle-timeout': RC5.IMPLEMENTATION_SPECIFIC,
+  'invalid-payload': RC5.PAYLOAD_FORMAT_INVALID,
+  oversized: RC5.MALFORMED_PACKET,
+  'protocol-error': RC5.PROTOCOL_ERROR,
+  'rate-limited': RC5.IMPLEMENTATION_SPECIFIC,
+  'gateway-error': RC5.IMPLEMENTATION_SPECIFIC,
+  unimplemented: RC5.TOPIC_NAME_INVALID,
+  'queue-full': RC5.QUOTA_EXCEEDED,
+};
 
 export function connack(version: number, sessionPresent: boolean, code: number): Buffer {
   return version === 5

@@ -6,6 +6,7 @@ import type { Ingest } from '../ingest.js';
 import type { DisconnectReason, EmulatorEvents } from '../events.js';
 import type { Faults } from '../faults.js';
 import { Session } from './session.js';
+import { RpcBroker } from './rpc.js';
 
 export interface MqttServerOptions {
   /** Largest accepted packet (remaining length), bytes (ThingsBoard: 65536). */
@@ -30,6 +31,14 @@ export interface MqttCounters {
   closed: Partial<Record<DisconnectReason, number>>;
   /** Stalls applied. */
   stalls: number;
+  /** Gateway API: child devices created, child connects and disconnects. */
+  gateway: { created: number; connects: number; disconnects: number };
+  /** `v1/gateway/*` publishes from a device without `additionalInfo.gateway = true` (no PUBACK, as ThingsBoard). */
+  notGateway: number;
+  /** Publishes on ThingsBoard topics the emulator does not imitate, by topic family. */
+  unimplemented: Record<string, number>;
+  /** Publishes on topics ThingsBoard does not know either. */
+  unknownTopic: number;
 }
 
 export class MqttServer {
@@ -38,12 +47,18 @@ export class MqttServer {
   private readonly byDevice = new Map<string, Session>();
   /** Sessions past CONNACK 0. */
   authenticated = 0;
+  /** Server-side RPC to device sessions. */
+  readonly rpc = new RpcBroker(this);
   readonly counters: MqttCounters = {
     sockets: 0,
     accepted: 0,
     refused: { 'bad-credentials': 0, 'identifier-rejected': 0, 'fault-refuse': 0, 'connection-cap': 0 },
     closed: {},
     stalls: 0,
+    gateway: { created: 0, connects: 0, disconnects: 0 },
+    notGateway: 0,
+    unimplemented: {},
+    unknownTopic: 0,
   };
   private stalledUntil = 0;
   private stallTimer: NodeJS.Timeout | null = null;
@@ -66,6 +81,10 @@ export class MqttServer {
     events.on('deviceDeleted', ({ deviceId }) => this.closeDevice(deviceId, 'device-deleted'));
     events.on('attributes', ({ deviceId, scope, values }) => {
       if (scope === 'SHARED_SCOPE') this.byDevice.get(deviceId)?.pushSharedAttributes(values);
+    });
+    // JsonConverter.toJson(AttributeUpdateNotificationMsg): deletions go out as {"deleted":[keys]}
+    events.on('attributesDeleted', ({ deviceId, scope, keys }) => {
+      if (scope === 'SHARED_SCOPE') this.byDevice.get(deviceId)?.pushSharedAttributes({ deleted: keys });
     });
   }
 
@@ -133,6 +152,11 @@ export class MqttServer {
     this.events.emit('disconnect', { deviceId: d.id, deviceName: d.name, sessionId: s.id, reason });
   }
 
+  /** The live MQTT session of a device, if any. */
+  sessionOf(deviceId: string): Session | undefined {
+    return this.byDevice.get(deviceId);
+  }
+
   /** Closes the live session of a device (deletion, credential change). */
   closeDevice(deviceId: string, reason: DisconnectReason): void {
     this.byDevice.get(deviceId)?.close(reason);
@@ -195,6 +219,7 @@ export class MqttServer {
 
   async close(): Promise<void> {
     clearInterval(this.idleTimer);
+    this.rpc.close();
     if (this.stallTimer) clearTimeout(this.stallTimer);
     if (this.stallRepeat) clearInterval(this.stallRepeat);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

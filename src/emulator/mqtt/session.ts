@@ -4,28 +4,14 @@ import type { Socket } from 'node:net';
 import mqttPacket, { type IConnectPacket, type Packet, type Parser } from 'mqtt-packet';
 import type { Device } from '../model.js';
 import type { DisconnectReason } from '../events.js';
-import { parseAttributes, parseTelemetry, PayloadError, type TelemetryRow } from '../payload.js';
-import { AckBatch, connack, CONNACK_V3, disconnect5, PINGRESP, RC5 } from './packets.js';
+import { parseTelemetry, PayloadError, type TelemetryRow } from '../payload.js';
+import { AckBatch, connack, CONNACK_V3, disconnect5, PINGRESP, RC5, V5_REASON } from './packets.js';
 import type { MqttServer } from './server.js';
 import { clientIdAllowed, refusalCode } from './connect.js';
+import { ATTRIBUTES, onSubscribe, onTopic, onUnsubscribe } from './topics.js';
+import { GatewaySession, isGateway } from './gateway.js';
 
 const TELEMETRY = Buffer.from('v1/devices/me/telemetry');
-const ATTRIBUTES = 'v1/devices/me/attributes';
-const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
-const SUBSCRIBABLE = [/^v1\/devices\/me\/attributes$/, /^v1\/devices\/me\/attributes\/response\/(\+|\d+)$/, /^v1\/devices\/me\/rpc\/(request|response)\/(\+|\d+)$/];
-
-/** Server-side close reasons → MQTT 5 DISCONNECT reason code (undefined = plain TCP close). */
-const V5_REASON: Partial<Record<DisconnectReason, number>> = {
-  'session-taken-over': RC5.SESSION_TAKEN_OVER,
-  'device-deleted': RC5.ADMINISTRATIVE_ACTION,
-  'credentials-updated': RC5.ADMINISTRATIVE_ACTION,
-  'idle-timeout': RC5.IMPLEMENTATION_SPECIFIC,
-  'invalid-payload': RC5.PAYLOAD_FORMAT_INVALID,
-  oversized: RC5.MALFORMED_PACKET,
-  'protocol-error': RC5.PROTOCOL_ERROR,
-  'rate-limited': RC5.IMPLEMENTATION_SPECIFIC,
-  'queue-full': RC5.QUOTA_EXCEEDED,
-};
 
 type RefusalReason = 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap';
 
@@ -43,6 +29,10 @@ export class Session {
   readonly openedAt: number;
   /** Subscribed to shared-attribute updates. */
   attributeUpdates = false;
+  /** Subscribed to server-side RPC requests (`v1/devices/me/rpc/request/+`). */
+  rpcRequests = false;
+  /** The gateway API of a device with `additionalInfo.gateway = true`; null otherwise. */
+  gateway: GatewaySession | null = null;
   dropTimer: NodeJS.Timeout | null = null;
   private pending: Buffer | null = null;
   /** Packets that arrived between CONNECT and the session's set-up (connectDelayMs fault); null = not waiting. */
@@ -51,7 +41,7 @@ export class Session {
   private readonly acks = new AckBatch();
 
   constructor(
-    private readonly server: MqttServer,
+    readonly server: MqttServer,
     readonly socket: Socket,
   ) {
     this.lastActivity = this.openedAt = server.clock();
@@ -159,61 +149,17 @@ export class Session {
       return;
     }
     const topic = buf.toString('utf8', topicStart, topicEnd);
-    const payload = buf.toString('utf8', p, end);
-    if (topic === ATTRIBUTES) {
-      let values: Record<string, unknown>;
-      try {
-        values = parseAttributes(payload);
-      } catch (e) {
-        if (e instanceof PayloadError) return this.invalidPayload(qos, packetId);
-        throw e;
-      }
-      if (!this.server.ingest.admit(d, null, now, 'mqtt')) return this.close('rate-limited');
-      if (qos > 0) this.acks.add(packetId);
-      this.server.store.saveAttributes(d, 'CLIENT_SCOPE', values, now);
-      return;
-    }
-    if (topic.startsWith(ATTR_REQUEST)) {
-      if (qos > 0) this.acks.add(packetId);
-      this.answerAttributeRequest(topic.slice(ATTR_REQUEST.length), payload);
-      return;
-    }
-    // unknown (or unsupported) topic: acknowledged, connection stays (v5: 0x90)
-    d.state.lastActivityTime = now;
-    if (qos > 0) this.acks.add(packetId, this.version === 5 ? RC5.TOPIC_NAME_INVALID : 0);
+    onTopic(this, topic, buf.toString('utf8', p, end), qos, packetId, now);
   }
 
-  private invalidPayload(qos: number, packetId: number): void {
+  /** Queues a PUBACK for this read's batch (reason: v5 only). */
+  ack(packetId: number, reason = 0): void {
+    this.acks.add(packetId, reason);
+  }
+
+  invalidPayload(qos: number, packetId: number): void {
     if (this.version === 5 && qos > 0) this.acks.add(packetId, RC5.PAYLOAD_FORMAT_INVALID);
     else this.close('invalid-payload');
-  }
-
-  private answerAttributeRequest(requestId: string, payload: string): void {
-    // JsonMqttAdaptor.processGetAttributeRequestMsg: the payload must be a JSON object; each key list is a
-    // comma-separated string (toStringSet: getAsString().split(",")); anything else is an adaptor error
-    let clientKeys: string[] | null;
-    let sharedKeys: string[] | null;
-    try {
-      const req = JSON.parse(payload) as Record<string, unknown>;
-      if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new Error('not an object');
-      const list = (v: unknown) => {
-        if (v === undefined) return null;
-        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new Error('not a string');
-        return String(v).split(',');
-      };
-      clientKeys = list(req.clientKeys);
-      sharedKeys = list(req.sharedKeys);
-    } catch {
-      return this.close('invalid-payload');
-    }
-    this.send({
-      cmd: 'publish',
-      topic: `v1/devices/me/attributes/response/${requestId}`,
-      payload: JSON.stringify(this.server.store.attributeRequest(this.device!, clientKeys, sharedKeys)),
-      qos: 0,
-      dup: false,
-      retain: false,
-    });
   }
 
   /** Pushes a shared-attribute update when the device subscribed to them. */
@@ -222,7 +168,7 @@ export class Session {
     this.send({ cmd: 'publish', topic: ATTRIBUTES, payload: JSON.stringify(values), qos: 0, dup: false, retain: false });
   }
 
-  private send(packet: Packet): void {
+  send(packet: Packet): void {
     if (this.acks.size) this.flushAcks();
     this.socket.write(mqttPacket.generate(packet, { protocolVersion: this.version }));
   }
@@ -250,18 +196,11 @@ export class Session {
         return;
       case 'disconnect':
         return this.close('client-disconnect');
-      case 'subscribe': {
+      case 'subscribe':
         d.state.lastActivityTime = this.server.clock();
-        const granted = pk.subscriptions.map((s) => {
-          if (!SUBSCRIBABLE.some((re) => re.test(s.topic))) return this.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
-          if (s.topic === ATTRIBUTES) this.attributeUpdates = true;
-          return Math.min(s.qos, 1);
-        });
-        return this.send({ cmd: 'suback', messageId: pk.messageId, granted });
-      }
+        return onSubscribe(this, pk);
       case 'unsubscribe':
-        if (pk.unsubscriptions.includes(ATTRIBUTES)) this.attributeUpdates = false;
-        return this.send({ cmd: 'unsuback', messageId: pk.messageId, ...(this.version === 5 ? { reasonCode: 0 } : {}) } as Packet);
+        return onUnsubscribe(this, pk);
       case 'connect':
         return this.close('protocol-error');
       case 'publish':
@@ -320,6 +259,7 @@ export class Session {
     // ThingsBoard quirk: sessionPresent = !cleanSession
     this.socket.write(connack(this.version, pk.clean === false, 0));
     this.device = d;
+    if (isGateway(d)) this.gateway = new GatewaySession(this);
     this.server.onAuthenticated(this);
     const queued = this.queue;
     this.queue = null;
@@ -334,6 +274,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     if (this.dropTimer) clearTimeout(this.dropTimer);
+    this.gateway?.close(this.server.clock());
     const serverSide = reason !== 'client-closed' && reason !== 'client-disconnect';
     if (serverSide && this.acks.size) this.flushAcks();
     const rc = V5_REASON[reason];

@@ -1,0 +1,149 @@
+// Device-API publishes other than telemetry (the fast path stays in session.ts): client attributes,
+// attribute requests, and the answer ThingsBoard gives a topic it does not know.
+// Topic routing follows MqttTransportHandler#processDevicePublish.
+import type { ISubscribePacket, IUnsubscribePacket, Packet } from 'mqtt-packet';
+import { parseAttributes, PayloadError } from '../payload.js';
+import { RC5 } from './packets.js';
+import type { Session } from './session.js';
+import { GATEWAY_PREFIX, GatewaySession } from './gateway.js';
+
+export const ATTRIBUTES = 'v1/devices/me/attributes';
+const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
+const RPC_RESPONSE = 'v1/devices/me/rpc/response/';
+const RPC_REQUEST = 'v1/devices/me/rpc/request/';
+/** MqttTransportHandler#processSubscribe: the filters it accepts (others get a failure code). */
+const SUBSCRIBABLE = [
+  /^v1\/devices\/me\/attributes$/,
+  /^v1\/devices\/me\/attributes\/response\/(\+|\d+)$/,
+  /^v1\/devices\/me\/rpc\/(request|response)\/(\+|\d+)$/,
+  /^v1\/gateway\/(attributes|attributes\/response|rpc)$/,
+];
+const RPC_REQUESTS = 'v1/devices/me/rpc/request/+';
+
+/** ThingsBoard topics the emulator does not imitate → the family counted in stats' `unimplemented`. */
+function notImitated(topic: string): string | null {
+  if (topic.startsWith('v2/')) return 'v2/*';
+  if (topic === 'v1/devices/me/claim') return 'v1/devices/me/claim';
+  if (topic.startsWith(RPC_REQUEST)) return 'v1/devices/me/rpc/request (client-side RPC)';
+  if (topic.startsWith(GATEWAY_PREFIX)) return topic;
+  if (topic === '/provision/request') return '/provision/request';
+  return null;
+}
+
+/** One publish of an authenticated session on any topic but telemetry. */
+export function onTopic(s: Session, topic: string, payload: string, qos: number, packetId: number, now: number): void {
+  const d = s.device!;
+  const server = s.server;
+  if (topic === ATTRIBUTES) {
+    let values: Record<string, unknown>;
+    try {
+      values = parseAttributes(payload);
+    } catch (e) {
+      if (e instanceof PayloadError) return s.invalidPayload(qos, packetId);
+      throw e;
+    }
+    if (!server.ingest.admit(d, null, now, 'mqtt')) return s.close('rate-limited');
+    if (qos > 0) s.ack(packetId);
+    server.store.saveAttributes(d, 'CLIENT_SCOPE', values, now);
+    return;
+  }
+  if (topic.startsWith(ATTR_REQUEST)) {
+    if (qos > 0) s.ack(packetId);
+    answerAttributeRequest(s, topic.slice(ATTR_REQUEST.length), payload);
+    return;
+  }
+  if (topic.startsWith(GATEWAY_PREFIX)) {
+    // MqttTransportHandler#processPublish: no gateway session handler → logged, no PUBACK
+    if (!s.gateway) return void server.counters.notGateway++;
+    if (GatewaySession.handles(topic)) return s.gateway.onPublish(topic, payload, qos, packetId, now);
+  }
+  if (topic.startsWith(RPC_RESPONSE)) {
+    // JsonMqttAdaptor.convertToDeviceRpcResponse: the payload goes to the waiting REST call as is
+    if (qos > 0) s.ack(packetId);
+    server.rpc.response(d, topic.slice(RPC_RESPONSE.length), payload);
+    return;
+  }
+  d.state.lastActivityTime = now;
+  if (topic.startsWith(RPC_REQUEST) && isSessionLimits(payload)) {
+    if (qos > 0) s.ack(packetId);
+    return sendSessionLimits(s, topic.slice(RPC_REQUEST.length));
+  }
+  const family = notImitated(topic);
+  if (family) {
+    // ThingsBoard does work here that the emulator does not: refuse it visibly instead of a quiet PUBACK
+    server.counters.unimplemented[family] = (server.counters.unimplemented[family] ?? 0) + 1;
+    if (s.version === 5 && qos > 0) return s.ack(packetId, RC5.TOPIC_NAME_INVALID);
+    return s.close('unimplemented');
+  }
+  // unknown topic: acknowledged, connection stays (v5: 0x90)
+  server.counters.unknownTopic++;
+  if (qos > 0) s.ack(packetId, s.version === 5 ? RC5.TOPIC_NAME_INVALID : 0);
+}
+
+function answerAttributeRequest(s: Session, requestId: string, payload: string): void {
+  // JsonMqttAdaptor.processGetAttributeRequestMsg: the payload must be a JSON object; each key list is a
+  // comma-separated string (toStringSet: getAsString().split(",")); anything else is an adaptor error
+  let clientKeys: string[] | null;
+  let sharedKeys: string[] | null;
+  try {
+    const req = JSON.parse(payload) as Record<string, unknown>;
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new Error('not an object');
+    const list = (v: unknown) => {
+      if (v === undefined) return null;
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new Error('not a string');
+      return String(v).split(',');
+    };
+    clientKeys = list(req.clientKeys);
+    sharedKeys = list(req.sharedKeys);
+  } catch {
+    return s.close('invalid-payload');
+  }
+  s.send({
+    cmd: 'publish',
+    topic: `v1/devices/me/attributes/response/${requestId}`,
+    payload: JSON.stringify(s.server.store.attributeRequest(s.device!, clientKeys, sharedKeys)),
+    qos: 0,
+    dup: false,
+    retain: false,
+  });
+}
+
+/** SUBSCRIBE: granted QoS ≤ 1; a new RPC subscription receives the requests waiting for it. */
+export function onSubscribe(s: Session, pk: ISubscribePacket): void {
+  const granted = pk.subscriptions.map((sub) => {
+    if (!SUBSCRIBABLE.some((re) => re.test(sub.topic))) return s.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
+    if (sub.topic === ATTRIBUTES) s.attributeUpdates = true;
+    if (sub.topic === RPC_REQUESTS) s.rpcRequests = true;
+    return Math.min(sub.qos, 1);
+  });
+  s.send({ cmd: 'suback', messageId: pk.messageId, granted });
+  if (s.rpcRequests) s.server.rpc.deliverPending(s);
+}
+
+export function onUnsubscribe(s: Session, pk: IUnsubscribePacket): void {
+  if (pk.unsubscriptions.includes(ATTRIBUTES)) s.attributeUpdates = false;
+  if (pk.unsubscriptions.includes(RPC_REQUESTS)) s.rpcRequests = false;
+  s.send({ cmd: 'unsuback', messageId: pk.messageId, ...(s.version === 5 ? { reasonCode: 0 } : {}) } as Packet);
+}
+
+function isSessionLimits(payload: string): boolean {
+  try {
+    return (JSON.parse(payload) as { method?: unknown } | null)?.method === 'getSessionLimits';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * MqttTransportHandler#onGetSessionLimitsRpc (mqtt/limits/SessionLimits.java): the session's limits as the
+ * reply to client-side RPC `getSessionLimits`; the emulator's transport limits stand for the tenant profile's.
+ */
+function sendSessionLimits(s: Session, requestId: string): void {
+  const server = s.server;
+  const specs = server.ingest.limiter.specs;
+  const rateLimits = { messages: specs.device ?? null, telemetryMessages: null, telemetryDataPoints: specs.deviceDataPoints ?? null };
+  const limits: Record<string, unknown> = { maxPayloadSize: server.maxPacketSize, maxInflightMessages: server.msgQueueLimit, rateLimits };
+  if (s.gateway) limits.gatewayRateLimits = { messages: null, telemetryMessages: null, telemetryDataPoints: null };
+  const payload = JSON.stringify(limits);
+  s.send({ cmd: 'publish', topic: `${RPC_RESPONSE}${requestId}`, payload, qos: 0, dup: false, retain: false });
+}
