@@ -175,13 +175,14 @@ class Supervisor extends EventEmitter implements EngineHandle {
   }
 
   private onShardSnapshot(p: ShardProc, s: ShardSnapshot, final: boolean): void {
-    const sec = this.agg.apply(s);
+    const sec = this.agg.apply(s, final);
     const c = s.counters;
     this.files?.csv(s.shardId, {
       ts: s.at, t: Math.round((s.at - this.startedAt) / 100) / 10, sent: c[C.SENT], acked: c[C.ACKED], failed: c[C.FAILED], skipped: c[C.SKIPPED],
       inFlight: c[C.IN_FLIGHT], bytesSent: c[C.BYTES], connected: c[C.CONNECTED], paused: c[C.PAUSED], connectAttempts: c[C.CONNECT_ATTEMPTS],
       connectSucceeded: c[C.CONNECT_OK], connectFailed: c[C.CONNECT_FAILED], disconnects: c[C.DISCONNECTS], errors: c[C.ERRORS],
-      sentPerSec: null, ackedPerSec: null, ackP99Ms: sec.ackP99Ms, scheduleLagP99Ms: sec.scheduleLagP99Ms, eventLoopP99Ms: s.eventLoopP99Ms,
+      sentPerSec: sec.sentPerSec, ackedPerSec: sec.ackedPerSec, ackP99Ms: sec.ackP99Ms, scheduleLagP99Ms: sec.scheduleLagP99Ms,
+      eventLoopP99Ms: s.eventLoopP99Ms,
       cpuPercent: s.cpuPercent, rssMB: s.rssMB,
     });
     if (this.files) for (const e of s.events) this.files.event(s.shardId, e);
@@ -238,6 +239,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     }
     this.stopReason = reason;
     this.outcome = outcome;
+    this.agg.loadEnded(Date.now());
     this.state = 'stopping';
     this.log(`stopping (${reason}): draining acks for up to ${this.cfg.drainTimeoutMs} ms`);
     for (const p of this.procs) if (!p.exited) this.agg.shardStatus(p.slice.id).state = 'stopping';
