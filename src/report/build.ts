@@ -5,6 +5,7 @@ import { hostname, platform, cpus, totalmem } from 'node:os';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
 import { TOOL_VERSION } from '../shared/version.js';
+import { judgeOutcome } from './outcome.js';
 import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ThresholdResult } from './schema.js';
 
 /** The parts of a report a sink may own. */
@@ -51,7 +52,9 @@ export interface ReportMeta {
 export function buildReport(results: RunResults, meta: ReportMeta, sections: ReportSections = {}): RunReport {
   const partial = results.outcome === 'partial';
   const base = meta.metrics ?? results.final;
-  const metrics = sections.metricsDelivery !== undefined ? { ...base, delivery: sections.metricsDelivery } : base;
+  const judged = judgeOutcome(results, base);
+  const state = judged.outcome === 'failed' ? 'failed' : base.state;
+  const metrics = { ...base, state, ...(sections.metricsDelivery !== undefined ? { delivery: sections.metricsDelivery } : {}) };
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: 'tb-load-lab',
@@ -61,8 +64,8 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     startedAt: new Date(results.startedAt).toISOString(),
     endedAt: partial ? null : new Date(results.endedAt).toISOString(),
     durationSec: Math.round((results.endedAt - results.startedAt) / 100) / 10,
-    outcome: results.outcome,
-    endReason: results.endReason,
+    outcome: judged.outcome,
+    endReason: judged.endReason,
     config: meta.config,
     machine: {
       hostname: hostname(), platform: platform(), cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e8) / 10, node: process.version,
@@ -77,5 +80,6 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     delivery: sections.delivery ?? null,
     thresholds: sections.thresholds ?? null,
     files: results.files,
+    problem: judged.problem,
   };
 }
