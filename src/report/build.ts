@@ -6,6 +6,7 @@ import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import { judgeOutcome } from './outcome.js';
+import { reattributeDeadServer } from '../metrics/attribution.js';
 import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ThresholdResult } from './schema.js';
 
 /** The parts of a report a sink may own. */
@@ -54,7 +55,17 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
   const base = meta.metrics ?? results.final;
   const judged = judgeOutcome(results, base);
   const state = judged.outcome === 'failed' ? 'failed' : base.state;
-  const metrics = { ...base, state, ...(sections.metricsDelivery !== undefined ? { delivery: sections.metricsDelivery } : {}) };
+  const composed = { ...base, state, ...(sections.metricsDelivery !== undefined ? { delivery: sections.metricsDelivery } : {}) };
+  // a dead server is not a rate limit: closes "after a publish" with nothing alive afterwards are the server's end
+  const evidence = { startedAt: results.startedAt, timeline: results.timeline, publishIntervalSec: base.target.publishIntervalSec };
+  const { devices, metrics, moved } = partial
+    ? { devices: results.devices, metrics: composed, moved: 0 }
+    : reattributeDeadServer(results.devices, composed, evidence);
+  if (moved > 0) {
+    const note = `${moved} close(s) right after a publish are counted as \`server closed\`, not as a rate limit: ` +
+      'nothing was sent or acknowledged after them (the server went away)';
+    metrics.generator = { ...metrics.generator, notes: [...metrics.generator.notes, note] };
+  }
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: 'tb-load-lab',
@@ -72,7 +83,7 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     },
     metrics,
     timeline: results.timeline,
-    devices: results.devices,
+    devices,
     histograms: {
       ...results.histograms,
       ...(sections.ingestLatencyHistogram !== undefined ? { ingestLatencyMs: sections.ingestLatencyHistogram } : {}),
