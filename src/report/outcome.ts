@@ -77,7 +77,9 @@ export function judgeOutcome(results: RunResults, metrics: MetricsSnapshot): Jud
   const { outcome, endReason } = results;
   if (outcome === 'partial' || outcome === 'failed') return { outcome, endReason, problem: null };
   const c = metrics.connections;
-  if (c.succeeded === 0 && c.configured - c.paused > 0) {
+  // stopped before any device even tried: the stop is the story, not the target
+  const stoppedEarly = outcome === 'aborted' && c.attempts === 0;
+  if (c.succeeded === 0 && c.configured - c.paused > 0 && !stoppedEarly) {
     const top = dominantConnectFailure(c.byOutcome);
     const cause = top ? `${top.cause} (${top.count} of ${c.attempts} attempts)` : c.attempts > 0 ? NO_ANSWER : 'no connect attempt';
     const code: ErrorCode = top && top.cause.startsWith('refused:') ? 'MQTT_REFUSED' : 'NO_CONNECTION';

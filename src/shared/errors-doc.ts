@@ -44,7 +44,7 @@ export function renderErrorsDoc(): string {
       'and at its end, and kept in the report\'s `problem` with a hint naming `MQTT_HOST`/`MQTT_PORT`/`MQTT_TLS`/`MQTT_CA_FILE` |',
     `| \`failed\` | ${ExitCode.INTERNAL} | every shard crashed |`,
     `| \`degraded\` | ${ExitCode.DEGRADED} (\`RUN_DEGRADED\`) | a shard crashed and took part of the fleet with it; the others finished |`,
-    `| \`aborted\` | ${ExitCode.ABORTED} | stopped by a signal or \`tblab stop\` (a run that connected no device is \`failed\` even so) |`,
+    `| \`aborted\` | ${ExitCode.ABORTED} | stopped by a signal or \`tblab stop\` (a run whose connect attempts all failed is \`failed\` even so) |`,
     '',
     '## Error codes',
     '',
