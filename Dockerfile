@@ -1,5 +1,5 @@
 # tb-load-lab in a container, for a jump host next to ThingsBoard. Not exercised by CI (no Docker
-# engine there): keep it minimal. Build: docker build -t tb-load-lab .  Usage: README, "Container".
+# engine there): keep it minimal. Build: docker build -t tb-load-lab .  Usage: docs/scaling.md, "Container".
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

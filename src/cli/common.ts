@@ -4,7 +4,7 @@ import { loadConfigOrThrow, type RawValues, type ConfigKey, type ResolvedConfig 
 import type { LabContext } from '../lab/context.js';
 import { LabError } from '../shared/errors.js';
 
-/** Adds --env-file, --scenario and --set KEY=VALUE (repeatable). */
+/** Adds --dotenv (alias --env-file), --scenario and --set KEY=VALUE (repeatable). */
 export function withConfigOptions(cmd: Command): Command {
   return cmd
     .option('--dotenv <path>', 'read configuration from this .env file (default ./.env when present)')

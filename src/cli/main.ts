@@ -5,6 +5,7 @@ import { processContext } from '../lab/context.js';
 import { LabError, ExitCode, describeError } from '../shared/errors.js';
 import { COMMANDS } from './commands/index.js';
 import { TOOL_VERSION } from '../shared/version.js';
+import { redactText } from '../shared/redact.js';
 
 async function main(argv: string[]): Promise<number> {
   const ctx = processContext();
@@ -32,16 +33,20 @@ async function main(argv: string[]): Promise<number> {
 function printError(e: unknown): number {
   const json = process.argv.includes('--json');
   if (e instanceof LabError) {
-    if (json) process.stdout.write(JSON.stringify({ error: e.toJSON() }) + '\n');
-    process.stderr.write(`error [${e.code}]: ${e.message}\n  hint: ${e.hint}\n`);
+    // the last net for a credential a library quoted in its message (`http://user:pw@host`)
+    if (json) process.stdout.write(redactText(JSON.stringify({ error: e.toJSON() })) + '\n');
+    process.stderr.write(redactText(`error [${e.code}]: ${e.message}\n  hint: ${e.hint}\n`));
     return e.exitCode;
   }
-  process.stderr.write(`error [INTERNAL]: ${describeError(e)}\n${e instanceof Error && e.stack ? e.stack + '\n' : ''}`);
+  process.stderr.write(redactText(`error [INTERNAL]: ${describeError(e)}\n${e instanceof Error && e.stack ? e.stack + '\n' : ''}`));
   return ExitCode.INTERNAL;
 }
 
-// `tblab report | head` closes stdout early: that is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+// `tblab run | head` closes stdout (or `2>&1 | head` stderr) early: not an error, and no reason to
+// end a run without its report. The stream is destroyed by the error, so later writes go nowhere.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+}
 
 main(process.argv).then(
   (code) => { process.exitCode = code; },

@@ -155,6 +155,11 @@ export const KEYS = {
   STAGES: { prop: 'stages', schema: str, def: '', group: 'Run', doc: 'Ramp of active devices, e.g. `30s:100%,2m:100%,30s:0%` (duration:target share or count).' },
   CONNECT_RATE: { prop: 'connectRate', schema: int(0, 1_000_000), def: '2000', group: 'Run', doc: 'New connections per second, all shards together (0 = unlimited).' },
   MAX_CLIENTS_PER_PROCESS: { prop: 'maxClientsPerProcess', schema: int(1, 19_000), def: '15000', group: 'Run', doc: 'Most device connections one shard process holds (open-file limit!).' },
+  PREFLIGHT: {
+    prop: 'preflight', schema: oneOf(['fail', 'warn', 'off'] as const), def: 'fail', group: 'Run',
+    doc: 'Before connecting, `run` checks the open-file limit against the connections per shard process, as `tblab check` does: '
+      + '`fail` refuses a run that cannot fit (exit 6), `warn` runs anyway (connects past the limit fail with `EMFILE`), `off` skips it.',
+  },
   SHARDS: { prop: 'shards', schema: int(0, 256), def: '0', group: 'Run', doc: 'Shard processes; 0 = one per core, more when MAX_CLIENTS_PER_PROCESS requires.' },
   SOURCE_ADDRESSES: { prop: 'sourceAddresses', schema: addressList, def: '', group: 'Run', doc: 'Local addresses to spread connections over (~5k each), e.g. 127.0.0.2-127.0.0.9.' },
   PAYLOAD_TEMPLATE: { prop: 'payloadTemplate', schema: optStr, def: '', group: 'Run', doc: 'JSON template file for the telemetry payload (see docs/running.md, Payload).' },
@@ -167,7 +172,10 @@ export const KEYS = {
   RECONNECT_MAX_MS: { prop: 'reconnectMaxMs', schema: int(1, 3_600_000), def: '30000', group: 'Run', doc: 'Largest reconnect backoff ceiling, ms.' },
   COLLAPSE_SHARE: { prop: 'collapseShare', schema: num(0, 1), def: '0.5', group: 'Run', doc: 'Collapse = connected devices below this share of the peak…' },
   COLLAPSE_WINDOW_SEC: { prop: 'collapseWindowSec', schema: num(0.5, 3600), def: '5', group: 'Run', doc: '…(or no acks at all) for longer than this, seconds.' },
-  LOG_EVERY_MESSAGE: { prop: 'logEveryMessage', schema: bool, def: '0', group: 'Run', doc: 'Write every publish to the events log (large!). Default: sampled.' },
+  LOG_EVERY_MESSAGE: {
+    prop: 'logEveryMessage', schema: bool, def: '0', group: 'Run',
+    doc: 'Log every publish and its outcome (PUBACK) in the run log and the events JSONL (large!). Default: 1 in 1,000, JSONL only.',
+  },
   INSTANCE: { prop: 'instance', schema: instance, def: '', group: 'Instances', doc: 'This instance\'s slice `i/N` of the fleet when several lab instances split one fleet.' },
   RUN_ID: { prop: 'runId', schema: optStr.refine((s) => s === undefined || /^[A-Za-z0-9_.-]{1,100}$/.test(s), 'expected up to 100 letters, digits, _ . -'), def: '', group: 'Instances', doc: 'Run id, new for every run; the instances of one fleet run share it (each adds `-i<i>of<N>`). Empty = UTC time stamp + random suffix.' },
   INSTANCE_COUNT: { prop: 'instanceCount', schema: optInt(1, 10_000), def: '', group: 'Instances', doc: 'Number of instances N when the slice comes from a Kubernetes Indexed Job: instance = JOB_COMPLETION_INDEX (0-based) + 1 of N.' },

@@ -6,8 +6,9 @@ import { resolve, join, isAbsolute } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { KEYS, SECRET_KEYS, type ConfigKey, type ResolvedConfig } from './keys.js';
 import { LabError } from '../shared/errors.js';
-import { stagesFromList } from '../engine/stages.js';
+import { stagesFromList } from '../shared/stages.js';
 import { nearest } from '../shared/nearest.js';
+import { redactHost, redactUrl } from '../shared/redact.js';
 
 export type Layer = 'default' | 'envFile' | 'env' | 'scenario' | 'flag';
 export type RawValues = Partial<Record<ConfigKey, string | number | boolean>>;
@@ -40,7 +41,7 @@ const isKey = (k: string): k is ConfigKey => Object.prototype.hasOwnProperty.cal
 
 function mask(key: string, v: unknown): string {
   if ((SECRET_KEYS as readonly string[]).includes(key)) return '***';
-  return String(v);
+  return key === 'MQTT_HOST' ? redactHost(String(v)) : redactUrl(String(v));
 }
 
 /** Reads every layer and parses the result; never throws for bad values (see `loadConfigOrThrow`). */
@@ -173,7 +174,7 @@ export function redactConfig(config: ResolvedConfig): Record<string, unknown> {
   const secretProps = new Set(SECRET_KEYS.map((k) => KEYS[k].prop as string));
   for (const [k, v] of Object.entries(config)) {
     if (secretProps.has(k)) continue;
-    out[k] = typeof v === 'string' && /^[a-z]+:\/\/[^/]*@/i.test(v) ? v.replace(/\/\/[^/]*@/, '//***@') : v;
+    out[k] = typeof v === 'string' ? (k === 'mqttHost' ? redactHost(v) : redactUrl(v)) : v;
   }
   return out;
 }

@@ -13,6 +13,10 @@ export interface AuthOptions {
   refreshLifetimeSec: number;
   tenantId: string;
   userId: string;
+  /** Wall clock, ms (issue time, expiry check). */
+  clock: () => number;
+  /** System administrator login (ThingsBoard's default sysadmin@thingsboard.org / sysadmin); null = none. */
+  sysadmin?: { username: string; password: string } | null;
 }
 
 export interface TokenPair {
@@ -31,6 +35,8 @@ export class Auth {
     if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
       throw new ApiError(401, 10, 'Authentication failed');
     }
+    const sa = this.opts.sysadmin;
+    if (sa && username === sa.username && password === sa.password) return this.pair('SYS_ADMIN');
     if (username !== this.opts.username || password !== this.opts.password) throw new ApiError(401, 10, 'Invalid username or password');
     return this.pair();
   }
@@ -39,34 +45,35 @@ export class Auth {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new ApiError(401, 10, 'Authentication failed');
     const claims = await this.verify(refreshToken);
     if (!Array.isArray(claims.scopes) || !claims.scopes.includes('REFRESH_TOKEN')) throw new ApiError(401, 10, 'Invalid JWT token');
-    return this.pair();
+    return this.pair(this.opts.sysadmin && claims.sub === this.opts.sysadmin.username ? 'SYS_ADMIN' : 'TENANT_ADMIN');
   }
 
-  private async pair(): Promise<TokenPair> {
-    const now = Math.floor(Date.now() / 1000);
+  private async pair(authority: 'TENANT_ADMIN' | 'SYS_ADMIN' = 'TENANT_ADMIN'): Promise<TokenPair> {
+    const now = Math.floor(this.opts.clock() / 1000);
     const sessionId = randomUUID();
     const o = this.opts;
+    const subject = authority === 'SYS_ADMIN' && o.sysadmin ? o.sysadmin.username : o.username;
     const token = await new SignJWT({
       userId: o.userId,
-      scopes: ['TENANT_ADMIN'],
+      scopes: [authority],
       sessionId,
       firstName: null,
       lastName: null,
       enabled: true,
       isPublic: false,
-      tenantId: o.tenantId,
+      tenantId: authority === 'SYS_ADMIN' ? NULL_UUID : o.tenantId,
       customerId: NULL_UUID,
     })
       .setProtectedHeader({ alg: 'HS512' })
       .setIssuer(ISSUER)
-      .setSubject(o.username)
+      .setSubject(subject)
       .setIssuedAt(now)
       .setExpirationTime(now + o.jwtLifetimeSec)
       .sign(this.key);
     const refreshToken = await new SignJWT({ userId: o.userId, scopes: ['REFRESH_TOKEN'], isPublic: false, sessionId })
       .setProtectedHeader({ alg: 'HS512' })
       .setIssuer(ISSUER)
-      .setSubject(o.username)
+      .setSubject(subject)
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setExpirationTime(now + o.refreshLifetimeSec)
@@ -77,7 +84,8 @@ export class Auth {
   /** Verifies a JWT; throws ApiError 401/11 when expired or forged, 401/10 when malformed. */
   async verify(token: string): Promise<JWTPayload & { scopes?: string[] }> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS512'] });
+      const currentDate = new Date(this.opts.clock());
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS512'], currentDate });
       return payload as JWTPayload & { scopes?: string[] };
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired || e instanceof joseErrors.JWSSignatureVerificationFailed) {
@@ -92,6 +100,8 @@ export class Auth {
     if (!header) throw new ApiError(401, 10, 'Authentication failed');
     // ThingsBoard strips the first 7 characters ("Bearer ") without checking them
     const claims = await this.verify(header.slice(7));
+    // a sysadmin is authenticated but may not use the tenant API (ThingsBoard: 403, errorCode 20)
+    if (claims.scopes?.includes('SYS_ADMIN')) throw new ApiError(403, 20, "You don't have permission to perform this operation!");
     if (!claims.scopes?.includes('TENANT_ADMIN')) throw new ApiError(401, 10, 'Invalid username or password');
     return claims;
   }

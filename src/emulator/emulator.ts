@@ -15,6 +15,7 @@ import type { HttpContext } from './http/context.js';
 import { parseRateLimit, TokenBucket } from './rate-limit.js';
 import { buildDeviceDetail, buildStats, type DeviceDetail, type EmulatorStats } from './stats.js';
 import { WsApi } from './ws.js';
+import { ServerStats } from './server-stats.js';
 
 export interface EmulatorAddress {
   /** e.g. http://127.0.0.1:8080 */
@@ -59,7 +60,13 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   const events = createEvents();
   const faults: Faults = { ...NO_FAULTS, ...validateFaults(o.faults) };
   const store = new Store(
-    { maxDevices: o.maxDevices, historyRowsPerDevice: o.historyRowsPerDevice, recentRowsPerDevice: o.recentRowsPerDevice, inactivityTimeoutMs: o.deviceInactivityTimeoutMs },
+    {
+      maxDevices: o.maxDevices,
+      historyRowsPerDevice: o.historyRowsPerDevice,
+      recentRowsPerDevice: o.recentRowsPerDevice,
+      inactivityTimeoutMs: o.deviceInactivityTimeoutMs,
+      clock: o.clock,
+    },
     events,
   );
   const auth = new Auth({
@@ -69,8 +76,11 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     refreshLifetimeSec: o.refreshLifetimeSec,
     tenantId: store.registry.tenantId,
     userId: store.registry.userId,
+    clock: o.clock,
+    sysadmin: o.sysadmin,
   });
   const ingest = new Ingest(store, events, faults);
+  const serverStats = new ServerStats(store, ingest, faults, o.serverStats, events, o.clock);
   const restLimit: HttpContext['restLimit'] = { bucket: null };
   const setRateLimits = (limits: RateLimitOptions) => {
     const rest = parseRateLimit(limits.rest, 'REST rate limit');
@@ -78,9 +88,13 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     restLimit.bucket = rest && new TokenBucket(rest);
   };
   setRateLimits(o.rateLimits);
+  ingest.capacity.configure({ perSec: o.capacity, queue: o.capacityQueue });
   const mqtt = new MqttServer(store, ingest, events, faults, {
     maxPacketSize: o.maxMqttPacketSize,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs,
+    msgQueueLimit: o.msgQueueLimit,
+    connectTimeoutMs: o.connectTimeoutMs,
+    clock: o.clock,
   });
   const setFaults = (patch: Partial<Faults>) => {
     const valid = validateFaults(patch);
@@ -99,11 +113,13 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     faults,
     restLimit,
     events,
+    controlToken: o.controlToken,
     closeSession: (deviceId, reason) => mqtt.closeDevice(deviceId, reason),
     stats: (q) => (q.device === undefined ? buildStats(store, mqtt, q.perDevice) : buildDeviceDetail(store, q.device)),
     setFaults: (patch) => setFaults(patch as Partial<Faults>),
     stall: (ms) => mqtt.stall(ms),
     dropSessions: (share) => mqtt.dropSessions(share),
+    serverStats: { stats: serverStats, connections: () => mqtt.authenticated },
   };
 
   const listenFailed = (what: string, port: number, e: unknown) => {
@@ -150,6 +166,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       const host = o.host.includes(':') ? `[${o.host}]` : o.host;
       address = { restUrl: `http://${host}:${httpPort}`, mqttUrl: `mqtt://${host}:${mqttPort}`, httpPort, mqttPort };
       if (faults.stallMs > 0) mqtt.scheduleStalls();
+      serverStats.start();
       return address;
     },
     async close() {
@@ -157,7 +174,9 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       const wasListening = state === 'listening';
       state = 'closed';
       if (!wasListening) return;
+      serverStats.stop();
       await ws?.close();
+      ingest.capacity.close();
       await Promise.all([mqtt.close(), http?.close()]);
     },
     setFaults,

@@ -10,6 +10,8 @@ export type DisconnectReason =
   | 'device-deleted' // v5 DISCONNECT 0x98
   | 'credentials-updated' // v5 DISCONNECT 0x98
   | 'idle-timeout' // no packet for the inactivity timeout (v5 0x83)
+  | 'connect-timeout' // no complete CONNECT within connectTimeoutMs of the socket opening
+  | 'queue-full' // more packets than msgQueueLimit before the session was set up (v5 DISCONNECT 0x97)
   | 'invalid-payload' // bad JSON on 3.x, or QoS 0 on v5 (v5 DISCONNECT 0x99)
   | 'oversized' // packet over the size limit (v5 DISCONNECT 0x81)
   | 'protocol-error' // unparsable packet, or a packet before CONNECT

@@ -23,6 +23,8 @@ export interface Faults {
   ingestLoss: number;
   /** Store telemetry this many ms after the PUBACK (default 0 = at once). */
   processingDelayMs: number;
+  /** Set up each MQTT session (CONNACK) this many ms after its CONNECT; packets meanwhile queue (default 0). */
+  connectDelayMs: number;
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -36,6 +38,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   maxConnections: 0,
   ingestLoss: 0,
   processingDelayMs: 0,
+  connectDelayMs: 0,
 });
 
 const SHARES = new Set<keyof Faults>(['refuseConnects', 'dropShare', 'ingestLoss']);

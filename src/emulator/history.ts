@@ -88,13 +88,13 @@ export class RowHistory {
   }
 
   /** Counts rows containing `key` (per `has`, indexed by key set id) in [startTs, endTs), per bucket. */
-  countBuckets(key: string, has: boolean[], startTs: number, endTs: number, interval: number): Map<number, number> {
+  countBuckets(key: string, has: boolean[], startTs: number, endTs: number, bucketOf: (ts: number) => number): Map<number, number> {
     const out = new Map<number, number>();
     const tomb = this.tombstones.some((t) => t.key === key);
     for (let i = this.lowerBound(startTs); i < this.rows && this.ts[i] < endTs; i++) {
       if (!has[this.ks[i]]) continue;
       if (tomb && this.deleted(key, this.ts[i], this.trimmed + i)) continue;
-      const b = Math.floor((this.ts[i] - startTs) / interval);
+      const b = bucketOf(this.ts[i]);
       out.set(b, (out.get(b) ?? 0) + 1);
     }
     return out;

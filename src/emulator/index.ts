@@ -1,4 +1,4 @@
-// The embedded ThingsBoard emulator's public surface (docs/emulator-manual.md). Imports src/shared only.
+// The embedded ThingsBoard emulator's public surface (docs/emulator.md). Imports src/shared only.
 export { createEmulator, type Emulator, type EmulatorAddress } from './emulator.js';
 export type { EmulatorOptions, RateLimitOptions } from './options.js';
 export type { Faults } from './faults.js';

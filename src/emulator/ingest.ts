@@ -6,18 +6,23 @@ import type { EmulatorEvents } from './events.js';
 import type { Faults } from './faults.js';
 import type { TelemetryRow } from './payload.js';
 import { TransportLimiter } from './rate-limit.js';
+import { Capacity } from './capacity.js';
 
 /** Most dropped `sequence` values remembered per device (the count goes on). */
 export const DROPPED_LIST_LIMIT = 10000;
 
 export class Ingest {
-  readonly limiter = new TransportLimiter();
+  readonly limiter: TransportLimiter;
+  /** The --capacity model (capacity.ts): MQTT telemetry passes through it when on. */
+  readonly capacity = new Capacity((d, rows, now) => this.telemetry(d, rows, now));
 
   constructor(
     readonly store: Store,
     private readonly events: EmulatorEvents,
     private readonly faults: Faults,
-  ) {}
+  ) {
+    this.limiter = new TransportLimiter(store.opts.clock);
+  }
 
   /** Data points of a telemetry message (non-null key/values over all rows). */
   static points(rows: TelemetryRow[]): number {

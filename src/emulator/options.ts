@@ -2,6 +2,7 @@
 import type { Faults } from './faults.js';
 import type { TransportLimitSpecs } from './rate-limit.js';
 import type { FastifyInstance } from 'fastify';
+import { DEFAULT_SERVER_STATS, type ServerStatsOptions } from './server-stats.js';
 
 export interface RateLimitOptions extends TransportLimitSpecs {
   /** REST requests per tenant, `cap:sec,...` (excess → HTTP 429, errorCode 33); null = unlimited. */
@@ -30,6 +31,15 @@ export interface EmulatorOptions {
   maxDevices?: number;
   /** Largest MQTT packet, bytes; bigger ones close the connection (default 65536). */
   maxMqttPacketSize?: number;
+  /** Packets queued between CONNECT and session set-up before the session is closed (v5 0x97) (default 100, ThingsBoard's). */
+  msgQueueLimit?: number;
+  /**
+   * Sockets that have not completed a CONNECT this long after they opened are closed, ms (default 10000; 0 = never,
+   * as ThingsBoard: its MqttTransportServerInitializer adds no idle handler). Protects the emulator from half-open sockets.
+   */
+  connectTimeoutMs?: number;
+  /** When set, every `/__emulator/*` request must carry it (`X-Emulator-Token` or `Authorization: Bearer`). */
+  controlToken?: string | null;
   /** MQTT sessions without any packet for this long are closed, ms (default 600000). */
   sessionInactivityTimeoutMs?: number;
   /** A device counts as `active` until this long after its last activity, ms (default 600000). */
@@ -42,12 +52,25 @@ export interface EmulatorOptions {
   wsAuthTimeoutMs?: number;
   /** WebSocket API: serve `/api/ws` (default true); false = only the legacy `/api/ws/plugins/telemetry`, like older servers. */
   wsCurrentEndpoint?: boolean;
-  /** Adds routes to the HTTP app before it listens (e.g. a WebSocket API). */
+  /** Saturating-server model: MQTT telemetry messages served per second (capacity.ts); 0 = off (default). */
+  capacity?: number;
+  /** Most telemetry messages waiting for --capacity; more are dropped (default 0 = 5 s of work). */
+  capacityQueue?: number;
+  /** ThingsBoard's own statistics: window (default 60 s), pack timeout, Prometheus endpoint (off). */
+  serverStats?: Partial<ServerStatsOptions>;
+  /** System administrator login (default ThingsBoard's sysadmin@thingsboard.org / sysadmin); null = none. */
+  sysadmin?: { username: string; password: string } | null;
+  /**
+   * Wall clock, ms since the epoch (default Date.now): JWT issue/expiry, device activity and `active`, server-side
+   * telemetry timestamps, MQTT idle and connect timeouts and transport rate limits read it; tests inject one.
+   */
+  clock?: () => number;
+  /** Adds routes to the HTTP app before it listens (the WebSocket API is the emulator's own). */
   extendHttp?: (app: FastifyInstance) => void | Promise<void>;
 }
 
-export type ResolvedEmulatorOptions = Required<Omit<EmulatorOptions, 'extendHttp' | 'faults' | 'rateLimits'>> &
-  Pick<EmulatorOptions, 'extendHttp'> & { faults: Partial<Faults>; rateLimits: RateLimitOptions };
+export type ResolvedEmulatorOptions = Required<Omit<EmulatorOptions, 'extendHttp' | 'faults' | 'rateLimits' | 'serverStats'>> &
+  Pick<EmulatorOptions, 'extendHttp'> & { faults: Partial<Faults>; rateLimits: RateLimitOptions; serverStats: ServerStatsOptions };
 
 export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
   return {
@@ -62,12 +85,20 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     faults: o.faults ?? {},
     maxDevices: o.maxDevices ?? 0,
     maxMqttPacketSize: o.maxMqttPacketSize ?? 65536,
+    msgQueueLimit: o.msgQueueLimit ?? 100,
+    connectTimeoutMs: o.connectTimeoutMs ?? 10000,
+    controlToken: o.controlToken ?? null,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs ?? 600000,
     deviceInactivityTimeoutMs: o.deviceInactivityTimeoutMs ?? 600000,
     historyRowsPerDevice: o.historyRowsPerDevice ?? 1_000_000,
     recentRowsPerDevice: o.recentRowsPerDevice ?? 100,
     wsAuthTimeoutMs: o.wsAuthTimeoutMs ?? 10000,
     wsCurrentEndpoint: o.wsCurrentEndpoint ?? true,
+    capacity: o.capacity ?? 0,
+    capacityQueue: o.capacityQueue ?? 0,
+    clock: o.clock ?? Date.now,
+    serverStats: { ...DEFAULT_SERVER_STATS, ...o.serverStats },
+    sysadmin: o.sysadmin === undefined ? { username: 'sysadmin@thingsboard.org', password: 'sysadmin' } : o.sysadmin,
     extendHttp: o.extendHttp,
   };
 }

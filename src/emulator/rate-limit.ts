@@ -85,15 +85,18 @@ export class TransportLimiter {
   private tenantDp: TokenBucket | null = null;
   specs: TransportLimitSpecs = {};
 
+  /** `clock`: the time the checks are given (the emulator's clock), so tenant buckets start on it too. */
+  constructor(private readonly clock: () => number = Date.now) {}
+
   configure(specs: TransportLimitSpecs): void {
     const dev = parseRateLimit(specs.device, 'device rate limit');
     const ten = parseRateLimit(specs.tenant, 'tenant rate limit');
     const devDp = parseRateLimit(specs.deviceDataPoints, 'device data-point rate limit');
     const tenDp = parseRateLimit(specs.tenantDataPoints, 'tenant data-point rate limit');
     this.device = dev && new KeyedBuckets(dev);
-    this.tenant = ten && new TokenBucket(ten);
+    this.tenant = ten && new TokenBucket(ten, this.clock());
     this.deviceDp = devDp && new KeyedBuckets(devDp);
-    this.tenantDp = tenDp && new TokenBucket(tenDp);
+    this.tenantDp = tenDp && new TokenBucket(tenDp, this.clock());
     this.specs = { ...specs };
   }
 

@@ -10,6 +10,8 @@ import { Registry, type RegistryOptions } from './registry.js';
 export interface StoreOptions extends RegistryOptions {
   /** Device inactivity timeout for the `active` attribute, ms (ThingsBoard: 600 s). */
   inactivityTimeoutMs: number;
+  /** Wall clock, ms (the `active` check). */
+  clock: () => number;
 }
 
 export interface DeviceStats {
@@ -49,8 +51,11 @@ export class Store {
     this.registry = new Registry(opts, events);
   }
 
-  /** Stores one telemetry message (its rows); `now` is the receive time, ms. */
-  ingestTelemetry(d: Device, rows: TelemetryRow[], now: number): void {
+  /**
+   * Stores one telemetry message (its rows); `now` is the receive time, ms. `transport` = it came from the device
+   * (DefaultTransportService records activity for it); a REST save (TelemetryController.saveTelemetry) does not.
+   */
+  ingestTelemetry(d: Device, rows: TelemetryRow[], now: number, transport = true): void {
     const s = d.state;
     const emit = this.events.listenerCount('telemetry') > 0;
     let points = 0;
@@ -72,7 +77,7 @@ export class Store {
     s.dataPoints += points;
     this.totals.messages++;
     this.totals.dataPoints += points;
-    s.lastActivityTime = now;
+    if (transport) s.lastActivityTime = now;
   }
 
   /** Subscribes to every stored telemetry row; returns the unsubscribe function. */
@@ -92,19 +97,38 @@ export class Store {
     this.events.emit('attributes', { deviceId: d.id, deviceName: d.name, scope, values });
   }
 
-  /** Client and shared attribute values for a device's request (`clientKeys`/`sharedKeys`: comma lists; empty = all). */
-  attributeRequest(d: Device, clientKeys: unknown, sharedKeys: unknown): { client: Record<string, unknown>; shared: Record<string, unknown> } {
-    const pick = (scope: AttributeScope, keys: unknown) => {
-      const want = typeof keys === 'string' && keys !== '' ? keys.split(',') : null;
+  /**
+   * The answer to a device's attribute request, as DeviceActorMessageProcessor.getAttributesKvEntries picks the
+   * scopes (no names at all: every client and shared attribute; else only the scopes named) and
+   * JsonConverter.toJson(GetAttributeResponseMsg) leaves out an empty section (`{}` when nothing matched).
+   * `clientKeys`/`sharedKeys`: the comma-split names (JsonMqttAdaptor.toStringSet), null when absent.
+   */
+  attributeRequest(
+    d: Device,
+    clientKeys: string[] | null,
+    sharedKeys: string[] | null,
+  ): { client?: Record<string, unknown>; shared?: Record<string, unknown> } {
+    const all = !clientKeys?.length && !sharedKeys?.length;
+    const pick = (scope: AttributeScope, want: string[] | null) => {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of d.state.attributes[scope]) if (!want || want.includes(k)) out[k] = v.value;
-      return out;
+      let n = 0;
+      if (all || want?.length) {
+        for (const [k, v] of d.state.attributes[scope]) {
+          if (all || want!.includes(k)) {
+            out[k] = v.value;
+            n++;
+          }
+        }
+      }
+      return n > 0 ? out : undefined;
     };
-    return { client: pick('CLIENT_SCOPE', clientKeys), shared: pick('SHARED_SCOPE', sharedKeys) };
+    const client = pick('CLIENT_SCOPE', clientKeys);
+    const shared = pick('SHARED_SCOPE', sharedKeys);
+    return { ...(client && { client }), ...(shared && { shared }) };
   }
 
   /** The device's server-scope attributes, with the activity ones ThingsBoard maintains. */
-  serverAttributes(d: Device, now = Date.now()): Map<string, { lastUpdateTs: number; value: unknown }> {
+  serverAttributes(d: Device, now = this.opts.clock()): Map<string, { lastUpdateTs: number; value: unknown }> {
     const s = d.state;
     const out = new Map(s.attributes.SERVER_SCOPE);
     if (s.lastActivityTime || s.lastConnectTime) {

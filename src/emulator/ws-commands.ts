@@ -75,8 +75,13 @@ function add(out: ParsedMessage, kind: SubKind, c: unknown, unsubscribe: boolean
   else out.subscribe.push(r);
 }
 
-/** Parses one text frame; `null` when it is not a JSON object at all. */
-export function parseWsMessage(text: string): ParsedMessage | null {
+/**
+ * Parses one text frame; `null` when it is not a JSON object at all. TbWebSocketHandler.processMsg reads each
+ * endpoint with its own wrapper and ignores unknown fields: `/api/ws` (`general`) takes WsCommandsWrapper
+ * (`authCmd`, `cmds`), the legacy endpoint (`legacy`) TelemetryCmdsWrapper (`tsSubCmds`, `attrSubCmds`,
+ * `historyCmds`; its toCommonCmdsWrapper has no `authCmd`, so a legacy session authenticates by `?token=` only).
+ */
+export function parseWsMessage(text: string, form: 'general' | 'legacy' = 'general'): ParsedMessage | null {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -84,7 +89,7 @@ export function parseWsMessage(text: string): ParsedMessage | null {
     return null;
   }
   if (!isObj(json)) return null;
-  const auth = json.authCmd;
+  const auth = form === 'general' ? json.authCmd : undefined;
   const out: ParsedMessage = {
     hasAuthCmd: isObj(auth),
     authToken: isObj(auth) && typeof auth.token === 'string' ? auth.token : undefined,
@@ -92,6 +97,10 @@ export function parseWsMessage(text: string): ParsedMessage | null {
     unsubscribe: [],
     rejected: [],
   };
+  if (form === 'legacy') {
+    addLegacy(out, json);
+    return out;
+  }
   if (Array.isArray(json.cmds)) {
     for (const c of json.cmds) {
       const type = isObj(c) ? String(c.type ?? '') : '';
@@ -100,10 +109,14 @@ export function parseWsMessage(text: string): ParsedMessage | null {
       else out.rejected.push({ cmdId: isObj(c) ? Number(c.cmdId ?? 0) : 0, errorCode: 2, errorMsg: `Command type ${type || '(none)'} is not supported by the emulator (TIMESERIES, ATTRIBUTES)` });
     }
   }
+  return out;
+}
+
+function addLegacy(out: ParsedMessage, json: Raw): void {
   for (const c of Array.isArray(json.tsSubCmds) ? json.tsSubCmds : []) add(out, 'TIMESERIES', c, false);
   for (const c of Array.isArray(json.attrSubCmds) ? json.attrSubCmds : []) add(out, 'ATTRIBUTES', c, false);
   for (const c of Array.isArray(json.historyCmds) ? json.historyCmds : []) {
-    out.rejected.push({ cmdId: isObj(c) ? Number(c.cmdId ?? 0) : 0, errorCode: 2, errorMsg: 'historyCmds are not supported by the emulator (use a TIMESERIES subscription with timeWindow)' });
+    const errorMsg = 'historyCmds are not supported by the emulator (use a TIMESERIES subscription with timeWindow)';
+    out.rejected.push({ cmdId: isObj(c) ? Number(c.cmdId ?? 0) : 0, errorCode: 2, errorMsg });
   }
-  return out;
 }

@@ -25,6 +25,12 @@ export interface WsSink {
 interface Sub {
   sink: WsSink;
   cmd: SubscribeCmd;
+  /**
+   * TIMESERIES: newest ts sent per key (TbTimeSeriesSubscription.keyStates); with `keys`, only these keys are
+   * followed. `latestValues` (scope LATEST_TELEMETRY) drops updates older than that state.
+   */
+  state: Map<string, number>;
+  latestValues: boolean;
 }
 
 const SCOPES: AttributeScope[] = ['CLIENT_SCOPE', 'SERVER_SCOPE', 'SHARED_SCOPE'];
@@ -68,13 +74,13 @@ export class WsSubscriptions {
     if (cmd.kind === 'ATTRIBUTES' && cmd.scope !== undefined && !SCOPES.includes(cmd.scope as AttributeScope)) {
       return errorUpdate(cmd.cmdId, 2, `Unknown attribute scope ${cmd.scope}`);
     }
-    const sub: Sub = { sink, cmd };
+    const sub: Sub = { sink, cmd, state: new Map(), latestValues: cmd.kind === 'TIMESERIES' && cmd.scope === 'LATEST_TELEMETRY' };
     let set = this.byDevice.get(d.id);
     if (!set) this.byDevice.set(d.id, (set = new Set()));
     set.add(sub);
     // only listen to stored rows while someone subscribed: ingest skips emitting when nobody listens
     if (cmd.kind === 'TIMESERIES' && this.telemetrySubs++ === 0) this.events.on('telemetry', this.onTelemetry);
-    sink.send(cmd.kind === 'TIMESERIES' ? this.tsSnapshot(d, cmd) : this.attrSnapshot(d, cmd));
+    sink.send(cmd.kind === 'TIMESERIES' ? this.tsSnapshot(d, sub) : this.attrSnapshot(d, cmd));
     let removed = false;
     return {
       remove: () => {
@@ -94,17 +100,28 @@ export class WsSubscriptions {
     this.telemetrySubs = 0;
   }
 
-  private tsSnapshot(d: Device, cmd: SubscribeCmd): WsUpdate {
-    if (cmd.timeWindow > 0 || cmd.startTs !== undefined) {
-      const now = Date.now();
-      const start = cmd.startTs ?? now - cmd.timeWindow;
-      const end = cmd.startTs !== undefined && cmd.timeWindow > 0 ? start + cmd.timeWindow : now + 1;
-      const keys = cmd.keys ?? [...this.store.latest(d).keys()];
-      const points: [string, number, unknown][] = [];
-      for (const k of keys) for (const p of d.state.history.recent(k, start, end).slice(0, cmd.limit)) points.push([k, p.ts, p.value]);
-      return update(cmd.cmdId, points);
+  /**
+   * DefaultWebSocketService.handleWsTimeSeriesSubscriptionByKeys: with keys and a `timeWindow`, the rows in
+   * [startTs, startTs + timeWindow) (startTs absent = 0, as the command's default); with keys and no window, the
+   * latest values, each key's state starting at the subscription time. handleWsTimeSeriesSubscription: without
+   * keys, the latest values of every key (a window is ignored).
+   */
+  private tsSnapshot(d: Device, sub: Sub): WsUpdate {
+    const cmd = sub.cmd;
+    const points: [string, number, unknown][] = [];
+    if (cmd.keys && cmd.timeWindow > 0) {
+      const start = cmd.startTs ?? 0;
+      for (const k of cmd.keys) sub.state.set(k, start);
+      for (const k of cmd.keys) {
+        for (const p of d.state.history.recent(k, start, start + cmd.timeWindow).slice(0, cmd.limit)) points.push([k, p.ts, p.value]);
+      }
+    } else {
+      if (cmd.keys) for (const k of cmd.keys) sub.state.set(k, this.store.opts.clock());
+      for (const [k, p] of this.store.latest(d, cmd.keys)) points.push([k, p.ts, p.value]);
     }
-    return update(cmd.cmdId, [...this.store.latest(d, cmd.keys)].map(([k, p]) => [k, p.ts, p.value] as [string, number, unknown]));
+    const u = update(cmd.cmdId, points);
+    for (const k in u.latestValues) sub.state.set(k, u.latestValues[k]);
+    return u;
   }
 
   private attrSnapshot(d: Device, cmd: SubscribeCmd): WsUpdate {
@@ -117,24 +134,33 @@ export class WsSubscriptions {
     return update(cmd.cmdId, points);
   }
 
+  /** DefaultTbLocalSubscriptionService.onTimeSeriesUpdate: filters by the subscription's key states. */
   private telemetry(e: TelemetryEvent): void {
     const set = this.byDevice.get(e.deviceId);
     if (!set) return;
-    for (const { sink, cmd } of set) {
+    for (const sub of set) {
+      const { sink, cmd, state } = sub;
       if (cmd.kind !== 'TIMESERIES') continue;
       const points: [string, number, unknown][] = [];
       for (const k in e.values) {
         const v = e.values[k];
-        if (v !== null && (!cmd.keys || cmd.keys.includes(k))) points.push([k, e.ts, v]);
+        if (v === null) continue;
+        const known = state.get(k);
+        if (cmd.keys && known === undefined) continue;
+        if (sub.latestValues && known !== undefined && e.ts < known) continue;
+        points.push([k, e.ts, v]);
       }
-      if (points.length) sink.send(update(cmd.cmdId, points));
+      if (points.length === 0) continue;
+      const u = update(cmd.cmdId, points);
+      for (const k in u.latestValues) state.set(k, u.latestValues[k]);
+      sink.send(u);
     }
   }
 
   private attributes(e: { deviceId: string; scope: AttributeScope; values: Record<string, unknown> }): void {
     const set = this.byDevice.get(e.deviceId);
     if (!set) return;
-    const now = Date.now();
+    const now = this.store.opts.clock();
     for (const { sink, cmd } of set) {
       if (cmd.kind !== 'ATTRIBUTES' || (cmd.scope && cmd.scope !== e.scope)) continue;
       const points: [string, number, unknown][] = [];

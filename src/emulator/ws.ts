@@ -55,7 +55,7 @@ export class WsApi {
       this.counters.opened++;
       this.counters.open++;
       ws.once('close', () => this.counters.open--);
-      this.session(ws, url.searchParams.get('token'));
+      this.session(ws, url.searchParams.get('token'), path === '/api/ws' ? 'general' : 'legacy');
     });
   }
 
@@ -69,7 +69,7 @@ export class WsApi {
     }
   }
 
-  private session(ws: WebSocket, queryToken: string | null): void {
+  private session(ws: WebSocket, queryToken: string | null, form: 'general' | 'legacy'): void {
     let authed = false;
     let pending = 0;
     const subs = new Map<number, { remove(): void }>();
@@ -96,7 +96,7 @@ export class WsApi {
 
     const handle = async (text: string) => {
       if (ws.readyState !== WebSocket.OPEN) return;
-      const msg = parseWsMessage(text);
+      const msg = parseWsMessage(text, form);
       if (!authed) {
         if (!msg || !msg.hasAuthCmd) return close(CLOSE.POLICY_VIOLATION, 'Auth cmd is missing');
         if (!(await this.verify(msg.authToken))) return close(CLOSE.BAD_DATA, 'Invalid token');

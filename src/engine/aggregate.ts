@@ -2,17 +2,19 @@
 // counters, interval HDR histograms, changed device rows) into one MetricsSnapshot per second,
 // keeps the cumulative histograms, the per-device table and the timeline for the report.
 import { createHistogram, decodeHistogram, encodeHistogram, summarize, type Histogram } from '../metrics/hdr.js';
-import { METRICS_SCHEMA_VERSION, type CauseClass, type DeviceRow, type MetricsSnapshot, type RunState, type SeriesPoint, type ShardStatus } from '../metrics/snapshot.js';
+import { METRICS_SCHEMA_VERSION, type CauseClass, type MetricsSnapshot, type RunState, type SeriesPoint, type ShardStatus } from '../metrics/snapshot.js';
 import { CollapseDetector } from '../metrics/collapse.js';
 import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
 import type { DeviceRecord, TimelinePoint } from '../metrics/records.js';
-import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
+import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED } from './counters.js';
 import { deviceRecord, deviceRecordsJson, JSON_BLOCK, type DeviceRows } from './device-records.js';
 import type { ShardSnapshot } from './protocol.js';
 import { overRun, round1, round3, ShardRates, type ShardSecond } from './rates.js';
+import { topDevices } from './top-devices.js';
 
 export type { ShardSecond };
+import { rssMB } from './rss.js';
 
 export interface AggregatorMeta {
   runId: string;
@@ -109,6 +111,7 @@ export class Aggregator {
    */
   apply(s: ShardSnapshot, final = false): ShardSecond {
     const v = this.shards[s.shardId];
+    if (v.status.state === 'crashed') return { ackP99Ms: null, scheduleLagP99Ms: null, sentPerSec: null, ackedPerSec: null }; // settled by crashed()
     const rate = v.rates.update(s.at, s.counters, final);
     v.counters = s.counters;
     v.byOutcome = s.byOutcome;
@@ -168,7 +171,7 @@ export class Aggregator {
     const secLag = createHistogram();
     let eld: number | null = null;
     let cpu = 0;
-    let rss = Math.round(process.memoryUsage.rss() / 1048576);
+    let rss = rssMB();
     let sentPerSec = 0, ackedPerSec = 0, failedPerSec = 0, mbpsOut = 0;
     const add = <K extends string>(dst: Partial<Record<K, number>>, src: Partial<Record<K, number>>) => {
       for (const [k, n] of Object.entries(src) as Array<[K, number]>) dst[k] = (dst[k] ?? 0) + n;
@@ -275,7 +278,7 @@ export class Aggregator {
         rssMB: rss, crashedShards: crashed, notes: this.notes,
       }),
       series: [...this.series],
-      topDevices: this.topDevices(),
+      topDevices: topDevices(this.shards, TOP_DEVICES),
       shards: this.shards.map((v) => ({ ...v.status })),
       delivery: null,
     };
@@ -285,42 +288,6 @@ export class Aggregator {
 
   get latest(): MetricsSnapshot | null {
     return this.last;
-  }
-
-  private row(v: ShardView, i: number): DeviceRow {
-    const r = i * D_FIELDS;
-    const flags = v.rows[r + D.FLAGS];
-    return {
-      name: v.names[i], connected: (flags & FLAG_CONNECTED) !== 0, paused: (flags & FLAG_PAUSED) !== 0,
-      sent: v.rows[r + D.SENT], acked: v.rows[r + D.ACKED], failed: v.rows[r + D.FAILED], disconnects: v.rows[r + D.DISCONNECTS],
-    };
-  }
-
-  /** Top devices by sent, then devices with failures or disconnects (each list bounded). */
-  private topDevices(): DeviceRow[] {
-    const top: Array<[number, ShardView, number]> = [];
-    const troubled: Array<[ShardView, number]> = [];
-    for (const v of this.shards) {
-      for (let i = 0; i < v.names.length; i++) {
-        const r = i * D_FIELDS;
-        const sent = v.rows[r + D.SENT];
-        if (top.length < TOP_DEVICES || sent > top[top.length - 1][0]) {
-          let k = top.length < TOP_DEVICES ? top.length : top.length - 1;
-          while (k > 0 && top[k - 1][0] < sent) k--;
-          top.splice(k, 0, [sent, v, i]);
-          if (top.length > TOP_DEVICES) top.pop();
-        }
-        if (troubled.length < TOP_DEVICES && (v.rows[r + D.FAILED] > 0 || v.rows[r + D.DISCONNECTS] > 0)) troubled.push([v, i]);
-      }
-    }
-    const seen = new Set<string>();
-    const out: DeviceRow[] = [];
-    for (const [v, i] of [...top.map(([, v, i]) => [v, i] as [ShardView, number]), ...troubled]) {
-      if (seen.has(v.names[i])) continue;
-      seen.add(v.names[i]);
-      out.push(this.row(v, i));
-    }
-    return out;
   }
 
   /** Per-device records of the report, keyed by device name. */
@@ -335,9 +302,63 @@ export class Aggregator {
     return deviceRecordsJson(this.shards);
   }
 
+  /** Sent, acked, failed and skipped summed over the device rows (of one shard, or all). */
+  rowTotals(id?: number): RowTotals {
+    const out: RowTotals = { sent: 0, acked: 0, failed: 0, skipped: 0, unacked: 0 };
+    for (const v of id === undefined ? this.shards : [this.shards[id]]) {
+      for (let r = 0; r < v.rows.length; r += D_FIELDS) {
+        out.sent += v.rows[r + D.SENT];
+        out.acked += v.rows[r + D.ACKED];
+        out.failed += v.rows[r + D.FAILED];
+        out.skipped += v.rows[r + D.SKIPPED];
+      }
+    }
+    out.unacked = this.meta.target.qos === 1 ? out.sent - out.acked - out.failed : 0;
+    return out;
+  }
+
+  /**
+   * Shard `id` ended without its final snapshot. Its device rows carry traffic only every few
+   * snapshots (shard.ts TRAFFIC_ROWS_EVERY), so its counters ran ahead of them: its counters become
+   * the sums of its rows (the totals then equal the sum of the devices' records), its devices are
+   * no longer connected, and what its counters had beyond the rows is returned for a note.
+   */
+  crashed(id: number): RowTotals {
+    const v = this.shards[id];
+    const rows = this.rowTotals(id);
+    const c = Float64Array.from(v.counters);
+    const ahead: RowTotals = {
+      sent: c[C.SENT] - rows.sent, acked: c[C.ACKED] - rows.acked, failed: c[C.FAILED] - rows.failed,
+      skipped: c[C.SKIPPED] - rows.skipped, unacked: rows.unacked,
+    };
+    c[C.SENT] = rows.sent;
+    c[C.ACKED] = rows.acked;
+    c[C.FAILED] = rows.failed;
+    c[C.SKIPPED] = rows.skipped;
+    c[C.CONNECTED] = 0;
+    c[C.IN_FLIGHT] = 0;
+    c[C.FAILED_DEVICES] = c[C.WANTED];
+    v.counters = c;
+    // rates leave crashed shards out; the collapse detector's next deltas must not step back either
+    this.prevSent -= ahead.sent;
+    this.prevAcked -= ahead.acked;
+    for (let r = 0; r < v.rows.length; r += D_FIELDS) v.rows[r + D.FLAGS] = v.rows[r + D.FLAGS] & ~FLAG_CONNECTED;
+    v.stale.fill(1);
+    return ahead;
+  }
+
   encodedHistograms(): { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null } {
     const enc = (h: Histogram) => (h.totalCount ? encodeHistogram(h) : null);
     return { ackMs: enc(this.ackMs), connectMs: enc(this.connectMs), scheduleLagMs: enc(this.scheduleLagMs) };
   }
+}
+
+export interface RowTotals {
+  sent: number;
+  acked: number;
+  failed: number;
+  skipped: number;
+  /** QoS 1: sent − acked − failed, publishes still waiting for a PUBACK at the last record (0 at QoS 0). */
+  unacked: number;
 }
 

@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../shared/errors.js';
+import { redactHost, redactUrl } from '../shared/redact.js';
 import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
@@ -13,9 +14,10 @@ import { C } from './counters.js';
 import { planShards, type ShardSlice } from './plan.js';
 import { parseStages, stagesDurationSec } from './stages.js';
 import { makeRunId, RunFiles } from './run-files.js';
+import { systemClock } from './clock.js';
 import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
-import type { FromShard, ShardSettings, ShardSnapshot, ToShard } from './protocol.js';
+import type { FromShard, ShardEvent, ShardEventBatch, ShardSettings, ShardSnapshot, ToShard } from './protocol.js';
 
 /** After the drain and disconnect, shards that have not reported are killed after this much, ms. */
 const SHARD_EXIT_GRACE_MS = 10_000;
@@ -31,7 +33,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
   readonly runId: string;
   readonly done: Promise<RunResults>;
   private readonly cfg: EngineConfig;
-  private readonly startedAt = Date.now();
+  private readonly startedAt = wallNow();
   private readonly agg: Aggregator;
   private readonly files: RunFiles | null;
   private readonly procs: ShardProc[] = [];
@@ -63,8 +65,8 @@ class Supervisor extends EventEmitter implements EngineHandle {
       instance: cfg.instance ? `${cfg.instance.index}/${cfg.instance.count}` : null,
       startedAt: this.startedAt,
       target: {
-        mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${cfg.mqttHost}:${cfg.mqttPort}`,
-        rest: opts.restUrl,
+        mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`,
+        rest: redactUrl(opts.restUrl),
         qos: cfg.qos as 0 | 1,
         mqttVersion: cfg.mqttVersion,
         publishIntervalSec: cfg.publishIntervalSec,
@@ -136,7 +138,12 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.state = 'connecting';
     const stagesSec = stagesDurationSec(settings.stages);
     const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
-    this.log(`run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${cfg.mqttHost}:${cfg.mqttPort}, QoS ${cfg.qos}, every ${cfg.publishIntervalSec} s, ${durationSec ? `${durationSec} s` : 'until stopped'}`);
+    // next tick: the caller attaches its 'log' listener after startEngine returns
+    const to = `${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`;
+    const length = durationSec ? `${durationSec} s` : 'until stopped';
+    const runLine = `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${to}, QoS ${cfg.qos}, ` +
+      `every ${cfg.publishIntervalSec} s, ${length}`;
+    process.nextTick(() => this.log(runLine));
     this.durationSec = durationSec;
     this.timers.push(setInterval(() => this.everySecond(), 1000));
   }
@@ -163,10 +170,13 @@ class Supervisor extends EventEmitter implements EngineHandle {
       case 'snapshot':
         this.onShardSnapshot(p, m.snapshot, m.final);
         return;
-      case 'fatal':
+      case 'fatal': {
         this.note(`shard ${p.slice.id} failed: ${m.message}`);
-        this.files?.event(p.slice.id, { ts: Date.now(), ev: 'shard', what: 'fatal', error: m.message });
+        const e: ShardEvent = { ts: wallNow(), ev: 'shard', what: 'fatal', error: m.message };
+        this.files?.event(p.slice.id, e);
+        this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: false } satisfies ShardEventBatch);
         return;
+      }
       default: {
         const never: never = m;
         throw new Error(`unknown shard message ${JSON.stringify(never)}`);
@@ -186,6 +196,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
       cpuPercent: s.cpuPercent, rssMB: s.rssMB,
     });
     if (this.files) for (const e of s.events) this.files.event(s.shardId, e);
+    this.emit('events', { shard: s.shardId, at: s.at, events: s.events, final } satisfies ShardEventBatch);
     if (final) {
       p.final = true;
       this.agg.shardStatus(s.shardId).state = 'done';
@@ -202,7 +213,19 @@ class Supervisor extends EventEmitter implements EngineHandle {
       st.connected = 0;
       const msg = `shard ${p.slice.id} (pid ${p.child.pid}) crashed (${st.exit}); its ${p.slice.end - p.slice.start} devices stopped, the other shards go on`;
       this.note(msg);
-      this.files?.event(p.slice.id, { ts: Date.now(), ev: 'shard', what: 'crashed', exit: st.exit });
+      const ahead = this.agg.crashed(p.slice.id);
+      if (ahead.sent > 0 || ahead.acked > 0 || ahead.failed > 0) {
+        this.note(`shard ${p.slice.id}: the totals are the sums of its devices' last records; ${ahead.sent} sent, ` +
+          `${ahead.acked} acked and ${ahead.failed} failed it counted after them (its last seconds) are not in the report ` +
+          '(the delivery check sees what the server stored)');
+      }
+      if (ahead.unacked > 0) {
+        const n = ahead.unacked;
+        this.note(`shard ${p.slice.id}: ${n} publish(es) of its devices were waiting for a PUBACK at their last record: outcome unknown`);
+      }
+      const e: ShardEvent = { ts: wallNow(), ev: 'shard', what: 'crashed', exit: st.exit, pid: p.child.pid };
+      this.files?.event(p.slice.id, e);
+      this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: true } satisfies ShardEventBatch);
       if (this.procs.every((x) => x.exited && !x.final)) this.endRun('all shards crashed', 'failed');
       else if (this.procs.every((x) => x.exited || this.agg.shardStatus(x.slice.id).state !== 'starting') && this.ready < this.procs.length) {
         this.ready = this.procs.length;
@@ -218,9 +241,9 @@ class Supervisor extends EventEmitter implements EngineHandle {
   }
 
   private everySecond(): void {
-    const snap = this.agg.snapshot(Date.now(), this.state);
+    const snap = this.agg.snapshot(wallNow(), this.state);
     if (this.state === 'connecting' && snap.connections.connected >= snap.connections.configured - snap.connections.paused) this.state = 'running';
-    if (this.state === 'connecting' && Date.now() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
+    if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
     this.emit('snapshot', snap);
   }
 
@@ -239,7 +262,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     }
     this.stopReason = reason;
     this.outcome = outcome;
-    this.agg.loadEnded(Date.now());
+    this.agg.loadEnded(wallNow());
     this.state = 'stopping';
     this.log(`stopping (${reason}): draining acks for up to ${this.cfg.drainTimeoutMs} ms`);
     for (const p of this.procs) if (!p.exited) this.agg.shardStatus(p.slice.id).state = 'stopping';
@@ -280,7 +303,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
   interim(): InterimResults | null {
     const latest = this.agg.latest;
     if (this.finalizing || !latest) return null;
-    return { results: this.results(latest, Date.now(), true), devicesJson: this.agg.deviceRecordsChunks() };
+    // the devices' records lag the counters by up to a few snapshots: a checkpoint's totals are their sums
+    const rows = this.agg.rowTotals();
+    const traffic = { ...latest.traffic, sent: rows.sent, acked: rows.acked, failed: rows.failed, skipped: rows.skipped };
+    return { results: this.results({ ...latest, traffic }, wallNow(), true), devicesJson: this.agg.deviceRecordsChunks() };
   }
 
   private async finalize(): Promise<RunResults> {
@@ -288,7 +314,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.disabled?.close();
     const finalState: RunState = this.outcome === 'completed' ? 'finished' : this.outcome === 'aborted' ? 'aborted' : 'failed';
     this.state = finalState;
-    const now = Date.now();
+    const now = wallNow();
     const final = this.agg.snapshot(now, finalState);
     this.emit('snapshot', final);
     await this.files?.close();
@@ -299,6 +325,9 @@ class Supervisor extends EventEmitter implements EngineHandle {
     return this.agg.latest;
   }
 }
+
+/** The engine's one clock (src/engine/clock.ts), in whole milliseconds for stamps and snapshots. */
+const wallNow = () => Math.round(systemClock.now());
 
 export type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults };
 

@@ -15,6 +15,7 @@ import { fromServerCredentials, generateAccessToken } from './credentials.js';
 import { compareNames, listFleetOnServer } from './fleet-server.js';
 import { runPool } from './pool.js';
 import { startProgress } from './progress.js';
+import { redactUrl, sameServer } from '../shared/redact.js';
 
 /** Devices per `batch` server attribute (batch = ceil(index / BATCH_SIZE)). */
 export const BATCH_SIZE = 100;
@@ -90,8 +91,9 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
       say(`note: ${e.message}; it is rewritten from the server`);
     }
     let devices: TokenFile['devices'] = {};
-    if (previous && (previous.server !== cfg.tbUrl || previous.prefix !== prefix)) {
-      say(`note: ${tokensPath(cfg.dataDir)} held the fleet "${previous.prefix}" of ${previous.server}; it is replaced by "${prefix}" of ${cfg.tbUrl}`);
+    if (previous && (!sameServer(previous.server, cfg.tbUrl) || previous.prefix !== prefix)) {
+      const was = `the fleet "${previous.prefix}" of ${redactUrl(previous.server)}`;
+      say(`note: ${tokensPath(cfg.dataDir)} held ${was}; it is replaced by "${prefix}" of ${redactUrl(cfg.tbUrl)}`);
     } else if (previous) devices = { ...previous.devices };
 
     const inFleet = new Set<string>();
@@ -135,7 +137,10 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
       dirty = false;
       const sorted: TokenFile['devices'] = {};
       for (const [n, d] of Object.entries(devices).sort((a, b) => a[1].index - b[1].index)) sorted[n] = d;
-      writeTokenFile(cfg.dataDir, { version: 1, server: cfg.tbUrl, prefix, deviceProfileId: profileId, updatedAt: new Date().toISOString(), devices: sorted });
+      // the server is recorded redacted: the file is compared by sameServer(), never used to connect
+      const server = redactUrl(cfg.tbUrl);
+      const updatedAt = new Date().toISOString();
+      writeTokenFile(cfg.dataDir, { version: 1, server, prefix, deviceProfileId: profileId, updatedAt, devices: sorted });
       const extraRows = slice ? [] : extra.filter((n) => onServer.has(n)).map((n) => rowOf(onServer.get(n)!, Number(/(\d+)$/.exec(n)![1])));
       writeManifest(cfg.dataDir, [...rows.values(), ...extraRows]);
     };
@@ -253,7 +258,8 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
     if (leftExtra.length) say(`note: ${leftExtra.length} device(s) named ${prefix}-N lie outside 1..${cfg.deviceCount} (e.g. ${leftExtra[0]}); they stay in devices.csv; --prune deletes them`);
     const st = client.stats;
     return {
-      server: cfg.tbUrl, prefix, total, slice, deviceProfileId: profileId, ...counts, extra: leftExtra, skipped, drift,
+      server: redactUrl(cfg.tbUrl), prefix, total, slice, deviceProfileId: profileId, ...counts,
+      extra: leftExtra, skipped, drift,
       seconds: Number(((Date.now() - t0) / 1000).toFixed(2)), concurrency: cfg.provisionConcurrency,
       requests: st.requests, retries: st.retries, auth: { logins: st.logins, refreshes: st.refreshes }, tokenFile: tokensPath(cfg.dataDir), manifest: manifestPath(cfg.dataDir),
     };

@@ -14,9 +14,11 @@ import { liveDashboard, type LiveDashboard } from './live-dashboard.js';
 import { runIdFor } from './instance.js';
 import { deliveryCheck, type DeliveryCheck } from './delivery/check.js';
 import { consoleProgress } from './progress.js';
+import { runLog } from './run-log.js';
 import { prepareThresholds, type ThresholdRun, type ThresholdRunOptions } from './thresholds.js';
 import { resolveTarget, type LabTarget } from './target.js';
 import { startRun } from './pipeline/start.js';
+import { runPreflight } from './preflight.js';
 import type { RunSink } from './pipeline/sink.js';
 
 export interface RunLabOptions {
@@ -78,6 +80,7 @@ export async function runLab(
   const t = readTokenFile(config.dataDir);
   if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
   const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
+  runPreflight(config, fleet.length, say);
   const runId = runIdFor(config, new Date(ctx.now()));
   const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
     pid: process.pid, runId, startedAt: new Date(ctx.now()).toISOString(),
@@ -89,7 +92,8 @@ export async function runLab(
     : null;
   const dashboard: LiveDashboard | null = config.dashboard ? liveDashboard(config, pid, say) : null;
   const progress = consoleProgress(say, 5000, () => ctx.now());
-  const sinks = [delivery, opts.thresholds ?? null, dashboard, progress].filter((s): s is RunSink => s !== null);
+  const log = runLog({ dataDir: config.dataDir, logEveryMessage: config.logEveryMessage });
+  const sinks = [delivery, opts.thresholds ?? null, dashboard, progress, log].filter((s): s is RunSink => s !== null);
   let unsignal = () => {};
   try {
     const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, sinks });

@@ -10,6 +10,7 @@ import { renderSummary, summarize } from '../report/summary.js';
 import { readTokenFile } from './fleet-file.js';
 import { prepareThresholds, type ThresholdRunOptions } from './thresholds.js';
 import type { LabTarget } from './target.js';
+import { redactUrl, sameServer } from '../shared/redact.js';
 
 export type ProvisionMode = 'auto' | 'always' | 'never';
 
@@ -32,7 +33,7 @@ export function fleetShortfall(config: ResolvedConfig): { have: number; need: nu
   const need = end - start;
   const tf = readTokenFile(config.dataDir);
   if (!tf) return { have: 0, need, why: 'no tokens.json yet' };
-  if (tf.server !== config.tbUrl) return { have: 0, need, why: `tokens.json belongs to ${tf.server}` };
+  if (!sameServer(tf.server, config.tbUrl)) return { have: 0, need, why: `tokens.json belongs to ${redactUrl(tf.server)}` };
   if (tf.prefix !== config.devicePrefix) return { have: 0, need, why: `tokens.json holds the fleet "${tf.prefix}"` };
   const have = Object.values(tf.devices).filter((d) => d.index > start && d.index <= end).length;
   return { have, need, why: have < need ? `tokens.json has ${have} of the ${need} devices` : null };
@@ -56,13 +57,19 @@ export async function runSuite(ctx: LabContext, base: ResolvedConfig, o: SuiteOp
     checkInterrupt();
     const gap = fleetShortfall(config);
     if (o.provision === 'always' || (o.provision === 'auto' && gap.why)) {
-      say(`suite: provisioning ${gap.need} devices on ${config.tbUrl}${o.provision === 'auto' ? ` (${gap.why})` : ''}`);
+      const why = o.provision === 'auto' ? ` (${gap.why})` : '';
+      say(`suite: provisioning ${gap.need} devices on ${redactUrl(config.tbUrl)}${why}`);
       const { provision } = await import('./provision.js');
       const p = await provision(ctx, config, { progress: false });
       say(`suite: provisioned ${p.total} devices in ${p.seconds}s (${p.created} created, ${p.reused} reused) → ${p.tokenFile}`);
     } else if (gap.why) {
-      throw new LabError('NO_FLEET', { message: `--provision never, but ${gap.why} (DEVICE_COUNT ${config.deviceCount}, ${config.tbUrl})`, hint: 'Use --provision auto, or run `tblab provision` first.' });
-    } else say(`suite: fleet of ${gap.have} devices on file for ${config.tbUrl}; not provisioning (--provision always forces it)`);
+      throw new LabError('NO_FLEET', {
+        message: `--provision never, but ${gap.why} (DEVICE_COUNT ${config.deviceCount}, ${redactUrl(config.tbUrl)})`,
+        hint: 'Use --provision auto, or run `tblab provision` first.',
+      });
+    } else {
+      say(`suite: fleet of ${gap.have} devices on file for ${redactUrl(config.tbUrl)}; not provisioning (--provision always forces it)`);
+    }
     fleetReady = true;
     checkInterrupt();
 

@@ -19,6 +19,8 @@ export interface ReportSections {
   ingestLatencyHistogram?: string | null;
   /** `thresholds`: the final evaluation. */
   thresholds?: ThresholdResult[];
+  /** `files.log`: the run log, relative to the data folder. */
+  runLog?: string;
 }
 
 export interface OwnedSections {
@@ -90,7 +92,7 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     },
     delivery: sections.delivery ?? null,
     thresholds: sections.thresholds ?? null,
-    files: results.files,
+    files: sections.runLog !== undefined ? { ...results.files, log: sections.runLog } : results.files,
     problem: judged.problem,
   };
 }

@@ -11,8 +11,8 @@ import { startTblab, tblab } from '../helpers/tblab-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
-async function startCli(t: TestContext, args: string[]) {
-  const cli = startTblab(t, ['emulator', '--http-port', '0', '--mqtt-port', '0', ...args], { cwd: tmpDir(t, 'tblab-emu-cli-') });
+async function startCli(t: TestContext, args: string[], env: Record<string, string> = {}) {
+  const cli = startTblab(t, ['emulator', '--http-port', '0', '--mqtt-port', '0', ...args], { cwd: tmpDir(t, 'tblab-emu-cli-'), env });
   await waitFor('the REST and MQTT lines', () => cli.stdout.split('\n').filter(Boolean).length >= 2 || cli.child.exitCode !== null, 60_000);
   if (cli.child.exitCode !== null) throw new Error(`exited ${cli.child.exitCode} before listening: ${cli.stderr}`);
   return { child: cli.child, lines: cli.stdout.split('\n').filter(Boolean), stderr: () => cli.stderr };
@@ -63,4 +63,19 @@ test('tblab emulator on a port in use exits 2 with PORT_IN_USE naming the port',
   const { code, stderr } = await tblab(t, ['emulator', '--http-port', '0', '--mqtt-port', port], { cwd: tmpDir(t, 'tblab-emu-cli-') });
   assert.equal(code, 2);
   assert.match(stderr, new RegExp(`PORT_IN_USE.*MQTT listener could not bind 127\\.0\\.0\\.1:${port}`));
+});
+
+test('tblab emulator --control-token guards /__emulator; EMULATOR_CONTROL_TOKEN works too; the token is not printed', async (t) => {
+  const { lines, stderr } = await startCli(t, ['--control-token', 'cli-Secret-7', '--connect-timeout', '5']);
+  const restUrl = lines[0].slice(5);
+  assert.equal((await fetch(`${restUrl}/__emulator/stats`)).status, 401);
+  assert.equal((await fetch(`${restUrl}/__emulator/stats`, { headers: { 'X-Emulator-Token': 'cli-Secret-7' } })).status, 200);
+  assert.ok(!stderr().includes('cli-Secret-7') && !lines.join('').includes('cli-Secret-7'));
+  const fromEnv = await startCli(t, [], { EMULATOR_CONTROL_TOKEN: 'env-Secret-8' });
+  const envUrl = fromEnv.lines[0].slice(5);
+  assert.equal((await fetch(`${envUrl}/__emulator/faults`)).status, 401);
+  assert.equal((await fetch(`${envUrl}/__emulator/faults`, { headers: { 'X-Emulator-Token': 'env-Secret-8' } })).status, 200);
+  const bad = await tblab(t, ['emulator', '--connect-timeout', 'soon'], { cwd: tmpDir(t, 'tblab-emu-cli-') });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--connect-timeout/);
 });

@@ -87,7 +87,7 @@ test('payload forms: object, {ts, values}, mixed arrays; attributes topic; unkno
   t.after(() => c.end(true));
   await c.publishAsync('v1/devices/me/telemetry', JSON.stringify({ ts: 1000, values: { a: 1, sequence: 1 } }), { qos: 1 });
   await c.publishAsync('v1/devices/me/telemetry', JSON.stringify([{ ts: 2000, values: { a: 2, sequence: 2 } }, { b: 'x', sequence: 3 }]), { qos: 1 });
-  await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: '1.2', serial: 42 }), { qos: 1 });
+  await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: 'v1.2', serial: 42 }), { qos: 1 });
   await c.publishAsync('v1/devices/me/unknown', 'whatever', { qos: 1 });
   assert.equal(c.connected, true);
   const d = await fetchDeviceStats(emu.restUrl, 'forms');
@@ -96,7 +96,7 @@ test('payload forms: object, {ts, values}, mixed arrays; attributes topic; unkno
   assert.equal(d.dataPoints, 6);
   assert.equal(d.attributeMessages, 1);
   const client = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/attributes/CLIENT_SCOPE`, { token });
-  assert.deepEqual(client.body.map((a: { key: string; value: unknown }) => [a.key, a.value]), [['fw', '1.2'], ['serial', 42]]);
+  assert.deepEqual(client.body.map((a: { key: string; value: unknown }) => [a.key, a.value]), [['fw', 'v1.2'], ['serial', 42]]);
   const latest = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=a,b`, { token });
   assert.deepEqual(latest.body.a, [{ ts: 2000, value: '2' }]);
   assert.equal(latest.body.b[0].value, 'x');

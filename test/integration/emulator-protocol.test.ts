@@ -96,12 +96,12 @@ test('subscriptions: granted QoS ≤ 1, unknown filters refused, shared attribut
   const messages: [string, unknown][] = [];
   c.on('message', (topic, payload) => messages.push([topic, JSON.parse(payload.toString())]));
   await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/SHARED_SCOPE`, { token, body: { target: 22 } });
-  await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: '1.0' }), { qos: 1 });
+  await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: 'v1.0' }), { qos: 1 });
   await c.publishAsync('v1/devices/me/attributes/request/7', JSON.stringify({ clientKeys: 'fw', sharedKeys: 'target' }), { qos: 1 });
   await waitFor('2 messages', () => messages.length === 2);
   assert.deepEqual(messages, [
     ['v1/devices/me/attributes', { target: 22 }],
-    ['v1/devices/me/attributes/response/7', { client: { fw: '1.0' }, shared: { target: 22 } }],
+    ['v1/devices/me/attributes/response/7', { client: { fw: 'v1.0' }, shared: { target: 22 } }],
   ]);
 });
 

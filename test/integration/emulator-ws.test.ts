@@ -169,3 +169,64 @@ test('processing delay: the update is pushed when the row is stored, after the d
   assert.equal(u.data.sequence[0][1], '1');
   assert.ok(Date.now() - sentAt >= 295, `update came ${Date.now() - sentAt} ms after the publish`);
 });
+
+/** True when no message arrives within `ms`. */
+async function silentFor(c: Client, ms = 300): Promise<boolean> {
+  let n = 0;
+  const count = () => n++;
+  c.ws.on('message', count);
+  await new Promise((r) => setTimeout(r, ms));
+  c.ws.off('message', count);
+  return n === 0;
+}
+
+// TbWebSocketHandler.processMsg reads `/api/ws` as WsCommandsWrapper (authCmd, cmds) and the legacy endpoint as
+// TelemetryCmdsWrapper (tsSubCmds, attrSubCmds; toCommonCmdsWrapper drops any authCmd); other fields are ignored
+// (JacksonUtil: FAIL_ON_UNKNOWN_PROPERTIES off).
+test('conformance: each WebSocket endpoint accepts only its own command form', async (t) => {
+  const { token, id, wsUrl } = await setup(t);
+  const sub = { entityType: 'DEVICE', entityId: id, cmdId: 1, keys: 't' };
+  const general = await open(t, `${wsUrl}/api/ws`);
+  general.ws.send(JSON.stringify({ authCmd: { cmdId: 0, token }, tsSubCmds: [sub] }));
+  assert.ok(await silentFor(general), 'tsSubCmds on /api/ws are ignored');
+  general.ws.send(JSON.stringify({ cmds: [{ ...sub, type: 'TIMESERIES', cmdId: 2 }] }));
+  assert.equal((await general.next()).subscriptionId, 2);
+
+  const legacy = await open(t, `${wsUrl}/api/ws/plugins/telemetry?token=${token}`);
+  legacy.ws.send(JSON.stringify({ cmds: [{ ...sub, type: 'TIMESERIES' }] }));
+  assert.ok(await silentFor(legacy), 'cmds on the legacy endpoint are ignored');
+  legacy.ws.send(JSON.stringify({ tsSubCmds: [{ ...sub, cmdId: 3 }] }));
+  assert.equal((await legacy.next()).subscriptionId, 3);
+
+  const legacyAuthCmd = await open(t, `${wsUrl}/api/ws/plugins/telemetry`);
+  legacyAuthCmd.ws.send(JSON.stringify({ authCmd: { cmdId: 0, token }, tsSubCmds: [sub] }));
+  const closed = await legacyAuthCmd.closed;
+  assert.deepEqual(closed, { code: 1008, reason: 'Auth cmd is missing' }, 'the legacy endpoint authenticates by ?token= only');
+});
+
+// DefaultWebSocketService.handleWsTimeSeriesSubscriptionByKeys: a timeWindow reads [startTs, startTs + timeWindow)
+// with the command's startTs (0 when absent); DefaultTbLocalSubscriptionService.onTimeSeriesUpdate drops updates
+// older than the key's state for scope LATEST_TELEMETRY (TbTimeSeriesSubscription.latestValues), not otherwise.
+test('conformance: timeWindow without startTs starts at 0; LATEST_TELEMETRY drops updates older than the last sent', async (t) => {
+  const { emu, token, id, wsUrl } = await setup(t);
+  const now = Date.now();
+  await post(emu, { ts: now - 5000, values: { t: 1 } });
+  const c = await open(t, `${wsUrl}/api/ws`);
+  const cmd = { type: 'TIMESERIES', entityType: 'DEVICE', entityId: id, keys: 't' };
+  c.ws.send(JSON.stringify({ authCmd: { cmdId: 0, token }, cmds: [{ ...cmd, cmdId: 1, timeWindow: 60_000 }] }));
+  assert.deepEqual((await c.next()).data, {}, 'the window is [0, 60 s) of 1970');
+  c.ws.send(JSON.stringify({ cmds: [{ ...cmd, cmdId: 2, timeWindow: 60_000, startTs: now - 30_000 }] }));
+  assert.deepEqual((await c.next()).data, { t: [[now - 5000, '1']] });
+
+  const latest = await open(t, `${wsUrl}/api/ws`);
+  latest.ws.send(JSON.stringify({ authCmd: { cmdId: 0, token }, cmds: [{ ...cmd, cmdId: 5, scope: 'LATEST_TELEMETRY' }] }));
+  assert.deepEqual((await latest.next()).data, { t: [[now - 5000, '1']] });
+  const any = await open(t, `${wsUrl}/api/ws`);
+  any.ws.send(JSON.stringify({ authCmd: { cmdId: 0, token }, cmds: [{ ...cmd, cmdId: 6 }] }));
+  await any.next();
+  await post(emu, { ts: now - 9000, values: { t: 2 } });
+  assert.deepEqual((await any.next()).data, { t: [[now - 9000, '2']] }, 'without LATEST_TELEMETRY an older row is pushed');
+  assert.ok(await silentFor(latest), 'LATEST_TELEMETRY: an older row is not pushed');
+  await post(emu, { ts: now - 1000, values: { t: 3 } });
+  assert.deepEqual((await latest.next()).data, { t: [[now - 1000, '3']] });
+});

@@ -12,6 +12,7 @@ export const FLAG_KEYS = {
   devices: 'DEVICE_COUNT',
   connectRate: 'CONNECT_RATE',
   maxClientsPerProcess: 'MAX_CLIENTS_PER_PROCESS',
+  preflight: 'PREFLIGHT',
   shards: 'SHARDS',
   sourceAddresses: 'SOURCE_ADDRESSES',
   stages: 'STAGES',
@@ -38,10 +39,12 @@ export function registerRun(program: Command, ctx: LabContext, setExit: (code: n
       .option('--connect-rate <n>', 'new connections per second, all shards together (0 = unlimited)')
       .option('--max-clients-per-process <n>', 'most connections one shard process holds')
       .option('--shards <n>', 'shard processes (0 = one per core, more when needed)')
+      .addOption(new Option('--preflight <mode>', 'open-file pre-flight before connecting: refuse, warn or skip')
+        .choices(['fail', 'warn', 'off']))
       .option('--source-addresses <list>', 'local addresses to spread connections over, e.g. 127.0.0.2-127.0.0.9')
       .option('--stages <spec>', 'ramp of active devices, e.g. 30s:100%,2m:100%,30s:0%')
       .option('--payload-template <file>', 'JSON template of the telemetry payload')
-      .option('--log-every-message', 'write every publish to the events log')
+      .option('--log-every-message', 'log every publish and its outcome (run log data/logs/<run-id>.log, events JSONL)')
       .option('--instance <i/N>', "this instance's slice of the fleet")
       .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['3.1.1', '5']))
       .option('--keep-dashboard', 'after the run, keep the dashboard open on its final state until Ctrl+C')

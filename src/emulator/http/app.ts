@@ -6,9 +6,11 @@ import { isLabError } from '../../shared/errors.js';
 import { sendApiError, sendError, type HttpContext } from './context.js';
 import { authRoutes, publicAuthRoutes } from './auth-routes.js';
 import { deviceRoutes } from './device-routes.js';
+import { lookupRoutes } from './lookup-routes.js';
 import { telemetryRoutes } from './telemetry-routes.js';
 import { deviceApiRoutes } from './device-api-routes.js';
 import { emulatorRoutes } from './emulator-routes.js';
+import { statsRoutes } from './stats-routes.js';
 
 /** REST body limit (ThingsBoard: 16777216 for /api/**). */
 const REST_BODY_LIMIT = 16777216;
@@ -45,7 +47,8 @@ export async function buildHttpApp(ctx: HttpContext, opts: HttpAppOptions): Prom
 
   publicAuthRoutes(app, ctx);
   deviceApiRoutes(app, ctx);
-  emulatorRoutes(app, ctx);
+  await emulatorRoutes(app, ctx);
+  if (ctx.serverStats) statsRoutes(app, ctx, ctx.serverStats.stats, ctx.serverStats.connections);
   await app.register(async (api) => {
     api.addHook('onRequest', async (req) => {
       const h = req.headers['x-authorization'] ?? req.headers.authorization;
@@ -57,6 +60,7 @@ export async function buildHttpApp(ctx: HttpContext, opts: HttpAppOptions): Prom
     });
     authRoutes(api, ctx);
     deviceRoutes(api, ctx);
+    lookupRoutes(api, ctx);
     telemetryRoutes(api, ctx);
   });
   if (opts.extend) await opts.extend(app);

@@ -8,6 +8,7 @@ import type { Faults } from '../faults.js';
 import type { EmulatorEvents } from '../events.js';
 import { ApiError, PlainError } from '../model.js';
 import type { TokenBucket } from '../rate-limit.js';
+import type { ServerStats } from '../server-stats.js';
 
 export interface HttpContext {
   store: Store;
@@ -17,6 +18,8 @@ export interface HttpContext {
   /** Per-tenant REST limit (429/33 on excess); bucket null = unlimited. Replaced at runtime. */
   restLimit: { bucket: TokenBucket | null };
   events: EmulatorEvents;
+  /** Required on `/__emulator/*` requests when set. */
+  controlToken: string | null;
   /** Closes the device's live MQTT session (credentials changed). */
   closeSession(deviceId: string, reason: 'credentials-updated'): void;
   /** The /__emulator/stats body: one device's detail, or totals with (or without) `perDevice`. */
@@ -27,6 +30,8 @@ export interface HttpContext {
   stall(ms: number): void;
   /** Closes a share 0..1 of the live MQTT sessions; returns how many. */
   dropSessions(share: number): number;
+  /** ThingsBoard's own statistics (queue stats, API usage, system info, Prometheus). */
+  serverStats?: { stats: ServerStats; connections(): number };
 }
 
 /** Writes ThingsBoard's error envelope `{status, message, errorCode, timestamp}`. */

@@ -16,7 +16,7 @@ export function deviceApiRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.post<TokenParams>('/api/v1/:token/telemetry', opts, async (req, reply) => {
     const d = reg.byToken.get(req.params.token);
     if (!d) return reply.code(401).send();
-    const now = Date.now();
+    const now = ctx.store.opts.clock();
     let rows;
     try {
       rows = parseTelemetry(String(req.body ?? ''), now);
@@ -32,7 +32,7 @@ export function deviceApiRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.post<TokenParams>('/api/v1/:token/attributes', opts, async (req, reply) => {
     const d = reg.byToken.get(req.params.token);
     if (!d) return reply.code(401).send();
-    const now = Date.now();
+    const now = ctx.store.opts.clock();
     let values;
     try {
       values = parseAttributes(String(req.body ?? ''));
@@ -48,7 +48,9 @@ export function deviceApiRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.get<TokenParams & { Querystring: { clientKeys?: string; sharedKeys?: string } }>('/api/v1/:token/attributes', async (req, reply) => {
     const d = reg.byToken.get(req.params.token);
     if (!d) return reply.code(401).send();
-    d.state.lastActivityTime = Date.now();
-    return ctx.store.attributeRequest(d, req.query.clientKeys, req.query.sharedKeys);
+    d.state.lastActivityTime = ctx.store.opts.clock();
+    // DeviceApiController.getDeviceAttributes: an empty list parameter counts as absent
+    const list = (v: string | undefined) => (v ? v.split(',') : null);
+    return ctx.store.attributeRequest(d, list(req.query.clientKeys), list(req.query.sharedKeys));
   });
 }

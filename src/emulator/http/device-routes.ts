@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { jsonBody, type HttpContext } from './context.js';
 import { credentialsJson, deviceInfoJson, deviceJson, profileInfoJson, profileJson } from './shapes.js';
 import { page, type PageQuery } from './paging.js';
+import { boolParam } from './params.js';
 import { ApiError, type Device, type DeviceProfile } from '../model.js';
 import type { CredentialsInput, DeviceInput } from '../registry.js';
 
@@ -48,7 +49,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext): void {
   });
   app.get<{ Querystring: Q }>('/api/tenant/deviceInfos', async (req) => {
     let list = filtered(req.query);
-    if (req.query.active !== undefined) list = list.filter((d) => isActive(d) === (req.query.active === 'true'));
+    const active = boolParam(req.query, 'active', null);
+    if (active !== null) list = list.filter((d) => isActive(d) === active);
     const p = page(list, req.query, (d) => [d.name, d.label], deviceSort, (d) => d.id);
     return { ...p, data: p.data.map((d) => deviceInfoJson(reg, d, isActive(d))) };
   });

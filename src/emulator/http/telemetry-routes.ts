@@ -4,8 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
 import { ApiError, PlainError, type Device } from '../model.js';
 import type { AttributeScope } from '../device-state.js';
-import { parseTelemetry, PayloadError } from '../payload.js';
+import { castValues, parseTelemetry, PayloadError } from '../payload.js';
 import { readTimeseries, type Agg, type TsQuery } from '../timeseries.js';
+import { boolParam } from './params.js';
+import { INTERVAL_TYPES, type IntervalType } from '../calendar.js';
 
 const P = '/api/plugins/telemetry';
 const SCOPES = ['CLIENT_SCOPE', 'SERVER_SCOPE', 'SHARED_SCOPE'];
@@ -34,6 +36,17 @@ function enumParam(q: TsQs, name: string, allowed: string[], def: string): strin
   return v;
 }
 
+/** `IntervalType intervalType` as Spring's StringToEnumConverterFactory reads it: trimmed, case-sensitive. */
+function intervalTypeParam(v: string | undefined): IntervalType | undefined {
+  const t = v?.trim();
+  if (!t) return undefined;
+  if (!(INTERVAL_TYPES as readonly string[]).includes(t)) {
+    const message = "Failed to convert value of type 'java.lang.String' to required type 'IntervalType'; ";
+    throw new ApiError(400, 31, `${message}No enum constant IntervalType.${t}`);
+  }
+  return t as IntervalType;
+}
+
 export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { store } = ctx;
   const device = (entityType: string, entityId: string): Device => {
@@ -57,9 +70,9 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new PlainError(400, 'Request is not a JSON object');
     if (Object.keys(v).length === 0) throw new PlainError(400, 'No attributes data found in request body!');
     if (Object.keys(v).some((k) => k.trim() === '')) throw new PlainError(400, 'Key cannot be blank');
-    return v as Record<string, unknown>;
+    return castValues(v as Record<string, unknown>); // TelemetryController.saveAttributes → JsonConverter.convertToAttributes
   };
-  const saveAttributes = (d: Device, scope: string, body: unknown) => store.saveAttributes(d, writableScope(scope), attrBody(body), Date.now());
+  const saveAttributes = (d: Device, scope: string, body: unknown) => store.saveAttributes(d, writableScope(scope), attrBody(body), store.opts.clock());
   const attributes = (d: Device, scope: AttributeScope) => (scope === 'SERVER_SCOPE' ? store.serverAttributes(d) : d.state.attributes[scope]);
 
   app.post<{ Params: Ent & { scope: string } }>(`${P}/:entityType/:entityId/attributes/:scope`, async (req, reply) => {
@@ -103,10 +116,12 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
       startTs: num(q, 'startTs'),
       endTs: num(q, 'endTs'),
       interval: num(q, 'interval', 0)!,
+      intervalType: intervalTypeParam(q.intervalType),
+      timeZone: q.timeZone,
       agg: enumParam(q, 'agg', AGGS, 'NONE') as Agg,
       limit: num(q, 'limit', 100)!,
       orderBy: enumParam(q, 'orderBy', ['ASC', 'DESC'], 'DESC') as 'ASC' | 'DESC',
-      useStrictDataTypes: q.useStrictDataTypes === 'true',
+      useStrictDataTypes: boolParam(q, 'useStrictDataTypes', false),
     };
     if ((query.startTs === undefined) !== (query.endTs === undefined)) {
       query.startTs = query.endTs = undefined; // ThingsBoard falls back to latest values
@@ -123,13 +138,13 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const d = device(params.entityType, params.entityId);
     let rows;
     try {
-      rows = parseTelemetry(String(body ?? ''), Date.now());
+      rows = parseTelemetry(String(body ?? ''), store.opts.clock());
     } catch (e) {
       if (e instanceof PayloadError) throw new PlainError(400, `Unable to parse time series payload: Invalid JSON body: ${e.message}`);
       throw e;
     }
     if (rows.length === 0 || rows.every((r) => Object.keys(r.values).length === 0)) throw new PlainError(400, 'No time series data found in request body!');
-    store.ingestTelemetry(d, rows, Date.now());
+    store.ingestTelemetry(d, rows, store.opts.clock(), false); // a REST save is no device activity
   };
   app.post<{ Params: Ent }>(`${P}/:entityType/:entityId/timeseries/:scope`, async (req, reply) => {
     saveTs(req.params, req.body);
@@ -144,14 +159,14 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const d = device(req.params.entityType, req.params.entityId);
     const keys = keyList(req.query);
     if (!keys) throw new PlainError(400, 'Empty keys: []');
-    const all = req.query.deleteAllDataForKeys === 'true';
+    const all = boolParam(req.query, 'deleteAllDataForKeys', false);
     const startTs = num(req.query, 'startTs');
     const endTs = num(req.query, 'endTs');
     if (!all && (startTs === undefined || endTs === undefined)) {
       throw new PlainError(400, "When deleteAllDataForKeys is false, start and end timestamp values shouldn't be empty");
     }
     for (const k of keys) d.state.history.delete(k, all ? -Infinity : startTs!, all ? Infinity : endTs!);
-    if (req.query.deleteLatest !== 'false') {
+    if (boolParam(req.query, 'deleteLatest', true)) {
       for (const [id, row] of d.state.latestByKeyset) {
         const hit = keys.some((k) => k in row.values && (all || (row.ts >= startTs! && row.ts < endTs!)));
         if (hit) {

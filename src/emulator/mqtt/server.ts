@@ -12,6 +12,12 @@ export interface MqttServerOptions {
   maxPacketSize: number;
   /** Sessions without any packet for this long are closed, ms (ThingsBoard: 600000). */
   sessionInactivityTimeoutMs: number;
+  /** Sockets without a completed CONNECT this long after opening are closed, ms; 0 = never. */
+  connectTimeoutMs: number;
+  /** Wall clock, ms (activity and idle times; stalls run on real timers). */
+  clock: () => number;
+  /** Packets queued before the session is set up (ThingsBoard: msg_queue_size_per_device_limit, 100). */
+  msgQueueLimit: number;
 }
 
 export interface MqttCounters {
@@ -52,13 +58,23 @@ export class MqttServer {
     private readonly opts: MqttServerOptions,
   ) {
     this.server = net.createServer((socket) => this.accept(socket));
-    const every = Math.max(50, Math.min(3000, opts.sessionInactivityTimeoutMs / 2));
+    const idle = opts.sessionInactivityTimeoutMs;
+    const shortest = opts.connectTimeoutMs > 0 ? Math.min(opts.connectTimeoutMs, idle) : idle;
+    const every = Math.max(50, Math.min(3000, shortest / 2));
     this.idleTimer = setInterval(() => this.expireIdle(), every);
     this.idleTimer.unref();
     events.on('deviceDeleted', ({ deviceId }) => this.closeDevice(deviceId, 'device-deleted'));
     events.on('attributes', ({ deviceId, scope, values }) => {
       if (scope === 'SHARED_SCOPE') this.byDevice.get(deviceId)?.pushSharedAttributes(values);
     });
+  }
+
+  get clock(): () => number {
+    return this.opts.clock;
+  }
+
+  get msgQueueLimit(): number {
+    return this.opts.msgQueueLimit;
   }
 
   get maxPacketSize(): number {
@@ -91,7 +107,7 @@ export class MqttServer {
     this.byDevice.set(d.id, s);
     this.authenticated++;
     this.counters.accepted++;
-    const now = Date.now();
+    const now = this.clock();
     d.state.connects++;
     d.state.lastConnectTime = now;
     d.state.lastActivityTime = now;
@@ -109,7 +125,7 @@ export class MqttServer {
     const d = s.device;
     if (!d) return;
     this.authenticated--;
-    d.state.lastDisconnectTime = Date.now();
+    d.state.lastDisconnectTime = this.clock();
     if (this.byDevice.get(d.id) === s) {
       this.byDevice.delete(d.id);
       this.store.connected.delete(d.id);
@@ -143,7 +159,7 @@ export class MqttServer {
     this.stallTimer = setTimeout(() => {
       this.stallTimer = null;
       this.stalledUntil = 0;
-      const now = Date.now();
+      const now = this.clock();
       for (const s of this.sessions) {
         if (s.closed) continue;
         s.lastActivity = now;
@@ -167,8 +183,14 @@ export class MqttServer {
   }
 
   private expireIdle(): void {
-    const limit = Date.now() - this.opts.sessionInactivityTimeoutMs;
-    for (const s of this.sessions) if (!s.closed && s.lastActivity < limit && !s.socket.isPaused()) s.close('idle-timeout');
+    const now = this.clock();
+    const limit = now - this.opts.sessionInactivityTimeoutMs;
+    const openedBefore = this.opts.connectTimeoutMs > 0 ? now - this.opts.connectTimeoutMs : -Infinity;
+    for (const s of this.sessions) {
+      if (s.closed || s.socket.isPaused()) continue;
+      if (s.version === 0 && s.openedAt < openedBefore) s.close('connect-timeout');
+      else if (s.lastActivity < limit) s.close('idle-timeout');
+    }
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import type { DisconnectReason } from '../events.js';
 import { parseAttributes, parseTelemetry, PayloadError, type TelemetryRow } from '../payload.js';
 import { AckBatch, connack, CONNACK_V3, disconnect5, PINGRESP, RC5 } from './packets.js';
 import type { MqttServer } from './server.js';
+import { clientIdAllowed, refusalCode } from './connect.js';
 
 const TELEMETRY = Buffer.from('v1/devices/me/telemetry');
 const ATTRIBUTES = 'v1/devices/me/attributes';
@@ -23,7 +24,10 @@ const V5_REASON: Partial<Record<DisconnectReason, number>> = {
   oversized: RC5.MALFORMED_PACKET,
   'protocol-error': RC5.PROTOCOL_ERROR,
   'rate-limited': RC5.IMPLEMENTATION_SPECIFIC,
+  'queue-full': RC5.QUOTA_EXCEEDED,
 };
+
+type RefusalReason = 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap';
 
 let nextId = 1;
 
@@ -33,11 +37,16 @@ export class Session {
   version = 0;
   device: Device | null = null;
   closed = false;
-  lastActivity = Date.now();
+  /** Last packet, ms on the emulator's clock. */
+  lastActivity: number;
+  /** When the socket was accepted, ms (the connect timeout counts from here). */
+  readonly openedAt: number;
   /** Subscribed to shared-attribute updates. */
   attributeUpdates = false;
   dropTimer: NodeJS.Timeout | null = null;
   private pending: Buffer | null = null;
+  /** Packets that arrived between CONNECT and the session's set-up (connectDelayMs fault); null = not waiting. */
+  private queue: Buffer[] | null = null;
   private parser: Parser | null = null;
   private readonly acks = new AckBatch();
 
@@ -45,6 +54,7 @@ export class Session {
     private readonly server: MqttServer,
     readonly socket: Socket,
   ) {
+    this.lastActivity = this.openedAt = server.clock();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close('client-closed'));
@@ -58,7 +68,7 @@ export class Session {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    const now = Date.now();
+    const now = this.server.clock();
     this.lastActivity = now;
     const max = this.server.maxPacketSize;
     let off = 0;
@@ -85,12 +95,22 @@ export class Session {
       const end = p + rem;
       if (end > len) break;
       if (h >> 4 === 3 && this.device) this.onPublish(buf, h, p, end, now);
+      else if (this.queue) this.enqueue(buf.subarray(off, end));
       else this.onControl(buf.subarray(off, end));
       off = end;
     }
     if (this.closed) return;
     this.pending = off < len ? Buffer.from(buf.subarray(off)) : null;
     if (this.acks.size) this.flushAcks();
+  }
+
+  /**
+   * MqttTransportHandler.enqueueRegularSessionMsg: packets before the session is set up wait in a queue; one
+   * more than `msg_queue_size_per_device_limit` closes the session (v5 DISCONNECT 0x97).
+   */
+  private enqueue(packet: Buffer): void {
+    if (this.queue!.length >= this.server.msgQueueLimit) return this.close('queue-full');
+    this.queue!.push(Buffer.from(packet));
   }
 
   private flushAcks(): void {
@@ -133,6 +153,7 @@ export class Session {
         throw e;
       }
       if (!this.server.ingest.admit(d, rows, now, 'mqtt')) return this.close('rate-limited');
+      if (this.server.ingest.capacity.on) return this.server.ingest.capacity.offer(this, qos > 0 ? packetId : 0, d, rows, now);
       if (qos > 0) this.acks.add(packetId);
       this.server.ingest.telemetry(d, rows, now);
       return;
@@ -168,16 +189,27 @@ export class Session {
   }
 
   private answerAttributeRequest(requestId: string, payload: string): void {
-    let req: { clientKeys?: unknown; sharedKeys?: unknown } = {};
+    // JsonMqttAdaptor.processGetAttributeRequestMsg: the payload must be a JSON object; each key list is a
+    // comma-separated string (toStringSet: getAsString().split(",")); anything else is an adaptor error
+    let clientKeys: string[] | null;
+    let sharedKeys: string[] | null;
     try {
-      req = JSON.parse(payload || '{}') as typeof req;
+      const req = JSON.parse(payload) as Record<string, unknown>;
+      if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new Error('not an object');
+      const list = (v: unknown) => {
+        if (v === undefined) return null;
+        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new Error('not a string');
+        return String(v).split(',');
+      };
+      clientKeys = list(req.clientKeys);
+      sharedKeys = list(req.sharedKeys);
     } catch {
       return this.close('invalid-payload');
     }
     this.send({
       cmd: 'publish',
       topic: `v1/devices/me/attributes/response/${requestId}`,
-      payload: JSON.stringify(this.server.store.attributeRequest(this.device!, req.clientKeys, req.sharedKeys)),
+      payload: JSON.stringify(this.server.store.attributeRequest(this.device!, clientKeys, sharedKeys)),
       qos: 0,
       dup: false,
       retain: false,
@@ -213,13 +245,13 @@ export class Session {
     const d = this.device!;
     switch (pk.cmd) {
       case 'pingreq':
-        d.state.lastActivityTime = Date.now();
+        d.state.lastActivityTime = this.server.clock();
         this.socket.write(PINGRESP);
         return;
       case 'disconnect':
         return this.close('client-disconnect');
       case 'subscribe': {
-        d.state.lastActivityTime = Date.now();
+        d.state.lastActivityTime = this.server.clock();
         const granted = pk.subscriptions.map((s) => {
           if (!SUBSCRIBABLE.some((re) => re.test(s.topic))) return this.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
           if (s.topic === ATTRIBUTES) this.attributeUpdates = true;
@@ -239,8 +271,9 @@ export class Session {
     }
   }
 
-  private refuse(code: number, reason: 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap', username?: string): void {
-    this.socket.write(connack(this.version, false, code));
+  private refuse(pk: IConnectPacket, code: number, reason: RefusalReason, username?: string): void {
+    // MqttTransportHandler.createMqttConnAckMsg sets sessionPresent = !cleanSession on refusals too
+    this.socket.write(connack(this.version, pk.clean === false, code));
     this.server.counters.refused[reason]++;
     this.server.events.emit('connectRefused', { returnCode: code, reason, username });
     this.closed = true;
@@ -253,30 +286,47 @@ export class Session {
     (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = this.version;
     const v5 = this.version === 5;
     const f = this.server.faults;
+    const clientId = pk.clientId ?? '';
+    if (!clientIdAllowed(this.version, clientId)) return this.close('protocol-error');
     if (f.maxConnections > 0 && this.server.authenticated > f.maxConnections - 1) {
-      return this.refuse(v5 ? RC5.QUOTA_EXCEEDED : CONNACK_V3.SERVER_UNAVAILABLE, 'connection-cap');
+      return this.refuse(pk, v5 ? RC5.QUOTA_EXCEEDED : CONNACK_V3.SERVER_UNAVAILABLE, 'connection-cap');
     }
     if (f.refuseConnects > 0 && Math.random() < f.refuseConnects) {
-      return this.refuse(v5 ? RC5.SERVER_UNAVAILABLE : CONNACK_V3.SERVER_UNAVAILABLE, 'fault-refuse');
+      return this.refuse(pk, v5 ? RC5.SERVER_UNAVAILABLE : CONNACK_V3.SERVER_UNAVAILABLE, 'fault-refuse');
     }
+    if (f.connectDelayMs > 0) {
+      // credential validation is asynchronous in ThingsBoard; meanwhile packets queue (enqueue)
+      this.queue = [];
+      setTimeout(() => this.authenticate(pk), f.connectDelayMs);
+      return;
+    }
+    this.authenticate(pk);
+  }
+
+  private authenticate(pk: IConnectPacket): void {
+    if (this.closed) return;
+    const v5 = this.version === 5;
     const username = pk.username ?? '';
     const clientId = pk.clientId ?? '';
     const password = pk.password ? pk.password.toString() : '';
     const reg = this.server.store.registry;
     let d: Device | undefined;
-    if (username) {
-      d = reg.byToken.get(username) ?? reg.findBasic(username, clientId, password);
-      if (!d) return this.refuse(v5 ? RC5.BAD_USERNAME_OR_PASSWORD : CONNACK_V3.NOT_AUTHORIZED, 'bad-credentials', username);
-    } else if (clientId) {
-      d = reg.findBasic('', clientId, password);
-      if (!d) return this.refuse(v5 ? RC5.CLIENT_ID_NOT_VALID : CONNACK_V3.IDENTIFIER_REJECTED, 'identifier-rejected');
-    } else {
-      return this.refuse(v5 ? RC5.NOT_AUTHORIZED : CONNACK_V3.NOT_AUTHORIZED, 'bad-credentials');
+    if (username) d = reg.byToken.get(username) ?? reg.findBasic(username, clientId, password);
+    else if (clientId) d = reg.findBasic('', clientId, password);
+    if (!d) {
+      const r = refusalCode(v5, pk.username !== undefined, pk.password !== undefined, clientId);
+      return this.refuse(pk, r.code, r.identifier ? 'identifier-rejected' : 'bad-credentials', username || undefined);
     }
     // ThingsBoard quirk: sessionPresent = !cleanSession
     this.socket.write(connack(this.version, pk.clean === false, 0));
     this.device = d;
     this.server.onAuthenticated(this);
+    const queued = this.queue;
+    this.queue = null;
+    if (queued?.length) {
+      this.pending = Buffer.concat(this.pending ? [...queued, this.pending] : queued);
+      this.onData(Buffer.alloc(0));
+    }
   }
 
   /** Ends the session; a server-side `reason` sends the v5 DISCONNECT ThingsBoard would. */
