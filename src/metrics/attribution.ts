@@ -20,13 +20,15 @@ const WINDOW_MS = 10_000;
 export interface AliveEvidence {
   /** Run start, ms since epoch (timeline `t` is seconds from it). */
   startedAt: number;
-  timeline: readonly Pick<TimelinePoint, 't' | 'sent' | 'acked'>[];
+  timeline: readonly Pick<TimelinePoint, 't' | 'sent' | 'acked' | 'connected'>[];
   publishIntervalSec: number;
 }
 
 /**
- * True when sessions published or were acknowledged after `at` (ms): between the first timeline
- * point ≥ 1.5 s after it and the last one within max(10 s, 2 intervals), `sent` or `acked` grew.
+ * True when the server was alive after `at` (ms): between the first timeline point ≥ 1.5 s after
+ * it and the last one within max(10 s, 2 intervals), `sent` or `acked` grew, or some session was
+ * connected (one that survived, or a reconnect the server accepted: a tenant-wide budget can cut
+ * off every publisher at once, but it still accepts their reconnects; a dead server refuses them).
  */
 export function serverAliveAfter(at: number, e: AliveEvidence): boolean {
   const from = at + AFTER_MS, to = at + Math.max(WINDOW_MS, 2 * e.publishIntervalSec * 1000 + AFTER_MS);
@@ -34,6 +36,7 @@ export function serverAliveAfter(at: number, e: AliveEvidence): boolean {
     const ms = e.startedAt + p.t * 1000;
     return ms >= from && ms <= to;
   });
+  if (points.some((p) => p.connected > 0)) return true;
   if (points.length < 2) return false;
   const a = points[0], b = points[points.length - 1];
   return b.sent > a.sent || b.acked > a.acked;

@@ -17,6 +17,7 @@ test('tenant-wide rate limit: "the lab sent up to N msg/s" is the real peak (50 
   t.after(() => check.close());
   const report = await startRun(t, { config, fleet, writeFiles: false, sinks: [check] }).done;
   const rl = report.delivery!.rateLimit!;
+  t.diagnostic(`causes ${JSON.stringify(report.metrics.disconnects.byCause)}; notes ${report.metrics.generator.notes.join(" | ")}`);
   assert.match(rl.pattern ?? '', /^tenant-wide/, rl.pattern ?? '');
   const peak = Number(/the lab sent up to (\d+) msg\/s/.exec(rl.advice ?? '')?.[1]);
   assert.ok(peak >= 40 && peak <= 53, `advice peak ${peak} msg/s for 50 devices × 1 msg/s: ${rl.advice}`);

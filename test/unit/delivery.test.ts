@@ -91,14 +91,17 @@ test('a dead server is not a rate limit: closes after a publish count only when 
   const t0 = 1_700_000_000_000;
   const rec = (at: number) => device(t0, [{ at }]);
   // the run's timeline, one point per second: traffic stops for good at 5 s (the server died)
-  const deadAt5 = Array.from({ length: 12 }, (_, k) => ({ t: k, sent: Math.min(k, 5) * 10, acked: Math.min(k, 5) * 10 }));
-  const busy = Array.from({ length: 12 }, (_, k) => ({ t: k, sent: k * 10, acked: k * 10 }));
+  const deadAt5 = Array.from({ length: 12 }, (_, k) => ({ t: k, sent: Math.min(k, 5) * 10, acked: Math.min(k, 5) * 10, connected: k <= 5 ? 3 : 0 }));
+  const busy = Array.from({ length: 12 }, (_, k) => ({ t: k, sent: k * 10, acked: k * 10, connected: 3 }));
+  // every publisher cut off at once, but their reconnects accepted: alive (a tenant-wide budget)
+  const reconnected = deadAt5.map((p) => ({ ...p, connected: p.t >= 7 ? 2 : p.connected }));
   const input = (timeline: typeof busy) => ({
     devices: { a: rec(t0 + 5000), b: rec(t0 + 5010), c: rec(t0 + 5020) }, intervalSec: 1, peakSentPerSec: 30,
     rest429: { count: 0, firstAt: null }, alive: { startedAt: t0, timeline, publishIntervalSec: 1 },
   });
   const dead = attributeRateLimits(input(deadAt5));
   assert.deepEqual([dead.count, dead.pattern, dead.advice], [0, null, null]);
+  assert.equal(attributeRateLimits(input(reconnected)).count, 3);
   const alive = attributeRateLimits(input(busy));
   assert.equal(alive.count, 3);
   assert.match(alive.pattern!, /^per device/);
