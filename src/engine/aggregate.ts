@@ -2,14 +2,18 @@
 // counters, interval HDR histograms, changed device rows) into one MetricsSnapshot per second,
 // keeps the cumulative histograms, the per-device table and the timeline for the report.
 import { createHistogram, decodeHistogram, encodeHistogram, summarize, type Histogram } from '../metrics/hdr.js';
-import { METRICS_SCHEMA_VERSION, type CauseClass, type DeviceRow, type MetricsSnapshot, type RunState, type SeriesPoint, type ShardStatus } from '../metrics/snapshot.js';
+import { METRICS_SCHEMA_VERSION, type CauseClass, type MetricsSnapshot, type RunState, type SeriesPoint, type ShardStatus } from '../metrics/snapshot.js';
 import { CollapseDetector } from '../metrics/collapse.js';
 import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
 import type { DeviceRecord, TimelinePoint } from '../metrics/records.js';
-import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
+import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED } from './counters.js';
 import { deviceRecord, deviceRecordsJson, JSON_BLOCK, type DeviceRows } from './device-records.js';
 import type { ShardSnapshot } from './protocol.js';
+import { overRun, round1, round3, ShardRates, type ShardSecond } from './rates.js';
+import { topDevices } from './top-devices.js';
+
+export type { ShardSecond };
 import { rssMB } from './rss.js';
 
 export interface AggregatorMeta {
@@ -40,6 +44,7 @@ interface ShardView extends DeviceRows {
   /** this second's histograms */
   secAck: Histogram;
   secLag: Histogram;
+  rates: ShardRates;
 }
 
 export class Aggregator {
@@ -52,7 +57,11 @@ export class Aggregator {
   private readonly shards: ShardView[];
   private readonly series: SeriesPoint[] = [];
   private readonly collapse: CollapseDetector;
-  private prev = { at: 0, sent: 0, acked: 0, failed: 0, bytes: 0 };
+  /** First publish of the run and the moment the load stopped (ms since epoch): the seconds under load. */
+  private firstPublishAt = 0;
+  private loadEndAt = 0;
+  private prevSent = 0;
+  private prevAcked = 0;
   private peakConnected = 0;
   private secondsBehind = 0;
   private secondsSaturated = 0;
@@ -63,7 +72,6 @@ export class Aggregator {
   private cpuSum = 0;
 
   constructor(private readonly meta: AggregatorMeta) {
-    this.prev.at = meta.startedAt;
     this.collapse = new CollapseDetector(meta.collapseShare, meta.collapseWindowSec);
     this.shards = meta.shards.map((s) => ({
       status: { id: s.id, pid: null, state: 'starting', devices: s.names.length, connected: 0 },
@@ -83,6 +91,7 @@ export class Aggregator {
       rssMB: 0,
       secAck: createHistogram(),
       secLag: createHistogram(),
+      rates: new ShardRates(meta.startedAt),
     }));
   }
 
@@ -90,10 +99,20 @@ export class Aggregator {
     return this.shards[id].status;
   }
 
-  /** Per-second numbers of one shard's snapshot, for its metrics CSV. */
-  apply(s: ShardSnapshot): { ackP99Ms: number | null; scheduleLagP99Ms: number | null } {
+  /** The load stopped (the stop was sent to the shards): the end of the seconds under load. */
+  loadEnded(at: number): void {
+    if (!this.loadEndAt) this.loadEndAt = at;
+  }
+
+  /**
+   * Per-second numbers of one shard's snapshot, for its metrics CSV. Rates are the shard's own
+   * counters over the shard's own clock, so a merged second never counts a shard twice or not at
+   * all; a final partial second keeps the last whole-second rates (null in the CSV).
+   */
+  apply(s: ShardSnapshot, final = false): ShardSecond {
     const v = this.shards[s.shardId];
-    if (v.status.state === 'crashed') return { ackP99Ms: null, scheduleLagP99Ms: null }; // settled by crashed()
+    if (v.status.state === 'crashed') return { ackP99Ms: null, scheduleLagP99Ms: null, sentPerSec: null, ackedPerSec: null }; // settled by crashed()
+    const rate = v.rates.update(s.at, s.counters, final);
     v.counters = s.counters;
     v.byOutcome = s.byOutcome;
     v.byCause = s.byCause;
@@ -114,6 +133,8 @@ export class Aggregator {
     v.secLag.add(lag);
     const { idx, rows } = s.changed;
     for (let k = 0; k < idx.length; k++) {
+      const first = rows[k * D_FIELDS + D.FIRST_PUB];
+      if (first > 0 && (this.firstPublishAt === 0 || first < this.firstPublishAt)) this.firstPublishAt = first;
       v.rows.set(rows.subarray(k * D_FIELDS, (k + 1) * D_FIELDS), idx[k] * D_FIELDS);
       v.stale[Math.floor(idx[k] / JSON_BLOCK)] = 1;
     }
@@ -127,7 +148,16 @@ export class Aggregator {
     const lagP99 = lag.totalCount ? summarize(lag).p99 : null;
     if (lagP99 !== null && lagP99 > LAG_LAGGING_MS) this.secondsBehind++;
     if (s.cpuPercent >= 95) this.secondsSaturated++;
-    return { ackP99Ms: ack.totalCount ? summarize(ack).p99 : null, scheduleLagP99Ms: lagP99 };
+    return {
+      ackP99Ms: ack.totalCount ? summarize(ack).p99 : null, scheduleLagP99Ms: lagP99,
+      sentPerSec: rate ? rate.sent : null, ackedPerSec: rate ? rate.acked : null,
+    };
+  }
+
+  /** Seconds under load: first publish → the stop (or `now` while running); 0 before any publish. */
+  loadSec(now: number): number {
+    if (!this.firstPublishAt) return 0;
+    return Math.max(0, ((this.loadEndAt || now) - this.firstPublishAt) / 1000);
   }
 
   /** The merged snapshot at `now` (ms since epoch); call once per second. */
@@ -142,6 +172,7 @@ export class Aggregator {
     let eld: number | null = null;
     let cpu = 0;
     let rss = rssMB();
+    let sentPerSec = 0, ackedPerSec = 0, failedPerSec = 0, mbpsOut = 0;
     const add = <K extends string>(dst: Partial<Record<K, number>>, src: Partial<Record<K, number>>) => {
       for (const [k, n] of Object.entries(src) as Array<[K, number]>) dst[k] = (dst[k] ?? 0) + n;
     };
@@ -155,20 +186,24 @@ export class Aggregator {
       secLag.add(v.secLag);
       v.secAck.reset();
       v.secLag.reset();
+      if (v.status.state !== 'crashed') {
+        const r = v.rates.last;
+        sentPerSec += r.sent;
+        ackedPerSec += r.acked;
+        failedPerSec += r.failed;
+        mbpsOut += r.mbps;
+      }
       if (v.status.state === 'running' || v.status.state === 'stopping') {
         if (v.eventLoopP99Ms !== null) eld = Math.max(eld ?? 0, v.eventLoopP99Ms);
         cpu += v.cpuPercent;
         rss += v.rssMB;
       }
     }
-    const dt = Math.max(0.001, (now - this.prev.at) / 1000);
     const sent = tot[C.SENT], acked = tot[C.ACKED], failed = tot[C.FAILED], bytes = tot[C.BYTES];
-    const sentPerSec = round1((sent - this.prev.sent) / dt);
-    const ackedPerSec = round1((acked - this.prev.acked) / dt);
-    const failedPerSec = round1((failed - this.prev.failed) / dt);
-    const mbpsOut = Math.round((((bytes - this.prev.bytes) * 8) / 1e6 / dt) * 1000) / 1000;
-    const sentDelta = sent - this.prev.sent, ackedDelta = acked - this.prev.acked;
-    this.prev = { at: now, sent, acked, failed, bytes };
+    const sentDelta = sent - this.prevSent, ackedDelta = acked - this.prevAcked;
+    this.prevSent = sent;
+    this.prevAcked = acked;
+    [sentPerSec, ackedPerSec, failedPerSec, mbpsOut] = [round1(sentPerSec), round1(ackedPerSec), round1(failedPerSec), round3(mbpsOut)];
     const connected = tot[C.CONNECTED];
     this.peakConnected = Math.max(this.peakConnected, connected);
     const elapsedSec = (now - this.meta.startedAt) / 1000;
@@ -194,6 +229,7 @@ export class Aggregator {
           })
         : this.collapse.collapse;
     const final = state === 'finished' || state === 'aborted' || state === 'failed';
+    const loadSec = this.loadSec(now);
     if (!final && cpu > 0) { this.cpuSum += cpu; this.cpuSamples++; }
     const crashed = this.shards.filter((v) => v.status.state === 'crashed').length;
 
@@ -222,9 +258,11 @@ export class Aggregator {
         inFlight: this.meta.target.qos === 1 ? tot[C.IN_FLIGHT] : 0,
         bytesSent: bytes,
         skipped: tot[C.SKIPPED],
-        sentPerSec, ackedPerSec, mbpsOut,
+        // live: the last whole second; final: the whole run over its seconds under load
+        ...(final ? overRun(loadSec, sent, acked, bytes) : { sentPerSec, ackedPerSec, mbpsOut }),
         avgSentPerDevice: configured ? round1(sent / configured) : 0,
-        avgRatePerDevice: configured && elapsedSec > 0 ? Math.round((sent / configured / elapsedSec) * 1000) / 1000 : 0,
+        avgRatePerDevice: configured && loadSec > 0 ? round3(sent / configured / loadSec) : 0,
+        loadSec: round1(loadSec),
       },
       latency: { ackMs: ack, connectMs: summarize(this.connectMs), scheduleLagMs: lag },
       latencyBuckets: { ackMs: cumulativeBuckets(this.ackMs), connectMs: cumulativeBuckets(this.connectMs) },
@@ -240,7 +278,7 @@ export class Aggregator {
         rssMB: rss, crashedShards: crashed, notes: this.notes,
       }),
       series: [...this.series],
-      topDevices: this.topDevices(),
+      topDevices: topDevices(this.shards, TOP_DEVICES),
       shards: this.shards.map((v) => ({ ...v.status })),
       delivery: null,
     };
@@ -250,42 +288,6 @@ export class Aggregator {
 
   get latest(): MetricsSnapshot | null {
     return this.last;
-  }
-
-  private row(v: ShardView, i: number): DeviceRow {
-    const r = i * D_FIELDS;
-    const flags = v.rows[r + D.FLAGS];
-    return {
-      name: v.names[i], connected: (flags & FLAG_CONNECTED) !== 0, paused: (flags & FLAG_PAUSED) !== 0,
-      sent: v.rows[r + D.SENT], acked: v.rows[r + D.ACKED], failed: v.rows[r + D.FAILED], disconnects: v.rows[r + D.DISCONNECTS],
-    };
-  }
-
-  /** Top devices by sent, then devices with failures or disconnects (each list bounded). */
-  private topDevices(): DeviceRow[] {
-    const top: Array<[number, ShardView, number]> = [];
-    const troubled: Array<[ShardView, number]> = [];
-    for (const v of this.shards) {
-      for (let i = 0; i < v.names.length; i++) {
-        const r = i * D_FIELDS;
-        const sent = v.rows[r + D.SENT];
-        if (top.length < TOP_DEVICES || sent > top[top.length - 1][0]) {
-          let k = top.length < TOP_DEVICES ? top.length : top.length - 1;
-          while (k > 0 && top[k - 1][0] < sent) k--;
-          top.splice(k, 0, [sent, v, i]);
-          if (top.length > TOP_DEVICES) top.pop();
-        }
-        if (troubled.length < TOP_DEVICES && (v.rows[r + D.FAILED] > 0 || v.rows[r + D.DISCONNECTS] > 0)) troubled.push([v, i]);
-      }
-    }
-    const seen = new Set<string>();
-    const out: DeviceRow[] = [];
-    for (const [v, i] of [...top.map(([, v, i]) => [v, i] as [ShardView, number]), ...troubled]) {
-      if (seen.has(v.names[i])) continue;
-      seen.add(v.names[i]);
-      out.push(this.row(v, i));
-    }
-    return out;
   }
 
   /** Per-device records of the report, keyed by device name. */
@@ -337,10 +339,9 @@ export class Aggregator {
     c[C.IN_FLIGHT] = 0;
     c[C.FAILED_DEVICES] = c[C.WANTED];
     v.counters = c;
-    // the next per-second rates are those of the other shards, not a negative step
-    this.prev.sent -= ahead.sent;
-    this.prev.acked -= ahead.acked;
-    this.prev.failed -= ahead.failed;
+    // rates leave crashed shards out; the collapse detector's next deltas must not step back either
+    this.prevSent -= ahead.sent;
+    this.prevAcked -= ahead.acked;
     for (let r = 0; r < v.rows.length; r += D_FIELDS) v.rows[r + D.FLAGS] = v.rows[r + D.FLAGS] & ~FLAG_CONNECTED;
     v.stale.fill(1);
     return ahead;
@@ -361,4 +362,3 @@ export interface RowTotals {
   unacked: number;
 }
 
-const round1 = (x: number) => Math.round(x * 10) / 10;

@@ -141,7 +141,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
   }
 
   private onShardSnapshot(p: ShardProc, s: ShardSnapshot, final: boolean): void {
-    const sec = this.agg.apply(s);
+    const sec = this.agg.apply(s, final);
     this.files?.csv(s.shardId, csvRow(s, sec, this.startedAt));
     if (this.files) for (const e of s.events) this.files.event(s.shardId, e);
     this.emit('events', { shard: s.shardId, at: s.at, events: s.events, final } satisfies ShardEventBatch);
@@ -210,6 +210,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     }
     this.stopReason = reason;
     this.outcome = outcome;
+    this.agg.loadEnded(wallNow());
     this.state = 'stopping';
     this.log(`stopping (${reason}): draining acks for up to ${this.cfg.drainTimeoutMs} ms`);
     for (const p of this.procs) if (!p.exited) this.agg.shardStatus(p.slice.id).state = 'stopping';

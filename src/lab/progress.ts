@@ -2,6 +2,10 @@
 // a plain line every few seconds otherwise (CI logs, pipes).
 import { SingleBar } from 'cli-progress';
 import type { RunSink } from './pipeline/sink.js';
+import { connectFailureHint, dominantConnectFailure, NO_ANSWER } from '../report/outcome.js';
+
+/** Seconds without any CONNACK before the console says so. */
+const NO_ANSWER_AFTER_SEC = 2;
 
 export interface Progress {
   tick(n?: number): void;
@@ -49,18 +53,31 @@ export function startProgress(o: ProgressOptions): Progress {
   };
 }
 
-/** Console progress of a run, a sink: one line on stderr every 5 s (no report section). */
+/**
+ * Console progress of a run, a sink: one line on stderr every 5 s (no report section). While no
+ * device has connected, the connect failure and what to check are said as soon as they are known.
+ */
 export function consoleProgress(say: (line: string) => void, everyMs = 5000, now: () => number = Date.now): RunSink {
   let last = 0;
+  let toldCause: string | null = null;
   return {
     name: 'console progress',
     snapshot(s) {
+      const c = s.connections;
+      // a failure is said at once; attempts that get no answer at all after a few seconds too
+      const top = c.succeeded === 0 ? dominantConnectFailure(c.byOutcome)
+        ?? (c.attempts > 0 && s.elapsedSec >= NO_ANSWER_AFTER_SEC ? { cause: NO_ANSWER, count: c.attempts } : null) : null;
+      if (top && top.cause !== toldCause) {
+        toldCause = top.cause;
+        say(`no device connected yet: ${top.cause} (${top.count} of ${c.attempts} attempts)\n  hint: ${connectFailureHint(top.cause, s.target)}`);
+      }
       if (now() - last < everyMs || s.state === 'finished') return;
       last = now();
-      const { connections: c, traffic: t, latency: l } = s;
+      const { traffic: t, latency: l } = s;
       say(
         `${s.elapsedSec.toFixed(0)}s ${s.state}: connected ${c.connected}/${c.configured}, sent ${t.sent} (${t.sentPerSec}/s), ` +
-          `acked ${t.acked}, failed ${t.failed}, ack p99 ${l.ackMs.p99 ?? '-'} ms, lag p99 ${l.scheduleLagMs.p99 ?? '-'} ms`,
+          `acked ${t.acked}, failed ${t.failed}, ack p99 ${l.ackMs.p99 ?? '-'} ms, lag p99 ${l.scheduleLagMs.p99 ?? '-'} ms` +
+          (top ? `, connect failing: ${top.cause} ×${top.count}` : ''),
       );
     },
   };

@@ -43,6 +43,12 @@ export function selectFleet(config: ResolvedConfig, all: FleetDevice[], source: 
   return { fleet: fleet.slice(start, end), fleetSize: fleet.length };
 }
 
+/** The exit code of a finished run (docs/errors.md#run-outcomes): the problem's code, else by outcome. */
+export function runExitCode(report: RunReport): number {
+  if (report.problem) return report.problem.exitCode;
+  return report.outcome === 'aborted' ? ExitCode.ABORTED : report.outcome === 'failed' ? ExitCode.INTERNAL : ExitCode.OK;
+}
+
 /** `tblab run`: thresholds parsed first, then the target (an embedded one is provisioned), then the run. */
 export async function runCommand(
   ctx: LabContext,
@@ -107,11 +113,11 @@ export async function runLab(
         runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason,
         sent: m.traffic.sent, acked: m.traffic.acked, failed: m.traffic.failed, skipped: m.traffic.skipped,
         connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict,
-        delivery: report.delivery?.totals ?? null,
+        delivery: report.delivery?.totals ?? null, problem: report.problem ?? null,
       }) + '\n');
     } else if (run.reportPath) say(`report: ${run.reportPath}`);
-    const runCode = report.outcome === 'aborted' ? ExitCode.ABORTED : report.outcome === 'failed' ? ExitCode.INTERNAL : ExitCode.OK;
-    return { exitCode: opts.thresholds ? opts.thresholds.exitCode(runCode) : runCode, report };
+    if (report.problem) say(`${report.outcome} [${report.problem.code}]: ${report.problem.message}\n  hint: ${report.problem.hint}`);
+    return { exitCode: opts.thresholds ? opts.thresholds.exitCode(runExitCode(report)) : runExitCode(report), report };
   } finally {
     await dashboard?.close();
     await delivery?.close();

@@ -2,7 +2,8 @@
 // outcome. The engine produces them and the report (src/report/schema.ts) carries them as they are.
 import type { CauseClass, MetricsSnapshot, RunState, ShardStatus } from './snapshot.js';
 
-export type RunOutcome = 'completed' | 'aborted' | 'failed' | 'partial';
+/** `degraded`: finished without part of the fleet (a shard crashed); `failed`: no load delivered or every shard crashed. */
+export type RunOutcome = 'completed' | 'degraded' | 'aborted' | 'failed' | 'partial';
 
 export interface DisconnectRecord {
   /** ms since epoch */

@@ -107,13 +107,18 @@ export interface MetricsSnapshot {
     bytesSent: number;
     /** Publishes the schedule wanted but that were not sent (device down or paused): not counted in `sent`. */
     skipped: number;
-    /** Rates over the last second. */
+    /**
+     * Live: rates over the last whole second (each shard over its own clock). Final snapshot (the
+     * report): totals ÷ `loadSec`, the whole run.
+     */
     sentPerSec: number;
     ackedPerSec: number;
     mbpsOut: number;
     avgSentPerDevice: number;
-    /** Average publishes per second per configured device over the whole run. */
+    /** Average publishes per second per configured device over the seconds under load. */
     avgRatePerDevice: number;
+    /** Seconds under load: first publish → the stop (→ now while running); 0 before the first publish. Optional (v1 addition). */
+    loadSec?: number;
   };
 
   latency: {

@@ -5,6 +5,8 @@ import { hostname, platform, cpus, totalmem } from 'node:os';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
 import { TOOL_VERSION } from '../shared/version.js';
+import { judgeOutcome } from './outcome.js';
+import { reattributeDeadServer } from '../metrics/attribution.js';
 import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ThresholdResult } from './schema.js';
 
 /** The parts of a report a sink may own. */
@@ -53,7 +55,19 @@ export interface ReportMeta {
 export function buildReport(results: RunResults, meta: ReportMeta, sections: ReportSections = {}): RunReport {
   const partial = results.outcome === 'partial';
   const base = meta.metrics ?? results.final;
-  const metrics = sections.metricsDelivery !== undefined ? { ...base, delivery: sections.metricsDelivery } : base;
+  const judged = judgeOutcome(results, base);
+  const state = judged.outcome === 'failed' ? 'failed' : base.state;
+  const composed = { ...base, state, ...(sections.metricsDelivery !== undefined ? { delivery: sections.metricsDelivery } : {}) };
+  // a dead server is not a rate limit: closes "after a publish" with nothing alive afterwards are the server's end
+  const evidence = { startedAt: results.startedAt, timeline: results.timeline, publishIntervalSec: base.target.publishIntervalSec };
+  const { devices, metrics, moved } = partial
+    ? { devices: results.devices, metrics: composed, moved: 0 }
+    : reattributeDeadServer(results.devices, composed, evidence);
+  if (moved > 0) {
+    const note = `${moved} close(s) right after a publish are counted as \`server closed\`, not as a rate limit: ` +
+      'nothing was sent or acknowledged after them (the server went away)';
+    metrics.generator = { ...metrics.generator, notes: [...metrics.generator.notes, note] };
+  }
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: 'tb-load-lab',
@@ -63,15 +77,15 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     startedAt: new Date(results.startedAt).toISOString(),
     endedAt: partial ? null : new Date(results.endedAt).toISOString(),
     durationSec: Math.round((results.endedAt - results.startedAt) / 100) / 10,
-    outcome: results.outcome,
-    endReason: results.endReason,
+    outcome: judged.outcome,
+    endReason: judged.endReason,
     config: meta.config,
     machine: {
       hostname: hostname(), platform: platform(), cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e8) / 10, node: process.version,
     },
     metrics,
     timeline: results.timeline,
-    devices: results.devices,
+    devices,
     histograms: {
       ...results.histograms,
       ...(sections.ingestLatencyHistogram !== undefined ? { ingestLatencyMs: sections.ingestLatencyHistogram } : {}),
@@ -79,5 +93,6 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     delivery: sections.delivery ?? null,
     thresholds: sections.thresholds ?? null,
     files: sections.runLog !== undefined ? { ...results.files, log: sections.runLog } : results.files,
+    problem: judged.problem,
   };
 }

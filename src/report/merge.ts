@@ -29,7 +29,7 @@ export interface MergeResult {
   warnings: string[];
 }
 
-const OUTCOME_RANK: Record<RunOutcome, number> = { completed: 0, partial: 1, aborted: 2, failed: 3 };
+const OUTCOME_RANK: Record<RunOutcome, number> = { completed: 0, degraded: 1, partial: 2, aborted: 3, failed: 4 };
 /** Run states in the order a run goes through them (timeline points may carry one). */
 const RUN_STAGES = ['starting', 'connecting', 'running', 'stopping', 'finished', 'aborted', 'failed'] as const satisfies readonly RunState[];
 /** Settings that define the fleet and its slicing: instances that differ here did not split one fleet. */

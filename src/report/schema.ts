@@ -2,6 +2,7 @@
 // GET /api/metrics (src/metrics/snapshot.ts). Versioned: add fields, never rename.
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunOutcome, DisconnectRecord, DeviceRecord, TimelinePoint } from '../metrics/records.js';
+import type { RunProblem } from './outcome.js';
 import type { ThresholdResult } from '../metrics/thresholds.js';
 
 export type { ThresholdResult };
@@ -106,4 +107,6 @@ export interface RunReport {
   files: { events: string[]; metrics: string[]; log?: string };
   /** Set when this report was merged from instance reports. */
   mergedFrom?: string[];
+  /** Why the outcome is `failed` or `degraded` (catalogue code, message, hint, exit code); null otherwise. Absent in older reports. */
+  problem?: RunProblem | null;
 }

@@ -5,8 +5,12 @@ import type { ThresholdInput } from '../metrics/threshold-metrics.js';
 import type { RunReport } from './schema.js';
 import { renderTable } from './table.js';
 
-/** Seconds of load: start → the last timeline point before the stop (the drain is not load time). */
+/**
+ * Seconds of load: first publish → the stop (`metrics.traffic.loadSec`; the drain is not load
+ * time). Older reports: start → the last timeline point before the stop.
+ */
 export function loadSeconds(r: RunReport): number {
+  if ((r.metrics.traffic.loadSec ?? 0) > 0) return r.metrics.traffic.loadSec!;
   const last = loadPoints(r.timeline).at(-1);
   return last && last.t > 0 ? last.t : r.durationSec;
 }

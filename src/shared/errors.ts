@@ -16,6 +16,8 @@ export const ExitCode = {
   THRESHOLDS_FAILED: 5,
   /** A pre-flight check found something that would stop the run (open files, ports, memory). */
   PREFLIGHT_FAILED: 6,
+  /** The run finished, but a shard crashed and took part of the fleet with it (outcome `degraded`). */
+  DEGRADED: 7,
   /** Stopped by SIGINT/SIGTERM or `tblab stop`; the report was still written. */
   ABORTED: 130,
 } as const;
@@ -41,6 +43,8 @@ export const ERRORS = {
   REQUEST_REJECTED: { message: 'ThingsBoard rejected the request', hint: 'The server message above says why.', exit: 'TARGET_ERROR' },
   NOT_FOUND: { message: 'Not found on the server', hint: 'Check the id or name; the entity may have been deleted.', exit: 'TARGET_ERROR' },
   MQTT_REFUSED: { message: 'The MQTT server refused the connection', hint: 'Check that the device tokens belong to this server (re-run `tblab provision`).', exit: 'TARGET_ERROR' },
+  NO_CONNECTION: { message: 'No device could connect over MQTT: the run delivered no load', hint: 'Check MQTT_HOST, MQTT_PORT and MQTT_TLS (with MQTT_CA_FILE for a private CA); the report names the connect failure.', exit: 'UNREACHABLE' },
+  RUN_DEGRADED: { message: 'A shard crashed and took part of the fleet with it', hint: 'The report counts its devices up to the crash; the supervisor notes say how it ended (memory: fewer devices per shard with --max-clients-per-process).', exit: 'DEGRADED' },
   NO_FLEET: { message: 'No provisioned devices were found', hint: 'Run `tblab provision` first (or `tblab suite`, which provisions when needed).', exit: 'INVALID_CONFIG' },
   PREFLIGHT_FAILED: { message: 'The generator cannot carry this run on this machine', hint: 'See the failed checks above: more processes (--max-clients-per-process), more source addresses (--source-addresses), or fewer devices.', exit: 'PREFLIGHT_FAILED' },
   THRESHOLDS_INVALID: { message: 'A --threshold expression is invalid', hint: 'See the grammar in docs/thresholds.md or `tblab run --help`.', exit: 'INVALID_CONFIG' },

@@ -45,7 +45,8 @@ test('a shard killed mid-run is reported as crashed; the other shard finishes an
   process.kill(s.shards[0].pid!, 'SIGKILL');
   const killedAt = Date.now();
   const r = await run.done;
-  assert.equal(r.outcome, 'completed');
+  assert.equal(r.outcome, 'degraded', 'finished without part of the fleet (issue 20 #7)');
+  assert.equal(r.problem?.code, 'RUN_DEGRADED');
   assert.equal(r.metrics.shards[0].state, 'crashed');
   assert.equal(r.metrics.shards[0].exit, 'signal SIGKILL');
   assert.equal(r.metrics.shards[1].state, 'done');

@@ -6,6 +6,9 @@ import { analyzeSequences, pickSample } from '../../src/lab/delivery/analyze.js'
 import { attributeRateLimits } from '../../src/lab/delivery/rate-limit.js';
 import { embeddedEmulatorArgs } from '../../src/lab/delivery/emulator-path.js';
 import { deliverySummary } from '../../src/report/delivery-summary.js';
+import { CLOSED_AFTER_PUBLISH, SERVER_CLOSED, reattributeDeadServer } from '../../src/metrics/attribution.js';
+import { CAUSES } from '../../src/device/causes.js';
+import { makeReport } from '../helpers/report-fixture.js';
 import type { DeliveryReport, DeviceRecord, DisconnectRecord } from '../../src/report/schema.js';
 
 test('analyzeSequences: lost values, repeats, values outside 1..sent, late by ts', () => {
@@ -82,4 +85,44 @@ test('the summary names the devices with loss, worst first, and their first lost
   assert.match(s, /lost 7 \(3\.50 %\)/);
   assert.match(s, /acknowledged but not stored: 7/);
   assert.match(s, /devices with loss \(2\): sim-001 \(6: 3, 4, 5, 6, 7, …\); sim-002 \(1: 50\)/);
+});
+
+test('a dead server is not a rate limit: closes after a publish count only when traffic went on after them', () => {
+  const t0 = 1_700_000_000_000;
+  const rec = (at: number) => device(t0, [{ at }]);
+  // the run's timeline, one point per second: traffic stops for good at 5 s (the server died)
+  const deadAt5 = Array.from({ length: 12 }, (_, k) => ({ t: k, sent: Math.min(k, 5) * 10, acked: Math.min(k, 5) * 10, connected: k <= 5 ? 3 : 0 }));
+  const busy = Array.from({ length: 12 }, (_, k) => ({ t: k, sent: k * 10, acked: k * 10, connected: 3 }));
+  // every publisher cut off at once, but their reconnects accepted: alive (a tenant-wide budget)
+  const reconnected = deadAt5.map((p) => ({ ...p, connected: p.t >= 7 ? 2 : p.connected }));
+  const input = (timeline: typeof busy) => ({
+    devices: { a: rec(t0 + 5000), b: rec(t0 + 5010), c: rec(t0 + 5020) }, intervalSec: 1, peakSentPerSec: 30,
+    rest429: { count: 0, firstAt: null }, alive: { startedAt: t0, timeline, publishIntervalSec: 1 },
+  });
+  const dead = attributeRateLimits(input(deadAt5));
+  assert.deepEqual([dead.count, dead.pattern, dead.advice], [0, null, null]);
+  assert.equal(attributeRateLimits(input(reconnected)).count, 3);
+  const alive = attributeRateLimits(input(busy));
+  assert.equal(alive.count, 3);
+  assert.match(alive.pattern!, /^per device/);
+  // a reason code is the server's own word: it was alive to send it
+  const v5 = attributeRateLimits({ ...input(deadAt5), devices: { a: device(t0, [{ at: t0 + 5000, cause: 'server disconnect: message rate too high (0x96)' }]) } });
+  assert.equal(v5.count, 1);
+
+  // the report's records and totals move together
+  const snap = makeReport();
+  const metrics = {
+    ...snap.metrics,
+    disconnects: { total: 4, byCause: { [CLOSED_AFTER_PUBLISH]: 3, 'server closed': 1 }, byClass: { 'rate-limit': 3, server: 1 } },
+    collapse: { at: '', elapsedSec: 5, kind: 'connections' as const, dominantCause: CLOSED_AFTER_PUBLISH, connectedAtCollapse: 0, peakConnected: 3 },
+  };
+  const re = reattributeDeadServer(input(deadAt5).devices, metrics, input(deadAt5).alive);
+  assert.equal(re.moved, 3);
+  assert.deepEqual(re.metrics.disconnects.byCause, { 'server closed': 4 });
+  assert.deepEqual(re.metrics.disconnects.byClass, { server: 4 });
+  assert.equal(re.metrics.collapse!.dominantCause, 'server closed');
+  assert.deepEqual(Object.values(re.devices).map((d) => d.disconnects[0].class), ['server', 'server', 'server']);
+  assert.equal(reattributeDeadServer(input(busy).devices, metrics, input(busy).alive).moved, 0);
+  assert.equal(CAUSES.closedAfterPublish.cause, CLOSED_AFTER_PUBLISH, 'the engine and the report name the cause alike');
+  assert.equal(CAUSES.serverClosed.cause, SERVER_CLOSED);
 });

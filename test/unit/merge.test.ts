@@ -162,6 +162,9 @@ test('the outcome is the worst one and collapse the earliest', () => {
   assert.match(report.metrics.generator.notes.join('\n'), /instance 3\/4: collapse detected first \(2 of 4/);
   const failed = all((i) => (i === 1 ? { outcome: 'failed' as const } : i === 2 ? { outcome: 'aborted' as const } : {}));
   assert.equal(mergeReports(failed).report.outcome, 'failed');
+  const degraded = all((i) => (i === 1 ? { outcome: 'degraded' as const } : {}));
+  assert.equal(mergeReports(degraded).report.outcome, 'degraded');
+  assert.equal(mergeReports(all((i) => (i === 1 ? { outcome: 'degraded' as const } : { outcome: 'aborted' as const }))).report.outcome, 'aborted');
 });
 
 test('inputs that do not belong together are refused with the file named', () => {

@@ -62,8 +62,9 @@ test('merge: counters add up, histograms merge exactly, rates come from deltas, 
   assert.equal(s1.latency.ackMs.count, 4);
   assert.equal(s1.latency.ackMs.max, 100.031); // HDR precision: 3 significant digits
   assert.equal(s1.generator.eventLoopDelayP99Ms, 4);
-  // next second: only shard 0 moved
+  // next second: only shard 0 moved (each shard's rate is over its own whole second)
   agg.apply(shardSnap(0, t0 + 2000, 20, 19, [1], [[0, 11, 10], [1, 9, 9]]));
+  agg.apply(shardSnap(1, t0 + 2000, 5, 5, [], [[0, 5, 5]]));
   const s2 = agg.snapshot(t0 + 2000, 'running');
   assert.equal(s2.traffic.sent, 25);
   assert.equal(s2.traffic.sentPerSec, 10);
@@ -78,6 +79,33 @@ test('merge: counters add up, histograms merge exactly, rates come from deltas, 
   assert.equal(devs.a.disconnects.length, 2);
   assert.equal(s2.topDevices[0].name, 'a');
   assert.ok(agg.encodedHistograms().ackMs);
+});
+
+test('rates from whole seconds: misaligned shard snapshots and a final partial second do not inflate them', () => {
+  const t0 = 1_000_000;
+  const agg = new Aggregator({
+    runId: 'r2', instance: null, startedAt: t0,
+    target: { mqtt: 'mqtt://x:1', rest: null, qos: 1, mqttVersion: '3.1.1', publishIntervalSec: 1 },
+    shards: [{ id: 0, names: ['a'], indices: [1] }], collapseShare: 0.5, collapseWindowSec: 5,
+  });
+  const snap = (at: number, sent: number) => {
+    const s = shardSnap(0, at, sent, sent, [], [[0, sent, sent]]);
+    s.changed.rows[D.FIRST_PUB] = t0 + 500;
+    return s;
+  };
+  // 100 msg/s; the shard's clock runs 400 ms after the supervisor's ticks
+  assert.equal(agg.apply(snap(t0 + 1400, 90)).sentPerSec, 64.3); // 90 over its first 1.4 s
+  agg.apply(snap(t0 + 2400, 190));
+  assert.equal(agg.snapshot(t0 + 3000, 'running').traffic.sentPerSec, 100);
+  agg.apply(snap(t0 + 3400, 290));
+  agg.loadEnded(t0 + 3500);
+  // the final snapshot 150 ms later (300 sent): no rate of its own, the last whole second stays
+  assert.equal(agg.apply(snap(t0 + 3550, 300), true).sentPerSec, null);
+  const fin = agg.snapshot(t0 + 3600, 'finished');
+  assert.equal(fin.traffic.loadSec, 3); // first publish t0+500 → stop t0+3500
+  assert.equal(fin.traffic.sentPerSec, 100); // 300 ÷ 3 s, not 10 ÷ 0.15 s
+  assert.equal(fin.traffic.ackedPerSec, 100);
+  assert.equal(agg.timeline.at(-1)!.sentPerSec, 100);
 });
 
 test('collapse: connections below the share of the peak for the window, once, with the dominant cause', () => {

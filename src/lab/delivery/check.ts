@@ -197,7 +197,11 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
       checkedAt: new Date().toISOString(),
       totals,
       devices: out,
-      rateLimit: attributeRateLimits({ devices: report.devices, intervalSec: cfg.publishIntervalSec, peakSentPerSec, rest429, ...(emulatorRefused ? { emulatorRefused } : {}) }),
+      rateLimit: attributeRateLimits({
+        devices: report.devices, intervalSec: cfg.publishIntervalSec, peakSentPerSec, rest429,
+        ...(emulatorRefused ? { emulatorRefused } : {}),
+        alive: { startedAt: report.startedAt, timeline: report.timeline, publishIntervalSec: cfg.publishIntervalSec },
+      }),
       notes,
       window: { startTs, endTs: Date.now() },
       sampled: [...sample],

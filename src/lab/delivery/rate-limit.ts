@@ -1,7 +1,8 @@
 // Rate-limit attribution: which closes were probably ThingsBoard's transport rate limits (the
 // engine's `rate-limit` class: a server close right after an unacknowledged publish, or an MQTT 5
 // reason), plus REST 429s, and the pattern — per device or tenant-wide, and when it started.
-import type { DeliveryReport, DeviceRecord, RateLimitEvent } from '../../report/schema.js';
+import type { DeliveryReport, DeviceRecord, DisconnectRecord, RateLimitEvent } from '../../report/schema.js';
+import { CLOSED_AFTER_PUBLISH, serverAliveAfter, type AliveEvidence } from '../../metrics/attribution.js';
 
 export interface RateLimitInput {
   devices: Record<string, DeviceRecord>;
@@ -13,6 +14,11 @@ export interface RateLimitInput {
   rest429: { count: number; firstAt: number | null };
   /** With --embedded: messages the emulator refused per device. */
   emulatorRefused?: Map<string, number>;
+  /**
+   * The run's timeline: a close right after a publish counts only when sessions were still sending
+   * or acknowledged after it (a dead server closes every session the same way). Absent: every such close counts.
+   */
+  alive?: AliveEvidence;
 }
 
 export type RateLimitSection = NonNullable<DeliveryReport['rateLimit']>;
@@ -20,9 +26,11 @@ export type RateLimitSection = NonNullable<DeliveryReport['rateLimit']>;
 /** Most events listed in the report (the count goes on). */
 const EVENTS_LIMIT = 1000;
 
-function evidence(cause: string, cls: string): string | null {
-  if (cause.includes('(0x83)')) return `${cause}: ThingsBoard closes MQTT 5 sessions with 0x83 when a transport rate limit is hit`;
-  if (cls === 'rate-limit') return cause;
+function evidence(d: DisconnectRecord, alive: AliveEvidence | undefined): string | null {
+  if (d.cause.includes('(0x83)')) return `${d.cause}: ThingsBoard closes MQTT 5 sessions with 0x83 when a transport rate limit is hit`;
+  // the heuristic close needs a server that was alive afterwards; a reason code is the server's own word
+  if (d.cause === CLOSED_AFTER_PUBLISH && alive && !serverAliveAfter(d.at, alive)) return null;
+  if (d.class === 'rate-limit') return d.cause;
   return null;
 }
 
@@ -41,7 +49,7 @@ export function attributeRateLimits(i: RateLimitInput): RateLimitSection {
   const firstByDevice = new Map<string, number>();
   for (const [name, rec] of Object.entries(i.devices)) {
     for (const d of rec.disconnects) {
-      const ev = evidence(d.cause, d.class);
+      const ev = evidence(d, i.alive);
       if (!ev) continue;
       events.push({ device: name, at: d.at, evidence: ev });
       if (!firstByDevice.has(name) || d.at < firstByDevice.get(name)!) firstByDevice.set(name, d.at);

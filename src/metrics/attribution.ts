@@ -1,0 +1,80 @@
+// Was the server alive when it closed a session? The engine calls a close right after an
+// unacknowledged publish "rate limit suspected": that is how ThingsBoard's transport enforces its
+// rate limits (it drops the session, common/transport/mqtt/.../MqttTransportHandler.java), but a
+// server that dies (kill -9, crash, host lost) closes every session the same way. A rate limit
+// leaves the server alive: other sessions keep publishing and getting acks after the close. With
+// no such evidence the close is the server's end (`server closed`), and the reconnects that
+// follow say `ECONNREFUSED`.
+import type { CauseClass, MetricsSnapshot } from './snapshot.js';
+import type { DeviceRecord, TimelinePoint } from './records.js';
+
+/** The engine's causes (src/device/causes.ts CAUSES.closedAfterPublish / serverClosed). */
+export const CLOSED_AFTER_PUBLISH = 'server closed after publish (rate limit suspected)';
+export const SERVER_CLOSED = 'server closed';
+
+/** Traffic counted from this long after a close on is evidence (a timeline point's shards may be ~1 s old). */
+const AFTER_MS = 1500;
+/** …up to this long after the close (at least two publish intervals). */
+const WINDOW_MS = 10_000;
+
+export interface AliveEvidence {
+  /** Run start, ms since epoch (timeline `t` is seconds from it). */
+  startedAt: number;
+  timeline: readonly Pick<TimelinePoint, 't' | 'sent' | 'acked' | 'connected'>[];
+  publishIntervalSec: number;
+}
+
+/**
+ * True when the server was alive after `at` (ms): between the first timeline point ≥ 1.5 s after
+ * it and the last one within max(10 s, 2 intervals), `sent` or `acked` grew, or some session was
+ * connected (one that survived, or a reconnect the server accepted: a tenant-wide budget can cut
+ * off every publisher at once, but it still accepts their reconnects; a dead server refuses them).
+ */
+export function serverAliveAfter(at: number, e: AliveEvidence): boolean {
+  const from = at + AFTER_MS, to = at + Math.max(WINDOW_MS, 2 * e.publishIntervalSec * 1000 + AFTER_MS);
+  const points = e.timeline.filter((p) => {
+    const ms = e.startedAt + p.t * 1000;
+    return ms >= from && ms <= to;
+  });
+  if (points.some((p) => p.connected > 0)) return true;
+  if (points.length < 2) return false;
+  const a = points[0], b = points[points.length - 1];
+  return b.sent > a.sent || b.acked > a.acked;
+}
+
+/**
+ * The report's view of the closes: "rate limit suspected" without evidence that the server was
+ * alive becomes `server closed` (class server), in the device records and in the totals by cause
+ * and class (moved by the number of records changed), and in the collapse's dominant cause.
+ */
+export function reattributeDeadServer(
+  devices: Record<string, DeviceRecord>, metrics: MetricsSnapshot, e: AliveEvidence,
+): { devices: Record<string, DeviceRecord>; metrics: MetricsSnapshot; moved: number } {
+  let moved = 0;
+  const out: Record<string, DeviceRecord> = {};
+  for (const [name, d] of Object.entries(devices)) {
+    const dead = d.disconnects.some((x) => x.cause === CLOSED_AFTER_PUBLISH && !serverAliveAfter(x.at, e));
+    if (!dead) { out[name] = d; continue; }
+    out[name] = {
+      ...d,
+      disconnects: d.disconnects.map((x) => {
+        if (x.cause !== CLOSED_AFTER_PUBLISH || serverAliveAfter(x.at, e)) return x;
+        moved++;
+        return { ...x, cause: SERVER_CLOSED, class: 'server' as CauseClass };
+      }),
+    };
+  }
+  if (moved === 0) return { devices, metrics, moved };
+  const byCause = { ...metrics.disconnects.byCause };
+  const byClass = { ...metrics.disconnects.byClass };
+  const n = Math.min(moved, byCause[CLOSED_AFTER_PUBLISH] ?? 0);
+  byCause[CLOSED_AFTER_PUBLISH] = (byCause[CLOSED_AFTER_PUBLISH] ?? 0) - n;
+  if (!byCause[CLOSED_AFTER_PUBLISH]) delete byCause[CLOSED_AFTER_PUBLISH];
+  byCause[SERVER_CLOSED] = (byCause[SERVER_CLOSED] ?? 0) + n;
+  byClass['rate-limit'] = (byClass['rate-limit'] ?? 0) - n;
+  if (!byClass['rate-limit']) delete byClass['rate-limit'];
+  byClass.server = (byClass.server ?? 0) + n;
+  const c = metrics.collapse;
+  const collapse = c?.dominantCause === CLOSED_AFTER_PUBLISH ? { ...c, dominantCause: SERVER_CLOSED } : c;
+  return { devices: out, metrics: { ...metrics, disconnects: { ...metrics.disconnects, byCause, byClass }, collapse }, moved };
+}
