@@ -7,11 +7,14 @@ import { CollapseDetector } from '../metrics/collapse.js';
 import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
 import type { DeviceRecord, TimelinePoint } from '../metrics/records.js';
-import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED } from './counters.js';
-import { deviceRecord, deviceRecordsJson, JSON_BLOCK, type DeviceRows } from './device-records.js';
+import { C, C_FIELDS, D, D_FIELDS } from './counters.js';
+import { deviceRecord, deviceRecordsJson, JSON_BLOCK } from './device-records.js';
 import type { ShardSnapshot } from './protocol.js';
-import { overRun, round1, round3, ShardRates, type ShardSecond } from './rates.js';
+import { overRun, round1, round3, type ShardSecond } from './rates.js';
 import { topDevices } from './top-devices.js';
+import { newShardView, rowTotals, settleCrashed, type RowTotals, type ShardView } from './shard-view.js';
+
+export type { RowTotals };
 
 export type { ShardSecond };
 import { rssMB } from './rss.js';
@@ -31,21 +34,6 @@ export interface AggregatorMeta {
 const MAX_DISCONNECTS_PER_DEVICE = 50;
 const SERIES_POINTS = 60;
 const TOP_DEVICES = 50;
-interface ShardView extends DeviceRows {
-  status: ShardStatus;
-  counters: Float64Array;
-  byOutcome: Record<string, number>;
-  byCause: Record<string, number>;
-  byClass: Partial<Record<CauseClass, number>>;
-  errorsByKind: Record<string, number>;
-  eventLoopP99Ms: number | null;
-  cpuPercent: number;
-  rssMB: number;
-  /** this second's histograms */
-  secAck: Histogram;
-  secLag: Histogram;
-  rates: ShardRates;
-}
 
 export class Aggregator {
   readonly ackMs = createHistogram();
@@ -73,26 +61,7 @@ export class Aggregator {
 
   constructor(private readonly meta: AggregatorMeta) {
     this.collapse = new CollapseDetector(meta.collapseShare, meta.collapseWindowSec);
-    this.shards = meta.shards.map((s) => ({
-      status: { id: s.id, pid: null, state: 'starting', devices: s.names.length, connected: 0 },
-      names: s.names,
-      indices: s.indices,
-      counters: new Float64Array(C_FIELDS),
-      rows: new Float64Array(s.names.length * D_FIELDS),
-      byOutcome: {},
-      byCause: {},
-      byClass: {},
-      errorsByKind: {},
-      disconnects: new Map(),
-      stale: new Uint8Array(Math.ceil(s.names.length / JSON_BLOCK)).fill(1),
-      json: new Array<Buffer>(Math.ceil(s.names.length / JSON_BLOCK)),
-      eventLoopP99Ms: null,
-      cpuPercent: 0,
-      rssMB: 0,
-      secAck: createHistogram(),
-      secLag: createHistogram(),
-      rates: new ShardRates(meta.startedAt),
-    }));
+    this.shards = meta.shards.map((s) => newShardView(s, meta.startedAt));
   }
 
   shardStatus(id: number): ShardStatus {
@@ -304,17 +273,7 @@ export class Aggregator {
 
   /** Sent, acked, failed and skipped summed over the device rows (of one shard, or all). */
   rowTotals(id?: number): RowTotals {
-    const out: RowTotals = { sent: 0, acked: 0, failed: 0, skipped: 0, unacked: 0 };
-    for (const v of id === undefined ? this.shards : [this.shards[id]]) {
-      for (let r = 0; r < v.rows.length; r += D_FIELDS) {
-        out.sent += v.rows[r + D.SENT];
-        out.acked += v.rows[r + D.ACKED];
-        out.failed += v.rows[r + D.FAILED];
-        out.skipped += v.rows[r + D.SKIPPED];
-      }
-    }
-    out.unacked = this.meta.target.qos === 1 ? out.sent - out.acked - out.failed : 0;
-    return out;
+    return rowTotals(id === undefined ? this.shards : [this.shards[id]], this.meta.target.qos);
   }
 
   /**
@@ -324,26 +283,10 @@ export class Aggregator {
    * no longer connected, and what its counters had beyond the rows is returned for a note.
    */
   crashed(id: number): RowTotals {
-    const v = this.shards[id];
-    const rows = this.rowTotals(id);
-    const c = Float64Array.from(v.counters);
-    const ahead: RowTotals = {
-      sent: c[C.SENT] - rows.sent, acked: c[C.ACKED] - rows.acked, failed: c[C.FAILED] - rows.failed,
-      skipped: c[C.SKIPPED] - rows.skipped, unacked: rows.unacked,
-    };
-    c[C.SENT] = rows.sent;
-    c[C.ACKED] = rows.acked;
-    c[C.FAILED] = rows.failed;
-    c[C.SKIPPED] = rows.skipped;
-    c[C.CONNECTED] = 0;
-    c[C.IN_FLIGHT] = 0;
-    c[C.FAILED_DEVICES] = c[C.WANTED];
-    v.counters = c;
+    const ahead = settleCrashed(this.shards[id], this.meta.target.qos);
     // rates leave crashed shards out; the collapse detector's next deltas must not step back either
     this.prevSent -= ahead.sent;
     this.prevAcked -= ahead.acked;
-    for (let r = 0; r < v.rows.length; r += D_FIELDS) v.rows[r + D.FLAGS] = v.rows[r + D.FLAGS] & ~FLAG_CONNECTED;
-    v.stale.fill(1);
     return ahead;
   }
 
@@ -352,13 +295,3 @@ export class Aggregator {
     return { ackMs: enc(this.ackMs), connectMs: enc(this.connectMs), scheduleLagMs: enc(this.scheduleLagMs) };
   }
 }
-
-export interface RowTotals {
-  sent: number;
-  acked: number;
-  failed: number;
-  skipped: number;
-  /** QoS 1: sent − acked − failed, publishes still waiting for a PUBACK at the last record (0 at QoS 0). */
-  unacked: number;
-}
-
