@@ -18,6 +18,7 @@ import { prepareThresholds, type ThresholdRun, type ThresholdRunOptions } from '
 import { resolveTarget, type LabTarget } from './target.js';
 import { startRun } from './pipeline/start.js';
 import type { RunSink } from './pipeline/sink.js';
+import { serverStatsForRun } from './server-stats-run-sink.js';
 
 export interface RunLabOptions {
   /** Print a JSON summary (report path, totals) on stdout. */
@@ -83,7 +84,9 @@ export async function runLab(
     : null;
   const dashboard: LiveDashboard | null = config.dashboard ? liveDashboard(config, pid, say) : null;
   const progress = consoleProgress(say, 5000, () => ctx.now());
-  const sinks = [delivery, opts.thresholds ?? null, dashboard, progress].filter((s): s is RunSink => s !== null);
+  // after the delivery check: it reads the delivery section at judge
+  const serverStats = serverStatsForRun(config, { embedded: target.kind === 'embedded' });
+  const sinks = [delivery, serverStats, opts.thresholds ?? null, dashboard, progress].filter((s): s is RunSink => s !== null);
   let unsignal = () => {};
   try {
     const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, sinks });
@@ -108,6 +111,7 @@ export async function runLab(
   } finally {
     await dashboard?.close();
     await delivery?.close();
+    await serverStats?.close();
     unsignal();
     pid.release();
   }

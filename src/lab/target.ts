@@ -9,6 +9,7 @@ import { withInstance } from './instance.js';
 import { embeddedDataDir } from '../shared/data-dirs.js';
 import { startEmbeddedEmulator } from './embedded.js';
 import { embeddedEmulatorArgs } from './delivery/emulator-path.js';
+import { EMBEDDED_STATS_ARGS } from './server-stats-run-sink.js';
 
 export interface LabTarget {
   kind: 'real' | 'embedded';
@@ -42,6 +43,7 @@ export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqt
     tbUrl: emu.restUrl, mqttHost: emu.mqttHost, mqttPort: emu.mqttPort, mqttTls: false,
     tbUsername: KEYS.TB_USERNAME.def, tbPassword: KEYS.TB_PASSWORD.def,
     tbParentUrl: undefined, tbParentUsername: undefined, tbParentPassword: undefined,
+    tbMetricsUrl: `${emu.restUrl}/actuator/prometheus`, // the embedded emulator serves it (EMBEDDED_STATS_ARGS)
     instance: undefined,
     dataDir,
     disabledDevicesFile:
@@ -56,7 +58,7 @@ export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: Ta
     return { kind: 'real', config: withInstance(base, ctx.env, (l) => say(ctx, p + l)), emulatorUrl: null, close: async () => {} };
   }
   say(ctx, `${p}starting the embedded emulator…`);
-  const emulator = await startEmbeddedEmulator(embeddedEmulatorArgs(base));
+  const emulator = await startEmbeddedEmulator([...embeddedEmulatorArgs(base), ...EMBEDDED_STATS_ARGS]);
   const config = embeddedConfig(base, emulator);
   say(ctx, `${p}emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; files in ${config.dataDir}`);
   return { kind: 'embedded', config, emulatorUrl: emulator.restUrl, close: () => emulator.close() };

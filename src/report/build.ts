@@ -5,7 +5,7 @@ import { hostname, platform, cpus, totalmem } from 'node:os';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
 import { TOOL_VERSION } from '../shared/version.js';
-import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ThresholdResult } from './schema.js';
+import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ServerSection, type ThresholdResult } from './schema.js';
 
 /** The parts of a report a sink may own. */
 export interface ReportSections {
@@ -17,6 +17,8 @@ export interface ReportSections {
   ingestLatencyHistogram?: string | null;
   /** `thresholds`: the final evaluation. */
   thresholds?: ThresholdResult[];
+  /** `server`: ThingsBoard's own statistics and the triage verdict (src/lab/server-stats-run-sink.ts). */
+  server?: ServerSection | null;
 }
 
 export interface OwnedSections {
@@ -77,5 +79,6 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     delivery: sections.delivery ?? null,
     thresholds: sections.thresholds ?? null,
     files: results.files,
+    server: sections.server ?? null,
   };
 }

@@ -3,6 +3,9 @@
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunOutcome, DisconnectRecord, DeviceRecord, TimelinePoint } from '../metrics/records.js';
 import type { ThresholdResult } from '../metrics/thresholds.js';
+import type { ServerSection } from '../metrics/triage.js';
+
+export type { ServerSection };
 
 export type { ThresholdResult };
 
@@ -89,6 +92,9 @@ export interface RunReport {
   delivery: DeliveryReport | null;
   thresholds: ThresholdResult[] | null;
   files: { events: string[]; metrics: string[] };
+  /** ThingsBoard's statistics about itself and the triage verdict (docs/server-stats.md); null when
+   *  SERVER_STATS=0, missing in reports written before it existed. */
+  server?: ServerSection | null;
   /** Set when this report was merged from instance reports. */
   mergedFrom?: string[];
 }
