@@ -85,7 +85,7 @@ export async function runLab(
   const dashboard: LiveDashboard | null = config.dashboard ? liveDashboard(config, pid, say) : null;
   const progress = consoleProgress(say, 5000, () => ctx.now());
   // after the delivery check: it reads the delivery section at judge
-  const serverStats = serverStatsForRun(config, { embedded: target.kind === 'embedded' });
+  const serverStats = serverStatsForRun(config, { embedded: target.kind === 'embedded', say });
   const sinks = [delivery, serverStats, opts.thresholds ?? null, dashboard, progress].filter((s): s is RunSink => s !== null);
   let unsignal = () => {};
   try {

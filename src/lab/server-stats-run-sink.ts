@@ -6,6 +6,7 @@ import type { RunSink } from './pipeline/sink.js';
 import type { RunReport } from '../report/schema.js';
 import type { ResolvedConfig } from '../config/index.js';
 import { clientFromConfig } from '../thingsboard/client.js';
+import { serverSummary } from '../report/server-summary.js';
 import { ServerStatsSink, type ServerSection, type ServerStatsSinkOptions, type SinkEndInput } from './server-stats-sink.js';
 
 /** The stats window of an embedded emulator, s: short, so a run of seconds still sees whole windows. */
@@ -31,7 +32,11 @@ export function deliveryInput(report: Readonly<RunReport>): SinkEndInput {
   };
 }
 
-export function serverStatsRunSink(opts: ServerStatsSinkOptions, onClose: () => Promise<void> = async () => {}): ServerStatsRunSink {
+export function serverStatsRunSink(
+  opts: ServerStatsSinkOptions,
+  onClose: () => Promise<void> = async () => {},
+  say: (line: string) => void = () => {},
+): ServerStatsRunSink {
   const sink = new ServerStatsSink(opts);
   let section: ServerSection | null = null;
   let started = false;
@@ -47,6 +52,7 @@ export function serverStatsRunSink(opts: ServerStatsSinkOptions, onClose: () => 
     },
     async judge(report) {
       section = await sink.end(deliveryInput(report));
+      for (const l of serverSummary(section)) say(`ThingsBoard ${l}`);
       return { server: section };
     },
     finished() {
@@ -65,7 +71,10 @@ export function serverStatsRunSink(opts: ServerStatsSinkOptions, onClose: () => 
  * the poll and settle times. With an embedded emulator the windows are EMBEDDED_STATS_WINDOW_SEC, so it
  * polls every second and settles one window + 2 s unless SERVER_STATS_SETTLE_SEC says otherwise.
  */
-export function serverStatsForRun(config: ResolvedConfig, o: { embedded: boolean }): ServerStatsRunSink | null {
+export function serverStatsForRun(
+  config: ResolvedConfig,
+  o: { embedded: boolean; say?: (line: string) => void },
+): ServerStatsRunSink | null {
   if (!config.serverStats) return null;
   const client = clientFromConfig({ ...config, restRetries: 0 });
   const pollMs = o.embedded ? 1000 : config.serverStatsPollSec * 1000;
@@ -82,5 +91,6 @@ export function serverStatsForRun(config: ResolvedConfig, o: { embedded: boolean
       settleMs: settleSec * 1000,
     },
     () => client.close(),
+    o.say,
   );
 }
