@@ -4,10 +4,11 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve, join, isAbsolute } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { KEYS, SECRET_KEYS, type ConfigKey, type ResolvedConfig } from './keys.js';
+import { KEYS, SECRET_KEYS, ORIGINAL_KEY_ALIASES, ORIGINAL_ONLY_KEYS, type ConfigKey, type ResolvedConfig } from './keys.js';
 import { LabError } from '../shared/errors.js';
 import { stagesFromList } from '../shared/stages.js';
 import { nearest } from '../shared/nearest.js';
+import { redactHost, redactUrl } from '../shared/redact.js';
 
 export type Layer = 'default' | 'envFile' | 'env' | 'scenario' | 'flag';
 export type RawValues = Partial<Record<ConfigKey, string | number | boolean>>;
@@ -40,7 +41,7 @@ const isKey = (k: string): k is ConfigKey => Object.prototype.hasOwnProperty.cal
 
 function mask(key: string, v: unknown): string {
   if ((SECRET_KEYS as readonly string[]).includes(key)) return '***';
-  return String(v);
+  return key === 'MQTT_HOST' ? redactHost(String(v)) : redactUrl(String(v));
 }
 
 /** Reads every layer and parses the result; never throws for bad values (see `loadConfigOrThrow`). */
@@ -59,6 +60,18 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
   const apply = (values: Record<string, unknown>, layer: Layer, strict: boolean) => {
     for (const [k, v] of Object.entries(values)) {
       if (v === undefined) continue;
+      const alias = isKey(k) ? undefined : ORIGINAL_KEY_ALIASES[k];
+      if (alias) {
+        // the Python lab's spelling; ours wins when both are in the same layer
+        if (values[alias] === undefined) [raw[alias], origin[alias]] = [v, layer];
+        continue;
+      }
+      const instead = isKey(k) ? undefined : ORIGINAL_ONLY_KEYS[k];
+      if (instead) {
+        if (strict) problems.push({ key: k, value: String(v), from: layer, expected: `a key of this lab: ${instead}` });
+        else warnings.push(`${k} is the Python lab's key and is ignored here: ${instead}`);
+        continue;
+      }
       if (!isKey(k)) {
         const near = nearest(k, Object.keys(KEYS));
         const expected = `a known key (see docs/configuration.md)${near ? `; did you mean ${near}?` : ''}`;
@@ -86,7 +99,9 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
     }
   }
   const fromEnv: Record<string, unknown> = {};
-  for (const k of Object.keys(KEYS)) if (env[k] !== undefined) fromEnv[k] = env[k];
+  for (const k of [...Object.keys(KEYS), ...Object.keys(ORIGINAL_KEY_ALIASES), ...Object.keys(ORIGINAL_ONLY_KEYS)]) {
+    if (env[k] !== undefined) fromEnv[k] = env[k];
+  }
   // lower-case proxy variables are the common spelling on Unix
   for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'] as const) {
     if (fromEnv[k] === undefined && env[k.toLowerCase()] !== undefined) fromEnv[k] = env[k.toLowerCase()];
@@ -173,7 +188,7 @@ export function redactConfig(config: ResolvedConfig): Record<string, unknown> {
   const secretProps = new Set(SECRET_KEYS.map((k) => KEYS[k].prop as string));
   for (const [k, v] of Object.entries(config)) {
     if (secretProps.has(k)) continue;
-    out[k] = typeof v === 'string' && /^[a-z]+:\/\/[^/]*@/i.test(v) ? v.replace(/\/\/[^/]*@/, '//***@') : v;
+    out[k] = typeof v === 'string' ? (k === 'mqttHost' ? redactHost(v) : redactUrl(v)) : v;
   }
   return out;
 }

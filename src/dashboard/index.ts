@@ -3,3 +3,4 @@ export { buildDashboard, type Dashboard, type DashboardOptions } from './server/
 export { serveReport, serveReportDashboard, timelineToSeries, type ServeReportOptions } from './server/serve-report.js';
 export { createControlToken, readControlToken, controlTokenPath } from './server/control-token.js';
 export { PrometheusExporter } from './server/prometheus.js';
+export { exposureWarning, isLoopbackName } from './server/host-guard.js';

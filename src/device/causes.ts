@@ -1,5 +1,7 @@
-// Why a session ended or a connect failed, in the words an operator reads (docs/design.md#what-is-measured), and
-// the root-cause class each cause belongs to. CONNACK codes: docs/thingsboard-api.md#connect-and-connack.
+// Why a session ended or a connect failed, in the words an operator reads in the report, and the
+// root-cause class each cause belongs to. CONNACK return codes: MQTT 3.1.1 §3.2.2.3; reason
+// codes: MQTT 5.0 §2.4 (ThingsBoard's MQTT transport sends them:
+// common/transport/mqtt/src/main/java/org/thingsboard/server/transport/mqtt/MqttTransportHandler.java).
 import type { CauseClass } from '../metrics/snapshot.js';
 
 export interface Cause {
@@ -77,7 +79,10 @@ export function socketErrorCause(e: NodeJS.ErrnoException): Cause {
 export const CAUSES = {
   /** The server closed TCP cleanly while the session was up. */
   serverClosed: { cause: 'server closed', class: 'server' },
-  /** The server closed right after a publish that was never acknowledged: how ThingsBoard enforces rate limits (§5.8). */
+  /** The server closed TCP before answering CONNECT. */
+  closedBeforeConnack: { cause: 'server closed before CONNACK', class: 'server' },
+  /** The server closed right after a publish that was never acknowledged: how ThingsBoard's MQTT
+   * transport (path above) answers a device over its rate limits. */
   closedAfterPublish: { cause: 'server closed after publish (rate limit suspected)', class: 'rate-limit' },
   connectionLost: { cause: 'connection lost', class: 'network' },
   keepaliveTimeout: { cause: 'keepalive timeout', class: 'network' },

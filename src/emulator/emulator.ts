@@ -88,6 +88,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     restLimit.bucket = rest && new TokenBucket(rest);
   };
   setRateLimits(o.rateLimits);
+  ingest.capacity.configure({ perSec: o.capacity, queue: o.capacityQueue });
   const mqtt = new MqttServer(store, ingest, events, faults, {
     maxPacketSize: o.maxMqttPacketSize,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs,
@@ -175,6 +176,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       if (!wasListening) return;
       serverStats.stop();
       await ws?.close();
+      ingest.capacity.close();
       await Promise.all([mqtt.close(), http?.close()]);
     },
     setFaults,

@@ -6,12 +6,15 @@ import type { EmulatorEvents } from './events.js';
 import type { Faults } from './faults.js';
 import type { TelemetryRow } from './payload.js';
 import { TransportLimiter } from './rate-limit.js';
+import { Capacity } from './capacity.js';
 
 /** Most dropped `sequence` values remembered per device (the count goes on). */
 export const DROPPED_LIST_LIMIT = 10000;
 
 export class Ingest {
   readonly limiter: TransportLimiter;
+  /** The --capacity model (capacity.ts): MQTT telemetry passes through it when on. */
+  readonly capacity = new Capacity((d, rows, now) => this.telemetry(d, rows, now));
 
   constructor(
     readonly store: Store,

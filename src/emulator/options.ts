@@ -52,6 +52,10 @@ export interface EmulatorOptions {
   wsAuthTimeoutMs?: number;
   /** WebSocket API: serve `/api/ws` (default true); false = only the legacy `/api/ws/plugins/telemetry`, like older servers. */
   wsCurrentEndpoint?: boolean;
+  /** Saturating-server model: MQTT telemetry messages served per second (capacity.ts); 0 = off (default). */
+  capacity?: number;
+  /** Most telemetry messages waiting for --capacity; more are dropped (default 0 = 5 s of work). */
+  capacityQueue?: number;
   /** ThingsBoard's own statistics: window (default 60 s), pack timeout, Prometheus endpoint (off). */
   serverStats?: Partial<ServerStatsOptions>;
   /** System administrator login (default ThingsBoard's sysadmin@thingsboard.org / sysadmin); null = none. */
@@ -90,6 +94,8 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     recentRowsPerDevice: o.recentRowsPerDevice ?? 100,
     wsAuthTimeoutMs: o.wsAuthTimeoutMs ?? 10000,
     wsCurrentEndpoint: o.wsCurrentEndpoint ?? true,
+    capacity: o.capacity ?? 0,
+    capacityQueue: o.capacityQueue ?? 0,
     clock: o.clock ?? Date.now,
     serverStats: { ...DEFAULT_SERVER_STATS, ...o.serverStats },
     sysadmin: o.sysadmin === undefined ? { username: 'sysadmin@thingsboard.org', password: 'sysadmin' } : o.sysadmin,

@@ -2,6 +2,7 @@
 // (messages, distinct sequences, gaps, duplicates); `?device=` adds the missing sequence values.
 import type { Store, DeviceStats } from './store.js';
 import type { MqttServer } from './mqtt/server.js';
+import type { CapacityStats } from './capacity.js';
 
 /** Most missing sequence values listed for one device. */
 export const MISSING_LIST_LIMIT = 10000;
@@ -19,6 +20,8 @@ export interface EmulatorStats {
     closed: Record<string, number>;
   };
   faults: { ingestDropped: number; rateLimited: number; refusedByFault: number; refusedByCap: number; dropped: number; stalls: number };
+  /** The --capacity model (null when off): queue, delays, and messages dropped unstored and unacknowledged. */
+  capacity: CapacityStats | null;
   perDevice: Record<string, DeviceStats>;
 }
 
@@ -52,6 +55,7 @@ export function buildStats(store: Store, mqtt: MqttServer, withDevices = true): 
       dropped: c.closed['fault-drop'] ?? 0,
       stalls: c.stalls,
     },
+    capacity: mqtt.ingest.capacity.on ? mqtt.ingest.capacity.stats() : null,
     perDevice,
   };
 }

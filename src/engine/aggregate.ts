@@ -10,6 +10,7 @@ import type { DeviceRecord, TimelinePoint } from '../metrics/records.js';
 import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
 import { deviceRecord, deviceRecordsJson, JSON_BLOCK, type DeviceRows } from './device-records.js';
 import type { ShardSnapshot } from './protocol.js';
+import { rssMB } from './rss.js';
 
 export interface AggregatorMeta {
   runId: string;
@@ -92,6 +93,7 @@ export class Aggregator {
   /** Per-second numbers of one shard's snapshot, for its metrics CSV. */
   apply(s: ShardSnapshot): { ackP99Ms: number | null; scheduleLagP99Ms: number | null } {
     const v = this.shards[s.shardId];
+    if (v.status.state === 'crashed') return { ackP99Ms: null, scheduleLagP99Ms: null }; // settled by crashed()
     v.counters = s.counters;
     v.byOutcome = s.byOutcome;
     v.byCause = s.byCause;
@@ -139,7 +141,7 @@ export class Aggregator {
     const secLag = createHistogram();
     let eld: number | null = null;
     let cpu = 0;
-    let rss = Math.round(process.memoryUsage.rss() / 1048576);
+    let rss = rssMB();
     const add = <K extends string>(dst: Partial<Record<K, number>>, src: Partial<Record<K, number>>) => {
       for (const [k, n] of Object.entries(src) as Array<[K, number]>) dst[k] = (dst[k] ?? 0) + n;
     };
@@ -298,10 +300,65 @@ export class Aggregator {
     return deviceRecordsJson(this.shards);
   }
 
+  /** Sent, acked, failed and skipped summed over the device rows (of one shard, or all). */
+  rowTotals(id?: number): RowTotals {
+    const out: RowTotals = { sent: 0, acked: 0, failed: 0, skipped: 0, unacked: 0 };
+    for (const v of id === undefined ? this.shards : [this.shards[id]]) {
+      for (let r = 0; r < v.rows.length; r += D_FIELDS) {
+        out.sent += v.rows[r + D.SENT];
+        out.acked += v.rows[r + D.ACKED];
+        out.failed += v.rows[r + D.FAILED];
+        out.skipped += v.rows[r + D.SKIPPED];
+      }
+    }
+    out.unacked = this.meta.target.qos === 1 ? out.sent - out.acked - out.failed : 0;
+    return out;
+  }
+
+  /**
+   * Shard `id` ended without its final snapshot. Its device rows carry traffic only every few
+   * snapshots (shard.ts TRAFFIC_ROWS_EVERY), so its counters ran ahead of them: its counters become
+   * the sums of its rows (the totals then equal the sum of the devices' records), its devices are
+   * no longer connected, and what its counters had beyond the rows is returned for a note.
+   */
+  crashed(id: number): RowTotals {
+    const v = this.shards[id];
+    const rows = this.rowTotals(id);
+    const c = Float64Array.from(v.counters);
+    const ahead: RowTotals = {
+      sent: c[C.SENT] - rows.sent, acked: c[C.ACKED] - rows.acked, failed: c[C.FAILED] - rows.failed,
+      skipped: c[C.SKIPPED] - rows.skipped, unacked: rows.unacked,
+    };
+    c[C.SENT] = rows.sent;
+    c[C.ACKED] = rows.acked;
+    c[C.FAILED] = rows.failed;
+    c[C.SKIPPED] = rows.skipped;
+    c[C.CONNECTED] = 0;
+    c[C.IN_FLIGHT] = 0;
+    c[C.FAILED_DEVICES] = c[C.WANTED];
+    v.counters = c;
+    // the next per-second rates are those of the other shards, not a negative step
+    this.prev.sent -= ahead.sent;
+    this.prev.acked -= ahead.acked;
+    this.prev.failed -= ahead.failed;
+    for (let r = 0; r < v.rows.length; r += D_FIELDS) v.rows[r + D.FLAGS] = v.rows[r + D.FLAGS] & ~FLAG_CONNECTED;
+    v.stale.fill(1);
+    return ahead;
+  }
+
   encodedHistograms(): { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null } {
     const enc = (h: Histogram) => (h.totalCount ? encodeHistogram(h) : null);
     return { ackMs: enc(this.ackMs), connectMs: enc(this.connectMs), scheduleLagMs: enc(this.scheduleLagMs) };
   }
+}
+
+export interface RowTotals {
+  sent: number;
+  acked: number;
+  failed: number;
+  skipped: number;
+  /** QoS 1: sent − acked − failed, publishes still waiting for a PUBACK at the last record (0 at QoS 0). */
+  unacked: number;
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;

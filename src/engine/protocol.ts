@@ -54,7 +54,8 @@ export type ToShard =
 export interface ShardEvent {
   /** ms since epoch */
   ts: number;
-  ev: 'connected' | 'connect-failed' | 'disconnect' | 'publish' | 'ack-timeout' | 'paused' | 'resumed' | 'shard' | 'error';
+  /** `acked`: a publish's PUBACK, only with LOG_EVERY_MESSAGE (the publish's outcome next to the publish). */
+  ev: 'connected' | 'connect-failed' | 'disconnect' | 'publish' | 'acked' | 'ack-timeout' | 'paused' | 'resumed' | 'shard' | 'error';
   device?: string;
   [k: string]: unknown;
 }
@@ -88,6 +89,16 @@ export interface ShardSnapshot {
   changed: { idx: Int32Array; rows: Float64Array };
   disconnects: DisconnectEvent[];
   events: ShardEvent[];
+}
+
+/** What the supervisor relays of each shard snapshot (and of a crash) to whoever follows the run. */
+export interface ShardEventBatch {
+  shard: number;
+  /** The shard's clock when it sent them (ms since epoch): every event of this shard up to here has arrived. */
+  at: number;
+  events: readonly ShardEvent[];
+  /** No more events from this shard (final snapshot, crash). */
+  final: boolean;
 }
 
 export type FromShard =

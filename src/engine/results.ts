@@ -3,8 +3,9 @@
 import type { FleetDevice } from '../shared/fleet.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
+import type { ShardEventBatch } from './protocol.js';
 
-export type { RunResults };
+export type { RunResults, ShardEventBatch };
 
 /**
  * What the engine needs of the configuration. The names are those of the resolved config
@@ -85,6 +86,8 @@ export interface EngineHandle {
   interim(): InterimResults | null;
   on(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
   on(event: 'log', fn: (line: string) => void): this;
+  /** The events of every shard snapshot, as they arrive (shards' clocks interleave: see ShardEventBatch.at). */
+  on(event: 'events', fn: (batch: ShardEventBatch) => void): this;
   off(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
   off(event: 'log', fn: (line: string) => void): this;
 }

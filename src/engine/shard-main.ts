@@ -1,8 +1,11 @@
 // Entry of a shard child process (forked by the supervisor with serialization 'advanced'):
 // receives `init`, runs a Shard, relays control messages, exits after its final snapshot.
-import { Shard } from './shard.js';
+// This is where the engine meets a workload implementation (today one: MQTT telemetry, one
+// connection per device); the rest of the engine only knows the contract in src/device/workload.ts.
+import { Shard, type ShardOutput } from './shard.js';
 import type { FromShard, ToShard } from './protocol.js';
 import { describeError } from '../shared/errors.js';
+import { MqttTelemetry } from '../device/mqtt-telemetry.js';
 
 function send(m: FromShard, then?: () => void): void {
   if (process.send) process.send(m, undefined, undefined, then ? () => then() : undefined);
@@ -13,13 +16,16 @@ let shard: Shard | null = null;
 process.on('message', (m: ToShard) => {
   try {
     switch (m.type) {
-      case 'init':
-        shard = new Shard(m.shardId, m.settings, m.devices, {
+      case 'init': {
+        const out: ShardOutput = {
           snapshot: (snapshot, final) => send({ type: 'snapshot', snapshot, final }, final ? () => process.disconnect() : undefined),
-        });
+        };
+        const { devices, settings } = m;
+        shard = new Shard(m.shardId, settings, devices, out, (host, clock) => new MqttTelemetry(host, clock, devices, settings));
         shard.start(m.paused);
         send({ type: 'ready', shardId: m.shardId, pid: process.pid });
         return;
+      }
       case 'pause':
         shard?.setPaused(m.paused);
         return;
@@ -38,6 +44,11 @@ process.on('message', (m: ToShard) => {
     send({ type: 'fatal', shardId: shard?.id ?? -1, message: describeError(e) }, () => process.exit(1));
   }
 });
+
+// stdout/stderr are the supervisor's: closed early by a reader (`tblab run | head`), they must not end the shard
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+}
 
 // the supervisor went away (crash or kill): nothing left to report to
 process.on('disconnect', () => process.exit(0));

@@ -5,17 +5,19 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../shared/errors.js';
+import { redactHost } from '../shared/redact.js';
 import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
 import { Aggregator } from './aggregate.js';
-import { C } from './counters.js';
 import { planShards, type ShardSlice } from './plan.js';
-import { parseStages, stagesDurationSec } from './stages.js';
-import { makeRunId, RunFiles } from './run-files.js';
+import { stagesDurationSec } from './stages.js';
+import { csvRow, makeRunId, RunFiles } from './run-files.js';
+import { runHeader, shardSettings, sourceAddressNotes } from './run-setup.js';
+import { systemClock } from './clock.js';
 import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
-import type { FromShard, ShardSettings, ShardSnapshot, ToShard } from './protocol.js';
+import type { FromShard, ShardEvent, ShardEventBatch, ShardSettings, ShardSnapshot, ToShard } from './protocol.js';
 
 /** After the drain and disconnect, shards that have not reported are killed after this much, ms. */
 const SHARD_EXIT_GRACE_MS = 10_000;
@@ -31,7 +33,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
   readonly runId: string;
   readonly done: Promise<RunResults>;
   private readonly cfg: EngineConfig;
-  private readonly startedAt = Date.now();
+  private readonly startedAt = wallNow();
   private readonly agg: Aggregator;
   private readonly files: RunFiles | null;
   private readonly procs: ShardProc[] = [];
@@ -55,24 +57,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.done = new Promise((res, rej) => { this.resolveDone = res; this.rejectDone = rej; });
     const slices = planShards(opts.fleet.length, cfg.shards, cfg.maxClientsPerProcess);
     // bad stages or payload template fail here, before any process or file exists
-    this.shardSettings = this.settings(slices.length);
+    this.shardSettings = shardSettings(opts, slices.length, this.startedAt);
     if (cfg.payloadTemplate) createPayloadSource(opts.fleet.slice(0, 1), cfg.payloadTemplate);
     this.files = opts.writeFiles === false ? null : new RunFiles(cfg.dataDir, this.runId, slices.length);
-    this.agg = new Aggregator({
-      runId: this.runId,
-      instance: cfg.instance ? `${cfg.instance.index}/${cfg.instance.count}` : null,
-      startedAt: this.startedAt,
-      target: {
-        mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${cfg.mqttHost}:${cfg.mqttPort}`,
-        rest: opts.restUrl,
-        qos: cfg.qos as 0 | 1,
-        mqttVersion: cfg.mqttVersion,
-        publishIntervalSec: cfg.publishIntervalSec,
-      },
-      shards: slices.map((s) => ({ id: s.id, names: opts.fleet.slice(s.start, s.end).map((d) => d.name), indices: opts.fleet.slice(s.start, s.end).map((d) => d.index) })),
-      collapseShare: cfg.collapseShare,
-      collapseWindowSec: cfg.collapseWindowSec,
-    });
+    this.agg = new Aggregator(runHeader(opts, this.runId, this.startedAt, slices));
     this.start(slices);
   }
 
@@ -80,42 +68,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.emit('log', line);
   }
 
-  private settings(slices: number): ShardSettings {
-    const cfg = this.cfg;
-    const stages = parseStages(cfg.stages);
-    return {
-      host: cfg.mqttHost,
-      port: cfg.mqttPort,
-      tls: cfg.mqttTls ? { caFile: cfg.mqttCaFile, certFile: cfg.mqttCertFile, keyFile: cfg.mqttKeyFile, insecure: cfg.mqttTlsInsecure } : null,
-      mqttVersion: cfg.mqttVersion,
-      qos: cfg.qos as 0 | 1,
-      keepaliveSec: cfg.keepaliveSec,
-      intervalMs: cfg.publishIntervalSec * 1000,
-      jitterMs: cfg.publishJitterMs,
-      ackTimeoutMs: cfg.ackTimeoutMs,
-      connectTimeoutMs: cfg.connectTimeoutMs,
-      reconnect: cfg.reconnect,
-      reconnectMinMs: cfg.reconnectMinMs,
-      reconnectMaxMs: cfg.reconnectMaxMs,
-      connectRate: cfg.connectRate / slices,
-      // a fleet-wide cap split over the shards, like the rate
-      connectMaxInProgress: cfg.connectMaxInProgress > 0 ? Math.max(1, Math.ceil(cfg.connectMaxInProgress / slices)) : 0,
-      sourceAddresses: [...cfg.sourceAddresses],
-      ...(cfg.payloadTemplate ? { payloadTemplate: cfg.payloadTemplate } : {}),
-      logEveryMessage: cfg.logEveryMessage,
-      stages,
-      fleetSize: this.opts.fleetSize ?? Math.max(1, ...this.opts.fleet.map((d) => d.index)),
-      t0: this.startedAt,
-      tickMs: this.opts.tickMs ?? 5,
-    };
-  }
-
   private start(slices: ShardSlice[]): void {
     const cfg = this.cfg;
     const settings = this.shardSettings;
-    const perAddress = cfg.sourceAddresses.length ? Math.ceil(this.opts.fleet.length / cfg.sourceAddresses.length) : 0;
-    if (perAddress > 5000) this.note(`${perAddress} connections per source address: bind() slows down past ~5,000 per address (add SOURCE_ADDRESSES).`);
-    if (!cfg.sourceAddresses.length && this.opts.fleet.length > 25_000) this.note(`${this.opts.fleet.length} connections from one source address: the ephemeral port range (~28k) may run out (EADDRNOTAVAIL); set SOURCE_ADDRESSES.`);
+    for (const n of sourceAddressNotes(cfg, this.opts.fleet.length)) this.note(n);
     this.disabled = watchDisabledDevices(
       cfg.disabledDevicesFile,
       (names) => { if (this.state !== 'starting') this.broadcast({ type: 'pause', paused: names }); this.log(`paused devices: ${names.length}`); },
@@ -129,14 +85,21 @@ class Supervisor extends EventEmitter implements EngineHandle {
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
       child.on('exit', (code, signal) => this.onShardExit(p, code, signal));
       child.on('error', (e) => this.note(`shard ${slice.id}: ${describeError(e)}`));
-      const devices = this.opts.fleet.slice(slice.start, slice.end).map((d) => ({ name: d.name, index: d.index, credentials: d.credentials }));
+      const devices = this.opts.fleet
+        .slice(slice.start, slice.end)
+        .map((d) => ({ name: d.name, index: d.index, credentials: d.credentials }));
       this.send(p, { type: 'init', shardId: slice.id, runId: this.runId, devices, settings, paused: this.disabled.current });
       this.agg.shardStatus(slice.id).pid = child.pid ?? null;
     }
     this.state = 'connecting';
     const stagesSec = stagesDurationSec(settings.stages);
     const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
-    this.log(`run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${cfg.mqttHost}:${cfg.mqttPort}, QoS ${cfg.qos}, every ${cfg.publishIntervalSec} s, ${durationSec ? `${durationSec} s` : 'until stopped'}`);
+    // next tick: the caller attaches its 'log' listener after startEngine returns
+    const to = `${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`;
+    const length = durationSec ? `${durationSec} s` : 'until stopped';
+    const runLine = `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${to}, QoS ${cfg.qos}, ` +
+      `every ${cfg.publishIntervalSec} s, ${length}`;
+    process.nextTick(() => this.log(runLine));
     this.durationSec = durationSec;
     this.timers.push(setInterval(() => this.everySecond(), 1000));
   }
@@ -163,10 +126,13 @@ class Supervisor extends EventEmitter implements EngineHandle {
       case 'snapshot':
         this.onShardSnapshot(p, m.snapshot, m.final);
         return;
-      case 'fatal':
+      case 'fatal': {
         this.note(`shard ${p.slice.id} failed: ${m.message}`);
-        this.files?.event(p.slice.id, { ts: Date.now(), ev: 'shard', what: 'fatal', error: m.message });
+        const e: ShardEvent = { ts: wallNow(), ev: 'shard', what: 'fatal', error: m.message };
+        this.files?.event(p.slice.id, e);
+        this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: false } satisfies ShardEventBatch);
         return;
+      }
       default: {
         const never: never = m;
         throw new Error(`unknown shard message ${JSON.stringify(never)}`);
@@ -176,15 +142,9 @@ class Supervisor extends EventEmitter implements EngineHandle {
 
   private onShardSnapshot(p: ShardProc, s: ShardSnapshot, final: boolean): void {
     const sec = this.agg.apply(s);
-    const c = s.counters;
-    this.files?.csv(s.shardId, {
-      ts: s.at, t: Math.round((s.at - this.startedAt) / 100) / 10, sent: c[C.SENT], acked: c[C.ACKED], failed: c[C.FAILED], skipped: c[C.SKIPPED],
-      inFlight: c[C.IN_FLIGHT], bytesSent: c[C.BYTES], connected: c[C.CONNECTED], paused: c[C.PAUSED], connectAttempts: c[C.CONNECT_ATTEMPTS],
-      connectSucceeded: c[C.CONNECT_OK], connectFailed: c[C.CONNECT_FAILED], disconnects: c[C.DISCONNECTS], errors: c[C.ERRORS],
-      sentPerSec: null, ackedPerSec: null, ackP99Ms: sec.ackP99Ms, scheduleLagP99Ms: sec.scheduleLagP99Ms, eventLoopP99Ms: s.eventLoopP99Ms,
-      cpuPercent: s.cpuPercent, rssMB: s.rssMB,
-    });
+    this.files?.csv(s.shardId, csvRow(s, sec, this.startedAt));
     if (this.files) for (const e of s.events) this.files.event(s.shardId, e);
+    this.emit('events', { shard: s.shardId, at: s.at, events: s.events, final } satisfies ShardEventBatch);
     if (final) {
       p.final = true;
       this.agg.shardStatus(s.shardId).state = 'done';
@@ -201,7 +161,19 @@ class Supervisor extends EventEmitter implements EngineHandle {
       st.connected = 0;
       const msg = `shard ${p.slice.id} (pid ${p.child.pid}) crashed (${st.exit}); its ${p.slice.end - p.slice.start} devices stopped, the other shards go on`;
       this.note(msg);
-      this.files?.event(p.slice.id, { ts: Date.now(), ev: 'shard', what: 'crashed', exit: st.exit });
+      const ahead = this.agg.crashed(p.slice.id);
+      if (ahead.sent > 0 || ahead.acked > 0 || ahead.failed > 0) {
+        this.note(`shard ${p.slice.id}: the totals are the sums of its devices' last records; ${ahead.sent} sent, ` +
+          `${ahead.acked} acked and ${ahead.failed} failed it counted after them (its last seconds) are not in the report ` +
+          '(the delivery check sees what the server stored)');
+      }
+      if (ahead.unacked > 0) {
+        const n = ahead.unacked;
+        this.note(`shard ${p.slice.id}: ${n} publish(es) of its devices were waiting for a PUBACK at their last record: outcome unknown`);
+      }
+      const e: ShardEvent = { ts: wallNow(), ev: 'shard', what: 'crashed', exit: st.exit, pid: p.child.pid };
+      this.files?.event(p.slice.id, e);
+      this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: true } satisfies ShardEventBatch);
       if (this.procs.every((x) => x.exited && !x.final)) this.endRun('all shards crashed', 'failed');
       else if (this.procs.every((x) => x.exited || this.agg.shardStatus(x.slice.id).state !== 'starting') && this.ready < this.procs.length) {
         this.ready = this.procs.length;
@@ -217,9 +189,9 @@ class Supervisor extends EventEmitter implements EngineHandle {
   }
 
   private everySecond(): void {
-    const snap = this.agg.snapshot(Date.now(), this.state);
+    const snap = this.agg.snapshot(wallNow(), this.state);
     if (this.state === 'connecting' && snap.connections.connected >= snap.connections.configured - snap.connections.paused) this.state = 'running';
-    if (this.state === 'connecting' && Date.now() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
+    if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
     this.emit('snapshot', snap);
   }
 
@@ -278,7 +250,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
   interim(): InterimResults | null {
     const latest = this.agg.latest;
     if (this.finalizing || !latest) return null;
-    return { results: this.results(latest, Date.now(), true), devicesJson: this.agg.deviceRecordsChunks() };
+    // the devices' records lag the counters by up to a few snapshots: a checkpoint's totals are their sums
+    const rows = this.agg.rowTotals();
+    const traffic = { ...latest.traffic, sent: rows.sent, acked: rows.acked, failed: rows.failed, skipped: rows.skipped };
+    return { results: this.results({ ...latest, traffic }, wallNow(), true), devicesJson: this.agg.deviceRecordsChunks() };
   }
 
   private async finalize(): Promise<RunResults> {
@@ -286,7 +261,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.disabled?.close();
     const finalState: RunState = this.outcome === 'completed' ? 'finished' : this.outcome === 'aborted' ? 'aborted' : 'failed';
     this.state = finalState;
-    const now = Date.now();
+    const now = wallNow();
     const final = this.agg.snapshot(now, finalState);
     this.emit('snapshot', final);
     await this.files?.close();
@@ -297,6 +272,9 @@ class Supervisor extends EventEmitter implements EngineHandle {
     return this.agg.latest;
   }
 }
+
+/** The engine's one clock (src/engine/clock.ts), in whole milliseconds for stamps and snapshots. */
+const wallNow = () => Math.round(systemClock.now());
 
 export type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults };
 

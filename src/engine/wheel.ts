@@ -1,7 +1,9 @@
-// One timer wheel per shard (node-probes.md Q5: half the CPU of per-device setInterval, lag
-// bounded by the tick from 10k to 50k devices). Items are integer ids in intrusive singly linked
-// lists per slot (Int32Arrays); an item far in the future simply waits a few rotations. An item
-// fires at most once per `advance` call, so a late caller's work per call stays bounded (no catch-up spiral).
+// One timer wheel per shard instead of a Node timer per device: one interval callback walks a
+// slot of integer ids, with no timer object per device, and the lag stays bounded by the tick
+// however many devices are due. Items are integer ids in intrusive singly linked lists per slot
+// (Int32Arrays); an item far in the future simply waits a few rotations. An item fires at most
+// once per `advance` call, so a late caller's work per call stays bounded (no catch-up spiral,
+// bench/README.md Finding 1).
 
 export class TimerWheel {
   /** Intended fire time per item, ms (same clock as `advance`'s `now`). */

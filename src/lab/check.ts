@@ -9,6 +9,7 @@ import type { PageData, TbDevice, TbUser } from '../thingsboard/types.js';
 import { readTokenFile, fleetFromTokenFile } from './fleet-file.js';
 import { probeMqtt } from './mqtt-probe.js';
 import { connectionPlan, preflight, readHostFacts, type CheckLine, type HostFacts } from './preflight.js';
+import { redactHost, redactText, redactUrl, sameServer } from '../shared/redact.js';
 
 export interface CheckReport {
   ok: boolean;
@@ -33,7 +34,10 @@ export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: Chec
     const me = await client.login();
     let tenant = me.tenantId;
     if (!tenant) tenant = (await client.get<TbUser>('/api/auth/user')).tenantId.id;
-    checks.push({ name: 'login', verdict: 'OK', message: `login as ${me.username} (tenant ${tenant}) on ${cfg.tbUrl}`, details: { user: me.username, tenantId: tenant, authority: me.authority } });
+    checks.push({
+      name: 'login', verdict: 'OK', message: `login as ${me.username} (tenant ${tenant}) on ${redactUrl(cfg.tbUrl)}`,
+      details: { user: me.username, tenantId: tenant, authority: me.authority },
+    });
     try {
       const page = await client.get<PageData<TbDevice>>('/api/tenant/devices', { pageSize: 10, page: 0, textSearch: `${cfg.devicePrefix}-`, sortProperty: 'name', sortOrder: 'ASC' });
       const first = page.data.map((d) => d.name).slice(0, 3).join(', ');
@@ -58,7 +62,7 @@ export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: Chec
     host: cfg.mqttHost, port: cfg.mqttPort, tls: cfg.mqttTls, caFile: cfg.mqttCaFile, certFile: cfg.mqttCertFile, keyFile: cfg.mqttKeyFile,
     insecure: cfg.mqttTlsInsecure, protocolVersion: (cfg.mqttVersion === '5' ? 5 : 4) as 4 | 5, timeoutMs: Math.min(cfg.restTimeoutMs, 10_000),
   };
-  const url = `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${cfg.mqttHost}:${cfg.mqttPort}`;
+  const url = `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`;
   let reachable = false;
   try {
     const r = await probeMqtt(target);
@@ -71,6 +75,8 @@ export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: Chec
 
   const host = opts.host ?? readHostFacts();
   checks.push(...preflight(connectionPlan(cfg, host.cores), host));
+  // library errors (DNS, sockets) may quote a host setting as it was given
+  for (const c of checks) c.message = redactText(c.message, [cfg.mqttHost]);
   const failed = checks.find((c) => c.verdict === 'FAIL');
   return { ok: !failed, exitCode: failed ? (failed.code ? ExitCode[ERRORS[failed.code].exit] : ExitCode.INTERNAL) : ExitCode.OK, checks };
 }
@@ -78,8 +84,11 @@ export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: Chec
 async function connectCheck(cfg: ResolvedConfig, target: Parameters<typeof probeMqtt>[0], url: string): Promise<CheckLine> {
   let tf;
   try { tf = readTokenFile(cfg.dataDir); } catch (e) { return { name: 'mqtt connect', verdict: 'WARN', message: `MQTT CONNECT skipped: ${describeError(e)}` }; }
-  const device = tf && tf.server === cfg.tbUrl ? fleetFromTokenFile(tf)[0] : undefined;
-  if (!device) return { name: 'mqtt connect', verdict: 'WARN', message: `MQTT CONNECT skipped: no provisioned device of ${cfg.tbUrl} in tokens.json yet (run \`tblab provision\`)` };
+  const device = tf && sameServer(tf.server, cfg.tbUrl) ? fleetFromTokenFile(tf)[0] : undefined;
+  if (!device) {
+    const message = `MQTT CONNECT skipped: no provisioned device of ${redactUrl(cfg.tbUrl)} in tokens.json yet (run \`tblab provision\`)`;
+    return { name: 'mqtt connect', verdict: 'WARN', message };
+  }
   try {
     const r = await probeMqtt(target, { clientId: `tblab-check-${process.pid}`, credentials: device.credentials });
     if (r.connack!.code === 0) return { name: 'mqtt connect', verdict: 'OK', message: `MQTT CONNECT as ${device.name} accepted (CONNACK 0, ${r.connack!.ms} ms)` };

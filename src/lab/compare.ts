@@ -2,6 +2,7 @@
 // and the verdict; with --fail-on-worse a worse B is an exit code a CI job can act on.
 import { readReport } from '../report/read.js';
 import { compareRuns, renderComparison, parseBands } from '../report/compare.js';
+import { PARTIAL_NOTE } from '../report/schema.js';
 import { ExitCode } from '../shared/errors.js';
 import type { LabContext } from './context.js';
 
@@ -23,6 +24,9 @@ export function compareReports(ctx: LabContext, o: CompareOptions): number {
   const a = readReport(o.dataDir, o.a, ctx.cwd);
   const b = readReport(o.dataDir, o.b, ctx.cwd);
   const c = compareRuns(a.report, b.report, bands);
+  for (const [name, r] of [['A', a], ['B', b]] as const) {
+    if (r.report.outcome === 'partial') ctx.stderr.write(`compare: warning: ${name} (${r.report.runId}) is partial: ${PARTIAL_NOTE}\n`);
+  }
   if (o.json) ctx.stdout.write(JSON.stringify({ files: { a: a.path, b: b.path }, ...c }, null, 2) + '\n');
   else ctx.stdout.write(renderComparison(c));
   if (o.failOnWorse && c.verdict === 'worse') {

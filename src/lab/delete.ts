@@ -11,6 +11,7 @@ import { listFleetOnServer, compareNames } from './fleet-server.js';
 import { runPool } from './pool.js';
 import { startProgress } from './progress.js';
 import type { LabContext } from './context.js';
+import { redactUrl } from '../shared/redact.js';
 
 export interface DeleteOptions {
   /** Delete every `<prefix>-N` device of the tenant instead of the manifest's. */
@@ -56,13 +57,16 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
     await client.login();
     if (parent) await parent.login().catch((e: unknown) => { throw parentError(cfg, e, 'nothing was deleted'); });
     const summary: DeleteSummary = {
-      source: opts.prefix ? 'prefix' : 'manifest', server: cfg.tbUrl, dryRun: Boolean(opts.dryRun), devices: targets, deleted: 0, alreadyGone: 0,
-      parent: parent ? { server: cfg.tbParentUrl!, deleted: 0, alreadyGone: 0 } : null, remaining: rows.length, seconds: 0,
+      source: opts.prefix ? 'prefix' : 'manifest', server: redactUrl(cfg.tbUrl), dryRun: Boolean(opts.dryRun), devices: targets,
+      deleted: 0, alreadyGone: 0, parent: parent ? { server: redactUrl(cfg.tbParentUrl!), deleted: 0, alreadyGone: 0 } : null,
+      remaining: rows.length, seconds: 0,
     };
     if (opts.dryRun || targets.length === 0) return summary;
     if (!opts.yes) {
       const range = targets.length > 1 ? `${targets[0].name} … ${targets[targets.length - 1].name}` : targets[0].name;
-      throw new LabError('CONFIRMATION_REQUIRED', { message: `This deletes ${targets.length} device(s) (${range}) on ${cfg.tbUrl}${parent ? ` and on the parent server ${cfg.tbParentUrl}` : ''}` });
+      const also = parent ? ` and on the parent server ${redactUrl(cfg.tbParentUrl)}` : '';
+      const message = `This deletes ${targets.length} device(s) (${range}) on ${redactUrl(cfg.tbUrl)}${also}`;
+      throw new LabError('CONFIRMATION_REQUIRED', { message });
     }
 
     const gone = new Set<string>();
@@ -125,13 +129,13 @@ const PARENT_HINT = 'Check TB_PARENT_URL and TB_PARENT_USERNAME / TB_PARENT_PASS
 /** A parent-server failure as a LabError whose hint names the TB_PARENT_* keys. */
 function parentError(cfg: ResolvedConfig, e: unknown, what: string): LabError {
   const code = e instanceof LabError ? e.code : 'INTERNAL';
-  const message = `parent server ${cfg.tbParentUrl}: ${describeError(e)}; ${what}`;
+  const message = `parent server ${redactUrl(cfg.tbParentUrl)}: ${describeError(e)}; ${what}`;
   return new LabError(code, { message, hint: `${PARENT_HINT}.`, cause: e });
 }
 
 /** A deletion that stopped part-way: the real counts on each server and what devices.csv still lists. */
 function partialFailure(cfg: ResolvedConfig, s: DeleteSummary, e: unknown, parentFailed: boolean): LabError {
-  const edge = `${s.deleted} deleted on ${s.parent ? 'edge ' : ''}${cfg.tbUrl} (${s.alreadyGone} already gone)`;
+  const edge = `${s.deleted} deleted on ${s.parent ? 'edge ' : ''}${redactUrl(cfg.tbUrl)} (${s.alreadyGone} already gone)`;
   const done = s.parent ? `${edge}, ${s.parent.deleted} on the parent (${s.parent.alreadyGone} already gone)` : edge;
   const left = `${s.remaining} left in devices.csv`;
   const details = { deleted: s.deleted, alreadyGone: s.alreadyGone, parent: s.parent, remaining: s.remaining };

@@ -24,6 +24,8 @@ export async function runEmulator(ctx: LabContext, options: EmulatorOptions, o: 
   const guarded = emulator.options.controlToken ? ' (send the control token as X-Emulator-Token)' : '';
   say(ctx, `emulator: tenant login ${emulator.options.username}; stats at ${addr.restUrl}/__emulator/stats${guarded}; Ctrl+C to stop`);
   const active = Object.entries(o.faults).filter(([, v]) => v > 0);
+  const cap = emulator.stats({ perDevice: false }).capacity;
+  if (cap) say(ctx, `emulator: capacity ${cap.perSec} msg/s, queue bound ${cap.queueBound} messages`);
   if (active.length) say(ctx, `emulator: faults ${active.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (o.logEvents) {
     const version = (v: number) => (v === 4 ? '3.1.1' : v === 3 ? '3.1' : '5');

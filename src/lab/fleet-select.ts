@@ -6,6 +6,7 @@ import type { TbClient } from '../thingsboard/client.js';
 import { findDeviceByName } from '../thingsboard/devices.js';
 import { readTokenFile, fleetFromTokenFile } from './fleet-file.js';
 import { compareNames, fleetNamePattern, listFleetOnServer } from './fleet-server.js';
+import { redactUrl } from '../shared/redact.js';
 
 export interface DeviceSelection {
   /** Every device of tokens.json (or, without one, every DEVICE_PREFIX-N device on the server). */
@@ -42,7 +43,10 @@ export async function selectDevices(cfg: ResolvedConfig, sel: DeviceSelection, c
     const id = known.get(name);
     if (id) { out.set(name, id); continue; }
     const d = await findDeviceByName(await client(), name);
-    if (!d) throw new LabError('NOT_FOUND', { message: `No device named ${JSON.stringify(name)} on ${cfg.tbUrl} (and not in tokens.json)` });
+    if (!d) {
+      const message = `No device named ${JSON.stringify(name)} on ${redactUrl(cfg.tbUrl)} (and not in tokens.json)`;
+      throw new LabError('NOT_FOUND', { message });
+    }
     out.set(name, d.id.id);
   }
   return [...out].map(([name, id]) => ({ name, id })).sort((a, b) => compareNames(a.name, b.name));

@@ -5,7 +5,7 @@
 import type { ResolvedConfig } from '../config/index.js';
 import type { HeldPidFile } from './pid-file.js';
 import type { RunSink } from './pipeline/sink.js';
-import { buildDashboard, createControlToken, type Dashboard } from '../dashboard/index.js';
+import { buildDashboard, createControlToken, exposureWarning, type Dashboard } from '../dashboard/index.js';
 
 export interface LiveDashboard extends RunSink {
   /** Base URL once listening. */
@@ -36,6 +36,8 @@ export function liveDashboard(config: ResolvedConfig, pidFile: HeldPidFile, log:
       if (latest) d.publish(latest);
       pidFile.update({ dashboardUrl: url, controlTokenFile: tokenFile });
       log(`dashboard: ${url}`);
+      const exposed = exposureWarning(config.metricsHost);
+      if (exposed) log(exposed);
       // the token itself stays in its 0600 file: console output ends up in CI logs and terminals
       const bearer = `"Authorization: Bearer $(cat ${tokenFile})"`;
       log(`control: POST ${url}/api/control/stop with header ${bearer} (token file mode 0600; \`tblab stop\` does this)`);

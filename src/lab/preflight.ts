@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import type { ResolvedConfig } from '../config/index.js';
-import type { ErrorCode } from '../shared/errors.js';
+import { LabError, type ErrorCode } from '../shared/errors.js';
 
 export type Verdict = 'OK' | 'WARN' | 'FAIL';
 
@@ -60,8 +60,9 @@ export function readHostFacts(): HostFacts {
   };
 }
 
-export function connectionPlan(cfg: ResolvedConfig, cores: number): ConnectionPlan {
-  const devices = cfg.instance ? Math.ceil(cfg.deviceCount / cfg.instance.count) : cfg.deviceCount;
+/** `devices`: this lab's share of the fleet when known (a run's selected fleet), else from DEVICE_COUNT / INSTANCE. */
+export function connectionPlan(cfg: ResolvedConfig, cores: number, fleet?: number): ConnectionPlan {
+  const devices = fleet ?? (cfg.instance ? Math.ceil(cfg.deviceCount / cfg.instance.count) : cfg.deviceCount);
   const shards = Math.max(cfg.shards || cores, Math.ceil(devices / cfg.maxClientsPerProcess));
   const sourceAddresses = cfg.sourceAddresses.length;
   return { devices, shards, perProcess: Math.ceil(devices / shards), sourceAddresses, perAddress: Math.ceil(devices / Math.max(1, sourceAddresses)) };
@@ -71,6 +72,28 @@ const mb = (b: number) => `${Math.round(b / 1024 / 1024)} MB`;
 
 export function preflight(plan: ConnectionPlan, host: HostFacts): CheckLine[] {
   return [openFiles(plan, host), ports(plan, host), memory(plan, host)];
+}
+
+/**
+ * `tblab run`'s pre-flight, before any connection: the open-file check of `tblab check` for this run's
+ * shard plan. Past the limit every further connect fails with EMFILE, so PREFLIGHT=fail (the default)
+ * refuses the run; `warn` prints the verdict and runs (EMFILE is then counted as the connects' cause).
+ */
+export function runPreflight(cfg: ResolvedConfig, devices: number, say: (line: string) => void, host: HostFacts = readHostFacts()): void {
+  if (cfg.preflight === 'off') return;
+  const line = openFiles(connectionPlan(cfg, host.cores, devices), host);
+  if (line.verdict === 'OK') return;
+  if (line.verdict === 'FAIL' && cfg.preflight === 'fail') {
+    say(`[FAIL] ${line.name}: ${line.message}`);
+    throw new LabError('PREFLIGHT_FAILED', {
+      message: `Not started: each shard process would need more open files than its limit allows (${line.message.split(';')[0]})`,
+      hint: 'Raise the limit (ulimit -n), lower MAX_CLIENTS_PER_PROCESS (--max-clients-per-process) or DEVICE_COUNT, '
+        + 'or run anyway with PREFLIGHT=warn (--preflight warn): connects past the limit then fail with EMFILE.',
+      details: line.details,
+    });
+  }
+  const anyway = line.verdict === 'FAIL' ? ' (PREFLIGHT=warn: running anyway; connects past the limit fail with EMFILE)' : '';
+  say(`warning: ${line.name}: ${line.message}${anyway}`);
 }
 
 function openFiles(plan: ConnectionPlan, h: HostFacts): CheckLine {

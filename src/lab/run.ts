@@ -14,9 +14,12 @@ import { liveDashboard, type LiveDashboard } from './live-dashboard.js';
 import { runIdFor } from './instance.js';
 import { deliveryCheck, type DeliveryCheck } from './delivery/check.js';
 import { consoleProgress } from './progress.js';
+import { runLog } from './run-log.js';
 import { prepareThresholds, type ThresholdRun, type ThresholdRunOptions } from './thresholds.js';
 import { resolveTarget, type LabTarget } from './target.js';
 import { startRun } from './pipeline/start.js';
+import { runPreflight } from './preflight.js';
+import { pausedNotice } from './paused-notice.js';
 import type { RunSink } from './pipeline/sink.js';
 import { serverStatsForRun } from './server-stats-run-sink.js';
 
@@ -73,6 +76,9 @@ export async function runLab(
   const t = readTokenFile(config.dataDir);
   if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
   const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
+  runPreflight(config, fleet.length, say);
+  const paused = pausedNotice(config, fleet);
+  if (paused) say(paused);
   const runId = runIdFor(config, new Date(ctx.now()));
   const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
     pid: process.pid, runId, startedAt: new Date(ctx.now()).toISOString(),
@@ -84,9 +90,10 @@ export async function runLab(
     : null;
   const dashboard: LiveDashboard | null = config.dashboard ? liveDashboard(config, pid, say) : null;
   const progress = consoleProgress(say, 5000, () => ctx.now());
+  const log = runLog({ dataDir: config.dataDir, logEveryMessage: config.logEveryMessage });
   // after the delivery check: it reads the delivery section at judge
   const serverStats = serverStatsForRun(config, { embedded: target.kind === 'embedded', say });
-  const sinks = [delivery, serverStats, opts.thresholds ?? null, dashboard, progress].filter((s): s is RunSink => s !== null);
+  const sinks = [delivery, serverStats, opts.thresholds ?? null, dashboard, progress, log].filter((s): s is RunSink => s !== null);
   let unsignal = () => {};
   try {
     const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, sinks });

@@ -10,29 +10,34 @@ import { renderSummary, summarize } from '../report/summary.js';
 import { readTokenFile } from './fleet-file.js';
 import { prepareThresholds, type ThresholdRunOptions } from './thresholds.js';
 import type { LabTarget } from './target.js';
+import { redactUrl, sameServer } from '../shared/redact.js';
 
 export type ProvisionMode = 'auto' | 'always' | 'never';
 
 export interface SuiteOptions {
   /** auto: provision when tokens.json is missing, of another server/prefix, or smaller than asked. */
   provision: ProvisionMode;
+  /** Resume the whole fleet before the run (the Python lab's --skip-activate turns it off). */
+  activate?: boolean;
   /** Pause the whole fleet at the end (also after a failure or an interrupt). */
   deactivateAfter: boolean;
   /** Start the embedded emulator in a child process and run the suite against it. */
   embedded: boolean;
   /** --threshold, --abort-on-fail, --abort-grace (parsed before anything else happens). */
   thresholds: ThresholdRunOptions;
-  /** Summary as JSON on stdout. */
+  /** Summary as JSON on stdout (else the text summary, as `tblab report` prints it). */
   json: boolean;
 }
 
 /** Devices of tokens.json that this run needs and that are on file for this server and prefix. */
 export function fleetShortfall(config: ResolvedConfig): { have: number; need: number; why: string | null } {
-  const { start, end } = config.instance ? sliceBounds(config.deviceCount, config.instance.index, config.instance.count) : { start: 0, end: config.deviceCount };
+  const { start, end } = config.instance
+    ? sliceBounds(config.deviceCount, config.instance.index, config.instance.count)
+    : { start: 0, end: config.deviceCount };
   const need = end - start;
   const tf = readTokenFile(config.dataDir);
   if (!tf) return { have: 0, need, why: 'no tokens.json yet' };
-  if (tf.server !== config.tbUrl) return { have: 0, need, why: `tokens.json belongs to ${tf.server}` };
+  if (!sameServer(tf.server, config.tbUrl)) return { have: 0, need, why: `tokens.json belongs to ${redactUrl(tf.server)}` };
   if (tf.prefix !== config.devicePrefix) return { have: 0, need, why: `tokens.json holds the fleet "${tf.prefix}"` };
   const have = Object.values(tf.devices).filter((d) => d.index > start && d.index <= end).length;
   return { have, need, why: have < need ? `tokens.json has ${have} of the ${need} devices` : null };
@@ -56,26 +61,35 @@ export async function runSuite(ctx: LabContext, base: ResolvedConfig, o: SuiteOp
     checkInterrupt();
     const gap = fleetShortfall(config);
     if (o.provision === 'always' || (o.provision === 'auto' && gap.why)) {
-      say(`suite: provisioning ${gap.need} devices on ${config.tbUrl}${o.provision === 'auto' ? ` (${gap.why})` : ''}`);
+      const why = o.provision === 'auto' ? ` (${gap.why})` : '';
+      say(`suite: provisioning ${gap.need} devices on ${redactUrl(config.tbUrl)}${why}`);
       const { provision } = await import('./provision.js');
       const p = await provision(ctx, config, { progress: false });
       say(`suite: provisioned ${p.total} devices in ${p.seconds}s (${p.created} created, ${p.reused} reused) → ${p.tokenFile}`);
     } else if (gap.why) {
-      throw new LabError('NO_FLEET', { message: `--provision never, but ${gap.why} (DEVICE_COUNT ${config.deviceCount}, ${config.tbUrl})`, hint: 'Use --provision auto, or run `tblab provision` first.' });
-    } else say(`suite: fleet of ${gap.have} devices on file for ${config.tbUrl}; not provisioning (--provision always forces it)`);
+      throw new LabError('NO_FLEET', {
+        message: `--provision never, but ${gap.why} (DEVICE_COUNT ${config.deviceCount}, ${redactUrl(config.tbUrl)})`,
+        hint: 'Use --provision auto, or run `tblab provision` first.',
+      });
+    } else {
+      say(`suite: fleet of ${gap.have} devices on file for ${redactUrl(config.tbUrl)}; not provisioning (--provision always forces it)`);
+    }
     fleetReady = true;
     checkInterrupt();
 
-    const { controlDevices } = await import('./devices.js');
-    const act = await controlDevices(ctx, config, { action: 'activate', all: true });
-    say(`suite: activated the fleet (${act.changes.length} resumed, ${act.unchanged} already active)`);
+    if (o.activate !== false) {
+      const { controlDevices } = await import('./devices.js');
+      const act = await controlDevices(ctx, config, { action: 'activate', all: true });
+      say(`suite: activated the fleet (${act.changes.length} resumed, ${act.unchanged} already active)`);
+    } else say('suite: not activating the fleet (--skip-activate): paused devices stay paused');
     checkInterrupt();
 
     const { runLab } = await import('./run.js');
     const { exitCode: code, report } = await runLab(ctx, target, { thresholds });
     const s = summarize(report);
+    // the summary is the command's result: stdout, like `tblab report` (progress stays on stderr)
     if (o.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
-    say('\n' + renderSummary(report, s));
+    else ctx.stdout.write(renderSummary(report, s));
     if (code === ExitCode.THRESHOLDS_FAILED) say('suite: thresholds failed (exit code 5)');
     return code;
   } finally {

@@ -1,6 +1,8 @@
 // Collapse detection (docs/design.md#what-is-measured): connected devices below COLLAPSE_SHARE of what should be
 // connected, or QoS 1 acks stopped while publishes go out, for longer than COLLAPSE_WINDOW_SEC.
-// Recorded once, with the time it began and the cause that grew most since then.
+// Recorded once, with the time it began and the cause that grew most since then. Its time and its
+// counts (connected, peak) are those of the same moment, the start of the episode: the counts at
+// detection (COLLAPSE_WINDOW_SEC later) next to the start time made a banner that never happened.
 import type { MetricsSnapshot } from './snapshot.js';
 
 export type Collapse = NonNullable<MetricsSnapshot['collapse']>;
@@ -25,6 +27,7 @@ interface Episode {
   elapsedSec: number;
   causes: Record<string, number>;
   connected: number;
+  peakConnected: number;
 }
 
 export class CollapseDetector {
@@ -42,7 +45,9 @@ export class CollapseDetector {
 
   update(s: CollapseSample): Collapse | null {
     if (this.result) return this.result;
-    const begin = (): Episode => ({ at: s.at, elapsedSec: s.elapsedSec, causes: this.prevCauses, connected: s.connected });
+    const begin = (): Episode => ({
+      at: s.at, elapsedSec: s.elapsedSec, causes: this.prevCauses, connected: s.connected, peakConnected: s.peakConnected,
+    });
     const base = Math.min(s.peakConnected, s.expected);
     if (s.peakConnected > 0 && s.connected < this.share * base) this.low ??= begin();
     else this.low = null;
@@ -57,8 +62,8 @@ export class CollapseDetector {
         elapsedSec: Math.round(ep.elapsedSec * 10) / 10,
         kind: ep === this.low ? 'connections' : 'acks',
         dominantCause: dominantCause(ep.causes, s.byCause) ?? (ep === this.low ? 'unknown' : 'no PUBACKs (server stalled?)'),
-        connectedAtCollapse: ep === this.low ? s.connected : ep.connected,
-        peakConnected: s.peakConnected,
+        connectedAtCollapse: ep.connected,
+        peakConnected: ep.peakConnected,
       };
     }
     this.prevCauses = { ...s.byCause };

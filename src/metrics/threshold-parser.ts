@@ -49,10 +49,18 @@ class ParseError extends Error {
   }
 }
 
+/** The metric names an expression may use, with their kinds (default: THRESHOLD_METRICS; `tblab limit` has its own). */
+export interface MetricTable {
+  metrics: Readonly<Record<string, { kind: MetricKind }>>;
+  /** Where the list is documented, for the error message. */
+  doc: string;
+}
+const RUN_METRICS: MetricTable = { metrics: THRESHOLD_METRICS, doc: 'docs/thresholds.md' };
+
 /** Parses and validates one expression; throws THRESHOLDS_INVALID naming the column and what was expected. */
-export function parseThreshold(expression: string): Threshold {
+export function parseThreshold(expression: string, table: MetricTable = RUN_METRICS): Threshold {
   try {
-    return parseOrFail(expression);
+    return parseOrFail(expression, table);
   } catch (e) {
     if (!(e instanceof ParseError)) throw e;
     throw new LabError('THRESHOLDS_INVALID', { message: describe(expression, e), details: { expression, column: e.column } });
@@ -82,7 +90,7 @@ function describe(expression: string, e: ParseError): string {
   return `${JSON.stringify(expression)}: ${e.message}\n${' '.repeat(e.column + 1)}^ (column ${e.column + 1})`;
 }
 
-function parseOrFail(expression: string): Threshold {
+function parseOrFail(expression: string, table: MetricTable = RUN_METRICS): Threshold {
   const src = expression;
   let pos = 0;
   const blanks = () => { while (pos < src.length && /\s/.test(src[pos])) pos++; };
@@ -91,11 +99,11 @@ function parseOrFail(expression: string): Threshold {
   while (pos < src.length && /[A-Za-z0-9_]/.test(src[pos])) pos++;
   const metric = src.slice(mStart, pos);
   if (!metric) throw new ParseError(mStart, 'expected a metric name such as ack_p99 or failed_ratio');
-  if (!isThresholdMetric(metric)) {
-    const near = closest(metric, Object.keys(THRESHOLD_METRICS));
-    throw new ParseError(mStart, `unknown metric ${JSON.stringify(metric)}${near ? `; did you mean ${near}?` : ''} (the list is in docs/thresholds.md)`);
+  if (table === RUN_METRICS ? !isThresholdMetric(metric) : !Object.prototype.hasOwnProperty.call(table.metrics, metric)) {
+    const near = closest(metric, Object.keys(table.metrics));
+    throw new ParseError(mStart, `unknown metric ${JSON.stringify(metric)}${near ? `; did you mean ${near}?` : ''} (the list is in ${table.doc})`);
   }
-  const def = THRESHOLD_METRICS[metric];
+  const def = table.metrics[metric];
   blanks();
   const opMatch = /^(<=|>=|==|!=|<|>)/.exec(src.slice(pos));
   if (!opMatch) throw new ParseError(pos, 'expected a comparison: <, <=, >, >=, == or !=');

@@ -22,7 +22,7 @@ export function limitOf(t: Threshold, devices: number): number {
   return t.perDevice ? t.coefficient * devices : t.coefficient;
 }
 
-function compare(actual: number, op: ThresholdOp, limit: number): boolean {
+export function compare(actual: number, op: ThresholdOp, limit: number): boolean {
   switch (op) {
     case '<': return actual < limit;
     case '<=': return actual <= limit;

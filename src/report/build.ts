@@ -19,6 +19,8 @@ export interface ReportSections {
   thresholds?: ThresholdResult[];
   /** `server`: ThingsBoard's own statistics and the triage verdict (src/lab/server-stats-run-sink.ts). */
   server?: ServerSection | null;
+  /** `files.log`: the run log, relative to the data folder. */
+  runLog?: string;
 }
 
 export interface OwnedSections {
@@ -78,7 +80,7 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     },
     delivery: sections.delivery ?? null,
     thresholds: sections.thresholds ?? null,
-    files: results.files,
+    files: sections.runLog !== undefined ? { ...results.files, log: sections.runLog } : results.files,
     server: sections.server ?? null,
   };
 }

@@ -4,7 +4,7 @@
 import { LabError } from '../shared/errors.js';
 import { THRESHOLD_METRICS, isThresholdMetric, type MetricKind } from '../metrics/threshold-metrics.js';
 import { formatMetricValue } from '../metrics/thresholds.js';
-import type { RunReport } from './schema.js';
+import { PARTIAL_NOTE, type RunReport } from './schema.js';
 import { thresholdInputFromReport } from './thresholds.js';
 import { renderTable, duration, num } from './table.js';
 
@@ -97,6 +97,9 @@ function caveats(a: RunReport, b: RunReport): string[] {
   diff('QoS', a.metrics.target.qos, b.metrics.target.qos);
   diff('MQTT version', a.metrics.target.mqttVersion, b.metrics.target.mqttVersion);
   if (Math.abs(a.durationSec - b.durationSec) > 0.1 * Math.max(a.durationSec, b.durationSec)) out.push(`duration differs: ${duration(a.durationSec)} vs ${duration(b.durationSec)} (counts are not comparable; rates and ratios are)`);
+  for (const [name, r] of [['A', a], ['B', b]] as const) {
+    if (r.outcome === 'partial') out.push(`run ${name} is partial: ${PARTIAL_NOTE} (${r.metrics.at})`);
+  }
   for (const [name, r] of [['A', a], ['B', b]] as const) if (r.metrics.generator.verdict !== 'ok') out.push(`run ${name}: the generator was ${r.metrics.generator.verdict}, so its latencies include the lab's own lag`);
   // ThingsBoard's own verdict (report `server`), when either run has one and they differ
   const tier = (r: RunReport) => r.server?.verdict?.tier ?? 'not read';

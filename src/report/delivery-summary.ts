@@ -16,6 +16,7 @@ export function deliverySummary(d: DeliveryReport): string[] {
   else {
     const pct = t.sent ? ` (${((t.lost / t.sent) * 100).toFixed(2)} %)` : '';
     out.push(`delivery (${how}${d.crossCheck ? (d.crossCheck.agree ? ', both agree' : ', SOURCES DISAGREE') : ''}): sent ${n(t.sent)}, acked ${n(t.acked)}, stored ${n(t.stored)}, lost ${n(t.lost)}${pct}, duplicates ${n(t.duplicates)}, late ${n(t.late)}`);
+    if (t.unrecorded) out.push(`  unrecorded: ${n(t.unrecorded)} stored after a crashed shard's last records (never reported)`);
     if (t.ackedNotStored) out.push(`  acknowledged but not stored: ${n(t.ackedNotStored)} (PUBACK means "queued", not "saved")`);
     const lossy = d.devicesWithLoss ?? [];
     if (lossy.length) {

@@ -11,6 +11,10 @@ export type { ThresholdResult };
 
 export const REPORT_SCHEMA_VERSION = 1;
 
+/** What an `outcome: "partial"` report is, in words for people (`tblab report`, `tblab compare`). */
+export const PARTIAL_NOTE =
+  'a checkpoint, not a finished run (the run was still going, or its main process died); its numbers stop at the checkpoint';
+
 export type { RunOutcome, DisconnectRecord, DeviceRecord, TimelinePoint };
 
 export interface DeliveryDevice {
@@ -29,6 +33,12 @@ export interface DeliveryDevice {
   exact?: boolean;
   /** Acknowledged (PUBACK) but not stored: the loss the device never heard of. */
   ackedNotStored?: number;
+  /**
+   * Devices of a crashed shard only: publishes after the device's last record (the shard died
+   * before reporting them), proven by the stored sequence values above `sent`; `lost` counts over
+   * 1..sent + unrecorded. Not duplicates, not another writer.
+   */
+  unrecorded?: number;
 }
 
 export interface RateLimitEvent {
@@ -41,7 +51,11 @@ export interface RateLimitEvent {
 export interface DeliveryReport {
   method: 'timeseries-count' | 'emulator-stats' | 'both';
   checkedAt: string;
-  totals: { sent: number; acked: number; stored: number; lost: number; duplicates: number; late: number; ackedNotStored?: number };
+  totals: {
+    sent: number; acked: number; stored: number; lost: number; duplicates: number; late: number; ackedNotStored?: number;
+    /** Present when a shard crashed: the sum of the devices' `unrecorded`. */
+    unrecorded?: number;
+  };
   devices: Record<string, DeliveryDevice>;
   ingestLatencyMs?: import('../metrics/snapshot.js').Percentiles;
   rateLimit?: {
@@ -91,7 +105,8 @@ export interface RunReport {
   histograms: { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null; ingestLatencyMs?: string | null };
   delivery: DeliveryReport | null;
   thresholds: ThresholdResult[] | null;
-  files: { events: string[]; metrics: string[] };
+  /** Per-shard event logs and metrics CSV; `log`: the chronological run log (`logs/<run-id>.log`), when written. */
+  files: { events: string[]; metrics: string[]; log?: string };
   /** ThingsBoard's statistics about itself and the triage verdict (docs/server-stats.md); null when
    *  SERVER_STATS=0, missing in reports written before it existed. */
   server?: ServerSection | null;

@@ -1,13 +1,14 @@
 // The human summary of one run (`tblab report`, the end of `tblab suite`): global metrics, the
 // devices worth a look, thresholds. Plain text meant to be pasted into an incident report.
 import type { Percentiles } from '../metrics/snapshot.js';
-import type { RunReport } from './schema.js';
+import { PARTIAL_NOTE, type RunReport } from './schema.js';
 import { devicesWithErrors, stalledDevices, delayedStarts, firstDevices, delayedStartLimitSec, STALL_INTERVALS, type DeviceFinding } from './analysis.js';
 import { renderThresholds, thresholdInputFromReport } from './thresholds.js';
 import { loadPoints } from '../metrics/thresholds.js';
 import { deliverySummary } from './delivery-summary.js';
 import { serverSummary } from './server-summary.js';
 import { renderTable, num, ms, pct, bytes, duration, counts } from './table.js';
+import { redactUrl } from '../shared/redact.js';
 
 /** Devices listed per finding section before "… and N more". */
 const LIST_LIMIT = 20;
@@ -91,9 +92,9 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
   const m = r.metrics;
   const lat = (name: string, p: Percentiles) => [name, num(p.count), ms(p.p50), ms(p.p90), ms(p.p95), ms(p.p99), ms(p.p999), ms(p.max), ms(p.mean)];
   const sections = [
-    `Run ${s.runId}: ${s.outcome} (${s.endReason})\n` + kv([
+    `Run ${s.runId}: ${s.outcome === 'partial' ? `PARTIAL — ${PARTIAL_NOTE} (${m.at})` : `${s.outcome} (${s.endReason})`}\n` + kv([
       ['started', s.startedAt], ['ended', s.endedAt ?? '—'], ['duration', `${duration(s.durationSec)} (${duration(s.loadSec)} under load)`],
-      ['target', `${m.target.mqtt} (MQTT ${m.target.mqttVersion}, QoS ${m.target.qos})${m.target.rest ? `, REST ${m.target.rest}` : ''}`],
+      ['target', `${redactUrl(m.target.mqtt)} (MQTT ${m.target.mqttVersion}, QoS ${m.target.qos})${restPart(m.target.rest)}`],
       ['devices', `${num(s.devices)}, one publish every ${num(m.target.publishIntervalSec, 3)}s each${r.instance ? `, instance ${r.instance}` : ''}`],
       ['generator', `${m.generator.verdict}${m.generator.notes.length ? ` (${m.generator.notes.join('; ')})` : ''}; event-loop delay p99 ${ms(m.generator.eventLoopDelayP99Ms)}, schedule lag p99 ${ms(m.generator.scheduleLagP99Ms)}, CPU ${m.generator.cpuPercent === null ? '—' : num(m.generator.cpuPercent, 0) + '%'}, RSS ${num(m.generator.rssMB, 0)} MB`],
     ]),
@@ -130,4 +131,9 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
       s.firstDevices.map((d) => [d.name, num(d.sent), num(d.acked), num(d.failed), num(d.disconnects), ms(d.connectMs)]), { indent: 2 }),
   );
   return sections.join('\n\n') + '\n';
+}
+
+/** `, REST <url>` (older reports may hold the URL with its credentials). */
+function restPart(rest: string | null): string {
+  return rest ? `, REST ${redactUrl(rest)}` : '';
 }

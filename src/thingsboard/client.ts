@@ -5,6 +5,7 @@ import { RestHttp, type HttpOptions, type HttpRequest, type HttpStats } from './
 import { TbSession, type SessionUser } from './auth.js';
 import { httpError, envelopeOf } from './errors.js';
 import type { PageData } from './types.js';
+import { redactUrl } from '../shared/redact.js';
 
 /** The HTTP options (one origin) plus the tenant credentials; `label` defaults to `ThingsBoard at <url>`. */
 export type ClientOptions = Omit<HttpOptions, 'label'> & {
@@ -38,7 +39,7 @@ export class TbClient {
 
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl;
-    this.http = new RestHttp({ ...opts, label: opts.label ?? `ThingsBoard at ${opts.baseUrl}` });
+    this.http = new RestHttp({ ...opts, label: opts.label ?? `ThingsBoard at ${redactUrl(opts.baseUrl)}` });
     this.session = new TbSession(this.http, { username: opts.username, password: opts.password });
   }
 
@@ -125,6 +126,6 @@ export function parentClientFromConfig(cfg: TbSettings): TbClient | null {
     baseUrl: cfg.tbParentUrl,
     username: cfg.tbParentUsername ?? cfg.tbUsername,
     password: cfg.tbParentPassword ?? cfg.tbPassword,
-    label: `parent server at ${cfg.tbParentUrl}`,
+    label: `parent server at ${redactUrl(cfg.tbParentUrl)}`,
   });
 }

@@ -3,6 +3,7 @@
 // `/api/ws/plugins/telemetry?token=` form, re-opened with backoff when the server drops it.
 import WebSocket from 'ws';
 import { LabError, describeError } from '../shared/errors.js';
+import { redactUrl } from '../shared/redact.js';
 
 export interface TsSubscription {
   /** Unique per socket (`subscriptionId` of the updates). */
@@ -83,7 +84,7 @@ export class TelemetrySocket {
       }
     }
     throw new LabError('TARGET_UNREACHABLE', {
-      message: `ThingsBoard's WebSocket API at ${wsUrl(this.o.baseUrl, '')} did not work: ${failures.join('; ')}`,
+      message: `ThingsBoard's WebSocket API at ${redactUrl(wsUrl(this.o.baseUrl, ''))} did not work: ${failures.join('; ')}`,
       hint: 'Ingest latency needs the WebSocket telemetry API (a proxy in front of ThingsBoard must pass WebSocket upgrades); LATENCY_SAMPLE=0 turns it off.',
     });
   }

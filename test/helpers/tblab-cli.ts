@@ -24,6 +24,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Kill the child (SIGKILL) after this long; the result then has signal SIGKILL. */
   timeoutMs?: number;
+  /** Run node through this command line, e.g. `['prlimit', '--nofile=200:200']` (it must exec its arguments). */
+  via?: string[];
 }
 
 export interface Spawned {
@@ -47,7 +49,8 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** Starts tblab in the background. */
 export function startTblab(t: Scope, args: string[], opts: CliOptions): Spawned {
   const env = cleanEnv(opts.env);
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...(opts.via ?? []), process.execPath, MAIN, ...args];
+  const child = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let closed = false;

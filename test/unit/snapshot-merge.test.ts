@@ -95,6 +95,30 @@ test('collapse: connections below the share of the peak for the window, once, wi
   assert.equal(d.update({ ...base, at: 9000, elapsedSec: 9, connected: 100, byCause: {} }), c);
 });
 
+test('collapse: its time and its counts are those of the same moment (the start of the episode)', () => {
+  const d = new CollapseDetector(0.5, 3);
+  const base = { qos: 0 as const, sentDelta: 10, ackedDelta: 0, inFlight: 0, expected: 200 };
+  d.update({ ...base, at: 0, elapsedSec: 0, connected: 100, peakConnected: 100, byCause: {} });
+  d.update({ ...base, at: 1000, elapsedSec: 1, connected: 40, peakConnected: 100, byCause: { 'server closed': 60 } });
+  d.update({ ...base, at: 2000, elapsedSec: 2, connected: 25, peakConnected: 100, byCause: { 'server closed': 75 } });
+  const c = d.update({ ...base, at: 4000, elapsedSec: 4, connected: 5, peakConnected: 100, byCause: { 'server closed': 95 } });
+  assert.ok(c);
+  assert.equal(c.at, new Date(1000).toISOString());
+  assert.equal(c.elapsedSec, 1);
+  assert.equal(c.connectedAtCollapse, 40, 'connected at +1 s, when it began, not at the detection (+4 s)');
+  assert.equal(c.peakConnected, 100);
+  // acks: the peak is that of the moment the acks stopped too
+  const a = new CollapseDetector(0.5, 2);
+  let r = null;
+  for (let t = 0; t < 5; t++) {
+    const connected = 50 + t * 10;
+    const acks = { qos: 1 as const, sentDelta: 100, ackedDelta: 0, inFlight: 100 * (t + 1) };
+    r = a.update({ at: t * 1000, elapsedSec: t, connected, peakConnected: connected, expected: 200, ...acks, byCause: {} });
+  }
+  assert.equal(r?.kind, 'acks');
+  assert.deepEqual([r?.at, r?.connectedAtCollapse, r?.peakConnected], [new Date(0).toISOString(), 50, 50]);
+});
+
 test('collapse: a deliberate ramp-down or pause is not a collapse; acks stopping at QoS 1 is', () => {
   const d = new CollapseDetector(0.5, 2);
   for (let t = 0; t < 10; t++) assert.equal(d.update({ at: t * 1000, elapsedSec: t, connected: 10, peakConnected: 100, expected: 10, qos: 0, sentDelta: 1, ackedDelta: 0, inFlight: 0, byCause: {} }), null);

@@ -55,6 +55,8 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
     .option('--rate-limit-device-dp <spec>', 'telemetry data points per device, cap:sec,...')
     .option('--rate-limit-tenant-dp <spec>', 'telemetry data points per tenant, cap:sec,...')
     .option('--rest-rate-limit <spec>', 'REST requests per tenant, cap:sec,... (excess → 429)')
+    .option('--capacity <msg/s>', 'saturating server: MQTT telemetry served per second, the rest queued (0 = off)', number('--capacity'), 0)
+    .option('--capacity-queue <n>', 'most messages waiting for --capacity; more are dropped (0 = 5 s)', number('--capacity-queue'), 0)
     .addOption(new Option('--exit-with-parent <pid>', 'exit when process <pid> is gone (used by --embedded)').hideHelp())
     .option('--stats-interval <s>', "window of ThingsBoard's queue statistics and API usage reports, seconds", number('--stats-interval'), 60)
     .option('--prometheus', 'serve /actuator/prometheus with ThingsBoard metric names (like METRICS_ENABLED=true)')
@@ -82,6 +84,8 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
       controlToken: (opts.controlToken as string | undefined) || null,
       recentRowsPerDevice: opts.recentRows as number,
       maxDevices: opts.maxDevices as number,
+      capacity: opts.capacity as number,
+      capacityQueue: opts.capacityQueue as number,
       rateLimits: {
         device: opts.rateLimitDevice as string | undefined,
         tenant: opts.rateLimitTenant as string | undefined,

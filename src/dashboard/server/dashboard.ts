@@ -10,6 +10,7 @@ import { streamPlugin } from './stream.js';
 import { prometheusPlugin } from './prometheus.js';
 import { controlPlugin } from './control.js';
 import { assetsPlugin } from './assets.js';
+import { guardHost } from './host-guard.js';
 
 export interface DashboardOptions {
   /** Bind address (METRICS_HOST). Default `127.0.0.1`. */
@@ -48,6 +49,7 @@ export function buildDashboard(opts: DashboardOptions): Dashboard {
   const refreshMs = opts.refreshMs ?? 2000;
   const hub = new SnapshotHub();
   const app: FastifyInstance = Fastify({ logger: false });
+  guardHost(app, host);
 
   app.register(apiPlugin, { hub, refreshMs, mode: opts.mode ?? 'live', runId: opts.runId, instance: opts.instance ?? null });
   app.register(streamPlugin, { hub, refreshMs });

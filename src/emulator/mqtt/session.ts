@@ -153,6 +153,7 @@ export class Session {
         throw e;
       }
       if (!this.server.ingest.admit(d, rows, now, 'mqtt')) return this.close('rate-limited');
+      if (this.server.ingest.capacity.on) return this.server.ingest.capacity.offer(this, qos > 0 ? packetId : 0, d, rows, now);
       if (qos > 0) this.acks.add(packetId);
       this.server.ingest.telemetry(d, rows, now);
       return;

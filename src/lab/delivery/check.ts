@@ -138,7 +138,12 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
   };
 
   async function reconcile(report: RunResults, startTs: number): Promise<DeliveryReport> {
-    const devices: ExpectedDevice[] = o.fleet.map((d) => ({ name: d.name, id: d.id, sent: report.devices[d.name]?.sent ?? 0, acked: report.devices[d.name]?.acked ?? 0 }));
+    // devices of a crashed shard: their records end before their last publishes
+    const crashed = new Set(report.shards.filter((x) => x.state === 'crashed').map((x) => x.id));
+    const devices: ExpectedDevice[] = o.fleet.map((d) => {
+      const r = report.devices[d.name];
+      return { name: d.name, id: d.id, sent: r?.sent ?? 0, acked: r?.acked ?? 0, ...(r && crashed.has(r.shard) ? { open: true } : {}) };
+    });
     const sample = new Set(pickSample(devices, cfg.deliverySample).map((d) => d.name));
     let rest: Map<string, DeviceReadback> | null = null;
     let emu: Map<string, EmulatorRecord> | null = null;
@@ -168,8 +173,9 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
     const mismatches = rest && emu ? crossCheck(out, emu) : null;
     // devices not read one by one: the emulator's exact record fills in lost/duplicates
     if (rest && emu) for (const d of devices) if (!out[d.name].exact) out[d.name] = { ...fromEmulator(d, emu.get(d.name)!), late: out[d.name].late };
-    const totals = { sent: 0, acked: 0, stored: 0, lost: 0, duplicates: 0, late: 0, ackedNotStored: 0 };
+    const totals = { sent: 0, acked: 0, stored: 0, lost: 0, duplicates: 0, late: 0, ackedNotStored: 0, unrecorded: 0 };
     for (const x of Object.values(out)) {
+      totals.unrecorded += x.unrecorded ?? 0;
       totals.sent += x.sent;
       totals.acked += x.acked;
       totals.stored += x.stored;
@@ -178,6 +184,11 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
       totals.late += x.late;
       totals.ackedNotStored += x.ackedNotStored ?? 0;
     }
+    if (totals.unrecorded > 0) {
+      note(`${totals.unrecorded} stored point(s) of the crashed shard's devices came after their last records (the shard died before ` +
+        'reporting them): counted as `unrecorded`, not as duplicates or strays; their loss is counted up to the highest value stored');
+    }
+    if (!crashed.size) delete (totals as { unrecorded?: number }).unrecorded;
     const devicesWithLoss = Object.entries(out).filter(([, x]) => x.lost > 0).sort((a, b) => b[1].lost - a[1].lost).slice(0, LOSS_LIST_LIMIT).map(([n]) => n);
     const emulatorRefused = emu ? new Map([...emu].map(([n, e]) => [n, e.rateLimited])) : undefined;
     const peakSentPerSec = Math.max(0, ...report.timeline.map((p) => p.sentPerSec));
@@ -203,15 +214,21 @@ function fromRest(d: ExpectedDevice, r: DeviceReadback, note: (m: string) => voi
   if (a && a.unexpected > 0) note(`${d.name}: ${a.unexpected} stored sequence value(s) outside 1..${d.sent} in the window (another writer, or a previous run's data)`);
   const base = { sent: d.sent, acked: d.acked, stored: r.stored };
   if (a && r.complete) {
+    // an open device's range was extended to its highest stored value (reconcileRest): the rest is unrecorded
+    const unrecorded = d.open ? a.lost + a.distinct - d.sent : 0;
     return {
       ...base, lost: a.lost, duplicates: a.duplicates, late: Math.max(r.lateArrivals, a.lateByTs), exact: true,
       ...(a.lost > 0 ? { lostSequences: a.lostSequences } : {}),
       ackedNotStored: Math.max(0, d.acked - a.distinct),
+      ...(d.open ? { unrecorded } : {}),
     };
   }
+  // counts only: for an open device, points beyond `sent` are its unrecorded publishes, not duplicates
+  const beyond = Math.max(0, r.stored - d.sent);
   return {
-    ...base, lost: Math.max(0, d.sent - r.stored), duplicates: Math.max(0, r.stored - d.sent), late: r.lateArrivals, exact: false,
+    ...base, lost: Math.max(0, d.sent - r.stored), duplicates: d.open ? 0 : beyond, late: r.lateArrivals, exact: false,
     ackedNotStored: Math.max(0, d.acked - r.stored),
+    ...(d.open ? { unrecorded: beyond } : {}),
   };
 }
 
@@ -220,5 +237,6 @@ function fromEmulator(d: ExpectedDevice, e: EmulatorRecord): DeliveryDevice {
     sent: d.sent, acked: d.acked, stored: e.stored, lost: e.lost, duplicates: e.duplicates, late: 0, exact: true,
     ...(e.lost > 0 ? { lostSequences: e.lostSequences } : {}),
     ackedNotStored: Math.max(0, d.acked - (e.stored - e.duplicates)),
+    ...(d.open ? { unrecorded: e.unrecorded } : {}),
   };
 }

@@ -19,6 +19,8 @@ export interface EmulatorRecord {
   lostSequences: number[];
   /** Messages the emulator refused with a transport rate limit. */
   rateLimited: number;
+  /** Open devices (crashed shard): stored sequences above the lab's `sent` (see DeliveryDevice.unrecorded). */
+  unrecorded: number;
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -39,14 +41,20 @@ export async function readEmulator(baseUrl: string, devices: ExpectedDevice[]): 
   for (const d of devices) {
     const st = stats.perDevice[d.name];
     if (!st) {
-      out.set(d.name, { stored: 0, lost: d.sent, duplicates: 0, lostSequences: range(1, d.sent), rateLimited: 0 });
+      out.set(d.name, { stored: 0, lost: d.sent, duplicates: 0, lostSequences: range(1, d.sent), rateLimited: 0, unrecorded: 0 });
       continue;
     }
-    const rec: EmulatorRecord = { stored: st.sequences + st.duplicates, lost: Math.max(0, d.sent - st.sequences), duplicates: st.duplicates, lostSequences: [], rateLimited: st.rateLimited };
+    // an open device (its shard crashed) published at least up to the highest value stored
+    const sent = d.open ? Math.max(d.sent, st.maxSequence) : d.sent;
+    const rec: EmulatorRecord = {
+      stored: st.sequences + st.duplicates, lost: Math.max(0, sent - st.sequences), duplicates: st.duplicates, lostSequences: [],
+      rateLimited: st.rateLimited, unrecorded: sent - d.sent,
+    };
     if (rec.lost > 0) {
       const detail = await getJson<{ missingSequences: number[] }>(`${baseUrl}/__emulator/stats?device=${encodeURIComponent(d.name)}`);
       // missing below the highest stored value, then the tail that never arrived
-      rec.lostSequences = [...detail.missingSequences.filter((s) => s <= d.sent), ...range(st.maxSequence + 1, d.sent)].slice(0, LOST_LIST_LIMIT);
+      const below = detail.missingSequences.filter((s) => s <= sent);
+      rec.lostSequences = [...below, ...range(st.maxSequence + 1, sent)].slice(0, LOST_LIST_LIMIT);
     }
     out.set(d.name, rec);
   }

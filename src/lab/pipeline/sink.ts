@@ -5,6 +5,7 @@ import type { MetricsSnapshot } from '../../metrics/snapshot.js';
 import type { RunResults } from '../../metrics/records.js';
 import type { ReportSections } from '../../report/build.js';
 import type { RunReport } from '../../report/schema.js';
+import type { ShardEventBatch } from '../../engine/results.js';
 
 /** What a sink may do to the run it follows. */
 export interface RunView {
@@ -30,6 +31,10 @@ export interface RunSink {
   live?(engineSnapshot: Readonly<MetricsSnapshot>): LiveSections;
   /** Each composed snapshot (once a second, and the final one). */
   snapshot?(s: Readonly<MetricsSnapshot>): void;
+  /** The events of one shard snapshot (connects, disconnects, errors…), as they arrive from that shard. */
+  events?(batch: ShardEventBatch): void;
+  /** A human line of the run (start, notes, stopping, the end). */
+  log?(line: string): void;
   /** The engine has ended: this sink's report sections, from the results alone. */
   end?(results: RunResults): ReportSections | Promise<ReportSections>;
   /** Judges the report made of the results and every `end` section (thresholds read the delivery). */

@@ -59,7 +59,8 @@ export function engineConfig(c: ResolvedConfig): EngineConfig {
     publishIntervalSec: c.publishIntervalSec, publishJitterMs: c.publishJitterMs, ackTimeoutMs: c.ackTimeoutMs,
     connectTimeoutMs: c.connectTimeoutMs, reconnect: c.reconnect, reconnectMinMs: c.reconnectMinMs, reconnectMaxMs: c.reconnectMaxMs,
     connectRate: c.connectRate, connectMaxInProgress: c.connectMaxInProgress, sourceAddresses: c.sourceAddresses,
-    payloadTemplate: c.payloadTemplate, logEveryMessage: c.logEveryMessage, stages: c.stages, durationSec: c.durationSec,
+    payloadTemplate: c.payloadTemplate, logEveryMessage: c.logEveryMessage, stages: c.stages,
+    durationSec: c.durationSec ?? 0, // unset = until stopped; the embedded target bounds it (src/lab/target.ts)
     drainTimeoutMs: c.drainTimeoutMs, shards: c.shards, maxClientsPerProcess: c.maxClientsPerProcess, instance: c.instance,
     disabledDevicesFile: c.disabledDevicesFile, collapseShare: c.collapseShare, collapseWindowSec: c.collapseWindowSec, dataDir: c.dataDir,
   };
@@ -92,6 +93,7 @@ class Run extends EventEmitter implements RunHandle {
     this.reportPath = this.files?.reportPath ?? null;
     this.engine.on('log', (l) => this.log(l));
     this.engine.on('snapshot', (s) => this.onSnapshot(s));
+    this.engine.on('events', (batch) => this.each((sink) => sink.events?.(batch)));
     this.checkpointTimer = setInterval(() => this.checkpoint(), CHECKPOINT_MS);
     this.done = this.engine.done.then((r) => this.finish(r)).finally(() => clearInterval(this.checkpointTimer));
     this.started = this.startSinks();
@@ -101,6 +103,19 @@ class Run extends EventEmitter implements RunHandle {
   private log(line: string): void {
     this.opts.log?.(line);
     this.emit('log', line);
+    this.each((sink) => sink.log?.(line), false);
+  }
+
+  /** Calls every sink; a sink that throws is reported (not to sinks, when `report` is false) and the others go on. */
+  private each(call: (sink: RunSink) => void, report = true): void {
+    for (const sink of this.sinks) {
+      try {
+        call(sink);
+      } catch (e) {
+        if (report) this.log(`${sink.name}: ${describeError(e)}`);
+        else this.opts.log?.(`${sink.name}: ${describeError(e)}`);
+      }
+    }
   }
 
   private async startSinks(): Promise<void> {
@@ -118,13 +133,7 @@ class Run extends EventEmitter implements RunHandle {
   private onSnapshot(engineSnapshot: MetricsSnapshot): void {
     const s = composeLive(engineSnapshot, this.sinks);
     this.last = s;
-    for (const sink of this.sinks) {
-      try {
-        sink.snapshot?.(s);
-      } catch (e) {
-        this.log(`${sink.name}: ${describeError(e)}`);
-      }
-    }
+    this.each((sink) => sink.snapshot?.(s));
     this.emit('snapshot', s);
   }
 
@@ -133,7 +142,9 @@ class Run extends EventEmitter implements RunHandle {
     try {
       const interim = this.engine.interim();
       if (!interim) return;
-      const report = buildReport(interim.results, { config: this.config, metrics: this.last ?? interim.results.final });
+      // the totals of the engine's checkpoint (the sums of the device records it carries), the rest live
+      const f = interim.results.final;
+      const report = buildReport(interim.results, { config: this.config, metrics: this.last ? { ...this.last, traffic: f.traffic } : f });
       this.files.writeCheckpoint(report, interim.devicesJson);
     } catch (e) {
       this.engine.note(`checkpoint not written: ${describeError(e)}`);

@@ -1,0 +1,85 @@
+// The first workload (contract in ./workload.ts): one MQTT connection per device, publishing
+// telemetry to ThingsBoard's device topic at QoS 0 or 1. PUBLISH packets are built by one
+// PublishWriter into a buffer reused across writes; each device's session is an MqttSession.
+import { readFileSync } from 'node:fs';
+import { PublishWriter, TELEMETRY_TOPIC, DISCONNECT_V311, DISCONNECT_V5, PINGREQ, type MqttVersion } from './packets.js';
+import { createPayloadSource } from './payload.js';
+import type { TransportTarget } from './transport.js';
+import type { Cause, ErrorKind } from './causes.js';
+import { MqttSession, type SessionContext } from './mqtt-session.js';
+import type { Workload, WorkloadClock, WorkloadDevice, WorkloadHost } from './workload.js';
+
+/** A device whose socket holds this many unsent bytes skips publishes instead of growing memory. */
+const MAX_BUFFERED_BYTES = 64 * 1024;
+
+/** The settings this workload reads (the engine's ShardSettings carries them). */
+export interface MqttTelemetrySettings {
+  host: string;
+  port: number;
+  tls: null | { caFile?: string; certFile?: string; keyFile?: string; insecure: boolean };
+  mqttVersion: MqttVersion;
+  qos: 0 | 1;
+  keepaliveSec: number;
+  payloadTemplate?: string;
+}
+
+export class MqttTelemetry implements Workload {
+  private readonly sessions: MqttSession[];
+  private readonly packets: PublishWriter;
+  /** Plain TCP: a write that leaves no unsent bytes has released its buffer (the writer reuses it). */
+  private readonly reuseWrites: boolean;
+  private readonly keepMs: number;
+
+  constructor(host: WorkloadHost, clock: WorkloadClock, devices: readonly WorkloadDevice[], settings: MqttTelemetrySettings) {
+    const t = settings.tls;
+    const tls = t && {
+      insecure: t.insecure,
+      ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
+      ...(t.certFile ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile!) } : {}),
+    };
+    const target: TransportTarget = { host: settings.host, port: settings.port, tls };
+    const ctx: SessionContext = {
+      host,
+      clock,
+      target,
+      version: settings.mqttVersion,
+      keepaliveSec: settings.keepaliveSec,
+      disconnectPacket: settings.mqttVersion === '5' ? DISCONNECT_V5 : DISCONNECT_V311,
+    };
+    this.keepMs = settings.keepaliveSec * 1000;
+    this.reuseWrites = !t;
+    const payload = createPayloadSource(devices, settings.payloadTemplate);
+    this.packets = new PublishWriter(TELEMETRY_TOPIC, settings.qos, settings.mqttVersion, payload);
+    this.sessions = devices.map((d, i) => new MqttSession(ctx, i, d));
+  }
+
+  connect(i: number, localAddress: string | undefined): void {
+    this.sessions[i].connect(localAddress);
+  }
+
+  backedUp(i: number): boolean {
+    return this.sessions[i].socket!.writableLength > MAX_BUFFERED_BYTES;
+  }
+
+  append(i: number, seq: number, ts: number, ackId: number): number {
+    return this.packets.append(i, seq, ts, ackId);
+  }
+
+  flush(i: number, now: number): void {
+    const sess = this.sessions[i];
+    sess.write(this.packets.take(), now);
+    this.packets.written(this.reuseWrites && sess.socket!.writableLength === 0);
+  }
+
+  housekeep(i: number, now: number): void {
+    if (this.keepMs > 0) this.sessions[i].keepalive(now, this.keepMs, PINGREQ);
+  }
+
+  close(i: number, graceful: boolean): void {
+    this.sessions[i].close(graceful);
+  }
+
+  abort(i: number, cause: Cause, kind: ErrorKind | null): void {
+    this.sessions[i].fail(cause, kind);
+  }
+}

@@ -1,0 +1,103 @@
+// One run = one step: the StepMeasurement of a run from its final metrics snapshot and the live
+// snapshots seen while it held the load (src/metrics/snapshot.ts, a versioned shape). Pure.
+import type { MetricsSnapshot } from '../../metrics/snapshot.js';
+import type { LabShortfall, StepMeasurement, Vary } from './types.js';
+
+/** What a driver keeps of each live snapshot (one a second). */
+export interface LiveSample {
+  elapsedSec: number;
+  state: MetricsSnapshot['state'];
+  sent: number;
+  inFlight: number;
+  connected: number;
+  ackP99Ms: number | null;
+  disconnects: number;
+}
+
+export function sampleOf(s: MetricsSnapshot): LiveSample {
+  const last = s.series[s.series.length - 1];
+  return {
+    elapsedSec: s.elapsedSec,
+    state: s.state,
+    sent: s.traffic.sent,
+    inFlight: s.traffic.inFlight,
+    connected: s.connections.connected,
+    ackP99Ms: last?.ackP99Ms ?? null,
+    disconnects: s.disconnects.total,
+  };
+}
+
+export interface RunStepInput {
+  vary: Vary;
+  asked: number;
+  /** The run's final metrics (after its drain). */
+  metrics: MetricsSnapshot;
+  /** Live samples in arrival order. */
+  samples: readonly LiveSample[];
+  /** Publishes the target did not store, from a delivery check; null = not checked. */
+  lost: number | null;
+  ingestP99Ms?: number | null;
+  rateLimit?: StepMeasurement['rateLimit'];
+}
+
+function shortfallOf(m: MetricsSnapshot, sent: number): LabShortfall | null {
+  if (m.shards.some((s) => s.state === 'crashed')) return 'shard-crashed';
+  if (m.generator.verdict === 'overloaded') return 'schedule-lag';
+  // the generator's own resources: connect outcomes carry the errno (src/device/causes.ts)
+  const outcomes = Object.keys(m.connections.byOutcome).join(' ');
+  if (/EMFILE|ENFILE/.test(outcomes)) return 'open-files';
+  if (/EADDRNOTAVAIL|EADDRINUSE/.test(outcomes)) return 'ports';
+  if (sent === 0) return 'nothing-sent';
+  return null;
+}
+
+/**
+ * The held window is the samples in state `running` once the fleet is connected (ramp-up and the
+ * drain are not the step). Rates and the backlog trend come from that window; latencies from the
+ * whole run (its histograms are cumulative), which a hold long against the ramp makes close enough.
+ */
+export function measureRunStep(i: RunStepInput): StepMeasurement {
+  const m = i.metrics;
+  const configured = m.connections.configured;
+  const held = i.samples.filter((s) => s.state === 'running' && s.connected >= configured);
+  const window = held.length >= 2 ? held : i.samples.filter((s) => s.state === 'running');
+  const first = window[0];
+  const last = window[window.length - 1];
+  const span = first && last ? last.elapsedSec - first.elapsedSec : 0;
+  const sentPerSec = span > 0 ? (last.sent - first.sent) / span : m.elapsedSec > 0 ? m.traffic.sent / m.elapsedSec : 0;
+  const qos1 = m.target.qos === 1;
+  const reached = i.vary === 'devices' ? m.connections.peakConnected
+    : i.vary === 'connect-rate' ? m.connections.succeeded / Math.max(m.elapsedSec, 1)
+      : sentPerSec;
+  const shortfall = shortfallOf(m, m.traffic.sent);
+  return {
+    asked: i.asked,
+    reached: Math.round(reached * 10) / 10,
+    sentPerSec: Math.round(sentPerSec * 10) / 10,
+    holdSec: Math.round(span),
+    devices: last?.connected ?? m.connections.connected,
+    sent: m.traffic.sent,
+    acked: qos1 ? m.traffic.acked : null,
+    lost: i.lost,
+    ackP50Ms: qos1 ? m.latency.ackMs.p50 : null,
+    ackP99Ms: qos1 ? m.latency.ackMs.p99 : null,
+    ingestP99Ms: i.ingestP99Ms ?? null,
+    inFlightStart: qos1 && first ? first.inFlight : null,
+    inFlightEnd: qos1 && last ? last.inFlight : null,
+    disconnects: first && last ? last.disconnects - first.disconnects : m.disconnects.total,
+    connectAttempts: m.connections.attempts,
+    connectFailures: m.connections.failed,
+    rateLimit: i.rateLimit ?? null,
+    generator: {
+      verdict: m.generator.verdict,
+      scheduleLagP99Ms: m.generator.scheduleLagP99Ms,
+      shortfall,
+      ...(shortfall ? { note: m.generator.notes[0] ?? shortfall } : {}),
+    },
+    seconds: window.map((s, k) => ({
+      ackP99Ms: s.ackP99Ms,
+      inFlight: qos1 ? s.inFlight : null,
+      disconnects: k === 0 ? 0 : s.disconnects - window[k - 1].disconnects,
+    })),
+  };
+}
