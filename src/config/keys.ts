@@ -90,6 +90,25 @@ export const KEYS = {
   DELIVERY_LATE_MS: { prop: 'deliveryLateMs', schema: int(0, 86_400_000), def: '10000', group: 'Delivery', doc: 'A stored point counts as late when its server ts is more than this after the payload `timestamp`, ms.' },
   DELIVERY_CONCURRENCY: { prop: 'deliveryConcurrency', schema: int(1, 256), def: '8', group: 'Delivery', doc: 'Concurrent REST requests of the delivery check.' },
   LATENCY_SAMPLE: { prop: 'latencySample', schema: int(0, 10_000), def: '50', group: 'Delivery', doc: 'Devices followed over the WebSocket API for ingest latency (payload `timestamp` → update received); 0 = off.' },
+  SERVER_STATS: {
+    prop: 'serverStats', schema: bool, def: '1', group: 'Delivery',
+    doc: 'During the run, read ThingsBoard\'s own statistics (queue stats, API usage, system info, TB_METRICS_URL) and name '
+      + 'the tier that fell behind first (report `server`, docs/server-stats.md); 0 = off.',
+  },
+  TB_METRICS_URL: {
+    prop: 'tbMetricsUrl', schema: optHttpUrl, def: '', group: 'Delivery',
+    doc: 'ThingsBoard\'s Prometheus endpoint, e.g. http://tb-host:8080/actuator/prometheus (METRICS_ENABLED=true); empty = not read. '
+      + 'Credentials in it are masked wherever it is shown.',
+  },
+  SERVER_STATS_POLL_SEC: {
+    prop: 'serverStatsPollSec', schema: num(0.2, 3600), def: '10', group: 'Delivery',
+    doc: 'Read queue stats and API usage every this many seconds: at most half ThingsBoard\'s stats window (60 s by default).',
+  },
+  SERVER_STATS_SETTLE_SEC: {
+    prop: 'serverStatsSettleSec', schema: optInt(0, 3600), def: '', group: 'Delivery',
+    doc: 'After the run, keep reading this long so ThingsBoard\'s last stats window is seen, seconds; empty = 0 against a server '
+      + '(65 reads its last 60 s window), the window + 2 with --embedded.',
+  },
 
   METRICS_HOST: { prop: 'metricsHost', schema: str, def: '127.0.0.1', group: 'Dashboard', doc: 'Dashboard bind address (keep 127.0.0.1 unless you need remote access).' },
   METRICS_PORT: { prop: 'metricsPort', schema: int(0, 65535), def: '5050', group: 'Dashboard', doc: 'Dashboard port (0 = any free port).' },

@@ -21,6 +21,7 @@ import { startRun } from './pipeline/start.js';
 import { runPreflight } from './preflight.js';
 import { pausedNotice } from './paused-notice.js';
 import type { RunSink } from './pipeline/sink.js';
+import { serverStatsForRun } from './server-stats-run-sink.js';
 
 export interface RunLabOptions {
   /** Print a JSON summary (report path, totals) on stdout. */
@@ -96,7 +97,9 @@ export async function runLab(
   const dashboard: LiveDashboard | null = config.dashboard ? liveDashboard(config, pid, say) : null;
   const progress = consoleProgress(say, 5000, () => ctx.now());
   const log = runLog({ dataDir: config.dataDir, logEveryMessage: config.logEveryMessage });
-  const sinks = [delivery, opts.thresholds ?? null, dashboard, progress, log].filter((s): s is RunSink => s !== null);
+  // after the delivery check: it reads the delivery section at judge
+  const serverStats = serverStatsForRun(config, { embedded: target.kind === 'embedded', say });
+  const sinks = [delivery, serverStats, opts.thresholds ?? null, dashboard, progress, log].filter((s): s is RunSink => s !== null);
   let unsignal = () => {};
   try {
     const run = startRun({ config, fleet, fleetSize, runId, restUrl: config.tbUrl, log: say, sinks });
@@ -121,6 +124,7 @@ export async function runLab(
   } finally {
     await dashboard?.close();
     await delivery?.close();
+    await serverStats?.close();
     unsignal();
     pid.release();
   }

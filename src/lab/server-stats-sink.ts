@@ -5,7 +5,7 @@
 // API usage counters are cycle totals, so they are polled and differenced; nothing is interpolated.
 import type { TbClient } from '../thingsboard/client.js';
 import { ServerStatsReader, readPrometheus, QUEUE_STAT_KEYS, USAGE_KEYS, type Read } from '../thingsboard/server-stats.js';
-import { sumOf, type Exposition } from '../thingsboard/prometheus.js';
+import { shownUrl, sumOf, type Exposition } from '../thingsboard/prometheus.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import { triage, type Series, type ServerSection, type TriageInput } from '../metrics/triage.js';
 
@@ -96,6 +96,12 @@ export class ServerStatsSink {
     const ack = s.series.at(-1)?.ackP99Ms;
     if (typeof ack === 'number')
       this.push({ name: 'lab.ackP99Ms', source: 'lab (publish → PUBACK, last second)', windowSec: null, kind: 'gauge' }, t, ack);
+  }
+
+  /** The live section of the snapshot: the newest `maxPoints` points of each series, what is not visible. */
+  live(maxPoints = 60): { series: Series[]; notVisible: string[] } {
+    const series = [...this.series.values()].map((s) => ({ ...s, points: s.points.slice(-maxPoints) }));
+    return { series, notVisible: [...this.notVisible.values()] };
   }
 
   /** Stops polling (end() does it too); for a run that fails before its end. */
@@ -209,7 +215,7 @@ export class ServerStatsSink {
     const exp = this.seen('prometheus', await readPrometheus(this.opts.metricsUrl!));
     if (!exp) return;
     const now = Date.now();
-    const src = `${this.opts.metricsUrl} (Prometheus)`;
+    const src = `${shownUrl(this.opts.metricsUrl!)} (Prometheus)`;
     const ts = tsQueues(exp);
     if (ts.found) {
       this.push(
@@ -261,3 +267,4 @@ function tsQueues(exp: Exposition): { found: boolean; backlog: number; failed: n
   }
   return { found, backlog: by.totalMsgs - by.successfulMsgs - by.failedMsgs, failed: by.failedMsgs };
 }
+

@@ -9,6 +9,7 @@ import { withInstance } from './instance.js';
 import { embeddedDataDir } from '../shared/data-dirs.js';
 import { startEmbeddedEmulator } from './embedded.js';
 import { embeddedEmulatorArgs } from './delivery/emulator-path.js';
+import { EMBEDDED_STATS_ARGS } from './server-stats-run-sink.js';
 
 export interface LabTarget {
   kind: 'real' | 'embedded';
@@ -46,6 +47,7 @@ export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqt
     tbUrl: emu.restUrl, mqttHost: emu.mqttHost, mqttPort: emu.mqttPort, mqttTls: false,
     tbUsername: KEYS.TB_USERNAME.def, tbPassword: KEYS.TB_PASSWORD.def,
     tbParentUrl: undefined, tbParentUsername: undefined, tbParentPassword: undefined,
+    tbMetricsUrl: `${emu.restUrl}/actuator/prometheus`, // the embedded emulator serves it (EMBEDDED_STATS_ARGS)
     instance: undefined,
     dataDir,
     disabledDevicesFile:
@@ -67,7 +69,10 @@ export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: Ta
   if (base.durationSec === undefined && !base.stages) {
     say(ctx, `${p}DURATION_SEC is not set: the embedded demo runs ${EMBEDDED_DURATION_SEC} s (--duration 0 = until stopped)`);
   }
-  const emulator = await startEmbeddedEmulator(embeddedEmulatorArgs({ ...base, durationSec: base.durationSec ?? EMBEDDED_DURATION_SEC }));
+  const emulator = await startEmbeddedEmulator([
+    ...embeddedEmulatorArgs({ ...base, durationSec: base.durationSec ?? EMBEDDED_DURATION_SEC }),
+    ...EMBEDDED_STATS_ARGS,
+  ]);
   const config = embeddedConfig(base, emulator);
   say(ctx, `${p}emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; files in ${config.dataDir}`);
   return { kind: 'embedded', config, emulatorUrl: emulator.restUrl, close: () => emulator.close() };

@@ -3,6 +3,8 @@
 // fields freely, never rename or remove one without bumping METRICS_SCHEMA_VERSION.
 // JSON Schema: schemas/metrics.schema.json (kept in sync by a contract test).
 
+import type { Series } from './triage.js';
+
 export const METRICS_SCHEMA_VERSION = 1;
 
 export type RunState = 'starting' | 'connecting' | 'running' | 'stopping' | 'finished' | 'aborted' | 'failed';
@@ -185,6 +187,13 @@ export interface MetricsSnapshot {
     duplicates?: number;
     rateLimitEvents?: number;
   };
+
+  /**
+   * Optional (issue 19): ThingsBoard's statistics about itself as read so far by the server-stats sink
+   * (src/lab/server-stats-sink.ts): the recent points of each series, each with its source and window
+   * (queue stats keep ThingsBoard's window), and what is not visible and why. Absent = not read.
+   */
+  server?: null | { series: Series[]; notVisible: string[] };
 }
 
 export function emptyPercentiles(): Percentiles {

@@ -7,7 +7,7 @@ import type { RunResults } from '../metrics/records.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import { judgeOutcome } from './outcome.js';
 import { reattributeDeadServer } from '../metrics/attribution.js';
-import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ThresholdResult } from './schema.js';
+import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ServerSection, type ThresholdResult } from './schema.js';
 
 /** The parts of a report a sink may own. */
 export interface ReportSections {
@@ -19,6 +19,8 @@ export interface ReportSections {
   ingestLatencyHistogram?: string | null;
   /** `thresholds`: the final evaluation. */
   thresholds?: ThresholdResult[];
+  /** `server`: ThingsBoard's own statistics and the triage verdict (src/lab/server-stats-run-sink.ts). */
+  server?: ServerSection | null;
   /** `files.log`: the run log, relative to the data folder. */
   runLog?: string;
 }
@@ -94,5 +96,6 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     thresholds: sections.thresholds ?? null,
     files: sections.runLog !== undefined ? { ...results.files, log: sections.runLog } : results.files,
     problem: judged.problem,
+    server: sections.server ?? null,
   };
 }

@@ -101,6 +101,9 @@ function caveats(a: RunReport, b: RunReport): string[] {
     if (r.outcome === 'partial') out.push(`run ${name} is partial: ${PARTIAL_NOTE} (${r.metrics.at})`);
   }
   for (const [name, r] of [['A', a], ['B', b]] as const) if (r.metrics.generator.verdict !== 'ok') out.push(`run ${name}: the generator was ${r.metrics.generator.verdict}, so its latencies include the lab's own lag`);
+  // ThingsBoard's own verdict (report `server`), when either run has one and they differ
+  const tier = (r: RunReport) => r.server?.verdict?.tier ?? 'not read';
+  if ((a.server || b.server) && tier(a) !== tier(b)) out.push(`ThingsBoard's verdict (server.verdict.tier) differs: A ${tier(a)}, B ${tier(b)}`);
   return out;
 }
 

@@ -9,6 +9,7 @@ import { LabError } from '../shared/errors.js';
 import { alignByTs } from './merge-align.js';
 import { mergeSnapshots, worst } from './merge-metrics.js';
 import { mergeDelivery, uniteRecords } from './merge-delivery.js';
+import { mergeServer } from './merge-server.js';
 
 export interface MergeInput {
   /** Where the report came from (file path): named in every error. */
@@ -186,6 +187,8 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
       ? null
       : placed.flatMap((p) => (p.report.thresholds ?? []).map((t) => ({ ...t, message: `${p.label}: ${t.message}` }))),
     files: { events: reports.flatMap((r) => r.files.events), metrics: reports.flatMap((r) => r.files.metrics) },
+    // the same server, judged against each instance's share: verdicts kept per instance (merge-server.ts)
+    server: mergeServer(placed.map((p) => ({ label: p.label, server: p.report.server }))),
     mergedFrom: reports.map((r) => r.runId),
   };
   return { report, warnings };

@@ -82,6 +82,8 @@ const SHAPE: Array<[string, Kind[]]> = [
   ['metrics.disconnects', ['object']], ['metrics.errors', ['object']], ['metrics.generator', ['object']],
   ['timeline', ['array']], ['devices', ['object']], ['histograms', ['object', 'missing']],
   ['delivery', ['object', 'null', 'missing']], ['thresholds', ['array', 'null', 'missing']],
+  ['server', ['object', 'null', 'missing']], ['server.verdict', ['object', 'missing']], ['server.verdict.evidence', ['array', 'missing']],
+  ['server.series', ['array', 'missing']], ['server.notVisible', ['array', 'missing']],
 ];
 
 function kindOf(v: unknown): string {

@@ -4,6 +4,9 @@ import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunOutcome, DisconnectRecord, DeviceRecord, TimelinePoint } from '../metrics/records.js';
 import type { RunProblem } from './outcome.js';
 import type { ThresholdResult } from '../metrics/thresholds.js';
+import type { ServerSection } from '../metrics/triage.js';
+
+export type { ServerSection };
 
 export type { ThresholdResult };
 
@@ -105,6 +108,9 @@ export interface RunReport {
   thresholds: ThresholdResult[] | null;
   /** Per-shard event logs and metrics CSV; `log`: the chronological run log (`logs/<run-id>.log`), when written. */
   files: { events: string[]; metrics: string[]; log?: string };
+  /** ThingsBoard's statistics about itself and the triage verdict (docs/server-stats.md); null when
+   *  SERVER_STATS=0, missing in reports written before it existed. */
+  server?: ServerSection | null;
   /** Set when this report was merged from instance reports. */
   mergedFrom?: string[];
   /** Why the outcome is `failed` or `degraded` (catalogue code, message, hint, exit code); null otherwise. Absent in older reports. */

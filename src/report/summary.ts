@@ -6,6 +6,7 @@ import { devicesWithErrors, stalledDevices, delayedStarts, firstDevices, delayed
 import { renderThresholds, thresholdInputFromReport } from './thresholds.js';
 import { loadPoints } from '../metrics/thresholds.js';
 import { deliverySummary } from './delivery-summary.js';
+import { serverSummary } from './server-summary.js';
 import { renderTable, num, ms, pct, bytes, duration, counts } from './table.js';
 import { redactUrl } from '../shared/redact.js';
 
@@ -120,6 +121,7 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
     ]),
   ];
   if (s.deliveryLines.length) sections.push('Delivery\n' + s.deliveryLines.map((l) => `  ${l}`).join('\n'));
+  if (r.server?.verdict) sections.push('ThingsBoard (its own statistics)\n' + serverSummary(r.server).map((l) => `  ${l}`).join('\n'));
   if (s.thresholds && s.thresholds.length) sections.push(renderThresholds(s.thresholds));
   sections.push(
     findings('Devices with errors', s.devicesWithErrors, 'never connected, errors, failed publishes or failed connects'),

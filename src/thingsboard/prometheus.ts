@@ -106,21 +106,40 @@ export function sumOf(exp: Exposition, name: string, match: Record<string, strin
   return { value, found };
 }
 
-/** Scrapes one endpoint (no authentication: ThingsBoard serves the actuator openly). */
+/** A URL as shown in messages and reports: no user-info, no query (either may carry a credential). */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(the Prometheus URL)';
+  }
+}
+
+/** Scrapes one endpoint. ThingsBoard serves the actuator openly; user-info in the URL (a proxy in front) becomes Basic auth. */
 export async function scrapePrometheus(url: string, timeoutMs = 5000): Promise<Exposition> {
+  const u = new URL(url);
+  const headers: Record<string, string> = { accept: 'text/plain;version=0.0.4' };
+  if (u.username || u.password) {
+    const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+    headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+    u.username = '';
+    u.password = '';
+  }
+  const shown = shownUrl(url);
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'text/plain;version=0.0.4' } });
+    res = await fetch(u, { signal: AbortSignal.timeout(timeoutMs), headers });
   } catch (e) {
     throw new LabError('TARGET_UNREACHABLE', {
-      message: `Prometheus endpoint ${url} did not answer: ${(e as Error).message}`,
+      message: `Prometheus endpoint ${shown} did not answer: ${(e as Error).message}`,
       hint: 'check TB_METRICS_URL',
     });
   }
   const text = await res.text();
   if (!res.ok)
     throw new LabError('TARGET_UNREACHABLE', {
-      message: `Prometheus endpoint ${url} answered HTTP ${res.status}`,
+      message: `Prometheus endpoint ${shown} answered HTTP ${res.status}`,
       hint: 'check TB_METRICS_URL; ThingsBoard needs METRICS_ENABLED=true and METRICS_ENDPOINTS_EXPOSE=prometheus',
     });
   return parsePrometheusText(text);

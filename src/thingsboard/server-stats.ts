@@ -7,7 +7,7 @@
 import { LabError, describeError } from '../shared/errors.js';
 import type { TbClient } from './client.js';
 import type { PageData } from './types.js';
-import { scrapePrometheus, type Exposition } from './prometheus.js';
+import { scrapePrometheus, shownUrl, type Exposition } from './prometheus.js';
 
 export type Read<T> = { ok: true; value: T } | { ok: false; why: string };
 
@@ -126,5 +126,5 @@ export class ServerStatsReader {
 
 /** One scrape of TB_METRICS_URL; unreachable or disabled → `{ ok: false, why }`. */
 export function readPrometheus(url: string, timeoutMs = 5000): Promise<Read<Exposition>> {
-  return attempt(`Prometheus metrics at ${url}`, () => scrapePrometheus(url, timeoutMs));
+  return attempt(`Prometheus metrics at ${shownUrl(url)}`, () => scrapePrometheus(url, timeoutMs));
 }

@@ -18,6 +18,8 @@ export interface RunView {
 /** The parts of the live snapshot a sink may own. */
 export interface LiveSections {
   delivery?: MetricsSnapshot['delivery'];
+  /** ThingsBoard's statistics read so far (src/lab/server-stats-run-sink.ts). */
+  server?: MetricsSnapshot['server'];
 }
 
 export interface RunSink {

@@ -1,6 +1,7 @@
 // Page bootstrap: wires the feed (SSE or polling) to the cards, tables and charts.
 import { startFeed } from './feed.js';
 import { createCharts } from './charts.js';
+import { createServerView } from './server.js';
 import { renderStatus, renderCards, renderDevices } from './render.js';
 import { clock } from './format.js';
 
@@ -33,6 +34,7 @@ async function main() {
   $('run-id').textContent = info.runId || '';
   if (info.mode === 'report') document.title = `tb-load-lab · report ${info.runId}`;
   const updateCharts = createCharts();
+  const updateServer = createServerView();
   const filter = $('device-filter');
   filter.addEventListener('input', () => latest && renderDevices(latest, filter.value));
 
@@ -44,6 +46,7 @@ async function main() {
       renderCards(s);
       renderDevices(s, filter.value);
       updateCharts(s.series);
+      updateServer(s);
     },
     onFinal(f) {
       finalInfo = f;

@@ -13,7 +13,8 @@ function axisStyle() {
   return { stroke, grid, ticks: { stroke: css('--grid'), width: 1 } };
 }
 
-function makeChart(el, series, fmt) {
+/** `dots`: mark every point (sparse series, e.g. one point per ThingsBoard window). */
+export function makeChart(el, series, fmt, dots = false) {
   const ax = axisStyle();
   const opts = {
     width: Math.max(200, el.clientWidth),
@@ -25,7 +26,7 @@ function makeChart(el, series, fmt) {
       { ...ax },
       { ...ax, size: 60, values: (u, vals) => vals.map(fmt) },
     ],
-    series: [{}, ...series.map((s) => ({ label: s.label, stroke: css(s.color), width: 2, fill: s.fill ? css(s.color) + '22' : undefined, points: { show: false }, spanGaps: true }))],
+    series: [{}, ...series.map((s) => ({ label: s.label, stroke: css(s.color), width: 2, fill: s.fill ? css(s.color) + '22' : undefined, points: { show: dots, size: 6 }, spanGaps: true }))],
   };
   const data = [[], ...series.map(() => [])];
   return { plot: new uPlot(opts, data, el), el };
