@@ -24,6 +24,8 @@ export interface TargetOptions {
   embedded: boolean;
   /** Prefix of the human lines, e.g. `suite: `. */
   label?: string;
+  /** Further `tblab emulator` flags of an embedded emulator, e.g. `--capacity 3000` (`tblab limit`). */
+  emulatorArgs?: readonly string[];
 }
 
 
@@ -56,7 +58,7 @@ export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: Ta
     return { kind: 'real', config: withInstance(base, ctx.env, (l) => say(ctx, p + l)), emulatorUrl: null, close: async () => {} };
   }
   say(ctx, `${p}starting the embedded emulator…`);
-  const emulator = await startEmbeddedEmulator(embeddedEmulatorArgs(base));
+  const emulator = await startEmbeddedEmulator([...embeddedEmulatorArgs(base), ...(o.emulatorArgs ?? [])]);
   const config = embeddedConfig(base, emulator);
   say(ctx, `${p}emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; files in ${config.dataDir}`);
   return { kind: 'embedded', config, emulatorUrl: emulator.restUrl, close: () => emulator.close() };

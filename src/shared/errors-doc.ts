@@ -9,7 +9,9 @@ const EXIT_MEANING: Record<ExitCodeName, string> = {
   UNREACHABLE: 'the target (REST or MQTT) could not be reached',
   TARGET_ERROR: 'the target answered but refused the work after retries',
   THRESHOLDS_FAILED: 'a --threshold failed (or `compare --fail-on-worse` found B worse)',
-  PREFLIGHT_FAILED: 'a pre-flight check found something that would stop the run',
+  PREFLIGHT_FAILED: 'a pre-flight check found something that would stop the run; `tblab limit`: the limit found is the lab\'s own',
+  LIMIT_ABOVE_RANGE: '`tblab limit`: every step passed, the limit is above `--to` (raise it)',
+  LIMIT_BELOW_RANGE: '`tblab limit`: the first step already failed, the limit is below `--from` (lower it)',
   ABORTED: 'stopped by SIGINT/SIGTERM or `tblab stop`; the report was still written',
 };
 

@@ -16,6 +16,10 @@ export const ExitCode = {
   THRESHOLDS_FAILED: 5,
   /** A pre-flight check found something that would stop the run (open files, ports, memory). */
   PREFLIGHT_FAILED: 6,
+  /** `tblab limit`: every step passed — the limit is above --to (docs/limit.md). */
+  LIMIT_ABOVE_RANGE: 7,
+  /** `tblab limit`: the first step already failed — the limit is below --from (docs/limit.md). */
+  LIMIT_BELOW_RANGE: 8,
   /** Stopped by SIGINT/SIGTERM or `tblab stop`; the report was still written. */
   ABORTED: 130,
 } as const;

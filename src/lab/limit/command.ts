@@ -1,0 +1,147 @@
+// `tblab limit`: the target (src/lab/target.ts, --embedded provisions an emulator of its own), its
+// fleet, one pipeline run per step (run-driver.ts), the search (search.ts), the limit report in the
+// runs folder, the step table and verdict; the exit code says whether a limit inside the range was found.
+import type { ResolvedConfig } from '../../config/index.js';
+import { ExitCode, LabError } from '../../shared/errors.js';
+import { redactUrl } from '../../shared/redact.js';
+import type { LabContext } from '../context.js';
+import { say as sayTo } from '../context.js';
+import { resolveTarget } from '../target.js';
+import { provision } from '../provision.js';
+import { selectFleet } from '../run.js';
+import { readTokenFile, fleetFromTokenFile, tokensPath } from '../fleet-file.js';
+import { runPreflight } from '../preflight.js';
+import { acquirePidFile, instancePidPath } from '../pid-file.js';
+import type { RunHandle } from '../pipeline/start.js';
+import { checkPlan } from './plan.js';
+import { parseSlo, DEFAULT_SLO } from './slo.js';
+import { runLimitSearch } from './search.js';
+import { buildVerdict, loadText } from './verdict.js';
+import { runDriver } from './run-driver.js';
+import { limitIdAt, renderLimitReport, writeLimitReport, type LimitReport } from './report.js';
+import type { LimitDriver, LimitStep, LimitVerdict, Vary } from './types.js';
+
+export interface LimitCommandOptions {
+  vary: Vary;
+  from: number;
+  to: number;
+  factor?: number;
+  resolution?: number;
+  stepHoldSec?: number;
+  settleSec?: number;
+  slo?: string[];
+  embedded: boolean;
+  /** `tblab emulator --capacity` of the embedded emulator (0 = off). */
+  emulatorCapacity?: number;
+  json: boolean;
+}
+
+/** `5%` → 0.05, `0.05` → 0.05, `5` → 0.05 (a bare number from 1 up is a percentage). */
+export function parseResolution(text: string): number {
+  const t = text.trim();
+  const n = Number(t.endsWith('%') ? t.slice(0, -1) : t);
+  if (t === '' || !Number.isFinite(n) || n <= 0) {
+    throw new LabError('USAGE', { message: `--resolution expects a percentage like 5%, got ${JSON.stringify(text)}`, hint: 'Fix --resolution (docs/limit.md).' });
+  }
+  return t.endsWith('%') || n >= 1 ? n / 100 : n;
+}
+
+const ABORTED = () => new LabError('ABORTED', { message: 'limit search stopped by request' });
+
+export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: LimitCommandOptions): Promise<number> {
+  const say = (l: string) => sayTo(ctx, l);
+  // bad input fails before anything starts
+  const plan = checkPlan({ from: o.from, to: o.to, factor: o.factor, resolution: o.resolution });
+  const slo = o.slo?.length ? o.slo : [...DEFAULT_SLO];
+  parseSlo(slo);
+  if (o.stepHoldSec !== undefined && !(o.stepHoldSec >= 1)) {
+    throw new LabError('USAGE', { message: `--step-hold must be at least 1 s, got ${o.stepHoldSec}`, hint: 'Fix --step-hold (docs/limit.md).' });
+  }
+  if (o.emulatorCapacity && !o.embedded) {
+    throw new LabError('USAGE', { message: '--emulator-capacity needs --embedded', hint: 'Add --embedded, or drop --emulator-capacity.' });
+  }
+  const wanted = o.vary === 'devices' ? { ...base, deviceCount: Math.max(base.deviceCount, Math.ceil(plan.to)) } : base;
+  const emulatorArgs = o.emulatorCapacity ? ['--capacity', String(o.emulatorCapacity)] : [];
+  const target = await resolveTarget(ctx, wanted as ResolvedConfig, { embedded: o.embedded, emulatorArgs });
+  try {
+    const config = target.config;
+    if (target.kind === 'embedded') {
+      say(`creating ${config.deviceCount} devices…`);
+      await provision(ctx, config, { progress: false });
+    }
+    const t = readTokenFile(config.dataDir);
+    if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
+    const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
+    runPreflight(config, fleet.length, say);
+    return await search(ctx, config, fleet, fleetSize, { ...o, ...plan, slo }, target.kind === 'embedded');
+  } finally {
+    await target.close();
+  }
+}
+
+async function search(
+  ctx: LabContext, config: ResolvedConfig, fleet: ReturnType<typeof selectFleet>['fleet'], fleetSize: number,
+  o: LimitCommandOptions & { slo: string[]; factor: number; resolution: number }, embedded: boolean,
+): Promise<number> {
+  const say = (l: string) => sayTo(ctx, l);
+  const startedAt = ctx.now();
+  const limitId = limitIdAt(startedAt);
+  const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
+    pid: process.pid, runId: limitId, startedAt: new Date(startedAt).toISOString(),
+    instance: null, dashboardUrl: null, controlTokenFile: null,
+  });
+  let current: RunHandle | null = null;
+  let aborted = false;
+  const unsignal = ctx.onSignal((sig) => {
+    aborted = true;
+    current?.stop(sig);
+  });
+  const stepRuns: string[] = [];
+  const steps: LimitStep[] = [];
+  const base = runDriver({
+    vary: o.vary, config, fleet, fleetSize,
+    onRun: (run) => { current = run; },
+    onReport: (r) => stepRuns.push(r.runId),
+  });
+  const driver: LimitDriver = {
+    async runStep(load, holdSec) {
+      if (aborted) throw ABORTED();
+      say(`limit: step ${steps.length + 1}: ${load} ${o.vary === 'rate' ? 'msg/s' : o.vary} for ${holdSec} s…`);
+      return base.runStep(load, holdSec);
+    },
+    async settle(seconds) {
+      if (!aborted) await base.settle!(seconds);
+    },
+  };
+  const onStep = (s: LimitStep) => {
+    steps.push(s);
+    const failed = s.objectives.filter((x) => x.verdict === 'fail').map((x) => x.text).join(', ');
+    say(`limit: ${loadText(o.vary, s)}: ${s.retried ? 'failed, retrying once' : s.passed ? 'pass' : `FAIL (${failed})`}`);
+  };
+  let verdict: LimitVerdict;
+  try {
+    verdict = await runLimitSearch(driver, {
+      vary: o.vary, from: o.from, to: o.to, factor: o.factor, resolution: o.resolution, stepHoldSec: o.stepHoldSec,
+      settleSec: o.settleSec, slo: o.slo, onStep,
+      intervalSecAt: (load) => (o.vary === 'rate' ? fleet.length / load : config.publishIntervalSec),
+    });
+  } catch (e) {
+    if (!(e instanceof LabError && e.code === 'ABORTED')) throw e;
+    verdict = buildVerdict(o.vary, o.resolution, o.slo, steps, o.to);
+  } finally {
+    unsignal();
+    pid.release();
+  }
+  const report: LimitReport = {
+    tool: 'tb-load-lab', kind: 'limit', schemaVersion: 1, limitId,
+    startedAt: new Date(startedAt).toISOString(), endedAt: new Date(ctx.now()).toISOString(), aborted,
+    target: { tbUrl: redactUrl(config.tbUrl), mqtt: `${config.mqttHost}:${config.mqttPort}`, embedded },
+    setup: { devices: fleet.length, qos: config.qos, shards: config.shards, publishIntervalSec: config.publishIntervalSec, connectRate: config.connectRate },
+    stepRuns, limit: verdict,
+  };
+  const path = writeLimitReport(config.dataDir, report);
+  if (o.json) ctx.stdout.write(JSON.stringify({ report: path, aborted, limit: verdict }) + '\n');
+  else ctx.stdout.write(renderLimitReport(report, path));
+  say(`limit report: ${path}`);
+  return aborted ? ExitCode.ABORTED : verdict.exitCode;
+}
