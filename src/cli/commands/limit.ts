@@ -31,6 +31,18 @@ function number(flag: string, min: number) {
   };
 }
 
+/** `tblab suite --limit rate:500-20000`: the dimension and the range of a search with default settings. */
+export function parseLimitSpec(spec: string): { vary: 'rate' | 'devices' | 'connect-rate'; from: number; to: number } {
+  const m = /^(rate|devices|connect-rate):(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(spec.trim());
+  if (!m) {
+    throw new LabError('USAGE', {
+      message: `--limit expects <rate|devices|connect-rate>:<from>-<to>, got ${JSON.stringify(spec)}`,
+      hint: 'e.g. --limit rate:500-20000 (docs/limit.md).',
+    });
+  }
+  return { vary: m[1] as 'rate' | 'devices' | 'connect-rate', from: Number(m[2]), to: Number(m[3]) };
+}
+
 export function registerLimit(program: Command, ctx: LabContext, setExit: (code: number) => void): void {
   withConfigOptions(
     program

@@ -6,6 +6,7 @@ import { withConfigOptions, resolveConfig } from '../common.js';
 import { LabError } from '../../shared/errors.js';
 import { registerRun, FLAG_KEYS } from './run.js';
 import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
+import { parseLimitSpec } from './limit.js';
 
 /** Parses `args` as `tblab run` flags; returns the options run's action would have received. */
 async function parseRunFlags(ctx: LabContext, args: string[]): Promise<Record<string, unknown>> {
@@ -37,6 +38,7 @@ export function registerSuite(program: Command, ctx: LabContext, setExit: (code:
       .option('--deactivate-after', 'pause the whole fleet at the end, also when the run fails or is interrupted')
       .option('--embedded', 'run everything against the embedded emulator (a child process; files in <DATA_DIR>/embedded)')
       .option('--devices <n>', 'fleet size (DEVICE_COUNT)')
+      .option('--limit <vary:from-to>', 'a limit search instead of the run, e.g. rate:500-20000 (defaults of `tblab limit`)')
       .option('--json', 'print the summary as JSON on stdout'),
   )).action(async (runFlags: string[], opts: Record<string, unknown>) => {
     const runOpts = await parseRunFlags(ctx, runFlags);
@@ -45,10 +47,12 @@ export function registerSuite(program: Command, ctx: LabContext, setExit: (code:
     if (runOpts.envFile && !opts.envFile) merged.envFile = runOpts.envFile;
     if (runOpts.scenario && !opts.scenario) merged.scenario = runOpts.scenario;
     const { config } = resolveConfig(ctx, merged, FLAG_KEYS);
+    const limit = opts.limit === undefined ? undefined : parseLimitSpec(opts.limit as string);
+    if (limit && thresholds.expressions.length) throw new LabError('USAGE', { message: '--threshold does not apply to --limit (use `tblab limit --slo`)' });
     const { runSuite } = await import('../../lab/suite.js');
     setExit(await runSuite(ctx, config, {
       provision: opts.provision as 'auto' | 'always' | 'never', deactivateAfter: Boolean(opts.deactivateAfter), embedded: Boolean(opts.embedded),
-      thresholds, json: Boolean(opts.json),
+      thresholds, json: Boolean(opts.json), limit,
     }));
   });
 }

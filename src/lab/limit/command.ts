@@ -6,7 +6,7 @@ import { ExitCode, LabError } from '../../shared/errors.js';
 import { redactUrl } from '../../shared/redact.js';
 import type { LabContext } from '../context.js';
 import { say as sayTo } from '../context.js';
-import { resolveTarget } from '../target.js';
+import { resolveTarget, type LabTarget } from '../target.js';
 import { provision } from '../provision.js';
 import { selectFleet } from '../run.js';
 import { readTokenFile, fleetFromTokenFile, tokensPath } from '../fleet-file.js';
@@ -64,19 +64,32 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
   const emulatorArgs = o.emulatorCapacity ? ['--capacity', String(o.emulatorCapacity)] : [];
   const target = await resolveTarget(ctx, wanted as ResolvedConfig, { embedded: o.embedded, emulatorArgs });
   try {
-    const config = target.config;
     if (target.kind === 'embedded') {
-      say(`creating ${config.deviceCount} devices…`);
-      await provision(ctx, config, { progress: false });
+      say(`creating ${target.config.deviceCount} devices…`);
+      await provision(ctx, target.config, { progress: false });
     }
-    const t = readTokenFile(config.dataDir);
-    if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
-    const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
-    runPreflight(config, fleet.length, say);
-    return await search(ctx, config, fleet, fleetSize, { ...o, ...plan, slo }, target.kind === 'embedded');
+    return await limitOnTarget(ctx, target, o);
   } finally {
     await target.close();
   }
+}
+
+/** The search against a resolved target whose fleet is on file (`tblab limit`, `tblab suite --limit`). */
+export async function limitOnTarget(ctx: LabContext, target: LabTarget, o: LimitCommandOptions): Promise<number> {
+  const plan = checkPlan({ from: o.from, to: o.to, factor: o.factor, resolution: o.resolution });
+  const slo = o.slo?.length ? o.slo : [...DEFAULT_SLO];
+  const config = target.config;
+  const t = readTokenFile(config.dataDir);
+  if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
+  const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
+  if (o.vary === 'devices' && fleet.length < plan.to) {
+    throw new LabError('USAGE', {
+      message: `--vary devices up to ${plan.to} needs that many devices, DEVICE_COUNT is ${fleet.length}`,
+      hint: 'Raise DEVICE_COUNT (--devices) and provision, or lower --to.',
+    });
+  }
+  runPreflight(config, fleet.length, (l) => sayTo(ctx, l));
+  return search(ctx, config, fleet, fleetSize, { ...o, ...plan, slo }, target.kind === 'embedded');
 }
 
 async function search(
@@ -136,7 +149,10 @@ async function search(
     tool: 'tb-load-lab', kind: 'limit', schemaVersion: 1, limitId,
     startedAt: new Date(startedAt).toISOString(), endedAt: new Date(ctx.now()).toISOString(), aborted,
     target: { tbUrl: redactUrl(config.tbUrl), mqtt: `${config.mqttHost}:${config.mqttPort}`, embedded },
-    setup: { devices: fleet.length, qos: config.qos, shards: config.shards, publishIntervalSec: config.publishIntervalSec, connectRate: config.connectRate },
+    setup: {
+      devices: fleet.length, qos: config.qos, shards: config.shards,
+      publishIntervalSec: config.publishIntervalSec, connectRate: config.connectRate,
+    },
     stepRuns, limit: verdict,
   };
   const path = writeLimitReport(config.dataDir, report);

@@ -64,7 +64,7 @@ export function renderStepTable(v: LimitVerdict): string {
   const rows = v.steps.map((s) => [
     String(s.index + 1), s.phase, num(s.asked), num(s.reached, 1), num(s.sentPerSec, 1),
     objective(s, 'ack_p50'), objective(s, 'ack_p99'), objective(s, 'ingest_p99'), objective(s, 'backlog_growth'),
-    s.measurement.lost === null ? '—' : num(s.measurement.lost),
+    s.measurement.lost === null ? '—' : `${num(s.measurement.lost)}${s.objectives.some((o) => o.name === 'lost' && o.verdict === 'fail') ? ' ✗' : ''}`,
     s.retried ? 'fail (retried)' : s.passed ? 'pass' : `FAIL${s.tier ? ` (${s.tier})` : ''}`,
   ]);
   return renderTable(head, rows);
