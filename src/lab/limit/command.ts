@@ -13,6 +13,7 @@ import { readTokenFile, fleetFromTokenFile, tokensPath } from '../fleet-file.js'
 import { runPreflight } from '../preflight.js';
 import { acquirePidFile, instancePidPath } from '../pid-file.js';
 import type { RunHandle } from '../pipeline/start.js';
+import { limitDashboard, type LimitDashboard } from './dashboard.js';
 import { checkPlan } from './plan.js';
 import { parseSlo, DEFAULT_SLO } from './slo.js';
 import { runLimitSearch } from './search.js';
@@ -105,14 +106,23 @@ async function search(
   });
   let current: RunHandle | null = null;
   let aborted = false;
-  const unsignal = ctx.onSignal((sig) => {
+  const stop = (reason: string) => {
     aborted = true;
-    current?.stop(sig);
-  });
+    current?.stop(reason);
+  };
   const stepRuns: string[] = [];
   const steps: LimitStep[] = [];
+  let dash: LimitDashboard | null = null;
+  try {
+    dash = config.dashboard ? await limitDashboard(config, { limitId, vary: o.vary, pid, onStop: stop, log: say }) : null;
+  } catch (e) {
+    pid.release();
+    throw e;
+  }
+  const unsignal = ctx.onSignal((sig) => stop(sig));
   const base = runDriver({
     vary: o.vary, config, fleet, fleetSize,
+    sinks: () => (dash ? [dash.stepSink()] : []),
     onRun: (run) => { current = run; },
     onReport: (r) => stepRuns.push(r.runId),
   });
@@ -120,6 +130,7 @@ async function search(
     async runStep(load, holdSec) {
       if (aborted) throw ABORTED();
       say(`limit: step ${steps.length + 1}: ${load} ${o.vary === 'rate' ? 'msg/s' : o.vary} for ${holdSec} s…`);
+      dash?.stepStarted(load, holdSec);
       return base.runStep(load, holdSec);
     },
     async settle(seconds) {
@@ -128,6 +139,7 @@ async function search(
   };
   const onStep = (s: LimitStep) => {
     steps.push(s);
+    dash?.stepJudged(s);
     const failed = s.objectives.filter((x) => x.verdict === 'fail').map((x) => x.text).join(', ');
     say(`limit: ${loadText(o.vary, s)}: ${s.retried ? 'failed, retrying once' : s.passed ? 'pass' : `FAIL (${failed})`}`);
   };
@@ -137,14 +149,19 @@ async function search(
       vary: o.vary, from: o.from, to: o.to, factor: o.factor, resolution: o.resolution, stepHoldSec: o.stepHoldSec,
       settleSec: o.settleSec, slo: o.slo, onStep,
       intervalSecAt: (load) => (o.vary === 'rate' ? fleet.length / load : config.publishIntervalSec),
+    }).catch((e: unknown) => {
+      // stopped by request: the verdict of the steps run so far
+      if (!(e instanceof LabError && e.code === 'ABORTED')) throw e;
+      return buildVerdict(o.vary, o.resolution, o.slo, steps, o.to);
     });
   } catch (e) {
-    if (!(e instanceof LabError && e.code === 'ABORTED')) throw e;
-    verdict = buildVerdict(o.vary, o.resolution, o.slo, steps, o.to);
-  } finally {
     unsignal();
     pid.release();
+    await dash?.close();
+    throw e;
   }
+  unsignal();
+  dash?.done(verdict);
   const report: LimitReport = {
     tool: 'tb-load-lab', kind: 'limit', schemaVersion: 1, limitId,
     startedAt: new Date(startedAt).toISOString(), endedAt: new Date(ctx.now()).toISOString(), aborted,
@@ -159,5 +176,11 @@ async function search(
   if (o.json) ctx.stdout.write(JSON.stringify({ report: path, aborted, limit: verdict }) + '\n');
   else ctx.stdout.write(renderLimitReport(report, path));
   say(`limit report: ${path}`);
+  if (dash && config.keepDashboard && !aborted) {
+    say(`dashboard: the search has ended; ${dash.url} keeps showing it — Ctrl+C to exit`);
+    await new Promise<void>((resolve) => { const off = ctx.onSignal(() => { off(); resolve(); }); });
+  }
+  await dash?.close();
+  pid.release();
   return aborted ? ExitCode.ABORTED : verdict.exitCode;
 }
