@@ -69,7 +69,8 @@ export async function limitDashboard(
   config: ResolvedConfig, o: { limitId: string; vary: Vary; pid: HeldPidFile; onStop: (reason: string) => void; log: (l: string) => void },
 ): Promise<LimitDashboard> {
   const view: LimitView = {
-    active: true, limitId: o.limitId, vary: o.vary, unit: VARY_UNIT[o.vary], current: null, steps: [], knee: null, done: false, sentence: null,
+    active: true, limitId: o.limitId, vary: o.vary, unit: VARY_UNIT[o.vary],
+    current: null, steps: [], knee: null, done: false, sentence: null,
   };
   const { token, path: tokenFile } = createControlToken(config.dataDir);
   const d: Dashboard = buildDashboard({
