@@ -6,6 +6,7 @@ import { LabError, ExitCode, describeError } from '../shared/errors.js';
 import { COMMANDS } from './commands/index.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import { redactText } from '../shared/redact.js';
+import { explainUsageError } from './suggest.js';
 
 async function main(argv: string[]): Promise<number> {
   const ctx = processContext();
@@ -13,8 +14,14 @@ async function main(argv: string[]): Promise<number> {
     .description('Load lab for ThingsBoard: provision a fleet, drive MQTT load, measure what breaks and why.')
     .version(TOOL_VERSION)
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', '\nA run lasts until Ctrl+C or `tblab stop` against a real server unless --duration (DURATION_SEC) is set;\n' +
+      'with --embedded (npm start) it lasts 60 s. Coming from the Python lab: docs/coming-from-python.md')
     .exitOverride();
-  program.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+  program.configureOutput({
+    writeOut: (s) => ctx.stdout.write(s),
+    writeErr: (s) => ctx.stderr.write(s),
+    outputError: (s, write) => write(explainUsageError(program, s)),
+  });
 
   let exitCode: number = ExitCode.OK;
   for (const register of COMMANDS) register(program, ctx, (code) => { exitCode = code; });

@@ -1,109 +1,8 @@
 // The configuration keys: one table gives each key its env name, property name, parser, default,
 // unit and meaning. The schema, docs/configuration.md (`tblab config --docs`) and secret redaction all
 // come from here, so a key cannot be documented in one place and parsed differently in another.
-import { z } from 'zod';
-import { parseInstance } from '../shared/fleet.js';
-
-const bool = z
-  .union([z.boolean(), z.string(), z.number()])
-  .transform((v, ctx) => {
-    if (typeof v === 'boolean') return v;
-    const s = String(v).trim().toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-    if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
-    ctx.addIssue({ code: 'custom', message: 'expected a boolean: 1/0, true/false, yes/no, on/off' });
-    return z.NEVER;
-  });
-
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.union([z.number(), z.string()]).transform((v, ctx) => {
-    const s = typeof v === 'number' ? String(v) : v.trim().replace(/_/g, '');
-    if (!/^-?\d+$/.test(s)) {
-      ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}` });
-      return z.NEVER;
-    }
-    const n = Number(s);
-    if (n < min || n > max) {
-      ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-const num = (min: number, max = Number.MAX_VALUE) =>
-  z.union([z.number(), z.string()]).transform((v, ctx) => {
-    const n = typeof v === 'number' ? v : Number(v.trim());
-    if (typeof v === 'string' && v.trim() === '') {
-      ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}` });
-      return z.NEVER;
-    }
-    if (!Number.isFinite(n) || n < min || n > max) {
-      ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-const str = z.union([z.string(), z.number()]).transform((v) => String(v).trim());
-const optStr = str.transform((v) => (v === '' ? undefined : v));
-
-const httpUrl = str.transform((v, ctx) => {
-  try {
-    const u = new URL(v);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-    return v.replace(/\/+$/, '');
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'expected an http(s) URL such as http://127.0.0.1:8080' });
-    return z.NEVER;
-  }
-});
-const optHttpUrl = z.union([z.literal(''), httpUrl]).transform((v) => (v === '' ? undefined : v));
-
-const oneOf = <T extends string>(values: readonly T[]) =>
-  str.transform((v, ctx) => {
-    if ((values as readonly string[]).includes(v)) return v as T;
-    ctx.addIssue({ code: 'custom', message: `expected one of ${values.join(', ')}` });
-    return z.NEVER;
-  });
-
-/** Comma-separated list of IPv4/IPv6 addresses (local source addresses for outgoing connections). */
-const addressList = str.transform((v, ctx) => {
-  if (v === '') return [] as string[];
-  const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
-  const out: string[] = [];
-  for (const p of parts) {
-    // a range like 127.0.0.2-127.0.0.9 expands on the last octet
-    const m = /^(\d+\.\d+\.\d+\.)(\d+)-(?:\d+\.\d+\.\d+\.)?(\d+)$/.exec(p);
-    if (m) {
-      const a = Number(m[2]), b = Number(m[3]);
-      if (a > b || b > 255) { ctx.addIssue({ code: 'custom', message: `bad address range ${p}` }); return z.NEVER; }
-      for (let i = a; i <= b; i++) out.push(`${m[1]}${i}`);
-    } else if (/^\d+\.\d+\.\d+\.\d+$/.test(p) || p.includes(':')) out.push(p);
-    else { ctx.addIssue({ code: 'custom', message: `expected IP addresses or ranges such as 127.0.0.2-127.0.0.9, got ${p}` }); return z.NEVER; }
-  }
-  return out;
-});
-
-/** Optional whole number: empty = not set. */
-const optInt = (min: number, max: number) =>
-  z.union([z.number(), z.string()]).transform((v, ctx) => {
-    if (typeof v === 'string' && v.trim() === '') return undefined;
-    const r = int(min, max).safeParse(v);
-    if (r.success) return r.data;
-    ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, or empty` });
-    return z.NEVER;
-  });
-
-/** `i/N` (1-based i) — this instance's slice of the fleet. Empty = the whole fleet. */
-const instance = str.transform((v, ctx) => {
-  if (v === '') return undefined;
-  const parsed = parseInstance(v);
-  if (!parsed) {
-    ctx.addIssue({ code: 'custom', message: 'expected i/N with 1 <= i <= N, e.g. 2/4' });
-    return z.NEVER;
-  }
-  return parsed;
-});
+import { bool, int, num, str, optStr, httpUrl, optHttpUrl, oneOf, addressList, optInt, optNum, instance } from './parsers.js';
+import type { z } from 'zod';
 
 interface KeyDef {
   /** Property name in ResolvedConfig. */
@@ -151,7 +50,11 @@ export const KEYS = {
 
   PUBLISH_INTERVAL_SEC: { prop: 'publishIntervalSec', schema: num(0.001, 86_400), def: '1', group: 'Run', doc: 'Each device publishes once per interval, seconds (fractions allowed).' },
   PUBLISH_JITTER_MS: { prop: 'publishJitterMs', schema: int(0, 3_600_000), def: '0', group: 'Run', doc: 'Random ± jitter added to each publish time, ms.' },
-  DURATION_SEC: { prop: 'durationSec', schema: num(0, 31_536_000), def: '60', group: 'Run', doc: 'Run length, seconds (0 = until stopped). Ignored when STAGES is set.' },
+  DURATION_SEC: {
+    prop: 'durationSec', schema: optNum(0, 31_536_000), def: '', group: 'Run',
+    doc: 'Run length, seconds; 0 = until stopped (Ctrl+C or `tblab stop`). Unset: until stopped against a real server (as the Python lab), ' +
+      '60 s against the embedded emulator (`--embedded`, `npm start`). Ignored when STAGES is set.',
+  },
   STAGES: { prop: 'stages', schema: str, def: '', group: 'Run', doc: 'Ramp of active devices, e.g. `30s:100%,2m:100%,30s:0%` (duration:target share or count).' },
   CONNECT_RATE: { prop: 'connectRate', schema: int(0, 1_000_000), def: '2000', group: 'Run', doc: 'New connections per second, all shards together (0 = unlimited).' },
   MAX_CLIENTS_PER_PROCESS: { prop: 'maxClientsPerProcess', schema: int(1, 19_000), def: '15000', group: 'Run', doc: 'Most device connections one shard process holds (open-file limit!).' },
@@ -200,6 +103,20 @@ export const KEYS = {
 } as const satisfies Record<string, KeyDef>;
 
 export type ConfigKey = keyof typeof KEYS;
+
+/** The Python lab's keys that mean one of ours: read as that key (docs/coming-from-python.md). */
+export const ORIGINAL_KEY_ALIASES: Readonly<Record<string, ConfigKey>> = {
+  SIM_DURATION_SEC: 'DURATION_SEC',
+  SIM_DURATION_SECONDS: 'DURATION_SEC',
+};
+
+/** The Python lab's keys with no key of that meaning here → what to use instead. */
+export const ORIGINAL_ONLY_KEYS: Readonly<Record<string, string>> = {
+  RAMP_PERCENTAGES: 'ramps are STAGES here, e.g. STAGES=1m:25%,1m:50%,3m:100%',
+  RAMP_COUNTS: 'ramps are STAGES here, e.g. STAGES=1m:100,1m:500,3m:1000 (device counts)',
+  REPORT_INTERVAL_SEC: 'the console prints a progress line every 5 s; the dashboard refreshes every METRICS_REFRESH_MS',
+  MQTT_TOPIC: "telemetry goes to ThingsBoard's device topic v1/devices/me/telemetry",
+};
 type Keys = typeof KEYS;
 
 /** The resolved, read-only configuration every command receives. */

@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve, join, isAbsolute } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { KEYS, SECRET_KEYS, type ConfigKey, type ResolvedConfig } from './keys.js';
+import { KEYS, SECRET_KEYS, ORIGINAL_KEY_ALIASES, ORIGINAL_ONLY_KEYS, type ConfigKey, type ResolvedConfig } from './keys.js';
 import { LabError } from '../shared/errors.js';
 import { stagesFromList } from '../shared/stages.js';
 import { nearest } from '../shared/nearest.js';
@@ -60,6 +60,18 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
   const apply = (values: Record<string, unknown>, layer: Layer, strict: boolean) => {
     for (const [k, v] of Object.entries(values)) {
       if (v === undefined) continue;
+      const alias = isKey(k) ? undefined : ORIGINAL_KEY_ALIASES[k];
+      if (alias) {
+        // the Python lab's spelling; ours wins when both are in the same layer
+        if (values[alias] === undefined) [raw[alias], origin[alias]] = [v, layer];
+        continue;
+      }
+      const instead = isKey(k) ? undefined : ORIGINAL_ONLY_KEYS[k];
+      if (instead) {
+        if (strict) problems.push({ key: k, value: String(v), from: layer, expected: `a key of this lab: ${instead}` });
+        else warnings.push(`${k} is the Python lab's key and is ignored here: ${instead}`);
+        continue;
+      }
       if (!isKey(k)) {
         const near = nearest(k, Object.keys(KEYS));
         const expected = `a known key (see docs/configuration.md)${near ? `; did you mean ${near}?` : ''}`;
@@ -87,7 +99,9 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
     }
   }
   const fromEnv: Record<string, unknown> = {};
-  for (const k of Object.keys(KEYS)) if (env[k] !== undefined) fromEnv[k] = env[k];
+  for (const k of [...Object.keys(KEYS), ...Object.keys(ORIGINAL_KEY_ALIASES), ...Object.keys(ORIGINAL_ONLY_KEYS)]) {
+    if (env[k] !== undefined) fromEnv[k] = env[k];
+  }
   // lower-case proxy variables are the common spelling on Unix
   for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'] as const) {
     if (fromEnv[k] === undefined && env[k.toLowerCase()] !== undefined) fromEnv[k] = env[k.toLowerCase()];

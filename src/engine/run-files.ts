@@ -3,6 +3,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { C } from './counters.js';
+import type { ShardSnapshot } from './protocol.js';
 
 /** `20261127-144501-ab12` (UTC), with `-i2of4` for an instance. */
 export function makeRunId(now = new Date(), instance?: { index: number; count: number } | null): string {
@@ -17,6 +19,18 @@ export const CSV_COLUMNS = [
   'eventLoopP99Ms', 'cpuPercent', 'rssMB',
 ] as const;
 export type CsvRow = Record<(typeof CSV_COLUMNS)[number], number | null>;
+
+/** A shard's metrics CSV line from its snapshot; `sec` holds this second's p99s (Aggregator.apply), `t0` the run start. */
+export function csvRow(s: ShardSnapshot, sec: { ackP99Ms: number | null; scheduleLagP99Ms: number | null }, t0: number): CsvRow {
+  const c = s.counters;
+  return {
+    ts: s.at, t: Math.round((s.at - t0) / 100) / 10, sent: c[C.SENT], acked: c[C.ACKED], failed: c[C.FAILED], skipped: c[C.SKIPPED],
+    inFlight: c[C.IN_FLIGHT], bytesSent: c[C.BYTES], connected: c[C.CONNECTED], paused: c[C.PAUSED], connectAttempts: c[C.CONNECT_ATTEMPTS],
+    connectSucceeded: c[C.CONNECT_OK], connectFailed: c[C.CONNECT_FAILED], disconnects: c[C.DISCONNECTS], errors: c[C.ERRORS],
+    sentPerSec: null, ackedPerSec: null, ackP99Ms: sec.ackP99Ms, scheduleLagP99Ms: sec.scheduleLagP99Ms, eventLoopP99Ms: s.eventLoopP99Ms,
+    cpuPercent: s.cpuPercent, rssMB: s.rssMB,
+  };
+}
 
 export class RunFiles {
   /** Paths relative to DATA_DIR, as listed in the report's `files`. */

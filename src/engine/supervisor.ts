@@ -5,15 +5,15 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../shared/errors.js';
-import { redactHost, redactUrl } from '../shared/redact.js';
+import { redactHost } from '../shared/redact.js';
 import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
 import { Aggregator } from './aggregate.js';
-import { C } from './counters.js';
 import { planShards, type ShardSlice } from './plan.js';
-import { parseStages, stagesDurationSec } from './stages.js';
-import { makeRunId, RunFiles } from './run-files.js';
+import { stagesDurationSec } from './stages.js';
+import { csvRow, makeRunId, RunFiles } from './run-files.js';
+import { runHeader, shardSettings, sourceAddressNotes } from './run-setup.js';
 import { systemClock } from './clock.js';
 import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
@@ -57,24 +57,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.done = new Promise((res, rej) => { this.resolveDone = res; this.rejectDone = rej; });
     const slices = planShards(opts.fleet.length, cfg.shards, cfg.maxClientsPerProcess);
     // bad stages or payload template fail here, before any process or file exists
-    this.shardSettings = this.settings(slices.length);
+    this.shardSettings = shardSettings(opts, slices.length, this.startedAt);
     if (cfg.payloadTemplate) createPayloadSource(opts.fleet.slice(0, 1), cfg.payloadTemplate);
     this.files = opts.writeFiles === false ? null : new RunFiles(cfg.dataDir, this.runId, slices.length);
-    this.agg = new Aggregator({
-      runId: this.runId,
-      instance: cfg.instance ? `${cfg.instance.index}/${cfg.instance.count}` : null,
-      startedAt: this.startedAt,
-      target: {
-        mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`,
-        rest: redactUrl(opts.restUrl),
-        qos: cfg.qos as 0 | 1,
-        mqttVersion: cfg.mqttVersion,
-        publishIntervalSec: cfg.publishIntervalSec,
-      },
-      shards: slices.map((s) => ({ id: s.id, names: opts.fleet.slice(s.start, s.end).map((d) => d.name), indices: opts.fleet.slice(s.start, s.end).map((d) => d.index) })),
-      collapseShare: cfg.collapseShare,
-      collapseWindowSec: cfg.collapseWindowSec,
-    });
+    this.agg = new Aggregator(runHeader(opts, this.runId, this.startedAt, slices));
     this.start(slices);
   }
 
@@ -82,42 +68,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.emit('log', line);
   }
 
-  private settings(slices: number): ShardSettings {
-    const cfg = this.cfg;
-    const stages = parseStages(cfg.stages);
-    return {
-      host: cfg.mqttHost,
-      port: cfg.mqttPort,
-      tls: cfg.mqttTls ? { caFile: cfg.mqttCaFile, certFile: cfg.mqttCertFile, keyFile: cfg.mqttKeyFile, insecure: cfg.mqttTlsInsecure } : null,
-      mqttVersion: cfg.mqttVersion,
-      qos: cfg.qos as 0 | 1,
-      keepaliveSec: cfg.keepaliveSec,
-      intervalMs: cfg.publishIntervalSec * 1000,
-      jitterMs: cfg.publishJitterMs,
-      ackTimeoutMs: cfg.ackTimeoutMs,
-      connectTimeoutMs: cfg.connectTimeoutMs,
-      reconnect: cfg.reconnect,
-      reconnectMinMs: cfg.reconnectMinMs,
-      reconnectMaxMs: cfg.reconnectMaxMs,
-      connectRate: cfg.connectRate / slices,
-      // a fleet-wide cap split over the shards, like the rate
-      connectMaxInProgress: cfg.connectMaxInProgress > 0 ? Math.max(1, Math.ceil(cfg.connectMaxInProgress / slices)) : 0,
-      sourceAddresses: [...cfg.sourceAddresses],
-      ...(cfg.payloadTemplate ? { payloadTemplate: cfg.payloadTemplate } : {}),
-      logEveryMessage: cfg.logEveryMessage,
-      stages,
-      fleetSize: this.opts.fleetSize ?? Math.max(1, ...this.opts.fleet.map((d) => d.index)),
-      t0: this.startedAt,
-      tickMs: this.opts.tickMs ?? 5,
-    };
-  }
-
   private start(slices: ShardSlice[]): void {
     const cfg = this.cfg;
     const settings = this.shardSettings;
-    const perAddress = cfg.sourceAddresses.length ? Math.ceil(this.opts.fleet.length / cfg.sourceAddresses.length) : 0;
-    if (perAddress > 5000) this.note(`${perAddress} connections per source address: bind() slows down past ~5,000 per address (add SOURCE_ADDRESSES).`);
-    if (!cfg.sourceAddresses.length && this.opts.fleet.length > 25_000) this.note(`${this.opts.fleet.length} connections from one source address: the ephemeral port range (~28k) may run out (EADDRNOTAVAIL); set SOURCE_ADDRESSES.`);
+    for (const n of sourceAddressNotes(cfg, this.opts.fleet.length)) this.note(n);
     this.disabled = watchDisabledDevices(
       cfg.disabledDevicesFile,
       (names) => { if (this.state !== 'starting') this.broadcast({ type: 'pause', paused: names }); this.log(`paused devices: ${names.length}`); },
@@ -131,7 +85,9 @@ class Supervisor extends EventEmitter implements EngineHandle {
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
       child.on('exit', (code, signal) => this.onShardExit(p, code, signal));
       child.on('error', (e) => this.note(`shard ${slice.id}: ${describeError(e)}`));
-      const devices = this.opts.fleet.slice(slice.start, slice.end).map((d) => ({ name: d.name, index: d.index, credentials: d.credentials }));
+      const devices = this.opts.fleet
+        .slice(slice.start, slice.end)
+        .map((d) => ({ name: d.name, index: d.index, credentials: d.credentials }));
       this.send(p, { type: 'init', shardId: slice.id, runId: this.runId, devices, settings, paused: this.disabled.current });
       this.agg.shardStatus(slice.id).pid = child.pid ?? null;
     }
@@ -186,14 +142,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
 
   private onShardSnapshot(p: ShardProc, s: ShardSnapshot, final: boolean): void {
     const sec = this.agg.apply(s);
-    const c = s.counters;
-    this.files?.csv(s.shardId, {
-      ts: s.at, t: Math.round((s.at - this.startedAt) / 100) / 10, sent: c[C.SENT], acked: c[C.ACKED], failed: c[C.FAILED], skipped: c[C.SKIPPED],
-      inFlight: c[C.IN_FLIGHT], bytesSent: c[C.BYTES], connected: c[C.CONNECTED], paused: c[C.PAUSED], connectAttempts: c[C.CONNECT_ATTEMPTS],
-      connectSucceeded: c[C.CONNECT_OK], connectFailed: c[C.CONNECT_FAILED], disconnects: c[C.DISCONNECTS], errors: c[C.ERRORS],
-      sentPerSec: null, ackedPerSec: null, ackP99Ms: sec.ackP99Ms, scheduleLagP99Ms: sec.scheduleLagP99Ms, eventLoopP99Ms: s.eventLoopP99Ms,
-      cpuPercent: s.cpuPercent, rssMB: s.rssMB,
-    });
+    this.files?.csv(s.shardId, csvRow(s, sec, this.startedAt));
     if (this.files) for (const e of s.events) this.files.event(s.shardId, e);
     this.emit('events', { shard: s.shardId, at: s.at, events: s.events, final } satisfies ShardEventBatch);
     if (final) {

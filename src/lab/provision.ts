@@ -4,15 +4,16 @@
 // (files are checkpointed every second; a device enters tokens.json only once fully set up).
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
-import { LabError, describeError } from '../shared/errors.js';
+import { LabError } from '../shared/errors.js';
 import { deviceName, sliceBounds, type FleetDevice, type TokenFile } from '../shared/fleet.js';
-import { clientFromConfig, type TbClient } from '../thingsboard/client.js';
-import { createDevice, defaultDeviceProfile, deleteDevice, deviceProfileInfo, findDeviceByName, getCredentials, saveCredentials, saveServerAttributes } from '../thingsboard/devices.js';
-import { isAlreadyExists, isDuplicateCredentials, isNotFound } from '../thingsboard/errors.js';
+import { clientFromConfig } from '../thingsboard/client.js';
+import { createDevice, deleteDevice, findDeviceByName, getCredentials, saveCredentials, saveServerAttributes } from '../thingsboard/devices.js';
+import { isAlreadyExists, isDuplicateCredentials } from '../thingsboard/errors.js';
 import type { NewDevice, TbDevice } from '../thingsboard/types.js';
 import { readTokenFile, writeTokenFile, writeManifest, tokensPath, manifestPath, type ManifestRow } from './fleet-file.js';
 import { fromServerCredentials, generateAccessToken } from './credentials.js';
 import { compareNames, listFleetOnServer } from './fleet-server.js';
+import { driftOf, driftWarning, resolveProfile, type Drift } from './provision-profile.js';
 import { runPool } from './pool.js';
 import { startProgress } from './progress.js';
 import { redactUrl, sameServer } from '../shared/redact.js';
@@ -33,8 +34,7 @@ export interface ProvisionOptions {
   update?: boolean;
 }
 
-/** How a device on the server differs from the configuration: field → [on the server, configured]. */
-export type Drift = Partial<Record<'label' | 'type' | 'deviceProfileId', [string | null, string]>>;
+export type { Drift };
 
 export interface ProvisionSummary {
   server: string;
@@ -107,7 +107,8 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
 
     const rows = new Map<string, ManifestRow>();
     const rowOf = (d: TbDevice, index: number): ManifestRow => ({
-      name: d.name, id: d.id.id, index, profileId: d.deviceProfileId?.id ?? null, label: d.label ?? null, type: d.type ?? null, createdAt: new Date(d.createdTime).toISOString(),
+      name: d.name, id: d.id.id, index, profileId: d.deviceProfileId?.id ?? null, label: d.label ?? null, type: d.type ?? null,
+      createdAt: new Date(d.createdTime).toISOString(),
     });
     let profileId = profile.id;
     const counts = { created: 0, reused: 0, rotated: 0, pruned: 0, updated: 0 };
@@ -245,14 +246,8 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
     if (stop !== null) {
       throw new LabError('ABORTED', { message: `Provisioning stopped by ${stop} with ${Object.keys(devices).length} of ${total} devices ready`, hint: 'Re-run `tblab provision` to finish; existing devices are reused.' });
     }
-    const drifted = Object.keys(drift).sort(compareNames);
-    if (drifted.length) {
-      type Field = [string, [string | null, string]];
-      const field = ([k, [has, want]]: Field) => `${k} ${JSON.stringify(has)} (configured ${JSON.stringify(want)})`;
-      const show = (n: string) => `${n} ${(Object.entries(drift[n]) as Field[]).map(field).join(', ')}`;
-      const list = `${drifted.slice(0, 5).map(show).join('; ')}${drifted.length > 5 ? '; …' : ''}`;
-      say(`warning: ${drifted.length} reused device(s) differ from the configuration and were left as they are (--no-update): ${list}`);
-    }
+    const driftNote = driftWarning(drift);
+    if (driftNote) say(driftNote);
     for (const n of skipped) say(`warning: ${n} has X.509 (or LwM2M) credentials the lab cannot use; --rotate-tokens replaces them with an access token`);
     const leftExtra = opts.prune ? [] : extra;
     if (leftExtra.length) say(`note: ${leftExtra.length} device(s) named ${prefix}-N lie outside 1..${cfg.deviceCount} (e.g. ${leftExtra[0]}); they stay in devices.csv; --prune deletes them`);
@@ -261,51 +256,11 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
       server: redactUrl(cfg.tbUrl), prefix, total, slice, deviceProfileId: profileId, ...counts,
       extra: leftExtra, skipped, drift,
       seconds: Number(((Date.now() - t0) / 1000).toFixed(2)), concurrency: cfg.provisionConcurrency,
-      requests: st.requests, retries: st.retries, auth: { logins: st.logins, refreshes: st.refreshes }, tokenFile: tokensPath(cfg.dataDir), manifest: manifestPath(cfg.dataDir),
+      requests: st.requests, retries: st.retries, auth: { logins: st.logins, refreshes: st.refreshes },
+      tokenFile: tokensPath(cfg.dataDir), manifest: manifestPath(cfg.dataDir),
     };
   } finally {
     offSignal?.();
     await client.close();
   }
-}
-
-/** DEVICE_PROFILE_ID (checked), else DEVICE_TYPE (by name; the server creates it if missing), else the tenant default. */
-async function resolveProfile(client: TbClient, cfg: ResolvedConfig): Promise<{ id: string | null; type?: string }> {
-  if (cfg.deviceProfileId) {
-    try {
-      return { id: (await deviceProfileInfo(client, cfg.deviceProfileId)).id.id };
-    } catch (e) {
-      if (isNotFound(e) || (e instanceof LabError && e.code === 'REQUEST_REJECTED')) {
-        throw new LabError('CONFIG_INVALID', { message: `DEVICE_PROFILE_ID=${cfg.deviceProfileId} is not a device profile of this tenant (${describeError(e)})`, hint: 'Use the UUID of an existing device profile, or leave DEVICE_PROFILE_ID empty for the default profile.' });
-      }
-      throw e;
-    }
-  }
-  if (cfg.deviceType) return { id: null, type: cfg.deviceType };
-  return { id: (await defaultDeviceProfile(client)).id.id };
-}
-
-/** `tblab provision`: provisions and prints the summary (JSON on stdout with `json`). */
-export async function provisionCommand(ctx: LabContext, cfg: ResolvedConfig, opts: ProvisionOptions & { json: boolean }): Promise<void> {
-  const s = await provision(ctx, cfg, opts);
-  if (opts.json) return void ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
-  const r = s.retries;
-  const n = r.rateLimited + r.serverError + r.network;
-  const retried = n ? `, ${n} retried: ${r.rateLimited} × 429, ${r.serverError} × 5xx, ${r.network} × network` : '';
-  ctx.stderr.write(
-    `provisioned ${s.total} devices "${s.prefix}" on ${s.server} in ${s.seconds} s: ${s.created} created, ${s.reused} reused` +
-      `${s.rotated ? `, ${s.rotated} new tokens` : ''}${s.pruned ? `, ${s.pruned} pruned` : ''}` +
-      `${s.updated ? `, ${s.updated} updated to the configuration` : ''}` +
-      `${Object.keys(s.drift).length ? `, ${Object.keys(s.drift).length} differ (--no-update)` : ''}` +
-      ` (concurrency ${s.concurrency}, ${s.requests} requests${retried})\n  tokens:   ${s.tokenFile}\n  manifest: ${s.manifest}\n`,
-  );
-}
-
-/** The configured label (when DEVICE_LABEL is set) and profile (by id, else by DEVICE_TYPE) that `d` lacks. */
-function driftOf(d: TbDevice, cfg: ResolvedConfig, profile: { id: string | null; type?: string }): Drift {
-  const out: Drift = {};
-  if (cfg.deviceLabel && d.label !== cfg.deviceLabel) out.label = [d.label ?? null, cfg.deviceLabel];
-  if (profile.id && d.deviceProfileId?.id !== profile.id) out.deviceProfileId = [d.deviceProfileId?.id ?? null, profile.id];
-  else if (!profile.id && profile.type && d.type !== profile.type) out.type = [d.type ?? null, profile.type];
-  return out;
 }

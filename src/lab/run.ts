@@ -19,6 +19,7 @@ import { prepareThresholds, type ThresholdRun, type ThresholdRunOptions } from '
 import { resolveTarget, type LabTarget } from './target.js';
 import { startRun } from './pipeline/start.js';
 import { runPreflight } from './preflight.js';
+import { pausedNotice } from './paused-notice.js';
 import type { RunSink } from './pipeline/sink.js';
 
 export interface RunLabOptions {
@@ -75,6 +76,8 @@ export async function runLab(
   if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
   const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
   runPreflight(config, fleet.length, say);
+  const paused = pausedNotice(config, fleet);
+  if (paused) say(paused);
   const runId = runIdFor(config, new Date(ctx.now()));
   const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
     pid: process.pid, runId, startedAt: new Date(ctx.now()).toISOString(),

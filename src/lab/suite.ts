@@ -18,13 +18,15 @@ export type ProvisionMode = 'auto' | 'always' | 'never';
 export interface SuiteOptions {
   /** auto: provision when tokens.json is missing, of another server/prefix, or smaller than asked. */
   provision: ProvisionMode;
+  /** Resume the whole fleet before the run (the Python lab's --skip-activate turns it off). */
+  activate?: boolean;
   /** Pause the whole fleet at the end (also after a failure or an interrupt). */
   deactivateAfter: boolean;
   /** Start the embedded emulator in a child process and run the suite against it. */
   embedded: boolean;
   /** --threshold, --abort-on-fail, --abort-grace (parsed before anything else happens). */
   thresholds: ThresholdRunOptions;
-  /** Summary as JSON on stdout. */
+  /** Summary as JSON on stdout (else the text summary, as `tblab report` prints it). */
   json: boolean;
   /** `--limit`: a limit search (src/lab/limit/command.ts) instead of the run. */
   limit?: Omit<LimitCommandOptions, 'json' | 'embedded'>;
@@ -32,7 +34,9 @@ export interface SuiteOptions {
 
 /** Devices of tokens.json that this run needs and that are on file for this server and prefix. */
 export function fleetShortfall(config: ResolvedConfig): { have: number; need: number; why: string | null } {
-  const { start, end } = config.instance ? sliceBounds(config.deviceCount, config.instance.index, config.instance.count) : { start: 0, end: config.deviceCount };
+  const { start, end } = config.instance
+    ? sliceBounds(config.deviceCount, config.instance.index, config.instance.count)
+    : { start: 0, end: config.deviceCount };
   const need = end - start;
   const tf = readTokenFile(config.dataDir);
   if (!tf) return { have: 0, need, why: 'no tokens.json yet' };
@@ -76,9 +80,11 @@ export async function runSuite(ctx: LabContext, base: ResolvedConfig, o: SuiteOp
     fleetReady = true;
     checkInterrupt();
 
-    const { controlDevices } = await import('./devices.js');
-    const act = await controlDevices(ctx, config, { action: 'activate', all: true });
-    say(`suite: activated the fleet (${act.changes.length} resumed, ${act.unchanged} already active)`);
+    if (o.activate !== false) {
+      const { controlDevices } = await import('./devices.js');
+      const act = await controlDevices(ctx, config, { action: 'activate', all: true });
+      say(`suite: activated the fleet (${act.changes.length} resumed, ${act.unchanged} already active)`);
+    } else say('suite: not activating the fleet (--skip-activate): paused devices stay paused');
     checkInterrupt();
 
     if (o.limit) {
@@ -88,8 +94,9 @@ export async function runSuite(ctx: LabContext, base: ResolvedConfig, o: SuiteOp
     const { runLab } = await import('./run.js');
     const { exitCode: code, report } = await runLab(ctx, target, { thresholds });
     const s = summarize(report);
+    // the summary is the command's result: stdout, like `tblab report` (progress stays on stderr)
     if (o.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
-    say('\n' + renderSummary(report, s));
+    else ctx.stdout.write(renderSummary(report, s));
     if (code === ExitCode.THRESHOLDS_FAILED) say('suite: thresholds failed (exit code 5)');
     return code;
   } finally {

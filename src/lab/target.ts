@@ -20,6 +20,9 @@ export interface LabTarget {
   close(): Promise<void>;
 }
 
+/** DURATION_SEC of an embedded run when unset: the demo ends by itself (a real server's run lasts until stopped). */
+export const EMBEDDED_DURATION_SEC = 60;
+
 export interface TargetOptions {
   embedded: boolean;
   /** Prefix of the human lines, e.g. `suite: `. */
@@ -41,6 +44,7 @@ export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqt
   const defaultDisabled = join(base.dataDir, 'control', 'disabled_devices.json');
   return Object.freeze({
     ...base,
+    durationSec: base.durationSec ?? EMBEDDED_DURATION_SEC,
     tbUrl: emu.restUrl, mqttHost: emu.mqttHost, mqttPort: emu.mqttPort, mqttTls: false,
     tbUsername: KEYS.TB_USERNAME.def, tbPassword: KEYS.TB_PASSWORD.def,
     tbParentUrl: undefined, tbParentUsername: undefined, tbParentPassword: undefined,
@@ -55,10 +59,19 @@ export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqt
 export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: TargetOptions): Promise<LabTarget> {
   const p = o.label ?? '';
   if (!o.embedded) {
-    return { kind: 'real', config: withInstance(base, ctx.env, (l) => say(ctx, p + l)), emulatorUrl: null, close: async () => {} };
+    const config = withInstance(base, ctx.env, (l) => say(ctx, p + l));
+    if (config.durationSec === undefined && !config.stages) {
+      say(ctx, `${p}DURATION_SEC is not set: the run lasts until Ctrl+C or \`tblab stop\` (--duration <sec> bounds it)`);
+    }
+    return { kind: 'real', config, emulatorUrl: null, close: async () => {} };
   }
   say(ctx, `${p}starting the embedded emulator…`);
-  const emulator = await startEmbeddedEmulator([...embeddedEmulatorArgs(base), ...(o.emulatorArgs ?? [])]);
+  if (base.durationSec === undefined && !base.stages) {
+    say(ctx, `${p}DURATION_SEC is not set: the embedded demo runs ${EMBEDDED_DURATION_SEC} s (--duration 0 = until stopped)`);
+  }
+  const emulator = await startEmbeddedEmulator([
+    ...embeddedEmulatorArgs({ ...base, durationSec: base.durationSec ?? EMBEDDED_DURATION_SEC }), ...(o.emulatorArgs ?? []),
+  ]);
   const config = embeddedConfig(base, emulator);
   say(ctx, `${p}emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; files in ${config.dataDir}`);
   return { kind: 'embedded', config, emulatorUrl: emulator.restUrl, close: () => emulator.close() };

@@ -40,8 +40,9 @@ test('suite provisions, activates, runs, deactivates and ends with the summary; 
   const first = await tblab(t, args, { cwd, env });
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, new RegExp(`suite: provisioning ${DEVICES} devices on ${emu.restUrl} \\(no tokens.json yet\\)`));
-  assert.match(first.stderr, /Thresholds: 2 of 2 passed/);
-  assert.match(first.stderr, /Devices with errors: none/);
+  // the summary (with the thresholds table) is on stdout, like `tblab report`
+  assert.match(first.stdout, /Thresholds: 2 of 2 passed/);
+  assert.match(first.stdout, /Devices with errors: none/);
   assert.match(first.stderr, new RegExp(`suite: deactivated the fleet \\(${DEVICES} paused`));
   assert.equal(pausedList(dataDir).length, DEVICES);
   assert.deepEqual(await manualActive(emu, dataDir), Array(DEVICES).fill(false));
@@ -90,8 +91,8 @@ test('a failing threshold makes the suite exit 5, with the report written and th
   const { cwd, env, dataDir } = await lab(t);
   const r = await tblab(t, ['suite', '--threshold', 'sent>1M', '--threshold', 'failed_ratio<0.01', '--', '--duration', '2'], { cwd, env });
   assert.equal(r.code, 5, r.stderr);
-  assert.match(r.stderr, /Thresholds: 1 of 2 passed/);
-  assert.match(r.stderr, /FAIL +sent>1M +sent = [\d,]+, required > 1,000,000/);
+  assert.match(r.stdout, /Thresholds: 1 of 2 passed/);
+  assert.match(r.stdout, /FAIL +sent>1M +sent = [\d,]+, required > 1,000,000/);
   assert.deepEqual(latest(dataDir).thresholds?.map((x) => x.ok), [false, true]);
 });
 

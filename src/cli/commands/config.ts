@@ -22,7 +22,9 @@ export function registerConfig(program: Command, ctx: LabContext): void {
     else {
       // the .env key names (DEVICE_COUNT), as the user writes them; --json keeps the property names
       const keyOf = new Map<string, string>(Object.entries(KEYS).map(([k, d]) => [d.prop as string, k]));
-      for (const [k, v] of Object.entries(red)) ctx.stdout.write(`${keyOf.get(k) ?? k} = ${JSON.stringify(v)}\n`);
+      for (const [k, v] of Object.entries(red)) {
+        ctx.stdout.write(`${keyOf.get(k) ?? k} = ${v === undefined ? '(not set)' : JSON.stringify(v)}\n`);
+      }
     }
   });
 }

@@ -19,7 +19,7 @@ export function registerProvision(program: Command, ctx: LabContext): void {
       .option('--json', 'print the summary as JSON on stdout'),
   ).action(async (opts: Record<string, unknown>) => {
     const { config } = resolveConfig(ctx, opts, { count: 'DEVICE_COUNT', prefix: 'DEVICE_PREFIX', concurrency: 'PROVISION_CONCURRENCY', instance: 'INSTANCE' });
-    const { provisionCommand } = await import('../../lab/provision.js');
+    const { provisionCommand } = await import('../../lab/provision-command.js');
     await provisionCommand(ctx, config, {
       rotateTokens: Boolean(opts.rotateTokens), prune: Boolean(opts.prune), progress: opts.progress !== false, json: Boolean(opts.json),
       update: opts.update !== false,

@@ -1,9 +1,11 @@
 // `tblab run`: maps flags to configuration keys and hands over to src/lab/run.ts (runCommand).
-// FLAG_KEYS is shared with `tblab suite`, which passes the flags after `--` to the run.
+// The run flags (withRunFlags, FLAG_KEYS) are shared with `tblab suite`, which takes them directly
+// or after `--`, so a flag means the same in both.
 import { Option, type Command } from 'commander';
 import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
+import { ALIAS_HELP, withOriginalAliases, applyOriginalAliases } from '../original-flags.js';
 
 export const FLAG_KEYS = {
   duration: 'DURATION_SEC',
@@ -25,39 +27,58 @@ export const FLAG_KEYS = {
   deliverySample: 'DELIVERY_SAMPLE',
   deliverySettle: 'DELIVERY_SETTLE_SEC',
   latencySample: 'LATENCY_SAMPLE',
+  // the Python lab's spellings (src/cli/original-flags.ts)
+  deviceCount: 'DEVICE_COUNT',
+  host: 'MQTT_HOST',
+  port: 'MQTT_PORT',
+  metricsHost: 'METRICS_HOST',
+  metricsPort: 'METRICS_PORT',
+  metricsRefresh: 'METRICS_REFRESH_MS',
+  dashboard: 'DASHBOARD',
 } as const;
 
+export const DURATION_HELP =
+  'run length in seconds; 0 = until Ctrl+C or `tblab stop`. Unset: until stopped against a real server, 60 with --embedded';
+
+/** The flags of a load run, shared by `tblab run` and `tblab suite` (not --embedded/--json: each command has its own). */
+export function withRunFlags(cmd: Command): Command {
+  cmd
+    .option('--duration <sec>', DURATION_HELP)
+    .addOption(new Option('--qos <qos>', 'QoS of telemetry publishes').choices(['0', '1']))
+    .option('--interval <sec>', 'each device publishes every <sec> seconds (fractions allowed)')
+    .option('--devices <n>', 'devices to run (DEVICE_COUNT; the first n of tokens.json)')
+    .option('--connect-rate <n>', 'new connections per second, all shards together (0 = unlimited)')
+    .option('--max-clients-per-process <n>', 'most connections one shard process holds')
+    .option('--shards <n>', 'shard processes (0 = one per core, more when needed)')
+    .addOption(new Option('--preflight <mode>', 'open-file pre-flight before connecting: refuse, warn or skip')
+      .choices(['fail', 'warn', 'off']))
+    .option('--source-addresses <list>', 'local addresses to spread connections over, e.g. 127.0.0.2-127.0.0.9')
+    .option('--stages <spec>', 'ramp of active devices, e.g. 30s:100%,2m:100%,30s:0%')
+    .option('--payload-template <file>', 'JSON template of the telemetry payload')
+    .option('--log-every-message', 'log every publish and its outcome (run log data/logs/<run-id>.log, events JSONL)')
+    .option('--instance <i/N>', "this instance's slice of the fleet")
+    .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['3.1.1', '5']))
+    .option('--keep-dashboard', 'after the run, keep the dashboard open on its final state until Ctrl+C')
+    .option('--delivery-every <sec>', 'count stored points every <sec> seconds during the run (0 = only at the end)')
+    .option('--delivery-sample <n>', 'devices whose stored sequence values are read one by one (exact gaps, duplicates)')
+    .option('--delivery-settle <sec>', 'after the run, wait up to <sec> seconds for points still arriving')
+    .option('--latency-sample <n>', 'devices followed over the WebSocket API for ingest latency (0 = off)');
+  return withOriginalAliases(cmd);
+}
+
 export function registerRun(program: Command, ctx: LabContext, setExit: (code: number) => void): void {
-  withThresholdOptions(withConfigOptions(
+  withThresholdOptions(withConfigOptions(withRunFlags(
     program
       .command('run')
-      .description('the load run: connect the fleet, publish on schedule, measure, write the report (Ctrl+C stops cleanly)')
-      .option('--duration <sec>', 'run length in seconds (0 = until stopped)')
-      .addOption(new Option('--qos <qos>', 'QoS of telemetry publishes').choices(['0', '1']))
-      .option('--interval <sec>', 'each device publishes every <sec> seconds (fractions allowed)')
-      .option('--devices <n>', 'devices to run (DEVICE_COUNT; the first n of tokens.json)')
-      .option('--connect-rate <n>', 'new connections per second, all shards together (0 = unlimited)')
-      .option('--max-clients-per-process <n>', 'most connections one shard process holds')
-      .option('--shards <n>', 'shard processes (0 = one per core, more when needed)')
-      .addOption(new Option('--preflight <mode>', 'open-file pre-flight before connecting: refuse, warn or skip')
-        .choices(['fail', 'warn', 'off']))
-      .option('--source-addresses <list>', 'local addresses to spread connections over, e.g. 127.0.0.2-127.0.0.9')
-      .option('--stages <spec>', 'ramp of active devices, e.g. 30s:100%,2m:100%,30s:0%')
-      .option('--payload-template <file>', 'JSON template of the telemetry payload')
-      .option('--log-every-message', 'log every publish and its outcome (run log data/logs/<run-id>.log, events JSONL)')
-      .option('--instance <i/N>', "this instance's slice of the fleet")
-      .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['3.1.1', '5']))
-      .option('--keep-dashboard', 'after the run, keep the dashboard open on its final state until Ctrl+C')
-      .option('--delivery-every <sec>', 'count stored points every <sec> seconds during the run (0 = only at the end)')
-      .option('--delivery-sample <n>', 'devices whose stored sequence values are read one by one (exact gaps, duplicates)')
-      .option('--delivery-settle <sec>', 'after the run, wait up to <sec> seconds for points still arriving')
-      .option('--latency-sample <n>', 'devices followed over the WebSocket API for ingest latency (0 = off)')
-      .option('--embedded', 'start the embedded ThingsBoard emulator, provision into it, run against it')
-      .option('--json', 'print the report path and a summary as JSON on stdout'),
-  )).action(async (opts: Record<string, unknown>) => {
-    const thresholds = thresholdOptions((l) => ctx.stderr.write(l + '\n'), opts);
-    const { config } = resolveConfig(ctx, opts, FLAG_KEYS);
-    const { runCommand } = await import('../../lab/run.js');
-    setExit(await runCommand(ctx, config, { embedded: Boolean(opts.embedded), json: Boolean(opts.json), thresholds }));
-  });
+      .description('the load run: connect the fleet, publish on schedule, measure, write the report (Ctrl+C stops cleanly)'),
+  )))
+    .option('--embedded', 'start the embedded ThingsBoard emulator, provision into it, run against it')
+    .option('--json', 'print the report path and a summary as JSON on stdout')
+    .addHelpText('after', ALIAS_HELP)
+    .action(async (opts: Record<string, unknown>) => {
+      const thresholds = thresholdOptions((l) => ctx.stderr.write(l + '\n'), opts);
+      const { config } = resolveConfig(ctx, applyOriginalAliases(opts), FLAG_KEYS);
+      const { runCommand } = await import('../../lab/run.js');
+      setExit(await runCommand(ctx, config, { embedded: Boolean(opts.embedded), json: Boolean(opts.json), thresholds }));
+    });
 }

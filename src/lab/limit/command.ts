@@ -61,8 +61,14 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
   if (o.emulatorCapacity && !o.embedded) {
     throw new LabError('USAGE', { message: '--emulator-capacity needs --embedded', hint: 'Add --embedded, or drop --emulator-capacity.' });
   }
-  const wanted = o.vary === 'devices' ? { ...base, deviceCount: Math.max(base.deviceCount, Math.ceil(plan.to)) } : base;
+  // each step sets its own duration: 0 here keeps the target's "DURATION_SEC is not set" notice out
+  const devices = o.vary === 'devices' ? Math.max(base.deviceCount, Math.ceil(plan.to)) : base.deviceCount;
+  const wanted = { ...base, deviceCount: devices, durationSec: base.durationSec ?? 0 };
   const emulatorArgs = o.emulatorCapacity ? ['--capacity', String(o.emulatorCapacity)] : [];
+  // raw rows per device for the delivery check's exact read-back of a step (the last --recent-rows wins)
+  const hold = o.stepHoldSec ?? 60;
+  const perDevice = o.vary === 'rate' ? (plan.to * hold) / devices : hold / base.publishIntervalSec;
+  emulatorArgs.push('--recent-rows', String(Math.min(Math.ceil(perDevice) + 100, Math.max(100, Math.floor(2_000_000 / devices)))));
   const target = await resolveTarget(ctx, wanted as ResolvedConfig, { embedded: o.embedded, emulatorArgs });
   try {
     if (target.kind === 'embedded') {

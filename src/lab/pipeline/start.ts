@@ -59,7 +59,8 @@ export function engineConfig(c: ResolvedConfig): EngineConfig {
     publishIntervalSec: c.publishIntervalSec, publishJitterMs: c.publishJitterMs, ackTimeoutMs: c.ackTimeoutMs,
     connectTimeoutMs: c.connectTimeoutMs, reconnect: c.reconnect, reconnectMinMs: c.reconnectMinMs, reconnectMaxMs: c.reconnectMaxMs,
     connectRate: c.connectRate, connectMaxInProgress: c.connectMaxInProgress, sourceAddresses: c.sourceAddresses,
-    payloadTemplate: c.payloadTemplate, logEveryMessage: c.logEveryMessage, stages: c.stages, durationSec: c.durationSec,
+    payloadTemplate: c.payloadTemplate, logEveryMessage: c.logEveryMessage, stages: c.stages,
+    durationSec: c.durationSec ?? 0, // unset = until stopped; the embedded target bounds it (src/lab/target.ts)
     drainTimeoutMs: c.drainTimeoutMs, shards: c.shards, maxClientsPerProcess: c.maxClientsPerProcess, instance: c.instance,
     disabledDevicesFile: c.disabledDevicesFile, collapseShare: c.collapseShare, collapseWindowSec: c.collapseWindowSec, dataDir: c.dataDir,
   };

@@ -1,0 +1,79 @@
+// What a run derives from its options before the first shard process is forked: the settings every
+// shard receives, the run's header for the aggregator (target as the report shows it, devices per shard)
+// and the warnings about source addresses. Plain functions of the options, kept apart from the
+// supervisor, which owns the processes, timers and files.
+import { redactHost, redactUrl } from '../shared/redact.js';
+import type { AggregatorMeta } from './aggregate.js';
+import type { ShardSlice } from './plan.js';
+import type { ShardSettings } from './protocol.js';
+import type { EngineConfig, EngineOptions } from './results.js';
+import { parseStages } from './stages.js';
+
+/** The settings every shard process receives in its `init` message; bad stages fail here. */
+export function shardSettings(opts: EngineOptions, slices: number, t0: number): ShardSettings {
+const cfg = opts.config;
+  const stages = parseStages(cfg.stages);
+  return {
+    host: cfg.mqttHost,
+    port: cfg.mqttPort,
+    tls: cfg.mqttTls
+      ? { caFile: cfg.mqttCaFile, certFile: cfg.mqttCertFile, keyFile: cfg.mqttKeyFile, insecure: cfg.mqttTlsInsecure }
+      : null,
+    mqttVersion: cfg.mqttVersion,
+    qos: cfg.qos as 0 | 1,
+    keepaliveSec: cfg.keepaliveSec,
+    intervalMs: cfg.publishIntervalSec * 1000,
+    jitterMs: cfg.publishJitterMs,
+    ackTimeoutMs: cfg.ackTimeoutMs,
+    connectTimeoutMs: cfg.connectTimeoutMs,
+    reconnect: cfg.reconnect,
+    reconnectMinMs: cfg.reconnectMinMs,
+    reconnectMaxMs: cfg.reconnectMaxMs,
+    connectRate: cfg.connectRate / slices,
+    // a fleet-wide cap split over the shards, like the rate
+    connectMaxInProgress: cfg.connectMaxInProgress > 0 ? Math.max(1, Math.ceil(cfg.connectMaxInProgress / slices)) : 0,
+    sourceAddresses: [...cfg.sourceAddresses],
+    ...(cfg.payloadTemplate ? { payloadTemplate: cfg.payloadTemplate } : {}),
+    logEveryMessage: cfg.logEveryMessage,
+    stages,
+    fleetSize: opts.fleetSize ?? Math.max(1, ...opts.fleet.map((d) => d.index)),
+    t0,
+    tickMs: opts.tickMs ?? 5,
+  };
+}
+
+/** The aggregator's view of the run: ids, the target as the report shows it (redacted), devices per shard. */
+export function runHeader(opts: EngineOptions, runId: string, startedAt: number, slices: ShardSlice[]): AggregatorMeta {
+  const cfg = opts.config;
+  return {
+    runId,
+    instance: cfg.instance ? `${cfg.instance.index}/${cfg.instance.count}` : null,
+    startedAt,
+    target: {
+      mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`,
+      rest: redactUrl(opts.restUrl),
+      qos: cfg.qos as 0 | 1,
+      mqttVersion: cfg.mqttVersion,
+      publishIntervalSec: cfg.publishIntervalSec,
+    },
+    shards: slices.map((s) => ({ id: s.id, names: opts.fleet.slice(s.start, s.end).map((d) => d.name),
+      indices: opts.fleet.slice(s.start, s.end).map((d) => d.index) })),
+    collapseShare: cfg.collapseShare,
+    collapseWindowSec: cfg.collapseWindowSec,
+  };
+}
+
+/** Warnings for fleets too large for their source addresses (bind() cost, ephemeral ports). */
+export function sourceAddressNotes(cfg: EngineConfig, devices: number): string[] {
+  const notes: string[] = [];
+  const perAddress = cfg.sourceAddresses.length ? Math.ceil(devices / cfg.sourceAddresses.length) : 0;
+  if (perAddress > 5000) {
+    notes.push(`${perAddress} connections per source address: bind() slows down past ~5,000 per address (add SOURCE_ADDRESSES).`);
+  }
+  if (!cfg.sourceAddresses.length && devices > 25_000) {
+    notes.push(
+      `${devices} connections from one source address: the ephemeral port range (~28k) may run out (EADDRNOTAVAIL); set SOURCE_ADDRESSES.`,
+    );
+  }
+  return notes;
+}
