@@ -8,9 +8,11 @@ import { tmpDir } from '../helpers/tmp.js';
 import type { LimitReport } from '../../src/lab/limit/report.js';
 import type { LimitVerdict } from '../../src/lab/limit/types.js';
 
-const CAPACITY = 400;
+// 400 msg/s passes well inside the capacity, 450 and up are past it (a step right at the capacity is a
+// coin toss on a short hold: its backlog neither clearly grows nor stays flat)
+const CAPACITY = 440;
 
-test('tblab limit --embedded finds an emulator capacity of 400 msg/s within 15 %; report and compare read it', { timeout: 400_000 }, async (t) => {
+test('tblab limit --embedded finds an emulator capacity of 440 msg/s within 15 %; report and compare read it', { timeout: 400_000 }, async (t) => {
   const cwd = tmpDir(t, 'tblab-limit-');
   const env = { DEVICE_COUNT: '40', SHARDS: '1', DASHBOARD: '0', CONNECT_RATE: '0', DELIVERY_SETTLE_SEC: '2', LATENCY_SAMPLE: '5' };
   // short holds and a coarse resolution keep it to about six steps: 200, 400, 800, 600, 500, 450
