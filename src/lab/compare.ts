@@ -1,9 +1,10 @@
 // `tblab compare A B`: read two reports, compare them within the noise bands, print the table
 // and the verdict; with --fail-on-worse a worse B is an exit code a CI job can act on.
-import { readReport } from '../report/read.js';
+import { readReport, resolveReportPath } from '../report/read.js';
+import { compareLimits, readLimitReportIf, renderLimitComparison } from './limit/report.js';
 import { compareRuns, renderComparison, parseBands } from '../report/compare.js';
 import { PARTIAL_NOTE } from '../report/schema.js';
-import { ExitCode } from '../shared/errors.js';
+import { ExitCode, LabError } from '../shared/errors.js';
 import type { LabContext } from './context.js';
 
 export interface CompareOptions {
@@ -21,6 +22,19 @@ export interface CompareOptions {
 
 export function compareReports(ctx: LabContext, o: CompareOptions): number {
   const bands = parseBands(o.bands);
+  // two `tblab limit` reports: did the limit move? (docs/limit.md)
+  const [la, lb] = [o.a, o.b].map((ref) => readLimitReportIf(resolveReportPath(o.dataDir, ref, ctx.cwd)));
+  if (la && lb) {
+    const c = compareLimits(la, lb);
+    ctx.stdout.write(o.json ? JSON.stringify(c, null, 2) + '\n' : renderLimitComparison(c));
+    return o.failOnWorse && c.moved === 'down' ? ExitCode.THRESHOLDS_FAILED : ExitCode.OK;
+  }
+  if (la || lb) {
+    throw new LabError('REPORT_INVALID', {
+      message: `${la ? o.a : o.b} is a limit report and ${la ? o.b : o.a} is not: compare two limit searches or two runs`,
+      hint: 'Limit reports are data/runs/limit-<time>.json; pass two of them.',
+    });
+  }
   const a = readReport(o.dataDir, o.a, ctx.cwd);
   const b = readReport(o.dataDir, o.b, ctx.cwd);
   const c = compareRuns(a.report, b.report, bands);

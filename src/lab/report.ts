@@ -1,6 +1,7 @@
 // `tblab report`: the summary of one run (default: the latest), optionally re-judged with
 // --threshold expressions after the fact (a CI gate on a report written earlier).
-import { readReport } from '../report/read.js';
+import { readReport, resolveReportPath } from '../report/read.js';
+import { readLimitReportIf, renderLimitReport } from './limit/report.js';
 import { summarize, renderSummary } from '../report/summary.js';
 import { evaluateReport, renderThresholds } from '../report/thresholds.js';
 import { parseThresholds } from '../metrics/thresholds.js';
@@ -20,6 +21,13 @@ export interface ReportOptions {
 /** Prints the summary; returns THRESHOLDS_FAILED when a given threshold fails, else OK. */
 export function reportRun(ctx: LabContext, o: ReportOptions): number {
   const thresholds = parseThresholds(o.thresholds);
+  // a `tblab limit` report: its step table and verdict (docs/limit.md)
+  const limitPath = resolveReportPath(o.dataDir, o.ref, ctx.cwd);
+  const limit = readLimitReportIf(limitPath);
+  if (limit) {
+    ctx.stdout.write(o.json ? JSON.stringify({ file: limitPath, ...limit }, null, 2) + '\n' : renderLimitReport(limit, limitPath));
+    return ExitCode.OK;
+  }
   const { path, report } = readReport(o.dataDir, o.ref, ctx.cwd);
   if (thresholds.length) report.thresholds = evaluateReport(thresholds, report);
   const s = summarize(report);

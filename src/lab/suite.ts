@@ -10,6 +10,7 @@ import { renderSummary, summarize } from '../report/summary.js';
 import { readTokenFile } from './fleet-file.js';
 import { prepareThresholds, type ThresholdRunOptions } from './thresholds.js';
 import type { LabTarget } from './target.js';
+import type { LimitCommandOptions } from './limit/command.js';
 import { redactUrl, sameServer } from '../shared/redact.js';
 
 export type ProvisionMode = 'auto' | 'always' | 'never';
@@ -27,6 +28,8 @@ export interface SuiteOptions {
   thresholds: ThresholdRunOptions;
   /** Summary as JSON on stdout (else the text summary, as `tblab report` prints it). */
   json: boolean;
+  /** `--limit`: a limit search (src/lab/limit/command.ts) instead of the run. */
+  limit?: Omit<LimitCommandOptions, 'json' | 'embedded'>;
 }
 
 /** Devices of tokens.json that this run needs and that are on file for this server and prefix. */
@@ -84,6 +87,10 @@ export async function runSuite(ctx: LabContext, base: ResolvedConfig, o: SuiteOp
     } else say('suite: not activating the fleet (--skip-activate): paused devices stay paused');
     checkInterrupt();
 
+    if (o.limit) {
+      const { limitOnTarget } = await import('./limit/command.js');
+      return await limitOnTarget(ctx, target, { ...o.limit, embedded: o.embedded, json: o.json });
+    }
     const { runLab } = await import('./run.js');
     const { exitCode: code, report } = await runLab(ctx, target, { thresholds });
     const s = summarize(report);

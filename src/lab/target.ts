@@ -28,6 +28,8 @@ export interface TargetOptions {
   embedded: boolean;
   /** Prefix of the human lines, e.g. `suite: `. */
   label?: string;
+  /** Further `tblab emulator` flags of an embedded emulator, e.g. `--capacity 3000` (`tblab limit`). */
+  emulatorArgs?: readonly string[];
 }
 
 
@@ -72,6 +74,7 @@ export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: Ta
   const emulator = await startEmbeddedEmulator([
     ...embeddedEmulatorArgs({ ...base, durationSec: base.durationSec ?? EMBEDDED_DURATION_SEC }),
     ...EMBEDDED_STATS_ARGS,
+    ...(o.emulatorArgs ?? []),
   ]);
   const config = embeddedConfig(base, emulator);
   say(ctx, `${p}emulator: REST ${emulator.restUrl}, MQTT ${emulator.mqttHost}:${emulator.mqttPort}; files in ${config.dataDir}`);

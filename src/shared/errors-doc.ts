@@ -9,8 +9,10 @@ const EXIT_MEANING: Record<ExitCodeName, string> = {
   UNREACHABLE: 'the target (REST or MQTT) could not be reached; also a run in which no device connected (outcome `failed`)',
   TARGET_ERROR: 'the target answered but refused the work after retries; also a run whose every connect was refused (CONNACK)',
   THRESHOLDS_FAILED: 'a --threshold failed (or `compare --fail-on-worse` found B worse)',
-  PREFLIGHT_FAILED: 'a pre-flight check found something that would stop the run',
+  PREFLIGHT_FAILED: 'a pre-flight check found something that would stop the run; `tblab limit`: the limit found is the lab\'s own',
   DEGRADED: 'the run finished, but a shard crashed and took part of the fleet with it (outcome `degraded`)',
+  LIMIT_ABOVE_RANGE: '`tblab limit`: every step passed, the limit is above `--to` (raise it)',
+  LIMIT_BELOW_RANGE: '`tblab limit`: the first step already failed, the limit is below `--from` (lower it)',
   ABORTED: 'stopped by SIGINT/SIGTERM or `tblab stop`; the report was still written',
 };
 

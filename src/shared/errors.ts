@@ -18,6 +18,10 @@ export const ExitCode = {
   PREFLIGHT_FAILED: 6,
   /** The run finished, but a shard crashed and took part of the fleet with it (outcome `degraded`). */
   DEGRADED: 7,
+  /** `tblab limit`: every step passed — the limit is above --to (docs/limit.md). */
+  LIMIT_ABOVE_RANGE: 8,
+  /** `tblab limit`: the first step already failed — the limit is below --from (docs/limit.md). */
+  LIMIT_BELOW_RANGE: 9,
   /** Stopped by SIGINT/SIGTERM or `tblab stop`; the report was still written. */
   ABORTED: 130,
 } as const;

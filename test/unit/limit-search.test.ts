@@ -200,12 +200,12 @@ test('one stall is retried once and does not count; saturation is not retried', 
 test('the whole range passing and the first step failing have their own exit codes', async () => {
   const above = await runLimitSearch(scripted({ capacity: 50_000 }), base);
   assert.equal(above.outcome, 'above-range');
-  assert.equal(above.exitCode, 7);
+  assert.equal(above.exitCode, 8);
   assert.equal(above.sustained, 20_000);
   assert.match(above.sentence, /every step up to 20,000 msg\/s passed: the limit is above --to/);
   const below = await runLimitSearch(scripted({ capacity: 200 }), base);
   assert.equal(below.outcome, 'below-range');
-  assert.equal(below.exitCode, 8);
+  assert.equal(below.exitCode, 9);
   assert.equal(below.sustained, null);
   assert.equal(below.steps.length, 1);
   assert.match(below.sentence, /^failed at 500 msg\/s: .*the limit is below --from/);

@@ -14,6 +14,7 @@ import { registerStop } from './stop.js';
 import { registerSuite } from './suite.js';
 import { registerMergeReports } from './report-merge.js';
 import { registerEmulator } from './emulator.js';
+import { registerLimit } from './limit.js';
 
 export type Register = (program: Command, ctx: LabContext, setExit: (code: number) => void) => void;
 
@@ -28,6 +29,7 @@ export const COMMANDS: Register[] = [
   registerCompare,
   registerStop,
   registerSuite,
+  registerLimit,
   registerEmulator,
   // after registerReport: adds `report merge` to it
   registerMergeReports,

@@ -7,6 +7,7 @@ import { withConfigOptions, resolveConfig } from '../common.js';
 import { LabError } from '../../shared/errors.js';
 import { registerRun, withRunFlags, FLAG_KEYS } from './run.js';
 import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
+import { parseLimitSpec } from './limit.js';
 import { ALIAS_HELP, applyOriginalAliases, originalFlagHint } from '../original-flags.js';
 
 /** Parses `args` as `tblab run` flags; returns the options run's action would have received. */
@@ -54,6 +55,7 @@ export function registerSuite(program: Command, ctx: LabContext, setExit: (code:
       .addOption(new Option('--provision <when>', 'auto: when tokens.json is missing or smaller than DEVICE_COUNT; always; never').choices(['auto', 'always', 'never']).default('auto'))
       .option('--deactivate-after', 'pause the whole fleet at the end, also when the run fails or is interrupted')
       .option('--embedded', 'run everything against the embedded emulator (a child process; files in <DATA_DIR>/embedded)')
+      .option('--limit <vary:from-to>', 'a limit search instead of the run, e.g. rate:500-20000 (defaults of `tblab limit`)')
       .option('--json', 'print the summary as JSON on stdout (instead of the text summary)')
       .addOption(new Option('--skip-provision', 'same as --provision never').hideHelp())
       .addOption(new Option('--skip-activate', 'do not resume paused devices before the run').hideHelp()),
@@ -62,11 +64,13 @@ export function registerSuite(program: Command, ctx: LabContext, setExit: (code:
       const runOpts = await parseRunFlags(ctx, runFlags);
       const thresholds = thresholdOptions((l) => ctx.stderr.write(l + '\n'), opts, runOpts);
       const { config } = resolveConfig(ctx, applyOriginalAliases(mergeRunFlags(opts, runOpts)), FLAG_KEYS);
+      const limit = opts.limit === undefined ? undefined : parseLimitSpec(opts.limit as string);
+      if (limit && thresholds.expressions.length) throw new LabError('USAGE', { message: '--threshold does not apply to --limit (use `tblab limit --slo`)' });
       const { runSuite } = await import('../../lab/suite.js');
       setExit(await runSuite(ctx, config, {
         provision: opts.skipProvision ? 'never' : (opts.provision as 'auto' | 'always' | 'never'),
         activate: !opts.skipActivate, deactivateAfter: Boolean(opts.deactivateAfter), embedded: Boolean(opts.embedded),
-        thresholds, json: Boolean(opts.json),
+        thresholds, json: Boolean(opts.json), limit,
       }));
     });
 }

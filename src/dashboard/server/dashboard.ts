@@ -29,6 +29,8 @@ export interface DashboardOptions {
   onStop?: (reason: string) => void;
   /** `report` serves a finished run (tblab report --serve). Default `live`. */
   mode?: 'live' | 'report';
+  /** The state of a `tblab limit` search (GET /api/limit; `{ active: false }` without one). */
+  limit?: () => unknown;
 }
 
 export interface Dashboard {
@@ -55,6 +57,10 @@ export function buildDashboard(opts: DashboardOptions): Dashboard {
   app.register(streamPlugin, { hub, refreshMs });
   app.register(prometheusPlugin, { hub });
   app.register(assetsPlugin);
+  app.get('/api/limit', async (_req, reply) => {
+    reply.header('cache-control', 'no-store');
+    return opts.limit?.() ?? { active: false };
+  });
   if (opts.controlToken && opts.onStop) {
     app.register(controlPlugin, { token: opts.controlToken, onStop: opts.onStop });
   }

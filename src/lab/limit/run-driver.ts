@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../../config/index.js';
 import type { FleetDevice } from '../../shared/fleet.js';
 import { LabError } from '../../shared/errors.js';
 import type { RunReport } from '../../report/schema.js';
-import { startRun } from '../pipeline/start.js';
+import { startRun, type RunHandle } from '../pipeline/start.js';
 import type { RunSink } from '../pipeline/sink.js';
 import { deliveryCheck, type DeliveryCheck } from '../delivery/check.js';
 import { measureRunStep, sampleOf, type LiveSample } from './measure.js';
@@ -23,6 +23,8 @@ export interface RunDriverOptions {
   log?: (line: string) => void;
   /** Each step's report (the limit section lists them). */
   onReport?: (report: RunReport, load: number) => void;
+  /** Each step's run as it starts (a signal handler stops it). */
+  onRun?: (run: RunHandle) => void;
 }
 
 /** The step's configuration and fleet. Pure. */
@@ -61,6 +63,7 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
       try {
         const run = startRun({ config, fleet, fleetSize: o.fleetSize, log: o.log, sinks, writeFiles: true });
         run.on('snapshot', (s) => samples.push(sampleOf(s)));
+        o.onRun?.(run);
         await run.started;
         const report = await run.done;
         o.onReport?.(report, load);

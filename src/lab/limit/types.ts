@@ -133,6 +133,6 @@ export interface LimitVerdict {
   sentence: string;
   /** What to change when the limit found is the lab's. */
   remedy: string | null;
-  /** 0 found · 7 above the range · 8 below the range (first step failed) · 6 the lab's limit. */
+  /** 0 found · 8 above the range · 9 below the range (first step failed) · 6 the lab's limit. */
   exitCode: number;
 }

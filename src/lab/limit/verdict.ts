@@ -1,11 +1,17 @@
 // The verdict of a limit search from its judged steps: the highest sustained load with its
 // evidence, where it broke and what broke first, the tier, and one sentence a person can act on.
+import { ExitCode } from '../../shared/errors.js';
 import { showsStrain } from './slo.js';
 import { labRemedy } from './tier.js';
 import { VARY_UNIT, type LimitOutcome, type LimitStep, type LimitVerdict, type Vary } from './types.js';
 
 /** Exit codes of `tblab limit` (docs/limit.md): 0 a limit inside the range was found. */
-export const LIMIT_EXIT: Readonly<Record<LimitOutcome, number>> = { found: 0, 'lab-limit': 6, 'above-range': 7, 'below-range': 8 };
+export const LIMIT_EXIT: Readonly<Record<LimitOutcome, number>> = {
+  found: ExitCode.OK,
+  'lab-limit': ExitCode.PREFLIGHT_FAILED,
+  'above-range': ExitCode.LIMIT_ABOVE_RANGE,
+  'below-range': ExitCode.LIMIT_BELOW_RANGE,
+};
 
 const TIER_TEXT: Record<string, string> = {
   'server-saturation': 'server saturation (acknowledgements slowed, in-flight messages piled up)',
