@@ -23,7 +23,15 @@ let publishing = false;
 
 const payload = Buffer.alloc(spec.payloadBytes, 'x');
 payload.write('{"temperature":21.5,"humidity":40.2,"sequence":1}');
-const template = mqttPacket.generate({ cmd: 'publish', topic: TELEMETRY_TOPIC, payload, qos: spec.qos, messageId: spec.qos ? 1 : undefined, retain: false, dup: false });
+const template = mqttPacket.generate({
+  cmd: 'publish',
+  topic: TELEMETRY_TOPIC,
+  payload,
+  qos: spec.qos,
+  messageId: spec.qos ? 1 : undefined,
+  retain: false,
+  dup: false,
+});
 /** QoS 1: where the 2-byte packet id sits (after fixed header, topic length and topic). */
 const idOffset = template.length - payload.length - 2;
 const msgIds = new Uint16Array(n);
@@ -46,7 +54,17 @@ function open(i: number): void {
   socks[i] = s;
   let gotConnack = false;
   s.once('connect', () => {
-    s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: `base-${i}`, username: `token-${i}`, clean: true, keepalive: 60 }));
+    s.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clientId: `base-${i}`,
+        username: `token-${i}`,
+        clean: true,
+        keepalive: 60,
+      }),
+    );
   });
   s.on('data', (d: Buffer) => {
     let off = 0;
@@ -77,7 +95,7 @@ function openAll(): void {
     }, TICK_MS);
   } else {
     const chunk = () => {
-      for (const end = Math.min(n, next + CONNECT_CHUNK); next < end; ) open(next++);
+      for (const end = Math.min(n, next + CONNECT_CHUNK); next < end;) open(next++);
       if (next < n) setImmediate(chunk);
     };
     chunk();
@@ -116,7 +134,9 @@ function flatOutWriter(): () => void {
     else setTimeout(pass, 1);
   };
   pass();
-  return () => { stopped = true; };
+  return () => {
+    stopped = true;
+  };
 }
 
 let stopWriter = () => {};
@@ -126,7 +146,9 @@ process.on('message', (m: ToGen) => {
   // send DISCONNECT and let mosquitto close first, so TIME_WAIT lands on the server side and
   // the next phase's bind() on the same source addresses finds its ports free
   let open = 0;
-  const closed = () => { if (--open === 0) finish(); };
+  const closed = () => {
+    if (--open === 0) finish();
+  };
   for (const s of socks) {
     if (!s || s.destroyed) continue;
     open++;
@@ -134,7 +156,9 @@ process.on('message', (m: ToGen) => {
     s.write(mqttPacket.generate({ cmd: 'disconnect' }));
   }
   if (open === 0) finish();
-  setTimeout(() => { for (const s of socks) s?.destroy(); }, 5000).unref();
+  setTimeout(() => {
+    for (const s of socks) s?.destroy();
+  }, 5000).unref();
 });
 
 function finish(): void {

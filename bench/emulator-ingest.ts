@@ -68,7 +68,9 @@ function rssMb(pid: number): number {
 
 async function startEmulator(pin: boolean): Promise<{ child: ChildProcess; restUrl: string; mqttPort: number }> {
   const argv = [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', '--session-timeout', '3600'];
-  const child = pin ? spawn('taskset', ['-c', '0', process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = pin
+    ? spawn('taskset', ['-c', '0', process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const lines = await new Promise<string[]>((resolve, reject) => {
     child.stdout!.on('data', (b: Buffer) => {
@@ -82,7 +84,11 @@ async function startEmulator(pin: boolean): Promise<{ child: ChildProcess; restU
 }
 
 async function provision(restUrl: string): Promise<string[]> {
-  const login = await fetch(`${restUrl}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'tenant@thingsboard.org', password: 'tenant' }) });
+  const login = await fetch(`${restUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'tenant@thingsboard.org', password: 'tenant' }),
+  });
   const { token } = (await login.json()) as { token: string };
   const names = Array.from({ length: DEVICES }, (_, i) => `bench-${String(i + 1).padStart(5, '0')}`);
   let next = 0;
@@ -90,7 +96,11 @@ async function provision(restUrl: string): Promise<string[]> {
     Array.from({ length: 32 }, async () => {
       while (next < names.length) {
         const name = names[next++];
-        const r = await fetch(`${restUrl}/api/device?accessToken=${name}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Authorization': `Bearer ${token}` }, body: JSON.stringify({ name }) });
+        const r = await fetch(`${restUrl}/api/device?accessToken=${name}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Authorization': `Bearer ${token}` },
+          body: JSON.stringify({ name }),
+        });
         if (r.status !== 200) throw new Error(`create ${name}: ${r.status} ${await r.text()}`);
       }
     }),
@@ -107,7 +117,19 @@ function connectAll(port: number, names: string[], onAck: (d: Device, n: number)
           sock.setNoDelay(true);
           const d: Device = { name, sock, seq: 0, nextId: 1, sent: [], sentHead: 0, rest: null };
           let connected = false;
-          sock.once('connect', () => sock.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: name, clean: true, keepalive: 0, username: name })));
+          sock.once('connect', () =>
+            sock.write(
+              mqttPacket.generate({
+                cmd: 'connect',
+                protocolId: 'MQTT',
+                protocolVersion: 4,
+                clientId: name,
+                clean: true,
+                keepalive: 0,
+                username: name,
+              }),
+            ),
+          );
           sock.on('data', (chunk: Buffer) => {
             const buf = d.rest ? Buffer.concat([d.rest, chunk]) : chunk;
             let off = 0;
@@ -196,7 +218,14 @@ interface PhaseResult {
   generatorLagP99Ms: number;
 }
 
-async function phase(devices: Device[], pid: number, restUrl: string, qos: 0 | 1, rate: number, ack: { hist: ReturnType<typeof createHistogram> | null; pending: number }): Promise<PhaseResult> {
+async function phase(
+  devices: Device[],
+  pid: number,
+  restUrl: string,
+  qos: 0 | 1,
+  rate: number,
+  ack: { hist: ReturnType<typeof createHistogram> | null; pending: number },
+): Promise<PhaseResult> {
   const t0 = performance.now();
   let sent = 0;
   let cursor = 0;
@@ -341,19 +370,28 @@ async function main(): Promise<void> {
     const drain = await burst(devices, child.pid!, restUrl, 5000, Number(args['qos0-rate']));
     const sent = devices.reduce((n, d) => n + d.seq, 0);
     await new Promise((r) => setTimeout(r, 500));
-    const all = (await (await fetch(`${restUrl}/__emulator/stats`)).json()) as { messages: number; perDevice: Record<string, { gaps: number; duplicates: number }> };
+    const all = (await (await fetch(`${restUrl}/__emulator/stats`)).json()) as {
+      messages: number;
+      perDevice: Record<string, { gaps: number; duplicates: number }>;
+    };
     const gaps = Object.values(all.perDevice).reduce((n, d) => n + d.gaps, 0);
     const dups = Object.values(all.perDevice).reduce((n, d) => n + d.duplicates, 0);
     log(`reconciliation: ${sent} sent, ${all.messages} stored, ${gaps} gaps, ${dups} duplicates`);
     for (const d of devices) d.sock.destroy();
     if (args.json) process.stdout.write(JSON.stringify({ devices: DEVICES, node: process.version, results, burst: drain }, null, 2) + '\n');
-    log('| QoS | target / offered msg/s | ingested msg/s | server CPU % | µs/msg | msgs/read | PUBACK p50 / p99 / max ms | RSS MB | foreign CPU % | generator lag p99 ms |');
+    log(
+      '| QoS | target / offered msg/s | ingested msg/s | server CPU % | µs/msg | msgs/read | PUBACK p50 / p99 / max ms | RSS MB | foreign CPU % | generator lag p99 ms |',
+    );
     log('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const p = r.puback ? `${r.puback.p50?.toFixed(1)} / ${r.puback.p99?.toFixed(1)} / ${r.puback.max?.toFixed(1)}` : '-';
-      log(`| ${r.qos} | ${r.targetPerSec} / ${r.offeredPerSec} | ${r.ingestedPerSec} | ${r.serverCpuPercent} | ${r.serverCpuUsPerMsg} | ${r.msgsPerRead} | ${p} | ${r.serverRssMb} | ${r.foreignCpuPercent} | ${r.generatorLagP99Ms} |`);
+      log(
+        `| ${r.qos} | ${r.targetPerSec} / ${r.offeredPerSec} | ${r.ingestedPerSec} | ${r.serverCpuPercent} | ${r.serverCpuUsPerMsg} | ${r.msgsPerRead} | ${p} | ${r.serverRssMb} | ${r.foreignCpuPercent} | ${r.generatorLagP99Ms} |`,
+      );
     }
-    log(`burst: ${drain.backlog} messages queued during a 5 s stall drained in ${drain.drainMs} ms = ${drain.drainedPerSec} msg/s at ${drain.serverCpuPercent} % CPU (${drain.serverCpuUsPerMsg} µs/msg)`);
+    log(
+      `burst: ${drain.backlog} messages queued during a 5 s stall drained in ${drain.drainMs} ms = ${drain.drainedPerSec} msg/s at ${drain.serverCpuPercent} % CPU (${drain.serverCpuUsPerMsg} µs/msg)`,
+    );
   } finally {
     child.kill('SIGTERM');
   }

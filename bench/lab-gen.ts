@@ -49,41 +49,44 @@ function main(): void {
     else if (m.type === 'window-end' && window) window.to = Date.now();
     else if (m.type === 'stop') run.stop('benchmark phase ended');
   });
-  run.done.then((report) => {
-    const m = report.metrics;
-    // the window's lag: the worst per-second p99 inside it (conservative; no exact window histogram)
-    const inWindow = window ? [...points.values()].filter((p) => p.ts > window!.from && p.ts <= window!.to + 1000) : [];
-    const lags = inWindow.map((p) => p.scheduleLagP99Ms).filter((x): x is number => x !== null);
-    const acks = inWindow.map((p) => p.ackP99Ms).filter((x): x is number => x !== null);
-    const recs = Object.values(report.devices).filter((d) => d.connectedAt !== null && d.connectMs !== null);
-    const firstAttempt = Math.min(...recs.map((d) => d.connectedAt! - d.connectMs!));
-    const lastConnack = Math.max(...recs.map((d) => d.connectedAt!));
-    tell({
-      type: 'done',
-      sent: m.traffic.sent,
-      acked: m.traffic.acked,
-      failed: m.traffic.failed,
-      scheduleLagP99Ms: lags.length ? Math.max(...lags) : null,
-      ackP50Ms: m.latency.ackMs.p50,
-      ackP99Ms: acks.length ? Math.max(...acks) : null,
-      connectSeconds: recs.length ? (lastConnack - firstAttempt) / 1000 : null,
-      extra: {
-        runScheduleLagP99Ms: m.latency.scheduleLagMs.p99,
-        runAckP99Ms: m.latency.ackMs.p99,
-        skipped: m.traffic.skipped,
-        connectP99Ms: m.latency.connectMs.p99,
-        eventLoopDelayP99Ms: m.generator.eventLoopDelayP99Ms,
-        verdict: m.generator.verdict,
-        disconnects: m.disconnects.total,
-        shards: m.shards.length,
-        reportPath: run.reportPath,
-      },
-    });
-    process.disconnect?.();
-  }, (e: unknown) => {
-    tell({ type: 'error', message: `lab: ${(e as Error).stack ?? String(e)}` });
-    process.exitCode = 1;
-  });
+  run.done.then(
+    (report) => {
+      const m = report.metrics;
+      // the window's lag: the worst per-second p99 inside it (conservative; no exact window histogram)
+      const inWindow = window ? [...points.values()].filter((p) => p.ts > window!.from && p.ts <= window!.to + 1000) : [];
+      const lags = inWindow.map((p) => p.scheduleLagP99Ms).filter((x): x is number => x !== null);
+      const acks = inWindow.map((p) => p.ackP99Ms).filter((x): x is number => x !== null);
+      const recs = Object.values(report.devices).filter((d) => d.connectedAt !== null && d.connectMs !== null);
+      const firstAttempt = Math.min(...recs.map((d) => d.connectedAt! - d.connectMs!));
+      const lastConnack = Math.max(...recs.map((d) => d.connectedAt!));
+      tell({
+        type: 'done',
+        sent: m.traffic.sent,
+        acked: m.traffic.acked,
+        failed: m.traffic.failed,
+        scheduleLagP99Ms: lags.length ? Math.max(...lags) : null,
+        ackP50Ms: m.latency.ackMs.p50,
+        ackP99Ms: acks.length ? Math.max(...acks) : null,
+        connectSeconds: recs.length ? (lastConnack - firstAttempt) / 1000 : null,
+        extra: {
+          runScheduleLagP99Ms: m.latency.scheduleLagMs.p99,
+          runAckP99Ms: m.latency.ackMs.p99,
+          skipped: m.traffic.skipped,
+          connectP99Ms: m.latency.connectMs.p99,
+          eventLoopDelayP99Ms: m.generator.eventLoopDelayP99Ms,
+          verdict: m.generator.verdict,
+          disconnects: m.disconnects.total,
+          shards: m.shards.length,
+          reportPath: run.reportPath,
+        },
+      });
+      process.disconnect?.();
+    },
+    (e: unknown) => {
+      tell({ type: 'error', message: `lab: ${(e as Error).stack ?? String(e)}` });
+      process.exitCode = 1;
+    },
+  );
 }
 
 main();

@@ -7,13 +7,18 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
 export function summarizeProfile(p: Profile, top = 25): string {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const name = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
+  const name = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
   const timeById = new Map<number, number>();
   let total = 0;
   p.samples.forEach((id, k) => {
@@ -36,14 +41,23 @@ export function summarizeProfile(p: Profile, top = 25): string {
     }
   }
   const idle = [...self].filter(([k]) => k.startsWith('(idle) ')).reduce((a, [, t]) => a + t, 0);
-  const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top)
-    .map(([k, t]) => `${((100 * t) / total).toFixed(1).padStart(5)} %  ${k}`).join('\n');
+  const list = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, t]) => `${((100 * t) / total).toFixed(1).padStart(5)} %  ${k}`)
+      .join('\n');
   return [
     `${(total / 1e6).toFixed(2)} s sampled, ${((100 * (total - idle)) / total).toFixed(1)} % busy`,
-    '── self time', list(self), '── inclusive time', list(incl),
+    '── self time',
+    list(self),
+    '── inclusive time',
+    list(incl),
   ].join('\n');
 }
 
 if (process.argv[2]) {
-  process.stdout.write(`${summarizeProfile(JSON.parse(readFileSync(process.argv[2], 'utf8')) as Profile, Number(process.argv[3] ?? 25))}\n`);
+  process.stdout.write(
+    `${summarizeProfile(JSON.parse(readFileSync(process.argv[2], 'utf8')) as Profile, Number(process.argv[3] ?? 25))}\n`,
+  );
 }

@@ -14,12 +14,33 @@ import { formatTable } from './lib/table.js';
 import { labPayloadBytes } from './lib/payload-size.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-const USAGE = 'usage: npm run bench -- [--only B1,B3] [--soak] [--baseline-only] [--cpu-prof] [--pin] [--out file.json] [--retries 2] [--max-foreign 25] [--scale 1]';
+const USAGE =
+  'usage: npm run bench -- [--only B1,B3] [--soak] [--baseline-only] [--cpu-prof] [--pin] [--out file.json] [--retries 2] [--max-foreign 25] [--scale 1]';
 
-interface Args { only: string[] | null; soak: boolean; baselineOnly: boolean; cpuProf: boolean; pin: boolean; out: string; retries: number; maxForeign: number; scale: number }
+interface Args {
+  only: string[] | null;
+  soak: boolean;
+  baselineOnly: boolean;
+  cpuProf: boolean;
+  pin: boolean;
+  out: string;
+  retries: number;
+  maxForeign: number;
+  scale: number;
+}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { only: null, soak: false, baselineOnly: false, cpuProf: false, pin: false, out: join(RESULTS, 'latest.json'), retries: 2, maxForeign: 25, scale: 1 };
+  const a: Args = {
+    only: null,
+    soak: false,
+    baselineOnly: false,
+    cpuProf: false,
+    pin: false,
+    out: join(RESULTS, 'latest.json'),
+    retries: 2,
+    maxForeign: 25,
+    scale: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     if (x === '--soak') a.soak = true;
@@ -41,9 +62,13 @@ function parseArgs(argv: string[]): Args {
     } else if (x === '--only' || x.startsWith('--only=')) {
       const v = x === '--only' ? argv[++i] : x.slice(7);
       if (!v) throw new Error(`--only needs a list like B1,B3\n${USAGE}`);
-      a.only = v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+      a.only = v
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean);
       const unknown = a.only.filter((n) => !SCENARIOS.some((s) => s.name === n));
-      if (unknown.length) throw new Error(`--only: unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+      if (unknown.length)
+        throw new Error(`--only: unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
     } else if (x === '--help' || x === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -61,7 +86,9 @@ async function main(): Promise<number> {
     return 2;
   }
   if (!findMosquitto()) {
-    process.stderr.write(`The benchmark needs Debian's mosquitto as its target, and it is not installed.\nInstall it with:\n  ${INSTALL_HINT}\n`);
+    process.stderr.write(
+      `The benchmark needs Debian's mosquitto as its target, and it is not installed.\nInstall it with:\n  ${INSTALL_HINT}\n`,
+    );
     return 6;
   }
   const chosen = SCENARIOS.filter((s) => (args.only ? args.only.includes(s.name) : !s.optIn || (s.optIn === 'soak' && args.soak)));
@@ -71,7 +98,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const log = (l: string) => process.stderr.write(`${l}\n`);
-  log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGB} GB, Linux ${machine.kernel}, Node ${machine.node}, ${machine.mosquitto}; load average ${machine.loadAvgStart.join(' ')}`);
+  log(
+    `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGB} GB, Linux ${machine.kernel}, Node ${machine.node}, ${machine.mosquitto}; load average ${machine.loadAvgStart.join(' ')}`,
+  );
   const workDir = mkdtempSync(join(tmpdir(), 'tblab-bench-'));
   const profDir = join(RESULTS, 'profiles');
   if (args.cpuProf) mkdirSync(profDir, { recursive: true });
@@ -81,10 +110,19 @@ async function main(): Promise<number> {
   try {
     for (const s of chosen) {
       try {
-        scenarios.push(await runScenario(s, {
-          lab: !args.baselineOnly, payloadBytes, workDir, log, retries: args.retries, maxForeignPct: args.maxForeign, rateScale: args.scale, pin: args.pin,
-          labExecArgv: args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
-        }));
+        scenarios.push(
+          await runScenario(s, {
+            lab: !args.baselineOnly,
+            payloadBytes,
+            workDir,
+            log,
+            retries: args.retries,
+            maxForeignPct: args.maxForeign,
+            rateScale: args.scale,
+            pin: args.pin,
+            labExecArgv: args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+          }),
+        );
       } catch (e) {
         failed = true;
         log(`${s.name} failed: ${(e as Error).message}`);

@@ -10,7 +10,8 @@ import { renderConfigDoc } from '../dist/src/config/docs.js';
 
 const check = process.argv.includes('--check');
 const thresholds = readFileSync('docs/thresholds.md', 'utf8');
-const a = thresholds.indexOf(METRIC_TABLE_START), b = thresholds.indexOf(METRIC_TABLE_END);
+const a = thresholds.indexOf(METRIC_TABLE_START),
+  b = thresholds.indexOf(METRIC_TABLE_END);
 if (a < 0 || b < 0) throw new Error('docs/thresholds.md lacks the metric-table markers');
 const files = {
   'docs/errors.md': renderErrorsDoc(),
@@ -20,10 +21,17 @@ const files = {
 let stale = 0;
 for (const [path, text] of Object.entries(files)) {
   let cur = '';
-  try { cur = readFileSync(path, 'utf8'); } catch { /* new file */ }
+  try {
+    cur = readFileSync(path, 'utf8');
+  } catch {
+    /* new file */
+  }
   if (cur === text) continue;
   stale++;
   if (check) console.error(`${path} is stale: run node scripts/gen-docs.mjs`);
-  else { writeFileSync(path, text); console.error(`wrote ${path}`); }
+  else {
+    writeFileSync(path, text);
+    console.error(`wrote ${path}`);
+  }
 }
 process.exit(check && stale ? 1 : 0);

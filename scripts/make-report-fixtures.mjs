@@ -13,18 +13,31 @@ const MAIN = resolve('dist/src/cli/main.js');
 const OUT = resolve('test/fixtures/reports');
 
 async function withEmulator(faults, fn) {
-  const emu = spawn(process.execPath, [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', ...faults], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const emu = spawn(process.execPath, [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', ...faults], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const urls = {};
-  await new Promise((res) => createInterface({ input: emu.stdout }).on('line', (l) => {
-    if (l.startsWith('REST ')) urls.rest = l.slice(5).trim();
-    if (l.startsWith('MQTT ')) urls.mqtt = new URL(l.slice(5).trim());
-    if (urls.rest && urls.mqtt) res();
-  }));
-  try { return await fn(urls); } finally { emu.kill('SIGTERM'); }
+  await new Promise((res) =>
+    createInterface({ input: emu.stdout }).on('line', (l) => {
+      if (l.startsWith('REST ')) urls.rest = l.slice(5).trim();
+      if (l.startsWith('MQTT ')) urls.mqtt = new URL(l.slice(5).trim());
+      if (urls.rest && urls.mqtt) res();
+    }),
+  );
+  try {
+    return await fn(urls);
+  } finally {
+    emu.kill('SIGTERM');
+  }
 }
 
 function tblab(cwd, env, args) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`tblab ${args.join(' ')} exited ${r.status}`);
   return r.stdout;
 }
@@ -32,7 +45,16 @@ function tblab(cwd, env, args) {
 async function make(name, faults) {
   await withEmulator(faults, async ({ rest, mqtt }) => {
     const cwd = mkdtempSync(join(tmpdir(), `tblab-fixture-${name}-`));
-    const env = { TB_URL: rest, MQTT_PORT: mqtt.port, DEVICE_COUNT: '30', SHARDS: '2', DASHBOARD: '0', CONNECT_RATE: '20', RECONNECT_MIN_MS: '500', RECONNECT_MAX_MS: '2000' };
+    const env = {
+      TB_URL: rest,
+      MQTT_PORT: mqtt.port,
+      DEVICE_COUNT: '30',
+      SHARDS: '2',
+      DASHBOARD: '0',
+      CONNECT_RATE: '20',
+      RECONNECT_MIN_MS: '500',
+      RECONNECT_MAX_MS: '2000',
+    };
     tblab(cwd, env, ['provision', '--no-progress']);
     const out = JSON.parse(tblab(cwd, env, ['run', '--duration', '15', '--json']));
     mkdirSync(OUT, { recursive: true });

@@ -54,7 +54,10 @@ if (left.length === 0) {
   console.log(`temp-dir check: nothing left in the run's TMPDIR (${runTmp}, now removed)`);
   process.exit(r.status ?? 1);
 }
-const shown = left.slice(0, 40).map((p) => `  ${p}`).join('\n');
+const shown = left
+  .slice(0, 40)
+  .map((p) => `  ${p}`)
+  .join('\n');
 const more = left.length > 40 ? `\n  … and ${left.length - 40} more` : '';
 const what = `${left.length} entr${left.length === 1 ? 'y' : 'ies'}`;
 console.error(`temp-dir check FAILED: the tests left ${what} in their TMPDIR ${runTmp} (now removed):\n${shown}${more}`);

@@ -52,7 +52,14 @@ export interface ScenarioResult {
   /** The generator's own notes (lab: skipped publishes, event-loop delay, verdict, run-wide lag…). */
   generator: Record<string, unknown>;
   rssSeries: Array<[number, number]>;
-  baseline: { receivedPerSec: number | null; kbPerConn: number | null; connectSeconds: number; rssMB: number; sent: number; receivedTotal: number } | null;
+  baseline: {
+    receivedPerSec: number | null;
+    kbPerConn: number | null;
+    connectSeconds: number;
+    rssMB: number;
+    sent: number;
+    receivedTotal: number;
+  } | null;
 }
 
 export interface BenchOptions {
@@ -88,18 +95,35 @@ function spec(s: Scenario, o: BenchOptions, devices = s.devices, addressShift = 
     return p.join('.');
   });
   const rate = typeof s.ratePerDevice === 'number' ? s.ratePerDevice * (o.rateScale ?? 1) : s.ratePerDevice;
-  return { devices, ratePerDevice: rate, qos: s.qos, sourceAddresses, connectRate: s.connectRate, shards: s.shards, payloadBytes: o.payloadBytes, workDir: o.workDir };
+  return {
+    devices,
+    ratePerDevice: rate,
+    qos: s.qos,
+    sourceAddresses,
+    connectRate: s.connectRate,
+    shards: s.shards,
+    payloadBytes: o.payloadBytes,
+    workDir: o.workDir,
+  };
 }
 
 function describe(kind: string, g: Omit<GenSpec, 'host' | 'port'>, p: PhaseResult, log: (l: string) => void): void {
   const w = p.window;
-  log(`    ${kind}: connected ${p.targetConnected} in ${p.connectSeconds.toFixed(2)} s` +
-    (w ? `, ${Math.round(w.receivedPerSec)} msg/s, ${w.usPerMsg?.toFixed(2)} µs/msg (CPU s per process ${w.genCpuSecondsByProcess.join(' + ')}), foreign CPU ${w.foreignCpuPct.toFixed(0)} %` : '') +
-    `, RSS ${p.rssMB.toFixed(0)} MB (connected: ${p.rssConnectedByProcessMB.join(' + ')}), sent ${p.done.sent}` +
-    (g.qos ? ` acked ${p.done.acked} failed ${p.done.failed}` : '') + `, mosquitto counted ${p.receivedTotal}` +
-    (p.done.extra.disconnects ? `, ${p.done.extra.disconnects} disconnects` : ''));
+  log(
+    `    ${kind}: connected ${p.targetConnected} in ${p.connectSeconds.toFixed(2)} s` +
+      (w
+        ? `, ${Math.round(w.receivedPerSec)} msg/s, ${w.usPerMsg?.toFixed(2)} µs/msg (CPU s per process ${w.genCpuSecondsByProcess.join(' + ')}), foreign CPU ${w.foreignCpuPct.toFixed(0)} %`
+        : '') +
+      `, RSS ${p.rssMB.toFixed(0)} MB (connected: ${p.rssConnectedByProcessMB.join(' + ')}), sent ${p.done.sent}` +
+      (g.qos ? ` acked ${p.done.acked} failed ${p.done.failed}` : '') +
+      `, mosquitto counted ${p.receivedTotal}` +
+      (p.done.extra.disconnects ? `, ${p.done.extra.disconnects} disconnects` : ''),
+  );
   const lost = p.done.sent - p.done.failed - p.receivedTotal;
-  if (lost !== 0) log(`    WARNING: ${kind} says it sent ${p.done.sent} (${p.done.failed} failed) but mosquitto counted ${p.receivedTotal}: ${lost} unaccounted for`);
+  if (lost !== 0)
+    log(
+      `    WARNING: ${kind} says it sent ${p.done.sent} (${p.done.failed} failed) but mosquitto counted ${p.receivedTotal}: ${lost} unaccounted for`,
+    );
 }
 
 /** Waits (at most `maxSec`) until the machine is below `busyPct` busy over one second. */
@@ -114,14 +138,21 @@ async function waitForQuiet(busyPct: number, maxSec: number, log: (l: string) =>
   }
 }
 
-async function phase(kind: 'lab' | 'baseline', s: Scenario, o: BenchOptions, g: Omit<GenSpec, 'host' | 'port'>, timing: PhaseTiming): Promise<PhaseResult> {
+async function phase(
+  kind: 'lab' | 'baseline',
+  s: Scenario,
+  o: BenchOptions,
+  g: Omit<GenSpec, 'host' | 'port'>,
+  timing: PhaseTiming,
+): Promise<PhaseResult> {
   const entry = kind === 'lab' ? LAB_ENTRY : BASELINE_ENTRY;
   let best: PhaseResult | null = null;
   // a window in which other programs took much of the machine is re-measured; the cleanest counts
   for (let attempt = 0; attempt <= (o.retries ?? 0); attempt++) {
     await waitForQuiet(QUIET_BUSY_PCT, 15, o.log);
-    const p = await runPhase(entry, g, timing, kind === 'lab' ? o.labExecArgv ?? [] : [], o.pin ?? false);
-    if (p.targetConnected !== g.devices) throw new Error(`${s.name} ${kind}: mosquitto counted ${p.targetConnected} clients, expected ${g.devices}`);
+    const p = await runPhase(entry, g, timing, kind === 'lab' ? (o.labExecArgv ?? []) : [], o.pin ?? false);
+    if (p.targetConnected !== g.devices)
+      throw new Error(`${s.name} ${kind}: mosquitto counted ${p.targetConnected} clients, expected ${g.devices}`);
     describe(kind, g, p, o.log);
     if (!best || (p.window?.foreignCpuPct ?? 0) < (best.window?.foreignCpuPct ?? 0)) best = p;
     if ((p.window?.foreignCpuPct ?? 0) <= (o.maxForeignPct ?? 100)) break;
@@ -173,7 +204,17 @@ export async function runScenario(s: Scenario, o: BenchOptions): Promise<Scenari
     kbPerConn: round(labKb ?? baseKb),
     connectSeconds: idle ? round(main.connectSeconds) : null,
     baselineUsPerMsg: round(baselineUsPerMsg),
-    ratio: lab ? round(idle ? (labKb !== null && baseKb ? labKb / baseKb : null) : usPerMsg !== null && baselineUsPerMsg ? usPerMsg / baselineUsPerMsg : null) : null,
+    ratio: lab
+      ? round(
+          idle
+            ? labKb !== null && baseKb
+              ? labKb / baseKb
+              : null
+            : usPerMsg !== null && baselineUsPerMsg
+              ? usPerMsg / baselineUsPerMsg
+              : null,
+        )
+      : null,
     goal: s.goal,
     pass: null,
     devices: s.devices,
@@ -208,12 +249,19 @@ export async function runScenario(s: Scenario, o: BenchOptions): Promise<Scenari
 
 function judge(r: ScenarioResult): boolean | null {
   switch (r.name) {
-    case 'B1': return r.usPerMsg === null ? null : r.usPerMsg <= 11;
-    case 'B2': return r.usPerMsg === null ? null : r.usPerMsg <= 16;
-    case 'B3': return r.connectSeconds === null || r.kbPerConn === null ? null : r.connectSeconds <= 3 && r.kbPerConn <= 10;
-    case 'B4': return r.receivedPerSec === null ? null : r.receivedPerSec >= 80_000;
-    case 'B5': return r.rssGrowthPct === null ? null : r.rssGrowthPct < 5;
-    case 'SMOKE': return r.sent === r.receivedTotal;
-    default: return null;
+    case 'B1':
+      return r.usPerMsg === null ? null : r.usPerMsg <= 11;
+    case 'B2':
+      return r.usPerMsg === null ? null : r.usPerMsg <= 16;
+    case 'B3':
+      return r.connectSeconds === null || r.kbPerConn === null ? null : r.connectSeconds <= 3 && r.kbPerConn <= 10;
+    case 'B4':
+      return r.receivedPerSec === null ? null : r.receivedPerSec >= 80_000;
+    case 'B5':
+      return r.rssGrowthPct === null ? null : r.rssGrowthPct < 5;
+    case 'SMOKE':
+      return r.sent === r.receivedTotal;
+    default:
+      return null;
   }
 }

@@ -23,4 +23,3 @@ export function intervalSec(spec: Pick<GenSpec, 'ratePerDevice'>): number {
   if (spec.ratePerDevice === 'max') return FLAT_OUT_INTERVAL_SEC;
   return spec.ratePerDevice > 0 ? 1 / spec.ratePerDevice : IDLE_INTERVAL_SEC;
 }
-

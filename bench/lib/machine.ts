@@ -36,7 +36,9 @@ export function describeMachine(): Machine {
   const bin = findMosquitto();
   // `mosquitto -h` prints its version first and exits non-zero
   const mosq = bin ? spawnSync(bin, ['-h'], { encoding: 'utf8' }).stdout : null;
-  const limits = tryRead(() => readFileSync('/proc/self/limits', 'utf8'))?.split('\n').find((l) => l.startsWith('Max open files'));
+  const limits = tryRead(() => readFileSync('/proc/self/limits', 'utf8'))
+    ?.split('\n')
+    .find((l) => l.startsWith('Max open files'));
   const ports = tryRead(() => readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'));
   return {
     cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -45,11 +47,20 @@ export function describeMachine(): Machine {
     kernel: release(),
     node: process.version,
     mosquitto: mosq?.split('\n')[0] ?? null,
-    openFilesLimit: limits ? limits.split(/\s{2,}/).slice(1, 3).join(' / ') : 'unknown',
-    ephemeralPorts: ports ? `${ports.replace(/\s+/, '-')} (${Number(ports.split(/\s+/)[1]) - Number(ports.split(/\s+/)[0]) + 1} ports)` : 'unknown',
+    openFilesLimit: limits
+      ? limits
+          .split(/\s{2,}/)
+          .slice(1, 3)
+          .join(' / ')
+      : 'unknown',
+    ephemeralPorts: ports
+      ? `${ports.replace(/\s+/, '-')} (${Number(ports.split(/\s+/)[1]) - Number(ports.split(/\s+/)[0]) + 1} ports)`
+      : 'unknown',
     loadAvgStart: loadavg().map(round2),
     loadAvgEnd: [],
     startedAt: new Date().toISOString(),
-    gitCommit: tryRead(() => execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })),
+    gitCommit: tryRead(() =>
+      execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+    ),
   };
 }

@@ -46,7 +46,10 @@ async function freePort(host: string): Promise<number> {
 function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host, port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -68,24 +71,32 @@ export async function startMosquitto(opts: { host?: string } = {}): Promise<Mosq
     const port = await freePort(host);
     const dir = mkdtempSync(join(tmpdir(), 'tblab-bench-mosq-'));
     const conf = join(dir, 'mosquitto.conf');
-    writeFileSync(conf, [
-      `listener ${port} ${host}`,
-      'allow_anonymous true',
-      'max_connections -1',
-      'sys_interval 1',
-      'persistence false',
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      [
+        `listener ${port} ${host}`,
+        'allow_anonymous true',
+        'max_connections -1',
+        'sys_interval 1',
+        'persistence false',
+        'log_dest stderr',
+        'log_type error',
+        'log_type warning',
+        '',
+      ].join('\n'),
+    );
     const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
     const deadline = Date.now() + 5000;
     let up = false;
     while (Date.now() < deadline && child.exitCode === null) {
-      if (await canConnect(host, port)) { up = true; break; }
+      if (await canConnect(host, port)) {
+        up = true;
+        break;
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     if (up) {

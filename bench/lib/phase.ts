@@ -68,9 +68,13 @@ class Generator {
 
   constructor(entry: string, spec: GenSpec, execArgv: string[]) {
     this.child = fork(entry, [JSON.stringify(spec)], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    this.child.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
     this.child.on('message', (m: FromGen) => this.push(m));
-    this.child.on('exit', (code, sig) => this.push({ type: 'error', message: `generator exited (code ${code}, signal ${sig}) ${this.stderr.trim()}` }));
+    this.child.on('exit', (code, sig) =>
+      this.push({ type: 'error', message: `generator exited (code ${code}, signal ${sig}) ${this.stderr.trim()}` }),
+    );
   }
 
   private push(m: FromGen): void {
@@ -92,7 +96,11 @@ class Generator {
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`generator: no '${type}' within ${Math.round(timeoutMs / 1000)} s ${this.stderr.trim()}`);
       await new Promise<void>((resolve) => {
-        const wake = () => { clearTimeout(t); this.wakers.delete(wake); resolve(); };
+        const wake = () => {
+          clearTimeout(t);
+          this.wakers.delete(wake);
+          resolve();
+        };
         const t = setTimeout(wake, left);
         this.wakers.add(wake);
       });
@@ -112,7 +120,13 @@ class Generator {
 }
 
 /** @param pin generator (and its shards) on CPU 0, mosquitto on CPU 1 (`taskset`) */
-export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port'>, timing: PhaseTiming, execArgv: string[] = [], pin = false): Promise<PhaseResult> {
+export async function runPhase(
+  entry: string,
+  spec: Omit<GenSpec, 'host' | 'port'>,
+  timing: PhaseTiming,
+  execArgv: string[] = [],
+  pin = false,
+): Promise<PhaseResult> {
   const mosq = await startMosquitto();
   const sys = await SysMonitor.open(mosq.host, mosq.port);
   const gen = new Generator(entry, { ...spec, host: mosq.host, port: mosq.port }, execArgv);
@@ -124,8 +138,17 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
   }
   const kill = () => {
     // the lab's shards first: they would outlive a killed supervisor
-    for (const pid of processTree(root).reverse()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    try { process.kill(mosq.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of processTree(root).reverse())
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    try {
+      process.kill(mosq.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   };
   liveCleanups.add(kill);
   try {
@@ -137,7 +160,10 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
     const rssConnectedMB = rssMB(tree);
     // the monitor's own connection is one of the clients; $SYS may lag the generator's count by a few updates
     const reading = sys.current(SYS_CLIENTS_CONNECTED);
-    const all = reading && reading.value >= spec.devices + 1 ? reading : await sys.next(SYS_CLIENTS_CONNECTED, 10_000, (r) => r.value >= spec.devices + 1);
+    const all =
+      reading && reading.value >= spec.devices + 1
+        ? reading
+        : await sys.next(SYS_CLIENTS_CONNECTED, 10_000, (r) => r.value >= spec.devices + 1);
     const targetConnected = ((all ?? sys.current(SYS_CLIENTS_CONNECTED))?.value ?? 1) - 1;
 
     let window: PhaseWindow | null = null;
@@ -151,14 +177,28 @@ export async function runPhase(entry: string, spec: Omit<GenSpec, 'host' | 'port
     const done = await gen.expect('done', 60_000);
     const receivedTotal = await sys.settled(SYS_PUBLISH_RECEIVED);
     return {
-      connectSeconds: done.connectSeconds ?? c.seconds, targetConnected, connectCpuSeconds, rssConnectedMB, rssConnectedByProcessMB, processes: tree.length,
-      window, rssSeries, rssMB: rssEnd, done, receivedTotal,
+      connectSeconds: done.connectSeconds ?? c.seconds,
+      targetConnected,
+      connectCpuSeconds,
+      rssConnectedMB,
+      rssConnectedByProcessMB,
+      processes: tree.length,
+      window,
+      rssSeries,
+      rssMB: rssEnd,
+      done,
+      receivedTotal,
     };
   } finally {
     liveCleanups.delete(kill);
     // let the lab's shards exit on their own (they write --cpu-prof profiles on exit), then kill
     for (let k = 0; k < 50 && processTree(root).length > 1; k++) await sleep(100);
-    for (const pid of processTree(root).slice(1)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of processTree(root).slice(1))
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     await gen.kill();
     sys.close();
     await mosq.stop();
@@ -180,7 +220,14 @@ async function connected(gen: Generator, sys: SysMonitor, devices: number, timeo
   return Promise.race([gen.expect('connected', timeoutMs), fromTarget]);
 }
 
-async function measureWindow(gen: Generator, sys: SysMonitor, root: number, mosqPid: number, timing: PhaseTiming, rssSeries: Array<[number, number]>): Promise<PhaseWindow> {
+async function measureWindow(
+  gen: Generator,
+  sys: SysMonitor,
+  root: number,
+  mosqPid: number,
+  timing: PhaseTiming,
+  rssSeries: Array<[number, number]>,
+): Promise<PhaseWindow> {
   // the window opens and closes on $SYS updates so the message count and the CPU span the same time
   const r0 = await sys.next(SYS_PUBLISH_RECEIVED, 5000);
   if (!r0) throw new Error('mosquitto reported no PUBLISH for 5 s: the generator is not publishing');

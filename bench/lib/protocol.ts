@@ -42,10 +42,7 @@ export interface GenDone {
   extra: Record<string, unknown>;
 }
 
-export type FromGen =
-  | { type: 'connected'; connected: number; seconds: number }
-  | { type: 'error'; message: string }
-  | GenDone;
+export type FromGen = { type: 'connected'; connected: number; seconds: number } | { type: 'error'; message: string } | GenDone;
 
 /** The topic every ThingsBoard device publishes telemetry on. */
 export const TELEMETRY_TOPIC = 'v1/devices/me/telemetry';
@@ -57,6 +54,6 @@ export function tell(msg: FromGen): void {
 
 export function readSpec(): GenSpec {
   const raw = process.argv[2];
-  if (!raw) throw new Error('usage: node <generator>.js \'<GenSpec JSON>\' (normally started by bench/run.js)');
+  if (!raw) throw new Error("usage: node <generator>.js '<GenSpec JSON>' (normally started by bench/run.js)");
   return JSON.parse(raw) as GenSpec;
 }

@@ -35,10 +35,16 @@ export class SysMonitor {
       parser.on('packet', (p) => {
         if (p.cmd === 'connack') {
           if (p.returnCode) return fail(new Error(`CONNACK ${p.returnCode}`));
-          socket.write(mqttPacket.generate({
-            cmd: 'subscribe', messageId: 1,
-            subscriptions: [{ topic: SYS_PUBLISH_RECEIVED, qos: 0 }, { topic: SYS_CLIENTS_CONNECTED, qos: 0 }],
-          }));
+          socket.write(
+            mqttPacket.generate({
+              cmd: 'subscribe',
+              messageId: 1,
+              subscriptions: [
+                { topic: SYS_PUBLISH_RECEIVED, qos: 0 },
+                { topic: SYS_CLIENTS_CONNECTED, qos: 0 },
+              ],
+            }),
+          );
         } else if (p.cmd === 'suback') {
           socket.off('error', fail);
           socket.on('error', () => {});
@@ -48,7 +54,16 @@ export class SysMonitor {
         }
       });
       socket.on('data', (d) => parser.parse(d));
-      socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: `bench-sys-${process.pid}`, clean: true, keepalive: 0 }));
+      socket.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clientId: `bench-sys-${process.pid}`,
+          clean: true,
+          keepalive: 0,
+        }),
+      );
     });
     return mon;
   }
@@ -70,15 +85,27 @@ export class SysMonitor {
   /** The next update of `topic` that satisfies `pred` (default: any), or null after `timeoutMs`. */
   next(topic: string, timeoutMs: number, pred: (r: SysReading) => boolean = () => true): Promise<SysReading | null> {
     return new Promise((resolve) => {
-      const w: Waiter = { topic, pred, resolve: (r) => { clearTimeout(t); resolve(r); } };
-      const t = setTimeout(() => { this.waiters = this.waiters.filter((x) => x !== w); resolve(null); }, timeoutMs);
+      const w: Waiter = {
+        topic,
+        pred,
+        resolve: (r) => {
+          clearTimeout(t);
+          resolve(r);
+        },
+      };
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        resolve(null);
+      }, timeoutMs);
       this.waiters.push(w);
     });
   }
 
   /** The value once it has stopped changing: no update for `quietMs` (updates come only on change). */
   async settled(topic: string, quietMs = 2500): Promise<number> {
-    while (await this.next(topic, quietMs)) { /* still changing */ }
+    while (await this.next(topic, quietMs)) {
+      /* still changing */
+    }
     return this.current(topic)?.value ?? 0;
   }
 

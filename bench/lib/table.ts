@@ -1,10 +1,26 @@
 // Human output of a benchmark run: one row per scenario, lab next to baseline.
 import type { ScenarioResult } from './bench.js';
 
-const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const f = (x: number | null | undefined, d = 1) =>
+  x === null || x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 export function formatTable(rows: readonly ScenarioResult[]): string {
-  const head = ['', 'µs/msg', 'baseline µs/msg', 'ratio', 'received msg/s', 'intended msg/s', 'lag p99 ms', 'ack p99 ms', 'RSS MB', 'KB/conn', 'connect s', 'foreign CPU %', 'goal', 'met'];
+  const head = [
+    '',
+    'µs/msg',
+    'baseline µs/msg',
+    'ratio',
+    'received msg/s',
+    'intended msg/s',
+    'lag p99 ms',
+    'ack p99 ms',
+    'RSS MB',
+    'KB/conn',
+    'connect s',
+    'foreign CPU %',
+    'goal',
+    'met',
+  ];
   const body = rows.map((r) => [
     r.name,
     f(r.usPerMsg, 2),
@@ -22,6 +38,7 @@ export function formatTable(rows: readonly ScenarioResult[]): string {
     r.pass === null ? '—' : r.pass ? 'yes' : 'NO',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i >= cells.length - 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 || i >= cells.length - 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

@@ -6,13 +6,15 @@ import { LabError } from '../shared/errors.js';
 
 /** Adds --dotenv (alias --env-file), --scenario and --set KEY=VALUE (repeatable). */
 export function withConfigOptions(cmd: Command): Command {
-  return cmd
-    .option('--dotenv <path>', 'read configuration from this .env file (default ./.env when present)')
-    // Node 20 itself reads `--env-file` anywhere in argv and exits 9 when the file is missing,
-    // before tblab runs: `--dotenv` is the spelling that always reaches us
-    .option('--env-file <path>', 'same as --dotenv (a missing file is reported by Node itself, exit 9)')
-    .option('--scenario <file>', 'scenario JSON file of KEY: value (overrides .env and environment)')
-    .addOption(new Option('--set <KEY=VALUE...>', 'set any configuration key (highest priority)'));
+  return (
+    cmd
+      .option('--dotenv <path>', 'read configuration from this .env file (default ./.env when present)')
+      // Node 20 itself reads `--env-file` anywhere in argv and exits 9 when the file is missing,
+      // before tblab runs: `--dotenv` is the spelling that always reaches us
+      .option('--env-file <path>', 'same as --dotenv (a missing file is reported by Node itself, exit 9)')
+      .option('--scenario <file>', 'scenario JSON file of KEY: value (overrides .env and environment)')
+      .addOption(new Option('--set <KEY=VALUE...>', 'set any configuration key (highest priority)'))
+  );
 }
 
 /**

@@ -14,8 +14,11 @@ async function main(argv: string[]): Promise<number> {
     .description('Load lab for ThingsBoard: provision a fleet, drive MQTT load, measure what breaks and why.')
     .version(TOOL_VERSION)
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', '\nA run lasts until Ctrl+C or `tblab stop` against a real server unless --duration (DURATION_SEC) is set;\n' +
-      'with --embedded (npm start) it lasts 60 s. Coming from the Python lab: docs/coming-from-python.md')
+    .addHelpText(
+      'after',
+      '\nA run lasts until Ctrl+C or `tblab stop` against a real server unless --duration (DURATION_SEC) is set;\n' +
+        'with --embedded (npm start) it lasts 60 s. Coming from the Python lab: docs/coming-from-python.md',
+    )
     .exitOverride();
   program.configureOutput({
     writeOut: (s) => ctx.stdout.write(s),
@@ -24,7 +27,10 @@ async function main(argv: string[]): Promise<number> {
   });
 
   let exitCode: number = ExitCode.OK;
-  for (const register of COMMANDS) register(program, ctx, (code) => { exitCode = code; });
+  for (const register of COMMANDS)
+    register(program, ctx, (code) => {
+      exitCode = code;
+    });
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -52,10 +58,16 @@ function printError(e: unknown): number {
 // `tblab run | head` closes stdout (or `2>&1 | head` stderr) early: not an error, and no reason to
 // end a run without its report. The stream is destroyed by the error, so later writes go nowhere.
 for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
 }
 
 main(process.argv).then(
-  (code) => { process.exitCode = code; },
-  (e) => { process.exitCode = printError(e); },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.exitCode = printError(e);
+  },
 );

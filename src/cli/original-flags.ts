@@ -22,7 +22,7 @@ export function applyOriginalAliases(opts: Record<string, unknown>): Record<stri
 }
 
 export const ALIAS_HELP =
-  '\nThe Python lab\'s spellings work too: --device-count, --host, --port, --metrics-host, --metrics-port, ' +
+  "\nThe Python lab's spellings work too: --device-count, --host, --port, --metrics-host, --metrics-port, " +
   '--metrics-refresh, --disable-dashboard (docs/coming-from-python.md).';
 
 /** The Python lab's flags that have no flag of the same meaning here → what to use instead. */

@@ -129,7 +129,9 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
           delete o.STAGES;
         }
       }
-      delete o.$schema; delete o.description; delete o.name;
+      delete o.$schema;
+      delete o.description;
+      delete o.name;
       apply(o, 'scenario', true);
     }
   }
@@ -146,22 +148,30 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
   // derived defaults
   const dataDir = isAbsolute(out.dataDir as string) ? (out.dataDir as string) : resolve(cwd, out.dataDir as string);
   out.dataDir = dataDir;
-  out.disabledDevicesFile = out.disabledDevicesFile ? resolve(cwd, out.disabledDevicesFile as string) : join(dataDir, 'control', 'disabled_devices.json');
+  out.disabledDevicesFile = out.disabledDevicesFile
+    ? resolve(cwd, out.disabledDevicesFile as string)
+    : join(dataDir, 'control', 'disabled_devices.json');
   out.pidFile = out.pidFile ? resolve(cwd, out.pidFile as string) : join(dataDir, 'control', 'tblab.pid');
   if (!out.mqttHost) out.mqttHost = new URL(out.tbUrl as string).hostname.replace(/^\[|\]$/g, '');
-  for (const k of ['mqttCaFile', 'mqttCertFile', 'mqttKeyFile', 'payloadTemplate'] as const) if (out[k]) out[k] = resolve(cwd, out[k] as string);
+  for (const k of ['mqttCaFile', 'mqttCertFile', 'mqttKeyFile', 'payloadTemplate'] as const)
+    if (out[k]) out[k] = resolve(cwd, out[k] as string);
 
   // cross-field rules
   const rule = (ok: boolean, key: ConfigKey, expected: string) => {
     if (!ok) problems.push({ key, value: mask(key, raw[key]), from: origin[key], expected });
   };
   rule((out.reconnectMinMs as number) <= (out.reconnectMaxMs as number), 'RECONNECT_MIN_MS', 'at most RECONNECT_MAX_MS');
-  rule(!out.mqttCertFile === !out.mqttKeyFile, out.mqttCertFile ? 'MQTT_KEY_FILE' : 'MQTT_CERT_FILE', 'MQTT_CERT_FILE and MQTT_KEY_FILE together, or neither');
+  rule(
+    !out.mqttCertFile === !out.mqttKeyFile,
+    out.mqttCertFile ? 'MQTT_KEY_FILE' : 'MQTT_CERT_FILE',
+    'MQTT_CERT_FILE and MQTT_KEY_FILE together, or neither',
+  );
   for (const k of ['MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE', 'PAYLOAD_TEMPLATE'] as const) {
     const p = out[KEYS[k].prop] as string | undefined;
     rule(!p || existsSync(p), k, 'an existing file');
   }
-  if (!out.mqttTls && (out.mqttCaFile || out.mqttCertFile)) warnings.push('MQTT_CA_FILE/MQTT_CERT_FILE are set but MQTT_TLS is off: they are not used.');
+  if (!out.mqttTls && (out.mqttCaFile || out.mqttCertFile))
+    warnings.push('MQTT_CA_FILE/MQTT_CERT_FILE are set but MQTT_TLS is off: they are not used.');
   if (problems.length) return { ok: false, problems, warnings };
   return { ok: true, config: Object.freeze(out) as unknown as ResolvedConfig, warnings, origin };
 }

@@ -4,16 +4,14 @@
 import { z } from 'zod';
 import { parseInstance } from '../shared/fleet.js';
 
-export const bool = z
-  .union([z.boolean(), z.string(), z.number()])
-  .transform((v, ctx) => {
-    if (typeof v === 'boolean') return v;
-    const s = String(v).trim().toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-    if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
-    ctx.addIssue({ code: 'custom', message: 'expected a boolean: 1/0, true/false, yes/no, on/off' });
-    return z.NEVER;
-  });
+export const bool = z.union([z.boolean(), z.string(), z.number()]).transform((v, ctx) => {
+  if (typeof v === 'boolean') return v;
+  const s = String(v).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  ctx.addIssue({ code: 'custom', message: 'expected a boolean: 1/0, true/false, yes/no, on/off' });
+  return z.NEVER;
+});
 
 export const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -69,17 +67,27 @@ export const oneOf = <T extends string>(values: readonly T[]) =>
 /** Comma-separated list of IPv4/IPv6 addresses (local source addresses for outgoing connections). */
 export const addressList = str.transform((v, ctx) => {
   if (v === '') return [] as string[];
-  const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const out: string[] = [];
   for (const p of parts) {
     // a range like 127.0.0.2-127.0.0.9 expands on the last octet
     const m = /^(\d+\.\d+\.\d+\.)(\d+)-(?:\d+\.\d+\.\d+\.)?(\d+)$/.exec(p);
     if (m) {
-      const a = Number(m[2]), b = Number(m[3]);
-      if (a > b || b > 255) { ctx.addIssue({ code: 'custom', message: `bad address range ${p}` }); return z.NEVER; }
+      const a = Number(m[2]),
+        b = Number(m[3]);
+      if (a > b || b > 255) {
+        ctx.addIssue({ code: 'custom', message: `bad address range ${p}` });
+        return z.NEVER;
+      }
       for (let i = a; i <= b; i++) out.push(`${m[1]}${i}`);
     } else if (/^\d+\.\d+\.\d+\.\d+$/.test(p) || p.includes(':')) out.push(p);
-    else { ctx.addIssue({ code: 'custom', message: `expected IP addresses or ranges such as 127.0.0.2-127.0.0.9, got ${p}` }); return z.NEVER; }
+    else {
+      ctx.addIssue({ code: 'custom', message: `expected IP addresses or ranges such as 127.0.0.2-127.0.0.9, got ${p}` });
+      return z.NEVER;
+    }
   }
   return out;
 });

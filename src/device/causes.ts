@@ -62,12 +62,28 @@ export function pubackReason(code: number): string {
 }
 
 const ERRNO_CLASS: Record<string, CauseClass> = {
-  ECONNRESET: 'network', ECONNREFUSED: 'network', ETIMEDOUT: 'network', EHOSTUNREACH: 'network', ENETUNREACH: 'network',
-  EPIPE: 'network', ECONNABORTED: 'network', ENOTFOUND: 'network', EAI_AGAIN: 'network', ENETDOWN: 'network',
-  EADDRNOTAVAIL: 'resources', EADDRINUSE: 'resources', EMFILE: 'resources', ENFILE: 'resources',
-  ENOMEM: 'memory', ENOBUFS: 'memory',
-  CERT_HAS_EXPIRED: 'auth', DEPTH_ZERO_SELF_SIGNED_CERT: 'auth', SELF_SIGNED_CERT_IN_CHAIN: 'auth',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'auth', ERR_TLS_CERT_ALTNAME_INVALID: 'auth', UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'auth',
+  ECONNRESET: 'network',
+  ECONNREFUSED: 'network',
+  ETIMEDOUT: 'network',
+  EHOSTUNREACH: 'network',
+  ENETUNREACH: 'network',
+  EPIPE: 'network',
+  ECONNABORTED: 'network',
+  ENOTFOUND: 'network',
+  EAI_AGAIN: 'network',
+  ENETDOWN: 'network',
+  EADDRNOTAVAIL: 'resources',
+  EADDRINUSE: 'resources',
+  EMFILE: 'resources',
+  ENFILE: 'resources',
+  ENOMEM: 'memory',
+  ENOBUFS: 'memory',
+  CERT_HAS_EXPIRED: 'auth',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'auth',
+  SELF_SIGNED_CERT_IN_CHAIN: 'auth',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'auth',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'auth',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'auth',
 };
 
 /** A socket error: the errno code is the cause text (`ECONNRESET`, `EADDRNOTAVAIL`, …). */
@@ -91,5 +107,14 @@ export const CAUSES = {
 } as const satisfies Record<string, Cause>;
 
 /** Error kinds counted in `errors.byClass` and per device (`DeviceRecord.errors`). */
-export const ERROR_KINDS = ['connect-refused', 'connect-error', 'connect-timeout', 'write-error', 'ack-timeout', 'lost-in-flight', 'puback-error', 'protocol'] as const;
+export const ERROR_KINDS = [
+  'connect-refused',
+  'connect-error',
+  'connect-timeout',
+  'write-error',
+  'ack-timeout',
+  'lost-in-flight',
+  'puback-error',
+  'protocol',
+] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];

@@ -42,11 +42,20 @@ export class FrameReader {
         const b = buf[p++];
         len += (b & 0x7f) * mul;
         mul *= 128;
-        if ((b & 0x80) === 0) { complete = true; break; }
-        if (k === 3) { this.sink.onMalformed('remaining length longer than 4 bytes'); return; }
+        if ((b & 0x80) === 0) {
+          complete = true;
+          break;
+        }
+        if (k === 3) {
+          this.sink.onMalformed('remaining length longer than 4 bytes');
+          return;
+        }
       }
       if (!complete) break;
-      if (len > MAX_FRAME) { this.sink.onMalformed(`packet of ${len} bytes from the server`); return; }
+      if (len > MAX_FRAME) {
+        this.sink.onMalformed(`packet of ${len} bytes from the server`);
+        return;
+      }
       if (end - p < len) break;
       this.sink.onFrame(head >>> 4, head & 0x0f, buf, p, len);
       off = p + len;

@@ -26,11 +26,22 @@ export interface SessionContext {
  * `_events` into a dictionary (B3, bench/README.md Finding 9). Both fire at most once per socket. */
 const SESSION = Symbol('tblab.session');
 type SessionSocket = net.Socket & { [SESSION]: MqttSession };
-function onOpen(this: SessionSocket): void { this[SESSION].opened(); }
-function onData(this: SessionSocket, chunk: Buffer): void { this[SESSION].data(chunk, chunk.length); }
-function onRead(this: net.Socket, n: number, buf: Buffer): boolean { (this as SessionSocket)[SESSION].data(buf, n); return true; }
-function onError(this: SessionSocket, e: NodeJS.ErrnoException): void { this[SESSION].errored(e); }
-function onClose(this: SessionSocket): void { this[SESSION].closed(); }
+function onOpen(this: SessionSocket): void {
+  this[SESSION].opened();
+}
+function onData(this: SessionSocket, chunk: Buffer): void {
+  this[SESSION].data(chunk, chunk.length);
+}
+function onRead(this: net.Socket, n: number, buf: Buffer): boolean {
+  (this as SessionSocket)[SESSION].data(buf, n);
+  return true;
+}
+function onError(this: SessionSocket, e: NodeJS.ErrnoException): void {
+  this[SESSION].errored(e);
+}
+function onClose(this: SessionSocket): void {
+  this[SESSION].closed();
+}
 
 export class MqttSession implements FrameSink {
   socket: net.Socket | null = null;
@@ -46,7 +57,11 @@ export class MqttSession implements FrameSink {
   /** the current connection is being closed on purpose */
   private closing = false;
 
-  constructor(private readonly ctx: SessionContext, readonly i: number, readonly device: WorkloadDevice) {}
+  constructor(
+    private readonly ctx: SessionContext,
+    readonly i: number,
+    readonly device: WorkloadDevice,
+  ) {}
 
   connect(localAddress: string | undefined): void {
     this.cause = null;

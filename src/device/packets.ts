@@ -101,7 +101,13 @@ export class PublishWriter {
   /** Some bytes of `buf` belong to a write still queued in a socket: never rewind over them. */
   private pinned = false;
 
-  constructor(topic: string, readonly qos: 0 | 1, readonly version: MqttVersion, private readonly payload: PayloadSource, private readonly capacity = WRITER_CAPACITY) {
+  constructor(
+    topic: string,
+    readonly qos: 0 | 1,
+    readonly version: MqttVersion,
+    private readonly payload: PayloadSource,
+    private readonly capacity = WRITER_CAPACITY,
+  ) {
     const t = Buffer.from(topic, 'utf8');
     this.topic = new Uint8Array(2 + t.length);
     this.topic[0] = t.length >>> 8;

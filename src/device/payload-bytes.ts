@@ -49,4 +49,3 @@ export function putFixed2(buf: Buffer, off: number, x: number): number {
   }
   return off;
 }
-

@@ -38,20 +38,45 @@ const ISO_MAX = 27;
  * Longest rendering of the fixed parts and of every value: ISO time, sequence (≤ 16 digits),
  * six readings (≤ 8 characters each), the longest status and issue.
  */
-const FIXED_MAX = Object.values(K).reduce((a, b) => a + b.length, 0) + ISO_MAX + 16 + 6 * 8
-  + Math.max(...STATUSES.map((b) => b.length)) + Math.max(...ISSUES.map((b) => b.length));
+const FIXED_MAX =
+  Object.values(K).reduce((a, b) => a + b.length, 0) +
+  ISO_MAX +
+  16 +
+  6 * 8 +
+  Math.max(...STATUSES.map((b) => b.length)) +
+  Math.max(...ISSUES.map((b) => b.length));
 
 /** The default payload's keys in order (for docs, checks and templates that extend it). */
-export const TELEMETRY_KEYS = ['timestamp', 'device', 'sequence', 'temperature', 'humidity', 'battery', 'cpu_usage_percent',
-  'memory_usage_mb', 'network_latency_ms', 'status', 'issue'] as const;
+export const TELEMETRY_KEYS = [
+  'timestamp',
+  'device',
+  'sequence',
+  'temperature',
+  'humidity',
+  'battery',
+  'cpu_usage_percent',
+  'memory_usage_mb',
+  'network_latency_ms',
+  'status',
+  'issue',
+] as const;
 export { ISSUE_NAMES, STATUS_NAMES };
 
 /** Battery volts: a Li-ion cell from full (4.2 V) to empty (3.3 V); below LOW it reports `low-battery`. */
-const BATT_FULL = 4.2, BATT_EMPTY = 3.3, BATT_LOW = 3.4, BATT_WARN = 3.5;
+const BATT_FULL = 4.2,
+  BATT_EMPTY = 3.3,
+  BATT_LOW = 3.4,
+  BATT_WARN = 3.5;
 const DAY_MS = 86_400_000;
 
 /** Readings per device, interleaved in one array (one cache line per device, not six). */
-const TEMP = 0, HUM = 1, BATT = 2, CPU = 3, MEM = 4, LAT = 5, READINGS = 6;
+const TEMP = 0,
+  HUM = 1,
+  BATT = 2,
+  CPU = 3,
+  MEM = 4,
+  LAT = 5,
+  READINGS = 6;
 
 /**
  * The original lab's telemetry: ISO-8601 UTC `timestamp` with milliseconds, device, sequence and

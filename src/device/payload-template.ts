@@ -39,15 +39,29 @@ export class TemplatePayload implements PayloadSource {
           else throw bad(`{{timestamp:${arg}}}: the only format is {{timestamp:iso}} (ISO-8601 UTC with milliseconds)`);
           break;
         }
-        case 'sequence': f = (_i, seq) => String(seq); break;
-        case 'index': { const idx = devices.map((d) => String(d.index)); f = (i) => idx[i]; break; }
+        case 'sequence':
+          f = (_i, seq) => String(seq);
+          break;
+        case 'index': {
+          const idx = devices.map((d) => String(d.index));
+          f = (i) => idx[i];
+          break;
+        }
         case 'device': {
           const names = devices.map((d) => (quoted ? JSON.stringify(d.name) : JSON.stringify(d.name).slice(1, -1)));
           f = (i) => names[i];
           break;
         }
-        case 'random': { const [a, b] = nums(); f = () => String(r2(between(a, b))); break; }
-        case 'int': { const [a, b] = nums(); f = () => String(Math.floor(between(a, b + 1))); break; }
+        case 'random': {
+          const [a, b] = nums();
+          f = () => String(r2(between(a, b)));
+          break;
+        }
+        case 'int': {
+          const [a, b] = nums();
+          f = () => String(Math.floor(between(a, b + 1)));
+          break;
+        }
         case 'walk': {
           const [a, b] = nums();
           const w = Float64Array.from({ length: n }, () => between(a, b));
@@ -62,7 +76,8 @@ export class TemplatePayload implements PayloadSource {
           f = () => opts[Math.floor(Math.random() * opts.length)];
           break;
         }
-        default: throw bad(`unknown placeholder {{${kind}}}`);
+        default:
+          throw bad(`unknown placeholder {{${kind}}}`);
       }
       fns.push(f);
       return fns.length - 1;

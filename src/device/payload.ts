@@ -36,7 +36,10 @@ export interface PayloadDevice {
  */
 export class ExtendedPayload implements PayloadSource {
   readonly ascii: boolean;
-  constructor(private readonly base: TelemetryPayload, private readonly extra: TemplatePayload) {
+  constructor(
+    private readonly base: TelemetryPayload,
+    private readonly extra: TemplatePayload,
+  ) {
     this.ascii = base.ascii && extra.ascii;
   }
 

@@ -47,7 +47,7 @@ function localMs(ts: number, tz: string): number {
   }
   const p: Record<string, number> = {};
   for (const part of f.formatToParts(ts)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) + (ts % 1000 + 1000) % 1000;
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) + (((ts % 1000) + 1000) % 1000);
 }
 
 /** Epoch ms of local midnight of the UTC-based calendar date `localDay` (ms at 00:00) in `tz`. */
@@ -60,7 +60,7 @@ function midnight(localDay: number, tz: string): number {
 /** End of the calendar bucket that starts at `startTs` (exclusive), epoch ms. */
 export function intervalEnd(startTs: number, type: Exclude<IntervalType, 'MILLISECONDS'>, tz: string): number {
   const local = localMs(startTs, tz);
-  const day = local - ((local % DAY) + DAY) % DAY;
+  const day = local - (((local % DAY) + DAY) % DAY);
   const d = new Date(day);
   let next: number;
   if (type === 'WEEK') next = day - d.getUTCDay() * DAY + 7 * DAY;
@@ -77,7 +77,7 @@ export function intervalEnd(startTs: number, type: Exclude<IntervalType, 'MILLIS
 export function bucketBounds(startTs: number, endTs: number, type: IntervalType, interval: number, tz: string): number[] {
   const endPeriod = Math.max(startTs + 1, endTs);
   const out = [startTs];
-  for (let from = startTs; from < endPeriod; ) {
+  for (let from = startTs; from < endPeriod;) {
     const to = Math.min(type === 'MILLISECONDS' ? from + interval : intervalEnd(from, type, tz), endPeriod);
     out.push(to);
     from = to;

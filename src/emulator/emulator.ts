@@ -162,7 +162,11 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
         await mqtt.close();
         throw listenFailed('HTTP', o.httpPort, e);
       }
-      ws = new WsApi(http.server, auth, store, events, { authTimeoutMs: o.wsAuthTimeoutMs, maxPendingUpdates: 1000, currentEndpoint: o.wsCurrentEndpoint });
+      ws = new WsApi(http.server, auth, store, events, {
+        authTimeoutMs: o.wsAuthTimeoutMs,
+        maxPendingUpdates: 1000,
+        currentEndpoint: o.wsCurrentEndpoint,
+      });
       const httpPort = (http.server.address() as { port: number }).port;
       const host = o.host.includes(':') ? `[${o.host}]` : o.host;
       address = { restUrl: `http://${host}:${httpPort}`, mqttUrl: `mqtt://${host}:${mqttPort}`, httpPort, mqttPort };

@@ -32,10 +32,18 @@ export interface TelemetryEvent {
 
 export interface EmulatorEventMap {
   connect: [{ deviceId: string; deviceName: string; sessionId: number; protocolVersion: number; remote: string }];
-  connectRefused: [{ returnCode: number; reason: 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap' | 'protocol'; username?: string }];
+  connectRefused: [
+    {
+      returnCode: number;
+      reason: 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap' | 'protocol';
+      username?: string;
+    },
+  ];
   disconnect: [{ deviceId: string; deviceName: string; sessionId: number; reason: DisconnectReason }];
   telemetry: [TelemetryEvent];
-  attributes: [{ deviceId: string; deviceName: string; scope: 'CLIENT_SCOPE' | 'SERVER_SCOPE' | 'SHARED_SCOPE'; values: Record<string, unknown> }];
+  attributes: [
+    { deviceId: string; deviceName: string; scope: 'CLIENT_SCOPE' | 'SERVER_SCOPE' | 'SHARED_SCOPE'; values: Record<string, unknown> },
+  ];
   /** Attribute keys deleted over REST. */
   attributesDeleted: [{ deviceId: string; scope: 'CLIENT_SCOPE' | 'SERVER_SCOPE' | 'SHARED_SCOPE'; keys: string[] }];
   deviceCreated: [{ deviceId: string; deviceName: string }];

@@ -29,7 +29,10 @@ export class TokenBucket {
   private readonly tokens: number[];
   private last: number;
 
-  constructor(readonly bandwidths: readonly Bandwidth[], now = Date.now()) {
+  constructor(
+    readonly bandwidths: readonly Bandwidth[],
+    now = Date.now(),
+  ) {
     this.tokens = bandwidths.map((b) => b.capacity);
     this.last = now;
   }

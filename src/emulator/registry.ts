@@ -102,7 +102,8 @@ export class Registry {
     const type = (input?.credentialsType ?? 'ACCESS_TOKEN') as CredentialsType;
     const now = Date.now();
     if (type === 'ACCESS_TOKEN') {
-      const token = typeof input?.credentialsId === 'string' && input.credentialsId !== '' ? input.credentialsId : accessToken || randomToken();
+      const token =
+        typeof input?.credentialsId === 'string' && input.credentialsId !== '' ? input.credentialsId : accessToken || randomToken();
       return { id: randomUUID(), createdTime: now, type, credentialsId: token, credentialsValue: null, basic: null, version: 1 };
     }
     if (type === 'MQTT_BASIC') {
@@ -123,7 +124,10 @@ export class Registry {
   private checkCredentialsFree(c: Credentials, self?: Device): void {
     const other = c.type === 'ACCESS_TOKEN' ? this.byToken.get(c.credentialsId) : undefined;
     const basicTaken =
-      c.basic && (this.byBasicKey.get(c.basic.userName || c.basic.clientId) ?? []).some((d) => d !== self && d.credentials.credentialsId === c.credentialsId);
+      c.basic &&
+      (this.byBasicKey.get(c.basic.userName || c.basic.clientId) ?? []).some(
+        (d) => d !== self && d.credentials.credentialsId === c.credentialsId,
+      );
     if ((other && other !== self) || basicTaken) throw new ApiError(400, 31, 'Device credentials are already assigned to another device!');
   }
 
@@ -156,7 +160,8 @@ export class Registry {
       throw new ApiError(403, 41, `Devices limit reached (${this.opts.maxDevices})`, { entityType: 'DEVICE', limit: this.opts.maxDevices });
     }
     if (this.byName.has(name)) {
-      if ((opts.nameConflict?.policy ?? 'FAIL').toUpperCase() !== 'UNIQUIFY') throw new ApiError(400, 31, 'Device with such name already exists!');
+      if ((opts.nameConflict?.policy ?? 'FAIL').toUpperCase() !== 'UNIQUIFY')
+        throw new ApiError(400, 31, 'Device with such name already exists!');
       name = this.uniquify(name, opts.nameConflict!);
     }
     const profile = this.resolveProfile(input);
@@ -234,7 +239,9 @@ export class Registry {
     const candidates = this.byBasicKey.get(userName || clientId) ?? [];
     return candidates.find((d) => {
       const b = d.credentials.basic!;
-      return (!b.clientId || b.clientId === clientId) && (!b.userName || b.userName === userName) && (!b.password || b.password === password);
+      return (
+        (!b.clientId || b.clientId === clientId) && (!b.userName || b.userName === userName) && (!b.password || b.password === password)
+      );
     });
   }
 }

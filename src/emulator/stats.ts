@@ -55,7 +55,13 @@ export function buildStats(store: Store, mqtt: MqttServer, withDevices = true): 
     messages: store.totals.messages,
     dataPoints: store.totals.dataPoints,
     attributeMessages: store.totals.attributeMessages,
-    connections: { current: mqtt.authenticated, sockets: c.sockets, accepted: c.accepted, refused: { ...c.refused }, closed: { ...c.closed } },
+    connections: {
+      current: mqtt.authenticated,
+      sockets: c.sockets,
+      accepted: c.accepted,
+      refused: { ...c.refused },
+      closed: { ...c.closed },
+    },
     faults: {
       ingestDropped: store.totals.ingestDropped,
       rateLimited: store.totals.rateLimited,

@@ -47,7 +47,13 @@ function toSub(kind: SubKind, c: Raw): SubscribeCmd | RejectedCmd {
   const cmdId = Number(c.cmdId ?? 0);
   if (!Number.isInteger(cmdId) || cmdId < 0) return { cmdId, errorCode: 2, errorMsg: 'Cmd id is negative value!' };
   if (typeof c.entityId !== 'string' || c.entityId === '') return { cmdId, errorCode: 2, errorMsg: 'Device id is empty!' };
-  const keys = typeof c.keys === 'string' && c.keys.trim() !== '' ? c.keys.split(',').map((k) => k.trim()).filter((k) => k) : undefined;
+  const keys =
+    typeof c.keys === 'string' && c.keys.trim() !== ''
+      ? c.keys
+          .split(',')
+          .map((k) => k.trim())
+          .filter((k) => k)
+      : undefined;
   return {
     kind,
     cmdId,
@@ -106,7 +112,12 @@ export function parseWsMessage(text: string, form: 'general' | 'legacy' = 'gener
       const type = isObj(c) ? String(c.type ?? '') : '';
       const m = /^(TIMESERIES|ATTRIBUTES)(_UNSUBSCRIBE)?$/.exec(type);
       if (m) add(out, m[1] as SubKind, c, m[2] !== undefined);
-      else out.rejected.push({ cmdId: isObj(c) ? Number(c.cmdId ?? 0) : 0, errorCode: 2, errorMsg: `Command type ${type || '(none)'} is not supported by the emulator (TIMESERIES, ATTRIBUTES)` });
+      else
+        out.rejected.push({
+          cmdId: isObj(c) ? Number(c.cmdId ?? 0) : 0,
+          errorCode: 2,
+          errorMsg: `Command type ${type || '(none)'} is not supported by the emulator (TIMESERIES, ATTRIBUTES)`,
+        });
     }
   }
   return out;

@@ -68,7 +68,8 @@ export class WsSubscriptions {
 
   /** Registers the command and sends its snapshot; returns the handle to remove it, or an error update. */
   add(sink: WsSink, cmd: SubscribeCmd): { remove(): void } | WsUpdate {
-    if (cmd.entityType !== 'DEVICE') return errorUpdate(cmd.cmdId, 2, `Entity type ${cmd.entityType} is not supported by the emulator (DEVICE only)`);
+    if (cmd.entityType !== 'DEVICE')
+      return errorUpdate(cmd.cmdId, 2, `Entity type ${cmd.entityType} is not supported by the emulator (DEVICE only)`);
     const d = this.store.registry.devices.get(cmd.entityId.toLowerCase());
     if (!d) return errorUpdate(cmd.cmdId, 2, "Device with requested id wasn't found!");
     if (cmd.kind === 'ATTRIBUTES' && cmd.scope !== undefined && !SCOPES.includes(cmd.scope as AttributeScope)) {

@@ -2,7 +2,14 @@
 // counters, interval HDR histograms, changed device rows) into one MetricsSnapshot per second,
 // keeps the cumulative histograms, the per-device table and the timeline for the report.
 import { createHistogram, decodeHistogram, encodeHistogram, summarize, type Histogram } from '../metrics/hdr.js';
-import { METRICS_SCHEMA_VERSION, type CauseClass, type MetricsSnapshot, type RunState, type SeriesPoint, type ShardStatus } from '../metrics/snapshot.js';
+import {
+  METRICS_SCHEMA_VERSION,
+  type CauseClass,
+  type MetricsSnapshot,
+  type RunState,
+  type SeriesPoint,
+  type ShardStatus,
+} from '../metrics/snapshot.js';
 import { CollapseDetector } from '../metrics/collapse.js';
 import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
@@ -118,8 +125,10 @@ export class Aggregator {
     if (lagP99 !== null && lagP99 > LAG_LAGGING_MS) this.secondsBehind++;
     if (s.cpuPercent >= 95) this.secondsSaturated++;
     return {
-      ackP99Ms: ack.totalCount ? summarize(ack).p99 : null, scheduleLagP99Ms: lagP99,
-      sentPerSec: rate ? rate.sent : null, ackedPerSec: rate ? rate.acked : null,
+      ackP99Ms: ack.totalCount ? summarize(ack).p99 : null,
+      scheduleLagP99Ms: lagP99,
+      sentPerSec: rate ? rate.sent : null,
+      ackedPerSec: rate ? rate.acked : null,
     };
   }
 
@@ -141,7 +150,10 @@ export class Aggregator {
     let eld: number | null = null;
     let cpu = 0;
     let rss = rssMB();
-    let sentPerSec = 0, ackedPerSec = 0, failedPerSec = 0, mbpsOut = 0;
+    let sentPerSec = 0,
+      ackedPerSec = 0,
+      failedPerSec = 0,
+      mbpsOut = 0;
     const add = <K extends string>(dst: Partial<Record<K, number>>, src: Partial<Record<K, number>>) => {
       for (const [k, n] of Object.entries(src) as Array<[K, number]>) dst[k] = (dst[k] ?? 0) + n;
     };
@@ -168,8 +180,12 @@ export class Aggregator {
         rss += v.rssMB;
       }
     }
-    const sent = tot[C.SENT], acked = tot[C.ACKED], failed = tot[C.FAILED], bytes = tot[C.BYTES];
-    const sentDelta = sent - this.prevSent, ackedDelta = acked - this.prevAcked;
+    const sent = tot[C.SENT],
+      acked = tot[C.ACKED],
+      failed = tot[C.FAILED],
+      bytes = tot[C.BYTES];
+    const sentDelta = sent - this.prevSent,
+      ackedDelta = acked - this.prevAcked;
     this.prevSent = sent;
     this.prevAcked = acked;
     [sentPerSec, ackedPerSec, failedPerSec, mbpsOut] = [round1(sentPerSec), round1(ackedPerSec), round1(failedPerSec), round3(mbpsOut)];
@@ -182,24 +198,56 @@ export class Aggregator {
     const secAckP99 = secAck.totalCount ? summarize(secAck).p99 : null;
     const secLagP99 = secLag.totalCount ? summarize(secLag).p99 : null;
 
-    const point: SeriesPoint = { t: Math.round(elapsedSec * 10) / 10, ts: now, sentPerSec, ackedPerSec, failedPerSec, mbpsOut, connected, ackP99Ms: secAckP99, scheduleLagP99Ms: secLagP99 };
+    const point: SeriesPoint = {
+      t: Math.round(elapsedSec * 10) / 10,
+      ts: now,
+      sentPerSec,
+      ackedPerSec,
+      failedPerSec,
+      mbpsOut,
+      connected,
+      ackP99Ms: secAckP99,
+      scheduleLagP99Ms: secLagP99,
+    };
     this.series.push(point);
     if (this.series.length > SERIES_POINTS) this.series.shift();
     this.timeline.push({
-      ts: Math.floor(now / 1000) * 1000, t: point.t, sent, acked, failed, connected, sentPerSec, ackedPerSec, mbpsOut,
-      ackP99Ms: secAckP99, scheduleLagP99Ms: secLagP99, eventLoopDelayP99Ms: eld, state,
+      ts: Math.floor(now / 1000) * 1000,
+      t: point.t,
+      sent,
+      acked,
+      failed,
+      connected,
+      sentPerSec,
+      ackedPerSec,
+      mbpsOut,
+      ackP99Ms: secAckP99,
+      scheduleLagP99Ms: secLagP99,
+      eventLoopDelayP99Ms: eld,
+      state,
     });
 
     const collapse =
       state === 'running' || state === 'connecting'
         ? this.collapse.update({
-            at: now, elapsedSec, connected, peakConnected: this.peakConnected, expected: tot[C.WANTED],
-            qos: this.meta.target.qos, sentDelta, ackedDelta, inFlight: tot[C.IN_FLIGHT], byCause,
+            at: now,
+            elapsedSec,
+            connected,
+            peakConnected: this.peakConnected,
+            expected: tot[C.WANTED],
+            qos: this.meta.target.qos,
+            sentDelta,
+            ackedDelta,
+            inFlight: tot[C.IN_FLIGHT],
+            byCause,
           })
         : this.collapse.collapse;
     const final = state === 'finished' || state === 'aborted' || state === 'failed';
     const loadSec = this.loadSec(now);
-    if (!final && cpu > 0) { this.cpuSum += cpu; this.cpuSamples++; }
+    if (!final && cpu > 0) {
+      this.cpuSum += cpu;
+      this.cpuSamples++;
+    }
     const crashed = this.shards.filter((v) => v.status.state === 'crashed').length;
 
     const snap: MetricsSnapshot = {
@@ -223,7 +271,9 @@ export class Aggregator {
         byOutcome,
       },
       traffic: {
-        sent, acked, failed,
+        sent,
+        acked,
+        failed,
         inFlight: this.meta.target.qos === 1 ? tot[C.IN_FLIGHT] : 0,
         bytesSent: bytes,
         skipped: tot[C.SKIPPED],
@@ -242,9 +292,12 @@ export class Aggregator {
         scheduleLagP99Ms: lag.p99,
         // final: the worst second and the mean CPU of the run; live: this second
         eventLoopDelayP99Ms: final ? this.eldWorst : eld,
-        secondsBehind: this.secondsBehind, secondsSaturated: this.secondsSaturated,
-        cpuPercent: Math.round((final ? (this.cpuSamples ? this.cpuSum / this.cpuSamples : null) ?? 0 : cpu) * 10) / 10,
-        rssMB: rss, crashedShards: crashed, notes: this.notes,
+        secondsBehind: this.secondsBehind,
+        secondsSaturated: this.secondsSaturated,
+        cpuPercent: Math.round((final ? ((this.cpuSamples ? this.cpuSum / this.cpuSamples : null) ?? 0) : cpu) * 10) / 10,
+        rssMB: rss,
+        crashedShards: crashed,
+        notes: this.notes,
       }),
       series: [...this.series],
       topDevices: topDevices(this.shards, TOP_DEVICES),

@@ -32,7 +32,9 @@ export function deviceRecord(v: DeviceRows, i: number): DeviceRecord {
   const r = i * D_FIELDS;
   const x = v.rows;
   const errors: Record<string, number> = {};
-  ERROR_KINDS.forEach((k, n) => { if (x[r + D.ERR0 + n] > 0) errors[k] = x[r + D.ERR0 + n]; });
+  ERROR_KINDS.forEach((k, n) => {
+    if (x[r + D.ERR0 + n] > 0) errors[k] = x[r + D.ERR0 + n];
+  });
   return {
     index: v.indices[i],
     shard: v.status.id,

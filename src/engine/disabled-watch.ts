@@ -28,7 +28,9 @@ export function watchDisabledDevices(path: string, onChange: (names: string[]) =
         const st = statSync(path);
         s = `${st.mtimeMs}:${st.size}:${st.ino}`;
       }
-    } catch { /* raced with a rename: next check */ }
+    } catch {
+      /* raced with a rename: next check */
+    }
     if (s === stamp) return;
     stamp = s;
     try {
@@ -49,13 +51,25 @@ export function watchDisabledDevices(path: string, onChange: (names: string[]) =
   let watcher: FSWatcher | null = null;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    watcher = watch(dirname(path), (_ev, file) => { if (!file || file === basename(path)) check(); });
-    watcher.on('error', () => { watcher?.close(); watcher = null; });
-  } catch { watcher = null; }
+    watcher = watch(dirname(path), (_ev, file) => {
+      if (!file || file === basename(path)) check();
+    });
+    watcher.on('error', () => {
+      watcher?.close();
+      watcher = null;
+    });
+  } catch {
+    watcher = null;
+  }
   const poll = setInterval(check, 1000);
   poll.unref();
   return {
-    get current() { return current; },
-    close() { clearInterval(poll); watcher?.close(); },
+    get current() {
+      return current;
+    },
+    close() {
+      clearInterval(poll);
+      watcher?.close();
+    },
   };
 }

@@ -85,7 +85,10 @@ export interface ShardSnapshot {
   /** CPU of this shard over the interval, % of one core. */
   cpuPercent: number;
   rssMB: number;
-  /** Rows (layout D) of devices whose state or errors changed since the previous snapshot; rows whose only change is traffic come every 5th snapshot and in the final one (shard.ts TRAFFIC_ROWS_EVERY). */
+  /**
+   * Rows (layout D) of devices whose state or errors changed since the previous snapshot; rows whose
+   * only change is traffic come every 5th snapshot and in the final one (shard.ts TRAFFIC_ROWS_EVERY).
+   */
   changed: { idx: Int32Array; rows: Float64Array };
   disconnects: DisconnectEvent[];
   events: ShardEvent[];

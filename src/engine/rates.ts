@@ -33,12 +33,15 @@ export class ShardRates {
 
   /** New rates when a whole second has passed on the shard's clock, else null (the last ones stay). */
   update(at: number, c: Float64Array, final: boolean): Rates | null {
-    const b = this.base, dt = at - b.at;
+    const b = this.base,
+      dt = at - b.at;
     if (final || dt < MIN_RATE_INTERVAL_MS) return null;
     const sec = dt / 1000;
     this.last = {
-      sent: round1((c[C.SENT] - b.sent) / sec), acked: round1((c[C.ACKED] - b.acked) / sec),
-      failed: round1((c[C.FAILED] - b.failed) / sec), mbps: round3(((c[C.BYTES] - b.bytes) * 8) / 1e6 / sec),
+      sent: round1((c[C.SENT] - b.sent) / sec),
+      acked: round1((c[C.ACKED] - b.acked) / sec),
+      failed: round1((c[C.FAILED] - b.failed) / sec),
+      mbps: round3(((c[C.BYTES] - b.bytes) * 8) / 1e6 / sec),
     };
     this.base = { at, sent: c[C.SENT], acked: c[C.ACKED], failed: c[C.FAILED], bytes: c[C.BYTES] };
     return this.last;

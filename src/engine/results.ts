@@ -91,4 +91,3 @@ export interface EngineHandle {
   off(event: 'snapshot', fn: (s: MetricsSnapshot) => void): this;
   off(event: 'log', fn: (line: string) => void): this;
 }
-

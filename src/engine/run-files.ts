@@ -15,9 +15,28 @@ export function makeRunId(now = new Date(), instance?: { index: number; count: n
 }
 
 export const CSV_COLUMNS = [
-  'ts', 't', 'sent', 'acked', 'failed', 'skipped', 'inFlight', 'bytesSent', 'connected', 'paused', 'connectAttempts',
-  'connectSucceeded', 'connectFailed', 'disconnects', 'errors', 'sentPerSec', 'ackedPerSec', 'ackP99Ms', 'scheduleLagP99Ms',
-  'eventLoopP99Ms', 'cpuPercent', 'rssMB',
+  'ts',
+  't',
+  'sent',
+  'acked',
+  'failed',
+  'skipped',
+  'inFlight',
+  'bytesSent',
+  'connected',
+  'paused',
+  'connectAttempts',
+  'connectSucceeded',
+  'connectFailed',
+  'disconnects',
+  'errors',
+  'sentPerSec',
+  'ackedPerSec',
+  'ackP99Ms',
+  'scheduleLagP99Ms',
+  'eventLoopP99Ms',
+  'cpuPercent',
+  'rssMB',
 ] as const;
 export type CsvRow = Record<(typeof CSV_COLUMNS)[number], number | null>;
 
@@ -25,12 +44,28 @@ export type CsvRow = Record<(typeof CSV_COLUMNS)[number], number | null>;
 export function csvRow(s: ShardSnapshot, sec: ShardSecond, t0: number): CsvRow {
   const c = s.counters;
   return {
-    ts: s.at, t: Math.round((s.at - t0) / 100) / 10, sent: c[C.SENT], acked: c[C.ACKED], failed: c[C.FAILED], skipped: c[C.SKIPPED],
-    inFlight: c[C.IN_FLIGHT], bytesSent: c[C.BYTES], connected: c[C.CONNECTED], paused: c[C.PAUSED], connectAttempts: c[C.CONNECT_ATTEMPTS],
-    connectSucceeded: c[C.CONNECT_OK], connectFailed: c[C.CONNECT_FAILED], disconnects: c[C.DISCONNECTS], errors: c[C.ERRORS],
-    sentPerSec: sec.sentPerSec, ackedPerSec: sec.ackedPerSec, ackP99Ms: sec.ackP99Ms, scheduleLagP99Ms: sec.scheduleLagP99Ms,
+    ts: s.at,
+    t: Math.round((s.at - t0) / 100) / 10,
+    sent: c[C.SENT],
+    acked: c[C.ACKED],
+    failed: c[C.FAILED],
+    skipped: c[C.SKIPPED],
+    inFlight: c[C.IN_FLIGHT],
+    bytesSent: c[C.BYTES],
+    connected: c[C.CONNECTED],
+    paused: c[C.PAUSED],
+    connectAttempts: c[C.CONNECT_ATTEMPTS],
+    connectSucceeded: c[C.CONNECT_OK],
+    connectFailed: c[C.CONNECT_FAILED],
+    disconnects: c[C.DISCONNECTS],
+    errors: c[C.ERRORS],
+    sentPerSec: sec.sentPerSec,
+    ackedPerSec: sec.ackedPerSec,
+    ackP99Ms: sec.ackP99Ms,
+    scheduleLagP99Ms: sec.scheduleLagP99Ms,
     eventLoopP99Ms: s.eventLoopP99Ms,
-    cpuPercent: s.cpuPercent, rssMB: s.rssMB,
+    cpuPercent: s.cpuPercent,
+    rssMB: s.rssMB,
   };
 }
 
@@ -40,7 +75,11 @@ export class RunFiles {
   private readonly events: WriteStream[] = [];
   private readonly metrics: WriteStream[] = [];
 
-  constructor(dataDir: string, readonly runId: string, shards: number) {
+  constructor(
+    dataDir: string,
+    readonly runId: string,
+    shards: number,
+  ) {
     const sNN = (i: number) => `s${String(i).padStart(2, '0')}`;
     this.relative = {
       events: Array.from({ length: shards }, (_, i) => join('logs', `${runId}-${sNN(i)}-events.jsonl`)),

@@ -11,7 +11,7 @@ import { parseStages } from './stages.js';
 
 /** The settings every shard process receives in its `init` message; bad stages fail here. */
 export function shardSettings(opts: EngineOptions, slices: number, t0: number): ShardSettings {
-const cfg = opts.config;
+  const cfg = opts.config;
   const stages = parseStages(cfg.stages);
   return {
     host: cfg.mqttHost,
@@ -56,8 +56,11 @@ export function runHeader(opts: EngineOptions, runId: string, startedAt: number,
       mqttVersion: cfg.mqttVersion,
       publishIntervalSec: cfg.publishIntervalSec,
     },
-    shards: slices.map((s) => ({ id: s.id, names: opts.fleet.slice(s.start, s.end).map((d) => d.name),
-      indices: opts.fleet.slice(s.start, s.end).map((d) => d.index) })),
+    shards: slices.map((s) => ({
+      id: s.id,
+      names: opts.fleet.slice(s.start, s.end).map((d) => d.name),
+      indices: opts.fleet.slice(s.start, s.end).map((d) => d.index),
+    })),
     collapseShare: cfg.collapseShare,
     collapseWindowSec: cfg.collapseWindowSec,
   };

@@ -47,7 +47,9 @@ process.on('message', (m: ToShard) => {
 
 // stdout/stderr are the supervisor's: closed early by a reader (`tblab run | head`), they must not end the shard
 for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
 }
 
 // the supervisor went away (crash or kill): nothing left to report to

@@ -72,7 +72,11 @@ export class ShardState implements WorkloadHost {
   private stopped = false;
   private readonly fireRetry = (i: number, due: number) => this.onRetry(i, due);
 
-  constructor(readonly settings: ShardSettings, readonly devices: readonly ShardDevice[], private readonly opts: ShardStateOptions) {
+  constructor(
+    readonly settings: ShardSettings,
+    readonly devices: readonly ShardDevice[],
+    private readonly opts: ShardStateOptions,
+  ) {
     const n = (this.n = devices.length);
     this.clock = opts.clock;
     this.random = opts.random ?? Math.random;
@@ -254,7 +258,6 @@ export class ShardState implements WorkloadHost {
     } else if (s !== S.CLOSING) this.state[i] = next;
     // CLOSING keeps the state it is closing for: a pause during a stage ramp-down's close ends
     // IDLE, and the device reconnects when the stages want it and it is not paused
-
   }
 
   stop(drainMs: number): void {

@@ -71,8 +71,11 @@ export function settleCrashed(v: ShardView, qos: number): RowTotals {
   const rows = rowTotals([v], qos);
   const c = Float64Array.from(v.counters);
   const ahead: RowTotals = {
-    sent: c[C.SENT] - rows.sent, acked: c[C.ACKED] - rows.acked, failed: c[C.FAILED] - rows.failed,
-    skipped: c[C.SKIPPED] - rows.skipped, unacked: rows.unacked,
+    sent: c[C.SENT] - rows.sent,
+    acked: c[C.ACKED] - rows.acked,
+    failed: c[C.FAILED] - rows.failed,
+    skipped: c[C.SKIPPED] - rows.skipped,
+    unacked: rows.unacked,
   };
   c[C.SENT] = rows.sent;
   c[C.ACKED] = rows.acked;

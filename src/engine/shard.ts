@@ -89,7 +89,11 @@ export class Shard {
   private collectRows(final: boolean): ShardSnapshot['changed'] {
     const { state, paused, wanted, inflight, n } = this.core;
     const { c, dev, dirty } = this.core.tallies;
-    let connected = 0, nPaused = 0, nWanted = 0, failed = 0, inFlight = 0;
+    let connected = 0,
+      nPaused = 0,
+      nWanted = 0,
+      failed = 0,
+      inFlight = 0;
     for (let i = 0; i < n; i++) {
       const s = state[i];
       const row = i * D_FIELDS;

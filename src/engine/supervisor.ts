@@ -54,7 +54,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
     super();
     const cfg = (this.cfg = opts.config);
     this.runId = opts.runId ?? makeRunId(new Date(this.startedAt), cfg.instance ?? null);
-    this.done = new Promise((res, rej) => { this.resolveDone = res; this.rejectDone = rej; });
+    this.done = new Promise((res, rej) => {
+      this.resolveDone = res;
+      this.rejectDone = rej;
+    });
     const slices = planShards(opts.fleet.length, cfg.shards, cfg.maxClientsPerProcess);
     // bad stages or payload template fail here, before any process or file exists
     this.shardSettings = shardSettings(opts, slices.length, this.startedAt);
@@ -74,12 +77,19 @@ class Supervisor extends EventEmitter implements EngineHandle {
     for (const n of sourceAddressNotes(cfg, this.opts.fleet.length)) this.note(n);
     this.disabled = watchDisabledDevices(
       cfg.disabledDevicesFile,
-      (names) => { if (this.state !== 'starting') this.broadcast({ type: 'pause', paused: names }); this.log(`paused devices: ${names.length}`); },
+      (names) => {
+        if (this.state !== 'starting') this.broadcast({ type: 'pause', paused: names });
+        this.log(`paused devices: ${names.length}`);
+      },
       (msg) => this.note(msg),
     );
     const entry = fileURLToPath(new URL('./shard-main.js', import.meta.url));
     for (const slice of slices) {
-      const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: this.opts.shardExecArgv ?? [] });
+      const child = fork(entry, [], {
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv: this.opts.shardExecArgv ?? [],
+      });
       const p: ShardProc = { slice, child, final: false, exited: false };
       this.procs.push(p);
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
@@ -97,7 +107,8 @@ class Supervisor extends EventEmitter implements EngineHandle {
     // next tick: the caller attaches its 'log' listener after startEngine returns
     const to = `${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`;
     const length = durationSec ? `${durationSec} s` : 'until stopped';
-    const runLine = `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${to}, QoS ${cfg.qos}, ` +
+    const runLine =
+      `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${to}, QoS ${cfg.qos}, ` +
       `every ${cfg.publishIntervalSec} s, ${length}`;
     process.nextTick(() => this.log(runLine));
     this.durationSec = durationSec;
@@ -105,7 +116,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
   }
 
   private send(p: ShardProc, m: ToShard): void {
-    if (!p.exited && p.child.connected) p.child.send(m, (e) => { if (e) this.note(`shard ${p.slice.id}: ${describeError(e)}`); });
+    if (!p.exited && p.child.connected)
+      p.child.send(m, (e) => {
+        if (e) this.note(`shard ${p.slice.id}: ${describeError(e)}`);
+      });
   }
 
   private broadcast(m: ToShard): void {
@@ -163,9 +177,11 @@ class Supervisor extends EventEmitter implements EngineHandle {
       this.note(msg);
       const ahead = this.agg.crashed(p.slice.id);
       if (ahead.sent > 0 || ahead.acked > 0 || ahead.failed > 0) {
-        this.note(`shard ${p.slice.id}: the totals are the sums of its devices' last records; ${ahead.sent} sent, ` +
-          `${ahead.acked} acked and ${ahead.failed} failed it counted after them (its last seconds) are not in the report ` +
-          '(the delivery check sees what the server stored)');
+        this.note(
+          `shard ${p.slice.id}: the totals are the sums of its devices' last records; ${ahead.sent} sent, ` +
+            `${ahead.acked} acked and ${ahead.failed} failed it counted after them (its last seconds) are not in the report ` +
+            '(the delivery check sees what the server stored)',
+        );
       }
       if (ahead.unacked > 0) {
         const n = ahead.unacked;
@@ -175,7 +191,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
       this.files?.event(p.slice.id, e);
       this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: true } satisfies ShardEventBatch);
       if (this.procs.every((x) => x.exited && !x.final)) this.endRun('all shards crashed', 'failed');
-      else if (this.procs.every((x) => x.exited || this.agg.shardStatus(x.slice.id).state !== 'starting') && this.ready < this.procs.length) {
+      else if (
+        this.procs.every((x) => x.exited || this.agg.shardStatus(x.slice.id).state !== 'starting') &&
+        this.ready < this.procs.length
+      ) {
         this.ready = this.procs.length;
         this.startClock();
       }
@@ -185,12 +204,14 @@ class Supervisor extends EventEmitter implements EngineHandle {
 
   /** The duration counts from the moment every shard is up (process start-up is not load time). */
   private startClock(): void {
-    if (this.durationSec > 0 && !this.stopCalls) this.timers.push(setTimeout(() => this.endRun('duration reached', 'completed'), this.durationSec * 1000));
+    if (this.durationSec > 0 && !this.stopCalls)
+      this.timers.push(setTimeout(() => this.endRun('duration reached', 'completed'), this.durationSec * 1000));
   }
 
   private everySecond(): void {
     const snap = this.agg.snapshot(wallNow(), this.state);
-    if (this.state === 'connecting' && snap.connections.connected >= snap.connections.configured - snap.connections.paused) this.state = 'running';
+    if (this.state === 'connecting' && snap.connections.connected >= snap.connections.configured - snap.connections.paused)
+      this.state = 'running';
     if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
     this.emit('snapshot', snap);
   }
@@ -216,7 +237,11 @@ class Supervisor extends EventEmitter implements EngineHandle {
     for (const p of this.procs) if (!p.exited) this.agg.shardStatus(p.slice.id).state = 'stopping';
     this.broadcast({ type: 'stop', reason, drainMs: this.cfg.drainTimeoutMs });
     const kill = setTimeout(() => {
-      for (const p of this.procs) if (!p.exited) { this.note(`shard ${p.slice.id} did not finish in time and was killed`); p.child.kill('SIGKILL'); }
+      for (const p of this.procs)
+        if (!p.exited) {
+          this.note(`shard ${p.slice.id} did not finish in time and was killed`);
+          p.child.kill('SIGKILL');
+        }
     }, this.cfg.drainTimeoutMs + SHARD_EXIT_GRACE_MS);
     this.timers.push(kill);
     this.maybeFinalize();
@@ -237,7 +262,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
       startedAt: this.startedAt,
       endedAt,
       outcome: partial ? 'partial' : this.outcome,
-      endReason: partial ? 'running (checkpoint)' : this.stopReason ?? 'unknown',
+      endReason: partial ? 'running (checkpoint)' : (this.stopReason ?? 'unknown'),
       final,
       timeline: [...this.agg.timeline],
       devices: checkpoint ? {} : this.agg.deviceRecords(),

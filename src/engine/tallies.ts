@@ -34,7 +34,10 @@ export class Tallies {
   private events: ShardEvent[] = [];
   private disconnects: DisconnectEvent[] = [];
 
-  constructor(n: number, private readonly names: readonly { name: string }[]) {
+  constructor(
+    n: number,
+    private readonly names: readonly { name: string }[],
+  ) {
     this.dev = new Float64Array(n * D_FIELDS);
     this.dirty = new Uint8Array(n);
   }

@@ -6,7 +6,10 @@ export class TokenBucket {
   private readonly burst: number;
 
   /** @param ratePerSec tokens per second; 0 = unlimited */
-  constructor(readonly ratePerSec: number, private last: number) {
+  constructor(
+    readonly ratePerSec: number,
+    private last: number,
+  ) {
     this.burst = Math.max(1, ratePerSec / 20);
     this.tokens = this.burst;
   }

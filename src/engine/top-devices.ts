@@ -13,8 +13,13 @@ function row(v: Rows, i: number): DeviceRow {
   const r = i * D_FIELDS;
   const flags = v.rows[r + D.FLAGS];
   return {
-    name: v.names[i], connected: (flags & FLAG_CONNECTED) !== 0, paused: (flags & FLAG_PAUSED) !== 0,
-    sent: v.rows[r + D.SENT], acked: v.rows[r + D.ACKED], failed: v.rows[r + D.FAILED], disconnects: v.rows[r + D.DISCONNECTS],
+    name: v.names[i],
+    connected: (flags & FLAG_CONNECTED) !== 0,
+    paused: (flags & FLAG_PAUSED) !== 0,
+    sent: v.rows[r + D.SENT],
+    acked: v.rows[r + D.ACKED],
+    failed: v.rows[r + D.FAILED],
+    disconnects: v.rows[r + D.DISCONNECTS],
   };
 }
 

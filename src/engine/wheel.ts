@@ -22,7 +22,12 @@ export class TimerWheel {
    * @param slots slots per rotation (default 2048 ≈ 10 s at 5 ms)
    * @param now current time, ms
    */
-  constructor(capacity: number, readonly tickMs = 5, slots = 2048, now = 0) {
+  constructor(
+    capacity: number,
+    readonly tickMs = 5,
+    slots = 2048,
+    now = 0,
+  ) {
     this.due = new Float64Array(capacity);
     this.next = new Int32Array(capacity).fill(-1);
     this.slots = slots;

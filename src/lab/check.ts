@@ -35,13 +35,29 @@ export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: Chec
     let tenant = me.tenantId;
     if (!tenant) tenant = (await client.get<TbUser>('/api/auth/user')).tenantId.id;
     checks.push({
-      name: 'login', verdict: 'OK', message: `login as ${me.username} (tenant ${tenant}) on ${redactUrl(cfg.tbUrl)}`,
+      name: 'login',
+      verdict: 'OK',
+      message: `login as ${me.username} (tenant ${tenant}) on ${redactUrl(cfg.tbUrl)}`,
       details: { user: me.username, tenantId: tenant, authority: me.authority },
     });
     try {
-      const page = await client.get<PageData<TbDevice>>('/api/tenant/devices', { pageSize: 10, page: 0, textSearch: `${cfg.devicePrefix}-`, sortProperty: 'name', sortOrder: 'ASC' });
-      const first = page.data.map((d) => d.name).slice(0, 3).join(', ');
-      checks.push({ name: 'devices', verdict: 'OK', message: `devices: ${page.totalElements} named ${cfg.devicePrefix}-* on the server${first ? ` (${first}${page.totalElements > 3 ? ', …' : ''})` : ''}`, details: { total: page.totalElements } });
+      const page = await client.get<PageData<TbDevice>>('/api/tenant/devices', {
+        pageSize: 10,
+        page: 0,
+        textSearch: `${cfg.devicePrefix}-`,
+        sortProperty: 'name',
+        sortOrder: 'ASC',
+      });
+      const first = page.data
+        .map((d) => d.name)
+        .slice(0, 3)
+        .join(', ');
+      checks.push({
+        name: 'devices',
+        verdict: 'OK',
+        message: `devices: ${page.totalElements} named ${cfg.devicePrefix}-* on the server${first ? ` (${first}${page.totalElements > 3 ? ', …' : ''})` : ''}`,
+        details: { total: page.totalElements },
+      });
     } catch (e) {
       checks.push(fail('devices', e));
     }
@@ -59,15 +75,26 @@ export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: Chec
   }
 
   const target = {
-    host: cfg.mqttHost, port: cfg.mqttPort, tls: cfg.mqttTls, caFile: cfg.mqttCaFile, certFile: cfg.mqttCertFile, keyFile: cfg.mqttKeyFile,
-    insecure: cfg.mqttTlsInsecure, protocolVersion: (cfg.mqttVersion === '5' ? 5 : 4) as 4 | 5, timeoutMs: Math.min(cfg.restTimeoutMs, 10_000),
+    host: cfg.mqttHost,
+    port: cfg.mqttPort,
+    tls: cfg.mqttTls,
+    caFile: cfg.mqttCaFile,
+    certFile: cfg.mqttCertFile,
+    keyFile: cfg.mqttKeyFile,
+    insecure: cfg.mqttTlsInsecure,
+    protocolVersion: (cfg.mqttVersion === '5' ? 5 : 4) as 4 | 5,
+    timeoutMs: Math.min(cfg.restTimeoutMs, 10_000),
   };
   const url = `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`;
   let reachable = false;
   try {
     const r = await probeMqtt(target);
     reachable = true;
-    checks.push({ name: 'mqtt', verdict: 'OK', message: `MQTT ${url} reachable (${cfg.mqttTls ? `TLS ${r.tlsProtocol}, ` : 'TCP, '}${r.connectMs} ms)` });
+    checks.push({
+      name: 'mqtt',
+      verdict: 'OK',
+      message: `MQTT ${url} reachable (${cfg.mqttTls ? `TLS ${r.tlsProtocol}, ` : 'TCP, '}${r.connectMs} ms)`,
+    });
   } catch (e) {
     checks.push({ name: 'mqtt', verdict: 'FAIL', code: 'TARGET_UNREACHABLE', message: `MQTT ${url} not reachable: ${describeError(e)}` });
   }
@@ -83,7 +110,11 @@ export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: Chec
 
 async function connectCheck(cfg: ResolvedConfig, target: Parameters<typeof probeMqtt>[0], url: string): Promise<CheckLine> {
   let tf;
-  try { tf = readTokenFile(cfg.dataDir); } catch (e) { return { name: 'mqtt connect', verdict: 'WARN', message: `MQTT CONNECT skipped: ${describeError(e)}` }; }
+  try {
+    tf = readTokenFile(cfg.dataDir);
+  } catch (e) {
+    return { name: 'mqtt connect', verdict: 'WARN', message: `MQTT CONNECT skipped: ${describeError(e)}` };
+  }
   const device = tf && sameServer(tf.server, cfg.tbUrl) ? fleetFromTokenFile(tf)[0] : undefined;
   if (!device) {
     const message = `MQTT CONNECT skipped: no provisioned device of ${redactUrl(cfg.tbUrl)} in tokens.json yet (run \`tblab provision\`)`;
@@ -91,10 +122,22 @@ async function connectCheck(cfg: ResolvedConfig, target: Parameters<typeof probe
   }
   try {
     const r = await probeMqtt(target, { clientId: `tblab-check-${process.pid}`, credentials: device.credentials });
-    if (r.connack!.code === 0) return { name: 'mqtt connect', verdict: 'OK', message: `MQTT CONNECT as ${device.name} accepted (CONNACK 0, ${r.connack!.ms} ms)` };
-    return { name: 'mqtt connect', verdict: 'FAIL', code: 'MQTT_REFUSED', message: `MQTT CONNECT as ${device.name} refused by ${url} (CONNACK ${r.connack!.code}): the token file does not match this server; re-run \`tblab provision\``, details: { connack: r.connack!.code } };
+    if (r.connack!.code === 0)
+      return { name: 'mqtt connect', verdict: 'OK', message: `MQTT CONNECT as ${device.name} accepted (CONNACK 0, ${r.connack!.ms} ms)` };
+    return {
+      name: 'mqtt connect',
+      verdict: 'FAIL',
+      code: 'MQTT_REFUSED',
+      message: `MQTT CONNECT as ${device.name} refused by ${url} (CONNACK ${r.connack!.code}): the token file does not match this server; re-run \`tblab provision\``,
+      details: { connack: r.connack!.code },
+    };
   } catch (e) {
-    return { name: 'mqtt connect', verdict: 'FAIL', code: 'TARGET_UNREACHABLE', message: `MQTT CONNECT as ${device.name} to ${url} failed: ${describeError(e)}` };
+    return {
+      name: 'mqtt connect',
+      verdict: 'FAIL',
+      code: 'TARGET_UNREACHABLE',
+      message: `MQTT CONNECT as ${device.name} to ${url} failed: ${describeError(e)}`,
+    };
   }
 }
 

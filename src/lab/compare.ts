@@ -38,7 +38,10 @@ export function compareReports(ctx: LabContext, o: CompareOptions): number {
   const a = readReport(o.dataDir, o.a, ctx.cwd);
   const b = readReport(o.dataDir, o.b, ctx.cwd);
   const c = compareRuns(a.report, b.report, bands);
-  for (const [name, r] of [['A', a], ['B', b]] as const) {
+  for (const [name, r] of [
+    ['A', a],
+    ['B', b],
+  ] as const) {
     if (r.report.outcome === 'partial') ctx.stderr.write(`compare: warning: ${name} (${r.report.runId}) is partial: ${PARTIAL_NOTE}\n`);
   }
   if (o.json) ctx.stdout.write(JSON.stringify({ files: { a: a.path, b: b.path }, ...c }, null, 2) + '\n');

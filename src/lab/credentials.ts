@@ -25,7 +25,11 @@ export function fromServerCredentials(c: TbDeviceCredentials): DeviceCredentials
   if (c.credentialsType === 'ACCESS_TOKEN') return { type: 'ACCESS_TOKEN', token: c.credentialsId };
   if (c.credentialsType === 'MQTT_BASIC') {
     let v: { clientId?: string; userName?: string; password?: string } = {};
-    try { v = JSON.parse(c.credentialsValue ?? '{}'); } catch { /* malformed value: treat as empty */ }
+    try {
+      v = JSON.parse(c.credentialsValue ?? '{}');
+    } catch {
+      /* malformed value: treat as empty */
+    }
     return { type: 'MQTT_BASIC', clientId: v.clientId ?? null, username: v.userName ?? null, password: v.password ?? null };
   }
   return null;

@@ -48,18 +48,31 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
     if (opts.prefix) {
       targets = [...(await listFleetOnServer(client, opts.prefix)).values()].map((d) => ({ name: d.name, id: d.id.id }));
     } else {
-      if (rows.length === 0) throw new LabError('NO_FLEET', { message: `Nothing to delete: ${manifestPath(cfg.dataDir)} is missing or empty`, hint: 'Use --prefix <prefix> to delete by name on the server.' });
+      if (rows.length === 0)
+        throw new LabError('NO_FLEET', {
+          message: `Nothing to delete: ${manifestPath(cfg.dataDir)} is missing or empty`,
+          hint: 'Use --prefix <prefix> to delete by name on the server.',
+        });
       targets = rows.map((r) => ({ name: r.name, id: r.id }));
     }
     targets.sort((a, b) => compareNames(a.name, b.name));
     // both logins before anything is deleted: a wrong parent password must not leave the edge
     // deleted and the parent full (the listing above already logged in to the edge)
     await client.login();
-    if (parent) await parent.login().catch((e: unknown) => { throw parentError(cfg, e, 'nothing was deleted'); });
+    if (parent)
+      await parent.login().catch((e: unknown) => {
+        throw parentError(cfg, e, 'nothing was deleted');
+      });
     const summary: DeleteSummary = {
-      source: opts.prefix ? 'prefix' : 'manifest', server: redactUrl(cfg.tbUrl), dryRun: Boolean(opts.dryRun), devices: targets,
-      deleted: 0, alreadyGone: 0, parent: parent ? { server: redactUrl(cfg.tbParentUrl!), deleted: 0, alreadyGone: 0 } : null,
-      remaining: rows.length, seconds: 0,
+      source: opts.prefix ? 'prefix' : 'manifest',
+      server: redactUrl(cfg.tbUrl),
+      dryRun: Boolean(opts.dryRun),
+      devices: targets,
+      deleted: 0,
+      alreadyGone: 0,
+      parent: parent ? { server: redactUrl(cfg.tbParentUrl!), deleted: 0, alreadyGone: 0 } : null,
+      remaining: rows.length,
+      seconds: 0,
     };
     if (opts.dryRun || targets.length === 0) return summary;
     if (!opts.yes) {
@@ -70,8 +83,8 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
     }
 
     const gone = new Set<string>();
-    const bar = opts.progress === false ? null
-      : startProgress({ stream: ctx.stderr, total: targets.length, unit: 'devices', label: 'delete' });
+    const bar =
+      opts.progress === false ? null : startProgress({ stream: ctx.stderr, total: targets.length, unit: 'devices', label: 'delete' });
     const one = async (c: TbClient, id: string, into: { deleted: number; alreadyGone: number }) => {
       if (await deleteDevice(c, id)) into.deleted++;
       else into.alreadyGone++;
@@ -82,7 +95,11 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
       await runPool(targets.length, cfg.provisionConcurrency, async (i) => {
         const t = targets[i];
         await one(client, t.id, summary);
-        if (parent) await one(parent, t.id, summary.parent!).catch((e: unknown) => { parentFailed = true; throw e; });
+        if (parent)
+          await one(parent, t.id, summary.parent!).catch((e: unknown) => {
+            parentFailed = true;
+            throw e;
+          });
         gone.add(t.name);
         bar?.tick();
       });
@@ -143,9 +160,11 @@ function partialFailure(cfg: ResolvedConfig, s: DeleteSummary, e: unknown, paren
   if (parentFailed) {
     return new LabError(code, {
       message: `${done}; parent failed: ${describeError(e)}; ${left}`,
-      hint: `${PARENT_HINT}, then re-run \`tblab delete --yes\`: devices gone on the edge count as already gone there, `
-        + 'and the parent\'s are deleted.',
-      cause: e, details,
+      hint:
+        `${PARENT_HINT}, then re-run \`tblab delete --yes\`: devices gone on the edge count as already gone there, ` +
+        "and the parent's are deleted.",
+      cause: e,
+      details,
     });
   }
   const hint = e instanceof LabError ? e.hint : 'Re-run `tblab delete --yes` to finish.';

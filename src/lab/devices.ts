@@ -42,7 +42,10 @@ export function readDisabledFile(path: string): DisabledDevicesFile {
   try {
     f = readJsonFile<unknown>(path, { version: 1, updatedAt: new Date(0).toISOString(), devices: [] });
   } catch (e) {
-    throw new LabError('CONFIG_FILE_UNREADABLE', { message: `${path} is not valid JSON: ${(e as Error).message}`, hint: 'Fix or delete the file (it lists paused devices).' });
+    throw new LabError('CONFIG_FILE_UNREADABLE', {
+      message: `${path} is not valid JSON: ${(e as Error).message}`,
+      hint: 'Fix or delete the file (it lists paused devices).',
+    });
   }
   // the original lab's plain array of names is read too (and rewritten in our form on the next change)
   const names = disabledNames(f);
@@ -64,16 +67,34 @@ export async function controlDevices(ctx: LabContext, cfg: ResolvedConfig, opts:
       const to = opts.action === 'activate' ? 'active' : opts.action === 'deactivate' ? 'paused' : from === 'paused' ? 'active' : 'paused';
       if (from !== to) changes.push({ name: d.name, id: d.id, from, to });
     }
-    for (const c of changes) if (c.to === 'paused') paused.add(c.name); else paused.delete(c.name);
-    const summary: ControlSummary = { action: opts.action, dryRun: Boolean(opts.dryRun), selected: selected.length, changes, unchanged: selected.length - changes.length, paused: paused.size, file: cfg.disabledDevicesFile };
+    for (const c of changes)
+      if (c.to === 'paused') paused.add(c.name);
+      else paused.delete(c.name);
+    const summary: ControlSummary = {
+      action: opts.action,
+      dryRun: Boolean(opts.dryRun),
+      selected: selected.length,
+      changes,
+      unchanged: selected.length - changes.length,
+      paused: paused.size,
+      file: cfg.disabledDevicesFile,
+    };
     if (opts.dryRun || changes.length === 0) return summary;
 
     const c = await getClient();
     const at = ctx.now();
     await runPool(changes.length, cfg.provisionConcurrency, (i) =>
-      saveServerAttributes(c, changes[i].id, { manual_active: changes[i].to === 'active', manual_changed_at: at, manual_action: opts.action }),
+      saveServerAttributes(c, changes[i].id, {
+        manual_active: changes[i].to === 'active',
+        manual_changed_at: at,
+        manual_action: opts.action,
+      }),
     );
-    writeJsonAtomic(cfg.disabledDevicesFile, { version: 1, updatedAt: new Date(at).toISOString(), devices: [...paused].sort() } satisfies DisabledDevicesFile);
+    writeJsonAtomic(cfg.disabledDevicesFile, {
+      version: 1,
+      updatedAt: new Date(at).toISOString(),
+      devices: [...paused].sort(),
+    } satisfies DisabledDevicesFile);
     return summary;
   } finally {
     await (client as TbClient | null)?.close();

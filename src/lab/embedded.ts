@@ -15,20 +15,45 @@ export interface EmbeddedEmulator {
 /** Starts `tblab emulator --http-port 0 --mqtt-port 0` and waits for its `REST …`/`MQTT …` lines. */
 export async function startEmbeddedEmulator(extraArgs: string[] = [], timeoutMs = 30_000): Promise<EmbeddedEmulator> {
   const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [main, 'emulator', '--host', '127.0.0.1', '--http-port', '0', '--mqtt-port', '0', '--exit-with-parent', String(process.pid), ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true, // its own process group: Ctrl+C reaches the lab, which then stops the emulator last
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      main,
+      'emulator',
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--exit-with-parent',
+      String(process.pid),
+      ...extraArgs,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true, // its own process group: Ctrl+C reaches the lab, which then stops the emulator last
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   let rest: string | null = null;
   let mqtt: URL | null = null;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new LabError('TARGET_UNREACHABLE', { message: `The embedded emulator did not start within ${timeoutMs} ms` })), timeoutMs);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new LabError('TARGET_UNREACHABLE', { message: `The embedded emulator exited (code ${code}) before listening` })); });
+    const timer = setTimeout(
+      () => reject(new LabError('TARGET_UNREACHABLE', { message: `The embedded emulator did not start within ${timeoutMs} ms` })),
+      timeoutMs,
+    );
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new LabError('TARGET_UNREACHABLE', { message: `The embedded emulator exited (code ${code}) before listening` }));
+    });
     lines.on('line', (l) => {
       if (l.startsWith('REST ')) rest = l.slice(5).trim();
       if (l.startsWith('MQTT ')) mqtt = new URL(l.slice(5).trim());
-      if (rest && mqtt) { clearTimeout(timer); resolve(); }
+      if (rest && mqtt) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
   });
   child.removeAllListeners('exit');

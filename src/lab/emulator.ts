@@ -36,17 +36,18 @@ export async function runEmulator(ctx: LabContext, options: EmulatorOptions, o: 
   }
   let last = { messages: 0, at: ctx.now() };
   const every = o.summaryEverySec * 1000;
-  const summary = every > 0
-    ? setInterval(() => {
-        const s = emulator.stats({ perDevice: false });
-        const now = ctx.now();
-        if (s.messages !== last.messages) {
-          const rate = Math.round(((s.messages - last.messages) * 1000) / (now - last.at));
-          say(ctx, `emulator: ${s.messages} messages (${rate} msg/s), ${s.connections.current} sessions, ${s.devices} devices`);
-        }
-        last = { messages: s.messages, at: now };
-      }, every)
-    : null;
+  const summary =
+    every > 0
+      ? setInterval(() => {
+          const s = emulator.stats({ perDevice: false });
+          const now = ctx.now();
+          if (s.messages !== last.messages) {
+            const rate = Math.round(((s.messages - last.messages) * 1000) / (now - last.at));
+            say(ctx, `emulator: ${s.messages} messages (${rate} msg/s), ${s.connections.current} sessions, ${s.devices} devices`);
+          }
+          last = { messages: s.messages, at: now };
+        }, every)
+      : null;
   await new Promise<void>((resolve) => {
     const off = ctx.onSignal((signal) => {
       off();

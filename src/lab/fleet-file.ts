@@ -31,7 +31,7 @@ const strOrNull = (v: unknown) => v === null || typeof v === 'string';
 const shown = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
 /** What a credential field holds, without its value (it may be a secret). */
 const kind = (v: unknown) =>
-  (v === undefined ? 'missing' : v === null ? 'null' : v === '' ? 'empty' : Array.isArray(v) ? 'an array' : `a ${typeof v}`);
+  v === undefined ? 'missing' : v === null ? 'null' : v === '' ? 'empty' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 
 /** The first thing wrong with a parsed token file, naming the device and field; null when valid. */
 export function tokenFileProblem(t: unknown): string | null {
@@ -102,13 +102,23 @@ export function writeManifest(dataDir: string, rows: ManifestRow[]): void {
 export function readManifest(dataDir: string): ManifestRow[] {
   const p = manifestPath(dataDir);
   if (!existsSync(p)) return [];
-  const lines = readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const header = lines.shift()?.split(',') ?? [];
   return lines.map((line) => {
     const cells = parseCsvLine(line);
     const o: Record<string, string> = {};
     header.forEach((h, i) => (o[h] = cells[i] ?? ''));
-    return { name: o.name, id: o.id, index: Number(o.index), profileId: o.profileId || null, label: o.label || null, type: o.type || null, createdAt: o.createdAt };
+    return {
+      name: o.name,
+      id: o.id,
+      index: Number(o.index),
+      profileId: o.profileId || null,
+      label: o.label || null,
+      type: o.type || null,
+      createdAt: o.createdAt,
+    };
   });
 }
 
@@ -119,12 +129,16 @@ function parseCsvLine(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (q) {
-      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
-      else if (c === '"') q = false;
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') q = false;
       else cur += c;
     } else if (c === '"') q = true;
-    else if (c === ',') { out.push(cur); cur = ''; }
-    else cur += c;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
   }
   out.push(cur);
   return out;

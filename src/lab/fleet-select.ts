@@ -41,7 +41,10 @@ export async function selectDevices(cfg: ResolvedConfig, sel: DeviceSelection, c
   if (sel.prefix) await byPrefix(sel.prefix);
   for (const name of sel.devices ?? []) {
     const id = known.get(name);
-    if (id) { out.set(name, id); continue; }
+    if (id) {
+      out.set(name, id);
+      continue;
+    }
     const d = await findDeviceByName(await client(), name);
     if (!d) {
       const message = `No device named ${JSON.stringify(name)} on ${redactUrl(cfg.tbUrl)} (and not in tokens.json)`;

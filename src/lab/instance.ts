@@ -18,7 +18,10 @@ export interface ResolvedInstance extends InstanceId {
 export const JOB_INDEX_ENV = 'JOB_COMPLETION_INDEX';
 
 const invalid = (message: string): never => {
-  throw new LabError('CONFIG_INVALID', { message, hint: 'Set --instance i/N (or INSTANCE), or in a Kubernetes Indexed Job INSTANCE_COUNT equal to the Job\'s completions.' });
+  throw new LabError('CONFIG_INVALID', {
+    message,
+    hint: "Set --instance i/N (or INSTANCE), or in a Kubernetes Indexed Job INSTANCE_COUNT equal to the Job's completions.",
+  });
 };
 
 const make = (id: InstanceId, source: ResolvedInstance['source']): ResolvedInstance => ({ ...id, label: instanceLabel(id), source });
@@ -27,7 +30,10 @@ const make = (id: InstanceId, source: ResolvedInstance['source']): ResolvedInsta
  * The instance identity, or null for a lab that runs the whole fleet. Contradictions are errors,
  * never guesses: a pod that silently took another pod's slice would load some devices twice.
  */
-export function resolveInstance(config: Pick<ResolvedConfig, 'instance' | 'instanceCount'>, env: NodeJS.ProcessEnv): ResolvedInstance | null {
+export function resolveInstance(
+  config: Pick<ResolvedConfig, 'instance' | 'instanceCount'>,
+  env: NodeJS.ProcessEnv,
+): ResolvedInstance | null {
   const explicit = config.instance;
   const count = config.instanceCount;
   if (explicit && count !== undefined && explicit.count !== count) {
@@ -35,13 +41,17 @@ export function resolveInstance(config: Pick<ResolvedConfig, 'instance' | 'insta
   }
   const raw = env[JOB_INDEX_ENV]?.trim();
   if (raw) {
-    if (!/^\d+$/.test(raw)) invalid(`${JOB_INDEX_ENV}=${JSON.stringify(raw)}: expected a 0-based whole number (set by a Kubernetes Indexed Job)`);
+    if (!/^\d+$/.test(raw))
+      invalid(`${JOB_INDEX_ENV}=${JSON.stringify(raw)}: expected a 0-based whole number (set by a Kubernetes Indexed Job)`);
     const n = count ?? explicit?.count;
     if (n === undefined) {
-      return invalid(`${JOB_INDEX_ENV}=${raw} is set (Kubernetes Indexed Job) but INSTANCE_COUNT is not: set INSTANCE_COUNT to the Job's completions`);
+      return invalid(
+        `${JOB_INDEX_ENV}=${raw} is set (Kubernetes Indexed Job) but INSTANCE_COUNT is not: set INSTANCE_COUNT to the Job's completions`,
+      );
     }
     const index = Number(raw) + 1;
-    if (index > n) invalid(`${JOB_INDEX_ENV}=${raw} is outside 0..${n - 1} for INSTANCE_COUNT=${n}: completions and INSTANCE_COUNT must be equal`);
+    if (index > n)
+      invalid(`${JOB_INDEX_ENV}=${raw} is outside 0..${n - 1} for INSTANCE_COUNT=${n}: completions and INSTANCE_COUNT must be equal`);
     if (explicit && explicit.index !== index) {
       invalid(`INSTANCE=${instanceLabel(explicit)} disagrees with ${JOB_INDEX_ENV}=${raw} (instance ${index}/${n}); unset one of them`);
     }
@@ -58,7 +68,9 @@ export function resolveInstance(config: Pick<ResolvedConfig, 'instance' | 'insta
 export function withInstance(config: ResolvedConfig, env: NodeJS.ProcessEnv, say: (line: string) => void): ResolvedConfig {
   const inst = resolveInstance(config, env);
   if (!inst) return config;
-  say(`instance ${inst.label} (from ${inst.source === 'INSTANCE' ? '--instance / INSTANCE' : `${JOB_INDEX_ENV}=${env[JOB_INDEX_ENV]?.trim()} and INSTANCE_COUNT`})`);
+  say(
+    `instance ${inst.label} (from ${inst.source === 'INSTANCE' ? '--instance / INSTANCE' : `${JOB_INDEX_ENV}=${env[JOB_INDEX_ENV]?.trim()} and INSTANCE_COUNT`})`,
+  );
   return Object.freeze({ ...config, instance: { index: inst.index, count: inst.count } });
 }
 
@@ -72,7 +84,10 @@ export function runIdFor(config: Pick<ResolvedConfig, 'runId' | 'instance' | 'da
   const id = config.runId + instanceSuffix(config.instance);
   const existing = join(config.dataDir, 'runs', `${id}.json`);
   if (existsSync(existing)) {
-    throw new LabError('CONFIG_INVALID', { message: `RUN_ID=${config.runId}: ${existing} exists already`, hint: 'Give every run a new RUN_ID (or leave it empty for a time-stamped one).' });
+    throw new LabError('CONFIG_INVALID', {
+      message: `RUN_ID=${config.runId}: ${existing} exists already`,
+      hint: 'Give every run a new RUN_ID (or leave it empty for a time-stamped one).',
+    });
   }
   return id;
 }

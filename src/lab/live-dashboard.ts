@@ -26,9 +26,13 @@ export function liveDashboard(config: ResolvedConfig, pidFile: HeldPidFile, log:
     async start(run) {
       const { token, path: tokenFile } = createControlToken(config.dataDir);
       const d = buildDashboard({
-        host: config.metricsHost, port: config.metricsPort, refreshMs: config.metricsRefreshMs,
-        runId: run.runId, instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
-        controlToken: token, onStop: (reason) => run.stop(reason),
+        host: config.metricsHost,
+        port: config.metricsPort,
+        refreshMs: config.metricsRefreshMs,
+        runId: run.runId,
+        instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
+        controlToken: token,
+        onStop: (reason) => run.stop(reason),
       });
       const url = await d.listen();
       dash = d;

@@ -32,7 +32,10 @@ export interface ProbeResult {
 export async function probeMqtt(t: MqttTarget, creds?: { clientId: string; credentials: DeviceCredentials }): Promise<ProbeResult> {
   const t0 = performance.now();
   const socket = await open(t);
-  const result: ProbeResult = { connectMs: round(performance.now() - t0), ...(t.tls ? { tlsProtocol: (socket as TLSSocket).getProtocol() ?? undefined } : {}) };
+  const result: ProbeResult = {
+    connectMs: round(performance.now() - t0),
+    ...(t.tls ? { tlsProtocol: (socket as TLSSocket).getProtocol() ?? undefined } : {}),
+  };
   try {
     if (creds) result.connack = await connectOnce(socket, t, creds.clientId, creds.credentials);
     return result;
@@ -45,25 +48,62 @@ function open(t: MqttTarget): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s: Socket = t.tls
       ? tlsConnect({
-          host: t.host, port: t.port, servername: /^[\d.:]+$/.test(t.host) ? undefined : t.host,
-          ca: t.caFile ? readFileSync(t.caFile) : undefined, cert: t.certFile ? readFileSync(t.certFile) : undefined, key: t.keyFile ? readFileSync(t.keyFile) : undefined,
+          host: t.host,
+          port: t.port,
+          servername: /^[\d.:]+$/.test(t.host) ? undefined : t.host,
+          ca: t.caFile ? readFileSync(t.caFile) : undefined,
+          cert: t.certFile ? readFileSync(t.certFile) : undefined,
+          key: t.keyFile ? readFileSync(t.keyFile) : undefined,
           rejectUnauthorized: !t.insecure,
         })
       : tcpConnect({ host: t.host, port: t.port });
-    const timer = setTimeout(() => { s.destroy(); reject(Object.assign(new Error(`no ${t.tls ? 'TLS handshake' : 'connection'} within ${t.timeoutMs} ms`), { code: 'ETIMEDOUT' })); }, t.timeoutMs);
-    s.once(t.tls ? 'secureConnect' : 'connect', () => { clearTimeout(timer); resolve(s); });
-    s.once('error', (e) => { clearTimeout(timer); reject(e); });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(Object.assign(new Error(`no ${t.tls ? 'TLS handshake' : 'connection'} within ${t.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, t.timeoutMs);
+    s.once(t.tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      resolve(s);
+    });
+    s.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }
 
 function connectOnce(s: Socket, t: MqttTarget, clientId: string, c: DeviceCredentials): Promise<{ code: number; ms: number }> {
-  const auth = c.type === 'ACCESS_TOKEN' ? { username: c.token } : c.type === 'MQTT_BASIC' ? { username: c.username ?? undefined, password: c.password ? Buffer.from(c.password) : undefined, clientId: c.clientId ?? clientId } : {};
-  const packet = { cmd: 'connect' as const, protocolId: 'MQTT' as const, protocolVersion: t.protocolVersion, clean: true, keepalive: 30, clientId, ...auth };
+  const auth =
+    c.type === 'ACCESS_TOKEN'
+      ? { username: c.token }
+      : c.type === 'MQTT_BASIC'
+        ? {
+            username: c.username ?? undefined,
+            password: c.password ? Buffer.from(c.password) : undefined,
+            clientId: c.clientId ?? clientId,
+          }
+        : {};
+  const packet = {
+    cmd: 'connect' as const,
+    protocolId: 'MQTT' as const,
+    protocolVersion: t.protocolVersion,
+    clean: true,
+    keepalive: 30,
+    clientId,
+    ...auth,
+  };
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const parser = mqttPacket.parser({ protocolVersion: t.protocolVersion });
-    const timer = setTimeout(() => reject(Object.assign(new Error(`no CONNACK within ${t.timeoutMs} ms`), { code: 'ETIMEDOUT' })), t.timeoutMs);
-    const done = (f: () => void) => { clearTimeout(timer); s.removeAllListeners('data'); f(); };
+    const timer = setTimeout(
+      () => reject(Object.assign(new Error(`no CONNACK within ${t.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      t.timeoutMs,
+    );
+    const done = (f: () => void) => {
+      clearTimeout(timer);
+      s.removeAllListeners('data');
+      f();
+    };
     parser.on('packet', (p: { cmd: string; returnCode?: number; reasonCode?: number }) => {
       if (p.cmd !== 'connack') return;
       const code = p.returnCode ?? p.reasonCode ?? 0;

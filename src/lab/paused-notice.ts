@@ -12,8 +12,10 @@ export function pausedNotice(config: ResolvedConfig, fleet: readonly FleetDevice
   if (n === 0) return null;
   const resume = '`tblab devices activate --all` resumes them (a running lab picks that up live)';
   if (n === fleet.length) {
-    return `warning: the whole fleet of this run is paused (${n} devices in ${config.disabledDevicesFile}): ` +
-      `nothing connects or publishes until ${resume.replace(' resumes them', ' resumes it')}`;
+    return (
+      `warning: the whole fleet of this run is paused (${n} devices in ${config.disabledDevicesFile}): ` +
+      `nothing connects or publishes until ${resume.replace(' resumes them', ' resumes it')}`
+    );
   }
   return `note: ${n} of the ${fleet.length} devices of this run are paused (${config.disabledDevicesFile}); ${resume}`;
 }

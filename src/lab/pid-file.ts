@@ -29,9 +29,14 @@ export function acquirePidFile(path: string, content: PidFile): HeldPidFile {
   let existing: PidFile | null = null;
   try {
     existing = readJsonFile<PidFile | null>(path, null);
-  } catch { /* unreadable: stale */ }
+  } catch {
+    /* unreadable: stale */
+  }
   if (existing && existing.pid !== process.pid && alive(existing.pid)) {
-    throw new LabError('ALREADY_RUNNING', { message: `Run ${existing.runId} (pid ${existing.pid}) holds ${path}`, details: { pid: existing.pid, runId: existing.runId } });
+    throw new LabError('ALREADY_RUNNING', {
+      message: `Run ${existing.runId} (pid ${existing.pid}) holds ${path}`,
+      details: { pid: existing.pid, runId: existing.runId },
+    });
   }
   writeJsonAtomic(path, content);
   return {
@@ -43,7 +48,9 @@ export function acquirePidFile(path: string, content: PidFile): HeldPidFile {
       try {
         const now = readJsonFile<PidFile | null>(path, null);
         if (now && now.pid === content.pid && now.runId === content.runId && existsSync(path)) rmSync(path, { force: true });
-      } catch { /* leave it: the next run sees a dead pid */ }
+      } catch {
+        /* leave it: the next run sees a dead pid */
+      }
     },
   };
 }

@@ -2,7 +2,12 @@
 // The first failure stops new jobs from starting; jobs in flight finish, then it is rethrown.
 
 /** Runs `work(0..total-1)` with at most `concurrency` in flight; stops early when `stopped()` turns true. */
-export async function runPool(total: number, concurrency: number, work: (i: number) => Promise<void>, stopped: () => boolean = () => false): Promise<void> {
+export async function runPool(
+  total: number,
+  concurrency: number,
+  work: (i: number) => Promise<void>,
+  stopped: () => boolean = () => false,
+): Promise<void> {
   let next = 0;
   let failed = false;
   let firstError: unknown;
@@ -12,7 +17,10 @@ export async function runPool(total: number, concurrency: number, work: (i: numb
       try {
         await work(i);
       } catch (e) {
-        if (!failed) { failed = true; firstError = e; }
+        if (!failed) {
+          failed = true;
+          firstError = e;
+        }
       }
     }
   };

@@ -45,7 +45,13 @@ export const FD_HEADROOM = 64;
 export const BIND_COMFORT_PER_ADDRESS = 5000;
 
 export function readHostFacts(): HostFacts {
-  const read = (p: string) => { try { return readFileSync(p, 'utf8'); } catch { return null; } };
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return null;
+    }
+  };
   const limits = read('/proc/self/limits');
   const m = limits ? /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits) : null;
   const lim = (s: string | undefined) => (s === undefined ? null : s === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(s));
@@ -65,7 +71,13 @@ export function connectionPlan(cfg: ResolvedConfig, cores: number, fleet?: numbe
   const devices = fleet ?? (cfg.instance ? Math.ceil(cfg.deviceCount / cfg.instance.count) : cfg.deviceCount);
   const shards = Math.max(cfg.shards || cores, Math.ceil(devices / cfg.maxClientsPerProcess));
   const sourceAddresses = cfg.sourceAddresses.length;
-  return { devices, shards, perProcess: Math.ceil(devices / shards), sourceAddresses, perAddress: Math.ceil(devices / Math.max(1, sourceAddresses)) };
+  return {
+    devices,
+    shards,
+    perProcess: Math.ceil(devices / shards),
+    sourceAddresses,
+    perAddress: Math.ceil(devices / Math.max(1, sourceAddresses)),
+  };
 }
 
 const mb = (b: number) => `${Math.round(b / 1024 / 1024)} MB`;
@@ -87,8 +99,9 @@ export function runPreflight(cfg: ResolvedConfig, devices: number, say: (line: s
     say(`[FAIL] ${line.name}: ${line.message}`);
     throw new LabError('PREFLIGHT_FAILED', {
       message: `Not started: each shard process would need more open files than its limit allows (${line.message.split(';')[0]})`,
-      hint: 'Raise the limit (ulimit -n), lower MAX_CLIENTS_PER_PROCESS (--max-clients-per-process) or DEVICE_COUNT, '
-        + 'or run anyway with PREFLIGHT=warn (--preflight warn): connects past the limit then fail with EMFILE.',
+      hint:
+        'Raise the limit (ulimit -n), lower MAX_CLIENTS_PER_PROCESS (--max-clients-per-process) or DEVICE_COUNT, ' +
+        'or run anyway with PREFLIGHT=warn (--preflight warn): connects past the limit then fail with EMFILE.',
       details: line.details,
     });
   }
@@ -98,28 +111,49 @@ export function runPreflight(cfg: ResolvedConfig, devices: number, say: (line: s
 
 function openFiles(plan: ConnectionPlan, h: HostFacts): CheckLine {
   const need = plan.perProcess + FD_HEADROOM;
-  const base = { name: 'open files', details: { perProcess: plan.perProcess, shards: plan.shards, need, soft: h.openFilesSoft, hard: h.openFilesHard } };
-  if (h.openFilesSoft === null) return { ...base, verdict: 'WARN', message: `open-file limit unknown on this system; each of ${plan.shards} shard(s) needs ~${need}` };
+  const base = {
+    name: 'open files',
+    details: { perProcess: plan.perProcess, shards: plan.shards, need, soft: h.openFilesSoft, hard: h.openFilesHard },
+  };
+  if (h.openFilesSoft === null)
+    return { ...base, verdict: 'WARN', message: `open-file limit unknown on this system; each of ${plan.shards} shard(s) needs ~${need}` };
   const what = `${plan.perProcess} connections per process × ${plan.shards} shard(s) need ~${need} open files; limit ${h.openFilesSoft}`;
   if (need > h.openFilesSoft) {
     const raise = h.openFilesHard !== null && need <= h.openFilesHard ? ` (raise it: ulimit -n ${h.openFilesHard})` : '';
-    return { ...base, verdict: 'FAIL', code: 'PREFLIGHT_FAILED', message: `${what}${raise}; or lower MAX_CLIENTS_PER_PROCESS to ${Math.max(1, h.openFilesSoft - FD_HEADROOM)} or below` };
+    return {
+      ...base,
+      verdict: 'FAIL',
+      code: 'PREFLIGHT_FAILED',
+      message: `${what}${raise}; or lower MAX_CLIENTS_PER_PROCESS to ${Math.max(1, h.openFilesSoft - FD_HEADROOM)} or below`,
+    };
   }
   return { ...base, verdict: need > 0.9 * h.openFilesSoft ? 'WARN' : 'OK', message: what };
 }
 
 function ports(plan: ConnectionPlan, h: HostFacts): CheckLine {
-  const base = { name: 'ephemeral ports', details: { perAddress: plan.perAddress, sourceAddresses: plan.sourceAddresses, range: h.portRange } };
+  const base = {
+    name: 'ephemeral ports',
+    details: { perAddress: plan.perAddress, sourceAddresses: plan.sourceAddresses, range: h.portRange },
+  };
   if (!h.portRange) return { ...base, verdict: 'WARN', message: 'ephemeral port range unknown on this system' };
   const size = h.portRange[1] - h.portRange[0] + 1;
   const where = plan.sourceAddresses ? `${plan.sourceAddresses} source address(es)` : 'one source address (SOURCE_ADDRESSES empty)';
   const what = `${plan.perAddress} connections per source address over ${where}; port range ${h.portRange[0]}-${h.portRange[1]} (${size})`;
   if (plan.perAddress > size) {
     const need = Math.ceil(plan.devices / size);
-    return { ...base, verdict: 'FAIL', code: 'PREFLIGHT_FAILED', message: `${what}: ports run out; use at least ${need} SOURCE_ADDRESSES (e.g. 127.0.0.2-127.0.0.${need + 1} on loopback)` };
+    return {
+      ...base,
+      verdict: 'FAIL',
+      code: 'PREFLIGHT_FAILED',
+      message: `${what}: ports run out; use at least ${need} SOURCE_ADDRESSES (e.g. 127.0.0.2-127.0.0.${need + 1} on loopback)`,
+    };
   }
   if (plan.sourceAddresses && plan.perAddress > BIND_COMFORT_PER_ADDRESS) {
-    return { ...base, verdict: 'WARN', message: `${what}: binding slows beyond ~${BIND_COMFORT_PER_ADDRESS} per address; use ${Math.ceil(plan.devices / BIND_COMFORT_PER_ADDRESS)} addresses` };
+    return {
+      ...base,
+      verdict: 'WARN',
+      message: `${what}: binding slows beyond ~${BIND_COMFORT_PER_ADDRESS} per address; use ${Math.ceil(plan.devices / BIND_COMFORT_PER_ADDRESS)} addresses`,
+    };
   }
   return { ...base, verdict: plan.perAddress > 0.9 * size ? 'WARN' : 'OK', message: what };
 }
@@ -128,6 +162,13 @@ function memory(plan: ConnectionPlan, h: HostFacts): CheckLine {
   const need = plan.shards * BYTES_PER_PROCESS + plan.devices * BYTES_PER_CONNECTION;
   const what = `~${mb(need)} estimated for ${plan.devices} connections in ${plan.shards} process(es); ${mb(h.memAvailableBytes)} available`;
   const details = { estimatedBytes: need, availableBytes: h.memAvailableBytes };
-  if (need > h.memAvailableBytes) return { name: 'memory', verdict: 'FAIL', code: 'PREFLIGHT_FAILED', message: `${what}: not enough memory; fewer devices or another machine (--instance)`, details };
+  if (need > h.memAvailableBytes)
+    return {
+      name: 'memory',
+      verdict: 'FAIL',
+      code: 'PREFLIGHT_FAILED',
+      message: `${what}: not enough memory; fewer devices or another machine (--instance)`,
+      details,
+    };
   return { name: 'memory', verdict: need > 0.7 * h.memAvailableBytes ? 'WARN' : 'OK', message: what, details };
 }

@@ -40,16 +40,26 @@ export function startProgress(o: ProgressOptions): Progress {
     });
     bar.start(o.total, 0, { rate: '0' });
     return {
-      tick(n = 1) { done += n; bar.update(done, { rate: rate().toFixed(0) }); },
-      stop() { bar.stop(); },
+      tick(n = 1) {
+        done += n;
+        bar.update(done, { rate: rate().toFixed(0) });
+      },
+      stop() {
+        bar.stop();
+      },
     };
   }
   const line = () => o.stream.write(`${o.label}: ${done}/${o.total} ${o.unit}, ${rate().toFixed(0)}/s, ETA ${eta()} s\n`);
   const timer = setInterval(line, (o.plainEverySec ?? 2) * 1000);
   timer.unref();
   return {
-    tick(n = 1) { done += n; },
-    stop() { clearInterval(timer); line(); },
+    tick(n = 1) {
+      done += n;
+    },
+    stop() {
+      clearInterval(timer);
+      line();
+    },
   };
 }
 
@@ -65,11 +75,16 @@ export function consoleProgress(say: (line: string) => void, everyMs = 5000, now
     snapshot(s) {
       const c = s.connections;
       // a failure is said at once; attempts that get no answer at all after a few seconds too
-      const top = c.succeeded === 0 ? dominantConnectFailure(c.byOutcome)
-        ?? (c.attempts > 0 && s.elapsedSec >= NO_ANSWER_AFTER_SEC ? { cause: NO_ANSWER, count: c.attempts } : null) : null;
+      const top =
+        c.succeeded === 0
+          ? (dominantConnectFailure(c.byOutcome) ??
+            (c.attempts > 0 && s.elapsedSec >= NO_ANSWER_AFTER_SEC ? { cause: NO_ANSWER, count: c.attempts } : null))
+          : null;
       if (top && top.cause !== toldCause) {
         toldCause = top.cause;
-        say(`no device connected yet: ${top.cause} (${top.count} of ${c.attempts} attempts)\n  hint: ${connectFailureHint(top.cause, s.target)}`);
+        say(
+          `no device connected yet: ${top.cause} (${top.count} of ${c.attempts} attempts)\n  hint: ${connectFailureHint(top.cause, s.target)}`,
+        );
       }
       if (now() - last < everyMs || s.state === 'finished') return;
       last = now();

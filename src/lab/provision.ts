@@ -7,7 +7,14 @@ import type { LabContext } from './context.js';
 import { LabError } from '../shared/errors.js';
 import { deviceName, sliceBounds, type FleetDevice, type TokenFile } from '../shared/fleet.js';
 import { clientFromConfig } from '../thingsboard/client.js';
-import { createDevice, deleteDevice, findDeviceByName, getCredentials, saveCredentials, saveServerAttributes } from '../thingsboard/devices.js';
+import {
+  createDevice,
+  deleteDevice,
+  findDeviceByName,
+  getCredentials,
+  saveCredentials,
+  saveServerAttributes,
+} from '../thingsboard/devices.js';
 import { isAlreadyExists, isDuplicateCredentials } from '../thingsboard/errors.js';
 import type { NewDevice, TbDevice } from '../thingsboard/types.js';
 import { readTokenFile, writeTokenFile, writeManifest, tokensPath, manifestPath, type ManifestRow } from './fleet-file.js';
@@ -70,13 +77,18 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
   const t0 = Date.now();
   const prefix = cfg.devicePrefix;
   const slice = cfg.instance ? sliceBounds(cfg.deviceCount, cfg.instance.index, cfg.instance.count) : null;
-  if (slice && opts.prune) throw new LabError('USAGE', { message: '--prune cannot be combined with INSTANCE/--instance: prune from one instance that sees the whole fleet' });
+  if (slice && opts.prune)
+    throw new LabError('USAGE', {
+      message: '--prune cannot be combined with INSTANCE/--instance: prune from one instance that sees the whole fleet',
+    });
   const [start, end] = slice ? [slice.start, slice.end] : [0, cfg.deviceCount];
   const say = (s: string) => ctx.stderr.write(s + '\n');
 
   const client = clientFromConfig(cfg);
   let stop: string | null = null;
-  const offSignal = ctx.onSignal((s) => { stop = s; });
+  const offSignal = ctx.onSignal((s) => {
+    stop = s;
+  });
   try {
     await client.login();
     const profile = await resolveProfile(client, cfg);
@@ -107,7 +119,12 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
 
     const rows = new Map<string, ManifestRow>();
     const rowOf = (d: TbDevice, index: number): ManifestRow => ({
-      name: d.name, id: d.id.id, index, profileId: d.deviceProfileId?.id ?? null, label: d.label ?? null, type: d.type ?? null,
+      name: d.name,
+      id: d.id.id,
+      index,
+      profileId: d.deviceProfileId?.id ?? null,
+      label: d.label ?? null,
+      type: d.type ?? null,
       createdAt: new Date(d.createdTime).toISOString(),
     });
     let profileId = profile.id;
@@ -157,7 +174,12 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
     const setUp = async (d: TbDevice, index: number, rotate: boolean) => {
       let creds = await getCredentials(client, d.id.id);
       if (rotate) {
-        creds = await saveCredentials(client, { ...creds, credentialsType: 'ACCESS_TOKEN', credentialsId: generateAccessToken(), credentialsValue: null });
+        creds = await saveCredentials(client, {
+          ...creds,
+          credentialsType: 'ACCESS_TOKEN',
+          credentialsId: generateAccessToken(),
+          credentialsValue: null,
+        });
       }
       const credentials = fromServerCredentials(creds);
       if (!credentials) {
@@ -201,42 +223,54 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
     const total = end - start;
     const bar = opts.progress === false ? null : startProgress({ stream: ctx.stderr, total, unit: 'devices', label: 'provision' });
     try {
-      await runPool(total, cfg.provisionConcurrency, async (k) => {
-        const index = start + k + 1;
-        const name = deviceName(prefix, index);
-        const listed = onServer.get(name);
-        const d = listed ? await inLine(listed) : undefined;
-        if (d && !profile.id) profileId ??= d.deviceProfileId?.id ?? null;
-        const known = devices[name];
-        if (d && known && known.id === d.id.id && !opts.rotateTokens) {
-          rows.set(name, rowOf(d, index));
-          counts.reused++;
-        } else if (d) {
-          delete devices[name];
-          await setUp(d, index, opts.rotateTokens ?? false);
-          if (opts.rotateTokens) counts.rotated++;
-          else counts.reused++;
-        } else {
-          delete devices[name];
-          await create(name, index);
-        }
-        bar?.tick();
-      }, () => stop !== null);
+      await runPool(
+        total,
+        cfg.provisionConcurrency,
+        async (k) => {
+          const index = start + k + 1;
+          const name = deviceName(prefix, index);
+          const listed = onServer.get(name);
+          const d = listed ? await inLine(listed) : undefined;
+          if (d && !profile.id) profileId ??= d.deviceProfileId?.id ?? null;
+          const known = devices[name];
+          if (d && known && known.id === d.id.id && !opts.rotateTokens) {
+            rows.set(name, rowOf(d, index));
+            counts.reused++;
+          } else if (d) {
+            delete devices[name];
+            await setUp(d, index, opts.rotateTokens ?? false);
+            if (opts.rotateTokens) counts.rotated++;
+            else counts.reused++;
+          } else {
+            delete devices[name];
+            await create(name, index);
+          }
+          bar?.tick();
+        },
+        () => stop !== null,
+      );
 
       if (opts.prune && extra.length > 0 && stop === null) {
-        await runPool(extra.length, cfg.provisionConcurrency, async (k) => {
-          const d = onServer.get(extra[k])!;
-          await deleteDevice(client, d.id.id);
-          onServer.delete(extra[k]);
-          counts.pruned++;
-          dirty = true;
-        }, () => stop !== null);
+        await runPool(
+          extra.length,
+          cfg.provisionConcurrency,
+          async (k) => {
+            const d = onServer.get(extra[k])!;
+            await deleteDevice(client, d.id.id);
+            onServer.delete(extra[k]);
+            counts.pruned++;
+            dirty = true;
+          },
+          () => stop !== null,
+        );
       }
     } catch (e) {
       bar?.stop();
       clearInterval(checkpoint);
       flush();
-      say(`provision: stopped after ${Object.keys(devices).length} of ${total} devices were ready; re-run \`tblab provision\` to finish (nothing is duplicated)`);
+      say(
+        `provision: stopped after ${Object.keys(devices).length} of ${total} devices were ready; re-run \`tblab provision\` to finish (nothing is duplicated)`,
+      );
       throw e;
     }
     bar?.stop();
@@ -244,20 +278,38 @@ export async function provision(ctx: LabContext, cfg: ResolvedConfig, opts: Prov
     dirty = true;
     flush();
     if (stop !== null) {
-      throw new LabError('ABORTED', { message: `Provisioning stopped by ${stop} with ${Object.keys(devices).length} of ${total} devices ready`, hint: 'Re-run `tblab provision` to finish; existing devices are reused.' });
+      throw new LabError('ABORTED', {
+        message: `Provisioning stopped by ${stop} with ${Object.keys(devices).length} of ${total} devices ready`,
+        hint: 'Re-run `tblab provision` to finish; existing devices are reused.',
+      });
     }
     const driftNote = driftWarning(drift);
     if (driftNote) say(driftNote);
-    for (const n of skipped) say(`warning: ${n} has X.509 (or LwM2M) credentials the lab cannot use; --rotate-tokens replaces them with an access token`);
+    for (const n of skipped)
+      say(`warning: ${n} has X.509 (or LwM2M) credentials the lab cannot use; --rotate-tokens replaces them with an access token`);
     const leftExtra = opts.prune ? [] : extra;
-    if (leftExtra.length) say(`note: ${leftExtra.length} device(s) named ${prefix}-N lie outside 1..${cfg.deviceCount} (e.g. ${leftExtra[0]}); they stay in devices.csv; --prune deletes them`);
+    if (leftExtra.length)
+      say(
+        `note: ${leftExtra.length} device(s) named ${prefix}-N lie outside 1..${cfg.deviceCount} (e.g. ${leftExtra[0]}); they stay in devices.csv; --prune deletes them`,
+      );
     const st = client.stats;
     return {
-      server: redactUrl(cfg.tbUrl), prefix, total, slice, deviceProfileId: profileId, ...counts,
-      extra: leftExtra, skipped, drift,
-      seconds: Number(((Date.now() - t0) / 1000).toFixed(2)), concurrency: cfg.provisionConcurrency,
-      requests: st.requests, retries: st.retries, auth: { logins: st.logins, refreshes: st.refreshes },
-      tokenFile: tokensPath(cfg.dataDir), manifest: manifestPath(cfg.dataDir),
+      server: redactUrl(cfg.tbUrl),
+      prefix,
+      total,
+      slice,
+      deviceProfileId: profileId,
+      ...counts,
+      extra: leftExtra,
+      skipped,
+      drift,
+      seconds: Number(((Date.now() - t0) / 1000).toFixed(2)),
+      concurrency: cfg.provisionConcurrency,
+      requests: st.requests,
+      retries: st.retries,
+      auth: { logins: st.logins, refreshes: st.refreshes },
+      tokenFile: tokensPath(cfg.dataDir),
+      manifest: manifestPath(cfg.dataDir),
     };
   } finally {
     offSignal?.();

@@ -50,7 +50,10 @@ const span = (r: RunReport) => {
 export function selectRunFromFolder(found: readonly MergeInput[], dir: string): MergeInput[] {
   const candidates = found.filter((f) => f.report.instance && !f.report.mergedFrom && parseInstance(f.report.instance));
   if (candidates.length === 0) {
-    throw new LabError('RUN_NOT_FOUND', { message: `No instance reports (runs made with --instance i/N) in ${dir}`, hint: 'Run `tblab run --instance i/N` on each instance first, or name the report files.' });
+    throw new LabError('RUN_NOT_FOUND', {
+      message: `No instance reports (runs made with --instance i/N) in ${dir}`,
+      hint: 'Run `tblab run --instance i/N` on each instance first, or name the report files.',
+    });
   }
   const newest = candidates.reduce((a, b) => (span(b.report).start > span(a.report).start ? b : a));
   const count = parseInstance(newest.report.instance!)!.count;
@@ -58,15 +61,20 @@ export function selectRunFromFolder(found: readonly MergeInput[], dir: string): 
   const fleet = fleetRunId(newest.report.runId);
   const sameCount = candidates.filter((c) => parseInstance(c.report.instance!)!.count === count);
   const sameFleet = sameCount.filter((c) => fleetRunId(c.report.runId) === fleet);
-  const group = sameFleet.length > 1 ? sameFleet : sameCount.filter((c) => {
-    const s = span(c.report);
-    return s.start <= anchor.end + slack && s.end >= anchor.start - slack;
-  });
+  const group =
+    sameFleet.length > 1
+      ? sameFleet
+      : sameCount.filter((c) => {
+          const s = span(c.report);
+          return s.start <= anchor.end + slack && s.end >= anchor.start - slack;
+        });
   const bySlot = new Map<string, MergeInput[]>();
   for (const g of group) bySlot.set(g.report.instance!, [...(bySlot.get(g.report.instance!) ?? []), g]);
   for (const [slot, list] of bySlot) {
     if (list.length > 1) {
-      throw new LabError('MERGE_CONFLICT', { message: `${dir} holds ${list.length} overlapping reports for instance ${slot}: ${list.map((l) => l.source).join(', ')}; name the files to merge` });
+      throw new LabError('MERGE_CONFLICT', {
+        message: `${dir} holds ${list.length} overlapping reports for instance ${slot}: ${list.map((l) => l.source).join(', ')}; name the files to merge`,
+      });
     }
   }
   return group;

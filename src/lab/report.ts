@@ -54,7 +54,9 @@ export interface ServeOptions {
 export async function serveRun(ctx: LabContext, o: ServeOptions): Promise<void> {
   const { path, report } = readReport(o.dataDir, o.ref, ctx.cwd);
   let off = () => {};
-  const untilStopped = new Promise((resolve) => { off = ctx.onSignal(resolve); });
+  const untilStopped = new Promise((resolve) => {
+    off = ctx.onSignal(resolve);
+  });
   const { serveReportDashboard, exposureWarning } = await import('../dashboard/index.js');
   const dash = await serveReportDashboard(path, { host: o.host, port: o.port });
   ctx.stderr.write(`report ${report.runId}: dashboard at ${dash.url} (Ctrl+C to stop)\n`);

@@ -54,8 +54,11 @@ export function eventLine(shard: number, e: ShardEvent, logEveryMessage: boolean
       return `[INFO] ${dev} resumed`;
     case 'publish':
       if (!logEveryMessage) return null;
-      return `[INFO] [MQTT] ${dev} PUBLISH sequence ${String(e.sequence)}, ${String(e.bytes)} B` +
-        (e.packetId ? `, packet ${String(e.packetId)}` : ', QoS 0 (no ack)') + `, ${ms(e.lagMs)} behind schedule`;
+      return (
+        `[INFO] [MQTT] ${dev} PUBLISH sequence ${String(e.sequence)}, ${String(e.bytes)} B` +
+        (e.packetId ? `, packet ${String(e.packetId)}` : ', QoS 0 (no ack)') +
+        `, ${ms(e.lagMs)} behind schedule`
+      );
     case 'acked':
       return `[INFO] [MQTT] ${dev} PUBACK packet ${String(e.packetId)} in ${ms(e.ackMs)}`;
     case 'shard':
@@ -84,7 +87,9 @@ function shardLine(shard: number, e: ShardEvent): string {
 
 /** The `Metrics | …` line of a merged snapshot (without time). */
 export function metricsLine(s: MetricsSnapshot): string {
-  const c = s.connections, t = s.traffic, l = s.latency;
+  const c = s.connections,
+    t = s.traffic,
+    l = s.latency;
   const p99 = (x: number | null) => (x === null ? '-' : `${x} ms`);
   return [
     `[INFO] Metrics | ${s.state} +${Math.round(s.elapsedSec)}s`,
@@ -121,7 +126,12 @@ export function runLog(o: RunLogOptions): RunSink & { readonly path: string | nu
     let k = 0;
     while (k < pending.length && pending[k].ts <= upTo) k++;
     if (k === 0) return;
-    out.write(pending.slice(0, k).map((l) => `${logTime(l.ts)} ${l.text}\n`).join(''));
+    out.write(
+      pending
+        .slice(0, k)
+        .map((l) => `${logTime(l.ts)} ${l.text}\n`)
+        .join(''),
+    );
     pending = pending.slice(k);
   };
   /** Every event up to here has arrived from every shard still running. */
@@ -145,7 +155,9 @@ export function runLog(o: RunLogOptions): RunSink & { readonly path: string | nu
       const file = join(o.dataDir, rel);
       mkdirSync(dirname(file), { recursive: true });
       out = createWriteStream(file, { flags: 'a' });
-      out.on('error', () => { out = null; }); // a full disk ends the log, not the run
+      out.on('error', () => {
+        out = null;
+      }); // a full disk ends the log, not the run
     },
     log(line) {
       push(Date.now(), /^note: /.test(line) ? `[WARN] ${line}` : `[INFO] ${line}`);

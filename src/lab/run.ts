@@ -87,9 +87,12 @@ export async function runLab(
   if (paused) say(paused);
   const runId = runIdFor(config, new Date(ctx.now()));
   const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
-    pid: process.pid, runId, startedAt: new Date(ctx.now()).toISOString(),
+    pid: process.pid,
+    runId,
+    startedAt: new Date(ctx.now()).toISOString(),
     instance: config.instance ? `${config.instance.index}/${config.instance.count}` : null,
-    dashboardUrl: null, controlTokenFile: null,
+    dashboardUrl: null,
+    controlTokenFile: null,
   });
   const delivery: DeliveryCheck | null = config.deliveryCheck
     ? deliveryCheck({ config, fleet, emulatorUrl: target.emulatorUrl, progress: ctx.stderr, log: say })
@@ -108,16 +111,32 @@ export async function runLab(
     const report = await run.done;
     if (dashboard?.url && config.keepDashboard) {
       say(`dashboard: the run has ended; ${dashboard.url} keeps showing its final state — Ctrl+C to exit`);
-      await new Promise<void>((resolve) => { const off = ctx.onSignal(() => { off(); resolve(); }); });
+      await new Promise<void>((resolve) => {
+        const off = ctx.onSignal(() => {
+          off();
+          resolve();
+        });
+      });
     }
     if (opts.json) {
       const m = report.metrics;
-      ctx.stdout.write(JSON.stringify({
-        runId: report.runId, report: run.reportPath, outcome: report.outcome, endReason: report.endReason,
-        sent: m.traffic.sent, acked: m.traffic.acked, failed: m.traffic.failed, skipped: m.traffic.skipped,
-        connected: m.connections.peakConnected, collapse: m.collapse, generator: m.generator.verdict,
-        delivery: report.delivery?.totals ?? null, problem: report.problem ?? null,
-      }) + '\n');
+      ctx.stdout.write(
+        JSON.stringify({
+          runId: report.runId,
+          report: run.reportPath,
+          outcome: report.outcome,
+          endReason: report.endReason,
+          sent: m.traffic.sent,
+          acked: m.traffic.acked,
+          failed: m.traffic.failed,
+          skipped: m.traffic.skipped,
+          connected: m.connections.peakConnected,
+          collapse: m.collapse,
+          generator: m.generator.verdict,
+          delivery: report.delivery?.totals ?? null,
+          problem: report.problem ?? null,
+        }) + '\n',
+      );
     } else if (run.reportPath) say(`report: ${run.reportPath}`);
     if (report.problem) say(`${report.outcome} [${report.problem.code}]: ${report.problem.message}\n  hint: ${report.problem.hint}`);
     return { exitCode: opts.thresholds ? opts.thresholds.exitCode(runExitCode(report)) : runExitCode(report), report };

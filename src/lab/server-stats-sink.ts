@@ -267,4 +267,3 @@ function tsQueues(exp: Exposition): { found: boolean; backlog: number; failed: n
   }
   return { found, backlog: by.totalMsgs - by.successfulMsgs - by.failedMsgs, failed: by.failedMsgs };
 }
-

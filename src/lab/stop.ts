@@ -43,10 +43,12 @@ export function readPidFile(path: string): PidFile | null {
   } catch {
     // an older lab wrote the bare pid
     const n = Number(readFileSync(path, 'utf8').trim());
-    if (!Number.isInteger(n) || n <= 0) throw new LabError('NOT_RUNNING', { message: `The pid file ${path} holds neither JSON nor a pid`, hint: `Remove ${path} by hand.` });
+    if (!Number.isInteger(n) || n <= 0)
+      throw new LabError('NOT_RUNNING', { message: `The pid file ${path} holds neither JSON nor a pid`, hint: `Remove ${path} by hand.` });
     p = { pid: n, runId: '', startedAt: '', instance: null, dashboardUrl: null, controlTokenFile: null };
   }
-  if (!Number.isInteger(p.pid) || (p.pid as number) <= 0) throw new LabError('NOT_RUNNING', { message: `The pid file ${path} has no valid pid`, hint: `Remove ${path} by hand.` });
+  if (!Number.isInteger(p.pid) || (p.pid as number) <= 0)
+    throw new LabError('NOT_RUNNING', { message: `The pid file ${path} has no valid pid`, hint: `Remove ${path} by hand.` });
   return p as PidFile;
 }
 
@@ -68,7 +70,10 @@ export function isLabAlive(pid: number): boolean {
 
 async function requestViaHttp(p: PidFile): Promise<void> {
   if (!p.dashboardUrl || !p.controlTokenFile) {
-    throw new LabError('NOT_RUNNING', { message: `The lab (pid ${p.pid}) has no control endpoint (started without the dashboard)`, hint: 'Stop it with a signal (kill -TERM) or Ctrl+C in its terminal.' });
+    throw new LabError('NOT_RUNNING', {
+      message: `The lab (pid ${p.pid}) has no control endpoint (started without the dashboard)`,
+      hint: 'Stop it with a signal (kill -TERM) or Ctrl+C in its terminal.',
+    });
   }
   const token = readFileSync(p.controlTokenFile, 'utf8').trim();
   const url = `${p.dashboardUrl.replace(/\/+$/, '')}/api/control/stop`;
@@ -78,7 +83,10 @@ async function requestViaHttp(p: PidFile): Promise<void> {
   } catch (e) {
     throw new LabError('TARGET_UNREACHABLE', { message: `The control endpoint ${url} did not answer: ${(e as Error).message}`, cause: e });
   }
-  if (res.status !== 202) throw new LabError('REQUEST_REJECTED', { message: `The control endpoint ${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}` });
+  if (res.status !== 202)
+    throw new LabError('REQUEST_REJECTED', {
+      message: `The control endpoint ${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`,
+    });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,10 +102,14 @@ async function waitForExit(pid: number, sec: number): Promise<boolean> {
 
 export async function stopLab(ctx: LabContext, o: StopOptions): Promise<StopResult> {
   const p = readPidFile(o.pidFile);
-  if (!p) throw new LabError('NOT_RUNNING', { message: `No pid file at ${o.pidFile}: no lab is running with this DATA_DIR / SIM_PID_FILE` });
+  if (!p)
+    throw new LabError('NOT_RUNNING', { message: `No pid file at ${o.pidFile}: no lab is running with this DATA_DIR / SIM_PID_FILE` });
   if (!isLabAlive(p.pid)) {
     rmSync(o.pidFile, { force: true });
-    throw new LabError('NOT_RUNNING', { message: `Stale pid file ${o.pidFile}: process ${p.pid} (run ${p.runId || '?'}) is gone; the file was removed`, hint: 'Nothing to stop. Its last report (if any) is in data/runs/.' });
+    throw new LabError('NOT_RUNNING', {
+      message: `Stale pid file ${o.pidFile}: process ${p.pid} (run ${p.runId || '?'}) is gone; the file was removed`,
+      hint: 'Nothing to stop. Its last report (if any) is in data/runs/.',
+    });
   }
   const platform = o.platform ?? process.platform;
   const via: 'signal' | 'http' = o.via === 'auto' ? (platform === 'win32' ? 'http' : 'signal') : o.via;
@@ -110,12 +122,15 @@ export async function stopLab(ctx: LabContext, o: StopOptions): Promise<StopResu
     say(ctx, `still running after ${o.timeoutSec}s: asking again (the lab skips the ack drain on a second request)`);
     if (via === 'signal') process.kill(p.pid, 'SIGTERM');
     if (!(await waitForExit(p.pid, HURRY_GRACE_SEC))) {
-      throw new LabError('STOP_TIMEOUT', { message: `The lab (pid ${p.pid}) did not stop within ${o.timeoutSec + HURRY_GRACE_SEC}s`, details: { pid: p.pid } });
+      throw new LabError('STOP_TIMEOUT', {
+        message: `The lab (pid ${p.pid}) did not stop within ${o.timeoutSec + HURRY_GRACE_SEC}s`,
+        details: { pid: p.pid },
+      });
     }
   }
   // the lab removes its own pid file; one left behind by a crash is removed here
   if (readPidFile(o.pidFile)?.pid === p.pid) rmSync(o.pidFile, { force: true });
-  const report = p.runId ? reportPathsFor(o.dataDir, `${p.runId}.json`).find((f) => existsSync(f)) ?? null : null;
+  const report = p.runId ? (reportPathsFor(o.dataDir, `${p.runId}.json`).find((f) => existsSync(f)) ?? null) : null;
   return { pid: p.pid, runId: p.runId, reportPath: report, via, waitedSec: (Date.now() - t0) / 1000 };
 }
 

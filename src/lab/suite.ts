@@ -50,7 +50,9 @@ export async function runSuite(ctx: LabContext, base: ResolvedConfig, o: SuiteOp
   const say = (l: string) => ctx.stderr.write(l + '\n');
   const thresholds = prepareThresholds(o.thresholds);
   let interrupted: NodeJS.Signals | null = null;
-  const offSignal = ctx.onSignal((s) => { interrupted ??= s; });
+  const offSignal = ctx.onSignal((s) => {
+    interrupted ??= s;
+  });
   const checkInterrupt = () => {
     if (interrupted) throw new LabError('ABORTED', { message: `Suite stopped by ${interrupted} before the run started` });
   };

@@ -32,7 +32,6 @@ export interface TargetOptions {
   emulatorArgs?: readonly string[];
 }
 
-
 /**
  * The configuration for an emulator at `emu`: its URLs, its own tenant login (a .env made for a
  * real server must not leak its credentials or parent server into it), the whole fleet (the
@@ -46,9 +45,15 @@ export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqt
   return Object.freeze({
     ...base,
     durationSec: base.durationSec ?? EMBEDDED_DURATION_SEC,
-    tbUrl: emu.restUrl, mqttHost: emu.mqttHost, mqttPort: emu.mqttPort, mqttTls: false,
-    tbUsername: KEYS.TB_USERNAME.def, tbPassword: KEYS.TB_PASSWORD.def,
-    tbParentUrl: undefined, tbParentUsername: undefined, tbParentPassword: undefined,
+    tbUrl: emu.restUrl,
+    mqttHost: emu.mqttHost,
+    mqttPort: emu.mqttPort,
+    mqttTls: false,
+    tbUsername: KEYS.TB_USERNAME.def,
+    tbPassword: KEYS.TB_PASSWORD.def,
+    tbParentUrl: undefined,
+    tbParentUsername: undefined,
+    tbParentPassword: undefined,
     tbMetricsUrl: `${emu.restUrl}/actuator/prometheus`, // the embedded emulator serves it (EMBEDDED_STATS_ARGS)
     instance: undefined,
     dataDir,

@@ -31,14 +31,16 @@ export interface AliveEvidence {
  * off every publisher at once, but it still accepts their reconnects; a dead server refuses them).
  */
 export function serverAliveAfter(at: number, e: AliveEvidence): boolean {
-  const from = at + AFTER_MS, to = at + Math.max(WINDOW_MS, 2 * e.publishIntervalSec * 1000 + AFTER_MS);
+  const from = at + AFTER_MS,
+    to = at + Math.max(WINDOW_MS, 2 * e.publishIntervalSec * 1000 + AFTER_MS);
   const points = e.timeline.filter((p) => {
     const ms = e.startedAt + p.t * 1000;
     return ms >= from && ms <= to;
   });
   if (points.some((p) => p.connected > 0)) return true;
   if (points.length < 2) return false;
-  const a = points[0], b = points[points.length - 1];
+  const a = points[0],
+    b = points[points.length - 1];
   return b.sent > a.sent || b.acked > a.acked;
 }
 
@@ -48,13 +50,18 @@ export function serverAliveAfter(at: number, e: AliveEvidence): boolean {
  * and class (moved by the number of records changed), and in the collapse's dominant cause.
  */
 export function reattributeDeadServer(
-  devices: Record<string, DeviceRecord>, metrics: MetricsSnapshot, e: AliveEvidence,
+  devices: Record<string, DeviceRecord>,
+  metrics: MetricsSnapshot,
+  e: AliveEvidence,
 ): { devices: Record<string, DeviceRecord>; metrics: MetricsSnapshot; moved: number } {
   let moved = 0;
   const out: Record<string, DeviceRecord> = {};
   for (const [name, d] of Object.entries(devices)) {
     const dead = d.disconnects.some((x) => x.cause === CLOSED_AFTER_PUBLISH && !serverAliveAfter(x.at, e));
-    if (!dead) { out[name] = d; continue; }
+    if (!dead) {
+      out[name] = d;
+      continue;
+    }
     out[name] = {
       ...d,
       disconnects: d.disconnects.map((x) => {

@@ -8,9 +8,7 @@ import type { CumulativeBuckets } from './snapshot.js';
  * Upper bounds in milliseconds (1-2-5 ladder, 0.5 ms … 60 s). Never change them within a schema
  * version: instances with different ladders cannot be summed by `le`.
  */
-export const LATENCY_BUCKETS_MS: readonly number[] = [
-  0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 60_000,
-];
+export const LATENCY_BUCKETS_MS: readonly number[] = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 60_000];
 
 /**
  * Counts of recorded values ≤ each bound (HDR precision: 3 significant digits). `sumMs` is

@@ -37,7 +37,10 @@ export class CollapseDetector {
   private prevCauses: Record<string, number> = {};
 
   /** @param share COLLAPSE_SHARE (0..1) @param windowSec COLLAPSE_WINDOW_SEC */
-  constructor(private readonly share: number, private readonly windowSec: number) {}
+  constructor(
+    private readonly share: number,
+    private readonly windowSec: number,
+  ) {}
 
   get collapse(): Collapse | null {
     return this.result;
@@ -46,7 +49,11 @@ export class CollapseDetector {
   update(s: CollapseSample): Collapse | null {
     if (this.result) return this.result;
     const begin = (): Episode => ({
-      at: s.at, elapsedSec: s.elapsedSec, causes: this.prevCauses, connected: s.connected, peakConnected: s.peakConnected,
+      at: s.at,
+      elapsedSec: s.elapsedSec,
+      causes: this.prevCauses,
+      connected: s.connected,
+      peakConnected: s.peakConnected,
     });
     const base = Math.min(s.peakConnected, s.expected);
     if (s.peakConnected > 0 && s.connected < this.share * base) this.low ??= begin();
@@ -55,7 +62,8 @@ export class CollapseDetector {
     else if (s.ackedDelta > 0) this.noAcks = null;
 
     const windowMs = this.windowSec * 1000;
-    const ep = this.low && s.at - this.low.at >= windowMs ? this.low : this.noAcks && s.at - this.noAcks.at >= windowMs ? this.noAcks : null;
+    const ep =
+      this.low && s.at - this.low.at >= windowMs ? this.low : this.noAcks && s.at - this.noAcks.at >= windowMs ? this.noAcks : null;
     if (ep) {
       this.result = {
         at: new Date(ep.at).toISOString(),
@@ -77,7 +85,10 @@ export function dominantCause(before: Record<string, number>, after: Record<stri
   let most = 0;
   for (const [k, v] of Object.entries(after)) {
     const d = v - (before[k] ?? 0);
-    if (d > most) { most = d; best = k; }
+    if (d > most) {
+      most = d;
+      best = k;
+    }
   }
   return best;
 }

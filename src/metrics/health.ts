@@ -28,7 +28,9 @@ export function generatorHealth(h: HealthInput): MetricsSnapshot['generator'] {
   const lag = h.scheduleLagP99Ms;
   if (lag !== null && lag > LAG_OVERLOADED_MS) {
     verdict = 'overloaded';
-    notes.push(`schedule lag p99 ${lag} ms: the generator could not send on time; measured rates are what the lab managed, not the server's limit. Use more shards/machines or fewer devices.`);
+    notes.push(
+      `schedule lag p99 ${lag} ms: the generator could not send on time; measured rates are what the lab managed, not the server's limit. Use more shards/machines or fewer devices.`,
+    );
   } else if (lag !== null && lag > LAG_LAGGING_MS) {
     verdict = 'lagging';
     notes.push(`schedule lag p99 ${lag} ms (> ${LAG_LAGGING_MS} ms): sends were late at times.`);

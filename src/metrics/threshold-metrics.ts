@@ -50,7 +50,12 @@ function histogramMetrics(): Record<string, MetricDef> {
   const out: Record<string, MetricDef> = {};
   for (const h of HISTOGRAMS) {
     for (const f of PERCENTILE_FIELDS) {
-      out[`${h.prefix}_${f}`] = { kind: 'duration', doc: `${f} of ${h.what}, ms`, ...(f === 'max' ? { monotonic: 'up' as const } : {}), read: (i) => h.pick(i.snapshot)[f] };
+      out[`${h.prefix}_${f}`] = {
+        kind: 'duration',
+        doc: `${f} of ${h.what}, ms`,
+        ...(f === 'max' ? { monotonic: 'up' as const } : {}),
+        read: (i) => h.pick(i.snapshot)[f],
+      };
     }
   }
   return out;
@@ -60,21 +65,73 @@ function histogramMetrics(): Record<string, MetricDef> {
 export const THRESHOLD_METRICS: Readonly<Record<string, MetricDef>> = {
   sent: { kind: 'count', monotonic: 'up', doc: 'publishes written to the socket', read: (i) => i.snapshot.traffic.sent },
   acked: { kind: 'count', monotonic: 'up', doc: 'PUBACKs received (QoS 1)', read: (i) => i.snapshot.traffic.acked },
-  failed: { kind: 'count', monotonic: 'up', doc: 'failed publishes (write error, ack timeout, lost with a connection)', read: (i) => i.snapshot.traffic.failed },
-  skipped: { kind: 'count', monotonic: 'up', doc: 'scheduled publishes not sent (device down or paused)', read: (i) => i.snapshot.traffic.skipped },
+  failed: {
+    kind: 'count',
+    monotonic: 'up',
+    doc: 'failed publishes (write error, ack timeout, lost with a connection)',
+    read: (i) => i.snapshot.traffic.failed,
+  },
+  skipped: {
+    kind: 'count',
+    monotonic: 'up',
+    doc: 'scheduled publishes not sent (device down or paused)',
+    read: (i) => i.snapshot.traffic.skipped,
+  },
   failed_ratio: { kind: 'ratio', doc: 'failed ÷ sent', read: (i) => ratio(i.snapshot.traffic.failed, i.snapshot.traffic.sent) },
   ack_ratio: { kind: 'ratio', doc: 'acked ÷ sent (QoS 1)', read: (i) => ratio(i.snapshot.traffic.acked, i.snapshot.traffic.sent) },
-  msg_rate: { kind: 'rate', doc: 'average publishes per second under load (start → stop)', read: (i) => (i.elapsedSec > 0 ? i.snapshot.traffic.sent / i.elapsedSec : null) },
-  errors: { kind: 'count', monotonic: 'up', doc: 'errors of every class (connect failures, write errors, ack timeouts, protocol errors)', read: (i) => i.snapshot.errors.total },
-  connect_failures: { kind: 'count', monotonic: 'up', doc: 'failed connect attempts (refused, timeout, socket error)', read: (i) => i.snapshot.connections.failed },
+  msg_rate: {
+    kind: 'rate',
+    doc: 'average publishes per second under load (start → stop)',
+    read: (i) => (i.elapsedSec > 0 ? i.snapshot.traffic.sent / i.elapsedSec : null),
+  },
+  errors: {
+    kind: 'count',
+    monotonic: 'up',
+    doc: 'errors of every class (connect failures, write errors, ack timeouts, protocol errors)',
+    read: (i) => i.snapshot.errors.total,
+  },
+  connect_failures: {
+    kind: 'count',
+    monotonic: 'up',
+    doc: 'failed connect attempts (refused, timeout, socket error)',
+    read: (i) => i.snapshot.connections.failed,
+  },
   ...histogramMetrics(),
-  connected_min: { kind: 'count', monotonic: 'down', doc: 'fewest devices connected at once after ramp-up (see "connected_min" below)', read: (i) => i.connectedMin },
-  connected_final: { kind: 'count', doc: 'devices connected when the load ended, before the stop disconnected them (live: now)', read: (i) => i.connectedFinal },
-  peak_connected: { kind: 'count', monotonic: 'up', doc: 'most devices connected at once', read: (i) => i.snapshot.connections.peakConnected },
+  connected_min: {
+    kind: 'count',
+    monotonic: 'down',
+    doc: 'fewest devices connected at once after ramp-up (see "connected_min" below)',
+    read: (i) => i.connectedMin,
+  },
+  connected_final: {
+    kind: 'count',
+    doc: 'devices connected when the load ended, before the stop disconnected them (live: now)',
+    read: (i) => i.connectedFinal,
+  },
+  peak_connected: {
+    kind: 'count',
+    monotonic: 'up',
+    doc: 'most devices connected at once',
+    read: (i) => i.snapshot.connections.peakConnected,
+  },
   disconnects: { kind: 'count', monotonic: 'up', doc: 'disconnects of every cause', read: (i) => i.snapshot.disconnects.total },
-  collapse: { kind: 'flag', monotonic: 'up', doc: '1 when the run collapsed (connections fell below COLLAPSE_SHARE of the peak, or acks stopped), else 0', read: (i) => (i.snapshot.collapse ? 1 : 0) },
-  stored_ratio: { kind: 'ratio', doc: 'stored ÷ sent from the delivery check (no data when the run was not reconciled)', read: (i) => (i.delivery ? ratio(i.delivery.stored, i.delivery.sent) : null) },
-  lost: { kind: 'count', monotonic: 'up', doc: 'publishes the target did not store, from the delivery check', read: (i) => i.delivery?.lost ?? null },
+  collapse: {
+    kind: 'flag',
+    monotonic: 'up',
+    doc: '1 when the run collapsed (connections fell below COLLAPSE_SHARE of the peak, or acks stopped), else 0',
+    read: (i) => (i.snapshot.collapse ? 1 : 0),
+  },
+  stored_ratio: {
+    kind: 'ratio',
+    doc: 'stored ÷ sent from the delivery check (no data when the run was not reconciled)',
+    read: (i) => (i.delivery ? ratio(i.delivery.stored, i.delivery.sent) : null),
+  },
+  lost: {
+    kind: 'count',
+    monotonic: 'up',
+    doc: 'publishes the target did not store, from the delivery check',
+    read: (i) => i.delivery?.lost ?? null,
+  },
 };
 
 export const isThresholdMetric = (name: string): boolean => Object.prototype.hasOwnProperty.call(THRESHOLD_METRICS, name);

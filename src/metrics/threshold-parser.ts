@@ -44,7 +44,10 @@ const UNIT_HELP: Record<MetricKind, string> = {
 };
 
 class ParseError extends Error {
-  constructor(readonly column: number, message: string) {
+  constructor(
+    readonly column: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -81,7 +84,10 @@ export function parseThresholds(expressions: readonly string[]): Threshold[] {
   }
   if (problems.length) {
     const head = problems.length === 1 ? 'Invalid --threshold' : `${problems.length} invalid --threshold expressions`;
-    throw new LabError('THRESHOLDS_INVALID', { message: `${head}:\n${problems.map((p) => '  ' + p.replace(/\n/g, '\n  ')).join('\n')}`, details: { expressions } });
+    throw new LabError('THRESHOLDS_INVALID', {
+      message: `${head}:\n${problems.map((p) => '  ' + p.replace(/\n/g, '\n  ')).join('\n')}`,
+      details: { expressions },
+    });
   }
   return out;
 }
@@ -93,7 +99,9 @@ function describe(expression: string, e: ParseError): string {
 function parseOrFail(expression: string, table: MetricTable = RUN_METRICS): Threshold {
   const src = expression;
   let pos = 0;
-  const blanks = () => { while (pos < src.length && /\s/.test(src[pos])) pos++; };
+  const blanks = () => {
+    while (pos < src.length && /\s/.test(src[pos])) pos++;
+  };
   blanks();
   const mStart = pos;
   while (pos < src.length && /[A-Za-z0-9_]/.test(src[pos])) pos++;
@@ -101,7 +109,10 @@ function parseOrFail(expression: string, table: MetricTable = RUN_METRICS): Thre
   if (!metric) throw new ParseError(mStart, 'expected a metric name such as ack_p99 or failed_ratio');
   if (table === RUN_METRICS ? !isThresholdMetric(metric) : !Object.prototype.hasOwnProperty.call(table.metrics, metric)) {
     const near = closest(metric, Object.keys(table.metrics));
-    throw new ParseError(mStart, `unknown metric ${JSON.stringify(metric)}${near ? `; did you mean ${near}?` : ''} (the list is in ${table.doc})`);
+    throw new ParseError(
+      mStart,
+      `unknown metric ${JSON.stringify(metric)}${near ? `; did you mean ${near}?` : ''} (the list is in ${table.doc})`,
+    );
   }
   const def = table.metrics[metric];
   blanks();
@@ -117,7 +128,8 @@ function parseOrFail(expression: string, table: MetricTable = RUN_METRICS): Thre
     blanks();
     const fStart = pos;
     if (src.startsWith('devices', pos) && !/[A-Za-z0-9_]/.test(src[pos + 7] ?? '')) {
-      if (def.kind !== 'count' && def.kind !== 'rate') throw new ParseError(fStart, `${metric} is a ${def.kind}: devices is not allowed; expected ${UNIT_HELP[def.kind]}`);
+      if (def.kind !== 'count' && def.kind !== 'rate')
+        throw new ParseError(fStart, `${metric} is a ${def.kind}: devices is not allowed; expected ${UNIT_HELP[def.kind]}`);
       if (perDevice) throw new ParseError(fStart, 'devices may appear only once');
       perDevice = true;
       pos += 7;
@@ -133,7 +145,8 @@ function parseOrFail(expression: string, table: MetricTable = RUN_METRICS): Thre
       if (unit) {
         const u = UNITS[unit];
         if (!u) throw new ParseError(uStart, `unknown unit ${JSON.stringify(unit)}; expected ${UNIT_HELP[def.kind]}`);
-        if (!u.kinds.includes(def.kind)) throw new ParseError(uStart, `${metric} is a ${def.kind}: ${unit} does not apply; expected ${UNIT_HELP[def.kind]}`);
+        if (!u.kinds.includes(def.kind))
+          throw new ParseError(uStart, `${metric} is a ${def.kind}: ${unit} does not apply; expected ${UNIT_HELP[def.kind]}`);
         value *= u.factor;
       }
       coefficient *= value;
@@ -143,7 +156,8 @@ function parseOrFail(expression: string, table: MetricTable = RUN_METRICS): Thre
     if (src[pos] !== '*') throw new ParseError(pos, `unexpected ${JSON.stringify(src[pos])}; expected * or the end of the expression`);
     pos++;
   }
-  if (def.kind === 'flag' && (perDevice || (coefficient !== 0 && coefficient !== 1))) throw new ParseError(vStart, `${metric} is a flag: expected 0 or 1`);
+  if (def.kind === 'flag' && (perDevice || (coefficient !== 0 && coefficient !== 1)))
+    throw new ParseError(vStart, `${metric} is a flag: expected 0 or 1`);
   return { expression: expression.trim(), metric, kind: def.kind, op, coefficient, perDevice };
 }
 
@@ -153,7 +167,10 @@ function closest(word: string, names: readonly string[]): string | null {
   let bestD = 3;
   for (const n of names) {
     const d = editDistance(word.toLowerCase(), n);
-    if (d < bestD) { best = [n]; bestD = d; } else if (d === bestD) best.push(n);
+    if (d < bestD) {
+      best = [n];
+      bestD = d;
+    } else if (d === bestD) best.push(n);
   }
   return best.length ? best.slice(0, 3).join(' or ') : null;
 }

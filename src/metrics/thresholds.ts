@@ -24,12 +24,18 @@ export function limitOf(t: Threshold, devices: number): number {
 
 export function compare(actual: number, op: ThresholdOp, limit: number): boolean {
   switch (op) {
-    case '<': return actual < limit;
-    case '<=': return actual <= limit;
-    case '>': return actual > limit;
-    case '>=': return actual >= limit;
-    case '==': return actual === limit;
-    case '!=': return actual !== limit;
+    case '<':
+      return actual < limit;
+    case '<=':
+      return actual <= limit;
+    case '>':
+      return actual > limit;
+    case '>=':
+      return actual >= limit;
+    case '==':
+      return actual === limit;
+    case '!=':
+      return actual !== limit;
   }
 }
 
@@ -38,11 +44,16 @@ export function formatMetricValue(kind: MetricKind, v: number | null): string {
   if (v === null) return 'no data';
   const n = (x: number, digits: number) => x.toLocaleString('en-US', { maximumFractionDigits: digits });
   switch (kind) {
-    case 'duration': return `${n(v, Math.abs(v) < 10 ? 2 : 1)} ms`;
-    case 'ratio': return `${n(v * 100, 4)}%`;
-    case 'rate': return `${n(v, 1)}/s`;
-    case 'count': return n(v, 2);
-    case 'flag': return String(v);
+    case 'duration':
+      return `${n(v, Math.abs(v) < 10 ? 2 : 1)} ms`;
+    case 'ratio':
+      return `${n(v * 100, 4)}%`;
+    case 'rate':
+      return `${n(v, 1)}/s`;
+    case 'count':
+      return n(v, 2);
+    case 'flag':
+      return String(v);
   }
 }
 
@@ -57,7 +68,13 @@ export function evaluateThresholds(thresholds: readonly Threshold[], input: Thre
     const limit = limitOf(t, devices);
     const ok = actual !== null && Number.isFinite(actual) && compare(actual, t.op, limit);
     const limitText = `${t.op} ${formatMetricValue(t.kind, limit)}${t.perDevice ? ` (${t.coefficient}×${devices} devices)` : ''}`;
-    return { expression: t.expression, ok, actual, limit, message: `${t.metric} = ${formatMetricValue(t.kind, actual)}, required ${limitText}` };
+    return {
+      expression: t.expression,
+      ok,
+      actual,
+      limit,
+      message: `${t.metric} = ${formatMetricValue(t.kind, actual)}, required ${limitText}`,
+    };
   });
 }
 
@@ -106,7 +123,10 @@ export class ThresholdMonitor {
   private readonly abortOnFail: boolean;
   private readonly graceSec: number;
 
-  constructor(readonly thresholds: readonly Threshold[], opts: MonitorOptions = {}) {
+  constructor(
+    readonly thresholds: readonly Threshold[],
+    opts: MonitorOptions = {},
+  ) {
     this.abortOnFail = opts.abortOnFail ?? false;
     this.graceSec = opts.graceSec ?? 30;
   }
@@ -116,8 +136,15 @@ export class ThresholdMonitor {
     const rampDone = this.connectedMin !== null || c.connected >= c.configured - c.paused || snapshot.elapsedSec >= this.graceSec;
     if (rampDone) this.connectedMin = Math.min(this.connectedMin ?? Infinity, c.connected);
     const d = snapshot.delivery;
-    const delivery = d && d.stored !== undefined && d.lost !== undefined ? { sent: d.stored + d.lost, stored: d.stored, lost: d.lost } : null;
-    this.lastResults = evaluateThresholds(this.thresholds, { snapshot, elapsedSec: snapshot.elapsedSec, connectedMin: this.connectedMin, connectedFinal: c.connected, delivery });
+    const delivery =
+      d && d.stored !== undefined && d.lost !== undefined ? { sent: d.stored + d.lost, stored: d.stored, lost: d.lost } : null;
+    this.lastResults = evaluateThresholds(this.thresholds, {
+      snapshot,
+      elapsedSec: snapshot.elapsedSec,
+      connectedMin: this.connectedMin,
+      connectedFinal: c.connected,
+      delivery,
+    });
     return this.lastResults;
   }
 

@@ -28,7 +28,10 @@ function finding(name: string, d: DeviceRecord, reason: string): DeviceFinding {
 }
 
 function describeErrors(d: DeviceRecord): string {
-  const parts = Object.entries(d.errors).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}: ${n}`);
+  const parts = Object.entries(d.errors)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k}: ${n}`);
   if (d.connectedAt === null) parts.unshift('never connected');
   // errors already name the classes of failed connects and publishes; the counters speak only when they do not
   if (errorTotal(d) === 0 && d.connectFailures > 0) parts.push(`connect failures: ${d.connectFailures}`);
@@ -40,7 +43,11 @@ function describeErrors(d: DeviceRecord): string {
 export function devicesWithErrors(r: RunReport): DeviceFinding[] {
   return Object.entries(r.devices)
     .filter(([, d]) => (d.connectedAt === null && !d.paused) || errorTotal(d) > 0 || d.failed > 0 || d.connectFailures > 0)
-    .sort((a, b) => errorTotal(b[1]) + b[1].failed + b[1].connectFailures - (errorTotal(a[1]) + a[1].failed + a[1].connectFailures) || a[1].index - b[1].index)
+    .sort(
+      (a, b) =>
+        errorTotal(b[1]) + b[1].failed + b[1].connectFailures - (errorTotal(a[1]) + a[1].failed + a[1].connectFailures) ||
+        a[1].index - b[1].index,
+    )
     .map(([name, d]) => finding(name, d, describeErrors(d)));
 }
 
@@ -106,11 +113,17 @@ export function delayedStarts(r: RunReport): DeviceFinding[] {
     .sort((a, b) => (b[1].connectedAt as number) - (a[1].connectedAt as number) || a[1].index - b[1].index)
     .map(([name, d]) => {
       const tries = d.connects + d.connectFailures;
-      return finding(name, d, `connected at +${(((d.connectedAt as number) - start) / 1000).toFixed(1)}s${tries > 1 ? ` after ${d.connectFailures} failed attempt(s)` : ''}`);
+      return finding(
+        name,
+        d,
+        `connected at +${(((d.connectedAt as number) - start) / 1000).toFixed(1)}s${tries > 1 ? ` after ${d.connectFailures} failed attempt(s)` : ''}`,
+      );
     });
 }
 
 /** The first `n` devices by index. */
 export function firstDevices(r: RunReport, n = 20): Array<[string, DeviceRecord]> {
-  return Object.entries(r.devices).sort((a, b) => a[1].index - b[1].index).slice(0, n);
+  return Object.entries(r.devices)
+    .sort((a, b) => a[1].index - b[1].index)
+    .slice(0, n);
 }

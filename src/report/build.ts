@@ -66,7 +66,8 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     ? { devices: results.devices, metrics: composed, moved: 0 }
     : reattributeDeadServer(results.devices, composed, evidence);
   if (moved > 0) {
-    const note = `${moved} close(s) right after a publish are counted as \`server closed\`, not as a rate limit: ` +
+    const note =
+      `${moved} close(s) right after a publish are counted as \`server closed\`, not as a rate limit: ` +
       'nothing was sent or acknowledged after them (the server went away)';
     metrics.generator = { ...metrics.generator, notes: [...metrics.generator.notes, note] };
   }
@@ -83,7 +84,11 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
     endReason: judged.endReason,
     config: meta.config,
     machine: {
-      hostname: hostname(), platform: platform(), cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e8) / 10, node: process.version,
+      hostname: hostname(),
+      platform: platform(),
+      cpus: cpus().length,
+      memoryGB: Math.round(totalmem() / 1e8) / 10,
+      node: process.version,
     },
     metrics,
     timeline: results.timeline,

@@ -19,7 +19,10 @@ export interface AlignSpec<P> {
   least?: { key: string; order: readonly string[] };
 }
 
-interface Stamped { ts: number; t: number }
+interface Stamped {
+  ts: number;
+  t: number;
+}
 
 const second = (ts: number) => Math.floor(ts / 1000) * 1000;
 

@@ -10,7 +10,10 @@ export interface DeliveryInput {
 }
 
 /** Unites keyed per-device records; `onDuplicate` decides what a device seen twice means. */
-export function uniteRecords<R>(parts: ReadonlyArray<{ label: string; records: Record<string, R> }>, onDuplicate: (name: string, first: string, second: string) => never): Record<string, R> {
+export function uniteRecords<R>(
+  parts: ReadonlyArray<{ label: string; records: Record<string, R> }>,
+  onDuplicate: (name: string, first: string, second: string) => never,
+): Record<string, R> {
   const out: Record<string, R> = {};
   const owner = new Map<string, string>();
   for (const p of parts) {
@@ -42,9 +45,15 @@ export function mergeDelivery(
   const firstAts = limited.map((r) => r.firstAt).filter((x): x is number => x !== null);
   return {
     method: methods.size === 1 ? d[0].method : 'both',
-    checkedAt: d.map((x) => x.checkedAt).sort().at(-1)!,
+    checkedAt: d
+      .map((x) => x.checkedAt)
+      .sort()
+      .at(-1)!,
     totals,
-    devices: uniteRecords<DeliveryDevice>(present.map((p) => ({ label: p.label, records: p.delivery.devices })), onDuplicate),
+    devices: uniteRecords<DeliveryDevice>(
+      present.map((p) => ({ label: p.label, records: p.delivery.devices })),
+      onDuplicate,
+    ),
     ...(ingestLatencyMs ? { ingestLatencyMs } : {}),
     ...(limited.length
       ? {

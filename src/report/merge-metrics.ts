@@ -1,6 +1,14 @@
 // Merges the final metrics snapshots of N instances into the fleet's snapshot: counters and
 // count maps are summed, latencies come from the merged HDR histograms, worst state/verdict wins.
-import { emptyPercentiles, type MetricsSnapshot, type Percentiles, type RunState, type SeriesPoint, type DeviceRow, type ShardStatus } from '../metrics/snapshot.js';
+import {
+  emptyPercentiles,
+  type MetricsSnapshot,
+  type Percentiles,
+  type RunState,
+  type SeriesPoint,
+  type DeviceRow,
+  type ShardStatus,
+} from '../metrics/snapshot.js';
 import { alignByTs } from './merge-align.js';
 
 /** Adds count maps key by key (`byOutcome`, `byCause`, `errors.byClass`…). */
@@ -48,7 +56,13 @@ function topDevices(rows: DeviceRow[]): DeviceRow[] {
   return [...top, ...bySent.filter((r) => r.failed > 0 && !inTop.has(r.name))];
 }
 
-export function mergeSnapshots(inputs: readonly MetricsInput[], runId: string, startMs: number, endMs: number, latency: MergedLatency): MetricsSnapshot {
+export function mergeSnapshots(
+  inputs: readonly MetricsInput[],
+  runId: string,
+  startMs: number,
+  endMs: number,
+  latency: MergedLatency,
+): MetricsSnapshot {
   const s = inputs.map((i) => i.snapshot);
   const configured = sum(s.map((x) => x.connections.configured));
   const traffic = {
@@ -69,13 +83,19 @@ export function mergeSnapshots(inputs: readonly MetricsInput[], runId: string, s
     // each instance's rate is per its own devices: weight by them, so the fleet's rate is exact
     traffic.avgRatePerDevice = sum(s.map((x) => x.traffic.avgRatePerDevice * x.connections.configured)) / configured;
   }
-  const series = alignByTs<SeriesPoint>(s.map((x) => x.series), startMs, {
-    sum: ['sentPerSec', 'ackedPerSec', 'failedPerSec', 'mbpsOut', 'connected'],
-    cumulative: [],
-    max: ['ackP99Ms', 'scheduleLagP99Ms'],
-  }).slice(-SERIES_POINTS);
+  const series = alignByTs<SeriesPoint>(
+    s.map((x) => x.series),
+    startMs,
+    {
+      sum: ['sentPerSec', 'ackedPerSec', 'failedPerSec', 'mbpsOut', 'connected'],
+      cumulative: [],
+      max: ['ackP99Ms', 'scheduleLagP99Ms'],
+    },
+  ).slice(-SERIES_POINTS);
 
-  const collapses = inputs.filter((i) => i.snapshot.collapse).sort((a, b) => Date.parse(a.snapshot.collapse!.at) - Date.parse(b.snapshot.collapse!.at));
+  const collapses = inputs
+    .filter((i) => i.snapshot.collapse)
+    .sort((a, b) => Date.parse(a.snapshot.collapse!.at) - Date.parse(b.snapshot.collapse!.at));
   const first = collapses[0];
   const notes = inputs.flatMap((i) => i.snapshot.generator.notes.map((n) => `${i.label}: ${n}`));
   if (first) notes.push(`${first.label}: collapse detected first (${collapses.length} of ${inputs.length} instances collapsed)`);
@@ -90,7 +110,10 @@ export function mergeSnapshots(inputs: readonly MetricsInput[], runId: string, s
     schemaVersion: s[0].schemaVersion,
     runId,
     instance: null,
-    state: worst(s.map((x) => x.state), STATE_RANK),
+    state: worst(
+      s.map((x) => x.state),
+      STATE_RANK,
+    ),
     startedAt: new Date(startMs).toISOString(),
     at: new Date(endMs).toISOString(),
     elapsedSec: (endMs - startMs) / 1000,
@@ -116,11 +139,12 @@ export function mergeSnapshots(inputs: readonly MetricsInput[], runId: string, s
       byClass: sumMaps(s.map((x) => x.disconnects.byClass)),
     },
     errors: { total: sum(s.map((x) => x.errors.total)), byClass: sumMaps(s.map((x) => x.errors.byClass)) as Record<string, number> },
-    collapse: first
-      ? { ...first.snapshot.collapse!, elapsedSec: (Date.parse(first.snapshot.collapse!.at) - startMs) / 1000 }
-      : null,
+    collapse: first ? { ...first.snapshot.collapse!, elapsedSec: (Date.parse(first.snapshot.collapse!.at) - startMs) / 1000 } : null,
     generator: {
-      verdict: worst(s.map((x) => x.generator.verdict), VERDICT_RANK),
+      verdict: worst(
+        s.map((x) => x.generator.verdict),
+        VERDICT_RANK,
+      ),
       eventLoopDelayP99Ms: maxOrNull(s.map((x) => x.generator.eventLoopDelayP99Ms)),
       scheduleLagP99Ms: latency.scheduleLagMs.p99,
       // per-process figures: the busiest instance is what tells whether a generator kept up
@@ -131,13 +155,16 @@ export function mergeSnapshots(inputs: readonly MetricsInput[], runId: string, s
     series,
     topDevices: topDevices(s.flatMap((x) => x.topDevices)),
     shards,
-    delivery: deliveries.length === 0 ? null : {
-      sampleDevices: sum(deliveries.map((d) => d.sampleDevices)),
-      ingestLatencyMs: latency.ingestLatencyMs ?? emptyPercentiles(),
-      ...(optSum('stored') !== undefined ? { stored: optSum('stored') } : {}),
-      ...(optSum('lost') !== undefined ? { lost: optSum('lost') } : {}),
-      ...(optSum('duplicates') !== undefined ? { duplicates: optSum('duplicates') } : {}),
-      ...(optSum('rateLimitEvents') !== undefined ? { rateLimitEvents: optSum('rateLimitEvents') } : {}),
-    },
+    delivery:
+      deliveries.length === 0
+        ? null
+        : {
+            sampleDevices: sum(deliveries.map((d) => d.sampleDevices)),
+            ingestLatencyMs: latency.ingestLatencyMs ?? emptyPercentiles(),
+            ...(optSum('stored') !== undefined ? { stored: optSum('stored') } : {}),
+            ...(optSum('lost') !== undefined ? { lost: optSum('lost') } : {}),
+            ...(optSum('duplicates') !== undefined ? { duplicates: optSum('duplicates') } : {}),
+            ...(optSum('rateLimitEvents') !== undefined ? { rateLimitEvents: optSum('rateLimitEvents') } : {}),
+          },
   };
 }

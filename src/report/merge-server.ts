@@ -21,7 +21,10 @@ export function mergeServer(parts: ReadonlyArray<{ label: string; server: Server
     notVisible,
     verdict: {
       tier,
-      evidence: judged.flatMap((p) => [`${p.label}: ${p.server.verdict.tier}`, ...p.server.verdict.evidence.map((e) => `${p.label}:   ${e}`)]),
+      evidence: judged.flatMap((p) => [
+        `${p.label}: ${p.server.verdict.tier}`,
+        ...p.server.verdict.evidence.map((e) => `${p.label}:   ${e}`),
+      ]),
       firstAt: tier === 'none' || tier === 'unknown' || firsts.length === 0 ? null : Math.min(...firsts),
     },
   };

@@ -32,7 +32,15 @@ export interface MergeResult {
 
 const OUTCOME_RANK: Record<RunOutcome, number> = { completed: 0, degraded: 1, partial: 2, aborted: 3, failed: 4 };
 /** Run states in the order a run goes through them (timeline points may carry one). */
-const RUN_STAGES = ['starting', 'connecting', 'running', 'stopping', 'finished', 'aborted', 'failed'] as const satisfies readonly RunState[];
+const RUN_STAGES = [
+  'starting',
+  'connecting',
+  'running',
+  'stopping',
+  'finished',
+  'aborted',
+  'failed',
+] as const satisfies readonly RunState[];
 /** Settings that define the fleet and its slicing: instances that differ here did not split one fleet. */
 const FLEET_KEYS = ['devicePrefix', 'deviceCount'] as const;
 /** Settings that should match for the sum to mean one load; differences are reported, not fatal. */
@@ -47,17 +55,25 @@ const conflict = (message: string, details?: Record<string, unknown>): never => 
 function place(inputs: readonly MergeInput[], allowPartial: boolean, warnings: string[]): Placed[] {
   if (inputs.length === 0) throw new LabError('RUN_NOT_FOUND', { message: 'No instance reports to merge' });
   const placed = inputs.map((inp): Placed => {
-    if (inp.report.mergedFrom) conflict(`${inp.source} is already a merged report (of ${inp.report.mergedFrom.join(', ')}); merge the instance reports themselves`);
+    if (inp.report.mergedFrom)
+      conflict(`${inp.source} is already a merged report (of ${inp.report.mergedFrom.join(', ')}); merge the instance reports themselves`);
     const id = inp.report.instance === null ? null : parseInstance(inp.report.instance);
-    if (!id) return conflict(`${inp.source} (run ${inp.report.runId}) is not an instance report: its instance is ${JSON.stringify(inp.report.instance)}, expected i/N from \`tblab run --instance i/N\``);
+    if (!id)
+      return conflict(
+        `${inp.source} (run ${inp.report.runId}) is not an instance report: its instance is ${JSON.stringify(inp.report.instance)}, expected i/N from \`tblab run --instance i/N\``,
+      );
     return { ...inp, id, label: `instance ${instanceLabel(id)}` };
   });
   const count = placed[0].id.count;
   const other = placed.find((p) => p.id.count !== count);
-  if (other) conflict(`${placed[0].source} is instance ${instanceLabel(placed[0].id)} but ${other.source} is ${instanceLabel(other.id)}: all reports must come from one split into ${count} instances`);
+  if (other)
+    conflict(
+      `${placed[0].source} is instance ${instanceLabel(placed[0].id)} but ${other.source} is ${instanceLabel(other.id)}: all reports must come from one split into ${count} instances`,
+    );
   placed.sort((a, b) => a.id.index - b.id.index);
   for (let i = 1; i < placed.length; i++) {
-    if (placed[i].id.index === placed[i - 1].id.index) conflict(`${placed[i - 1].source} and ${placed[i].source} are both ${placed[i].label}: pass each instance's report once`);
+    if (placed[i].id.index === placed[i - 1].id.index)
+      conflict(`${placed[i - 1].source} and ${placed[i].source} are both ${placed[i].label}: pass each instance's report once`);
   }
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !placed.some((p) => p.id.index === i));
   if (missing.length) {
@@ -68,7 +84,10 @@ function place(inputs: readonly MergeInput[], allowPartial: boolean, warnings: s
   for (const k of FLEET_KEYS) {
     const a = placed[0].report.config[k];
     const diff = placed.find((p) => JSON.stringify(p.report.config[k]) !== JSON.stringify(a));
-    if (diff) conflict(`${placed[0].source} has ${k}=${JSON.stringify(a)} but ${diff.source} has ${JSON.stringify(diff.report.config[k])}: the instances did not split one fleet`);
+    if (diff)
+      conflict(
+        `${placed[0].source} has ${k}=${JSON.stringify(a)} but ${diff.source} has ${JSON.stringify(diff.report.config[k])}: the instances did not split one fleet`,
+      );
   }
   for (const k of LOAD_KEYS) {
     const values = new Set(placed.map((p) => JSON.stringify(p.report.config[k])));
@@ -118,8 +137,14 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
   const reports = placed.map((p) => p.report);
   const startMs = Math.min(...reports.map((r) => Date.parse(r.startedAt)));
   const endMs = Math.max(...reports.map(endOf));
-  const runId = opts.runId ?? mergedRunId(reports.map((r) => r.runId), startMs);
-  if (reports.some((r) => r.runId === runId)) conflict(`The merged run id ${runId} is also an instance's run id; choose another with --run-id`);
+  const runId =
+    opts.runId ??
+    mergedRunId(
+      reports.map((r) => r.runId),
+      startMs,
+    );
+  if (reports.some((r) => r.runId === runId))
+    conflict(`The merged run id ${runId} is also an instance's run id; choose another with --run-id`);
 
   const latencyCount = (k: LatencyKey) => (r: RunReport) => r.metrics.latency[k].count;
   const hist = {
@@ -133,23 +158,41 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
   const ingestExact = delivering.length > 0 && delivering.every((p) => p.report.histograms.ingestLatencyMs);
   const ingest = ingestExact ? mergeHistogram(delivering, 'ingestLatencyMs', () => 0) : null;
   const ingestMs: Percentiles | null = ingest ? summarize(ingest) : null;
-  if (delivering.length > 1 && !ingestExact) warnings.push('some instances have no ingest-latency histogram: the merged ingest latency is left out');
+  if (delivering.length > 1 && !ingestExact)
+    warnings.push('some instances have no ingest-latency histogram: the merged ingest latency is left out');
 
   const duplicate = (name: string, first: string, second: string): never =>
-    conflict(`Device ${name} is in the reports of both ${first} and ${second}: instance slices must be disjoint (same DEVICE_COUNT, DEVICE_PREFIX and fleet for every instance)`, { device: name, instances: [first, second] });
-  const devices = uniteRecords<DeviceRecord>(placed.map((p) => ({ label: p.label, records: p.report.devices })), duplicate);
+    conflict(
+      `Device ${name} is in the reports of both ${first} and ${second}: instance slices must be disjoint (same DEVICE_COUNT, DEVICE_PREFIX and fleet for every instance)`,
+      { device: name, instances: [first, second] },
+    );
+  const devices = uniteRecords<DeviceRecord>(
+    placed.map((p) => ({ label: p.label, records: p.report.devices })),
+    duplicate,
+  );
 
   const metrics = mergeSnapshots(
     placed.map((p) => ({ label: p.label, snapshot: p.report.metrics })),
-    runId, startMs, endMs,
-    { ackMs: summarize(hist.ackMs), connectMs: summarize(hist.connectMs), scheduleLagMs: summarize(hist.scheduleLagMs), ingestLatencyMs: ingestMs },
+    runId,
+    startMs,
+    endMs,
+    {
+      ackMs: summarize(hist.ackMs),
+      connectMs: summarize(hist.connectMs),
+      scheduleLagMs: summarize(hist.scheduleLagMs),
+      ingestLatencyMs: ingestMs,
+    },
   );
-  const timeline = alignByTs<TimelinePoint>(reports.map((r) => r.timeline), startMs, {
-    sum: ['connected', 'sentPerSec', 'ackedPerSec', 'mbpsOut'],
-    cumulative: ['sent', 'acked', 'failed'],
-    max: ['ackP99Ms', 'scheduleLagP99Ms', 'eventLoopDelayP99Ms'],
-    least: { key: 'state', order: RUN_STAGES },
-  });
+  const timeline = alignByTs<TimelinePoint>(
+    reports.map((r) => r.timeline),
+    startMs,
+    {
+      sum: ['connected', 'sentPerSec', 'ackedPerSec', 'mbpsOut'],
+      cumulative: ['sent', 'acked', 'failed'],
+      max: ['ackP99Ms', 'scheduleLagP99Ms', 'eventLoopDelayP99Ms'],
+      least: { key: 'state', order: RUN_STAGES },
+    },
+  );
 
   const outcomes = reports.map((r) => r.outcome);
   if (placed.length < placed[0].id.count) outcomes.push('partial');
@@ -180,8 +223,17 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
     metrics,
     timeline,
     devices,
-    histograms: { ackMs: enc(hist.ackMs), connectMs: enc(hist.connectMs), scheduleLagMs: enc(hist.scheduleLagMs), ...(ingest ? { ingestLatencyMs: enc(ingest) } : {}) },
-    delivery: mergeDelivery(placed.map((p) => ({ label: p.label, delivery: p.report.delivery })), ingestMs, duplicate),
+    histograms: {
+      ackMs: enc(hist.ackMs),
+      connectMs: enc(hist.connectMs),
+      scheduleLagMs: enc(hist.scheduleLagMs),
+      ...(ingest ? { ingestLatencyMs: enc(ingest) } : {}),
+    },
+    delivery: mergeDelivery(
+      placed.map((p) => ({ label: p.label, delivery: p.report.delivery })),
+      ingestMs,
+      duplicate,
+    ),
     // thresholds were judged per instance; keep each verdict, named by its instance
     thresholds: reports.every((r) => r.thresholds === null)
       ? null

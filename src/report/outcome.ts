@@ -37,12 +37,15 @@ export function connectFailureHint(cause: string, target: MetricsSnapshot['targe
   if (cause === 'ECONNREFUSED') {
     return `Nothing accepts connections at ${where}: check MQTT_HOST and MQTT_PORT (ThingsBoard listens on 1883, or 8883 with MQTT_TLS=1) and that the server runs.`;
   }
-  if (NETWORK.test(cause)) return `${where} did not answer: check MQTT_HOST, MQTT_PORT, firewalls, and CONNECT_TIMEOUT_MS for a slow server.`;
+  if (NETWORK.test(cause))
+    return `${where} did not answer: check MQTT_HOST, MQTT_PORT, firewalls, and CONNECT_TIMEOUT_MS for a slow server.`;
   if (/^refused: .*\((4|5|0x86|0x87)\)$/.test(cause)) {
     return 'The server does not know these device tokens: tokens.json belongs to another server or the devices were deleted; run `tblab provision` against this server (TB_URL, MQTT_HOST).';
   }
-  if (cause.startsWith('refused:')) return `The server refused the MQTT CONNECT (${cause}): check MQTT_VERSION and the server's MQTT transport.`;
-  if (cause === 'ERR_TLS_CERT_ALTNAME_INVALID') return `The certificate does not name ${where}: set MQTT_HOST to a name the certificate holds.`;
+  if (cause.startsWith('refused:'))
+    return `The server refused the MQTT CONNECT (${cause}): check MQTT_VERSION and the server's MQTT transport.`;
+  if (cause === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `The certificate does not name ${where}: set MQTT_HOST to a name the certificate holds.`;
   if (UNTRUSTED.test(cause)) {
     return `The server's TLS certificate is not trusted (${cause}): set MQTT_CA_FILE to the PEM of its CA, or MQTT_TLS_INSECURE=1 on a test server.`;
   }
@@ -85,14 +88,22 @@ export function judgeOutcome(results: RunResults, metrics: MetricsSnapshot): Jud
     const code: ErrorCode = top && top.cause.startsWith('refused:') ? 'MQTT_REFUSED' : 'NO_CONNECTION';
     const message = `No device connected to ${metrics.target.mqtt}: ${cause}`;
     const hint = top || c.attempts > 0 ? connectFailureHint(top?.cause ?? NO_ANSWER, metrics.target) : ERRORS.NO_CONNECTION.hint;
-    return { outcome: 'failed', endReason: `${endReason}; no device connected: ${top?.cause ?? cause}`, problem: problem(code, message, hint) };
+    return {
+      outcome: 'failed',
+      endReason: `${endReason}; no device connected: ${top?.cause ?? cause}`,
+      problem: problem(code, message, hint),
+    };
   }
   const crashed = results.shards.filter((s) => s.state === 'crashed');
   if (crashed.length > 0 && outcome === 'completed') {
     const lost = crashed.reduce((a, s) => a + s.devices, 0);
     const which = crashed.map((s) => `shard ${s.id} (${s.exit ?? 'crashed'})`).join(', ');
     const message = `${which} crashed and took ${lost} of ${c.configured} devices with it; the other shards finished the run`;
-    return { outcome: 'degraded', endReason: `${endReason}; ${crashed.length} shard(s) crashed`, problem: problem('RUN_DEGRADED', message) };
+    return {
+      outcome: 'degraded',
+      endReason: `${endReason}; ${crashed.length} shard(s) crashed`,
+      problem: problem('RUN_DEGRADED', message),
+    };
   }
   return { outcome, endReason, problem: null };
 }

@@ -35,7 +35,9 @@ export function readReport(dataDir: string, ref: string, cwd: string = process.c
     const runs = listRuns(dataDir).slice(0, 5);
     throw new LabError('RUN_NOT_FOUND', {
       message: `No run report ${JSON.stringify(ref || 'latest')} (looked for ${path})`,
-      hint: runs.length ? `Recent runs in ${runsDir(dataDir)}: ${runs.join(', ')} (or use latest).` : `${runsDir(dataDir)} holds no reports yet: run \`tblab run\` or \`tblab suite\` first.`,
+      hint: runs.length
+        ? `Recent runs in ${runsDir(dataDir)}: ${runs.join(', ')} (or use latest).`
+        : `${runsDir(dataDir)} holds no reports yet: run \`tblab run\` or \`tblab suite\` first.`,
     });
   }
   return { path, report: readReportAt(path) };
@@ -76,14 +78,29 @@ type Kind = 'object' | 'array' | 'number' | 'string' | 'null' | 'missing';
  * have (`missing`: readers do without it).
  */
 const SHAPE: Array<[string, Kind[]]> = [
-  ['outcome', ['string']], ['durationSec', ['number', 'missing']], ['startedAt', ['string', 'missing']], ['config', ['object']],
-  ['metrics.connections', ['object']], ['metrics.traffic', ['object']], ['metrics.latency', ['object']],
-  ['metrics.latency.ackMs', ['object']], ['metrics.latency.connectMs', ['object']], ['metrics.latency.scheduleLagMs', ['object']],
-  ['metrics.disconnects', ['object']], ['metrics.errors', ['object']], ['metrics.generator', ['object']],
-  ['timeline', ['array']], ['devices', ['object']], ['histograms', ['object', 'missing']],
-  ['delivery', ['object', 'null', 'missing']], ['thresholds', ['array', 'null', 'missing']],
-  ['server', ['object', 'null', 'missing']], ['server.verdict', ['object', 'missing']], ['server.verdict.evidence', ['array', 'missing']],
-  ['server.series', ['array', 'missing']], ['server.notVisible', ['array', 'missing']],
+  ['outcome', ['string']],
+  ['durationSec', ['number', 'missing']],
+  ['startedAt', ['string', 'missing']],
+  ['config', ['object']],
+  ['metrics.connections', ['object']],
+  ['metrics.traffic', ['object']],
+  ['metrics.latency', ['object']],
+  ['metrics.latency.ackMs', ['object']],
+  ['metrics.latency.connectMs', ['object']],
+  ['metrics.latency.scheduleLagMs', ['object']],
+  ['metrics.disconnects', ['object']],
+  ['metrics.errors', ['object']],
+  ['metrics.generator', ['object']],
+  ['timeline', ['array']],
+  ['devices', ['object']],
+  ['histograms', ['object', 'missing']],
+  ['delivery', ['object', 'null', 'missing']],
+  ['thresholds', ['array', 'null', 'missing']],
+  ['server', ['object', 'null', 'missing']],
+  ['server.verdict', ['object', 'missing']],
+  ['server.verdict.evidence', ['array', 'missing']],
+  ['server.series', ['array', 'missing']],
+  ['server.notVisible', ['array', 'missing']],
 ];
 
 function kindOf(v: unknown): string {

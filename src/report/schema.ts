@@ -53,7 +53,13 @@ export interface DeliveryReport {
   method: 'timeseries-count' | 'emulator-stats' | 'both';
   checkedAt: string;
   totals: {
-    sent: number; acked: number; stored: number; lost: number; duplicates: number; late: number; ackedNotStored?: number;
+    sent: number;
+    acked: number;
+    stored: number;
+    lost: number;
+    duplicates: number;
+    late: number;
+    ackedNotStored?: number;
     /** Present when a shard crashed: the sum of the devices' `unrecorded`. */
     unrecorded?: number;
   };

@@ -15,7 +15,11 @@ export function renderTable(headers: readonly string[], rows: ReadonlyArray<read
   const align = headers.map((_, c) => opts.align?.[c] ?? (rows.length > 0 && rows.every((r) => NUMERIC.test(r[c] ?? '')) ? 'r' : 'l'));
   const pad = ' '.repeat(opts.indent ?? 0);
   const line = (cells: readonly string[]) =>
-    pad + cells.map((s, c) => (align[c] === 'r' ? s.padStart(width[c]) : s.padEnd(width[c]))).join('  ').trimEnd();
+    pad +
+    cells
+      .map((s, c) => (align[c] === 'r' ? s.padStart(width[c]) : s.padEnd(width[c])))
+      .join('  ')
+      .trimEnd();
   const out = [line(headers), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(headers.map((_, c) => r[c] ?? '')))];
   return out.join('\n');
 }
@@ -40,7 +44,10 @@ export function pct(v: number | null | undefined, digits = 2): string {
 export function bytes(v: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${num(v, i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
@@ -48,13 +55,17 @@ export function bytes(v: number): string {
 export function duration(sec: number): string {
   if (sec < 60) return `${num(sec, 1)}s`;
   const s = Math.round(sec);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    r = s % 60;
   const two = (x: number) => String(x).padStart(2, '0');
   return h > 0 ? `${h}h ${two(m)}m ${two(r)}s` : `${m}m ${two(r)}s`;
 }
 
 /** `cause: 3, other: 1` sorted by count, `none` when empty. */
 export function counts(map: Record<string, number> | undefined): string {
-  const e = Object.entries(map ?? {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const e = Object.entries(map ?? {})
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   return e.length ? e.map(([k, n]) => `${k}: ${num(n)}`).join(', ') : 'none';
 }

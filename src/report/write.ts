@@ -12,7 +12,10 @@ export class ReportFiles {
   readonly reportPath: string;
   readonly latestPath: string;
 
-  constructor(dataDir: string, readonly runId: string) {
+  constructor(
+    dataDir: string,
+    readonly runId: string,
+  ) {
     this.reportPath = join(dataDir, 'runs', `${runId}.json`);
     this.latestPath = join(dataDir, 'runs', 'latest.json');
     mkdirSync(join(dataDir, 'runs'), { recursive: true });

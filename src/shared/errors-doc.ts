@@ -9,7 +9,7 @@ const EXIT_MEANING: Record<ExitCodeName, string> = {
   UNREACHABLE: 'the target (REST or MQTT) could not be reached; also a run in which no device connected (outcome `failed`)',
   TARGET_ERROR: 'the target answered but refused the work after retries; also a run whose every connect was refused (CONNACK)',
   THRESHOLDS_FAILED: 'a --threshold failed (or `compare --fail-on-worse` found B worse)',
-  PREFLIGHT_FAILED: 'a pre-flight check found something that would stop the run; `tblab limit`: the limit found is the lab\'s own',
+  PREFLIGHT_FAILED: "a pre-flight check found something that would stop the run; `tblab limit`: the limit found is the lab's own",
   DEGRADED: 'the run finished, but a shard crashed and took part of the fleet with it (outcome `degraded`)',
   LIMIT_ABOVE_RANGE: '`tblab limit`: every step passed, the limit is above `--to` (raise it)',
   LIMIT_BELOW_RANGE: '`tblab limit`: the first step already failed, the limit is below `--from` (lower it)',
@@ -18,7 +18,9 @@ const EXIT_MEANING: Record<ExitCodeName, string> = {
 
 export function renderErrorsDoc(): string {
   const exits = (Object.keys(ExitCode) as ExitCodeName[]).map((k) => `| ${ExitCode[k]} | \`${k}\` | ${EXIT_MEANING[k]} |`);
-  const codes = Object.entries(ERRORS).map(([code, e]) => `| \`${code}\` | ${ExitCode[e.exit]} | ${e.message} | ${e.hint.replace(/\|/g, '\\|')} |`);
+  const codes = Object.entries(ERRORS).map(
+    ([code, e]) => `| \`${code}\` | ${ExitCode[e.exit]} | ${e.message} | ${e.hint.replace(/\|/g, '\\|')} |`,
+  );
   return [
     '# Errors and exit codes',
     '',
@@ -36,14 +38,14 @@ export function renderErrorsDoc(): string {
     '',
     '## Run outcomes',
     '',
-    'A finished `tblab run` or `tblab suite` exits by the report\'s `outcome` (docs/metrics-api.md):',
+    "A finished `tblab run` or `tblab suite` exits by the report's `outcome` (docs/metrics-api.md):",
     '',
     '| outcome | exit | when |',
     '| --- | --- | --- |',
     '| `completed` | 0 (5 when a threshold failed) | the run ended as planned |',
     `| \`failed\` | ${ExitCode.UNREACHABLE} (\`NO_CONNECTION\`), ${ExitCode.TARGET_ERROR} (\`MQTT_REFUSED\`) | no device ever connected: ` +
       'the cause (e.g. `ECONNREFUSED`, `refused: not authorized (5)`, an untrusted certificate) is printed while the run goes ' +
-      'and at its end, and kept in the report\'s `problem` with a hint naming `MQTT_HOST`/`MQTT_PORT`/`MQTT_TLS`/`MQTT_CA_FILE` |',
+      "and at its end, and kept in the report's `problem` with a hint naming `MQTT_HOST`/`MQTT_PORT`/`MQTT_TLS`/`MQTT_CA_FILE` |",
     `| \`failed\` | ${ExitCode.INTERNAL} | every shard crashed |`,
     `| \`degraded\` | ${ExitCode.DEGRADED} (\`RUN_DEGRADED\`) | a shard crashed and took part of the fleet with it; the others finished |`,
     `| \`aborted\` | ${ExitCode.ABORTED} | stopped by a signal or \`tblab stop\` (a run whose connect attempts all failed is \`failed\` even so) |`,

@@ -1,6 +1,18 @@
 // Atomic file writes (temp file + fsync + rename) for everything that matters: tokens, reports,
 // control lists. A crash mid-write leaves the previous version, never a torn file.
-import { mkdirSync, writeFileSync, writeSync, renameSync, openSync, fsyncSync, closeSync, rmSync, readFileSync, existsSync, chmodSync } from 'node:fs';
+import {
+  mkdirSync,
+  writeFileSync,
+  writeSync,
+  renameSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+  rmSync,
+  readFileSync,
+  existsSync,
+  chmodSync,
+} from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -26,7 +38,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
     chmodSync(tmp, mode); // umask may have narrowed or widened it
     if (opts.fsync !== false) {
       const fd = openSync(tmp, 'r');
-      try { fsyncSync(fd); } finally { closeSync(fd); }
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
     }
     renameSync(tmp, path);
   } catch (e) {
@@ -38,7 +54,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
 function writeChunks(path: string, chunks: readonly Uint8Array[], mode: number): void {
   const fd = openSync(path, 'w', mode);
   try {
-    for (const c of chunks) for (let off = 0; off < c.length; ) off += writeSync(fd, c, off);
+    for (const c of chunks) for (let off = 0; off < c.length;) off += writeSync(fd, c, off);
   } finally {
     closeSync(fd);
   }

@@ -49,4 +49,3 @@ export function stagesFromList(list: readonly unknown[]): { spec: string } | { p
   }
   return { spec };
 }
-

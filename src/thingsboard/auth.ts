@@ -33,7 +33,10 @@ export class TbSession {
   /** Counts for summaries and tests. */
   readonly counts = { logins: 0, refreshes: 0 };
 
-  constructor(private readonly http: RestHttp, private readonly creds: Credentials) {}
+  constructor(
+    private readonly http: RestHttp,
+    private readonly creds: Credentials,
+  ) {}
 
   /** A token valid for at least the refresh margin; logs in or refreshes first when needed. */
   async token(): Promise<string> {
@@ -51,7 +54,11 @@ export class TbSession {
   user(): SessionUser | null {
     if (!this.state) return null;
     const c = decodeJwt(this.state.token);
-    return { username: String(c.sub ?? this.creds.username), tenantId: typeof c.tenantId === 'string' ? c.tenantId : null, authority: Array.isArray(c.scopes) ? String(c.scopes[0]) : null };
+    return {
+      username: String(c.sub ?? this.creds.username),
+      tenantId: typeof c.tenantId === 'string' ? c.tenantId : null,
+      authority: Array.isArray(c.scopes) ? String(c.scopes[0]) : null,
+    };
   }
 
   /** Single-flight: concurrent callers share one login/refresh. */
@@ -59,21 +66,35 @@ export class TbSession {
     if (!this.pending) {
       this.pending = (kind === 'refresh' && this.state ? this.refresh(this.state.refreshToken) : this.login())
         .then((s) => (this.state = s))
-        .finally(() => { this.pending = null; });
+        .finally(() => {
+          this.pending = null;
+        });
     }
     return this.pending;
   }
 
   private async login(): Promise<TokenState> {
     this.counts.logins++;
-    const res = await this.http.send({ method: 'POST', path: '/api/auth/login', body: { username: this.creds.username, password: this.creds.password } });
+    const res = await this.http.send({
+      method: 'POST',
+      path: '/api/auth/login',
+      body: { username: this.creds.username, password: this.creds.password },
+    });
     if (res.status === 401) {
       throw new LabError('AUTH_FAILED', {
         message: `${this.http.label} refused the login of ${this.creds.username}: ${envelopeOf(res.status, res.body).message}`,
         details: { status: 401, errorCode: envelopeOf(res.status, res.body).errorCode, username: this.creds.username },
       });
     }
-    if (res.status !== 200) throw httpError({ server: this.http.label, method: 'POST', path: '/api/auth/login', status: res.status, body: res.body, attempts: res.attempts });
+    if (res.status !== 200)
+      throw httpError({
+        server: this.http.label,
+        method: 'POST',
+        path: '/api/auth/login',
+        status: res.status,
+        body: res.body,
+        attempts: res.attempts,
+      });
     return tokenState(res.body);
   }
 
@@ -83,7 +104,14 @@ export class TbSession {
     const res = await this.http.send({ method: 'POST', path: '/api/auth/token', body: { refreshToken } });
     if (res.status === 200) return tokenState(res.body);
     if (res.status === 401) return this.login();
-    throw httpError({ server: this.http.label, method: 'POST', path: '/api/auth/token', status: res.status, body: res.body, attempts: res.attempts });
+    throw httpError({
+      server: this.http.label,
+      method: 'POST',
+      path: '/api/auth/token',
+      status: res.status,
+      body: res.body,
+      attempts: res.attempts,
+    });
   }
 }
 

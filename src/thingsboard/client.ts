@@ -93,7 +93,14 @@ export class TbClient {
         token = await this.session.afterExpired(token);
         continue;
       }
-      throw httpError({ server: this.http.label, method: req.method, path: req.path, status: res.status, body: res.body, attempts: res.attempts });
+      throw httpError({
+        server: this.http.label,
+        method: req.method,
+        path: req.path,
+        status: res.status,
+        body: res.body,
+        attempts: res.attempts,
+      });
     }
   }
 

@@ -34,7 +34,12 @@ export function httpError(x: FailedExchange): LabError {
   const details = { status: x.status, errorCode: env.errorCode, method: x.method, path: x.path, attempts: x.attempts };
   const said = `${x.server} answered ${x.status} to ${what}: ${env.message}`;
   if (x.status === 401) return new LabError('AUTH_FAILED', { message: `${x.server} refused the credentials: ${env.message}`, details });
-  if (x.status === 403) return new LabError('PERMISSION_DENIED', { message: said, details, ...(env.errorCode === 41 ? { hint: "The tenant profile's device limit is reached; raise it or lower DEVICE_COUNT." } : {}) });
+  if (x.status === 403)
+    return new LabError('PERMISSION_DENIED', {
+      message: said,
+      details,
+      ...(env.errorCode === 41 ? { hint: "The tenant profile's device limit is reached; raise it or lower DEVICE_COUNT." } : {}),
+    });
   if (x.status === 404) return new LabError('NOT_FOUND', { message: said, details });
   if (x.status === 429) return new LabError('RATE_LIMITED', { message: `${said} (still after ${x.attempts} attempts)`, details });
   if (x.status >= 500) return new LabError('SERVER_ERROR', { message: `${said} (after ${x.attempts} attempts)`, details });
@@ -46,9 +51,17 @@ export function networkError(server: string, method: string, path: string, e: un
   const code = errorCode(e);
   const details = { method, path, cause: code ?? describeError(e), attempts };
   if (code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new LabError('TARGET_TIMEOUT', { message: `${server} did not answer ${method} ${path} in time (${code}, ${attempts} attempt${attempts > 1 ? 's' : ''})`, details, cause: e });
+    return new LabError('TARGET_TIMEOUT', {
+      message: `${server} did not answer ${method} ${path} in time (${code}, ${attempts} attempt${attempts > 1 ? 's' : ''})`,
+      details,
+      cause: e,
+    });
   }
-  return new LabError('TARGET_UNREACHABLE', { message: `Cannot reach ${server} (${code ? `${code}: ` : ''}${rootMessage(e)})`, details, cause: e });
+  return new LabError('TARGET_UNREACHABLE', {
+    message: `Cannot reach ${server} (${code ? `${code}: ` : ''}${rootMessage(e)})`,
+    details,
+    cause: e,
+  });
 }
 
 function rootMessage(e: unknown): string {

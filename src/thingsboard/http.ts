@@ -97,7 +97,8 @@ export class RestHttp {
       }
       this.answered = true;
       const limited = res.status === 429 && waited < (this.opts.rateLimitWaitMs ?? 60_000);
-      if (!isRetriableStatus(res.status) || (attempt >= this.opts.retries && !limited)) return { status: res.status, body: res.body, attempts: attempt + 1 };
+      if (!isRetriableStatus(res.status) || (attempt >= this.opts.retries && !limited))
+        return { status: res.status, body: res.body, attempts: attempt + 1 };
       if (res.status === 429) this.stats.retries.rateLimited++;
       else this.stats.retries.serverError++;
       const delay = Math.max(parseRetryAfter(res.retryAfter) ?? 0, backoffMs(attempt, base, cap));
@@ -127,7 +128,11 @@ export class RestHttp {
     const type = String(res.headers['content-type'] ?? '');
     let parsed: unknown = text === '' ? null : text;
     if (text !== '' && (type.includes('json') || /^[[{]/.test(text))) {
-      try { parsed = JSON.parse(text); } catch { /* keep the text */ }
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* keep the text */
+      }
     }
     return { status: res.statusCode, body: parsed, retryAfter: res.headers['retry-after'] };
   }

@@ -50,9 +50,13 @@ function wsUrl(baseUrl: string, path: string): string {
 function frames(endpoint: WsEndpoint, token: string, subs: TsSubscription[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < Math.max(1, subs.length); i += CMDS_PER_FRAME) {
-    const part = subs.slice(i, i + CMDS_PER_FRAME).map((s) => ({ entityType: 'DEVICE', entityId: s.entityId, scope: 'LATEST_TELEMETRY', cmdId: s.cmdId, keys: s.keys.join(',') }));
+    const part = subs
+      .slice(i, i + CMDS_PER_FRAME)
+      .map((s) => ({ entityType: 'DEVICE', entityId: s.entityId, scope: 'LATEST_TELEMETRY', cmdId: s.cmdId, keys: s.keys.join(',') }));
     if (endpoint === '/api/ws') {
-      out.push(JSON.stringify({ ...(i === 0 ? { authCmd: { cmdId: 0, token } } : {}), cmds: part.map((c) => ({ type: 'TIMESERIES', ...c })) }));
+      out.push(
+        JSON.stringify({ ...(i === 0 ? { authCmd: { cmdId: 0, token } } : {}), cmds: part.map((c) => ({ type: 'TIMESERIES', ...c })) }),
+      );
     } else out.push(JSON.stringify({ tsSubCmds: part, historyCmds: [], attrSubCmds: [] }));
   }
   return out;
@@ -150,11 +154,14 @@ export class TelemetrySocket {
     if (this.closed) return;
     this.o.onNote?.(`WebSocket closed by the server (${code}); re-opening`);
     const retry = (attempt: number) => {
-      this.retryTimer = setTimeout(() => {
-        if (this.closed) return;
-        this.counts.reconnects++;
-        this.open().catch(() => retry(attempt + 1));
-      }, Math.min(30_000, 1000 * 2 ** attempt));
+      this.retryTimer = setTimeout(
+        () => {
+          if (this.closed) return;
+          this.counts.reconnects++;
+          this.open().catch(() => retry(attempt + 1));
+        },
+        Math.min(30_000, 1000 * 2 ** attempt),
+      );
       this.retryTimer.unref();
     };
     retry(0);

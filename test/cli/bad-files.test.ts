@@ -20,27 +20,42 @@ function expectCode(r: { code: number | null; stderr: string }, code: string, ..
 }
 
 const tokenFile = (devices: unknown) =>
-  JSON.stringify({ version: 1, server: 'http://127.0.0.1:1', prefix: 'sim', deviceProfileId: null, updatedAt: '2026-01-01T00:00:00Z', devices });
+  JSON.stringify({
+    version: 1,
+    server: 'http://127.0.0.1:1',
+    prefix: 'sim',
+    deviceProfileId: null,
+    updatedAt: '2026-01-01T00:00:00Z',
+    devices,
+  });
 const good = { index: 1, id: 'id-1', credentials: { type: 'ACCESS_TOKEN', token: 'secret-token-one' } };
 
-test('tokens.json: null token, missing credentials, "devices": null → CONFIG_FILE_UNREADABLE naming device and field', { timeout: 60_000 }, async (t) => {
-  const cases: Array<[unknown, RegExp]> = [
-    [{ 'sim-001': good, 'sim-002': { index: 2, id: 'id-2', credentials: { type: 'ACCESS_TOKEN', token: null } } },
-      /device "sim-002": "credentials\.token" is null/],
-    [{ 'sim-001': { index: 1, id: 'id-1' } }, /device "sim-001": "credentials" is missing/],
-    [null, /"devices" is null/],
-    [{ 'sim-001': { ...good, credentials: { type: 'MQTT_BASIC', clientId: null, username: null, password: 'pw-secret' } } },
-      /device "sim-001": .*clientId.*username/],
-  ];
-  for (const [devices, named] of cases) {
-    const dir = tmpDir(t, 'tblab-cli-');
-    mkdirSync(join(dir, 'data', 'provisioning'), { recursive: true });
-    writeFileSync(join(dir, 'data', 'provisioning', 'tokens.json'), tokenFile(devices));
-    const r = await tblab(t, ['run', '--duration', '1'], { cwd: dir, env: cleanEnv({ TB_URL: 'http://127.0.0.1:1', MQTT_PORT: '1' }) });
-    expectCode(r, 'CONFIG_FILE_UNREADABLE', named, /tokens\.json/, /tblab provision/);
-    assert.doesNotMatch(r.stderr, /pw-secret|secret-token/);
-  }
-});
+test(
+  'tokens.json: null token, missing credentials, "devices": null → CONFIG_FILE_UNREADABLE naming device and field',
+  { timeout: 60_000 },
+  async (t) => {
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        { 'sim-001': good, 'sim-002': { index: 2, id: 'id-2', credentials: { type: 'ACCESS_TOKEN', token: null } } },
+        /device "sim-002": "credentials\.token" is null/,
+      ],
+      [{ 'sim-001': { index: 1, id: 'id-1' } }, /device "sim-001": "credentials" is missing/],
+      [null, /"devices" is null/],
+      [
+        { 'sim-001': { ...good, credentials: { type: 'MQTT_BASIC', clientId: null, username: null, password: 'pw-secret' } } },
+        /device "sim-001": .*clientId.*username/,
+      ],
+    ];
+    for (const [devices, named] of cases) {
+      const dir = tmpDir(t, 'tblab-cli-');
+      mkdirSync(join(dir, 'data', 'provisioning'), { recursive: true });
+      writeFileSync(join(dir, 'data', 'provisioning', 'tokens.json'), tokenFile(devices));
+      const r = await tblab(t, ['run', '--duration', '1'], { cwd: dir, env: cleanEnv({ TB_URL: 'http://127.0.0.1:1', MQTT_PORT: '1' }) });
+      expectCode(r, 'CONFIG_FILE_UNREADABLE', named, /tokens\.json/, /tblab provision/);
+      assert.doesNotMatch(r.stderr, /pw-secret|secret-token/);
+    }
+  },
+);
 
 test('tblab check finds a broken tokens.json even when the server and MQTT are fine', { timeout: 60_000 }, async (t) => {
   const emu = await startEmulator(t);
@@ -59,9 +74,27 @@ test('a report with valid JSON but missing sections → REPORT_INVALID naming th
   const base = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'test', 'fixtures', 'reports', 'baseline.json'), 'utf8'));
   const dir = tmpDir(t, 'tblab-cli-');
   const cases: Array<[string, (r: any) => void, RegExp]> = [
-    ['latency-null', (r) => { r.metrics.latency = null; }, /metrics\.latency is null/],
-    ['no-timeline', (r) => { delete r.timeline; }, /timeline is missing/],
-    ['device-null', (r) => { r.devices[Object.keys(r.devices)[0]] = null; }, /devices\[".+"\] is null/],
+    [
+      'latency-null',
+      (r) => {
+        r.metrics.latency = null;
+      },
+      /metrics\.latency is null/,
+    ],
+    [
+      'no-timeline',
+      (r) => {
+        delete r.timeline;
+      },
+      /timeline is missing/,
+    ],
+    [
+      'device-null',
+      (r) => {
+        r.devices[Object.keys(r.devices)[0]] = null;
+      },
+      /devices\[".+"\] is null/,
+    ],
   ];
   const ok = await tblab(t, ['report', join(PACKAGE_ROOT, 'test', 'fixtures', 'reports', 'baseline.json')], { cwd: dir });
   assert.equal(ok.code, 0, ok.stderr);
@@ -82,7 +115,15 @@ test('scenario {"STAGES":[null]} → CONFIG_INVALID naming STAGES[0]; a list of 
   expectCode(await tblab(t, ['config', '--scenario', 'bad.json'], { cwd: dir }), 'CONFIG_INVALID', /STAGES\[0\] is null/);
   writeFileSync(join(dir, 'half.json'), JSON.stringify({ STAGES: [{ duration: '30s', target: '100%' }, { duration: '10s' }] }));
   expectCode(await tblab(t, ['config', '--scenario', 'half.json'], { cwd: dir }), 'CONFIG_INVALID', /STAGES\[1\]/);
-  writeFileSync(join(dir, 'good.json'), JSON.stringify({ STAGES: [{ duration: '30s', target: '100%' }, { duration: 10, target: 5 }] }));
+  writeFileSync(
+    join(dir, 'good.json'),
+    JSON.stringify({
+      STAGES: [
+        { duration: '30s', target: '100%' },
+        { duration: 10, target: 5 },
+      ],
+    }),
+  );
   const r = await tblab(t, ['config', '--scenario', 'good.json', '--json'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).stages, '30s:100%,10:5');

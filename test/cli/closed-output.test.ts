@@ -26,5 +26,8 @@ test(title, { timeout: 180_000 }, async (t) => {
   assert.equal(report.outcome, 'completed');
   assert.equal(report.endReason, 'duration reached');
   assert.ok(report.metrics.traffic.sent > 0 && report.metrics.traffic.acked === report.metrics.traffic.sent);
-  assert.ok(report.metrics.shards.every((s) => s.state === 'done'), JSON.stringify(report.metrics.shards));
+  assert.ok(
+    report.metrics.shards.every((s) => s.state === 'done'),
+    JSON.stringify(report.metrics.shards),
+  );
 });

@@ -17,7 +17,7 @@ import { tmpDir } from '../helpers/tmp.js';
 function assertNoRateLimit(report: RunReport): void {
   const m = report.metrics;
   const causes = JSON.stringify(m.disconnects.byCause);
-  assert.ok(m.disconnects.total > 0, 'the server\'s death closed the sessions');
+  assert.ok(m.disconnects.total > 0, "the server's death closed the sessions");
   assert.doesNotMatch(causes, /rate limit/, causes);
   assert.equal(m.disconnects.byClass['rate-limit'] ?? 0, 0, causes);
   assert.ok((m.disconnects.byCause['server closed'] ?? 0) + (m.disconnects.byCause['connection lost (ECONNRESET)'] ?? 0) > 0, causes);
@@ -47,9 +47,19 @@ test('kill -9 of the emulator mid-run: server closed / ECONNREFUSED, not a rate 
   await emu.waitFor(/^MQTT /m, 30_000);
   const { rest, mqttPort } = parseEmulator(emu.stdout);
   const env = {
-    TB_URL: rest, TB_USERNAME: 'tenant@thingsboard.org', TB_PASSWORD: 'tenant', MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort),
-    DEVICE_COUNT: '30', SHARDS: '2', DASHBOARD: '0', PUBLISH_INTERVAL_SEC: '0.04', RECONNECT_MIN_MS: '200', RECONNECT_MAX_MS: '400',
-    DELIVERY_SETTLE_SEC: '0', REST_TIMEOUT_MS: '2000',
+    TB_URL: rest,
+    TB_USERNAME: 'tenant@thingsboard.org',
+    TB_PASSWORD: 'tenant',
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: String(mqttPort),
+    DEVICE_COUNT: '30',
+    SHARDS: '2',
+    DASHBOARD: '0',
+    PUBLISH_INTERVAL_SEC: '0.04',
+    RECONNECT_MIN_MS: '200',
+    RECONNECT_MAX_MS: '400',
+    DELIVERY_SETTLE_SEC: '0',
+    REST_TIMEOUT_MS: '2000',
   };
   const prov = await tblab(t, ['provision'], { cwd, env });
   assert.equal(prov.code, 0, prov.stderr);
@@ -62,22 +72,36 @@ test('kill -9 of the emulator mid-run: server closed / ECONNREFUSED, not a rate 
   assertNoRateLimit(report);
 });
 
-test('kill -9 of mosquitto mid-run: server closed / ECONNREFUSED, not a rate limit', { skip: hasMosquitto() ? false : 'mosquitto is not installed', timeout: 120_000 }, async (t) => {
-  const mosq = await startMosquitto(t);
-  const cwd = tmpDir(t, 'tblab-dead-mosq-');
-  writeTokenFile(join(cwd, 'data'), {
-    version: 1, server: 'http://127.0.0.1:8080', prefix: 'sim', deviceProfileId: null, updatedAt: new Date().toISOString(),
-    devices: Object.fromEntries(testFleet(30).map(({ name, ...d }) => [name, d])),
-  });
-  const env = {
-    MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mosq.port), SHARDS: '2', DASHBOARD: '0', DELIVERY_CHECK: '0', PUBLISH_INTERVAL_SEC: '0.02',
-    RECONNECT_MIN_MS: '200', RECONNECT_MAX_MS: '400',
-  };
-  const run = startTblab(t, ['run', '--devices', '30', '--duration', '8', '--json'], { cwd, env });
-  await run.waitFor(/running: connected 30\/30/, 60_000);
-  // killed with SIGKILL; back only after the run has ended
-  const restarted = mosq.restart(12_000);
-  await run.exit;
-  await restarted;
-  assertNoRateLimit(JSON.parse(readFileSync(JSON.parse(run.stdout).report, 'utf8')) as RunReport);
-});
+test(
+  'kill -9 of mosquitto mid-run: server closed / ECONNREFUSED, not a rate limit',
+  { skip: hasMosquitto() ? false : 'mosquitto is not installed', timeout: 120_000 },
+  async (t) => {
+    const mosq = await startMosquitto(t);
+    const cwd = tmpDir(t, 'tblab-dead-mosq-');
+    writeTokenFile(join(cwd, 'data'), {
+      version: 1,
+      server: 'http://127.0.0.1:8080',
+      prefix: 'sim',
+      deviceProfileId: null,
+      updatedAt: new Date().toISOString(),
+      devices: Object.fromEntries(testFleet(30).map(({ name, ...d }) => [name, d])),
+    });
+    const env = {
+      MQTT_HOST: '127.0.0.1',
+      MQTT_PORT: String(mosq.port),
+      SHARDS: '2',
+      DASHBOARD: '0',
+      DELIVERY_CHECK: '0',
+      PUBLISH_INTERVAL_SEC: '0.02',
+      RECONNECT_MIN_MS: '200',
+      RECONNECT_MAX_MS: '400',
+    };
+    const run = startTblab(t, ['run', '--devices', '30', '--duration', '8', '--json'], { cwd, env });
+    await run.waitFor(/running: connected 30\/30/, 60_000);
+    // killed with SIGKILL; back only after the run has ended
+    const restarted = mosq.restart(12_000);
+    await run.exit;
+    await restarted;
+    assertNoRateLimit(JSON.parse(readFileSync(JSON.parse(run.stdout).report, 'utf8')) as RunReport);
+  },
+);

@@ -18,13 +18,21 @@ const skip = hasMosquitto() ? false : 'mosquitto is not installed';
 
 /** The shard processes: the children of the lab's main process (no dashboard, no emulator here). */
 const shardPids = (pid: number) =>
-  spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+  spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .stdout.trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
 
 test('kill -9 of one shard mid-run → the run finishes, outcome degraded, exit 7', { skip, timeout: 120_000 }, async (t) => {
   const { port } = await startMosquitto(t);
   const cwd = tmpDir(t, 'tblab-degraded-');
   writeTokenFile(join(cwd, 'data'), {
-    version: 1, server: 'http://127.0.0.1:8080', prefix: 'sim', deviceProfileId: null, updatedAt: new Date().toISOString(),
+    version: 1,
+    server: 'http://127.0.0.1:8080',
+    prefix: 'sim',
+    deviceProfileId: null,
+    updatedAt: new Date().toISOString(),
     devices: Object.fromEntries(testFleet(20).map(({ name, ...d }) => [name, d])),
   });
   const env = { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), SHARDS: '2', DASHBOARD: '0', DELIVERY_CHECK: '0' };

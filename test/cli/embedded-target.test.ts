@@ -8,7 +8,7 @@ import { tblab } from '../helpers/tblab-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import type { RunReport } from '../../src/report/schema.js';
 
-const title = 'run --embedded with a real server\'s credentials in .env works and writes where suite --embedded writes';
+const title = "run --embedded with a real server's credentials in .env works and writes where suite --embedded writes";
 test(title, { timeout: 180_000 }, async (t) => {
   const cwd = tmpDir(t, 'tblab-embedded-');
   const dotenv = ['TB_URL=https://tb.example.com', 'TB_USERNAME=ops@example.com', 'TB_PASSWORD=secret'];
@@ -29,7 +29,7 @@ test(title, { timeout: 180_000 }, async (t) => {
   assert.ok(runReport.delivery, 'the delivery check ran against the emulator');
   assert.equal(runReport.delivery.totals.stored, summary.sent, 'every publish stored');
   assert.doesNotMatch(JSON.stringify(runReport), /secret/, 'no password in the report');
-  assert.equal(existsSync(join(cwd, 'data', 'runs')), false, 'nothing in the real target\'s runs folder');
+  assert.equal(existsSync(join(cwd, 'data', 'runs')), false, "nothing in the real target's runs folder");
 
   const suite = await tblab(t, ['suite', '--embedded', '--', '--duration', '2'], { cwd, env });
   assert.equal(suite.code, 0, suite.stderr);

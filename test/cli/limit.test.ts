@@ -12,52 +12,81 @@ import type { LimitVerdict } from '../../src/lab/limit/types.js';
 // coin toss on a short hold: its backlog neither clearly grows nor stays flat)
 const CAPACITY = 440;
 
-test('tblab limit --embedded finds an emulator capacity of 440 msg/s within 15 %; report and compare read it', { timeout: 400_000 }, async (t) => {
-  const cwd = tmpDir(t, 'tblab-limit-');
-  const env = { DEVICE_COUNT: '40', SHARDS: '1', DASHBOARD: '0', CONNECT_RATE: '0', DELIVERY_SETTLE_SEC: '2', LATENCY_SAMPLE: '5' };
-  // short holds and a coarse resolution keep it to about six steps: 200, 400, 800, 600, 500, 450
-  const args = ['limit', '--embedded', '--emulator-capacity', String(CAPACITY), '--vary', 'rate', '--from', '200', '--to', '800',
-    '--resolution', '15%', '--step-hold', '6', '--settle', '1', '--json'];
-  const started = Date.now();
-  const r = await tblab(t, args, { cwd, env, timeoutMs: 380_000 });
-  t.diagnostic(`${Math.round((Date.now() - started) / 1000)} s\n${r.stderr.split('\n').filter((l) => l.startsWith('limit')).join('\n')}`);
-  assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { report: string; aborted: boolean; limit: LimitVerdict };
-  const v = out.limit;
-  t.diagnostic(v.sentence);
-  assert.equal(v.outcome, 'found');
-  assert.equal(out.aborted, false);
-  assert.ok(Math.abs(v.sustainedPerSec! - CAPACITY) <= CAPACITY * 0.15, `sustained ${v.sustainedPerSec} msg/s vs capacity ${CAPACITY}`);
-  assert.ok(v.brokeAt! > v.sustained!, `broke at ${v.brokeAt} above ${v.sustained}`);
-  assert.equal(typeof v.firstBroken, 'string');
-  assert.equal(v.tier, 'server-saturation');
-  assert.ok(v.steps.length >= 4, `${v.steps.length} steps`);
-  for (const s of v.steps) {
-    assert.equal(typeof s.asked, 'number');
-    assert.equal(typeof s.reached, 'number');
-    assert.ok(s.objectives.length >= 5 && s.objectives.every((o) => ['pass', 'fail', 'no-data'].includes(o.verdict)));
-  }
-  assert.equal(v.steps.find((s) => s.asked === v.sustained)?.passed, true);
+test(
+  'tblab limit --embedded finds an emulator capacity of 440 msg/s within 15 %; report and compare read it',
+  { timeout: 400_000 },
+  async (t) => {
+    const cwd = tmpDir(t, 'tblab-limit-');
+    const env = { DEVICE_COUNT: '40', SHARDS: '1', DASHBOARD: '0', CONNECT_RATE: '0', DELIVERY_SETTLE_SEC: '2', LATENCY_SAMPLE: '5' };
+    // short holds and a coarse resolution keep it to about six steps: 200, 400, 800, 600, 500, 450
+    const args = [
+      'limit',
+      '--embedded',
+      '--emulator-capacity',
+      String(CAPACITY),
+      '--vary',
+      'rate',
+      '--from',
+      '200',
+      '--to',
+      '800',
+      '--resolution',
+      '15%',
+      '--step-hold',
+      '6',
+      '--settle',
+      '1',
+      '--json',
+    ];
+    const started = Date.now();
+    const r = await tblab(t, args, { cwd, env, timeoutMs: 380_000 });
+    t.diagnostic(
+      `${Math.round((Date.now() - started) / 1000)} s\n${r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('limit'))
+        .join('\n')}`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { report: string; aborted: boolean; limit: LimitVerdict };
+    const v = out.limit;
+    t.diagnostic(v.sentence);
+    assert.equal(v.outcome, 'found');
+    assert.equal(out.aborted, false);
+    assert.ok(Math.abs(v.sustainedPerSec! - CAPACITY) <= CAPACITY * 0.15, `sustained ${v.sustainedPerSec} msg/s vs capacity ${CAPACITY}`);
+    assert.ok(v.brokeAt! > v.sustained!, `broke at ${v.brokeAt} above ${v.sustained}`);
+    assert.equal(typeof v.firstBroken, 'string');
+    assert.equal(v.tier, 'server-saturation');
+    assert.ok(v.steps.length >= 4, `${v.steps.length} steps`);
+    for (const s of v.steps) {
+      assert.equal(typeof s.asked, 'number');
+      assert.equal(typeof s.reached, 'number');
+      assert.ok(s.objectives.length >= 5 && s.objectives.every((o) => ['pass', 'fail', 'no-data'].includes(o.verdict)));
+    }
+    assert.equal(v.steps.find((s) => s.asked === v.sustained)?.passed, true);
 
-  // the limit report on file holds the same verdict and names the steps' own run reports
-  const file = JSON.parse(readFileSync(out.report, 'utf8')) as LimitReport;
-  assert.equal(file.kind, 'limit');
-  assert.deepEqual(file.limit.steps.map((s) => s.asked), v.steps.map((s) => s.asked));
-  assert.equal(file.stepRuns.length, v.steps.length, 'one run report per step');
-  assert.equal(file.setup.devices, 40);
+    // the limit report on file holds the same verdict and names the steps' own run reports
+    const file = JSON.parse(readFileSync(out.report, 'utf8')) as LimitReport;
+    assert.equal(file.kind, 'limit');
+    assert.deepEqual(
+      file.limit.steps.map((s) => s.asked),
+      v.steps.map((s) => s.asked),
+    );
+    assert.equal(file.stepRuns.length, v.steps.length, 'one run report per step');
+    assert.equal(file.setup.devices, 40);
 
-  const rep = await tblab(t, ['report', out.report], { cwd, env });
-  assert.equal(rep.code, 0, rep.stderr);
-  assert.match(rep.stdout, /asked msg\/s/);
-  assert.equal(rep.stdout.split('\n').filter((l) => /^\s*\d+\s+(climb|bisect)\s/.test(l)).length, v.steps.length, rep.stdout);
-  assert.ok(rep.stdout.includes(v.sentence), 'the verdict sentence');
+    const rep = await tblab(t, ['report', out.report], { cwd, env });
+    assert.equal(rep.code, 0, rep.stderr);
+    assert.match(rep.stdout, /asked msg\/s/);
+    assert.equal(rep.stdout.split('\n').filter((l) => /^\s*\d+\s+(climb|bisect)\s/.test(l)).length, v.steps.length, rep.stdout);
+    assert.ok(rep.stdout.includes(v.sentence), 'the verdict sentence');
 
-  const cmp = await tblab(t, ['compare', out.report, out.report, '--json'], { cwd, env });
-  assert.equal(cmp.code, 0, cmp.stderr);
-  const c = JSON.parse(cmp.stdout) as { moved: string; change: number };
-  assert.equal(c.moved, 'same');
-  assert.equal(c.change, 0);
-});
+    const cmp = await tblab(t, ['compare', out.report, out.report, '--json'], { cwd, env });
+    assert.equal(cmp.code, 0, cmp.stderr);
+    const c = JSON.parse(cmp.stdout) as { moved: string; change: number };
+    assert.equal(c.moved, 'same');
+    assert.equal(c.change, 0);
+  },
+);
 
 test('tblab limit: bad flags are USAGE errors naming the flag, before anything starts', { timeout: 60_000 }, async (t) => {
   const cwd = tmpDir(t, 'tblab-limit-usage-');
@@ -81,8 +110,17 @@ test('tblab suite --embedded --limit: a range the server carries whole is exit 8
   assert.equal(r.code, 8, r.stderr);
   const out = JSON.parse(r.stdout) as { limit: LimitVerdict };
   assert.equal(out.limit.outcome, 'above-range');
-  assert.deepEqual(out.limit.steps.map((s) => [s.asked, s.passed]), [[50, true], [100, true]]);
-  assert.ok(out.limit.steps.every((s) => s.holdSec >= 15), 'default holds');
+  assert.deepEqual(
+    out.limit.steps.map((s) => [s.asked, s.passed]),
+    [
+      [50, true],
+      [100, true],
+    ],
+  );
+  assert.ok(
+    out.limit.steps.every((s) => s.holdSec >= 15),
+    'default holds',
+  );
   assert.match(out.limit.sentence, /the limit is above --to/);
   const bad = await tblab(t, ['suite', '--limit', 'speed:1-2'], { cwd, env });
   assert.equal(bad.code, 2);

@@ -20,7 +20,11 @@ import { tmpDir } from '../helpers/tmp.js';
 function labDir(t: TestContext): string {
   const dir = tmpDir(t, 'tblab-noconn-');
   writeTokenFile(join(dir, 'data'), {
-    version: 1, server: 'http://127.0.0.1:8080', prefix: 'sim', deviceProfileId: null, updatedAt: new Date().toISOString(),
+    version: 1,
+    server: 'http://127.0.0.1:8080',
+    prefix: 'sim',
+    deviceProfileId: null,
+    updatedAt: new Date().toISOString(),
     devices: Object.fromEntries(testFleet(4).map(({ name, ...d }) => [name, d])),
   });
   return dir;
@@ -34,12 +38,18 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-interface Expect { exit: number; code: string; cause: RegExp; hint: RegExp }
+interface Expect {
+  exit: number;
+  code: string;
+  cause: RegExp;
+  hint: RegExp;
+}
 
 async function zeroConnectionRun(t: TestContext, port: number, env: Record<string, string>, e: Expect): Promise<void> {
   const cwd = labDir(t);
   const r = await tblab(t, ['run', '--devices', '4', '--duration', '3', '--json'], {
-    cwd, env: { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), SHARDS: '1', DASHBOARD: '0', DELIVERY_CHECK: '0', ...env },
+    cwd,
+    env: { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), SHARDS: '1', DASHBOARD: '0', DELIVERY_CHECK: '0', ...env },
   });
   assert.equal(r.code, e.exit, `exit ${r.code}\n${r.stderr}`);
   const out = JSON.parse(r.stdout) as { outcome: string; report: string; connected: number; problem: { code: string; hint: string } };
@@ -63,22 +73,43 @@ async function zeroConnectionRun(t: TestContext, port: number, env: Record<strin
 }
 
 test('zero connections: nothing listens on MQTT_PORT → failed, exit 3, hint MQTT_HOST/MQTT_PORT', { timeout: 60_000 }, async (t) => {
-  await zeroConnectionRun(t, await closedPort(), {}, { exit: ExitCode.UNREACHABLE, code: 'NO_CONNECTION', cause: /ECONNREFUSED/, hint: /MQTT_PORT/ });
+  await zeroConnectionRun(
+    t,
+    await closedPort(),
+    {},
+    { exit: ExitCode.UNREACHABLE, code: 'NO_CONNECTION', cause: /ECONNREFUSED/, hint: /MQTT_PORT/ },
+  );
 });
 
 test('zero connections: tokens unknown to the server (CONNACK 5) → failed, exit 4, hint provision', { timeout: 60_000 }, async (t) => {
   const emu = await startEmulator(t);
-  await zeroConnectionRun(t, emu.mqttPort, {}, {
-    exit: ExitCode.TARGET_ERROR, code: 'MQTT_REFUSED', cause: /refused: not authorized \(5\)/, hint: /tblab provision/,
-  });
+  await zeroConnectionRun(
+    t,
+    emu.mqttPort,
+    {},
+    {
+      exit: ExitCode.TARGET_ERROR,
+      code: 'MQTT_REFUSED',
+      cause: /refused: not authorized \(5\)/,
+      hint: /tblab provision/,
+    },
+  );
 });
 
 test('zero connections: MQTT_TLS=1 against a plain MQTT port → failed, exit 3, hint MQTT_TLS', { timeout: 60_000 }, async (t) => {
   const emu = await startEmulator(t);
-  await zeroConnectionRun(t, emu.mqttPort, { MQTT_TLS: '1' }, {
-    // the emulator reads the ClientHello as the start of a packet and waits, or closes: either way the hint names MQTT_TLS
-    exit: ExitCode.UNREACHABLE, code: 'NO_CONNECTION', cause: /no CONNACK|ECONNRESET|server closed|connection lost|EPROTO/, hint: /MQTT_TLS=0/,
-  });
+  await zeroConnectionRun(
+    t,
+    emu.mqttPort,
+    { MQTT_TLS: '1' },
+    {
+      // the emulator reads the ClientHello as the start of a packet and waits, or closes: either way the hint names MQTT_TLS
+      exit: ExitCode.UNREACHABLE,
+      code: 'NO_CONNECTION',
+      cause: /no CONNACK|ECONNRESET|server closed|connection lost|EPROTO/,
+      hint: /MQTT_TLS=0/,
+    },
+  );
 });
 
 const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
@@ -86,14 +117,42 @@ const skipTls = !hasMosquitto() ? 'mosquitto is not installed' : !hasOpenssl ? '
 
 test('zero connections: an untrusted certificate → failed, exit 3, hint MQTT_CA_FILE', { skip: skipTls, timeout: 60_000 }, async (t) => {
   const dir = tmpDir(t, 'tblab-noconn-tls-');
-  const certFile = join(dir, 'cert.pem'), keyFile = join(dir, 'key.pem');
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  const certFile = join(dir, 'cert.pem'),
+    keyFile = join(dir, 'key.pem');
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
   assert.equal(made.status, 0, 'openssl made a certificate');
   chmodSync(dir, 0o755); // mosquitto started as root drops to its own user before reading them
   chmodSync(keyFile, 0o644);
   const { port } = await startMosquitto(t, { certFile, keyFile });
-  await zeroConnectionRun(t, port, { MQTT_TLS: '1' }, {
-    exit: ExitCode.UNREACHABLE, code: 'NO_CONNECTION', cause: /SELF_SIGNED|UNABLE_TO_VERIFY/, hint: /MQTT_CA_FILE/,
-  });
+  await zeroConnectionRun(
+    t,
+    port,
+    { MQTT_TLS: '1' },
+    {
+      exit: ExitCode.UNREACHABLE,
+      code: 'NO_CONNECTION',
+      cause: /SELF_SIGNED|UNABLE_TO_VERIFY/,
+      hint: /MQTT_CA_FILE/,
+    },
+  );
 });

@@ -20,8 +20,13 @@ test(TITLE, { timeout: 180_000 }, async (t) => {
   const emu = await startEmulator(t);
   const dir = tmpDir(t, 'tblab-emfile-');
   const env = {
-    TB_URL: emu.restUrl, MQTT_PORT: String(emu.mqttPort), DEVICE_COUNT: String(DEVICES), SHARDS: '1', METRICS_PORT: '0',
-    DELIVERY_CHECK: '0', CONNECT_RATE: '0',
+    TB_URL: emu.restUrl,
+    MQTT_PORT: String(emu.mqttPort),
+    DEVICE_COUNT: String(DEVICES),
+    SHARDS: '1',
+    METRICS_PORT: '0',
+    DELIVERY_CHECK: '0',
+    CONNECT_RATE: '0',
   };
   const prov = await tblab(t, ['provision'], { cwd: dir, env, timeoutMs: 90_000 });
   assert.equal(prov.code, 0, prov.stderr);
@@ -52,7 +57,11 @@ test(TITLE, { timeout: 180_000 }, async (t) => {
   const m = report.metrics;
   assert.notEqual(report.endReason, 'all shards crashed');
   assert.equal(report.endReason, 'duration reached');
-  assert.deepEqual(m.shards.map((s: { state: string }) => s.state), ['done'], 'the shard lived to the end');
+  assert.deepEqual(
+    m.shards.map((s: { state: string }) => s.state),
+    ['done'],
+    'the shard lived to the end',
+  );
   assert.equal(m.generator.crashedShards ?? 0, 0);
   assert.ok(m.connections.peakConnected > 50 && m.connections.peakConnected < DEVICES, `peak ${m.connections.peakConnected}`);
   assert.ok(m.connections.byOutcome.EMFILE > 0, JSON.stringify(m.connections.byOutcome));

@@ -53,7 +53,7 @@ test(title2, { timeout: 180_000 }, async (t) => {
   assert.match(none.stderr, /--provision never, but no tokens.json yet/);
 });
 
-test('an unknown command or flag names the nearest known one; the original\'s flags without an equivalent say what to use', async (t) => {
+test("an unknown command or flag names the nearest known one; the original's flags without an equivalent say what to use", async (t) => {
   const cwd = tmpDir(t, 'tblab-orig-');
   const cases: Array<[string[], RegExp]> = [
     [['activate', '--all'], /unknown command 'activate'; did you mean `tblab devices activate`\?/],
@@ -74,5 +74,5 @@ test('an unknown command or flag names the nearest known one; the original\'s fl
   }
   const help = await tblab(t, ['suite', '--help'], { cwd, env: cleanEnv() });
   assert.match(help.stdout, /--duration <sec>/, 'suite --help lists the run flags');
-  assert.match(help.stdout, /--device-count/, 'and the Python lab\'s spellings');
+  assert.match(help.stdout, /--device-count/, "and the Python lab's spellings");
 });

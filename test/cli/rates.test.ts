@@ -15,7 +15,15 @@ const near = (what: string, actual: number, expected: number, tolerance = 0.02) 
 
 test('100 devices × 1 msg/s: every rate field of the report is 100 ± 2, the CSV has rates', { timeout: 180_000 }, async (t) => {
   const cwd = tmpDir(t, 'tblab-rates-');
-  const env = { DEVICE_COUNT: '100', SHARDS: '2', DASHBOARD: '0', CONNECT_RATE: '0', PUBLISH_INTERVAL_SEC: '1', MQTT_QOS: '1', DELIVERY_CHECK: '0' };
+  const env = {
+    DEVICE_COUNT: '100',
+    SHARDS: '2',
+    DASHBOARD: '0',
+    CONNECT_RATE: '0',
+    PUBLISH_INTERVAL_SEC: '1',
+    MQTT_QOS: '1',
+    DELIVERY_CHECK: '0',
+  };
   const run = await tblab(t, ['run', '--embedded', '--duration', '8', '--json'], { cwd, env, timeoutMs: 150_000 });
   assert.equal(run.code, 0, run.stderr);
   const report = JSON.parse(readFileSync(JSON.parse(run.stdout).report, 'utf8')) as RunReport;
@@ -28,7 +36,9 @@ test('100 devices × 1 msg/s: every rate field of the report is 100 ± 2, the CS
   const bytesPerMsg = tr.bytesSent / tr.sent;
   near('mbpsOut', tr.mbpsOut, (100 * bytesPerMsg * 8) / 1e6);
   const last = report.timeline.at(-1)!;
-  t.diagnostic(`sentPerSec ${tr.sentPerSec}, ackedPerSec ${tr.ackedPerSec}, mbpsOut ${tr.mbpsOut}, loadSec ${tr.loadSec}, last point ${last.sentPerSec}/${last.ackedPerSec}`);
+  t.diagnostic(
+    `sentPerSec ${tr.sentPerSec}, ackedPerSec ${tr.ackedPerSec}, mbpsOut ${tr.mbpsOut}, loadSec ${tr.loadSec}, last point ${last.sentPerSec}/${last.ackedPerSec}`,
+  );
   near('last timeline point sentPerSec', last.sentPerSec, 100);
   // PUBACKs of one second bunch up when the machine is busy (seen: 106.8 under the full suite);
   // the run's ackedPerSec above stays within 2 %
@@ -42,7 +52,9 @@ test('100 devices × 1 msg/s: every rate field of the report is 100 ± 2, the CS
   assert.ok(s.traffic.peakMsgPerSec <= 105, `peak ${s.traffic.peakMsgPerSec}`);
 
   for (const csv of report.files.metrics) {
-    const lines = readFileSync(join(cwd, 'data', 'embedded', csv), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(cwd, 'data', 'embedded', csv), 'utf8')
+      .trim()
+      .split('\n');
     const head = lines[0].split(',');
     const rows = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [head[i], v])));
     const rated = rows.filter((r) => r.sentPerSec !== '');

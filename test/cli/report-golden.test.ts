@@ -26,14 +26,35 @@ function golden(name: string, actual: string): void {
     mkdirSync(join(FIXTURES, 'golden'), { recursive: true });
     writeFileSync(path, actual);
   }
-  assert.equal(actual, readFileSync(path, 'utf8'), `${name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it after a deliberate change)`);
+  assert.equal(
+    actual,
+    readFileSync(path, 'utf8'),
+    `${name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it after a deliberate change)`,
+  );
 }
 
 const cases: Array<[string, string[], number]> = [
   ['report-baseline.txt', ['report', reportFile('baseline')], 0],
   ['report-degraded.txt', ['report', reportFile('degraded')], 0],
   ['compare-baseline-degraded.txt', ['compare', reportFile('baseline'), reportFile('degraded')], 0],
-  ['compare-reversed-connect-bands.txt', ['compare', reportFile('degraded'), reportFile('baseline'), '--band', '10%', '--band', 'connect_p50=100ms', '--band', 'connect_p95=100ms', '--band', 'connect_p99=0.2s', '--fail-on-worse'], 0],
+  [
+    'compare-reversed-connect-bands.txt',
+    [
+      'compare',
+      reportFile('degraded'),
+      reportFile('baseline'),
+      '--band',
+      '10%',
+      '--band',
+      'connect_p50=100ms',
+      '--band',
+      'connect_p95=100ms',
+      '--band',
+      'connect_p99=0.2s',
+      '--fail-on-worse',
+    ],
+    0,
+  ],
   ['compare-fail-on-worse.txt', ['compare', reportFile('baseline'), reportFile('degraded'), '--fail-on-worse'], 5],
 ];
 
@@ -51,7 +72,11 @@ test('report --json of a real report carries the findings and reconciles with th
   const s = JSON.parse(r.stdout);
   const raw = JSON.parse(readFileSync(reportFile('degraded'), 'utf8'));
   const devices = Object.values(raw.devices) as Array<{ sent: number; disconnects: unknown[] }>;
-  assert.equal(s.traffic.sent, devices.reduce((a, d) => a + d.sent, 0), 'sent reconciles with the per-device records');
+  assert.equal(
+    s.traffic.sent,
+    devices.reduce((a, d) => a + d.sent, 0),
+    'sent reconciles with the per-device records',
+  );
   assert.equal(s.disconnects.total, raw.metrics.disconnects.total);
   assert.ok(s.devicesWithErrors.length > 0, 'the refused connects show up as devices with errors');
   assert.equal(s.firstDevices.length, 20);

@@ -16,8 +16,13 @@ const title = 'unset DURATION_SEC against a real server runs until Ctrl+C; a pau
 test(title, { timeout: 180_000 }, async (t) => {
   const emu = await startEmulator(t);
   const cwd = tmpDir(t, 'tblab-duration-');
-  const env = cleanEnv({ TB_URL: emu.restUrl, MQTT_PORT: String(emu.mqttPort), DEVICE_COUNT: String(DEVICES), 
-    SHARDS: '1', DASHBOARD: '0' });
+  const env = cleanEnv({
+    TB_URL: emu.restUrl,
+    MQTT_PORT: String(emu.mqttPort),
+    DEVICE_COUNT: String(DEVICES),
+    SHARDS: '1',
+    DASHBOARD: '0',
+  });
   const prov = await tblab(t, ['provision', '--no-progress'], { cwd, env });
   assert.equal(prov.code, 0, prov.stderr);
 

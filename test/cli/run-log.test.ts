@@ -18,15 +18,26 @@ async function labDir(t: TestContext, emu: StartedEmulator, devices: number): Pr
   const dir = tmpDir(t, 'tblab-run-log-');
   const fleet = await emulatorFleet(emu.restUrl, devices);
   writeTokenFile(join(dir, 'data'), {
-    version: 1, server: emu.restUrl, prefix: 'sim', deviceProfileId: null, updatedAt: new Date().toISOString(),
+    version: 1,
+    server: emu.restUrl,
+    prefix: 'sim',
+    deviceProfileId: null,
+    updatedAt: new Date().toISOString(),
     devices: Object.fromEntries(fleet.map(({ name, ...d }) => [name, d])),
   });
   return dir;
 }
 
 const envFor = (emu: StartedEmulator) => ({
-  TB_URL: emu.restUrl, TB_USERNAME: 'tenant@thingsboard.org', TB_PASSWORD: 'tenant', MQTT_HOST: '127.0.0.1',
-  MQTT_PORT: String(emu.mqttPort), SHARDS: '2', DASHBOARD: '0', CONNECT_RATE: '0', DELIVERY_CHECK: '0',
+  TB_URL: emu.restUrl,
+  TB_USERNAME: 'tenant@thingsboard.org',
+  TB_PASSWORD: 'tenant',
+  MQTT_HOST: '127.0.0.1',
+  MQTT_PORT: String(emu.mqttPort),
+  SHARDS: '2',
+  DASHBOARD: '0',
+  CONNECT_RATE: '0',
+  DELIVERY_CHECK: '0',
 });
 
 async function run(t: TestContext, dir: string, emu: StartedEmulator, args: string[]): Promise<{ report: RunReport; lines: string[] }> {
@@ -34,7 +45,9 @@ async function run(t: TestContext, dir: string, emu: StartedEmulator, args: stri
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(readFileSync(JSON.parse(r.stdout).report, 'utf8')) as RunReport;
   assert.equal(report.files.log, join('logs', `${report.runId}.log`));
-  const lines = readFileSync(join(dir, 'data', 'logs', `${report.runId}.log`), 'utf8').trimEnd().split('\n');
+  const lines = readFileSync(join(dir, 'data', 'logs', `${report.runId}.log`), 'utf8')
+    .trimEnd()
+    .split('\n');
   return { report, lines };
 }
 
@@ -50,7 +63,10 @@ test('run log: all shards in time order, causes and errors marked, one Metrics l
 
   // time order across both shards
   const times = lines.map((l) => TIME.exec(l)?.[1]);
-  assert.ok(times.every((x) => x !== undefined), `every line starts with a time:\n${lines.filter((l) => !TIME.test(l)).join('\n')}`);
+  assert.ok(
+    times.every((x) => x !== undefined),
+    `every line starts with a time:\n${lines.filter((l) => !TIME.test(l)).join('\n')}`,
+  );
   for (let i = 1; i < times.length; i++) {
     assert.ok(times[i]! >= times[i - 1]!, `line ${i + 1} goes back in time:\n${lines[i - 1]}\n${lines[i]}`);
   }
@@ -66,9 +82,15 @@ test('run log: all shards in time order, causes and errors marked, one Metrics l
   assert.equal(connected.length, report.metrics.connections.succeeded);
   const refused = lines.filter((l) => /\[ERR\] \[MQTT\] sim-\d+ connect failed: .+ \(class \w+\)$/.test(l));
   assert.equal(refused.length, report.metrics.connections.failed);
-  assert.ok(refused.some((l) => l.includes('refused: server unavailable (3)')), 'the refused CONNECTs, with their cause');
+  assert.ok(
+    refused.some((l) => l.includes('refused: server unavailable (3)')),
+    'the refused CONNECTs, with their cause',
+  );
   const drops = lines.filter((l) => /\[WARN\] \[MQTT\] sim-\d+ disconnected: .+ \(class \w+\)/.test(l));
-  assert.ok(drops.some((l) => l.includes('disconnected: server closed')), 'sessions closed by the server, with their cause');
+  assert.ok(
+    drops.some((l) => l.includes('disconnected: server closed')),
+    'sessions closed by the server, with their cause',
+  );
   assert.equal(drops.length + refused.length, report.metrics.disconnects.total, 'every disconnect the report counts is logged');
   assert.ok(lines.some((l) => /\[WARN\] sim-002 paused/.test(l)));
   assert.ok(!lines.some((l) => /\bsim-002 connected/.test(l)), 'the paused device never connected');

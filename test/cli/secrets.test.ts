@@ -24,7 +24,9 @@ async function closedPort(): Promise<number> {
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile());
 }
 
 /** The first bytes of a long-lived response (the SSE stream), then the connection is dropped. */
@@ -52,8 +54,15 @@ test('a password in TB_URL / TB_PARENT_URL appears in no output, endpoint or fil
   const tbUrl = `http://user:${SECRET}@127.0.0.1:${httpPort}`;
   const dead = await closedPort();
   const base = {
-    TB_URL: tbUrl, TB_USERNAME: 'tenant@thingsboard.org', TB_PASSWORD: 'tenant', MQTT_PORT: String(emu.mqttPort),
-    DEVICE_COUNT: '6', DEVICE_PREFIX: 'sec', SHARDS: '2', METRICS_PORT: '0', REST_RETRIES: '0',
+    TB_URL: tbUrl,
+    TB_USERNAME: 'tenant@thingsboard.org',
+    TB_PASSWORD: 'tenant',
+    MQTT_PORT: String(emu.mqttPort),
+    DEVICE_COUNT: '6',
+    DEVICE_PREFIX: 'sec',
+    SHARDS: '2',
+    METRICS_PORT: '0',
+    REST_RETRIES: '0',
   };
   const outputs: { what: string; text: string }[] = [];
   const cli = async (what: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> => {
@@ -74,10 +83,14 @@ test('a password in TB_URL / TB_PARENT_URL appears in no output, endpoint or fil
   const run = startTblab(t, runArgs, { cwd: dir, env: base, timeoutMs: 90_000 });
   await run.waitFor(/dashboard: http:\/\/\S+/);
   const dash = /dashboard: (http:\/\/\S+)/.exec(run.stderr)![1];
-  const live = await waitFor('a live snapshot', async () => {
-    const r = await fetch(`${dash}/api/metrics`);
-    return r.status === 200 ? r.text() : null;
-  }, 30_000);
+  const live = await waitFor(
+    'a live snapshot',
+    async () => {
+      const r = await fetch(`${dash}/api/metrics`);
+      return r.status === 200 ? r.text() : null;
+    },
+    30_000,
+  );
   outputs.push({ what: '/api/metrics', text: live });
   assert.equal(JSON.parse(live).target.rest, `http://***@127.0.0.1:${httpPort}`);
   outputs.push({ what: '/metrics', text: await (await fetch(`${dash}/metrics`)).text() });
@@ -99,8 +112,12 @@ test('a password in TB_URL / TB_PARENT_URL appears in no output, endpoint or fil
   // error paths: the same credentials in front of a closed port, and a parent server that is down
   const deadUrl = `http://admin:${SECRET}@127.0.0.1:${dead}`;
   // (same data folder: tokens.json and devices.csv exist, so each command gets as far as the server)
-  for (const [what, args] of [['check', ['check']], ['provision', ['provision']], ['delete', ['delete', '--yes']],
-    ['devices', ['devices', 'deactivate', '--devices', 'sec-001']]] as const) {
+  for (const [what, args] of [
+    ['check', ['check']],
+    ['provision', ['provision']],
+    ['delete', ['delete', '--yes']],
+    ['devices', ['devices', 'deactivate', '--devices', 'sec-001']],
+  ] as const) {
     const r = await cli(`${what} (dead TB_URL)`, [...args], { TB_URL: deadUrl });
     assert.notEqual(r.code, 0, `${what} against a closed port fails`);
     assert.match(r.stderr, /http:\/\/\*\*\*@127\.0\.0\.1/, `${what} names the server, redacted`);
@@ -108,7 +125,8 @@ test('a password in TB_URL / TB_PARENT_URL appears in no output, endpoint or fil
   const mqttHost = await cli('check (MQTT_HOST with user-info)', ['check'], { MQTT_HOST: `u:${SECRET}@nohost.invalid` });
   assert.match(mqttHost.stderr, /mqtt:\/\/\*\*\*@nohost\.invalid/);
   const exposed = await cli('run (dead TB_URL)', ['run', '--duration', '1', '--devices', '2'], {
-    TB_URL: deadUrl, METRICS_HOST: '0.0.0.0',
+    TB_URL: deadUrl,
+    METRICS_HOST: '0.0.0.0',
   });
   assert.match(exposed.stderr, /warning: the dashboard listens on 0\.0\.0\.0, reachable from other machines/);
   assert.doesNotMatch(ran.stderr, /reachable from other machines/, 'no warning on loopback');

@@ -33,7 +33,10 @@ test('processing delay past the pack timeout → report verdict rule-engine, cit
 
   const text = await tblab(t, ['report', 'latest'], { cwd, env });
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, /ThingsBoard \(its own statistics\)\n {2}verdict: rule-engine — the rule engine fell behind first\n {4}queueStats\.Main\.timeoutMsgs = /);
+  assert.match(
+    text.stdout,
+    /ThingsBoard \(its own statistics\)\n {2}verdict: rule-engine — the rule engine fell behind first\n {4}queueStats\.Main\.timeoutMsgs = /,
+  );
   assert.match(text.stdout, /not visible: Prometheus metrics: TB_METRICS_URL is not set/);
 });
 
@@ -46,8 +49,14 @@ test('no faults (--embedded) → none; the tenant user cannot read system info a
   const report = JSON.parse(readFileSync(summary.report, 'utf8')) as RunReport;
   const server = report.server!;
   assert.equal(server.verdict.tier, 'none', server.verdict.evidence.join('\n'));
-  assert.ok(server.verdict.evidence.some((e) => e.startsWith('queueStats.Main: no timeoutMsgs or failedMsgs')), server.verdict.evidence.join('\n'));
-  assert.ok(server.notVisible.some((l) => /^system info \(CPU, memory\): ThingsBoard answered 403/.test(l)), server.notVisible.join('\n'));
+  assert.ok(
+    server.verdict.evidence.some((e) => e.startsWith('queueStats.Main: no timeoutMsgs or failedMsgs')),
+    server.verdict.evidence.join('\n'),
+  );
+  assert.ok(
+    server.notVisible.some((l) => /^system info \(CPU, memory\): ThingsBoard answered 403/.test(l)),
+    server.notVisible.join('\n'),
+  );
   // the embedded emulator's windows are 5 s and its Prometheus endpoint is read
   assert.equal(server.series.find((s) => s.name === 'queueStats.Main.totalMsgs')?.windowSec, 5);
   assert.ok(server.series.some((s) => s.name === 'prometheus.tsQueueBacklog'));

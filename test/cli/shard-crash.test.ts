@@ -32,12 +32,24 @@ test(title, { timeout: 180_000 }, async (t) => {
   const dir = tmpDir(t, 'tblab-crash-');
   const fleet = await emulatorFleet(emu.restUrl, 20);
   writeTokenFile(join(dir, 'data'), {
-    version: 1, server: emu.restUrl, prefix: 'sim', deviceProfileId: null, updatedAt: new Date().toISOString(),
+    version: 1,
+    server: emu.restUrl,
+    prefix: 'sim',
+    deviceProfileId: null,
+    updatedAt: new Date().toISOString(),
     devices: Object.fromEntries(fleet.map(({ name, ...d }) => [name, d])),
   });
   const env = {
-    TB_URL: emu.restUrl, TB_USERNAME: 'tenant@thingsboard.org', TB_PASSWORD: 'tenant', MQTT_HOST: '127.0.0.1',
-    MQTT_PORT: String(emu.mqttPort), SHARDS: '2', DASHBOARD: '0', CONNECT_RATE: '0', DELIVERY_SAMPLE: '4', DELIVERY_SETTLE_SEC: '2',
+    TB_URL: emu.restUrl,
+    TB_USERNAME: 'tenant@thingsboard.org',
+    TB_PASSWORD: 'tenant',
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: String(emu.mqttPort),
+    SHARDS: '2',
+    DASHBOARD: '0',
+    CONNECT_RATE: '0',
+    DELIVERY_SAMPLE: '4',
+    DELIVERY_SETTLE_SEC: '2',
     LATENCY_SAMPLE: '0',
   };
   const p = startTblab(t, ['run', '--devices', '20', '--duration', '14', '--interval', '0.2', '--qos', '1', '--json'], { cwd: dir, env });
@@ -52,7 +64,10 @@ test(title, { timeout: 180_000 }, async (t) => {
   assert.equal(partial.outcome, 'partial');
   assert.deepEqual(sums(partial), totals(partial), 'checkpoint: totals = sum of the device records');
 
-  const shardPids = execFileSync('pgrep', ['-P', String(p.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  const shardPids = execFileSync('pgrep', ['-P', String(p.child.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map(Number);
   assert.equal(shardPids.length, 2, `two shard processes: ${shardPids.join(', ')}`);
   const killedAt = Date.now();
   process.kill(shardPids[0], 'SIGKILL');
@@ -63,7 +78,10 @@ test(title, { timeout: 180_000 }, async (t) => {
   // totals = sum of the devices' records; the crashed shard's devices keep their counts
   assert.deepEqual(sums(report), totals(report), 'totals = sum of the device records');
   const crashed = report.metrics.shards.filter((s) => s.state === 'crashed');
-  assert.deepEqual(crashed.map((s) => s.pid), [shardPids[0]]);
+  assert.deepEqual(
+    crashed.map((s) => s.pid),
+    [shardPids[0]],
+  );
   const dead = Object.entries(report.devices).filter(([, d]) => d.shard === crashed[0].id);
   assert.equal(dead.length, 10);
   for (const [name, d] of dead) {

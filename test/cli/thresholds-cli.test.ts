@@ -9,7 +9,10 @@ import { makeReport, saveReport } from '../helpers/report-fixture.js';
 /** A TCP server that only counts the connections it receives (stands for ThingsBoard's REST and MQTT ports). */
 async function connectionCounter(t: TestContext): Promise<{ port: number; count(): number }> {
   let n = 0;
-  const server = net.createServer((s) => { n++; s.destroy(); });
+  const server = net.createServer((s) => {
+    n++;
+    s.destroy();
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   return { port: (server.address() as net.AddressInfo).port, count: () => n };
@@ -22,7 +25,10 @@ for (const command of ['suite', 'run', 'report']) {
     const env = cleanEnv({ TB_URL: `http://127.0.0.1:${target.port}`, MQTT_PORT: String(target.port) });
     const r = await tblab(t, [command, '--threshold', 'ack_p99<200ms', '--threshold', 'acks_p99<200ms'], { cwd, env });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /error \[THRESHOLDS_INVALID\]: Invalid --threshold:\n {2}"acks_p99<200ms": unknown metric "acks_p99"; did you mean ack_p99\?/);
+    assert.match(
+      r.stderr,
+      /error \[THRESHOLDS_INVALID\]: Invalid --threshold:\n {2}"acks_p99<200ms": unknown metric "acks_p99"; did you mean ack_p99\?/,
+    );
     assert.equal(target.count(), 0, 'nothing connected to the target');
   });
 }

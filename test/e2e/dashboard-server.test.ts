@@ -25,11 +25,23 @@ const cardValue = (page: Page, label: string) => page.locator(`#card-server dt:t
 test('the ThingsBoard card and charts fill during a run whose rule engine times out', { timeout: 180_000 }, async (t) => {
   const emu = await startEmulator(t, { serverStats: { intervalSec: 5, prometheus: true }, faults: { processingDelayMs: 2500 } });
   const fleet = await emulatorFleet(emu.restUrl, 5);
-  const client = new TbClient({ baseUrl: emu.restUrl, username: 'tenant@thingsboard.org', password: 'tenant', timeoutMs: 5000, retries: 0, connections: 4 });
+  const client = new TbClient({
+    baseUrl: emu.restUrl,
+    username: 'tenant@thingsboard.org',
+    password: 'tenant',
+    timeoutMs: 5000,
+    retries: 0,
+    connections: 4,
+  });
   cleanup(t, () => client.close());
   const sink = serverStatsRunSink({
-    client, metricsUrl: `${emu.restUrl}/actuator/prometheus`, queuePollMs: 1000, usagePollMs: 1000, systemPollMs: 2000,
-    prometheusPollMs: 1000, queueWindowSec: 5,
+    client,
+    metricsUrl: `${emu.restUrl}/actuator/prometheus`,
+    queuePollMs: 1000,
+    usagePollMs: 1000,
+    systemPollMs: 2000,
+    prometheusPollMs: 1000,
+    queueWindowSec: 5,
   });
   const config = testConfig(t, { MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, DURATION_SEC: 15, PUBLISH_INTERVAL_SEC: 0.5, SHARDS: 1 });
   const run = startRun(t, { config, fleet, writeFiles: false, sinks: [sink] });
@@ -60,7 +72,11 @@ test('the ThingsBoard card and charts fill during a run whose rule engine times 
   const prom = parseExposition(await (await fetch(`${url}/metrics`)).text());
   assert.ok(prom.samples.length > 0);
   const foreign = prom.samples.filter((s) => /queue|usage|ruleEngine|rule_engine|transport_msg|storage|ts_queue|thingsboard/i.test(s.name));
-  assert.deepEqual(foreign.map((s) => s.name), [], 'no ThingsBoard series re-exported');
+  assert.deepEqual(
+    foreign.map((s) => s.name),
+    [],
+    'no ThingsBoard series re-exported',
+  );
 
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-thingsboard.png'), fullPage: true });

@@ -10,8 +10,16 @@ export async function startDashboard(t: Scope, opts: Partial<DashboardOptions> =
   return { dash, url };
 }
 
-export interface PromSample { name: string; labels: Record<string, string>; value: number }
-export interface PromText { types: Map<string, string>; help: Map<string, string>; samples: PromSample[] }
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+export interface PromText {
+  types: Map<string, string>;
+  help: Map<string, string>;
+  samples: PromSample[];
+}
 
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/;
 const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(?:,|$)/y;
@@ -51,7 +59,10 @@ export function familyOf(p: PromText, name: string): string | undefined {
   return p.types.get(base) === 'histogram' || p.types.get(base) === 'summary' ? base : undefined;
 }
 
-export interface SseEvent { event: string; data: string }
+export interface SseEvent {
+  event: string;
+  data: string;
+}
 
 /** Opens /api/stream and yields parsed events; `close()` aborts the request. */
 export async function openStream(url: string): Promise<{ next: (timeoutMs?: number) => Promise<SseEvent>; close: () => void }> {
@@ -69,7 +80,9 @@ export async function openStream(url: string): Promise<{ next: (timeoutMs?: numb
       const ev = queue.shift();
       if (ev) return ev;
       if (Date.now() > deadline) throw new Error('no SSE event in time');
-      const timer = new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no SSE event in time')), Math.max(1, deadline - Date.now())).unref());
+      const timer = new Promise<never>((_, rej) =>
+        setTimeout(() => rej(new Error('no SSE event in time')), Math.max(1, deadline - Date.now())).unref(),
+      );
       pending ??= reader.read();
       const { value, done } = await Promise.race([pending, timer]);
       pending = null;

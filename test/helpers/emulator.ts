@@ -1,7 +1,14 @@
 // Test helpers for the embedded emulator: start one on 127.0.0.1 port 0 (closed after the test),
 // log in, call REST over real HTTP, create devices, read stats.
 import { cleanup, type Scope } from './cleanup.js';
-import { createEmulator, type Emulator, type EmulatorAddress, type EmulatorOptions, type EmulatorStats, type DeviceDetail } from '../../src/emulator/index.js';
+import {
+  createEmulator,
+  type Emulator,
+  type EmulatorAddress,
+  type EmulatorOptions,
+  type EmulatorStats,
+  type DeviceDetail,
+} from '../../src/emulator/index.js';
 
 /** The one emulator handle of the tests: the emulator itself with its address fields spread in. */
 export type StartedEmulator = Emulator & EmulatorAddress;
@@ -25,7 +32,12 @@ export interface RestResponse<T = any> {
 }
 
 /** One REST call over real HTTP. `token` goes into `X-Authorization: Bearer`. Never throws on HTTP status. */
-export async function rest<T = any>(baseUrl: string, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<RestResponse<T>> {
+export async function rest<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<RestResponse<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers['X-Authorization'] = `Bearer ${opts.token}`;
   let body: string | undefined;
@@ -40,7 +52,11 @@ export async function rest<T = any>(baseUrl: string, method: string, path: strin
 }
 
 /** Logs in (default tenant@thingsboard.org / tenant) and returns `{ token, refreshToken }`; throws unless 200. */
-export async function restLogin(baseUrl: string, username = 'tenant@thingsboard.org', password = 'tenant'): Promise<{ token: string; refreshToken: string }> {
+export async function restLogin(
+  baseUrl: string,
+  username = 'tenant@thingsboard.org',
+  password = 'tenant',
+): Promise<{ token: string; refreshToken: string }> {
   const r = await rest(baseUrl, 'POST', '/api/auth/login', { body: { username, password } });
   if (r.status !== 200) throw new Error(`login failed: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;

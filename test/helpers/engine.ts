@@ -10,11 +10,21 @@ import { tmpDir } from './tmp.js';
 
 /** `DATA_DIR` defaults to a temp folder removed when `t` ends. */
 export function testConfig(t: Scope, flags: RawValues, dataDir = tmpDir(t, 'tblab-engine-')): ResolvedConfig {
-  return loadConfigOrThrow({ cwd: dataDir, env: {}, envFile: false, flags: { DATA_DIR: dataDir, MQTT_HOST: '127.0.0.1', SHARDS: 2, ...flags } }).config;
+  return loadConfigOrThrow({
+    cwd: dataDir,
+    env: {},
+    envFile: false,
+    flags: { DATA_DIR: dataDir, MQTT_HOST: '127.0.0.1', SHARDS: 2, ...flags },
+  }).config;
 }
 
 export function testFleet(n: number, token: (i: number) => string = (i) => `token-${i}`): FleetDevice[] {
-  return Array.from({ length: n }, (_, k) => ({ name: deviceName('sim', k + 1), index: k + 1, id: `id-${k + 1}`, credentials: { type: 'ACCESS_TOKEN' as const, token: token(k + 1) } }));
+  return Array.from({ length: n }, (_, k) => ({
+    name: deviceName('sim', k + 1),
+    index: k + 1,
+    id: `id-${k + 1}`,
+    credentials: { type: 'ACCESS_TOKEN' as const, token: token(k + 1) },
+  }));
 }
 
 /**
@@ -24,7 +34,12 @@ export function testFleet(n: number, token: (i: number) => string = (i) => `toke
 export function startRun(t: Scope, opts: RunOptions): RunHandle {
   const run = startPipelineRun(opts);
   let settled = false;
-  const done = run.done.then(() => undefined, () => undefined).finally(() => (settled = true));
+  const done = run.done
+    .then(
+      () => undefined,
+      () => undefined,
+    )
+    .finally(() => (settled = true));
   cleanup(t, async () => {
     if (!settled) run.stop('test end');
     await done;
@@ -35,7 +50,10 @@ export function startRun(t: Scope, opts: RunOptions): RunHandle {
 /** Resolves with the first snapshot that satisfies `pred` (rejects after `timeoutMs`). */
 export function waitForSnapshot(run: RunHandle, pred: (s: MetricsSnapshot) => boolean, timeoutMs = 60_000): Promise<MetricsSnapshot> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { run.off('snapshot', fn); reject(new Error(`no matching snapshot within ${timeoutMs} ms`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      run.off('snapshot', fn);
+      reject(new Error(`no matching snapshot within ${timeoutMs} ms`));
+    }, timeoutMs);
     const fn = (s: MetricsSnapshot) => {
       if (!pred(s)) return;
       clearTimeout(timer);

@@ -22,7 +22,9 @@ export interface Manifest {
 
 export function loadManifests(dir = K8S_DIR): Manifest[] {
   const out: Manifest[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     for (const d of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
       if (d.errors.length) throw new Error(`${file}: ${d.errors.map((e) => e.message).join('; ')}`);
       const doc = d.toJS();
@@ -64,11 +66,19 @@ export function typeProblems(manifests: readonly Manifest[]): string[] {
   manifests.forEach((m, i) => {
     const imp = TYPES[kindOf(m.doc)];
     if (!imp) throw new Error(`${m.file}: no type for ${kindOf(m.doc)}`);
-    files.set(join(REPO_ROOT, '.k8s-typecheck', `m${i}-${m.file}.ts`), `${imp}\nexport const manifest: T = ${JSON.stringify(m.doc, null, 1)};\n`);
+    files.set(
+      join(REPO_ROOT, '.k8s-typecheck', `m${i}-${m.file}.ts`),
+      `${imp}\nexport const manifest: T = ${JSON.stringify(m.doc, null, 1)};\n`,
+    );
   });
   const options: ts.CompilerOptions = {
-    strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.Bundler, types: [], skipLibCheck: true,
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    types: [],
+    skipLibCheck: true,
   };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
@@ -90,9 +100,21 @@ export function typeProblems(manifests: readonly Manifest[]): string[] {
  * order, then `env` entries (which win); fieldRefs read the pod's annotations and labels, which the
  * Job controller sets (`batch.kubernetes.io/job-completion-index`, `batch.kubernetes.io/controller-uid`).
  */
-export function renderPodEnv(job: Record<string, any>, sources: { configMaps: Manifest[]; secrets: Manifest[] }, index: number, jobUid: string): Record<string, string> {
-  const annotations: Record<string, string> = { ...job.spec.template.metadata?.annotations, 'batch.kubernetes.io/job-completion-index': String(index) };
-  const labels: Record<string, string> = { ...job.spec.template.metadata?.labels, 'batch.kubernetes.io/controller-uid': jobUid, 'batch.kubernetes.io/job-name': job.metadata.name };
+export function renderPodEnv(
+  job: Record<string, any>,
+  sources: { configMaps: Manifest[]; secrets: Manifest[] },
+  index: number,
+  jobUid: string,
+): Record<string, string> {
+  const annotations: Record<string, string> = {
+    ...job.spec.template.metadata?.annotations,
+    'batch.kubernetes.io/job-completion-index': String(index),
+  };
+  const labels: Record<string, string> = {
+    ...job.spec.template.metadata?.labels,
+    'batch.kubernetes.io/controller-uid': jobUid,
+    'batch.kubernetes.io/job-name': job.metadata.name,
+  };
   const container = job.spec.template.spec.containers[0];
   const env: Record<string, string> = {};
   const byName = (list: Manifest[], name: string) => {

@@ -23,7 +23,14 @@ export function labConfig(env: Record<string, string>, dir: string): ResolvedCon
 
 /** A REST client of the emulator for assertions (default credentials), closed when `t` ends. */
 export function adminClient(t: Scope, restUrl: string): TbClient {
-  const c = new TbClient({ baseUrl: restUrl, username: 'tenant@thingsboard.org', password: 'tenant', timeoutMs: 10_000, retries: 3, connections: 16 });
+  const c = new TbClient({
+    baseUrl: restUrl,
+    username: 'tenant@thingsboard.org',
+    password: 'tenant',
+    timeoutMs: 10_000,
+    retries: 3,
+    connections: 16,
+  });
   cleanup(t, () => c.close());
   return c;
 }
@@ -31,7 +38,12 @@ export function adminClient(t: Scope, restUrl: string): TbClient {
 /** Collects what a use case writes to its stderr. */
 export function sink(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
-  const stream = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } });
+  const stream = new Writable({
+    write(c, _e, cb) {
+      chunks.push(String(c));
+      cb();
+    },
+  });
   return { stream, text: () => chunks.join('') };
 }
 

@@ -10,7 +10,8 @@ import { cleanup, type Scope } from './cleanup.js';
 import { tmpDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
-export const hasMosquitto = () => spawnSync('sh', ['-c', 'command -v mosquitto || test -x /usr/sbin/mosquitto'], { stdio: 'ignore' }).status === 0;
+export const hasMosquitto = () =>
+  spawnSync('sh', ['-c', 'command -v mosquitto || test -x /usr/sbin/mosquitto'], { stdio: 'ignore' }).status === 0;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -22,10 +23,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-const listening = (port: number) => new Promise<boolean>((res) => {
-  const c = net.connect(port, '127.0.0.1', () => { c.destroy(); res(true); });
-  c.on('error', () => res(false));
-});
+const listening = (port: number) =>
+  new Promise<boolean>((res) => {
+    const c = net.connect(port, '127.0.0.1', () => {
+      c.destroy();
+      res(true);
+    });
+    c.on('error', () => res(false));
+  });
 
 export interface Mosquitto {
   port: number;
@@ -46,13 +51,14 @@ export async function startMosquitto(t: Scope, tls?: { certFile: string; keyFile
     child = spawn(bin, ['-c', conf], { stdio: 'ignore', env: { ...process.env, TMPDIR: dir } });
     await waitFor(`mosquitto listening on ${port}`, () => listening(port), 10_000, 50);
   };
-  const stop = () => new Promise<void>((resolve) => {
-    const c = child;
-    child = null;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
-    c.once('exit', () => resolve());
-    c.kill('SIGKILL');
-  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      const c = child;
+      child = null;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
   cleanup(t, stop);
   await start();
   return {

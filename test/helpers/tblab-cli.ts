@@ -69,7 +69,10 @@ export function startTblab(t: Scope, args: string[], opts: CliOptions): Spawned 
   });
   const running = () => child.exitCode === null && child.signalCode === null;
   const timer = opts.timeoutMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-  void exit.then(() => timer && clearTimeout(timer), () => timer && clearTimeout(timer));
+  void exit.then(
+    () => timer && clearTimeout(timer),
+    () => timer && clearTimeout(timer),
+  );
   cleanup(t, async () => {
     if (running()) child.kill('SIGKILL');
     await exit.catch(() => undefined);

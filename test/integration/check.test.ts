@@ -10,7 +10,13 @@ import { tmpDir } from '../helpers/tmp.js';
 import { tblab } from '../helpers/tblab-cli.js';
 import { labContext } from '../../src/lab/context.js';
 
-const roomyHost: HostFacts = { openFilesSoft: 20_000, openFilesHard: 20_000, portRange: [32768, 60999], memAvailableBytes: 8 * 2 ** 30, cores: 2 };
+const roomyHost: HostFacts = {
+  openFilesSoft: 20_000,
+  openFilesHard: 20_000,
+  portRange: [32768, 60999],
+  memAvailableBytes: 8 * 2 ** 30,
+  cores: 2,
+};
 const verdicts = (r: Awaited<ReturnType<typeof runCheck>>) => r.checks.map((c) => `${c.name}:${c.verdict}`);
 
 test('check: login, devices, MQTT reachability and a CONNECT with a provisioned token, pre-flight', { timeout: 60_000 }, async (t) => {
@@ -20,7 +26,15 @@ test('check: login, devices, MQTT reachability and a CONNECT with a provisioned 
   const cfg = labConfig(env, dir);
 
   const before = await runCheck(labContext(), cfg, { host: roomyHost });
-  assert.deepEqual(verdicts(before), ['login:OK', 'devices:OK', 'mqtt:OK', 'mqtt connect:WARN', 'open files:OK', 'ephemeral ports:OK', 'memory:OK']);
+  assert.deepEqual(verdicts(before), [
+    'login:OK',
+    'devices:OK',
+    'mqtt:OK',
+    'mqtt connect:WARN',
+    'open files:OK',
+    'ephemeral ports:OK',
+    'memory:OK',
+  ]);
   assert.equal(before.exitCode, 0);
   assert.match(before.checks[0].message, /^login as tenant@thingsboard\.org \(tenant [0-9a-f-]{36}\)/);
 
@@ -43,23 +57,27 @@ test('check: login, devices, MQTT reachability and a CONNECT with a provisioned 
   assert.equal(refused.exitCode, 4);
 });
 
-test('check: what would stop the run fails with exit 6; bad credentials exit 2; nothing listening exit 3', { timeout: 60_000 }, async (t) => {
-  const e = await startEmulator(t);
-  const dir = tmpDir(t);
-  const bigConfig = labConfig(labEnv(e, dir, { DEVICE_COUNT: '40000' }), dir);
-  const big = await runCheck(labContext(), bigConfig, { host: { ...roomyHost, openFilesSoft: 4096, openFilesHard: 4096 } });
-  assert.deepEqual(verdicts(big).slice(4), ['open files:FAIL', 'ephemeral ports:FAIL', 'memory:OK']);
-  assert.equal(big.exitCode, 6);
+test(
+  'check: what would stop the run fails with exit 6; bad credentials exit 2; nothing listening exit 3',
+  { timeout: 60_000 },
+  async (t) => {
+    const e = await startEmulator(t);
+    const dir = tmpDir(t);
+    const bigConfig = labConfig(labEnv(e, dir, { DEVICE_COUNT: '40000' }), dir);
+    const big = await runCheck(labContext(), bigConfig, { host: { ...roomyHost, openFilesSoft: 4096, openFilesHard: 4096 } });
+    assert.deepEqual(verdicts(big).slice(4), ['open files:FAIL', 'ephemeral ports:FAIL', 'memory:OK']);
+    assert.equal(big.exitCode, 6);
 
-  const wrong = await tblab(t, ['check'], { cwd: dir, env: labEnv(e, dir, { TB_PASSWORD: 'wrong' }) });
-  assert.equal(wrong.code, 2);
-  assert.match(wrong.stderr, /\[FAIL\] login: .*Invalid username or password/);
-  assert.match(wrong.stderr, /\[OK\] {2}MQTT/, 'the other checks still run');
+    const wrong = await tblab(t, ['check'], { cwd: dir, env: labEnv(e, dir, { TB_PASSWORD: 'wrong' }) });
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /\[FAIL\] login: .*Invalid username or password/);
+    assert.match(wrong.stderr, /\[OK\] {2}MQTT/, 'the other checks still run');
 
-  const port = await closedPort();
-  const downEnv = { TB_URL: `http://127.0.0.1:${port}`, MQTT_PORT: String(port), DATA_DIR: `${dir}/data` };
-  const down = await tblab(t, ['check'], { cwd: dir, env: downEnv });
-  assert.equal(down.code, 3);
-  assert.match(down.stderr, new RegExp(`\\[FAIL\\] login: Cannot reach ThingsBoard at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED`));
-  assert.match(down.stderr, /\[FAIL\] MQTT mqtt:\/\/127\.0\.0\.1:\d+ not reachable: .*ECONNREFUSED/);
-});
+    const port = await closedPort();
+    const downEnv = { TB_URL: `http://127.0.0.1:${port}`, MQTT_PORT: String(port), DATA_DIR: `${dir}/data` };
+    const down = await tblab(t, ['check'], { cwd: dir, env: downEnv });
+    assert.equal(down.code, 3);
+    assert.match(down.stderr, new RegExp(`\\[FAIL\\] login: Cannot reach ThingsBoard at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED`));
+    assert.match(down.stderr, /\[FAIL\] MQTT mqtt:\/\/127\.0\.0\.1:\d+ not reachable: .*ECONNREFUSED/);
+  },
+);

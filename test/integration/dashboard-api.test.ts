@@ -33,7 +33,7 @@ test('/api/metrics answers 503 before the first snapshot, then the latest snapsh
   assert.equal(validate({ ...body, traffic: { ...body.traffic, sent: -1 } }), false);
 });
 
-test('the JSON Schema requires exactly the snapshot\'s fields (kept in sync with snapshot.ts)', () => {
+test("the JSON Schema requires exactly the snapshot's fields (kept in sync with snapshot.ts)", () => {
   const snap = fixtureSnapshot({ withBuckets: false });
   assert.deepEqual([...schema.required].sort(), Object.keys(snap).sort());
   for (const k of ['connections', 'traffic', 'latency', 'generator', 'target', 'disconnects', 'errors'] as const) {
@@ -149,7 +149,12 @@ test('cumulative buckets count values on a bound under it, and everything past t
   assert.deepEqual([at(0.5), at(1), at(5), at(10), at(20), at(60_000)], [0, 1, 1, 2, 3, 4]);
   assert.equal(b.count, 5);
   assert.ok(Math.abs(b.sumMs - 130_021.1) < 130);
-  assert.deepEqual(cumulativeBuckets(createHistogram()), { leMs: [...LATENCY_BUCKETS_MS], counts: LATENCY_BUCKETS_MS.map(() => 0), count: 0, sumMs: 0 });
+  assert.deepEqual(cumulativeBuckets(createHistogram()), {
+    leMs: [...LATENCY_BUCKETS_MS],
+    counts: LATENCY_BUCKETS_MS.map(() => 0),
+    count: 0,
+    sumMs: 0,
+  });
   // against raw counting (values kept clear of the bounds by more than HDR's 0.1 % precision)
   const r = createHistogram();
   const raw: number[] = [];

@@ -12,7 +12,12 @@ test('POST /api/control/stop refuses a missing or wrong token (401) and accepts 
   const { url } = await startDashboard(t, { controlToken: 'right-token-0123456789', onStop: (r) => reasons.push(r) });
   const stop = (headers: Record<string, string>) => fetch(`${url}/api/control/stop`, { method: 'POST', headers });
 
-  const bad: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-token-0123456789' }, { 'x-control-token': 'right-token-012345678' }, { authorization: 'Basic right-token-0123456789' }];
+  const bad: Array<Record<string, string>> = [
+    {},
+    { authorization: 'Bearer wrong-token-0123456789' },
+    { 'x-control-token': 'right-token-012345678' },
+    { authorization: 'Basic right-token-0123456789' },
+  ];
   for (const headers of bad) {
     const r = await stop(headers);
     assert.equal(r.status, 401, JSON.stringify(headers));
@@ -60,7 +65,10 @@ test('createControlToken writes a fresh 0600 token that readControlToken reads b
   const b = createControlToken(dir);
   assert.notEqual(b.token, a.token);
   assert.equal(readControlToken(b.path), b.token);
-  assert.throws(() => readControlToken(join(dir, 'nope')), (e: unknown) => e instanceof LabError && e.code === 'NOT_RUNNING' && e.message.includes(join(dir, 'nope')));
+  assert.throws(
+    () => readControlToken(join(dir, 'nope')),
+    (e: unknown) => e instanceof LabError && e.code === 'NOT_RUNNING' && e.message.includes(join(dir, 'nope')),
+  );
 });
 
 test('a taken port fails with PORT_IN_USE naming the address and METRICS_PORT', async (t) => {
@@ -68,5 +76,9 @@ test('a taken port fails with PORT_IN_USE naming the address and METRICS_PORT', 
   const port = Number(new URL(url).port);
   const second = buildDashboard({ host: '127.0.0.1', port, runId: 'x' });
   t.after(() => second.close());
-  await assert.rejects(second.listen(), (e: unknown) => e instanceof LabError && e.code === 'PORT_IN_USE' && e.message.includes(`127.0.0.1:${port}`) && e.message.includes('METRICS_PORT'));
+  await assert.rejects(
+    second.listen(),
+    (e: unknown) =>
+      e instanceof LabError && e.code === 'PORT_IN_USE' && e.message.includes(`127.0.0.1:${port}`) && e.message.includes('METRICS_PORT'),
+  );
 });

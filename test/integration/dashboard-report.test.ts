@@ -10,16 +10,37 @@ import { tmpDir } from '../helpers/tmp.js';
 
 function timeline(n: number): TimelinePoint[] {
   return Array.from({ length: n }, (_, i) => ({
-    ts: 1_767_261_600_000 + i * 1000, t: i, sent: i * 10, acked: i * 10, failed: i, connected: 10,
-    sentPerSec: 10, ackedPerSec: 10, mbpsOut: 0.01, ackP99Ms: 5, scheduleLagP99Ms: 1, eventLoopDelayP99Ms: 2,
+    ts: 1_767_261_600_000 + i * 1000,
+    t: i,
+    sent: i * 10,
+    acked: i * 10,
+    failed: i,
+    connected: 10,
+    sentPerSec: 10,
+    ackedPerSec: 10,
+    mbpsOut: 0.01,
+    ackP99Ms: 5,
+    scheduleLagP99Ms: 1,
+    eventLoopDelayP99Ms: 2,
   }));
 }
 
 test('serveReportDashboard serves a report file: final state, metrics, and the whole timeline as series', async (t) => {
   const dir = tmpDir(t, 'tblab-serve-');
   const metrics = { ...fixtureSnapshot(), state: 'finished' as const };
-  const report = { schemaVersion: 1, tool: 'tb-load-lab', runId: metrics.runId, instance: null, outcome: 'completed', endReason: 'duration reached', endedAt: metrics.at, metrics, timeline: timeline(90),
-    config: {}, devices: {} } as unknown as RunReport;
+  const report = {
+    schemaVersion: 1,
+    tool: 'tb-load-lab',
+    runId: metrics.runId,
+    instance: null,
+    outcome: 'completed',
+    endReason: 'duration reached',
+    endedAt: metrics.at,
+    metrics,
+    timeline: timeline(90),
+    config: {},
+    devices: {},
+  } as unknown as RunReport;
   const path = join(dir, 'run.json');
   writeFileSync(path, JSON.stringify(report));
 
@@ -39,10 +60,16 @@ test('serveReportDashboard serves a report file: final state, metrics, and the w
 test('serveReportDashboard names the file when it is missing or not a report', async (t) => {
   const dir = tmpDir(t, 'tblab-serve-');
   const missing = join(dir, 'nope.json');
-  await assert.rejects(serveReportDashboard(missing, { port: 0 }), (e: unknown) => e instanceof LabError && e.code === 'RUN_NOT_FOUND' && e.message.includes(missing));
+  await assert.rejects(
+    serveReportDashboard(missing, { port: 0 }),
+    (e: unknown) => e instanceof LabError && e.code === 'RUN_NOT_FOUND' && e.message.includes(missing),
+  );
   const garbage = join(dir, 'garbage.json');
   writeFileSync(garbage, '{"hello": 1}');
-  await assert.rejects(serveReportDashboard(garbage, { port: 0 }), (e: unknown) => e instanceof LabError && e.code === 'REPORT_INVALID' && e.message.includes(garbage));
+  await assert.rejects(
+    serveReportDashboard(garbage, { port: 0 }),
+    (e: unknown) => e instanceof LabError && e.code === 'REPORT_INVALID' && e.message.includes(garbage),
+  );
   const broken = join(dir, 'broken.json');
   writeFileSync(broken, '{"tool": ');
   await assert.rejects(serveReportDashboard(broken, { port: 0 }), (e: unknown) => e instanceof LabError && e.code === 'REPORT_INVALID');

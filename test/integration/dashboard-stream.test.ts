@@ -24,7 +24,12 @@ test('/api/stream pushes each new snapshot once, keeps quiet streams alive, and 
   // no new publish: no repeated snapshot, only keep-alive comments (which carry no event)
   await assert.rejects(stream.next(600), /no SSE event/);
 
-  dash.setFinal({ outcome: 'completed', endReason: 'duration reached', endedAt: s2.at, metrics: { ...s2, state: 'finished' } } as RunReport);
+  dash.setFinal({
+    outcome: 'completed',
+    endReason: 'duration reached',
+    endedAt: s2.at,
+    metrics: { ...s2, state: 'finished' },
+  } as RunReport);
   const snap = await stream.next();
   assert.equal(snap.event, 'snapshot');
   assert.equal(JSON.parse(snap.data).state, 'finished');

@@ -34,7 +34,10 @@ for (const current of [true, false]) {
     if (!current) assert.match(notes.join('\n'), /\/api\/ws failed \(HTTP 404\).*legacy/);
     await rest(emu.restUrl, 'POST', '/api/v1/LAT1/telemetry', { body: { timestamp: 1234, sequence: 1, temperature: 20 } });
     await waitFor('one update', () => updates.length === 1);
-    assert.deepEqual(updates[0].data, { sequence: [[updates[0].data.sequence[0][0], '1']], timestamp: [[updates[0].data.timestamp[0][0], '1234']] });
+    assert.deepEqual(updates[0].data, {
+      sequence: [[updates[0].data.sequence[0][0], '1']],
+      timestamp: [[updates[0].data.timestamp[0][0], '1234']],
+    });
     assert.equal(socket.counts.updates, 1);
   });
 }
@@ -48,5 +51,8 @@ test('TelemetrySocket: a server without the WebSocket API is a TARGET_UNREACHABL
     onUpdate: () => {},
   });
   t.after(() => socket.close());
-  await assert.rejects(socket.open(), (e: unknown) => e instanceof LabError && e.code === 'TARGET_UNREACHABLE' && /LATENCY_SAMPLE=0/.test(e.hint ?? ''));
+  await assert.rejects(
+    socket.open(),
+    (e: unknown) => e instanceof LabError && e.code === 'TARGET_UNREACHABLE' && /LATENCY_SAMPLE=0/.test(e.hint ?? ''),
+  );
 });

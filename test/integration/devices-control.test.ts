@@ -12,7 +12,9 @@ import { tblab } from '../helpers/tblab-cli.js';
 import { labContext } from '../../src/lab/context.js';
 
 async function manualActive(c: TbClient, id: string): Promise<unknown> {
-  const a = await c.get<{ key: string; value: unknown }[]>(`/api/plugins/telemetry/DEVICE/${id}/values/attributes/SERVER_SCOPE`, { keys: 'manual_active' });
+  const a = await c.get<{ key: string; value: unknown }[]>(`/api/plugins/telemetry/DEVICE/${id}/values/attributes/SERVER_SCOPE`, {
+    keys: 'manual_active',
+  });
   return a.find((x) => x.key === 'manual_active')?.value;
 }
 
@@ -28,13 +30,22 @@ test('deactivate / activate round trip; --dry-run changes nothing', { timeout: 1
   // dry run through the CLI: prints exactly the changes, writes nothing
   const dry = await tblab(t, ['devices', 'deactivate', '--devices', 'sim-001,sim-002', '--dry-run'], { cwd: dir, env });
   assert.equal(dry.code, 0, dry.stderr);
-  assert.deepEqual(dry.stderr.split('\n').filter((l) => l.startsWith('would')), ['would pause sim-001', 'would pause sim-002']);
+  assert.deepEqual(
+    dry.stderr.split('\n').filter((l) => l.startsWith('would')),
+    ['would pause sim-001', 'would pause sim-002'],
+  );
   assert.match(dry.stderr, /nothing was written/);
   assert.ok(!existsSync(cfg.disabledDevicesFile), 'no paused list was written');
   assert.equal(await manualActive(c, ids['sim-001'].id), undefined, 'no attribute was written');
 
   const off = await controlDevices(labContext(), cfg, { action: 'deactivate', devices: ['sim-001', 'sim-002'] });
-  assert.deepEqual(off.changes.map((x) => [x.name, x.from, x.to]), [['sim-001', 'active', 'paused'], ['sim-002', 'active', 'paused']]);
+  assert.deepEqual(
+    off.changes.map((x) => [x.name, x.from, x.to]),
+    [
+      ['sim-001', 'active', 'paused'],
+      ['sim-002', 'active', 'paused'],
+    ],
+  );
   const file = JSON.parse(readFileSync(cfg.disabledDevicesFile, 'utf8'));
   assert.equal(file.version, 1);
   assert.deepEqual(file.devices, ['sim-001', 'sim-002']);
@@ -47,7 +58,10 @@ test('deactivate / activate round trip; --dry-run changes nothing', { timeout: 1
   const before = readFileSync(cfg.disabledDevicesFile, 'utf8');
   const mtime = statSync(cfg.disabledDevicesFile).mtimeMs;
   const dryOn = await controlDevices(labContext(), cfg, { action: 'activate', all: true, dryRun: true });
-  assert.deepEqual(dryOn.changes.map((x) => x.name), ['sim-001', 'sim-002']);
+  assert.deepEqual(
+    dryOn.changes.map((x) => x.name),
+    ['sim-001', 'sim-002'],
+  );
   assert.equal(dryOn.unchanged, 8);
   assert.equal(readFileSync(cfg.disabledDevicesFile, 'utf8'), before);
   assert.equal(statSync(cfg.disabledDevicesFile).mtimeMs, mtime);

@@ -61,10 +61,15 @@ test('below capacity PUBACKs are prompt; above it they wait in the queue and all
 test('past the queue bound messages are dropped: counted, not stored, not acknowledged (QoS 1 and 0)', async (t) => {
   const { emu, c } = await setup(t, 200, 50);
   const acked = burst(c, 300);
-  await waitFor('all 300 served or dropped', async () => {
-    const x = await fetchStats(emu.restUrl);
-    return x.capacity!.queued === 0 && x.messages + x.capacity!.dropped === 300;
-  }, 10_000, 50);
+  await waitFor(
+    'all 300 served or dropped',
+    async () => {
+      const x = await fetchStats(emu.restUrl);
+      return x.capacity!.queued === 0 && x.messages + x.capacity!.dropped === 300;
+    },
+    10_000,
+    50,
+  );
   await new Promise((r) => setTimeout(r, 200)); // the last PUBACKs on the wire
   const s = await fetchStats(emu.restUrl);
   const dropped = s.capacity!.dropped;
@@ -77,10 +82,15 @@ test('past the queue bound messages are dropped: counted, not stored, not acknow
   assert.equal(s.faults.ingestDropped, 0, 'not mixed up with the acknowledged-but-lost fault');
 
   for (let seq = 1; seq <= 300; seq++) c.publish('v1/devices/me/telemetry', JSON.stringify({ q0: seq }), { qos: 0 });
-  await waitFor('QoS 0 burst served', async () => {
-    const x = await fetchStats(emu.restUrl);
-    return x.capacity!.queued === 0 && x.messages + x.capacity!.dropped === 600;
-  }, 10_000, 50);
+  await waitFor(
+    'QoS 0 burst served',
+    async () => {
+      const x = await fetchStats(emu.restUrl);
+      return x.capacity!.queued === 0 && x.messages + x.capacity!.dropped === 600;
+    },
+    10_000,
+    50,
+  );
   const after = await fetchStats(emu.restUrl);
   assert.ok(after.capacity!.dropped - dropped >= 200, 'QoS 0 beyond the bound is dropped too');
 });

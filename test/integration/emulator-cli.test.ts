@@ -20,20 +20,45 @@ async function startCli(t: TestContext, args: string[], env: Record<string, stri
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`tblab emulator prints REST and MQTT URLs, serves them, and exits 0 on ${signal}`, async (t) => {
-    const { child, lines, stderr } = await startCli(t, ['--refuse-connects', '0.5', '--rate-limit-device', '20:1,600:60', '--log-events', '--summary-every', '0.2']);
+    const { child, lines, stderr } = await startCli(t, [
+      '--refuse-connects',
+      '0.5',
+      '--rate-limit-device',
+      '20:1,600:60',
+      '--log-events',
+      '--summary-every',
+      '0.2',
+    ]);
     assert.match(lines[0], /^REST http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(lines[1], /^MQTT mqtt:\/\/127\.0\.0\.1:\d+$/);
     const restUrl = lines[0].slice(5);
     const { token } = await restLogin(restUrl);
     assert.ok(token);
     assert.equal((await fetchStats(restUrl)).devices, 0);
-    await fetch(`${restUrl}/api/device?accessToken=CLI_TOKEN`, { method: 'POST', headers: { 'X-Authorization': `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{"name":"cli-dev"}' });
+    await fetch(`${restUrl}/api/device?accessToken=CLI_TOKEN`, {
+      method: 'POST',
+      headers: { 'X-Authorization': `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: '{"name":"cli-dev"}',
+    });
     await fetch(`${restUrl}/api/v1/CLI_TOKEN/telemetry`, { method: 'POST', body: '{"sequence":1}' });
     const mqttPort = Number(new URL(lines[1].slice(5)).port);
     const sock = net.connect(mqttPort, '127.0.0.1');
     sock.on('error', () => {});
-    sock.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'c', clean: true, keepalive: 0, username: 'CLI_TOKEN' }));
-    await waitFor('a summary line and a connect or refusal line', () => /emulator: 1 messages/.test(stderr()) && /connect cli-dev \(MQTT v3\.1\.1|refused CONNACK 3 \(fault-refuse\)/.test(stderr()));
+    sock.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clientId: 'c',
+        clean: true,
+        keepalive: 0,
+        username: 'CLI_TOKEN',
+      }),
+    );
+    await waitFor(
+      'a summary line and a connect or refusal line',
+      () => /emulator: 1 messages/.test(stderr()) && /connect cli-dev \(MQTT v3\.1\.1|refused CONNACK 3 \(fault-refuse\)/.test(stderr()),
+    );
     sock.destroy();
     const faults = (await (await fetch(`${restUrl}/__emulator/faults`)).json()) as { refuseConnects: number };
     assert.equal(faults.refuseConnects, 0.5);

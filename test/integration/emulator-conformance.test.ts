@@ -48,8 +48,9 @@ test('conformance: aggregates come oldest bucket first; WEEK, WEEK_ISO, MONTH, Q
   const { token } = await restLogin(emu.restUrl);
   const id = await createDevice(emu.restUrl, token, 'cal', 'CAL');
   const at = (iso: string) => Date.parse(iso);
-  const rows = ['2026-01-08T12:00:00Z', '2026-01-11T12:00:00Z', '2026-01-31T23:30:00Z', '2026-02-10T00:00:00Z', '2026-03-31T23:00:00Z']
-    .map((iso, i) => ({ ts: at(iso), values: { v: 10 ** i } }));
+  const rows = ['2026-01-08T12:00:00Z', '2026-01-11T12:00:00Z', '2026-01-31T23:30:00Z', '2026-02-10T00:00:00Z', '2026-03-31T23:00:00Z'].map(
+    (iso, i) => ({ ts: at(iso), values: { v: 10 ** i } }),
+  );
   assert.equal((await telemetryOverHttp(emu.restUrl, 'CAL', rows)).status, 200);
   const read = async (q: string) => {
     const path = `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=v&useStrictDataTypes=true&${q}`;
@@ -65,20 +66,34 @@ test('conformance: aggregates come oldest bucket first; WEEK, WEEK_ISO, MONTH, Q
   const day = 86_400_000;
   const fixed = await read(`startTs=${from}&endTs=${to}&agg=SUM&interval=${30 * day}&orderBy=DESC`);
   const [b1, b2] = [from + 30 * day, from + 60 * day];
-  assert.deepEqual(fixed, [[mid(from, b1), 1 + 10 + 100], [mid(b1, b2), 1000], [mid(b2, to), 10000]]);
+  assert.deepEqual(fixed, [
+    [mid(from, b1), 1 + 10 + 100],
+    [mid(b1, b2), 1000],
+    [mid(b2, to), 10000],
+  ]);
 
   // MONTH in Berlin: Feb 1 00:00 CET = Jan 31 23:00Z, Mar 1 = Feb 28 23:00Z, Apr 1 00:00 CEST = Mar 31 22:00Z
   const feb = at('2026-01-31T23:00:00Z');
   const mar = at('2026-02-28T23:00:00Z');
   const apr = at('2026-03-31T22:00:00Z');
   const month = await read(`startTs=${from}&endTs=${to}&agg=SUM&intervalType=MONTH&timeZone=Europe/Berlin&orderBy=DESC`);
-  assert.deepEqual(month, [[mid(from, feb), 1 + 10], [mid(feb, mar), 100 + 1000], [mid(apr, to), 10000]]);
+  assert.deepEqual(month, [
+    [mid(from, feb), 1 + 10],
+    [mid(feb, mar), 100 + 1000],
+    [mid(apr, to), 10000],
+  ]);
   const count = await read(`startTs=${from}&endTs=${to}&agg=COUNT&intervalType=MONTH&timeZone=Europe/Berlin`);
-  assert.deepEqual(count.map((p: number[]) => p[1]), [2, 2, 1]);
+  assert.deepEqual(
+    count.map((p: number[]) => p[1]),
+    [2, 2, 1],
+  );
 
   // the same month in UTC puts the 23:30 row of Jan 31 into January
   const utc = await read(`startTs=${from}&endTs=${to}&agg=SUM&intervalType=MONTH&timeZone=UTC`);
-  assert.deepEqual(utc.map((p: number[]) => p[1]), [1 + 10 + 100, 1000, 10000]);
+  assert.deepEqual(
+    utc.map((p: number[]) => p[1]),
+    [1 + 10 + 100, 1000, 10000],
+  );
 
   // first week bucket ends on Sunday Jan 11 (WEEK) or Monday Jan 12 (WEEK_ISO): the Jan 11 noon row moves
   const weekEnd = { WEEK: at('2026-01-11T00:00:00Z'), WEEK_ISO: at('2026-01-12T00:00:00Z') };
@@ -152,8 +167,15 @@ function parsePackets(bytes: Buffer, version: number): Packet[] {
 }
 
 const connectPacket = (version: number, fields: Record<string, unknown>): Packet =>
-  ({ cmd: 'connect', protocolId: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version,
-    clean: true, keepalive: 60, clientId: 'c1', ...fields }) as Packet;
+  ({
+    cmd: 'connect',
+    protocolId: version === 3 ? 'MQIsdp' : 'MQTT',
+    protocolVersion: version,
+    clean: true,
+    keepalive: 60,
+    clientId: 'c1',
+    ...fields,
+  }) as Packet;
 
 // MqttTransportHandler.onValidateDeviceResponse (username "" is present, so: bad username or password) and
 // ReturnCodeResolver.getConnectionReturnCode; MqttTransportHandler.createMqttConnAckMsg (sessionPresent = !cleanSession,
@@ -194,10 +216,16 @@ test('conformance: more than 100 packets queued before the session is set up clo
       return { cmd: 'publish', topic: 'v1/devices/me/telemetry', payload, qos: 0, dup: false, retain: false } as Packet;
     });
   const ok = await rawExchange(emu.mqttPort, [connectPacket(5, { username: 'Q100' }), ...publishes(100)], 5, 1000);
-  assert.deepEqual(parsePackets(ok.bytes, 5).map((p) => [p.cmd, (p as { reasonCode?: number }).reasonCode]), [['connack', 0]]);
+  assert.deepEqual(
+    parsePackets(ok.bytes, 5).map((p) => [p.cmd, (p as { reasonCode?: number }).reasonCode]),
+    [['connack', 0]],
+  );
   assert.equal((await fetchDeviceStats(emu.restUrl, 'q100')).messages, 100, 'the 100 queued messages are processed after CONNACK');
   const over = await rawExchange(emu.mqttPort, [connectPacket(5, { username: 'Q101' }), ...publishes(101)], 5, 1000);
-  assert.deepEqual(parsePackets(over.bytes, 5).map((p) => [p.cmd, (p as { reasonCode?: number }).reasonCode]), [['disconnect', 0x97]]);
+  assert.deepEqual(
+    parsePackets(over.bytes, 5).map((p) => [p.cmd, (p as { reasonCode?: number }).reasonCode]),
+    [['disconnect', 0x97]],
+  );
   assert.equal(over.closed, true);
   assert.equal((await fetchDeviceStats(emu.restUrl, 'q101')).messages, 0);
 });
@@ -239,7 +267,10 @@ test('conformance: telemetry saved over REST does not make a device active; devi
   assert.equal(stored.body.t[0].value, '1');
   assert.equal(await active(), false);
   const server = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/attributes/SERVER_SCOPE`, { token });
-  assert.deepEqual(server.body.filter((a: { key: string }) => a.key === 'lastActivityTime'), []);
+  assert.deepEqual(
+    server.body.filter((a: { key: string }) => a.key === 'lastActivityTime'),
+    [],
+  );
   assert.equal((await telemetryOverHttp(emu.restUrl, 'REST_FED', { t: 2 })).status, 200);
   assert.equal(await active(), true);
 });
@@ -261,7 +292,10 @@ test('conformance: device types, devices by ids, and the key lists of a device p
 
   const types = await rest(emu.restUrl, 'GET', '/api/device/types', { token });
   const typeNames = types.body.map((x: { type: string; entityType: string }) => [x.entityType, x.type]);
-  assert.deepEqual(typeNames, [['DEVICE', 'default'], ['DEVICE', 'meters']]);
+  assert.deepEqual(typeNames, [
+    ['DEVICE', 'default'],
+    ['DEVICE', 'meters'],
+  ]);
   assert.equal(types.body[0].tenantId.entityType, 'TENANT');
 
   const missing = '00000000-0000-4000-8000-000000000000';

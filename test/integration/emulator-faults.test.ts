@@ -53,7 +53,10 @@ test('refused connects get CONNACK 3 (v5 0x88); the connection cap refuses beyon
   emu.setFaults({ refuseConnects: 0, maxConnections: 2 });
   const a = (await connect(emu.mqttUrl, { username: 'F1' })) as MqttClient;
   const b = (await connect(emu.mqttUrl, { username: 'F2' })) as MqttClient;
-  t.after(() => { a.end(true); b.end(true); });
+  t.after(() => {
+    a.end(true);
+    b.end(true);
+  });
   assert.equal(await connect(emu.mqttUrl, { username: 'F3' }), 3);
   assert.equal(await connect(emu.mqttUrl, { username: 'F3', protocolVersion: 5 }), 0x97);
   const s = await fetchStats(emu.restUrl);
@@ -107,7 +110,10 @@ test('idle sessions expire after the inactivity timeout; PINGREQ keeps them aliv
   const emu = await fleet(t, 2, { sessionInactivityTimeoutMs: 1000 });
   const idle = (await connect(emu.mqttUrl, { username: 'F1', keepalive: 0, protocolVersion: 5 })) as MqttClient;
   const pinging = (await connect(emu.mqttUrl, { username: 'F2', keepalive: 0 })) as MqttClient;
-  t.after(() => { idle.end(true); pinging.end(true); });
+  t.after(() => {
+    idle.end(true);
+    pinging.end(true);
+  });
   const reason = new Promise<number | undefined>((r) => idle.once('disconnect', (p) => r(p.reasonCode)));
   const timer = setInterval(() => (pinging as unknown as { _sendPacket(p: object): void })._sendPacket({ cmd: 'pingreq' }), 100);
   t.after(() => clearInterval(timer));

@@ -42,7 +42,10 @@ test('conformance: gateway connect creates the child; telemetry and attributes a
 
   const ts = 1700000000000;
   const telemetry = {
-    'gw1-d1': [{ ts, values: { temp: 21.5, sequence: 1 } }, { ts: ts + 1, values: { sequence: 2 } }],
+    'gw1-d1': [
+      { ts, values: { temp: 21.5, sequence: 1 } },
+      { ts: ts + 1, values: { sequence: 2 } },
+    ],
     'gw1-d2': [{ v: 7 }],
   };
   assert.equal(await publish(gw, 'v1/gateway/telemetry', telemetry), null);

@@ -54,18 +54,27 @@ test('QoS 0 and 1 telemetry is stored per device; stats count messages, sequence
   await createDevice(emu.restUrl, token, 'sim-002', 'T2');
   const c1 = await connected(emu.mqttUrl, { username: 'T1' });
   const c2 = await connected(emu.mqttUrl, { username: 'T2', protocolVersion: 5 });
-  t.after(() => { c1.end(true); c2.end(true); });
-  for (const seq of [1, 2, 3, 5, 5, 6]) await c1.publishAsync('v1/devices/me/telemetry', JSON.stringify({ sequence: seq, temperature: 20 + seq }), { qos: 1 });
-  for (let seq = 1; seq <= 10; seq++) c2.publish('v1/devices/me/telemetry', JSON.stringify({ sequence: seq, humidity: 50, status: 'ok', skipped: null }), { qos: 0 });
+  t.after(() => {
+    c1.end(true);
+    c2.end(true);
+  });
+  for (const seq of [1, 2, 3, 5, 5, 6])
+    await c1.publishAsync('v1/devices/me/telemetry', JSON.stringify({ sequence: seq, temperature: 20 + seq }), { qos: 1 });
+  for (let seq = 1; seq <= 10; seq++)
+    c2.publish('v1/devices/me/telemetry', JSON.stringify({ sequence: seq, humidity: 50, status: 'ok', skipped: null }), { qos: 0 });
   await waitFor('20 messages stored', async () => (await fetchStats(emu.restUrl)).messages === 16);
   const s = await fetchStats(emu.restUrl);
   assert.equal(s.devices, 2);
   assert.deepEqual(
-    (({ messages, sequences, gaps, duplicates, dataPoints }) => ({ messages, sequences, gaps, duplicates, dataPoints }))(s.perDevice['sim-001']),
+    (({ messages, sequences, gaps, duplicates, dataPoints }) => ({ messages, sequences, gaps, duplicates, dataPoints }))(
+      s.perDevice['sim-001'],
+    ),
     { messages: 6, sequences: 5, gaps: 1, duplicates: 1, dataPoints: 12 },
   );
   assert.deepEqual(
-    (({ messages, sequences, gaps, duplicates, dataPoints }) => ({ messages, sequences, gaps, duplicates, dataPoints }))(s.perDevice['sim-002']),
+    (({ messages, sequences, gaps, duplicates, dataPoints }) => ({ messages, sequences, gaps, duplicates, dataPoints }))(
+      s.perDevice['sim-002'],
+    ),
     { messages: 10, sequences: 10, gaps: 0, duplicates: 0, dataPoints: 30 },
   );
   assert.equal(s.dataPoints, 42);
@@ -86,7 +95,14 @@ test('payload forms: object, {ts, values}, mixed arrays; attributes topic; unkno
   const c = await connected(emu.mqttUrl, { username: 'FORMS' });
   t.after(() => c.end(true));
   await c.publishAsync('v1/devices/me/telemetry', JSON.stringify({ ts: 1000, values: { a: 1, sequence: 1 } }), { qos: 1 });
-  await c.publishAsync('v1/devices/me/telemetry', JSON.stringify([{ ts: 2000, values: { a: 2, sequence: 2 } }, { b: 'x', sequence: 3 }]), { qos: 1 });
+  await c.publishAsync(
+    'v1/devices/me/telemetry',
+    JSON.stringify([
+      { ts: 2000, values: { a: 2, sequence: 2 } },
+      { b: 'x', sequence: 3 },
+    ]),
+    { qos: 1 },
+  );
   await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: 'v1.2', serial: 42 }), { qos: 1 });
   await c.publishAsync('v1/devices/me/unknown', 'whatever', { qos: 1 });
   assert.equal(c.connected, true);
@@ -96,7 +112,13 @@ test('payload forms: object, {ts, values}, mixed arrays; attributes topic; unkno
   assert.equal(d.dataPoints, 6);
   assert.equal(d.attributeMessages, 1);
   const client = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/attributes/CLIENT_SCOPE`, { token });
-  assert.deepEqual(client.body.map((a: { key: string; value: unknown }) => [a.key, a.value]), [['fw', 'v1.2'], ['serial', 42]]);
+  assert.deepEqual(
+    client.body.map((a: { key: string; value: unknown }) => [a.key, a.value]),
+    [
+      ['fw', 'v1.2'],
+      ['serial', 42],
+    ],
+  );
   const latest = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries?keys=a,b`, { token });
   assert.deepEqual(latest.body.a, [{ ts: 2000, value: '2' }]);
   assert.equal(latest.body.b[0].value, 'x');
@@ -113,7 +135,10 @@ test('invalid JSON closes a 3.1.1 session; on MQTT 5 QoS 1 gets PUBACK 0x99 and 
   await closed;
   const c5 = await connected(emu.mqttUrl, { username: 'V5', protocolVersion: 5 });
   t.after(() => c5.end(true));
-  const err = await c5.publishAsync('v1/devices/me/telemetry', '{not json', { qos: 1 }).then(() => null, (e: Error & { code?: number }) => e);
+  const err = await c5.publishAsync('v1/devices/me/telemetry', '{not json', { qos: 1 }).then(
+    () => null,
+    (e: Error & { code?: number }) => e,
+  );
   assert.equal(err?.code, 0x99);
   assert.equal(c5.connected, true);
   await c5.publishAsync('v1/devices/me/telemetry', '{"sequence":1}', { qos: 1 });
@@ -128,7 +153,10 @@ test('a second session with the same token kicks the older one (v5: DISCONNECT 0
   const first = await connected(emu.mqttUrl, { username: 'TWIN', protocolVersion: 5, clientId: 'a' });
   const reason = new Promise<number | undefined>((r) => first.once('disconnect', (p) => r(p.reasonCode)));
   const second = await connected(emu.mqttUrl, { username: 'TWIN', protocolVersion: 5, clientId: 'b' });
-  t.after(() => { first.end(true); second.end(true); });
+  t.after(() => {
+    first.end(true);
+    second.end(true);
+  });
   assert.equal(await reason, 0x8e);
   await second.publishAsync('v1/devices/me/telemetry', '{"sequence":1}', { qos: 1 });
   const s = await fetchStats(emu.restUrl);
@@ -158,12 +186,54 @@ test("Debian's mosquitto_pub publishes with a device token and the count changes
   const { token } = await restLogin(emu.restUrl);
   await createDevice(emu.restUrl, token, 'mosq', 'MOSQ_TOKEN');
   const port = String(emu.mqttPort);
-  for (const [seq, qos] of [[1, '0'], [2, '1']] as const) {
-    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-u', 'MOSQ_TOKEN', '-q', qos, '-t', 'v1/devices/me/telemetry', '-m', JSON.stringify({ sequence: seq, temperature: 21.5 })]);
+  for (const [seq, qos] of [
+    [1, '0'],
+    [2, '1'],
+  ] as const) {
+    await run('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port,
+      '-u',
+      'MOSQ_TOKEN',
+      '-q',
+      qos,
+      '-t',
+      'v1/devices/me/telemetry',
+      '-m',
+      JSON.stringify({ sequence: seq, temperature: 21.5 }),
+    ]);
   }
-  await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-V', 'mqttv5', '-u', 'MOSQ_TOKEN', '-q', '1', '-t', 'v1/devices/me/telemetry', '-m', '{"sequence":3}']);
+  await run('mosquitto_pub', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    port,
+    '-V',
+    'mqttv5',
+    '-u',
+    'MOSQ_TOKEN',
+    '-q',
+    '1',
+    '-t',
+    'v1/devices/me/telemetry',
+    '-m',
+    '{"sequence":3}',
+  ]);
   await waitFor('3 messages', async () => (await fetchStats(emu.restUrl)).perDevice.mosq.messages === 3);
-  const refused = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-u', 'BAD', '-t', 'v1/devices/me/telemetry', '-m', '{}']).then(
+  const refused = await run('mosquitto_pub', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    port,
+    '-u',
+    'BAD',
+    '-t',
+    'v1/devices/me/telemetry',
+    '-m',
+    '{}',
+  ]).then(
     () => null,
     (e: { code?: number; stderr?: string }) => e,
   );

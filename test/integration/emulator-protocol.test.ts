@@ -25,14 +25,20 @@ test('device rate limit: the message over the limit is dropped, no PUBACK, conne
   for (let i = 1; i <= 3; i++) await c.publishAsync('v1/devices/me/telemetry', JSON.stringify({ sequence: i }), { qos: 1 });
   const reason = new Promise<number | undefined>((r) => c.once('disconnect', (p) => r(p.reasonCode)));
   let acked = false;
-  c.publish('v1/devices/me/telemetry', '{"sequence":4}', { qos: 1 }, (err) => { acked = !err; });
+  c.publish('v1/devices/me/telemetry', '{"sequence":4}', { qos: 1 }, (err) => {
+    acked = !err;
+  });
   assert.equal(await reason, 0x83);
   c.end(true);
   assert.equal(acked, false);
   const s = await fetchStats(emu.restUrl);
   assert.deepEqual([s.messages, s.faults.rateLimited, s.perDevice.rl.rateLimited], [3, 1, 1]);
   assert.deepEqual(limited, ['device:rl']);
-  assert.equal((await rest(emu.restUrl, 'POST', '/api/v1/RL/telemetry', { body: { a: 1 } })).status, 500, 'HTTP device API answers 500 when limited');
+  assert.equal(
+    (await rest(emu.restUrl, 'POST', '/api/v1/RL/telemetry', { body: { a: 1 } })).status,
+    500,
+    'HTTP device API answers 500 when limited',
+  );
 });
 
 test('tenant rate limit spans devices; data-point limits count keys; limits change at runtime', async (t) => {
@@ -41,7 +47,8 @@ test('tenant rate limit spans devices; data-point limits count keys; limits chan
   await createDevice(emu.restUrl, token, 'a', 'A');
   await createDevice(emu.restUrl, token, 'b', 'B');
   const codes: number[] = [];
-  for (const tok of ['A', 'B', 'A', 'B', 'A']) codes.push((await rest(emu.restUrl, 'POST', `/api/v1/${tok}/telemetry`, { body: { x: 1 } })).status);
+  for (const tok of ['A', 'B', 'A', 'B', 'A'])
+    codes.push((await rest(emu.restUrl, 'POST', `/api/v1/${tok}/telemetry`, { body: { x: 1 } })).status);
   assert.deepEqual(codes, [200, 200, 200, 200, 500]);
   emu.setRateLimits({ deviceDataPoints: '5:60' });
   const c = await client(emu.mqttUrl, { username: 'A' });
@@ -75,7 +82,10 @@ test('MQTT 5: unknown topic gets PUBACK 0x90; invalid JSON at QoS 0 → DISCONNE
   const { token } = await restLogin(emu.restUrl);
   await createDevice(emu.restUrl, token, 'v5', 'V5');
   const c = await client(emu.mqttUrl, { username: 'V5', protocolVersion: 5 });
-  const err = await c.publishAsync('v1/devices/me/nowhere', '{}', { qos: 1 }).then(() => null, (e: Error & { code?: number }) => e);
+  const err = await c.publishAsync('v1/devices/me/nowhere', '{}', { qos: 1 }).then(
+    () => null,
+    (e: Error & { code?: number }) => e,
+  );
   assert.equal(err?.code, 0x90);
   const reason = new Promise<number | undefined>((r) => c.once('disconnect', (p) => r(p.reasonCode)));
   c.publish('v1/devices/me/telemetry', 'nope', { qos: 0 });
@@ -90,8 +100,17 @@ test('subscriptions: granted QoS ≤ 1, unknown filters refused, shared attribut
   const c = await client(emu.mqttUrl, { username: 'SUB' });
   t.after(() => c.end(true));
   const granted = await c.subscribeAsync({ 'v1/devices/me/attributes': { qos: 2 }, 'v1/devices/me/attributes/response/+': { qos: 1 } });
-  assert.deepEqual(granted.map((g) => [g.topic, g.qos]), [['v1/devices/me/attributes', 1], ['v1/devices/me/attributes/response/+', 1]]);
-  const refused = await c.subscribeAsync('some/other').then(() => null, (e: { packet?: { granted?: number[] } }) => e.packet?.granted);
+  assert.deepEqual(
+    granted.map((g) => [g.topic, g.qos]),
+    [
+      ['v1/devices/me/attributes', 1],
+      ['v1/devices/me/attributes/response/+', 1],
+    ],
+  );
+  const refused = await c.subscribeAsync('some/other').then(
+    () => null,
+    (e: { packet?: { granted?: number[] } }) => e.packet?.granted,
+  );
   assert.deepEqual(refused, [0x80]);
   const messages: [string, unknown][] = [];
   c.on('message', (topic, payload) => messages.push([topic, JSON.parse(payload.toString())]));
@@ -110,16 +129,25 @@ test('MQTT_BASIC credentials authenticate; changing credentials closes the live 
   const { token } = await restLogin(emu.restUrl);
   const r = await rest(emu.restUrl, 'POST', '/api/device-with-credentials', {
     token,
-    body: { device: { name: 'basic' }, credentials: { credentialsType: 'MQTT_BASIC', credentialsValue: JSON.stringify({ clientId: 'cid', userName: 'u1', password: 'p1' }) } },
+    body: {
+      device: { name: 'basic' },
+      credentials: { credentialsType: 'MQTT_BASIC', credentialsValue: JSON.stringify({ clientId: 'cid', userName: 'u1', password: 'p1' }) },
+    },
   });
   assert.equal(r.status, 200);
   const id = r.body.id.id;
   const c = await client(emu.mqttUrl, { username: 'u1', password: 'p1', clientId: 'cid' });
-  const bad = await client(emu.mqttUrl, { username: 'u1', password: 'wrong', clientId: 'cid' }).then(() => 0, (e: { code?: number }) => e.code);
+  const bad = await client(emu.mqttUrl, { username: 'u1', password: 'wrong', clientId: 'cid' }).then(
+    () => 0,
+    (e: { code?: number }) => e.code,
+  );
   assert.equal(bad, 5);
   const gone = closed(c);
   const cred = (await rest(emu.restUrl, 'GET', `/api/device/${id}/credentials`, { token })).body;
-  const upd = await rest(emu.restUrl, 'POST', '/api/device/credentials', { token, body: { ...cred, credentialsType: 'ACCESS_TOKEN', credentialsId: 'NEW_TOKEN', credentialsValue: null } });
+  const upd = await rest(emu.restUrl, 'POST', '/api/device/credentials', {
+    token,
+    body: { ...cred, credentialsType: 'ACCESS_TOKEN', credentialsId: 'NEW_TOKEN', credentialsValue: null },
+  });
   assert.equal(upd.status, 200);
   assert.equal(upd.body.credentialsId, 'NEW_TOKEN');
   await gone;
@@ -136,11 +164,30 @@ test('raw socket: PUBLISH split across reads and CONNECT+PUBLISH in one write; Q
   t.after(() => sock.destroy());
   const replies: string[] = [];
   const parser = mqttPacket.parser({ protocolVersion: 4 });
-  parser.on('packet', (p) => replies.push(`${p.cmd}${'messageId' in p ? `:${p.messageId}` : ''}${'returnCode' in p ? `:${p.returnCode}` : ''}`));
+  parser.on('packet', (p) =>
+    replies.push(`${p.cmd}${'messageId' in p ? `:${p.messageId}` : ''}${'returnCode' in p ? `:${p.returnCode}` : ''}`),
+  );
   sock.on('data', (b) => parser.parse(b));
   await new Promise((r) => sock.once('connect', r));
-  const connectPk = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'raw', clean: true, keepalive: 0, username: 'RAW' });
-  const pub = (seq: number, qos: 0 | 1 | 2) => mqttPacket.generate({ cmd: 'publish', topic: 'v1/devices/me/telemetry', payload: JSON.stringify({ sequence: seq }), qos, messageId: seq, dup: false, retain: false });
+  const connectPk = mqttPacket.generate({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clientId: 'raw',
+    clean: true,
+    keepalive: 0,
+    username: 'RAW',
+  });
+  const pub = (seq: number, qos: 0 | 1 | 2) =>
+    mqttPacket.generate({
+      cmd: 'publish',
+      topic: 'v1/devices/me/telemetry',
+      payload: JSON.stringify({ sequence: seq }),
+      qos,
+      messageId: seq,
+      dup: false,
+      retain: false,
+    });
   sock.write(Buffer.concat([connectPk, pub(1, 1)]));
   const split = pub(2, 1);
   sock.write(split.subarray(0, 5));

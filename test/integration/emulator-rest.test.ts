@@ -41,7 +41,9 @@ test('protected endpoints: missing, malformed, forged and expired tokens; both h
   assert.deepEqual([none.status, none.body.message, none.body.errorCode], [401, 'Authentication failed', 10]);
   const junk = await rest(emu.restUrl, 'GET', '/api/auth/user', { headers: { 'X-Authorization': 'Bearer abc.def' } });
   assert.deepEqual([junk.status, junk.body.errorCode], [401, 10]);
-  const forged = await rest(emu.restUrl, 'GET', '/api/auth/user', { token: token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA') });
+  const forged = await rest(emu.restUrl, 'GET', '/api/auth/user', {
+    token: token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA'),
+  });
   assert.deepEqual([forged.status, forged.body.message, forged.body.errorCode], [401, 'Token has expired', 11]);
   const user = await rest(emu.restUrl, 'GET', '/api/auth/user', { headers: { Authorization: `Bearer ${token}` } });
   assert.equal(user.status, 200);
@@ -126,9 +128,19 @@ test('paged device lists: PageData, 0-based pages, textSearch on name or label, 
   assert.equal(p2.body.hasNext, false);
   assert.equal(p2.body.data.at(-1).name, 'other');
   const search = await rest(emu.restUrl, 'GET', '/api/tenant/devices?pageSize=100&page=0&textSearch=sim-02', { token });
-  assert.deepEqual(search.body.data.map((d: { name: string }) => d.name).sort(), ['sim-020', 'sim-021', 'sim-022', 'sim-023', 'sim-024', 'sim-025']);
+  assert.deepEqual(search.body.data.map((d: { name: string }) => d.name).sort(), [
+    'sim-020',
+    'sim-021',
+    'sim-022',
+    'sim-023',
+    'sim-024',
+    'sim-025',
+  ]);
   const byLabel = await rest(emu.restUrl, 'GET', '/api/tenant/devices?pageSize=100&page=0&textSearch=ish', { token });
-  assert.deepEqual(byLabel.body.data.map((d: { name: string }) => d.name), ['other']);
+  assert.deepEqual(
+    byLabel.body.data.map((d: { name: string }) => d.name),
+    ['other'],
+  );
   const all = new Set<string>();
   for (let page = 0; ; page++) {
     const r = await rest(emu.restUrl, 'GET', `/api/tenant/devices?pageSize=7&page=${page}`, { token });
@@ -158,13 +170,22 @@ test('device profiles: default, infos, full list, create, unknown profile id', a
   const dup = await rest(emu.restUrl, 'POST', '/api/deviceProfile', { token, body: { name: 'SMART_METER' } });
   assert.deepEqual([dup.status, dup.body.message], [400, 'Device profile with such name already exists!']);
   const infos = await rest(emu.restUrl, 'GET', '/api/deviceProfileInfos?pageSize=10&page=0&sortProperty=name&sortOrder=ASC', { token });
-  assert.deepEqual(infos.body.data.map((p: { name: string }) => p.name), ['SMART_METER', 'default']);
+  assert.deepEqual(
+    infos.body.data.map((p: { name: string }) => p.name),
+    ['SMART_METER', 'default'],
+  );
   const full = await rest(emu.restUrl, 'GET', '/api/deviceProfiles?pageSize=1000&page=0', { token });
   assert.equal(full.body.totalElements, 2);
   assert.ok(full.body.data[0].profileData);
-  const dev = await rest(emu.restUrl, 'POST', '/api/device', { token, body: { name: 'm1', deviceProfileId: { entityType: 'DEVICE_PROFILE', id: created.body.id.id } } });
+  const dev = await rest(emu.restUrl, 'POST', '/api/device', {
+    token,
+    body: { name: 'm1', deviceProfileId: { entityType: 'DEVICE_PROFILE', id: created.body.id.id } },
+  });
   assert.equal(dev.body.type, 'SMART_METER');
-  const bad = await rest(emu.restUrl, 'POST', '/api/device', { token, body: { name: 'm2', deviceProfileId: { id: '00000000-0000-0000-0000-000000000000' } } });
+  const bad = await rest(emu.restUrl, 'POST', '/api/device', {
+    token,
+    body: { name: 'm2', deviceProfileId: { id: '00000000-0000-0000-0000-000000000000' } },
+  });
   assert.deepEqual([bad.status, bad.body.message], [400, 'Device is referencing non existing device profile!']);
 });
 
@@ -173,11 +194,23 @@ test('attributes: save server/shared, read by scope and keys, plain-text errors'
   const { token } = await restLogin(emu.restUrl);
   const id = await createDevice(emu.restUrl, token, 'a1');
   const base = `/api/plugins/telemetry/DEVICE/${id}`;
-  assert.equal((await rest(emu.restUrl, 'POST', `${base}/attributes/SERVER_SCOPE`, { token, body: { batch: 3, group: 'g1', flag: true } })).status, 200);
+  assert.equal(
+    (await rest(emu.restUrl, 'POST', `${base}/attributes/SERVER_SCOPE`, { token, body: { batch: 3, group: 'g1', flag: true } })).status,
+    200,
+  );
   assert.equal((await rest(emu.restUrl, 'POST', `${base}/SHARED_SCOPE`, { token, body: { target: 21.5 } })).status, 200);
-  assert.equal((await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/${id}/SHARED_SCOPE`, { token, body: { mode: 'eco' } })).status, 200);
+  assert.equal(
+    (await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/${id}/SHARED_SCOPE`, { token, body: { mode: 'eco' } })).status,
+    200,
+  );
   const server = await rest(emu.restUrl, 'GET', `${base}/values/attributes/SERVER_SCOPE?keys=batch,group`, { token });
-  assert.deepEqual(server.body.map((a: { key: string; value: unknown }) => [a.key, a.value]), [['batch', 3], ['group', 'g1']]);
+  assert.deepEqual(
+    server.body.map((a: { key: string; value: unknown }) => [a.key, a.value]),
+    [
+      ['batch', 3],
+      ['group', 'g1'],
+    ],
+  );
   assert.equal(typeof server.body[0].lastUpdateTs, 'number');
   const all = await rest(emu.restUrl, 'GET', `${base}/values/attributes`, { token });
   assert.deepEqual(all.body.map((a: { key: string }) => a.key).sort(), ['batch', 'flag', 'group', 'mode', 'target']);
@@ -187,7 +220,9 @@ test('attributes: save server/shared, read by scope and keys, plain-text errors'
   assert.deepEqual([client.status, client.body], [400, 'Invalid scope: CLIENT_SCOPE']);
   const badJson = await rest(emu.restUrl, 'POST', `${base}/attributes/SERVER_SCOPE`, { token, body: '{nope' });
   assert.deepEqual([badJson.status, badJson.body], [400, 'Invalid JSON']);
-  const unknown = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/00000000-0000-0000-0000-000000000000/values/attributes`, { token });
+  const unknown = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/00000000-0000-0000-0000-000000000000/values/attributes`, {
+    token,
+  });
   assert.deepEqual([unknown.status, unknown.body], [404, "Device with requested id wasn't found!"]);
 });
 
@@ -207,7 +242,10 @@ test('name conflict policy UNIQUIFY (4.3+) and the tenant device limit (403/41)'
   const emu = await startEmulator(t, { maxDevices: 3 });
   const { token } = await restLogin(emu.restUrl);
   await createDevice(emu.restUrl, token, 'dup');
-  const inc = await rest(emu.restUrl, 'POST', '/api/device?nameConflictPolicy=UNIQUIFY&uniquifyStrategy=INCREMENTAL&uniquifySeparator=-', { token, body: { name: 'dup' } });
+  const inc = await rest(emu.restUrl, 'POST', '/api/device?nameConflictPolicy=UNIQUIFY&uniquifyStrategy=INCREMENTAL&uniquifySeparator=-', {
+    token,
+    body: { name: 'dup' },
+  });
   assert.equal(inc.body.name, 'dup-1');
   const rnd = await rest(emu.restUrl, 'POST', '/api/device?nameConflictPolicy=UNIQUIFY', { token, body: { name: 'dup' } });
   assert.match(rnd.body.name, /^dup_[a-z0-9]{6}$/);

@@ -76,7 +76,10 @@ test('conformance: RPC timeouts: v1 answers 408 after delivery and 409 with no s
     call(`/api/plugins/rpc/oneway/${offline}`),
     call(`/api/rpc/twoway/${offline}`),
   ]);
-  assert.deepEqual(statuses.map((r) => r.status), [408, 504, 409, 409, 504]);
+  assert.deepEqual(
+    statuses.map((r) => r.status),
+    [408, 504, 409, 409, 504],
+  );
   assert.ok(Date.now() - started >= 290, 'answered at the expiry, not before');
   assert.equal(seen.length, 2, 'only the connected, subscribed device received requests');
   const rpc = (await fetchStats(emu.restUrl)).rpc;
@@ -133,7 +136,10 @@ test('conformance: shared attributes saved or deleted over REST are pushed to a 
   c.on('message', (topic, payload) => topic === 'v1/devices/me/attributes' && pushes.push(JSON.parse(payload.toString())));
   await c.subscribeAsync('v1/devices/me/attributes', { qos: 1 });
   const attrs = `/api/plugins/telemetry/DEVICE/${id}`;
-  assert.equal((await rest(emu.restUrl, 'POST', `${attrs}/attributes/SHARED_SCOPE`, { token, body: { mode: 'eco', level: 3 } })).status, 200);
+  assert.equal(
+    (await rest(emu.restUrl, 'POST', `${attrs}/attributes/SHARED_SCOPE`, { token, body: { mode: 'eco', level: 3 } })).status,
+    200,
+  );
   assert.equal((await rest(emu.restUrl, 'POST', `${attrs}/attributes/SERVER_SCOPE`, { token, body: { hidden: 1 } })).status, 200);
   assert.equal((await rest(emu.restUrl, 'DELETE', `${attrs}/SHARED_SCOPE?keys=mode`, { token })).status, 200);
   const deadline = Date.now() + 2000;

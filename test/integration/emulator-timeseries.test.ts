@@ -14,7 +14,10 @@ async function setup(t: Parameters<typeof startEmulator>[0]) {
 
 test('HTTP device API stores telemetry rows with client ts; timeseries reads use ThingsBoard shapes', async (t) => {
   const { emu, ts } = await setup(t);
-  const rows = Array.from({ length: 10 }, (_, i) => ({ ts: 10_000 + i * 1000, values: { temp: 20 + i, sequence: i + 1, note: i % 2 ? 'odd' : null } }));
+  const rows = Array.from({ length: 10 }, (_, i) => ({
+    ts: 10_000 + i * 1000,
+    values: { temp: 20 + i, sequence: i + 1, note: i % 2 ? 'odd' : null },
+  }));
   const post = await rest(emu.restUrl, 'POST', '/api/v1/TS_TOKEN/telemetry', { body: rows });
   assert.deepEqual([post.status, post.body], [200, '']);
 
@@ -24,16 +27,31 @@ test('HTTP device API stores telemetry rows with client ts; timeseries reads use
   assert.deepEqual(strict.body.temp, [{ ts: 19_000, value: 29 }]);
 
   const hist = await ts('keys=temp&startTs=12000&endTs=15000');
-  assert.deepEqual(hist.body.temp.map((p: { ts: number }) => p.ts), [14_000, 13_000, 12_000], 'half-open range, DESC by default');
+  assert.deepEqual(
+    hist.body.temp.map((p: { ts: number }) => p.ts),
+    [14_000, 13_000, 12_000],
+    'half-open range, DESC by default',
+  );
   const asc = await ts('keys=temp&startTs=0&endTs=100000&orderBy=ASC&limit=3');
-  assert.deepEqual(asc.body.temp.map((p: { value: string }) => p.value), ['20', '21', '22']);
+  assert.deepEqual(
+    asc.body.temp.map((p: { value: string }) => p.value),
+    ['20', '21', '22'],
+  );
   const empty = await ts('keys=temp&startTs=0&endTs=5000');
   assert.deepEqual(empty.body, {}, 'keys without data are omitted');
 
   const count = await ts('keys=temp,note&startTs=10000&endTs=20000&agg=COUNT&interval=10000');
   assert.deepEqual(count.body, { temp: [{ ts: 15_000, value: '10' }], note: [{ ts: 15_000, value: '5' }] });
   const buckets = await ts('keys=temp&startTs=10000&endTs=20000&agg=COUNT&interval=4000&orderBy=ASC&useStrictDataTypes=true');
-  assert.deepEqual(buckets.body.temp, [{ ts: 12_000, value: 4 }, { ts: 16_000, value: 4 }, { ts: 19_000, value: 2 }], 'bucket ts = midpoint, last bucket clipped');
+  assert.deepEqual(
+    buckets.body.temp,
+    [
+      { ts: 12_000, value: 4 },
+      { ts: 16_000, value: 4 },
+      { ts: 19_000, value: 2 },
+    ],
+    'bucket ts = midpoint, last bucket clipped',
+  );
   const noInterval = await ts('keys=temp&startTs=10000&endTs=20000&agg=COUNT');
   assert.equal(noInterval.body.temp.length, 10, 'agg with interval 0 is treated as NONE');
   const avg = await ts('keys=temp&startTs=10000&endTs=20000&agg=AVG&interval=10000');
@@ -49,7 +67,18 @@ test('HTTP device API stores telemetry rows with client ts; timeseries reads use
 test('timeseries save and delete over REST; key lists', async (t) => {
   const { emu, token, id, ts } = await setup(t);
   const base = `/api/plugins/telemetry/DEVICE/${id}`;
-  assert.equal((await rest(emu.restUrl, 'POST', `${base}/timeseries/ANY`, { token, body: [{ ts: 1000, values: { k: 1 } }, { ts: 2000, values: { k: 2, j: 7 } }] })).status, 200);
+  assert.equal(
+    (
+      await rest(emu.restUrl, 'POST', `${base}/timeseries/ANY`, {
+        token,
+        body: [
+          { ts: 1000, values: { k: 1 } },
+          { ts: 2000, values: { k: 2, j: 7 } },
+        ],
+      })
+    ).status,
+    200,
+  );
   assert.deepEqual((await rest(emu.restUrl, 'GET', `${base}/keys/timeseries`, { token })).body.sort(), ['j', 'k']);
   const bad = await rest(emu.restUrl, 'POST', `${base}/timeseries/ANY`, { token, body: '[1' });
   assert.equal(bad.status, 400);
@@ -67,7 +96,10 @@ test('timeseries save and delete over REST; key lists', async (t) => {
 
 test('HTTP device API: 401 for unknown tokens, 500 text for bad JSON, attributes in and out', async (t) => {
   const { emu, token, id } = await setup(t);
-  assert.deepEqual(await rest(emu.restUrl, 'POST', '/api/v1/NOPE/telemetry', { body: { a: 1 } }).then((r) => [r.status, r.body]), [401, '']);
+  assert.deepEqual(await rest(emu.restUrl, 'POST', '/api/v1/NOPE/telemetry', { body: { a: 1 } }).then((r) => [r.status, r.body]), [
+    401,
+    '',
+  ]);
   const bad = await rest(emu.restUrl, 'POST', '/api/v1/TS_TOKEN/telemetry', { body: '{oops' });
   assert.equal(bad.status, 500);
   assert.ok(bad.body.length > 0);
@@ -76,7 +108,10 @@ test('HTTP device API: 401 for unknown tokens, 500 text for bad JSON, attributes
   await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/SHARED_SCOPE`, { token, body: { mode: 'eco' } });
   const got = await rest(emu.restUrl, 'GET', '/api/v1/TS_TOKEN/attributes?clientKeys=fw&sharedKeys=mode');
   assert.deepEqual(got.body, { client: { fw: 'v2' }, shared: { mode: 'eco' } });
-  const plain = await rest(emu.restUrl, 'POST', '/api/v1/TS_TOKEN/telemetry', { body: '{"sequence":1}', headers: { 'Content-Type': 'text/plain' } });
+  const plain = await rest(emu.restUrl, 'POST', '/api/v1/TS_TOKEN/telemetry', {
+    body: '{"sequence":1}',
+    headers: { 'Content-Type': 'text/plain' },
+  });
   assert.equal(plain.status, 200, 'any content type is read as text');
 });
 

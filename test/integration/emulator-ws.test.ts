@@ -25,7 +25,9 @@ function open(t: TestContext, url: string): Promise<Client> {
     if (w) w(m);
     else queue.push(m);
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
   const next = (timeoutMs = 10_000) =>
     queue.length
       ? Promise.resolve(queue.shift())
@@ -57,22 +59,41 @@ test('authCmd + TIMESERIES: a snapshot of the latest values, then one update per
   const { emu, token, id, wsUrl } = await setup(t);
   assert.equal((await post(emu, { ts: 1000, values: { temperature: 21.5, sequence: 1, status: 'ok' } })).status, 200);
   const c = await open(t, `${wsUrl}/api/ws`);
-  c.ws.send(JSON.stringify({
-    authCmd: { cmdId: 0, token },
-    cmds: [{ type: 'TIMESERIES', entityType: 'DEVICE', entityId: id, scope: 'LATEST_TELEMETRY', cmdId: 10, keys: 'temperature,sequence' }],
-  }));
+  c.ws.send(
+    JSON.stringify({
+      authCmd: { cmdId: 0, token },
+      cmds: [
+        { type: 'TIMESERIES', entityType: 'DEVICE', entityId: id, scope: 'LATEST_TELEMETRY', cmdId: 10, keys: 'temperature,sequence' },
+      ],
+    }),
+  );
   const snap = await c.next();
   assert.deepEqual(snap, {
-    subscriptionId: 10, errorCode: 0, errorMsg: null,
+    subscriptionId: 10,
+    errorCode: 0,
+    errorMsg: null,
     data: { sequence: [[1000, '1']], temperature: [[1000, '21.5']] },
     latestValues: { sequence: 1000, temperature: 1000 },
   });
   assert.deepEqual(Object.keys(snap.data), ['sequence', 'temperature'], 'keys sorted');
   await post(emu, { ts: 2000, values: { temperature: 22, humidity: 40 } });
   const u = await c.next();
-  assert.deepEqual(u, { subscriptionId: 10, errorCode: 0, errorMsg: null, data: { temperature: [[2000, '22']] }, latestValues: { temperature: 2000 } });
+  assert.deepEqual(u, {
+    subscriptionId: 10,
+    errorCode: 0,
+    errorMsg: null,
+    data: { temperature: [[2000, '22']] },
+    latestValues: { temperature: 2000 },
+  });
   // all keys when `keys` is omitted; unsubscribe stops updates for that cmdId
-  c.ws.send(JSON.stringify({ cmds: [{ type: 'TIMESERIES', entityType: 'DEVICE', entityId: id, cmdId: 11 }, { type: 'TIMESERIES_UNSUBSCRIBE', cmdId: 10 }] }));
+  c.ws.send(
+    JSON.stringify({
+      cmds: [
+        { type: 'TIMESERIES', entityType: 'DEVICE', entityId: id, cmdId: 11 },
+        { type: 'TIMESERIES_UNSUBSCRIBE', cmdId: 10 },
+      ],
+    }),
+  );
   const all = await c.next();
   assert.equal(all.subscriptionId, 11);
   assert.deepEqual(Object.keys(all.data), ['humidity', 'sequence', 'status', 'temperature']);
@@ -121,7 +142,9 @@ test('bad commands are answered with errorCode 2 in the update envelope; the ses
   assert.equal((await c.next()).errorMsg, 'Device id is empty!');
   c.ws.send('{oops');
   assert.equal((await c.next()).errorMsg, 'Failed to parse the payload');
-  c.ws.send(JSON.stringify({ cmds: [{ type: 'TIMESERIES', entityType: 'DEVICE', entityId: '00000000-0000-0000-0000-000000000001', cmdId: 3 }] }));
+  c.ws.send(
+    JSON.stringify({ cmds: [{ type: 'TIMESERIES', entityType: 'DEVICE', entityId: '00000000-0000-0000-0000-000000000001', cmdId: 3 }] }),
+  );
   const missing = await c.next();
   assert.equal(missing.subscriptionId, 3);
   assert.equal(missing.errorCode, 2);
@@ -132,11 +155,19 @@ test('ATTRIBUTES: snapshot of a scope, updates when attributes are saved', async
   const { emu, token, id, wsUrl } = await setup(t);
   await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/SHARED_SCOPE`, { token, body: { mode: 'eco' } });
   const c = await open(t, `${wsUrl}/api/ws`);
-  c.ws.send(JSON.stringify({ authCmd: { cmdId: 0, token }, cmds: [{ type: 'ATTRIBUTES', entityType: 'DEVICE', entityId: id, scope: 'SHARED_SCOPE', cmdId: 5 }] }));
+  c.ws.send(
+    JSON.stringify({
+      authCmd: { cmdId: 0, token },
+      cmds: [{ type: 'ATTRIBUTES', entityType: 'DEVICE', entityId: id, scope: 'SHARED_SCOPE', cmdId: 5 }],
+    }),
+  );
   const snap = await c.next();
   assert.equal(snap.subscriptionId, 5);
   assert.equal(snap.data.mode[0][1], 'eco');
-  await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/SHARED_SCOPE`, { token, body: { mode: 'boost', level: 3 } });
+  await rest(emu.restUrl, 'POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/SHARED_SCOPE`, {
+    token,
+    body: { mode: 'boost', level: 3 },
+  });
   const u = await c.next();
   assert.deepEqual(Object.keys(u.data), ['level', 'mode']);
   assert.equal(u.data.level[0][1], '3');
@@ -149,7 +180,13 @@ test('legacy /api/ws/plugins/telemetry?token= with tsSubCmds; unknown plugins cl
   const other = await open(t, `${wsUrl}/api/ws/plugins/nothing?token=${token}`);
   assert.equal((await other.closed).code, 1007);
   const c = await open(t, `${wsUrl}/api/ws/plugins/telemetry?token=${token}`);
-  c.ws.send(JSON.stringify({ tsSubCmds: [{ entityType: 'DEVICE', entityId: id, scope: 'LATEST_TELEMETRY', cmdId: 1, keys: 'sequence' }], historyCmds: [], attrSubCmds: [] }));
+  c.ws.send(
+    JSON.stringify({
+      tsSubCmds: [{ entityType: 'DEVICE', entityId: id, scope: 'LATEST_TELEMETRY', cmdId: 1, keys: 'sequence' }],
+      historyCmds: [],
+      attrSubCmds: [],
+    }),
+  );
   const snap = await c.next();
   assert.deepEqual(snap.data, {}, 'nothing stored yet');
   await post(emu, { sequence: 7 });
@@ -161,7 +198,12 @@ test('legacy /api/ws/plugins/telemetry?token= with tsSubCmds; unknown plugins cl
 test('processing delay: the update is pushed when the row is stored, after the delay', async (t) => {
   const { emu, token, id, wsUrl } = await setup(t, { faults: { processingDelayMs: 300 } });
   const c = await open(t, `${wsUrl}/api/ws`);
-  c.ws.send(JSON.stringify({ authCmd: { cmdId: 0, token }, cmds: [{ type: 'TIMESERIES', entityType: 'DEVICE', entityId: id, cmdId: 1, keys: 'sequence' }] }));
+  c.ws.send(
+    JSON.stringify({
+      authCmd: { cmdId: 0, token },
+      cmds: [{ type: 'TIMESERIES', entityType: 'DEVICE', entityId: id, cmdId: 1, keys: 'sequence' }],
+    }),
+  );
   await c.next();
   const sentAt = Date.now();
   assert.equal((await post(emu, { sequence: 1 })).status, 200);

@@ -47,7 +47,14 @@ async function holdingBroker(t: TestContext, hold: number, quietMs = 400): Promi
 
 async function connectAll(t: TestContext, cap: number, devices: number, shards = 1, hold = cap > 0 ? cap : devices): Promise<number> {
   const broker = await holdingBroker(t, hold);
-  const config = testConfig(t, { MQTT_PORT: broker.port, SHARDS: shards, CONNECT_RATE: 0, CONNECT_MAX_IN_PROGRESS: cap, DURATION_SEC: 0, PUBLISH_INTERVAL_SEC: 86_400 });
+  const config = testConfig(t, {
+    MQTT_PORT: broker.port,
+    SHARDS: shards,
+    CONNECT_RATE: 0,
+    CONNECT_MAX_IN_PROGRESS: cap,
+    DURATION_SEC: 0,
+    PUBLISH_INTERVAL_SEC: 86_400,
+  });
   const run = startRun(t, { config, fleet: testFleet(devices), writeFiles: false });
   await waitForSnapshot(run, (s) => s.connections.connected === devices, 60_000);
   run.stop('all connected');
@@ -57,15 +64,27 @@ async function connectAll(t: TestContext, cap: number, devices: number, shards =
   return broker.maxPending();
 }
 
-test('with CONNECT_MAX_IN_PROGRESS=10, at most 10 connects wait for their CONNACK at once, and all 60 connect', { timeout: 120_000 }, async (t) => {
-  assert.equal(await connectAll(t, 10, 60), 10);
-});
+test(
+  'with CONNECT_MAX_IN_PROGRESS=10, at most 10 connects wait for their CONNACK at once, and all 60 connect',
+  { timeout: 120_000 },
+  async (t) => {
+    assert.equal(await connectAll(t, 10, 60), 10);
+  },
+);
 
-test('with CONNECT_MAX_IN_PROGRESS=0 (no cap), the same fleet has more than 10 connects in progress at once', { timeout: 120_000 }, async (t) => {
-  assert.ok((await connectAll(t, 0, 60)) > 10);
-});
+test(
+  'with CONNECT_MAX_IN_PROGRESS=0 (no cap), the same fleet has more than 10 connects in progress at once',
+  { timeout: 120_000 },
+  async (t) => {
+    assert.ok((await connectAll(t, 0, 60)) > 10);
+  },
+);
 
-test('with CONNECT_MAX_IN_PROGRESS=10 over two shards, still at most 10 connects wait at once (5 per shard)', { timeout: 120_000 }, async (t) => {
-  // the endpoint holds every CONNACK until no connect came for 400 ms: a per-shard cap of 10 would reach 20
-  assert.equal(await connectAll(t, 10, 60, 2, 60), 10);
-});
+test(
+  'with CONNECT_MAX_IN_PROGRESS=10 over two shards, still at most 10 connects wait at once (5 per shard)',
+  { timeout: 120_000 },
+  async (t) => {
+    // the endpoint holds every CONNACK until no connect came for 400 ms: a per-shard cap of 10 would reach 20
+    assert.equal(await connectAll(t, 10, 60, 2, 60), 10);
+  },
+);

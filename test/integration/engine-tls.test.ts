@@ -17,7 +17,27 @@ function selfSigned(t: TestContext): { certFile: string; keyFile: string } {
   const dir = tmpDir(t, 'tblab-tls-');
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
   assert.equal(r.status, 0, 'openssl made a certificate');
   // mosquitto started as root drops to its own user before reading them
   chmodSync(dir, 0o755);
@@ -30,7 +50,11 @@ test('TLS: CA file trusted, missing trust refused as auth, insecure switch accep
   const { port } = await startMosquitto(t, pem);
   const base = { MQTT_PORT: port, MQTT_TLS: '1', MQTT_QOS: 1, DURATION_SEC: 2, SHARDS: 1, RECONNECT: '0' } as const;
 
-  const run = startRun(t, { config: testConfig(t, { ...base, DURATION_SEC: 0, MQTT_CA_FILE: pem.certFile }), fleet: testFleet(5), writeFiles: false });
+  const run = startRun(t, {
+    config: testConfig(t, { ...base, DURATION_SEC: 0, MQTT_CA_FILE: pem.certFile }),
+    fleet: testFleet(5),
+    writeFiles: false,
+  });
   await waitForSnapshot(run, (s) => s.traffic.acked >= 5);
   run.stop('test end');
   const ok = await run.done;
@@ -43,6 +67,7 @@ test('TLS: CA file trusted, missing trust refused as auth, insecure switch accep
   assert.equal(refused.metrics.connections.failed, 3);
   assert.equal(refused.metrics.disconnects.byClass.auth, 3, JSON.stringify(refused.metrics.disconnects.byCause));
 
-  const insecure = await startRun(t, { config: testConfig(t, { ...base, MQTT_TLS_INSECURE: '1' }), fleet: testFleet(2), writeFiles: false }).done;
+  const insecure = await startRun(t, { config: testConfig(t, { ...base, MQTT_TLS_INSECURE: '1' }), fleet: testFleet(2), writeFiles: false })
+    .done;
   assert.equal(insecure.metrics.connections.succeeded, 2);
 });

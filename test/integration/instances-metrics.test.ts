@@ -11,7 +11,9 @@ test('instances of one RUN_ID export one run_id and distinct instance labels; su
   const samples: PromSample[] = [];
   for (const i of [1, 2, 3]) {
     const { dash, url } = await startDashboard(t, { runId: `soak-7-i${i}of3`, instance: `${i}/3` });
-    dash.publish(fixtureSnapshot({ runId: `soak-7-i${i}of3`, instance: `${i}/3`, ackLatenciesMs: Array.from({ length: i * 10 }, (_, k) => k + 1) }));
+    dash.publish(
+      fixtureSnapshot({ runId: `soak-7-i${i}of3`, instance: `${i}/3`, ackLatenciesMs: Array.from({ length: i * 10 }, (_, k) => k + 1) }),
+    );
     samples.push(...parseExposition(await (await fetch(`${url}/metrics`)).text()).samples);
   }
   assert.deepEqual([...new Set(samples.map((s) => s.labels.run_id))], ['soak-7']);
@@ -23,7 +25,10 @@ test('instances of one RUN_ID export one run_id and distinct instance labels; su
   // fleet ack latency from summed buckets: the +Inf buckets add up to every instance's count
   const inf = samples.filter((s) => s.name === 'tblab_ack_latency_seconds_bucket' && s.labels.le === '+Inf');
   assert.equal(inf.length, 3);
-  assert.equal(inf.reduce((a, s) => a + s.value, 0), 10 + 20 + 30);
+  assert.equal(
+    inf.reduce((a, s) => a + s.value, 0),
+    10 + 20 + 30,
+  );
 });
 
 test('the Grafana dashboard groups by run_id, so the instances of one run are one line', () => {

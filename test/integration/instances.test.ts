@@ -42,9 +42,16 @@ test('four instances split one fleet; the merged report equals what the emulator
   const cwd = tmpDir(t, 'tblab-instances-');
   const runId = `it-${randomBytes(3).toString('hex')}`;
   const env = {
-    TB_URL: emu.restUrl, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(emu.mqttPort),
-    DEVICE_COUNT: String(FLEET), DURATION_SEC: '6', PUBLISH_INTERVAL_SEC: '0.5', SHARDS: '1',
-    METRICS_PORT: '0', LOG_EVERY_MESSAGE: '1', RUN_ID: runId,
+    TB_URL: emu.restUrl,
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: String(emu.mqttPort),
+    DEVICE_COUNT: String(FLEET),
+    DURATION_SEC: '6',
+    PUBLISH_INTERVAL_SEC: '0.5',
+    SHARDS: '1',
+    METRICS_PORT: '0',
+    LOG_EVERY_MESSAGE: '1',
+    RUN_ID: runId,
   };
   const cli = { cwd, env: { HOME: cwd, ...env }, timeoutMs: 90_000 };
 
@@ -77,14 +84,20 @@ test('four instances split one fleet; the merged report equals what the emulator
   assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'runs', `${runId}-merged.json`), 'utf8')), m);
   assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'runs', 'latest.json'), 'utf8')), m);
   assert.equal(m.runId, `${runId}-merged`);
-  assert.deepEqual(m.mergedFrom, reports.map((r) => r.runId));
+  assert.deepEqual(
+    m.mergedFrom,
+    reports.map((r) => r.runId),
+  );
   assert.equal(m.outcome, 'completed');
 
   // totals and per-device counts equal what the emulator stored
   const stats = await fetchStats(emu.restUrl);
   const tr = m.metrics.traffic;
   assert.ok(stats.messages > FLEET * 4, `only ${stats.messages} messages stored`);
-  assert.equal(tr.sent, reports.reduce((a, r) => a + r.metrics.traffic.sent, 0));
+  assert.equal(
+    tr.sent,
+    reports.reduce((a, r) => a + r.metrics.traffic.sent, 0),
+  );
   assert.equal(tr.sent, stats.messages);
   assert.equal(tr.acked, stats.messages);
   assert.equal(tr.failed, 0);
@@ -102,10 +115,18 @@ test('four instances split one fleet; the merged report equals what the emulator
 
   // merged percentiles equal those of the union of the raw samples (HDR precision)
   assert.equal(m.metrics.latency.ackMs.count, tr.acked);
-  const raw = rawSamples(dataDir, reports.map((r) => r.runId));
+  const raw = rawSamples(
+    dataDir,
+    reports.map((r) => r.runId),
+  );
   assert.equal(raw.connectMs.length, m.metrics.latency.connectMs.count);
   assert.equal(raw.lagMs.length, m.metrics.latency.scheduleLagMs.count);
-  for (const [p, k] of [[50, 'p50'], [90, 'p90'], [99, 'p99'], [100, 'max']] as const) {
+  for (const [p, k] of [
+    [50, 'p50'],
+    [90, 'p90'],
+    [99, 'p99'],
+    [100, 'max'],
+  ] as const) {
     withinHdr(m.metrics.latency.connectMs[k], exactPercentile(raw.connectMs, p), `connect ${k}`);
     withinHdr(m.metrics.latency.scheduleLagMs[k], exactPercentile(raw.lagMs, p), `schedule lag ${k}`);
   }

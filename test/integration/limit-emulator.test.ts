@@ -21,8 +21,16 @@ async function emulatorDriver(t: TestContext, emuOpts: EmulatorOptions) {
   const emu = await startEmulator(t, emuOpts);
   const fleet = await emulatorFleet(emu.restUrl, DEVICES);
   const config = testConfig(t, {
-    MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, SHARDS: Number(process.env.LIMIT_TEST_SHARDS ?? 1),
-    ACK_TIMEOUT_MS: 8000, DRAIN_TIMEOUT_MS: 8000, DELIVERY_CHECK: 1, DELIVERY_SETTLE_SEC: 2, LATENCY_SAMPLE: 10, DASHBOARD: 0,
+    MQTT_PORT: emu.mqttPort,
+    TB_URL: emu.restUrl,
+    MQTT_QOS: 1,
+    SHARDS: Number(process.env.LIMIT_TEST_SHARDS ?? 1),
+    ACK_TIMEOUT_MS: 8000,
+    DRAIN_TIMEOUT_MS: 8000,
+    DELIVERY_CHECK: 1,
+    DELIVERY_SETTLE_SEC: 2,
+    LATENCY_SAMPLE: 10,
+    DASHBOARD: 0,
   });
   const reports: RunReport[] = [];
   const base = runDriver({ vary: 'rate', config, fleet, onReport: (r) => reports.push(r) });
@@ -40,8 +48,9 @@ async function emulatorDriver(t: TestContext, emuOpts: EmulatorOptions) {
 function table(steps: readonly LimitStep[]): string {
   const verdict = (s: LimitStep) => `${s.passed ? 'pass' : 'FAIL'}${s.retried ? ' (retried)' : ''}`;
   const head = (s: LimitStep) => `${s.phase} ${s.asked} asked, ${s.reached}/s reached ${verdict(s)}`;
-  return steps.map((s) => `${head(s)}: `
-    + s.objectives.map((o) => `${o.name}=${o.value === null ? '-' : +o.value.toFixed(3)}`).join(' ')).join('\n');
+  return steps
+    .map((s) => `${head(s)}: ` + s.objectives.map((o) => `${o.name}=${o.value === null ? '-' : +o.value.toFixed(3)}`).join(' '))
+    .join('\n');
 }
 
 const title = `real runs against --capacity ${CAPACITY}: the search finds it within 10 % and names server saturation`;
@@ -60,9 +69,16 @@ test(title, { timeout: 600_000 }, async (t) => {
   assert.equal(reports.length, v.steps.length, 'one run per step');
   const stored = emu.stats({ perDevice: false }).messages;
   const delivered = reports.reduce((n, r) => n + r.delivery!.totals.stored, 0);
-  assert.equal(delivered, stored, 'the steps\' delivery checks account for every stored message');
-  assert.equal(reports.reduce((n, r) => n + r.delivery!.totals.sent, 0) - delivered, v.steps.reduce((n, s) => n + s.measurement.lost!, 0));
-  assert.equal(cap.dropped, v.steps.reduce((n, s) => n + s.measurement.lost!, 0), 'lost = what the capacity model dropped');
+  assert.equal(delivered, stored, "the steps' delivery checks account for every stored message");
+  assert.equal(
+    reports.reduce((n, r) => n + r.delivery!.totals.sent, 0) - delivered,
+    v.steps.reduce((n, s) => n + s.measurement.lost!, 0),
+  );
+  assert.equal(
+    cap.dropped,
+    v.steps.reduce((n, s) => n + s.measurement.lost!, 0),
+    'lost = what the capacity model dropped',
+  );
   for (const s of v.steps.filter((x) => x.passed)) {
     assert.equal(s.measurement.lost, 0, `a passing step lost nothing (${s.asked})`);
     assert.ok(s.reached >= s.asked * 0.9, `a passing step reached its load: ${s.reached} of ${s.asked}`);

@@ -24,16 +24,19 @@ test('nearest key: near misses only', () => {
   assert.equal(nearest('TB_URL', keys), null, 'an exact key is not a near miss');
 });
 
-test('.env keys that look like ours but are not get a warning naming the nearest key; other tools\' keys do not', (t) => {
+test(".env keys that look like ours but are not get a warning naming the nearest key; other tools' keys do not", (t) => {
   const dir = tmpDir(t, 'tblab-cli-');
   writeFileSync(join(dir, '.env'), 'DEVICE_COUNTT=20\nMQTT_QQS=1\nCOMPOSE_PROJECT_NAME=lab\nDEVICE_COUNT=7\n');
   const r = loadConfig({ cwd: dir, env: {} });
   assert.ok(r.ok);
   assert.equal(r.config.deviceCount, 7);
-  assert.deepEqual(r.warnings.filter((w) => w.startsWith('.env key')), [
-    '.env key DEVICE_COUNTT is not a tblab key and is ignored; did you mean DEVICE_COUNT?',
-    '.env key MQTT_QQS is not a tblab key and is ignored; did you mean MQTT_QOS?',
-  ]);
+  assert.deepEqual(
+    r.warnings.filter((w) => w.startsWith('.env key')),
+    [
+      '.env key DEVICE_COUNTT is not a tblab key and is ignored; did you mean DEVICE_COUNT?',
+      '.env key MQTT_QQS is not a tblab key and is ignored; did you mean MQTT_QOS?',
+    ],
+  );
 });
 
 test('tblab config prints .env key names and the typo warning', { timeout: 30_000 }, async (t) => {
@@ -49,7 +52,7 @@ test('tblab config prints .env key names and the typo warning', { timeout: 30_00
   assert.equal(json.deviceCount, 7, '--json keeps the property names');
 });
 
-test('disabled_devices.json: the original\'s plain array of names is read by the run and by `devices`', { timeout: 120_000 }, async (t) => {
+test("disabled_devices.json: the original's plain array of names is read by the run and by `devices`", { timeout: 120_000 }, async (t) => {
   const dir = tmpDir(t, 'tblab-cli-');
   const file = join(dir, 'disabled_devices.json');
   writeFileSync(file, JSON.stringify(['sim-002', 'sim-003']));
@@ -61,7 +64,12 @@ test('disabled_devices.json: the original\'s plain array of names is read by the
   const emu = await startEmulator(t);
   const fleet = await emulatorFleet(emu.restUrl, 4);
   const config = testConfig(t, {
-    MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, DURATION_SEC: 2, PUBLISH_INTERVAL_SEC: 0.5, DISABLED_DEVICES_FILE: file, SHARDS: 1,
+    MQTT_PORT: emu.mqttPort,
+    TB_URL: emu.restUrl,
+    DURATION_SEC: 2,
+    PUBLISH_INTERVAL_SEC: 0.5,
+    DISABLED_DEVICES_FILE: file,
+    SHARDS: 1,
   });
   const r = await startRun(t, { config, fleet, writeFiles: false }).done;
   for (const name of ['sim-002', 'sim-003']) assert.equal(r.devices[name].sent, 0, `${name} is paused`);

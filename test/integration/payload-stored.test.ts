@@ -38,7 +38,8 @@ test('default payload as stored by the emulator: every key, the original units, 
       assert.ok(Math.abs(Date.parse(String(p.value)) - p.ts) < 5000, `${p.value} vs server ts ${p.ts}`);
     }
     for (const p of h.battery) assert.ok(typeof p.value === 'number' && p.value >= 3.3 && p.value <= 4.2, `battery ${p.value} V`);
-    for (const p of h.humidity) assert.ok(Number.isInteger(p.value) && (p.value as number) >= 0 && (p.value as number) <= 100, `${p.value} %`);
+    for (const p of h.humidity)
+      assert.ok(Number.isInteger(p.value) && (p.value as number) >= 0 && (p.value as number) <= 100, `${p.value} %`);
     for (const p of h.status) assert.ok(['ok', 'warn', 'critical'].includes(p.value as string), `status ${p.value}`);
     for (const p of h.issue) assert.match(String(p.value), /^[a-z]+(-[a-z]+)*$/);
     for (const p of h.device) assert.equal(p.value, d.name);
@@ -55,7 +56,12 @@ test('a template with "$extends": "default" stores the default keys plus its own
   const file = join(tmpDir(t, 'tblab-payload-'), 'extends.json');
   writeFileSync(file, JSON.stringify({ $extends: 'default', site: 'plant-{{index}}', sentAt: '{{timestamp:iso}}' }));
   const config = testConfig(t, {
-    MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, MQTT_QOS: 1, DURATION_SEC: 2, PUBLISH_INTERVAL_SEC: 0.5, PAYLOAD_TEMPLATE: file,
+    MQTT_PORT: emu.mqttPort,
+    TB_URL: emu.restUrl,
+    MQTT_QOS: 1,
+    DURATION_SEC: 2,
+    PUBLISH_INTERVAL_SEC: 0.5,
+    PAYLOAD_TEMPLATE: file,
   });
   const r = await startRun(t, { config, fleet, writeFiles: false }).done;
   assert.ok(r.metrics.traffic.acked > 0);

@@ -26,44 +26,59 @@ async function assertTokensMatchServer(c: TbClient, tf: TokenFile): Promise<void
   });
 }
 
-test('1,000 devices are provisioned with attributes, tokens.json (0600) and devices.csv; a re-run creates none', { timeout: 180_000 }, async (t) => {
-  const e = await startEmulator(t);
-  const dir = tmpDir(t);
-  const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '1000' }), dir);
-  const out = sink();
+test(
+  '1,000 devices are provisioned with attributes, tokens.json (0600) and devices.csv; a re-run creates none',
+  { timeout: 180_000 },
+  async (t) => {
+    const e = await startEmulator(t);
+    const dir = tmpDir(t);
+    const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '1000' }), dir);
+    const out = sink();
 
-  const first = await provision(labContext({ stderr: out.stream }), cfg, { progress: false });
-  assert.equal(first.created, 1000);
-  assert.equal(first.reused, 0);
-  const c = adminClient(t, e.restUrl);
-  const onServer = await listFleetOnServer(c, 'sim');
-  assert.equal(onServer.size, 1000);
-  assert.ok(onServer.has('sim-001') && onServer.has('sim-1000'));
-  assert.equal(onServer.get('sim-001')!.label, 'tb-load-lab');
+    const first = await provision(labContext({ stderr: out.stream }), cfg, { progress: false });
+    assert.equal(first.created, 1000);
+    assert.equal(first.reused, 0);
+    const c = adminClient(t, e.restUrl);
+    const onServer = await listFleetOnServer(c, 'sim');
+    assert.equal(onServer.size, 1000);
+    assert.ok(onServer.has('sim-001') && onServer.has('sim-1000'));
+    assert.equal(onServer.get('sim-001')!.label, 'tb-load-lab');
 
-  const tf = readTokenFile(cfg.dataDir)!;
-  assert.equal(statSync(tokensPath(cfg.dataDir)).mode & 0o777, 0o600);
-  assert.equal(Object.keys(tf.devices).length, 1000);
-  assert.equal(tf.devices['sim-042'].index, 42);
-  assert.equal(tf.devices['sim-042'].id, onServer.get('sim-042')!.id.id);
-  assert.equal(tf.deviceProfileId, onServer.get('sim-001')!.deviceProfileId!.id);
-  await assertTokensMatchServer(c, tf);
+    const tf = readTokenFile(cfg.dataDir)!;
+    assert.equal(statSync(tokensPath(cfg.dataDir)).mode & 0o777, 0o600);
+    assert.equal(Object.keys(tf.devices).length, 1000);
+    assert.equal(tf.devices['sim-042'].index, 42);
+    assert.equal(tf.devices['sim-042'].id, onServer.get('sim-042')!.id.id);
+    assert.equal(tf.deviceProfileId, onServer.get('sim-001')!.deviceProfileId!.id);
+    await assertTokensMatchServer(c, tf);
 
-  const rows = readManifest(cfg.dataDir);
-  assert.equal(rows.length, 1000);
-  assert.deepEqual(rows.map((r) => r.index), Array.from({ length: 1000 }, (_, i) => i + 1));
-  assert.ok(!readFileSync(tokensPath(cfg.dataDir).replace('tokens.json', 'devices.csv'), 'utf8').includes((tf.devices['sim-001'].credentials as { token: string }).token), 'no token in the manifest');
+    const rows = readManifest(cfg.dataDir);
+    assert.equal(rows.length, 1000);
+    assert.deepEqual(
+      rows.map((r) => r.index),
+      Array.from({ length: 1000 }, (_, i) => i + 1),
+    );
+    assert.ok(
+      !readFileSync(tokensPath(cfg.dataDir).replace('tokens.json', 'devices.csv'), 'utf8').includes(
+        (tf.devices['sim-001'].credentials as { token: string }).token,
+      ),
+      'no token in the manifest',
+    );
 
-  const attrs = await c.get<{ key: string; value: unknown }[]>(`/api/plugins/telemetry/DEVICE/${tf.devices['sim-250'].id}/values/attributes/SERVER_SCOPE`, { keys: 'batch,group,index' });
-  assert.deepEqual(Object.fromEntries(attrs.map((a) => [a.key, a.value])), { batch: 3, group: 'sim', index: 250 });
+    const attrs = await c.get<{ key: string; value: unknown }[]>(
+      `/api/plugins/telemetry/DEVICE/${tf.devices['sim-250'].id}/values/attributes/SERVER_SCOPE`,
+      { keys: 'batch,group,index' },
+    );
+    assert.deepEqual(Object.fromEntries(attrs.map((a) => [a.key, a.value])), { batch: 3, group: 'sim', index: 250 });
 
-  const second = await provision(labContext({ stderr: out.stream }), cfg, { progress: false });
-  assert.equal(second.created, 0);
-  assert.equal(second.reused, 1000);
-  assert.ok(second.requests <= 3, `a re-run only logs in, reads the profile and lists (${second.requests} requests)`);
-  assert.equal((await listFleetOnServer(c, 'sim')).size, 1000);
-  assert.deepEqual(readTokenFile(cfg.dataDir)!.devices, tf.devices);
-});
+    const second = await provision(labContext({ stderr: out.stream }), cfg, { progress: false });
+    assert.equal(second.created, 0);
+    assert.equal(second.reused, 1000);
+    assert.ok(second.requests <= 3, `a re-run only logs in, reads the profile and lists (${second.requests} requests)`);
+    assert.equal((await listFleetOnServer(c, 'sim')).size, 1000);
+    assert.deepEqual(readTokenFile(cfg.dataDir)!.devices, tf.devices);
+  },
+);
 
 test('provisioning killed half-way (SIGKILL) completes on re-run with no duplicates', { timeout: 180_000 }, async (t) => {
   // REST latency makes the run long enough to kill it in the middle
@@ -78,8 +93,14 @@ test('provisioning killed half-way (SIGKILL) completes on re-run with no duplica
       await sleep(50);
       try {
         const n = existsSync(tokensPath(cfg.dataDir)) ? Object.keys(readTokenFile(cfg.dataDir)!.devices).length : 0;
-        if (n >= 100) { seenAtKill = n; cli.child.kill('SIGKILL'); return; }
-      } catch { /* the file is replaced atomically; a read never sees half of it, but retry anyway */ }
+        if (n >= 100) {
+          seenAtKill = n;
+          cli.child.kill('SIGKILL');
+          return;
+        }
+      } catch {
+        /* the file is replaced atomically; a read never sees half of it, but retry anyway */
+      }
     }
   })();
   const r = await cli.done;
@@ -140,5 +161,8 @@ test('`provision --instance 2/3 --json` provisions only its slice', { timeout: 6
   assert.deepEqual(s.slice, { start: 10, end: 20 });
   assert.equal(s.created, 10);
   const names = [...(await listFleetOnServer(adminClient(t, e.restUrl), 'edge')).keys()].sort();
-  assert.deepEqual(names, Array.from({ length: 10 }, (_, i) => `edge-0${11 + i}`));
+  assert.deepEqual(
+    names,
+    Array.from({ length: 10 }, (_, i) => `edge-0${11 + i}`),
+  );
 });

@@ -29,7 +29,14 @@ test('a 401 "Token has expired" (errorCode 11) is answered by one refresh (or lo
   // replace the server behind the URL, keep the client and its token.
   const first = createEmulator();
   const { httpPort } = await first.listen();
-  const c = new TbClient({ baseUrl: `http://127.0.0.1:${httpPort}`, username: 'tenant@thingsboard.org', password: 'tenant', timeoutMs: 10_000, retries: 3, connections: 2 });
+  const c = new TbClient({
+    baseUrl: `http://127.0.0.1:${httpPort}`,
+    username: 'tenant@thingsboard.org',
+    password: 'tenant',
+    timeoutMs: 10_000,
+    retries: 3,
+    connections: 2,
+  });
   t.after(() => c.close());
   await c.login();
   await first.close();
@@ -38,7 +45,10 @@ test('a 401 "Token has expired" (errorCode 11) is answered by one refresh (or lo
   t.after(() => second.close());
   await adminClient(t, `http://127.0.0.1:${httpPort}`).post('/api/device', { name: 'only-on-the-second' });
   const page = await c.get<{ data: { name: string }[] }>('/api/tenant/devices', { pageSize: 10, page: 0 });
-  assert.deepEqual(page.data.map((d) => d.name), ['only-on-the-second']);
+  assert.deepEqual(
+    page.data.map((d) => d.name),
+    ['only-on-the-second'],
+  );
   assert.equal(c.stats.logins, 2, 'the refresh token was refused too, so it logged in again');
   assert.equal(c.stats.refreshes, 1);
 });
@@ -98,9 +108,19 @@ test('HTTP_PROXY carries REST through a proxy; NO_PROXY bypasses it', { timeout:
     client.on('error', () => up.destroy());
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  t.after(() => { proxy.closeAllConnections(); proxy.close(); });
+  t.after(() => {
+    proxy.closeAllConnections();
+    proxy.close();
+  });
   const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-  const opts = { baseUrl: e.restUrl, username: 'tenant@thingsboard.org', password: 'tenant', timeoutMs: 10_000, retries: 0, connections: 2 };
+  const opts = {
+    baseUrl: e.restUrl,
+    username: 'tenant@thingsboard.org',
+    password: 'tenant',
+    timeoutMs: 10_000,
+    retries: 0,
+    connections: 2,
+  };
 
   const via = new TbClient({ ...opts, httpProxy: proxyUrl });
   t.after(() => via.close());
@@ -117,7 +137,13 @@ test('HTTP_PROXY carries REST through a proxy; NO_PROXY bypasses it', { timeout:
 test('errors carry the server message: 404 NOT_FOUND, 400 REQUEST_REJECTED', { timeout: 30_000 }, async (t) => {
   const e = await startEmulator(t);
   const c = adminClient(t, e.restUrl);
-  await assert.rejects(c.get('/api/device/00000000-0000-4000-8000-000000000000'), (err: LabError) => err.code === 'NOT_FOUND' && /is not found/.test(err.message));
+  await assert.rejects(
+    c.get('/api/device/00000000-0000-4000-8000-000000000000'),
+    (err: LabError) => err.code === 'NOT_FOUND' && /is not found/.test(err.message),
+  );
   await c.post('/api/device', { name: 'dup' });
-  await assert.rejects(c.post('/api/device', { name: 'dup' }), (err: LabError) => err.code === 'REQUEST_REJECTED' && /already exists/.test(err.message) && err.details?.errorCode === 31);
+  await assert.rejects(
+    c.post('/api/device', { name: 'dup' }),
+    (err: LabError) => err.code === 'REQUEST_REJECTED' && /already exists/.test(err.message) && err.details?.errorCode === 31,
+  );
 });

@@ -18,7 +18,11 @@ function labDir(t: TestContext, devices: number): string {
   const dir = tmpDir(t, 'tblab-cli-run-');
   const fleet = testFleet(devices);
   writeTokenFile(join(dir, 'data'), {
-    version: 1, server: 'http://127.0.0.1:8080', prefix: 'sim', deviceProfileId: null, updatedAt: new Date().toISOString(),
+    version: 1,
+    server: 'http://127.0.0.1:8080',
+    prefix: 'sim',
+    deviceProfileId: null,
+    updatedAt: new Date().toISOString(),
     devices: Object.fromEntries(fleet.map(({ name, ...d }) => [name, d])),
   });
   return dir;
@@ -59,7 +63,14 @@ test('SIGINT mid-run: publishing stops, acks drain, the report is complete, exit
 test('a second lab on a pid file held by a live process is refused (ALREADY_RUNNING)', { skip, timeout: 60_000 }, async (t) => {
   const { port } = await startMosquitto(t);
   const dir = labDir(t, 5);
-  writeJsonAtomic(join(dir, 'data', 'control', 'tblab.pid'), { pid: process.pid, runId: 'other', startedAt: '', instance: null, dashboardUrl: null, controlTokenFile: null });
+  writeJsonAtomic(join(dir, 'data', 'control', 'tblab.pid'), {
+    pid: process.pid,
+    runId: 'other',
+    startedAt: '',
+    instance: null,
+    dashboardUrl: null,
+    controlTokenFile: null,
+  });
   const p = spawnRun(t, dir, port, ['--devices', '5', '--duration', '1']);
   assert.equal((await p.exit).code, 2);
   assert.match(p.stderr, /ALREADY_RUNNING/);
@@ -73,44 +84,62 @@ test('no token file: NO_FLEET with the path and a hint', { timeout: 60_000 }, as
   assert.match(p.stderr, /tblab provision/);
 });
 
-test('--embedded: emulator child, fleet provisioned into it, run, emulator stopped; tokens.json untouched', { timeout: 120_000 }, async (t) => {
-  const dir = tmpDir(t, 'tblab-cli-run-');
-  const p = spawnRun(t, dir, 1, ['--embedded', '--devices', '20', '--duration', '2', '--qos', '1', '--json']);
-  assert.equal((await p.exit).code, 0, p.stderr);
-  const summary = JSON.parse(p.stdout);
-  assert.equal(summary.outcome, 'completed');
-  assert.ok(summary.sent > 0);
-  assert.equal(summary.acked, summary.sent);
-  const report = JSON.parse(readFileSync(summary.report, 'utf8'));
-  assert.equal(Object.keys(report.devices).length, 20);
-  assert.match(report.metrics.target.mqtt, /^mqtt:\/\/127\.0\.0\.1:\d+$/);
-  assert.equal(existsSync(join(dir, 'data', 'provisioning', 'tokens.json')), false, 'the real fleet file is not touched');
-  assert.equal(existsSync(join(dir, 'data', 'embedded', 'provisioning', 'tokens.json')), true);
-  const port = Number(new URL(report.metrics.target.mqtt).port);
-  const refused = await new Promise<boolean>((res) => {
-    const c = net.connect(port, '127.0.0.1', () => { c.destroy(); res(false); });
-    c.on('error', () => res(true));
-  });
-  assert.ok(refused, 'the emulator child was stopped');
-});
+test(
+  '--embedded: emulator child, fleet provisioned into it, run, emulator stopped; tokens.json untouched',
+  { timeout: 120_000 },
+  async (t) => {
+    const dir = tmpDir(t, 'tblab-cli-run-');
+    const p = spawnRun(t, dir, 1, ['--embedded', '--devices', '20', '--duration', '2', '--qos', '1', '--json']);
+    assert.equal((await p.exit).code, 0, p.stderr);
+    const summary = JSON.parse(p.stdout);
+    assert.equal(summary.outcome, 'completed');
+    assert.ok(summary.sent > 0);
+    assert.equal(summary.acked, summary.sent);
+    const report = JSON.parse(readFileSync(summary.report, 'utf8'));
+    assert.equal(Object.keys(report.devices).length, 20);
+    assert.match(report.metrics.target.mqtt, /^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(existsSync(join(dir, 'data', 'provisioning', 'tokens.json')), false, 'the real fleet file is not touched');
+    assert.equal(existsSync(join(dir, 'data', 'embedded', 'provisioning', 'tokens.json')), true);
+    const port = Number(new URL(report.metrics.target.mqtt).port);
+    const refused = await new Promise<boolean>((res) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.destroy();
+        res(false);
+      });
+      c.on('error', () => res(true));
+    });
+    assert.ok(refused, 'the emulator child was stopped');
+  },
+);
 
-test('the main process killed hard: the last checkpoint (outcome partial) is on disk and the shards exit', { skip, timeout: 120_000 }, async (t) => {
-  const { port } = await startMosquitto(t);
-  const dir = labDir(t, 10);
-  const p = spawnRun(t, dir, port, ['--devices', '10', '--duration', '120', '--interval', '0.5']);
-  const latest = join(dir, 'data', 'runs', 'latest.json');
-  const until = Date.now() + 60_000;
-  while (!existsSync(latest) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-  p.child.kill('SIGKILL');
-  await p.exit;
-  const report = JSON.parse(readFileSync(latest, 'utf8'));
-  assert.equal(report.outcome, 'partial');
-  assert.equal(report.endedAt, null);
-  assert.equal(Object.keys(report.devices).length, 10);
-  assert.ok(report.timeline.length >= 1);
-  const pids: number[] = report.metrics.shards.map((s: { pid: number }) => s.pid);
-  const deadline = Date.now() + 20_000;
-  const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  assert.deepEqual(pids.filter(alive), [], 'shards exit when the supervisor is gone');
-});
+test(
+  'the main process killed hard: the last checkpoint (outcome partial) is on disk and the shards exit',
+  { skip, timeout: 120_000 },
+  async (t) => {
+    const { port } = await startMosquitto(t);
+    const dir = labDir(t, 10);
+    const p = spawnRun(t, dir, port, ['--devices', '10', '--duration', '120', '--interval', '0.5']);
+    const latest = join(dir, 'data', 'runs', 'latest.json');
+    const until = Date.now() + 60_000;
+    while (!existsSync(latest) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    p.child.kill('SIGKILL');
+    await p.exit;
+    const report = JSON.parse(readFileSync(latest, 'utf8'));
+    assert.equal(report.outcome, 'partial');
+    assert.equal(report.endedAt, null);
+    assert.equal(Object.keys(report.devices).length, 10);
+    assert.ok(report.timeline.length >= 1);
+    const pids: number[] = report.metrics.shards.map((s: { pid: number }) => s.pid);
+    const deadline = Date.now() + 20_000;
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(pids.filter(alive), [], 'shards exit when the supervisor is gone');
+  },
+);

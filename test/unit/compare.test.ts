@@ -33,7 +33,14 @@ describe('comparing two runs', () => {
   });
 
   test('fewer failures and disconnects make B better', () => {
-    const bad = makeReport({ runId: 'run-a', devices: 20, durationSec: 30, ackMs: () => 20, failed: { 1: 5 }, disconnects: { 2: [[5, 'server closed', 'server']] } });
+    const bad = makeReport({
+      runId: 'run-a',
+      devices: 20,
+      durationSec: 30,
+      ackMs: () => 20,
+      failed: { 1: 5 },
+      disconnects: { 2: [[5, 'server closed', 'server']] },
+    });
     const c = compareRuns(bad, base);
     assert.equal(c.verdict, 'better');
     assert.equal(row(c, 'failed_ratio').judgement, 'better');
@@ -57,7 +64,10 @@ describe('comparing two runs', () => {
 
   test('metrics neither run measured are left out; one-sided ones show no data', () => {
     const withDelivery = makeReport({ runId: 'run-b', devices: 20, durationSec: 30, ackMs: () => 20, deliveryLost: 0 });
-    assert.equal(compareRuns(base, base).rows.some((r) => r.metric === 'stored_ratio'), false);
+    assert.equal(
+      compareRuns(base, base).rows.some((r) => r.metric === 'stored_ratio'),
+      false,
+    );
     const c = compareRuns(base, withDelivery);
     assert.equal(row(c, 'stored_ratio').a, null);
     assert.equal(row(c, 'stored_ratio').judgement, null);
@@ -73,7 +83,10 @@ describe('parsing --band', () => {
   ];
   for (const [name, v] of bad) {
     test(`rejects ${name}: ${v}`, () => {
-      assert.throws(() => parseBands([v]), (e: unknown) => e instanceof LabError && e.code === 'USAGE' && e.message.includes(v));
+      assert.throws(
+        () => parseBands([v]),
+        (e: unknown) => e instanceof LabError && e.code === 'USAGE' && e.message.includes(v),
+      );
     });
   }
   test('accepts seconds as an absolute duration band', () => {

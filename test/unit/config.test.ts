@@ -21,8 +21,16 @@ test('defaults resolve with no .env and an empty environment', () => {
 test('layers apply in order: .env < environment < scenario < flags', () => {
   const d = dir();
   writeFileSync(join(d, '.env'), 'DEVICE_COUNT=10\nDEVICE_PREFIX=fromfile\nMQTT_PORT=1884\nPUBLISH_INTERVAL_SEC=5\n');
-  writeFileSync(join(d, 'sc.json'), JSON.stringify({ MQTT_PORT: 1885, PUBLISH_INTERVAL_SEC: 2, STAGES: [{ duration: '10s', target: '100%' }] }));
-  const r = loadConfig({ cwd: d, env: { DEVICE_COUNT: '20', MQTT_PORT: '1886' }, scenarioFile: 'sc.json', flags: { PUBLISH_INTERVAL_SEC: '0.5' } });
+  writeFileSync(
+    join(d, 'sc.json'),
+    JSON.stringify({ MQTT_PORT: 1885, PUBLISH_INTERVAL_SEC: 2, STAGES: [{ duration: '10s', target: '100%' }] }),
+  );
+  const r = loadConfig({
+    cwd: d,
+    env: { DEVICE_COUNT: '20', MQTT_PORT: '1886' },
+    scenarioFile: 'sc.json',
+    flags: { PUBLISH_INTERVAL_SEC: '0.5' },
+  });
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
   assert.equal(r.config.devicePrefix, 'fromfile');
   assert.equal(r.config.deviceCount, 20);
@@ -33,7 +41,10 @@ test('layers apply in order: .env < environment < scenario < flags', () => {
 });
 
 test('every bad value is reported at once, naming key, value, source and expected form', () => {
-  const r = loadConfig({ cwd: dir(), env: { DEVICE_COUNT: 'many', MQTT_TLS: 'maybe', TB_URL: 'ftp://x', TB_PASSWORD: 'hunter2', MQTT_QOS: '2' } });
+  const r = loadConfig({
+    cwd: dir(),
+    env: { DEVICE_COUNT: 'many', MQTT_TLS: 'maybe', TB_URL: 'ftp://x', TB_PASSWORD: 'hunter2', MQTT_QOS: '2' },
+  });
   assert.equal(r.ok, false);
   if (r.ok) return;
   const byKey = Object.fromEntries(r.problems.map((p) => [p.key, p]));

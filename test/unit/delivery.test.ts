@@ -28,17 +28,38 @@ test('pickSample spreads over the fleet and never repeats', () => {
 
 function device(firstPublishAt: number, disconnects: Partial<DisconnectRecord>[]): DeviceRecord {
   return {
-    index: 1, shard: 0, connectedAt: firstPublishAt, connectMs: 1, firstPublishAt, lastPublishAt: null, sent: 10, acked: 9, failed: 1, skipped: 0,
-    connects: 1, connectFailures: 0, errors: {}, paused: false, lastSequence: 10,
-    disconnects: disconnects.map((d) => ({ at: 0, cause: 'server closed after publish (rate limit suspected)', class: 'rate-limit', ...d }) as DisconnectRecord),
+    index: 1,
+    shard: 0,
+    connectedAt: firstPublishAt,
+    connectMs: 1,
+    firstPublishAt,
+    lastPublishAt: null,
+    sent: 10,
+    acked: 9,
+    failed: 1,
+    skipped: 0,
+    connects: 1,
+    connectFailures: 0,
+    errors: {},
+    paused: false,
+    lastSequence: 10,
+    disconnects: disconnects.map(
+      (d) => ({ at: 0, cause: 'server closed after publish (rate limit suspected)', class: 'rate-limit', ...d }) as DisconnectRecord,
+    ),
   };
 }
 
 test('rate-limit pattern: the same message budget on every device → per device; varied → tenant-wide', () => {
   const t0 = 1_700_000_000_000;
   const perDevice = attributeRateLimits({
-    devices: { a: device(t0, [{ at: t0 + 4000 }]), b: device(t0 + 300, [{ at: t0 + 4300 }, { at: t0 + 9000 }]), c: device(t0, [{ at: t0 + 7000 }]) },
-    intervalSec: 1, peakSentPerSec: 3, rest429: { count: 0, firstAt: null },
+    devices: {
+      a: device(t0, [{ at: t0 + 4000 }]),
+      b: device(t0 + 300, [{ at: t0 + 4300 }, { at: t0 + 9000 }]),
+      c: device(t0, [{ at: t0 + 7000 }]),
+    },
+    intervalSec: 1,
+    peakSentPerSec: 3,
+    rest429: { count: 0, firstAt: null },
   });
   assert.deepEqual(perDevice.devices, ['a', 'b', 'c']);
   assert.equal(perDevice.count, 4);
@@ -47,21 +68,38 @@ test('rate-limit pattern: the same message budget on every device → per device
   assert.match(perDevice.advice!, /transportDeviceMsgRateLimit/);
 
   // the same budget, but only some of the devices: a shared budget, not a per-device one
-  const some = attributeRateLimits({ devices: { a: device(t0, [{ at: t0 + 4000 }]), b: device(t0, [{ at: t0 + 4000 }]), c: device(t0, []) }, intervalSec: 1, peakSentPerSec: 3, rest429: { count: 0, firstAt: null } });
+  const some = attributeRateLimits({
+    devices: { a: device(t0, [{ at: t0 + 4000 }]), b: device(t0, [{ at: t0 + 4000 }]), c: device(t0, []) },
+    intervalSec: 1,
+    peakSentPerSec: 3,
+    rest429: { count: 0, firstAt: null },
+  });
   assert.match(some.pattern!, /^tenant-wide/);
 
   const tenant = attributeRateLimits({
     devices: { a: device(t0, [{ at: t0 + 1000 }]), b: device(t0, [{ at: t0 + 20_000 }]), c: device(t0, [{ at: t0 + 9000 }]) },
-    intervalSec: 1, peakSentPerSec: 300, rest429: { count: 2, firstAt: t0 + 30_000 },
+    intervalSec: 1,
+    peakSentPerSec: 300,
+    rest429: { count: 2, firstAt: t0 + 30_000 },
   });
   assert.match(tenant.pattern!, /^tenant-wide/);
   assert.match(tenant.advice!, /transportTenantMsgRateLimit.*300 msg\/s/);
   assert.match(tenant.advice!, /tenantServerRestLimitsConfiguration/);
   assert.equal(tenant.events.at(-1)!.device, '(REST API)');
 
-  const v5 = attributeRateLimits({ devices: { a: device(t0, [{ at: t0 + 10, cause: 'server disconnect: implementation specific error (0x83)', class: 'server' }]) }, intervalSec: 1, peakSentPerSec: 1, rest429: { count: 0, firstAt: null } });
+  const v5 = attributeRateLimits({
+    devices: { a: device(t0, [{ at: t0 + 10, cause: 'server disconnect: implementation specific error (0x83)', class: 'server' }]) },
+    intervalSec: 1,
+    peakSentPerSec: 1,
+    rest429: { count: 0, firstAt: null },
+  });
   assert.match(v5.events[0].evidence, /0x83/);
-  const none = attributeRateLimits({ devices: { a: device(t0, [{ cause: 'server closed', class: 'server' }]) }, intervalSec: 1, peakSentPerSec: 1, rest429: { count: 0, firstAt: null } });
+  const none = attributeRateLimits({
+    devices: { a: device(t0, [{ cause: 'server closed', class: 'server' }]) },
+    intervalSec: 1,
+    peakSentPerSec: 1,
+    rest429: { count: 0, firstAt: null },
+  });
   assert.deepEqual([none.pattern, none.firstAt, none.count], [null, null, 0]);
 });
 
@@ -73,7 +111,9 @@ test('embedded emulator keeps enough raw rows per device, within a total budget'
 
 test('the summary names the devices with loss, worst first, and their first lost sequences', () => {
   const d: DeliveryReport = {
-    method: 'timeseries-count', checkedAt: '', notes: [],
+    method: 'timeseries-count',
+    checkedAt: '',
+    notes: [],
     totals: { sent: 200, acked: 200, stored: 193, lost: 7, duplicates: 0, late: 0, ackedNotStored: 7 },
     devices: {
       'sim-001': { sent: 100, acked: 100, stored: 94, lost: 6, duplicates: 0, late: 0, lostSequences: [3, 4, 5, 6, 7, 8] },
@@ -91,13 +131,21 @@ test('a dead server is not a rate limit: closes after a publish count only when 
   const t0 = 1_700_000_000_000;
   const rec = (at: number) => device(t0, [{ at }]);
   // the run's timeline, one point per second: traffic stops for good at 5 s (the server died)
-  const deadAt5 = Array.from({ length: 12 }, (_, k) => ({ t: k, sent: Math.min(k, 5) * 10, acked: Math.min(k, 5) * 10, connected: k <= 5 ? 3 : 0 }));
+  const deadAt5 = Array.from({ length: 12 }, (_, k) => ({
+    t: k,
+    sent: Math.min(k, 5) * 10,
+    acked: Math.min(k, 5) * 10,
+    connected: k <= 5 ? 3 : 0,
+  }));
   const busy = Array.from({ length: 12 }, (_, k) => ({ t: k, sent: k * 10, acked: k * 10, connected: 3 }));
   // every publisher cut off at once, but their reconnects accepted: alive (a tenant-wide budget)
   const reconnected = deadAt5.map((p) => ({ ...p, connected: p.t >= 7 ? 2 : p.connected }));
   const input = (timeline: typeof busy) => ({
-    devices: { a: rec(t0 + 5000), b: rec(t0 + 5010), c: rec(t0 + 5020) }, intervalSec: 1, peakSentPerSec: 30,
-    rest429: { count: 0, firstAt: null }, alive: { startedAt: t0, timeline, publishIntervalSec: 1 },
+    devices: { a: rec(t0 + 5000), b: rec(t0 + 5010), c: rec(t0 + 5020) },
+    intervalSec: 1,
+    peakSentPerSec: 30,
+    rest429: { count: 0, firstAt: null },
+    alive: { startedAt: t0, timeline, publishIntervalSec: 1 },
   });
   const dead = attributeRateLimits(input(deadAt5));
   assert.deepEqual([dead.count, dead.pattern, dead.advice], [0, null, null]);
@@ -106,7 +154,10 @@ test('a dead server is not a rate limit: closes after a publish count only when 
   assert.equal(alive.count, 3);
   assert.match(alive.pattern!, /^per device/);
   // a reason code is the server's own word: it was alive to send it
-  const v5 = attributeRateLimits({ ...input(deadAt5), devices: { a: device(t0, [{ at: t0 + 5000, cause: 'server disconnect: message rate too high (0x96)' }]) } });
+  const v5 = attributeRateLimits({
+    ...input(deadAt5),
+    devices: { a: device(t0, [{ at: t0 + 5000, cause: 'server disconnect: message rate too high (0x96)' }]) },
+  });
   assert.equal(v5.count, 1);
 
   // the report's records and totals move together
@@ -114,14 +165,24 @@ test('a dead server is not a rate limit: closes after a publish count only when 
   const metrics = {
     ...snap.metrics,
     disconnects: { total: 4, byCause: { [CLOSED_AFTER_PUBLISH]: 3, 'server closed': 1 }, byClass: { 'rate-limit': 3, server: 1 } },
-    collapse: { at: '', elapsedSec: 5, kind: 'connections' as const, dominantCause: CLOSED_AFTER_PUBLISH, connectedAtCollapse: 0, peakConnected: 3 },
+    collapse: {
+      at: '',
+      elapsedSec: 5,
+      kind: 'connections' as const,
+      dominantCause: CLOSED_AFTER_PUBLISH,
+      connectedAtCollapse: 0,
+      peakConnected: 3,
+    },
   };
   const re = reattributeDeadServer(input(deadAt5).devices, metrics, input(deadAt5).alive);
   assert.equal(re.moved, 3);
   assert.deepEqual(re.metrics.disconnects.byCause, { 'server closed': 4 });
   assert.deepEqual(re.metrics.disconnects.byClass, { server: 4 });
   assert.equal(re.metrics.collapse!.dominantCause, 'server closed');
-  assert.deepEqual(Object.values(re.devices).map((d) => d.disconnects[0].class), ['server', 'server', 'server']);
+  assert.deepEqual(
+    Object.values(re.devices).map((d) => d.disconnects[0].class),
+    ['server', 'server', 'server'],
+  );
   assert.equal(reattributeDeadServer(input(busy).devices, metrics, input(busy).alive).moved, 0);
   assert.equal(CAUSES.closedAfterPublish.cause, CLOSED_AFTER_PUBLISH, 'the engine and the report name the cause alike');
   assert.equal(CAUSES.serverClosed.cause, SERVER_CLOSED);

@@ -50,7 +50,12 @@ test('README.md is a landing page: under 500 lines, with the test command CI run
 });
 
 test('every relative link in README.md and docs/*.md points to an existing file (and heading)', () => {
-  const files = ['README.md', ...readdirSync(join(PACKAGE_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(join(PACKAGE_ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   const broken: string[] = [];
   let checked = 0;
   for (const file of files) {

@@ -19,9 +19,15 @@ function tableRows(doc: string): Row[] {
   const from = doc.indexOf(START);
   const to = doc.indexOf(END);
   assert.ok(from >= 0 && to > from, `docs/emulator.md must hold the table between ${START} and ${END}`);
-  const lines = doc.slice(from + START.length, to).split('\n').filter((l) => l.startsWith('|'));
+  const lines = doc
+    .slice(from + START.length, to)
+    .split('\n')
+    .filter((l) => l.startsWith('|'));
   return lines.slice(2).map((l) => {
-    const cells = l.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    const cells = l
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((c) => c.trim());
     assert.equal(cells.length, 4, `a row needs 4 cells (behaviour | source | test | not imitated): ${l}`);
     // test names are quoted in the test cell as `name`
     return { behaviour: cells[0], source: cells[1], tests: [...cells[2].matchAll(/`([^`]+)`/g)].map((m) => m[1]) };
@@ -60,5 +66,9 @@ test('docs/emulator.md: every conformance row cites a ThingsBoard source and nam
 test('docs/emulator.md: every test named "conformance: …" has a row in the table', () => {
   const named = new Set(tableRows(readFileSync(join(PACKAGE_ROOT, 'docs/emulator.md'), 'utf8')).flatMap((r) => r.tests));
   const missing = [...declaredTests()].filter(([name]) => name.startsWith('conformance:') && !named.has(name));
-  assert.deepEqual(missing.map(([name, file]) => `${file}: ${name}`), [], 'conformance tests without a row in docs/emulator.md');
+  assert.deepEqual(
+    missing.map(([name, file]) => `${file}: ${name}`),
+    [],
+    'conformance tests without a row in docs/emulator.md',
+  );
 });

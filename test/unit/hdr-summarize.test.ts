@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsHistogram } from 'hdr-histogram-js';
-import { createHistogram, recordMs, summarize, encodeHistogram, decodeHistogram, countsIndex, type Histogram } from '../../src/metrics/hdr.js';
+import {
+  createHistogram,
+  recordMs,
+  summarize,
+  encodeHistogram,
+  decodeHistogram,
+  countsIndex,
+  type Histogram,
+} from '../../src/metrics/hdr.js';
 
 /** The library's own (slow) answers, summarised the way `summarize` did before its one-pass rewrite. */
 function reference(h: Histogram) {
@@ -21,7 +29,7 @@ function reference(h: Histogram) {
 
 test('summarize (one pass) equals the library mean and percentiles exactly', () => {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const shapes: Array<() => number> = [
     () => rnd() * 5, // sub-5 ms
     () => -Math.log(1 - rnd()) * 40, // exponential, long tail
@@ -49,12 +57,13 @@ test('recordMs: the bit-operation counts index equals the library index, and rec
   for (let e = 16; e < 31; e++) for (const d of [-1, 0, 1]) values.push(2 ** e + d);
   for (let v = 1 << 16; v < 2 ** 31; v = Math.floor(v * 1.0007) + 1) values.push(v);
   values.push(2 ** 31 - 1);
-  for (const v of values) if (countsIndex(h, v) !== h.countsArrayIndex(v)) assert.fail(`index of ${v}: ${countsIndex(h, v)} vs ${h.countsArrayIndex(v)}`);
+  for (const v of values)
+    if (countsIndex(h, v) !== h.countsArrayIndex(v)) assert.fail(`index of ${v}: ${countsIndex(h, v)} vs ${h.countsArrayIndex(v)}`);
   // a histogram filled by recordMs equals one filled by the library's recordValue
   const a = createHistogram();
   const b = createHistogram();
   let seed = 3;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let k = 0; k < 50_000; k++) {
     const ms = k % 1000 === 0 ? 3_000_000 + rnd() * 1e6 : -Math.log(1 - rnd()) * 30; // long tail, some above 2^31 µs
     recordMs(a, ms);

@@ -26,7 +26,12 @@ test('--instance and INSTANCE give i/N', () => {
 
 test('a Kubernetes Indexed Job: JOB_COMPLETION_INDEX (0-based) + INSTANCE_COUNT', () => {
   for (let k = 0; k < 4; k++) {
-    assert.deepEqual(resolve({ JOB_COMPLETION_INDEX: String(k), INSTANCE_COUNT: '4' }), { index: k + 1, count: 4, label: `${k + 1}/4`, source: 'JOB_COMPLETION_INDEX' });
+    assert.deepEqual(resolve({ JOB_COMPLETION_INDEX: String(k), INSTANCE_COUNT: '4' }), {
+      index: k + 1,
+      count: 4,
+      label: `${k + 1}/4`,
+      source: 'JOB_COMPLETION_INDEX',
+    });
   }
   // an explicit INSTANCE that agrees is fine
   assert.equal(resolve({ JOB_COMPLETION_INDEX: '1', INSTANCE: '2/4' })?.label, '2/4');
@@ -70,8 +75,14 @@ test('RUN_ID gives every instance of a fleet run one run id; without it a time-s
   const dataDir = tmpDir(fileScope, 'tblab-runid-');
   assert.equal(runIdFor({ runId: 'soak-7', instance: { index: 2, count: 4 }, dataDir }), 'soak-7-i2of4');
   assert.equal(runIdFor({ runId: 'soak-7', instance: undefined, dataDir }), 'soak-7');
-  assert.match(runIdFor({ runId: undefined, instance: { index: 3, count: 4 }, dataDir }, new Date(Date.UTC(2026, 10, 27, 15, 1, 2))), /^20261127-150102-[0-9a-f]{4}-i3of4$/);
+  assert.match(
+    runIdFor({ runId: undefined, instance: { index: 3, count: 4 }, dataDir }, new Date(Date.UTC(2026, 10, 27, 15, 1, 2))),
+    /^20261127-150102-[0-9a-f]{4}-i3of4$/,
+  );
   writeJsonAtomic(join(dataDir, 'runs', 'soak-7-i1of4.json'), {});
-  assert.throws(() => runIdFor({ runId: 'soak-7', instance: { index: 1, count: 4 }, dataDir }), /RUN_ID=soak-7: .*soak-7-i1of4\.json exists already/);
+  assert.throws(
+    () => runIdFor({ runId: 'soak-7', instance: { index: 1, count: 4 }, dataDir }),
+    /RUN_ID=soak-7: .*soak-7-i1of4\.json exists already/,
+  );
   assert.throws(() => resolve({ RUN_ID: 'a b' }), /RUN_ID="a b".*expected up to 100 letters/s);
 });

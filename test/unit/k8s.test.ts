@@ -41,17 +41,29 @@ test('no manifest has a field the Kubernetes API does not know', () => {
 
 test('the validation fails on a misspelt field, a wrong enum and a wrong type (the checks can fail)', () => {
   const job = one('job-run.yaml');
-  const typo = clone(job, (d) => { d.spec.template.spec.containers[0].enviroment = d.spec.template.spec.containers[0].env; });
+  const typo = clone(job, (d) => {
+    d.spec.template.spec.containers[0].enviroment = d.spec.template.spec.containers[0].env;
+  });
   assert.match(typeProblems([typo]).join('\n'), /enviroment/);
-  const misplaced = clone(job, (d) => { d.spec.sysctls = d.spec.template.spec.securityContext.sysctls; });
+  const misplaced = clone(job, (d) => {
+    d.spec.sysctls = d.spec.template.spec.securityContext.sysctls;
+  });
   assert.match(typeProblems([misplaced]).join('\n'), /sysctls/);
-  const lowerEnum = clone(job, (d) => { d.spec.completionMode = 'indexed'; });
+  const lowerEnum = clone(job, (d) => {
+    d.spec.completionMode = 'indexed';
+  });
   assert.match(schemaProblems(lowerEnum).join('\n'), /completionMode must be equal to one of the allowed values/);
-  const badQuantity = clone(job, (d) => { d.spec.template.spec.containers[0].resources.requests.memory = '512 MB'; });
+  const badQuantity = clone(job, (d) => {
+    d.spec.template.spec.containers[0].resources.requests.memory = '512 MB';
+  });
   assert.match(schemaProblems(badQuantity).join('\n'), /memory must match format "quantity"/);
-  const stringCount = clone(job, (d) => { d.spec.parallelism = '4'; });
+  const stringCount = clone(job, (d) => {
+    d.spec.parallelism = '4';
+  });
   assert.match(schemaProblems(stringCount).join('\n'), /parallelism must be integer/);
-  const numberInConfigMap = clone(one('configmap.yaml'), (d) => { d.data.MQTT_PORT = 1883; });
+  const numberInConfigMap = clone(one('configmap.yaml'), (d) => {
+    d.data.MQTT_PORT = 1883;
+  });
   assert.notDeepEqual([...schemaProblems(numberInConfigMap), ...typeProblems([numberInConfigMap])], []);
 });
 
@@ -72,7 +84,10 @@ test('the run Job is an Indexed Job with parallelism = completions = INSTANCE_CO
   assert.equal(cm.data.METRICS_HOST, '0.0.0.0', 'Prometheus scrapes the pod IP');
   assert.ok(c.ports.some((p: any) => String(p.containerPort) === cm.data.METRICS_PORT));
   const sysctls = job.spec.template.spec.securityContext.sysctls;
-  assert.deepEqual(sysctls.map((s: any) => s.name), ['net.ipv4.ip_local_port_range']);
+  assert.deepEqual(
+    sysctls.map((s: any) => s.name),
+    ['net.ipv4.ip_local_port_range'],
+  );
   // the three Jobs share one data volume
   for (const f of ['job-provision.yaml', 'job-run.yaml', 'job-merge.yaml']) {
     const vols = one(f).doc.spec.template.spec.volumes;
@@ -80,7 +95,7 @@ test('the run Job is an Indexed Job with parallelism = completions = INSTANCE_CO
   }
 });
 
-test('pod k of the Job resolves to instance k+1/N under the Job\'s run id, and the N slices cover the fleet once', () => {
+test("pod k of the Job resolves to instance k+1/N under the Job's run id, and the N slices cover the fleet once", () => {
   const job = one('job-run.yaml').doc;
   const n = job.spec.completions as number;
   const cwd = tmpDir(fileScope, 'tblab-k8s-');

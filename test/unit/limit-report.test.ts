@@ -11,19 +11,36 @@ test('--resolution takes 5%, 0.05 and 5; anything else is USAGE naming the flag'
   assert.equal(parseResolution('5%'), 0.05);
   assert.equal(parseResolution('0.05'), 0.05);
   assert.equal(parseResolution('5'), 0.05);
-  assert.throws(() => parseResolution('five'), (e: unknown) => e instanceof LabError && e.code === 'USAGE' && /--resolution/.test(e.message));
+  assert.throws(
+    () => parseResolution('five'),
+    (e: unknown) => e instanceof LabError && e.code === 'USAGE' && /--resolution/.test(e.message),
+  );
   assert.throws(() => parseResolution('-1%'), LabError);
 });
 
 test('suite --limit spec: <vary>:<from>-<to>', () => {
   assert.deepEqual(parseLimitSpec('rate:500-20000'), { vary: 'rate', from: 500, to: 20000 });
   assert.deepEqual(parseLimitSpec('connect-rate:10-80'), { vary: 'connect-rate', from: 10, to: 80 });
-  assert.throws(() => parseLimitSpec('rate:500'), (e: unknown) => e instanceof LabError && e.code === 'USAGE');
+  assert.throws(
+    () => parseLimitSpec('rate:500'),
+    (e: unknown) => e instanceof LabError && e.code === 'USAGE',
+  );
 });
 
 const pt = (index: number, asked: number, passed: boolean, extra: Partial<LimitPoint> = {}): LimitPoint => ({
-  index, phase: 'climb', asked, reached: asked, sentPerSec: asked * 0.98, passed, retried: false, tier: passed ? null : 'server-saturation',
-  ackP50Ms: 1, ackP99Ms: 2, lost: 0, failed: [], ...extra,
+  index,
+  phase: 'climb',
+  asked,
+  reached: asked,
+  sentPerSec: asked * 0.98,
+  passed,
+  retried: false,
+  tier: passed ? null : 'server-saturation',
+  ackP50Ms: 1,
+  ackP99Ms: 2,
+  lost: 0,
+  failed: [],
+  ...extra,
 });
 
 test('the knee lies between the highest passing and the lowest failing counted step above it', () => {
@@ -35,13 +52,33 @@ test('the knee lies between the highest passing and the lowest failing counted s
 
 function limitReport(id: string, perSec: number | null, resolution = 0.05, firstBroken = 'ack_p99'): LimitReport {
   return {
-    tool: 'tb-load-lab', kind: 'limit', schemaVersion: 1, limitId: id, startedAt: '', endedAt: '', aborted: false,
-    target: { tbUrl: '', mqtt: '', embedded: true }, setup: { devices: 1, qos: 1, shards: 1, publishIntervalSec: 1, connectRate: 0 },
+    tool: 'tb-load-lab',
+    kind: 'limit',
+    schemaVersion: 1,
+    limitId: id,
+    startedAt: '',
+    endedAt: '',
+    aborted: false,
+    target: { tbUrl: '', mqtt: '', embedded: true },
+    setup: { devices: 1, qos: 1, shards: 1, publishIntervalSec: 1, connectRate: 0 },
     stepRuns: [],
     limit: {
-      vary: 'rate', unit: 'msg/s', outcome: perSec === null ? 'below-range' : 'found', sustained: perSec, sustainedPerSec: perSec,
-      brokeAt: null, firstBroken, tier: 'server-saturation', rateLimit: null, firstSignAt: null, resolution, slo: [], steps: [],
-      sentence: '', remedy: null, exitCode: 0,
+      vary: 'rate',
+      unit: 'msg/s',
+      outcome: perSec === null ? 'below-range' : 'found',
+      sustained: perSec,
+      sustainedPerSec: perSec,
+      brokeAt: null,
+      firstBroken,
+      tier: 'server-saturation',
+      rateLimit: null,
+      firstSignAt: null,
+      resolution,
+      slo: [],
+      steps: [],
+      sentence: '',
+      remedy: null,
+      exitCode: 0,
     },
   };
 }

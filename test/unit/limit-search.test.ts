@@ -3,8 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  StepPlanner, defaultStepHold, runLimitSearch, parseSlo, DEFAULT_SLO, LIMIT_EXIT, rateLimitOfStep,
-  type StepMeasurement, type LimitDriver, type LimitOptions,
+  StepPlanner,
+  defaultStepHold,
+  runLimitSearch,
+  parseSlo,
+  DEFAULT_SLO,
+  LIMIT_EXIT,
+  rateLimitOfStep,
+  type StepMeasurement,
+  type LimitDriver,
+  type LimitOptions,
 } from '../../src/lab/limit/index.js';
 import { LabError } from '../../src/shared/errors.js';
 import { STEP_METRICS } from '../../src/lab/limit/slo.js';
@@ -121,7 +129,10 @@ test('bad ranges and objectives are usage errors naming the flag or docs/limit.m
   const usage = (re: RegExp) => (e: unknown) => e instanceof LabError && e.code === 'USAGE' && re.test(e.message);
   assert.throws(() => new StepPlanner({ from: 500, to: 100 }), usage(/--to/));
   assert.throws(() => new StepPlanner({ from: 1, to: 100, resolution: 0 }), /--resolution/);
-  assert.throws(() => parseSlo(['ack_p99 < 1 parsec']), (e: unknown) => e instanceof LabError && e.code === 'THRESHOLDS_INVALID');
+  assert.throws(
+    () => parseSlo(['ack_p99 < 1 parsec']),
+    (e: unknown) => e instanceof LabError && e.code === 'THRESHOLDS_INVALID',
+  );
   assert.throws(() => parseSlo(['ack_p100 < 1s']), /did you mean ack_p50 or ack_p99.*docs\/limit\.md|docs\/limit\.md/s);
   assert.throws(() => parseSlo(['lost < 0.01*devices']), /cannot scale with devices/);
   assert.equal(parseSlo(DEFAULT_SLO).length, 6);
@@ -191,7 +202,13 @@ test('one stall is retried once and does not count; saturation is not retried', 
   const driver = scripted({ capacity: 3000, stallOnce: new Set([1000]) });
   const v = await runLimitSearch(driver, base);
   const at1000 = v.steps.filter((s) => s.asked === 1000);
-  assert.deepEqual(at1000.map((s) => [s.retried, s.passed]), [[true, false], [false, true]]);
+  assert.deepEqual(
+    at1000.map((s) => [s.retried, s.passed]),
+    [
+      [true, false],
+      [false, true],
+    ],
+  );
   assert.equal(v.steps.filter((s) => s.retried).length, 1);
   assert.equal(v.outcome, 'found');
   assert.ok(v.sustained! >= 2850 && v.sustained! <= 3000);
@@ -215,7 +232,10 @@ test('a stricter objective finds a lower limit; onStep sees every step live', as
   const seen: number[] = [];
   const slo = ['ack_p99 < 100ms', 'lost == 0'];
   const v = await runLimitSearch(scripted({ capacity: 3000 }), { ...base, slo, onStep: (s) => seen.push(s.asked) });
-  assert.deepEqual(seen, v.steps.map((s) => s.asked));
+  assert.deepEqual(
+    seen,
+    v.steps.map((s) => s.asked),
+  );
   // 15 + 200·(L/3000)^6 < 100 ⇔ L < 3000·0.425^(1/6) ≈ 2,597
   assert.ok(v.sustained! < 2600 && v.sustained! >= 2470, `sustained ${v.sustained}`);
   assert.deepEqual(v.slo, ['ack_p99 < 100ms', 'lost == 0']);
@@ -232,9 +252,11 @@ test("a step's rate limit is named from the lab's attribution pattern, its value
   assert.equal(rateLimitOfStep(null, 400, 100), null);
   assert.equal(rateLimitOfStep(section('tenant-wide: …', 0), 400, 100), null, 'no events, no limit');
   assert.deepEqual(rateLimitOfStep(section('tenant-wide: 40 of 100 devices were cut off'), 401.6, 100), {
-    name: 'transportTenantMsgRateLimit', value: '≈ 402 msg/s',
+    name: 'transportTenantMsgRateLimit',
+    value: '≈ 402 msg/s',
   });
   assert.deepEqual(rateLimitOfStep(section('per device: 100 of 100 devices were cut off'), 500, 100), {
-    name: 'transportDeviceMsgRateLimit', value: '≈ 5 msg/s per device',
+    name: 'transportDeviceMsgRateLimit',
+    value: '≈ 5 msg/s per device',
   });
 });

@@ -18,8 +18,12 @@ function context(cwd: string): LabContext & { out: () => string; err: () => stri
   const stderr = new PassThrough();
   let out = '';
   let err = '';
-  stdout.on('data', (b) => { out += b; });
-  stderr.on('data', (b) => { err += b; });
+  stdout.on('data', (b) => {
+    out += b;
+  });
+  stderr.on('data', (b) => {
+    err += b;
+  });
   return { cwd, env: {}, stdout, stderr, onSignal: () => () => {}, now: () => Date.now(), out: () => out, err: () => err };
 }
 
@@ -28,8 +32,14 @@ function fixture(): string {
   for (const i of [1, 2]) {
     const { start, end } = sliceBounds(20, i, 2);
     const r = instanceReport({
-      index: i, count: 2, deviceIndexes: Array.from({ length: end - start }, (_, k) => start + k + 1),
-      ackMs: [i, 2 * i], connectMs: [3], startMs: Date.UTC(2026, 10, 27, 15), seconds: 3, runId: `fleetrun-i${i}of2`,
+      index: i,
+      count: 2,
+      deviceIndexes: Array.from({ length: end - start }, (_, k) => start + k + 1),
+      ackMs: [i, 2 * i],
+      connectMs: [3],
+      startMs: Date.UTC(2026, 10, 27, 15),
+      seconds: 3,
+      runId: `fleetrun-i${i}of2`,
     });
     writeJsonAtomic(join(cwd, 'data', 'runs', `${r.runId}.json`), r);
   }
@@ -39,9 +49,14 @@ function fixture(): string {
 /** A stand-in for the `report` command with the flags it shares with `merge`. */
 function program(ctx: LabContext): Command {
   const p = new Command('tblab').exitOverride();
-  p.command('report').argument('[run]').option('--json').option('--env-file <path>').option('--set <KEY=VALUE...>').action(() => {
-    throw new Error('the parent report command ran instead of merge');
-  });
+  p.command('report')
+    .argument('[run]')
+    .option('--json')
+    .option('--env-file <path>')
+    .option('--set <KEY=VALUE...>')
+    .action(() => {
+      throw new Error('the parent report command ran instead of merge');
+    });
   registerMergeReports(p, ctx);
   return p;
 }

@@ -16,8 +16,14 @@ const T0 = Date.UTC(2026, 10, 27, 15, 0, 0);
 function report(i: number, n: number, startMs: number, runBase: string): RunReport {
   const { start, end } = sliceBounds(40, i, n);
   return instanceReport({
-    index: i, count: n, deviceIndexes: Array.from({ length: end - start }, (_, k) => start + k + 1),
-    ackMs: [1 + i, 2 + i, 3 + i], connectMs: [5], startMs, seconds: 6, runId: `${runBase}-i${i}of${n}`,
+    index: i,
+    count: n,
+    deviceIndexes: Array.from({ length: end - start }, (_, k) => start + k + 1),
+    ackMs: [1 + i, 2 + i, 3 + i],
+    connectMs: [5],
+    startMs,
+    seconds: 6,
+    runId: `${runBase}-i${i}of${n}`,
   });
 }
 
@@ -29,7 +35,7 @@ function dataDir(): string {
 
 const put = (dir: string, r: RunReport) => writeJsonAtomic(join(dir, 'runs', `${r.runId}.json`), r);
 
-test('merging a folder picks the newest run\'s instances and writes <run-id>.json and latest.json', () => {
+test("merging a folder picks the newest run's instances and writes <run-id>.json and latest.json", () => {
   const d = dataDir();
   // an older run split in 2, then a newer run split in 4 (started up to 2 s apart)
   for (const i of [1, 2]) put(d, report(i, 2, T0 - 3_600_000, 'run-old'));
@@ -54,10 +60,13 @@ test('inputs can be files or run ids; a missing one is named', () => {
   for (const i of [1, 2]) put(d, report(i, 2, T0, 'pair'));
   const r = runReportMerge(labContext({ cwd: d }), { inputs: ['pair-i1of2', join(d, 'runs', 'pair-i2of2.json')], dataDir: d });
   assert.equal(r.report.metrics.connections.configured, 40);
-  assert.throws(() => runReportMerge(labContext({ cwd: d }), { inputs: ['pair-i1of2', 'nope.json'], dataDir: d }), (e: Error) => {
-    assert.match(e.message, /No report at .*nope\.json/);
-    return true;
-  });
+  assert.throws(
+    () => runReportMerge(labContext({ cwd: d }), { inputs: ['pair-i1of2', 'nope.json'], dataDir: d }),
+    (e: Error) => {
+      assert.match(e.message, /No report at .*nope\.json/);
+      return true;
+    },
+  );
   writeFileSync(join(d, 'bad.json'), '{"tool":"other"}');
   const ctx = labContext({ cwd: d });
   assert.throws(() => runReportMerge(ctx, { inputs: ['bad.json'], dataDir: d }), /bad\.json is not a tb-load-lab run report/);

@@ -27,10 +27,14 @@ function samples(i: number, kind: number): number[] {
 function spec(i: number, over: Partial<InstanceSpec> = {}): InstanceSpec {
   const { start, end } = sliceBounds(FLEET, i, N);
   return {
-    index: i, count: N,
+    index: i,
+    count: N,
     deviceIndexes: Array.from({ length: end - start }, (_, k) => start + k + 1),
-    ackMs: samples(i, 1), connectMs: samples(i, 2).slice(0, end - start), scheduleLagMs: samples(i, 3),
-    startMs: T0 + (i - 1) * 1000, seconds: 6,
+    ackMs: samples(i, 1),
+    connectMs: samples(i, 2).slice(0, end - start),
+    scheduleLagMs: samples(i, 3),
+    startMs: T0 + (i - 1) * 1000,
+    seconds: 6,
     ...over,
   };
 }
@@ -49,7 +53,13 @@ test('merged percentiles equal those of the union of the raw samples (HDR precis
   const union = [1, 2, 3, 4].flatMap((i) => samples(i, 1));
   const ack = report.metrics.latency.ackMs;
   assert.equal(ack.count, union.length);
-  for (const [p, v] of [[50, ack.p50], [90, ack.p90], [99, ack.p99], [99.9, ack.p999], [100, ack.max]] as const) {
+  for (const [p, v] of [
+    [50, ack.p50],
+    [90, ack.p90],
+    [99, ack.p99],
+    [99.9, ack.p999],
+    [100, ack.max],
+  ] as const) {
     withinHdr(v, exactPercentile(union, p), `ack p${p}`);
   }
   withinHdr(ack.min, Math.min(...union), 'ack min');
@@ -73,11 +83,20 @@ test('counters and count maps are summed; devices united; provenance recorded', 
   assert.deepEqual(warnings, []);
   const sum = (f: (r: MergeInput['report']) => number) => ins.reduce((a, i) => a + f(i.report), 0);
   const m = report.metrics;
-  assert.equal(m.traffic.sent, sum((r) => r.metrics.traffic.sent));
-  assert.equal(m.traffic.acked, SHAPES.reduce((a, s) => a + s.n, 0));
+  assert.equal(
+    m.traffic.sent,
+    sum((r) => r.metrics.traffic.sent),
+  );
+  assert.equal(
+    m.traffic.acked,
+    SHAPES.reduce((a, s) => a + s.n, 0),
+  );
   assert.equal(m.traffic.failed, FLEET);
   assert.equal(m.traffic.skipped, 1 + 2 + 3 + 4);
-  assert.equal(m.traffic.bytesSent, sum((r) => r.metrics.traffic.bytesSent));
+  assert.equal(
+    m.traffic.bytesSent,
+    sum((r) => r.metrics.traffic.bytesSent),
+  );
   assert.equal(m.connections.configured, FLEET);
   assert.equal(m.connections.attempts, FLEET + 10);
   assert.deepEqual(m.connections.byOutcome, { accepted: FLEET, timeout: 10 });
@@ -88,16 +107,25 @@ test('counters and count maps are summed; devices united; provenance recorded', 
   const names = Object.keys(report.devices);
   assert.equal(names.length, FLEET);
   assert.equal(new Set(names).size, FLEET);
-  assert.equal(Object.values(report.devices).reduce((a, d) => a + d.sent, 0), m.traffic.sent);
+  assert.equal(
+    Object.values(report.devices).reduce((a, d) => a + d.sent, 0),
+    m.traffic.sent,
+  );
   assert.equal(report.instance, null);
   assert.equal(m.instance, null);
-  assert.deepEqual(report.mergedFrom, ins.map((i) => i.report.runId));
+  assert.deepEqual(
+    report.mergedFrom,
+    ins.map((i) => i.report.runId),
+  );
   assert.equal(report.runId, '20261127-150000-ab12-merged');
   assert.equal(report.config.instance, null);
   assert.equal(report.machine.cpus, 2, 'four instances on one host count its CPUs once');
   assert.equal(report.files.events.length, 4);
   assert.equal(m.shards.length, 4);
-  assert.deepEqual(m.shards.map((s) => s.id), [0, 1, 2, 3]);
+  assert.deepEqual(
+    m.shards.map((s) => s.id),
+    [0, 1, 2, 3],
+  );
   assert.equal(m.generator.verdict, 'lagging');
   assert.equal(m.generator.cpuPercent, 80);
   assert.equal(report.startedAt, new Date(T0).toISOString());
@@ -110,8 +138,14 @@ test('timelines align on the wall-clock second: running totals carry, rates add,
   const tl = report.timeline;
   // instance i covers T0+(i-1)s+1s … T0+(i-1)s+6s: the union spans 9 seconds
   assert.equal(tl.length, 9);
-  assert.deepEqual(tl.map((p) => p.ts), Array.from({ length: 9 }, (_, k) => T0 + (k + 1) * 1000));
-  assert.deepEqual(tl.map((p) => p.t), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    tl.map((p) => p.ts),
+    Array.from({ length: 9 }, (_, k) => T0 + (k + 1) * 1000),
+  );
+  assert.deepEqual(
+    tl.map((p) => p.t),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   // at T0+4s all four run: rates 10+20+30+40
   assert.equal(tl[3].sentPerSec, 100);
   assert.equal(tl[3].connected, FLEET);
@@ -124,20 +158,26 @@ test('timelines align on the wall-clock second: running totals carry, rates add,
   assert.equal(last.acked, report.metrics.traffic.acked);
   assert.equal(last.failed, FLEET);
   assert.equal(last.sentPerSec, 40, 'instances 1-3 had ended: only instance 4 adds to the rate');
-  assert.ok(tl.every((p, k) => k === 0 || p.sent >= tl[k - 1].sent), 'running totals never go down');
+  assert.ok(
+    tl.every((p, k) => k === 0 || p.sent >= tl[k - 1].sent),
+    'running totals never go down',
+  );
   assert.equal(tl[3].eventLoopDelayP99Ms, 8);
   assert.equal(report.metrics.series.length, 9);
 });
 
 test('a device in two reports is an error naming the device and both instances', () => {
   const ins = all((i) => (i === 3 ? { deviceIndexes: [20, ...spec(3).deviceIndexes.slice(1)] } : {}));
-  assert.throws(() => mergeReports(ins), (e: unknown) => {
-    assert.ok(e instanceof LabError);
-    assert.equal(e.code, 'MERGE_CONFLICT');
-    assert.match(e.message, /Device sim-020 is in the reports of both instance 2\/4 and instance 3\/4/);
-    assert.match(e.message, /disjoint/);
-    return true;
-  });
+  assert.throws(
+    () => mergeReports(ins),
+    (e: unknown) => {
+      assert.ok(e instanceof LabError);
+      assert.equal(e.code, 'MERGE_CONFLICT');
+      assert.match(e.message, /Device sim-020 is in the reports of both instance 2\/4 and instance 3\/4/);
+      assert.match(e.message, /disjoint/);
+      return true;
+    },
+  );
 });
 
 test('a missing instance is an error unless --partial; then the outcome is partial', () => {
@@ -164,7 +204,10 @@ test('the outcome is the worst one and collapse the earliest', () => {
   assert.equal(mergeReports(failed).report.outcome, 'failed');
   const degraded = all((i) => (i === 1 ? { outcome: 'degraded' as const } : {}));
   assert.equal(mergeReports(degraded).report.outcome, 'degraded');
-  assert.equal(mergeReports(all((i) => (i === 1 ? { outcome: 'degraded' as const } : { outcome: 'aborted' as const }))).report.outcome, 'aborted');
+  assert.equal(
+    mergeReports(all((i) => (i === 1 ? { outcome: 'degraded' as const } : { outcome: 'aborted' as const }))).report.outcome,
+    'aborted',
+  );
 });
 
 test('inputs that do not belong together are refused with the file named', () => {
@@ -194,7 +237,8 @@ test('delivery checks: totals summed, devices united, overlap refused', () => {
   ins.forEach((inp, k) => {
     const names = Object.keys(inp.report.devices);
     inp.report.delivery = {
-      method: 'emulator-stats', checkedAt: new Date(T0 + 10_000 + k).toISOString(),
+      method: 'emulator-stats',
+      checkedAt: new Date(T0 + 10_000 + k).toISOString(),
       totals: { sent: 10, acked: 9, stored: 9, lost: 1, duplicates: k, late: 0 },
       devices: Object.fromEntries(names.map((n) => [n, { sent: 1, acked: 1, stored: 1, lost: 0, duplicates: 0, late: 0 }])),
       notes: ['checked'],
@@ -220,13 +264,22 @@ test('merged run id: common prefix of the instance ids, else merged-<start>', ()
   assert.throws(() => mergeReports(all(), { runId: all()[0].report.runId }), /also an instance's run id/);
 });
 
-test('a timeline point\'s run state is the earliest stage of the instances running then', () => {
+test("a timeline point's run state is the earliest stage of the instances running then", () => {
   const ins = all();
-  ins.forEach((inp) => inp.report.timeline.forEach((p, k, tl) => {
-    (p as unknown as Record<string, string>).state = k < 2 ? 'connecting' : k < tl.length - 1 ? 'running' : 'stopping';
-  }));
+  ins.forEach((inp) =>
+    inp.report.timeline.forEach((p, k, tl) => {
+      (p as unknown as Record<string, string>).state = k < 2 ? 'connecting' : k < tl.length - 1 ? 'running' : 'stopping';
+    }),
+  );
   const tl = mergeReports(ins).report.timeline as unknown as Array<{ state?: string }>;
   // instance 1 drains at T0+6s while 2-4 still run; only instance 4 is left at T0+9s, draining
-  assert.deepEqual(tl.map((p) => p.state), ['connecting', 'connecting', 'connecting', 'connecting', 'connecting', 'running', 'running', 'running', 'stopping']);
-  assert.equal((mergeReports(all()).report.timeline[0] as unknown as { state?: string }).state, undefined, 'absent when the instances have none');
+  assert.deepEqual(
+    tl.map((p) => p.state),
+    ['connecting', 'connecting', 'connecting', 'connecting', 'connecting', 'running', 'running', 'running', 'stopping'],
+  );
+  assert.equal(
+    (mergeReports(all()).report.timeline[0] as unknown as { state?: string }).state,
+    undefined,
+    'absent when the instances have none',
+  );
 });

@@ -10,7 +10,9 @@ function parse(buf: Buffer, protocolVersion: 4 | 5): mqttPacket.Packet[] {
   const parser = mqttPacket.parser({ protocolVersion });
   const out: mqttPacket.Packet[] = [];
   parser.on('packet', (p) => out.push(p));
-  parser.on('error', (e) => { throw e; });
+  parser.on('error', (e) => {
+    throw e;
+  });
   parser.parse(buf);
   return out;
 }
@@ -20,7 +22,10 @@ function texts(list: string[]): PayloadSource {
   return { ascii: list.every((t) => /^[\x00-\x7f]*$/.test(t)), next: (i) => list[i] };
 }
 
-for (const [version, pv] of [['3.1.1', 4], ['5', 5]] as const) {
+for (const [version, pv] of [
+  ['3.1.1', 4],
+  ['5', 5],
+] as const) {
   for (const qos of [0, 1] as const) {
     test(`PUBLISH encoding, MQTT ${version}, QoS ${qos}: mqtt-packet reads back topic, id and payload`, () => {
       const payloads = ['{"a":1}', 'x'.repeat(200), 'y'.repeat(20000), '{"t":"température"}'];
@@ -42,7 +47,10 @@ for (const [version, pv] of [['3.1.1', 4], ['5', 5]] as const) {
 }
 
 test('PUBLISH writer: telemetry written in place, several per take, a queued write is never overwritten', () => {
-  const devices = [{ name: 'sim-001', index: 1 }, { name: 'appareil-é', index: 2 }];
+  const devices = [
+    { name: 'sim-001', index: 1 },
+    { name: 'appareil-é', index: 2 },
+  ];
   const w = new PublishWriter(TELEMETRY_TOPIC, 1, '3.1.1', new TelemetryPayload(devices), 512);
   const held: Array<{ buf: Buffer; copy: Buffer }> = [];
   for (let round = 1; round <= 50; round++) {
@@ -51,10 +59,19 @@ test('PUBLISH writer: telemetry written in place, several per take, a queued wri
     const buf = w.take();
     assert.equal(buf.length, size);
     const packets = parse(buf, 4) as mqttPacket.IPublishPacket[];
-    assert.deepEqual(packets.map((p) => p.messageId), [round, 1000 + round]);
+    assert.deepEqual(
+      packets.map((p) => p.messageId),
+      [round, 1000 + round],
+    );
     const bodies = packets.map((p) => JSON.parse(Buffer.from(p.payload as Buffer).toString('utf8')));
     const at = new Date(1_700_000_000_000 + round).toISOString();
-    assert.deepEqual(bodies.map((b) => [b.device, b.sequence, b.timestamp]), [['sim-001', round, at], ['appareil-é', round, at]]);
+    assert.deepEqual(
+      bodies.map((b) => [b.device, b.sequence, b.timestamp]),
+      [
+        ['sim-001', round, at],
+        ['appareil-é', round, at],
+      ],
+    );
     // every third write stays queued in its socket: its bytes must survive what follows
     const queued = round % 3 === 0;
     if (queued) held.push({ buf, copy: Buffer.from(buf) });
@@ -64,14 +81,25 @@ test('PUBLISH writer: telemetry written in place, several per take, a queued wri
 });
 
 test('CONNECT: access token as user name, MQTT_BASIC fields, version and keepalive', () => {
-  const [c] = parse(encodeConnect({ credentials: { type: 'ACCESS_TOKEN', token: 'T0K' }, clientId: 'c1', keepaliveSec: 30, version: '3.1.1' }), 4) as mqttPacket.IConnectPacket[];
+  const [c] = parse(
+    encodeConnect({ credentials: { type: 'ACCESS_TOKEN', token: 'T0K' }, clientId: 'c1', keepaliveSec: 30, version: '3.1.1' }),
+    4,
+  ) as mqttPacket.IConnectPacket[];
   assert.equal(c.username, 'T0K');
   assert.equal(c.clientId, 'c1');
   assert.equal(c.clean, true);
   assert.equal(c.password, undefined);
   assert.equal(c.keepalive, 30);
   assert.equal(c.protocolVersion, 4);
-  const [b] = parse(encodeConnect({ credentials: { type: 'MQTT_BASIC', clientId: 'cid', username: 'u', password: 'p' }, clientId: 'c1', keepaliveSec: 60, version: '5' }), 5) as mqttPacket.IConnectPacket[];
+  const [b] = parse(
+    encodeConnect({
+      credentials: { type: 'MQTT_BASIC', clientId: 'cid', username: 'u', password: 'p' },
+      clientId: 'c1',
+      keepaliveSec: 60,
+      version: '5',
+    }),
+    5,
+  ) as mqttPacket.IConnectPacket[];
   assert.equal(b.clientId, 'cid');
   assert.equal(b.username, 'u');
   assert.equal(String(b.password), 'p');
@@ -89,22 +117,34 @@ test('frame reader: packets split at any byte and coalesced in one chunk come ou
     mqttPacket.generate({ cmd: 'pingresp' }),
     mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(300, 1), qos: 0, retain: false, dup: false }),
   ]);
-  const expected = [[PacketType.CONNACK, 0], [PacketType.PUBACK, 1], [PacketType.PUBACK, 65535], [PacketType.PINGRESP, -1], [PacketType.PUBLISH, -1]];
+  const expected = [
+    [PacketType.CONNACK, 0],
+    [PacketType.PUBACK, 1],
+    [PacketType.PUBACK, 65535],
+    [PacketType.PINGRESP, -1],
+    [PacketType.PUBLISH, -1],
+  ];
   for (let cut = 0; cut <= stream.length; cut++) {
     const got: number[][] = [];
     const r = new FrameReader({
-      onFrame: (type, _f, buf, start, len) => got.push([type, type === PacketType.PUBACK ? buf.readUInt16BE(start) : type === PacketType.CONNACK ? buf[start + 1] : -1, len]),
+      onFrame: (type, _f, buf, start, len) =>
+        got.push([type, type === PacketType.PUBACK ? buf.readUInt16BE(start) : type === PacketType.CONNACK ? buf[start + 1] : -1, len]),
       onMalformed: (why) => assert.fail(why),
     });
     r.push(stream.subarray(0, cut));
     r.push(stream.subarray(cut));
-    assert.deepEqual(got.map((g) => g.slice(0, 2)), expected, `cut at ${cut}`);
+    assert.deepEqual(
+      got.map((g) => g.slice(0, 2)),
+      expected,
+      `cut at ${cut}`,
+    );
     assert.equal(got[4][2], 303);
     // the socket `onread` shape: both parts arrive in one reused buffer, `n` bytes valid, junk after
     const shared = Buffer.alloc(stream.length + 16, 0xee);
     const viaShared: number[][] = [];
     const r2 = new FrameReader({
-      onFrame: (type, _f, buf, start) => viaShared.push([type, type === PacketType.PUBACK ? buf.readUInt16BE(start) : type === PacketType.CONNACK ? buf[start + 1] : -1]),
+      onFrame: (type, _f, buf, start) =>
+        viaShared.push([type, type === PacketType.PUBACK ? buf.readUInt16BE(start) : type === PacketType.CONNACK ? buf[start + 1] : -1]),
       onMalformed: (why) => assert.fail(why),
     });
     stream.copy(shared, 0, 0, cut);

@@ -12,8 +12,17 @@ function run(connections: Partial<MetricsSnapshot['connections']>, o: { outcome?
   const base = fixtureSnapshot();
   const final: MetricsSnapshot = { ...base, connections: { ...base.connections, ...connections } };
   const results = {
-    runId: 'r', startedAt: 0, endedAt: 1, outcome: o.outcome ?? 'completed', endReason: 'duration reached', final, timeline: [], devices: {},
-    histograms: { ackMs: null, connectMs: null, scheduleLagMs: null }, notes: [], files: { events: [], metrics: [] },
+    runId: 'r',
+    startedAt: 0,
+    endedAt: 1,
+    outcome: o.outcome ?? 'completed',
+    endReason: 'duration reached',
+    final,
+    timeline: [],
+    devices: {},
+    histograms: { ackMs: null, connectMs: null, scheduleLagMs: null },
+    notes: [],
+    files: { events: [], metrics: [] },
     shards: o.shards ?? [{ id: 0, pid: 1, state: 'done', devices: 10, connected: 0 }],
   } satisfies RunResults;
   return judgeOutcome(results, final);

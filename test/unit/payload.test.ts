@@ -7,7 +7,10 @@ import { LabError } from '../../src/shared/errors.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { fileScope } from '../helpers/cleanup.js';
 
-const devices = [{ name: 'sim-001', index: 1 }, { name: 'sim-002', index: 2 }];
+const devices = [
+  { name: 'sim-001', index: 1 },
+  { name: 'sim-002', index: 2 },
+];
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -15,13 +18,28 @@ test('telemetry payload: the original fields and units, valid JSON, no nulls, th
   const p = new TelemetryPayload(devices);
   assert.equal(p.ascii, true);
   const m = JSON.parse(p.next(1, 7, 1700000000123));
-  assert.deepEqual(Object.keys(m), ['timestamp', 'device', 'sequence', 'temperature', 'humidity', 'battery', 'cpu_usage_percent', 'memory_usage_mb', 'network_latency_ms', 'status', 'issue']);
+  assert.deepEqual(Object.keys(m), [
+    'timestamp',
+    'device',
+    'sequence',
+    'temperature',
+    'humidity',
+    'battery',
+    'cpu_usage_percent',
+    'memory_usage_mb',
+    'network_latency_ms',
+    'status',
+    'issue',
+  ]);
   assert.equal(m.timestamp, '2023-11-14T22:13:20.123Z');
   assert.equal(m.device, 'sim-002');
   assert.equal(m.sequence, 7);
   for (let s = 1; s < 3000; s++) {
     const x = JSON.parse(p.next(s % 2, s, 1700000000000 + s * 37));
-    assert.ok(Object.values(x).every((v) => v !== null), JSON.stringify(x));
+    assert.ok(
+      Object.values(x).every((v) => v !== null),
+      JSON.stringify(x),
+    );
     assert.match(x.timestamp, ISO);
     assert.equal(x.timestamp, new Date(1700000000000 + s * 37).toISOString());
     assert.ok(['ok', 'warn', 'critical'].includes(x.status), x.status);
@@ -75,16 +93,38 @@ test('template payload: "$extends": "default" adds fields to the default telemet
   const invalid = (e: unknown) => e instanceof LabError && e.code === 'CONFIG_INVALID' && /"battery"/.test(e.message);
   assert.throws(() => createPayloadSource(devices, file), invalid);
   writeFileSync(file, JSON.stringify({ $extends: 'seed', x: 1 }));
-  assert.throws(() => createPayloadSource(devices, file), (e: unknown) => e instanceof LabError && /\$extends/.test(e.message));
+  assert.throws(
+    () => createPayloadSource(devices, file),
+    (e: unknown) => e instanceof LabError && /\$extends/.test(e.message),
+  );
 });
 
 test('template payload: placeholders, numbers unquoted, text inline, everything else verbatim', () => {
   const t = new TemplatePayload(
-    { ts: '{{timestamp}}', values: { seq: '{{sequence}}', dev: '{{device}}', idx: '{{index}}', label: 'unit {{index}} of "fleet"', t: '{{random:1:2}}', n: '{{int:3:3}}', w: '{{walk:10:20}}', mode: '{{choice:eco|boost}}', fixed: [1, true, null] } },
+    {
+      ts: '{{timestamp}}',
+      values: {
+        seq: '{{sequence}}',
+        dev: '{{device}}',
+        idx: '{{index}}',
+        label: 'unit {{index}} of "fleet"',
+        t: '{{random:1:2}}',
+        n: '{{int:3:3}}',
+        w: '{{walk:10:20}}',
+        mode: '{{choice:eco|boost}}',
+        fixed: [1, true, null],
+      },
+    },
     devices,
   );
   const m = JSON.parse(t.next(1, 42, 1234));
-  assert.deepEqual({ ...m, values: { ...m.values, t: 0, w: 0, mode: 0 } }, { ts: 1234, values: { seq: 42, dev: 'sim-002', idx: 2, label: 'unit 2 of "fleet"', t: 0, n: 3, w: 0, mode: 0, fixed: [1, true, null] } });
+  assert.deepEqual(
+    { ...m, values: { ...m.values, t: 0, w: 0, mode: 0 } },
+    {
+      ts: 1234,
+      values: { seq: 42, dev: 'sim-002', idx: 2, label: 'unit 2 of "fleet"', t: 0, n: 3, w: 0, mode: 0, fixed: [1, true, null] },
+    },
+  );
   assert.ok(m.values.t >= 1 && m.values.t <= 2);
   assert.ok(m.values.w >= 10 && m.values.w <= 20);
   assert.ok(['eco', 'boost'].includes(m.values.mode));
@@ -93,12 +133,18 @@ test('template payload: placeholders, numbers unquoted, text inline, everything 
 });
 
 test('template payload: unknown placeholders and unreadable files are clear errors', () => {
-  assert.throws(() => new TemplatePayload({ a: '{{nope}}' }, devices), (e: unknown) => e instanceof LabError && /nope/.test(e.message));
+  assert.throws(
+    () => new TemplatePayload({ a: '{{nope}}' }, devices),
+    (e: unknown) => e instanceof LabError && /nope/.test(e.message),
+  );
   assert.throws(() => new TemplatePayload({ a: '{{random:5:1}}' }, devices), /MIN <= MAX/);
   const dir = tmpDir(fileScope, 'tblab-payload-');
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, '{ nope');
-  assert.throws(() => createPayloadSource(devices, bad), (e: unknown) => e instanceof LabError && e.message.includes(bad));
+  assert.throws(
+    () => createPayloadSource(devices, bad),
+    (e: unknown) => e instanceof LabError && e.message.includes(bad),
+  );
   const good = join(dir, 'good.json');
   writeFileSync(good, JSON.stringify({ s: '{{sequence}}' }));
   assert.equal(createPayloadSource(devices, good).next(0, 5, 0), '{"s":5}');
@@ -109,11 +155,15 @@ test('byte writers print numbers exactly as String() prints the rounded value', 
   const cases = [0, 0.004, 0.005, 0.015, 1, 9.99, 9.995, 10, 21.5, 21.05, 100, 123.456, 1023.999, -0.004, -0.02, -3.14159, 45, 1e6 + 0.01];
   for (let k = 0; k < 20000; k++) cases.push((Math.random() - 0.2) * 1100);
   for (const x of cases) assert.equal(buf.toString('latin1', 0, putFixed2(buf, 0, x)), String(Math.round(x * 100) / 100), `fixed2 ${x}`);
-  for (const n of [0, 7, 9, 10, 99, 100, 65535, 1_700_000_000_123, 2 ** 53 - 1]) assert.equal(buf.toString('latin1', 0, putUint(buf, 0, n)), String(n));
+  for (const n of [0, 7, 9, 10, 99, 100, 65535, 1_700_000_000_123, 2 ** 53 - 1])
+    assert.equal(buf.toString('latin1', 0, putUint(buf, 0, n)), String(n));
 });
 
 test('telemetry payload: bytes written in place equal the string form, within the declared bound', () => {
-  const p = new TelemetryPayload([{ name: 'sim-001', index: 1 }, { name: 'capteur "é"', index: 2 }]);
+  const p = new TelemetryPayload([
+    { name: 'sim-001', index: 1 },
+    { name: 'capteur "é"', index: 2 },
+  ]);
   assert.equal(p.ascii, false);
   const buf = Buffer.alloc(p.maxBytes + 10);
   for (let s = 1; s < 500; s++) {

@@ -3,9 +3,16 @@ import assert from 'node:assert/strict';
 import { preflight, connectionPlan, readHostFacts, type HostFacts } from '../../src/lab/preflight.js';
 import { loadConfigOrThrow } from '../../src/config/index.js';
 
-const host: HostFacts = { openFilesSoft: 20_000, openFilesHard: 20_000, portRange: [32768, 60999], memAvailableBytes: 8 * 2 ** 30, cores: 2 };
+const host: HostFacts = {
+  openFilesSoft: 20_000,
+  openFilesHard: 20_000,
+  portRange: [32768, 60999],
+  memAvailableBytes: 8 * 2 ** 30,
+  cores: 2,
+};
 const cfg = (env: Record<string, string>) => loadConfigOrThrow({ env, envFile: false }).config;
-const verdicts = (env: Record<string, string>, h = host) => Object.fromEntries(preflight(connectionPlan(cfg(env), h.cores), h).map((c) => [c.name, c.verdict]));
+const verdicts = (env: Record<string, string>, h = host) =>
+  Object.fromEntries(preflight(connectionPlan(cfg(env), h.cores), h).map((c) => [c.name, c.verdict]));
 
 test('a modest fleet passes every pre-flight check', () => {
   assert.deepEqual(verdicts({ DEVICE_COUNT: '10000' }), { 'open files': 'OK', 'ephemeral ports': 'OK', memory: 'OK' });
@@ -29,7 +36,10 @@ test('per-process connections above the open-file limit fail and say how to fix 
 });
 
 test('memory estimate above what is available fails', () => {
-  assert.equal(verdicts({ DEVICE_COUNT: '100000', SOURCE_ADDRESSES: '127.0.0.2-127.0.0.30' }, { ...host, memAvailableBytes: 512 * 2 ** 20 }).memory, 'FAIL');
+  assert.equal(
+    verdicts({ DEVICE_COUNT: '100000', SOURCE_ADDRESSES: '127.0.0.2-127.0.0.30' }, { ...host, memAvailableBytes: 512 * 2 ** 20 }).memory,
+    'FAIL',
+  );
 });
 
 test('host facts are read from this machine', () => {

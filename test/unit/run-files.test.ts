@@ -15,7 +15,11 @@ test('a checkpoint splices the cached device JSON into the report: same JSON as 
   const json = JSON.stringify(devices);
   // chunks cut anywhere (even inside a multi-byte character) are written as they are
   const bytes = Buffer.from(json.replace('quotes', 'quötes'));
-  files.writeCheckpoint(report, [bytes.subarray(0, 5), bytes.subarray(5, bytes.indexOf(0xc3) + 1), bytes.subarray(bytes.indexOf(0xc3) + 1)]);
+  files.writeCheckpoint(report, [
+    bytes.subarray(0, 5),
+    bytes.subarray(5, bytes.indexOf(0xc3) + 1),
+    bytes.subarray(bytes.indexOf(0xc3) + 1),
+  ]);
   const written = readFileSync(files.reportPath, 'utf8');
   assert.equal(written, JSON.stringify({ ...report, devices: { ...devices, 'sim-001': { sent: 3, note: '$& and "quötes"' } } }) + '\n');
   assert.equal(readFileSync(files.latestPath, 'utf8'), written);

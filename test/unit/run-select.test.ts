@@ -7,14 +7,29 @@ import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
 import { LabError } from '../../src/shared/errors.js';
 
 const cfg = (flags: RawValues) => loadConfigOrThrow({ cwd: '/tmp', env: {}, envFile: false, flags }).config;
-const fleet = (n: number): FleetDevice[] => Array.from({ length: n }, (_, k) => ({ name: deviceName('sim', k + 1), index: k + 1, id: `i${k}`, credentials: { type: 'ACCESS_TOKEN', token: `t${k}` } }));
+const fleet = (n: number): FleetDevice[] =>
+  Array.from({ length: n }, (_, k) => ({
+    name: deviceName('sim', k + 1),
+    index: k + 1,
+    id: `i${k}`,
+    credentials: { type: 'ACCESS_TOKEN', token: `t${k}` },
+  }));
 
 test('fleet selection: the first DEVICE_COUNT devices; an instance takes its slice, phases over the whole fleet', () => {
-  assert.deepEqual(selectFleet(cfg({ DEVICE_COUNT: 4 }), fleet(10), 'x').fleet.map((d) => d.index), [1, 2, 3, 4]);
+  assert.deepEqual(
+    selectFleet(cfg({ DEVICE_COUNT: 4 }), fleet(10), 'x').fleet.map((d) => d.index),
+    [1, 2, 3, 4],
+  );
   const s = selectFleet(cfg({ DEVICE_COUNT: 10, INSTANCE: '2/3' }), fleet(10), 'x');
-  assert.deepEqual(s.fleet.map((d) => d.index), [5, 6, 7]);
+  assert.deepEqual(
+    s.fleet.map((d) => d.index),
+    [5, 6, 7],
+  );
   assert.equal(s.fleetSize, 10);
-  assert.throws(() => selectFleet(cfg({ DEVICE_COUNT: 11 }), fleet(10), 'tokens.json'), (e: unknown) => e instanceof LabError && e.code === 'NO_FLEET' && /tokens\.json has 10/.test(e.message));
+  assert.throws(
+    () => selectFleet(cfg({ DEVICE_COUNT: 11 }), fleet(10), 'tokens.json'),
+    (e: unknown) => e instanceof LabError && e.code === 'NO_FLEET' && /tokens\.json has 10/.test(e.message),
+  );
 });
 
 test('run id: UTC stamp, random suffix, instance tag', () => {

@@ -14,7 +14,10 @@ test('wheel fires each item once its tick has passed, never early, at most one t
   w.schedule(2, 1100);
   const fired: Array<[number, number, number]> = [];
   for (let now = 1000; now <= 1120; now += 1) w.advance(now, (i, due) => fired.push([i, due, now]));
-  assert.deepEqual(fired.map((f) => f[0]), [1, 0, 2]);
+  assert.deepEqual(
+    fired.map((f) => f[0]),
+    [1, 0, 2],
+  );
   for (const [, due, at] of fired) {
     assert.ok(at >= due, `fired at ${at} before due ${due}`);
     assert.ok(at - due <= 5, `fired ${at - due} ms late`);
@@ -74,17 +77,32 @@ test('token bucket: limits connects to the rate with a 50 ms burst; 0 = unlimite
   let taken = 0;
   for (let now = 0; now <= 1000; now += 5) {
     let n = b.available(now);
-    while (n-- > 0) { b.take(); taken++; }
+    while (n-- > 0) {
+      b.take();
+      taken++;
+    }
   }
   assert.ok(taken >= 990 && taken <= 1051, `took ${taken}`);
   assert.equal(new TokenBucket(0, 0).available(0), Infinity);
 });
 
 test('backoff: full jitter under a doubling ceiling capped at the maximum', () => {
-  assert.equal(backoffDelay(0, 1000, 30000, () => 1), 1000);
-  assert.equal(backoffDelay(3, 1000, 30000, () => 1), 8000);
-  assert.equal(backoffDelay(10, 1000, 30000, () => 1), 30000);
-  assert.equal(backoffDelay(5, 1000, 30000, () => 0), 0);
+  assert.equal(
+    backoffDelay(0, 1000, 30000, () => 1),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(3, 1000, 30000, () => 1),
+    8000,
+  );
+  assert.equal(
+    backoffDelay(10, 1000, 30000, () => 1),
+    30000,
+  );
+  assert.equal(
+    backoffDelay(5, 1000, 30000, () => 0),
+    0,
+  );
   const seen = new Set(Array.from({ length: 50 }, () => Math.round(backoffDelay(2, 1000, 30000))));
   assert.ok(seen.size > 40, 'delays are spread, not synchronized');
   for (const d of seen) assert.ok(d >= 0 && d <= 4000);
@@ -100,7 +118,10 @@ test('stages: parse, ramp linearly, hold, ramp down; bad specs name the item', (
   assert.equal(activeAt(s, 200, 100), 0);
   assert.equal(activeAt(parseStages('2s:50'), 200, 2), 50);
   assert.equal(activeAt([], 7, 3), 7);
-  assert.throws(() => parseStages('10s:100%,oops'), (e: unknown) => e instanceof LabError && /oops/.test(e.message));
+  assert.throws(
+    () => parseStages('10s:100%,oops'),
+    (e: unknown) => e instanceof LabError && /oops/.test(e.message),
+  );
 });
 
 test('shard plan: one per core by default, more when the per-process cap needs it, contiguous slices', () => {

@@ -31,7 +31,10 @@ test('a report with a server section is read and printed; a malformed one is REP
   writeFileSync(good, JSON.stringify({ ...makeReport(), server }));
   const r = readReportAt(good);
   const text = renderSummary(r);
-  assert.match(text, /ThingsBoard \(its own statistics\)\n {2}verdict: rule-engine — the rule engine fell behind first\n {4}queueStats\.Main\.timeoutMsgs = 3/);
+  assert.match(
+    text,
+    /ThingsBoard \(its own statistics\)\n {2}verdict: rule-engine — the rule engine fell behind first\n {4}queueStats\.Main\.timeoutMsgs = 3/,
+  );
   assert.match(text, /read: queueStats \(1 series\)\n {2}not visible: system info: 403/);
   // older reports (no server) and SERVER_STATS=0 (null) are read and print no section
   for (const v of [undefined, null]) {
@@ -41,27 +44,41 @@ test('a report with a server section is read and printed; a malformed one is REP
   }
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ ...makeReport(), server: { series: [], notVisible: [], verdict: 'storage' } }));
-  assert.throws(() => readReportAt(bad), (e: unknown) => e instanceof LabError && e.code === 'REPORT_INVALID' && /server\.verdict is string/.test(e.message));
+  assert.throws(
+    () => readReportAt(bad),
+    (e: unknown) => e instanceof LabError && e.code === 'REPORT_INVALID' && /server\.verdict is string/.test(e.message),
+  );
 });
 
-test('merged reports keep each instance\'s verdict; the tier is the one they agree on, else unknown', () => {
+test("merged reports keep each instance's verdict; the tier is the one they agree on, else unknown", () => {
   const a = section('rule-engine', ['queueStats.Main.timeoutMsgs = 3 …']);
   const b = section('rule-engine', ['queueStats.Main.timeoutMsgs = 4 …'], ['Prometheus metrics: TB_METRICS_URL is not set']);
-  const agree = mergeServer([{ label: 'instance 1/2', server: a }, { label: 'instance 2/2', server: b }])!;
+  const agree = mergeServer([
+    { label: 'instance 1/2', server: a },
+    { label: 'instance 2/2', server: b },
+  ])!;
   assert.equal(agree.verdict.tier, 'rule-engine');
   assert.deepEqual(agree.verdict.evidence, [
-    'instance 1/2: rule-engine', 'instance 1/2:   queueStats.Main.timeoutMsgs = 3 …',
-    'instance 2/2: rule-engine', 'instance 2/2:   queueStats.Main.timeoutMsgs = 4 …',
+    'instance 1/2: rule-engine',
+    'instance 1/2:   queueStats.Main.timeoutMsgs = 3 …',
+    'instance 2/2: rule-engine',
+    'instance 2/2:   queueStats.Main.timeoutMsgs = 4 …',
   ]);
   assert.deepEqual(agree.series, []);
   assert.match(agree.notVisible[0], /^series: not merged/);
   assert.ok(agree.notVisible.includes('Prometheus metrics: TB_METRICS_URL is not set'));
-  const differ = mergeServer([{ label: 'instance 1/2', server: a }, { label: 'instance 2/2', server: section('none', []) }])!;
+  const differ = mergeServer([
+    { label: 'instance 1/2', server: a },
+    { label: 'instance 2/2', server: section('none', []) },
+  ])!;
   assert.equal(differ.verdict.tier, 'unknown');
   assert.equal(differ.verdict.firstAt, null);
-  const missing = mergeServer([{ label: 'instance 1/2', server: a }, { label: 'instance 2/2', server: null }])!;
+  const missing = mergeServer([
+    { label: 'instance 1/2', server: a },
+    { label: 'instance 2/2', server: null },
+  ])!;
   assert.equal(missing.verdict.tier, 'unknown');
-  assert.ok(missing.notVisible.includes('instance 2/2: no server statistics in this instance\'s report'));
+  assert.ok(missing.notVisible.includes("instance 2/2: no server statistics in this instance's report"));
   assert.equal(mergeServer([{ label: 'instance 1/1', server: undefined }]), null);
 });
 

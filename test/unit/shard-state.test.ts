@@ -65,10 +65,28 @@ class RecordingWorkload implements Workload {
 
 function settings(over: Partial<ShardSettings> = {}): ShardSettings {
   return {
-    host: '127.0.0.1', port: 1, tls: null, mqttVersion: '3.1.1', qos: 1, keepaliveSec: 0,
-    intervalMs: 1000, jitterMs: 0, ackTimeoutMs: 5000, connectTimeoutMs: 10_000,
-    reconnect: true, reconnectMinMs: 1000, reconnectMaxMs: 30_000, connectRate: 0, connectMaxInProgress: 0,
-    sourceAddresses: [], logEveryMessage: false, stages: [], fleetSize: 2, t0: T0, tickMs: 5, ...over,
+    host: '127.0.0.1',
+    port: 1,
+    tls: null,
+    mqttVersion: '3.1.1',
+    qos: 1,
+    keepaliveSec: 0,
+    intervalMs: 1000,
+    jitterMs: 0,
+    ackTimeoutMs: 5000,
+    connectTimeoutMs: 10_000,
+    reconnect: true,
+    reconnectMinMs: 1000,
+    reconnectMaxMs: 30_000,
+    connectRate: 0,
+    connectMaxInProgress: 0,
+    sourceAddresses: [],
+    logEveryMessage: false,
+    stages: [],
+    fleetSize: 2,
+    t0: T0,
+    tickMs: 5,
+    ...over,
   };
 }
 
@@ -86,7 +104,7 @@ function setup(over: Partial<ShardSettings> = {}) {
   });
   /** Moves the clock in 5 ms ticks, as the shard's timers would, with housekeeping every 250 ms. */
   const run = (ms: number) => {
-    for (const end = clock.t + ms; clock.t < end; ) {
+    for (const end = clock.t + ms; clock.t < end;) {
       clock.t += 5;
       core.tick();
       if ((clock.t - T0) % 250 === 0) core.housekeeping();
@@ -112,10 +130,19 @@ test('connect → publish → ack: queue, connect, grid slot, one write per due 
   assert.equal(dev(0, D.CONNECT_MS), 3);
   // device 1 (index 1) has phase 0 → next slot T0 + 1000; device 2 (index 2) phase 500 → T0 + 500
   run(600);
-  assert.deepEqual(work.appended.map((a) => [a.i, a.seq, a.ackId]), [[1, 1, 1]]);
+  assert.deepEqual(
+    work.appended.map((a) => [a.i, a.seq, a.ackId]),
+    [[1, 1, 1]],
+  );
   assert.ok(work.appended[0].ts >= T0 + 500 && work.appended[0].ts <= T0 + 510, 'payload time is the fake clock');
   run(500);
-  assert.deepEqual(work.appended.map((a) => [a.i, a.seq, a.ackId]), [[1, 1, 1], [0, 1, 1]]);
+  assert.deepEqual(
+    work.appended.map((a) => [a.i, a.seq, a.ackId]),
+    [
+      [1, 1, 1],
+      [0, 1, 1],
+    ],
+  );
   assert.equal(work.count('flush'), 2);
   assert.equal(core.tallies.c[C.SENT], 2);
   assert.equal(core.tallies.c[C.BYTES], 200);
@@ -127,7 +154,10 @@ test('connect → publish → ack: queue, connect, grid slot, one write per due 
   assert.equal(dev(0, D.ACKED), 1);
   assert.equal(core.inflight.total(), 1);
   const snap = core.tallies.take();
-  assert.ok(snap.events.some((e) => e.ev === 'connected' && e.ts === T0 + 8), 'events stamped by the fake clock');
+  assert.ok(
+    snap.events.some((e) => e.ev === 'connected' && e.ts === T0 + 8),
+    'events stamped by the fake clock',
+  );
   assert.ok(snap.hist.ackMs.length > 0);
 });
 
@@ -254,7 +284,10 @@ test('stop: idle rows stop at once, connected rows drain their in-flight message
 });
 
 test('stages: rows join as the ramp wants them and leave on a ramp-down without counting a disconnect', () => {
-  const stages = [{ durationSec: 1, target: { share: 1 } }, { durationSec: 1, target: { share: 0 } }];
+  const stages = [
+    { durationSec: 1, target: { share: 1 } },
+    { durationSec: 1, target: { share: 0 } },
+  ];
   const { clock, core, work, run } = setup({ stages });
   core.start([]);
   assert.deepEqual([...core.state], [S.IDLE, S.IDLE]);
@@ -265,7 +298,10 @@ test('stages: rows join as the ramp wants them and leave on a ramp-down without 
   assert.equal(work.count('connect'), 2);
   core.connected(1, clock.t);
   run(1000); // ramped down to 0 by 2 s: both leave gracefully
-  assert.deepEqual(work.calls.filter((c) => c.startsWith('close')), ['close 1 graceful', 'close 0 graceful']);
+  assert.deepEqual(
+    work.calls.filter((c) => c.startsWith('close')),
+    ['close 1 graceful', 'close 0 graceful'],
+  );
   work.settle();
   assert.deepEqual([...core.state], [S.IDLE, S.IDLE]);
   assert.equal(core.tallies.c[C.DISCONNECTS], 0);

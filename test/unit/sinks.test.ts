@@ -30,8 +30,17 @@ test('live sections: composed from what sinks return, in any order; the engine s
 function results(): RunResults {
   const final = { ...fixtureSnapshot(), state: 'finished' as const };
   return {
-    runId: final.runId, startedAt: 1_767_261_600_000, endedAt: 1_767_261_612_345, outcome: 'completed', endReason: 'duration reached',
-    final, timeline: [], devices: {}, histograms: { ackMs: null, connectMs: null, scheduleLagMs: null }, notes: [], shards: [],
+    runId: final.runId,
+    startedAt: 1_767_261_600_000,
+    endedAt: 1_767_261_612_345,
+    outcome: 'completed',
+    endReason: 'duration reached',
+    final,
+    timeline: [],
+    devices: {},
+    histograms: { ackMs: null, connectMs: null, scheduleLagMs: null },
+    notes: [],
+    shards: [],
     files: { events: [], metrics: [] },
   };
 }
@@ -65,7 +74,11 @@ test('a checkpoint is a partial report: no end time', () => {
 test('console progress: one line per period by the injected clock, none for the finished snapshot', () => {
   const lines: string[] = [];
   let now = 10_000;
-  const sink = consoleProgress((l) => lines.push(l), 5000, () => now);
+  const sink = consoleProgress(
+    (l) => lines.push(l),
+    5000,
+    () => now,
+  );
   const s = { ...fixtureSnapshot(), state: 'running' as const };
   sink.snapshot!(s);
   now += 1000;

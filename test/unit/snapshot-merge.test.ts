@@ -13,7 +13,14 @@ const hist = (...ms: number[]) => {
   return encodeHistogram(h);
 };
 
-function shardSnap(shardId: number, at: number, sent: number, acked: number, ack: number[], devices: Array<[number, number, number]>): ShardSnapshot {
+function shardSnap(
+  shardId: number,
+  at: number,
+  sent: number,
+  acked: number,
+  ack: number[],
+  devices: Array<[number, number, number]>,
+): ShardSnapshot {
   const counters = new Float64Array(C_FIELDS);
   counters[C.SENT] = sent;
   counters[C.ACKED] = acked;
@@ -28,10 +35,18 @@ function shardSnap(shardId: number, at: number, sent: number, acked: number, ack
     rows[k * D_FIELDS + D.FLAGS] = FLAG_CONNECTED;
   });
   return {
-    shardId, seq: 1, at, counters,
-    byOutcome: { accepted: devices.length }, byCause: { 'server closed': 1 }, byClass: { server: 1 }, errorsByKind: { 'ack-timeout': 1 },
+    shardId,
+    seq: 1,
+    at,
+    counters,
+    byOutcome: { accepted: devices.length },
+    byCause: { 'server closed': 1 },
+    byClass: { server: 1 },
+    errorsByKind: { 'ack-timeout': 1 },
     hist: { ackMs: hist(...ack), connectMs: hist(5), scheduleLagMs: hist(1, 2) },
-    eventLoopP99Ms: 3 + shardId, cpuPercent: 10, rssMB: 50,
+    eventLoopP99Ms: 3 + shardId,
+    cpuPercent: 10,
+    rssMB: 50,
     changed: { idx: Int32Array.from(devices.map((d) => d[0])), rows },
     disconnects: [{ i: devices[0][0], at, cause: 'server closed', class: 'server' }],
     events: [],
@@ -41,12 +56,30 @@ function shardSnap(shardId: number, at: number, sent: number, acked: number, ack
 test('merge: counters add up, histograms merge exactly, rates come from deltas, devices keyed by name', () => {
   const t0 = 1_000_000;
   const agg = new Aggregator({
-    runId: 'r1', instance: null, startedAt: t0,
+    runId: 'r1',
+    instance: null,
+    startedAt: t0,
     target: { mqtt: 'mqtt://x:1', rest: null, qos: 1, mqttVersion: '3.1.1', publishIntervalSec: 1 },
-    shards: [{ id: 0, names: ['a', 'b'], indices: [1, 2] }, { id: 1, names: ['c'], indices: [3] }],
-    collapseShare: 0.5, collapseWindowSec: 5,
+    shards: [
+      { id: 0, names: ['a', 'b'], indices: [1, 2] },
+      { id: 1, names: ['c'], indices: [3] },
+    ],
+    collapseShare: 0.5,
+    collapseWindowSec: 5,
   });
-  agg.apply(shardSnap(0, t0 + 1000, 10, 9, [1, 2, 3], [[0, 6, 5], [1, 4, 4]]));
+  agg.apply(
+    shardSnap(
+      0,
+      t0 + 1000,
+      10,
+      9,
+      [1, 2, 3],
+      [
+        [0, 6, 5],
+        [1, 4, 4],
+      ],
+    ),
+  );
   agg.apply(shardSnap(1, t0 + 1000, 5, 5, [100], [[0, 5, 5]]));
   // checkpoint JSON (cached per block of devices) always equals the records built afresh
   assert.equal(Buffer.concat(agg.deviceRecordsChunks()).toString(), JSON.stringify(agg.deviceRecords()));
@@ -63,7 +96,19 @@ test('merge: counters add up, histograms merge exactly, rates come from deltas, 
   assert.equal(s1.latency.ackMs.max, 100.031); // HDR precision: 3 significant digits
   assert.equal(s1.generator.eventLoopDelayP99Ms, 4);
   // next second: only shard 0 moved (each shard's rate is over its own whole second)
-  agg.apply(shardSnap(0, t0 + 2000, 20, 19, [1], [[0, 11, 10], [1, 9, 9]]));
+  agg.apply(
+    shardSnap(
+      0,
+      t0 + 2000,
+      20,
+      19,
+      [1],
+      [
+        [0, 11, 10],
+        [1, 9, 9],
+      ],
+    ),
+  );
   agg.apply(shardSnap(1, t0 + 2000, 5, 5, [], [[0, 5, 5]]));
   const s2 = agg.snapshot(t0 + 2000, 'running');
   assert.equal(s2.traffic.sent, 25);
@@ -84,9 +129,13 @@ test('merge: counters add up, histograms merge exactly, rates come from deltas, 
 test('rates from whole seconds: misaligned shard snapshots and a final partial second do not inflate them', () => {
   const t0 = 1_000_000;
   const agg = new Aggregator({
-    runId: 'r2', instance: null, startedAt: t0,
+    runId: 'r2',
+    instance: null,
+    startedAt: t0,
     target: { mqtt: 'mqtt://x:1', rest: null, qos: 1, mqttVersion: '3.1.1', publishIntervalSec: 1 },
-    shards: [{ id: 0, names: ['a'], indices: [1] }], collapseShare: 0.5, collapseWindowSec: 5,
+    shards: [{ id: 0, names: ['a'], indices: [1] }],
+    collapseShare: 0.5,
+    collapseWindowSec: 5,
   });
   const snap = (at: number, sent: number) => {
     const s = shardSnap(0, at, sent, sent, [], [[0, sent, sent]]);
@@ -149,21 +198,75 @@ test('collapse: its time and its counts are those of the same moment (the start 
 
 test('collapse: a deliberate ramp-down or pause is not a collapse; acks stopping at QoS 1 is', () => {
   const d = new CollapseDetector(0.5, 2);
-  for (let t = 0; t < 10; t++) assert.equal(d.update({ at: t * 1000, elapsedSec: t, connected: 10, peakConnected: 100, expected: 10, qos: 0, sentDelta: 1, ackedDelta: 0, inFlight: 0, byCause: {} }), null);
+  for (let t = 0; t < 10; t++)
+    assert.equal(
+      d.update({
+        at: t * 1000,
+        elapsedSec: t,
+        connected: 10,
+        peakConnected: 100,
+        expected: 10,
+        qos: 0,
+        sentDelta: 1,
+        ackedDelta: 0,
+        inFlight: 0,
+        byCause: {},
+      }),
+      null,
+    );
   const a = new CollapseDetector(0.5, 2);
   let c = null;
-  for (let t = 0; t < 5; t++) c = a.update({ at: t * 1000, elapsedSec: t, connected: 100, peakConnected: 100, expected: 100, qos: 1, sentDelta: 100, ackedDelta: 0, inFlight: 100 * (t + 1), byCause: {} });
+  for (let t = 0; t < 5; t++)
+    c = a.update({
+      at: t * 1000,
+      elapsedSec: t,
+      connected: 100,
+      peakConnected: 100,
+      expected: 100,
+      qos: 1,
+      sentDelta: 100,
+      ackedDelta: 0,
+      inFlight: 100 * (t + 1),
+      byCause: {},
+    });
   assert.equal(c?.kind, 'acks');
   assert.equal(c?.dominantCause, 'no PUBACKs (server stalled?)');
   assert.equal(dominantCause({ a: 5 }, { a: 6, b: 3 }), 'b');
 });
 
 test('generator health: verdicts from schedule lag and CPU saturation, with notes', () => {
-  const ok = generatorHealth({ scheduleLagP99Ms: 6, eventLoopDelayP99Ms: 10, secondsBehind: 0, secondsSaturated: 0, cpuPercent: 30, rssMB: 80, crashedShards: 0 });
+  const ok = generatorHealth({
+    scheduleLagP99Ms: 6,
+    eventLoopDelayP99Ms: 10,
+    secondsBehind: 0,
+    secondsSaturated: 0,
+    cpuPercent: 30,
+    rssMB: 80,
+    crashedShards: 0,
+  });
   assert.equal(ok.verdict, 'ok');
   assert.deepEqual(ok.notes, []);
-  assert.equal(generatorHealth({ scheduleLagP99Ms: 80, eventLoopDelayP99Ms: 10, secondsBehind: 3, secondsSaturated: 0, cpuPercent: 30, rssMB: 80, crashedShards: 0 }).verdict, 'lagging');
-  const over = generatorHealth({ scheduleLagP99Ms: 2500, eventLoopDelayP99Ms: 900, secondsBehind: 30, secondsSaturated: 30, cpuPercent: 99, rssMB: 80, crashedShards: 1 });
+  assert.equal(
+    generatorHealth({
+      scheduleLagP99Ms: 80,
+      eventLoopDelayP99Ms: 10,
+      secondsBehind: 3,
+      secondsSaturated: 0,
+      cpuPercent: 30,
+      rssMB: 80,
+      crashedShards: 0,
+    }).verdict,
+    'lagging',
+  );
+  const over = generatorHealth({
+    scheduleLagP99Ms: 2500,
+    eventLoopDelayP99Ms: 900,
+    secondsBehind: 30,
+    secondsSaturated: 30,
+    cpuPercent: 99,
+    rssMB: 80,
+    crashedShards: 1,
+  });
   assert.equal(over.verdict, 'overloaded');
   assert.ok(over.notes.some((n) => n.includes('crashed')));
 });

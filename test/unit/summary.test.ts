@@ -12,33 +12,58 @@ import { tmpDir } from '../helpers/tmp.js';
 import { fileScope } from '../helpers/cleanup.js';
 
 const troubled = makeReport({
-  devices: 30, durationSec: 40, failed: { 3: 2 }, neverConnected: [7], stallAfterSec: { 12: 20 }, delaySec: { 25: 20 },
-  disconnects: { 5: [[10, 'server closed', 'server'], [20, 'keepalive timeout', 'network']] },
+  devices: 30,
+  durationSec: 40,
+  failed: { 3: 2 },
+  neverConnected: [7],
+  stallAfterSec: { 12: 20 },
+  delaySec: { 25: 20 },
+  disconnects: {
+    5: [
+      [10, 'server closed', 'server'],
+      [20, 'keepalive timeout', 'network'],
+    ],
+  },
 });
 
 describe('device findings', () => {
   test('devices with errors lists the one that never connected and the one with failed publishes, most errors first', () => {
     const f = devicesWithErrors(troubled);
-    assert.deepEqual(f.map((x) => x.name), ['sim-007', 'sim-003']);
+    assert.deepEqual(
+      f.map((x) => x.name),
+      ['sim-007', 'sim-003'],
+    );
     assert.equal(f[0].reason, 'never connected, refused: not authorized (5): 3');
     assert.equal(f[1].reason, 'ack-timeout: 2');
   });
 
   test('a device that stopped publishing for more than 3 intervals is stalled, with its gap', () => {
     const f = stalledDevices(troubled);
-    assert.deepEqual(f.map((x) => x.name), ['sim-012']);
+    assert.deepEqual(
+      f.map((x) => x.name),
+      ['sim-012'],
+    );
     assert.match(f[0].reason, /^no publish for the last 20\.\ds \(20\.\d intervals\)$/);
   });
 
   test('a gap of up to 3 intervals is not a stall', () => {
     const r = makeReport({ devices: 5, durationSec: 30, intervalSec: 2, stallAfterSec: { 2: 25 } });
-    assert.deepEqual(stalledDevices(r).map((x) => x.name), []);
+    assert.deepEqual(
+      stalledDevices(r).map((x) => x.name),
+      [],
+    );
     const r2 = makeReport({ devices: 5, durationSec: 30, intervalSec: 2, stallAfterSec: { 2: 20 } });
-    assert.deepEqual(stalledDevices(r2).map((x) => x.name), ['sim-002']);
+    assert.deepEqual(
+      stalledDevices(r2).map((x) => x.name),
+      ['sim-002'],
+    );
   });
 
   test('a device connecting well after the ramp is a delayed start; the ramp itself is not', () => {
-    assert.deepEqual(delayedStarts(troubled).map((x) => x.name), ['sim-025']);
+    assert.deepEqual(
+      delayedStarts(troubled).map((x) => x.name),
+      ['sim-025'],
+    );
     // a slow, rate-limited ramp of 60 devices at 2/s: the last device at +29.5s is on time
     const slow = makeReport({ devices: 60, durationSec: 40, connectRate: 2 });
     assert.ok(delayedStartLimitSec(slow) >= 30);
@@ -67,8 +92,18 @@ describe('the summary', () => {
 
   test('the text has every section an incident report needs, and no colour codes', () => {
     const text = renderSummary(troubled);
-    for (const h of ['Run run-20261127-100000: completed (duration reached)', 'Connections', 'Traffic', 'Latency', 'Disconnects and errors',
-      'Devices with errors: 2', 'Devices with stalled telemetry: 1', 'Devices with delayed starts: 1', 'First 20 devices']) assert.ok(text.includes(h), h);
+    for (const h of [
+      'Run run-20261127-100000: completed (duration reached)',
+      'Connections',
+      'Traffic',
+      'Latency',
+      'Disconnects and errors',
+      'Devices with errors: 2',
+      'Devices with stalled telemetry: 1',
+      'Devices with delayed starts: 1',
+      'First 20 devices',
+    ])
+      assert.ok(text.includes(h), h);
     assert.match(text, /messages per second: +28 average, 28 peak/);
     assert.match(text, /bandwidth out: +231\.9 KB total/);
     assert.match(text, /disconnects: 2 — by cause: keepalive timeout: 1, server closed: 1; by class: network: 1, server: 1/);
@@ -90,16 +125,33 @@ describe('the summary', () => {
   });
 
   test('thresholds and delivery appear when the report has them', () => {
-    const r = makeReport({ devices: 10, durationSec: 10, deliveryLost: 1, thresholds: [{ expression: 'ack_p99<1ms', ok: false, actual: 20, limit: 1, message: 'ack_p99 = 20 ms, required < 1 ms' }] });
+    const r = makeReport({
+      devices: 10,
+      durationSec: 10,
+      deliveryLost: 1,
+      thresholds: [{ expression: 'ack_p99<1ms', ok: false, actual: 20, limit: 1, message: 'ack_p99 = 20 ms, required < 1 ms' }],
+    });
     const text = renderSummary(r);
     assert.match(text, /Thresholds: 0 of 1 passed\n.*\n.*\n {2}FAIL {2}ack_p99<1ms/);
-    assert.match(text, /Delivery\n {2}delivery \(emulator record\): sent 100, acked 100, stored 99, lost 1 \(1\.00 %\), duplicates 0, late 0/);
+    assert.match(
+      text,
+      /Delivery\n {2}delivery \(emulator record\): sent 100, acked 100, stored 99, lost 1 \(1\.00 %\), duplicates 0, late 0/,
+    );
   });
 });
 
 describe('plain-text tables', () => {
   test('pads columns, right-aligns numbers and trims trailing blanks', () => {
-    assert.equal(renderTable(['name', 'n'], [['a', '1'], ['bbb', '1,000']]), 'name      n\n----  -----\na         1\nbbb   1,000');
+    assert.equal(
+      renderTable(
+        ['name', 'n'],
+        [
+          ['a', '1'],
+          ['bbb', '1,000'],
+        ],
+      ),
+      'name      n\n----  -----\na         1\nbbb   1,000',
+    );
   });
 });
 
@@ -117,7 +169,10 @@ describe('reading and writing reports', () => {
   test('a missing run names the recent runs in its hint', () => {
     const d = dataDir();
     saveReport(d, troubled);
-    assert.throws(() => readReport(d, 'nope'), (e: unknown) => e instanceof LabError && e.code === 'RUN_NOT_FOUND' && e.hint.includes(troubled.runId));
+    assert.throws(
+      () => readReport(d, 'nope'),
+      (e: unknown) => e instanceof LabError && e.code === 'RUN_NOT_FOUND' && e.hint.includes(troubled.runId),
+    );
   });
 
   test('a file that is not a report is rejected with REPORT_INVALID', () => {
@@ -126,7 +181,11 @@ describe('reading and writing reports', () => {
     writeFileSync(join(d, 'runs', 'x.json'), '{"hello":1}');
     writeFileSync(join(d, 'runs', 'y.json'), '{not json');
     writeFileSync(join(d, 'runs', 'z.json'), JSON.stringify({ ...troubled, schemaVersion: 99 }));
-    for (const id of ['x', 'y', 'z']) assert.throws(() => readReport(d, id), (e: unknown) => e instanceof LabError && e.code === 'REPORT_INVALID');
+    for (const id of ['x', 'y', 'z'])
+      assert.throws(
+        () => readReport(d, id),
+        (e: unknown) => e instanceof LabError && e.code === 'REPORT_INVALID',
+      );
     assert.match(readFileSync(join(d, 'runs', 'y.json'), 'utf8'), /not json/);
   });
 });

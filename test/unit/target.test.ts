@@ -14,10 +14,17 @@ const emu = { restUrl: 'http://127.0.0.1:40001', mqttHost: '127.0.0.1', mqttPort
 test('embedded: emulator URLs and login, no parent server, no instance slice, files under DATA_DIR/embedded', (t) => {
   const dir = tmpDir(t, 'tblab-target-');
   const real = loadConfigOrThrow({
-    cwd: dir, env: {}, envFile: false,
+    cwd: dir,
+    env: {},
+    envFile: false,
     flags: {
-      DATA_DIR: dir, TB_URL: 'https://tb.example.com', TB_USERNAME: 'ops@example.com', TB_PASSWORD: 'secret',
-      TB_PARENT_URL: 'https://cloud.example.com', MQTT_TLS: '1', INSTANCE: '2/3',
+      DATA_DIR: dir,
+      TB_URL: 'https://tb.example.com',
+      TB_USERNAME: 'ops@example.com',
+      TB_PASSWORD: 'secret',
+      TB_PARENT_URL: 'https://cloud.example.com',
+      MQTT_TLS: '1',
+      INSTANCE: '2/3',
     },
   }).config;
   const c = embeddedConfig(real, emu);

@@ -57,5 +57,8 @@ test('children of the CLI runner get PATH, HOME and this TMPDIR, and nothing els
 test('waitFor returns the first truthy value and names what it waited for on timeout', async () => {
   let n = 0;
   assert.equal(await waitFor('n to reach 3', () => (++n >= 3 ? n : 0), 1000, 1), 3);
-  await assert.rejects(waitFor('never', () => false, 50, 5), /timed out after 50 ms waiting for never/);
+  await assert.rejects(
+    waitFor('never', () => false, 50, 5),
+    /timed out after 50 ms waiting for never/,
+  );
 });

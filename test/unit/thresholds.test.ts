@@ -1,6 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseThreshold, parseThresholds, evaluateThresholds, connectedAfterRamp, ThresholdMonitor, type Threshold } from '../../src/metrics/thresholds.js';
+import {
+  parseThreshold,
+  parseThresholds,
+  evaluateThresholds,
+  connectedAfterRamp,
+  ThresholdMonitor,
+  type Threshold,
+} from '../../src/metrics/thresholds.js';
 import { THRESHOLD_METRICS } from '../../src/metrics/threshold-metrics.js';
 import { evaluateReport } from '../../src/report/thresholds.js';
 import { LabError } from '../../src/shared/errors.js';
@@ -18,7 +25,11 @@ describe('parsing thresholds', () => {
     ['k multiplies by a thousand', 'sent>12k', { coefficient: 12_000 }],
     ['M multiplies by a million', 'msg_rate<1.5M', { coefficient: 1_500_000 }],
     ['a flag compares with 0', 'collapse==0', { metric: 'collapse', coefficient: 0 }],
-    ['blanks around tokens are allowed', '  schedule_lag_p99   <   50 ms  ', { metric: 'schedule_lag_p99', coefficient: 50, expression: 'schedule_lag_p99   <   50 ms' }],
+    [
+      'blanks around tokens are allowed',
+      '  schedule_lag_p99   <   50 ms  ',
+      { metric: 'schedule_lag_p99', coefficient: 50, expression: 'schedule_lag_p99   <   50 ms' },
+    ],
     ['not-equal is an operator', 'disconnects!=3', { op: '!=' }],
     ['a decimal without a leading digit', 'lost < .5k', { coefficient: 500 }],
   ];
@@ -26,7 +37,11 @@ describe('parsing thresholds', () => {
     test(`accepts ${name}: ${expr}`, () => {
       const t = parseThreshold(expr);
       for (const [k, v] of Object.entries(want)) {
-        if (typeof v === 'number') assert.ok(Math.abs((t as unknown as Record<string, number>)[k] - v) < 1e-9, `${k}: ${String((t as unknown as Record<string, unknown>)[k])} vs ${v}`);
+        if (typeof v === 'number')
+          assert.ok(
+            Math.abs((t as unknown as Record<string, number>)[k] - v) < 1e-9,
+            `${k}: ${String((t as unknown as Record<string, unknown>)[k])} vs ${v}`,
+          );
         else assert.equal((t as unknown as Record<string, unknown>)[k], v);
       }
     });
@@ -49,25 +64,31 @@ describe('parsing thresholds', () => {
   ];
   for (const [name, expr, msg] of invalid) {
     test(`rejects ${name}: ${JSON.stringify(expr)}`, () => {
-      assert.throws(() => parseThreshold(expr), (e: unknown) => {
-        assert.ok(e instanceof LabError);
-        assert.equal(e.code, 'THRESHOLDS_INVALID');
-        assert.equal(e.exitCode, 2);
-        assert.match(e.message, msg);
-        assert.match(e.message, /\^ \(column \d+\)/);
-        return true;
-      });
+      assert.throws(
+        () => parseThreshold(expr),
+        (e: unknown) => {
+          assert.ok(e instanceof LabError);
+          assert.equal(e.code, 'THRESHOLDS_INVALID');
+          assert.equal(e.exitCode, 2);
+          assert.match(e.message, msg);
+          assert.match(e.message, /\^ \(column \d+\)/);
+          return true;
+        },
+      );
     });
   }
 
   test('reports every invalid expression of a list at once', () => {
-    assert.throws(() => parseThresholds(['ack_p99<200ms', 'ack_p9<1', 'failed_ratio<1ms']), (e: unknown) => {
-      assert.ok(e instanceof LabError);
-      assert.match(e.message, /^2 invalid --threshold expressions:/);
-      assert.match(e.message, /ack_p9/);
-      assert.match(e.message, /failed_ratio<1ms/);
-      return true;
-    });
+    assert.throws(
+      () => parseThresholds(['ack_p99<200ms', 'ack_p9<1', 'failed_ratio<1ms']),
+      (e: unknown) => {
+        assert.ok(e instanceof LabError);
+        assert.match(e.message, /^2 invalid --threshold expressions:/);
+        assert.match(e.message, /ack_p9/);
+        assert.match(e.message, /failed_ratio<1ms/);
+        return true;
+      },
+    );
   });
 
   test('every metric of the table parses with a value fit for its kind', () => {
@@ -148,7 +169,10 @@ describe('live monitoring with --abort-on-fail', () => {
   test('aborts after the grace period on a count that already broke its upper bound', () => {
     const m = new ThresholdMonitor(parseThresholds(['failed<1', 'ack_p99<10s']), { abortOnFail: true, graceSec: 10 });
     m.evaluate(snap(12, { failed: 3 }));
-    assert.deepEqual(m.abortReasons(12).map((r) => r.expression), ['failed<1']);
+    assert.deepEqual(
+      m.abortReasons(12).map((r) => r.expression),
+      ['failed<1'],
+    );
   });
   test('does not abort on a growing count that can still reach its lower bound', () => {
     const m = new ThresholdMonitor(parseThresholds(['sent>1M']), { abortOnFail: true, graceSec: 0 });
@@ -170,7 +194,13 @@ describe('live monitoring with --abort-on-fail', () => {
     assert.deepEqual(m.abortReasons(100), []);
   });
   test('evaluateThresholds works on a bare snapshot', () => {
-    const [r] = evaluateThresholds(parseThresholds(['sent>=100']), { snapshot: snap(1, { sent: 100 }), elapsedSec: 1, connectedMin: null, connectedFinal: 10, delivery: null });
+    const [r] = evaluateThresholds(parseThresholds(['sent>=100']), {
+      snapshot: snap(1, { sent: 100 }),
+      elapsedSec: 1,
+      connectedMin: null,
+      connectedFinal: 10,
+      delivery: null,
+    });
     assert.equal(r.ok, true);
   });
 });

@@ -7,7 +7,9 @@ export function registerCheck(program: Command, ctx: LabContext, setExit: (code:
   withConfigOptions(
     program
       .command('check')
-      .description('check REST login, one page of devices, MQTT reachability (+ a CONNECT with a provisioned token) and the generator pre-flight')
+      .description(
+        'check REST login, one page of devices, MQTT reachability (+ a CONNECT with a provisioned token) and the generator pre-flight',
+      )
       .option('--count <n>', 'planned number of devices (DEVICE_COUNT)')
       .option('--json', 'print the checks as JSON on stdout'),
   ).action(async (opts: Record<string, unknown>) => {

@@ -12,7 +12,11 @@ export function registerCompare(program: Command, ctx: LabContext, setExit: (cod
       .description('two runs side by side with deltas and a verdict (A = baseline, B = candidate)')
       .argument('<a>', 'baseline: run id, `latest`, or a report path')
       .argument('<b>', 'candidate: run id, `latest`, or a report path')
-      .addOption(new Option('--band <band>', 'noise band: 5% for every metric (default 5%), or METRIC=10% / METRIC=20ms for one (repeatable)').argParser(collect).default([]))
+      .addOption(
+        new Option('--band <band>', 'noise band: 5% for every metric (default 5%), or METRIC=10% / METRIC=20ms for one (repeatable)')
+          .argParser(collect)
+          .default([]),
+      )
       .option('--fail-on-worse', 'exit 5 when B is worse than A beyond the bands')
       .option('--json', 'print the comparison as JSON on stdout'),
   ).action(async (a: string, b: string, opts: Record<string, unknown>) => {

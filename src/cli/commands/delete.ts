@@ -17,8 +17,11 @@ export function registerDelete(program: Command, ctx: LabContext): void {
     const { config } = resolveConfig(ctx, opts);
     const { deleteCommand } = await import('../../lab/delete.js');
     await deleteCommand(ctx, config, {
-      prefix: opts.prefix as string | undefined, yes: Boolean(opts.yes), dryRun: Boolean(opts.dryRun),
-      progress: opts.progress !== false, json: Boolean(opts.json),
+      prefix: opts.prefix as string | undefined,
+      yes: Boolean(opts.yes),
+      dryRun: Boolean(opts.dryRun),
+      progress: opts.progress !== false,
+      json: Boolean(opts.json),
     });
   });
 }

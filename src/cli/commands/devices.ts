@@ -11,7 +11,9 @@ const ACTIONS: Record<DeviceAction, string> = {
 
 /** `tblab devices activate|deactivate|toggle`: fleet control. */
 export function registerDevices(program: Command, ctx: LabContext): void {
-  const devices = program.command('devices').description('pause / resume devices: the live paused list and manual_* attributes in ThingsBoard');
+  const devices = program
+    .command('devices')
+    .description('pause / resume devices: the live paused list and manual_* attributes in ThingsBoard');
   for (const [action, doc] of Object.entries(ACTIONS) as [DeviceAction, string][]) {
     withConfigOptions(
       devices
@@ -25,10 +27,20 @@ export function registerDevices(program: Command, ctx: LabContext): void {
     ).action(async (opts: Record<string, unknown>) => {
       const { config } = resolveConfig(ctx, opts);
       const { devicesCommand } = await import('../../lab/devices.js');
-      const names = typeof opts.devices === 'string' ? opts.devices.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      const names =
+        typeof opts.devices === 'string'
+          ? opts.devices
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : undefined;
       await devicesCommand(ctx, config, {
-        action, all: Boolean(opts.all), devices: names, prefix: opts.prefix as string | undefined,
-        dryRun: Boolean(opts.dryRun), json: Boolean(opts.json),
+        action,
+        all: Boolean(opts.all),
+        devices: names,
+        prefix: opts.prefix as string | undefined,
+        dryRun: Boolean(opts.dryRun),
+        json: Boolean(opts.json),
       });
     });
   }

@@ -7,7 +7,8 @@ import { LabError } from '../../shared/errors.js';
 function port(flag: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!/^\d+$/.test(v) || n > 65535) throw new LabError('USAGE', { message: `${flag} expects a port number 0–65535 (0 = any free port), got ${JSON.stringify(v)}` });
+    if (!/^\d+$/.test(v) || n > 65535)
+      throw new LabError('USAGE', { message: `${flag} expects a port number 0–65535 (0 = any free port), got ${JSON.stringify(v)}` });
     return n;
   };
 }
@@ -15,7 +16,8 @@ function port(flag: string) {
 function number(flag: string, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) throw new LabError('USAGE', { message: `${flag} expects a number from 0 to ${max}, got ${JSON.stringify(v)}` });
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > max)
+      throw new LabError('USAGE', { message: `${flag} expects a number from 0 to ${max}, got ${JSON.stringify(v)}` });
     return n;
   };
 }
@@ -49,7 +51,12 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
     .option('--session-timeout <sec>', 'close MQTT sessions idle this long, seconds', number('--session-timeout'), 600)
     .option('--connect-timeout <sec>', 'close sockets with no CONNECT after this long, s (0 = never)', number('--connect-timeout'), 10)
     .addOption(new Option('--control-token <token>', 'require this X-Emulator-Token on /__emulator/*').env('EMULATOR_CONTROL_TOKEN'))
-    .option('--recent-rows <n>', 'rows per device kept with their values for raw history reads (exact delivery checks read them)', number('--recent-rows', 10_000_000), 100)
+    .option(
+      '--recent-rows <n>',
+      'rows per device kept with their values for raw history reads (exact delivery checks read them)',
+      number('--recent-rows', 10_000_000),
+      100,
+    )
     .option('--rate-limit-device <spec>', 'transport messages per device, cap:sec,... (e.g. 20:1,600:60)')
     .option('--rate-limit-tenant <spec>', 'transport messages per tenant, cap:sec,... (e.g. 1000:1,20000:60)')
     .option('--rate-limit-device-dp <spec>', 'telemetry data points per device, cap:sec,...')
@@ -58,11 +65,22 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
     .option('--capacity <msg/s>', 'saturating server: MQTT telemetry served per second, the rest queued (0 = off)', number('--capacity'), 0)
     .option('--capacity-queue <n>', 'most messages waiting for --capacity; more are dropped (0 = 5 s)', number('--capacity-queue'), 0)
     .addOption(new Option('--exit-with-parent <pid>', 'exit when process <pid> is gone (used by --embedded)').hideHelp())
-    .option('--stats-interval <s>', "window of ThingsBoard's queue statistics and API usage reports, seconds", number('--stats-interval'), 60)
+    .option(
+      '--stats-interval <s>',
+      "window of ThingsBoard's queue statistics and API usage reports, seconds",
+      number('--stats-interval'),
+      60,
+    )
     .option('--prometheus', 'serve /actuator/prometheus with ThingsBoard metric names (like METRICS_ENABLED=true)')
     .option('--log-events', 'print every connect, refusal, disconnect and rate-limit hit on stderr')
-    .option('--summary-every <sec>', 'print ingest totals on stderr this often while traffic flows, seconds (0 = never)', number('--summary-every'), 10);
-  for (const [flag, doc, , max] of FAULT_FLAGS) cmd.addOption(new Option(flag, `fault: ${doc}`).argParser(number(flag.split(' ')[0], max === 1 ? 1 : undefined)));
+    .option(
+      '--summary-every <sec>',
+      'print ingest totals on stderr this often while traffic flows, seconds (0 = never)',
+      number('--summary-every'),
+      10,
+    );
+  for (const [flag, doc, , max] of FAULT_FLAGS)
+    cmd.addOption(new Option(flag, `fault: ${doc}`).argParser(number(flag.split(' ')[0], max === 1 ? 1 : undefined)));
 
   cmd.action(async (opts: Record<string, unknown>) => {
     const faults: Record<string, number> = {};
@@ -71,33 +89,39 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
       if (opts[prop] !== undefined) faults[key] = opts[prop] as number;
     }
     const { runEmulator } = await import('../../lab/emulator.js');
-    await runEmulator(ctx, {
-      host: opts.host as string,
-      httpPort: opts.httpPort as number,
-      mqttPort: opts.mqttPort as number,
-      username: opts.username as string,
-      password: opts.password as string,
-      jwtLifetimeSec: opts.jwtLifetime as number,
-      refreshLifetimeSec: opts.refreshLifetime as number,
-      sessionInactivityTimeoutMs: (opts.sessionTimeout as number) * 1000,
-      connectTimeoutMs: (opts.connectTimeout as number) * 1000,
-      controlToken: (opts.controlToken as string | undefined) || null,
-      recentRowsPerDevice: opts.recentRows as number,
-      maxDevices: opts.maxDevices as number,
-      capacity: opts.capacity as number,
-      capacityQueue: opts.capacityQueue as number,
-      rateLimits: {
-        device: opts.rateLimitDevice as string | undefined,
-        tenant: opts.rateLimitTenant as string | undefined,
-        deviceDataPoints: opts.rateLimitDeviceDp as string | undefined,
-        tenantDataPoints: opts.rateLimitTenantDp as string | undefined,
-        rest: opts.restRateLimit as string | undefined,
+    await runEmulator(
+      ctx,
+      {
+        host: opts.host as string,
+        httpPort: opts.httpPort as number,
+        mqttPort: opts.mqttPort as number,
+        username: opts.username as string,
+        password: opts.password as string,
+        jwtLifetimeSec: opts.jwtLifetime as number,
+        refreshLifetimeSec: opts.refreshLifetime as number,
+        sessionInactivityTimeoutMs: (opts.sessionTimeout as number) * 1000,
+        connectTimeoutMs: (opts.connectTimeout as number) * 1000,
+        controlToken: (opts.controlToken as string | undefined) || null,
+        recentRowsPerDevice: opts.recentRows as number,
+        maxDevices: opts.maxDevices as number,
+        capacity: opts.capacity as number,
+        capacityQueue: opts.capacityQueue as number,
+        rateLimits: {
+          device: opts.rateLimitDevice as string | undefined,
+          tenant: opts.rateLimitTenant as string | undefined,
+          deviceDataPoints: opts.rateLimitDeviceDp as string | undefined,
+          tenantDataPoints: opts.rateLimitTenantDp as string | undefined,
+          rest: opts.restRateLimit as string | undefined,
+        },
+        faults,
+        serverStats: { intervalSec: Math.max(0.1, opts.statsInterval as number), prometheus: opts.prometheus === true },
       },
-      faults,
-      serverStats: { intervalSec: Math.max(0.1, opts.statsInterval as number), prometheus: opts.prometheus === true },
-    }, {
-      logEvents: Boolean(opts.logEvents), summaryEverySec: opts.summaryEvery as number,
-      exitWithParent: Number(opts.exitWithParent) || null, faults,
-    });
+      {
+        logEvents: Boolean(opts.logEvents),
+        summaryEverySec: opts.summaryEvery as number,
+        exitWithParent: Number(opts.exitWithParent) || null,
+        faults,
+      },
+    );
   });
 }

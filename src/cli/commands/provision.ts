@@ -7,7 +7,9 @@ export function registerProvision(program: Command, ctx: LabContext): void {
   withConfigOptions(
     program
       .command('provision')
-      .description('ensure DEVICE_COUNT devices <prefix>-NNN exist (idempotent, resumable); write data/provisioning/tokens.json and devices.csv')
+      .description(
+        'ensure DEVICE_COUNT devices <prefix>-NNN exist (idempotent, resumable); write data/provisioning/tokens.json and devices.csv',
+      )
       .option('--count <n>', 'number of devices (DEVICE_COUNT)')
       .option('--prefix <prefix>', 'device name prefix (DEVICE_PREFIX)')
       .option('--concurrency <n>', 'concurrent REST requests (PROVISION_CONCURRENCY)')
@@ -18,12 +20,19 @@ export function registerProvision(program: Command, ctx: LabContext): void {
       .option('--no-progress', 'no progress bar')
       .option('--json', 'print the summary as JSON on stdout'),
   ).action(async (opts: Record<string, unknown>) => {
-    const { config } = resolveConfig(ctx, opts, { count: 'DEVICE_COUNT', prefix: 'DEVICE_PREFIX', concurrency: 'PROVISION_CONCURRENCY', instance: 'INSTANCE' });
+    const { config } = resolveConfig(ctx, opts, {
+      count: 'DEVICE_COUNT',
+      prefix: 'DEVICE_PREFIX',
+      concurrency: 'PROVISION_CONCURRENCY',
+      instance: 'INSTANCE',
+    });
     const { provisionCommand } = await import('../../lab/provision-command.js');
     await provisionCommand(ctx, config, {
-      rotateTokens: Boolean(opts.rotateTokens), prune: Boolean(opts.prune), progress: opts.progress !== false, json: Boolean(opts.json),
+      rotateTokens: Boolean(opts.rotateTokens),
+      prune: Boolean(opts.prune),
+      progress: opts.progress !== false,
+      json: Boolean(opts.json),
       update: opts.update !== false,
     });
   });
 }
-

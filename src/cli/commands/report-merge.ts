@@ -7,9 +7,9 @@ import { withConfigOptions, resolveConfig } from '../common.js';
 function configure(cmd: Command, ctx: LabContext): Command {
   return withConfigOptions(
     cmd
-      .argument('[reports...]', 'instance report files, run ids, or a folder (default <DATA_DIR>/runs: the newest run\'s instances)')
+      .argument('[reports...]', "instance report files, run ids, or a folder (default <DATA_DIR>/runs: the newest run's instances)")
       .option('--run-id <id>', 'run id of the merged report (default: common prefix of the instance run ids + "-merged")')
-      .option('--partial', 'merge even when some instances\' reports are missing (outcome: partial)')
+      .option('--partial', "merge even when some instances' reports are missing (outcome: partial)")
       .option('--json', 'print the merged report as JSON on stdout'),
   ).action(async (reports: string[], _own: Record<string, unknown>, self: Command) => {
     // under `report`, flags both commands define (--json, --env-file, --set…) land on the parent
@@ -17,15 +17,21 @@ function configure(cmd: Command, ctx: LabContext): Command {
     const { config } = resolveConfig(ctx, opts);
     const { reportMergeCommand } = await import('../../lab/report-merge.js');
     reportMergeCommand(ctx, {
-      inputs: reports, dataDir: config.dataDir, runId: opts.runId as string | undefined,
-      allowPartial: Boolean(opts.partial), json: Boolean(opts.json),
+      inputs: reports,
+      dataDir: config.dataDir,
+      runId: opts.runId as string | undefined,
+      allowPartial: Boolean(opts.partial),
+      json: Boolean(opts.json),
     });
   });
 }
 
 /** Adds `merge` under the `tblab report` command (which the report module owns). */
 export function registerReportMerge(reportCommand: Command, ctx: LabContext): void {
-  configure(reportCommand.command('merge').description('merge the reports of instances that split one fleet (--instance i/N) into one run report'), ctx);
+  configure(
+    reportCommand.command('merge').description('merge the reports of instances that split one fleet (--instance i/N) into one run report'),
+    ctx,
+  );
 }
 
 /**

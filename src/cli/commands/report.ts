@@ -13,7 +13,14 @@ export function registerReport(program: Command, ctx: LabContext, setExit: (code
       .argument('[run]', 'run id, `latest`, or the path of a report file', 'latest')
       .option('--json', 'print the summary as JSON on stdout')
       .option('--serve', "after the summary, serve the run's dashboard on METRICS_HOST:METRICS_PORT until Ctrl+C")
-      .addOption(new Option('--threshold <expr>', 'evaluate this threshold against the report (repeatable; exit 5 when one fails), e.g. ack_p99<200ms').argParser(collect).default([])),
+      .addOption(
+        new Option(
+          '--threshold <expr>',
+          'evaluate this threshold against the report (repeatable; exit 5 when one fails), e.g. ack_p99<200ms',
+        )
+          .argParser(collect)
+          .default([]),
+      ),
   ).action(async (run: string, opts: Record<string, unknown>) => {
     const { config } = resolveConfig(ctx, opts);
     const { reportRun } = await import('../../lab/report.js');

@@ -50,8 +50,9 @@ export function withRunFlags(cmd: Command): Command {
     .option('--connect-rate <n>', 'new connections per second, all shards together (0 = unlimited)')
     .option('--max-clients-per-process <n>', 'most connections one shard process holds')
     .option('--shards <n>', 'shard processes (0 = one per core, more when needed)')
-    .addOption(new Option('--preflight <mode>', 'open-file pre-flight before connecting: refuse, warn or skip')
-      .choices(['fail', 'warn', 'off']))
+    .addOption(
+      new Option('--preflight <mode>', 'open-file pre-flight before connecting: refuse, warn or skip').choices(['fail', 'warn', 'off']),
+    )
     .option('--source-addresses <list>', 'local addresses to spread connections over, e.g. 127.0.0.2-127.0.0.9')
     .option('--stages <spec>', 'ramp of active devices, e.g. 30s:100%,2m:100%,30s:0%')
     .option('--payload-template <file>', 'JSON template of the telemetry payload')
@@ -67,11 +68,15 @@ export function withRunFlags(cmd: Command): Command {
 }
 
 export function registerRun(program: Command, ctx: LabContext, setExit: (code: number) => void): void {
-  withThresholdOptions(withConfigOptions(withRunFlags(
-    program
-      .command('run')
-      .description('the load run: connect the fleet, publish on schedule, measure, write the report (Ctrl+C stops cleanly)'),
-  )))
+  withThresholdOptions(
+    withConfigOptions(
+      withRunFlags(
+        program
+          .command('run')
+          .description('the load run: connect the fleet, publish on schedule, measure, write the report (Ctrl+C stops cleanly)'),
+      ),
+    ),
+  )
     .option('--embedded', 'start the embedded ThingsBoard emulator, provision into it, run against it')
     .option('--json', 'print the report path and a summary as JSON on stdout')
     .addHelpText('after', ALIAS_HELP)

@@ -18,7 +18,8 @@ export function registerStop(program: Command, ctx: LabContext): void {
     const timeoutSec = Number(opts.timeout);
     if (!(timeoutSec > 0)) throw new LabError('USAGE', { message: `--timeout expects seconds > 0, got ${JSON.stringify(opts.timeout)}` });
     const via = String(opts.via);
-    if (via !== 'signal' && via !== 'http' && via !== 'auto') throw new LabError('USAGE', { message: `--via expects signal, http or auto, got ${JSON.stringify(via)}` });
+    if (via !== 'signal' && via !== 'http' && via !== 'auto')
+      throw new LabError('USAGE', { message: `--via expects signal, http or auto, got ${JSON.stringify(via)}` });
     const { stopCommand } = await import('../../lab/stop.js');
     await stopCommand(ctx, config, { timeoutSec, via, json: Boolean(opts.json) });
   });

@@ -17,7 +17,9 @@ async function parseRunFlags(ctx: LabContext, args: string[]): Promise<Record<st
   registerRun(program, ctx, () => {});
   const run = program.commands.find((c) => c.name() === 'run')!;
   let captured: Record<string, unknown> = {};
-  run.action((opts: Record<string, unknown>) => { captured = opts; });
+  run.action((opts: Record<string, unknown>) => {
+    captured = opts;
+  });
   try {
     await program.parseAsync(['run', ...args], { from: 'user' });
   } catch (e) {
@@ -47,30 +49,46 @@ function mergeRunFlags(own: Record<string, unknown>, afterDashes: Record<string,
 }
 
 export function registerSuite(program: Command, ctx: LabContext, setExit: (code: number) => void): void {
-  withThresholdOptions(withConfigOptions(withRunFlags(
-    program
-      .command('suite')
-      .description('provision if needed → activate → run → deactivate (--deactivate-after) → summary; takes the run flags')
-      .argument('[runFlags...]', 'after --: more flags for `tblab run`, e.g. -- --duration 300 --interval 5')
-      .addOption(new Option('--provision <when>', 'auto: when tokens.json is missing or smaller than DEVICE_COUNT; always; never').choices(['auto', 'always', 'never']).default('auto'))
-      .option('--deactivate-after', 'pause the whole fleet at the end, also when the run fails or is interrupted')
-      .option('--embedded', 'run everything against the embedded emulator (a child process; files in <DATA_DIR>/embedded)')
-      .option('--limit <vary:from-to>', 'a limit search instead of the run, e.g. rate:500-20000 (defaults of `tblab limit`)')
-      .option('--json', 'print the summary as JSON on stdout (instead of the text summary)')
-      .addOption(new Option('--skip-provision', 'same as --provision never').hideHelp())
-      .addOption(new Option('--skip-activate', 'do not resume paused devices before the run').hideHelp()),
-  ))).addHelpText('after', `${ALIAS_HELP}\nThe suite also takes the Python lab's --skip-provision and --skip-activate.`)
+  withThresholdOptions(
+    withConfigOptions(
+      withRunFlags(
+        program
+          .command('suite')
+          .description('provision if needed → activate → run → deactivate (--deactivate-after) → summary; takes the run flags')
+          .argument('[runFlags...]', 'after --: more flags for `tblab run`, e.g. -- --duration 300 --interval 5')
+          .addOption(
+            new Option('--provision <when>', 'auto: when tokens.json is missing or smaller than DEVICE_COUNT; always; never')
+              .choices(['auto', 'always', 'never'])
+              .default('auto'),
+          )
+          .option('--deactivate-after', 'pause the whole fleet at the end, also when the run fails or is interrupted')
+          .option('--embedded', 'run everything against the embedded emulator (a child process; files in <DATA_DIR>/embedded)')
+          .option('--limit <vary:from-to>', 'a limit search instead of the run, e.g. rate:500-20000 (defaults of `tblab limit`)')
+          .option('--json', 'print the summary as JSON on stdout (instead of the text summary)')
+          .addOption(new Option('--skip-provision', 'same as --provision never').hideHelp())
+          .addOption(new Option('--skip-activate', 'do not resume paused devices before the run').hideHelp()),
+      ),
+    ),
+  )
+    .addHelpText('after', `${ALIAS_HELP}\nThe suite also takes the Python lab's --skip-provision and --skip-activate.`)
     .action(async (runFlags: string[], opts: Record<string, unknown>) => {
       const runOpts = await parseRunFlags(ctx, runFlags);
       const thresholds = thresholdOptions((l) => ctx.stderr.write(l + '\n'), opts, runOpts);
       const { config } = resolveConfig(ctx, applyOriginalAliases(mergeRunFlags(opts, runOpts)), FLAG_KEYS);
       const limit = opts.limit === undefined ? undefined : parseLimitSpec(opts.limit as string);
-      if (limit && thresholds.expressions.length) throw new LabError('USAGE', { message: '--threshold does not apply to --limit (use `tblab limit --slo`)' });
+      if (limit && thresholds.expressions.length)
+        throw new LabError('USAGE', { message: '--threshold does not apply to --limit (use `tblab limit --slo`)' });
       const { runSuite } = await import('../../lab/suite.js');
-      setExit(await runSuite(ctx, config, {
-        provision: opts.skipProvision ? 'never' : (opts.provision as 'auto' | 'always' | 'never'),
-        activate: !opts.skipActivate, deactivateAfter: Boolean(opts.deactivateAfter), embedded: Boolean(opts.embedded),
-        thresholds, json: Boolean(opts.json), limit,
-      }));
+      setExit(
+        await runSuite(ctx, config, {
+          provision: opts.skipProvision ? 'never' : (opts.provision as 'auto' | 'always' | 'never'),
+          activate: !opts.skipActivate,
+          deactivateAfter: Boolean(opts.deactivateAfter),
+          embedded: Boolean(opts.embedded),
+          thresholds,
+          json: Boolean(opts.json),
+          limit,
+        }),
+      );
     });
 }

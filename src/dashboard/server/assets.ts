@@ -13,7 +13,8 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /** src/dashboard/ui/public, found from this module whether it runs from src/ or dist/src/. */
 export function uiDir(): string {
@@ -26,7 +27,10 @@ export function uiDir(): string {
   throw new Error('dashboard UI files (src/dashboard/ui/public) not found next to the installed package');
 }
 
-interface Asset { body: Buffer; type: string }
+interface Asset {
+  body: Buffer;
+  type: string;
+}
 
 function load(dir: string, names: string[]): Map<string, Asset> {
   const m = new Map<string, Asset>();
@@ -51,7 +55,11 @@ export const assetsPlugin: FastifyPluginAsync = async (app) => {
 
   app.get('/', async (_req, reply) => {
     const index = files.get('index.html')!;
-    return reply.header('content-type', index.type).header('cache-control', 'no-cache').header('content-security-policy', CSP).send(index.body);
+    return reply
+      .header('content-type', index.type)
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', CSP)
+      .send(index.body);
   });
   app.get('/ui/:file', send(files));
   app.get('/vendor/:file', send(vendor));

@@ -26,6 +26,7 @@ export function readControlToken(path: string): string {
     throw new LabError('NOT_RUNNING', { message: `Cannot read the control token file ${path}`, cause: e });
   }
   const token = text.trim();
-  if (!/^[A-Za-z0-9_-]{16,}$/.test(token)) throw new LabError('NOT_RUNNING', { message: `The control token file ${path} does not hold a token` });
+  if (!/^[A-Za-z0-9_-]{16,}$/.test(token))
+    throw new LabError('NOT_RUNNING', { message: `The control token file ${path} does not hold a token` });
   return token;
 }

@@ -67,7 +67,9 @@ export function buildDashboard(opts: DashboardOptions): Dashboard {
 
   let url: string | null = null;
   return {
-    get url() { return url; },
+    get url() {
+      return url;
+    },
     publish: (s) => hub.publish(s),
     setFinal(report) {
       const last = report?.metrics ?? hub.latest;
@@ -81,8 +83,12 @@ export function buildDashboard(opts: DashboardOptions): Dashboard {
         await app.listen({ host, port });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new LabError('PORT_IN_USE', { message: `Dashboard port ${host}:${port} is already in use (METRICS_PORT)`, cause: e });
-        throw new LabError('CONFIG_INVALID', { message: `Cannot listen on ${host}:${port} for the dashboard (METRICS_HOST/METRICS_PORT): ${code ?? String(e)}`, cause: e });
+        if (code === 'EADDRINUSE')
+          throw new LabError('PORT_IN_USE', { message: `Dashboard port ${host}:${port} is already in use (METRICS_PORT)`, cause: e });
+        throw new LabError('CONFIG_INVALID', {
+          message: `Cannot listen on ${host}:${port} for the dashboard (METRICS_HOST/METRICS_PORT): ${code ?? String(e)}`,
+          cause: e,
+        });
       }
       const addr = app.server.address();
       const actual = typeof addr === 'object' && addr ? addr.port : port;

@@ -7,7 +7,10 @@ import type { FastifyInstance } from 'fastify';
 
 /** `127.0.0.0/8`, `::1` (also as `::ffff:127.x`) and `localhost` (with RFC 6761 `*.localhost`). */
 export function isLoopbackName(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const h = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
@@ -28,18 +31,24 @@ export function guardHost(app: FastifyInstance, bindHost: string): void {
   app.addHook('onRequest', async (req, reply) => {
     const header = req.headers.host;
     if (header === undefined || isLoopbackName(hostOfHeader(header))) return;
-    return reply.code(403).header('cache-control', 'no-store').send({
-      status: 403,
-      message: `Host ${JSON.stringify(header)} is not this machine: the dashboard listens on ${bindHost} and answers only `
-        + 'requests addressed to localhost / 127.0.0.1 / [::1] (a page that renamed 127.0.0.1 must not read it)',
-      timestamp: Date.now(),
-    });
+    return reply
+      .code(403)
+      .header('cache-control', 'no-store')
+      .send({
+        status: 403,
+        message:
+          `Host ${JSON.stringify(header)} is not this machine: the dashboard listens on ${bindHost} and answers only ` +
+          'requests addressed to localhost / 127.0.0.1 / [::1] (a page that renamed 127.0.0.1 must not read it)',
+        timestamp: Date.now(),
+      });
   });
 }
 
 /** The warning to print when the dashboard listens beyond this machine, else null. */
 export function exposureWarning(bindHost: string): string | null {
   if (isLoopbackName(bindHost)) return null;
-  return `warning: the dashboard listens on ${bindHost}, reachable from other machines: anyone who can reach it reads the run's `
-    + 'metrics (only the stop needs the control token); set METRICS_HOST=127.0.0.1 unless remote access is needed';
+  return (
+    `warning: the dashboard listens on ${bindHost}, reachable from other machines: anyone who can reach it reads the run's ` +
+    'metrics (only the stop needs the control token); set METRICS_HOST=127.0.0.1 unless remote access is needed'
+  );
 }

@@ -18,9 +18,15 @@ export class SnapshotHub {
   private seq = 0;
   private readonly listeners = new Set<(e: HubEvent) => void>();
 
-  get latest(): MetricsSnapshot | null { return this.snapshot; }
-  get final(): FinalInfo | null { return this.finalInfo; }
-  get version(): number { return this.seq; }
+  get latest(): MetricsSnapshot | null {
+    return this.snapshot;
+  }
+  get final(): FinalInfo | null {
+    return this.finalInfo;
+  }
+  get version(): number {
+    return this.seq;
+  }
 
   publish(snapshot: MetricsSnapshot): void {
     this.snapshot = snapshot;
@@ -39,6 +45,8 @@ export class SnapshotHub {
 
   subscribe(listener: (e: HubEvent) => void): () => void {
     this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 }

@@ -20,7 +20,13 @@ class SnapshotHistogram extends Histogram<'run_id' | 'instance'> {
   private current: { labels: Base; b: CumulativeBuckets } | null = null;
 
   constructor(private readonly spec: { name: string; help: string; registry: Registry }) {
-    super({ name: spec.name, help: spec.help, labelNames: ['run_id', 'instance'], buckets: LATENCY_BUCKETS_MS.map((ms) => ms / 1000), registers: [spec.registry] });
+    super({
+      name: spec.name,
+      help: spec.help,
+      labelNames: ['run_id', 'instance'],
+      buckets: LATENCY_BUCKETS_MS.map((ms) => ms / 1000),
+      registers: [spec.registry],
+    });
   }
 
   setBuckets(labels: Base, b: CumulativeBuckets | undefined): void {
@@ -32,7 +38,9 @@ class SnapshotHistogram extends Histogram<'run_id' | 'instance'> {
     const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
     const c = this.current;
     if (c) {
-      c.b.leMs.forEach((le, i) => values.push({ metricName: `${name}_bucket`, labels: { ...c.labels, le: le / 1000 }, value: c.b.counts[i] }));
+      c.b.leMs.forEach((le, i) =>
+        values.push({ metricName: `${name}_bucket`, labels: { ...c.labels, le: le / 1000 }, value: c.b.counts[i] }),
+      );
       values.push({ metricName: `${name}_bucket`, labels: { ...c.labels, le: '+Inf' }, value: c.b.count });
       values.push({ metricName: `${name}_sum`, labels: c.labels, value: c.b.sumMs / 1000 });
       values.push({ metricName: `${name}_count`, labels: c.labels, value: c.b.count });
@@ -41,7 +49,9 @@ class SnapshotHistogram extends Histogram<'run_id' | 'instance'> {
   }
 
   /** The registry prefers this method when present (prom-client 15 registry.js). */
-  getForPromString(): ReturnType<Histogram['get']> { return this.get(); }
+  getForPromString(): ReturnType<Histogram['get']> {
+    return this.get();
+  }
 }
 
 // The label is `percentile`, valued as the report names them (p50 … max): Prometheus reserves
@@ -57,44 +67,85 @@ export class PrometheusExporter {
   constructor() {
     const one = (v: number) => [[{}, v]] as Array<[Record<string, string>, number]>;
     const map = (label: Extra, m: Record<string, number | undefined>) =>
-      Object.entries(m).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [{ [label]: k }, v] as [Record<string, string>, number]);
+      Object.entries(m)
+        .filter((e): e is [string, number] => typeof e[1] === 'number')
+        .map(([k, v]) => [{ [label]: k }, v] as [Record<string, string>, number]);
     const quantiles = (p: Percentiles) =>
       PERCENTILES.filter((k) => p[k] !== null).map((k) => [{ percentile: k }, (p[k] as number) / 1000] as [Record<string, string>, number]);
 
     this.counter('tblab_messages_sent_total', 'Publishes written to the socket.', [], (s) => one(s.traffic.sent));
     this.counter('tblab_messages_acked_total', 'PUBACKs received (QoS 1).', [], (s) => one(s.traffic.acked));
-    this.counter('tblab_messages_failed_total', 'Publishes failed: write errors, ack timeouts, lost with a dropped connection.', [], (s) => one(s.traffic.failed));
-    this.counter('tblab_messages_skipped_total', 'Scheduled publishes not sent because the device was down or paused.', [], (s) => one(s.traffic.skipped));
+    this.counter('tblab_messages_failed_total', 'Publishes failed: write errors, ack timeouts, lost with a dropped connection.', [], (s) =>
+      one(s.traffic.failed),
+    );
+    this.counter('tblab_messages_skipped_total', 'Scheduled publishes not sent because the device was down or paused.', [], (s) =>
+      one(s.traffic.skipped),
+    );
     this.counter('tblab_bytes_sent_total', 'MQTT PUBLISH bytes written.', [], (s) => one(s.traffic.bytesSent));
-    this.counter('tblab_connect_attempts_total', 'MQTT connect attempts by outcome (accepted, CONNACK refusal, socket error).', ['outcome'], (s) => map('outcome', s.connections.byOutcome));
+    this.counter(
+      'tblab_connect_attempts_total',
+      'MQTT connect attempts by outcome (accepted, CONNACK refusal, socket error).',
+      ['outcome'],
+      (s) => map('outcome', s.connections.byOutcome),
+    );
     this.counter('tblab_disconnects_total', 'Disconnects by cause.', ['cause'], (s) => map('cause', s.disconnects.byCause));
-    this.counter('tblab_disconnects_by_class_total', 'Disconnects by root-cause class.', ['class'], (s) => map('class', s.disconnects.byClass));
+    this.counter('tblab_disconnects_by_class_total', 'Disconnects by root-cause class.', ['class'], (s) =>
+      map('class', s.disconnects.byClass),
+    );
     this.counter('tblab_errors_total', 'Errors by class.', ['class'], (s) => map('class', s.errors.byClass));
 
-    this.gauge('tblab_devices_configured', 'Devices in this run (this instance\'s slice).', [], (s) => one(s.connections.configured));
+    this.gauge('tblab_devices_configured', "Devices in this run (this instance's slice).", [], (s) => one(s.connections.configured));
     this.gauge('tblab_connected_devices', 'Devices connected now.', [], (s) => one(s.connections.connected));
     this.gauge('tblab_peak_connected_devices', 'Highest number of devices connected at once.', [], (s) => one(s.connections.peakConnected));
     this.gauge('tblab_paused_devices', 'Devices paused through the control file.', [], (s) => one(s.connections.paused));
-    this.gauge('tblab_failed_devices', 'Devices that never connected or are down after a failure.', [], (s) => one(s.connections.failedDevices));
+    this.gauge('tblab_failed_devices', 'Devices that never connected or are down after a failure.', [], (s) =>
+      one(s.connections.failedDevices),
+    );
     this.gauge('tblab_in_flight_messages', 'QoS 1 publishes awaiting a PUBACK.', [], (s) => one(s.traffic.inFlight));
     this.gauge('tblab_elapsed_seconds', 'Seconds since the run started.', [], (s) => one(s.elapsedSec));
     this.gauge('tblab_run_state', '1 for the current run state.', ['state'], (s) => [[{ state: s.state }, 1]]);
     this.gauge('tblab_collapsed', '1 once connection or ack collapse was detected.', [], (s) => one(s.collapse ? 1 : 0));
     this.gauge('tblab_generator_rss_bytes', 'Resident memory of the lab.', [], (s) => one(Math.round(s.generator.rssMB * 1024 * 1024)));
-    this.gauge('tblab_generator_event_loop_delay_p99_seconds', 'Event-loop delay p99 of the lab (its own health).', [], (s) => s.generator.eventLoopDelayP99Ms === null ? [] : one(s.generator.eventLoopDelayP99Ms / 1000));
-    this.gauge('tblab_ack_latency_quantile_seconds', 'Publish→PUBACK latency percentiles over the run, this instance only (percentile="p50" … "max").',
-      ['percentile'], (s) => quantiles(s.latency.ackMs));
-    this.gauge('tblab_connect_latency_quantile_seconds', 'TCP open→CONNACK latency percentiles over the run, this instance only.',
-      ['percentile'], (s) => quantiles(s.latency.connectMs));
-    this.gauge('tblab_schedule_lag_quantile_seconds', 'Actual − intended send time percentiles (the generator\'s own lag).',
-      ['percentile'], (s) => quantiles(s.latency.scheduleLagMs));
+    this.gauge('tblab_generator_event_loop_delay_p99_seconds', 'Event-loop delay p99 of the lab (its own health).', [], (s) =>
+      s.generator.eventLoopDelayP99Ms === null ? [] : one(s.generator.eventLoopDelayP99Ms / 1000),
+    );
+    this.gauge(
+      'tblab_ack_latency_quantile_seconds',
+      'Publish→PUBACK latency percentiles over the run, this instance only (percentile="p50" … "max").',
+      ['percentile'],
+      (s) => quantiles(s.latency.ackMs),
+    );
+    this.gauge(
+      'tblab_connect_latency_quantile_seconds',
+      'TCP open→CONNACK latency percentiles over the run, this instance only.',
+      ['percentile'],
+      (s) => quantiles(s.latency.connectMs),
+    );
+    this.gauge(
+      'tblab_schedule_lag_quantile_seconds',
+      "Actual − intended send time percentiles (the generator's own lag).",
+      ['percentile'],
+      (s) => quantiles(s.latency.scheduleLagMs),
+    );
 
     this.histogram('tblab_ack_latency_seconds', 'Publish→PUBACK latency (cumulative over the run).', (s) => s.latencyBuckets?.ackMs);
-    this.histogram('tblab_connect_latency_seconds', 'TCP open→CONNACK latency (cumulative over the run).', (s) => s.latencyBuckets?.connectMs);
+    this.histogram(
+      'tblab_connect_latency_seconds',
+      'TCP open→CONNACK latency (cumulative over the run).',
+      (s) => s.latencyBuckets?.connectMs,
+    );
   }
 
-  private counter(name: string, help: string, extra: Extra[], values: (s: MetricsSnapshot) => Array<[Record<string, string>, number]>): void {
-    this.counters.set(name, [new Counter({ name, help, labelNames: ['run_id', 'instance', ...extra], registers: [this.registry] }), values]);
+  private counter(
+    name: string,
+    help: string,
+    extra: Extra[],
+    values: (s: MetricsSnapshot) => Array<[Record<string, string>, number]>,
+  ): void {
+    this.counters.set(name, [
+      new Counter({ name, help, labelNames: ['run_id', 'instance', ...extra], registers: [this.registry] }),
+      values,
+    ]);
   }
 
   private gauge(name: string, help: string, extra: Extra[], values: (s: MetricsSnapshot) => Array<[Record<string, string>, number]>): void {
@@ -122,7 +173,9 @@ export class PrometheusExporter {
     for (const [h, pick] of this.hists) h.setBuckets(base, pick(s));
   }
 
-  metrics(): Promise<string> { return this.registry.metrics(); }
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
 }
 
 export const prometheusPlugin: FastifyPluginAsync<{ hub: SnapshotHub }> = async (app, { hub }) => {

@@ -43,14 +43,18 @@ export function timelineToSeries(timeline: TimelinePoint[]): SeriesPoint[] {
 /** Serves `report` in the dashboard page until close(). Returns the listening dashboard. */
 export async function serveReport(report: RunReport, opts: ServeReportOptions = {}): Promise<Dashboard> {
   const dash = buildDashboard({ host: opts.host, port: opts.port, runId: report.runId, instance: report.instance, mode: 'report' });
-  const metrics: MetricsSnapshot = report.timeline.length > 0 ? { ...report.metrics, series: timelineToSeries(report.timeline) } : report.metrics;
+  const metrics: MetricsSnapshot =
+    report.timeline.length > 0 ? { ...report.metrics, series: timelineToSeries(report.timeline) } : report.metrics;
   dash.setFinal({ ...report, metrics });
   await dash.listen();
   return dash;
 }
 
 /** Reads a report file (data/runs/<run-id>.json) and serves it; the CLI resolves `latest`/ids to a path. */
-export async function serveReportDashboard(reportPath: string, opts: ServeReportOptions = {}): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveReportDashboard(
+  reportPath: string,
+  opts: ServeReportOptions = {},
+): Promise<{ url: string; close: () => Promise<void> }> {
   if (!existsSync(reportPath)) throw new LabError('RUN_NOT_FOUND', { message: `No report at ${reportPath}` });
   const report = readReportAt(reportPath);
   if (!Array.isArray(report.timeline)) throw new LabError('REPORT_INVALID', { message: `${reportPath} has no timeline to chart` });

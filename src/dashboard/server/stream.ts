@@ -41,7 +41,9 @@ export const streamPlugin: FastifyPluginAsync<StreamOptions> = async (app, { hub
     }
   };
 
-  const timer = setInterval(() => { for (const c of clients) push(c); }, refreshMs);
+  const timer = setInterval(() => {
+    for (const c of clients) push(c);
+  }, refreshMs);
   timer.unref();
 
   app.get('/api/stream', (req, reply) => {

@@ -19,7 +19,13 @@ export function publicAuthRoutes(app: FastifyInstance, ctx: HttpContext): void {
   });
   app.post('/api/auth/token', async (req) => ctx.auth.refresh(body(req.body).refreshToken));
   for (const url of ['/api/auth/login', '/api/auth/token']) {
-    app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url, handler: async () => { throw new ApiError(401, 10, 'Authentication method not supported'); } });
+    app.route({
+      method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+      url,
+      handler: async () => {
+        throw new ApiError(401, 10, 'Authentication method not supported');
+      },
+    });
   }
 }
 

@@ -44,14 +44,26 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext): void {
 
   app.get<{ Querystring: Q }>('/api/tenant/devices', async (req) => {
     if (req.query.deviceName !== undefined) return deviceJson(reg, byName(req.query.deviceName));
-    const p = page(filtered(req.query), req.query, (d) => [d.name, d.label], deviceSort, (d) => d.id);
+    const p = page(
+      filtered(req.query),
+      req.query,
+      (d) => [d.name, d.label],
+      deviceSort,
+      (d) => d.id,
+    );
     return { ...p, data: p.data.map((d) => deviceJson(reg, d)) };
   });
   app.get<{ Querystring: Q }>('/api/tenant/deviceInfos', async (req) => {
     let list = filtered(req.query);
     const active = boolParam(req.query, 'active', null);
     if (active !== null) list = list.filter((d) => isActive(d) === active);
-    const p = page(list, req.query, (d) => [d.name, d.label], deviceSort, (d) => d.id);
+    const p = page(
+      list,
+      req.query,
+      (d) => [d.name, d.label],
+      deviceSort,
+      (d) => d.id,
+    );
     return { ...p, data: p.data.map((d) => deviceInfoJson(reg, d, isActive(d))) };
   });
   app.get<{ Querystring: Q }>('/api/tenant/device', async (req) => deviceJson(reg, byName(req.query.deviceName ?? '')));
@@ -97,11 +109,23 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext): void {
     return p;
   };
   app.get<{ Querystring: PageQuery }>('/api/deviceProfileInfos', async (req) => {
-    const p = page(profiles(), req.query, (x) => [x.name], profileSort, (x) => x.id);
+    const p = page(
+      profiles(),
+      req.query,
+      (x) => [x.name],
+      profileSort,
+      (x) => x.id,
+    );
     return { ...p, data: p.data.map((x) => profileInfoJson(reg, x)) };
   });
   app.get<{ Querystring: PageQuery }>('/api/deviceProfiles', async (req) => {
-    const p = page(profiles(), req.query, (x) => [x.name], profileSort, (x) => x.id);
+    const p = page(
+      profiles(),
+      req.query,
+      (x) => [x.name],
+      profileSort,
+      (x) => x.id,
+    );
     return { ...p, data: p.data.map((x) => profileJson(reg, x)) };
   });
   app.get('/api/deviceProfileInfo/default', async () => profileInfoJson(reg, reg.defaultProfile));

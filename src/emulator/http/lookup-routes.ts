@@ -28,7 +28,10 @@ export function lookupRoutes(app: FastifyInstance, ctx: HttpContext): void {
     if (raw === undefined) {
       throw new ApiError(400, 31, "Required request parameter 'deviceIds' for method parameter type String[] is not present");
     }
-    const ids = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const ids = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (ids.length === 0) throw new ApiError(400, 31, "Parameter 'deviceIds' can't be empty!");
     const bad = ids.find((id) => !UUID.test(id));
     if (bad !== undefined) throw new ApiError(400, 31, `Invalid UUID string: ${bad}`);

@@ -19,14 +19,18 @@ type TsQs = Record<string, string | undefined>;
 function keyList(q: TsQs): string[] | undefined {
   const keys = q.keys ?? q.key;
   if (keys === undefined || keys === '') return undefined;
-  return keys.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  return keys
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
 }
 
 function num(q: TsQs, name: string, def?: number): number | undefined {
   const v = q[name];
   if (v === undefined || v === '') return def;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new ApiError(400, 31, `Failed to convert value of type 'java.lang.String' to required type 'long'; For input string: "${v}"`);
+  if (!Number.isFinite(n))
+    throw new ApiError(400, 31, `Failed to convert value of type 'java.lang.String' to required type 'long'; For input string: "${v}"`);
   return n;
 }
 
@@ -72,8 +76,10 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
     if (Object.keys(v).some((k) => k.trim() === '')) throw new PlainError(400, 'Key cannot be blank');
     return castValues(v as Record<string, unknown>); // TelemetryController.saveAttributes → JsonConverter.convertToAttributes
   };
-  const saveAttributes = (d: Device, scope: string, body: unknown) => store.saveAttributes(d, writableScope(scope), attrBody(body), store.opts.clock());
-  const attributes = (d: Device, scope: AttributeScope) => (scope === 'SERVER_SCOPE' ? store.serverAttributes(d) : d.state.attributes[scope]);
+  const saveAttributes = (d: Device, scope: string, body: unknown) =>
+    store.saveAttributes(d, writableScope(scope), attrBody(body), store.opts.clock());
+  const attributes = (d: Device, scope: AttributeScope) =>
+    scope === 'SERVER_SCOPE' ? store.serverAttributes(d) : d.state.attributes[scope];
 
   app.post<{ Params: Ent & { scope: string } }>(`${P}/:entityType/:entityId/attributes/:scope`, async (req, reply) => {
     saveAttributes(device(req.params.entityType, req.params.entityId), req.params.scope, req.body);
@@ -88,26 +94,37 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
     return reply.code(200).send();
   });
 
-  app.get<{ Params: Ent & { scope?: string }; Querystring: TsQs }>(`${P}/:entityType/:entityId/values/attributes`, async (req) => readAttributes(req.params, req.query));
-  app.get<{ Params: Ent & { scope?: string }; Querystring: TsQs }>(`${P}/:entityType/:entityId/values/attributes/:scope`, async (req) => readAttributes(req.params, req.query));
+  app.get<{ Params: Ent & { scope?: string }; Querystring: TsQs }>(`${P}/:entityType/:entityId/values/attributes`, async (req) =>
+    readAttributes(req.params, req.query),
+  );
+  app.get<{ Params: Ent & { scope?: string }; Querystring: TsQs }>(`${P}/:entityType/:entityId/values/attributes/:scope`, async (req) =>
+    readAttributes(req.params, req.query),
+  );
   function readAttributes(params: Ent & { scope?: string }, q: TsQs) {
     const d = device(params.entityType, params.entityId);
-    if (params.scope !== undefined && !SCOPES.includes(params.scope)) throw new ApiError(400, 31, `No enum constant AttributeScope.${params.scope}`);
+    if (params.scope !== undefined && !SCOPES.includes(params.scope))
+      throw new ApiError(400, 31, `No enum constant AttributeScope.${params.scope}`);
     const scopes = (params.scope ? [params.scope] : SCOPES) as AttributeScope[];
     const keys = keyList(q);
     const out: { lastUpdateTs: number; key: string; value: unknown }[] = [];
-    for (const s of scopes) for (const [key, a] of attributes(d, s)) if (!keys || keys.includes(key)) out.push({ lastUpdateTs: a.lastUpdateTs, key, value: a.value });
+    for (const s of scopes)
+      for (const [key, a] of attributes(d, s))
+        if (!keys || keys.includes(key)) out.push({ lastUpdateTs: a.lastUpdateTs, key, value: a.value });
     return out;
   }
 
   app.get<{ Params: Ent & { scope?: string } }>(`${P}/:entityType/:entityId/keys/attributes`, async (req) => attributeKeys(req.params));
-  app.get<{ Params: Ent & { scope?: string } }>(`${P}/:entityType/:entityId/keys/attributes/:scope`, async (req) => attributeKeys(req.params));
+  app.get<{ Params: Ent & { scope?: string } }>(`${P}/:entityType/:entityId/keys/attributes/:scope`, async (req) =>
+    attributeKeys(req.params),
+  );
   function attributeKeys(params: Ent & { scope?: string }) {
     const d = device(params.entityType, params.entityId);
     const scopes = (params.scope ? [params.scope] : SCOPES) as AttributeScope[];
     return [...new Set(scopes.flatMap((s) => [...(attributes(d, s)?.keys() ?? [])]))];
   }
-  app.get<{ Params: Ent }>(`${P}/:entityType/:entityId/keys/timeseries`, async (req) => [...store.latest(device(req.params.entityType, req.params.entityId)).keys()]);
+  app.get<{ Params: Ent }>(`${P}/:entityType/:entityId/keys/timeseries`, async (req) => [
+    ...store.latest(device(req.params.entityType, req.params.entityId)).keys(),
+  ]);
 
   const readTs = (params: Ent, q: TsQs) => {
     const d = device(params.entityType, params.entityId);
@@ -130,7 +147,8 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
   };
   app.get<{ Params: Ent; Querystring: TsQs }>(`${P}/:entityType/:entityId/values/timeseries`, async (req) => readTs(req.params, req.query));
   app.get<{ Params: Ent; Querystring: TsQs }>(`${P}/:entityType/:entityId/values/timeseries/history`, async (req) => {
-    if (req.query.startTs === undefined || req.query.endTs === undefined) throw new ApiError(400, 31, "Required request parameter 'startTs' for method parameter type Long is not present");
+    if (req.query.startTs === undefined || req.query.endTs === undefined)
+      throw new ApiError(400, 31, "Required request parameter 'startTs' for method parameter type Long is not present");
     return readTs(req.params, req.query);
   });
 
@@ -143,7 +161,8 @@ export function telemetryRoutes(app: FastifyInstance, ctx: HttpContext): void {
       if (e instanceof PayloadError) throw new PlainError(400, `Unable to parse time series payload: Invalid JSON body: ${e.message}`);
       throw e;
     }
-    if (rows.length === 0 || rows.every((r) => Object.keys(r.values).length === 0)) throw new PlainError(400, 'No time series data found in request body!');
+    if (rows.length === 0 || rows.every((r) => Object.keys(r.values).length === 0))
+      throw new PlainError(400, 'No time series data found in request body!');
     store.ingestTelemetry(d, rows, store.opts.clock(), false); // a REST save is no device activity
   };
   app.post<{ Params: Ent }>(`${P}/:entityType/:entityId/timeseries/:scope`, async (req, reply) => {

@@ -84,7 +84,12 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
   };
   const liveDelivery = (s: MetricsSnapshot): MetricsSnapshot['delivery'] =>
     sampler || live.checkedAt
-      ? { sampleDevices: latencyDevices.length, ingestLatencyMs: sampler?.summary() ?? emptyPercentiles(), ...live, rateLimitEvents: s.disconnects.byClass['rate-limit'] ?? 0 }
+      ? {
+          sampleDevices: latencyDevices.length,
+          ingestLatencyMs: sampler?.summary() ?? emptyPercentiles(),
+          ...live,
+          rateLimitEvents: s.disconnects.byClass['rate-limit'] ?? 0,
+        }
       : null;
 
   const stopLive = async () => {
@@ -105,7 +110,9 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
     close,
     start: startLive,
     live: (s) => ({ delivery: liveDelivery(s) }),
-    snapshot: (s) => { latest = s; },
+    snapshot: (s) => {
+      latest = s;
+    },
     async end(results) {
       await stopLive();
       rest429.base = client.stats.retries.rateLimited;
@@ -150,8 +157,16 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
     let error: string | undefined;
     try {
       rest = await reconcileRest({
-        client, devices, sample, startTs, concurrency: cfg.deliveryConcurrency, settleSec: cfg.deliverySettleSec, lateMs: cfg.deliveryLateMs,
-        qos: cfg.qos as 0 | 1, ...(o.progress ? { progress: o.progress } : {}), onRequest,
+        client,
+        devices,
+        sample,
+        startTs,
+        concurrency: cfg.deliveryConcurrency,
+        settleSec: cfg.deliverySettleSec,
+        lateMs: cfg.deliveryLateMs,
+        qos: cfg.qos as 0 | 1,
+        ...(o.progress ? { progress: o.progress } : {}),
+        onRequest,
       });
     } catch (e) {
       error = describeError(e);
@@ -172,7 +187,8 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
     }
     const mismatches = rest && emu ? crossCheck(out, emu) : null;
     // devices not read one by one: the emulator's exact record fills in lost/duplicates
-    if (rest && emu) for (const d of devices) if (!out[d.name].exact) out[d.name] = { ...fromEmulator(d, emu.get(d.name)!), late: out[d.name].late };
+    if (rest && emu)
+      for (const d of devices) if (!out[d.name].exact) out[d.name] = { ...fromEmulator(d, emu.get(d.name)!), late: out[d.name].late };
     const totals = { sent: 0, acked: 0, stored: 0, lost: 0, duplicates: 0, late: 0, ackedNotStored: 0, unrecorded: 0 };
     for (const x of Object.values(out)) {
       totals.unrecorded += x.unrecorded ?? 0;
@@ -185,11 +201,17 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
       totals.ackedNotStored += x.ackedNotStored ?? 0;
     }
     if (totals.unrecorded > 0) {
-      note(`${totals.unrecorded} stored point(s) of the crashed shard's devices came after their last records (the shard died before ` +
-        'reporting them): counted as `unrecorded`, not as duplicates or strays; their loss is counted up to the highest value stored');
+      note(
+        `${totals.unrecorded} stored point(s) of the crashed shard's devices came after their last records (the shard died before ` +
+          'reporting them): counted as `unrecorded`, not as duplicates or strays; their loss is counted up to the highest value stored',
+      );
     }
     if (!crashed.size) delete (totals as { unrecorded?: number }).unrecorded;
-    const devicesWithLoss = Object.entries(out).filter(([, x]) => x.lost > 0).sort((a, b) => b[1].lost - a[1].lost).slice(0, LOSS_LIST_LIMIT).map(([n]) => n);
+    const devicesWithLoss = Object.entries(out)
+      .filter(([, x]) => x.lost > 0)
+      .sort((a, b) => b[1].lost - a[1].lost)
+      .slice(0, LOSS_LIST_LIMIT)
+      .map(([n]) => n);
     const emulatorRefused = emu ? new Map([...emu].map(([n, e]) => [n, e.rateLimited])) : undefined;
     const peakSentPerSec = Math.max(0, ...report.timeline.map((p) => p.sentPerSec));
     return {
@@ -198,7 +220,10 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
       totals,
       devices: out,
       rateLimit: attributeRateLimits({
-        devices: report.devices, intervalSec: cfg.publishIntervalSec, peakSentPerSec, rest429,
+        devices: report.devices,
+        intervalSec: cfg.publishIntervalSec,
+        peakSentPerSec,
+        rest429,
         ...(emulatorRefused ? { emulatorRefused } : {}),
         alive: { startedAt: report.startedAt, timeline: report.timeline, publishIntervalSec: cfg.publishIntervalSec },
       }),
@@ -214,14 +239,24 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
 
 function fromRest(d: ExpectedDevice, r: DeviceReadback, note: (m: string) => void): DeliveryDevice {
   const a = r.analysis;
-  if (a && !r.complete) note(`${d.name}: the server returned ${a.stored} of ${r.stored} counted values (retention, or the emulator's raw-history cap): exact gaps not available`);
-  if (a && a.unexpected > 0) note(`${d.name}: ${a.unexpected} stored sequence value(s) outside 1..${d.sent} in the window (another writer, or a previous run's data)`);
+  if (a && !r.complete)
+    note(
+      `${d.name}: the server returned ${a.stored} of ${r.stored} counted values (retention, or the emulator's raw-history cap): exact gaps not available`,
+    );
+  if (a && a.unexpected > 0)
+    note(
+      `${d.name}: ${a.unexpected} stored sequence value(s) outside 1..${d.sent} in the window (another writer, or a previous run's data)`,
+    );
   const base = { sent: d.sent, acked: d.acked, stored: r.stored };
   if (a && r.complete) {
     // an open device's range was extended to its highest stored value (reconcileRest): the rest is unrecorded
     const unrecorded = d.open ? a.lost + a.distinct - d.sent : 0;
     return {
-      ...base, lost: a.lost, duplicates: a.duplicates, late: Math.max(r.lateArrivals, a.lateByTs), exact: true,
+      ...base,
+      lost: a.lost,
+      duplicates: a.duplicates,
+      late: Math.max(r.lateArrivals, a.lateByTs),
+      exact: true,
       ...(a.lost > 0 ? { lostSequences: a.lostSequences } : {}),
       ackedNotStored: Math.max(0, d.acked - a.distinct),
       ...(d.open ? { unrecorded } : {}),
@@ -230,7 +265,11 @@ function fromRest(d: ExpectedDevice, r: DeviceReadback, note: (m: string) => voi
   // counts only: for an open device, points beyond `sent` are its unrecorded publishes, not duplicates
   const beyond = Math.max(0, r.stored - d.sent);
   return {
-    ...base, lost: Math.max(0, d.sent - r.stored), duplicates: d.open ? 0 : beyond, late: r.lateArrivals, exact: false,
+    ...base,
+    lost: Math.max(0, d.sent - r.stored),
+    duplicates: d.open ? 0 : beyond,
+    late: r.lateArrivals,
+    exact: false,
     ackedNotStored: Math.max(0, d.acked - r.stored),
     ...(d.open ? { unrecorded: beyond } : {}),
   };
@@ -238,7 +277,13 @@ function fromRest(d: ExpectedDevice, r: DeviceReadback, note: (m: string) => voi
 
 function fromEmulator(d: ExpectedDevice, e: EmulatorRecord): DeliveryDevice {
   return {
-    sent: d.sent, acked: d.acked, stored: e.stored, lost: e.lost, duplicates: e.duplicates, late: 0, exact: true,
+    sent: d.sent,
+    acked: d.acked,
+    stored: e.stored,
+    lost: e.lost,
+    duplicates: e.duplicates,
+    late: 0,
+    exact: true,
     ...(e.lost > 0 ? { lostSequences: e.lostSequences } : {}),
     ackedNotStored: Math.max(0, d.acked - (e.stored - e.duplicates)),
     ...(d.open ? { unrecorded: e.unrecorded } : {}),

@@ -47,8 +47,12 @@ export async function readEmulator(baseUrl: string, devices: ExpectedDevice[]): 
     // an open device (its shard crashed) published at least up to the highest value stored
     const sent = d.open ? Math.max(d.sent, st.maxSequence) : d.sent;
     const rec: EmulatorRecord = {
-      stored: st.sequences + st.duplicates, lost: Math.max(0, sent - st.sequences), duplicates: st.duplicates, lostSequences: [],
-      rateLimited: st.rateLimited, unrecorded: sent - d.sent,
+      stored: st.sequences + st.duplicates,
+      lost: Math.max(0, sent - st.sequences),
+      duplicates: st.duplicates,
+      lostSequences: [],
+      rateLimited: st.rateLimited,
+      unrecorded: sent - d.sent,
     };
     if (rec.lost > 0) {
       const detail = await getJson<{ missingSequences: number[] }>(`${baseUrl}/__emulator/stats?device=${encodeURIComponent(d.name)}`);

@@ -72,6 +72,9 @@ export class IngestLatencySampler {
 
   stop(): void {
     this.socket.close();
-    if (this.withoutTimestamp > 0) this.o.onNote(`${this.withoutTimestamp} WebSocket updates had no \`timestamp\` key: ingest latency needs the payload's publish time (keep a {{timestamp}} field in PAYLOAD_TEMPLATE)`);
+    if (this.withoutTimestamp > 0)
+      this.o.onNote(
+        `${this.withoutTimestamp} WebSocket updates had no \`timestamp\` key: ingest latency needs the payload's publish time (keep a {{timestamp}} field in PAYLOAD_TEMPLATE)`,
+      );
   }
 }

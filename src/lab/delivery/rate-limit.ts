@@ -55,10 +55,22 @@ export function attributeRateLimits(i: RateLimitInput): RateLimitSection {
       if (!firstByDevice.has(name) || d.at < firstByDevice.get(name)!) firstByDevice.set(name, d.at);
     }
   }
-  if (i.rest429.count > 0) events.push({ device: '(REST API)', at: i.rest429.firstAt ?? Date.now(), evidence: `${i.rest429.count} answers HTTP 429 (errorCode 33, "Too many requests for current tenant!") while reading back` });
+  if (i.rest429.count > 0)
+    events.push({
+      device: '(REST API)',
+      at: i.rest429.firstAt ?? Date.now(),
+      evidence: `${i.rest429.count} answers HTTP 429 (errorCode 33, "Too many requests for current tenant!") while reading back`,
+    });
   events.sort((a, b) => a.at - b.at);
   const devices = [...firstByDevice.keys()].sort((a, b) => firstByDevice.get(a)! - firstByDevice.get(b)!);
-  const section: RateLimitSection = { events: events.slice(0, EVENTS_LIMIT), pattern: null, firstAt: events[0]?.at ?? null, advice: null, devices, count: events.length };
+  const section: RateLimitSection = {
+    events: events.slice(0, EVENTS_LIMIT),
+    pattern: null,
+    firstAt: events[0]?.at ?? null,
+    advice: null,
+    devices,
+    count: events.length,
+  };
   const notes: string[] = [];
   const advice: string[] = [];
   if (devices.length > 0) {
@@ -68,7 +80,9 @@ export function attributeRateLimits(i: RateLimitInput): RateLimitSection {
       const rec = i.devices[n];
       return rec.firstPublishAt === null ? 0 : Math.round((firstByDevice.get(n)! - rec.firstPublishAt) / (i.intervalSec * 1000)) + 1;
     });
-    const lo = Math.min(...budgets), hi = Math.max(...budgets), m = mode(budgets);
+    const lo = Math.min(...budgets),
+      hi = Math.max(...budgets),
+      m = mode(budgets);
     const start = Math.min(...devices.map((n) => firstByDevice.get(n)!));
     const publishing = Object.values(i.devices).filter((r) => r.sent > 0).length;
     const share = `${devices.length} of ${fleet} devices`;
@@ -77,17 +91,29 @@ export function attributeRateLimits(i: RateLimitInput): RateLimitSection {
     // is empty. Budgets come from times, so schedule lag blurs them: compare with the mode ±1.
     const perDevice = devices.length >= 0.9 * publishing && m.near >= 0.6 * devices.length;
     if (perDevice) {
-      notes.push(`per device: ${share} were cut off, ${m.near} of them after ${m.value}±1 message(s) (all: ${lo}–${hi}), starting ${iso(start)}: every device has its own budget`);
-      advice.push(`Check the tenant profile's per-device transport limits (transportDeviceMsgRateLimit, transportDeviceTelemetryMsgRateLimit, transportDeviceTelemetryDataPointsRateLimit; format cap:sec,…): each device sent ${Math.round(1000 / i.intervalSec) / 1000} msg/s.`);
+      notes.push(
+        `per device: ${share} were cut off, ${m.near} of them after ${m.value}±1 message(s) (all: ${lo}–${hi}), starting ${iso(start)}: every device has its own budget`,
+      );
+      advice.push(
+        `Check the tenant profile's per-device transport limits (transportDeviceMsgRateLimit, transportDeviceTelemetryMsgRateLimit, transportDeviceTelemetryDataPointsRateLimit; format cap:sec,…): each device sent ${Math.round(1000 / i.intervalSec) / 1000} msg/s.`,
+      );
     } else {
-      notes.push(`tenant-wide: ${share} were cut off after very different numbers of messages (${lo}–${hi}), from ${iso(start)} on: a budget shared by the whole tenant`);
-      advice.push(`Check the tenant profile's tenant transport limits (transportTenantMsgRateLimit, transportTenantTelemetryMsgRateLimit, transportTenantTelemetryDataPointsRateLimit; format cap:sec,…): the lab sent up to ${Math.round(i.peakSentPerSec)} msg/s in total.`);
+      notes.push(
+        `tenant-wide: ${share} were cut off after very different numbers of messages (${lo}–${hi}), from ${iso(start)} on: a budget shared by the whole tenant`,
+      );
+      advice.push(
+        `Check the tenant profile's tenant transport limits (transportTenantMsgRateLimit, transportTenantTelemetryMsgRateLimit, transportTenantTelemetryDataPointsRateLimit; format cap:sec,…): the lab sent up to ${Math.round(i.peakSentPerSec)} msg/s in total.`,
+      );
     }
   }
-  if (i.rest429.count > 0) advice.push("REST 429s: the tenant profile's tenantServerRestLimitsConfiguration; lower DELIVERY_CONCURRENCY or DELIVERY_SAMPLE.");
+  if (i.rest429.count > 0)
+    advice.push("REST 429s: the tenant profile's tenantServerRestLimitsConfiguration; lower DELIVERY_CONCURRENCY or DELIVERY_SAMPLE.");
   if (i.emulatorRefused) {
     const refused = [...i.emulatorRefused].filter(([, n]) => n > 0);
-    if (refused.length) notes.push(`the emulator confirms: ${refused.reduce((a, [, n]) => a + n, 0)} message(s) refused by a transport rate limit on ${refused.length} device(s)`);
+    if (refused.length)
+      notes.push(
+        `the emulator confirms: ${refused.reduce((a, [, n]) => a + n, 0)} message(s) refused by a transport rate limit on ${refused.length} device(s)`,
+      );
   }
   section.pattern = notes.length ? notes.join('; ') : null;
   section.advice = advice.length ? advice.join(' ') : null;

@@ -38,7 +38,12 @@ export const PAGE_LIMIT = 1000;
  * Every stored `sequence` point of the device in the window with its payload `timestamp`, oldest
  * first. Stops after `maxPoints` (a runaway guard); `complete` says whether the end was reached.
  */
-export async function readSequences(client: TbClient, id: string, w: Window, maxPoints: number): Promise<{ points: StoredPoint[]; complete: boolean }> {
+export async function readSequences(
+  client: TbClient,
+  id: string,
+  w: Window,
+  maxPoints: number,
+): Promise<{ points: StoredPoint[]; complete: boolean }> {
   const points: StoredPoint[] = [];
   let from = w.startTs;
   while (points.length < maxPoints) {
@@ -53,7 +58,8 @@ export async function readSequences(client: TbClient, id: string, w: Window, max
     const seq = r.sequence ?? [];
     const published = new Map<number, number>();
     for (const p of r.timestamp ?? []) published.set(p.ts, publishedAtMs(p.value));
-    for (const p of seq) points.push({ ts: p.ts, seq: Number(p.value), ...(published.has(p.ts) ? { publishedAt: published.get(p.ts) } : {}) });
+    for (const p of seq)
+      points.push({ ts: p.ts, seq: Number(p.value), ...(published.has(p.ts) ? { publishedAt: published.get(p.ts) } : {}) });
     if (seq.length < PAGE_LIMIT) return { points, complete: true };
     // the server keeps one point per (key, ts): the next page starts after the last ts
     from = seq[seq.length - 1].ts + 1;

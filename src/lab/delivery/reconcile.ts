@@ -70,7 +70,9 @@ export async function countAll(o: Pick<ReconcileOptions, 'client' | 'devices' | 
 export async function reconcileRest(o: ReconcileOptions): Promise<Map<string, DeviceReadback>> {
   const out = new Map<string, DeviceReadback>();
   const target = (d: ExpectedDevice) => (o.qos === 1 ? d.acked : d.sent);
-  const bar = o.progress && startProgress({ stream: o.progress, total: o.devices.length, unit: 'devices', label: 'delivery: counting stored points' });
+  const bar =
+    o.progress &&
+    startProgress({ stream: o.progress, total: o.devices.length, unit: 'devices', label: 'delivery: counting stored points' });
   try {
     const w = readWindow(o.startTs);
     await runPool(o.devices.length, o.concurrency, async (i) => {
@@ -84,7 +86,7 @@ export async function reconcileRest(o: ReconcileOptions): Promise<Map<string, De
   }
   const first = new Map([...out].map(([k, v]) => [k, v.stored]));
   const deadline = Date.now() + o.settleSec * 1000;
-  for (let quiet = 0; quiet < QUIET_ROUNDS && Date.now() < deadline; ) {
+  for (let quiet = 0; quiet < QUIET_ROUNDS && Date.now() < deadline;) {
     const waiting = o.devices.filter((d) => out.get(d.name)!.stored < target(d));
     if (waiting.length === 0) break;
     await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, deadline - Date.now()))));
@@ -102,7 +104,10 @@ export async function reconcileRest(o: ReconcileOptions): Promise<Map<string, De
     quiet = changed ? 0 : quiet + 1;
   }
   const sampled = o.devices.filter((d) => o.sample.has(d.name));
-  const sbar = o.progress && sampled.length > 0 ? startProgress({ stream: o.progress, total: sampled.length, unit: 'devices', label: 'delivery: reading sequences' }) : null;
+  const sbar =
+    o.progress && sampled.length > 0
+      ? startProgress({ stream: o.progress, total: sampled.length, unit: 'devices', label: 'delivery: reading sequences' })
+      : null;
   try {
     const w = readWindow(o.startTs);
     await runPool(sampled.length, o.concurrency, async (i) => {

@@ -42,7 +42,10 @@ export function parseResolution(text: string): number {
   const t = text.trim();
   const n = Number(t.endsWith('%') ? t.slice(0, -1) : t);
   if (t === '' || !Number.isFinite(n) || n <= 0) {
-    throw new LabError('USAGE', { message: `--resolution expects a percentage like 5%, got ${JSON.stringify(text)}`, hint: 'Fix --resolution (docs/limit.md).' });
+    throw new LabError('USAGE', {
+      message: `--resolution expects a percentage like 5%, got ${JSON.stringify(text)}`,
+      hint: 'Fix --resolution (docs/limit.md).',
+    });
   }
   return t.endsWith('%') || n >= 1 ? n / 100 : n;
 }
@@ -56,7 +59,10 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
   const slo = o.slo?.length ? o.slo : [...DEFAULT_SLO];
   parseSlo(slo);
   if (o.stepHoldSec !== undefined && !(o.stepHoldSec >= 1)) {
-    throw new LabError('USAGE', { message: `--step-hold must be at least 1 s, got ${o.stepHoldSec}`, hint: 'Fix --step-hold (docs/limit.md).' });
+    throw new LabError('USAGE', {
+      message: `--step-hold must be at least 1 s, got ${o.stepHoldSec}`,
+      hint: 'Fix --step-hold (docs/limit.md).',
+    });
   }
   if (o.emulatorCapacity && !o.embedded) {
     throw new LabError('USAGE', { message: '--emulator-capacity needs --embedded', hint: 'Add --embedded, or drop --emulator-capacity.' });
@@ -100,15 +106,23 @@ export async function limitOnTarget(ctx: LabContext, target: LabTarget, o: Limit
 }
 
 async function search(
-  ctx: LabContext, config: ResolvedConfig, fleet: ReturnType<typeof selectFleet>['fleet'], fleetSize: number,
-  o: LimitCommandOptions & { slo: string[]; factor: number; resolution: number }, embedded: boolean,
+  ctx: LabContext,
+  config: ResolvedConfig,
+  fleet: ReturnType<typeof selectFleet>['fleet'],
+  fleetSize: number,
+  o: LimitCommandOptions & { slo: string[]; factor: number; resolution: number },
+  embedded: boolean,
 ): Promise<number> {
   const say = (l: string) => sayTo(ctx, l);
   const startedAt = ctx.now();
   const limitId = limitIdAt(startedAt);
   const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
-    pid: process.pid, runId: limitId, startedAt: new Date(startedAt).toISOString(),
-    instance: null, dashboardUrl: null, controlTokenFile: null,
+    pid: process.pid,
+    runId: limitId,
+    startedAt: new Date(startedAt).toISOString(),
+    instance: null,
+    dashboardUrl: null,
+    controlTokenFile: null,
   });
   let current: RunHandle | null = null;
   let aborted = false;
@@ -127,9 +141,14 @@ async function search(
   }
   const unsignal = ctx.onSignal((sig) => stop(sig));
   const base = runDriver({
-    vary: o.vary, config, fleet, fleetSize,
+    vary: o.vary,
+    config,
+    fleet,
+    fleetSize,
     sinks: () => (dash ? [dash.stepSink()] : []),
-    onRun: (run) => { current = run; },
+    onRun: (run) => {
+      current = run;
+    },
     onReport: (r) => stepRuns.push(r.runId),
   });
   const driver: LimitDriver = {
@@ -146,14 +165,24 @@ async function search(
   const onStep = (s: LimitStep) => {
     steps.push(s);
     dash?.stepJudged(s);
-    const failed = s.objectives.filter((x) => x.verdict === 'fail').map((x) => x.text).join(', ');
+    const failed = s.objectives
+      .filter((x) => x.verdict === 'fail')
+      .map((x) => x.text)
+      .join(', ');
     say(`limit: ${loadText(o.vary, s)}: ${s.retried ? 'failed, retrying once' : s.passed ? 'pass' : `FAIL (${failed})`}`);
   };
   let verdict: LimitVerdict;
   try {
     verdict = await runLimitSearch(driver, {
-      vary: o.vary, from: o.from, to: o.to, factor: o.factor, resolution: o.resolution, stepHoldSec: o.stepHoldSec,
-      settleSec: o.settleSec, slo: o.slo, onStep,
+      vary: o.vary,
+      from: o.from,
+      to: o.to,
+      factor: o.factor,
+      resolution: o.resolution,
+      stepHoldSec: o.stepHoldSec,
+      settleSec: o.settleSec,
+      slo: o.slo,
+      onStep,
       intervalSecAt: (load) => (o.vary === 'rate' ? fleet.length / load : config.publishIntervalSec),
     }).catch((e: unknown) => {
       // stopped by request: the verdict of the steps run so far
@@ -169,14 +198,23 @@ async function search(
   unsignal();
   dash?.done(verdict);
   const report: LimitReport = {
-    tool: 'tb-load-lab', kind: 'limit', schemaVersion: 1, limitId,
-    startedAt: new Date(startedAt).toISOString(), endedAt: new Date(ctx.now()).toISOString(), aborted,
+    tool: 'tb-load-lab',
+    kind: 'limit',
+    schemaVersion: 1,
+    limitId,
+    startedAt: new Date(startedAt).toISOString(),
+    endedAt: new Date(ctx.now()).toISOString(),
+    aborted,
     target: { tbUrl: redactUrl(config.tbUrl), mqtt: `${config.mqttHost}:${config.mqttPort}`, embedded },
     setup: {
-      devices: fleet.length, qos: config.qos, shards: config.shards,
-      publishIntervalSec: config.publishIntervalSec, connectRate: config.connectRate,
+      devices: fleet.length,
+      qos: config.qos,
+      shards: config.shards,
+      publishIntervalSec: config.publishIntervalSec,
+      connectRate: config.connectRate,
     },
-    stepRuns, limit: verdict,
+    stepRuns,
+    limit: verdict,
   };
   const path = writeLimitReport(config.dataDir, report);
   if (o.json) ctx.stdout.write(JSON.stringify({ report: path, aborted, limit: verdict }) + '\n');
@@ -184,7 +222,12 @@ async function search(
   say(`limit report: ${path}`);
   if (dash && config.keepDashboard && !aborted) {
     say(`dashboard: the search has ended; ${dash.url} keeps showing it — Ctrl+C to exit`);
-    await new Promise<void>((resolve) => { const off = ctx.onSignal(() => { off(); resolve(); }); });
+    await new Promise<void>((resolve) => {
+      const off = ctx.onSignal(() => {
+        off();
+        resolve();
+      });
+    });
   }
   await dash?.close();
   pid.release();

@@ -40,8 +40,17 @@ export interface LimitView {
 
 function pointOf(s: LimitStep): LimitPoint {
   return {
-    index: s.index, phase: s.phase, asked: s.asked, reached: s.reached, sentPerSec: s.sentPerSec, passed: s.passed,
-    retried: s.retried, tier: s.tier, ackP50Ms: s.measurement.ackP50Ms, ackP99Ms: s.measurement.ackP99Ms, lost: s.measurement.lost,
+    index: s.index,
+    phase: s.phase,
+    asked: s.asked,
+    reached: s.reached,
+    sentPerSec: s.sentPerSec,
+    passed: s.passed,
+    retried: s.retried,
+    tier: s.tier,
+    ackP50Ms: s.measurement.ackP50Ms,
+    ackP99Ms: s.measurement.ackP99Ms,
+    lost: s.measurement.lost,
     failed: s.objectives.filter((o) => o.verdict === 'fail').map((o) => o.text),
   };
 }
@@ -50,7 +59,8 @@ function pointOf(s: LimitStep): LimitPoint {
 export function kneeOf(steps: readonly LimitPoint[]): LimitView['knee'] {
   const counted = steps.filter((s) => !s.retried);
   const good = counted.filter((s) => s.passed).sort((a, b) => b.asked - a.asked)[0];
-  const bad = counted.filter((s) => !s.passed && s.tier !== 'generator' && (!good || s.asked > good.asked))
+  const bad = counted
+    .filter((s) => !s.passed && s.tier !== 'generator' && (!good || s.asked > good.asked))
     .sort((a, b) => a.asked - b.asked)[0];
   return good && bad ? { goodPerSec: good.sentPerSec, badPerSec: bad.sentPerSec, goodAsked: good.asked, badAsked: bad.asked } : null;
 }
@@ -66,16 +76,29 @@ export interface LimitDashboard {
 }
 
 export async function limitDashboard(
-  config: ResolvedConfig, o: { limitId: string; vary: Vary; pid: HeldPidFile; onStop: (reason: string) => void; log: (l: string) => void },
+  config: ResolvedConfig,
+  o: { limitId: string; vary: Vary; pid: HeldPidFile; onStop: (reason: string) => void; log: (l: string) => void },
 ): Promise<LimitDashboard> {
   const view: LimitView = {
-    active: true, limitId: o.limitId, vary: o.vary, unit: VARY_UNIT[o.vary],
-    current: null, steps: [], knee: null, done: false, sentence: null,
+    active: true,
+    limitId: o.limitId,
+    vary: o.vary,
+    unit: VARY_UNIT[o.vary],
+    current: null,
+    steps: [],
+    knee: null,
+    done: false,
+    sentence: null,
   };
   const { token, path: tokenFile } = createControlToken(config.dataDir);
   const d: Dashboard = buildDashboard({
-    host: config.metricsHost, port: config.metricsPort, refreshMs: config.metricsRefreshMs, runId: o.limitId,
-    controlToken: token, onStop: o.onStop, limit: () => view,
+    host: config.metricsHost,
+    port: config.metricsPort,
+    refreshMs: config.metricsRefreshMs,
+    runId: o.limitId,
+    controlToken: token,
+    onStop: o.onStop,
+    limit: () => view,
   });
   const url = await d.listen();
   o.pid.update({ dashboardUrl: url, controlTokenFile: tokenFile });

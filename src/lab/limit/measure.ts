@@ -66,9 +66,12 @@ export function measureRunStep(i: RunStepInput): StepMeasurement {
   const span = first && last ? last.elapsedSec - first.elapsedSec : 0;
   const sentPerSec = span > 0 ? (last.sent - first.sent) / span : m.elapsedSec > 0 ? m.traffic.sent / m.elapsedSec : 0;
   const qos1 = m.target.qos === 1;
-  const reached = i.vary === 'devices' ? m.connections.peakConnected
-    : i.vary === 'connect-rate' ? m.connections.succeeded / Math.max(m.elapsedSec, 1)
-      : sentPerSec;
+  const reached =
+    i.vary === 'devices'
+      ? m.connections.peakConnected
+      : i.vary === 'connect-rate'
+        ? m.connections.succeeded / Math.max(m.elapsedSec, 1)
+        : sentPerSec;
   const shortfall = shortfallOf(m, m.traffic.sent);
   return {
     asked: i.asked,

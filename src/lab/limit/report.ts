@@ -28,7 +28,12 @@ export interface LimitReport {
 }
 
 /** `limit-20261202T165900Z`. */
-export const limitIdAt = (ms: number) => 'limit-' + new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+export const limitIdAt = (ms: number) =>
+  'limit-' +
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 
 export function writeLimitReport(dataDir: string, r: LimitReport): string {
   const path = join(dataDir, 'runs', `${r.limitId}.json`);
@@ -60,11 +65,32 @@ function objective(s: LimitStep, name: string): string {
 
 /** One row a step: load asked and reached, the main objectives (✗ = failed), its verdict. */
 export function renderStepTable(v: LimitVerdict): string {
-  const head = ['#', 'phase', `asked ${v.unit}`, 'reached', 'msg/s', 'PUBACK p50', 'PUBACK p99', 'ingest p99', 'backlog', 'lost', 'verdict'];
+  const head = [
+    '#',
+    'phase',
+    `asked ${v.unit}`,
+    'reached',
+    'msg/s',
+    'PUBACK p50',
+    'PUBACK p99',
+    'ingest p99',
+    'backlog',
+    'lost',
+    'verdict',
+  ];
   const rows = v.steps.map((s) => [
-    String(s.index + 1), s.phase, num(s.asked), num(s.reached, 1), num(s.sentPerSec, 1),
-    objective(s, 'ack_p50'), objective(s, 'ack_p99'), objective(s, 'ingest_p99'), objective(s, 'backlog_growth'),
-    s.measurement.lost === null ? '—' : `${num(s.measurement.lost)}${s.objectives.some((o) => o.name === 'lost' && o.verdict === 'fail') ? ' ✗' : ''}`,
+    String(s.index + 1),
+    s.phase,
+    num(s.asked),
+    num(s.reached, 1),
+    num(s.sentPerSec, 1),
+    objective(s, 'ack_p50'),
+    objective(s, 'ack_p99'),
+    objective(s, 'ingest_p99'),
+    objective(s, 'backlog_growth'),
+    s.measurement.lost === null
+      ? '—'
+      : `${num(s.measurement.lost)}${s.objectives.some((o) => o.name === 'lost' && o.verdict === 'fail') ? ' ✗' : ''}`,
     s.retried ? 'fail (retried)' : s.passed ? 'pass' : `FAIL${s.tier ? ` (${s.tier})` : ''}`,
   ]);
   return renderTable(head, rows);
@@ -96,8 +122,11 @@ export interface LimitComparison {
 
 export function compareLimits(a: LimitReport, b: LimitReport): LimitComparison {
   const side = (r: LimitReport) => ({
-    limitId: r.limitId, sustained: r.limit.sustained, sustainedPerSec: r.limit.sustainedPerSec,
-    firstBroken: r.limit.firstBroken, tier: r.limit.tier,
+    limitId: r.limitId,
+    sustained: r.limit.sustained,
+    sustainedPerSec: r.limit.sustainedPerSec,
+    firstBroken: r.limit.firstBroken,
+    tier: r.limit.tier,
   });
   const [x, y] = [a.limit.sustainedPerSec, b.limit.sustainedPerSec];
   const change = x !== null && y !== null && x > 0 ? (y - x) / x : null;
@@ -105,22 +134,30 @@ export function compareLimits(a: LimitReport, b: LimitReport): LimitComparison {
   const moved = change === null ? 'unknown' : change > band ? 'up' : change < -band ? 'down' : 'same';
   const pct = change === null ? '' : ` (${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %)`;
   const figures = `${num(x, 1)} → ${num(y, 1)} msg/s sustained${pct}`;
-  const what = moved === 'unknown' ? 'cannot tell whether the limit moved: a search found no sustained load'
-    : moved === 'same' ? `the limit did not move beyond the search resolution (${(band * 100).toFixed(0)} %)`
-      : `the limit moved ${moved}`;
-  const broke = a.limit.firstBroken === b.limit.firstBroken && a.limit.tier === b.limit.tier
-    ? `; both broke on ${b.limit.firstBroken ?? '—'} (${b.limit.tier ?? '—'})`
-    : `; first broken ${a.limit.firstBroken ?? '—'} (${a.limit.tier ?? '—'}) → ${b.limit.firstBroken ?? '—'} (${b.limit.tier ?? '—'})`;
+  const what =
+    moved === 'unknown'
+      ? 'cannot tell whether the limit moved: a search found no sustained load'
+      : moved === 'same'
+        ? `the limit did not move beyond the search resolution (${(band * 100).toFixed(0)} %)`
+        : `the limit moved ${moved}`;
+  const broke =
+    a.limit.firstBroken === b.limit.firstBroken && a.limit.tier === b.limit.tier
+      ? `; both broke on ${b.limit.firstBroken ?? '—'} (${b.limit.tier ?? '—'})`
+      : `; first broken ${a.limit.firstBroken ?? '—'} (${a.limit.tier ?? '—'}) → ${b.limit.firstBroken ?? '—'} (${b.limit.tier ?? '—'})`;
   return { a: side(a), b: side(b), change, moved, sentence: `${figures}: ${what}${broke}` };
 }
 
 export function renderLimitComparison(c: LimitComparison): string {
   const row = (name: string, f: (s: LimitComparison['a']) => string) => [name, f(c.a), f(c.b)];
-  const table = renderTable(['', `A ${c.a.limitId}`, `B ${c.b.limitId}`], [
-    row('sustained', (s) => num(s.sustained)),
-    row('sustained msg/s', (s) => num(s.sustainedPerSec, 1)),
-    row('first broken', (s) => s.firstBroken ?? '—'),
-    row('tier', (s) => s.tier ?? '—'),
-  ], { align: ['l', 'r', 'r'] });
+  const table = renderTable(
+    ['', `A ${c.a.limitId}`, `B ${c.b.limitId}`],
+    [
+      row('sustained', (s) => num(s.sustained)),
+      row('sustained msg/s', (s) => num(s.sustainedPerSec, 1)),
+      row('first broken', (s) => s.firstBroken ?? '—'),
+      row('tier', (s) => s.tier ?? '—'),
+    ],
+    { align: ['l', 'r', 'r'] },
+  );
   return `${table}\n\nverdict: ${c.sentence}\n`;
 }

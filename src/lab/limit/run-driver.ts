@@ -54,8 +54,8 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
     async runStep(load, holdSec): Promise<StepMeasurement> {
       const { config, fleet } = stepRun(o, load, holdSec);
       const delivery: DeliveryCheck | null = config.deliveryCheck
-        // no emulator cross-check: its per-device totals add up every step run on the same emulator
-        ? deliveryCheck({ config, fleet, emulatorUrl: null, log: o.log })
+        ? // no emulator cross-check: its per-device totals add up every step run on the same emulator
+          deliveryCheck({ config, fleet, emulatorUrl: null, log: o.log })
         : null;
       const sinks = [...(delivery ? [delivery] : []), ...(o.sinks?.({ load, index }) ?? [])];
       index++;

@@ -44,7 +44,10 @@ function evidence(step: LimitStep): string {
 }
 
 function failures(step: LimitStep): string {
-  return step.objectives.filter((o) => o.verdict === 'fail').map((o) => o.text).join(', ');
+  return step.objectives
+    .filter((o) => o.verdict === 'fail')
+    .map((o) => o.text)
+    .join(', ');
 }
 
 export function buildVerdict(vary: Vary, resolution: number, slo: readonly string[], steps: LimitStep[], to: number): LimitVerdict {
@@ -73,14 +76,16 @@ export function buildVerdict(vary: Vary, resolution: number, slo: readonly strin
     remedy = labRemedy(m);
     const lag = m.generator.scheduleLagP99Ms !== null ? `, schedule lag p99 ${num(m.generator.scheduleLagP99Ms)} ms` : '';
     const why = m.generator.note ?? `${m.generator.shortfall ?? 'unhealthy'}${lag}`;
-    sentence = `the lab could not produce ${num(labStep!.asked)} ${unit} (${why}): this is the lab's limit, not the server's`
-      + `${held ? `; below it the server ${held}` : ''}. Remedy: ${remedy}`;
+    sentence =
+      `the lab could not produce ${num(labStep!.asked)} ${unit} (${why}): this is the lab's limit, not the server's` +
+      `${held ? `; below it the server ${held}` : ''}. Remedy: ${remedy}`;
   } else if (outcome === 'above-range') {
     sentence = `${held ?? 'no step ran'}; every step up to ${num(to)} ${unit} passed: the limit is above --to`;
   } else {
-    const tierText = broke!.tier === 'rate-limit' && broke!.measurement.rateLimit
-      ? `rate limit ${broke!.measurement.rateLimit.name} ${broke!.measurement.rateLimit.value}`
-      : TIER_TEXT[broke!.tier ?? 'unknown'];
+    const tierText =
+      broke!.tier === 'rate-limit' && broke!.measurement.rateLimit
+        ? `rate limit ${broke!.measurement.rateLimit.name} ${broke!.measurement.rateLimit.value}`
+        : TIER_TEXT[broke!.tier ?? 'unknown'];
     const failedAt = `failed at ${num(broke!.asked)} ${unit}: ${failures(broke!)} — ${tierText}`;
     sentence = outcome === 'below-range' ? `${failedAt}; the first step already failed: the limit is below --from` : `${held}; ${failedAt}`;
     if (sign && sign.asked < broke!.asked) sentence += `; first sign at ${num(sign.asked)} ${unit}`;

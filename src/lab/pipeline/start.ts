@@ -54,15 +54,38 @@ const CHECKPOINT_MS = 5000;
 /** The engine's part of the configuration (the engine never reads the configuration itself). */
 export function engineConfig(c: ResolvedConfig): EngineConfig {
   return {
-    mqttHost: c.mqttHost, mqttPort: c.mqttPort, mqttTls: c.mqttTls, mqttCaFile: c.mqttCaFile, mqttCertFile: c.mqttCertFile,
-    mqttKeyFile: c.mqttKeyFile, mqttTlsInsecure: c.mqttTlsInsecure, mqttVersion: c.mqttVersion, qos: c.qos, keepaliveSec: c.keepaliveSec,
-    publishIntervalSec: c.publishIntervalSec, publishJitterMs: c.publishJitterMs, ackTimeoutMs: c.ackTimeoutMs,
-    connectTimeoutMs: c.connectTimeoutMs, reconnect: c.reconnect, reconnectMinMs: c.reconnectMinMs, reconnectMaxMs: c.reconnectMaxMs,
-    connectRate: c.connectRate, connectMaxInProgress: c.connectMaxInProgress, sourceAddresses: c.sourceAddresses,
-    payloadTemplate: c.payloadTemplate, logEveryMessage: c.logEveryMessage, stages: c.stages,
+    mqttHost: c.mqttHost,
+    mqttPort: c.mqttPort,
+    mqttTls: c.mqttTls,
+    mqttCaFile: c.mqttCaFile,
+    mqttCertFile: c.mqttCertFile,
+    mqttKeyFile: c.mqttKeyFile,
+    mqttTlsInsecure: c.mqttTlsInsecure,
+    mqttVersion: c.mqttVersion,
+    qos: c.qos,
+    keepaliveSec: c.keepaliveSec,
+    publishIntervalSec: c.publishIntervalSec,
+    publishJitterMs: c.publishJitterMs,
+    ackTimeoutMs: c.ackTimeoutMs,
+    connectTimeoutMs: c.connectTimeoutMs,
+    reconnect: c.reconnect,
+    reconnectMinMs: c.reconnectMinMs,
+    reconnectMaxMs: c.reconnectMaxMs,
+    connectRate: c.connectRate,
+    connectMaxInProgress: c.connectMaxInProgress,
+    sourceAddresses: c.sourceAddresses,
+    payloadTemplate: c.payloadTemplate,
+    logEveryMessage: c.logEveryMessage,
+    stages: c.stages,
     durationSec: c.durationSec ?? 0, // unset = until stopped; the embedded target bounds it (src/lab/target.ts)
-    drainTimeoutMs: c.drainTimeoutMs, shards: c.shards, maxClientsPerProcess: c.maxClientsPerProcess, instance: c.instance,
-    disabledDevicesFile: c.disabledDevicesFile, collapseShare: c.collapseShare, collapseWindowSec: c.collapseWindowSec, dataDir: c.dataDir,
+    drainTimeoutMs: c.drainTimeoutMs,
+    shards: c.shards,
+    maxClientsPerProcess: c.maxClientsPerProcess,
+    instance: c.instance,
+    disabledDevicesFile: c.disabledDevicesFile,
+    collapseShare: c.collapseShare,
+    collapseWindowSec: c.collapseWindowSec,
+    dataDir: c.dataDir,
   };
 }
 
@@ -83,9 +106,13 @@ class Run extends EventEmitter implements RunHandle {
     this.sinks = opts.sinks ?? [];
     this.config = redactConfig(opts.config);
     this.engine = startEngine({
-      config: engineConfig(opts.config), fleet: opts.fleet, restUrl: opts.restUrl === undefined ? opts.config.tbUrl : opts.restUrl,
-      ...(opts.fleetSize !== undefined ? { fleetSize: opts.fleetSize } : {}), ...(opts.runId ? { runId: opts.runId } : {}),
-      writeFiles: opts.writeFiles !== false, ...(opts.shardExecArgv ? { shardExecArgv: opts.shardExecArgv } : {}),
+      config: engineConfig(opts.config),
+      fleet: opts.fleet,
+      restUrl: opts.restUrl === undefined ? opts.config.tbUrl : opts.restUrl,
+      ...(opts.fleetSize !== undefined ? { fleetSize: opts.fleetSize } : {}),
+      ...(opts.runId ? { runId: opts.runId } : {}),
+      writeFiles: opts.writeFiles !== false,
+      ...(opts.shardExecArgv ? { shardExecArgv: opts.shardExecArgv } : {}),
       ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
     });
     this.runId = this.engine.runId;
@@ -156,14 +183,18 @@ class Run extends EventEmitter implements RunHandle {
     clearInterval(this.checkpointTimer);
     const metrics = composeLive(results.final, this.sinks);
     const ask = (phase: 'end' | 'judge', call: (s: RunSink) => unknown) =>
-      Promise.all(this.sinks.filter((s) => s[phase]).map(async (s): Promise<OwnedSections> => {
-        try {
-          return { owner: s.name, sections: (await call(s)) as OwnedSections['sections'] };
-        } catch (e) {
-          this.log(`${s.name} failed: ${describeError(e)}`); // the report is written whatever happens in a sink
-          return { owner: s.name, sections: {} };
-        }
-      }));
+      Promise.all(
+        this.sinks
+          .filter((s) => s[phase])
+          .map(async (s): Promise<OwnedSections> => {
+            try {
+              return { owner: s.name, sections: (await call(s)) as OwnedSections['sections'] };
+            } catch (e) {
+              this.log(`${s.name} failed: ${describeError(e)}`); // the report is written whatever happens in a sink
+              return { owner: s.name, sections: {} };
+            }
+          }),
+      );
     const ended = await ask('end', (s) => s.end!(results));
     const draft = buildReport(results, { config: this.config, metrics }, mergeSections(ended));
     const judged = await ask('judge', (s) => s.judge!(draft));
@@ -204,7 +235,10 @@ class Run extends EventEmitter implements RunHandle {
           throw e;
         }
       },
-      return: async () => { ac.abort(); return { done: true, value: undefined }; },
+      return: async () => {
+        ac.abort();
+        return { done: true, value: undefined };
+      },
     };
   }
 }

@@ -18,12 +18,18 @@ function banner(text, cls) {
 
 function showBanners(stale) {
   if (finalInfo) {
-    banner(`Run ended: ${finalInfo.outcome}${finalInfo.endReason ? ` — ${finalInfo.endReason}` : ''}${finalInfo.endedAt ? ` (${clock(finalInfo.endedAt)})` : ''}. Showing the final state.`, 'final');
+    banner(
+      `Run ended: ${finalInfo.outcome}${finalInfo.endReason ? ` — ${finalInfo.endReason}` : ''}${finalInfo.endedAt ? ` (${clock(finalInfo.endedAt)})` : ''}. Showing the final state.`,
+      'final',
+    );
   } else if (stale) {
     banner('Data is stale: no new snapshot from the lab recently. The run may be stuck or the connection lost.', 'stale');
   } else if (latest?.collapse) {
     const c = latest.collapse;
-    banner(`Collapse detected at ${clock(c.at)}: ${c.kind === 'acks' ? 'acks stopped' : `connections fell to ${c.connectedAtCollapse} of peak ${c.peakConnected}`} — dominant cause: ${c.dominantCause}`, '');
+    banner(
+      `Collapse detected at ${clock(c.at)}: ${c.kind === 'acks' ? 'acks stopped' : `connections fell to ${c.connectedAtCollapse} of peak ${c.peakConnected}`} — dominant cause: ${c.dominantCause}`,
+      '',
+    );
   } else {
     banner('');
   }

@@ -22,11 +22,18 @@ export function makeChart(el, series, fmt, dots = false) {
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-    axes: [
-      { ...ax },
-      { ...ax, size: 60, values: (u, vals) => vals.map(fmt) },
+    axes: [{ ...ax }, { ...ax, size: 60, values: (u, vals) => vals.map(fmt) }],
+    series: [
+      {},
+      ...series.map((s) => ({
+        label: s.label,
+        stroke: css(s.color),
+        width: 2,
+        fill: s.fill ? css(s.color) + '22' : undefined,
+        points: { show: dots, size: 6 },
+        spanGaps: true,
+      })),
     ],
-    series: [{}, ...series.map((s) => ({ label: s.label, stroke: css(s.color), width: 2, fill: s.fill ? css(s.color) + '22' : undefined, points: { show: dots, size: 6 }, spanGaps: true }))],
   };
   const data = [[], ...series.map(() => [])];
   return { plot: new uPlot(opts, data, el), el };
@@ -35,9 +42,20 @@ export function makeChart(el, series, fmt, dots = false) {
 /** Creates the charts in their containers; returns `update(series)` taking snapshot.series. */
 export function createCharts() {
   const charts = {
-    rate: makeChart(document.getElementById('chart-rate'), [{ label: 'sent', color: '--accent' }, { label: 'acked', color: '--accent2' }], (v) => count(v)),
-    mbps: makeChart(document.getElementById('chart-mbps'), [{ label: 'Mbps', color: '--accent', fill: true }], (v) => v.toFixed(v >= 10 ? 0 : 2)),
-    connected: makeChart(document.getElementById('chart-connected'), [{ label: 'connected', color: '--accent2', fill: true }], (v) => count(v)),
+    rate: makeChart(
+      document.getElementById('chart-rate'),
+      [
+        { label: 'sent', color: '--accent' },
+        { label: 'acked', color: '--accent2' },
+      ],
+      (v) => count(v),
+    ),
+    mbps: makeChart(document.getElementById('chart-mbps'), [{ label: 'Mbps', color: '--accent', fill: true }], (v) =>
+      v.toFixed(v >= 10 ? 0 : 2),
+    ),
+    connected: makeChart(document.getElementById('chart-connected'), [{ label: 'connected', color: '--accent2', fill: true }], (v) =>
+      count(v),
+    ),
     ack: makeChart(document.getElementById('chart-ack'), [{ label: 'ack p99', color: '--warn' }], axisMs),
   };
 

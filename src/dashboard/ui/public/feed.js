@@ -61,7 +61,10 @@ export function startFeed(h) {
     es = new EventSource('/api/stream');
     es.addEventListener('open', () => {
       transport = 'stream';
-      if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+      if (pollTimer) {
+        clearInterval(pollTimer);
+        pollTimer = null;
+      }
       status();
     });
     es.addEventListener('snapshot', (e) => accept(JSON.parse(e.data)));

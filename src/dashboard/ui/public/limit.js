@@ -6,7 +6,12 @@ import { count, ms } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
-const W = 800, H = 260, L = 56, R = 48, T = 14, B = 34;
+const W = 800,
+  H = 260,
+  L = 56,
+  R = 48,
+  T = 14,
+  B = 34;
 
 function el(name, attrs, text) {
   const e = document.createElementNS(SVG, name);
@@ -26,7 +31,10 @@ function chart(view) {
   const x = (v) => L + (v / xMax) * (W - L - R);
   const y = (v) => H - B - (v / yMax) * (H - T - B);
   const yl = (v) => H - B - (v / lMax) * (H - T - B) * 0.5;
-  svg.append(el('line', { class: 'axis', x1: L, y1: H - B, x2: W - R, y2: H - B }), el('line', { class: 'axis', x1: L, y1: T, x2: L, y2: H - B }));
+  svg.append(
+    el('line', { class: 'axis', x1: L, y1: H - B, x2: W - R, y2: H - B }),
+    el('line', { class: 'axis', x1: L, y1: T, x2: L, y2: H - B }),
+  );
   for (let i = 0; i <= 4; i++) {
     svg.append(el('text', { class: 'tick', x: x((xMax * i) / 4), y: H - B + 16, 'text-anchor': 'middle' }, count((xMax * i) / 4)));
     svg.append(el('text', { class: 'tick', x: L - 6, y: y((yMax * i) / 4) + 4, 'text-anchor': 'end' }, ms((yMax * i) / 4)));
@@ -34,22 +42,41 @@ function chart(view) {
   svg.append(el('text', { class: 'tick', x: W - R, y: H - 4, 'text-anchor': 'end' }, 'achieved msg/s'));
   svg.append(el('text', { class: 'tick', x: W - 4, y: T + 4, 'text-anchor': 'end' }, `lost ≤ ${count(lMax)}`));
   for (const p of pts) {
-    if (p.lost) svg.append(el('rect', { class: 'lost', 'data-step': p.index, x: x(p.sentPerSec) - 5, y: yl(p.lost), width: 10, height: H - B - yl(p.lost) }));
+    if (p.lost)
+      svg.append(
+        el('rect', { class: 'lost', 'data-step': p.index, x: x(p.sentPerSec) - 5, y: yl(p.lost), width: 10, height: H - B - yl(p.lost) }),
+      );
   }
   for (const key of ['ackP50Ms', 'ackP99Ms']) {
     const cls = key === 'ackP50Ms' ? 'p50' : 'p99';
     const line = pts.filter((p) => p[key] !== null).map((p) => `${x(p.sentPerSec).toFixed(1)},${y(p[key]).toFixed(1)}`);
     if (line.length > 1) svg.append(el('polyline', { class: cls, points: line.join(' ') }));
     for (const p of pts.filter((q) => q[key] !== null)) {
-      const c = el('circle', { class: `${cls} pt ${p.passed ? 'pass' : 'fail'}`, 'data-step': p.index, cx: x(p.sentPerSec), cy: y(p[key]), r: 4 });
-      c.append(el('title', {}, `${count(p.asked)} asked, ${count(p.sentPerSec, 1)} msg/s: ${cls} ${ms(p[key])}${p.passed ? '' : ' — failed'}`));
+      const c = el('circle', {
+        class: `${cls} pt ${p.passed ? 'pass' : 'fail'}`,
+        'data-step': p.index,
+        cx: x(p.sentPerSec),
+        cy: y(p[key]),
+        r: 4,
+      });
+      c.append(
+        el('title', {}, `${count(p.asked)} asked, ${count(p.sentPerSec, 1)} msg/s: ${cls} ${ms(p[key])}${p.passed ? '' : ' — failed'}`),
+      );
       svg.append(c);
     }
   }
   if (view.knee) {
     const kx = x((view.knee.goodPerSec + view.knee.badPerSec) / 2);
-    svg.append(el('line', { class: 'knee', 'data-knee': `${view.knee.goodAsked}-${view.knee.badAsked}`, x1: kx, y1: T, x2: kx, y2: H - B }));
-    svg.append(el('text', { class: 'knee-label', x: kx + 4, y: T + 12 }, `knee ${count(view.knee.goodAsked)}–${count(view.knee.badAsked)} ${view.unit}`));
+    svg.append(
+      el('line', { class: 'knee', 'data-knee': `${view.knee.goodAsked}-${view.knee.badAsked}`, x1: kx, y1: T, x2: kx, y2: H - B }),
+    );
+    svg.append(
+      el(
+        'text',
+        { class: 'knee-label', x: kx + 4, y: T + 12 },
+        `knee ${count(view.knee.goodAsked)}–${count(view.knee.badAsked)} ${view.unit}`,
+      ),
+    );
   }
 }
 
@@ -57,7 +84,16 @@ function table(view) {
   const rows = view.steps.map((s) => {
     const tr = document.createElement('tr');
     const verdict = s.retried ? 'failed, retried' : s.passed ? 'pass' : `FAIL ${s.tier ?? ''}: ${s.failed.join(', ')}`;
-    const cells = [s.index + 1, s.phase, count(s.asked), count(s.sentPerSec, 1), ms(s.ackP50Ms), ms(s.ackP99Ms), s.lost === null ? '–' : count(s.lost), verdict];
+    const cells = [
+      s.index + 1,
+      s.phase,
+      count(s.asked),
+      count(s.sentPerSec, 1),
+      ms(s.ackP50Ms),
+      ms(s.ackP99Ms),
+      s.lost === null ? '–' : count(s.lost),
+      verdict,
+    ];
     cells.forEach((c, i) => {
       const td = document.createElement('td');
       td.textContent = String(c);
@@ -73,8 +109,11 @@ function table(view) {
 function render(view) {
   $('limit-card').hidden = false;
   const c = view.current;
-  $('limit-current').textContent = c ? `step ${c.step}: ${count(c.load)} ${view.unit} (${c.phase}), holding ${c.holdSec} s…`
-    : view.done ? `done: ${view.steps.length} steps` : `${view.steps.length} steps`;
+  $('limit-current').textContent = c
+    ? `step ${c.step}: ${count(c.load)} ${view.unit} (${c.phase}), holding ${c.holdSec} s…`
+    : view.done
+      ? `done: ${view.steps.length} steps`
+      : `${view.steps.length} steps`;
   const v = $('limit-verdict');
   v.hidden = !view.sentence;
   v.textContent = view.sentence ? `Verdict: ${view.sentence}` : '';

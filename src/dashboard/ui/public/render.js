@@ -18,12 +18,14 @@ function fillDl(dl, rows) {
 }
 
 function fillRows(tbody, rows) {
-  tbody.replaceChildren(...rows.map((cells) => {
-    const tr = el('tr');
-    for (const [text, cls] of cells) tr.append(el('td', text, cls));
-    tr.firstChild.title = cells[0][0]; // names and causes may be cut with an ellipsis
-    return tr;
-  }));
+  tbody.replaceChildren(
+    ...rows.map((cells) => {
+      const tr = el('tr');
+      for (const [text, cls] of cells) tr.append(el('td', text, cls));
+      tr.firstChild.title = cells[0][0]; // names and causes may be cut with an ellipsis
+      return tr;
+    }),
+  );
 }
 
 export function renderStatus(s) {
@@ -52,7 +54,11 @@ export function renderCards(s) {
     ['failed devices', count(c.failedDevices), c.failedDevices > 0 ? 'bad' : undefined],
     ['paused', count(c.paused)],
     ['connect attempts', `${count(c.attempts)} (${count(c.failed)} failed)`, c.failed > 0 ? 'warn' : undefined],
-    ['collapse', s.collapse ? `at ${duration(s.collapse.elapsedSec)} · ${s.collapse.dominantCause}` : 'none', s.collapse ? 'bad' : undefined],
+    [
+      'collapse',
+      s.collapse ? `at ${duration(s.collapse.elapsedSec)} · ${s.collapse.dominantCause}` : 'none',
+      s.collapse ? 'bad' : undefined,
+    ],
     ['shards', `${shardsUp}/${s.shards.length} running${crashed ? `, ${crashed} crashed` : ''}`, crashed ? 'bad' : undefined],
   ]);
 
@@ -68,8 +74,15 @@ export function renderCards(s) {
     ['avg rate / device', `${count(t.avgRatePerDevice, 2)} msg/s`],
   ]);
 
-  const lat = [['publish → ack', s.latency.ackMs], ['connect', s.latency.connectMs], ['schedule lag', s.latency.scheduleLagMs]];
-  fillRows($('card-latency').tBodies[0], lat.map(([name, p]) => [[name], [ms(p.p50)], [ms(p.p95)], [ms(p.p99)], [ms(p.max)]]));
+  const lat = [
+    ['publish → ack', s.latency.ackMs],
+    ['connect', s.latency.connectMs],
+    ['schedule lag', s.latency.scheduleLagMs],
+  ];
+  fillRows(
+    $('card-latency').tBodies[0],
+    lat.map(([name, p]) => [[name], [ms(p.p50)], [ms(p.p95)], [ms(p.p99)], [ms(p.max)]]),
+  );
   const g = s.generator;
   fillDl($('card-generator'), [
     ['generator', g.verdict, g.verdict === 'ok' ? 'ok' : g.verdict === 'lagging' ? 'warn' : 'bad'],
@@ -79,9 +92,14 @@ export function renderCards(s) {
   ]);
   $('generator-notes').replaceChildren(...g.notes.map((n) => el('li', n)));
 
-  const causes = Object.entries(s.disconnects.byCause).sort((a, b) => b[1] - a[1]).slice(0, 10);
+  const causes = Object.entries(s.disconnects.byCause)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10);
   $('disc-total').textContent = s.disconnects.total > 0 ? `· ${count(s.disconnects.total)}` : '';
-  fillRows($('card-causes').tBodies[0], causes.map(([cause, n]) => [[cause], [count(n)]]));
+  fillRows(
+    $('card-causes').tBodies[0],
+    causes.map(([cause, n]) => [[cause], [count(n)]]),
+  );
   $('causes-empty').hidden = causes.length > 0;
 
   const d = s.delivery;
@@ -95,11 +113,14 @@ export function renderCards(s) {
       ...(d.pending !== undefined ? [['acked, not yet stored', count(d.pending), d.pending > 0 ? 'warn' : undefined]] : []),
       ...(d.lost !== undefined ? [['lost', count(d.lost), d.lost > 0 ? 'bad' : 'ok']] : []),
       ...(d.duplicates !== undefined ? [['duplicates', count(d.duplicates), d.duplicates > 0 ? 'warn' : undefined]] : []),
-      ...(d.rateLimitEvents !== undefined ? [['rate-limit events', count(d.rateLimitEvents), d.rateLimitEvents > 0 ? 'bad' : undefined]] : []),
+      ...(d.rateLimitEvents !== undefined
+        ? [['rate-limit events', count(d.rateLimitEvents), d.rateLimitEvents > 0 ? 'bad' : undefined]]
+        : []),
     ]);
   }
 
-  $('footer').textContent = `target ${s.target.mqtt} · MQTT ${s.target.mqttVersion} QoS ${s.target.qos} · every ${s.target.publishIntervalSec} s · started ${clock(s.startedAt)} · snapshot ${clock(s.at)}`;
+  $('footer').textContent =
+    `target ${s.target.mqtt} · MQTT ${s.target.mqttVersion} QoS ${s.target.qos} · every ${s.target.publishIntervalSec} s · started ${clock(s.startedAt)} · snapshot ${clock(s.at)}`;
 }
 
 export function renderDevices(s, filter) {
@@ -107,12 +128,16 @@ export function renderDevices(s, filter) {
   // after the run every device is disconnected on purpose: not an alarm
   const ended = ENDED.has(s.state);
   const rows = s.topDevices.filter((d) => !f || d.name.toLowerCase().includes(f));
-  fillRows($('devices').tBodies[0], rows.map((d) => [
-    [d.name],
-    ended ? ['ended', 'muted'] : [d.paused ? 'paused' : d.connected ? 'connected' : 'down', d.connected || d.paused ? undefined : 'bad'],
-    [count(d.sent)], [count(d.acked)],
-    [count(d.failed), d.failed > 0 ? 'bad' : undefined],
-    [count(d.disconnects), d.disconnects > 0 ? 'bad' : undefined],
-  ]));
+  fillRows(
+    $('devices').tBodies[0],
+    rows.map((d) => [
+      [d.name],
+      ended ? ['ended', 'muted'] : [d.paused ? 'paused' : d.connected ? 'connected' : 'down', d.connected || d.paused ? undefined : 'bad'],
+      [count(d.sent)],
+      [count(d.acked)],
+      [count(d.failed), d.failed > 0 ? 'bad' : undefined],
+      [count(d.disconnects), d.disconnects > 0 ? 'bad' : undefined],
+    ]),
+  );
   $('devices-empty').hidden = rows.length > 0;
 }

@@ -48,8 +48,18 @@ export function createServerView() {
     if (!server) return;
     if (!charts) {
       charts = {
-        rates: makeChart($('chart-server-rates'), RATES.map(([, label, color]) => ({ label, color })), (v) => count(v), true),
-        problems: makeChart($('chart-server-problems'), PROBLEMS.map(([, label, color]) => ({ label, color })), (v) => count(v), true),
+        rates: makeChart(
+          $('chart-server-rates'),
+          RATES.map(([, label, color]) => ({ label, color })),
+          (v) => count(v),
+          true,
+        ),
+        problems: makeChart(
+          $('chart-server-problems'),
+          PROBLEMS.map(([, label, color]) => ({ label, color })),
+          (v) => count(v),
+          true,
+        ),
       };
       const resize = () => {
         for (const c of Object.values(charts)) c.plot.setSize({ width: Math.max(200, c.el.clientWidth), height: 180 });
@@ -79,18 +89,22 @@ export function createServerView() {
       ...PROBLEMS.map(([name, label]) => row(label, name, '')),
       row('host CPU %', 'system.cpuUsage', ''),
     ];
-    $('card-server').replaceChildren(...rows.flatMap(([k, v, cls]) => {
-      const dt = document.createElement('dt');
-      dt.textContent = k;
-      const dd = document.createElement('dd');
-      dd.textContent = v;
-      if (cls) dd.className = cls;
-      return [dt, dd];
-    }));
-    $('server-notes').replaceChildren(...server.notVisible.map((n) => {
-      const li = document.createElement('li');
-      li.textContent = `not visible: ${n}`;
-      return li;
-    }));
+    $('card-server').replaceChildren(
+      ...rows.flatMap(([k, v, cls]) => {
+        const dt = document.createElement('dt');
+        dt.textContent = k;
+        const dd = document.createElement('dd');
+        dd.textContent = v;
+        if (cls) dd.className = cls;
+        return [dt, dd];
+      }),
+    );
+    $('server-notes').replaceChildren(
+      ...server.notVisible.map((n) => {
+        const li = document.createElement('li');
+        li.textContent = `not visible: ${n}`;
+        return li;
+      }),
+    );
   };
 }
