@@ -1,4 +1,4 @@
-// Tenant login with real HS512 JWTs shaped like ThingsBoard's (docs/thingsboard-api.md#authentication): decodable
+// Tenant login with real HS512 JWTs shaped like ThingsBoard's (docs/thingsboard-behaviour.md#authentication): decodable
 // `iat`/`exp`, configurable lifetimes, and the 401 codes for bad (10) and expired/forged (11) tokens.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';

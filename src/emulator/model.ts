@@ -2,7 +2,7 @@
 // its REST layer turns into ThingsBoard's error envelope.
 import type { DeviceState } from './device-state.js';
 
-/** A failure with ThingsBoard's HTTP status and errorCode (docs/thingsboard-api.md#error-responses). */
+/** A failure with ThingsBoard's HTTP status and errorCode (docs/thingsboard-behaviour.md#error-responses). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -58,7 +58,7 @@ export interface Device {
 /** ThingsBoard's id of "no customer". */
 export const NULL_UUID = '13814000-1dd2-11b2-8080-808080808080';
 
-/** A failure the telemetry controller answers with a plain-text body (docs/thingsboard-api.md#telemetry-and-attributes-over-rest). */
+/** A failure the telemetry controller answers with a plain-text body (docs/thingsboard-behaviour.md#telemetry-and-attributes-over-rest). */
 export class PlainError extends Error {
   constructor(
     readonly status: number,

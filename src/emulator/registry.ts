@@ -234,7 +234,7 @@ export class Registry {
     return d;
   }
 
-  /** MQTT_BASIC match (docs/thingsboard-api.md#connect-and-connack): every non-empty stored field must match. */
+  /** MQTT_BASIC match (docs/thingsboard-behaviour.md#connect-and-connack): every non-empty stored field must match. */
   findBasic(userName: string, clientId: string, password: string): Device | undefined {
     const candidates = this.byBasicKey.get(userName || clientId) ?? [];
     return candidates.find((d) => {

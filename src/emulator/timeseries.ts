@@ -1,4 +1,4 @@
-// Time-series read-back with ThingsBoard's semantics (docs/thingsboard-api.md#reading-time-series): latest or history,
+// Time-series read-back with ThingsBoard's semantics (docs/thingsboard-behaviour.md#reading-time-series): latest or history,
 // half-open [startTs, endTs), string values, empty keys omitted, bucketed aggregation ≤ 700 buckets.
 import { PlainError, type Device } from './model.js';
 import type { Store } from './store.js';

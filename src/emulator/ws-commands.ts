@@ -1,4 +1,4 @@
-// The WebSocket telemetry API's inbound messages (docs/thingsboard-api.md#websocket-telemetry-api): the `authCmd`, the
+// The WebSocket telemetry API's inbound messages (docs/thingsboard-behaviour.md#websocket-telemetry-api): the `authCmd`, the
 // current `cmds` list with a `type` per command, and the legacy `tsSubCmds`/`attrSubCmds` form.
 
 export type SubKind = 'TIMESERIES' | 'ATTRIBUTES';

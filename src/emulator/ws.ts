@@ -1,4 +1,4 @@
-// ThingsBoard's WebSocket telemetry API on the emulator's HTTP server (docs/thingsboard-api.md#websocket-telemetry-api):
+// ThingsBoard's WebSocket telemetry API on the emulator's HTTP server (docs/thingsboard-behaviour.md#websocket-telemetry-api):
 // `/api/ws` authenticated by `?token=` or an `authCmd` first message within the auth timeout, the
 // legacy `/api/ws/plugins/telemetry`, close codes 1007/1008/1011, and the pending-updates cap.
 import type { Server, IncomingMessage } from 'node:http';

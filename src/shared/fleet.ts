@@ -1,6 +1,6 @@
 // Wire types of the fleet: what `provision` writes to data/provisioning/tokens.json and what
 // the engine receives per device. The file format accepts the three ThingsBoard credential types
-// (ACCESS_TOKEN, MQTT_BASIC, X509_CERTIFICATE: docs/thingsboard-api.md#devices), even though provisioning creates access tokens.
+// (ACCESS_TOKEN, MQTT_BASIC, X509_CERTIFICATE: docs/thingsboard-behaviour.md#devices), even though provisioning creates access tokens.
 
 export type DeviceCredentials =
   | { type: 'ACCESS_TOKEN'; token: string }

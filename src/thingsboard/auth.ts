@@ -1,5 +1,5 @@
 // The JWT session of one user: login, proactive refresh before the token's `exp`, and one
-// refresh-or-relogin after a 401 "Token has expired" (docs/thingsboard-api.md#authentication). Tokens and the
+// refresh-or-relogin after a 401 "Token has expired" (docs/thingsboard-behaviour.md#authentication). Tokens and the
 // password live only in this object; they are never logged.
 import { decodeJwt } from 'jose';
 import type { RestHttp } from './http.js';

@@ -1,5 +1,5 @@
 // Device, credential, profile and attribute endpoints used by provisioning and fleet control
-// (docs/thingsboard-api.md#devices, #telemetry-and-attributes-over-rest). Thin typed wrappers: retries and errors are the client's.
+// (docs/thingsboard-behaviour.md#devices, #telemetry-and-attributes-over-rest). Thin typed wrappers: retries and errors are the client's.
 import type { TbClient } from './client.js';
 import { isNotFound } from './errors.js';
 import type { NewDevice, TbDevice, TbDeviceCredentials, TbDeviceProfileInfo } from './types.js';

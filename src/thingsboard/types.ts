@@ -1,4 +1,4 @@
-// ThingsBoard REST wire shapes the lab reads and writes (docs/thingsboard-api.md#authentication, #devices).
+// ThingsBoard REST wire shapes the lab reads and writes (docs/thingsboard-behaviour.md#authentication, #devices).
 // Only the fields the lab uses are typed; the server may send more.
 
 export interface EntityId<T extends string = string> {

@@ -1,4 +1,4 @@
-// ThingsBoard's WebSocket telemetry API as a client (docs/thingsboard-api.md#websocket-telemetry-api): latest-telemetry
+// ThingsBoard's WebSocket telemetry API as a client (docs/thingsboard-behaviour.md#websocket-telemetry-api): latest-telemetry
 // subscriptions over `/api/ws` with the auth command, falling back to the legacy
 // `/api/ws/plugins/telemetry?token=` form, re-opened with backoff when the server drops it.
 import WebSocket from 'ws';

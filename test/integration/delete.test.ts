@@ -13,7 +13,7 @@ import { tblab } from '../helpers/tblab-cli.js';
 import { labContext } from '../../src/lab/context.js';
 
 /**
- * Imitates Edge → cloud sync (docs/thingsboard-api.md#edge-and-the-parent-server): each device created on the edge appears on
+ * Imitates Edge → cloud sync (docs/thingsboard-behaviour.md#edge-and-the-parent-server): each device created on the edge appears on
  * the parent with the same UUID. Test-side only: the emulator has no Edge link.
  */
 function mirrorCreations(edge: Emulator, parent: Emulator): void {

@@ -25,7 +25,7 @@ test('a JWT that lives 2 s is refreshed mid-run; nothing fails', { timeout: 120_
 });
 
 test('a 401 "Token has expired" (errorCode 11) is answered by one refresh (or login) and a retry', { timeout: 60_000 }, async (t) => {
-  // A token signed by another server answers 401/11 like an expired one (docs/thingsboard-api.md#authentication):
+  // A token signed by another server answers 401/11 like an expired one (docs/thingsboard-behaviour.md#authentication):
   // replace the server behind the URL, keep the client and its token.
   const first = createEmulator();
   const { httpPort } = await first.listen();

@@ -1,4 +1,4 @@
-// Login, refresh, current user and logout (docs/thingsboard-api.md#authentication).
+// Login, refresh, current user and logout (docs/thingsboard-behaviour.md#authentication).
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
 import { jsonBody } from './context.js';

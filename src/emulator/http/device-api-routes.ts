@@ -1,4 +1,4 @@
-// ThingsBoard's HTTP device API (docs/thingsboard-api.md#http-device-api): telemetry and attributes by access
+// ThingsBoard's HTTP device API (docs/thingsboard-behaviour.md#http-device-api): telemetry and attributes by access
 // token; 200/401 empty, 500 text on bad JSON, 500 empty when rate-limited.
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';

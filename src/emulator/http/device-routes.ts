@@ -1,4 +1,4 @@
-// Device, credentials and device-profile endpoints a provisioner uses (docs/thingsboard-api.md#devices).
+// Device, credentials and device-profile endpoints a provisioner uses (docs/thingsboard-behaviour.md#devices).
 import type { FastifyInstance } from 'fastify';
 import { jsonBody, type HttpContext } from './context.js';
 import { credentialsJson, deviceInfoJson, deviceJson, profileInfoJson, profileJson } from './shapes.js';

@@ -1,4 +1,4 @@
-// ThingsBoard's page links (docs/thingsboard-api.md#devices, paging): required 0-based `page` and `pageSize`,
+// ThingsBoard's page links (docs/thingsboard-behaviour.md#devices, paging): required 0-based `page` and `pageSize`,
 // `textSearch`, `sortProperty`/`sortOrder`, and the PageData envelope.
 import { ApiError } from '../model.js';
 

@@ -1,5 +1,5 @@
 // The JSON shapes ThingsBoard returns for devices, credentials, profiles and pages
-// (docs/thingsboard-api.md#devices), built from the emulator's entities.
+// (docs/thingsboard-behaviour.md#devices), built from the emulator's entities.
 import { NULL_UUID, type Credentials, type Device, type DeviceProfile } from '../model.js';
 import type { Registry } from '../registry.js';
 

@@ -1,5 +1,5 @@
 // /api/plugins/telemetry: attributes in three scopes, time-series read/save/delete and key lists,
-// with the telemetry controller's plain-text error bodies (docs/thingsboard-api.md#telemetry-and-attributes-over-rest).
+// with the telemetry controller's plain-text error bodies (docs/thingsboard-behaviour.md#telemetry-and-attributes-over-rest).
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
 import { ApiError, PlainError, type Device } from '../model.js';

@@ -1,4 +1,4 @@
-// Reading back what ThingsBoard stored through its own REST API (docs/thingsboard-api.md#reading-time-series): the
+// Reading back what ThingsBoard stored through its own REST API (docs/thingsboard-behaviour.md#reading-time-series): the
 // number of `sequence` points in a window (agg=COUNT, one bucket), and the values themselves
 // page by page (orderBy=ASC, limit) for exact gaps and duplicates.
 import type { TbClient } from '../../thingsboard/client.js';
