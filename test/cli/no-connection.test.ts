@@ -5,8 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTokenFile } from '../../src/lab/fleet-file.js';
 import { ExitCode } from '../../src/shared/errors.js';
@@ -16,6 +15,7 @@ import { startEmulator } from '../helpers/emulator.js';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { tblab } from '../helpers/tblab-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { hasOpenssl, selfSigned } from '../helpers/tls.js';
 
 function labDir(t: TestContext): string {
   const dir = tmpDir(t, 'tblab-noconn-');
@@ -112,37 +112,10 @@ test('zero connections: MQTT_TLS=1 against a plain MQTT port → failed, exit 3,
   );
 });
 
-const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 const skipTls = !hasMosquitto() ? 'mosquitto is not installed' : !hasOpenssl ? 'openssl is not installed' : false;
 
 test('zero connections: an untrusted certificate → failed, exit 3, hint MQTT_CA_FILE', { skip: skipTls, timeout: 60_000 }, async (t) => {
-  const dir = tmpDir(t, 'tblab-noconn-tls-');
-  const certFile = join(dir, 'cert.pem'),
-    keyFile = join(dir, 'key.pem');
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  assert.equal(made.status, 0, 'openssl made a certificate');
-  chmodSync(dir, 0o755); // mosquitto started as root drops to its own user before reading them
-  chmodSync(keyFile, 0o644);
+  const { certFile, keyFile } = selfSigned(t);
   const { port } = await startMosquitto(t, { certFile, keyFile });
   await zeroConnectionRun(
     t,

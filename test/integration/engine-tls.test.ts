@@ -2,48 +2,11 @@
 // refused without it (class auth), accepted with the explicit insecure switch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
-import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { testConfig, startRun, testFleet, waitForSnapshot } from '../helpers/engine.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { hasOpenssl, selfSigned } from '../helpers/tls.js';
 
-const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 const skip = !hasMosquitto() ? 'mosquitto is not installed' : !hasOpenssl ? 'openssl is not installed' : false;
-
-function selfSigned(t: TestContext): { certFile: string; keyFile: string } {
-  const dir = tmpDir(t, 'tblab-tls-');
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  assert.equal(r.status, 0, 'openssl made a certificate');
-  // mosquitto started as root drops to its own user before reading them
-  chmodSync(dir, 0o755);
-  chmodSync(keyFile, 0o644);
-  return { certFile, keyFile };
-}
 
 test('TLS: CA file trusted, missing trust refused as auth, insecure switch accepted', { skip, timeout: 120_000 }, async (t) => {
   const pem = selfSigned(t);
