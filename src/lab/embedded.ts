@@ -1,5 +1,6 @@
 // `tblab run --embedded`: the emulator in a child process (so the generator's event-loop stalls
-// never show up as server latency), parsed from its `REST …`/`MQTT …` stdout lines.
+// never show up as server latency), parsed from its `REST …`/`MQTT …` stdout lines (and, with
+// --workers, `MQTT_ENDPOINTS host:port,…`, printed before the `MQTT` line).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -9,7 +10,17 @@ export interface EmbeddedEmulator {
   restUrl: string;
   mqttHost: string;
   mqttPort: number;
+  /** Every MQTT endpoint `host:port` (one per worker with --workers; else the one listener). */
+  mqttEndpoints: string[];
   close(): Promise<void>;
+}
+
+/** Devices one emulator transport worker is given: well under this machine's 20,000 open files per process. */
+export const DEVICES_PER_WORKER = 15_000;
+
+/** `--workers` for a fleet: one per DEVICES_PER_WORKER devices, at least 1. */
+export function workersForFleet(devices: number): number {
+  return Math.max(1, Math.ceil(devices / DEVICES_PER_WORKER));
 }
 
 /** Starts `tblab emulator --http-port 0 --mqtt-port 0` and waits for its `REST …`/`MQTT …` lines. */
@@ -38,6 +49,7 @@ export async function startEmbeddedEmulator(extraArgs: string[] = [], timeoutMs 
   const lines = createInterface({ input: child.stdout! });
   let rest: string | null = null;
   let mqtt: URL | null = null;
+  let endpoints: string[] | null = null;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new LabError('TARGET_UNREACHABLE', { message: `The embedded emulator did not start within ${timeoutMs} ms` })),
@@ -49,6 +61,7 @@ export async function startEmbeddedEmulator(extraArgs: string[] = [], timeoutMs 
     });
     lines.on('line', (l) => {
       if (l.startsWith('REST ')) rest = l.slice(5).trim();
+      if (l.startsWith('MQTT_ENDPOINTS ')) endpoints = l.slice(15).trim().split(',');
       if (l.startsWith('MQTT ')) mqtt = new URL(l.slice(5).trim());
       if (rest && mqtt) {
         clearTimeout(timer);
@@ -66,6 +79,7 @@ export async function startEmbeddedEmulator(extraArgs: string[] = [], timeoutMs 
     restUrl: rest!,
     mqttHost: m.hostname,
     mqttPort: Number(m.port),
+    mqttEndpoints: endpoints ?? [`${m.hostname}:${m.port}`],
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
