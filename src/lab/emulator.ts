@@ -26,7 +26,10 @@ export async function runEmulator(ctx: LabContext, options: EmulatorOptions, o: 
   ctx.stdout.write(`REST ${addr.restUrl}\n${endpoints}MQTT ${addr.mqttUrl}\n`);
   if (workers > 0) say(ctx, `emulator: ${workers} MQTT transport worker${workers > 1 ? 's' : ''} on ${addr.mqttEndpoints.join(', ')}`);
   emulator.events.on('workerExit', (e) =>
-    say(ctx, `emulator: MQTT worker ${e.index} (port ${e.port}) exited (${e.signal ?? `code ${e.code}`}); ${e.sockets} sockets closed; restarting it`),
+    say(
+      ctx,
+      `emulator: MQTT worker ${e.index} (port ${e.port}) exited (${e.signal ?? `code ${e.code}`}); ${e.sockets} sockets closed; restarting it`,
+    ),
   );
   const guarded = emulator.options.controlToken ? ' (send the control token as X-Emulator-Token)' : '';
   say(ctx, `emulator: tenant login ${emulator.options.username}; stats at ${addr.restUrl}/__emulator/stats${guarded}; Ctrl+C to stop`);

@@ -19,12 +19,20 @@ const WORKERS = 3;
 const DEVICES = 300;
 
 // one emulator for the file: the CLI exactly as a user starts it
-const cli = startTblab(fileScope, ['emulator', '--http-port', '0', '--mqtt-port', '0', '--workers', String(WORKERS), '--summary-every', '0'], {
-  cwd: tmpDir(fileScope, 'tblab-emu-workers-'),
-});
+const cli = startTblab(
+  fileScope,
+  ['emulator', '--http-port', '0', '--mqtt-port', '0', '--workers', String(WORKERS), '--summary-every', '0'],
+  {
+    cwd: tmpDir(fileScope, 'tblab-emu-workers-'),
+  },
+);
 const ready = (async () => {
   await cli.waitFor(/^MQTT mqtt:/m, 30_000);
-  const line = (prefix: string) => cli.stdout.split('\n').find((l) => l.startsWith(prefix))!.slice(prefix.length);
+  const line = (prefix: string) =>
+    cli.stdout
+      .split('\n')
+      .find((l) => l.startsWith(prefix))!
+      .slice(prefix.length);
   const restUrl = line('REST ');
   const endpoints = line('MQTT_ENDPOINTS ').split(',');
   const fleet = await emulatorFleet(restUrl, DEVICES);
@@ -109,61 +117,66 @@ test('300 devices through 3 workers at QoS 1: stats totals = lab sent, delivery 
   assert.equal(after.faults.ingestDropped, 0);
 });
 
-test('a killed worker: its sessions close as worker-exit, it restarts on its port, its devices reconnect there', { timeout: 60_000 }, async (t) => {
-  const { restUrl, endpoints, fleet } = await ready;
-  const before = await fetchStats(restUrl);
-  const runs = slices(fleet).map((part, e) => {
-    const config = testConfig(t, {
-      TB_URL: restUrl,
-      MQTT_PORT: portOf(endpoints[e]),
-      SHARDS: 1,
-      MQTT_QOS: 1,
-      DURATION_SEC: 0,
-      PUBLISH_INTERVAL_SEC: 1,
-      RECONNECT_MIN_MS: 300,
-      RECONNECT_MAX_MS: 800,
-      DELIVERY_SAMPLE: 0,
-      LATENCY_SAMPLE: 0,
+test(
+  'a killed worker: its sessions close as worker-exit, it restarts on its port, its devices reconnect there',
+  { timeout: 60_000 },
+  async (t) => {
+    const { restUrl, endpoints, fleet } = await ready;
+    const before = await fetchStats(restUrl);
+    const runs = slices(fleet).map((part, e) => {
+      const config = testConfig(t, {
+        TB_URL: restUrl,
+        MQTT_PORT: portOf(endpoints[e]),
+        SHARDS: 1,
+        MQTT_QOS: 1,
+        DURATION_SEC: 0,
+        PUBLISH_INTERVAL_SEC: 1,
+        RECONNECT_MIN_MS: 300,
+        RECONNECT_MAX_MS: 800,
+        DELIVERY_SAMPLE: 0,
+        LATENCY_SAMPLE: 0,
+      });
+      return startRun(t, { config, fleet: part, fleetSize: DEVICES, writeFiles: false });
     });
-    return startRun(t, { config, fleet: part, fleetSize: DEVICES, writeFiles: false });
-  });
-  await Promise.all(runs.map((run) => waitForSnapshot(run, (x) => x.connections.connected === DEVICES / WORKERS, 30_000)));
-  const victim = before.workers![1];
-  assert.ok(victim.pid);
-  process.kill(victim.pid, 'SIGKILL');
-  let s: EmulatorStats = before;
-  await waitFor(
-    'worker 1 restarted and its devices back',
-    async () => {
-      s = await fetchStats(restUrl);
-      const w = s.workers![1];
-      return w.exits === 1 && w.up && w.pid !== victim.pid && w.sockets === DEVICES / WORKERS && s.connections.current === DEVICES;
-    },
-    20_000,
-    200,
-  );
-  assert.equal(s.workers![1].endpoint, endpoints[1], 'restarted on the same port');
-  assert.equal(s.workers![1].starts, 2);
-  assert.match(s.workers![1].lastExit ?? '', /SIGKILL/);
-  assert.equal((s.connections.closed['worker-exit'] ?? 0) - (before.connections.closed['worker-exit'] ?? 0), DEVICES / WORKERS);
-  assert.deepEqual(
-    [s.workers![0], s.workers![2]].map((w) => [w.exits, w.pid]),
-    [before.workers![0], before.workers![2]].map((w) => [0, w.pid]),
-    'the other workers are untouched',
-  );
-  await cli.waitFor(/MQTT worker 1 \(port \d+\) exited \(SIGKILL\); 100 sockets closed; restarting it/, 5000);
-  for (const run of runs) run.stop('test end');
-  const reports = await Promise.all(runs.map((run) => run.done));
-  const after = await fetchStats(restUrl);
-  for (const [e, r] of reports.entries()) {
-    for (const dev of slices(fleet)[e]) {
-      const rec = r.devices[dev.name];
-      const stored = after.perDevice[dev.name].messages - before.perDevice[dev.name].messages;
-      // a PUBACK the dead worker could not write leaves a stored, unacknowledged message (ThingsBoard too)
-      if (e === 1) assert.ok(rec.acked <= stored && stored <= rec.sent, `${dev.name}: acked ${rec.acked} ≤ stored ${stored} ≤ sent ${rec.sent}`);
-      else assert.equal(stored, rec.acked, dev.name);
+    await Promise.all(runs.map((run) => waitForSnapshot(run, (x) => x.connections.connected === DEVICES / WORKERS, 30_000)));
+    const victim = before.workers![1];
+    assert.ok(victim.pid);
+    process.kill(victim.pid, 'SIGKILL');
+    let s: EmulatorStats = before;
+    await waitFor(
+      'worker 1 restarted and its devices back',
+      async () => {
+        s = await fetchStats(restUrl);
+        const w = s.workers![1];
+        return w.exits === 1 && w.up && w.pid !== victim.pid && w.sockets === DEVICES / WORKERS && s.connections.current === DEVICES;
+      },
+      20_000,
+      200,
+    );
+    assert.equal(s.workers![1].endpoint, endpoints[1], 'restarted on the same port');
+    assert.equal(s.workers![1].starts, 2);
+    assert.match(s.workers![1].lastExit ?? '', /SIGKILL/);
+    assert.equal((s.connections.closed['worker-exit'] ?? 0) - (before.connections.closed['worker-exit'] ?? 0), DEVICES / WORKERS);
+    assert.deepEqual(
+      [s.workers![0], s.workers![2]].map((w) => [w.exits, w.pid]),
+      [before.workers![0], before.workers![2]].map((w) => [0, w.pid]),
+      'the other workers are untouched',
+    );
+    await cli.waitFor(/MQTT worker 1 \(port \d+\) exited \(SIGKILL\); 100 sockets closed; restarting it/, 5000);
+    for (const run of runs) run.stop('test end');
+    const reports = await Promise.all(runs.map((run) => run.done));
+    const after = await fetchStats(restUrl);
+    for (const [e, r] of reports.entries()) {
+      for (const dev of slices(fleet)[e]) {
+        const rec = r.devices[dev.name];
+        const stored = after.perDevice[dev.name].messages - before.perDevice[dev.name].messages;
+        // a PUBACK the dead worker could not write leaves a stored, unacknowledged message (ThingsBoard too)
+        if (e === 1)
+          assert.ok(rec.acked <= stored && stored <= rec.sent, `${dev.name}: acked ${rec.acked} ≤ stored ${stored} ≤ sent ${rec.sent}`);
+        else assert.equal(stored, rec.acked, dev.name);
+      }
+      if (e === 1) assert.ok(r.metrics.connections.succeeded > DEVICES / WORKERS, 'the killed worker’s devices connected again');
+      else assert.equal(r.metrics.disconnects.total, 0, `nothing happened to endpoint ${e}`);
     }
-    if (e === 1) assert.ok(r.metrics.connections.succeeded > DEVICES / WORKERS, 'the killed worker’s devices connected again');
-    else assert.equal(r.metrics.disconnects.total, 0, `nothing happened to endpoint ${e}`);
-  }
-});
+  },
+);

@@ -141,7 +141,8 @@ export class TransportPool {
       link.on('error', () => {}); // the exit handler settles everything
       child.once('exit', (code, signal) => {
         writer.close();
-        if (!ready) reject(Object.assign(new Error(`MQTT worker ${w.index} exited (code ${code}) before listening`), { code: 'WORKER_EXIT' }));
+        if (!ready)
+          reject(Object.assign(new Error(`MQTT worker ${w.index} exited (code ${code}) before listening`), { code: 'WORKER_EXIT' }));
         this.onExit(w, child, code, signal);
       });
     });
@@ -192,7 +193,7 @@ export class TransportPool {
     await Promise.all(
       this.workers.map((w) => {
         const child = w.child;
-        if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
         return new Promise<void>((resolve) => {
           child.once('exit', () => resolve());
           w.send(F.SHUTDOWN, 0);
