@@ -14,12 +14,17 @@ const frontPaused = new Set<number>();
 let linkFull = false;
 let nextConn = 1;
 
+/** Bytes waiting for the front beyond which the worker stops reading its clients (TCP backpressure). */
+const LINK_HIGH_WATER = 1 << 20;
+
 const writer = new FrameWriter(link, () => {
-  // the front reads slower than clients send: stop reading them until the link drains (TCP backpressure)
+  // the front reads slower than clients send: stop reading them until the link drains
+  if (linkFull || link.writableLength < LINK_HIGH_WATER) return;
   linkFull = true;
   for (const s of sockets.values()) s.pause();
 });
 link.on('drain', () => {
+  if (!linkFull) return;
   linkFull = false;
   for (const [id, s] of sockets) if (!frontPaused.has(id)) s.resume();
 });

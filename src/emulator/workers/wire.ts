@@ -74,14 +74,15 @@ export class FrameWriter {
     this.stage = next;
   }
 
-  /** Writes what is queued now (a buffer handed to write() is never reused). */
+  /** Writes what is queued now. */
   flush(): void {
     this.scheduled = false;
     if (this.used === 0 || this.closed) return;
-    const out = this.stage.subarray(0, this.used);
-    this.stage = Buffer.allocUnsafe(MIN_STAGE);
+    const full = !this.out.write(this.stage.subarray(0, this.used));
     this.used = 0;
-    if (!this.out.write(out)) this.onFull?.();
+    // the stage may be filled again only if the write went out at once; a queued write still reads it
+    if (this.out.writableLength > 0) this.stage = Buffer.allocUnsafe(MIN_STAGE);
+    if (full) this.onFull?.();
   }
 
   /** Frames sent afterwards are dropped (the peer is gone). */
@@ -93,20 +94,34 @@ export class FrameWriter {
 
 /** Splits a byte stream into frames; `onFrame` gets views into the received chunks. */
 export class FrameReader {
-  private pending: Buffer | null = null;
+  /** Bytes of an incomplete frame, kept as received: joined once the frame is whole (no copy per chunk). */
+  private parts: Buffer[] = [];
+  private size = 0;
+  /** Bytes the incomplete frame needs (its header first). */
+  private need = HEADER;
 
   constructor(private readonly onFrame: (type: number, conn: number, payload: Buffer) => void) {}
 
   push(chunk: Buffer): void {
-    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (this.size > 0) {
+      this.parts.push(chunk);
+      this.size += chunk.length;
+      if (this.size < this.need) return;
+      chunk = Buffer.concat(this.parts, this.size);
+      this.parts = [];
+      this.size = 0;
+    }
     let off = 0;
-    while (off + HEADER <= buf.length) {
-      const len = buf.readUInt32BE(off + 5);
-      const end = off + HEADER + len;
-      if (end > buf.length) break;
-      this.onFrame(buf[off], buf.readUInt32BE(off + 1), buf.subarray(off + HEADER, end));
+    while (off + HEADER <= chunk.length) {
+      const end = off + HEADER + chunk.readUInt32BE(off + 5);
+      if (end > chunk.length) break;
+      this.onFrame(chunk[off], chunk.readUInt32BE(off + 1), chunk.subarray(off + HEADER, end));
       off = end;
     }
-    this.pending = off < buf.length ? Buffer.from(buf.subarray(off)) : null;
+    if (off === chunk.length) return;
+    const rest = chunk.subarray(off);
+    this.parts = [rest];
+    this.size = rest.length;
+    this.need = rest.length >= HEADER ? HEADER + rest.readUInt32BE(5) : HEADER;
   }
 }
