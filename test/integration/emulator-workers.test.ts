@@ -4,14 +4,16 @@
 // sessions closed (`worker-exit`), and it is restarted on its port, where its devices reconnect.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import mqtt from 'mqtt';
 import type { EmulatorStats } from '../../src/emulator/index.js';
 import type { RunReport } from '../../src/report/schema.js';
 import type { FleetDevice } from '../../src/shared/fleet.js';
 import { deliveryCheck } from '../../src/lab/delivery/check.js';
 import { emulatorFleet, startRun, testConfig, waitForSnapshot } from '../helpers/engine.js';
-import { fetchStats } from '../helpers/emulator.js';
+import { createDevice, fetchStats, restLogin, startEmulator } from '../helpers/emulator.js';
 import { fileScope } from '../helpers/cleanup.js';
-import { startTblab } from '../helpers/tblab-cli.js';
+import { startTblab, tblab } from '../helpers/tblab-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -180,3 +182,40 @@ test(
     }
   },
 );
+
+test("limits are the one tenant's: the tenant rate limit counts publishes on every worker", async (t) => {
+  const emu = await startEmulator(t, { workers: 2, rateLimits: { tenant: '3:60' } });
+  const { token } = await restLogin(emu.restUrl);
+  await createDevice(emu.restUrl, token, 'a', 'A');
+  await createDevice(emu.restUrl, token, 'b', 'B');
+  const [a, b] = await Promise.all(
+    ['A', 'B'].map((username, i) =>
+      mqtt.connectAsync(`mqtt://${emu.mqttEndpoints[i]}`, { username, protocolVersion: 5, reconnectPeriod: 0 }),
+    ),
+  );
+  t.after(() => void [a, b].forEach((c) => c.end(true)));
+  for (const c of [a, b, a]) await c.publishAsync('v1/devices/me/telemetry', '{"x":1}', { qos: 1 });
+  // the 4th message of the tenant, b's 2nd, on the other worker: refused, DISCONNECT 0x83, no PUBACK
+  const reason = new Promise<number | undefined>((r) => b.once('disconnect', (p) => r(p.reasonCode)));
+  b.publish('v1/devices/me/telemetry', '{"x":2}', { qos: 1 });
+  assert.equal(await reason, 0x83);
+  const s = emu.stats();
+  assert.deepEqual([s.perDevice.a.messages, s.perDevice.b.messages, s.faults.rateLimited, s.messages], [2, 1, 1, 3]);
+  assert.deepEqual(
+    s.workers!.map((w) => w.endpoint),
+    emu.mqttEndpoints,
+  );
+});
+
+test('--workers with a port taken: PORT_IN_USE naming the worker', async (t) => {
+  const holder = net.createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+  t.after(() => holder.close());
+  const taken = (holder.address() as net.AddressInfo).port;
+  const r = await tblab(t, ['emulator', '--http-port', '0', '--mqtt-port', String(taken), '--workers', '2'], {
+    cwd: tmpDir(t, 'tblab-emu-workers-port-'),
+  });
+  assert.equal(r.code, 2, r.stderr);
+  // worker 0 cannot have its port (worker 1 may not either: either failure names its worker)
+  assert.match(r.stderr, /PORT_IN_USE.*MQTT worker \d: listen EADDRINUSE/);
+});
