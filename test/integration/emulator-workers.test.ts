@@ -183,6 +183,9 @@ test(
   },
 );
 
+// The workers are one server's transport: one tenant bucket for all of them (a ThingsBoard cluster's
+// transport nodes each keep their own, DefaultTransportRateLimitService; docs/emulator.md#workers).
+// Over the limit: DefaultTransportService#checkLimits drops the message, no PUBACK, v5 DISCONNECT 0x83.
 test("limits are the one tenant's: the tenant rate limit counts publishes on every worker", async (t) => {
   const emu = await startEmulator(t, { workers: 2, rateLimits: { tenant: '3:60' } });
   const { token } = await restLogin(emu.restUrl);
