@@ -3,6 +3,7 @@
 // come from here, so a key cannot be documented in one place and parsed differently in another.
 import { bool, int, num, str, optStr, optHttpUrl, oneOf, addressList, optInt, optNum, instance } from './parsers.js';
 import { TARGET_KEYS } from './keys-target.js';
+import { WORKLOAD_KEYS } from './keys-workloads.js';
 import type { z } from 'zod';
 
 export interface KeyDef {
@@ -15,11 +16,12 @@ export interface KeyDef {
   /** Never printed, logged or written to reports. */
   readonly secret?: boolean;
   /** Documentation group. */
-  readonly group: 'ThingsBoard' | 'Fleet' | 'MQTT' | 'Run' | 'Instances' | 'Delivery' | 'Dashboard' | 'Files' | 'REST';
+  readonly group: 'ThingsBoard' | 'Fleet' | 'MQTT' | 'Run' | 'Workloads' | 'Instances' | 'Delivery' | 'Dashboard' | 'Files' | 'REST';
 }
 
 export const KEYS = {
   ...TARGET_KEYS,
+  ...WORKLOAD_KEYS,
 
   PUBLISH_INTERVAL_SEC: {
     prop: 'publishIntervalSec',
