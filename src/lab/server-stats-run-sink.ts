@@ -79,7 +79,11 @@ export function serverStatsRunSink(
  */
 export function serverStatsForRun(
   config: ResolvedConfig,
-  o: { embedded: boolean; say?: (line: string) => void; /** The embedded emulator's --stats-interval when not the default. */ windowSec?: number },
+  o: {
+    embedded: boolean;
+    say?: (line: string) => void;
+    /** The embedded emulator's --stats-interval when not the default. */ windowSec?: number;
+  },
 ): ServerStatsRunSink | null {
   if (!config.serverStats) return null;
   const client = clientFromConfig({ ...config, restRetries: 0 });

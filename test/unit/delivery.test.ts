@@ -127,14 +127,18 @@ test('the summary names the devices with loss, worst first, and their first lost
   assert.match(s, /devices with loss \(2\): sim-001 \(6: 3, 4, 5, 6, 7, …\); sim-002 \(1: 50\)/);
 });
 
-test('a close in the run\'s last second: a publish ≥ 0.5 s after it shows the server alive; none leaves it the server\'s end', () => {
+test("a close in the run's last second: a publish ≥ 0.5 s after it shows the server alive; none leaves it the server's end", () => {
   const t0 = 1_700_000_000_000;
   // the run (and its timeline) ended 0.8 s after the close: no two timeline points ≥ 1.5 s after it
   const timeline = Array.from({ length: 10 }, (_, k) => ({ t: k, sent: k * 10, acked: k * 10, connected: 3 }));
   const closedAt = t0 + 8200;
   const published = (last: number) => ({ ...device(t0, []), lastPublishAt: last });
   const input = (othersLast: number) => {
-    const devices = { a: { ...device(t0, [{ at: closedAt }]), lastPublishAt: closedAt }, b: published(othersLast), c: published(othersLast) };
+    const devices = {
+      a: { ...device(t0, [{ at: closedAt }]), lastPublishAt: closedAt },
+      b: published(othersLast),
+      c: published(othersLast),
+    };
     return {
       devices,
       intervalSec: 1,

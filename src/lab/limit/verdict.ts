@@ -85,7 +85,8 @@ export function buildVerdict(vary: Vary, resolution: number, slo: readonly strin
   } else if (outcome === 'above-range') {
     sentence = `${held ?? 'no step ran'}; every step up to ${num(to)} ${unit} passed: the limit is above --to`;
   } else {
-    const tierText = broke!.tier === 'rate-limit' && rateLimit ? `rate limit ${rateLimit.name} ${rateLimit.value}` : TIER_TEXT[broke!.tier ?? 'unknown'];
+    const tierText =
+      broke!.tier === 'rate-limit' && rateLimit ? `rate limit ${rateLimit.name} ${rateLimit.value}` : TIER_TEXT[broke!.tier ?? 'unknown'];
     const failedAt = `failed at ${num(broke!.asked)} ${unit}: ${failures(broke!)} — ${tierText}`;
     sentence = outcome === 'below-range' ? `${failedAt}; the first step already failed: the limit is below --from` : `${held}; ${failedAt}`;
     if (sign && sign.asked < broke!.asked) sentence += `; first sign at ${num(sign.asked)} ${unit}`;
