@@ -82,7 +82,8 @@ export function serverStatsForRun(
   o: {
     embedded: boolean;
     say?: (line: string) => void;
-    /** The embedded emulator's --stats-interval when not the default. */ windowSec?: number;
+    /** The embedded emulator's --stats-interval, s (default EMBEDDED_STATS_WINDOW_SEC). */
+    windowSec?: number;
   },
 ): ServerStatsRunSink | null {
   if (!config.serverStats) return null;

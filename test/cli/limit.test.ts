@@ -131,7 +131,7 @@ test(
     assert.ok(m.sentPerSec < 0.9 * 1_000_000, `sent ${m.sentPerSec} msg/s`);
     assert.match(
       v.sentence,
-      /^the lab could not produce 1,000,000 msg\/s \(sent \d+ of \d+ msg\/s scheduled, generator (lagging|overloaded)/,
+      /^the lab could not produce 1,000,000 msg\/s \(sent [\d,]+ of [\d,]+ msg\/s scheduled, generator (lagging|overloaded)/,
     );
     assert.match(v.sentence, /this is the lab's limit, not the server's/);
     assert.match(v.remedy!, /SHARDS/);

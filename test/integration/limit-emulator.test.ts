@@ -109,6 +109,7 @@ test(title, { timeout: 600_000 }, async (t) => {
   assert.equal(lightest.tier, 'none', lightest.evidence.join('\n'));
   const twice = v.steps.find((s) => s.asked === range.to)!;
   assert.ok(twice.measurement.lost! > twice.measurement.sent * 0.1, `dropped ${twice.measurement.lost}`);
+  t.diagnostic(`ThingsBoard at ${twice.asked} msg/s:\n${twice.measurement.server!.evidence.join('\n')}`);
   assert.equal(twice.measurement.server!.tier, 'transport', twice.measurement.server!.evidence.join('\n'));
   assert.match(twice.measurement.server!.evidence[0], /^apiUsage\.transportMsgCount .* fell behind lab\.sent/);
   // the verdict carries the triage of the step that broke, and says it
@@ -132,6 +133,7 @@ test('real runs against a tenant rate limit of 400 msg/s: the verdict names the 
   assert.ok(v.sustainedPerSec! >= 380 && v.sustainedPerSec! <= 460, `sustained ${v.sustainedPerSec}`);
   assert.match(v.sentence, /rate limit transportTenantMsgRateLimit ≈ [\d,]+ msg\/s/);
   // ThingsBoard's statistics at the step that broke: the rate-limit tier, citing the attribution
+  t.diagnostic(`ThingsBoard at ${v.brokeAt} msg/s:\n${v.server?.evidence.join('\n')}`);
   assert.equal(v.server?.tier, 'rate-limit', v.server?.evidence.join('\n'));
   assert.match(v.server!.evidence[0], /^delivery\.rateLimit: \d+ probable rate-limit events/);
 });

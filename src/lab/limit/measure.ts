@@ -41,6 +41,8 @@ export interface RunStepInput {
   rateLimit?: StepMeasurement['rateLimit'];
 }
 
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+
 function shortfallOf(m: MetricsSnapshot, sent: number): LabShortfall | null {
   if (m.shards.some((s) => s.state === 'crashed')) return 'shard-crashed';
   if (m.generator.verdict === 'overloaded') return 'schedule-lag';
@@ -81,7 +83,7 @@ export function measureRunStep(i: RunStepInput): StepMeasurement {
   const shortfall = shortfallOf(m, m.traffic.sent) ?? (produced.short ? 'cpu' : null);
   const note =
     shortfall === 'cpu'
-      ? `sent ${Math.round(sentPerSec)} of ${Math.round(produced.scheduledPerSec)} msg/s scheduled, generator ${m.generator.verdict}` +
+      ? `sent ${n(sentPerSec)} of ${n(produced.scheduledPerSec)} msg/s scheduled, generator ${m.generator.verdict}` +
         (m.generator.notes[0] ? `: ${m.generator.notes[0]}` : '')
       : (m.generator.notes[0] ?? shortfall);
   return {

@@ -53,7 +53,13 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
   let index = 0;
   // the server is quiet from the end of a step's drain: its delivery check and statistics reads count as settle time
   let quietSince = 0;
-  const quiet: RunSink = { name: 'limit settle clock', end: () => ((quietSince = Date.now()), {}) };
+  const quiet: RunSink = {
+    name: 'limit settle clock',
+    end() {
+      quietSince = Date.now();
+      return {};
+    },
+  };
   return {
     async settle(seconds) {
       const left = seconds * 1000 - (quietSince ? Date.now() - quietSince : 0);
