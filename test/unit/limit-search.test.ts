@@ -10,10 +10,7 @@ import {
   DEFAULT_SLO,
   LIMIT_EXIT,
   rateLimitOfStep,
-  refillRate,
-  bestRateLimit,
   type StepMeasurement,
-  type LimitStep,
   type LimitDriver,
   type LimitOptions,
 } from '../../src/lab/limit/index.js';
@@ -261,27 +258,6 @@ test("a step's rate limit is named from the lab's attribution pattern, its value
     perSec: 401.6,
     basis: 'msg/s accepted over the whole step: an upper bound, the bucket started full',
   });
-  // the full bucket let 3,000 msg/s through for 2 s; from the first refusal on, acks are the refill (2,000/s)
-  const t0 = 1_700_000_000_000;
-  const series = [3000, 3000, 2100, 2000, 2010, 1990, 2000, 400].map((acked, k) => ({
-    ts: t0 + (k + 1) * 1000,
-    sentPerSec: k === 7 ? 500 : 3000,
-    ackedPerSec: acked,
-  }));
-  const refilled = { ...section('tenant-wide: 100 of 100 devices were cut off'), firstAt: t0 + 2300 };
-  const r = rateLimitOfStep(refilled, 2400, 100, series)!;
-  assert.equal(r.value, '≈ 2,000 msg/s', JSON.stringify(r));
-  assert.equal(r.refillSec, 3, 'the points from 2 s after the first refusal while still sending');
-  assert.equal(refillRate(series, null), null);
-  assert.equal(refillRate(series.slice(0, 5), t0 + 2300), null, 'one point after the refusal is too few');
-  // a step just above the limit refuses only at its end: the verdict takes the refill of a higher failed step
-  const step = (asked: number, rateLimit: StepMeasurement['rateLimit']) =>
-    ({ asked, passed: false, retried: false, measurement: { rateLimit } }) as unknown as LimitStep;
-  const justAbove = step(2250, rateLimitOfStep(refilled, 2240, 100));
-  const higher = step(4000, r);
-  assert.equal(bestRateLimit(justAbove, [justAbove, higher])!.value, '≈ 2,000 msg/s');
-  assert.match(bestRateLimit(justAbove, [justAbove, higher])!.basis!, /at a higher step$/);
-  assert.equal(bestRateLimit(justAbove, [justAbove])!.value, '≈ 2,240 msg/s', 'no better estimate: the upper bound');
   assert.deepEqual(rateLimitOfStep(section('per device: 100 of 100 devices were cut off'), 500, 100), {
     name: 'transportDeviceMsgRateLimit',
     value: '≈ 5 msg/s per device',
