@@ -19,6 +19,7 @@ import { parseSlo, DEFAULT_SLO } from './slo.js';
 import { runLimitSearch } from './search.js';
 import { buildVerdict, loadText } from './verdict.js';
 import { runDriver } from './run-driver.js';
+import { instanceSearch, type InstanceSearch } from './instances.js';
 import { limitIdAt, renderLimitReport, writeLimitReport, type LimitReport } from './report.js';
 import type { LimitDriver, LimitStep, LimitVerdict, Vary } from './types.js';
 
@@ -64,6 +65,12 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
       hint: 'Fix --step-hold (docs/limit.md).',
     });
   }
+  if (o.embedded && (base.instance || base.instanceCount)) {
+    throw new LabError('USAGE', {
+      message: '--instance cannot be combined with --embedded: every instance would search its own emulator',
+      hint: 'Start one `tblab emulator` (or use a real server) and point every instance at it (docs/limit.md).',
+    });
+  }
   if (o.emulatorCapacity && !o.embedded) {
     throw new LabError('USAGE', { message: '--emulator-capacity needs --embedded', hint: 'Add --embedded, or drop --emulator-capacity.' });
   }
@@ -94,15 +101,19 @@ export async function limitOnTarget(ctx: LabContext, target: LabTarget, o: Limit
   const config = target.config;
   const t = readTokenFile(config.dataDir);
   if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
-  const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
-  if (o.vary === 'devices' && fleet.length < plan.to) {
+  const onFile = fleetFromTokenFile(t, config.devicePrefix);
+  const { fleet, fleetSize } = selectFleet(config, onFile, tokensPath(config.dataDir));
+  // instances split the whole fleet step by step (instances.ts)
+  const whole = config.instance ? selectFleet({ ...config, instance: undefined }, onFile, tokensPath(config.dataDir)).fleet : fleet;
+  if (o.vary === 'devices' && whole.length < plan.to) {
     throw new LabError('USAGE', {
-      message: `--vary devices up to ${plan.to} needs that many devices, DEVICE_COUNT is ${fleet.length}`,
+      message: `--vary devices up to ${plan.to} needs that many devices, DEVICE_COUNT is ${whole.length}`,
       hint: 'Raise DEVICE_COUNT (--devices) and provision, or lower --to.',
     });
   }
   runPreflight(config, fleet.length, (l) => sayTo(ctx, l));
-  return search(ctx, config, fleet, fleetSize, { ...o, ...plan, slo }, target.kind === 'embedded');
+  const split = config.instance ? instanceSearch(config, whole, { ...o, ...plan }, ctx.now()) : null;
+  return search(ctx, config, fleet, fleetSize, { ...o, ...plan, slo }, target.kind === 'embedded', split);
 }
 
 async function search(
@@ -112,10 +123,11 @@ async function search(
   fleetSize: number,
   o: LimitCommandOptions & { slo: string[]; factor: number; resolution: number },
   embedded: boolean,
+  split: InstanceSearch | null,
 ): Promise<number> {
   const say = (l: string) => sayTo(ctx, l);
   const startedAt = ctx.now();
-  const limitId = limitIdAt(startedAt);
+  const limitId = split?.limitId ?? limitIdAt(startedAt);
   const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
     pid: process.pid,
     runId: limitId,
@@ -140,17 +152,14 @@ async function search(
     throw e;
   }
   const unsignal = ctx.onSignal((sig) => stop(sig));
-  const base = runDriver({
-    vary: o.vary,
-    config,
-    fleet,
-    fleetSize,
+  const hooks = {
     sinks: () => (dash ? [dash.stepSink()] : []),
-    onRun: (run) => {
+    onRun: (run: RunHandle) => {
       current = run;
     },
-    onReport: (r) => stepRuns.push(r.runId),
-  });
+    onReport: (r: { runId: string }) => stepRuns.push(r.runId),
+  };
+  const base = split ? split.driver(hooks) : runDriver({ vary: o.vary, config, fleet, fleetSize, ...hooks });
   const driver: LimitDriver = {
     async runStep(load, holdSec) {
       if (aborted) throw ABORTED();
@@ -173,18 +182,22 @@ async function search(
   };
   let verdict: LimitVerdict;
   try {
-    verdict = await runLimitSearch(driver, {
-      vary: o.vary,
-      from: o.from,
-      to: o.to,
-      factor: o.factor,
-      resolution: o.resolution,
-      stepHoldSec: o.stepHoldSec,
-      settleSec: o.settleSec,
-      slo: o.slo,
-      onStep,
-      intervalSecAt: (load) => (o.vary === 'rate' ? fleet.length / load : config.publishIntervalSec),
-    }).catch((e: unknown) => {
+    const ladder = split?.run(driver, { slo: o.slo, now: () => ctx.now(), aborted: () => aborted, onStep, say });
+    verdict = await (
+      ladder ??
+      runLimitSearch(driver, {
+        vary: o.vary,
+        from: o.from,
+        to: o.to,
+        factor: o.factor,
+        resolution: o.resolution,
+        stepHoldSec: o.stepHoldSec,
+        settleSec: o.settleSec,
+        slo: o.slo,
+        onStep,
+        intervalSecAt: (load) => (o.vary === 'rate' ? fleet.length / load : config.publishIntervalSec),
+      })
+    ).catch((e: unknown) => {
       // stopped by request: the verdict of the steps run so far
       if (!(e instanceof LabError && e.code === 'ABORTED')) throw e;
       return buildVerdict(o.vary, o.resolution, o.slo, steps, o.to);
@@ -215,6 +228,7 @@ async function search(
     },
     stepRuns,
     limit: verdict,
+    ...(split ? { schedule: split.schedule() } : {}),
   };
   const path = writeLimitReport(config.dataDir, report);
   if (o.json) ctx.stdout.write(JSON.stringify({ report: path, aborted, limit: verdict }) + '\n');

@@ -7,6 +7,8 @@ import { writeJsonAtomic } from '../../shared/fs.js';
 import { renderTable, num } from '../../report/table.js';
 import { formatValue, STEP_METRICS } from './slo.js';
 import type { LimitStep, LimitVerdict } from './types.js';
+import type { LimitSchedule } from './instances.js';
+import type { MergedLadder } from './merge.js';
 
 export const LIMIT_REPORT_SCHEMA_VERSION = 1;
 
@@ -25,6 +27,11 @@ export interface LimitReport {
   /** Run ids of the steps' own reports (same runs folder). */
   stepRuns: string[];
   limit: LimitVerdict;
+  /** `--instance i/N`: the shared ladder and what this instance did at each step (instances.ts). */
+  schedule?: LimitSchedule;
+  /** A merged search (`tblab report merge`): the instances' limit ids, and the ladder per instance. */
+  mergedFrom?: string[];
+  instances?: MergedLadder;
 }
 
 /** `limit-20261202T165900Z`. */
@@ -96,11 +103,24 @@ export function renderStepTable(v: LimitVerdict): string {
   return renderTable(head, rows);
 }
 
+/** What a split search's report covers: one instance's share, or the merged shares. */
+function splitLines(r: LimitReport): string[] {
+  if (r.schedule) {
+    return [
+      `instance ${r.schedule.instance} of RUN_ID ${r.schedule.runId}: this instance's share of each ladder step (loads below are its share);`,
+      `the fleet's verdict: \`tblab report merge\` of every instance's limit report`,
+    ];
+  }
+  if (r.instances) return [`merged from ${r.mergedFrom?.join(', ')}: loads are the sum over the instances`];
+  return [];
+}
+
 export function renderLimitReport(r: LimitReport, path: string): string {
   const v = r.limit;
   const lines = [
     `Limit search ${r.limitId}${r.aborted ? ' (stopped early)' : ''}: --vary ${v.vary}, ${r.setup.devices} devices, QoS ${r.setup.qos}`,
     `file ${path}`,
+    ...splitLines(r),
     '',
     renderStepTable(v),
     '',

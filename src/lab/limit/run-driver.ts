@@ -25,6 +25,8 @@ export interface RunDriverOptions {
   onReport?: (report: RunReport, load: number) => void;
   /** Each step's run as it starts (a signal handler stops it). */
   onRun?: (run: RunHandle) => void;
+  /** The run id of the step at `load` (default a fresh time-stamped one). */
+  runIdOf?: (load: number) => string;
 }
 
 /** The step's configuration and fleet. Pure. */
@@ -61,7 +63,8 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
       index++;
       const samples: LiveSample[] = [];
       try {
-        const run = startRun({ config, fleet, fleetSize: o.fleetSize, log: o.log, sinks, writeFiles: true });
+        const runId = o.runIdOf?.(load);
+        const run = startRun({ config, fleet, fleetSize: o.fleetSize, log: o.log, sinks, writeFiles: true, ...(runId ? { runId } : {}) });
         run.on('snapshot', (s) => samples.push(sampleOf(s)));
         o.onRun?.(run);
         await run.started;
