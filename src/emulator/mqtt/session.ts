@@ -236,20 +236,13 @@ export class Session {
     // credential validation is asynchronous in ThingsBoard (a transport API round trip); meanwhile packets queue
     const cc = this.server.connectCapacity;
     const validation = cc.on ? cc.admit(Date.now()) : 0;
-    if (validation === null) {
-      // MqttTransportHandler.processAuthTokenConnect: the request timed out → onError → CONNACK "server unavailable"
-      this.queue = [];
-      const code = v5 ? RC5.SERVER_UNAVAILABLE : CONNACK_V3.SERVER_UNAVAILABLE;
-      setTimeout(() => !this.closed && this.refuse(pk, code, 'validation-timeout'), cc.timeoutMs);
-      return;
-    }
-    const delay = validation + f.connectDelayMs;
-    if (delay > 0) {
-      this.queue = [];
-      setTimeout(() => this.authenticate(pk), delay);
-      return;
-    }
-    this.authenticate(pk);
+    // MqttTransportHandler.processAuthTokenConnect: a timed-out request → onError → CONNACK "server unavailable"
+    const code = v5 ? RC5.SERVER_UNAVAILABLE : CONNACK_V3.SERVER_UNAVAILABLE;
+    const timedOut = () => !this.closed && this.refuse(pk, code, 'validation-timeout');
+    const delay = validation === null ? cc.timeoutMs : validation + f.connectDelayMs;
+    if (delay <= 0) return this.authenticate(pk);
+    this.queue = [];
+    setTimeout(validation === null ? timedOut : () => this.authenticate(pk), delay);
   }
 
   private authenticate(pk: IConnectPacket): void {
