@@ -15,7 +15,7 @@ import { acquirePidFile, instancePidPath } from '../pid-file.js';
 import type { RunHandle } from '../pipeline/start.js';
 import { limitDashboard, type LimitDashboard } from './dashboard.js';
 import { checkPlan } from './plan.js';
-import { parseSlo, DEFAULT_SLO } from './slo.js';
+import { parseSlo, defaultSlo } from './slo.js';
 import { runLimitSearch } from './search.js';
 import { buildVerdict, loadText } from './verdict.js';
 import { runDriver } from './run-driver.js';
@@ -57,7 +57,7 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
   const say = (l: string) => sayTo(ctx, l);
   // bad input fails before anything starts
   const plan = checkPlan({ from: o.from, to: o.to, factor: o.factor, resolution: o.resolution });
-  const slo = o.slo?.length ? o.slo : [...DEFAULT_SLO];
+  const slo = o.slo?.length ? o.slo : defaultSlo(o.vary);
   parseSlo(slo);
   if (o.stepHoldSec !== undefined && !(o.stepHoldSec >= 1)) {
     throw new LabError('USAGE', {
@@ -97,7 +97,7 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
 /** The search against a resolved target whose fleet is on file (`tblab limit`, `tblab suite --limit`). */
 export async function limitOnTarget(ctx: LabContext, target: LabTarget, o: LimitCommandOptions): Promise<number> {
   const plan = checkPlan({ from: o.from, to: o.to, factor: o.factor, resolution: o.resolution });
-  const slo = o.slo?.length ? o.slo : [...DEFAULT_SLO];
+  const slo = o.slo?.length ? o.slo : defaultSlo(o.vary);
   const config = target.config;
   const t = readTokenFile(config.dataDir);
   if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });

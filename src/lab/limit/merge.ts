@@ -84,6 +84,7 @@ export function mergeMeasurements(asked: number, ms: StepMeasurement[]): StepMea
     ackP50Ms: max(ms.map((m) => m.ackP50Ms)),
     ackP99Ms: max(ms.map((m) => m.ackP99Ms)),
     ingestP99Ms: max(ms.map((m) => m.ingestP99Ms)),
+    connectP99Ms: max(ms.map((m) => m.connectP99Ms ?? null)),
     inFlightStart: sum(ms.map((m) => m.inFlightStart)),
     inFlightEnd: sum(ms.map((m) => m.inFlightEnd)),
     disconnects: ms.reduce((a, m) => a + m.disconnects, 0),

@@ -64,7 +64,8 @@ export function readLimitReportIf(path: string): LimitReport | null {
 
 function objective(s: LimitStep, name: string): string {
   const o = s.objectives.find((x) => x.name === name);
-  const v = o?.value ?? (name === 'ack_p50' ? s.measurement.ackP50Ms : null);
+  const v =
+    o?.value ?? (name === 'ack_p50' ? s.measurement.ackP50Ms : name === 'connect_p99' ? (s.measurement.connectP99Ms ?? null) : null);
   if (v === null || v === undefined) return '—';
   const text = formatValue(STEP_METRICS[name].kind, v);
   return o?.verdict === 'fail' ? `${text} ✗` : text;
@@ -72,6 +73,8 @@ function objective(s: LimitStep, name: string): string {
 
 /** One row a step: load asked and reached, the main objectives (✗ = failed), its verdict. */
 export function renderStepTable(v: LimitVerdict): string {
+  // a search that connects devices at every step also shows how long connecting took
+  const connects = v.vary !== 'rate';
   const head = [
     '#',
     'phase',
@@ -81,6 +84,7 @@ export function renderStepTable(v: LimitVerdict): string {
     'PUBACK p50',
     'PUBACK p99',
     'ingest p99',
+    ...(connects ? ['connect p99'] : []),
     'backlog',
     'lost',
     'verdict',
@@ -94,6 +98,7 @@ export function renderStepTable(v: LimitVerdict): string {
     objective(s, 'ack_p50'),
     objective(s, 'ack_p99'),
     objective(s, 'ingest_p99'),
+    ...(connects ? [objective(s, 'connect_p99')] : []),
     objective(s, 'backlog_growth'),
     s.measurement.lost === null
       ? '—'

@@ -9,6 +9,7 @@ import type { RunSink } from '../pipeline/sink.js';
 import { deliveryCheck, type DeliveryCheck } from '../delivery/check.js';
 import { measureRunStep, sampleOf, type LiveSample } from './measure.js';
 import { rateLimitOfStep } from './rate-limit.js';
+import { connectRampPerSec } from './connect-ramp.js';
 import type { LimitDriver, StepMeasurement, Vary } from './types.js';
 
 export interface RunDriverOptions {
@@ -75,7 +76,8 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
         // without a delivery check, QoS 1 publishes never acknowledged are the loss we can see
         const lost = totals ? totals.lost : m.target.qos === 1 ? m.traffic.failed : null;
         const ingestP99Ms = m.delivery?.ingestLatencyMs.p99 ?? null;
-        const step = measureRunStep({ vary: o.vary, asked: load, metrics: m, samples, lost, ingestP99Ms });
+        const connectRatePerSec = o.vary === 'connect-rate' ? connectRampPerSec(report.devices) : null;
+        const step = measureRunStep({ vary: o.vary, asked: load, metrics: m, samples, lost, ingestP99Ms, connectRatePerSec });
         const accepted = totals && totals.sent > 0 ? (step.sentPerSec * totals.stored) / totals.sent : step.sentPerSec;
         return { ...step, rateLimit: rateLimitOfStep(report.delivery?.rateLimit, accepted, step.devices) };
       } finally {
