@@ -258,10 +258,11 @@ test('report merge of a split search: loads add up, an objective any share faile
 
   // one share's backlog grew at 400: the fleet's step 400 fails although the sum stays within the bound
   const lossy = await instanceReport(2, 600, { failAt: 400 });
-  const m = mergeLimitReports([
+  const mm = mergeLimitReports([
     { source: 'a.json', report: a },
     { source: 'b.json', report: lossy },
-  ]).report.limit;
+  ]);
+  const m = mm.report.limit;
   assert.equal(m.brokeAt, 400);
   assert.equal(m.sustained, 200);
   const backlog = m.steps[1].objectives.find((o) => o.name === 'backlog_growth')!;
@@ -269,10 +270,6 @@ test('report merge of a split search: loads add up, an objective any share faile
   assert.ok(backlog.value! < 0.01, `merged ${backlog.value}`);
   assert.match(backlog.text, /\(instance 2\/2\)/);
   // instance 1 judged 800 alone after instance 2 stopped: incomplete, left out of the verdict
-  const mm = mergeLimitReports([
-    { source: 'a.json', report: a },
-    { source: 'b.json', report: lossy },
-  ]);
   assert.equal(mm.report.instances!.steps[2].state, 'incomplete');
   assert.match(mm.warnings.join(), /800 not judged by every instance/);
 });
@@ -281,26 +278,11 @@ test('report merge refuses reports of different searches, a missing instance (un
   const a = await instanceReport(1, 600);
   const b = await instanceReport(2, 600);
   const conflict = (re: RegExp) => (e: unknown) => e instanceof LabError && e.code === 'MERGE_CONFLICT' && re.test(e.message);
-  const other = { ...b, schedule: { ...b.schedule!, runId: 'lim-8' } };
-  assert.throws(
-    () =>
-      mergeLimitReports([
-        { source: 'a', report: a },
-        { source: 'b', report: other },
-      ]),
-    conflict(/RUN_ID/),
-  );
-  assert.throws(() => mergeLimitReports([{ source: 'a', report: a }]), conflict(/missing the limit report of instance 2\/2/));
-  assert.throws(
-    () =>
-      mergeLimitReports([
-        { source: 'a', report: a },
-        { source: 'a2', report: a },
-      ]),
-    conflict(/given twice/),
-  );
+  const merge = (...reports: LimitReport[]) => mergeLimitReports(reports.map((report, k) => ({ source: `r${k}`, report })));
+  assert.throws(() => merge(a, { ...b, schedule: { ...b.schedule!, runId: 'lim-8' } }), conflict(/RUN_ID/));
+  assert.throws(() => merge(a), conflict(/missing the limit report of instance 2\/2/));
+  assert.throws(() => merge(a, a), conflict(/given twice/));
   const partial = mergeLimitReports([{ source: 'a', report: a }], { allowPartial: true });
   assert.equal(partial.report.limit.steps[0].asked, 100, 'partial: the load of the instances given');
-  const plain = { ...a, schedule: undefined };
-  assert.throws(() => mergeLimitReports([{ source: 'p', report: plain }]), conflict(/not the limit report of an instance/));
+  assert.throws(() => merge({ ...a, schedule: undefined }), conflict(/not the limit report of an instance/));
 });
