@@ -87,7 +87,8 @@ test('two instances step one ladder together; report merge sums their shares and
   v.steps.forEach((s, k) => {
     const sum = shares[0].limit.steps[k].sentPerSec + shares[1].limit.steps[k].sentPerSec;
     assert.ok(Math.abs(s.sentPerSec - sum) < 0.2, `step ${s.asked}: merged ${s.sentPerSec} msg/s = ${sum} summed`);
-    assert.ok(s.sentPerSec >= s.asked * 0.9, `step ${s.asked} reached ${s.sentPerSec} msg/s`);
+    // a passing step reached its load (past the knee QoS 1 in-flight messages hold the sending back)
+    if (s.passed) assert.ok(s.sentPerSec >= s.asked * 0.9, `step ${s.asked} reached ${s.sentPerSec} msg/s`);
   });
   assert.equal(v.outcome, 'found');
   assert.equal(v.sustained, 300);
@@ -128,4 +129,19 @@ test('two instances step one ladder together; report merge sums their shares and
   const text = await tblab(t, ['report', join(cwd, 'data', 'runs', `${m.limitId}.json`)], { cwd, env });
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /merged from limit-lim-split-i1of2, limit-lim-split-i2of2/);
+});
+
+test('tblab limit --instance without RUN_ID, or with a zone-less start, is refused before anything starts', async (t) => {
+  const cwd = tmpDir(t, 'tblab-limit-inst-usage-');
+  const base = ['limit', '--vary', 'rate', '--from', '100', '--to', '200', '--instance', '1/2', '--start-at'];
+  const cases: Array<[string[], Record<string, string>, RegExp]> = [
+    [[...base, '1796239800'], {}, /CONFIG_INVALID.*needs RUN_ID/s],
+    [[...base, '2026-12-02T16:30:00'], { RUN_ID: 'x' }, /LIMIT_START_AT.*with a zone/s],
+  ];
+  for (const [args, env, re] of cases) {
+    const r = await tblab(t, args, { cwd, env });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
 });

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ladderLoads, planLadder, runLadder, type LadderStep } from '../../src/lab/limit/ladder.js';
-import { instanceSearch, type LimitSchedule } from '../../src/lab/limit/instances.js';
+import { checkSplitFlags, instanceSearch, type LimitSchedule } from '../../src/lab/limit/instances.js';
 import { mergeLimitReports } from '../../src/lab/limit/merge.js';
 import type { LimitReport } from '../../src/lab/limit/report.js';
 import { DEFAULT_SLO, type LimitDriver, type StepMeasurement } from '../../src/lab/limit/index.js';
@@ -165,6 +165,13 @@ test('a split search without RUN_ID or start, with a start long past, or too sma
     () => instanceSearch(cfg(), fleet(40), { ...o, vary: 'devices', from: 1, to: 8 }, T0),
     bad(/leaves an instance with 0/, 'USAGE'),
   );
+  const none = cfg({ instance: undefined });
+  assert.throws(() => checkSplitFlags(none, {}, false), bad(/needs --instance/, 'USAGE'));
+  assert.doesNotThrow(() => checkSplitFlags({ ...none, limitStartAt: undefined } as ResolvedConfig, {}, false));
+  assert.throws(() => checkSplitFlags(cfg(), {}, true), bad(/--embedded/, 'USAGE'));
+  // a Kubernetes Indexed Job's pod is an instance too
+  const pod = cfg({ instance: undefined, instanceCount: 2, runId: undefined });
+  assert.throws(() => checkSplitFlags(pod, { JOB_COMPLETION_INDEX: '1' }, false), bad(/--instance 2\/2 needs RUN_ID/));
   const parse = (v: string) => startTime.safeParse(v);
   assert.equal(parse('1796229000').data, 1796229000 * 1000);
   assert.equal(parse('2026-12-02T16:30:00Z').data, T0);

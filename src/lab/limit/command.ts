@@ -19,7 +19,7 @@ import { parseSlo, defaultSlo } from './slo.js';
 import { runLimitSearch } from './search.js';
 import { buildVerdict, loadText } from './verdict.js';
 import { runDriver } from './run-driver.js';
-import { instanceSearch, type InstanceSearch } from './instances.js';
+import { checkSplitFlags, instanceSearch, type InstanceSearch } from './instances.js';
 import { limitIdAt, renderLimitReport, writeLimitReport, type LimitReport } from './report.js';
 import type { LimitDriver, LimitStep, LimitVerdict, Vary } from './types.js';
 
@@ -65,12 +65,7 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
       hint: 'Fix --step-hold (docs/limit.md).',
     });
   }
-  if (o.embedded && (base.instance || base.instanceCount)) {
-    throw new LabError('USAGE', {
-      message: '--instance cannot be combined with --embedded: every instance would search its own emulator',
-      hint: 'Start one `tblab emulator` (or use a real server) and point every instance at it (docs/limit.md).',
-    });
-  }
+  checkSplitFlags(base, ctx.env, o.embedded);
   if (o.emulatorCapacity && !o.embedded) {
     throw new LabError('USAGE', { message: '--emulator-capacity needs --embedded', hint: 'Add --embedded, or drop --emulator-capacity.' });
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/index.js';
 import { LabError } from '../../shared/errors.js';
 import { instanceLabel, sliceBounds, type FleetDevice, type InstanceId } from '../../shared/fleet.js';
+import { resolveInstance } from '../instance.js';
 import { defaultStepHold } from './plan.js';
 import { DEFAULT_SETTLE_SEC } from './search.js';
 import { ladderLoads, planLadder, runLadder, type LadderOutcome, type LadderStep } from './ladder.js';
@@ -77,6 +78,31 @@ export interface InstanceSearch {
 }
 
 const config = (message: string, hint: string) => new LabError('CONFIG_INVALID', { message, hint });
+const HINT =
+  'Give every instance the same RUN_ID and LIMIT_START_AT (--start-at), e.g. LIMIT_START_AT=$(( $(date +%s) + 60 )) (docs/limit.md).';
+
+/** The flags of a split search, checked before anything starts (a wrong one would surface after provisioning). */
+export function checkSplitFlags(c: ResolvedConfig, env: NodeJS.ProcessEnv, embedded: boolean): void {
+  const id = resolveInstance(c, env);
+  if (!id) {
+    if (c.limitStartAt !== undefined) {
+      throw new LabError('USAGE', {
+        message: 'LIMIT_START_AT (--start-at) schedules the ladder of a split search and needs --instance i/N',
+        hint: 'Add --instance i/N (docs/limit.md), or unset LIMIT_START_AT.',
+      });
+    }
+    return;
+  }
+  if (embedded) {
+    throw new LabError('USAGE', {
+      message: '--instance cannot be combined with --embedded: every instance would search its own emulator',
+      hint: 'Start one `tblab emulator` (or use a real server) and point every instance at it (docs/limit.md).',
+    });
+  }
+  if (!c.runId) throw config(`tblab limit --instance ${id.label} needs RUN_ID, the same on every instance`, HINT);
+  if (c.limitStartAt === undefined)
+    throw config(`tblab limit --instance ${id.label} needs LIMIT_START_AT (--start-at), the same on every instance`, HINT);
+}
 const size = (total: number, i: number, n: number) => {
   const b = sliceBounds(total, i, n);
   return b.end - b.start;
@@ -99,11 +125,9 @@ function instanceStep(vary: Vary, c: ResolvedConfig, fleetDevices: number, id: I
 export function instanceSearch(c: ResolvedConfig, all: FleetDevice[], o: InstanceSearchOptions, nowMs: number): InstanceSearch {
   const id = c.instance!;
   const label = instanceLabel(id);
-  const hint =
-    'Give every instance the same RUN_ID and LIMIT_START_AT (--start-at), e.g. LIMIT_START_AT=$(( $(date +%s) + 60 )) (docs/limit.md).';
-  if (!c.runId) throw config(`tblab limit --instance ${label} needs RUN_ID, the same on every instance`, hint);
+  if (!c.runId) throw config(`tblab limit --instance ${label} needs RUN_ID, the same on every instance`, HINT);
   if (c.limitStartAt === undefined)
-    throw config(`tblab limit --instance ${label} needs LIMIT_START_AT (--start-at), the same on every instance`, hint);
+    throw config(`tblab limit --instance ${label} needs LIMIT_START_AT (--start-at), the same on every instance`, HINT);
   const fleetDevices = all.length;
   const loads = ladderLoads(o.from, o.to, o.factor);
   const each = (load: number) =>
@@ -130,7 +154,7 @@ export function instanceSearch(c: ResolvedConfig, all: FleetDevice[], o: Instanc
   if (endsAt <= nowMs) {
     throw config(
       `LIMIT_START_AT ${new Date(c.limitStartAt).toISOString()} is past: that ladder ended at ${new Date(endsAt).toISOString()}`,
-      hint,
+      HINT,
     );
   }
   const limitId = `limit-${c.runId}-i${id.index}of${id.count}`;
