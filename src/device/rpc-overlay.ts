@@ -1,0 +1,230 @@
+// The `rpc` workload of one shard. The lab is both ends of ThingsBoard's server-side RPC: as the
+// tenant it POSTs `/api/rpc/{oneway|twoway}/{deviceId}` (v2) or `/api/plugins/rpc/…` (v1) at the
+// shard's share of RPC_RATE, and as each device it answers on `v1/devices/me/rpc/response/{n}` the
+// requests ThingsBoard publishes on `v1/devices/me/rpc/request/{n}` (after RPC_RESPONSE_DELAY_MS,
+// leaving RPC_FAILURE_SHARE of them unanswered). Calls carry `params.k`, so the REST call, the
+// device's receipt and the REST answer meet in this process: receiveMs (intended send → device got
+// it) and latencyMs (intended send → REST answer) are measured on one clock. ThingsBoard's answers
+// (application/…/controller/AbstractRpcController.java `reply`): 200 with the device's response;
+// after the expiry 408 (v1, delivered) or 409 (v1, never delivered: no active connection) and 504
+// (v2, both). Client-side RPC (device → server, RPC_CLIENT_RATE) runs through ./device-requests.ts:
+// MqttTransportHandler hands it to the rule engine, and only a rule chain with an "RPC call reply"
+// node answers it (ThingsBoard's default root chain just logs it, so on a stock server it times out).
+import { CallSchedule, ReadyRing, callKey } from './call-schedule.js';
+import { encodePublish0 } from './packets-down.js';
+import { RestCaller, callErrorCause } from './rest-caller.js';
+import { RoundTrips, type WorkloadStats } from './round-trips.js';
+import { DeviceRequests, requestCounters } from './device-requests.js';
+import type { DeviceLinks, SessionOverlay } from './overlay.js';
+import type { WorkloadClock } from './workload.js';
+
+export interface RpcSettings {
+  /** TB_URL. */
+  restUrl: string;
+  /** This shard's share of RPC_RATE, calls per second. */
+  rate: number;
+  mode: 'oneway' | 'twoway';
+  /** v2 = `/api/rpc/…` (RpcV2Controller), v1 = `/api/plugins/rpc/…` (RpcV1Controller). */
+  api: 'v1' | 'v2';
+  /** The call's `timeout` (ThingsBoard raises it to its min_timeout, 5 s by default), ms. */
+  timeoutMs: number;
+  /** Devices answer this long after a request arrives, ms. */
+  responseDelayMs: number;
+  /** Share 0..1 of requests the devices leave unanswered (each ends as ThingsBoard's timeout). */
+  failureShare: number;
+  /** This shard's share of RPC_CLIENT_RATE: device-initiated calls per second. */
+  clientRate: number;
+}
+
+/** ThingsBoard's default `server.rest.server_side_rpc.min_timeout` (thingsboard.yml), ms. */
+const TB_MIN_TIMEOUT_MS = 5000;
+const REQUEST = 'v1/devices/me/rpc/request/';
+const RESPONSE = 'v1/devices/me/rpc/response/';
+const METHOD = 'tblabRpc';
+const TICK_MS = 10;
+const CLIENT_RPC = {
+  requestTopic: REQUEST,
+  payload: (k: number) => `{"method":"tblabPing","params":{"k":${k}}}`,
+  prefix: 'client',
+  hist: 'clientLatencyMs',
+  timeoutCause: 'client-side RPC: no response in time',
+};
+
+const COUNTERS = [
+  'sent',
+  'answered',
+  'timeouts',
+  'failed',
+  'inFlight',
+  'skipped',
+  'received',
+  'notReceived',
+  'devicesAnswered',
+  'devicesSilent',
+  'unknownRequests',
+] as const;
+
+interface Call {
+  i: number;
+  intendedAt: number;
+  received: boolean;
+  /** The REST answer came (a one-way call waits here for the device's receipt). */
+  restDone: boolean;
+}
+
+export class RpcOverlay implements SessionOverlay {
+  readonly name = 'rpc';
+  readonly topics: readonly string[];
+  readonly m = new RoundTrips<string, string>([...COUNTERS, ...requestCounters('client')], ['latencyMs', 'receiveMs', 'clientLatencyMs']);
+  private readonly rest: RestCaller;
+  private readonly schedule: CallSchedule;
+  private readonly ring: ReadyRing;
+  private readonly client: DeviceRequests;
+  private readonly calls = new Map<number, Call>();
+  private readonly labTimeoutMs: number;
+  private nextKey = 1;
+  private calling = true;
+  private readonly timer: NodeJS.Timeout;
+  private sweptAt = 0;
+
+  constructor(
+    private readonly s: RpcSettings,
+    private readonly deviceIds: readonly string[],
+    private readonly links: DeviceLinks,
+    private readonly clock: WorkloadClock,
+  ) {
+    this.topics = s.clientRate > 0 ? [`${REQUEST}+`, `${RESPONSE}+`] : [`${REQUEST}+`];
+    this.labTimeoutMs = Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS) + 10_000;
+    const connections = Math.min(512, Math.ceil((s.rate * Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS)) / 1000) + 4);
+    this.rest = new RestCaller({ url: s.restUrl, connections, timeoutMs: this.labTimeoutMs });
+    this.schedule = new CallSchedule(s.rate);
+    this.ring = new ReadyRing(deviceIds.length, links);
+    this.client = new DeviceRequests(CLIENT_RPC, s.clientRate, s.timeoutMs, links, new ReadyRing(deviceIds.length, links), this.m);
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  setToken(token: string): void {
+    this.rest.setToken(token);
+  }
+
+  subscribed(): void {}
+
+  down(): void {}
+
+  stopCalls(): void {
+    this.calling = false;
+    this.client.stop();
+  }
+
+  busy(): boolean {
+    return this.m.count.inFlight > 0 || this.client.busy();
+  }
+
+  stats(): WorkloadStats {
+    return this.m.stats();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.client.stop();
+    await this.rest.close();
+  }
+
+  message(i: number, topic: string, payload: string, at: number): boolean {
+    if (topic.startsWith(RESPONSE)) return this.client.response(topic.slice(RESPONSE.length), at) || true;
+    if (!topic.startsWith(REQUEST)) return false;
+    const k = callKey(payload, 'params');
+    const call = k === null ? undefined : this.calls.get(k);
+    if (!call || call.i !== i) {
+      this.m.count.unknownRequests++;
+      return true;
+    }
+    if (!call.received) {
+      call.received = true;
+      this.m.count.received++;
+      this.m.record('receiveMs', at - call.intendedAt);
+    }
+    if (call.restDone) this.calls.delete(k!);
+    if (this.s.mode === 'oneway') return true;
+    if (this.s.failureShare > 0 && Math.random() < this.s.failureShare) {
+      this.m.count.devicesSilent++;
+      return true;
+    }
+    const reply = encodePublish0(RESPONSE + topic.slice(REQUEST.length), `{"k":${k},"ok":true}`, this.links.version);
+    const answer = () => {
+      if (this.links.send(i, reply)) this.m.count.devicesAnswered++;
+    };
+    if (this.s.responseDelayMs > 0) setTimeout(answer, this.s.responseDelayMs);
+    else answer();
+    return true;
+  }
+
+  private tick(): void {
+    const now = this.clock.now();
+    if (this.calling && this.rest.authorized) {
+      this.schedule.run(now, (intendedAt) => {
+        const i = this.ring.pick();
+        if (i < 0) this.m.count.skipped++;
+        else this.call(i, intendedAt);
+      });
+    }
+    this.client.tick(now);
+    if (now - this.sweptAt >= 250) this.sweep(now);
+  }
+
+  private call(i: number, intendedAt: number): void {
+    const k = this.nextKey++;
+    const call: Call = { i, intendedAt, received: false, restDone: false };
+    this.calls.set(k, call);
+    this.m.count.sent++;
+    this.m.count.inFlight++;
+    const prefix = this.s.api === 'v1' ? '/api/plugins/rpc' : '/api/rpc';
+    const body = `{"method":"${METHOD}","params":{"k":${k}},"timeout":${this.s.timeoutMs}}`;
+    this.rest.post(`${prefix}/${this.s.mode}/${this.deviceIds[i]}`, body).then(
+      (a) => this.settle(k, call, a.status, a.body),
+      (e: unknown) => this.settle(k, call, 0, callErrorCause(e, this.labTimeoutMs)),
+    );
+  }
+
+  /** The REST answer (`status` 0: no answer, `body` is the cause). */
+  private settle(k: number, call: Call, status: number, body: string): void {
+    const m = this.m;
+    m.count.inFlight--;
+    call.restDone = true;
+    if (call.received || status !== 200 || this.s.mode === 'twoway') this.calls.delete(k);
+    const now = this.clock.now();
+    if (status === 200) {
+      if (this.s.mode === 'twoway' && callKey(body, 'top') !== k) {
+        m.count.failed++;
+        return m.cause('200 with another call’s answer');
+      }
+      m.count.answered++;
+      return m.record('latencyMs', now - call.intendedAt);
+    }
+    const expiry = expiryCause(status, call.received);
+    if (expiry) {
+      m.count.timeouts++;
+      return m.cause(expiry);
+    }
+    m.count.failed++;
+    m.cause(status === 0 ? body : `HTTP ${status}`);
+  }
+
+  /** One-way calls answered 200 whose request never reached the device within the timeout. */
+  private sweep(now: number): void {
+    this.sweptAt = now;
+    for (const [k, c] of this.calls) {
+      if (!c.restDone || now - c.intendedAt < this.labTimeoutMs) continue;
+      this.calls.delete(k);
+      this.m.count.notReceived++;
+    }
+  }
+}
+
+/** ThingsBoard's answers at an RPC's expiry (AbstractRpcController#reply), by what the device saw. */
+export function expiryCause(status: number, received: boolean): string | null {
+  if (status === 408) return '408 timeout (delivered, no response)';
+  if (status === 409) return '409 no active connection';
+  if (status === 504) return received ? '504 timeout (delivered, no response)' : '504 timeout (never delivered)';
+  return null;
+}
