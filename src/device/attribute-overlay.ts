@@ -59,6 +59,7 @@ export class AttributeOverlay implements SessionOverlay {
   private readonly writes = new Map<number, Write>();
   private nextKey = 1;
   private calling = true;
+  private live = false;
   private sweptAt = 0;
   private readonly timer: NodeJS.Timeout;
 
@@ -81,7 +82,10 @@ export class AttributeOverlay implements SessionOverlay {
     this.rest.setToken(token);
   }
 
-  subscribed(): void {}
+  /** The schedules start with the first ready device (not while the fleet is still connecting). */
+  subscribed(): void {
+    this.live = true;
+  }
 
   down(): void {}
 
@@ -123,14 +127,14 @@ export class AttributeOverlay implements SessionOverlay {
 
   private tick(): void {
     const now = this.clock.now();
-    if (this.calling && this.rest.authorized) {
+    if (this.calling && this.live && this.rest.authorized) {
       this.schedule.run(now, (intendedAt) => {
         const i = this.ring.pick();
         if (i < 0) this.m.count.skipped++;
         else this.write(i, intendedAt);
       });
     }
-    this.requests.tick(now);
+    if (this.live) this.requests.tick(now);
     if (now - this.sweptAt >= 100) this.sweep(now);
   }
 

@@ -84,6 +84,7 @@ export class RpcOverlay implements SessionOverlay {
   private readonly labTimeoutMs: number;
   private nextKey = 1;
   private calling = true;
+  private live = false;
   private readonly timer: NodeJS.Timeout;
   private sweptAt = 0;
 
@@ -107,7 +108,10 @@ export class RpcOverlay implements SessionOverlay {
     this.rest.setToken(token);
   }
 
-  subscribed(): void {}
+  /** The schedules start with the first ready device (not while the fleet is still connecting). */
+  subscribed(): void {
+    this.live = true;
+  }
 
   down(): void {}
 
@@ -161,14 +165,14 @@ export class RpcOverlay implements SessionOverlay {
 
   private tick(): void {
     const now = this.clock.now();
-    if (this.calling && this.rest.authorized) {
+    if (this.calling && this.live && this.rest.authorized) {
       this.schedule.run(now, (intendedAt) => {
         const i = this.ring.pick();
         if (i < 0) this.m.count.skipped++;
         else this.call(i, intendedAt);
       });
     }
-    this.client.tick(now);
+    if (this.live) this.client.tick(now);
     if (now - this.sweptAt >= 250) this.sweep(now);
   }
 
