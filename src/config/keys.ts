@@ -4,6 +4,7 @@
 import { bool, int, num, str, optStr, optHttpUrl, oneOf, addressList, optInt, optNum, instance } from './parsers.js';
 import { TARGET_KEYS } from './keys-target.js';
 import type { z } from 'zod';
+import { RPC_KEYS } from './keys-rpc.js';
 
 export interface KeyDef {
   /** Property name in ResolvedConfig. */
@@ -15,7 +16,7 @@ export interface KeyDef {
   /** Never printed, logged or written to reports. */
   readonly secret?: boolean;
   /** Documentation group. */
-  readonly group: 'ThingsBoard' | 'Fleet' | 'MQTT' | 'Run' | 'Instances' | 'Delivery' | 'Dashboard' | 'Files' | 'REST';
+  readonly group: 'ThingsBoard' | 'Fleet' | 'MQTT' | 'Run' | 'Workloads' | 'Instances' | 'Delivery' | 'Dashboard' | 'Files' | 'REST';
 }
 
 export const KEYS = {
@@ -316,6 +317,8 @@ export const KEYS = {
     group: 'Files',
     doc: 'Pid file of the running lab (default <DATA_DIR>/control/tblab.pid).',
   },
+  // the `rpc` and `attributes` workloads
+  ...RPC_KEYS,
 } as const satisfies Record<string, KeyDef>;
 
 export type ConfigKey = keyof typeof KEYS;
