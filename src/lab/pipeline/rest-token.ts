@@ -30,7 +30,8 @@ export function feedRestToken(cfg: TbSettings, give: (token: string) => void, lo
   };
   const first = check().then(
     (ok) => {
-      if (!stopped) timer = setInterval(() => void check().catch((e: unknown) => log(`REST token renewal failed: ${describeError(e)}`)), RECHECK_MS);
+      if (!stopped)
+        timer = setInterval(() => void check().catch((e: unknown) => log(`REST token renewal failed: ${describeError(e)}`)), RECHECK_MS);
       return ok;
     },
     (e: unknown) => {
