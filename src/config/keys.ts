@@ -3,6 +3,7 @@
 // come from here, so a key cannot be documented in one place and parsed differently in another.
 import { bool, int, num, str, optStr, optHttpUrl, oneOf, addressList, optInt, optNum, instance } from './parsers.js';
 import { TARGET_KEYS } from './keys-target.js';
+import { WORKLOAD_KEYS } from './keys-workloads.js';
 import type { z } from 'zod';
 import { RPC_KEYS } from './keys-rpc.js';
 
@@ -21,6 +22,7 @@ export interface KeyDef {
 
 export const KEYS = {
   ...TARGET_KEYS,
+  ...WORKLOAD_KEYS,
 
   PUBLISH_INTERVAL_SEC: {
     prop: 'publishIntervalSec',

@@ -5,12 +5,16 @@ import type { DeviceCredentials } from '../shared/fleet.js';
 import type { CauseClass } from '../metrics/snapshot.js';
 import type { MqttVersion } from '../device/packets.js';
 import type { Stage } from './stages.js';
+import type { FleetWorkload, WorkloadName } from '../shared/workloads.js';
+import type { WorkloadStatsPart } from '../metrics/workload-stats.js';
 
 export interface ShardDevice {
   name: string;
   /** 1-based fleet index (phase and payload `index`). */
   index: number;
   credentials: DeviceCredentials;
+  /** The fleet workload that owns the row (absent: `device`). */
+  workload?: FleetWorkload;
 }
 
 /** Everything a shard needs to run, resolved by the supervisor. */
@@ -42,6 +46,8 @@ export interface ShardSettings {
   t0: number;
   /** Timer wheel tick, ms. */
   tickMs: number;
+  /** The run's workloads (fleet and overlay; docs/workloads.md). Absent: `device` alone. */
+  workloads?: WorkloadName[];
 }
 
 export type ToShard =
@@ -90,6 +96,8 @@ export interface ShardSnapshot {
    * only change is traffic come every 5th snapshot and in the final one (shard.ts TRAFFIC_ROWS_EVERY).
    */
   changed: { idx: Int32Array; rows: Float64Array };
+  /** Each workload's share (the stats channel, src/metrics/workload-stats.ts), by workload name. */
+  workloads?: Record<string, WorkloadStatsPart>;
   disconnects: DisconnectEvent[];
   events: ShardEvent[];
 }
