@@ -7,9 +7,10 @@
 // not come within ATTRIBUTE_TIMEOUT_MS is a timeout. Devices also request the attribute
 // (`v1/devices/me/attributes/request/{n}` → `…/response/{n}`) at ATTRIBUTE_REQUEST_RATE.
 import { CallSchedule, ReadyRing } from './call-schedule.js';
-import { DeviceRequests, requestCounters } from './device-requests.js';
+import { DeviceRequests } from './device-requests.js';
 import { RestCaller, callErrorCause } from './rest-caller.js';
-import { RoundTrips, type WorkloadStats } from './round-trips.js';
+import { recordMs } from '../metrics/hdr.js';
+import type { WorkloadMeter } from '../metrics/workload-meter.js';
 import type { DeviceLinks, SessionOverlay } from './overlay.js';
 import type { WorkloadClock } from './workload.js';
 
@@ -29,7 +30,6 @@ export const ATTRIBUTE_KEY = 'tblabAttr';
 const UPDATES = 'v1/devices/me/attributes';
 const RESPONSE = 'v1/devices/me/attributes/response/';
 const TICK_MS = 10;
-const COUNTERS = ['sent', 'answered', 'timeouts', 'failed', 'inFlight', 'skipped', 'written', 'unknownPushes'] as const;
 const REQUESTS = {
   requestTopic: 'v1/devices/me/attributes/request/',
   payload: () => `{"sharedKeys":"${ATTRIBUTE_KEY}"}`,
@@ -50,7 +50,6 @@ interface Write {
 export class AttributeOverlay implements SessionOverlay {
   readonly name = 'attributes';
   readonly topics: readonly string[];
-  readonly m = new RoundTrips<string, string>([...COUNTERS, ...requestCounters('request')], ['latencyMs', 'restMs', 'requestLatencyMs']);
   private readonly rest: RestCaller;
   private readonly schedule: CallSchedule;
   private readonly ring: ReadyRing;
@@ -68,6 +67,7 @@ export class AttributeOverlay implements SessionOverlay {
     private readonly deviceIds: readonly string[],
     links: DeviceLinks,
     private readonly clock: WorkloadClock,
+    private readonly m: WorkloadMeter,
   ) {
     this.topics = s.requestRate > 0 ? [UPDATES, `${RESPONSE}+`] : [UPDATES];
     const connections = Math.min(256, Math.ceil(s.rate / 10) + 4);
@@ -95,11 +95,7 @@ export class AttributeOverlay implements SessionOverlay {
   }
 
   busy(): boolean {
-    return this.m.count.inFlight > 0 || this.requests.busy();
-  }
-
-  stats(): WorkloadStats {
-    return this.m.stats();
+    return this.m.counters.inFlight > 0 || this.requests.busy();
   }
 
   async close(): Promise<void> {
@@ -114,14 +110,14 @@ export class AttributeOverlay implements SessionOverlay {
     const k = pushedKey(payload);
     const w = k === null ? undefined : this.writes.get(k);
     if (!w || w.i !== i || w.pushed) {
-      this.m.count.unknownPushes++;
+      this.m.counters.unknownPushes++;
       return true;
     }
     w.pushed = true;
     if (w.status === 200) this.writes.delete(k!);
-    this.m.count.inFlight--;
-    this.m.count.answered++;
-    this.m.record('latencyMs', at - w.intendedAt);
+    this.m.counters.inFlight--;
+    this.m.counters.answered++;
+    recordMs(this.m.hist.latencyMs, at - w.intendedAt);
     return true;
   }
 
@@ -130,7 +126,7 @@ export class AttributeOverlay implements SessionOverlay {
     if (this.calling && this.live && this.rest.authorized) {
       this.schedule.run(now, (intendedAt) => {
         const i = this.ring.pick();
-        if (i < 0) this.m.count.skipped++;
+        if (i < 0) this.m.counters.skipped++;
         else this.write(i, intendedAt);
       });
     }
@@ -142,8 +138,9 @@ export class AttributeOverlay implements SessionOverlay {
     const k = this.nextKey++;
     const w: Write = { i, intendedAt, pushed: false, status: 0 };
     this.writes.set(k, w);
-    this.m.count.sent++;
-    this.m.count.inFlight++;
+    this.m.firstAt ||= intendedAt;
+    this.m.counters.sent++;
+    this.m.counters.inFlight++;
     this.rest.post(`/api/plugins/telemetry/DEVICE/${this.deviceIds[i]}/SHARED_SCOPE`, `{"${ATTRIBUTE_KEY}":${k}}`).then(
       (a) => this.answered(k, w, a.status, `HTTP ${a.status}`),
       (e: unknown) => this.answered(k, w, -1, callErrorCause(e, this.s.timeoutMs + 10_000)),
@@ -153,15 +150,15 @@ export class AttributeOverlay implements SessionOverlay {
   private answered(k: number, w: Write, status: number, cause: string): void {
     w.status = status;
     if (status === 200) {
-      this.m.count.written++;
-      this.m.record('restMs', this.clock.now() - w.intendedAt);
+      this.m.counters.written++;
+      recordMs(this.m.hist.restMs, this.clock.now() - w.intendedAt);
       if (w.pushed) this.writes.delete(k);
       return;
     }
     this.writes.delete(k);
     if (w.pushed) return; // the push came although the answer was not 200: the call is answered
-    this.m.count.inFlight--;
-    this.m.count.failed++;
+    this.m.counters.inFlight--;
+    this.m.counters.failed++;
     this.m.cause(cause);
   }
 
@@ -171,8 +168,8 @@ export class AttributeOverlay implements SessionOverlay {
     for (const [k, w] of this.writes) {
       if (w.pushed || w.status !== 200 || now - w.intendedAt < this.s.timeoutMs) continue;
       this.writes.delete(k);
-      this.m.count.inFlight--;
-      this.m.count.timeouts++;
+      this.m.counters.inFlight--;
+      this.m.counters.timeouts++;
       this.m.cause(`written, no push within ${this.s.timeoutMs} ms`);
     }
   }

@@ -6,7 +6,8 @@
 // `timeoutMs`; each answered one is recorded against its intended send time.
 import { CallSchedule, type ReadyRing } from './call-schedule.js';
 import { encodePublish0 } from './packets-down.js';
-import type { RoundTrips } from './round-trips.js';
+import { recordMs } from '../metrics/hdr.js';
+import type { WorkloadMeter } from '../metrics/workload-meter.js';
 import type { DeviceLinks } from './overlay.js';
 
 export interface DeviceRequestKind {
@@ -22,8 +23,6 @@ export interface DeviceRequestKind {
   timeoutCause: string;
 }
 
-export const requestCounters = (prefix: string): string[] => ['Sent', 'Answered', 'Timeouts', 'InFlight', 'Skipped'].map((c) => prefix + c);
-
 export class DeviceRequests {
   private readonly schedule: CallSchedule;
   private readonly pending = new Map<number, number>();
@@ -38,7 +37,7 @@ export class DeviceRequests {
     private readonly timeoutMs: number,
     private readonly links: DeviceLinks,
     private readonly ring: ReadyRing,
-    private readonly m: RoundTrips<string, string>,
+    private readonly m: WorkloadMeter,
   ) {
     this.schedule = new CallSchedule(rate);
     const p = kind.prefix;
@@ -58,7 +57,7 @@ export class DeviceRequests {
     if (this.calling) this.schedule.run(now, (intendedAt) => this.call(intendedAt));
     if (now - this.sweptAt < 100) return;
     this.sweptAt = now;
-    const n = this.m.count;
+    const n = this.m.counters;
     for (const [k, intendedAt] of this.pending) {
       if (now - intendedAt < this.timeoutMs) continue;
       this.pending.delete(k);
@@ -74,14 +73,14 @@ export class DeviceRequests {
     const intendedAt = this.pending.get(k);
     if (intendedAt === undefined) return false;
     this.pending.delete(k);
-    this.m.count[this.c.inFlight]--;
-    this.m.count[this.c.answered]++;
-    this.m.record(this.kind.hist, at - intendedAt);
+    this.m.counters[this.c.inFlight]--;
+    this.m.counters[this.c.answered]++;
+    recordMs(this.m.hist[this.kind.hist], at - intendedAt);
     return true;
   }
 
   private call(intendedAt: number): void {
-    const n = this.m.count;
+    const n = this.m.counters;
     const i = this.ring.pick();
     const k = this.nextKey;
     if (i < 0 || !this.links.send(i, encodePublish0(this.kind.requestTopic + k, this.kind.payload(k), this.links.version))) {
@@ -90,6 +89,7 @@ export class DeviceRequests {
     }
     this.nextKey++;
     this.pending.set(k, intendedAt);
+    this.m.firstAt ||= intendedAt;
     n[this.c.sent]++;
     n[this.c.inFlight]++;
   }

@@ -1,7 +1,7 @@
 // Overlay workloads (`rpc`, `attributes`) ride on the MQTT connections of the device rows: they do
 // not own rows or connections, they add subscriptions to each session, read what the server pushes
 // on them, publish small replies, and drive REST calls of their own from the shard. Each measures
-// its round trips (src/device/round-trips.ts) and ships them in the shard snapshot's `workloads`.
+// its round trips in its workload's meter (src/metrics/workload-meter.ts): the stats channel.
 //
 //   session ──subscribed(i) / message(i, topic, payload) / down(i)──▶ overlay
 //   overlay ──────────────── links.send(i, packet) ───────────────────▶ session
@@ -9,9 +9,6 @@
 // Host callbacks come from I/O events (socket reads, REST answers, timers), never from inside a
 // Workload call, like the device seam (./workload.ts).
 import type { MqttVersion } from './packets.js';
-import type { WorkloadStats } from './round-trips.js';
-
-export type { WorkloadStats };
 
 /** The device connections as an overlay sees them. */
 export interface DeviceLinks {
@@ -39,8 +36,6 @@ export interface SessionOverlay {
   stopCalls(): void;
   /** Calls under way (REST answers or device replies still awaited). */
   busy(): boolean;
-  /** Cumulative counters and this interval's histograms (reset by the call). */
-  stats(): WorkloadStats;
   /** Ends timers and the REST pool; what is still under way stays counted as in flight. */
   close(): Promise<void>;
 }

@@ -13,8 +13,9 @@
 import { CallSchedule, ReadyRing, callKey } from './call-schedule.js';
 import { encodePublish0 } from './packets-down.js';
 import { RestCaller, callErrorCause } from './rest-caller.js';
-import { RoundTrips, type WorkloadStats } from './round-trips.js';
-import { DeviceRequests, requestCounters } from './device-requests.js';
+import { recordMs } from '../metrics/hdr.js';
+import type { WorkloadMeter } from '../metrics/workload-meter.js';
+import { DeviceRequests } from './device-requests.js';
 import type { DeviceLinks, SessionOverlay } from './overlay.js';
 import type { WorkloadClock } from './workload.js';
 
@@ -50,20 +51,6 @@ const CLIENT_RPC = {
   timeoutCause: 'client-side RPC: no response in time',
 };
 
-const COUNTERS = [
-  'sent',
-  'answered',
-  'timeouts',
-  'failed',
-  'inFlight',
-  'skipped',
-  'received',
-  'notReceived',
-  'devicesAnswered',
-  'devicesSilent',
-  'unknownRequests',
-] as const;
-
 interface Call {
   i: number;
   intendedAt: number;
@@ -75,7 +62,6 @@ interface Call {
 export class RpcOverlay implements SessionOverlay {
   readonly name = 'rpc';
   readonly topics: readonly string[];
-  readonly m = new RoundTrips<string, string>([...COUNTERS, ...requestCounters('client')], ['latencyMs', 'receiveMs', 'clientLatencyMs']);
   private readonly rest: RestCaller;
   private readonly schedule: CallSchedule;
   private readonly ring: ReadyRing;
@@ -93,6 +79,7 @@ export class RpcOverlay implements SessionOverlay {
     private readonly deviceIds: readonly string[],
     private readonly links: DeviceLinks,
     private readonly clock: WorkloadClock,
+    private readonly m: WorkloadMeter,
   ) {
     this.topics = s.clientRate > 0 ? [`${REQUEST}+`, `${RESPONSE}+`] : [`${REQUEST}+`];
     this.labTimeoutMs = Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS) + 10_000;
@@ -121,11 +108,7 @@ export class RpcOverlay implements SessionOverlay {
   }
 
   busy(): boolean {
-    return this.m.count.inFlight > 0 || this.client.busy();
-  }
-
-  stats(): WorkloadStats {
-    return this.m.stats();
+    return this.m.counters.inFlight > 0 || this.client.busy();
   }
 
   async close(): Promise<void> {
@@ -140,23 +123,23 @@ export class RpcOverlay implements SessionOverlay {
     const k = callKey(payload, 'params');
     const call = k === null ? undefined : this.calls.get(k);
     if (!call || call.i !== i) {
-      this.m.count.unknownRequests++;
+      this.m.counters.unknownRequests++;
       return true;
     }
     if (!call.received) {
       call.received = true;
-      this.m.count.received++;
-      this.m.record('receiveMs', at - call.intendedAt);
+      this.m.counters.received++;
+      recordMs(this.m.hist.receiveMs, at - call.intendedAt);
     }
     if (call.restDone) this.calls.delete(k!);
     if (this.s.mode === 'oneway') return true;
     if (this.s.failureShare > 0 && Math.random() < this.s.failureShare) {
-      this.m.count.devicesSilent++;
+      this.m.counters.devicesSilent++;
       return true;
     }
     const reply = encodePublish0(RESPONSE + topic.slice(REQUEST.length), `{"k":${k},"ok":true}`, this.links.version);
     const answer = () => {
-      if (this.links.send(i, reply)) this.m.count.devicesAnswered++;
+      if (this.links.send(i, reply)) this.m.counters.devicesAnswered++;
     };
     if (this.s.responseDelayMs > 0) setTimeout(answer, this.s.responseDelayMs);
     else answer();
@@ -168,7 +151,7 @@ export class RpcOverlay implements SessionOverlay {
     if (this.calling && this.live && this.rest.authorized) {
       this.schedule.run(now, (intendedAt) => {
         const i = this.ring.pick();
-        if (i < 0) this.m.count.skipped++;
+        if (i < 0) this.m.counters.skipped++;
         else this.call(i, intendedAt);
       });
     }
@@ -180,8 +163,9 @@ export class RpcOverlay implements SessionOverlay {
     const k = this.nextKey++;
     const call: Call = { i, intendedAt, received: false, restDone: false };
     this.calls.set(k, call);
-    this.m.count.sent++;
-    this.m.count.inFlight++;
+    this.m.firstAt ||= intendedAt;
+    this.m.counters.sent++;
+    this.m.counters.inFlight++;
     const prefix = this.s.api === 'v1' ? '/api/plugins/rpc' : '/api/rpc';
     const body = `{"method":"${METHOD}","params":{"k":${k}},"timeout":${this.s.timeoutMs}}`;
     this.rest.post(`${prefix}/${this.s.mode}/${this.deviceIds[i]}`, body).then(
@@ -193,24 +177,24 @@ export class RpcOverlay implements SessionOverlay {
   /** The REST answer (`status` 0: no answer, `body` is the cause). */
   private settle(k: number, call: Call, status: number, body: string): void {
     const m = this.m;
-    m.count.inFlight--;
+    m.counters.inFlight--;
     call.restDone = true;
     if (call.received || status !== 200 || this.s.mode === 'twoway') this.calls.delete(k);
     const now = this.clock.now();
     if (status === 200) {
       if (this.s.mode === 'twoway' && callKey(body, 'top') !== k) {
-        m.count.failed++;
+        m.counters.failed++;
         return m.cause('200 with another call’s answer');
       }
-      m.count.answered++;
-      return m.record('latencyMs', now - call.intendedAt);
+      m.counters.answered++;
+      return recordMs(m.hist.latencyMs, now - call.intendedAt);
     }
     const expiry = expiryCause(status, call.received);
     if (expiry) {
-      m.count.timeouts++;
+      m.counters.timeouts++;
       return m.cause(expiry);
     }
-    m.count.failed++;
+    m.counters.failed++;
     m.cause(status === 0 ? body : `HTTP ${status}`);
   }
 
@@ -220,7 +204,7 @@ export class RpcOverlay implements SessionOverlay {
     for (const [k, c] of this.calls) {
       if (!c.restDone || now - c.intendedAt < this.labTimeoutMs) continue;
       this.calls.delete(k);
-      this.m.count.notReceived++;
+      this.m.counters.notReceived++;
     }
   }
 }

@@ -14,6 +14,8 @@ import { buildReport, mergeSections, type OwnedSections } from '../../report/bui
 import { ReportFiles } from '../../report/write.js';
 import type { RunReport } from '../../report/schema.js';
 import { composeLive, type RunSink, type RunView } from './sink.js';
+import { feedRestToken } from './rest-token.js';
+import { roundTripConfig, usesRest } from './round-trip-config.js';
 
 export interface RunOptions {
   config: ResolvedConfig;
@@ -88,6 +90,7 @@ export function engineConfig(c: ResolvedConfig): EngineConfig {
     collapseWindowSec: c.collapseWindowSec,
     dataDir: c.dataDir,
     workloads: c.workloads,
+    ...roundTripConfig(c),
   };
 }
 
@@ -124,7 +127,18 @@ class Run extends EventEmitter implements RunHandle {
     this.engine.on('snapshot', (s) => this.onSnapshot(s));
     this.engine.on('events', (batch) => this.each((sink) => sink.events?.(batch)));
     this.checkpointTimer = setInterval(() => this.checkpoint(), CHECKPOINT_MS);
-    this.done = this.engine.done.then((r) => this.finish(r)).finally(() => clearInterval(this.checkpointTimer));
+    // the rpc and attributes workloads call REST as the tenant: the shards get the token (never logged)
+    const feed = usesRest(opts.config)
+      ? feedRestToken(
+          opts.config,
+          (token) => this.engine.setRestToken(token),
+          (l) => this.log(l),
+        )
+      : null;
+    this.done = this.engine.done
+      .finally(() => feed?.stop())
+      .then((r) => this.finish(r))
+      .finally(() => clearInterval(this.checkpointTimer));
     this.started = this.startSinks();
     this.started.catch(() => undefined); // callers that never await `started` still see the run end
   }

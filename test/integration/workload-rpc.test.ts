@@ -1,0 +1,121 @@
+// The `rpc` and `attributes` workloads against the embedded emulator (one for the whole file): the
+// lab calls server-side RPC through REST and writes shared attributes as the tenant, its devices
+// answer over MQTT, and every round trip is counted (sent = answered + timeouts + failed + in
+// flight) and timed in HDR histograms. The emulator answers as ThingsBoard's RpcV1Controller /
+// RpcV2Controller (AbstractRpcController#reply), DeviceActorMessageProcessor (delivery, expiry) and
+// DefaultTelemetrySubscriptionService (shared-attribute pushes) do: docs/emulator.md.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RawValues } from '../../src/config/index.js';
+import type { FleetDevice } from '../../src/shared/fleet.js';
+import type { RunReport } from '../../src/report/schema.js';
+import { prepareThresholds } from '../../src/lab/thresholds.js';
+import { emulatorFleet, startRun, testConfig } from '../helpers/engine.js';
+import { startEmulator, type StartedEmulator } from '../helpers/emulator.js';
+import { fileScope } from '../helpers/cleanup.js';
+
+const emu: StartedEmulator = await startEmulator(fileScope, { clientRpcReply: true });
+const fleet: FleetDevice[] = await emulatorFleet(emu.restUrl, 200);
+
+type Summary = Record<string, any>;
+
+async function run(t: Parameters<typeof testConfig>[0], devices: number, flags: RawValues, thresholds: string[] = []): Promise<RunReport> {
+  const config = testConfig(t, { MQTT_PORT: emu.mqttPort, TB_URL: emu.restUrl, DEVICE_COUNT: devices, ...flags });
+  const sinks = thresholds.length
+    ? [prepareThresholds({ expressions: thresholds, abortOnFail: false, abortGraceSec: 0, log: () => {} })]
+    : [];
+  return startRun(t, { config, fleet: fleet.slice(0, devices), writeFiles: false, sinks }).done;
+}
+
+/** The round trips reconcile exactly: every call ended one way or is still in flight. */
+function reconciles(w: Summary): void {
+  assert.equal(w.sent, w.answered + w.timeouts + w.failed + w.inFlight, JSON.stringify(w));
+}
+
+test(
+  '200 devices answer two-way RPC at 100 calls/s: round-trip histogram filled, sent = answered + timeouts',
+  { timeout: 90_000 },
+  async (t) => {
+    const before = emu.stats().rpc;
+    const r = await run(t, 200, { WORKLOADS: 'rpc', RPC_RATE: 100, RPC_CLIENT_RATE: 20, DURATION_SEC: 4 }, [
+      'rpc_p99<500ms',
+      'rpc_timeouts==0',
+    ]);
+    const w = r.workloads!.rpc as Summary;
+    t.diagnostic(
+      `rpc: sent ${w.sent}, answered ${w.answered}, p50 ${w.latencyMs.p50} ms, p99 ${w.latencyMs.p99} ms, receive p50 ${w.receiveMs.p50} ms`,
+    );
+    assert.ok(w.sent >= 300, `about 100 calls/s for 4 s, got ${w.sent}`);
+    reconciles(w);
+    assert.equal(w.sent, w.answered + w.timeouts, 'nothing failed, nothing left in flight');
+    assert.equal(w.timeouts, 0);
+    assert.equal(w.latencyMs.count, w.answered, 'every answered call is in the round-trip histogram');
+    assert.equal(w.received, w.sent, 'every request reached its device');
+    assert.equal(w.receiveMs.count, w.sent);
+    assert.equal(w.devicesAnswered, w.sent);
+    const after = emu.stats().rpc;
+    assert.equal(after.requests - before.requests, w.sent, 'the server saw exactly the calls the lab counted');
+    assert.equal(after.answered - before.answered, w.answered);
+    assert.ok(w.clientSent > 0 && w.clientAnswered === w.clientSent, `client-side RPC ${w.clientAnswered}/${w.clientSent}`);
+    assert.equal(after.clientAnswered - before.clientAnswered, w.clientSent);
+    assert.deepEqual(
+      r.thresholds!.map((x) => [x.expression, x.ok]),
+      [
+        ['rpc_p99<500ms', true],
+        ['rpc_timeouts==0', true],
+      ],
+    );
+  },
+);
+
+test(
+  'emulator RPC response delay 300 ms: the round trip p50 ≥ 300 ms while the request still arrives at once',
+  { timeout: 60_000 },
+  async (t) => {
+    emu.setFaults({ rpcResponseDelayMs: 300 });
+    t.after(() => emu.setFaults({ rpcResponseDelayMs: 0 }));
+    const r = await run(t, 20, { WORKLOADS: 'rpc', RPC_RATE: 20, DURATION_SEC: 3 });
+    const w = r.workloads!.rpc as Summary;
+    t.diagnostic(`p50 ${w.latencyMs.p50} ms, receive p50 ${w.receiveMs.p50} ms`);
+    reconciles(w);
+    assert.ok(w.answered > 20);
+    assert.ok(w.latencyMs.p50 >= 300, `p50 ${w.latencyMs.p50}`);
+    assert.ok(w.receiveMs.p50 < 300, `receive p50 ${w.receiveMs.p50}`);
+  },
+);
+
+test('devices not answering: every call ends as ThingsBoard’s 408 timeout, counted by cause', { timeout: 60_000 }, async (t) => {
+  // v1 API; ThingsBoard (and the emulator) raise the 1 s timeout to min_timeout, 5 s: the drain waits for them
+  const r = await run(t, 20, {
+    WORKLOADS: 'rpc',
+    RPC_RATE: 10,
+    RPC_API: 'v1',
+    RPC_TIMEOUT_MS: 1000,
+    RPC_FAILURE_SHARE: 1,
+    DURATION_SEC: 2,
+    DRAIN_TIMEOUT_MS: 9000,
+  });
+  const w = r.workloads!.rpc as Summary;
+  reconciles(w);
+  assert.ok(w.sent >= 10);
+  assert.equal(w.timeouts, w.sent, JSON.stringify(w));
+  assert.deepEqual(w.byCause, { '408 timeout (delivered, no response)': w.sent });
+  assert.equal(w.received, w.sent, 'delivered, then left unanswered');
+  assert.equal(w.devicesSilent, w.sent);
+  assert.equal(w.latencyMs.count, 0);
+});
+
+test('shared-attribute pushes measured end to end, attribute requests answered', { timeout: 60_000 }, async (t) => {
+  const r = await run(t, 50, { WORKLOADS: 'attributes', ATTRIBUTE_RATE: 50, ATTRIBUTE_REQUEST_RATE: 20, DURATION_SEC: 3 });
+  const w = r.workloads!.attributes as Summary;
+  t.diagnostic(
+    `attributes: sent ${w.sent}, push p50 ${w.latencyMs.p50} ms, rest p50 ${w.restMs.p50} ms, request p50 ${w.requestLatencyMs.p50} ms`,
+  );
+  reconciles(w);
+  assert.ok(w.sent >= 100, `about 50 writes/s for 3 s, got ${w.sent}`);
+  assert.equal(w.answered, w.sent, 'every write was pushed to its device');
+  assert.equal(w.written, w.sent);
+  assert.equal(w.latencyMs.count, w.sent);
+  assert.ok(w.requestSent > 0);
+  assert.equal(w.requestAnswered, w.requestSent);
+});
