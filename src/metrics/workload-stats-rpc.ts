@@ -1,7 +1,8 @@
 // What the `rpc` and `attributes` workloads report through the stats channel (./workload-stats.ts):
 // their counters in the order the dashboard card shows them, and their histograms (ms, against each
 // call's intended time, `latencyMs` first). docs/workloads.md#rpc and #attributes explain them.
-import type { WorkloadStatsDef } from './workload-stats.js';
+import type { WorkloadStatsDef, WorkloadSummary } from './workload-stats.js';
+import type { Percentiles } from './snapshot.js';
 
 /** Device-initiated request/response counters (`<prefix>Sent` …), client-side RPC and attribute requests. */
 const deviceRequests = (prefix: string, what: string) => ({
@@ -58,3 +59,19 @@ export const ATTRIBUTE_STATS: WorkloadStatsDef = {
   },
   chart: ['sent', 'answered', 'timeouts'],
 };
+
+/** `rpc: sent 987 (100/s), answered 987, timeouts 0, failed 0, p99 100.9 ms` for each round-trip workload present. */
+export function roundTripLines(workloads: Record<string, WorkloadSummary> | undefined): string[] {
+  const out: string[] = [];
+  for (const name of ['rpc', 'attributes']) {
+    const w = workloads?.[name];
+    if (!w) continue;
+    const n = (k: string) => (typeof w[k] === 'number' ? w[k] : 0);
+    const p99 = (w.latencyMs as Percentiles | undefined)?.p99;
+    out.push(
+      `${name}: sent ${n('sent')} (${w.rates.sent ?? 0}/s), answered ${n('answered')}, timeouts ${n('timeouts')}, ` +
+        `failed ${n('failed')}, in flight ${n('inFlight')}, p99 ${p99 ?? '-'} ms`,
+    );
+  }
+  return out;
+}

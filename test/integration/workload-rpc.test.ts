@@ -119,3 +119,28 @@ test('shared-attribute pushes measured end to end, attribute requests answered',
   assert.ok(w.requestSent > 0);
   assert.equal(w.requestAnswered, w.requestSent);
 });
+
+test(
+  'no REST login: the rpc workload makes no calls and the run fails with NO_CALLS (a run without load is no pass)',
+  { timeout: 60_000 },
+  async (t) => {
+    const config = testConfig(t, {
+      MQTT_PORT: emu.mqttPort,
+      TB_URL: emu.restUrl,
+      TB_PASSWORD: 'wrong',
+      DEVICE_COUNT: 5,
+      WORKLOADS: 'rpc',
+      DURATION_SEC: 2,
+    });
+    const lines: string[] = [];
+    const r = await startRun(t, { config, fleet: fleet.slice(0, 5), writeFiles: false, log: (l) => lines.push(l) }).done;
+    assert.equal(r.outcome, 'failed');
+    assert.equal(r.problem?.code, 'NO_CALLS');
+    assert.equal((r.workloads!.rpc as Summary).sent, 0);
+    assert.ok(
+      lines.some((l) => /no REST login, no calls will be made: AUTH_FAILED/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(!lines.join('\n').includes('wrong'), 'the password is never logged');
+  },
+);

@@ -16,6 +16,7 @@ import type { RunReport } from '../../report/schema.js';
 import { composeLive, type RunSink, type RunView } from './sink.js';
 import { feedRestToken } from './rest-token.js';
 import { roundTripConfig, usesRest } from './round-trip-config.js';
+import { roundTripLines } from '../../metrics/workload-stats-rpc.js';
 
 export interface RunOptions {
   config: ResolvedConfig;
@@ -219,6 +220,7 @@ class Run extends EventEmitter implements RunHandle {
     const t = report.metrics.traffic;
     const where = this.reportPath ? ` → ${this.reportPath}` : '';
     this.log(`run ${this.runId} ${report.outcome}: sent ${t.sent}, acked ${t.acked}, failed ${t.failed}${where}`);
+    for (const line of roundTripLines(report.metrics.workloads)) this.log(`  ${line}`);
     for (const sink of this.sinks) {
       try {
         await sink.finished?.(report);
