@@ -270,7 +270,7 @@ export const KEYS = {
     def: '',
     group: 'Delivery',
     doc:
-      "After the run, keep reading this long so ThingsBoard's last stats window is seen, seconds; empty = 0 against a server " +
+      "After the run's load ends, keep reading this long so ThingsBoard's last stats window is seen (alongside the delivery check's settle), seconds; empty = 0 against a server " +
       '(65 reads its last 60 s window), the window + 2 with --embedded.',
   },
 

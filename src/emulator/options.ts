@@ -14,8 +14,13 @@ export interface EmulatorOptions {
   host?: string;
   /** REST/HTTP port; 0 = any free port (default 0). */
   httpPort?: number;
-  /** MQTT port; 0 = any free port (default 0). */
+  /** MQTT port; 0 = any free port (default 0). With `workers`, worker i listens on mqttPort + i (0: any free port each). */
   mqttPort?: number;
+  /**
+   * MQTT transport worker processes (default 0 = the MQTT listener runs in this process). Each holds its
+   * own port's client sockets and relays their bytes here, where every session runs (docs/emulator.md#workers).
+   */
+  workers?: number;
   /** Tenant administrator login (default tenant@thingsboard.org / tenant). */
   username?: string;
   password?: string;
@@ -83,6 +88,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     host: o.host ?? '127.0.0.1',
     httpPort: o.httpPort ?? 0,
     mqttPort: o.mqttPort ?? 0,
+    workers: o.workers ?? 0,
     username: o.username ?? 'tenant@thingsboard.org',
     password: o.password ?? 'tenant',
     jwtLifetimeSec: o.jwtLifetimeSec ?? 9000,

@@ -4,6 +4,7 @@ import type { Store, DeviceStats } from './store.js';
 import type { MqttServer } from './mqtt/server.js';
 import type { RpcCounters } from './mqtt/rpc.js';
 import type { CapacityStats } from './capacity.js';
+import type { TransportWorkerStats } from './workers/transport-pool.js';
 
 /** Most missing sequence values listed for one device. */
 export const MISSING_LIST_LIMIT = 10000;
@@ -31,6 +32,8 @@ export interface EmulatorStats {
   unimplemented: Record<string, number>;
   /** Publishes on topics ThingsBoard does not know either (PUBACK, v5 0x90). */
   unknownTopic: number;
+  /** MQTT transport workers (--workers), one row per port; null when the MQTT listener runs in the front. */
+  workers: TransportWorkerStats[] | null;
   perDevice: Record<string, DeviceStats>;
 }
 
@@ -46,7 +49,12 @@ export interface DeviceDetail extends DeviceStats {
 }
 
 /** The stats body; `withDevices: false` leaves `perDevice` empty (cheap to poll with many devices). */
-export function buildStats(store: Store, mqtt: MqttServer, withDevices = true): EmulatorStats {
+export function buildStats(
+  store: Store,
+  mqtt: MqttServer,
+  withDevices = true,
+  workers: TransportWorkerStats[] | null = null,
+): EmulatorStats {
   const perDevice: Record<string, DeviceStats> = {};
   if (withDevices) for (const d of store.registry.devices.values()) perDevice[d.name] = store.deviceStats(d);
   const c = mqtt.counters;
@@ -75,6 +83,7 @@ export function buildStats(store: Store, mqtt: MqttServer, withDevices = true): 
     rpc: { ...mqtt.rpc.counters },
     unimplemented: { ...c.unimplemented },
     unknownTopic: c.unknownTopic,
+    workers,
     perDevice,
   };
 }

@@ -22,6 +22,19 @@ function number(flag: string, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** Most --workers: each is a process of its own (~45 MB) on a port of its own. */
+export const MAX_WORKERS = 64;
+
+function workerCount(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > MAX_WORKERS)
+    throw new LabError('USAGE', {
+      message: `--workers expects a whole number from 0 to ${MAX_WORKERS}, got ${JSON.stringify(v)}`,
+      hint: 'Give --workers about one worker per 15,000 devices (each process holds its sockets under the open-file limit); 0 = MQTT in the front process.',
+    });
+  return n;
+}
+
 /** Flag → fault key. */
 const FAULT_FLAGS = [
   ['--ack-latency-ms <ms>', 'delay before each batch of PUBACKs, ms', 'ackLatencyMs', 0],
@@ -44,7 +57,13 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
     .description('run the embedded ThingsBoard emulator (REST + HTTP device API + MQTT) until Ctrl+C')
     .option('--host <address>', 'bind address of both listeners', '127.0.0.1')
     .option('--http-port <port>', 'REST/HTTP port (0 = any free port)', port('--http-port'), 8080)
-    .option('--mqtt-port <port>', 'MQTT port (0 = any free port)', port('--mqtt-port'), 1883)
+    .option('--mqtt-port <port>', 'MQTT port (0 = any free port); with --workers, worker i listens on port + i', port('--mqtt-port'), 1883)
+    .option(
+      '--workers <n>',
+      'MQTT transport worker processes, one port each, behind one REST front (0 = MQTT in this process)',
+      workerCount,
+      0,
+    )
     .option('--username <email>', 'tenant administrator login', 'tenant@thingsboard.org')
     .option('--password <password>', 'tenant administrator password', 'tenant')
     .option('--jwt-lifetime <sec>', 'access JWT lifetime, seconds', number('--jwt-lifetime'), 9000)
@@ -98,6 +117,7 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
         host: opts.host as string,
         httpPort: opts.httpPort as number,
         mqttPort: opts.mqttPort as number,
+        workers: opts.workers as number,
         username: opts.username as string,
         password: opts.password as string,
         jwtLifetimeSec: opts.jwtLifetime as number,

@@ -116,7 +116,8 @@ export class MqttServer {
     });
   }
 
-  private accept(socket: net.Socket): void {
+  /** A new client socket: from the listener, or a transport worker's relay (workers/relay-socket.ts). */
+  accept(socket: net.Socket): void {
     this.counters.sockets++;
     const s = new Session(this, socket);
     this.sessions.add(s);

@@ -19,6 +19,8 @@ import { parseSlo, DEFAULT_SLO } from './slo.js';
 import { runLimitSearch } from './search.js';
 import { buildVerdict, loadText } from './verdict.js';
 import { runDriver } from './run-driver.js';
+import { LIMIT_STATS_WINDOW_SEC } from './server-triage.js';
+import { EMBEDDED_STATS_WINDOW_SEC, serverStatsForRun } from '../server-stats-run-sink.js';
 import { limitIdAt, renderLimitReport, writeLimitReport, type LimitReport } from './report.js';
 import type { LimitDriver, LimitStep, LimitVerdict, Vary } from './types.js';
 
@@ -34,6 +36,8 @@ export interface LimitCommandOptions {
   embedded: boolean;
   /** `tblab emulator --capacity` of the embedded emulator (0 = off). */
   emulatorCapacity?: number;
+  /** The embedded emulator's statistics window, s (default EMBEDDED_STATS_WINDOW_SEC; `tblab limit` sets its own). */
+  statsWindowSec?: number;
   json: boolean;
 }
 
@@ -71,6 +75,8 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
   const devices = o.vary === 'devices' ? Math.max(base.deviceCount, Math.ceil(plan.to)) : base.deviceCount;
   const wanted = { ...base, deviceCount: devices, durationSec: base.durationSec ?? 0 };
   const emulatorArgs = o.emulatorCapacity ? ['--capacity', String(o.emulatorCapacity)] : [];
+  // short statistics windows, so a step of seconds has several (server-triage.ts)
+  emulatorArgs.push('--stats-interval', String(LIMIT_STATS_WINDOW_SEC));
   // raw rows per device for the delivery check's exact read-back of a step (the last --recent-rows wins)
   const hold = o.stepHoldSec ?? 60;
   const perDevice = o.vary === 'rate' ? (plan.to * hold) / devices : hold / base.publishIntervalSec;
@@ -81,7 +87,7 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
       say(`creating ${target.config.deviceCount} devices…`);
       await provision(ctx, target.config, { progress: false });
     }
-    return await limitOnTarget(ctx, target, o);
+    return await limitOnTarget(ctx, target, { ...o, statsWindowSec: LIMIT_STATS_WINDOW_SEC });
   } finally {
     await target.close();
   }
@@ -146,6 +152,12 @@ async function search(
     fleet,
     fleetSize,
     sinks: () => (dash ? [dash.stepSink()] : []),
+    serverStats: () =>
+      serverStatsForRun(config, {
+        embedded,
+        windowSec: embedded ? (o.statsWindowSec ?? EMBEDDED_STATS_WINDOW_SEC) : undefined,
+        say: (l) => (l.startsWith('ThingsBoard verdict:') ? say(`limit: ${l}`) : undefined),
+      }),
     onRun: (run) => {
       current = run;
     },

@@ -6,5 +6,6 @@ export { classifyTier, looksTransient, labRemedy } from './tier.js';
 export { buildVerdict, loadText, LIMIT_EXIT } from './verdict.js';
 export { runLimitSearch, stepHold, DEFAULT_SETTLE_SEC } from './search.js';
 export { measureRunStep, sampleOf, type LiveSample, type RunStepInput } from './measure.js';
-export { rateLimitOfStep } from './rate-limit.js';
+export { rateLimitOfStep, refillRate, bestRateLimit } from './rate-limit.js';
+export { stepServerOf, limitServerOf, limitServerLines } from './server-triage.js';
 export { runDriver, stepRun, type RunDriverOptions } from './run-driver.js';

@@ -7,6 +7,7 @@ import { writeJsonAtomic } from '../../shared/fs.js';
 import { renderTable, num } from '../../report/table.js';
 import { formatValue, STEP_METRICS } from './slo.js';
 import type { LimitStep, LimitVerdict } from './types.js';
+import { limitServerLines } from './server-triage.js';
 
 export const LIMIT_REPORT_SCHEMA_VERSION = 1;
 
@@ -65,6 +66,8 @@ function objective(s: LimitStep, name: string): string {
 
 /** One row a step: load asked and reached, the main objectives (✗ = failed), its verdict. */
 export function renderStepTable(v: LimitVerdict): string {
+  // the triage tier of each step, when ThingsBoard's statistics were read (server-triage.ts)
+  const withServer = v.steps.some((s) => s.measurement.server);
   const head = [
     '#',
     'phase',
@@ -77,6 +80,7 @@ export function renderStepTable(v: LimitVerdict): string {
     'backlog',
     'lost',
     'verdict',
+    ...(withServer ? ['ThingsBoard'] : []),
   ];
   const rows = v.steps.map((s) => [
     String(s.index + 1),
@@ -92,6 +96,7 @@ export function renderStepTable(v: LimitVerdict): string {
       ? '—'
       : `${num(s.measurement.lost)}${s.objectives.some((o) => o.name === 'lost' && o.verdict === 'fail') ? ' ✗' : ''}`,
     s.retried ? 'fail (retried)' : s.passed ? 'pass' : `FAIL${s.tier ? ` (${s.tier})` : ''}`,
+    ...(withServer ? [s.measurement.server?.tier ?? '—'] : []),
   ]);
   return renderTable(head, rows);
 }
@@ -105,6 +110,7 @@ export function renderLimitReport(r: LimitReport, path: string): string {
     renderStepTable(v),
     '',
     `verdict (${v.outcome}): ${v.sentence}`,
+    ...limitServerLines(v),
   ];
   if (v.remedy && !v.sentence.includes(v.remedy)) lines.push(`remedy: ${v.remedy}`);
   return lines.join('\n') + '\n';
