@@ -98,15 +98,13 @@ class Supervisor extends EventEmitter implements EngineHandle {
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
       child.on('exit', (code, signal) => this.onShardExit(p, code, signal));
       child.on('error', (e) => this.note(`shard ${slice.id}: ${describeError(e)}`));
-      const devices = this.opts.fleet
-        .slice(slice.start, slice.end)
-        .map((d) => ({
-          name: d.name,
-          index: d.index,
-          id: d.id,
-          credentials: d.credentials,
-          ...(d.workload ? { workload: d.workload } : {}),
-        }));
+      const devices = this.opts.fleet.slice(slice.start, slice.end).map((d) => ({
+        name: d.name,
+        index: d.index,
+        id: d.id,
+        credentials: d.credentials,
+        ...(d.workload ? { workload: d.workload } : {}),
+      }));
       this.send(p, { type: 'init', shardId: slice.id, runId: this.runId, devices, settings, paused: this.disabled.current });
       this.agg.shardStatus(slice.id).pid = child.pid ?? null;
     }
