@@ -10,6 +10,7 @@ import type { RawValues } from '../../src/config/index.js';
 import type { FleetDevice } from '../../src/shared/fleet.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { prepareThresholds } from '../../src/lab/thresholds.js';
+import { renderSummary } from '../../src/report/summary.js';
 import { emulatorFleet, startRun, testConfig } from '../helpers/engine.js';
 import { startEmulator, type StartedEmulator } from '../helpers/emulator.js';
 import { fileScope } from '../helpers/cleanup.js';
@@ -58,6 +59,10 @@ test(
     assert.equal(after.answered - before.answered, w.answered);
     assert.ok(w.clientSent > 0 && w.clientAnswered === w.clientSent, `client-side RPC ${w.clientAnswered}/${w.clientSent}`);
     assert.equal(after.clientAnswered - before.clientAnswered, w.clientSent);
+    // `tblab report` text: the workload's section; no "stalled telemetry" for devices that only answer RPC
+    const text = renderSummary(r);
+    assert.match(text, new RegExp(`Workloads\\n  rpc: sent ${w.sent} \\(`));
+    assert.match(text, /Devices with stalled telemetry: none/);
     assert.deepEqual(
       r.thresholds!.map((x) => [x.expression, x.ok]),
       [
