@@ -101,6 +101,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     connectTimeoutMs: o.connectTimeoutMs,
     clock: o.clock,
   });
+  mqtt.connectCapacity.configure({ perSec: o.connectCapacity, timeoutMs: o.connectCapacityTimeoutMs });
   const setFaults = (patch: Partial<Faults>) => {
     const valid = validateFaults(patch);
     Object.assign(faults, valid);

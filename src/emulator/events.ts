@@ -36,7 +36,7 @@ export interface EmulatorEventMap {
   connectRefused: [
     {
       returnCode: number;
-      reason: 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap' | 'protocol';
+      reason: 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap' | 'validation-timeout' | 'protocol';
       username?: string;
     },
   ];

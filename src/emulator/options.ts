@@ -67,6 +67,10 @@ export interface EmulatorOptions {
   capacity?: number;
   /** Most telemetry messages waiting for --capacity; more are dropped (default 0 = 5 s of work). */
   capacityQueue?: number;
+  /** Connection-storm model: CONNECT credential validations per second (connect-capacity.ts); 0 = off (default). */
+  connectCapacity?: number;
+  /** A CONNECT whose validation would take longer is refused ("server unavailable") after this long, ms (default 10000). */
+  connectCapacityTimeoutMs?: number;
   /** ThingsBoard's own statistics: window (default 60 s), pack timeout, Prometheus endpoint (off). */
   serverStats?: Partial<ServerStatsOptions>;
   /** System administrator login (default ThingsBoard's sysadmin@thingsboard.org / sysadmin); null = none. */
@@ -109,6 +113,8 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     wsCurrentEndpoint: o.wsCurrentEndpoint ?? true,
     capacity: o.capacity ?? 0,
     capacityQueue: o.capacityQueue ?? 0,
+    connectCapacity: o.connectCapacity ?? 0,
+    connectCapacityTimeoutMs: o.connectCapacityTimeoutMs ?? 10000,
     clock: o.clock ?? Date.now,
     serverStats: { ...DEFAULT_SERVER_STATS, ...o.serverStats },
     sysadmin: o.sysadmin === undefined ? { username: 'sysadmin@thingsboard.org', password: 'sysadmin' } : o.sysadmin,

@@ -5,6 +5,7 @@ import type { MqttServer } from './mqtt/server.js';
 import type { RpcCounters } from './mqtt/rpc.js';
 import type { CapacityStats } from './capacity.js';
 import type { TransportWorkerStats } from './workers/transport-pool.js';
+import type { ConnectCapacityStats } from './connect-capacity.js';
 
 /** Most missing sequence values listed for one device. */
 export const MISSING_LIST_LIMIT = 10000;
@@ -24,6 +25,8 @@ export interface EmulatorStats {
   faults: { ingestDropped: number; rateLimited: number; refusedByFault: number; refusedByCap: number; dropped: number; stalls: number };
   /** The --capacity model (null when off): queue, delays, and messages dropped unstored and unacknowledged. */
   capacity: CapacityStats | null;
+  /** The --connect-capacity model (null when off): CONNECTs validated, queued, and refused on the validation timeout. */
+  connectCapacity: ConnectCapacityStats | null;
   /** Gateway API: children created, child connects/disconnects, and gateway publishes from non-gateways (no PUBACK). */
   gateway: { created: number; connects: number; disconnects: number; notGateway: number };
   /** Server-side RPC: requests, delivered to a session, answered, timed out, never delivered (no session). */
@@ -79,6 +82,7 @@ export function buildStats(
       stalls: c.stalls,
     },
     capacity: mqtt.ingest.capacity.on ? mqtt.ingest.capacity.stats() : null,
+    connectCapacity: mqtt.connectCapacity.on ? mqtt.connectCapacity.stats() : null,
     gateway: { ...c.gateway, notGateway: c.notGateway },
     rpc: { ...mqtt.rpc.counters },
     unimplemented: { ...c.unimplemented },

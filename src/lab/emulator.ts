@@ -36,6 +36,8 @@ export async function runEmulator(ctx: LabContext, options: EmulatorOptions, o: 
   const active = Object.entries(o.faults).filter(([, v]) => v > 0);
   const cap = emulator.stats({ perDevice: false }).capacity;
   if (cap) say(ctx, `emulator: capacity ${cap.perSec} msg/s, queue bound ${cap.queueBound} messages`);
+  const conn = emulator.stats({ perDevice: false }).connectCapacity;
+  if (conn) say(ctx, `emulator: connect capacity ${conn.perSec} CONNECTs/s, validation timeout ${conn.timeoutMs} ms`);
   if (active.length) say(ctx, `emulator: faults ${active.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (o.logEvents) {
     const version = (v: number) => (v === 4 ? '3.1.1' : v === 3 ? '3.1' : '5');

@@ -85,6 +85,18 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
     .option('--rest-rate-limit <spec>', 'REST requests per tenant, cap:sec,... (excess → 429)')
     .option('--capacity <msg/s>', 'saturating server: MQTT telemetry served per second, the rest queued (0 = off)', number('--capacity'), 0)
     .option('--capacity-queue <n>', 'most messages waiting for --capacity; more are dropped (0 = 5 s)', number('--capacity-queue'), 0)
+    .option(
+      '--connect-capacity <n/s>',
+      'connection storms: CONNECT credential validations per second, the rest wait (0 = off)',
+      number('--connect-capacity'),
+      0,
+    )
+    .option(
+      '--connect-capacity-timeout <ms>',
+      'a CONNECT whose validation would take longer is refused (server unavailable), ms',
+      number('--connect-capacity-timeout'),
+      10_000,
+    )
     .addOption(new Option('--exit-with-parent <pid>', 'exit when process <pid> is gone (used by --embedded)').hideHelp())
     .option(
       '--stats-interval <s>',
@@ -130,6 +142,8 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
         capacity: opts.capacity as number,
         capacityQueue: opts.capacityQueue as number,
         clientRpcReply: opts.clientRpcReply === true,
+        connectCapacity: opts.connectCapacity as number,
+        connectCapacityTimeoutMs: opts.connectCapacityTimeout as number,
         rateLimits: {
           device: opts.rateLimitDevice as string | undefined,
           tenant: opts.rateLimitTenant as string | undefined,

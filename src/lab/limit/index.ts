@@ -1,6 +1,6 @@
 // `tblab limit`'s search core: pure modules, driven through LimitDriver (docs/limit.md).
 export * from './types.js';
-export { DEFAULT_SLO, STEP_METRICS, parseSlo, judgeStep, formatValue } from './slo.js';
+export { DEFAULT_SLO, defaultSlo, STEP_METRICS, parseSlo, judgeStep, formatValue } from './slo.js';
 export { StepPlanner, checkPlan, defaultStepHold, MIN_STEP_HOLD_SEC, STEP_HOLD_INTERVALS } from './plan.js';
 export { classifyTier, looksTransient, labRemedy } from './tier.js';
 export { buildVerdict, loadText, LIMIT_EXIT } from './verdict.js';

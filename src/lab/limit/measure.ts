@@ -39,6 +39,8 @@ export interface RunStepInput {
   lost: number | null;
   ingestP99Ms?: number | null;
   rateLimit?: StepMeasurement['rateLimit'];
+  /** `--vary connect-rate`: connects completed per second over the ramp (connect-ramp.ts). */
+  connectRatePerSec?: number | null;
 }
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -73,7 +75,7 @@ export function measureRunStep(i: RunStepInput): StepMeasurement {
     i.vary === 'devices'
       ? m.connections.peakConnected
       : i.vary === 'connect-rate'
-        ? m.connections.succeeded / Math.max(m.elapsedSec, 1)
+        ? (i.connectRatePerSec ?? m.connections.succeeded / Math.max(m.elapsedSec, 1))
         : sentPerSec;
   const devices = last?.connected ?? m.connections.connected;
   const inFlightEnd = qos1 && last ? last.inFlight : null;
@@ -98,6 +100,7 @@ export function measureRunStep(i: RunStepInput): StepMeasurement {
     ackP50Ms: qos1 ? m.latency.ackMs.p50 : null,
     ackP99Ms: qos1 ? m.latency.ackMs.p99 : null,
     ingestP99Ms: i.ingestP99Ms ?? null,
+    connectP99Ms: m.latency.connectMs.p99,
     inFlightStart: qos1 && first ? first.inFlight : null,
     inFlightEnd,
     disconnects,

@@ -11,6 +11,7 @@ import { measureRunStep, sampleOf, type LiveSample } from './measure.js';
 import { rateLimitOfStep } from './rate-limit.js';
 import { stepServerOf } from './server-triage.js';
 import type { ServerStatsRunSink } from '../server-stats-run-sink.js';
+import { connectRampPerSec } from './connect-ramp.js';
 import type { LimitDriver, StepMeasurement, Vary } from './types.js';
 
 export interface RunDriverOptions {
@@ -29,6 +30,8 @@ export interface RunDriverOptions {
   onReport?: (report: RunReport, load: number) => void;
   /** Each step's run as it starts (a signal handler stops it). */
   onRun?: (run: RunHandle) => void;
+  /** The run id of the step at `load` (default a fresh time-stamped one). */
+  runIdOf?: (load: number) => string;
 }
 
 /** The step's configuration and fleet. Pure. */
@@ -76,7 +79,8 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
       index++;
       const samples: LiveSample[] = [];
       try {
-        const run = startRun({ config, fleet, fleetSize: o.fleetSize, log: o.log, sinks, writeFiles: true });
+        const runId = o.runIdOf?.(load);
+        const run = startRun({ config, fleet, fleetSize: o.fleetSize, log: o.log, sinks, writeFiles: true, ...(runId ? { runId } : {}) });
         run.on('snapshot', (s) => samples.push(sampleOf(s)));
         o.onRun?.(run);
         await run.started;
@@ -87,7 +91,8 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
         // without a delivery check, QoS 1 publishes never acknowledged are the loss we can see
         const lost = totals ? totals.lost : m.target.qos === 1 ? m.traffic.failed : null;
         const ingestP99Ms = m.delivery?.ingestLatencyMs.p99 ?? null;
-        const step = measureRunStep({ vary: o.vary, asked: load, metrics: m, samples, lost, ingestP99Ms });
+        const connectRatePerSec = o.vary === 'connect-rate' ? connectRampPerSec(report.devices) : null;
+        const step = measureRunStep({ vary: o.vary, asked: load, metrics: m, samples, lost, ingestP99Ms, connectRatePerSec });
         const accepted = totals && totals.sent > 0 ? (step.sentPerSec * totals.stored) / totals.sent : step.sentPerSec;
         const rateLimit = rateLimitOfStep(report.delivery?.rateLimit, accepted, step.devices, m.series);
         return { ...step, rateLimit, server: stepServerOf(report.server) };

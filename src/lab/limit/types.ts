@@ -45,6 +45,8 @@ export interface StepMeasurement {
   ackP99Ms: number | null;
   /** Send → stored latency p99 (delivery sample); null when not measured. */
   ingestP99Ms: number | null;
+  /** TCP open → CONNACK p99 of the step's connects; absent in reports made before it was measured. */
+  connectP99Ms?: number | null;
   /** QoS 1 in-flight (sent, not yet acknowledged) at the start and end of the hold; null at QoS 0. */
   inFlightStart: number | null;
   inFlightEnd: number | null;
