@@ -4,7 +4,8 @@
 // requests ThingsBoard publishes on `v1/devices/me/rpc/request/{n}` (after RPC_RESPONSE_DELAY_MS,
 // leaving RPC_FAILURE_SHARE of them unanswered). Calls carry `params.k`, so the REST call, the
 // device's receipt and the REST answer meet in this process: receiveMs (intended send → device got
-// it) and latencyMs (intended send → REST answer) are measured on one clock. ThingsBoard's answers
+// it), returnMs (device published its response → REST answer) and latencyMs (intended send → REST
+// answer) are measured on one clock. ThingsBoard's answers
 // (application/…/controller/AbstractRpcController.java `reply`): 200 with the device's response;
 // after the expiry 408 (v1, delivered) or 409 (v1, never delivered: no active connection) and 504
 // (v2, both). Client-side RPC (device → server, RPC_CLIENT_RATE) runs through ./device-requests.ts:
@@ -57,6 +58,8 @@ interface Call {
   received: boolean;
   /** The REST answer came (a one-way call waits here for the device's receipt). */
   restDone: boolean;
+  /** When the device published its response (0 = not yet). */
+  answeredAt: number;
 }
 
 export class RpcOverlay implements SessionOverlay {
@@ -139,7 +142,9 @@ export class RpcOverlay implements SessionOverlay {
     }
     const reply = encodePublish0(RESPONSE + topic.slice(REQUEST.length), `{"k":${k},"ok":true}`, this.links.version);
     const answer = () => {
-      if (this.links.send(i, reply)) this.m.counters.devicesAnswered++;
+      if (!this.links.send(i, reply)) return;
+      this.m.counters.devicesAnswered++;
+      call.answeredAt = this.clock.now();
     };
     if (this.s.responseDelayMs > 0) setTimeout(answer, this.s.responseDelayMs);
     else answer();
@@ -161,7 +166,7 @@ export class RpcOverlay implements SessionOverlay {
 
   private call(i: number, intendedAt: number): void {
     const k = this.nextKey++;
-    const call: Call = { i, intendedAt, received: false, restDone: false };
+    const call: Call = { i, intendedAt, received: false, restDone: false, answeredAt: 0 };
     this.calls.set(k, call);
     this.m.firstAt ||= intendedAt;
     this.m.counters.sent++;
@@ -187,6 +192,7 @@ export class RpcOverlay implements SessionOverlay {
         return m.cause('200 with another call’s answer');
       }
       m.counters.answered++;
+      if (call.answeredAt > 0) recordMs(m.hist.returnMs, now - call.answeredAt);
       return recordMs(m.hist.latencyMs, now - call.intendedAt);
     }
     const expiry = expiryCause(status, call.received);

@@ -33,6 +33,7 @@ export const RPC_STATS: WorkloadStatsDef = {
   histograms: {
     latencyMs: 'intended call time → REST answer (answered calls)',
     receiveMs: 'intended call time → the request reached the device',
+    returnMs: "two-way: the device published its response → REST answer (ThingsBoard's way back)",
     clientLatencyMs: 'client-side RPC: intended time → response received',
   },
   chart: ['sent', 'answered', 'timeouts'],
