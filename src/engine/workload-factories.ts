@@ -11,6 +11,6 @@ export type WorkloadFactories = Partial<Record<FleetWorkload, WorkloadFactory>>;
 
 export function workloadFactories(settings: ShardSettings): WorkloadFactories {
   return {
-    device: (ctx) => new MqttTelemetry(ctx, settings),
+    device: (ctx) => new MqttTelemetry(ctx, settings, ctx.overlays),
   };
 }
