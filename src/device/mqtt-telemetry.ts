@@ -8,6 +8,7 @@ import type { TransportTarget } from './transport.js';
 import type { Cause, ErrorKind } from './causes.js';
 import { MqttSession, type SessionContext } from './mqtt-session.js';
 import type { Workload, WorkloadClock, WorkloadDevice, WorkloadHost } from './workload.js';
+import { endpointOf, type MqttEndpoint } from '../shared/endpoints.js';
 
 /** A device whose socket holds this many unsent bytes skips publishes instead of growing memory. */
 const MAX_BUFFERED_BYTES = 64 * 1024;
@@ -16,6 +17,8 @@ const MAX_BUFFERED_BYTES = 64 * 1024;
 export interface MqttTelemetrySettings {
   host: string;
   port: number;
+  /** Every endpoint (MQTT_ENDPOINTS): device with fleet index i connects to endpointOf(i); absent = host:port. */
+  endpoints?: readonly MqttEndpoint[];
   tls: null | { caFile?: string; certFile?: string; keyFile?: string; insecure: boolean };
   mqttVersion: MqttVersion;
   qos: 0 | 1;
@@ -37,11 +40,12 @@ export class MqttTelemetry implements Workload {
       ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
       ...(t.certFile ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile!) } : {}),
     };
-    const target: TransportTarget = { host: settings.host, port: settings.port, tls };
+    const endpoints = settings.endpoints?.length ? settings.endpoints : [{ host: settings.host, port: settings.port }];
+    const targets: TransportTarget[] = endpoints.map((e) => ({ host: e.host, port: e.port, tls }));
     const ctx: SessionContext = {
       host,
       clock,
-      target,
+      target: targets[0],
       version: settings.mqttVersion,
       keepaliveSec: settings.keepaliveSec,
       disconnectPacket: settings.mqttVersion === '5' ? DISCONNECT_V5 : DISCONNECT_V311,
@@ -50,7 +54,7 @@ export class MqttTelemetry implements Workload {
     this.reuseWrites = !t;
     const payload = createPayloadSource(devices, settings.payloadTemplate);
     this.packets = new PublishWriter(TELEMETRY_TOPIC, settings.qos, settings.mqttVersion, payload);
-    this.sessions = devices.map((d, i) => new MqttSession(ctx, i, d));
+    this.sessions = devices.map((d, i) => new MqttSession(ctx, i, d, targets[endpointOf(d.index, targets.length)]));
   }
 
   connect(i: number, localAddress: string | undefined): void {

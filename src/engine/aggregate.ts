@@ -13,18 +13,17 @@ import {
 import { CollapseDetector } from '../metrics/collapse.js';
 import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
-import type { DeviceRecord, TimelinePoint } from '../metrics/records.js';
+import type { DeviceRecord, RunResults, TimelinePoint } from '../metrics/records.js';
 import { C, C_FIELDS, D, D_FIELDS } from './counters.js';
 import { deviceRecord, deviceRecordsJson, JSON_BLOCK } from './device-records.js';
 import type { ShardSnapshot } from './protocol.js';
 import { overRun, round1, round3, type ShardSecond } from './rates.js';
 import { topDevices } from './top-devices.js';
-import { newShardView, rowTotals, settleCrashed, type RowTotals, type ShardView } from './shard-view.js';
-
-export type { RowTotals };
-
-export type { ShardSecond };
+import { newShardView, recordDisconnects, rowTotals, settleCrashed, type RowTotals, type ShardView } from './shard-view.js';
 import { rssMB } from './rss.js';
+import { EndpointAggregate, type EndpointMeta } from './endpoint-stats.js';
+
+export type { RowTotals, ShardSecond };
 
 export interface AggregatorMeta {
   runId: string;
@@ -33,12 +32,12 @@ export interface AggregatorMeta {
   target: MetricsSnapshot['target'];
   /** Device names per shard, in the shard's local order. */
   shards: Array<{ id: number; names: string[]; indices: number[] }>;
+  /** Per MQTT endpoint: its label and devices, in the order configured. */
+  endpoints: EndpointMeta[];
   collapseShare: number;
   collapseWindowSec: number;
 }
 
-/** Disconnect history kept per device in the report (most recent). */
-const MAX_DISCONNECTS_PER_DEVICE = 50;
 const SERIES_POINTS = 60;
 const TOP_DEVICES = 50;
 
@@ -52,6 +51,7 @@ export class Aggregator {
   private readonly shards: ShardView[];
   private readonly series: SeriesPoint[] = [];
   private readonly collapse: CollapseDetector;
+  private readonly endpoints: EndpointAggregate;
   /** First publish of the run and the moment the load stopped (ms since epoch): the seconds under load. */
   private firstPublishAt = 0;
   private loadEndAt = 0;
@@ -69,6 +69,7 @@ export class Aggregator {
   constructor(private readonly meta: AggregatorMeta) {
     this.collapse = new CollapseDetector(meta.collapseShare, meta.collapseWindowSec);
     this.shards = meta.shards.map((s) => newShardView(s, meta.startedAt));
+    this.endpoints = new EndpointAggregate(meta.endpoints, meta.shards.length);
   }
 
   shardStatus(id: number): ShardStatus {
@@ -114,13 +115,8 @@ export class Aggregator {
       v.rows.set(rows.subarray(k * D_FIELDS, (k + 1) * D_FIELDS), idx[k] * D_FIELDS);
       v.stale[Math.floor(idx[k] / JSON_BLOCK)] = 1;
     }
-    for (const d of s.disconnects) {
-      v.stale[Math.floor(d.i / JSON_BLOCK)] = 1;
-      let list = v.disconnects.get(d.i);
-      if (!list) v.disconnects.set(d.i, (list = []));
-      list.push({ at: d.at, cause: d.cause, class: d.class });
-      if (list.length > MAX_DISCONNECTS_PER_DEVICE) list.shift();
-    }
+    recordDisconnects(v, s.disconnects);
+    this.endpoints.apply(s.shardId, s.endpoints);
     const lagP99 = lag.totalCount ? summarize(lag).p99 : null;
     if (lagP99 !== null && lagP99 > LAG_LAGGING_MS) this.secondsBehind++;
     if (s.cpuPercent >= 95) this.secondsSaturated++;
@@ -286,6 +282,7 @@ export class Aggregator {
       latency: { ackMs: ack, connectMs: summarize(this.connectMs), scheduleLagMs: lag },
       latencyBuckets: { ackMs: cumulativeBuckets(this.ackMs), connectMs: cumulativeBuckets(this.connectMs) },
       disconnects: { total: tot[C.DISCONNECTS], byCause, byClass },
+      endpoints: this.endpoints.section(),
       errors: { total: tot[C.ERRORS], byClass: errors },
       collapse,
       generator: generatorHealth({
@@ -337,14 +334,16 @@ export class Aggregator {
    */
   crashed(id: number): RowTotals {
     const ahead = settleCrashed(this.shards[id], this.meta.target.qos);
+    this.endpoints.crashed(id);
     // rates leave crashed shards out; the collapse detector's next deltas must not step back either
     this.prevSent -= ahead.sent;
     this.prevAcked -= ahead.acked;
     return ahead;
   }
 
-  encodedHistograms(): { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null } {
+  encodedHistograms(): RunResults['histograms'] {
     const enc = (h: Histogram) => (h.totalCount ? encodeHistogram(h) : null);
-    return { ackMs: enc(this.ackMs), connectMs: enc(this.connectMs), scheduleLagMs: enc(this.scheduleLagMs) };
+    const endpointConnectMs = this.endpoints.encoded();
+    return { ackMs: enc(this.ackMs), connectMs: enc(this.connectMs), scheduleLagMs: enc(this.scheduleLagMs), endpointConnectMs };
   }
 }

@@ -38,6 +38,7 @@ export class Shard {
   private cpuAt: number;
   private timers: NodeJS.Timeout[] = [];
   private finished = false;
+  private readonly isUp = (i: number) => this.core.state[i] === S.UP;
 
   constructor(
     readonly id: number,
@@ -150,6 +151,7 @@ export class Shard {
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       rssMB: rssMB(),
       changed,
+      endpoints: this.core.tallies.endpoints.take(this.isUp),
     };
     this.out.snapshot(snap, final);
   }

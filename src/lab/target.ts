@@ -39,7 +39,10 @@ export interface TargetOptions {
  * every time so it never replaces a real fleet's tokens.json or teardown manifest. The pid file
  * stays where `tblab stop` looks by default.
  */
-export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqttHost: string; mqttPort: number }): ResolvedConfig {
+export function embeddedConfig(
+  base: ResolvedConfig,
+  emu: { restUrl: string; mqttHost: string; mqttPort: number; mqttEndpoints?: ResolvedConfig['mqttEndpoints'] },
+): ResolvedConfig {
   const dataDir = embeddedDataDir(base.dataDir);
   const defaultDisabled = join(base.dataDir, 'control', 'disabled_devices.json');
   return Object.freeze({
@@ -48,6 +51,8 @@ export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqt
     tbUrl: emu.restUrl,
     mqttHost: emu.mqttHost,
     mqttPort: emu.mqttPort,
+    // the emulator's port(s), never the real server's endpoints
+    mqttEndpoints: emu.mqttEndpoints ?? [],
     mqttTls: false,
     tbUsername: KEYS.TB_USERNAME.def,
     tbPassword: KEYS.TB_PASSWORD.def,

@@ -68,7 +68,13 @@ export interface RunResults {
   /** Per-device records keyed by name (empty in a checkpoint: see `devicesJson`). */
   devices: Record<string, DeviceRecord>;
   /** Encoded HDR histograms (base64), mergeable across instances. */
-  histograms: { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null };
+  histograms: {
+    ackMs: string | null;
+    connectMs: string | null;
+    scheduleLagMs: string | null;
+    /** Per MQTT endpoint (the order of `final.endpoints`): its connect latencies, null = none. Absent in older reports. */
+    endpointConnectMs?: Array<string | null>;
+  };
   /** The supervisor's notes (also in `final.generator.notes`). */
   notes: string[];
   shards: ShardStatus[];

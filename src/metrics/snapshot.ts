@@ -5,7 +5,8 @@
 
 import type { Series } from './triage.js';
 
-export const METRICS_SCHEMA_VERSION = 1;
+/** 2: `endpoints` (issue 18). Version 1 snapshots (older reports) have no `endpoints`. */
+export const METRICS_SCHEMA_VERSION = 2;
 
 export type RunState = 'starting' | 'connecting' | 'running' | 'stopping' | 'finished' | 'aborted' | 'failed';
 
@@ -47,6 +48,23 @@ export interface DeviceRow {
   acked: number;
   failed: number;
   disconnects: number;
+}
+
+/** One MQTT endpoint of the run (MQTT_ENDPOINTS, or the one MQTT_HOST:MQTT_PORT) and what its devices did. */
+export interface EndpointStats {
+  /** `host:port` (IPv6 in brackets, credentials redacted). */
+  endpoint: string;
+  /** Devices of this run assigned to it: fleet index i → endpoint (i − 1) mod K. */
+  devices: number;
+  connected: number;
+  attempts: number;
+  succeeded: number;
+  /** Connect attempts that failed (refused, timeout, socket error…). */
+  failed: number;
+  /** TCP open → CONNACK of this endpoint's connects. */
+  connectMs: Percentiles;
+  /** Session ends not asked for, connect failures included, as `disconnects` of the whole run. */
+  disconnects: { total: number; byCause: Record<string, number>; byClass: Partial<Record<CauseClass, number>> };
 }
 
 export interface ShardStatus {
@@ -138,6 +156,9 @@ export interface MetricsSnapshot {
     byCause: Record<string, number>;
     byClass: Partial<Record<CauseClass, number>>;
   };
+
+  /** Per MQTT endpoint, in the order configured (one entry without MQTT_ENDPOINTS). Schema v2. */
+  endpoints: EndpointStats[];
 
   /** Errors by class (connect failures, write errors, ack timeouts, protocol errors…). */
   errors: { total: number; byClass: Record<string, number> };

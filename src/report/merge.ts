@@ -10,6 +10,7 @@ import { alignByTs } from './merge-align.js';
 import { mergeSnapshots, worst } from './merge-metrics.js';
 import { mergeDelivery, uniteRecords } from './merge-delivery.js';
 import { mergeServer } from './merge-server.js';
+import { mergeEndpoints } from './merge-endpoints.js';
 
 export interface MergeInput {
   /** Where the report came from (file path): named in every error. */
@@ -44,7 +45,17 @@ const RUN_STAGES = [
 /** Settings that define the fleet and its slicing: instances that differ here did not split one fleet. */
 const FLEET_KEYS = ['devicePrefix', 'deviceCount'] as const;
 /** Settings that should match for the sum to mean one load; differences are reported, not fatal. */
-const LOAD_KEYS = ['tbUrl', 'mqttHost', 'mqttPort', 'qos', 'mqttVersion', 'publishIntervalSec', 'durationSec', 'stages'] as const;
+const LOAD_KEYS = [
+  'tbUrl',
+  'mqttHost',
+  'mqttPort',
+  'mqttEndpoints',
+  'qos',
+  'mqttVersion',
+  'publishIntervalSec',
+  'durationSec',
+  'stages',
+] as const;
 
 type Placed = MergeInput & { id: InstanceId; label: string };
 
@@ -96,7 +107,7 @@ function place(inputs: readonly MergeInput[], allowPartial: boolean, warnings: s
   return placed;
 }
 
-type HistKey = keyof RunReport['histograms'];
+type HistKey = Exclude<keyof RunReport['histograms'], 'endpointConnectMs'>;
 type LatencyKey = keyof RunReport['metrics']['latency'];
 
 /** Decodes and adds one histogram kind of every input; refuses inputs that have samples but no histogram. */
@@ -171,6 +182,10 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
     duplicate,
   );
 
+  const ends = mergeEndpoints(
+    placed.map((p) => ({ label: p.label, endpoints: p.report.metrics.endpoints, connectMs: p.report.histograms.endpointConnectMs })),
+  );
+  warnings.push(...ends.warnings);
   const metrics = mergeSnapshots(
     placed.map((p) => ({ label: p.label, snapshot: p.report.metrics })),
     runId,
@@ -182,6 +197,7 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
       scheduleLagMs: summarize(hist.scheduleLagMs),
       ingestLatencyMs: ingestMs,
     },
+    ends.endpoints,
   );
   const timeline = alignByTs<TimelinePoint>(
     reports.map((r) => r.timeline),
@@ -228,6 +244,7 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
       connectMs: enc(hist.connectMs),
       scheduleLagMs: enc(hist.scheduleLagMs),
       ...(ingest ? { ingestLatencyMs: enc(ingest) } : {}),
+      ...(ends.endpoints.length ? { endpointConnectMs: ends.connectMs } : {}),
     },
     delivery: mergeDelivery(
       placed.map((p) => ({ label: p.label, delivery: p.report.delivery })),

@@ -109,7 +109,14 @@ export interface RunReport {
   timeline: TimelinePoint[];
   devices: Record<string, DeviceRecord>;
   /** Encoded HDR histograms (base64, hdr-histogram-js compressed), so reports can be merged exactly. */
-  histograms: { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null; ingestLatencyMs?: string | null };
+  histograms: {
+    ackMs: string | null;
+    connectMs: string | null;
+    scheduleLagMs: string | null;
+    ingestLatencyMs?: string | null;
+    /** Per MQTT endpoint, in the order of `metrics.endpoints`: its connect latencies (null = none). Absent in older reports. */
+    endpointConnectMs?: Array<string | null>;
+  };
   delivery: DeliveryReport | null;
   thresholds: ThresholdResult[] | null;
   /** Per-shard event logs and metrics CSV; `log`: the chronological run log (`logs/<run-id>.log`), when written. */

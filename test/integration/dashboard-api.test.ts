@@ -26,7 +26,12 @@ test('/api/metrics answers 503 before the first snapshot, then the latest snapsh
   assert.ok(validate(body), JSON.stringify(validate.errors, null, 2));
 
   // the schema must refuse what breaks the contract
-  assert.equal(validate({ ...body, schemaVersion: 2 }), false);
+  assert.equal(validate({ ...body, schemaVersion: 1 }), false);
+  assert.equal(validate({ ...body, schemaVersion: 3 }), false);
+  const { endpoints, ...noEndpoints } = body;
+  assert.equal(endpoints.length, 2);
+  assert.equal(validate(noEndpoints), false, 'schema 2 requires the per-endpoint rows');
+  assert.equal(validate({ ...body, endpoints: [{ ...endpoints[0], connected: -1 }] }), false);
   const { traffic, ...noTraffic } = body;
   assert.ok(traffic);
   assert.equal(validate(noTraffic), false);
