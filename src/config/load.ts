@@ -41,6 +41,7 @@ const isKey = (k: string): k is ConfigKey => Object.prototype.hasOwnProperty.cal
 
 function mask(key: string, v: unknown): string {
   if ((SECRET_KEYS as readonly string[]).includes(key)) return '***';
+  if (key === 'MQTT_ENDPOINTS') return String(v).split(',').map(redactHost).join(',');
   return key === 'MQTT_HOST' ? redactHost(String(v)) : redactUrl(String(v));
 }
 

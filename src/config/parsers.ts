@@ -3,6 +3,7 @@
 // an issue worded for the person who wrote it. Kept apart so the key table reads as a table.
 import { z } from 'zod';
 import { parseInstance } from '../shared/fleet.js';
+import { redactHost } from '../shared/redact.js';
 
 export const bool = z.union([z.boolean(), z.string(), z.number()]).transform((v, ctx) => {
   if (typeof v === 'boolean') return v;
@@ -135,9 +136,10 @@ export const endpointList = z.union([z.string(), z.array(z.union([z.string(), z.
     const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:/@[\]]+)):(\d{1,5})$/.exec(item);
     const port = m ? Number(m[3]) : 0;
     if (!m || port < 1 || port > 65535) {
+      // an entry may carry credentials by mistake (user:pw@host): never echoed
       ctx.addIssue({
         code: 'custom',
-        message: `expected host:port,host:port… (e.g. 127.0.0.1:1883,127.0.0.1:1884; IPv6 as [::1]:1883), got ${item}`,
+        message: `expected host:port,host:port… (e.g. 127.0.0.1:1883,127.0.0.1:1884; IPv6 as [::1]:1883), got ${redactHost(item)}`,
       });
       return z.NEVER;
     }
