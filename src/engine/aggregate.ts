@@ -14,12 +14,12 @@ import { CollapseDetector } from '../metrics/collapse.js';
 import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
 import type { DeviceRecord, RunResults, TimelinePoint } from '../metrics/records.js';
-import { C, C_FIELDS, D, D_FIELDS } from './counters.js';
-import { deviceRecord, deviceRecordsJson, JSON_BLOCK } from './device-records.js';
+import { C, C_FIELDS } from './counters.js';
+import { deviceRecord, deviceRecordsJson } from './device-records.js';
 import type { ShardSnapshot } from './protocol.js';
 import { overRun, round1, round3, type ShardSecond } from './rates.js';
 import { topDevices } from './top-devices.js';
-import { newShardView, recordDisconnects, rowTotals, settleCrashed, type RowTotals, type ShardView } from './shard-view.js';
+import { applyRows, newShardView, recordDisconnects, rowTotals, settleCrashed, type RowTotals, type ShardView } from './shard-view.js';
 import { rssMB } from './rss.js';
 import { EndpointAggregate, type EndpointMeta } from './endpoint-stats.js';
 
@@ -108,13 +108,8 @@ export class Aggregator {
     this.connectMs.add(decodeHistogram(s.hist.connectMs));
     v.secAck.add(ack);
     v.secLag.add(lag);
-    const { idx, rows } = s.changed;
-    for (let k = 0; k < idx.length; k++) {
-      const first = rows[k * D_FIELDS + D.FIRST_PUB];
-      if (first > 0 && (this.firstPublishAt === 0 || first < this.firstPublishAt)) this.firstPublishAt = first;
-      v.rows.set(rows.subarray(k * D_FIELDS, (k + 1) * D_FIELDS), idx[k] * D_FIELDS);
-      v.stale[Math.floor(idx[k] / JSON_BLOCK)] = 1;
-    }
+    const first = applyRows(v, s.changed);
+    if (first > 0 && (this.firstPublishAt === 0 || first < this.firstPublishAt)) this.firstPublishAt = first;
     recordDisconnects(v, s.disconnects);
     this.endpoints.apply(s.shardId, s.endpoints);
     const lagP99 = lag.totalCount ? summarize(lag).p99 : null;
@@ -207,6 +202,7 @@ export class Aggregator {
     };
     this.series.push(point);
     if (this.series.length > SERIES_POINTS) this.series.shift();
+    const endpoints = this.endpoints.section();
     this.timeline.push({
       ts: Math.floor(now / 1000) * 1000,
       t: point.t,
@@ -221,6 +217,7 @@ export class Aggregator {
       scheduleLagP99Ms: secLagP99,
       eventLoopDelayP99Ms: eld,
       state,
+      ...(endpoints.length > 1 ? { endpointsConnected: endpoints.map((e) => e.connected) } : {}),
     });
 
     const collapse =
@@ -282,7 +279,7 @@ export class Aggregator {
       latency: { ackMs: ack, connectMs: summarize(this.connectMs), scheduleLagMs: lag },
       latencyBuckets: { ackMs: cumulativeBuckets(this.ackMs), connectMs: cumulativeBuckets(this.connectMs) },
       disconnects: { total: tot[C.DISCONNECTS], byCause, byClass },
-      endpoints: this.endpoints.section(),
+      endpoints,
       errors: { total: tot[C.ERRORS], byClass: errors },
       collapse,
       generator: generatorHealth({

@@ -50,6 +50,19 @@ export function newShardView(s: { id: number; names: string[]; indices: number[]
   };
 }
 
+/** Copies a snapshot's changed rows into the view (their JSON goes stale); returns their earliest first publish (0 = none). */
+export function applyRows(v: ShardView, changed: { idx: Int32Array; rows: Float64Array }): number {
+  let earliest = 0;
+  const { idx, rows } = changed;
+  for (let k = 0; k < idx.length; k++) {
+    const first = rows[k * D_FIELDS + D.FIRST_PUB];
+    if (first > 0 && (earliest === 0 || first < earliest)) earliest = first;
+    v.rows.set(rows.subarray(k * D_FIELDS, (k + 1) * D_FIELDS), idx[k] * D_FIELDS);
+    v.stale[Math.floor(idx[k] / JSON_BLOCK)] = 1;
+  }
+  return earliest;
+}
+
 /** Adds a snapshot's disconnect records to their devices' histories (the most recent kept) and marks their JSON stale. */
 export function recordDisconnects(v: ShardView, events: readonly DisconnectEvent[]): void {
   for (const d of events) {

@@ -225,7 +225,12 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
         peakSentPerSec,
         rest429,
         ...(emulatorRefused ? { emulatorRefused } : {}),
-        alive: { startedAt: report.startedAt, timeline: report.timeline, publishIntervalSec: cfg.publishIntervalSec },
+        alive: {
+          startedAt: report.startedAt,
+          timeline: report.timeline,
+          publishIntervalSec: cfg.publishIntervalSec,
+          endpoints: report.final.endpoints?.length,
+        },
       }),
       notes,
       window: { startTs, endTs: Date.now() },
