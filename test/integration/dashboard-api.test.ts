@@ -84,6 +84,22 @@ test('/metrics is a parsable Prometheus exposition with tblab_ names, run_id/ins
   assert.equal(one('tblab_in_flight_messages'), 6);
   assert.equal(one('tblab_run_state', { state: 'running' }), 1);
   assert.equal(one('tblab_ack_latency_quantile_seconds', { percentile: 'p50' }), snap.latency.ackMs.p50! / 1000);
+  // per MQTT endpoint
+  const [e0, e1] = snap.endpoints;
+  assert.equal(one('tblab_endpoint_devices', { endpoint: e1.endpoint }), 5);
+  assert.equal(one('tblab_endpoint_connected_devices', { endpoint: e1.endpoint }), 3);
+  assert.equal(one('tblab_endpoint_connects_total', { endpoint: e1.endpoint, result: 'failed' }), 2);
+  assert.equal(one('tblab_endpoint_connects_total', { endpoint: e0.endpoint, result: 'succeeded' }), 5);
+  assert.equal(one('tblab_endpoint_disconnects_total', { endpoint: e1.endpoint, cause: 'server closed' }), 2);
+  assert.equal(
+    one('tblab_endpoint_connect_latency_quantile_seconds', { endpoint: e0.endpoint, percentile: 'p50' }),
+    e0.connectMs.p50! / 1000,
+  );
+  assert.equal(
+    p.samples.filter((s) => s.name === 'tblab_endpoint_connect_latency_quantile_seconds' && s.labels.endpoint === e1.endpoint).length,
+    0,
+    'no percentiles without connects',
+  );
 
   // histogram: one bucket per ladder step plus +Inf, cumulative, matching the recorded values
   assert.equal(p.types.get('tblab_ack_latency_seconds'), 'histogram');
