@@ -78,6 +78,7 @@ export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: Ta
     return { kind: 'real', config, emulatorUrl: null, close: async () => {} };
   }
   say(ctx, `${p}starting the embedded emulator…`);
+  if (base.mqttEndpoints.length) say(ctx, `${p}MQTT_ENDPOINTS is ignored with --embedded: the lab connects to the emulator it starts`);
   if (base.durationSec === undefined && !base.stages) {
     say(ctx, `${p}DURATION_SEC is not set: the embedded demo runs ${EMBEDDED_DURATION_SEC} s (--duration 0 = until stopped)`);
   }
