@@ -7,7 +7,8 @@ import { createPayloadSource } from './payload.js';
 import type { TransportTarget } from './transport.js';
 import type { Cause, ErrorKind } from './causes.js';
 import { MqttSession, type SessionContext } from './mqtt-session.js';
-import type { Workload, WorkloadClock, WorkloadDevice, WorkloadHost } from './workload.js';
+import type { Workload, WorkloadContext } from './workload.js';
+import type { OverlaySet } from './overlay-set.js';
 import { endpointOf, type MqttEndpoint } from '../shared/endpoints.js';
 
 /** A device whose socket holds this many unsent bytes skips publishes instead of growing memory. */
@@ -27,13 +28,15 @@ export interface MqttTelemetrySettings {
 }
 
 export class MqttTelemetry implements Workload {
-  private readonly sessions: MqttSession[];
+  /** By shard row; null for rows of another workload. */
+  private readonly sessions: Array<MqttSession | null>;
   private readonly packets: PublishWriter;
   /** Plain TCP: a write that leaves no unsent bytes has released its buffer (the writer reuses it). */
   private readonly reuseWrites: boolean;
   private readonly keepMs: number;
 
-  constructor(host: WorkloadHost, clock: WorkloadClock, devices: readonly WorkloadDevice[], settings: MqttTelemetrySettings) {
+  constructor(wctx: WorkloadContext, settings: MqttTelemetrySettings, overlays: OverlaySet | null = null) {
+    const { host, clock, devices } = wctx;
     const t = settings.tls;
     const tls = t && {
       insecure: t.insecure,
@@ -49,20 +52,24 @@ export class MqttTelemetry implements Workload {
       version: settings.mqttVersion,
       keepaliveSec: settings.keepaliveSec,
       disconnectPacket: settings.mqttVersion === '5' ? DISCONNECT_V5 : DISCONNECT_V311,
+      overlays,
     };
+    overlays?.attach((i, packet) => this.sessions[i]?.send(packet, clock.now()) ?? false);
     this.keepMs = settings.keepaliveSec * 1000;
     this.reuseWrites = !t;
     const payload = createPayloadSource(devices, settings.payloadTemplate);
     this.packets = new PublishWriter(TELEMETRY_TOPIC, settings.qos, settings.mqttVersion, payload);
-    this.sessions = devices.map((d, i) => new MqttSession(ctx, i, d, targets[endpointOf(d.index, targets.length)]));
+    this.sessions = devices.map(() => null);
+    for (const i of wctx.rows)
+      this.sessions[i] = new MqttSession(ctx, i, devices[i], targets[endpointOf(devices[i].index, targets.length)]);
   }
 
   connect(i: number, localAddress: string | undefined): void {
-    this.sessions[i].connect(localAddress);
+    this.sessions[i]!.connect(localAddress);
   }
 
   backedUp(i: number): boolean {
-    return this.sessions[i].socket!.writableLength > MAX_BUFFERED_BYTES;
+    return this.sessions[i]!.socket!.writableLength > MAX_BUFFERED_BYTES;
   }
 
   append(i: number, seq: number, ts: number, ackId: number): number {
@@ -70,20 +77,20 @@ export class MqttTelemetry implements Workload {
   }
 
   flush(i: number, now: number): void {
-    const sess = this.sessions[i];
+    const sess = this.sessions[i]!;
     sess.write(this.packets.take(), now);
     this.packets.written(this.reuseWrites && sess.socket!.writableLength === 0);
   }
 
   housekeep(i: number, now: number): void {
-    if (this.keepMs > 0) this.sessions[i].keepalive(now, this.keepMs, PINGREQ);
+    if (this.keepMs > 0) this.sessions[i]!.keepalive(now, this.keepMs, PINGREQ);
   }
 
   close(i: number, graceful: boolean): void {
-    this.sessions[i].close(graceful);
+    this.sessions[i]!.close(graceful);
   }
 
   abort(i: number, cause: Cause, kind: ErrorKind | null): void {
-    this.sessions[i].fail(cause, kind);
+    this.sessions[i]!.fail(cause, kind);
   }
 }

@@ -14,8 +14,13 @@ export interface EmulatorOptions {
   host?: string;
   /** REST/HTTP port; 0 = any free port (default 0). */
   httpPort?: number;
-  /** MQTT port; 0 = any free port (default 0). */
+  /** MQTT port; 0 = any free port (default 0). With `workers`, worker i listens on mqttPort + i (0: any free port each). */
   mqttPort?: number;
+  /**
+   * MQTT transport worker processes (default 0 = the MQTT listener runs in this process). Each holds its
+   * own port's client sockets and relays their bytes here, where every session runs (docs/emulator.md#workers).
+   */
+  workers?: number;
   /** Tenant administrator login (default tenant@thingsboard.org / tenant). */
   username?: string;
   password?: string;
@@ -33,6 +38,12 @@ export interface EmulatorOptions {
   maxMqttPacketSize?: number;
   /** Packets queued between CONNECT and session set-up before the session is closed (v5 0x97) (default 100, ThingsBoard's). */
   msgQueueLimit?: number;
+  /**
+   * Answer client-side RPC (`v1/devices/me/rpc/request/{n}`) by echoing `{"method","params"}` on `…/response/{n}`, as a
+   * rule chain with an "rpc call reply" node does (default false: refused and counted in `unimplemented`, since
+   * ThingsBoard's default root chain only logs it and the emulator has no rule engine).
+   */
+  clientRpcReply?: boolean;
   /**
    * Sockets that have not completed a CONNECT this long after they opened are closed, ms (default 10000; 0 = never,
    * as ThingsBoard: its MqttTransportServerInitializer adds no idle handler). Protects the emulator from half-open sockets.
@@ -56,6 +67,10 @@ export interface EmulatorOptions {
   capacity?: number;
   /** Most telemetry messages waiting for --capacity; more are dropped (default 0 = 5 s of work). */
   capacityQueue?: number;
+  /** Connection-storm model: CONNECT credential validations per second (connect-capacity.ts); 0 = off (default). */
+  connectCapacity?: number;
+  /** A CONNECT whose validation would take longer is refused ("server unavailable") after this long, ms (default 10000). */
+  connectCapacityTimeoutMs?: number;
   /** ThingsBoard's own statistics: window (default 60 s), pack timeout, Prometheus endpoint (off). */
   serverStats?: Partial<ServerStatsOptions>;
   /** System administrator login (default ThingsBoard's sysadmin@thingsboard.org / sysadmin); null = none. */
@@ -77,6 +92,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     host: o.host ?? '127.0.0.1',
     httpPort: o.httpPort ?? 0,
     mqttPort: o.mqttPort ?? 0,
+    workers: o.workers ?? 0,
     username: o.username ?? 'tenant@thingsboard.org',
     password: o.password ?? 'tenant',
     jwtLifetimeSec: o.jwtLifetimeSec ?? 9000,
@@ -86,6 +102,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     maxDevices: o.maxDevices ?? 0,
     maxMqttPacketSize: o.maxMqttPacketSize ?? 65536,
     msgQueueLimit: o.msgQueueLimit ?? 100,
+    clientRpcReply: o.clientRpcReply ?? false,
     connectTimeoutMs: o.connectTimeoutMs ?? 10000,
     controlToken: o.controlToken ?? null,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs ?? 600000,
@@ -96,6 +113,8 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     wsCurrentEndpoint: o.wsCurrentEndpoint ?? true,
     capacity: o.capacity ?? 0,
     capacityQueue: o.capacityQueue ?? 0,
+    connectCapacity: o.connectCapacity ?? 0,
+    connectCapacityTimeoutMs: o.connectCapacityTimeoutMs ?? 10000,
     clock: o.clock ?? Date.now,
     serverStats: { ...DEFAULT_SERVER_STATS, ...o.serverStats },
     sysadmin: o.sysadmin === undefined ? { username: 'sysadmin@thingsboard.org', password: 'sysadmin' } : o.sysadmin,

@@ -7,12 +7,19 @@ import type { MqttVersion } from '../device/packets.js';
 import type { Stage } from './stages.js';
 import type { MqttEndpoint } from '../shared/endpoints.js';
 import type { EndpointPart } from './endpoint-tallies.js';
+import type { AttributeSettings, RpcSettings } from '../device/round-trip-overlays.js';
+import type { FleetWorkload, WorkloadName } from '../shared/workloads.js';
+import type { WorkloadStatsPart } from '../metrics/workload-stats.js';
 
 export interface ShardDevice {
   name: string;
   /** 1-based fleet index (phase and payload `index`). */
   index: number;
   credentials: DeviceCredentials;
+  /** The fleet workload that owns the row (absent: `device`). */
+  workload?: FleetWorkload;
+  /** ThingsBoard's device id (the `rpc` and `attributes` workloads call REST with it). */
+  id?: string;
 }
 
 /** Everything a shard needs to run, resolved by the supervisor. */
@@ -47,6 +54,12 @@ export interface ShardSettings {
   t0: number;
   /** Timer wheel tick, ms. */
   tickMs: number;
+  /** The run's workloads (fleet and overlay; docs/workloads.md). Absent: `device` alone. */
+  workloads?: WorkloadName[];
+  /** The `rpc` workload's settings, this shard's share of its rates (absent: no rpc). */
+  rpc?: RpcSettings;
+  /** The `attributes` workload's settings, this shard's share (absent: no attributes). */
+  attributes?: AttributeSettings;
 }
 
 export type ToShard =
@@ -54,7 +67,9 @@ export type ToShard =
   | { type: 'pause'; paused: string[] }
   | { type: 'stop'; reason: string; drainMs: number }
   /** Second signal: skip the drain, close now. */
-  | { type: 'hurry' };
+  | { type: 'hurry' }
+  /** The tenant's access token for the overlays' REST calls (never logged). */
+  | { type: 'rest-token'; token: string };
 
 export interface ShardEvent {
   /** ms since epoch */
@@ -97,6 +112,8 @@ export interface ShardSnapshot {
   changed: { idx: Int32Array; rows: Float64Array };
   /** Connects, connected devices, connect latency and disconnect causes per MQTT endpoint. */
   endpoints?: EndpointPart;
+  /** Each workload's share (the stats channel, src/metrics/workload-stats.ts), by workload name. */
+  workloads?: Record<string, WorkloadStatsPart>;
   disconnects: DisconnectEvent[];
   events: ShardEvent[];
 }

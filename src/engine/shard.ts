@@ -4,7 +4,14 @@
 // the process's timers, and the once-per-second snapshot with its process readings.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Workload, WorkloadHost } from '../device/workload.js';
+import { WorkloadMeter } from '../metrics/workload-meter.js';
+import { PRIMARY_HISTOGRAM, type WorkloadStatsPart } from '../metrics/workload-stats.js';
+import type { WorkloadName } from '../shared/workloads.js';
+import type { OverlaySet } from '../device/overlay-set.js';
+import { createOverlays } from '../device/round-trip-overlays.js';
 import { systemClock, type Clock } from './clock.js';
+import type { WorkloadFactories } from './workload-factories.js';
+import { fleetCounters, rowKinds, WorkloadMux, type RowKinds } from './workload-rows.js';
 import { rssMB } from './rss.js';
 import { C, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
 import type { ShardDevice, ShardSettings, ShardSnapshot } from './protocol.js';
@@ -24,9 +31,6 @@ export interface ShardOutput {
   snapshot(s: ShardSnapshot, final: boolean): void;
 }
 
-/** Builds the shard's workload; it reports to `host` and reads time from `clock`. */
-export type WorkloadFactory = (host: WorkloadHost, clock: Clock) => Workload;
-
 export class Shard {
   readonly core: ShardState;
   private readonly clock: Clock;
@@ -39,18 +43,77 @@ export class Shard {
   private timers: NodeJS.Timeout[] = [];
   private finished = false;
   private readonly isUp = (i: number) => this.core.state[i] === S.UP;
+  private readonly rows: RowKinds;
+  /** The stats channel: one meter per workload reporting from this shard (its row kinds, overlays). */
+  private readonly meters = new Map<WorkloadName, WorkloadMeter>();
+  /** rpc / attributes on the `device` rows' sessions (null: none in this run). */
+  private readonly overlays: OverlaySet | null;
+  /** `device` rows publish telemetry (false when only overlays ride them: `--workload rpc` alone). */
+  private readonly telemetry: boolean;
 
   constructor(
     readonly id: number,
     readonly settings: ShardSettings,
     readonly devices: ShardDevice[],
     private readonly out: ShardOutput,
-    workload: WorkloadFactory,
+    factories: WorkloadFactories,
     clock: Clock = systemClock,
   ) {
     this.clock = clock;
     this.cpuAt = clock.now();
-    this.core = new ShardState(settings, devices, { clock, workload, onStopped: () => this.finish() });
+    const rows = (this.rows = rowKinds(devices));
+    this.telemetry = (settings.workloads ?? ['device']).includes('device');
+    for (const k of rows.kinds) if (k !== 'device' || this.telemetry) this.meter(k);
+    this.overlays = createOverlays(settings, devices, clock, (name) => this.meter(name));
+    const workload = (host: WorkloadHost, c: Clock) => this.workloads(factories, host, c);
+    const quiet = this.telemetry ? undefined : (i: number) => rows.kinds[rows.kind[i]] === 'device';
+    this.core = new ShardState(settings, devices, {
+      clock,
+      workload,
+      onStopped: () => this.finish(),
+      ...(this.overlays ? { busy: () => this.overlays!.busy() } : {}),
+      ...(quiet ? { quiet } : {}),
+    });
+    // several kinds: each kind's ack latency apart (one kind: its latency is the shard's ack histogram)
+    if (rows.kinds.length > 1)
+      this.core.tallies.latencyByKind(
+        rows.kind,
+        rows.kinds.map((k) => this.meter(k).hist[PRIMARY_HISTOGRAM]),
+      );
+  }
+
+  private meter(name: WorkloadName): WorkloadMeter {
+    let m = this.meters.get(name);
+    if (!m) this.meters.set(name, (m = new WorkloadMeter(name)));
+    return m;
+  }
+
+  /** One implementation per row kind present; several are routed per row, one is used as it is. */
+  private workloads(factories: WorkloadFactories, host: WorkloadHost, clock: Clock): Workload {
+    const { kinds, kind, rows } = this.rows;
+    const impls = kinds.map((k, n) => {
+      const make = factories[k];
+      if (!make) throw new Error(`workload ${k} is not built in this version`);
+      const workloads = this.settings.workloads ?? ['device'];
+      const overlays = k === 'device' ? this.overlays : null;
+      return make({ host, clock, devices: this.devices, rows: rows[n], workloads, meter: (name) => this.meter(name), overlays });
+    });
+    return impls.length === 1 ? impls[0] : new WorkloadMux(kind, impls);
+  }
+
+  /** Every meter's share; a fleet kind's rows give its `devices … inFlight`, and its latency the ack histogram. */
+  private workloadStats(ackMs: string): Record<string, WorkloadStatsPart> {
+    const out: Record<string, WorkloadStatsPart> = {};
+    const { kinds } = this.rows;
+    const fleet = fleetCounters(this.rows, this.core.tallies.dev, this.core.inflight);
+    for (const [name, m] of this.meters) out[name] = m.take();
+    kinds.forEach((k, n) => {
+      const part = out[k];
+      if (!part) return; // device rows that only carry overlays: no telemetry to report
+      Object.assign(part.counters, fleet[n]);
+      if (kinds.length === 1) part.hist[PRIMARY_HISTOGRAM] = ackMs;
+    });
+    return out;
   }
 
   start(pausedNames: string[]): void {
@@ -70,7 +133,13 @@ export class Shard {
   }
 
   stop(drainMs: number): void {
+    this.overlays?.stopCalls();
     this.core.stop(drainMs);
+  }
+
+  /** The tenant's token for the overlays' REST calls (they start calling once they have it). */
+  setRestToken(token: string): void {
+    this.overlays?.setToken(token);
   }
 
   hurry(): void {
@@ -84,6 +153,8 @@ export class Shard {
     this.core.tallies.event({ ts: Math.round(this.clock.now()), ev: 'shard', what: 'stopped' });
     this.sendSnapshot(true);
     this.eld.disable();
+    // calls still under way were counted in flight in the final snapshot; the pools go now
+    void this.overlays?.close();
   }
 
   /** Gauges into the counters, and the rows due in this snapshot (every changed one when `final`). */
@@ -141,12 +212,14 @@ export class Shard {
     this.cpuAt = now;
     const eldP99 = this.eld.count > 0 ? this.eld.percentile(99) / 1e6 : null;
     this.eld.reset();
+    const tallies = this.core.tallies.take();
     const snap: ShardSnapshot = {
       shardId: this.id,
       seq: ++this.seq,
       at: Math.round(now),
       counters: Float64Array.from(this.core.tallies.c),
-      ...this.core.tallies.take(),
+      ...tallies,
+      workloads: this.workloadStats(tallies.hist.ackMs),
       eventLoopP99Ms: eldP99,
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       rssMB: rssMB(),

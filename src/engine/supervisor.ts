@@ -10,10 +10,11 @@ import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
 import { Aggregator } from './aggregate.js';
+import { WorkloadAccumulator } from './workload-accumulator.js';
 import { planShards, type ShardSlice } from './plan.js';
 import { stagesDurationSec } from './stages.js';
 import { csvRow, makeRunId, RunFiles } from './run-files.js';
-import { runHeader, shardSettings, sourceAddressNotes } from './run-setup.js';
+import { crashNotes, runHeader, shardSettings, sourceAddressNotes } from './run-setup.js';
 import { systemClock } from './clock.js';
 import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
@@ -35,6 +36,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
   private readonly cfg: EngineConfig;
   private readonly startedAt = wallNow();
   private readonly agg: Aggregator;
+  private readonly workloads: WorkloadAccumulator;
   private readonly files: RunFiles | null;
   private readonly procs: ShardProc[] = [];
   private state: RunState = 'starting';
@@ -64,6 +66,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     if (cfg.payloadTemplate) createPayloadSource(opts.fleet.slice(0, 1), cfg.payloadTemplate);
     this.files = opts.writeFiles === false ? null : new RunFiles(cfg.dataDir, this.runId, slices.length);
     this.agg = new Aggregator(runHeader(opts, this.runId, this.startedAt, slices));
+    this.workloads = new WorkloadAccumulator(slices.length, this.startedAt);
     this.start(slices);
   }
 
@@ -95,9 +98,13 @@ class Supervisor extends EventEmitter implements EngineHandle {
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
       child.on('exit', (code, signal) => this.onShardExit(p, code, signal));
       child.on('error', (e) => this.note(`shard ${slice.id}: ${describeError(e)}`));
-      const devices = this.opts.fleet
-        .slice(slice.start, slice.end)
-        .map((d) => ({ name: d.name, index: d.index, credentials: d.credentials }));
+      const devices = this.opts.fleet.slice(slice.start, slice.end).map((d) => ({
+        name: d.name,
+        index: d.index,
+        id: d.id,
+        credentials: d.credentials,
+        ...(d.workload ? { workload: d.workload } : {}),
+      }));
       this.send(p, { type: 'init', shardId: slice.id, runId: this.runId, devices, settings, paused: this.disabled.current });
       this.agg.shardStatus(slice.id).pid = child.pid ?? null;
     }
@@ -156,6 +163,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
   }
 
   private onShardSnapshot(p: ShardProc, s: ShardSnapshot, final: boolean): void {
+    this.workloads.apply(s.shardId, s.at, this.agg.shardStatus(s.shardId).state === 'crashed' ? undefined : s.workloads, final);
     const sec = this.agg.apply(s, final);
     this.files?.csv(s.shardId, csvRow(s, sec, this.startedAt));
     if (this.files) for (const e of s.events) this.files.event(s.shardId, e);
@@ -174,20 +182,8 @@ class Supervisor extends EventEmitter implements EngineHandle {
       st.state = 'crashed';
       st.exit = signal ? `signal ${signal}` : `exit code ${code}`;
       st.connected = 0;
-      const msg = `shard ${p.slice.id} (pid ${p.child.pid}) crashed (${st.exit}); its ${p.slice.end - p.slice.start} devices stopped, the other shards go on`;
-      this.note(msg);
-      const ahead = this.agg.crashed(p.slice.id);
-      if (ahead.sent > 0 || ahead.acked > 0 || ahead.failed > 0) {
-        this.note(
-          `shard ${p.slice.id}: the totals are the sums of its devices' last records; ${ahead.sent} sent, ` +
-            `${ahead.acked} acked and ${ahead.failed} failed it counted after them (its last seconds) are not in the report ` +
-            '(the delivery check sees what the server stored)',
-        );
-      }
-      if (ahead.unacked > 0) {
-        const n = ahead.unacked;
-        this.note(`shard ${p.slice.id}: ${n} publish(es) of its devices were waiting for a PUBACK at their last record: outcome unknown`);
-      }
+      this.workloads.crashed(p.slice.id);
+      for (const n of crashNotes(p.slice, p.child.pid, st.exit, this.agg.crashed(p.slice.id))) this.note(n);
       const e: ShardEvent = { ts: wallNow(), ev: 'shard', what: 'crashed', exit: st.exit, pid: p.child.pid };
       this.files?.event(p.slice.id, e);
       this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: true } satisfies ShardEventBatch);
@@ -209,16 +205,29 @@ class Supervisor extends EventEmitter implements EngineHandle {
       this.timers.push(setTimeout(() => this.endRun('duration reached', 'completed'), this.durationSec * 1000));
   }
 
+  /** The merged snapshot, with the workloads' section (the aggregator's object, so `latest` has it too). */
+  private snapshot(now: number, state: RunState, final: boolean): MetricsSnapshot {
+    const snap = this.agg.snapshot(now, state);
+    const workloads = this.workloads.summary(now, final, this.agg.loadSec(now));
+    if (workloads) snap.workloads = workloads;
+    return snap;
+  }
+
   private everySecond(): void {
-    const snap = this.agg.snapshot(wallNow(), this.state);
+    const snap = this.snapshot(wallNow(), this.state, false);
     if (this.state === 'connecting' && snap.connections.connected >= snap.connections.configured - snap.connections.paused)
       this.state = 'running';
-    if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
+    const sent = snap.traffic.sent + Object.values(snap.workloads ?? {}).reduce((n, w) => n + (typeof w.sent === 'number' ? w.sent : 0), 0);
+    if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && sent > 0) this.state = 'running';
     this.emit('snapshot', snap);
   }
 
   stop(reason: string): void {
     this.endRun(reason, 'aborted');
+  }
+
+  setRestToken(token: string): void {
+    this.broadcast({ type: 'rest-token', token });
   }
 
   private endRun(reason: string, outcome: RunOutcome): void {
@@ -233,6 +242,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.stopReason = reason;
     this.outcome = outcome;
     this.agg.loadEnded(wallNow());
+    this.workloads.loadEnded(wallNow());
     this.state = 'stopping';
     this.log(`stopping (${reason}): draining acks for up to ${this.cfg.drainTimeoutMs} ms`);
     for (const p of this.procs) if (!p.exited) this.agg.shardStatus(p.slice.id).state = 'stopping';
@@ -267,7 +277,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
       final,
       timeline: [...this.agg.timeline],
       devices: checkpoint ? {} : this.agg.deviceRecords(),
-      histograms: this.agg.encodedHistograms(),
+      histograms: { ...this.agg.encodedHistograms(), workloads: this.workloads.encoded() },
       notes: [...this.agg.notes],
       shards: this.procs.map((p) => ({ ...this.agg.shardStatus(p.slice.id) })),
       files: this.files ? this.files.relative : { events: [], metrics: [] },
@@ -289,7 +299,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const finalState: RunState = this.outcome === 'completed' ? 'finished' : this.outcome === 'aborted' ? 'aborted' : 'failed';
     this.state = finalState;
     const now = wallNow();
-    const final = this.agg.snapshot(now, finalState);
+    const final = this.snapshot(now, finalState, true);
     this.emit('snapshot', final);
     await this.files?.close();
     return this.results(final, now, false);

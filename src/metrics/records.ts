@@ -69,13 +69,14 @@ export interface RunResults {
   timeline: TimelinePoint[];
   /** Per-device records keyed by name (empty in a checkpoint: see `devicesJson`). */
   devices: Record<string, DeviceRecord>;
-  /** Encoded HDR histograms (base64), mergeable across instances. */
+  /** Encoded HDR histograms (base64), mergeable across instances; `workloads`: workload → histogram name → encoded. */
   histograms: {
     ackMs: string | null;
     connectMs: string | null;
     scheduleLagMs: string | null;
     /** Per MQTT endpoint (the order of `final.endpoints`): its connect latencies, null = none. Absent in older reports. */
     endpointConnectMs?: Array<string | null>;
+    workloads?: Record<string, Record<string, string>>;
   };
   /** The supervisor's notes (also in `final.generator.notes`). */
   notes: string[];

@@ -4,9 +4,15 @@
 // JSON Schema: schemas/metrics.schema.json (kept in sync by a contract test).
 
 import type { Series } from './triage.js';
+import type { WorkloadSummary } from './workload-stats.js';
 
-/** 2: `endpoints` (issue 18). Version 1 snapshots (older reports) have no `endpoints`. */
-export const METRICS_SCHEMA_VERSION = 2;
+export type { WorkloadSummary };
+
+/**
+ * 2: `workloads` (issue 16). 3: `endpoints` (issue 18). Older snapshots (the `metrics` of older
+ * reports) lack what came later.
+ */
+export const METRICS_SCHEMA_VERSION = 3;
 
 export type RunState = 'starting' | 'connecting' | 'running' | 'stopping' | 'finished' | 'aborted' | 'failed';
 
@@ -157,7 +163,7 @@ export interface MetricsSnapshot {
     byClass: Partial<Record<CauseClass, number>>;
   };
 
-  /** Per MQTT endpoint, in the order configured (one entry without MQTT_ENDPOINTS). Schema v2. */
+  /** Per MQTT endpoint, in the order configured (one entry without MQTT_ENDPOINTS). Schema v3. */
   endpoints: EndpointStats[];
 
   /** Errors by class (connect failures, write errors, ack timeouts, protocol errors…). */
@@ -215,6 +221,14 @@ export interface MetricsSnapshot {
    * (queue stats keep ThingsBoard's window), and what is not visible and why. Absent = not read.
    */
   server?: null | { series: Series[]; notVisible: string[] };
+
+  /**
+   * Schema v2 (issue 16): each workload of the run by name (`device`, `gateway`, `rpc`, `attributes`,
+   * `http`): its counters, its histograms as percentiles (`latencyMs` first), `rates` per second,
+   * `byCause`, and `series` for the dashboard (src/metrics/workload-stats.ts, docs/workloads.md).
+   * Absent before the first shard snapshot.
+   */
+  workloads?: Record<string, WorkloadSummary>;
 }
 
 export function emptyPercentiles(): Percentiles {

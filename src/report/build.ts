@@ -6,7 +6,7 @@ import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import { judgeOutcome } from './outcome.js';
-import { reattributeDeadServer } from '../metrics/attribution.js';
+import { lastPublishOf, reattributeDeadServer } from '../metrics/attribution.js';
 import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ServerSection, type ThresholdResult } from './schema.js';
 
 /** The parts of a report a sink may own. */
@@ -61,7 +61,12 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
   const state = judged.outcome === 'failed' ? 'failed' : base.state;
   const composed = { ...base, state, ...(sections.metricsDelivery !== undefined ? { delivery: sections.metricsDelivery } : {}) };
   // a dead server is not a rate limit: closes "after a publish" with nothing alive afterwards are the server's end
-  const evidence = { startedAt: results.startedAt, timeline: results.timeline, publishIntervalSec: base.target.publishIntervalSec };
+  const evidence = {
+    startedAt: results.startedAt,
+    timeline: results.timeline,
+    publishIntervalSec: base.target.publishIntervalSec,
+    lastPublishAt: lastPublishOf(results.devices),
+  };
   const { devices, metrics, moved } = partial
     ? { devices: results.devices, metrics: composed, moved: 0 }
     : reattributeDeadServer(results.devices, composed, evidence);
@@ -97,10 +102,18 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
       ...results.histograms,
       ...(sections.ingestLatencyHistogram !== undefined ? { ingestLatencyMs: sections.ingestLatencyHistogram } : {}),
     },
+    ...(metrics.workloads ? { workloads: withoutSeries(metrics.workloads) } : {}),
     delivery: sections.delivery ?? null,
     thresholds: sections.thresholds ?? null,
     files: sections.runLog !== undefined ? { ...results.files, log: sections.runLog } : results.files,
     problem: judged.problem,
     server: sections.server ?? null,
   };
+}
+
+/** The report's `workloads`: the final summaries without their live chart series. */
+function withoutSeries(w: NonNullable<MetricsSnapshot['workloads']>): NonNullable<RunReport['workloads']> {
+  return Object.fromEntries(
+    Object.entries(w).map(([name, { series: _series, ...rest }]) => [name, rest as typeof rest & { rates: Record<string, number> }]),
+  );
 }

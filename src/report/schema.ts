@@ -1,6 +1,6 @@
 // The run report: data/runs/<run-id>.json (and latest.json). `metrics` has exactly the shape of
 // GET /api/metrics (src/metrics/snapshot.ts). Versioned: add fields, never rename.
-import type { MetricsSnapshot } from '../metrics/snapshot.js';
+import type { MetricsSnapshot, WorkloadSummary } from '../metrics/snapshot.js';
 import type { RunOutcome, DisconnectRecord, DeviceRecord, TimelinePoint } from '../metrics/records.js';
 import type { RunProblem } from './outcome.js';
 import type { ThresholdResult } from '../metrics/thresholds.js';
@@ -116,7 +116,15 @@ export interface RunReport {
     ingestLatencyMs?: string | null;
     /** Per MQTT endpoint, in the order of `metrics.endpoints`: its connect latencies (null = none). Absent in older reports. */
     endpointConnectMs?: Array<string | null>;
+    /** Workload → histogram name → encoded (issue 16). */
+    workloads?: Record<string, Record<string, string>>;
   };
+  /**
+   * Each workload of the run (issue 16, docs/workloads.md): `metrics.workloads` at the end, without
+   * the live series: counters (`sent`, `acked`…), histograms as percentiles (`latencyMs.p99`),
+   * `rates` over the seconds under load, `byCause`. Absent in reports written before workloads.
+   */
+  workloads?: Record<string, WorkloadSummary>;
   delivery: DeliveryReport | null;
   thresholds: ThresholdResult[] | null;
   /** Per-shard event logs and metrics CSV; `log`: the chronological run log (`logs/<run-id>.log`), when written. */

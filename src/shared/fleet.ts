@@ -1,6 +1,7 @@
 // Wire types of the fleet: what `provision` writes to data/provisioning/tokens.json and what
 // the engine receives per device. The file format accepts the three ThingsBoard credential types
 // (ACCESS_TOKEN, MQTT_BASIC, X509_CERTIFICATE: docs/thingsboard-behaviour.md#devices), even though provisioning creates access tokens.
+import type { FleetWorkload } from './workloads.js';
 
 export type DeviceCredentials =
   | { type: 'ACCESS_TOKEN'; token: string }
@@ -15,6 +16,8 @@ export interface FleetDevice {
   /** ThingsBoard device UUID. */
   id: string;
   credentials: DeviceCredentials;
+  /** The fleet workload that runs this device (absent: `device`); set by the lab for a run, not stored. */
+  workload?: FleetWorkload;
 }
 
 /** data/provisioning/tokens.json (mode 0600, atomic writes). */

@@ -135,7 +135,8 @@ export function instanceReport(spec: InstanceSpec): RunReport {
   const endMs = spec.startMs + spec.seconds * 1000;
   const ends = spec.endpoints ? endpointRows(spec, spec.endpoints) : null;
   const metrics = {
-    schemaVersion: ends ? METRICS_SCHEMA_VERSION : 1,
+    // without endpoints: a report written before metrics schema 3
+    schemaVersion: ends ? METRICS_SCHEMA_VERSION : 2,
     ...(ends ? { endpoints: ends.rows } : {}),
     runId,
     instance: label,

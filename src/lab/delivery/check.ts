@@ -15,6 +15,7 @@ import { IngestLatencySampler } from './latency.js';
 import { countAll, reconcileRest, type DeviceReadback, type ExpectedDevice } from './reconcile.js';
 import { crossCheck, readEmulator, type EmulatorRecord } from './emulator-path.js';
 import { attributeRateLimits } from './rate-limit.js';
+import { lastPublishOf } from '../../metrics/attribution.js';
 import { deliverySummary } from '../../report/delivery-summary.js';
 
 export interface DeliveryCheckOptions {
@@ -230,6 +231,7 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
           timeline: report.timeline,
           publishIntervalSec: cfg.publishIntervalSec,
           endpoints: report.final.endpoints?.length,
+          lastPublishAt: lastPublishOf(report.devices),
         },
       }),
       notes,

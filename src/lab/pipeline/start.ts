@@ -2,6 +2,7 @@
 // the engine's results and the sections the sinks return, written atomically; a partial report
 // is checkpointed every few seconds so a crash leaves one. `tblab run`, the benchmark and tests
 // start runs here: config in, snapshots and the report out, no process exit.
+import { assignWorkloads } from '../workload-fleet.js';
 import { EventEmitter, on } from 'node:events';
 import { redactConfig, type ResolvedConfig } from '../../config/index.js';
 import type { FleetDevice } from '../../shared/fleet.js';
@@ -21,6 +22,9 @@ import {
   type ConnectionPlan,
   type HostFacts,
 } from '../connection-plan.js';
+import { feedRestToken } from './rest-token.js';
+import { roundTripConfig, usesRest } from './round-trip-config.js';
+import { roundTripLines } from '../../metrics/workload-stats-rpc.js';
 
 export interface RunOptions {
   config: ResolvedConfig;
@@ -101,6 +105,8 @@ export function engineConfig(c: ResolvedConfig, plan?: ConnectionPlan): EngineCo
     collapseShare: c.collapseShare,
     collapseWindowSec: c.collapseWindowSec,
     dataDir: c.dataDir,
+    workloads: c.workloads,
+    ...roundTripConfig(c),
   };
 }
 
@@ -124,7 +130,7 @@ class Run extends EventEmitter implements RunHandle {
     const plan = connectionPlan(opts.config, host, opts.fleet);
     this.engine = startEngine({
       config: engineConfig(opts.config, plan),
-      fleet: opts.fleet,
+      fleet: assignWorkloads(opts.fleet, opts.config.workloads),
       restUrl: opts.restUrl === undefined ? opts.config.tbUrl : opts.restUrl,
       ...(opts.fleetSize !== undefined ? { fleetSize: opts.fleetSize } : {}),
       ...(opts.runId ? { runId: opts.runId } : {}),
@@ -142,7 +148,18 @@ class Run extends EventEmitter implements RunHandle {
     this.engine.on('snapshot', (s) => this.onSnapshot(s));
     this.engine.on('events', (batch) => this.each((sink) => sink.events?.(batch)));
     this.checkpointTimer = setInterval(() => this.checkpoint(), CHECKPOINT_MS);
-    this.done = this.engine.done.then((r) => this.finish(r)).finally(() => clearInterval(this.checkpointTimer));
+    // the rpc and attributes workloads call REST as the tenant: the shards get the token (never logged)
+    const feed = usesRest(opts.config)
+      ? feedRestToken(
+          opts.config,
+          (token) => this.engine.setRestToken(token),
+          (l) => this.log(l),
+        )
+      : null;
+    this.done = this.engine.done
+      .finally(() => feed?.stop())
+      .then((r) => this.finish(r))
+      .finally(() => clearInterval(this.checkpointTimer));
     this.started = this.startSinks();
     this.started.catch(() => undefined); // callers that never await `started` still see the run end
   }
@@ -223,6 +240,7 @@ class Run extends EventEmitter implements RunHandle {
     const t = report.metrics.traffic;
     const where = this.reportPath ? ` → ${this.reportPath}` : '';
     this.log(`run ${this.runId} ${report.outcome}: sent ${t.sent}, acked ${t.acked}, failed ${t.failed}${where}`);
+    for (const line of roundTripLines(report.metrics.workloads)) this.log(`  ${line}`);
     for (const sink of this.sinks) {
       try {
         await sink.finished?.(report);
