@@ -83,7 +83,7 @@ export async function runLab(
   const t = readTokenFile(config.dataDir);
   if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
   const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
-  runPreflight(config, fleet.length, say);
+  runPreflight(config, fleet, say);
   const paused = pausedNotice(config, fleet);
   if (paused) say(paused);
   const runId = runIdFor(config, new Date(ctx.now()));
