@@ -25,6 +25,11 @@ export interface Faults {
   processingDelayMs: number;
   /** Set up each MQTT session (CONNACK) this many ms after its CONNECT; packets meanwhile queue (default 0). */
   connectDelayMs: number;
+  /**
+   * Share 0..1 of HTTP device API requests answered 429 Too Many Requests before ThingsBoard sees them, as a
+   * rate-limiting proxy in front of it does (ThingsBoard's own transport rate limits answer 500) (default 0).
+   */
+  throttleHttp: number;
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -39,9 +44,10 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   ingestLoss: 0,
   processingDelayMs: 0,
   connectDelayMs: 0,
+  throttleHttp: 0,
 });
 
-const SHARES = new Set<keyof Faults>(['refuseConnects', 'dropShare', 'ingestLoss']);
+const SHARES = new Set<keyof Faults>(['refuseConnects', 'dropShare', 'ingestLoss', 'throttleHttp']);
 
 /** Checks a partial fault set; throws USAGE naming every bad key and the expected form. */
 export function validateFaults(patch: Partial<Record<keyof Faults, unknown>>): Partial<Faults> {

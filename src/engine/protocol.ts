@@ -48,6 +48,8 @@ export interface ShardSettings {
   tickMs: number;
   /** The run's workloads (fleet and overlay; docs/workloads.md). Absent: `device` alone. */
   workloads?: WorkloadName[];
+  /** The `http` workload's device API and this shard's share of its keep-alive connections (present with `http` rows). */
+  http?: { url: string; connections: number };
 }
 
 export type ToShard =

@@ -50,6 +50,9 @@ export interface EngineConfig {
   dataDir: string;
   /** The run's workloads (docs/workloads.md); absent: `device` alone. Rows get their kind from `FleetDevice.workload`. */
   workloads?: readonly WorkloadName[];
+  /** The `http` workload: base URL of the HTTP device API and keep-alive connections, all shards together. */
+  httpUrl?: string;
+  httpConnections?: number;
 }
 
 export interface EngineOptions {

@@ -18,6 +18,14 @@ export interface RowKinds {
   rows: number[][];
 }
 
+/**
+ * 1 for each row whose messages are acknowledged: every row at QoS 1, and `http` rows always (a
+ * request always gets its response, which is its acknowledgement).
+ */
+export function rowAcks(devices: readonly ShardDevice[], qos: 0 | 1): Uint8Array {
+  return Uint8Array.from(devices, (d) => (qos === 1 || d.workload === 'http' ? 1 : 0));
+}
+
 export function rowKinds(devices: readonly ShardDevice[]): RowKinds {
   const kinds: FleetWorkload[] = [];
   const kind = new Uint8Array(devices.length);

@@ -47,6 +47,7 @@ const FAULT_FLAGS = [
   ['--max-connections <n>', 'most concurrent MQTT sessions; more get CONNACK 3 (v5 0x97)', 'maxConnections', 0],
   ['--ingest-loss <share>', 'share 0..1 of telemetry messages acknowledged but not stored', 'ingestLoss', 1],
   ['--processing-delay <ms>', 'store telemetry this many ms after the PUBACK', 'processingDelayMs', 0],
+  ['--throttle-http <share>', 'share 0..1 of HTTP device API requests answered 429, as a rate-limiting proxy would', 'throttleHttp', 1],
 ] as const;
 
 export function registerEmulator(program: Command, ctx: LabContext): void {
@@ -75,6 +76,12 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
       'rows per device kept with their values for raw history reads (exact delivery checks read them)',
       number('--recent-rows', 10_000_000),
       100,
+    )
+    .option(
+      '--http-max-payload <bytes>',
+      'largest HTTP device API body (transport.http.max_payload_size); bigger → 413',
+      number('--http-max-payload'),
+      52428800,
     )
     .option('--rate-limit-device <spec>', 'transport messages per device, cap:sec,... (e.g. 20:1,600:60)')
     .option('--rate-limit-tenant <spec>', 'transport messages per tenant, cap:sec,... (e.g. 1000:1,20000:60)')
@@ -136,6 +143,7 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
         controlToken: (opts.controlToken as string | undefined) || null,
         recentRowsPerDevice: opts.recentRows as number,
         maxDevices: opts.maxDevices as number,
+        httpMaxPayloadSize: opts.httpMaxPayload as number,
         capacity: opts.capacity as number,
         capacityQueue: opts.capacityQueue as number,
         connectCapacity: opts.connectCapacity as number,

@@ -88,6 +88,8 @@ export function engineConfig(c: ResolvedConfig): EngineConfig {
     collapseWindowSec: c.collapseWindowSec,
     dataDir: c.dataDir,
     workloads: c.workloads,
+    httpUrl: c.httpUrl ?? c.tbUrl,
+    httpConnections: c.httpConnections,
   };
 }
 
@@ -109,7 +111,7 @@ class Run extends EventEmitter implements RunHandle {
     this.config = redactConfig(opts.config);
     this.engine = startEngine({
       config: engineConfig(opts.config),
-      fleet: assignWorkloads(opts.fleet, opts.config.workloads),
+      fleet: assignWorkloads(opts.fleet, opts.config.workloads, { http: opts.config.httpDevices }, opts.fleetSize),
       restUrl: opts.restUrl === undefined ? opts.config.tbUrl : opts.restUrl,
       ...(opts.fleetSize !== undefined ? { fleetSize: opts.fleetSize } : {}),
       ...(opts.runId ? { runId: opts.runId } : {}),
