@@ -8,13 +8,12 @@
 // - `append` + `flush`: one request per message; its response is the message's ack, at the time
 //   the response ended, measured by the shard from the time it sent the message;
 // - a status other than 2xx, or a request lost with its connection, is a refused message: counted
-//   failed (`http-error`) and by cause (`429 Too Many Requests`, `ECONNREFUSED`) on the meter.
+//   failed (`http-error`) and by cause (`429 Too Many Requests`, `ECONNREFUSED`: `byCause`).
 import { Pool, type Dispatcher } from 'undici';
 import { readyEvent, openStream, type TransportTarget } from './transport.js';
 import { createPayloadSource, type PayloadSource } from './payload.js';
 import { CAUSES, httpErrorCause, httpStatusCause, socketErrorCause } from './causes.js';
 import type { Cause, ErrorKind } from './causes.js';
-import type { WorkloadMeter } from '../metrics/workload-meter.js';
 import type { Workload, WorkloadContext, WorkloadHost, WorkloadClock } from './workload.js';
 
 /** The settings this workload reads (the engine's ShardSettings carries them). */
@@ -76,7 +75,6 @@ class Exchange implements Dispatcher.DispatchHandler {
 export class HttpTelemetry implements Workload {
   private readonly host: WorkloadHost;
   private readonly clock: WorkloadClock;
-  private readonly meter: WorkloadMeter;
   private readonly payload: PayloadSource;
   private readonly target: TransportTarget;
   private readonly pools = new Map<string, PoolEntry>();
@@ -104,10 +102,13 @@ export class HttpTelemetry implements Workload {
     const prefix = u.pathname.replace(/\/+$/, '');
     this.host = wctx.host;
     this.clock = wctx.clock;
-    this.meter = wctx.meter('http');
     this.origin = u.origin;
     const https = u.protocol === 'https:';
-    this.target = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (https ? 443 : 80)), tls: https ? { insecure: false } : null };
+    this.target = {
+      host: u.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(u.port || (https ? 443 : 80)),
+      tls: https ? { insecure: false } : null,
+    };
     const timeout = settings.ackTimeoutMs + 1000; // the shard counts the ack timeout first
     this.connectTimeoutMs = settings.connectTimeoutMs;
     this.poolOptions = { connections, pipelining: 1, headersTimeout: timeout, bodyTimeout: timeout };
@@ -214,12 +215,9 @@ export class HttpTelemetry implements Workload {
     this.out[i]--;
     this.outstanding--;
     const at = this.clock.now();
+    // the shard counts a refusal by its cause, unless it already counted the message as an ack timeout
     if (status >= 200 && status < 300) this.host.acked(i, ackId, at, null);
-    else {
-      const cause = error ? httpErrorCause(error) : httpStatusCause(status);
-      this.meter.cause(cause);
-      this.host.acked(i, ackId, at, cause, 'http-error');
-    }
+    else this.host.acked(i, ackId, at, error ? httpErrorCause(error) : httpStatusCause(status), 'http-error');
     if (this.state[i] === CLOSING && this.out[i] === 0) {
       this.state[i] = IDLE;
       this.host.closed(i, null, null);

@@ -137,6 +137,7 @@ export class ShardState implements WorkloadHost {
       return;
     }
     this.tallies.failPublishes(i, 1, kind);
+    this.tallies.refused(i, refused);
     this.tallies.event({ ts: Math.round(at), ev: 'error', device: this.devices[i].name, error: refused, packetId: ackId });
   }
 
