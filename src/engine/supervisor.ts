@@ -5,7 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../shared/errors.js';
-import { redactHost } from '../shared/redact.js';
+import { redactHost, redactUrl } from '../shared/redact.js';
 import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
@@ -108,7 +108,10 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const stagesSec = stagesDurationSec(settings.stages);
     const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
     // next tick: the caller attaches its 'log' listener after startEngine returns
-    const to = `${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`;
+    const http = settings.http
+      ? `HTTP ${this.opts.fleet.filter((d) => d.workload === 'http').length} → ${redactUrl(settings.http.url)}`
+      : '';
+    const to = `${redactHost(cfg.mqttHost)}:${cfg.mqttPort}${http ? ` (${http})` : ''}`;
     const length = durationSec ? `${durationSec} s` : 'until stopped';
     const runLine =
       `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${to}, QoS ${cfg.qos}, ` +
