@@ -98,9 +98,13 @@ class Supervisor extends EventEmitter implements EngineHandle {
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
       child.on('exit', (code, signal) => this.onShardExit(p, code, signal));
       child.on('error', (e) => this.note(`shard ${slice.id}: ${describeError(e)}`));
-      const devices = this.opts.fleet
-        .slice(slice.start, slice.end)
-        .map((d) => ({ name: d.name, index: d.index, credentials: d.credentials, ...(d.workload ? { workload: d.workload } : {}) }));
+      const devices = this.opts.fleet.slice(slice.start, slice.end).map((d) => ({
+        name: d.name,
+        index: d.index,
+        id: d.id,
+        credentials: d.credentials,
+        ...(d.workload ? { workload: d.workload } : {}),
+      }));
       this.send(p, { type: 'init', shardId: slice.id, runId: this.runId, devices, settings, paused: this.disabled.current });
       this.agg.shardStatus(slice.id).pid = child.pid ?? null;
     }
@@ -215,12 +219,17 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const snap = this.snapshot(wallNow(), this.state, false);
     if (this.state === 'connecting' && snap.connections.connected >= snap.connections.configured - snap.connections.paused)
       this.state = 'running';
-    if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
+    const sent = snap.traffic.sent + Object.values(snap.workloads ?? {}).reduce((n, w) => n + (typeof w.sent === 'number' ? w.sent : 0), 0);
+    if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && sent > 0) this.state = 'running';
     this.emit('snapshot', snap);
   }
 
   stop(reason: string): void {
     this.endRun(reason, 'aborted');
+  }
+
+  setRestToken(token: string): void {
+    this.broadcast({ type: 'rest-token', token });
   }
 
   private endRun(reason: string, outcome: RunOutcome): void {
@@ -235,6 +244,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.stopReason = reason;
     this.outcome = outcome;
     this.agg.loadEnded(wallNow());
+    this.workloads.loadEnded(wallNow());
     this.state = 'stopping';
     this.log(`stopping (${reason}): draining acks for up to ${this.cfg.drainTimeoutMs} ms`);
     for (const p of this.procs) if (!p.exited) this.agg.shardStatus(p.slice.id).state = 'stopping';

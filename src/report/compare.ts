@@ -7,7 +7,7 @@ import { formatMetricValue } from '../metrics/thresholds.js';
 import { PARTIAL_NOTE, type RunReport } from './schema.js';
 import { thresholdInputFromReport } from './thresholds.js';
 import { renderTable, duration, num } from './table.js';
-import { workloadCompareRows } from './workloads-summary.js';
+import { workloadCompareRows } from './workloads-compare.js';
 
 type Direction = 'higher' | 'lower' | null;
 

@@ -48,6 +48,7 @@ export function renderErrorsDoc(): string {
       "and at its end, and kept in the report's `problem` with a hint naming `MQTT_HOST`/`MQTT_PORT`/`MQTT_TLS`/`MQTT_CA_FILE` |",
     `| \`failed\` | ${ExitCode.TARGET_ERROR} (\`HTTP_REFUSED\`) | HTTP devices sent requests and not one was answered 2xx ` +
       '(and no other workload delivered): the most frequent answer is named, all are in `workloads.http.byCause` |',
+    `| \`failed\` | ${ExitCode.TARGET_ERROR} (\`NO_CALLS\`) | devices connected, but the \`rpc\` or \`attributes\` workload made no call (no REST login, no device ready) |`,
     `| \`failed\` | ${ExitCode.INTERNAL} | every shard crashed |`,
     `| \`degraded\` | ${ExitCode.DEGRADED} (\`RUN_DEGRADED\`) | a shard crashed and took part of the fleet with it; the others finished |`,
     `| \`aborted\` | ${ExitCode.ABORTED} | stopped by a signal or \`tblab stop\` (a run whose connect attempts all failed is \`failed\` even so) |`,
