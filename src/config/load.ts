@@ -184,7 +184,11 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
     const count = out.deviceCount as number;
     rule(w.includes('http'), 'HTTP_DEVICES', 'only with http in WORKLOADS');
     rule(!w.includes('http') || hasDeviceRows(w), 'HTTP_DEVICES', 'unset with http alone: every device posts over HTTP (set DEVICE_COUNT)');
-    rule(!w.includes('http') || !hasDeviceRows(w) || httpDevices < count, 'HTTP_DEVICES', `fewer than DEVICE_COUNT (${count}): the rest are MQTT devices`);
+    rule(
+      !w.includes('http') || !hasDeviceRows(w) || httpDevices < count,
+      'HTTP_DEVICES',
+      `fewer than DEVICE_COUNT (${count}): the rest are MQTT devices`,
+    );
   }
   if (!out.mqttTls && (out.mqttCaFile || out.mqttCertFile))
     warnings.push('MQTT_CA_FILE/MQTT_CERT_FILE are set but MQTT_TLS is off: they are not used.');
