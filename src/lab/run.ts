@@ -23,6 +23,7 @@ import { runPreflight } from './preflight.js';
 import { pausedNotice } from './paused-notice.js';
 import type { RunSink } from './pipeline/sink.js';
 import { serverStatsForRun } from './server-stats-run-sink.js';
+import { assignWorkloads } from './workload-fleet.js';
 
 export interface RunLabOptions {
   /** Print a JSON summary (report path, totals) on stdout. */
@@ -82,7 +83,9 @@ export async function runLab(
   const config = target.config;
   const t = readTokenFile(config.dataDir);
   if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
-  const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
+  const selected = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
+  const fleetSize = selected.fleetSize;
+  const fleet = assignWorkloads(selected.fleet, config.workloads, { http: config.httpDevices }, fleetSize);
   runPreflight(config, fleet, say);
   const paused = pausedNotice(config, fleet);
   if (paused) say(paused);
