@@ -58,7 +58,7 @@ export class MqttSession implements FrameSink {
   private closing = false;
 
   constructor(
-    private readonly ctx: SessionContext,
+    protected readonly ctx: SessionContext,
     readonly i: number,
     readonly device: WorkloadDevice,
   ) {}

@@ -1,7 +1,7 @@
 // The supervisor ↔ shard message protocol: every message either side sends, as discriminated
 // unions. Both sides switch exhaustively on `type`. Transport: child_process IPC with
 // serialization 'advanced' (structured clone), so typed arrays cross without JSON.
-import type { DeviceCredentials } from '../shared/fleet.js';
+import type { DeviceCredentials, GatewayRef } from '../shared/fleet.js';
 import type { CauseClass } from '../metrics/snapshot.js';
 import type { MqttVersion } from '../device/packets.js';
 import type { Stage } from './stages.js';
@@ -11,6 +11,10 @@ export interface ShardDevice {
   /** 1-based fleet index (phase and payload `index`). */
   index: number;
   credentials: DeviceCredentials;
+  /** A gateway's child (FleetDevice.gateway). */
+  gateway?: GatewayRef;
+  /** Slot offset in the interval, 0..1 (FleetDevice.phase). */
+  phase?: number;
 }
 
 /** Everything a shard needs to run, resolved by the supervisor. */

@@ -6,6 +6,7 @@ import { Shard, type ShardOutput } from './shard.js';
 import type { FromShard, ToShard } from './protocol.js';
 import { describeError } from '../shared/errors.js';
 import { MqttTelemetry } from '../device/mqtt-telemetry.js';
+import { MqttGateway, type GatewayChildDevice } from '../device/mqtt-gateway.js';
 
 function send(m: FromShard, then?: () => void): void {
   if (process.send) process.send(m, undefined, undefined, then ? () => then() : undefined);
@@ -21,7 +22,12 @@ process.on('message', (m: ToShard) => {
           snapshot: (snapshot, final) => send({ type: 'snapshot', snapshot, final }, final ? () => process.disconnect() : undefined),
         };
         const { devices, settings } = m;
-        shard = new Shard(m.shardId, settings, devices, out, (host, clock) => new MqttTelemetry(host, clock, devices, settings));
+        const gateways = devices.some((d) => d.gateway);
+        shard = new Shard(m.shardId, settings, devices, out, (host, clock) =>
+          gateways
+            ? new MqttGateway(host, clock, devices as GatewayChildDevice[], settings)
+            : new MqttTelemetry(host, clock, devices, settings),
+        );
         shard.start(m.paused);
         send({ type: 'ready', shardId: m.shardId, pid: process.pid });
         return;
