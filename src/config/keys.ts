@@ -3,6 +3,7 @@
 // come from here, so a key cannot be documented in one place and parsed differently in another.
 import { bool, int, num, str, optStr, optHttpUrl, oneOf, addressList, optInt, optNum, instance } from './parsers.js';
 import { TARGET_KEYS } from './keys-target.js';
+import { GATEWAY_KEYS } from './keys-gateway.js';
 import type { z } from 'zod';
 
 export interface KeyDef {
@@ -20,6 +21,7 @@ export interface KeyDef {
 
 export const KEYS = {
   ...TARGET_KEYS,
+  ...GATEWAY_KEYS,
 
   PUBLISH_INTERVAL_SEC: {
     prop: 'publishIntervalSec',

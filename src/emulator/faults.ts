@@ -25,6 +25,11 @@ export interface Faults {
   processingDelayMs: number;
   /** Set up each MQTT session (CONNACK) this many ms after its CONNECT; packets meanwhile queue (default 0). */
   connectDelayMs: number;
+  /**
+   * Most child devices one gateway session holds; the next is refused as ThingsBoard refuses a child
+   * over the tenant's device limit (0 = no limit, default).
+   */
+  gatewayChildLimit: number;
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -39,6 +44,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   ingestLoss: 0,
   processingDelayMs: 0,
   connectDelayMs: 0,
+  gatewayChildLimit: 0,
 });
 
 const SHARES = new Set<keyof Faults>(['refuseConnects', 'dropShare', 'ingestLoss']);

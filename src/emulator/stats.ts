@@ -23,8 +23,11 @@ export interface EmulatorStats {
   faults: { ingestDropped: number; rateLimited: number; refusedByFault: number; refusedByCap: number; dropped: number; stalls: number };
   /** The --capacity model (null when off): queue, delays, and messages dropped unstored and unacknowledged. */
   capacity: CapacityStats | null;
-  /** Gateway API: children created, child connects/disconnects, and gateway publishes from non-gateways (no PUBACK). */
-  gateway: { created: number; connects: number; disconnects: number; notGateway: number };
+  /**
+   * Gateway API: children created, child connects/disconnects, children refused (the tenant's device limit or the
+   * `gatewayChildLimit` fault), and gateway publishes from non-gateways (no PUBACK).
+   */
+  gateway: { created: number; connects: number; disconnects: number; refused: number; notGateway: number };
   /** Server-side RPC: requests, delivered to a session, answered, timed out, never delivered (no session). */
   rpc: RpcCounters;
   /** Publishes on ThingsBoard topics the emulator does not imitate, by family (refused, never acknowledged as done). */
