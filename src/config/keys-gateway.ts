@@ -20,6 +20,6 @@ export const GATEWAY_KEYS = {
     group: 'Fleet',
     doc:
       'Child devices per gateway (`gateway` workload), named `<prefix>-gNNN-dNNNN`: ThingsBoard creates them on their first ' +
-      '`v1/gateway/connect`; each publishes every PUBLISH_INTERVAL_SEC inside its gateway\'s batch.',
+      "`v1/gateway/connect`; each publishes every PUBLISH_INTERVAL_SEC inside its gateway's batch.",
   },
 } as const satisfies Record<string, KeyDef>;

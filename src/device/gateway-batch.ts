@@ -153,7 +153,7 @@ export class GatewayBatch {
       buf[p++] = packetId >>> 8;
       buf[p++] = packetId & 0xff;
     }
-    if (this.version === '5') buf[p++] = 0;
+    if (this.version === '5') buf[p] = 0; // property length
     const view = buf.subarray(h, this.off);
     this.start = -1;
     this.entries = 0;

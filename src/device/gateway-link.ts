@@ -2,7 +2,7 @@
 // session (an MqttSession whose host is the workload's gateway handler, with the gateway as row),
 // the children it carries, its open telemetry batch and the publishes awaiting a PUBACK.
 import type { Cause, ErrorKind } from './causes.js';
-import { GatewayBatch } from './gateway-batch.js';
+import { type GatewayBatch } from './gateway-batch.js';
 import { PendingAcks, type PendingPool, type PendingPub } from './gateway-acks.js';
 import { MqttSession, type SessionContext } from './mqtt-session.js';
 import { PacketType } from './frame-reader.js';

@@ -95,15 +95,13 @@ class Supervisor extends EventEmitter implements EngineHandle {
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
       child.on('exit', (code, signal) => this.onShardExit(p, code, signal));
       child.on('error', (e) => this.note(`shard ${slice.id}: ${describeError(e)}`));
-      const devices = this.opts.fleet
-        .slice(slice.start, slice.end)
-        .map((d) => ({
-          name: d.name,
-          index: d.index,
-          credentials: d.credentials,
-          ...(d.gateway ? { gateway: d.gateway } : {}),
-          ...(d.phase !== undefined ? { phase: d.phase } : {}),
-        }));
+      const devices = this.opts.fleet.slice(slice.start, slice.end).map((d) => ({
+        name: d.name,
+        index: d.index,
+        credentials: d.credentials,
+        ...(d.gateway ? { gateway: d.gateway } : {}),
+        ...(d.phase !== undefined ? { phase: d.phase } : {}),
+      }));
       this.send(p, { type: 'init', shardId: slice.id, runId: this.runId, devices, settings, paused: this.disabled.current });
       this.agg.shardStatus(slice.id).pid = child.pid ?? null;
     }

@@ -43,7 +43,8 @@ export async function provisionGateways(_ctx: LabContext, cfg: ResolvedConfig): 
     const onServer = new Map<string, TbDevice>();
     for await (const d of listDevices(client, `${prefix}-g`)) if (re.test(d.name)) onServer.set(d.name, d);
     const previous = readGatewayFile(cfg.dataDir);
-    const known: TokenFile['devices'] = previous && sameServer(previous.server, cfg.tbUrl) && previous.prefix === prefix ? previous.devices : {};
+    const known: TokenFile['devices'] =
+      previous && sameServer(previous.server, cfg.tbUrl) && previous.prefix === prefix ? previous.devices : {};
     const devices: TokenFile['devices'] = {};
     const counts = { created: 0, reused: 0, madeGateway: 0 };
     const skipped: string[] = [];
