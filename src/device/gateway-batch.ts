@@ -85,7 +85,7 @@ export class GatewayBatch {
     const max = this.payload.maxBytes ?? 0;
     this.reserve(1 + 4 + this.fixedVar + 1 + nameLen + 4 + TS.length + TS_MAX + VALUES.length + max + 2);
     if (this.start < 0) this.begin();
-    const from = this.off;
+    let from = this.off;
     let off = from;
     const buf = this.buf;
     if (this.openRow !== i) {
@@ -104,9 +104,12 @@ export class GatewayBatch {
       const text = src.next(i, seq, ts);
       const need = Buffer.byteLength(text, 'utf8') + 2;
       if (buf.length - off < need) {
+        // the open batch moves to a larger buffer: the entry's start moves with it
+        const fromBatch = from - this.start;
         this.off = off;
         this.reserve(need);
         off = this.off;
+        from = this.start + fromBatch;
       }
       off += this.buf.write(text, off, 'utf8');
     }
