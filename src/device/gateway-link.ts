@@ -2,11 +2,13 @@
 // session (an MqttSession whose host is the workload's gateway handler, with the gateway as row),
 // the children it carries, its open telemetry batch and the publishes awaiting a PUBACK.
 import type { Cause, ErrorKind } from './causes.js';
-import { type GatewayBatch } from './gateway-batch.js';
-import { PendingAcks, type PendingPool, type PendingPub } from './gateway-acks.js';
+import type { GatewayBatch } from './gateway-batch.js';
+import { PendingAcks, PubKind, type PendingPool, type PendingPub } from './gateway-acks.js';
+import type { GatewayCounters } from './gateway-stats.js';
+import type { MqttVersion } from './packets.js';
 import { MqttSession, type SessionContext } from './mqtt-session.js';
 import { PacketType } from './frame-reader.js';
-import { GATEWAY_DISCONNECT_TOPIC } from './gateway-packets.js';
+import { encodeQos1Publish, GATEWAY_ATTRIBUTES_TOPIC, GATEWAY_DISCONNECT_TOPIC } from './gateway-packets.js';
 import type { WorkloadDevice } from './workload.js';
 
 export const GW = { IDLE: 0, CONNECTING: 1, UP: 2, CLOSING: 3 } as const;
@@ -69,6 +71,16 @@ export class GatewaySession extends MqttSession {
   }
 }
 
+/** What every gateway connection of one workload shares. */
+export interface LinkShared {
+  readonly pool: PendingPool;
+  readonly c: GatewayCounters;
+  readonly qos: 0 | 1;
+  readonly version: MqttVersion;
+  /** Plain TCP: a write the socket took whole has released the batch buffer for reuse. */
+  readonly reuseWrites: boolean;
+}
+
 export class GatewayLink {
   state: (typeof GW)[keyof typeof GW] = GW.IDLE;
   /** Children in any state but NONE (waiting, joining, joined, leaving). */
@@ -95,12 +107,77 @@ export class GatewayLink {
     /** Shard rows of its children, ascending. */
     readonly rows: Int32Array,
     readonly batch: GatewayBatch,
-    pool: PendingPool,
+    private readonly shared: LinkShared,
     ctx: SessionContext,
     inbox: GatewayInbox,
   ) {
-    this.acks = new PendingAcks(pool);
+    this.acks = new PendingAcks(shared.pool);
     this.session = new GatewaySession(ctx, g, device, inbox);
+  }
+
+  /** Writes the open telemetry batch as one PUBLISH (QoS 1: tracked with its children until the PUBACK). */
+  writeBatch(now: number): void {
+    const b = this.batch;
+    if (!b.open) return;
+    const { c, pool } = this.shared;
+    if (this.state !== GW.UP) {
+      // the connection ended inside this tick: its children were reported closed, these messages lost
+      c.discarded += b.entries;
+      b.discard();
+      if (this.current) pool.put(this.current);
+      this.current = null;
+      return;
+    }
+    c.batches++;
+    const id = this.shared.qos ? this.acks.nextId() : 0;
+    const packet = b.take(id);
+    if (this.current) {
+      this.current.sentAt = now;
+      this.acks.track(id, this.current);
+      this.current = null;
+    }
+    const s = this.session;
+    s.write(packet, now);
+    b.written(this.shared.reuseWrites && s.socket!.writableLength === 0);
+  }
+
+  /** A control message (connect, disconnect) about child row i at QoS 1; returns its packet id. */
+  send(kind: PubKind, topic: string, body: string, i: number, now: number): number {
+    const id = this.acks.nextId();
+    const p = this.shared.pool.get(kind);
+    p.add(i, 0);
+    p.sentAt = now;
+    this.acks.track(id, p);
+    this.session.write(encodeQos1Publish(topic, body, id, this.shared.version), now);
+    return id;
+  }
+
+  /** Client attributes of the children that just connected, one publish: `{"<child>":{"gateway","index"}}`. */
+  sendAttributes(child: (i: number) => { name: string; index: number }, now: number): void {
+    const body: Record<string, { gateway: string; index: number }> = {};
+    const p = this.shared.pool.get(PubKind.ATTRIBUTES);
+    for (const i of this.attributes) {
+      const d = child(i);
+      body[d.name] = { gateway: this.device.name, index: d.index };
+      p.add(i, 0);
+    }
+    this.shared.c.attributes += this.attributes.length;
+    this.attributes.length = 0;
+    const id = this.acks.nextId();
+    p.sentAt = now;
+    this.acks.track(id, p);
+    this.session.write(encodeQos1Publish(GATEWAY_ATTRIBUTES_TOPIC, JSON.stringify(body), id, this.shared.version), now);
+  }
+
+  /** The connection is gone: nothing open, nothing pending (the children's own windows count their losses). */
+  reset(): void {
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.closeTimer = null;
+    this.batch.discard();
+    if (this.current) this.shared.pool.put(this.current);
+    this.current = null;
+    this.attributes.length = 0;
+    this.acks.drain(() => {});
   }
 
   /** Unsent bytes queued in the gateway's socket. */

@@ -31,6 +31,9 @@ export class GatewayCounters {
   gatewayDrops = 0;
   /** Children whose session the server ended (`v1/gateway/disconnect` to the gateway, MQTT 5). */
   childrenDropped = 0;
+  /** Gauges: gateway connections up now, children whose connect was acknowledged and who have not left. */
+  gatewaysConnected = 0;
+  childrenConnected = 0;
 }
 
 export interface GatewayStatsSnapshot {
@@ -43,13 +46,13 @@ export class GatewayStats {
   readonly c = new GatewayCounters();
 
   constructor(
-    readonly gateways: number,
+    public gateways: number,
     readonly children: number,
   ) {}
 
-  /** Counters with the gauges of now, and the interval's batch-latency histogram (reset after encoding). */
-  take(latency: Histogram, gauges: { gatewaysConnected: number; childrenConnected: number }): GatewayStatsSnapshot {
-    const counters: Record<string, number> = { gateways: this.gateways, children: this.children, ...gauges };
+  /** The counters, and the interval's batch-latency histogram (reset after encoding). */
+  take(latency: Histogram): GatewayStatsSnapshot {
+    const counters: Record<string, number> = { gateways: this.gateways, children: this.children };
     for (const [k, v] of Object.entries(this.c)) counters[k] = v as number;
     const hist = { latencyMs: encodeHistogram(latency) };
     latency.reset();
