@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { deliveryCheck } from '../../src/lab/delivery/check.js';
 import { labContext } from '../../src/lab/context.js';
 import { provisionGateways } from '../../src/lab/provision-gateways.js';
+import { deleteFleet } from '../../src/lab/delete.js';
 import { gatewayFleet, readGatewayFile } from '../../src/lab/gateway-fleet.js';
 import type { FleetDevice } from '../../src/shared/fleet.js';
 import { fetchStats, startEmulator } from '../helpers/emulator.js';
@@ -69,6 +70,12 @@ test('20 gateways × 50 children: every child exists on the server, per-child se
     assert.equal(r.lost, 0, `${c.name}: gap-free`);
     assert.equal(r.duplicates, 0, c.name);
   }
+
+  // `tblab delete` (by the files) takes the gateways and the children ThingsBoard created for them
+  const gone = await deleteFleet(labContext(), config, { yes: true, progress: false });
+  assert.equal(gone.deleted, 1020);
+  assert.equal((await fetchStats(emu.restUrl)).devices, 0);
+  assert.equal(readGatewayFile(config.dataDir), null, 'gateways.json goes with its last gateway');
 });
 
 /** Lines `topic payload` printed by mosquitto_sub -v, collected until stopped. */
