@@ -29,7 +29,9 @@ export function resolveConfig(
   const flags: RawValues = {};
   for (const [opt, key] of Object.entries(flagKeys)) {
     const v = opts[opt];
-    if (v !== undefined && key) flags[key] = typeof v === 'boolean' ? (v ? '1' : '0') : (v as string | number);
+    // a repeatable flag (--workload) gives a list: the key takes it as a comma list
+    if (v !== undefined && key)
+      flags[key] = typeof v === 'boolean' ? (v ? '1' : '0') : Array.isArray(v) ? v.join(',') : (v as string | number);
   }
   for (const kv of (opts.set as string[] | undefined) ?? []) {
     const i = kv.indexOf('=');

@@ -2,7 +2,7 @@
 // scripts/gen-docs.mjs writes it, a unit test fails when the file and the table disagree).
 import { KEYS, type ConfigKey } from './keys.js';
 
-const GROUP_ORDER = ['ThingsBoard', 'REST', 'Fleet', 'MQTT', 'Run', 'Instances', 'Delivery', 'Dashboard', 'Files'] as const;
+const GROUP_ORDER = ['ThingsBoard', 'REST', 'Fleet', 'MQTT', 'Run', 'Workloads', 'Instances', 'Delivery', 'Dashboard', 'Files'] as const;
 
 const GROUP_TITLE: Record<(typeof GROUP_ORDER)[number], string> = {
   ThingsBoard: 'ThingsBoard server',
@@ -10,6 +10,7 @@ const GROUP_TITLE: Record<(typeof GROUP_ORDER)[number], string> = {
   Fleet: 'Fleet',
   MQTT: 'MQTT',
   Run: 'Run',
+  Workloads: 'Workloads',
   Instances: 'Several instances',
   Delivery: 'Delivery check',
   Dashboard: 'Dashboard',
@@ -20,6 +21,7 @@ const GROUP_TITLE: Record<(typeof GROUP_ORDER)[number], string> = {
 const GROUP_NOTE: Partial<Record<(typeof GROUP_ORDER)[number], string>> = {
   REST: 'How the REST client retries and refreshes its token: [fleet.md](fleet.md#the-rest-client).',
   Run: 'How a run uses them: [running.md](running.md).',
+  Workloads: 'What each workload does and reports: [workloads.md](workloads.md).',
   Instances: 'How instances split one fleet: [scaling.md](scaling.md).',
   Delivery: 'What the delivery check reads and reports: [delivery.md](delivery.md).',
   Dashboard: 'The dashboard and its endpoints: [metrics-api.md](metrics-api.md).',

@@ -8,7 +8,7 @@ export const GATEWAY_KEYS = {
     prop: 'gateways',
     schema: int(1, 100_000),
     def: '10',
-    group: 'Fleet',
+    group: 'Workloads',
     doc:
       'Gateway devices of the `gateway` workload, named `<prefix>-gNNN` and created by `provision` with `additionalInfo.gateway = true`; ' +
       'each is one MQTT connection carrying GATEWAY_CHILDREN child devices.',
@@ -17,7 +17,7 @@ export const GATEWAY_KEYS = {
     prop: 'gatewayChildren',
     schema: int(1, 10_000),
     def: '10',
-    group: 'Fleet',
+    group: 'Workloads',
     doc:
       'Child devices per gateway (`gateway` workload), named `<prefix>-gNNN-dNNNN`: ThingsBoard creates them on their first ' +
       "`v1/gateway/connect`; each publishes every PUBLISH_INTERVAL_SEC inside its gateway's batch.",

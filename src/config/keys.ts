@@ -4,6 +4,7 @@
 import { bool, int, num, str, optStr, optHttpUrl, oneOf, addressList, optInt, optNum, instance } from './parsers.js';
 import { TARGET_KEYS } from './keys-target.js';
 import { GATEWAY_KEYS } from './keys-gateway.js';
+import { WORKLOAD_KEYS } from './keys-workloads.js';
 import type { z } from 'zod';
 
 export interface KeyDef {
@@ -16,12 +17,13 @@ export interface KeyDef {
   /** Never printed, logged or written to reports. */
   readonly secret?: boolean;
   /** Documentation group. */
-  readonly group: 'ThingsBoard' | 'Fleet' | 'MQTT' | 'Run' | 'Instances' | 'Delivery' | 'Dashboard' | 'Files' | 'REST';
+  readonly group: 'ThingsBoard' | 'Fleet' | 'MQTT' | 'Run' | 'Workloads' | 'Instances' | 'Delivery' | 'Dashboard' | 'Files' | 'REST';
 }
 
 export const KEYS = {
   ...TARGET_KEYS,
   ...GATEWAY_KEYS,
+  ...WORKLOAD_KEYS,
 
   PUBLISH_INTERVAL_SEC: {
     prop: 'publishIntervalSec',

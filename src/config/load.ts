@@ -129,6 +129,13 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
           delete o.STAGES;
         }
       }
+      // a scenario names its workloads in a list, `"workloads": ["device", "rpc"]` (the key WORKLOADS)
+      if (o.workloads !== undefined) {
+        if (o.WORKLOADS !== undefined)
+          problems.push({ key: 'workloads', value: p, from: 'scenario', expected: 'workloads or WORKLOADS, not both' });
+        else o.WORKLOADS = o.workloads;
+        delete o.workloads;
+      }
       delete o.$schema;
       delete o.description;
       delete o.name;

@@ -7,7 +7,7 @@ import { createPayloadSource } from './payload.js';
 import type { TransportTarget } from './transport.js';
 import type { Cause, ErrorKind } from './causes.js';
 import { MqttSession, type SessionContext } from './mqtt-session.js';
-import type { Workload, WorkloadClock, WorkloadDevice, WorkloadHost } from './workload.js';
+import type { Workload, WorkloadContext } from './workload.js';
 
 /** A device whose socket holds this many unsent bytes skips publishes instead of growing memory. */
 const MAX_BUFFERED_BYTES = 64 * 1024;
@@ -24,13 +24,15 @@ export interface MqttTelemetrySettings {
 }
 
 export class MqttTelemetry implements Workload {
-  private readonly sessions: MqttSession[];
+  /** By shard row; null for rows of another workload. */
+  private readonly sessions: Array<MqttSession | null>;
   private readonly packets: PublishWriter;
   /** Plain TCP: a write that leaves no unsent bytes has released its buffer (the writer reuses it). */
   private readonly reuseWrites: boolean;
   private readonly keepMs: number;
 
-  constructor(host: WorkloadHost, clock: WorkloadClock, devices: readonly WorkloadDevice[], settings: MqttTelemetrySettings) {
+  constructor(wctx: WorkloadContext, settings: MqttTelemetrySettings) {
+    const { host, clock, devices } = wctx;
     const t = settings.tls;
     const tls = t && {
       insecure: t.insecure,
@@ -50,15 +52,16 @@ export class MqttTelemetry implements Workload {
     this.reuseWrites = !t;
     const payload = createPayloadSource(devices, settings.payloadTemplate);
     this.packets = new PublishWriter(TELEMETRY_TOPIC, settings.qos, settings.mqttVersion, payload);
-    this.sessions = devices.map((d, i) => new MqttSession(ctx, i, d));
+    this.sessions = devices.map(() => null);
+    for (const i of wctx.rows) this.sessions[i] = new MqttSession(ctx, i, devices[i]);
   }
 
   connect(i: number, localAddress: string | undefined): void {
-    this.sessions[i].connect(localAddress);
+    this.sessions[i]!.connect(localAddress);
   }
 
   backedUp(i: number): boolean {
-    return this.sessions[i].socket!.writableLength > MAX_BUFFERED_BYTES;
+    return this.sessions[i]!.socket!.writableLength > MAX_BUFFERED_BYTES;
   }
 
   append(i: number, seq: number, ts: number, ackId: number): number {
@@ -66,20 +69,20 @@ export class MqttTelemetry implements Workload {
   }
 
   flush(i: number, now: number): void {
-    const sess = this.sessions[i];
+    const sess = this.sessions[i]!;
     sess.write(this.packets.take(), now);
     this.packets.written(this.reuseWrites && sess.socket!.writableLength === 0);
   }
 
   housekeep(i: number, now: number): void {
-    if (this.keepMs > 0) this.sessions[i].keepalive(now, this.keepMs, PINGREQ);
+    if (this.keepMs > 0) this.sessions[i]!.keepalive(now, this.keepMs, PINGREQ);
   }
 
   close(i: number, graceful: boolean): void {
-    this.sessions[i].close(graceful);
+    this.sessions[i]!.close(graceful);
   }
 
   abort(i: number, cause: Cause, kind: ErrorKind | null): void {
-    this.sessions[i].fail(cause, kind);
+    this.sessions[i]!.fail(cause, kind);
   }
 }

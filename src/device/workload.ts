@@ -10,6 +10,9 @@
 //   shard ──connect(i) / append(i, …) + flush(i) / housekeep(i) / close(i) / abort(i)──▶ workload
 //   shard ◀──────────────── connected(i) / acked(i, id) / closed(i, cause) ──────────── workload
 //
+// Every row has a kind (its fleet workload: `device`, `http`, `gateway`); the shard builds one
+// implementation per kind present (WorkloadContext) and routes each row's calls to its kind's
+// (src/engine/workload-rows.ts; with one kind, the implementation itself, no routing at all).
 // Implementations: one MQTT connection per device publishing telemetry
 // (src/device/mqtt-telemetry.ts). The same contract carries the next kinds:
 // - gateway sessions (one connection, many devices): rows are the gateway's child devices;
@@ -27,6 +30,8 @@
 // from I/O events, never synchronously from inside a Workload call. This module imports nothing
 // from the engine: the engine depends on the device contract, not the reverse.
 import type { DeviceCredentials } from '../shared/fleet.js';
+import type { FleetWorkload, WorkloadName } from '../shared/workloads.js';
+import type { WorkloadMeter } from '../metrics/workload-meter.js';
 import type { Cause, ErrorKind } from './causes.js';
 
 /** One row as a workload sees it. */
@@ -35,6 +40,30 @@ export interface WorkloadDevice {
   /** 1-based fleet index. */
   index: number;
   credentials: DeviceCredentials;
+  /** The fleet workload that owns the row (absent: `device`). */
+  workload?: FleetWorkload;
+}
+
+/**
+ * What a workload implementation is built from (src/engine/workload-factories.ts), one per row
+ * kind present in the shard. Row indices are the shard's: `devices[i]` for every row, of which
+ * this implementation serves `rows` (the shard routes only those rows' calls to it).
+ */
+export interface WorkloadContext {
+  host: WorkloadHost;
+  clock: WorkloadClock;
+  /** Every row of the shard, by shard row index. */
+  devices: readonly WorkloadDevice[];
+  /** The shard rows this implementation owns, ascending. */
+  rows: readonly number[];
+  /** The run's workloads: an overlay (`rpc`, `attributes`) listed here rides the `device` rows' sessions. */
+  workloads: readonly WorkloadName[];
+  /**
+   * The shard's meter of workload `name` (the implementation's own, or an overlay's it serves): its
+   * counters and histograms reach `workloads.<name>` of the snapshot. For a fleet workload the shard
+   * fills `devices`, `sent`, `acked`, `failed`, `inFlight` and `latencyMs` from the rows itself.
+   */
+  meter(name: WorkloadName): WorkloadMeter;
 }
 
 /** What the shard asks of a workload. `i` is the shard-local row (0..n-1). */

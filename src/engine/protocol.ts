@@ -5,12 +5,16 @@ import type { DeviceCredentials, GatewayRef } from '../shared/fleet.js';
 import type { CauseClass } from '../metrics/snapshot.js';
 import type { MqttVersion } from '../device/packets.js';
 import type { Stage } from './stages.js';
+import type { FleetWorkload, WorkloadName } from '../shared/workloads.js';
+import type { WorkloadStatsPart } from '../metrics/workload-stats.js';
 
 export interface ShardDevice {
   name: string;
   /** 1-based fleet index (phase and payload `index`). */
   index: number;
   credentials: DeviceCredentials;
+  /** The fleet workload that owns the row (absent: `device`). */
+  workload?: FleetWorkload;
   /** A gateway's child (FleetDevice.gateway). */
   gateway?: GatewayRef;
   /** Slot offset in the interval, 0..1 (FleetDevice.phase). */
@@ -46,6 +50,8 @@ export interface ShardSettings {
   t0: number;
   /** Timer wheel tick, ms. */
   tickMs: number;
+  /** The run's workloads (fleet and overlay; docs/workloads.md). Absent: `device` alone. */
+  workloads?: WorkloadName[];
 }
 
 export type ToShard =
@@ -94,6 +100,8 @@ export interface ShardSnapshot {
    * only change is traffic come every 5th snapshot and in the final one (shard.ts TRAFFIC_ROWS_EVERY).
    */
   changed: { idx: Int32Array; rows: Float64Array };
+  /** Each workload's share (the stats channel, src/metrics/workload-stats.ts), by workload name. */
+  workloads?: Record<string, WorkloadStatsPart>;
   disconnects: DisconnectEvent[];
   events: ShardEvent[];
 }

@@ -4,7 +4,7 @@
 import { C } from './counters.js';
 
 /** A shard interval shorter than this (its final, partial second) gives no rate: the next one spans it. */
-const MIN_RATE_INTERVAL_MS = 750;
+export const MIN_RATE_INTERVAL_MS = 750;
 
 /** The numbers of one shard snapshot for its metrics CSV. */
 export interface ShardSecond {

@@ -4,6 +4,7 @@ import type { FleetDevice } from '../shared/fleet.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
 import type { ShardEventBatch } from './protocol.js';
+import type { WorkloadName } from '../shared/workloads.js';
 
 export type { RunResults, ShardEventBatch };
 
@@ -47,6 +48,8 @@ export interface EngineConfig {
   collapseWindowSec: number;
   /** Folder of the per-shard logs and CSV (`logs/`, `metrics/`). */
   dataDir: string;
+  /** The run's workloads (docs/workloads.md); absent: `device` alone. Rows get their kind from `FleetDevice.workload`. */
+  workloads?: readonly WorkloadName[];
 }
 
 export interface EngineOptions {

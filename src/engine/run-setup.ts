@@ -1,9 +1,9 @@
 // What a run derives from its options before the first shard process is forked: the settings every
 // shard receives, the run's header for the aggregator (target as the report shows it, devices per shard)
-// and the warnings about source addresses. Plain functions of the options, kept apart from the
-// supervisor, which owns the processes, timers and files.
+// and the warnings about source addresses (and, later, the notes on a crashed shard). Plain functions,
+// kept apart from the supervisor, which owns the processes, timers and files.
 import { redactHost, redactUrl } from '../shared/redact.js';
-import type { AggregatorMeta } from './aggregate.js';
+import type { AggregatorMeta, RowTotals } from './aggregate.js';
 import type { ShardSlice } from './plan.js';
 import type { ShardSettings } from './protocol.js';
 import type { EngineConfig, EngineOptions } from './results.js';
@@ -39,6 +39,7 @@ export function shardSettings(opts: EngineOptions, slices: number, t0: number): 
     fleetSize: opts.fleetSize ?? Math.max(1, ...opts.fleet.map((d) => d.index)),
     t0,
     tickMs: opts.tickMs ?? 5,
+    workloads: [...(cfg.workloads ?? ['device'])],
   };
 }
 
@@ -78,5 +79,21 @@ export function sourceAddressNotes(cfg: EngineConfig, devices: number): string[]
       `${devices} connections from one source address: the ephemeral port range (~28k) may run out (EADDRNOTAVAIL); set SOURCE_ADDRESSES.`,
     );
   }
+  return notes;
+}
+
+/** The run's notes on a shard that ended without its final snapshot; `ahead`: what its counters had beyond its rows. */
+export function crashNotes(slice: ShardSlice, pid: number | undefined, exit: string | undefined, ahead: RowTotals): string[] {
+  const id = slice.id;
+  const notes = [`shard ${id} (pid ${pid}) crashed (${exit}); its ${slice.end - slice.start} devices stopped, the other shards go on`];
+  if (ahead.sent > 0 || ahead.acked > 0 || ahead.failed > 0) {
+    notes.push(
+      `shard ${id}: the totals are the sums of its devices' last records; ${ahead.sent} sent, ` +
+        `${ahead.acked} acked and ${ahead.failed} failed it counted after them (its last seconds) are not in the report ` +
+        '(the delivery check sees what the server stored)',
+    );
+  }
+  if (ahead.unacked > 0)
+    notes.push(`shard ${id}: ${ahead.unacked} publish(es) of its devices were waiting for a PUBACK at their last record: outcome unknown`);
   return notes;
 }

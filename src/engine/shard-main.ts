@@ -1,12 +1,11 @@
 // Entry of a shard child process (forked by the supervisor with serialization 'advanced'):
 // receives `init`, runs a Shard, relays control messages, exits after its final snapshot.
-// This is where the engine meets a workload implementation (today one: MQTT telemetry, one
-// connection per device); the rest of the engine only knows the contract in src/device/workload.ts.
+// The workload implementations come from workload-factories.ts (one per row kind); the rest of
+// the engine only knows the contract in src/device/workload.ts.
 import { Shard, type ShardOutput } from './shard.js';
 import type { FromShard, ToShard } from './protocol.js';
 import { describeError } from '../shared/errors.js';
-import { MqttTelemetry } from '../device/mqtt-telemetry.js';
-import { MqttGateway, type GatewayChildDevice } from '../device/mqtt-gateway.js';
+import { workloadFactories } from './workload-factories.js';
 
 function send(m: FromShard, then?: () => void): void {
   if (process.send) process.send(m, undefined, undefined, then ? () => then() : undefined);
@@ -22,12 +21,7 @@ process.on('message', (m: ToShard) => {
           snapshot: (snapshot, final) => send({ type: 'snapshot', snapshot, final }, final ? () => process.disconnect() : undefined),
         };
         const { devices, settings } = m;
-        const gateways = devices.some((d) => d.gateway);
-        shard = new Shard(m.shardId, settings, devices, out, (host, clock) =>
-          gateways
-            ? new MqttGateway(host, clock, devices as GatewayChildDevice[], settings)
-            : new MqttTelemetry(host, clock, devices, settings),
-        );
+        shard = new Shard(m.shardId, settings, devices, out, workloadFactories(settings));
         shard.start(m.paused);
         send({ type: 'ready', shardId: m.shardId, pid: process.pid });
         return;

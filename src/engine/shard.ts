@@ -4,7 +4,12 @@
 // the process's timers, and the once-per-second snapshot with its process readings.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Workload, WorkloadHost } from '../device/workload.js';
+import { WorkloadMeter } from '../metrics/workload-meter.js';
+import { PRIMARY_HISTOGRAM, type WorkloadStatsPart } from '../metrics/workload-stats.js';
+import type { WorkloadName } from '../shared/workloads.js';
 import { systemClock, type Clock } from './clock.js';
+import type { WorkloadFactories } from './workload-factories.js';
+import { fleetCounters, rowKinds, WorkloadMux, type RowKinds } from './workload-rows.js';
 import { rssMB } from './rss.js';
 import { C, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
 import type { ShardDevice, ShardSettings, ShardSnapshot } from './protocol.js';
@@ -24,9 +29,6 @@ export interface ShardOutput {
   snapshot(s: ShardSnapshot, final: boolean): void;
 }
 
-/** Builds the shard's workload; it reports to `host` and reads time from `clock`. */
-export type WorkloadFactory = (host: WorkloadHost, clock: Clock) => Workload;
-
 export class Shard {
   readonly core: ShardState;
   private readonly clock: Clock;
@@ -38,18 +40,62 @@ export class Shard {
   private cpuAt: number;
   private timers: NodeJS.Timeout[] = [];
   private finished = false;
+  private readonly rows: RowKinds;
+  /** The stats channel: one meter per workload reporting from this shard (its row kinds, overlays). */
+  private readonly meters = new Map<WorkloadName, WorkloadMeter>();
 
   constructor(
     readonly id: number,
     readonly settings: ShardSettings,
     readonly devices: ShardDevice[],
     private readonly out: ShardOutput,
-    workload: WorkloadFactory,
+    factories: WorkloadFactories,
     clock: Clock = systemClock,
   ) {
     this.clock = clock;
     this.cpuAt = clock.now();
+    const rows = (this.rows = rowKinds(devices));
+    for (const k of rows.kinds) this.meter(k);
+    const workload = (host: WorkloadHost, c: Clock) => this.workloads(factories, host, c);
     this.core = new ShardState(settings, devices, { clock, workload, onStopped: () => this.finish() });
+    // several kinds: each kind's ack latency apart (one kind: its latency is the shard's ack histogram)
+    if (rows.kinds.length > 1)
+      this.core.tallies.latencyByKind(
+        rows.kind,
+        rows.kinds.map((k) => this.meter(k).hist[PRIMARY_HISTOGRAM]),
+      );
+  }
+
+  private meter(name: WorkloadName): WorkloadMeter {
+    let m = this.meters.get(name);
+    if (!m) this.meters.set(name, (m = new WorkloadMeter(name)));
+    return m;
+  }
+
+  /** One implementation per row kind present; several are routed per row, one is used as it is. */
+  private workloads(factories: WorkloadFactories, host: WorkloadHost, clock: Clock): Workload {
+    const { kinds, kind, rows } = this.rows;
+    const impls = kinds.map((k, n) => {
+      const make = factories[k];
+      if (!make) throw new Error(`workload ${k} is not built in this version`);
+      const workloads = this.settings.workloads ?? ['device'];
+      return make({ host, clock, devices: this.devices, rows: rows[n], workloads, meter: (name) => this.meter(name) });
+    });
+    return impls.length === 1 ? impls[0] : new WorkloadMux(kind, impls);
+  }
+
+  /** Every meter's share; a fleet kind's rows give its `devices … inFlight`, and its latency the ack histogram. */
+  private workloadStats(ackMs: string): Record<string, WorkloadStatsPart> {
+    const out: Record<string, WorkloadStatsPart> = {};
+    const { kinds } = this.rows;
+    const fleet = fleetCounters(this.rows, this.core.tallies.dev, this.core.inflight);
+    for (const [name, m] of this.meters) out[name] = m.take();
+    kinds.forEach((k, n) => {
+      const part = out[k];
+      Object.assign(part.counters, fleet[n]);
+      if (kinds.length === 1) part.hist[PRIMARY_HISTOGRAM] = ackMs;
+    });
+    return out;
   }
 
   start(pausedNames: string[]): void {
@@ -140,12 +186,14 @@ export class Shard {
     this.cpuAt = now;
     const eldP99 = this.eld.count > 0 ? this.eld.percentile(99) / 1e6 : null;
     this.eld.reset();
+    const tallies = this.core.tallies.take();
     const snap: ShardSnapshot = {
       shardId: this.id,
       seq: ++this.seq,
       at: Math.round(now),
       counters: Float64Array.from(this.core.tallies.c),
-      ...this.core.tallies.take(),
+      ...tallies,
+      workloads: this.workloadStats(tallies.hist.ackMs),
       eventLoopP99Ms: eldP99,
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       rssMB: rssMB(),

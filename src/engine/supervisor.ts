@@ -10,10 +10,11 @@ import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
 import { Aggregator } from './aggregate.js';
+import { WorkloadAccumulator } from './workload-accumulator.js';
 import { keepGatewaysWhole, planShards, type ShardSlice } from './plan.js';
 import { stagesDurationSec } from './stages.js';
 import { csvRow, makeRunId, RunFiles } from './run-files.js';
-import { runHeader, shardSettings, sourceAddressNotes } from './run-setup.js';
+import { crashNotes, runHeader, shardSettings, sourceAddressNotes } from './run-setup.js';
 import { systemClock } from './clock.js';
 import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
@@ -35,6 +36,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
   private readonly cfg: EngineConfig;
   private readonly startedAt = wallNow();
   private readonly agg: Aggregator;
+  private readonly workloads: WorkloadAccumulator;
   private readonly files: RunFiles | null;
   private readonly procs: ShardProc[] = [];
   private state: RunState = 'starting';
@@ -64,6 +66,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     if (cfg.payloadTemplate) createPayloadSource(opts.fleet.slice(0, 1), cfg.payloadTemplate);
     this.files = opts.writeFiles === false ? null : new RunFiles(cfg.dataDir, this.runId, slices.length);
     this.agg = new Aggregator(runHeader(opts, this.runId, this.startedAt, slices));
+    this.workloads = new WorkloadAccumulator(slices.length, this.startedAt);
     this.start(slices);
   }
 
@@ -99,6 +102,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
         name: d.name,
         index: d.index,
         credentials: d.credentials,
+        ...(d.workload ? { workload: d.workload } : {}),
         ...(d.gateway ? { gateway: d.gateway } : {}),
         ...(d.phase !== undefined ? { phase: d.phase } : {}),
       }));
@@ -159,6 +163,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
   }
 
   private onShardSnapshot(p: ShardProc, s: ShardSnapshot, final: boolean): void {
+    this.workloads.apply(s.shardId, s.at, this.agg.shardStatus(s.shardId).state === 'crashed' ? undefined : s.workloads, final);
     const sec = this.agg.apply(s, final);
     this.files?.csv(s.shardId, csvRow(s, sec, this.startedAt));
     if (this.files) for (const e of s.events) this.files.event(s.shardId, e);
@@ -177,20 +182,8 @@ class Supervisor extends EventEmitter implements EngineHandle {
       st.state = 'crashed';
       st.exit = signal ? `signal ${signal}` : `exit code ${code}`;
       st.connected = 0;
-      const msg = `shard ${p.slice.id} (pid ${p.child.pid}) crashed (${st.exit}); its ${p.slice.end - p.slice.start} devices stopped, the other shards go on`;
-      this.note(msg);
-      const ahead = this.agg.crashed(p.slice.id);
-      if (ahead.sent > 0 || ahead.acked > 0 || ahead.failed > 0) {
-        this.note(
-          `shard ${p.slice.id}: the totals are the sums of its devices' last records; ${ahead.sent} sent, ` +
-            `${ahead.acked} acked and ${ahead.failed} failed it counted after them (its last seconds) are not in the report ` +
-            '(the delivery check sees what the server stored)',
-        );
-      }
-      if (ahead.unacked > 0) {
-        const n = ahead.unacked;
-        this.note(`shard ${p.slice.id}: ${n} publish(es) of its devices were waiting for a PUBACK at their last record: outcome unknown`);
-      }
+      this.workloads.crashed(p.slice.id);
+      for (const n of crashNotes(p.slice, p.child.pid, st.exit, this.agg.crashed(p.slice.id))) this.note(n);
       const e: ShardEvent = { ts: wallNow(), ev: 'shard', what: 'crashed', exit: st.exit, pid: p.child.pid };
       this.files?.event(p.slice.id, e);
       this.emit('events', { shard: p.slice.id, at: e.ts, events: [e], final: true } satisfies ShardEventBatch);
@@ -212,8 +205,16 @@ class Supervisor extends EventEmitter implements EngineHandle {
       this.timers.push(setTimeout(() => this.endRun('duration reached', 'completed'), this.durationSec * 1000));
   }
 
+  /** The merged snapshot, with the workloads' section (the aggregator's object, so `latest` has it too). */
+  private snapshot(now: number, state: RunState, final: boolean): MetricsSnapshot {
+    const snap = this.agg.snapshot(now, state);
+    const workloads = this.workloads.summary(now, final, this.agg.loadSec(now));
+    if (workloads) snap.workloads = workloads;
+    return snap;
+  }
+
   private everySecond(): void {
-    const snap = this.agg.snapshot(wallNow(), this.state);
+    const snap = this.snapshot(wallNow(), this.state, false);
     if (this.state === 'connecting' && snap.connections.connected >= snap.connections.configured - snap.connections.paused)
       this.state = 'running';
     if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
@@ -270,7 +271,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
       final,
       timeline: [...this.agg.timeline],
       devices: checkpoint ? {} : this.agg.deviceRecords(),
-      histograms: this.agg.encodedHistograms(),
+      histograms: { ...this.agg.encodedHistograms(), workloads: this.workloads.encoded() },
       notes: [...this.agg.notes],
       shards: this.procs.map((p) => ({ ...this.agg.shardStatus(p.slice.id) })),
       files: this.files ? this.files.relative : { events: [], metrics: [] },
@@ -292,7 +293,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const finalState: RunState = this.outcome === 'completed' ? 'finished' : this.outcome === 'aborted' ? 'aborted' : 'failed';
     this.state = finalState;
     const now = wallNow();
-    const final = this.agg.snapshot(now, finalState);
+    const final = this.snapshot(now, finalState, true);
     this.emit('snapshot', final);
     await this.files?.close();
     return this.results(final, now, false);

@@ -30,6 +30,9 @@ export class Tallies {
   private readonly byCause: Record<string, number> = {};
   private readonly byClass: Partial<Record<CauseClass, number>> = {};
   private readonly errorsByKind: Record<string, number> = {};
+  /** Several row kinds: each row's kind and each kind's ack histogram (null: one kind, ackHist is its). */
+  private kindOf: Uint8Array | null = null;
+  private kindAck: Histogram[] | null = null;
   /** This interval only. */
   private events: ShardEvent[] = [];
   private disconnects: DisconnectEvent[] = [];
@@ -53,11 +56,18 @@ export class Tallies {
     this.dirty[i] |= TRAFFIC;
   }
 
+  /** Also records acks per row kind into `hists[kind[i]]` (the owner resets them). */
+  latencyByKind(kind: Uint8Array, hists: Histogram[]): void {
+    this.kindOf = kind;
+    this.kindAck = hists;
+  }
+
   acked(i: number, ms: number): void {
     this.c[C.ACKED]++;
     this.dev[i * D_FIELDS + D.ACKED]++;
     this.dirty[i] |= TRAFFIC;
     recordMs(this.ackHist, ms);
+    if (this.kindAck !== null) recordMs(this.kindAck[this.kindOf![i]], ms);
   }
 
   failPublishes(i: number, count: number, kind: ErrorKind): void {

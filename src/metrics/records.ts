@@ -67,8 +67,13 @@ export interface RunResults {
   timeline: TimelinePoint[];
   /** Per-device records keyed by name (empty in a checkpoint: see `devicesJson`). */
   devices: Record<string, DeviceRecord>;
-  /** Encoded HDR histograms (base64), mergeable across instances. */
-  histograms: { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null };
+  /** Encoded HDR histograms (base64), mergeable across instances; `workloads`: workload → histogram name → encoded. */
+  histograms: {
+    ackMs: string | null;
+    connectMs: string | null;
+    scheduleLagMs: string | null;
+    workloads?: Record<string, Record<string, string>>;
+  };
   /** The supervisor's notes (also in `final.generator.notes`). */
   notes: string[];
   shards: ShardStatus[];

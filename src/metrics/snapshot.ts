@@ -4,8 +4,12 @@
 // JSON Schema: schemas/metrics.schema.json (kept in sync by a contract test).
 
 import type { Series } from './triage.js';
+import type { WorkloadSummary } from './workload-stats.js';
 
-export const METRICS_SCHEMA_VERSION = 1;
+export type { WorkloadSummary };
+
+/** 2: `workloads` (issue 16). Version 1 snapshots (older reports) have no `workloads`. */
+export const METRICS_SCHEMA_VERSION = 2;
 
 export type RunState = 'starting' | 'connecting' | 'running' | 'stopping' | 'finished' | 'aborted' | 'failed';
 
@@ -194,6 +198,14 @@ export interface MetricsSnapshot {
    * (queue stats keep ThingsBoard's window), and what is not visible and why. Absent = not read.
    */
   server?: null | { series: Series[]; notVisible: string[] };
+
+  /**
+   * Schema v2 (issue 16): each workload of the run by name (`device`, `gateway`, `rpc`, `attributes`,
+   * `http`): its counters, its histograms as percentiles (`latencyMs` first), `rates` per second,
+   * `byCause`, and `series` for the dashboard (src/metrics/workload-stats.ts, docs/workloads.md).
+   * Absent before the first shard snapshot.
+   */
+  workloads?: Record<string, WorkloadSummary>;
 }
 
 export function emptyPercentiles(): Percentiles {

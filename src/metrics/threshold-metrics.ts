@@ -1,6 +1,8 @@
 // The metrics a --threshold may name, each with its kind (which units it accepts) and how to read
 // it from a run: the same table serves the parser's validation, the evaluator and docs/thresholds.md.
 import type { MetricsSnapshot, Percentiles } from './snapshot.js';
+import { PRIMARY_HISTOGRAM, WORKLOAD_STATS, snake, workloadCounter, workloadHistogram } from './workload-stats.js';
+import { WORKLOAD_NAMES, WORKLOADS } from '../shared/workloads.js';
 
 /**
  * `duration`: milliseconds (accepts `ms`, `s`); `count`: a number of things (accepts `k`, `M`,
@@ -55,6 +57,35 @@ function histogramMetrics(): Record<string, MetricDef> {
         doc: `${f} of ${h.what}, ms`,
         ...(f === 'max' ? { monotonic: 'up' as const } : {}),
         read: (i) => h.pick(i.snapshot)[f],
+      };
+    }
+  }
+  return out;
+}
+
+/**
+ * Each workload this build runs (docs/workloads.md): `<workload>_<counter>` for its counters
+ * (`rpc_timeouts`, `device_in_flight`) and `<workload>_p50` … `_max` of its primary latency
+ * (`rpc_p99`). No data when the workload did not run.
+ */
+function workloadMetrics(): Record<string, MetricDef> {
+  const out: Record<string, MetricDef> = {};
+  for (const name of WORKLOAD_NAMES.filter((n) => WORKLOADS[n].available)) {
+    const def = WORKLOAD_STATS[name];
+    for (const [counter, c] of Object.entries(def.counters)) {
+      out[`${name}_${snake(counter)}`] = {
+        kind: 'count',
+        ...(c.gauge ? {} : { monotonic: 'up' as const }),
+        doc: `${name} workload: ${c.doc}`,
+        read: (i) => workloadCounter(i.snapshot.workloads, name, counter),
+      };
+    }
+    for (const f of PERCENTILE_FIELDS) {
+      out[`${name}_${f}`] = {
+        kind: 'duration',
+        doc: `${name} workload: ${f} of ${def.histograms[PRIMARY_HISTOGRAM]}, ms`,
+        ...(f === 'max' ? { monotonic: 'up' as const } : {}),
+        read: (i) => workloadHistogram(i.snapshot.workloads, name, PRIMARY_HISTOGRAM)?.[f] ?? null,
       };
     }
   }
@@ -132,6 +163,7 @@ export const THRESHOLD_METRICS: Readonly<Record<string, MetricDef>> = {
     doc: 'publishes the target did not store, from the delivery check',
     read: (i) => i.delivery?.lost ?? null,
   },
+  ...workloadMetrics(),
 };
 
 export const isThresholdMetric = (name: string): boolean => Object.prototype.hasOwnProperty.call(THRESHOLD_METRICS, name);

@@ -97,10 +97,18 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
       ...results.histograms,
       ...(sections.ingestLatencyHistogram !== undefined ? { ingestLatencyMs: sections.ingestLatencyHistogram } : {}),
     },
+    ...(metrics.workloads ? { workloads: withoutSeries(metrics.workloads) } : {}),
     delivery: sections.delivery ?? null,
     thresholds: sections.thresholds ?? null,
     files: sections.runLog !== undefined ? { ...results.files, log: sections.runLog } : results.files,
     problem: judged.problem,
     server: sections.server ?? null,
   };
+}
+
+/** The report's `workloads`: the final summaries without their live chart series. */
+function withoutSeries(w: NonNullable<MetricsSnapshot['workloads']>): NonNullable<RunReport['workloads']> {
+  return Object.fromEntries(
+    Object.entries(w).map(([name, { series: _series, ...rest }]) => [name, rest as typeof rest & { rates: Record<string, number> }]),
+  );
 }

@@ -1,6 +1,7 @@
 // `report merge`: one RunReport of the whole fleet from the reports of the N instances that split it
 // (`--instance i/N`). Counters add up, latencies come from merged HDR histograms (never averaged
 // percentiles), timelines align on the wall-clock second, per-device records unite, outcome = worst.
+import { mergeWorkloads } from './merge-workloads.js';
 import type { RunReport, RunOutcome, TimelinePoint, DeviceRecord } from './schema.js';
 import { createHistogram, encodeHistogram, mergeInto, summarize, type Histogram } from '../metrics/hdr.js';
 import type { Percentiles, RunState } from '../metrics/snapshot.js';
@@ -96,7 +97,7 @@ function place(inputs: readonly MergeInput[], allowPartial: boolean, warnings: s
   return placed;
 }
 
-type HistKey = keyof RunReport['histograms'];
+type HistKey = Exclude<keyof RunReport['histograms'], 'workloads'>;
 type LatencyKey = keyof RunReport['metrics']['latency'];
 
 /** Decodes and adds one histogram kind of every input; refuses inputs that have samples but no histogram. */
@@ -199,6 +200,9 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
   const reasons = new Set(reports.map((r) => r.endReason));
   const hosts = new Map(reports.map((r) => [r.machine.hostname, r.machine]));
   const enc = (h: Histogram) => (h.totalCount > 0 ? encodeHistogram(h) : null);
+  const work = mergeWorkloads(reports);
+  warnings.push(...work.warnings);
+  if (work.workloads) metrics.workloads = work.workloads;
 
   const report: RunReport = {
     schemaVersion: reports[0].schemaVersion,
@@ -228,7 +232,9 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
       connectMs: enc(hist.connectMs),
       scheduleLagMs: enc(hist.scheduleLagMs),
       ...(ingest ? { ingestLatencyMs: enc(ingest) } : {}),
+      ...(work.histograms ? { workloads: work.histograms } : {}),
     },
+    ...(work.workloads ? { workloads: work.workloads } : {}),
     delivery: mergeDelivery(
       placed.map((p) => ({ label: p.label, delivery: p.report.delivery })),
       ingestMs,

@@ -1,6 +1,6 @@
 // The run report: data/runs/<run-id>.json (and latest.json). `metrics` has exactly the shape of
 // GET /api/metrics (src/metrics/snapshot.ts). Versioned: add fields, never rename.
-import type { MetricsSnapshot } from '../metrics/snapshot.js';
+import type { MetricsSnapshot, WorkloadSummary } from '../metrics/snapshot.js';
 import type { RunOutcome, DisconnectRecord, DeviceRecord, TimelinePoint } from '../metrics/records.js';
 import type { RunProblem } from './outcome.js';
 import type { ThresholdResult } from '../metrics/thresholds.js';
@@ -113,7 +113,20 @@ export interface RunReport {
   timeline: TimelinePoint[];
   devices: Record<string, DeviceRecord>;
   /** Encoded HDR histograms (base64, hdr-histogram-js compressed), so reports can be merged exactly. */
-  histograms: { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null; ingestLatencyMs?: string | null };
+  histograms: {
+    ackMs: string | null;
+    connectMs: string | null;
+    scheduleLagMs: string | null;
+    ingestLatencyMs?: string | null;
+    /** Workload → histogram name → encoded (issue 16). */
+    workloads?: Record<string, Record<string, string>>;
+  };
+  /**
+   * Each workload of the run (issue 16, docs/workloads.md): `metrics.workloads` at the end, without
+   * the live series: counters (`sent`, `acked`…), histograms as percentiles (`latencyMs.p99`),
+   * `rates` over the seconds under load, `byCause`. Absent in reports written before workloads.
+   */
+  workloads?: Record<string, WorkloadSummary>;
   delivery: DeliveryReport | null;
   thresholds: ThresholdResult[] | null;
   /** Per-shard event logs and metrics CSV; `log`: the chronological run log (`logs/<run-id>.log`), when written. */

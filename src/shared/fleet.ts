@@ -1,6 +1,7 @@
 // Wire types of the fleet: what `provision` writes to data/provisioning/tokens.json and what
 // the engine receives per device. The file format accepts the three ThingsBoard credential types
 // (ACCESS_TOKEN, MQTT_BASIC, X509_CERTIFICATE: docs/thingsboard-behaviour.md#devices), even though provisioning creates access tokens.
+import type { FleetWorkload } from './workloads.js';
 
 export type DeviceCredentials =
   | { type: 'ACCESS_TOKEN'; token: string }
@@ -16,6 +17,8 @@ export interface FleetDevice {
   id: string;
   /** A device's own credentials; a gateway child's are those of its gateway. */
   credentials: DeviceCredentials;
+  /** The fleet workload that runs this device (absent: `device`); set by the lab for a run, not stored. */
+  workload?: FleetWorkload;
   /** A gateway's child: the gateway that carries it (src/device/mqtt-gateway.ts). */
   gateway?: GatewayRef;
   /** Offset of the device's publish slot in the interval, 0..1 (default: spread by index over the fleet). */

@@ -116,6 +116,16 @@ test(
       await waitFor(`${id} points`, async () => Number(await page.locator(`#${id}`).getAttribute('data-points')) >= 3, ...PAGE_WAIT);
       assert.equal(await page.locator(`#${id} canvas`).count(), 1);
     }
+    // the device workload's card and chart (issue 16): the same run through the workloads' stats channel
+    await waitFor(
+      'device workload chart points',
+      async () => Number(await page.locator('#chart-workload-device').getAttribute('data-points')) >= 3,
+      ...PAGE_WAIT,
+    );
+    assert.equal(await page.locator('#chart-workload-device canvas').count(), 1);
+    assert.ok(num((await cardValue(page, 'card-workload-device', 'sent')).split(' ')[0]) > 0);
+    assert.equal(num(await cardValue(page, 'card-workload-device', 'devices')), DEVICES);
+    assert.match(await cardValue(page, 'card-workload-device', 'latency p50 / p99'), /^[\d.]+ ms \/ [\d.]+ ms$/);
 
     // the emulator drops sessions: the causes table fills, devices reconnect
     await waitFor('disconnect causes', async () => (await page.locator('#card-causes tbody tr').count()) > 0, ...PAGE_WAIT);

@@ -1,7 +1,7 @@
 // Builds instance run reports from real samples for the merge tests: the latency samples are
 // recorded into real HDR histograms and encoded as a run would, and the counters agree with them.
 import type { RunReport, DeviceRecord, TimelinePoint } from '../../src/report/schema.js';
-import type { MetricsSnapshot, SeriesPoint } from '../../src/metrics/snapshot.js';
+import { METRICS_SCHEMA_VERSION, type MetricsSnapshot, type SeriesPoint } from '../../src/metrics/snapshot.js';
 import { createHistogram, recordMs, encodeHistogram, summarize } from '../../src/metrics/hdr.js';
 import { deviceName } from '../../src/shared/fleet.js';
 
@@ -105,7 +105,7 @@ export function instanceReport(spec: InstanceSpec): RunReport {
   }
   const endMs = spec.startMs + spec.seconds * 1000;
   const metrics: MetricsSnapshot = {
-    schemaVersion: 1,
+    schemaVersion: METRICS_SCHEMA_VERSION,
     runId,
     instance: label,
     state: spec.outcome === 'failed' ? 'failed' : 'finished',

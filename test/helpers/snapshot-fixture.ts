@@ -10,6 +10,8 @@ export interface FixtureOptions {
   ackLatenciesMs?: number[];
   connectLatenciesMs?: number[];
   withBuckets?: boolean;
+  /** `workloads.device` (default) agreeing with `traffic`; false = none (a schema v1 snapshot's shape). */
+  withWorkloads?: boolean;
 }
 
 export function fixtureSnapshot(o: FixtureOptions = {}): MetricsSnapshot {
@@ -74,5 +76,22 @@ export function fixtureSnapshot(o: FixtureOptions = {}): MetricsSnapshot {
     shards: [{ id: 0, pid: 1234, state: 'running', devices: 10, connected: 8 }],
     ...(o.withBuckets === false ? {} : { latencyBuckets: { ackMs: cumulativeBuckets(ack), connectMs: cumulativeBuckets(conn) } }),
     delivery: null,
+    ...(o.withWorkloads === false
+      ? {}
+      : {
+          workloads: {
+            device: {
+              devices: 10,
+              sent: 400,
+              acked: 390,
+              failed: 4,
+              inFlight: 6,
+              latencyMs: summarize(ack),
+              rates: { sent: 9, acked: 9, failed: 0 },
+              byCause: { 'ack-timeout': 4 },
+              series: [1, 2, 3].map((i) => ({ ts: started + (39 + i) * 1000, p50Ms: 1.5, p99Ms: 150, rates: { sent: 9 + i, acked: 9 } })),
+            },
+          },
+        }),
   };
 }

@@ -26,7 +26,14 @@ test('/api/metrics answers 503 before the first snapshot, then the latest snapsh
   assert.ok(validate(body), JSON.stringify(validate.errors, null, 2));
 
   // the schema must refuse what breaks the contract
-  assert.equal(validate({ ...body, schemaVersion: 2 }), false);
+  assert.equal(validate({ ...body, schemaVersion: body.schemaVersion + 1 }), false);
+  // a workload must carry its rates and its primary latency, counters are numbers ≥ 0 (schema v2)
+  const device = body.workloads.device;
+  assert.ok(device.latencyMs && device.rates);
+  const { latencyMs: _latency, ...noLatency } = device;
+  assert.equal(validate({ ...body, workloads: { device: noLatency } }), false);
+  assert.equal(validate({ ...body, workloads: { device: { ...device, sent: -1 } } }), false);
+  assert.equal(validate({ ...body, workloads: { device: { ...device, sent: 'many' } } }), false);
   const { traffic, ...noTraffic } = body;
   assert.ok(traffic);
   assert.equal(validate(noTraffic), false);
@@ -34,7 +41,8 @@ test('/api/metrics answers 503 before the first snapshot, then the latest snapsh
 });
 
 test("the JSON Schema requires exactly the snapshot's fields (kept in sync with snapshot.ts)", () => {
-  const snap = fixtureSnapshot({ withBuckets: false });
+  // the optional fields (latencyBuckets, workloads) are left out: the required ones remain
+  const snap = fixtureSnapshot({ withBuckets: false, withWorkloads: false });
   assert.deepEqual([...schema.required].sort(), Object.keys(snap).sort());
   for (const k of ['connections', 'traffic', 'latency', 'generator', 'target', 'disconnects', 'errors'] as const) {
     assert.deepEqual([...schema.properties[k].required].sort(), Object.keys(snap[k]).sort(), k);
@@ -79,6 +87,16 @@ test('/metrics is a parsable Prometheus exposition with tblab_ names, run_id/ins
   assert.equal(one('tblab_in_flight_messages'), 6);
   assert.equal(one('tblab_run_state', { state: 'running' }), 1);
   assert.equal(one('tblab_ack_latency_quantile_seconds', { percentile: 'p50' }), snap.latency.ackMs.p50! / 1000);
+  // the workloads' series (issue 16), named from the stats table: counters, gauges, causes, percentiles
+  assert.equal(p.types.get('tblab_device_sent_total'), 'counter');
+  assert.equal(one('tblab_device_sent_total'), 400);
+  assert.equal(one('tblab_device_acked_total'), 390);
+  assert.equal(one('tblab_device_failed_total'), 4);
+  assert.equal(p.types.get('tblab_device_in_flight'), 'gauge');
+  assert.equal(one('tblab_device_in_flight'), 6);
+  assert.equal(one('tblab_device_devices'), 10);
+  assert.equal(one('tblab_device_failures_by_cause_total', { cause: 'ack-timeout' }), 4);
+  assert.equal(one('tblab_device_latency_quantile_seconds', { percentile: 'p99' }), snap.latency.ackMs.p99! / 1000);
 
   // histogram: one bucket per ladder step plus +Inf, cumulative, matching the recorded values
   assert.equal(p.types.get('tblab_ack_latency_seconds'), 'histogram');

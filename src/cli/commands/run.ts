@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
+import { WORKLOAD_NAMES } from '../../shared/workloads.js';
 import { ALIAS_HELP, withOriginalAliases, applyOriginalAliases } from '../original-flags.js';
 
 export const FLAG_KEYS = {
@@ -29,6 +30,7 @@ export const FLAG_KEYS = {
   deliverySample: 'DELIVERY_SAMPLE',
   deliverySettle: 'DELIVERY_SETTLE_SEC',
   latencySample: 'LATENCY_SAMPLE',
+  workload: 'WORKLOADS',
   // the Python lab's spellings (src/cli/original-flags.ts)
   deviceCount: 'DEVICE_COUNT',
   host: 'MQTT_HOST',
@@ -67,7 +69,12 @@ export function withRunFlags(cmd: Command): Command {
     .option('--delivery-every <sec>', 'count stored points every <sec> seconds during the run (0 = only at the end)')
     .option('--delivery-sample <n>', 'devices whose stored sequence values are read one by one (exact gaps, duplicates)')
     .option('--delivery-settle <sec>', 'after the run, wait up to <sec> seconds for points still arriving')
-    .option('--latency-sample <n>', 'devices followed over the WebSocket API for ingest latency (0 = off)');
+    .option('--latency-sample <n>', 'devices followed over the WebSocket API for ingest latency (0 = off)')
+    .addOption(
+      new Option('--workload <name>', `what the run does, repeatable to mix: ${WORKLOAD_NAMES.join('|')} (default device)`).argParser(
+        (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+      ),
+    );
   return withOriginalAliases(cmd);
 }
 

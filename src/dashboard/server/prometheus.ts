@@ -7,9 +7,9 @@ import type { CumulativeBuckets, MetricsSnapshot, Percentiles } from '../../metr
 import { LATENCY_BUCKETS_MS } from '../../metrics/buckets.js';
 import type { SnapshotHub } from './hub.js';
 import { fleetRunId } from '../../shared/fleet.js';
+import { PERCENTILES, workloadSeries, type Extra } from './prometheus-workloads.js';
 
 type Base = { run_id: string; instance: string };
-type Extra = 'outcome' | 'cause' | 'class' | 'percentile' | 'state';
 
 /**
  * A Prometheus histogram whose buckets come pre-counted from the snapshot: prom-client has no
@@ -53,10 +53,6 @@ class SnapshotHistogram extends Histogram<'run_id' | 'instance'> {
     return this.get();
   }
 }
-
-// The label is `percentile`, valued as the report names them (p50 … max): Prometheus reserves
-// `quantile` for summaries, and `promtool check metrics` rejects it on a gauge.
-const PERCENTILES: Array<keyof Percentiles> = ['p50', 'p90', 'p95', 'p99', 'p999', 'max'];
 
 export class PrometheusExporter {
   readonly registry = new Registry();
@@ -127,6 +123,12 @@ export class PrometheusExporter {
       ['percentile'],
       (s) => quantiles(s.latency.scheduleLagMs),
     );
+
+    // each workload this build runs (issue 16): tblab_<prefix>_<counter>_total, tblab_<prefix>_latency_quantile_seconds, …
+    for (const w of workloadSeries()) {
+      if (w.type === 'counter') this.counter(w.name, w.help, w.labels, w.values);
+      else this.gauge(w.name, w.help, w.labels, w.values);
+    }
 
     this.histogram('tblab_ack_latency_seconds', 'Publish→PUBACK latency (cumulative over the run).', (s) => s.latencyBuckets?.ackMs);
     this.histogram(

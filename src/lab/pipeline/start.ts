@@ -2,6 +2,7 @@
 // the engine's results and the sections the sinks return, written atomically; a partial report
 // is checkpointed every few seconds so a crash leaves one. `tblab run`, the benchmark and tests
 // start runs here: config in, snapshots and the report out, no process exit.
+import { assignWorkloads } from '../workload-fleet.js';
 import { EventEmitter, on } from 'node:events';
 import { redactConfig, type ResolvedConfig } from '../../config/index.js';
 import type { FleetDevice } from '../../shared/fleet.js';
@@ -86,6 +87,7 @@ export function engineConfig(c: ResolvedConfig): EngineConfig {
     collapseShare: c.collapseShare,
     collapseWindowSec: c.collapseWindowSec,
     dataDir: c.dataDir,
+    workloads: c.workloads,
   };
 }
 
@@ -107,7 +109,7 @@ class Run extends EventEmitter implements RunHandle {
     this.config = redactConfig(opts.config);
     this.engine = startEngine({
       config: engineConfig(opts.config),
-      fleet: opts.fleet,
+      fleet: assignWorkloads(opts.fleet, opts.config.workloads),
       restUrl: opts.restUrl === undefined ? opts.config.tbUrl : opts.restUrl,
       ...(opts.fleetSize !== undefined ? { fleetSize: opts.fleetSize } : {}),
       ...(opts.runId ? { runId: opts.runId } : {}),

@@ -2,6 +2,7 @@
 import { startFeed } from './feed.js';
 import { createCharts } from './charts.js';
 import { createServerView } from './server.js';
+import { createWorkloadsView } from './workloads.js';
 import { renderStatus, renderCards, renderDevices } from './render.js';
 import { clock } from './format.js';
 
@@ -41,6 +42,7 @@ async function main() {
   if (info.mode === 'report') document.title = `tb-load-lab · report ${info.runId}`;
   const updateCharts = createCharts();
   const updateServer = createServerView();
+  const updateWorkloads = createWorkloadsView();
   const filter = $('device-filter');
   filter.addEventListener('input', () => latest && renderDevices(latest, filter.value));
 
@@ -53,6 +55,7 @@ async function main() {
       renderDevices(s, filter.value);
       updateCharts(s.series);
       updateServer(s);
+      updateWorkloads(s);
     },
     onFinal(f) {
       finalInfo = f;

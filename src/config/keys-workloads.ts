@@ -1,0 +1,53 @@
+// The configuration keys of the workloads a run mixes (issue 16, docs/workloads.md): which ones
+// run, and each workload's own keys. A part of the key table (src/config/keys.ts); the workload
+// registry itself is src/shared/workloads.ts.
+import { z } from 'zod';
+import type { KeyDef } from './keys.js';
+import { nearest } from '../shared/nearest.js';
+import { WORKLOAD_NAMES, WORKLOADS, isWorkloadName, type WorkloadName } from '../shared/workloads.js';
+
+/**
+ * A list of workload names: a comma list (`device,http`), or an array (a scenario's `workloads`,
+ * several `--workload` flags, each of which may be a comma list too). Repeats count once; a name
+ * this build does not have is refused with what it does have.
+ */
+export const workloadList = z.union([z.string(), z.array(z.union([z.string(), z.number()]))]).transform((v, ctx) => {
+  const parts = (Array.isArray(v) ? v.map(String) : [v])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const built = WORKLOAD_NAMES.filter((n) => WORKLOADS[n].available);
+  const out: WorkloadName[] = [];
+  for (const p of parts) {
+    if (!isWorkloadName(p)) {
+      const near = nearest(p, [...WORKLOAD_NAMES]);
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown workload ${p}${near ? ` (did you mean ${near}?)` : ''}; expected ${WORKLOAD_NAMES.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    if (!WORKLOADS[p].available) {
+      ctx.addIssue({ code: 'custom', message: `workload ${p} is not available in this build; this build runs ${built.join(', ')}` });
+      return z.NEVER;
+    }
+    if (!out.includes(p)) out.push(p);
+  }
+  if (!out.length) {
+    ctx.addIssue({ code: 'custom', message: `expected at least one workload of ${built.join(', ')}` });
+    return z.NEVER;
+  }
+  return out;
+});
+
+export const WORKLOAD_KEYS = {
+  WORKLOADS: {
+    prop: 'workloads',
+    schema: workloadList,
+    def: 'device',
+    group: 'Workloads',
+    doc:
+      `What the run does, a comma list mixed in one run: ${WORKLOAD_NAMES.map((n) => `\`${n}\``).join(', ')} ` +
+      '(flag `--workload`, repeatable; scenario key `workloads`, a list). See [workloads.md](workloads.md).',
+  },
+} as const satisfies Record<string, KeyDef>;

@@ -1,0 +1,17 @@
+// Which fleet workload runs each device of a run (docs/workloads.md): the rows' kinds, which the
+// engine routes to one implementation each (src/engine/workload-rows.ts). One fleet workload owns
+// every row; overlays alone (`rpc`, `attributes`) ride `device` rows. Mixing fleet workloads
+// splits the fleet by each one's own key (`http`: HTTP_DEVICES, `gateway`: its own child devices):
+// the workload that adds a split adds it here.
+import { LabError } from '../shared/errors.js';
+import type { FleetDevice } from '../shared/fleet.js';
+import { fleetWorkloads, type WorkloadName } from '../shared/workloads.js';
+
+export function assignWorkloads(fleet: FleetDevice[], workloads: readonly WorkloadName[]): FleetDevice[] {
+  const kinds = fleetWorkloads(workloads);
+  const only = kinds.length ? kinds : (['device'] as const);
+  if (only.length === 1) return only[0] === 'device' ? fleet : fleet.map((d) => ({ ...d, workload: only[0] }));
+  throw new LabError('CONFIG_INVALID', {
+    message: `WORKLOADS=${workloads.join(',')}: this build cannot split one fleet between ${kinds.join(' and ')} yet`,
+  });
+}
