@@ -2,14 +2,14 @@
 // built on it): each child row's state, what a gateway connection reports (up, a PUBACK, closed, a
 // child ended by the server) turned into the rows' `connected`/`acked`/`closed`, and children
 // joining and leaving (`v1/gateway/connect` / `disconnect`, the last one out closes the gateway).
-import { createHistogram, recordMs, type Histogram } from '../metrics/hdr.js';
+import { recordMs, type Histogram } from '../metrics/hdr.js';
 import type { Cause, ErrorKind } from './causes.js';
 import { PubKind, PendingPool } from './gateway-acks.js';
 import { GW, type GatewayInbox, type GatewayLink } from './gateway-link.js';
 import { childMessage, GATEWAY_CONNECT_TOPIC } from './gateway-packets.js';
 import { DeferredCloses } from './deferred-closes.js';
-import { GatewayStats } from './gateway-stats.js';
-import type { WorkloadClock, WorkloadDevice, WorkloadHost } from './workload.js';
+import { BATCH_HISTOGRAM, type GatewayCounters } from './gateway-stats.js';
+import type { WorkloadClock, WorkloadContext, WorkloadDevice, WorkloadHost } from './workload.js';
 
 /** A gateway closed on purpose is destroyed if the server has not closed its side by then, ms. */
 const CLOSE_GRACE_MS = 2000;
@@ -24,7 +24,8 @@ export interface GatewayChildDevice extends WorkloadDevice {
 export const CH = { NONE: 0, WAITING: 1, JOINING: 2, JOINED: 3, LEAVING: 4 } as const;
 
 export abstract class GatewayChildren implements GatewayInbox {
-  readonly stats: GatewayStats;
+  /** This shard's counters of `workloads.gateway` (its meter's). */
+  protected readonly c: GatewayCounters;
   protected readonly links: GatewayLink[] = [];
   protected readonly linkOf: Int32Array;
   protected readonly child: Uint8Array;
@@ -32,8 +33,13 @@ export abstract class GatewayChildren implements GatewayInbox {
   protected readonly controlId: Int32Array;
   protected readonly byName = new Map<string, number>();
   protected readonly pool = new PendingPool();
-  /** Gateway PUBLISH → PUBACK of the telemetry batches, this interval. */
-  protected readonly latency: Histogram = createHistogram();
+  /** Gateway PUBLISH → PUBACK of the telemetry batches, this interval (the meter's). */
+  protected readonly batchMs: Histogram;
+  protected readonly host: WorkloadHost;
+  protected readonly clock: WorkloadClock;
+  /** Every row of the shard; this workload serves `rows` of them. */
+  protected readonly devices: readonly GatewayChildDevice[];
+  protected readonly rows: readonly number[];
   private readonly closes: DeferredCloses;
   /** What the gateway connections report to (the sessions' WorkloadHost, gateway index as row). */
   protected readonly gatewayHost: WorkloadHost = {
@@ -42,18 +48,24 @@ export abstract class GatewayChildren implements GatewayInbox {
     closed: (g, cause, kind) => this.gatewayClosed(g, cause, kind),
   };
 
-  constructor(
-    protected readonly host: WorkloadHost,
-    protected readonly clock: WorkloadClock,
-    protected readonly devices: readonly GatewayChildDevice[],
-  ) {
+  constructor(wctx: WorkloadContext) {
+    this.host = wctx.host;
+    this.clock = wctx.clock;
+    this.rows = wctx.rows;
+    const devices = (this.devices = wctx.devices as readonly GatewayChildDevice[]);
     const n = devices.length;
-    this.linkOf = new Int32Array(n);
+    this.linkOf = new Int32Array(n).fill(-1);
     this.child = new Uint8Array(n);
     this.controlId = new Int32Array(n);
-    this.closes = new DeferredCloses(host);
-    this.stats = new GatewayStats(0, n);
-    devices.forEach((d, i) => this.byName.set(d.name, i));
+    this.closes = new DeferredCloses(this.host);
+    const meter = wctx.meter('gateway');
+    this.c = meter.counters as GatewayCounters;
+    this.batchMs = meter.hist[BATCH_HISTOGRAM];
+    for (const i of this.rows) {
+      if (!devices[i].gateway) throw new Error(`gateway workload: row ${devices[i].name} names no gateway`);
+      this.byName.set(devices[i].name, i);
+    }
+    this.c.children = this.rows.length;
   }
 
   /** Row i's batch entry is complete: its gateway writes the batch at the end of the tick. */
@@ -64,8 +76,9 @@ export abstract class GatewayChildren implements GatewayInbox {
   protected gatewayUp(g: number): void {
     const link = this.links[g];
     link.state = GW.UP;
-    this.stats.c.gatewayConnects++;
-    this.stats.c.gatewaysConnected++;
+    this.c.gatewayConnects++;
+    this.c.gatewaysConnected++;
+    link.counted = true;
     if (link.active === 0) return this.closeGateway(link); // every child left while it connected
     const waiting: number[] = [];
     for (const i of link.rows) if (this.child[i] === CH.WAITING) waiting.push(i);
@@ -76,13 +89,12 @@ export abstract class GatewayChildren implements GatewayInbox {
     const link = this.links[g];
     const p = link.acks.take(id);
     if (!p) return; // answered before (older ThingsBoard answers once per child), or given up on
-    const c = this.stats.c;
+    const c = this.c;
     switch (p.kind) {
       case PubKind.TELEMETRY:
-        recordMs(this.latency, at - p.sentAt);
+        recordMs(this.batchMs, at - p.sentAt);
         c.batchesAcked++;
-        if (refused === null) c.acked += p.n;
-        else c.refused += p.n;
+        if (refused !== null) c.refused += p.n;
         for (let k = 0; k < p.n; k++) this.host.acked(p.rows[k], p.ids[k], at, refused);
         break;
       case PubKind.CONNECT: {
@@ -120,8 +132,9 @@ export abstract class GatewayChildren implements GatewayInbox {
     link.state = GW.IDLE;
     link.closingOnPurpose = false;
     link.reset();
-    if (wasUp) this.stats.c.gatewaysConnected--;
-    if (wasUp && !onPurpose) this.stats.c.gatewayDrops++;
+    if (link.counted) this.c.gatewaysConnected--;
+    link.counted = false;
+    if (wasUp && !onPurpose) this.c.gatewayDrops++;
     if (onPurpose) {
       // children that asked to connect while it closed: open it again for them
       if (link.active > 0) {
@@ -133,7 +146,7 @@ export abstract class GatewayChildren implements GatewayInbox {
     for (const i of link.rows) {
       const st = this.child[i];
       if (st === CH.NONE) continue;
-      if (st === CH.JOINED) this.stats.c.childrenConnected--;
+      if (st === CH.JOINED || st === CH.LEAVING) this.c.childrenConnected--;
       this.child[i] = CH.NONE;
       this.host.closed(i, st === CH.LEAVING ? null : cause, st === CH.LEAVING ? null : kind);
     }
@@ -144,7 +157,7 @@ export abstract class GatewayChildren implements GatewayInbox {
     const i = this.byName.get(name);
     const link = this.links[g];
     if (i === undefined || this.linkOf[i] !== g || this.child[i] === CH.NONE) return;
-    this.stats.c.childrenDropped++;
+    this.c.childrenDropped++;
     const code = reason === null ? '' : ` (0x${reason.toString(16).padStart(2, '0')})`;
     this.leave(link, i, { cause: `gateway child disconnected by the server${code}`, class: 'server' }, null, false);
   }
@@ -158,7 +171,7 @@ export abstract class GatewayChildren implements GatewayInbox {
       this.child[i] = CH.JOINING;
       this.controlId[i] = link.send(PubKind.CONNECT, GATEWAY_CONNECT_TOPIC, childMessage(this.devices[i].name), i, now);
     }
-    this.stats.c.connects += rows.length;
+    this.c.connects += rows.length;
     s.uncork();
   }
 
@@ -169,7 +182,7 @@ export abstract class GatewayChildren implements GatewayInbox {
    * from the shard, which must not hear back synchronously) or now (inside an I/O event).
    */
   protected leave(link: GatewayLink, i: number, cause: Cause | null, kind: ErrorKind | null, defer = true): void {
-    if (this.child[i] === CH.JOINED) this.stats.c.childrenConnected--;
+    if (this.child[i] === CH.JOINED || this.child[i] === CH.LEAVING) this.c.childrenConnected--;
     this.child[i] = CH.NONE;
     link.active--;
     if (defer) this.closes.push(i, cause, kind);
@@ -183,6 +196,9 @@ export abstract class GatewayChildren implements GatewayInbox {
     link.writeBatch(this.clock.now());
     const up = link.state === GW.UP;
     link.state = GW.CLOSING;
+    // a gateway saying goodbye is no longer counted as connected (the run's last snapshot may come first)
+    if (link.counted) this.c.gatewaysConnected--;
+    link.counted = false;
     link.closingOnPurpose = true;
     link.session.close(up);
     if (up) link.closeTimer = setTimeout(() => link.session.close(false), CLOSE_GRACE_MS).unref();

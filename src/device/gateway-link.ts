@@ -89,6 +89,8 @@ export class GatewayLink {
   closingOnPurpose = false;
   /** The housekeeping round this gateway last ran in (its children share one keepalive). */
   houseAt = -1;
+  /** Counted in `gatewaysConnected` (from its CONNACK until its connection is gone). */
+  counted = false;
   /** In the workload's list of gateways with a batch to write at the end of the tick. */
   dirty = false;
   /** The telemetry batch being built: its child rows and their ack ids (QoS 1). */

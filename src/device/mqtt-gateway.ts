@@ -22,8 +22,7 @@ import { PINGREQ } from './packets.js';
 import { createPayloadSource } from './payload.js';
 import type { MqttTelemetrySettings } from './mqtt-telemetry.js';
 import { sessionContext } from './session-context.js';
-import type { GatewayStatsSnapshot } from './gateway-stats.js';
-import type { Workload, WorkloadClock, WorkloadDevice, WorkloadHost } from './workload.js';
+import type { Workload, WorkloadContext, WorkloadDevice } from './workload.js';
 
 export type { GatewayChildDevice };
 
@@ -37,9 +36,9 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 const CHILD_CONNECT_UNANSWERED: Cause = { cause: 'gateway child connect unanswered (not created: device limit?)', class: 'server' };
 
 /** The gateways of the rows (device, its credentials = its children's) with their rows, ascending. */
-function byGateway(devices: readonly GatewayChildDevice[]): Map<WorkloadDevice, Int32Array> {
+function byGateway(devices: readonly GatewayChildDevice[], of: readonly number[]): Map<WorkloadDevice, Int32Array> {
   const rows = new Map<string, number[]>();
-  devices.forEach((d, i) => (rows.get(d.gateway.name) ?? rows.set(d.gateway.name, []).get(d.gateway.name)!).push(i));
+  for (const i of of) (rows.get(devices[i].gateway.name) ?? rows.set(devices[i].gateway.name, []).get(devices[i].gateway.name)!).push(i);
   const out = new Map<WorkloadDevice, Int32Array>();
   for (const r of rows.values()) {
     const { gateway, credentials } = devices[r[0]];
@@ -60,26 +59,25 @@ export class MqttGateway extends GatewayChildren implements Workload {
   private readonly flushAll = () => this.writeBatches();
 
   constructor(
-    host: WorkloadHost,
-    clock: WorkloadClock,
-    devices: readonly GatewayChildDevice[],
+    wctx: WorkloadContext,
     private readonly settings: MqttTelemetrySettings,
   ) {
-    super(host, clock, devices);
+    super(wctx);
+    const devices = this.devices;
     this.lastTs = new Float64Array(devices.length);
     this.lastSerial = new Float64Array(devices.length).fill(-1);
     this.keepMs = settings.keepaliveSec * 1000;
-    const ctx = sessionContext(this.gatewayHost, clock, settings);
+    const ctx = sessionContext(this.gatewayHost, this.clock, settings);
     const payload = createPayloadSource(devices, settings.payloadTemplate);
     const names = new QuotedNames(devices.map((d) => d.name));
     const { qos, mqttVersion: version } = settings;
-    const shared: LinkShared = { pool: this.pool, c: this.stats.c, qos, version, reuseWrites: !settings.tls };
-    for (const [gateway, rows] of byGateway(devices)) {
+    const shared: LinkShared = { pool: this.pool, c: this.c, qos, version, reuseWrites: !settings.tls };
+    for (const [gateway, rows] of byGateway(devices, this.rows)) {
       const g = this.links.length;
       this.links.push(new GatewayLink(g, gateway, rows, new GatewayBatch(qos, version, payload, names), shared, ctx, this));
       for (const i of rows) this.linkOf[i] = g;
     }
-    this.stats.gateways = this.links.length;
+    this.c.gateways = this.links.length;
   }
 
   // ── the Workload contract ───────────────────────────────────────────────────────────────────
@@ -111,7 +109,6 @@ export class MqttGateway extends GatewayChildren implements Workload {
     const bytes = b.append(i, seq, ts);
     this.lastSerial[i] = b.serial;
     if (this.settings.qos) (link.current ??= this.pool.get(PubKind.TELEMETRY)).add(i, ackId);
-    this.stats.c.sent++;
     return bytes;
   }
 
@@ -142,7 +139,7 @@ export class MqttGateway extends GatewayChildren implements Workload {
       const now = this.clock.now();
       link.writeBatch(now); // its last messages go before its goodbye
       const id = link.send(PubKind.DISCONNECT, GATEWAY_DISCONNECT_TOPIC, childMessage(this.devices[i].name), i, now);
-      this.stats.c.disconnects++;
+      this.c.disconnects++;
       if (graceful) {
         this.child[i] = CH.LEAVING;
         this.controlId[i] = id;
@@ -160,11 +157,6 @@ export class MqttGateway extends GatewayChildren implements Workload {
     // ThingsBoard leaves a connect unanswered when it cannot create the child (its device limit)
     if (this.child[i] === CH.JOINING && cause === CAUSES.connectTimeout) cause = CHILD_CONNECT_UNANSWERED;
     this.leave(link, i, cause, kind);
-  }
-
-  /** The workload's counters and the interval's batch-latency histogram (for the stats channel). */
-  takeStats(): GatewayStatsSnapshot {
-    return this.stats.take(this.latency);
   }
 
   private writeBatches(): void {

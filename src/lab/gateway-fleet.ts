@@ -64,7 +64,15 @@ export interface GatewayFleet {
  */
 export function gatewayFleet(
   file: TokenFile | null,
-  o: { prefix: string; gateways: number; children: number; instance: { index: number; count: number } | null; source: string },
+  o: {
+    prefix: string;
+    gateways: number;
+    children: number;
+    instance: { index: number; count: number } | null;
+    source: string;
+    /** Added to every child's index (the devices of a mixed run come first). */
+    indexBase?: number;
+  },
 ): GatewayFleet {
   const byIndex = new Map<number, FleetDevice>();
   const re = gatewayNamePattern(o.prefix);
@@ -87,7 +95,7 @@ export function gatewayFleet(
     const phase = (g - 1) / o.gateways;
     for (let c = 1; c <= o.children; c++) {
       const name = childName(o.prefix, g, c);
-      fleet.push({ name, index: (g - 1) * o.children + c, id: '', credentials: gw.credentials, gateway, phase });
+      fleet.push({ name, index: (o.indexBase ?? 0) + (g - 1) * o.children + c, id: '', credentials: gw.credentials, gateway, phase });
     }
   }
   return { fleet, fleetSize: o.gateways * o.children, gateways };

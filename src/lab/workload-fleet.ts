@@ -8,6 +8,16 @@ import type { FleetDevice } from '../shared/fleet.js';
 import { fleetWorkloads, type WorkloadName } from '../shared/workloads.js';
 
 export function assignWorkloads(fleet: FleetDevice[], workloads: readonly WorkloadName[]): FleetDevice[] {
+  // a gateway's children (src/lab/gateway-fleet.ts) are the gateway workload's rows, whatever else runs
+  const children = fleet.filter((d) => d.gateway).map((d) => ({ ...d, workload: 'gateway' as const }));
+  if (children.length)
+    return [
+      ...assignWorkloads(
+        fleet.filter((d) => !d.gateway),
+        workloads.filter((w) => w !== 'gateway'),
+      ),
+      ...children,
+    ];
   const kinds = fleetWorkloads(workloads);
   const only = kinds.length ? kinds : (['device'] as const);
   if (only.length === 1) return only[0] === 'device' ? fleet : fleet.map((d) => ({ ...d, workload: only[0] }));

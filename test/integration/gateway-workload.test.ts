@@ -6,16 +6,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { deliveryCheck } from '../../src/lab/delivery/check.js';
 import { labContext } from '../../src/lab/context.js';
 import { provisionGateways } from '../../src/lab/provision-gateways.js';
-import { deleteFleet } from '../../src/lab/delete.js';
 import { gatewayFleet, readGatewayFile } from '../../src/lab/gateway-fleet.js';
 import type { FleetDevice } from '../../src/shared/fleet.js';
 import { fetchStats, startEmulator } from '../helpers/emulator.js';
 import { startRun, testConfig } from '../helpers/engine.js';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { cleanup } from '../helpers/cleanup.js';
+import { cleanEnv, tblab } from '../helpers/tblab-cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('20 gateways × 50 children: every child exists on the server, per-child sent = stored, gap-free', { timeout: 120_000 }, async (t) => {
@@ -71,12 +73,60 @@ test('20 gateways × 50 children: every child exists on the server, per-child se
     assert.equal(r.duplicates, 0, c.name);
   }
 
-  // `tblab delete` (by the files) takes the gateways and the children ThingsBoard created for them
-  const gone = await deleteFleet(labContext(), config, { yes: true, progress: false });
-  assert.equal(gone.deleted, 1020);
-  assert.equal((await fetchStats(emu.restUrl)).devices, 0);
-  assert.equal(readGatewayFile(config.dataDir), null, 'gateways.json goes with its last gateway');
+  const w = report.workloads!.gateway as unknown as Record<string, number> & { batchMs: { count: number } };
+  assert.equal(w.gateways, 20);
+  assert.equal(w.children, 1000);
+  assert.equal(w.sent, m.traffic.sent);
+  assert.equal(w.acked, m.traffic.sent);
+  assert.equal(w.connectsAcked, 1000);
+  assert.equal(w.gatewaysConnected, 0, 'every gateway closed at the end');
+  // children share their gateway's slot: one publish per gateway per interval carries all 50
+  assert.ok(w.batches <= w.sent / 40, `${w.batches} gateway publishes for ${w.sent} child messages`);
+  assert.equal(w.batchMs.count, w.batchesAcked);
 });
+
+test(
+  'CLI: provision --workload gateway, run --workload gateway, delete: gateways and children come and go',
+  { timeout: 60_000 },
+  async (t) => {
+    const emu = await startEmulator(t);
+    const dir = tmpDir(t, 'tblab-gw-cli-');
+    const env = cleanEnv({ TB_URL: emu.restUrl, MQTT_PORT: String(emu.mqttPort), DATA_DIR: `${dir}/data`, DASHBOARD: '0' });
+    const p = await tblab(t, ['provision', '--workload', 'gateway', '--gateways', '3', '--no-progress'], { cwd: dir, env });
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stderr, /provisioned 3 gateways "sim-gNNN": 3 created/);
+    assert.equal(readGatewayFile(`${dir}/data`)!.devices['sim-g002'].index, 2);
+    const run = [
+      'run',
+      '--workload',
+      'gateway',
+      '--gateways',
+      '3',
+      '--children',
+      '4',
+      '--duration',
+      '3',
+      '--interval',
+      '0.5',
+      '--qos',
+      '1',
+    ];
+    const r = await tblab(t, [...run, '--json', '--threshold', 'gateway_failed==0'], { cwd: dir, env });
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.ok(summary.sent >= 12, r.stdout);
+    assert.equal(summary.delivery.missing, 0);
+    assert.equal(summary.delivery.stored, summary.sent);
+    const report = JSON.parse(readFileSync(summary.report, 'utf8'));
+    assert.deepEqual(Object.keys(report.devices).sort().slice(0, 2), ['sim-g001-d0001', 'sim-g001-d0002']);
+    assert.equal(report.workloads.gateway.children, 12);
+    const d = await tblab(t, ['delete', '--yes', '--no-progress'], { cwd: dir, env });
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /deleted 15 device\(s\)/, 'the 3 gateways and the 12 children ThingsBoard created');
+    assert.equal((await fetchStats(emu.restUrl)).devices, 0);
+    assert.equal(readGatewayFile(`${dir}/data`), null, 'gateways.json goes with its last gateway');
+  },
+);
 
 /** Lines `topic payload` printed by mosquitto_sub -v, collected until stopped. */
 function subscribe(t: Parameters<typeof cleanup>[0], port: number, filter: string) {
