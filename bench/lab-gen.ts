@@ -76,6 +76,7 @@ function main(): void {
         extra: {
           runScheduleLagP99Ms: m.latency.scheduleLagMs.p99,
           rowSentPerSec,
+          gatewayPublishes: report.workloads?.gateway?.publishes ?? null,
           runAckP99Ms: m.latency.ackMs.p99,
           skipped: m.traffic.skipped,
           connectP99Ms: m.latency.connectMs.p99,

@@ -131,6 +131,7 @@ export class GatewayLink {
       return;
     }
     c.batches++;
+    c.publishes++;
     const id = this.shared.qos ? this.acks.nextId() : 0;
     const packet = b.take(id);
     if (this.current) {
@@ -150,6 +151,7 @@ export class GatewayLink {
     p.add(i, 0);
     p.sentAt = now;
     this.acks.track(id, p);
+    this.shared.c.publishes++;
     this.session.write(encodeQos1Publish(topic, body, id, this.shared.version), now);
     return id;
   }
@@ -164,6 +166,7 @@ export class GatewayLink {
       p.add(i, 0);
     }
     this.shared.c.attributes += this.attributes.length;
+    this.shared.c.publishes++;
     this.attributes.length = 0;
     const id = this.acks.nextId();
     p.sentAt = now;

@@ -9,6 +9,7 @@ export const GATEWAY_COUNTERS = [
   'children',
   'gatewaysConnected',
   'childrenConnected',
+  'publishes',
   'batches',
   'batchesAcked',
   'refused',

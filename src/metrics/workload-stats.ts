@@ -66,6 +66,7 @@ export const WORKLOAD_STATS: Readonly<Record<WorkloadName, WorkloadStatsDef>> = 
       }),
       gatewaysConnected: { doc: 'gateway connections up', gauge: true },
       childrenConnected: { doc: 'children whose v1/gateway/connect was acknowledged and who have not left', gauge: true },
+      publishes: { doc: 'PUBLISH packets the gateways wrote: telemetry batches, connects, disconnects, attributes' },
       batches: { doc: 'v1/gateway/telemetry publishes written (one per gateway per tick)' },
       batchesAcked: { doc: 'v1/gateway/telemetry publishes acknowledged' },
       refused: { doc: 'child messages in publishes refused by a PUBACK reason code (MQTT 5)' },

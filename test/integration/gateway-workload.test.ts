@@ -202,6 +202,9 @@ test(
       );
     }
     assert.equal(entries, report.metrics.traffic.sent);
+    const w = report.workloads!.gateway as unknown as Record<string, number>;
+    assert.equal(lines.filter((l) => !l.startsWith('v1/gateway/probe')).length, w.publishes, 'every PUBLISH the gateways wrote, seen once');
+    assert.equal(w.batches, batches.length);
     // the children of a gateway share its slot: most publishes carry all five
     assert.ok(batches.length * 3 < entries, `${batches.length} publishes for ${entries} child messages`);
   },
