@@ -140,7 +140,10 @@ test('fault: gatewayChildLimit refuses the children of one gateway session past 
   for (const d of ['c1', 'c2']) assert.equal(await publish(gw, 'v1/gateway/connect', { device: d }), null);
   const third = await Promise.race([publish(gw, 'v1/gateway/connect', { device: 'c3' }), sleep(400).then(() => 'no PUBACK')]);
   assert.equal(third, 'no PUBACK');
-  assert.equal((await publish(gw, 'v1/gateway/telemetry', { c1: [{ ts: 1, values: { v: 1 } }], c4: [{ ts: 1, values: { v: 1 } }] }))?.code, 0x97);
+  assert.equal(
+    (await publish(gw, 'v1/gateway/telemetry', { c1: [{ ts: 1, values: { v: 1 } }], c4: [{ ts: 1, values: { v: 1 } }] }))?.code,
+    0x97,
+  );
   const stats = await fetchStats(emu.restUrl);
   assert.equal(stats.perDevice.c1.messages, 1, 'the child within the limit is stored');
   assert.equal(stats.perDevice.c3, undefined);

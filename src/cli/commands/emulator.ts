@@ -34,7 +34,12 @@ const FAULT_FLAGS = [
   ['--max-connections <n>', 'most concurrent MQTT sessions; more get CONNACK 3 (v5 0x97)', 'maxConnections', 0],
   ['--ingest-loss <share>', 'share 0..1 of telemetry messages acknowledged but not stored', 'ingestLoss', 1],
   ['--processing-delay <ms>', 'store telemetry this many ms after the PUBACK', 'processingDelayMs', 0],
-  ['--gateway-child-limit <n>', 'most child devices per gateway session; more are refused as over the device limit', 'gatewayChildLimit', 0],
+  [
+    '--gateway-child-limit <n>',
+    'most child devices per gateway session; more are refused as over the device limit',
+    'gatewayChildLimit',
+    0,
+  ],
 ] as const;
 
 export function registerEmulator(program: Command, ctx: LabContext): void {
