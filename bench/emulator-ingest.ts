@@ -1,9 +1,11 @@
 // Speed probe of the embedded emulator: the emulator runs as `tblab emulator` in its own process
 // (pinned to CPU 0 when taskset exists), this process drives raw MQTT sockets (pinned to CPU 1) and
 // reads the emulator's CPU time from /proc. Measures QoS 0 ingest and QoS 1 PUBACK latency.
+// With --workers N the emulator runs N MQTT transport workers (device j → worker j mod N); CPU,
+// reads and RSS are then the sums over the front and its workers (all pinned to CPU 0 with it).
 //
 // Usage: npm run build && node dist/bench/emulator-ingest.js [--devices 1000] [--qos0-rate 50000]
-//        [--qos1-rate 20000] [--warmup 2] [--seconds 6] [--no-pin] [--json]
+//        [--qos1-rate 20000] [--warmup 2] [--seconds 6] [--workers 0] [--no-burst] [--no-pin] [--json]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
@@ -25,6 +27,8 @@ const { values: args } = parseArgs({
     'qos1-rate': { type: 'string', default: '20000' },
     warmup: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '6' },
+    workers: { type: 'string', default: '0' },
+    'no-burst': { type: 'boolean', default: false },
     'no-pin': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -32,6 +36,7 @@ const { values: args } = parseArgs({
 const DEVICES = Number(args.devices);
 const WARMUP_S = Number(args.warmup);
 const MEASURE_S = Number(args.seconds);
+const WORKERS = Number(args.workers);
 const log = (s: string) => process.stderr.write(s + '\n');
 
 interface Device {
@@ -45,10 +50,16 @@ interface Device {
   rest: Buffer | null;
 }
 
-function procCpuTicks(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
+/** The emulator's processes: the front, then its MQTT transport workers (none without --workers). */
+type Pids = number[];
+const sum = (pids: Pids, f: (pid: number) => number) => pids.reduce((n, pid) => n + f(pid), 0);
+
+function procCpuTicks(pids: Pids): number {
+  return sum(pids, (pid) => {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  });
 }
 
 function machineBusyTicks(): number {
@@ -56,18 +67,22 @@ function machineBusyTicks(): number {
   return cpu.reduce((a, b) => a + b, 0) - cpu[3] - cpu[4];
 }
 
-function readsOf(pid: number): number {
-  const m = /syscr:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
+function readsOf(pids: Pids): number {
+  return sum(pids, (pid) => {
+    const m = /syscr:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  });
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+function rssMb(pids: Pids): number {
+  return sum(pids, (pid) => {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  });
 }
 
-async function startEmulator(pin: boolean): Promise<{ child: ChildProcess; restUrl: string; mqttPort: number }> {
-  const argv = [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', '--session-timeout', '3600'];
+async function startEmulator(pin: boolean): Promise<{ child: ChildProcess; restUrl: string; ports: number[]; pids: Pids }> {
+  const argv = [MAIN, 'emulator', '--http-port', '0', '--mqtt-port', '0', '--session-timeout', '3600', '--workers', String(WORKERS)];
   const child = pin
     ? spawn('taskset', ['-c', '0', process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -76,11 +91,18 @@ async function startEmulator(pin: boolean): Promise<{ child: ChildProcess; restU
     child.stdout!.on('data', (b: Buffer) => {
       out += b;
       const ls = out.split('\n').filter(Boolean);
-      if (ls.length >= 2) resolve(ls);
+      if (ls.some((l) => l.startsWith('MQTT '))) resolve(ls);
     });
     child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
   });
-  return { child, restUrl: lines[0].slice(5), mqttPort: Number(new URL(lines[1].slice(5)).port) };
+  const restUrl = lines[0].slice(5);
+  const endpoints = lines
+    .find((l) => l.startsWith('MQTT_ENDPOINTS '))
+    ?.slice(15)
+    .split(',');
+  const ports = endpoints ? endpoints.map((e) => Number(e.slice(e.lastIndexOf(':') + 1))) : [Number(new URL(lines.at(-1)!.slice(5)).port)];
+  const st = (await (await fetch(`${restUrl}/__emulator/stats?perDevice=0`)).json()) as { workers: Array<{ pid: number }> | null };
+  return { child, restUrl, ports, pids: [child.pid!, ...(st.workers ?? []).map((w) => w.pid)] };
 }
 
 async function provision(restUrl: string): Promise<string[]> {
@@ -108,12 +130,12 @@ async function provision(restUrl: string): Promise<string[]> {
   return names;
 }
 
-function connectAll(port: number, names: string[], onAck: (d: Device, n: number) => void): Promise<Device[]> {
+function connectAll(ports: number[], names: string[], onAck: (d: Device, n: number) => void): Promise<Device[]> {
   return Promise.all(
     names.map(
-      (name) =>
+      (name, j) =>
         new Promise<Device>((resolve, reject) => {
-          const sock = net.connect(port, '127.0.0.1');
+          const sock = net.connect(ports[j % ports.length], '127.0.0.1');
           sock.setNoDelay(true);
           const d: Device = { name, sock, seq: 0, nextId: 1, sent: [], sentHead: 0, rest: null };
           let connected = false;
@@ -208,6 +230,8 @@ interface PhaseResult {
   ingestedPerSec: number;
   serverCpuPercent: number;
   serverCpuUsPerMsg: number;
+  /** With --workers: the front's share of serverCpuUsPerMsg (the rest is the workers'). */
+  frontCpuUsPerMsg: number;
   msgsPerRead: number;
   foreignCpuPercent: number;
   generatorCpuPercent: number;
@@ -220,7 +244,7 @@ interface PhaseResult {
 
 async function phase(
   devices: Device[],
-  pid: number,
+  pid: Pids,
   restUrl: string,
   qos: 0 | 1,
   rate: number,
@@ -252,6 +276,7 @@ async function phase(
   measuring = true;
   const m0 = await stats(restUrl);
   const c0 = procCpuTicks(pid);
+  const f0 = procCpuTicks(pid.slice(0, 1));
   const b0 = machineBusyTicks();
   const r0 = readsOf(pid);
   const g0 = process.cpuUsage();
@@ -263,6 +288,7 @@ async function phase(
   measuring = false;
   const offered = sentInWindow;
   const c1 = procCpuTicks(pid);
+  const f1 = procCpuTicks(pid.slice(0, 1));
   const b1 = machineBusyTicks();
   const r1 = readsOf(pid);
   const g1 = process.cpuUsage(g0);
@@ -283,6 +309,7 @@ async function phase(
     ingestedPerSec: Math.round(msgs / secs),
     serverCpuPercent: Math.round((serverTicks / CLK_TCK / secs) * 100),
     serverCpuUsPerMsg: Number((((serverTicks / CLK_TCK) * 1e6) / msgs).toFixed(1)),
+    frontCpuUsPerMsg: Number(((((f1 - f0) / CLK_TCK) * 1e6) / msgs).toFixed(1)),
     msgsPerRead: Number((msgs / (r1 - r0)).toFixed(2)),
     foreignCpuPercent: Math.round((foreign / CLK_TCK / secs) * 100),
     generatorCpuPercent: Math.round((genTicks / CLK_TCK / secs) * 100),
@@ -304,7 +331,7 @@ interface BurstResult {
 }
 
 /** Builds a backlog while the emulator stalls, then times how fast it drains it. */
-async function burst(devices: Device[], pid: number, restUrl: string, stallMs: number, rate: number): Promise<BurstResult> {
+async function burst(devices: Device[], pid: Pids, restUrl: string, stallMs: number, rate: number): Promise<BurstResult> {
   const before = await stats(restUrl);
   const sentBefore = devices.reduce((n, d) => n + d.seq, 0);
   await fetch(`${restUrl}/__emulator/stall?ms=${stallMs}`, { method: 'POST' });
@@ -345,12 +372,14 @@ async function burst(devices: Device[], pid: number, restUrl: string, stallMs: n
 async function main(): Promise<void> {
   const pin = !args['no-pin'] && existsSync('/usr/bin/taskset') && (await import('node:os')).cpus().length >= 2;
   if (pin) spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
-  const { child, restUrl, mqttPort } = await startEmulator(pin);
+  const { child, restUrl, ports, pids } = await startEmulator(pin);
   try {
-    log(`emulator pid ${child.pid} at ${restUrl}, mqtt port ${mqttPort}${pin ? ' (emulator on CPU 0, generator on CPU 1)' : ''}`);
+    log(
+      `emulator pids ${pids.join(', ')} at ${restUrl}, mqtt ports ${ports.join(', ')}${pin ? ' (emulator on CPU 0, generator on CPU 1)' : ''}`,
+    );
     const names = await provision(restUrl);
     const ack = { hist: null as ReturnType<typeof createHistogram> | null, pending: 0 };
-    const devices = await connectAll(mqttPort, names, (d, n) => {
+    const devices = await connectAll(ports, names, (d, n) => {
       const now = performance.now();
       for (let i = 0; i < n; i++) {
         const t = d.sent[d.sentHead++];
@@ -364,10 +393,10 @@ async function main(): Promise<void> {
     });
     log(`${devices.length} devices provisioned and connected; warm-up ${WARMUP_S} s, window ${MEASURE_S} s per phase`);
     const results = [
-      await phase(devices, child.pid!, restUrl, 0, Number(args['qos0-rate']), ack),
-      await phase(devices, child.pid!, restUrl, 1, Number(args['qos1-rate']), ack),
+      await phase(devices, pids, restUrl, 0, Number(args['qos0-rate']), ack),
+      await phase(devices, pids, restUrl, 1, Number(args['qos1-rate']), ack),
     ];
-    const drain = await burst(devices, child.pid!, restUrl, 5000, Number(args['qos0-rate']));
+    const drain = args['no-burst'] ? null : await burst(devices, pids, restUrl, 5000, Number(args['qos0-rate']));
     const sent = devices.reduce((n, d) => n + d.seq, 0);
     await new Promise((r) => setTimeout(r, 500));
     const all = (await (await fetch(`${restUrl}/__emulator/stats`)).json()) as {
@@ -378,20 +407,24 @@ async function main(): Promise<void> {
     const dups = Object.values(all.perDevice).reduce((n, d) => n + d.duplicates, 0);
     log(`reconciliation: ${sent} sent, ${all.messages} stored, ${gaps} gaps, ${dups} duplicates`);
     for (const d of devices) d.sock.destroy();
-    if (args.json) process.stdout.write(JSON.stringify({ devices: DEVICES, node: process.version, results, burst: drain }, null, 2) + '\n');
+    if (args.json)
+      process.stdout.write(
+        JSON.stringify({ devices: DEVICES, workers: WORKERS, node: process.version, results, burst: drain }, null, 2) + '\n',
+      );
     log(
-      '| QoS | target / offered msg/s | ingested msg/s | server CPU % | µs/msg | msgs/read | PUBACK p50 / p99 / max ms | RSS MB | foreign CPU % | generator lag p99 ms |',
+      '| QoS | target / offered msg/s | ingested msg/s | server CPU % | µs/msg (front) | msgs/read | PUBACK p50 / p99 / max ms | RSS MB | foreign CPU % | generator lag p99 ms |',
     );
     log('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const p = r.puback ? `${r.puback.p50?.toFixed(1)} / ${r.puback.p99?.toFixed(1)} / ${r.puback.max?.toFixed(1)}` : '-';
       log(
-        `| ${r.qos} | ${r.targetPerSec} / ${r.offeredPerSec} | ${r.ingestedPerSec} | ${r.serverCpuPercent} | ${r.serverCpuUsPerMsg} | ${r.msgsPerRead} | ${p} | ${r.serverRssMb} | ${r.foreignCpuPercent} | ${r.generatorLagP99Ms} |`,
+        `| ${r.qos} | ${r.targetPerSec} / ${r.offeredPerSec} | ${r.ingestedPerSec} | ${r.serverCpuPercent} | ${r.serverCpuUsPerMsg} (${r.frontCpuUsPerMsg}) | ${r.msgsPerRead} | ${p} | ${r.serverRssMb} | ${r.foreignCpuPercent} | ${r.generatorLagP99Ms} |`,
       );
     }
-    log(
-      `burst: ${drain.backlog} messages queued during a 5 s stall drained in ${drain.drainMs} ms = ${drain.drainedPerSec} msg/s at ${drain.serverCpuPercent} % CPU (${drain.serverCpuUsPerMsg} µs/msg)`,
-    );
+    if (drain)
+      log(
+        `burst: ${drain.backlog} messages queued during a 5 s stall drained in ${drain.drainMs} ms = ${drain.drainedPerSec} msg/s at ${drain.serverCpuPercent} % CPU (${drain.serverCpuUsPerMsg} µs/msg)`,
+      );
   } finally {
     child.kill('SIGTERM');
   }

@@ -1,10 +1,11 @@
 // The configuration keys: one table gives each key its env name, property name, parser, default,
 // unit and meaning. The schema, docs/configuration.md (`tblab config --docs`) and secret redaction all
 // come from here, so a key cannot be documented in one place and parsed differently in another.
-import { bool, int, num, str, optStr, optHttpUrl, oneOf, addressList, optInt, optNum, instance } from './parsers.js';
+import { bool, int, num, str, optStr, optHttpUrl, oneOf, addressList, optInt, optNum } from './parsers.js';
 import { TARGET_KEYS } from './keys-target.js';
 import { GATEWAY_KEYS } from './keys-gateway.js';
 import { WORKLOAD_KEYS } from './keys-workloads.js';
+import { INSTANCE_KEYS } from './keys-instances.js';
 import type { z } from 'zod';
 
 export interface KeyDef {
@@ -169,27 +170,7 @@ export const KEYS = {
     group: 'Run',
     doc: 'Log every publish and its outcome (PUBACK) in the run log and the events JSONL (large!). Default: 1 in 1,000, JSONL only.',
   },
-  INSTANCE: {
-    prop: 'instance',
-    schema: instance,
-    def: '',
-    group: 'Instances',
-    doc: "This instance's slice `i/N` of the fleet when several lab instances split one fleet.",
-  },
-  RUN_ID: {
-    prop: 'runId',
-    schema: optStr.refine((s) => s === undefined || /^[A-Za-z0-9_.-]{1,100}$/.test(s), 'expected up to 100 letters, digits, _ . -'),
-    def: '',
-    group: 'Instances',
-    doc: 'Run id, new for every run; the instances of one fleet run share it (each adds `-i<i>of<N>`). Empty = UTC time stamp + random suffix.',
-  },
-  INSTANCE_COUNT: {
-    prop: 'instanceCount',
-    schema: optInt(1, 10_000),
-    def: '',
-    group: 'Instances',
-    doc: 'Number of instances N when the slice comes from a Kubernetes Indexed Job: instance = JOB_COMPLETION_INDEX (0-based) + 1 of N.',
-  },
+  ...INSTANCE_KEYS,
 
   DELIVERY_CHECK: {
     prop: 'deliveryCheck',
@@ -271,7 +252,7 @@ export const KEYS = {
     def: '',
     group: 'Delivery',
     doc:
-      "After the run, keep reading this long so ThingsBoard's last stats window is seen, seconds; empty = 0 against a server " +
+      "After the run's load ends, keep reading this long so ThingsBoard's last stats window is seen (alongside the delivery check's settle), seconds; empty = 0 against a server " +
       '(65 reads its last 60 s window), the window + 2 with --embedded.',
   },
 

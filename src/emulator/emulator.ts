@@ -1,6 +1,7 @@
 // createEmulator(): wires the store, the MQTT server and the HTTP app into one unstarted
 // emulator with listen()/close(), runtime fault and rate-limit control, and its event stream.
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { LabError, describeError } from '../shared/errors.js';
 import { createEvents, type EmulatorEvents } from './events.js';
@@ -16,14 +17,17 @@ import { parseRateLimit, TokenBucket } from './rate-limit.js';
 import { buildDeviceDetail, buildStats, type DeviceDetail, type EmulatorStats } from './stats.js';
 import { WsApi } from './ws.js';
 import { ServerStats } from './server-stats.js';
+import { TransportPool } from './workers/transport-pool.js';
 
 export interface EmulatorAddress {
   /** e.g. http://127.0.0.1:8080 */
   restUrl: string;
-  /** e.g. mqtt://127.0.0.1:1883 */
+  /** e.g. mqtt://127.0.0.1:1883 (with workers: worker 0's port) */
   mqttUrl: string;
   httpPort: number;
   mqttPort: number;
+  /** Every MQTT endpoint, `host:port` (one per worker; the one listener without workers). */
+  mqttEndpoints: string[];
 }
 
 export interface Emulator {
@@ -96,11 +100,28 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     connectTimeoutMs: o.connectTimeoutMs,
     clock: o.clock,
   });
+  mqtt.connectCapacity.configure({ perSec: o.connectCapacity, timeoutMs: o.connectCapacityTimeoutMs });
   const setFaults = (patch: Partial<Faults>) => {
     const valid = validateFaults(patch);
     Object.assign(faults, valid);
     if ('stallMs' in valid || 'stallEverySec' in valid) mqtt.scheduleStalls();
   };
+  const pool =
+    o.workers > 0
+      ? new TransportPool({
+          count: o.workers,
+          host: o.host,
+          port: o.mqttPort,
+          // a relay offers what a Session uses of net.Socket (workers/relay-socket.ts)
+          accept: (relay) => mqtt.accept(relay as unknown as Socket),
+          lost: (relays, exit) => {
+            const gone = new Set<unknown>(relays);
+            for (const s of [...mqtt.sessions]) if (gone.has(s.socket)) s.close('worker-exit');
+            events.emit('workerExit', exit);
+          },
+        })
+      : null;
+  const workerStats = () => pool?.stats() ?? null;
   let http: FastifyInstance | null = null;
   let ws: WsApi | null = null;
   let address: EmulatorAddress | null = null;
@@ -115,7 +136,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     events,
     controlToken: o.controlToken,
     closeSession: (deviceId, reason) => mqtt.closeDevice(deviceId, reason),
-    stats: (q) => (q.device === undefined ? buildStats(store, mqtt, q.perDevice) : buildDeviceDetail(store, q.device)),
+    stats: (q) => (q.device === undefined ? buildStats(store, mqtt, q.perDevice, workerStats()) : buildDeviceDetail(store, q.device)),
     setFaults: (patch) => setFaults(patch as Partial<Faults>),
     stall: (ms) => mqtt.stall(ms),
     dropSessions: (share) => mqtt.dropSessions(share),
@@ -152,7 +173,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       http = await buildHttpApp(ctx, { extend: o.extendHttp });
       let mqttPort: number;
       try {
-        mqttPort = await mqtt.listen(o.host, o.mqttPort);
+        mqttPort = pool ? (await pool.start(), pool.ports[0]) : await mqtt.listen(o.host, o.mqttPort);
       } catch (e) {
         throw listenFailed('MQTT', o.mqttPort, e);
       }
@@ -160,6 +181,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
         await http.listen({ host: o.host, port: o.httpPort });
       } catch (e) {
         await mqtt.close();
+        await pool?.close();
         throw listenFailed('HTTP', o.httpPort, e);
       }
       ws = new WsApi(http.server, auth, store, events, {
@@ -169,7 +191,8 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       });
       const httpPort = (http.server.address() as { port: number }).port;
       const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-      address = { restUrl: `http://${host}:${httpPort}`, mqttUrl: `mqtt://${host}:${mqttPort}`, httpPort, mqttPort };
+      const mqttEndpoints = pool ? pool.endpoints() : [`${host}:${mqttPort}`];
+      address = { restUrl: `http://${host}:${httpPort}`, mqttUrl: `mqtt://${host}:${mqttPort}`, httpPort, mqttPort, mqttEndpoints };
       if (faults.stallMs > 0) mqtt.scheduleStalls();
       serverStats.start();
       return address;
@@ -183,12 +206,13 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       await ws?.close();
       ingest.capacity.close();
       await Promise.all([mqtt.close(), http?.close()]);
+      await pool?.close();
     },
     setFaults,
     setRateLimits,
     stall: (ms) => mqtt.stall(ms),
     dropSessions: (share = 1) => mqtt.dropSessions(share),
-    stats: (q) => buildStats(store, mqtt, q?.perDevice ?? true),
+    stats: (q) => buildStats(store, mqtt, q?.perDevice ?? true, workerStats()),
     deviceStats: (name) => buildDeviceDetail(store, name),
   };
 }

@@ -19,6 +19,7 @@ export type DisconnectReason =
   | 'fault-drop' // the dropShare/dropAfterSec fault
   | 'gateway-error' // a gateway publish ThingsBoard fails with a RuntimeException (v5 DISCONNECT 0x83)
   | 'unimplemented' // a ThingsBoard topic the emulator does not imitate, on 3.x or QoS 0 (v5 DISCONNECT 0x90)
+  | 'worker-exit' // the MQTT transport worker holding the socket died (--workers)
   | 'server-close'; // emulator shutting down
 
 export interface TelemetryEvent {
@@ -35,7 +36,7 @@ export interface EmulatorEventMap {
   connectRefused: [
     {
       returnCode: number;
-      reason: 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap' | 'protocol';
+      reason: 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap' | 'validation-timeout' | 'protocol';
       username?: string;
     },
   ];
@@ -48,6 +49,8 @@ export interface EmulatorEventMap {
   attributesDeleted: [{ deviceId: string; scope: 'CLIENT_SCOPE' | 'SERVER_SCOPE' | 'SHARED_SCOPE'; keys: string[] }];
   deviceCreated: [{ deviceId: string; deviceName: string }];
   deviceDeleted: [{ deviceId: string; deviceName: string }];
+  /** An MQTT transport worker died; its sessions were closed and it restarts on its port (--workers). */
+  workerExit: [{ index: number; port: number; code: number | null; signal: string | null; sockets: number }];
   rateLimited: [{ scope: 'device' | 'tenant' | 'rest'; deviceName?: string; transport?: 'mqtt' | 'http' }];
 }
 

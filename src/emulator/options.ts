@@ -14,8 +14,13 @@ export interface EmulatorOptions {
   host?: string;
   /** REST/HTTP port; 0 = any free port (default 0). */
   httpPort?: number;
-  /** MQTT port; 0 = any free port (default 0). */
+  /** MQTT port; 0 = any free port (default 0). With `workers`, worker i listens on mqttPort + i (0: any free port each). */
   mqttPort?: number;
+  /**
+   * MQTT transport worker processes (default 0 = the MQTT listener runs in this process). Each holds its
+   * own port's client sockets and relays their bytes here, where every session runs (docs/emulator.md#workers).
+   */
+  workers?: number;
   /** Tenant administrator login (default tenant@thingsboard.org / tenant). */
   username?: string;
   password?: string;
@@ -56,6 +61,10 @@ export interface EmulatorOptions {
   capacity?: number;
   /** Most telemetry messages waiting for --capacity; more are dropped (default 0 = 5 s of work). */
   capacityQueue?: number;
+  /** Connection-storm model: CONNECT credential validations per second (connect-capacity.ts); 0 = off (default). */
+  connectCapacity?: number;
+  /** A CONNECT whose validation would take longer is refused ("server unavailable") after this long, ms (default 10000). */
+  connectCapacityTimeoutMs?: number;
   /** ThingsBoard's own statistics: window (default 60 s), pack timeout, Prometheus endpoint (off). */
   serverStats?: Partial<ServerStatsOptions>;
   /** System administrator login (default ThingsBoard's sysadmin@thingsboard.org / sysadmin); null = none. */
@@ -77,6 +86,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     host: o.host ?? '127.0.0.1',
     httpPort: o.httpPort ?? 0,
     mqttPort: o.mqttPort ?? 0,
+    workers: o.workers ?? 0,
     username: o.username ?? 'tenant@thingsboard.org',
     password: o.password ?? 'tenant',
     jwtLifetimeSec: o.jwtLifetimeSec ?? 9000,
@@ -96,6 +106,8 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     wsCurrentEndpoint: o.wsCurrentEndpoint ?? true,
     capacity: o.capacity ?? 0,
     capacityQueue: o.capacityQueue ?? 0,
+    connectCapacity: o.connectCapacity ?? 0,
+    connectCapacityTimeoutMs: o.connectCapacityTimeoutMs ?? 10000,
     clock: o.clock ?? Date.now,
     serverStats: { ...DEFAULT_SERVER_STATS, ...o.serverStats },
     sysadmin: o.sysadmin === undefined ? { username: 'sysadmin@thingsboard.org', password: 'sysadmin' } : o.sysadmin,

@@ -4,6 +4,8 @@ import type { Store, DeviceStats } from './store.js';
 import type { MqttServer } from './mqtt/server.js';
 import type { RpcCounters } from './mqtt/rpc.js';
 import type { CapacityStats } from './capacity.js';
+import type { TransportWorkerStats } from './workers/transport-pool.js';
+import type { ConnectCapacityStats } from './connect-capacity.js';
 
 /** Most missing sequence values listed for one device. */
 export const MISSING_LIST_LIMIT = 10000;
@@ -23,6 +25,8 @@ export interface EmulatorStats {
   faults: { ingestDropped: number; rateLimited: number; refusedByFault: number; refusedByCap: number; dropped: number; stalls: number };
   /** The --capacity model (null when off): queue, delays, and messages dropped unstored and unacknowledged. */
   capacity: CapacityStats | null;
+  /** The --connect-capacity model (null when off): CONNECTs validated, queued, and refused on the validation timeout. */
+  connectCapacity: ConnectCapacityStats | null;
   /**
    * Gateway API: children created, child connects/disconnects, children refused (the tenant's device limit or the
    * `gatewayChildLimit` fault), and gateway publishes from non-gateways (no PUBACK).
@@ -34,6 +38,8 @@ export interface EmulatorStats {
   unimplemented: Record<string, number>;
   /** Publishes on topics ThingsBoard does not know either (PUBACK, v5 0x90). */
   unknownTopic: number;
+  /** MQTT transport workers (--workers), one row per port; null when the MQTT listener runs in the front. */
+  workers: TransportWorkerStats[] | null;
   perDevice: Record<string, DeviceStats>;
 }
 
@@ -49,7 +55,12 @@ export interface DeviceDetail extends DeviceStats {
 }
 
 /** The stats body; `withDevices: false` leaves `perDevice` empty (cheap to poll with many devices). */
-export function buildStats(store: Store, mqtt: MqttServer, withDevices = true): EmulatorStats {
+export function buildStats(
+  store: Store,
+  mqtt: MqttServer,
+  withDevices = true,
+  workers: TransportWorkerStats[] | null = null,
+): EmulatorStats {
   const perDevice: Record<string, DeviceStats> = {};
   if (withDevices) for (const d of store.registry.devices.values()) perDevice[d.name] = store.deviceStats(d);
   const c = mqtt.counters;
@@ -74,10 +85,12 @@ export function buildStats(store: Store, mqtt: MqttServer, withDevices = true): 
       stalls: c.stalls,
     },
     capacity: mqtt.ingest.capacity.on ? mqtt.ingest.capacity.stats() : null,
+    connectCapacity: mqtt.connectCapacity.on ? mqtt.connectCapacity.stats() : null,
     gateway: { ...c.gateway, notGateway: c.notGateway },
     rpc: { ...mqtt.rpc.counters },
     unimplemented: { ...c.unimplemented },
     unknownTopic: c.unknownTopic,
+    workers,
     perDevice,
   };
 }

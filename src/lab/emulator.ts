@@ -1,5 +1,6 @@
 // `tblab emulator`: the embedded ThingsBoard emulator on its own. Prints `REST http://…` and
-// `MQTT mqtt://…` on stdout once listening, runs until SIGINT/SIGTERM, then closes cleanly.
+// `MQTT mqtt://…` on stdout once listening (with --workers, `MQTT_ENDPOINTS host:port,…` before the
+// `MQTT` line), runs until SIGINT/SIGTERM, then closes cleanly.
 import type { EmulatorOptions } from '../emulator/index.js';
 import type { LabContext } from './context.js';
 import { say } from './context.js';
@@ -20,12 +21,23 @@ export async function runEmulator(ctx: LabContext, options: EmulatorOptions, o: 
   const { createEmulator } = await import('../emulator/index.js');
   const emulator = createEmulator(options);
   const addr = await emulator.listen();
-  ctx.stdout.write(`REST ${addr.restUrl}\nMQTT ${addr.mqttUrl}\n`);
+  const workers = emulator.options.workers;
+  const endpoints = workers > 0 ? `MQTT_ENDPOINTS ${addr.mqttEndpoints.join(',')}\n` : '';
+  ctx.stdout.write(`REST ${addr.restUrl}\n${endpoints}MQTT ${addr.mqttUrl}\n`);
+  if (workers > 0) say(ctx, `emulator: ${workers} MQTT transport worker${workers > 1 ? 's' : ''} on ${addr.mqttEndpoints.join(', ')}`);
+  emulator.events.on('workerExit', (e) =>
+    say(
+      ctx,
+      `emulator: MQTT worker ${e.index} (port ${e.port}) exited (${e.signal ?? `code ${e.code}`}); ${e.sockets} sockets closed; restarting it`,
+    ),
+  );
   const guarded = emulator.options.controlToken ? ' (send the control token as X-Emulator-Token)' : '';
   say(ctx, `emulator: tenant login ${emulator.options.username}; stats at ${addr.restUrl}/__emulator/stats${guarded}; Ctrl+C to stop`);
   const active = Object.entries(o.faults).filter(([, v]) => v > 0);
   const cap = emulator.stats({ perDevice: false }).capacity;
   if (cap) say(ctx, `emulator: capacity ${cap.perSec} msg/s, queue bound ${cap.queueBound} messages`);
+  const conn = emulator.stats({ perDevice: false }).connectCapacity;
+  if (conn) say(ctx, `emulator: connect capacity ${conn.perSec} CONNECTs/s, validation timeout ${conn.timeoutMs} ms`);
   if (active.length) say(ctx, `emulator: faults ${active.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (o.logEvents) {
     const version = (v: number) => (v === 4 ? '3.1.1' : v === 3 ? '3.1' : '5');

@@ -1,5 +1,6 @@
 // `tblab report merge`: finds the instance reports (files, run ids or a folder), merges them
 // (src/report/merge.ts) and writes the result like any run: data/runs/<run-id>.json and latest.json.
+// The limit reports of a split search (`tblab limit --instance`) go to limit/merge-command.ts.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunReport } from '../report/schema.js';
@@ -10,6 +11,7 @@ import { writeJsonAtomic } from '../shared/fs.js';
 import { LabError } from '../shared/errors.js';
 import type { LabContext } from './context.js';
 import { say } from './context.js';
+import { findLimitInputs, isLimitStepRunId, limitMergeCommand } from './limit/merge-command.js';
 
 export interface ReportMergeOptions {
   /** Report files, run ids (looked up in <dataDir>/runs) or folders; empty = <dataDir>/runs. */
@@ -90,7 +92,9 @@ function loadInputs(opts: ReportMergeOptions, cwd: string): MergeInput[] {
       for (const name of readdirSync(p).sort()) {
         if (!name.endsWith('.json') || name.startsWith('.') || name === 'latest.json') continue;
         try {
-          found.push({ source: join(p, name), report: readReportFile(join(p, name)) });
+          const report = readReportFile(join(p, name));
+          // the steps of a split limit search merge through their limit reports (limit/merge-command.ts)
+          if (!isLimitStepRunId(report.runId)) found.push({ source: join(p, name), report });
         } catch {
           // a folder may hold other JSON files: only reports count
         }
@@ -117,6 +121,8 @@ export function runReportMerge(ctx: LabContext, opts: ReportMergeOptions): Repor
 
 /** `tblab report merge`: merges, writes, and prints what was merged (the merged report as JSON on stdout with `json`). */
 export function reportMergeCommand(ctx: LabContext, opts: ReportMergeOptions & { json: boolean }): void {
+  const limits = findLimitInputs(opts.inputs, opts.dataDir, ctx.cwd);
+  if (limits) return limitMergeCommand(ctx, limits, { dataDir: opts.dataDir, allowPartial: Boolean(opts.allowPartial), json: opts.json });
   const r = runReportMerge(ctx, opts);
   for (const w of r.warnings) say(ctx, `warning: ${w}`);
   const m = r.report.metrics;

@@ -40,6 +40,8 @@ export function serverStatsRunSink(
   const sink = new ServerStatsSink(opts);
   let section: ServerSection | null = null;
   let started = false;
+  // the settle runs from the engine's end, alongside the delivery check's own settle
+  let endedAt: number | undefined;
   return {
     name: 'server statistics',
     start() {
@@ -50,8 +52,12 @@ export function serverStatsRunSink(
     snapshot(s) {
       sink.onSnapshot(s);
     },
+    end() {
+      endedAt = Date.now();
+      return {};
+    },
     async judge(report) {
-      section = await sink.end(deliveryInput(report));
+      section = await sink.end(deliveryInput(report), endedAt);
       for (const l of serverSummary(section)) say(`ThingsBoard ${l}`);
       return { server: section };
     },
@@ -73,12 +79,18 @@ export function serverStatsRunSink(
  */
 export function serverStatsForRun(
   config: ResolvedConfig,
-  o: { embedded: boolean; say?: (line: string) => void },
+  o: {
+    embedded: boolean;
+    say?: (line: string) => void;
+    /** The embedded emulator's --stats-interval, s (default EMBEDDED_STATS_WINDOW_SEC). */
+    windowSec?: number;
+  },
 ): ServerStatsRunSink | null {
   if (!config.serverStats) return null;
   const client = clientFromConfig({ ...config, restRetries: 0 });
   const pollMs = o.embedded ? 1000 : config.serverStatsPollSec * 1000;
-  const settleSec = config.serverStatsSettleSec ?? (o.embedded ? EMBEDDED_STATS_WINDOW_SEC + 2 : 0);
+  const window = o.windowSec ?? EMBEDDED_STATS_WINDOW_SEC;
+  const settleSec = config.serverStatsSettleSec ?? (o.embedded ? window + 2 : 0);
   return serverStatsRunSink(
     {
       client,
@@ -87,7 +99,7 @@ export function serverStatsForRun(
       usagePollMs: pollMs,
       systemPollMs: Math.max(pollMs, o.embedded ? 5000 : 60_000),
       prometheusPollMs: Math.max(pollMs, o.embedded ? 2000 : 15_000),
-      ...(o.embedded ? { queueWindowSec: EMBEDDED_STATS_WINDOW_SEC } : {}),
+      ...(o.embedded ? { queueWindowSec: window } : {}),
       settleMs: settleSec * 1000,
     },
     () => client.close(),

@@ -110,8 +110,10 @@ export class ServerStatsSink {
     this.timers.length = 0;
   }
 
-  async end(input: SinkEndInput = {}): Promise<ServerSection> {
-    if (this.opts.settleMs) await new Promise((r) => setTimeout(r, this.opts.settleMs));
+  /** `settleFrom`: when the load ended (ms); the settle counts from there (default: now). */
+  async end(input: SinkEndInput = {}, settleFrom = Date.now()): Promise<ServerSection> {
+    const settle = (this.opts.settleMs ?? 0) - (Date.now() - settleFrom);
+    if (settle > 0) await new Promise((r) => setTimeout(r, settle));
     this.stop();
     await Promise.allSettled([...this.inflight]);
     if (this.reader) await Promise.allSettled([this.pollQueue(), this.pollUsage()]);

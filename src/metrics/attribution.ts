@@ -17,11 +17,23 @@ const AFTER_MS = 1500;
 /** …up to this long after the close (at least two publish intervals). */
 const WINDOW_MS = 10_000;
 
+/** A publish this long after a close shows a session outlived it (a dead server closes every session within ms). */
+const OUTLIVED_MS = 500;
+
 export interface AliveEvidence {
   /** Run start, ms since epoch (timeline `t` is seconds from it). */
   startedAt: number;
   timeline: readonly Pick<TimelinePoint, 't' | 'sent' | 'acked' | 'connected'>[];
   publishIntervalSec: number;
+  /** The latest publish of any device, ms (lastPublishOf): decides a close the timeline ends too soon after. */
+  lastPublishAt?: number | null;
+}
+
+/** The latest `lastPublishAt` of the device records, or null. */
+export function lastPublishOf(devices: Readonly<Record<string, Pick<DeviceRecord, 'lastPublishAt'>>>): number | null {
+  let last: number | null = null;
+  for (const d of Object.values(devices)) if (d.lastPublishAt !== null && (last === null || d.lastPublishAt > last)) last = d.lastPublishAt;
+  return last;
 }
 
 /**
@@ -29,6 +41,7 @@ export interface AliveEvidence {
  * it and the last one within max(10 s, 2 intervals), `sent` or `acked` grew, or some session was
  * connected (one that survived, or a reconnect the server accepted: a tenant-wide budget can cut
  * off every publisher at once, but it still accepts their reconnects; a dead server refuses them).
+ * When the run ended before two such points, a publish ≥ 0.5 s after the close decides.
  */
 export function serverAliveAfter(at: number, e: AliveEvidence): boolean {
   const from = at + AFTER_MS,
@@ -38,7 +51,9 @@ export function serverAliveAfter(at: number, e: AliveEvidence): boolean {
     return ms >= from && ms <= to;
   });
   if (points.some((p) => p.connected > 0)) return true;
-  if (points.length < 2) return false;
+  // the run ended before the timeline could tell (a close in its last second): a device that still
+  // published well after the close had a session the server kept open, or a reconnect it accepted
+  if (points.length < 2) return e.lastPublishAt != null && e.lastPublishAt >= at + OUTLIVED_MS;
   const a = points[0],
     b = points[points.length - 1];
   return b.sent > a.sent || b.acked > a.acked;

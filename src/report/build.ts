@@ -6,7 +6,7 @@ import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import { judgeOutcome } from './outcome.js';
-import { reattributeDeadServer } from '../metrics/attribution.js';
+import { lastPublishOf, reattributeDeadServer } from '../metrics/attribution.js';
 import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ServerSection, type ThresholdResult } from './schema.js';
 
 /** The parts of a report a sink may own. */
@@ -61,7 +61,12 @@ export function buildReport(results: RunResults, meta: ReportMeta, sections: Rep
   const state = judged.outcome === 'failed' ? 'failed' : base.state;
   const composed = { ...base, state, ...(sections.metricsDelivery !== undefined ? { delivery: sections.metricsDelivery } : {}) };
   // a dead server is not a rate limit: closes "after a publish" with nothing alive afterwards are the server's end
-  const evidence = { startedAt: results.startedAt, timeline: results.timeline, publishIntervalSec: base.target.publishIntervalSec };
+  const evidence = {
+    startedAt: results.startedAt,
+    timeline: results.timeline,
+    publishIntervalSec: base.target.publishIntervalSec,
+    lastPublishAt: lastPublishOf(results.devices),
+  };
   const { devices, metrics, moved } = partial
     ? { devices: results.devices, metrics: composed, moved: 0 }
     : reattributeDeadServer(results.devices, composed, evidence);

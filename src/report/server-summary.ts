@@ -2,7 +2,7 @@
 // that fell behind first, each clause of its evidence (naming its series), and what was not visible.
 import type { ServerSection } from './schema.js';
 
-const TIER_WORDS: Record<ServerSection['verdict']['tier'], string> = {
+export const TIER_WORDS: Record<ServerSection['verdict']['tier'], string> = {
   transport: 'the transport fell behind first',
   'rule-engine': 'the rule engine fell behind first',
   storage: 'storage fell behind first',

@@ -74,9 +74,28 @@ test(
     assert.equal(file.stepRuns.length, v.steps.length, 'one run report per step');
     assert.equal(file.setup.devices, 40);
 
+    // ThingsBoard's own statistics (the embedded emulator's 2 s windows): a triage tier per step, and
+    // the one of the step that broke in the verdict
+    assert.ok(
+      v.steps.every((s) => s.measurement.server && s.measurement.server.evidence.length > 0),
+      'every step has a triage',
+    );
+    const broke = v.steps.find((s) => s.asked === v.brokeAt && !s.retried)!;
+    assert.equal(v.server?.step, broke.index);
+    assert.equal(v.server?.tier, broke.measurement.server!.tier);
+    assert.match(v.sentence, /; ThingsBoard's own statistics there: [a-z-]+ \(/);
+    assert.match(r.stderr, /limit: ThingsBoard verdict: [a-z-]+ — /);
+
     const rep = await tblab(t, ['report', out.report], { cwd, env });
     assert.equal(rep.code, 0, rep.stderr);
     assert.match(rep.stdout, /asked msg\/s/);
+    assert.match(rep.stdout, /verdict\s+ThingsBoard\n/, 'the step table has the triage column');
+    assert.ok(
+      rep.stdout.includes(
+        `ThingsBoard's own statistics at ${v.brokeAt!.toLocaleString('en-US')} msg/s (step ${broke.index + 1}): ${v.server!.tier} (`,
+      ),
+    );
+    for (const e of v.server!.evidence) assert.ok(rep.stdout.includes(`\n  ${e}\n`), `evidence line ${e}`);
     assert.equal(rep.stdout.split('\n').filter((l) => /^\s*\d+\s+(climb|bisect)\s/.test(l)).length, v.steps.length, rep.stdout);
     assert.ok(rep.stdout.includes(v.sentence), 'the verdict sentence');
 
@@ -85,6 +104,39 @@ test(
     const c = JSON.parse(cmp.stdout) as { moved: string; change: number };
     assert.equal(c.moved, 'same');
     assert.equal(c.change, 0);
+  },
+);
+
+test(
+  "tblab limit --shards 1 at a rate far above one shard: the limit is the lab's (tier generator), with the remedy; exit 6",
+  { timeout: 120_000 },
+  async (t) => {
+    const cwd = tmpDir(t, 'tblab-limit-starved-');
+    // one shard sends some 100,000 msg/s at QoS 0 on two cores (bench/README.md B4); 1,000,000 msg/s is far beyond it
+    const env = { DEVICE_COUNT: '100', DASHBOARD: '0', CONNECT_RATE: '0', DELIVERY_CHECK: '0', SERVER_STATS: '0' };
+    const args = ['limit', '--embedded', '--shards', '1', '--qos', '0', '--vary', 'rate', '--from', '1000000', '--to', '2000000'];
+    const started = Date.now();
+    const r = await tblab(t, [...args, '--step-hold', '3', '--settle', '0', '--json'], { cwd, env, timeoutMs: 100_000 });
+    t.diagnostic(`${Math.round((Date.now() - started) / 1000)} s`);
+    assert.equal(r.code, 6, r.stderr);
+    const v = (JSON.parse(r.stdout) as { limit: LimitVerdict }).limit;
+    t.diagnostic(v.sentence);
+    assert.equal(v.outcome, 'lab-limit');
+    assert.equal(v.tier, 'generator');
+    assert.equal(v.firstBroken, 'generator_ok');
+    assert.equal(v.steps.length, 1, "the search stops at the lab's limit");
+    const m = v.steps[0].measurement;
+    // sent far less than scheduled while behind (cpu), or so far behind that its schedule lag passed 1 s
+    assert.ok(['cpu', 'schedule-lag'].includes(m.generator.shortfall!), `shortfall ${m.generator.shortfall}`);
+    assert.notEqual(m.generator.verdict, 'ok');
+    assert.ok(m.sentPerSec < 0.9 * 1_000_000, `sent ${m.sentPerSec} msg/s`);
+    assert.match(
+      v.sentence,
+      /^the lab could not produce 1,000,000 msg\/s \((sent [\d,]+ of [\d,]+ msg\/s scheduled, generator (lagging|overloaded)|schedule lag p99 [\d.]+ ms)/,
+    );
+    assert.match(v.sentence, /this is the lab's limit, not the server's/);
+    assert.match(v.remedy!, /SHARDS/);
+    assert.equal(v.sustained, null, 'no ThingsBoard figure from a starved generator');
   },
 );
 
@@ -104,7 +156,16 @@ test('tblab limit: bad flags are USAGE errors naming the flag, before anything s
 
 test('tblab suite --embedded --limit: a range the server carries whole is exit 8 (limit above --to)', { timeout: 200_000 }, async (t) => {
   const cwd = tmpDir(t, 'tblab-suite-limit-');
-  const env = { DEVICE_COUNT: '20', SHARDS: '1', DASHBOARD: '0', CONNECT_RATE: '0', DELIVERY_SETTLE_SEC: '1', LATENCY_SAMPLE: '0' };
+  // no ThingsBoard statistics: each step would wait one 5 s window + 2 s for them, and this test is about the exit code
+  const env = {
+    DEVICE_COUNT: '20',
+    SHARDS: '1',
+    DASHBOARD: '0',
+    CONNECT_RATE: '0',
+    DELIVERY_SETTLE_SEC: '1',
+    LATENCY_SAMPLE: '0',
+    SERVER_STATS: '0',
+  };
   // no --step-hold in the suite: the default (at least 20 s) holds each of the two steps
   const r = await tblab(t, ['suite', '--embedded', '--limit', 'rate:50-100', '--json'], { cwd, env, timeoutMs: 180_000 });
   assert.equal(r.code, 8, r.stderr);

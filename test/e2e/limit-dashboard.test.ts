@@ -79,6 +79,13 @@ test(
     };
     assert.ok(kx > (await cx(v.sustained!)) && kx < (await cx(v.brokeAt!)), 'knee between the good and the bad point');
     assert.match((await page.locator('#limit-current').textContent()) ?? '', /done: \d+ steps/);
+    // the last column: each step's tier from ThingsBoard's own statistics (the embedded emulator's)
+    const tiers = await page.locator('#limit-steps tbody tr td:last-child').allInnerTexts();
+    assert.deepEqual(
+      tiers,
+      v.steps.map((s) => s.measurement.server?.tier ?? '–'),
+    );
+    assert.ok(!tiers.includes('–'), `every step has a tier: ${tiers.join(', ')}`);
     assert.deepEqual(errors, []);
 
     lab.child.kill('SIGINT');

@@ -6,7 +6,7 @@ import { analyzeSequences, pickSample } from '../../src/lab/delivery/analyze.js'
 import { attributeRateLimits } from '../../src/lab/delivery/rate-limit.js';
 import { embeddedEmulatorArgs } from '../../src/lab/delivery/emulator-path.js';
 import { deliverySummary } from '../../src/report/delivery-summary.js';
-import { CLOSED_AFTER_PUBLISH, SERVER_CLOSED, reattributeDeadServer } from '../../src/metrics/attribution.js';
+import { CLOSED_AFTER_PUBLISH, SERVER_CLOSED, lastPublishOf, reattributeDeadServer } from '../../src/metrics/attribution.js';
 import { CAUSES } from '../../src/device/causes.js';
 import { makeReport } from '../helpers/report-fixture.js';
 import type { DeliveryReport, DeviceRecord, DisconnectRecord } from '../../src/report/schema.js';
@@ -125,6 +125,33 @@ test('the summary names the devices with loss, worst first, and their first lost
   assert.match(s, /lost 7 \(3\.50 %\)/);
   assert.match(s, /acknowledged but not stored: 7/);
   assert.match(s, /devices with loss \(2\): sim-001 \(6: 3, 4, 5, 6, 7, …\); sim-002 \(1: 50\)/);
+});
+
+test("a close in the run's last second: a publish ≥ 0.5 s after it shows the server alive; none leaves it the server's end", () => {
+  const t0 = 1_700_000_000_000;
+  // the run (and its timeline) ended 0.8 s after the close: no two timeline points ≥ 1.5 s after it
+  const timeline = Array.from({ length: 10 }, (_, k) => ({ t: k, sent: k * 10, acked: k * 10, connected: 3 }));
+  const closedAt = t0 + 8200;
+  const published = (last: number) => ({ ...device(t0, []), lastPublishAt: last });
+  const input = (othersLast: number) => {
+    const devices = {
+      a: { ...device(t0, [{ at: closedAt }]), lastPublishAt: closedAt },
+      b: published(othersLast),
+      c: published(othersLast),
+    };
+    return {
+      devices,
+      intervalSec: 1,
+      peakSentPerSec: 30,
+      rest429: { count: 0, firstAt: null },
+      alive: { startedAt: t0, timeline, publishIntervalSec: 1, lastPublishAt: lastPublishOf(devices) },
+    };
+  };
+  // other devices went on publishing until the lab stopped, 0.8 s after the close: a rate limit
+  assert.equal(attributeRateLimits(input(closedAt + 800)).count, 1);
+  // nothing was published after the close: as before, the server's end
+  assert.equal(attributeRateLimits(input(closedAt + 100)).count, 0);
+  assert.equal(lastPublishOf({}), null);
 });
 
 test('a dead server is not a rate limit: closes after a publish count only when traffic went on after them', () => {

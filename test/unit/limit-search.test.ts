@@ -251,9 +251,12 @@ test("a step's rate limit is named from the lab's attribution pattern, its value
   const section = (pattern: string | null, count = 3) => ({ events: [], pattern, firstAt: null, advice: null, count });
   assert.equal(rateLimitOfStep(null, 400, 100), null);
   assert.equal(rateLimitOfStep(section('tenant-wide: …', 0), 400, 100), null, 'no events, no limit');
+  // no points after the first refusal: what got through over the whole step, an upper bound
   assert.deepEqual(rateLimitOfStep(section('tenant-wide: 40 of 100 devices were cut off'), 401.6, 100), {
     name: 'transportTenantMsgRateLimit',
     value: '≈ 402 msg/s',
+    perSec: 401.6,
+    basis: 'msg/s accepted over the whole step: an upper bound, the bucket started full',
   });
   assert.deepEqual(rateLimitOfStep(section('per device: 100 of 100 devices were cut off'), 500, 100), {
     name: 'transportDeviceMsgRateLimit',

@@ -84,6 +84,13 @@ test('token bucket: limits connects to the rate with a 50 ms burst; 0 = unlimite
   }
   assert.ok(taken >= 990 && taken <= 1051, `took ${taken}`);
   assert.equal(new TokenBucket(0, 0).available(0), Infinity);
+  // a low rate with late ticks (a busy machine) keeps its rate: no fraction of a token is lost
+  for (const tickMs of [5, 17, 40, 70]) {
+    const slow = new TokenBucket(20, 0);
+    let n = 0;
+    for (let now = 0; now <= 2000; now += tickMs) for (let k = slow.available(now); k > 0; k--, n++) slow.take();
+    assert.ok(n >= 39 && n <= 42, `20/s over 2 s with ${tickMs} ms ticks: ${n} taken`);
+  }
 });
 
 test('backoff: full jitter under a doubling ceiling capped at the maximum', () => {

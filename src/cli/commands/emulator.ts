@@ -22,6 +22,19 @@ function number(flag: string, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** Most --workers: each is a process of its own (~45 MB) on a port of its own. */
+export const MAX_WORKERS = 64;
+
+function workerCount(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > MAX_WORKERS)
+    throw new LabError('USAGE', {
+      message: `--workers expects a whole number from 0 to ${MAX_WORKERS}, got ${JSON.stringify(v)}`,
+      hint: 'Give --workers about one worker per 15,000 devices (each process holds its sockets under the open-file limit); 0 = MQTT in the front process.',
+    });
+  return n;
+}
+
 /** Flag → fault key. */
 const FAULT_FLAGS = [
   ['--ack-latency-ms <ms>', 'delay before each batch of PUBACKs, ms', 'ackLatencyMs', 0],
@@ -48,7 +61,13 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
     .description('run the embedded ThingsBoard emulator (REST + HTTP device API + MQTT) until Ctrl+C')
     .option('--host <address>', 'bind address of both listeners', '127.0.0.1')
     .option('--http-port <port>', 'REST/HTTP port (0 = any free port)', port('--http-port'), 8080)
-    .option('--mqtt-port <port>', 'MQTT port (0 = any free port)', port('--mqtt-port'), 1883)
+    .option('--mqtt-port <port>', 'MQTT port (0 = any free port); with --workers, worker i listens on port + i', port('--mqtt-port'), 1883)
+    .option(
+      '--workers <n>',
+      'MQTT transport worker processes, one port each, behind one REST front (0 = MQTT in this process)',
+      workerCount,
+      0,
+    )
     .option('--username <email>', 'tenant administrator login', 'tenant@thingsboard.org')
     .option('--password <password>', 'tenant administrator password', 'tenant')
     .option('--jwt-lifetime <sec>', 'access JWT lifetime, seconds', number('--jwt-lifetime'), 9000)
@@ -70,6 +89,18 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
     .option('--rest-rate-limit <spec>', 'REST requests per tenant, cap:sec,... (excess → 429)')
     .option('--capacity <msg/s>', 'saturating server: MQTT telemetry served per second, the rest queued (0 = off)', number('--capacity'), 0)
     .option('--capacity-queue <n>', 'most messages waiting for --capacity; more are dropped (0 = 5 s)', number('--capacity-queue'), 0)
+    .option(
+      '--connect-capacity <n/s>',
+      'connection storms: CONNECT credential validations per second, the rest wait (0 = off)',
+      number('--connect-capacity'),
+      0,
+    )
+    .option(
+      '--connect-capacity-timeout <ms>',
+      'a CONNECT whose validation would take longer is refused (server unavailable), ms',
+      number('--connect-capacity-timeout'),
+      10_000,
+    )
     .addOption(new Option('--exit-with-parent <pid>', 'exit when process <pid> is gone (used by --embedded)').hideHelp())
     .option(
       '--stats-interval <s>',
@@ -101,6 +132,7 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
         host: opts.host as string,
         httpPort: opts.httpPort as number,
         mqttPort: opts.mqttPort as number,
+        workers: opts.workers as number,
         username: opts.username as string,
         password: opts.password as string,
         jwtLifetimeSec: opts.jwtLifetime as number,
@@ -112,6 +144,8 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
         maxDevices: opts.maxDevices as number,
         capacity: opts.capacity as number,
         capacityQueue: opts.capacityQueue as number,
+        connectCapacity: opts.connectCapacity as number,
+        connectCapacityTimeoutMs: opts.connectCapacityTimeout as number,
         rateLimits: {
           device: opts.rateLimitDevice as string | undefined,
           tenant: opts.rateLimitTenant as string | undefined,

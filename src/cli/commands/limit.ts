@@ -19,6 +19,8 @@ const FLAG_KEYS = {
   preflight: 'PREFLIGHT',
   latencySample: 'LATENCY_SAMPLE',
   deliverySettle: 'DELIVERY_SETTLE_SEC',
+  instance: 'INSTANCE',
+  startAt: 'LIMIT_START_AT',
 } as const;
 
 function number(flag: string, min: number) {
@@ -84,6 +86,8 @@ export function registerLimit(program: Command, ctx: LabContext, setExit: (code:
       .addOption(new Option('--preflight <mode>', 'open-file pre-flight: refuse, warn or skip').choices(['fail', 'warn', 'off']))
       .option('--latency-sample <n>', 'devices followed over the WebSocket API for ingest latency (0 = off)')
       .option('--delivery-settle <sec>', 'after each step, wait up to <sec> seconds for points still arriving')
+      .option('--instance <i/N>', "this instance's share of a search split over N instances (needs RUN_ID and --start-at)")
+      .option('--start-at <time>', 'with --instance: when the shared step ladder starts (Unix seconds or ISO 8601 with a zone)')
       .option('--embedded', 'start the embedded ThingsBoard emulator, provision into it, search against it')
       .option(
         '--emulator-capacity <msg/s>',

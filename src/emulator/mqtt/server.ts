@@ -7,6 +7,7 @@ import type { DisconnectReason, EmulatorEvents } from '../events.js';
 import type { Faults } from '../faults.js';
 import { Session } from './session.js';
 import { RpcBroker } from './rpc.js';
+import { ConnectCapacity } from '../connect-capacity.js';
 
 export interface MqttServerOptions {
   /** Largest accepted packet (remaining length), bytes (ThingsBoard: 65536). */
@@ -26,7 +27,13 @@ export interface MqttCounters {
   sockets: number;
   /** Sessions that got CONNACK 0. */
   accepted: number;
-  refused: { 'bad-credentials': number; 'identifier-rejected': number; 'fault-refuse': number; 'connection-cap': number };
+  refused: {
+    'bad-credentials': number;
+    'identifier-rejected': number;
+    'fault-refuse': number;
+    'connection-cap': number;
+    'validation-timeout': number;
+  };
   /** Sessions ended, by reason. */
   closed: Partial<Record<DisconnectReason, number>>;
   /** Stalls applied. */
@@ -49,10 +56,12 @@ export class MqttServer {
   authenticated = 0;
   /** Server-side RPC to device sessions. */
   readonly rpc = new RpcBroker(this);
+  /** `--connect-capacity`: credential validations per second (connect-capacity.ts); off by default. */
+  readonly connectCapacity = new ConnectCapacity();
   readonly counters: MqttCounters = {
     sockets: 0,
     accepted: 0,
-    refused: { 'bad-credentials': 0, 'identifier-rejected': 0, 'fault-refuse': 0, 'connection-cap': 0 },
+    refused: { 'bad-credentials': 0, 'identifier-rejected': 0, 'fault-refuse': 0, 'connection-cap': 0, 'validation-timeout': 0 },
     closed: {},
     stalls: 0,
     gateway: { created: 0, connects: 0, disconnects: 0, refused: 0 },
@@ -110,7 +119,8 @@ export class MqttServer {
     });
   }
 
-  private accept(socket: net.Socket): void {
+  /** A new client socket: from the listener, or a transport worker's relay (workers/relay-socket.ts). */
+  accept(socket: net.Socket): void {
     this.counters.sockets++;
     const s = new Session(this, socket);
     this.sessions.add(s);

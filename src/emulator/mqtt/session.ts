@@ -13,7 +13,7 @@ import { GatewaySession, isGateway } from './gateway.js';
 
 const TELEMETRY = Buffer.from('v1/devices/me/telemetry');
 
-type RefusalReason = 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap';
+type RefusalReason = 'bad-credentials' | 'identifier-rejected' | 'fault-refuse' | 'connection-cap' | 'validation-timeout';
 
 let nextId = 1;
 
@@ -35,7 +35,7 @@ export class Session {
   gateway: GatewaySession | null = null;
   dropTimer: NodeJS.Timeout | null = null;
   private pending: Buffer | null = null;
-  /** Packets that arrived between CONNECT and the session's set-up (connectDelayMs fault); null = not waiting. */
+  /** Packets that arrived between CONNECT and the session's set-up (its validation, connectDelayMs); null = not waiting. */
   private queue: Buffer[] | null = null;
   private parser: Parser | null = null;
   private readonly acks = new AckBatch();
@@ -233,13 +233,16 @@ export class Session {
     if (f.refuseConnects > 0 && Math.random() < f.refuseConnects) {
       return this.refuse(pk, v5 ? RC5.SERVER_UNAVAILABLE : CONNACK_V3.SERVER_UNAVAILABLE, 'fault-refuse');
     }
-    if (f.connectDelayMs > 0) {
-      // credential validation is asynchronous in ThingsBoard; meanwhile packets queue (enqueue)
-      this.queue = [];
-      setTimeout(() => this.authenticate(pk), f.connectDelayMs);
-      return;
-    }
-    this.authenticate(pk);
+    // credential validation is asynchronous in ThingsBoard (a transport API round trip); meanwhile packets queue
+    const cc = this.server.connectCapacity;
+    const validation = cc.on ? cc.admit(Date.now()) : 0;
+    // MqttTransportHandler.processAuthTokenConnect: a timed-out request → onError → CONNACK "server unavailable"
+    const code = v5 ? RC5.SERVER_UNAVAILABLE : CONNACK_V3.SERVER_UNAVAILABLE;
+    const timedOut = () => !this.closed && this.refuse(pk, code, 'validation-timeout');
+    const delay = validation === null ? cc.timeoutMs : validation + f.connectDelayMs;
+    if (delay <= 0) return this.authenticate(pk);
+    this.queue = [];
+    setTimeout(validation === null ? timedOut : () => this.authenticate(pk), delay);
   }
 
   private authenticate(pk: IConnectPacket): void {

@@ -17,6 +17,7 @@ import { IngestLatencySampler } from './latency.js';
 import { countAll, reconcileRest, type DeviceReadback, type ExpectedDevice } from './reconcile.js';
 import { crossCheck, readEmulator, type EmulatorRecord } from './emulator-path.js';
 import { attributeRateLimits } from './rate-limit.js';
+import { lastPublishOf } from '../../metrics/attribution.js';
 import { deliverySummary } from '../../report/delivery-summary.js';
 
 export interface DeliveryCheckOptions {
@@ -251,7 +252,12 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
         peakSentPerSec,
         rest429,
         ...(emulatorRefused ? { emulatorRefused } : {}),
-        alive: { startedAt: report.startedAt, timeline: report.timeline, publishIntervalSec: cfg.publishIntervalSec },
+        alive: {
+          startedAt: report.startedAt,
+          timeline: report.timeline,
+          publishIntervalSec: cfg.publishIntervalSec,
+          lastPublishAt: lastPublishOf(report.devices),
+        },
       }),
       notes,
       window: { startTs, endTs: Date.now() },

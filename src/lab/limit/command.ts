@@ -15,10 +15,13 @@ import { acquirePidFile, instancePidPath } from '../pid-file.js';
 import type { RunHandle } from '../pipeline/start.js';
 import { limitDashboard, type LimitDashboard } from './dashboard.js';
 import { checkPlan } from './plan.js';
-import { parseSlo, DEFAULT_SLO } from './slo.js';
+import { parseSlo, defaultSlo } from './slo.js';
 import { runLimitSearch } from './search.js';
 import { buildVerdict, loadText } from './verdict.js';
 import { runDriver } from './run-driver.js';
+import { LIMIT_STATS_WINDOW_SEC } from './server-triage.js';
+import { EMBEDDED_STATS_WINDOW_SEC, serverStatsForRun } from '../server-stats-run-sink.js';
+import { checkSplitFlags, instanceSearch, type InstanceSearch } from './instances.js';
 import { limitIdAt, renderLimitReport, writeLimitReport, type LimitReport } from './report.js';
 import type { LimitDriver, LimitStep, LimitVerdict, Vary } from './types.js';
 
@@ -34,6 +37,8 @@ export interface LimitCommandOptions {
   embedded: boolean;
   /** `tblab emulator --capacity` of the embedded emulator (0 = off). */
   emulatorCapacity?: number;
+  /** The embedded emulator's statistics window, s (default EMBEDDED_STATS_WINDOW_SEC; `tblab limit` sets its own). */
+  statsWindowSec?: number;
   json: boolean;
 }
 
@@ -56,7 +61,7 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
   const say = (l: string) => sayTo(ctx, l);
   // bad input fails before anything starts
   const plan = checkPlan({ from: o.from, to: o.to, factor: o.factor, resolution: o.resolution });
-  const slo = o.slo?.length ? o.slo : [...DEFAULT_SLO];
+  const slo = o.slo?.length ? o.slo : defaultSlo(o.vary);
   parseSlo(slo);
   if (o.stepHoldSec !== undefined && !(o.stepHoldSec >= 1)) {
     throw new LabError('USAGE', {
@@ -64,6 +69,7 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
       hint: 'Fix --step-hold (docs/limit.md).',
     });
   }
+  checkSplitFlags(base, ctx.env, o.embedded);
   if (o.emulatorCapacity && !o.embedded) {
     throw new LabError('USAGE', { message: '--emulator-capacity needs --embedded', hint: 'Add --embedded, or drop --emulator-capacity.' });
   }
@@ -71,6 +77,8 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
   const devices = o.vary === 'devices' ? Math.max(base.deviceCount, Math.ceil(plan.to)) : base.deviceCount;
   const wanted = { ...base, deviceCount: devices, durationSec: base.durationSec ?? 0 };
   const emulatorArgs = o.emulatorCapacity ? ['--capacity', String(o.emulatorCapacity)] : [];
+  // short statistics windows, so a step of seconds has several (server-triage.ts)
+  emulatorArgs.push('--stats-interval', String(LIMIT_STATS_WINDOW_SEC));
   // raw rows per device for the delivery check's exact read-back of a step (the last --recent-rows wins)
   const hold = o.stepHoldSec ?? 60;
   const perDevice = o.vary === 'rate' ? (plan.to * hold) / devices : hold / base.publishIntervalSec;
@@ -81,7 +89,7 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
       say(`creating ${target.config.deviceCount} devices…`);
       await provision(ctx, target.config, { progress: false });
     }
-    return await limitOnTarget(ctx, target, o);
+    return await limitOnTarget(ctx, target, { ...o, statsWindowSec: LIMIT_STATS_WINDOW_SEC });
   } finally {
     await target.close();
   }
@@ -90,19 +98,23 @@ export async function limitCommand(ctx: LabContext, base: ResolvedConfig, o: Lim
 /** The search against a resolved target whose fleet is on file (`tblab limit`, `tblab suite --limit`). */
 export async function limitOnTarget(ctx: LabContext, target: LabTarget, o: LimitCommandOptions): Promise<number> {
   const plan = checkPlan({ from: o.from, to: o.to, factor: o.factor, resolution: o.resolution });
-  const slo = o.slo?.length ? o.slo : [...DEFAULT_SLO];
+  const slo = o.slo?.length ? o.slo : defaultSlo(o.vary);
   const config = target.config;
   const t = readTokenFile(config.dataDir);
   if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
-  const { fleet, fleetSize } = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
-  if (o.vary === 'devices' && fleet.length < plan.to) {
+  const onFile = fleetFromTokenFile(t, config.devicePrefix);
+  const { fleet, fleetSize } = selectFleet(config, onFile, tokensPath(config.dataDir));
+  // instances split the whole fleet step by step (instances.ts)
+  const whole = config.instance ? selectFleet({ ...config, instance: undefined }, onFile, tokensPath(config.dataDir)).fleet : fleet;
+  if (o.vary === 'devices' && whole.length < plan.to) {
     throw new LabError('USAGE', {
-      message: `--vary devices up to ${plan.to} needs that many devices, DEVICE_COUNT is ${fleet.length}`,
+      message: `--vary devices up to ${plan.to} needs that many devices, DEVICE_COUNT is ${whole.length}`,
       hint: 'Raise DEVICE_COUNT (--devices) and provision, or lower --to.',
     });
   }
   runPreflight(config, fleet.length, (l) => sayTo(ctx, l));
-  return search(ctx, config, fleet, fleetSize, { ...o, ...plan, slo }, target.kind === 'embedded');
+  const split = config.instance ? instanceSearch(config, whole, { ...o, ...plan }, ctx.now()) : null;
+  return search(ctx, config, fleet, fleetSize, { ...o, ...plan, slo }, target.kind === 'embedded', split);
 }
 
 async function search(
@@ -112,10 +124,11 @@ async function search(
   fleetSize: number,
   o: LimitCommandOptions & { slo: string[]; factor: number; resolution: number },
   embedded: boolean,
+  split: InstanceSearch | null,
 ): Promise<number> {
   const say = (l: string) => sayTo(ctx, l);
   const startedAt = ctx.now();
-  const limitId = limitIdAt(startedAt);
+  const limitId = split?.limitId ?? limitIdAt(startedAt);
   const pid = acquirePidFile(instancePidPath(config.pidFile, config.instance), {
     pid: process.pid,
     runId: limitId,
@@ -140,17 +153,20 @@ async function search(
     throw e;
   }
   const unsignal = ctx.onSignal((sig) => stop(sig));
-  const base = runDriver({
-    vary: o.vary,
-    config,
-    fleet,
-    fleetSize,
+  const hooks = {
     sinks: () => (dash ? [dash.stepSink()] : []),
-    onRun: (run) => {
+    serverStats: () =>
+      serverStatsForRun(config, {
+        embedded,
+        windowSec: embedded ? (o.statsWindowSec ?? EMBEDDED_STATS_WINDOW_SEC) : undefined,
+        say: (l) => (l.startsWith('ThingsBoard verdict:') ? say(`limit: ${l}`) : undefined),
+      }),
+    onRun: (run: RunHandle) => {
       current = run;
     },
-    onReport: (r) => stepRuns.push(r.runId),
-  });
+    onReport: (r: { runId: string }) => stepRuns.push(r.runId),
+  };
+  const base = split ? split.driver(hooks) : runDriver({ vary: o.vary, config, fleet, fleetSize, ...hooks });
   const driver: LimitDriver = {
     async runStep(load, holdSec) {
       if (aborted) throw ABORTED();
@@ -173,18 +189,22 @@ async function search(
   };
   let verdict: LimitVerdict;
   try {
-    verdict = await runLimitSearch(driver, {
-      vary: o.vary,
-      from: o.from,
-      to: o.to,
-      factor: o.factor,
-      resolution: o.resolution,
-      stepHoldSec: o.stepHoldSec,
-      settleSec: o.settleSec,
-      slo: o.slo,
-      onStep,
-      intervalSecAt: (load) => (o.vary === 'rate' ? fleet.length / load : config.publishIntervalSec),
-    }).catch((e: unknown) => {
+    const ladder = split?.run(driver, { slo: o.slo, now: () => ctx.now(), aborted: () => aborted, onStep, say });
+    verdict = await (
+      ladder ??
+      runLimitSearch(driver, {
+        vary: o.vary,
+        from: o.from,
+        to: o.to,
+        factor: o.factor,
+        resolution: o.resolution,
+        stepHoldSec: o.stepHoldSec,
+        settleSec: o.settleSec,
+        slo: o.slo,
+        onStep,
+        intervalSecAt: (load) => (o.vary === 'rate' ? fleet.length / load : config.publishIntervalSec),
+      })
+    ).catch((e: unknown) => {
       // stopped by request: the verdict of the steps run so far
       if (!(e instanceof LabError && e.code === 'ABORTED')) throw e;
       return buildVerdict(o.vary, o.resolution, o.slo, steps, o.to);
@@ -215,6 +235,7 @@ async function search(
     },
     stepRuns,
     limit: verdict,
+    ...(split ? { schedule: split.schedule() } : {}),
   };
   const path = writeLimitReport(config.dataDir, report);
   if (o.json) ctx.stdout.write(JSON.stringify({ report: path, aborted, limit: verdict }) + '\n');

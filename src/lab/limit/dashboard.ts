@@ -23,6 +23,8 @@ export interface LimitPoint {
   lost: number | null;
   /** The failed objectives' texts. */
   failed: string[];
+  /** The triage tier from ThingsBoard's own statistics over the step (null = not read). */
+  serverTier?: string | null;
 }
 
 export interface LimitView {
@@ -52,6 +54,7 @@ function pointOf(s: LimitStep): LimitPoint {
     ackP99Ms: s.measurement.ackP99Ms,
     lost: s.measurement.lost,
     failed: s.objectives.filter((o) => o.verdict === 'fail').map((o) => o.text),
+    serverTier: s.measurement.server?.tier ?? null,
   };
 }
 

@@ -2,6 +2,7 @@
 // snapshots seen while it held the load (src/metrics/snapshot.ts, a versioned shape). Pure.
 import type { MetricsSnapshot } from '../../metrics/snapshot.js';
 import type { LabShortfall, StepMeasurement, Vary } from './types.js';
+import { generatorShortOf } from './starved.js';
 
 /** What a driver keeps of each live snapshot (one a second). */
 export interface LiveSample {
@@ -38,7 +39,11 @@ export interface RunStepInput {
   lost: number | null;
   ingestP99Ms?: number | null;
   rateLimit?: StepMeasurement['rateLimit'];
+  /** `--vary connect-rate`: connects completed per second over the ramp (connect-ramp.ts). */
+  connectRatePerSec?: number | null;
 }
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
 function shortfallOf(m: MetricsSnapshot, sent: number): LabShortfall | null {
   if (m.shards.some((s) => s.state === 'crashed')) return 'shard-crashed';
@@ -70,24 +75,35 @@ export function measureRunStep(i: RunStepInput): StepMeasurement {
     i.vary === 'devices'
       ? m.connections.peakConnected
       : i.vary === 'connect-rate'
-        ? m.connections.succeeded / Math.max(m.elapsedSec, 1)
+        ? (i.connectRatePerSec ?? m.connections.succeeded / Math.max(m.elapsedSec, 1))
         : sentPerSec;
-  const shortfall = shortfallOf(m, m.traffic.sent);
+  const devices = last?.connected ?? m.connections.connected;
+  const inFlightEnd = qos1 && last ? last.inFlight : null;
+  // the lab's own shortfall first; then a generator that was behind and sent clearly less than scheduled
+  const disconnects = first && last ? last.disconnects - first.disconnects : m.disconnects.total;
+  const produced = generatorShortOf({ metrics: m, sentPerSec, devices, inFlightEnd, disconnects });
+  const shortfall = shortfallOf(m, m.traffic.sent) ?? (produced.short ? 'cpu' : null);
+  const note =
+    shortfall === 'cpu'
+      ? `sent ${n(sentPerSec)} of ${n(produced.scheduledPerSec)} msg/s scheduled, generator ${m.generator.verdict}` +
+        (m.generator.notes[0] ? `: ${m.generator.notes[0]}` : '')
+      : (m.generator.notes[0] ?? shortfall);
   return {
     asked: i.asked,
     reached: Math.round(reached * 10) / 10,
     sentPerSec: Math.round(sentPerSec * 10) / 10,
     holdSec: Math.round(span),
-    devices: last?.connected ?? m.connections.connected,
+    devices,
     sent: m.traffic.sent,
     acked: qos1 ? m.traffic.acked : null,
     lost: i.lost,
     ackP50Ms: qos1 ? m.latency.ackMs.p50 : null,
     ackP99Ms: qos1 ? m.latency.ackMs.p99 : null,
     ingestP99Ms: i.ingestP99Ms ?? null,
+    connectP99Ms: m.latency.connectMs.p99,
     inFlightStart: qos1 && first ? first.inFlight : null,
-    inFlightEnd: qos1 && last ? last.inFlight : null,
-    disconnects: first && last ? last.disconnects - first.disconnects : m.disconnects.total,
+    inFlightEnd,
+    disconnects,
     connectAttempts: m.connections.attempts,
     connectFailures: m.connections.failed,
     rateLimit: i.rateLimit ?? null,
@@ -95,7 +111,7 @@ export function measureRunStep(i: RunStepInput): StepMeasurement {
       verdict: m.generator.verdict,
       scheduleLagP99Ms: m.generator.scheduleLagP99Ms,
       shortfall,
-      ...(shortfall ? { note: m.generator.notes[0] ?? shortfall } : {}),
+      ...(shortfall ? { note } : {}),
     },
     seconds: window.map((s, k) => ({
       ackP99Ms: s.ackP99Ms,

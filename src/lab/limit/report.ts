@@ -7,6 +7,9 @@ import { writeJsonAtomic } from '../../shared/fs.js';
 import { renderTable, num } from '../../report/table.js';
 import { formatValue, STEP_METRICS } from './slo.js';
 import type { LimitStep, LimitVerdict } from './types.js';
+import { limitServerLines } from './server-triage.js';
+import type { LimitSchedule } from './instances.js';
+import type { MergedLadder } from './merge.js';
 
 export const LIMIT_REPORT_SCHEMA_VERSION = 1;
 
@@ -25,6 +28,11 @@ export interface LimitReport {
   /** Run ids of the steps' own reports (same runs folder). */
   stepRuns: string[];
   limit: LimitVerdict;
+  /** `--instance i/N`: the shared ladder and what this instance did at each step (instances.ts). */
+  schedule?: LimitSchedule;
+  /** A merged search (`tblab report merge`): the instances' limit ids, and the ladder per instance. */
+  mergedFrom?: string[];
+  instances?: MergedLadder;
 }
 
 /** `limit-20261202T165900Z`. */
@@ -57,7 +65,8 @@ export function readLimitReportIf(path: string): LimitReport | null {
 
 function objective(s: LimitStep, name: string): string {
   const o = s.objectives.find((x) => x.name === name);
-  const v = o?.value ?? (name === 'ack_p50' ? s.measurement.ackP50Ms : null);
+  const v =
+    o?.value ?? (name === 'ack_p50' ? s.measurement.ackP50Ms : name === 'connect_p99' ? (s.measurement.connectP99Ms ?? null) : null);
   if (v === null || v === undefined) return '—';
   const text = formatValue(STEP_METRICS[name].kind, v);
   return o?.verdict === 'fail' ? `${text} ✗` : text;
@@ -65,6 +74,10 @@ function objective(s: LimitStep, name: string): string {
 
 /** One row a step: load asked and reached, the main objectives (✗ = failed), its verdict. */
 export function renderStepTable(v: LimitVerdict): string {
+  // the triage tier of each step, when ThingsBoard's statistics were read (server-triage.ts)
+  const withServer = v.steps.some((s) => s.measurement.server);
+  // a search that connects devices at every step also shows how long connecting took
+  const connects = v.vary !== 'rate';
   const head = [
     '#',
     'phase',
@@ -74,9 +87,11 @@ export function renderStepTable(v: LimitVerdict): string {
     'PUBACK p50',
     'PUBACK p99',
     'ingest p99',
+    ...(connects ? ['connect p99'] : []),
     'backlog',
     'lost',
     'verdict',
+    ...(withServer ? ['ThingsBoard'] : []),
   ];
   const rows = v.steps.map((s) => [
     String(s.index + 1),
@@ -87,13 +102,27 @@ export function renderStepTable(v: LimitVerdict): string {
     objective(s, 'ack_p50'),
     objective(s, 'ack_p99'),
     objective(s, 'ingest_p99'),
+    ...(connects ? [objective(s, 'connect_p99')] : []),
     objective(s, 'backlog_growth'),
     s.measurement.lost === null
       ? '—'
       : `${num(s.measurement.lost)}${s.objectives.some((o) => o.name === 'lost' && o.verdict === 'fail') ? ' ✗' : ''}`,
     s.retried ? 'fail (retried)' : s.passed ? 'pass' : `FAIL${s.tier ? ` (${s.tier})` : ''}`,
+    ...(withServer ? [s.measurement.server?.tier ?? '—'] : []),
   ]);
   return renderTable(head, rows);
+}
+
+/** What a split search's report covers: one instance's share, or the merged shares. */
+function splitLines(r: LimitReport): string[] {
+  if (r.schedule) {
+    return [
+      `instance ${r.schedule.instance} of RUN_ID ${r.schedule.runId}: this instance's share of each ladder step (loads below are its share);`,
+      `the fleet's verdict: \`tblab report merge\` of every instance's limit report`,
+    ];
+  }
+  if (r.instances) return [`merged from ${r.mergedFrom?.join(', ')}: loads are the sum over the instances`];
+  return [];
 }
 
 export function renderLimitReport(r: LimitReport, path: string): string {
@@ -101,10 +130,12 @@ export function renderLimitReport(r: LimitReport, path: string): string {
   const lines = [
     `Limit search ${r.limitId}${r.aborted ? ' (stopped early)' : ''}: --vary ${v.vary}, ${r.setup.devices} devices, QoS ${r.setup.qos}`,
     `file ${path}`,
+    ...splitLines(r),
     '',
     renderStepTable(v),
     '',
     `verdict (${v.outcome}): ${v.sentence}`,
+    ...limitServerLines(v),
   ];
   if (v.remedy && !v.sentence.includes(v.remedy)) lines.push(`remedy: ${v.remedy}`);
   return lines.join('\n') + '\n';

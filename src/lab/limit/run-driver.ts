@@ -9,6 +9,9 @@ import type { RunSink } from '../pipeline/sink.js';
 import { deliveryCheck, type DeliveryCheck } from '../delivery/check.js';
 import { measureRunStep, sampleOf, type LiveSample } from './measure.js';
 import { rateLimitOfStep } from './rate-limit.js';
+import { stepServerOf } from './server-triage.js';
+import type { ServerStatsRunSink } from '../server-stats-run-sink.js';
+import { connectRampPerSec } from './connect-ramp.js';
 import type { LimitDriver, StepMeasurement, Vary } from './types.js';
 
 export interface RunDriverOptions {
@@ -18,6 +21,8 @@ export interface RunDriverOptions {
   /** The fleet on file (with ThingsBoard ids); `--vary devices` uses its first `load` devices. */
   fleet: FleetDevice[];
   fleetSize?: number;
+  /** ThingsBoard's statistics over each step (a new sink per step); absent or null = not read. */
+  serverStats?: () => ServerStatsRunSink | null;
   /** Further sinks of each step's run (a dashboard). */
   sinks?: (step: { load: number; index: number }) => RunSink[];
   log?: (line: string) => void;
@@ -25,6 +30,8 @@ export interface RunDriverOptions {
   onReport?: (report: RunReport, load: number) => void;
   /** Each step's run as it starts (a signal handler stops it). */
   onRun?: (run: RunHandle) => void;
+  /** The run id of the step at `load` (default a fresh time-stamped one). */
+  runIdOf?: (load: number) => string;
 }
 
 /** The step's configuration and fleet. Pure. */
@@ -47,9 +54,19 @@ export function stepRun(o: Pick<RunDriverOptions, 'vary' | 'config' | 'fleet'>, 
 
 export function runDriver(o: RunDriverOptions): LimitDriver {
   let index = 0;
+  // the server is quiet from the end of a step's drain: its delivery check and statistics reads count as settle time
+  let quietSince = 0;
+  const quiet: RunSink = {
+    name: 'limit settle clock',
+    end() {
+      quietSince = Date.now();
+      return {};
+    },
+  };
   return {
     async settle(seconds) {
-      await new Promise((r) => setTimeout(r, seconds * 1000));
+      const left = seconds * 1000 - (quietSince ? Date.now() - quietSince : 0);
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
     },
     async runStep(load, holdSec): Promise<StepMeasurement> {
       const { config, fleet } = stepRun(o, load, holdSec);
@@ -57,11 +74,13 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
         ? // no emulator cross-check: its per-device totals add up every step run on the same emulator
           deliveryCheck({ config, fleet, emulatorUrl: null, log: o.log })
         : null;
-      const sinks = [...(delivery ? [delivery] : []), ...(o.sinks?.({ load, index }) ?? [])];
+      const stats = o.serverStats?.() ?? null;
+      const sinks = [quiet, ...(delivery ? [delivery] : []), ...(stats ? [stats] : []), ...(o.sinks?.({ load, index }) ?? [])];
       index++;
       const samples: LiveSample[] = [];
       try {
-        const run = startRun({ config, fleet, fleetSize: o.fleetSize, log: o.log, sinks, writeFiles: true });
+        const runId = o.runIdOf?.(load);
+        const run = startRun({ config, fleet, fleetSize: o.fleetSize, log: o.log, sinks, writeFiles: true, ...(runId ? { runId } : {}) });
         run.on('snapshot', (s) => samples.push(sampleOf(s)));
         o.onRun?.(run);
         await run.started;
@@ -72,11 +91,14 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
         // without a delivery check, QoS 1 publishes never acknowledged are the loss we can see
         const lost = totals ? totals.lost : m.target.qos === 1 ? m.traffic.failed : null;
         const ingestP99Ms = m.delivery?.ingestLatencyMs.p99 ?? null;
-        const step = measureRunStep({ vary: o.vary, asked: load, metrics: m, samples, lost, ingestP99Ms });
+        const connectRatePerSec = o.vary === 'connect-rate' ? connectRampPerSec(report.devices) : null;
+        const step = measureRunStep({ vary: o.vary, asked: load, metrics: m, samples, lost, ingestP99Ms, connectRatePerSec });
         const accepted = totals && totals.sent > 0 ? (step.sentPerSec * totals.stored) / totals.sent : step.sentPerSec;
-        return { ...step, rateLimit: rateLimitOfStep(report.delivery?.rateLimit, accepted, step.devices) };
+        const rateLimit = rateLimitOfStep(report.delivery?.rateLimit, accepted, step.devices, m.series);
+        return { ...step, rateLimit, server: stepServerOf(report.server) };
       } finally {
         await delivery?.close();
+        await stats?.close();
       }
     },
   };

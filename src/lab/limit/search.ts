@@ -1,7 +1,7 @@
 // The limit search loop: plan a step, let the server settle, hold the step, judge it with the SLO,
 // retry once a failure that looks transient, stop at the lab's own limit, and build the verdict.
 import { checkPlan, defaultStepHold, StepPlanner } from './plan.js';
-import { DEFAULT_SLO, judgeStep, parseSlo } from './slo.js';
+import { defaultSlo, judgeStep, parseSlo } from './slo.js';
 import { classifyTier, looksTransient } from './tier.js';
 import { buildVerdict } from './verdict.js';
 import type { LimitDriver, LimitOptions, LimitStep, LimitVerdict, StepMeasurement } from './types.js';
@@ -16,7 +16,7 @@ export function stepHold(o: Pick<LimitOptions, 'stepHoldSec' | 'intervalSecAt'>,
 
 export async function runLimitSearch(driver: LimitDriver, o: LimitOptions): Promise<LimitVerdict> {
   const plan = checkPlan(o);
-  const sloText = o.slo ?? DEFAULT_SLO;
+  const sloText = o.slo ?? defaultSlo(o.vary);
   const slo = parseSlo(sloText);
   const planner = new StepPlanner(plan);
   const settleSec = o.settleSec ?? DEFAULT_SETTLE_SEC;

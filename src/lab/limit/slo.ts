@@ -4,7 +4,7 @@ import { parseThreshold, type MetricTable, type Threshold } from '../../metrics/
 import { compare } from '../../metrics/thresholds.js';
 import type { MetricKind } from '../../metrics/threshold-metrics.js';
 import { LabError } from '../../shared/errors.js';
-import type { ObjectiveResult, StepMeasurement } from './types.js';
+import type { ObjectiveResult, StepMeasurement, Vary } from './types.js';
 
 interface StepMetric {
   kind: MetricKind;
@@ -29,6 +29,7 @@ export const STEP_METRICS: Readonly<Record<string, StepMetric>> = {
   },
   disconnect_ratio: { kind: 'ratio', label: 'disconnects', read: (m) => ratio(m.disconnects, Math.max(m.devices, 1)) },
   connect_failure_ratio: { kind: 'ratio', label: 'connect failures', read: (m) => ratio(m.connectFailures, m.connectAttempts) },
+  connect_p99: { kind: 'duration', label: 'connect p99', read: (m) => m.connectP99Ms ?? null },
   reached_ratio: { kind: 'ratio', label: 'load reached', read: (m) => ratio(m.reached, m.asked) },
   schedule_lag_p99: { kind: 'duration', label: 'schedule lag p99', read: (m) => m.generator.scheduleLagP99Ms },
   generator_ok: { kind: 'flag', label: 'generator healthy', read: (m) => (m.generator.shortfall === null ? 1 : 0) },
@@ -49,6 +50,15 @@ export const DEFAULT_SLO: readonly string[] = [
   'disconnect_ratio < 1%',
   'lost == 0',
 ];
+
+/**
+ * The default objective of a dimension: a search that opens connections at every step (`devices`,
+ * `connect-rate`) also wants them to succeed — a refused or timed-out connect is the storm's first
+ * casualty, before any disconnect or PUBACK shows it.
+ */
+export function defaultSlo(vary: Vary): string[] {
+  return vary === 'rate' ? [...DEFAULT_SLO] : [DEFAULT_SLO[0], 'connect_failure_ratio < 1%', ...DEFAULT_SLO.slice(1)];
+}
 
 /** Parses the objectives; bad ones throw THRESHOLDS_INVALID naming docs/limit.md. `devices` is not allowed. */
 export function parseSlo(expressions: readonly string[]): Threshold[] {

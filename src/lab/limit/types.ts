@@ -1,6 +1,7 @@
 // The shapes of a limit search (`tblab limit`): what one step measured, the driver that produces
 // steps, and the verdict. Pure data: no I/O here, so the search runs the same against a scripted
 // server model (unit tests) and against real runs.
+import type { Tier as ServerTier } from '../../metrics/triage.js';
 
 /** The dimension a search varies. */
 export type Vary = 'rate' | 'devices' | 'connect-rate';
@@ -9,6 +10,19 @@ export const VARY_UNIT: Readonly<Record<Vary, string>> = { rate: 'msg/s', device
 
 /** Why the lab itself could not produce a step; null = it could. */
 export type LabShortfall = 'schedule-lag' | 'cpu' | 'open-files' | 'ports' | 'shard-crashed' | 'nothing-sent';
+
+/** A transport rate limit named by the lab's attribution (rate-limit.ts). */
+export interface RateLimitFinding {
+  /** ThingsBoard's setting, e.g. `transportTenantMsgRateLimit`. */
+  name: string;
+  /** Its estimated value, e.g. `≈ 2,000 msg/s`. */
+  value: string;
+  /** The estimate in msg/s, and what it rests on (the refill after the first refusal, or the whole step). */
+  perSec?: number;
+  basis?: string;
+  /** Seconds after the first refusal the refill estimate averages; absent = the whole step's rate (an upper bound). */
+  refillSec?: number;
+}
 
 /** What one step measured over its hold (counters are the step's own: deltas, not run totals). */
 export interface StepMeasurement {
@@ -31,6 +45,8 @@ export interface StepMeasurement {
   ackP99Ms: number | null;
   /** Send → stored latency p99 (delivery sample); null when not measured. */
   ingestP99Ms: number | null;
+  /** TCP open → CONNACK p99 of the step's connects; absent in reports made before it was measured. */
+  connectP99Ms?: number | null;
   /** QoS 1 in-flight (sent, not yet acknowledged) at the start and end of the hold; null at QoS 0. */
   inFlightStart: number | null;
   inFlightEnd: number | null;
@@ -39,7 +55,7 @@ export interface StepMeasurement {
   connectAttempts: number;
   connectFailures: number;
   /** Transport rate limit the rate-limit attribution named (ThingsBoard's setting and its value). */
-  rateLimit: { name: string; value: string } | null;
+  rateLimit: RateLimitFinding | null;
   generator: {
     verdict: 'ok' | 'lagging' | 'overloaded';
     scheduleLagP99Ms: number | null;
@@ -47,8 +63,27 @@ export interface StepMeasurement {
     shortfall: LabShortfall | null;
     note?: string;
   };
+  /** ThingsBoard's own statistics over the step (server-triage.ts); absent when SERVER_STATS=0 or not read. */
+  server?: StepServer | null;
   /** Optional one-second points of the hold: lets the search tell one stall from saturation. */
   seconds?: Array<{ ackP99Ms: number | null; inFlight: number | null; disconnects: number }>;
+}
+
+/** The triage verdict of one step from ThingsBoard's statistics (src/metrics/triage.ts, docs/server-stats.md). */
+export interface StepServer {
+  /** `transport`, `rule-engine`, `storage`, `rate-limit`, `host`, `none` or `unknown`. */
+  tier: ServerTier;
+  /** One clause per series the verdict rests on. */
+  evidence: string[];
+  /** Signals that could not be read, and why. */
+  notVisible: string[];
+}
+
+/** The triage verdict of the step that broke (`limit.server`). */
+export interface LimitServer extends StepServer {
+  /** `steps[].index` of that step, and its load in the varied unit. */
+  step: number;
+  asked: number;
 }
 
 /** Produces steps: a scripted model in unit tests, real runs in `tblab limit`. */
@@ -124,7 +159,9 @@ export interface LimitVerdict {
   /** The first objective (SLO order) that failed at `brokeAt`. */
   firstBroken: string | null;
   tier: Tier | null;
-  rateLimit: { name: string; value: string } | null;
+  rateLimit: RateLimitFinding | null;
+  /** ThingsBoard's own statistics at the step that broke (its triage verdict); null when not read. */
+  server?: LimitServer | null;
   /** The lowest step where a latency objective used half its budget (or tripled, using a fifth of it). */
   firstSignAt: number | null;
   resolution: number;

@@ -3,6 +3,8 @@
 import { ExitCode } from '../../shared/errors.js';
 import { showsStrain } from './slo.js';
 import { labRemedy } from './tier.js';
+import { limitServerOf, serverTierText } from './server-triage.js';
+import { bestRateLimit } from './rate-limit.js';
 import { VARY_UNIT, type LimitOutcome, type LimitStep, type LimitVerdict, type Vary } from './types.js';
 
 /** Exit codes of `tblab limit` (docs/limit.md): 0 a limit inside the range was found. */
@@ -67,6 +69,7 @@ export function buildVerdict(vary: Vary, resolution: number, slo: readonly strin
   else outcome = 'found';
 
   const broke = outcome === 'lab-limit' ? labStep : bad;
+  const rateLimit = bestRateLimit(broke, counted);
   const firstBroken = broke?.objectives.find((o) => o.verdict === 'fail')?.name ?? null;
   const held = good ? `sustained ${loadText(vary, good)}${evidence(good)}` : null;
   let sentence: string;
@@ -83,12 +86,12 @@ export function buildVerdict(vary: Vary, resolution: number, slo: readonly strin
     sentence = `${held ?? 'no step ran'}; every step up to ${num(to)} ${unit} passed: the limit is above --to`;
   } else {
     const tierText =
-      broke!.tier === 'rate-limit' && broke!.measurement.rateLimit
-        ? `rate limit ${broke!.measurement.rateLimit.name} ${broke!.measurement.rateLimit.value}`
-        : TIER_TEXT[broke!.tier ?? 'unknown'];
+      broke!.tier === 'rate-limit' && rateLimit ? `rate limit ${rateLimit.name} ${rateLimit.value}` : TIER_TEXT[broke!.tier ?? 'unknown'];
     const failedAt = `failed at ${num(broke!.asked)} ${unit}: ${failures(broke!)} — ${tierText}`;
     sentence = outcome === 'below-range' ? `${failedAt}; the first step already failed: the limit is below --from` : `${held}; ${failedAt}`;
     if (sign && sign.asked < broke!.asked) sentence += `; first sign at ${num(sign.asked)} ${unit}`;
+    const server = broke!.measurement.server;
+    if (server) sentence += `; ThingsBoard's own statistics there: ${serverTierText(server)}`;
   }
   return {
     vary,
@@ -99,7 +102,8 @@ export function buildVerdict(vary: Vary, resolution: number, slo: readonly strin
     brokeAt: broke?.asked ?? null,
     firstBroken,
     tier: broke?.tier ?? null,
-    rateLimit: broke?.measurement.rateLimit ?? null,
+    rateLimit,
+    server: limitServerOf(broke),
     firstSignAt: sign?.asked ?? null,
     resolution,
     slo: [...slo],

@@ -93,11 +93,12 @@ function table(view) {
       ms(s.ackP99Ms),
       s.lost === null ? '–' : count(s.lost),
       verdict,
+      s.serverTier ?? '–',
     ];
     cells.forEach((c, i) => {
       const td = document.createElement('td');
       td.textContent = String(c);
-      if (i === 1 || i === 7) td.className = 'left';
+      if (i === 1 || i >= 7) td.className = 'left';
       if (i === 7 && !s.passed) td.className = 'left fail';
       tr.append(td);
     });
