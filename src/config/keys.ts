@@ -7,6 +7,7 @@ import { GATEWAY_KEYS } from './keys-gateway.js';
 import { WORKLOAD_KEYS } from './keys-workloads.js';
 import { INSTANCE_KEYS } from './keys-instances.js';
 import type { z } from 'zod';
+import { RPC_KEYS } from './keys-rpc.js';
 
 export interface KeyDef {
   /** Property name in ResolvedConfig. */
@@ -301,6 +302,8 @@ export const KEYS = {
     group: 'Files',
     doc: 'Pid file of the running lab (default <DATA_DIR>/control/tblab.pid).',
   },
+  // the `rpc` and `attributes` workloads
+  ...RPC_KEYS,
 } as const satisfies Record<string, KeyDef>;
 
 export type ConfigKey = keyof typeof KEYS;

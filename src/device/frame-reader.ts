@@ -11,7 +11,7 @@ export interface FrameSink {
   onMalformed(reason: string): void;
 }
 
-/** Largest packet a device accepts from the server (it only expects acks). */
+/** Largest packet a device accepts from the server (acks, and the small pushes of RPC and attribute updates). */
 const MAX_FRAME = 1 << 20;
 
 export class FrameReader {

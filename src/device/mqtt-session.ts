@@ -8,6 +8,7 @@ import { encodeConnect, type MqttVersion } from './packets.js';
 import { openStream, readyEvent, type TransportTarget } from './transport.js';
 import { CAUSES, connackCause, disconnectReasonCause, pubackReason, socketErrorCause, type Cause, type ErrorKind } from './causes.js';
 import type { WorkloadClock, WorkloadDevice, WorkloadHost } from './workload.js';
+import type { OverlaySet } from './overlay-set.js';
 
 /** What every session of one workload shares. */
 export interface SessionContext {
@@ -17,6 +18,8 @@ export interface SessionContext {
   readonly version: MqttVersion;
   readonly keepaliveSec: number;
   readonly disconnectPacket: Buffer;
+  /** Overlay workloads (rpc, attributes) riding on the sessions: subscriptions and server publishes. */
+  readonly overlays?: OverlaySet | null;
 }
 
 /** Socket listeners are shared functions that find their session on the socket, rather than
@@ -107,6 +110,13 @@ export class MqttSession implements FrameSink {
     this.lastTx = now;
   }
 
+  /** Writes `buf` when the session is up (an overlay's reply); false otherwise. */
+  send(buf: Buffer, now: number): boolean {
+    if (!this.up || !this.socket || this.closing) return false;
+    this.write(buf, now);
+    return true;
+  }
+
   /** Keepalive (MQTT 3.1.1 §3.1.2.10): PINGREQ after `keepMs` without traffic; no PINGRESP within `keepMs` = dead. */
   keepalive(now: number, keepMs: number, pingreq: Buffer): void {
     if (this.pingAt > 0) {
@@ -130,7 +140,7 @@ export class MqttSession implements FrameSink {
     this.reader.push(buf, n);
   }
 
-  onFrame(type: number, _flags: number, buf: Buffer, start: number, len: number): void {
+  onFrame(type: number, flags: number, buf: Buffer, start: number, len: number): void {
     switch (type) {
       case PacketType.PUBACK: {
         const reason = len >= 3 ? buf[start + 2] : 0;
@@ -143,7 +153,18 @@ export class MqttSession implements FrameSink {
         const code = buf[start + 1];
         if (code !== 0) return this.fail(connackCause(code, this.ctx.version === '5'), 'connect-refused');
         this.up = true;
+        const o = this.ctx.overlays;
+        if (o) this.write(o.subscribePacket, this.lastRx);
         this.ctx.host.connected(this.i, this.lastRx);
+        return;
+      }
+      case PacketType.SUBACK:
+        if (!this.up || !this.ctx.overlays) return this.fail(CAUSES.protocolViolation, 'protocol');
+        return this.ctx.overlays.suback(this.i, buf, start, len, this.lastRx);
+      case PacketType.PUBLISH: {
+        const ack = this.up && this.ctx.overlays ? this.ctx.overlays.publish(this.i, flags, buf, start, len, this.lastRx) : false;
+        if (ack === false) return this.fail(CAUSES.protocolViolation, 'protocol');
+        if (ack) this.write(ack, this.lastRx);
         return;
       }
       case PacketType.PINGRESP:
@@ -170,6 +191,7 @@ export class MqttSession implements FrameSink {
   closed(): void {
     this.socket = null;
     this.up = false;
+    this.ctx.overlays?.down(this.i);
     this.ctx.host.closed(this.i, this.closing ? null : this.cause, this.closing ? null : this.errKind);
   }
 }

@@ -8,6 +8,7 @@ import type { TransportTarget } from './transport.js';
 import type { Cause, ErrorKind } from './causes.js';
 import { MqttSession, type SessionContext } from './mqtt-session.js';
 import type { Workload, WorkloadContext } from './workload.js';
+import type { OverlaySet } from './overlay-set.js';
 
 /** A device whose socket holds this many unsent bytes skips publishes instead of growing memory. */
 const MAX_BUFFERED_BYTES = 64 * 1024;
@@ -31,7 +32,7 @@ export class MqttTelemetry implements Workload {
   private readonly reuseWrites: boolean;
   private readonly keepMs: number;
 
-  constructor(wctx: WorkloadContext, settings: MqttTelemetrySettings) {
+  constructor(wctx: WorkloadContext, settings: MqttTelemetrySettings, overlays: OverlaySet | null = null) {
     const { host, clock, devices } = wctx;
     const t = settings.tls;
     const tls = t && {
@@ -47,7 +48,9 @@ export class MqttTelemetry implements Workload {
       version: settings.mqttVersion,
       keepaliveSec: settings.keepaliveSec,
       disconnectPacket: settings.mqttVersion === '5' ? DISCONNECT_V5 : DISCONNECT_V311,
+      overlays,
     };
+    overlays?.attach((i, packet) => this.sessions[i]?.send(packet, clock.now()) ?? false);
     this.keepMs = settings.keepaliveSec * 1000;
     this.reuseWrites = !t;
     const payload = createPayloadSource(devices, settings.payloadTemplate);

@@ -33,6 +33,7 @@ import type { DeviceCredentials } from '../shared/fleet.js';
 import type { FleetWorkload, WorkloadName } from '../shared/workloads.js';
 import type { WorkloadMeter } from '../metrics/workload-meter.js';
 import type { Cause, ErrorKind } from './causes.js';
+import type { OverlaySet } from './overlay-set.js';
 
 /** One row as a workload sees it. */
 export interface WorkloadDevice {
@@ -42,6 +43,8 @@ export interface WorkloadDevice {
   credentials: DeviceCredentials;
   /** The fleet workload that owns the row (absent: `device`). */
   workload?: FleetWorkload;
+  /** ThingsBoard's device id (the REST calls of the `rpc` and `attributes` workloads address it). */
+  id?: string;
 }
 
 /**
@@ -64,6 +67,8 @@ export interface WorkloadContext {
    * fills `devices`, `sent`, `acked`, `failed`, `inFlight` and `latencyMs` from the rows itself.
    */
   meter(name: WorkloadName): WorkloadMeter;
+  /** The overlay workloads (`rpc`, `attributes`) the `device` rows' sessions carry; null when none run. */
+  overlays: OverlaySet | null;
 }
 
 /** What the shard asks of a workload. `i` is the shard-local row (0..n-1). */

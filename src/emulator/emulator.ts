@@ -97,6 +97,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     maxPacketSize: o.maxMqttPacketSize,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs,
     msgQueueLimit: o.msgQueueLimit,
+    clientRpcReply: o.clientRpcReply,
     connectTimeoutMs: o.connectTimeoutMs,
     clock: o.clock,
   });

@@ -25,6 +25,10 @@ export interface Faults {
   processingDelayMs: number;
   /** Set up each MQTT session (CONNACK) this many ms after its CONNECT; packets meanwhile queue (default 0). */
   connectDelayMs: number;
+  /** Hold each device's RPC response this long before it reaches the waiting caller (REST call or client-side RPC), ms (default 0). */
+  rpcResponseDelayMs: number;
+  /** Share 0..1 of devices' responses to two-way server-side RPC that are lost: the call ends with the timeout answer (default 0). */
+  rpcTimeoutShare: number;
   /**
    * Most child devices one gateway session holds; the next is refused as ThingsBoard refuses a child
    * over the tenant's device limit (0 = no limit, default).
@@ -44,10 +48,12 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   ingestLoss: 0,
   processingDelayMs: 0,
   connectDelayMs: 0,
+  rpcResponseDelayMs: 0,
+  rpcTimeoutShare: 0,
   gatewayChildLimit: 0,
 });
 
-const SHARES = new Set<keyof Faults>(['refuseConnects', 'dropShare', 'ingestLoss']);
+const SHARES = new Set<keyof Faults>(['refuseConnects', 'dropShare', 'ingestLoss', 'rpcTimeoutShare']);
 
 /** Checks a partial fault set; throws USAGE naming every bad key and the expected form. */
 export function validateFaults(patch: Partial<Record<keyof Faults, unknown>>): Partial<Faults> {

@@ -39,6 +39,12 @@ export interface EmulatorOptions {
   /** Packets queued between CONNECT and session set-up before the session is closed (v5 0x97) (default 100, ThingsBoard's). */
   msgQueueLimit?: number;
   /**
+   * Answer client-side RPC (`v1/devices/me/rpc/request/{n}`) by echoing `{"method","params"}` on `…/response/{n}`, as a
+   * rule chain with an "rpc call reply" node does (default false: refused and counted in `unimplemented`, since
+   * ThingsBoard's default root chain only logs it and the emulator has no rule engine).
+   */
+  clientRpcReply?: boolean;
+  /**
    * Sockets that have not completed a CONNECT this long after they opened are closed, ms (default 10000; 0 = never,
    * as ThingsBoard: its MqttTransportServerInitializer adds no idle handler). Protects the emulator from half-open sockets.
    */
@@ -96,6 +102,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     maxDevices: o.maxDevices ?? 0,
     maxMqttPacketSize: o.maxMqttPacketSize ?? 65536,
     msgQueueLimit: o.msgQueueLimit ?? 100,
+    clientRpcReply: o.clientRpcReply ?? false,
     connectTimeoutMs: o.connectTimeoutMs ?? 10000,
     controlToken: o.controlToken ?? null,
     sessionInactivityTimeoutMs: o.sessionInactivityTimeoutMs ?? 600000,

@@ -5,6 +5,7 @@ import type { DeviceCredentials, GatewayRef } from '../shared/fleet.js';
 import type { CauseClass } from '../metrics/snapshot.js';
 import type { MqttVersion } from '../device/packets.js';
 import type { Stage } from './stages.js';
+import type { AttributeSettings, RpcSettings } from '../device/round-trip-overlays.js';
 import type { FleetWorkload, WorkloadName } from '../shared/workloads.js';
 import type { WorkloadStatsPart } from '../metrics/workload-stats.js';
 
@@ -15,6 +16,8 @@ export interface ShardDevice {
   credentials: DeviceCredentials;
   /** The fleet workload that owns the row (absent: `device`). */
   workload?: FleetWorkload;
+  /** ThingsBoard's device id (the `rpc` and `attributes` workloads call REST with it). */
+  id?: string;
   /** A gateway's child (FleetDevice.gateway). */
   gateway?: GatewayRef;
   /** Slot offset in the interval, 0..1 (FleetDevice.phase). */
@@ -52,6 +55,10 @@ export interface ShardSettings {
   tickMs: number;
   /** The run's workloads (fleet and overlay; docs/workloads.md). Absent: `device` alone. */
   workloads?: WorkloadName[];
+  /** The `rpc` workload's settings, this shard's share of its rates (absent: no rpc). */
+  rpc?: RpcSettings;
+  /** The `attributes` workload's settings, this shard's share (absent: no attributes). */
+  attributes?: AttributeSettings;
 }
 
 export type ToShard =
@@ -59,7 +66,9 @@ export type ToShard =
   | { type: 'pause'; paused: string[] }
   | { type: 'stop'; reason: string; drainMs: number }
   /** Second signal: skip the drain, close now. */
-  | { type: 'hurry' };
+  | { type: 'hurry' }
+  /** The tenant's access token for the overlays' REST calls (never logged). */
+  | { type: 'rest-token'; token: string };
 
 export interface ShardEvent {
   /** ms since epoch */

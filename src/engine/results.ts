@@ -5,6 +5,7 @@ import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
 import type { ShardEventBatch } from './protocol.js';
 import type { WorkloadName } from '../shared/workloads.js';
+import type { AttributeSettings, RpcSettings } from '../device/round-trip-overlays.js';
 
 export type { RunResults, ShardEventBatch };
 
@@ -50,6 +51,12 @@ export interface EngineConfig {
   dataDir: string;
   /** The run's workloads (docs/workloads.md); absent: `device` alone. Rows get their kind from `FleetDevice.workload`. */
   workloads?: readonly WorkloadName[];
+  /** TB_URL: where the `rpc` and `attributes` workloads send their REST calls. */
+  tbUrl?: string;
+  /** The `rpc` workload (when WORKLOADS lists it); rates for this lab as a whole. */
+  rpc?: Omit<RpcSettings, 'restUrl'>;
+  /** The `attributes` workload (when WORKLOADS lists it); rates for this lab as a whole. */
+  attributes?: Omit<AttributeSettings, 'restUrl'>;
 }
 
 export interface EngineOptions {
@@ -77,6 +84,8 @@ export interface InterimResults {
 
 export interface EngineHandle {
   readonly runId: string;
+  /** Hands the tenant's access token to every shard (the `rpc` and `attributes` workloads' REST calls). */
+  setRestToken(token: string): void;
   /** Ends the run: stop publishing, drain acks, disconnect. A second call hurries (no drain). */
   stop(reason: string): void;
   /** Resolves with the results (also when aborted); rejects only on an internal error. */

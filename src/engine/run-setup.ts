@@ -40,6 +40,20 @@ export function shardSettings(opts: EngineOptions, slices: number, t0: number): 
     t0,
     tickMs: opts.tickMs ?? 5,
     workloads: [...(cfg.workloads ?? ['device'])],
+    // the overlays' rates are split evenly: shards hold equal slices of the fleet (plan.ts), ±1 device
+    ...(cfg.rpc && cfg.tbUrl
+      ? { rpc: { ...cfg.rpc, restUrl: cfg.tbUrl, rate: cfg.rpc.rate / slices, clientRate: cfg.rpc.clientRate / slices } }
+      : {}),
+    ...(cfg.attributes && cfg.tbUrl
+      ? {
+          attributes: {
+            ...cfg.attributes,
+            restUrl: cfg.tbUrl,
+            rate: cfg.attributes.rate / slices,
+            requestRate: cfg.attributes.requestRate / slices,
+          },
+        }
+      : {}),
   };
 }
 

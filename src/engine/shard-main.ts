@@ -35,6 +35,9 @@ process.on('message', (m: ToShard) => {
       case 'hurry':
         shard?.hurry();
         return;
+      case 'rest-token':
+        shard?.setRestToken(m.token);
+        return;
       default: {
         const never: never = m;
         throw new Error(`unknown message ${JSON.stringify(never)}`);

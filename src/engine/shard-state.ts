@@ -39,6 +39,10 @@ export interface ShardStateOptions {
   onStopped?: () => void;
   /** Builds the workload this state machine drives (it reports back to `host`). */
   workload(host: WorkloadHost, clock: Clock): Workload;
+  /** Work under way besides in-flight publishes (overlay round trips): a stop's drain waits for it too. */
+  busy?: () => boolean;
+  /** Rows that connect but publish nothing (their sessions only carry overlays). */
+  quiet?: (i: number) => boolean;
 }
 
 export class ShardState implements WorkloadHost {
@@ -147,7 +151,7 @@ export class ShardState implements WorkloadHost {
     if (this.stopping) this.leave(i, S.STOPPED);
     else if (this.paused[i]) this.leave(i, S.PAUSED);
     else if (!this.wanted[i]) this.leave(i, S.IDLE);
-    else this.publisher.join(i, at);
+    else if (!this.opts.quiet?.(i)) this.publisher.join(i, at);
   }
 
   /** After every connection close: in-flight losses, the failure record, then the next state. */
@@ -275,7 +279,7 @@ export class ShardState implements WorkloadHost {
 
   private progressStop(now: number): void {
     const st = this.stopping!;
-    if (!st.closing && (now >= st.deadline || this.inflight.total() === 0)) {
+    if (!st.closing && (now >= st.deadline || (this.inflight.total() === 0 && !this.opts.busy?.()))) {
       st.closing = true;
       for (let i = 0; i < this.n; i++) if (this.state[i] === S.UP) this.leave(i, S.STOPPED);
       st.deadline = now + STOP_CLOSE_MS;

@@ -7,6 +7,8 @@ import type { Workload, WorkloadHost } from '../device/workload.js';
 import { WorkloadMeter } from '../metrics/workload-meter.js';
 import { PRIMARY_HISTOGRAM, type WorkloadStatsPart } from '../metrics/workload-stats.js';
 import type { WorkloadName } from '../shared/workloads.js';
+import type { OverlaySet } from '../device/overlay-set.js';
+import { createOverlays } from '../device/round-trip-overlays.js';
 import { systemClock, type Clock } from './clock.js';
 import type { WorkloadFactories } from './workload-factories.js';
 import { fleetCounters, rowKinds, WorkloadMux, type RowKinds } from './workload-rows.js';
@@ -43,6 +45,10 @@ export class Shard {
   private readonly rows: RowKinds;
   /** The stats channel: one meter per workload reporting from this shard (its row kinds, overlays). */
   private readonly meters = new Map<WorkloadName, WorkloadMeter>();
+  /** rpc / attributes on the `device` rows' sessions (null: none in this run). */
+  private readonly overlays: OverlaySet | null;
+  /** `device` rows publish telemetry (false when only overlays ride them: `--workload rpc` alone). */
+  private readonly telemetry: boolean;
 
   constructor(
     readonly id: number,
@@ -55,9 +61,18 @@ export class Shard {
     this.clock = clock;
     this.cpuAt = clock.now();
     const rows = (this.rows = rowKinds(devices));
-    for (const k of rows.kinds) this.meter(k);
+    this.telemetry = (settings.workloads ?? ['device']).includes('device');
+    for (const k of rows.kinds) if (k !== 'device' || this.telemetry) this.meter(k);
+    this.overlays = createOverlays(settings, devices, clock, (name) => this.meter(name));
     const workload = (host: WorkloadHost, c: Clock) => this.workloads(factories, host, c);
-    this.core = new ShardState(settings, devices, { clock, workload, onStopped: () => this.finish() });
+    const quiet = this.telemetry ? undefined : (i: number) => rows.kinds[rows.kind[i]] === 'device';
+    this.core = new ShardState(settings, devices, {
+      clock,
+      workload,
+      onStopped: () => this.finish(),
+      ...(this.overlays ? { busy: () => this.overlays!.busy() } : {}),
+      ...(quiet ? { quiet } : {}),
+    });
     // several kinds: each kind's ack latency apart (one kind: its latency is the shard's ack histogram)
     if (rows.kinds.length > 1)
       this.core.tallies.latencyByKind(
@@ -79,7 +94,8 @@ export class Shard {
       const make = factories[k];
       if (!make) throw new Error(`workload ${k} is not built in this version`);
       const workloads = this.settings.workloads ?? ['device'];
-      return make({ host, clock, devices: this.devices, rows: rows[n], workloads, meter: (name) => this.meter(name) });
+      const overlays = k === 'device' ? this.overlays : null;
+      return make({ host, clock, devices: this.devices, rows: rows[n], workloads, meter: (name) => this.meter(name), overlays });
     });
     return impls.length === 1 ? impls[0] : new WorkloadMux(kind, impls);
   }
@@ -92,6 +108,7 @@ export class Shard {
     for (const [name, m] of this.meters) out[name] = m.take();
     kinds.forEach((k, n) => {
       const part = out[k];
+      if (!part) return; // device rows that only carry overlays: no telemetry to report
       Object.assign(part.counters, fleet[n]);
       if (kinds.length === 1) part.hist[PRIMARY_HISTOGRAM] = ackMs;
     });
@@ -115,7 +132,13 @@ export class Shard {
   }
 
   stop(drainMs: number): void {
+    this.overlays?.stopCalls();
     this.core.stop(drainMs);
+  }
+
+  /** The tenant's token for the overlays' REST calls (they start calling once they have it). */
+  setRestToken(token: string): void {
+    this.overlays?.setToken(token);
   }
 
   hurry(): void {
@@ -129,6 +152,8 @@ export class Shard {
     this.core.tallies.event({ ts: Math.round(this.clock.now()), ev: 'shard', what: 'stopped' });
     this.sendSnapshot(true);
     this.eld.disable();
+    // calls still under way were counted in flight in the final snapshot; the pools go now
+    void this.overlays?.close();
   }
 
   /** Gauges into the counters, and the rows due in this snapshot (every changed one when `final`). */

@@ -101,6 +101,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
       const devices = this.opts.fleet.slice(slice.start, slice.end).map((d) => ({
         name: d.name,
         index: d.index,
+        id: d.id,
         credentials: d.credentials,
         ...(d.workload ? { workload: d.workload } : {}),
         ...(d.gateway ? { gateway: d.gateway } : {}),
@@ -217,12 +218,17 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const snap = this.snapshot(wallNow(), this.state, false);
     if (this.state === 'connecting' && snap.connections.connected >= snap.connections.configured - snap.connections.paused)
       this.state = 'running';
-    if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && snap.traffic.sent > 0) this.state = 'running';
+    const sent = snap.traffic.sent + Object.values(snap.workloads ?? {}).reduce((n, w) => n + (typeof w.sent === 'number' ? w.sent : 0), 0);
+    if (this.state === 'connecting' && wallNow() - this.startedAt > 1000 && sent > 0) this.state = 'running';
     this.emit('snapshot', snap);
   }
 
   stop(reason: string): void {
     this.endRun(reason, 'aborted');
+  }
+
+  setRestToken(token: string): void {
+    this.broadcast({ type: 'rest-token', token });
   }
 
   private endRun(reason: string, outcome: RunOutcome): void {
@@ -237,6 +243,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.stopReason = reason;
     this.outcome = outcome;
     this.agg.loadEnded(wallNow());
+    this.workloads.loadEnded(wallNow());
     this.state = 'stopping';
     this.log(`stopping (${reason}): draining acks for up to ${this.cfg.drainTimeoutMs} ms`);
     for (const p of this.procs) if (!p.exited) this.agg.shardStatus(p.slice.id).state = 'stopping';

@@ -40,6 +40,9 @@ export class WorkloadAccumulator {
   /** Workload → its primary histogram of the current second (for the series). */
   private readonly sec = new Map<string, Histogram>();
   private readonly series = new Map<string, WorkloadSeriesPoint[]>();
+  /** Workload → the earliest first call of any shard (workloads that report `firstAt`). */
+  private readonly firstAt = new Map<string, number>();
+  private loadEndAt = 0;
 
   constructor(shards: number, startedAt: number) {
     this.shards = Array.from({ length: shards }, () => ({ parts: {}, base: { at: startedAt, counters: {} }, rates: {}, crashed: false }));
@@ -61,6 +64,7 @@ export class WorkloadAccumulator {
       s.base = { at, counters: Object.fromEntries(Object.entries(parts).map(([n, p]) => [n, { ...p.counters }])) };
     }
     for (const [name, p] of Object.entries(parts)) {
+      if (p.firstAt && !(this.firstAt.get(name)! <= p.firstAt)) this.firstAt.set(name, p.firstAt);
       let hs = this.hist.get(name);
       if (!hs) this.hist.set(name, (hs = new Map()));
       for (const [h, enc] of Object.entries(p.hist)) {
@@ -76,6 +80,11 @@ export class WorkloadAccumulator {
         }
       }
     }
+  }
+
+  /** The stop was sent: the seconds under load end here (as the aggregator's, aggregate.ts). */
+  loadEnded(at: number): void {
+    if (!this.loadEndAt) this.loadEndAt = at;
   }
 
   /** The shard died: its last share stays in the totals, its rates leave them. */
@@ -105,11 +114,14 @@ export class WorkloadAccumulator {
         for (const [k, v] of Object.entries(p.byCause ?? {})) byCause[k] = (byCause[k] ?? 0) + v;
         for (const [k, v] of Object.entries(s.rates[name] ?? {})) live[k] = round1((live[k] ?? 0) + v);
       }
+      // a workload that times its own calls is under load from its first call (the run's telemetry may not exist)
+      const first = this.firstAt.get(name);
+      const underLoad = first ? Math.max(0, ((this.loadEndAt || now) - first) / 1000) : loadSec;
       const rates = final
         ? Object.fromEntries(
             Object.keys(counters)
               .filter((k) => !isGauge(name, k))
-              .map((k) => [k, loadSec > 0 ? round1(counters[k] / loadSec) : 0]),
+              .map((k) => [k, underLoad > 0 ? round1(counters[k] / underLoad) : 0]),
           )
         : live;
       const hists: Record<string, ReturnType<typeof summarize>> = {};

@@ -12,7 +12,7 @@ export type WorkloadFactories = Partial<Record<FleetWorkload, WorkloadFactory>>;
 
 export function workloadFactories(settings: ShardSettings): WorkloadFactories {
   return {
-    device: (ctx) => new MqttTelemetry(ctx, settings),
+    device: (ctx) => new MqttTelemetry(ctx, settings, ctx.overlays),
     gateway: (ctx) => new MqttGateway(ctx, settings),
   };
 }

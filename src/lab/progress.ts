@@ -3,6 +3,7 @@
 import { SingleBar } from 'cli-progress';
 import type { RunSink } from './pipeline/sink.js';
 import { connectFailureHint, dominantConnectFailure, NO_ANSWER } from '../report/outcome.js';
+import { roundTripLines } from '../metrics/workload-stats-rpc.js';
 
 /** Seconds without any CONNACK before the console says so. */
 const NO_ANSWER_AFTER_SEC = 2;
@@ -94,6 +95,7 @@ export function consoleProgress(say: (line: string) => void, everyMs = 5000, now
           `acked ${t.acked}, failed ${t.failed}, ack p99 ${l.ackMs.p99 ?? '-'} ms, lag p99 ${l.scheduleLagMs.p99 ?? '-'} ms` +
           (top ? `, connect failing: ${top.cause} ×${top.count}` : ''),
       );
+      for (const line of roundTripLines(s.workloads)) say(`  ${line}`);
     },
   };
 }

@@ -13,6 +13,7 @@ import { fleetParts, runFleet } from './run-fleet.js';
 import { liveDashboard, type LiveDashboard } from './live-dashboard.js';
 import { runIdFor } from './instance.js';
 import { deliveryCheck, type DeliveryCheck } from './delivery/check.js';
+import { fleetWorkloads } from '../shared/workloads.js';
 import { consoleProgress } from './progress.js';
 import { runLog } from './run-log.js';
 import { prepareThresholds, type ThresholdRun, type ThresholdRunOptions } from './thresholds.js';
@@ -87,9 +88,11 @@ export async function runLab(
     dashboardUrl: null,
     controlTokenFile: null,
   });
-  const delivery: DeliveryCheck | null = config.deliveryCheck
-    ? deliveryCheck({ config, fleet, emulatorUrl: target.emulatorUrl, progress: ctx.stderr, log: say })
-    : null;
+  // overlays alone (rpc, attributes) publish no telemetry: nothing for the delivery check to count
+  const delivery: DeliveryCheck | null =
+    config.deliveryCheck && fleetWorkloads(config.workloads).length > 0
+      ? deliveryCheck({ config, fleet, emulatorUrl: target.emulatorUrl, progress: ctx.stderr, log: say })
+      : null;
   const dashboard: LiveDashboard | null = config.dashboard ? liveDashboard(config, pid, say) : null;
   const progress = consoleProgress(say, 5000, () => ctx.now());
   const log = runLog({ dataDir: config.dataDir, logEveryMessage: config.logEveryMessage });

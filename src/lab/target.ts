@@ -79,6 +79,8 @@ export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: Ta
   const emulator = await startEmbeddedEmulator([
     ...embeddedEmulatorArgs({ ...base, durationSec: base.durationSec ?? EMBEDDED_DURATION_SEC }),
     ...EMBEDDED_STATS_ARGS,
+    // a tenant whose rule chain answers client-side RPC (the `rpc` workload's RPC_CLIENT_RATE)
+    '--client-rpc-reply',
     ...(o.emulatorArgs ?? []),
   ]);
   const config = embeddedConfig(base, emulator);

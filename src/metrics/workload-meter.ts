@@ -13,6 +13,8 @@ export class WorkloadMeter {
   readonly hist: Record<string, Histogram> = {};
   /** Cumulative failures by cause text (a timeout's kind, an HTTP status…). */
   readonly byCause: Record<string, number> = {};
+  /** Intended time of the first call, ms since epoch (0 = none yet): set by workloads that are not rows (rpc, attributes). */
+  firstAt = 0;
 
   constructor(readonly name: WorkloadName) {
     const def = WORKLOAD_STATS[name];
@@ -34,6 +36,7 @@ export class WorkloadMeter {
     }
     const part: WorkloadStatsPart = { counters: { ...this.counters }, hist };
     if (Object.keys(this.byCause).length) part.byCause = { ...this.byCause };
+    if (this.firstAt > 0) part.firstAt = this.firstAt;
     return part;
   }
 }

@@ -10,6 +10,7 @@
 // dashboard's p50/p99, Prometheus `tblab_<prefix>_latency_quantile_seconds`).
 import type { Percentiles } from './snapshot.js';
 import type { WorkloadName } from '../shared/workloads.js';
+import { ATTRIBUTE_STATS, RPC_STATS } from './workload-stats-rpc.js';
 
 export interface CounterDef {
   doc: string;
@@ -84,32 +85,8 @@ export const WORKLOAD_STATS: Readonly<Record<WorkloadName, WorkloadStatsDef>> = 
     histograms: { latencyMs: "child message written → its gateway publish's PUBACK", batchMs: 'gateway publish → PUBACK' },
     chart: ['sent', 'acked', 'batches'],
   },
-  rpc: {
-    prefix: 'rpc',
-    title: 'Server-side RPC',
-    counters: {
-      sent: { doc: 'RPC calls made through REST' },
-      answered: { doc: 'calls answered (REST call returned the response)' },
-      timeouts: { doc: 'calls that timed out (408 and the no-session forms)' },
-      failed: { doc: 'calls failed otherwise' },
-      inFlight: { doc: 'calls awaiting their answer', gauge: true },
-    },
-    histograms: { latencyMs: 'REST call → REST return, against the intended call time' },
-    chart: ['sent', 'answered'],
-  },
-  attributes: {
-    prefix: 'attribute_push',
-    title: 'Shared attribute pushes',
-    counters: {
-      sent: { doc: 'shared attribute writes through REST' },
-      received: { doc: 'pushes received by the devices' },
-      timeouts: { doc: 'writes whose push never arrived' },
-      failed: { doc: 'writes failed' },
-      inFlight: { doc: 'writes awaiting their push', gauge: true },
-    },
-    histograms: { latencyMs: 'REST write → push received by the device' },
-    chart: ['sent', 'received'],
-  },
+  rpc: RPC_STATS,
+  attributes: ATTRIBUTE_STATS,
   http: {
     prefix: 'http',
     title: 'HTTP devices',
@@ -137,6 +114,8 @@ export interface WorkloadStatsPart {
   hist: Record<string, string>;
   /** Cumulative failures (timeouts, refusals, HTTP statuses) by cause text. */
   byCause?: Record<string, number>;
+  /** Intended time of this shard's first call, ms since epoch (round-trip workloads): their seconds under load start here. */
+  firstAt?: number;
 }
 
 /** One point of a workload's chart: its last whole second. */

@@ -66,6 +66,9 @@ export function loadEndMs(r: RunReport): number {
  * any publish, its connect) lies more than STALL_INTERVALS publish intervals before the load ended.
  */
 export function stalledDevices(r: RunReport): DeviceFinding[] {
+  // overlays alone (rpc, attributes): the devices connect and answer, they publish no telemetry by design
+  const w = r.config.workloads;
+  if (Array.isArray(w) && w.every((x) => x === 'rpc' || x === 'attributes')) return [];
   const intervalMs = r.metrics.target.publishIntervalSec * 1000;
   const end = loadEndMs(r);
   const limit = end - STALL_INTERVALS * intervalMs;

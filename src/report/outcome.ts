@@ -68,6 +68,17 @@ export function connectFailureHint(cause: string, target: MetricsSnapshot['targe
 /** The cause of a run whose connect attempts were all still waiting for a CONNACK. */
 export const NO_ANSWER = 'no CONNACK (attempts still waiting)';
 
+/** The first round-trip workload (rpc, attributes) of the run that made no call at all, or null. */
+function idleRoundTrips(metrics: MetricsSnapshot): string | null {
+  for (const name of ['rpc', 'attributes']) {
+    const w = metrics.workloads?.[name];
+    if (!w) continue;
+    const calls = ['sent', 'clientSent', 'requestSent'].reduce((n, k) => n + (typeof w[k] === 'number' ? w[k] : 0), 0);
+    if (calls === 0) return name;
+  }
+  return null;
+}
+
 /** What `judgeOutcome` decides. */
 export interface JudgedOutcome {
   outcome: RunOutcome;
@@ -92,6 +103,14 @@ export function judgeOutcome(results: RunResults, metrics: MetricsSnapshot): Jud
       outcome: 'failed',
       endReason: `${endReason}; no device connected: ${top?.cause ?? cause}`,
       problem: problem(code, message, hint),
+    };
+  }
+  const idle = idleRoundTrips(metrics);
+  if (idle && outcome === 'completed') {
+    return {
+      outcome: 'failed',
+      endReason: `${endReason}; the ${idle} workload made no calls`,
+      problem: problem('NO_CALLS', `The ${idle} workload made no calls: ${ERRORS.NO_CALLS.message.split(': ')[1]}`),
     };
   }
   const crashed = results.shards.filter((s) => s.state === 'crashed');

@@ -17,6 +17,7 @@ import { deliverySummary } from './delivery-summary.js';
 import { serverSummary } from './server-summary.js';
 import { renderTable, num, ms, pct, bytes, duration, counts } from './table.js';
 import { redactUrl } from '../shared/redact.js';
+import { workloadsSection } from './workloads-text.js';
 
 /** Devices listed per finding section before "… and N more". */
 const LIST_LIMIT = 20;
@@ -219,6 +220,8 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
         ['errors', `${num(s.errors.total)}${s.errors.total ? ` — ${counts(s.errors.byClass)}` : ''}`],
       ]),
   ];
+  const workloads = workloadsSection(r);
+  if (workloads) sections.push(workloads);
   if (s.deliveryLines.length) sections.push('Delivery\n' + s.deliveryLines.map((l) => `  ${l}`).join('\n'));
   if (r.server?.verdict)
     sections.push(

@@ -88,6 +88,11 @@ export const ERRORS = {
     hint: 'Check MQTT_HOST, MQTT_PORT and MQTT_TLS (with MQTT_CA_FILE for a private CA); the report names the connect failure.',
     exit: 'UNREACHABLE',
   },
+  NO_CALLS: {
+    message: 'A round-trip workload (rpc, attributes) made no calls: the run delivered none of its load',
+    hint: 'The calls need the tenant login (TB_URL, TB_USERNAME, TB_PASSWORD; the run log says why it failed) and devices whose subscriptions were granted (`skipped` counts calls due while none was ready).',
+    exit: 'TARGET_ERROR',
+  },
   RUN_DEGRADED: {
     message: 'A shard crashed and took part of the fleet with it',
     hint: 'The report counts its devices up to the crash; the supervisor notes say how it ended (memory: fewer devices per shard with --max-clients-per-process).',

@@ -24,8 +24,8 @@ export interface WorkloadInfo {
 export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
   device: { role: 'fleet', available: true, summary: 'one MQTT connection per device, telemetry on schedule' },
   gateway: { role: 'fleet', available: true, summary: 'gateway connections, each carrying many child devices (v1/gateway/*)' },
-  rpc: { role: 'overlay', available: false, summary: 'server-side RPC through REST, answered by the MQTT devices' },
-  attributes: { role: 'overlay', available: false, summary: 'shared attributes written through REST, pushed to the MQTT devices' },
+  rpc: { role: 'overlay', available: true, summary: 'server-side RPC through REST, answered by the MQTT devices' },
+  attributes: { role: 'overlay', available: true, summary: 'shared attributes written through REST, pushed to the MQTT devices' },
   http: { role: 'fleet', available: false, summary: 'telemetry over HTTP (POST /api/v1/{token}/telemetry), keep-alive pool' },
 };
 

@@ -123,7 +123,7 @@ test(
     t.diagnostic(v.sentence);
     assert.equal(v.outcome, 'lab-limit');
     assert.equal(v.tier, 'generator');
-    assert.equal(v.firstBroken, 'generator_ok');
+    assert.ok(['generator_ok', 'reached_ratio'].includes(v.firstBroken!), `first broken ${v.firstBroken}`);
     assert.equal(v.steps.length, 1, "the search stops at the lab's limit");
     const m = v.steps[0].measurement;
     // sent far less than scheduled while behind (cpu), or so far behind that its schedule lag passed 1 s

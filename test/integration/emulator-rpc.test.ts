@@ -56,7 +56,16 @@ test('conformance: server-side RPC reaches the device session; two-way returns i
   assert.deepEqual((await pending).body, { hi: true });
 
   const rpc = (await fetchStats(emu.restUrl)).rpc;
-  assert.deepEqual(rpc, { requests: 5, delivered: 5, answered: 5, timeouts: 0, noConnection: 0, unimplemented: 0 });
+  assert.deepEqual(rpc, {
+    requests: 5,
+    delivered: 5,
+    answered: 5,
+    timeouts: 0,
+    noConnection: 0,
+    unimplemented: 0,
+    lostByFault: 0,
+    clientAnswered: 0,
+  });
 });
 
 test('conformance: RPC timeouts: v1 answers 408 after delivery and 409 with no session; v2 answers 504 for both', async (t) => {
@@ -66,8 +75,9 @@ test('conformance: RPC timeouts: v1 answers 408 after delivery and 409 with no s
   const offline = await createDevice(emu.restUrl, token, 'offline', 'OFFLINE');
   const c = await client(t, emu.mqttUrl, { username: 'SILENT' });
   const seen = await responder(c, () => undefined);
-  // expirationTime is honoured as given (timeout alone is raised to min_timeout, 5 s)
-  const call = (path: string) => rest(emu.restUrl, 'POST', path, { token, body: { method: 'm', expirationTime: Date.now() + 300 } });
+  // expirationTime is honoured as given (timeout alone is raised to min_timeout, 5 s); 1 s so that a busy
+  // machine does not deliver a call already expired (ThingsBoard answers those with the timeout, 408)
+  const call = (path: string) => rest(emu.restUrl, 'POST', path, { token, body: { method: 'm', expirationTime: Date.now() + 1000 } });
   const started = Date.now();
   const statuses = await Promise.all([
     call(`/api/plugins/rpc/twoway/${silent}`),
@@ -80,7 +90,7 @@ test('conformance: RPC timeouts: v1 answers 408 after delivery and 409 with no s
     statuses.map((r) => r.status),
     [408, 504, 409, 409, 504],
   );
-  assert.ok(Date.now() - started >= 290, 'answered at the expiry, not before');
+  assert.ok(Date.now() - started >= 990, 'answered at the expiry, not before');
   assert.equal(seen.length, 2, 'only the connected, subscribed device received requests');
   const rpc = (await fetchStats(emu.restUrl)).rpc;
   assert.equal(rpc.requests, rpc.answered + rpc.timeouts + rpc.noConnection);
@@ -165,4 +175,32 @@ test('conformance: client-side RPC getSessionLimits is answered with the session
     },
   ]);
   assert.deepEqual((await fetchStats(emu.restUrl)).unimplemented, {}, 'answered, not counted as unimplemented');
+});
+
+// Fault flags of the RPC path (docs/emulator.md): the device's response reaches the REST caller rpcResponseDelayMs
+// later, or is lost (rpcTimeoutShare) so the call ends as DeviceActorMessageProcessor's timeout would (v1 408).
+// clientRpcReply stands for a rule chain ending in TbSendRPCReplyNode: client-side RPC gets its {"method","params"} back.
+test('faults: RPC response delay and lost responses; clientRpcReply answers client-side RPC', async (t) => {
+  const emu = await startEmulator(t, { clientRpcReply: true, faults: { rpcResponseDelayMs: 300 } });
+  const { token } = await restLogin(emu.restUrl);
+  const id = await createDevice(emu.restUrl, token, 'slow', 'SLOW');
+  const c = await client(t, emu.mqttUrl, { username: 'SLOW' });
+  await responder(c, () => '{"ok":1}');
+  const call = () =>
+    rest(emu.restUrl, 'POST', `/api/plugins/rpc/twoway/${id}`, { token, body: { method: 'm', expirationTime: Date.now() + 1000 } });
+  const t0 = Date.now();
+  const delayed = await call();
+  assert.deepEqual([delayed.status, delayed.body], [200, { ok: 1 }]);
+  assert.ok(Date.now() - t0 >= 300, `answered after the response delay (${Date.now() - t0} ms)`);
+
+  emu.setFaults({ rpcResponseDelayMs: 0, rpcTimeoutShare: 1 });
+  assert.equal((await call()).status, 408, 'the lost response: delivered, never answered');
+
+  await c.subscribeAsync('v1/devices/me/rpc/response/+', { qos: 1 });
+  const reply = new Promise<[string, unknown]>((r) => c.once('message', (topic, p) => r([topic, JSON.parse(p.toString())])));
+  await c.publishAsync('v1/devices/me/rpc/request/42', JSON.stringify({ method: 'getTime', params: { tz: 'UTC' } }), { qos: 1 });
+  assert.deepEqual(await reply, ['v1/devices/me/rpc/response/42', { method: 'getTime', params: { tz: 'UTC' } }]);
+  const stats = await fetchStats(emu.restUrl);
+  assert.deepEqual([stats.rpc.answered, stats.rpc.timeouts, stats.rpc.lostByFault, stats.rpc.clientAnswered], [1, 1, 1, 1]);
+  assert.deepEqual(stats.unimplemented, {});
 });

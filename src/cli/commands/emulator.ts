@@ -47,6 +47,8 @@ const FAULT_FLAGS = [
   ['--max-connections <n>', 'most concurrent MQTT sessions; more get CONNACK 3 (v5 0x97)', 'maxConnections', 0],
   ['--ingest-loss <share>', 'share 0..1 of telemetry messages acknowledged but not stored', 'ingestLoss', 1],
   ['--processing-delay <ms>', 'store telemetry this many ms after the PUBACK', 'processingDelayMs', 0],
+  ['--rpc-response-delay <ms>', "hold each device's RPC response this long before its caller gets it, ms", 'rpcResponseDelayMs', 0],
+  ['--rpc-timeout-share <share>', "share 0..1 of devices' two-way RPC responses lost (the call times out: 408/504)", 'rpcTimeoutShare', 1],
   [
     '--gateway-child-limit <n>',
     'most child devices per gateway session; more are refused as over the device limit',
@@ -109,6 +111,7 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
       60,
     )
     .option('--prometheus', 'serve /actuator/prometheus with ThingsBoard metric names (like METRICS_ENABLED=true)')
+    .option('--client-rpc-reply', 'answer client-side RPC with its own {"method","params"}, as a rule chain with an "rpc call reply" node')
     .option('--log-events', 'print every connect, refusal, disconnect and rate-limit hit on stderr')
     .option(
       '--summary-every <sec>',
@@ -144,6 +147,7 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
         maxDevices: opts.maxDevices as number,
         capacity: opts.capacity as number,
         capacityQueue: opts.capacityQueue as number,
+        clientRpcReply: opts.clientRpcReply === true,
         connectCapacity: opts.connectCapacity as number,
         connectCapacityTimeoutMs: opts.connectCapacityTimeout as number,
         rateLimits: {

@@ -7,6 +7,7 @@ import { withConfigOptions, resolveConfig } from '../common.js';
 import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
 import { WORKLOAD_NAMES } from '../../shared/workloads.js';
 import { ALIAS_HELP, withOriginalAliases, applyOriginalAliases } from '../original-flags.js';
+import { RPC_FLAG_KEYS } from '../../config/keys-rpc.js';
 
 export const FLAG_KEYS = {
   duration: 'DURATION_SEC',
@@ -39,6 +40,7 @@ export const FLAG_KEYS = {
   metricsPort: 'METRICS_PORT',
   metricsRefresh: 'METRICS_REFRESH_MS',
   dashboard: 'DASHBOARD',
+  ...RPC_FLAG_KEYS,
 } as const;
 
 export const DURATION_HELP =
@@ -75,7 +77,23 @@ export function withRunFlags(cmd: Command): Command {
         (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
       ),
     );
+  withRoundTripFlags(cmd);
   return withOriginalAliases(cmd);
+}
+
+/** Flags of the `rpc` and `attributes` workloads (src/config/keys-rpc.ts). */
+function withRoundTripFlags(cmd: Command): void {
+  cmd
+    .option('--rpc-rate <n>', 'rpc workload: server-side RPC calls per second through REST')
+    .addOption(new Option('--rpc-mode <mode>', 'rpc workload: two-way (the device answers) or one-way calls').choices(['oneway', 'twoway']))
+    .addOption(new Option('--rpc-api <v>', 'rpc workload: /api/rpc (v2) or /api/plugins/rpc (v1)').choices(['v1', 'v2']))
+    .option('--rpc-timeout <ms>', "rpc workload: the calls' timeout, ms")
+    .option('--rpc-response-delay <ms>', 'rpc workload: the devices answer this long after a request arrives, ms')
+    .option('--rpc-failure-share <share>', 'rpc workload: share 0..1 of requests the devices leave unanswered')
+    .option('--rpc-client-rate <n>', 'rpc workload: client-side RPC calls per second from the devices')
+    .option('--attribute-rate <n>', 'attributes workload: shared-attribute writes per second through REST')
+    .option('--attribute-request-rate <n>', 'attributes workload: attribute requests per second from the devices')
+    .option('--attribute-timeout <ms>', 'attributes workload: a push not seen after this long is a timeout, ms');
 }
 
 export function registerRun(program: Command, ctx: LabContext, setExit: (code: number) => void): void {

@@ -36,13 +36,27 @@ export interface RpcCounters {
   noConnection: number;
   /** REST calls for what the emulator does not imitate (persistent RPC), refused. */
   unimplemented: number;
+  /** Device responses dropped by the rpcTimeoutShare fault (their calls end as timeouts). */
+  lostByFault: number;
+  /** Client-side RPC requests (`v1/devices/me/rpc/request/{n}`) answered by the emulator's reply rule. */
+  clientAnswered: number;
 }
 
 export class RpcBroker {
-  readonly counters: RpcCounters = { requests: 0, delivered: 0, answered: 0, timeouts: 0, noConnection: 0, unimplemented: 0 };
+  readonly counters: RpcCounters = {
+    requests: 0,
+    delivered: 0,
+    answered: 0,
+    timeouts: 0,
+    noConnection: 0,
+    unimplemented: 0,
+    lostByFault: 0,
+    clientAnswered: 0,
+  };
   /** DeviceActorMessageProcessor.rpcSeq: request ids per device, from 0. */
   private readonly seq = new Map<string, number>();
   private readonly pending = new Map<string, Map<number, Pending>>();
+  private readonly delayed = new Set<NodeJS.Timeout>();
 
   constructor(private readonly server: MqttServer) {}
 
@@ -87,20 +101,67 @@ export class RpcBroker {
     }
   }
 
-  /** A device published `v1/devices/me/rpc/response/{id}`; false when nothing waits for that id. */
+  /**
+   * A device published `v1/devices/me/rpc/response/{id}`; false when nothing waits for that id. Faults: a share of
+   * responses is lost (the call keeps waiting for its expiry), the others reach the caller `rpcResponseDelayMs` later.
+   */
   response(d: Device, id: string, payload: string): boolean {
-    return /^\d+$/.test(id) && this.settle(d.id, Number(id), { kind: 'response', body: payload });
+    if (!/^\d+$/.test(id)) return false;
+    const p = this.pending.get(d.id)?.get(Number(id));
+    if (!p) return false;
+    const f = this.server.faults;
+    if (f.rpcTimeoutShare > 0 && Math.random() < f.rpcTimeoutShare) {
+      this.counters.lostByFault++;
+      return true;
+    }
+    return this.settle(d.id, p.id, { kind: 'response', body: payload }, f.rpcResponseDelayMs);
   }
 
-  private settle(deviceId: string, id: number, o: RpcOutcome): boolean {
+  /**
+   * Client-side RPC answered by a reply rule (`clientRpcReply`): ThingsBoard hands the request to the rule engine
+   * (MqttTransportHandler → TransportService.process(ToServerRpcRequestMsg)); a chain ending in the "rpc call reply"
+   * node (rule-engine/…/rpc/TbSendRPCReplyNode.java) sends the message data, `{"method","params"}`, back on
+   * `v1/devices/me/rpc/response/{id}`.
+   */
+  clientRequest(s: Session, id: string, payload: string): boolean {
+    let req: { method?: unknown; params?: unknown };
+    try {
+      req = JSON.parse(payload) as typeof req;
+    } catch {
+      return false;
+    }
+    if (typeof req !== 'object' || req === null || typeof req.method !== 'string') return false;
+    const body = JSON.stringify({ method: req.method, params: req.params ?? null });
+    const reply = () => {
+      if (s.closed) return;
+      this.counters.clientAnswered++;
+      s.send({ cmd: 'publish', topic: `v1/devices/me/rpc/response/${id}`, payload: body, qos: 0, dup: false, retain: false });
+    };
+    const delay = this.server.faults.rpcResponseDelayMs;
+    if (delay > 0) this.later(reply, delay);
+    else reply();
+    return true;
+  }
+
+  private settle(deviceId: string, id: number, o: RpcOutcome, delayMs = 0): boolean {
     const byId = this.pending.get(deviceId);
     const p = byId?.get(id);
     if (!p) return false;
     byId!.delete(id);
     if (byId!.size === 0) this.pending.delete(deviceId);
     clearTimeout(p.timer);
-    p.done(o);
+    if (delayMs > 0) this.later(() => p.done(o), delayMs);
+    else p.done(o);
     return true;
+  }
+
+  /** A delayed step that emulator shutdown cancels. */
+  private later(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      this.delayed.delete(t);
+      fn();
+    }, ms);
+    this.delayed.add(t);
   }
 
   private end(o: RpcOutcome): RpcOutcome {
@@ -121,5 +182,7 @@ export class RpcBroker {
   close(): void {
     for (const byId of this.pending.values()) for (const p of byId.values()) clearTimeout(p.timer);
     this.pending.clear();
+    for (const t of this.delayed) clearTimeout(t);
+    this.delayed.clear();
   }
 }

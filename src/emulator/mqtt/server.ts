@@ -20,6 +20,8 @@ export interface MqttServerOptions {
   clock: () => number;
   /** Packets queued before the session is set up (ThingsBoard: msg_queue_size_per_device_limit, 100). */
   msgQueueLimit: number;
+  /** Answer client-side RPC with its own `{"method","params"}` (a rule chain's reply node); false = refused, counted. */
+  clientRpcReply: boolean;
 }
 
 export interface MqttCounters {
@@ -99,6 +101,10 @@ export class MqttServer {
 
   get clock(): () => number {
     return this.opts.clock;
+  }
+
+  get clientRpcReply(): boolean {
+    return this.opts.clientRpcReply;
   }
 
   get msgQueueLimit(): number {

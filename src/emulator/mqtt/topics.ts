@@ -68,6 +68,12 @@ export function onTopic(s: Session, topic: string, payload: string, qos: number,
     if (qos > 0) s.ack(packetId);
     return sendSessionLimits(s, topic.slice(RPC_REQUEST.length));
   }
+  if (topic.startsWith(RPC_REQUEST) && server.clientRpcReply) {
+    // JsonMqttAdaptor.convertToServerRpcRequest: a payload that is not a JSON object with "method" is an adaptor error
+    if (!server.rpc.clientRequest(s, topic.slice(RPC_REQUEST.length), payload)) return s.invalidPayload(qos, packetId);
+    if (qos > 0) s.ack(packetId);
+    return;
+  }
   const family = notImitated(topic);
   if (family) {
     // ThingsBoard does work here that the emulator does not: refuse it visibly instead of a quiet PUBACK

@@ -57,6 +57,17 @@ function shortfallOf(m: MetricsSnapshot, sent: number): LabShortfall | null {
 }
 
 /**
+ * In-flight at one edge of the hold: the median of its first (or last) third of one-second samples.
+ * A single sample swings with one slow batch of PUBACKs (a busy host doubles ack latency for a
+ * second, and in-flight with it); a backlog that really grows moves the thirds apart all the same.
+ */
+function edgeMedian(window: readonly LiveSample[], edge: 'start' | 'end'): number {
+  const k = Math.max(1, Math.floor(window.length / 3));
+  const part = (edge === 'start' ? window.slice(0, k) : window.slice(-k)).map((s) => s.inFlight).sort((a, b) => a - b);
+  return part[Math.floor((part.length - 1) / 2)];
+}
+
+/**
  * The held window is the samples in state `running` once the fleet is connected (ramp-up and the
  * drain are not the step). Rates and the backlog trend come from that window; latencies from the
  * whole run (its histograms are cumulative), which a hold long against the ramp makes close enough.
@@ -78,7 +89,7 @@ export function measureRunStep(i: RunStepInput): StepMeasurement {
         ? (i.connectRatePerSec ?? m.connections.succeeded / Math.max(m.elapsedSec, 1))
         : sentPerSec;
   const devices = last?.connected ?? m.connections.connected;
-  const inFlightEnd = qos1 && last ? last.inFlight : null;
+  const inFlightEnd = qos1 && last ? edgeMedian(window, 'end') : null;
   // the lab's own shortfall first; then a generator that was behind and sent clearly less than scheduled
   const disconnects = first && last ? last.disconnects - first.disconnects : m.disconnects.total;
   const produced = generatorShortOf({ metrics: m, sentPerSec, devices, inFlightEnd, disconnects });
@@ -101,7 +112,7 @@ export function measureRunStep(i: RunStepInput): StepMeasurement {
     ackP99Ms: qos1 ? m.latency.ackMs.p99 : null,
     ingestP99Ms: i.ingestP99Ms ?? null,
     connectP99Ms: m.latency.connectMs.p99,
-    inFlightStart: qos1 && first ? first.inFlight : null,
+    inFlightStart: qos1 && first ? edgeMedian(window, 'start') : null,
     inFlightEnd,
     disconnects,
     connectAttempts: m.connections.attempts,

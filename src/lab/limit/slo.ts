@@ -57,7 +57,11 @@ export const DEFAULT_SLO: readonly string[] = [
  * casualty, before any disconnect or PUBACK shows it.
  */
 export function defaultSlo(vary: Vary): string[] {
-  return vary === 'rate' ? [...DEFAULT_SLO] : [DEFAULT_SLO[0], 'connect_failure_ratio < 1%', ...DEFAULT_SLO.slice(1)];
+  // a step never counts as sustained at a rate it did not reach (a fleet still connecting, a shard
+  // that could not keep up while its own health looked fine): the step fails and says so
+  return vary === 'rate'
+    ? [DEFAULT_SLO[0], 'reached_ratio > 90%', ...DEFAULT_SLO.slice(1)]
+    : [DEFAULT_SLO[0], 'connect_failure_ratio < 1%', ...DEFAULT_SLO.slice(1)];
 }
 
 /** Parses the objectives; bad ones throw THRESHOLDS_INVALID naming docs/limit.md. `devices` is not allowed. */

@@ -18,6 +18,8 @@ export function classifyTier(m: StepMeasurement, objectives: readonly ObjectiveR
   if (m.connectFailures > 0 && m.connectAttempts > 0 && m.connectFailures / m.connectAttempts >= 0.01 && !ackSlow) return 'connections';
   if (failed(objectives, 'ingest_p99') && !ackSlow && !backlog) return 'storage-lag';
   if (ackSlow || backlog || failed(objectives, 'lost') || failed(objectives, 'lost_ratio')) return 'server-saturation';
+  // the load was not reached and the server showed nothing: a generator that was behind is the lab's limit
+  if (failed(objectives, 'reached_ratio') && m.generator.verdict !== 'ok') return 'generator';
   return 'unknown';
 }
 

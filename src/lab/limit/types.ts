@@ -47,7 +47,10 @@ export interface StepMeasurement {
   ingestP99Ms: number | null;
   /** TCP open → CONNACK p99 of the step's connects; absent in reports made before it was measured. */
   connectP99Ms?: number | null;
-  /** QoS 1 in-flight (sent, not yet acknowledged) at the start and end of the hold; null at QoS 0. */
+  /**
+   * QoS 1 in-flight (sent, not yet acknowledged) at the start and end of the hold (medians of its
+   * first and last third of seconds); null at QoS 0.
+   */
   inFlightStart: number | null;
   inFlightEnd: number | null;
   /** Disconnects of any cause during the hold. */

@@ -14,6 +14,9 @@ import { buildReport, mergeSections, type OwnedSections } from '../../report/bui
 import { ReportFiles } from '../../report/write.js';
 import type { RunReport } from '../../report/schema.js';
 import { composeLive, type RunSink, type RunView } from './sink.js';
+import { feedRestToken } from './rest-token.js';
+import { roundTripConfig, usesRest } from './round-trip-config.js';
+import { roundTripLines } from '../../metrics/workload-stats-rpc.js';
 
 export interface RunOptions {
   config: ResolvedConfig;
@@ -88,6 +91,7 @@ export function engineConfig(c: ResolvedConfig): EngineConfig {
     collapseWindowSec: c.collapseWindowSec,
     dataDir: c.dataDir,
     workloads: c.workloads,
+    ...roundTripConfig(c),
   };
 }
 
@@ -124,7 +128,18 @@ class Run extends EventEmitter implements RunHandle {
     this.engine.on('snapshot', (s) => this.onSnapshot(s));
     this.engine.on('events', (batch) => this.each((sink) => sink.events?.(batch)));
     this.checkpointTimer = setInterval(() => this.checkpoint(), CHECKPOINT_MS);
-    this.done = this.engine.done.then((r) => this.finish(r)).finally(() => clearInterval(this.checkpointTimer));
+    // the rpc and attributes workloads call REST as the tenant: the shards get the token (never logged)
+    const feed = usesRest(opts.config)
+      ? feedRestToken(
+          opts.config,
+          (token) => this.engine.setRestToken(token),
+          (l) => this.log(l),
+        )
+      : null;
+    this.done = this.engine.done
+      .finally(() => feed?.stop())
+      .then((r) => this.finish(r))
+      .finally(() => clearInterval(this.checkpointTimer));
     this.started = this.startSinks();
     this.started.catch(() => undefined); // callers that never await `started` still see the run end
   }
@@ -205,6 +220,7 @@ class Run extends EventEmitter implements RunHandle {
     const t = report.metrics.traffic;
     const where = this.reportPath ? ` → ${this.reportPath}` : '';
     this.log(`run ${this.runId} ${report.outcome}: sent ${t.sent}, acked ${t.acked}, failed ${t.failed}${where}`);
+    for (const line of roundTripLines(report.metrics.workloads)) this.log(`  ${line}`);
     for (const sink of this.sinks) {
       try {
         await sink.finished?.(report);

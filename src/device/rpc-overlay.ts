@@ -1,0 +1,224 @@
+// The `rpc` workload of one shard. The lab is both ends of ThingsBoard's server-side RPC: as the
+// tenant it POSTs `/api/rpc/{oneway|twoway}/{deviceId}` (v2) or `/api/plugins/rpc/…` (v1) at the
+// shard's share of RPC_RATE, and as each device it answers on `v1/devices/me/rpc/response/{n}` the
+// requests ThingsBoard publishes on `v1/devices/me/rpc/request/{n}` (after RPC_RESPONSE_DELAY_MS,
+// leaving RPC_FAILURE_SHARE of them unanswered). Calls carry `params.k`, so the REST call, the
+// device's receipt and the REST answer meet in this process: receiveMs (intended send → device got
+// it), returnMs (device published its response → REST answer) and latencyMs (intended send → REST
+// answer) are measured on one clock. ThingsBoard's answers
+// (application/…/controller/AbstractRpcController.java `reply`): 200 with the device's response;
+// after the expiry 408 (v1, delivered) or 409 (v1, never delivered: no active connection) and 504
+// (v2, both). Client-side RPC (device → server, RPC_CLIENT_RATE) runs through ./device-requests.ts:
+// MqttTransportHandler hands it to the rule engine, and only a rule chain with an "RPC call reply"
+// node answers it (ThingsBoard's default root chain just logs it, so on a stock server it times out).
+import { CallSchedule, ReadyRing, callKey } from './call-schedule.js';
+import { encodePublish0 } from './packets-down.js';
+import { RestCaller, callErrorCause } from './rest-caller.js';
+import { recordMs } from '../metrics/hdr.js';
+import type { WorkloadMeter } from '../metrics/workload-meter.js';
+import { DeviceRequests } from './device-requests.js';
+import type { DeviceLinks, SessionOverlay } from './overlay.js';
+import type { WorkloadClock } from './workload.js';
+
+export interface RpcSettings {
+  /** TB_URL. */
+  restUrl: string;
+  /** This shard's share of RPC_RATE, calls per second. */
+  rate: number;
+  mode: 'oneway' | 'twoway';
+  /** v2 = `/api/rpc/…` (RpcV2Controller), v1 = `/api/plugins/rpc/…` (RpcV1Controller). */
+  api: 'v1' | 'v2';
+  /** The call's `timeout` (ThingsBoard raises it to its min_timeout, 5 s by default), ms. */
+  timeoutMs: number;
+  /** Devices answer this long after a request arrives, ms. */
+  responseDelayMs: number;
+  /** Share 0..1 of requests the devices leave unanswered (each ends as ThingsBoard's timeout). */
+  failureShare: number;
+  /** This shard's share of RPC_CLIENT_RATE: device-initiated calls per second. */
+  clientRate: number;
+}
+
+/** ThingsBoard's default `server.rest.server_side_rpc.min_timeout` (thingsboard.yml), ms. */
+const TB_MIN_TIMEOUT_MS = 5000;
+const REQUEST = 'v1/devices/me/rpc/request/';
+const RESPONSE = 'v1/devices/me/rpc/response/';
+const METHOD = 'tblabRpc';
+const TICK_MS = 10;
+const CLIENT_RPC = {
+  requestTopic: REQUEST,
+  payload: (k: number) => `{"method":"tblabPing","params":{"k":${k}}}`,
+  prefix: 'client',
+  hist: 'clientLatencyMs',
+  timeoutCause: 'client-side RPC: no response in time',
+};
+
+interface Call {
+  i: number;
+  intendedAt: number;
+  received: boolean;
+  /** The REST answer came (a one-way call waits here for the device's receipt). */
+  restDone: boolean;
+  /** When the device published its response (0 = not yet). */
+  answeredAt: number;
+}
+
+export class RpcOverlay implements SessionOverlay {
+  readonly name = 'rpc';
+  readonly topics: readonly string[];
+  private readonly rest: RestCaller;
+  private readonly schedule: CallSchedule;
+  private readonly ring: ReadyRing;
+  private readonly client: DeviceRequests;
+  private readonly calls = new Map<number, Call>();
+  private readonly labTimeoutMs: number;
+  private nextKey = 1;
+  private calling = true;
+  private live = false;
+  private readonly timer: NodeJS.Timeout;
+  private sweptAt = 0;
+
+  constructor(
+    private readonly s: RpcSettings,
+    private readonly deviceIds: readonly string[],
+    private readonly links: DeviceLinks,
+    private readonly clock: WorkloadClock,
+    private readonly m: WorkloadMeter,
+  ) {
+    this.topics = s.clientRate > 0 ? [`${REQUEST}+`, `${RESPONSE}+`] : [`${REQUEST}+`];
+    this.labTimeoutMs = Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS) + 10_000;
+    const connections = Math.min(512, Math.ceil((s.rate * Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS)) / 1000) + 4);
+    this.rest = new RestCaller({ url: s.restUrl, connections, timeoutMs: this.labTimeoutMs });
+    this.schedule = new CallSchedule(s.rate);
+    this.ring = new ReadyRing(deviceIds.length, links);
+    this.client = new DeviceRequests(CLIENT_RPC, s.clientRate, s.timeoutMs, links, new ReadyRing(deviceIds.length, links), this.m);
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  setToken(token: string): void {
+    this.rest.setToken(token);
+  }
+
+  /** The schedules start with the first ready device (not while the fleet is still connecting). */
+  subscribed(): void {
+    this.live = true;
+  }
+
+  down(): void {}
+
+  stopCalls(): void {
+    this.calling = false;
+    this.client.stop();
+  }
+
+  busy(): boolean {
+    return this.m.counters.inFlight > 0 || this.client.busy();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.client.stop();
+    await this.rest.close();
+  }
+
+  message(i: number, topic: string, payload: string, at: number): boolean {
+    if (topic.startsWith(RESPONSE)) return this.client.response(topic.slice(RESPONSE.length), at) || true;
+    if (!topic.startsWith(REQUEST)) return false;
+    const k = callKey(payload, 'params');
+    const call = k === null ? undefined : this.calls.get(k);
+    if (!call || call.i !== i) {
+      this.m.counters.unknownRequests++;
+      return true;
+    }
+    if (!call.received) {
+      call.received = true;
+      this.m.counters.received++;
+      recordMs(this.m.hist.receiveMs, at - call.intendedAt);
+    }
+    if (call.restDone) this.calls.delete(k!);
+    if (this.s.mode === 'oneway') return true;
+    if (this.s.failureShare > 0 && Math.random() < this.s.failureShare) {
+      this.m.counters.devicesSilent++;
+      return true;
+    }
+    const reply = encodePublish0(RESPONSE + topic.slice(REQUEST.length), `{"k":${k},"ok":true}`, this.links.version);
+    const answer = () => {
+      if (!this.links.send(i, reply)) return;
+      this.m.counters.devicesAnswered++;
+      call.answeredAt = this.clock.now();
+    };
+    if (this.s.responseDelayMs > 0) setTimeout(answer, this.s.responseDelayMs);
+    else answer();
+    return true;
+  }
+
+  private tick(): void {
+    const now = this.clock.now();
+    if (this.calling && this.live && this.rest.authorized) {
+      this.schedule.run(now, (intendedAt) => {
+        const i = this.ring.pick();
+        if (i < 0) this.m.counters.skipped++;
+        else this.call(i, intendedAt);
+      });
+    }
+    if (this.live) this.client.tick(now);
+    if (now - this.sweptAt >= 250) this.sweep(now);
+  }
+
+  private call(i: number, intendedAt: number): void {
+    const k = this.nextKey++;
+    const call: Call = { i, intendedAt, received: false, restDone: false, answeredAt: 0 };
+    this.calls.set(k, call);
+    this.m.firstAt ||= intendedAt;
+    this.m.counters.sent++;
+    this.m.counters.inFlight++;
+    const prefix = this.s.api === 'v1' ? '/api/plugins/rpc' : '/api/rpc';
+    const body = `{"method":"${METHOD}","params":{"k":${k}},"timeout":${this.s.timeoutMs}}`;
+    this.rest.post(`${prefix}/${this.s.mode}/${this.deviceIds[i]}`, body).then(
+      (a) => this.settle(k, call, a.status, a.body),
+      (e: unknown) => this.settle(k, call, 0, callErrorCause(e, this.labTimeoutMs)),
+    );
+  }
+
+  /** The REST answer (`status` 0: no answer, `body` is the cause). */
+  private settle(k: number, call: Call, status: number, body: string): void {
+    const m = this.m;
+    m.counters.inFlight--;
+    call.restDone = true;
+    if (call.received || status !== 200 || this.s.mode === 'twoway') this.calls.delete(k);
+    const now = this.clock.now();
+    if (status === 200) {
+      if (this.s.mode === 'twoway' && callKey(body, 'top') !== k) {
+        m.counters.failed++;
+        return m.cause('200 with another call’s answer');
+      }
+      m.counters.answered++;
+      if (call.answeredAt > 0) recordMs(m.hist.returnMs, now - call.answeredAt);
+      return recordMs(m.hist.latencyMs, now - call.intendedAt);
+    }
+    const expiry = expiryCause(status, call.received);
+    if (expiry) {
+      m.counters.timeouts++;
+      return m.cause(expiry);
+    }
+    m.counters.failed++;
+    m.cause(status === 0 ? body : `HTTP ${status}`);
+  }
+
+  /** One-way calls answered 200 whose request never reached the device within the timeout. */
+  private sweep(now: number): void {
+    this.sweptAt = now;
+    for (const [k, c] of this.calls) {
+      if (!c.restDone || now - c.intendedAt < this.labTimeoutMs) continue;
+      this.calls.delete(k);
+      this.m.counters.notReceived++;
+    }
+  }
+}
+
+/** ThingsBoard's answers at an RPC's expiry (AbstractRpcController#reply), by what the device saw. */
+export function expiryCause(status: number, received: boolean): string | null {
+  if (status === 408) return '408 timeout (delivered, no response)';
+  if (status === 409) return '409 no active connection';
+  if (status === 504) return received ? '504 timeout (delivered, no response)' : '504 timeout (never delivered)';
+  return null;
+}
