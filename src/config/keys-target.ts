@@ -1,7 +1,7 @@
 // The configuration keys that say where the target is and how to reach it (ThingsBoard's REST API and
 // its MQTT transport, the fleet's names): the first part of the key table (src/config/keys.ts).
 import type { KeyDef } from './keys.js';
-import { bool, int, str, optStr, httpUrl, optHttpUrl, oneOf } from './parsers.js';
+import { bool, int, str, optStr, httpUrl, optHttpUrl, oneOf, endpointList } from './parsers.js';
 
 export const TARGET_KEYS = {
   TB_URL: { prop: 'tbUrl', schema: httpUrl, def: 'http://127.0.0.1:8080', group: 'ThingsBoard', doc: 'ThingsBoard REST base URL.' },
@@ -87,6 +87,16 @@ export const TARGET_KEYS = {
 
   MQTT_HOST: { prop: 'mqttHost', schema: optStr, def: '', group: 'MQTT', doc: 'MQTT host; empty = the host of TB_URL.' },
   MQTT_PORT: { prop: 'mqttPort', schema: int(1, 65535), def: '1883', group: 'MQTT', doc: 'MQTT port (8883 is the usual TLS port).' },
+  MQTT_ENDPOINTS: {
+    prop: 'mqttEndpoints',
+    schema: endpointList,
+    def: '',
+    group: 'MQTT',
+    doc:
+      'Several MQTT endpoints (transport nodes of a cluster, several brokers): `host:port,host:port,…`, or a list in a scenario file. ' +
+      'The device with fleet index i connects to endpoint (i − 1) mod K, always the same one (reconnects too, and on every instance); ' +
+      'TLS and MQTT_VERSION apply to all. Empty = the one endpoint MQTT_HOST:MQTT_PORT (see docs/scaling.md#several-mqtt-endpoints).',
+  },
   MQTT_TLS: { prop: 'mqttTls', schema: bool, def: '0', group: 'MQTT', doc: 'Connect over TLS.' },
   MQTT_CA_FILE: { prop: 'mqttCaFile', schema: optStr, def: '', group: 'MQTT', doc: 'PEM file of CA certificates to trust for TLS.' },
   MQTT_CERT_FILE: { prop: 'mqttCertFile', schema: optStr, def: '', group: 'MQTT', doc: 'Client certificate (PEM) for TLS.' },

@@ -66,10 +66,12 @@ export const KEYS = {
   },
   MAX_CLIENTS_PER_PROCESS: {
     prop: 'maxClientsPerProcess',
-    schema: int(1, 19_000),
-    def: '15000',
+    schema: int(0, 19_000),
+    def: '0',
     group: 'Run',
-    doc: 'Most device connections one shard process holds (open-file limit!).',
+    doc:
+      'Most device connections one shard process holds (each is an open file). 0 = planned: 15,000, or less when the ' +
+      'open-file limit (`ulimit -n`) is lower (90 % of it, minus 64); `tblab check` prints the plan.',
   },
   PREFLIGHT: {
     prop: 'preflight',
@@ -85,14 +87,16 @@ export const KEYS = {
     schema: int(0, 256),
     def: '0',
     group: 'Run',
-    doc: 'Shard processes; 0 = one per core, more when MAX_CLIENTS_PER_PROCESS requires.',
+    doc: 'Shard processes; 0 = one per core, more when MAX_CLIENTS_PER_PROCESS (or the open-file limit) requires.',
   },
   SOURCE_ADDRESSES: {
     prop: 'sourceAddresses',
     schema: addressList,
     def: '',
     group: 'Run',
-    doc: 'Local addresses to spread connections over (~5k each), e.g. 127.0.0.2-127.0.0.9.',
+    doc:
+      'Local addresses to spread connections over (~5k each), e.g. 127.0.0.2-127.0.0.9. Empty = planned when every MQTT endpoint is ' +
+      'a 127.x.x.x address and the run has more than 5,000 devices: 127.0.0.2, 127.0.0.3, … (127.0.<i−1>.x for instance i), ~5,000 each.',
   },
   PAYLOAD_TEMPLATE: {
     prop: 'payloadTemplate',

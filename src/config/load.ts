@@ -41,6 +41,7 @@ const isKey = (k: string): k is ConfigKey => Object.prototype.hasOwnProperty.cal
 
 function mask(key: string, v: unknown): string {
   if ((SECRET_KEYS as readonly string[]).includes(key)) return '***';
+  if (key === 'MQTT_ENDPOINTS') return String(v).split(',').map(redactHost).join(',');
   return key === 'MQTT_HOST' ? redactHost(String(v)) : redactUrl(String(v));
 }
 
@@ -160,6 +161,14 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
     : join(dataDir, 'control', 'disabled_devices.json');
   out.pidFile = out.pidFile ? resolve(cwd, out.pidFile as string) : join(dataDir, 'control', 'tblab.pid');
   if (!out.mqttHost) out.mqttHost = new URL(out.tbUrl as string).hostname.replace(/^\[|\]$/g, '');
+  const endpoints = out.mqttEndpoints as Array<{ host: string; port: number }>;
+  if (endpoints.length) {
+    // the first endpoint is also the one-endpoint form, for whatever reads MQTT_HOST/MQTT_PORT
+    const set = (['MQTT_HOST', 'MQTT_PORT'] as const).filter((k) => origin[k] !== 'default');
+    if (set.length)
+      warnings.push(`${set.join(' and ')} ignored: MQTT_ENDPOINTS lists every MQTT endpoint (the first is ${endpoints[0].host}).`);
+    [out.mqttHost, out.mqttPort] = [endpoints[0].host, endpoints[0].port];
+  }
   for (const k of ['mqttCaFile', 'mqttCertFile', 'mqttKeyFile', 'payloadTemplate'] as const)
     if (out[k]) out[k] = resolve(cwd, out[k] as string);
 

@@ -3,6 +3,7 @@
 // an issue worded for the person who wrote it. Kept apart so the key table reads as a table.
 import { z } from 'zod';
 import { parseInstance } from '../shared/fleet.js';
+import { redactHost } from '../shared/redact.js';
 
 export const bool = z.union([z.boolean(), z.string(), z.number()]).transform((v, ctx) => {
   if (typeof v === 'boolean') return v;
@@ -121,4 +122,39 @@ export const instance = str.transform((v, ctx) => {
     return z.NEVER;
   }
   return parsed;
+});
+
+/**
+ * MQTT_ENDPOINTS: `host:port,host:port,…` (IPv6 as `[::1]:1883`), or a list of such strings in a
+ * scenario file. Empty = not set (MQTT_HOST/MQTT_PORT is the one endpoint).
+ */
+export const endpointList = z.union([z.string(), z.array(z.union([z.string(), z.number()]))]).transform((v, ctx) => {
+  const items = (Array.isArray(v) ? v.map(String) : v.split(',')).map((s) => s.trim()).filter(Boolean);
+  const out: Array<{ host: string; port: number }> = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:/@[\]]+)):(\d{1,5})$/.exec(item);
+    const port = m ? Number(m[3]) : 0;
+    if (!m || port < 1 || port > 65535) {
+      // an entry may carry credentials by mistake (user:pw@host): never echoed
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected host:port,host:port… (e.g. 127.0.0.1:1883,127.0.0.1:1884; IPv6 as [::1]:1883), got ${redactHost(item)}`,
+      });
+      return z.NEVER;
+    }
+    const host = m[1] ?? m[2];
+    const key = `${host.toLowerCase()}:${port}`;
+    if (seen.has(key)) {
+      ctx.addIssue({ code: 'custom', message: `${item} is listed twice: list each endpoint once` });
+      return z.NEVER;
+    }
+    seen.add(key);
+    out.push({ host, port });
+  }
+  if (out.length > 64) {
+    ctx.addIssue({ code: 'custom', message: `at most 64 endpoints, got ${out.length}` });
+    return z.NEVER;
+  }
+  return out;
 });

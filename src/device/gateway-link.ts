@@ -7,6 +7,7 @@ import { PendingAcks, PubKind, type PendingPool, type PendingPub } from './gatew
 import type { GatewayCounters } from './gateway-stats.js';
 import type { MqttVersion } from './packets.js';
 import { MqttSession, type SessionContext } from './mqtt-session.js';
+import type { TransportTarget } from './transport.js';
 import { PacketType } from './frame-reader.js';
 import { encodeQos1Publish, GATEWAY_ATTRIBUTES_TOPIC, GATEWAY_DISCONNECT_TOPIC } from './gateway-packets.js';
 import type { WorkloadDevice } from './workload.js';
@@ -32,8 +33,9 @@ export class GatewaySession extends MqttSession {
     g: number,
     gateway: WorkloadDevice,
     private readonly inbox: GatewayInbox,
+    target: TransportTarget,
   ) {
-    super(ctx, g, gateway);
+    super(ctx, g, gateway, target);
   }
 
   override onFrame(type: number, flags: number, buf: Buffer, start: number, len: number): void {
@@ -110,11 +112,11 @@ export class GatewayLink {
     readonly rows: Int32Array,
     readonly batch: GatewayBatch,
     private readonly shared: LinkShared,
-    ctx: SessionContext,
+    session: { ctx: SessionContext; target: TransportTarget },
     inbox: GatewayInbox,
   ) {
     this.acks = new PendingAcks(shared.pool);
-    this.session = new GatewaySession(ctx, g, device, inbox);
+    this.session = new GatewaySession(session.ctx, g, device, inbox, session.target);
   }
 
   /** Writes the open telemetry batch as one PUBLISH (QoS 1: tracked with its children until the PUBACK). */

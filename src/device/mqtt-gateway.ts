@@ -22,6 +22,7 @@ import { PINGREQ } from './packets.js';
 import { createPayloadSource } from './payload.js';
 import type { MqttTelemetrySettings } from './mqtt-telemetry.js';
 import { sessionContext } from './session-context.js';
+import { endpointOf } from '../shared/endpoints.js';
 import type { Workload, WorkloadContext, WorkloadDevice } from './workload.js';
 
 export type { GatewayChildDevice };
@@ -67,14 +68,16 @@ export class MqttGateway extends GatewayChildren implements Workload {
     this.lastTs = new Float64Array(devices.length);
     this.lastSerial = new Float64Array(devices.length).fill(-1);
     this.keepMs = settings.keepaliveSec * 1000;
-    const ctx = sessionContext(this.gatewayHost, this.clock, settings);
+    const { ctx, targets } = sessionContext(this.gatewayHost, this.clock, settings);
     const payload = createPayloadSource(devices, settings.payloadTemplate);
     const names = new QuotedNames(devices.map((d) => d.name));
     const { qos, mqttVersion: version } = settings;
     const shared: LinkShared = { pool: this.pool, c: this.c, qos, version, reuseWrites: !settings.tls };
     for (const [gateway, rows] of byGateway(devices, this.rows)) {
       const g = this.links.length;
-      this.links.push(new GatewayLink(g, gateway, rows, new GatewayBatch(qos, version, payload, names), shared, ctx, this));
+      // a gateway's endpoint (MQTT_ENDPOINTS) by its own index, as a device's by its index
+      const target = targets[endpointOf(gateway.index, targets.length)];
+      this.links.push(new GatewayLink(g, gateway, rows, new GatewayBatch(qos, version, payload, names), shared, { ctx, target }, this));
       for (const i of rows) this.linkOf[i] = g;
     }
     this.c.gateways = this.links.length;

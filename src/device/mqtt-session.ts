@@ -64,6 +64,8 @@ export class MqttSession implements FrameSink {
     protected readonly ctx: SessionContext,
     readonly i: number,
     readonly device: WorkloadDevice,
+    /** This device's endpoint (MQTT_ENDPOINTS), the same on every reconnect. */
+    private readonly target: TransportTarget = ctx.target,
   ) {}
 
   connect(localAddress: string | undefined): void {
@@ -73,7 +75,7 @@ export class MqttSession implements FrameSink {
     this.closing = false;
     this.pingAt = 0;
     this.reader.reset();
-    const t = this.ctx.target;
+    const t = this.target;
     // plain TCP reads into a shared buffer (onRead); TLS emits 'data'
     const s = openStream(t, localAddress, t.tls ? undefined : onRead) as SessionSocket;
     s[SESSION] = this;

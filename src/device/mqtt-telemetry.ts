@@ -9,6 +9,7 @@ import type { Cause, ErrorKind } from './causes.js';
 import { MqttSession, type SessionContext } from './mqtt-session.js';
 import type { Workload, WorkloadContext } from './workload.js';
 import type { OverlaySet } from './overlay-set.js';
+import { endpointOf, type MqttEndpoint } from '../shared/endpoints.js';
 
 /** A device whose socket holds this many unsent bytes skips publishes instead of growing memory. */
 const MAX_BUFFERED_BYTES = 64 * 1024;
@@ -17,6 +18,8 @@ const MAX_BUFFERED_BYTES = 64 * 1024;
 export interface MqttTelemetrySettings {
   host: string;
   port: number;
+  /** Every endpoint (MQTT_ENDPOINTS): device with fleet index i connects to endpointOf(i); absent = host:port. */
+  endpoints?: readonly MqttEndpoint[];
   tls: null | { caFile?: string; certFile?: string; keyFile?: string; insecure: boolean };
   mqttVersion: MqttVersion;
   qos: 0 | 1;
@@ -40,11 +43,12 @@ export class MqttTelemetry implements Workload {
       ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
       ...(t.certFile ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile!) } : {}),
     };
-    const target: TransportTarget = { host: settings.host, port: settings.port, tls };
+    const endpoints = settings.endpoints?.length ? settings.endpoints : [{ host: settings.host, port: settings.port }];
+    const targets: TransportTarget[] = endpoints.map((e) => ({ host: e.host, port: e.port, tls }));
     const ctx: SessionContext = {
       host,
       clock,
-      target,
+      target: targets[0],
       version: settings.mqttVersion,
       keepaliveSec: settings.keepaliveSec,
       disconnectPacket: settings.mqttVersion === '5' ? DISCONNECT_V5 : DISCONNECT_V311,
@@ -56,7 +60,8 @@ export class MqttTelemetry implements Workload {
     const payload = createPayloadSource(devices, settings.payloadTemplate);
     this.packets = new PublishWriter(TELEMETRY_TOPIC, settings.qos, settings.mqttVersion, payload);
     this.sessions = devices.map(() => null);
-    for (const i of wctx.rows) this.sessions[i] = new MqttSession(ctx, i, devices[i]);
+    for (const i of wctx.rows)
+      this.sessions[i] = new MqttSession(ctx, i, devices[i], targets[endpointOf(devices[i].index, targets.length)]);
   }
 
   connect(i: number, localAddress: string | undefined): void {

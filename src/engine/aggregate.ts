@@ -13,18 +13,17 @@ import {
 import { CollapseDetector } from '../metrics/collapse.js';
 import { cumulativeBuckets } from '../metrics/buckets.js';
 import { generatorHealth, LAG_LAGGING_MS } from '../metrics/health.js';
-import type { DeviceRecord, TimelinePoint } from '../metrics/records.js';
-import { C, C_FIELDS, D, D_FIELDS } from './counters.js';
-import { deviceRecord, deviceRecordsJson, JSON_BLOCK } from './device-records.js';
+import type { DeviceRecord, RunResults, TimelinePoint } from '../metrics/records.js';
+import { C, C_FIELDS } from './counters.js';
+import { deviceRecord, deviceRecordsJson } from './device-records.js';
 import type { ShardSnapshot } from './protocol.js';
 import { overRun, round1, round3, type ShardSecond } from './rates.js';
 import { topDevices } from './top-devices.js';
-import { newShardView, rowTotals, settleCrashed, type RowTotals, type ShardView } from './shard-view.js';
-
-export type { RowTotals };
-
-export type { ShardSecond };
+import { applyRows, newShardView, recordDisconnects, rowTotals, settleCrashed, type RowTotals, type ShardView } from './shard-view.js';
 import { rssMB } from './rss.js';
+import { EndpointAggregate, type EndpointMeta } from './endpoint-stats.js';
+
+export type { RowTotals, ShardSecond };
 
 export interface AggregatorMeta {
   runId: string;
@@ -33,12 +32,12 @@ export interface AggregatorMeta {
   target: MetricsSnapshot['target'];
   /** Device names per shard, in the shard's local order. */
   shards: Array<{ id: number; names: string[]; indices: number[] }>;
+  /** Per MQTT endpoint: its label and devices, in the order configured. */
+  endpoints: EndpointMeta[];
   collapseShare: number;
   collapseWindowSec: number;
 }
 
-/** Disconnect history kept per device in the report (most recent). */
-const MAX_DISCONNECTS_PER_DEVICE = 50;
 const SERIES_POINTS = 60;
 const TOP_DEVICES = 50;
 
@@ -52,6 +51,7 @@ export class Aggregator {
   private readonly shards: ShardView[];
   private readonly series: SeriesPoint[] = [];
   private readonly collapse: CollapseDetector;
+  private readonly endpoints: EndpointAggregate;
   /** First publish of the run and the moment the load stopped (ms since epoch): the seconds under load. */
   private firstPublishAt = 0;
   private loadEndAt = 0;
@@ -69,6 +69,7 @@ export class Aggregator {
   constructor(private readonly meta: AggregatorMeta) {
     this.collapse = new CollapseDetector(meta.collapseShare, meta.collapseWindowSec);
     this.shards = meta.shards.map((s) => newShardView(s, meta.startedAt));
+    this.endpoints = new EndpointAggregate(meta.endpoints, meta.shards.length);
   }
 
   shardStatus(id: number): ShardStatus {
@@ -107,20 +108,10 @@ export class Aggregator {
     this.connectMs.add(decodeHistogram(s.hist.connectMs));
     v.secAck.add(ack);
     v.secLag.add(lag);
-    const { idx, rows } = s.changed;
-    for (let k = 0; k < idx.length; k++) {
-      const first = rows[k * D_FIELDS + D.FIRST_PUB];
-      if (first > 0 && (this.firstPublishAt === 0 || first < this.firstPublishAt)) this.firstPublishAt = first;
-      v.rows.set(rows.subarray(k * D_FIELDS, (k + 1) * D_FIELDS), idx[k] * D_FIELDS);
-      v.stale[Math.floor(idx[k] / JSON_BLOCK)] = 1;
-    }
-    for (const d of s.disconnects) {
-      v.stale[Math.floor(d.i / JSON_BLOCK)] = 1;
-      let list = v.disconnects.get(d.i);
-      if (!list) v.disconnects.set(d.i, (list = []));
-      list.push({ at: d.at, cause: d.cause, class: d.class });
-      if (list.length > MAX_DISCONNECTS_PER_DEVICE) list.shift();
-    }
+    const first = applyRows(v, s.changed);
+    if (first > 0 && (this.firstPublishAt === 0 || first < this.firstPublishAt)) this.firstPublishAt = first;
+    recordDisconnects(v, s.disconnects);
+    this.endpoints.apply(s.shardId, s.endpoints);
     const lagP99 = lag.totalCount ? summarize(lag).p99 : null;
     if (lagP99 !== null && lagP99 > LAG_LAGGING_MS) this.secondsBehind++;
     if (s.cpuPercent >= 95) this.secondsSaturated++;
@@ -211,6 +202,7 @@ export class Aggregator {
     };
     this.series.push(point);
     if (this.series.length > SERIES_POINTS) this.series.shift();
+    const endpoints = this.endpoints.section();
     this.timeline.push({
       ts: Math.floor(now / 1000) * 1000,
       t: point.t,
@@ -225,6 +217,7 @@ export class Aggregator {
       scheduleLagP99Ms: secLagP99,
       eventLoopDelayP99Ms: eld,
       state,
+      ...(endpoints.length > 1 ? { endpointsConnected: endpoints.map((e) => e.connected) } : {}),
     });
 
     const collapse =
@@ -286,6 +279,7 @@ export class Aggregator {
       latency: { ackMs: ack, connectMs: summarize(this.connectMs), scheduleLagMs: lag },
       latencyBuckets: { ackMs: cumulativeBuckets(this.ackMs), connectMs: cumulativeBuckets(this.connectMs) },
       disconnects: { total: tot[C.DISCONNECTS], byCause, byClass },
+      endpoints,
       errors: { total: tot[C.ERRORS], byClass: errors },
       collapse,
       generator: generatorHealth({
@@ -337,14 +331,16 @@ export class Aggregator {
    */
   crashed(id: number): RowTotals {
     const ahead = settleCrashed(this.shards[id], this.meta.target.qos);
+    this.endpoints.crashed(id);
     // rates leave crashed shards out; the collapse detector's next deltas must not step back either
     this.prevSent -= ahead.sent;
     this.prevAcked -= ahead.acked;
     return ahead;
   }
 
-  encodedHistograms(): { ackMs: string | null; connectMs: string | null; scheduleLagMs: string | null } {
+  encodedHistograms(): RunResults['histograms'] {
     const enc = (h: Histogram) => (h.totalCount ? encodeHistogram(h) : null);
-    return { ackMs: enc(this.ackMs), connectMs: enc(this.connectMs), scheduleLagMs: enc(this.scheduleLagMs) };
+    const endpointConnectMs = this.endpoints.encoded();
+    return { ackMs: enc(this.ackMs), connectMs: enc(this.connectMs), scheduleLagMs: enc(this.scheduleLagMs), endpointConnectMs };
   }
 }

@@ -5,6 +5,8 @@ import type { DeviceCredentials, GatewayRef } from '../shared/fleet.js';
 import type { CauseClass } from '../metrics/snapshot.js';
 import type { MqttVersion } from '../device/packets.js';
 import type { Stage } from './stages.js';
+import type { MqttEndpoint } from '../shared/endpoints.js';
+import type { EndpointPart } from './endpoint-tallies.js';
 import type { AttributeSettings, RpcSettings } from '../device/round-trip-overlays.js';
 import type { FleetWorkload, WorkloadName } from '../shared/workloads.js';
 import type { WorkloadStatsPart } from '../metrics/workload-stats.js';
@@ -26,8 +28,11 @@ export interface ShardDevice {
 
 /** Everything a shard needs to run, resolved by the supervisor. */
 export interface ShardSettings {
+  /** The first MQTT endpoint (the only one without MQTT_ENDPOINTS). */
   host: string;
   port: number;
+  /** Every MQTT endpoint, the first included; a device uses endpointOf(its fleet index) (absent = host:port). */
+  endpoints?: MqttEndpoint[];
   tls: null | { caFile?: string; certFile?: string; keyFile?: string; insecure: boolean };
   mqttVersion: MqttVersion;
   qos: 0 | 1;
@@ -109,6 +114,8 @@ export interface ShardSnapshot {
    * only change is traffic come every 5th snapshot and in the final one (shard.ts TRAFFIC_ROWS_EVERY).
    */
   changed: { idx: Int32Array; rows: Float64Array };
+  /** Connects, connected devices, connect latency and disconnect causes per MQTT endpoint. */
+  endpoints?: EndpointPart;
   /** Each workload's share (the stats channel, src/metrics/workload-stats.ts), by workload name. */
   workloads?: Record<string, WorkloadStatsPart>;
   disconnects: DisconnectEvent[];

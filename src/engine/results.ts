@@ -4,6 +4,7 @@ import type { FleetDevice } from '../shared/fleet.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
 import type { ShardEventBatch } from './protocol.js';
+import type { MqttEndpoint } from '../shared/endpoints.js';
 import type { WorkloadName } from '../shared/workloads.js';
 import type { AttributeSettings, RpcSettings } from '../device/round-trip-overlays.js';
 
@@ -16,6 +17,8 @@ export type { RunResults, ShardEventBatch };
 export interface EngineConfig {
   mqttHost: string;
   mqttPort: number;
+  /** MQTT_ENDPOINTS: every endpoint, device with fleet index i on endpointOf(i) (absent or empty = mqttHost:mqttPort). */
+  mqttEndpoints?: readonly MqttEndpoint[] | undefined;
   mqttTls: boolean;
   mqttCaFile?: string | undefined;
   mqttCertFile?: string | undefined;

@@ -2,7 +2,8 @@
 // shard receives, the run's header for the aggregator (target as the report shows it, devices per shard)
 // and the warnings about source addresses (and, later, the notes on a crashed shard). Plain functions,
 // kept apart from the supervisor, which owns the processes, timers and files.
-import { redactHost, redactUrl } from '../shared/redact.js';
+import { redactUrl } from '../shared/redact.js';
+import { devicesPerEndpoint, endpointKey, endpointLabel, targetEndpoints } from '../shared/endpoints.js';
 import type { AggregatorMeta, RowTotals } from './aggregate.js';
 import type { ShardSlice } from './plan.js';
 import type { ShardSettings } from './protocol.js';
@@ -16,6 +17,7 @@ export function shardSettings(opts: EngineOptions, slices: number, t0: number): 
   return {
     host: cfg.mqttHost,
     port: cfg.mqttPort,
+    endpoints: targetEndpoints(cfg),
     tls: cfg.mqttTls
       ? { caFile: cfg.mqttCaFile, certFile: cfg.mqttCertFile, keyFile: cfg.mqttKeyFile, insecure: cfg.mqttTlsInsecure }
       : null,
@@ -60,12 +62,15 @@ export function shardSettings(opts: EngineOptions, slices: number, t0: number): 
 /** The aggregator's view of the run: ids, the target as the report shows it (redacted), devices per shard. */
 export function runHeader(opts: EngineOptions, runId: string, startedAt: number, slices: ShardSlice[]): AggregatorMeta {
   const cfg = opts.config;
+  const endpoints = targetEndpoints(cfg);
+  const labels = endpoints.map(endpointLabel);
+  const perEndpoint = devicesPerEndpoint(opts.fleet.map(endpointKey), endpoints.length);
   return {
     runId,
     instance: cfg.instance ? `${cfg.instance.index}/${cfg.instance.count}` : null,
     startedAt,
     target: {
-      mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`,
+      mqtt: `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${labels.join(',')}`,
       rest: redactUrl(opts.restUrl),
       qos: cfg.qos as 0 | 1,
       mqttVersion: cfg.mqttVersion,
@@ -76,6 +81,7 @@ export function runHeader(opts: EngineOptions, runId: string, startedAt: number,
       names: opts.fleet.slice(s.start, s.end).map((d) => d.name),
       indices: opts.fleet.slice(s.start, s.end).map((d) => d.index),
     })),
+    endpoints: labels.map((endpoint, e) => ({ endpoint, devices: perEndpoint[e] })),
     collapseShare: cfg.collapseShare,
     collapseWindowSec: cfg.collapseWindowSec,
   };

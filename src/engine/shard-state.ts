@@ -85,7 +85,7 @@ export class ShardState implements WorkloadHost {
     this.clock = opts.clock;
     this.random = opts.random ?? Math.random;
     this.state = new Uint8Array(n);
-    this.tallies = new Tallies(n, devices);
+    this.tallies = new Tallies(n, devices, settings.endpoints?.length ?? 1);
     this.paused = new Uint8Array(n);
     this.wanted = new Uint8Array(n);
     this.connectStart = new Float64Array(n);
@@ -225,7 +225,7 @@ export class ShardState implements WorkloadHost {
       if (this.state[i] !== S.QUEUED) continue;
       this.state[i] = S.CONNECTING;
       this.connecting++;
-      this.tallies.connectAttempt();
+      this.tallies.connectAttempt(i);
       this.bucket.take();
       budget--;
       this.connectStart[i] = now;

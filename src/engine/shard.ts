@@ -42,6 +42,7 @@ export class Shard {
   private cpuAt: number;
   private timers: NodeJS.Timeout[] = [];
   private finished = false;
+  private readonly isUp = (i: number) => this.core.state[i] === S.UP;
   private readonly rows: RowKinds;
   /** The stats channel: one meter per workload reporting from this shard (its row kinds, overlays). */
   private readonly meters = new Map<WorkloadName, WorkloadMeter>();
@@ -223,6 +224,7 @@ export class Shard {
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       rssMB: rssMB(),
       changed,
+      endpoints: this.core.tallies.endpoints.take(this.isUp),
     };
     this.out.snapshot(snap, final);
   }

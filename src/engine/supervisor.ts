@@ -5,7 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../shared/errors.js';
-import { redactHost } from '../shared/redact.js';
+import { endpointLabel, targetEndpoints } from '../shared/endpoints.js';
 import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
@@ -114,7 +114,8 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const stagesSec = stagesDurationSec(settings.stages);
     const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
     // next tick: the caller attaches its 'log' listener after startEngine returns
-    const to = `${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`;
+    const endpoints = targetEndpoints(cfg).map(endpointLabel);
+    const to = endpoints.length > 1 ? `${endpoints.length} endpoints (${endpoints.join(', ')})` : endpoints[0];
     const length = durationSec ? `${durationSec} s` : 'until stopped';
     const runLine =
       `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${to}, QoS ${cfg.qos}, ` +

@@ -9,6 +9,7 @@ import type { CauseClass } from '../metrics/snapshot.js';
 import { C, C_FIELDS, D, D_FIELDS } from './counters.js';
 import type { DisconnectEvent, ShardEvent, ShardSnapshot } from './protocol.js';
 import { STATE, TRAFFIC } from './states.js';
+import { EndpointTallies } from './endpoint-tallies.js';
 
 const MAX_DISCONNECT_RECORDS_PER_SNAPSHOT = 5000;
 const ERR_INDEX = Object.fromEntries(ERROR_KINDS.map((k, n) => [k, D.ERR0 + n])) as Record<ErrorKind, number>;
@@ -36,13 +37,18 @@ export class Tallies {
   /** This interval only. */
   private events: ShardEvent[] = [];
   private disconnects: DisconnectEvent[] = [];
+  /** The same connects and disconnects, per MQTT endpoint. */
+  readonly endpoints: EndpointTallies;
 
+  /** @param endpoints MQTT endpoints the devices are spread over (device → endpoint by fleet index) */
   constructor(
     n: number,
-    private readonly names: readonly { name: string }[],
+    private readonly names: readonly { name: string; index: number }[],
+    endpoints = 1,
   ) {
     this.dev = new Float64Array(n * D_FIELDS);
     this.dirty = new Uint8Array(n);
+    this.endpoints = new EndpointTallies(names, endpoints);
   }
 
   /** Lifecycle and error events are all kept (at most a few per device per second); publishes are sampled by the caller. */
@@ -83,8 +89,9 @@ export class Tallies {
     this.dirty[i] |= STATE;
   }
 
-  connectAttempt(): void {
+  connectAttempt(i: number): void {
     this.c[C.CONNECT_ATTEMPTS]++;
+    this.endpoints.attempt(i);
   }
 
   connected(i: number, at: number, ms: number): void {
@@ -98,6 +105,7 @@ export class Tallies {
     }
     this.dirty[i] |= STATE;
     recordMs(this.connectHist, ms);
+    this.endpoints.connected(i, ms);
     this.event({ ts: Math.round(at), ev: 'connected', device: this.names[i].name, connectMs: ms3(ms) });
   }
 
@@ -120,6 +128,7 @@ export class Tallies {
     this.dirty[i] |= STATE;
     this.byCause[c.cause] = (this.byCause[c.cause] ?? 0) + 1;
     this.byClass[c.class] = (this.byClass[c.class] ?? 0) + 1;
+    this.endpoints.failed(i, c.cause, c.class, connecting);
     if (this.disconnects.length < MAX_DISCONNECT_RECORDS_PER_SNAPSHOT) this.disconnects.push({ i, at: ts, cause: c.cause, class: c.class });
   }
 

@@ -1,5 +1,6 @@
 // `tblab check`: can the lab work against this target from this machine? REST login and one page
-// of devices, MQTT reachability (+ one CONNECT with a provisioned device), generator pre-flight.
+// of devices, MQTT reachability of every endpoint (+ one CONNECT with a provisioned device), the
+// connection plan (shards, source addresses, devices per endpoint) and the generator pre-flight.
 // Every check yields a verdict line; the first FAIL decides the exit code.
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
@@ -9,7 +10,9 @@ import type { PageData, TbDevice, TbUser } from '../thingsboard/types.js';
 import { readTokenFile, fleetFromTokenFile } from './fleet-file.js';
 import { probeMqtt } from './mqtt-probe.js';
 import { connectionPlan, preflight, readHostFacts, type CheckLine, type HostFacts } from './preflight.js';
-import { redactHost, redactText, redactUrl, sameServer } from '../shared/redact.js';
+import { describePlan } from './connection-plan.js';
+import { endpointLabel, endpointOf, targetEndpoints } from '../shared/endpoints.js';
+import { redactText, redactUrl, sameServer } from '../shared/redact.js';
 
 export interface CheckReport {
   ok: boolean;
@@ -74,9 +77,8 @@ export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: Chec
     checks.push(fail('tokens', e));
   }
 
-  const target = {
-    host: cfg.mqttHost,
-    port: cfg.mqttPort,
+  const endpoints = targetEndpoints(cfg);
+  const base = {
     tls: cfg.mqttTls,
     caFile: cfg.mqttCaFile,
     certFile: cfg.mqttCertFile,
@@ -85,30 +87,42 @@ export async function runCheck(_ctx: LabContext, cfg: ResolvedConfig, opts: Chec
     protocolVersion: (cfg.mqttVersion === '5' ? 5 : 4) as 4 | 5,
     timeoutMs: Math.min(cfg.restTimeoutMs, 10_000),
   };
-  const url = `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${redactHost(cfg.mqttHost)}:${cfg.mqttPort}`;
-  let reachable = false;
-  try {
-    const r = await probeMqtt(target);
-    reachable = true;
-    checks.push({
-      name: 'mqtt',
-      verdict: 'OK',
-      message: `MQTT ${url} reachable (${cfg.mqttTls ? `TLS ${r.tlsProtocol}, ` : 'TCP, '}${r.connectMs} ms)`,
-    });
-  } catch (e) {
-    checks.push({ name: 'mqtt', verdict: 'FAIL', code: 'TARGET_UNREACHABLE', message: `MQTT ${url} not reachable: ${describeError(e)}` });
-  }
-  if (reachable) checks.push(await connectCheck(cfg, target, url));
+  const scheme = cfg.mqttTls ? 'mqtts' : 'mqtt';
+  // every endpoint at once: a cluster's nodes answer independently
+  const probes = await Promise.all(
+    endpoints.map(async (e, k): Promise<{ line: CheckLine; ok: boolean }> => {
+      const url = `${scheme}://${endpointLabel(e)}`;
+      const name = endpoints.length > 1 ? `mqtt endpoint ${k + 1}/${endpoints.length}` : 'mqtt';
+      try {
+        const r = await probeMqtt({ ...base, host: e.host, port: e.port });
+        const how = `${cfg.mqttTls ? `TLS ${r.tlsProtocol}, ` : 'TCP, '}${r.connectMs} ms`;
+        return { ok: true, line: { name, verdict: 'OK', message: `MQTT ${url} reachable (${how})` } };
+      } catch (e) {
+        const message = `MQTT ${url} not reachable: ${describeError(e)}`;
+        return { ok: false, line: { name, verdict: 'FAIL', code: 'TARGET_UNREACHABLE', message } };
+      }
+    }),
+  );
+  checks.push(...probes.map((p) => p.line));
+  if (probes.every((p) => p.ok)) checks.push(await connectCheck(cfg, base));
 
   const host = opts.host ?? readHostFacts();
-  checks.push(...preflight(connectionPlan(cfg, host.cores), host));
+  const plan = connectionPlan(cfg, host);
+  checks.push({
+    name: 'plan',
+    verdict: 'OK',
+    message: `plan: ${describePlan(plan, host)}`,
+    details: { ...plan, addresses: plan.addresses },
+  });
+  checks.push(...preflight(plan, host));
   // library errors (DNS, sockets) may quote a host setting as it was given
   for (const c of checks) c.message = redactText(c.message, [cfg.mqttHost]);
   const failed = checks.find((c) => c.verdict === 'FAIL');
   return { ok: !failed, exitCode: failed ? (failed.code ? ExitCode[ERRORS[failed.code].exit] : ExitCode.INTERNAL) : ExitCode.OK, checks };
 }
 
-async function connectCheck(cfg: ResolvedConfig, target: Parameters<typeof probeMqtt>[0], url: string): Promise<CheckLine> {
+/** One MQTT CONNECT with the first provisioned device, at the endpoint the run would send it to. */
+async function connectCheck(cfg: ResolvedConfig, base: Omit<Parameters<typeof probeMqtt>[0], 'host' | 'port'>): Promise<CheckLine> {
   let tf;
   try {
     tf = readTokenFile(cfg.dataDir);
@@ -120,8 +134,14 @@ async function connectCheck(cfg: ResolvedConfig, target: Parameters<typeof probe
     const message = `MQTT CONNECT skipped: no provisioned device of ${redactUrl(cfg.tbUrl)} in tokens.json yet (run \`tblab provision\`)`;
     return { name: 'mqtt connect', verdict: 'WARN', message };
   }
+  const endpoints = targetEndpoints(cfg);
+  const e = endpoints[endpointOf(device.index, endpoints.length)];
+  const url = `${cfg.mqttTls ? 'mqtts' : 'mqtt'}://${endpointLabel(e)}`;
   try {
-    const r = await probeMqtt(target, { clientId: `tblab-check-${process.pid}`, credentials: device.credentials });
+    const r = await probeMqtt(
+      { ...base, host: e.host, port: e.port },
+      { clientId: `tblab-check-${process.pid}`, credentials: device.credentials },
+    );
     if (r.connack!.code === 0)
       return { name: 'mqtt connect', verdict: 'OK', message: `MQTT CONNECT as ${device.name} accepted (CONNACK 0, ${r.connack!.ms} ms)` };
     return {

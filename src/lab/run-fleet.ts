@@ -33,8 +33,6 @@ export interface RunFleet {
   fleet: FleetDevice[];
   /** Devices of the whole fleet for the phase spread (the devices'; children have their gateway's slot). */
   fleetSize: number;
-  /** MQTT/HTTP connections this instance opens: one per device, one per gateway. */
-  connections: number;
 }
 
 export function runFleet(config: ResolvedConfig): RunFleet {
@@ -45,7 +43,7 @@ export function runFleet(config: ResolvedConfig): RunFleet {
     if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
     devices = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
   }
-  if (!parts.gateways) return { ...devices, connections: devices.fleet.length };
+  if (!parts.gateways) return devices;
   const g = gatewayFleet(readGatewayFile(config.dataDir), {
     prefix: config.devicePrefix,
     gateways: config.gateways,
@@ -58,6 +56,5 @@ export function runFleet(config: ResolvedConfig): RunFleet {
   return {
     fleet: [...devices.fleet, ...g.fleet],
     fleetSize: parts.devices ? devices.fleetSize : g.fleetSize,
-    connections: devices.fleet.length + g.gateways.length,
   };
 }

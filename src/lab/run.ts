@@ -75,8 +75,9 @@ export async function runLab(
 ): Promise<{ exitCode: number; report: RunReport }> {
   const say = (l: string) => sayTo(ctx, l);
   const config = target.config;
-  const { fleet, fleetSize, connections } = runFleet(config);
-  runPreflight(config, connections, say);
+  // a gateway's children count as connections here: the plan errs on the safe side for them
+  const { fleet, fleetSize } = runFleet(config);
+  runPreflight(config, fleet, say);
   const paused = pausedNotice(config, fleet);
   if (paused) say(paused);
   const runId = runIdFor(config, new Date(ctx.now()));

@@ -39,7 +39,10 @@ export interface TargetOptions {
  * every time so it never replaces a real fleet's tokens.json or teardown manifest. The pid file
  * stays where `tblab stop` looks by default.
  */
-export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqttHost: string; mqttPort: number }): ResolvedConfig {
+export function embeddedConfig(
+  base: ResolvedConfig,
+  emu: { restUrl: string; mqttHost: string; mqttPort: number; mqttEndpoints?: ResolvedConfig['mqttEndpoints'] },
+): ResolvedConfig {
   const dataDir = embeddedDataDir(base.dataDir);
   const defaultDisabled = join(base.dataDir, 'control', 'disabled_devices.json');
   return Object.freeze({
@@ -48,6 +51,8 @@ export function embeddedConfig(base: ResolvedConfig, emu: { restUrl: string; mqt
     tbUrl: emu.restUrl,
     mqttHost: emu.mqttHost,
     mqttPort: emu.mqttPort,
+    // the emulator's port(s), never the real server's endpoints
+    mqttEndpoints: emu.mqttEndpoints ?? [],
     mqttTls: false,
     tbUsername: KEYS.TB_USERNAME.def,
     tbPassword: KEYS.TB_PASSWORD.def,
@@ -73,6 +78,7 @@ export async function resolveTarget(ctx: LabContext, base: ResolvedConfig, o: Ta
     return { kind: 'real', config, emulatorUrl: null, close: async () => {} };
   }
   say(ctx, `${p}starting the embedded emulator…`);
+  if (base.mqttEndpoints.length) say(ctx, `${p}MQTT_ENDPOINTS is ignored with --embedded: the lab connects to the emulator it starts`);
   if (base.durationSec === undefined && !base.stages) {
     say(ctx, `${p}DURATION_SEC is not set: the embedded demo runs ${EMBEDDED_DURATION_SEC} s (--duration 0 = until stopped)`);
   }

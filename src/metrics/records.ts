@@ -51,6 +51,8 @@ export interface TimelinePoint {
   eventLoopDelayP99Ms: number | null;
   /** Run state at this point; `stopping` and later points are the drain and disconnect, not load. Absent in older reports. */
   state?: RunState;
+  /** Devices connected per MQTT endpoint (order of `metrics.endpoints`), with two endpoints or more. */
+  endpointsConnected?: number[];
 }
 
 /** What a run leaves behind; the engine returns it and src/report/build.ts turns it into the report. */
@@ -72,6 +74,8 @@ export interface RunResults {
     ackMs: string | null;
     connectMs: string | null;
     scheduleLagMs: string | null;
+    /** Per MQTT endpoint (the order of `final.endpoints`): its connect latencies, null = none. Absent in older reports. */
+    endpointConnectMs?: Array<string | null>;
     workloads?: Record<string, Record<string, string>>;
   };
   /** The supervisor's notes (also in `final.generator.notes`). */

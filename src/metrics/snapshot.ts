@@ -8,8 +8,11 @@ import type { WorkloadSummary } from './workload-stats.js';
 
 export type { WorkloadSummary };
 
-/** 2: `workloads` (issue 16). Version 1 snapshots (older reports) have no `workloads`. */
-export const METRICS_SCHEMA_VERSION = 2;
+/**
+ * 2: `workloads` (issue 16). 3: `endpoints` (issue 18). Older snapshots (the `metrics` of older
+ * reports) lack what came later.
+ */
+export const METRICS_SCHEMA_VERSION = 3;
 
 export type RunState = 'starting' | 'connecting' | 'running' | 'stopping' | 'finished' | 'aborted' | 'failed';
 
@@ -51,6 +54,23 @@ export interface DeviceRow {
   acked: number;
   failed: number;
   disconnects: number;
+}
+
+/** One MQTT endpoint of the run (MQTT_ENDPOINTS, or the one MQTT_HOST:MQTT_PORT) and what its devices did. */
+export interface EndpointStats {
+  /** `host:port` (IPv6 in brackets, credentials redacted). */
+  endpoint: string;
+  /** Devices of this run assigned to it: fleet index i → endpoint (i − 1) mod K. */
+  devices: number;
+  connected: number;
+  attempts: number;
+  succeeded: number;
+  /** Connect attempts that failed (refused, timeout, socket error…). */
+  failed: number;
+  /** TCP open → CONNACK of this endpoint's connects. */
+  connectMs: Percentiles;
+  /** Session ends not asked for, connect failures included, as `disconnects` of the whole run. */
+  disconnects: { total: number; byCause: Record<string, number>; byClass: Partial<Record<CauseClass, number>> };
 }
 
 export interface ShardStatus {
@@ -142,6 +162,9 @@ export interface MetricsSnapshot {
     byCause: Record<string, number>;
     byClass: Partial<Record<CauseClass, number>>;
   };
+
+  /** Per MQTT endpoint, in the order configured (one entry without MQTT_ENDPOINTS). Schema v3. */
+  endpoints: EndpointStats[];
 
   /** Errors by class (connect failures, write errors, ack timeouts, protocol errors…). */
   errors: { total: number; byClass: Record<string, number> };

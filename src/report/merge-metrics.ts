@@ -8,6 +8,7 @@ import {
   type SeriesPoint,
   type DeviceRow,
   type ShardStatus,
+  type EndpointStats,
 } from '../metrics/snapshot.js';
 import { alignByTs } from './merge-align.js';
 
@@ -62,6 +63,7 @@ export function mergeSnapshots(
   startMs: number,
   endMs: number,
   latency: MergedLatency,
+  endpoints: EndpointStats[] = [],
 ): MetricsSnapshot {
   const s = inputs.map((i) => i.snapshot);
   const configured = sum(s.map((x) => x.connections.configured));
@@ -138,6 +140,7 @@ export function mergeSnapshots(
       byCause: sumMaps(s.map((x) => x.disconnects.byCause)) as Record<string, number>,
       byClass: sumMaps(s.map((x) => x.disconnects.byClass)),
     },
+    endpoints,
     errors: { total: sum(s.map((x) => x.errors.total)), byClass: sumMaps(s.map((x) => x.errors.byClass)) as Record<string, number> },
     collapse: first ? { ...first.snapshot.collapse!, elapsedSec: (Date.parse(first.snapshot.collapse!.at) - startMs) / 1000 } : null,
     generator: {

@@ -11,6 +11,7 @@ import { alignByTs } from './merge-align.js';
 import { mergeSnapshots, worst } from './merge-metrics.js';
 import { mergeDelivery, uniteRecords } from './merge-delivery.js';
 import { mergeServer } from './merge-server.js';
+import { mergeEndpoints } from './merge-endpoints.js';
 
 export interface MergeInput {
   /** Where the report came from (file path): named in every error. */
@@ -45,7 +46,17 @@ const RUN_STAGES = [
 /** Settings that define the fleet and its slicing: instances that differ here did not split one fleet. */
 const FLEET_KEYS = ['devicePrefix', 'deviceCount'] as const;
 /** Settings that should match for the sum to mean one load; differences are reported, not fatal. */
-const LOAD_KEYS = ['tbUrl', 'mqttHost', 'mqttPort', 'qos', 'mqttVersion', 'publishIntervalSec', 'durationSec', 'stages'] as const;
+const LOAD_KEYS = [
+  'tbUrl',
+  'mqttHost',
+  'mqttPort',
+  'mqttEndpoints',
+  'qos',
+  'mqttVersion',
+  'publishIntervalSec',
+  'durationSec',
+  'stages',
+] as const;
 
 type Placed = MergeInput & { id: InstanceId; label: string };
 
@@ -97,7 +108,7 @@ function place(inputs: readonly MergeInput[], allowPartial: boolean, warnings: s
   return placed;
 }
 
-type HistKey = Exclude<keyof RunReport['histograms'], 'workloads'>;
+type HistKey = Exclude<keyof RunReport['histograms'], 'workloads' | 'endpointConnectMs'>;
 type LatencyKey = keyof RunReport['metrics']['latency'];
 
 /** Decodes and adds one histogram kind of every input; refuses inputs that have samples but no histogram. */
@@ -172,6 +183,10 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
     duplicate,
   );
 
+  const ends = mergeEndpoints(
+    placed.map((p) => ({ label: p.label, endpoints: p.report.metrics.endpoints, connectMs: p.report.histograms.endpointConnectMs })),
+  );
+  warnings.push(...ends.warnings);
   const metrics = mergeSnapshots(
     placed.map((p) => ({ label: p.label, snapshot: p.report.metrics })),
     runId,
@@ -183,6 +198,7 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
       scheduleLagMs: summarize(hist.scheduleLagMs),
       ingestLatencyMs: ingestMs,
     },
+    ends.endpoints,
   );
   const timeline = alignByTs<TimelinePoint>(
     reports.map((r) => r.timeline),
@@ -232,6 +248,7 @@ export function mergeReports(inputs: readonly MergeInput[], opts: MergeOptions =
       connectMs: enc(hist.connectMs),
       scheduleLagMs: enc(hist.scheduleLagMs),
       ...(ingest ? { ingestLatencyMs: enc(ingest) } : {}),
+      ...(ends.endpoints.length ? { endpointConnectMs: ends.connectMs } : {}),
       ...(work.histograms ? { workloads: work.histograms } : {}),
     },
     ...(work.workloads ? { workloads: work.workloads } : {}),

@@ -118,6 +118,8 @@ export interface RunReport {
     connectMs: string | null;
     scheduleLagMs: string | null;
     ingestLatencyMs?: string | null;
+    /** Per MQTT endpoint, in the order of `metrics.endpoints`: its connect latencies (null = none). Absent in older reports. */
+    endpointConnectMs?: Array<string | null>;
     /** Workload → histogram name → encoded (issue 16). */
     workloads?: Record<string, Record<string, string>>;
   };

@@ -220,6 +220,28 @@ export function renderSummary(r: RunReport, s: RunSummary = summarize(r)): strin
         ['errors', `${num(s.errors.total)}${s.errors.total ? ` — ${counts(s.errors.byClass)}` : ''}`],
       ]),
   ];
+  const ends = m.endpoints ?? []; // absent in reports of metrics schema 1
+  if (ends.length > 1)
+    sections.push(
+      `MQTT endpoints (device i on endpoint (i − 1) mod ${ends.length})\n` +
+        renderTable(
+          ['endpoint', 'devices', 'attempts', 'succeeded', 'failed', 'connect p50', 'connect p99', 'disconnects', 'top cause'],
+          ends.map((e) => {
+            const top = Object.entries(e.disconnects.byCause).sort((a, b) => b[1] - a[1])[0];
+            const cells = [e.attempts, e.succeeded, e.failed].map((x) => num(x));
+            return [
+              e.endpoint,
+              num(e.devices),
+              ...cells,
+              ms(e.connectMs.p50),
+              ms(e.connectMs.p99),
+              num(e.disconnects.total),
+              top?.[0] ?? '—',
+            ];
+          }),
+          { indent: 2 },
+        ),
+    );
   const workloads = workloadsSection(r);
   if (workloads) sections.push(workloads);
   if (s.deliveryLines.length) sections.push('Delivery\n' + s.deliveryLines.map((l) => `  ${l}`).join('\n'));

@@ -1,8 +1,10 @@
 // Out of open files is a measured cause, not a crash. The lab runs under a low RLIMIT_NOFILE (200,
 // set by `ulimit -n` in the shell that execs node: the shard processes inherit it) with more devices
-// than one shard process can hold: `tblab run` refuses before connecting, with the same verdict as
-// `tblab check`; with PREFLIGHT=warn it runs, connects past the limit fail with EMFILE and are
-// counted as such, the shard keeps reporting to the end and the report is written.
+// than one shard process can hold. Left to the plan (MAX_CLIENTS_PER_PROCESS=0) the fleet is split
+// into shards that fit; with MAX_CLIENTS_PER_PROCESS set above the limit `tblab run` refuses before
+// connecting, with the same verdict as `tblab check`; with PREFLIGHT=warn it runs, connects past the
+// limit fail with EMFILE and are counted as such, the shard keeps reporting to the end and the
+// report is written.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -19,7 +21,7 @@ const TITLE = 'open-file limit: run refuses like check does; with PREFLIGHT=warn
 test(TITLE, { timeout: 180_000 }, async (t) => {
   const emu = await startEmulator(t);
   const dir = tmpDir(t, 'tblab-emfile-');
-  const env = {
+  const env: Record<string, string> = {
     TB_URL: emu.restUrl,
     MQTT_PORT: String(emu.mqttPort),
     DEVICE_COUNT: String(DEVICES),
@@ -30,6 +32,16 @@ test(TITLE, { timeout: 180_000 }, async (t) => {
   };
   const prov = await tblab(t, ['provision'], { cwd: dir, env, timeoutMs: 90_000 });
   assert.equal(prov.code, 0, prov.stderr);
+
+  // planned: shards of at most 90 % of the limit − 64 = 116 connections
+  const fits = await tblab(t, ['check'], { cwd: dir, env, via, timeoutMs: 60_000 });
+  assert.equal(fits.code, 0, fits.stderr);
+  assert.match(
+    fits.stderr,
+    /\[OK\] {2}plan: 300 devices → 3 shard process\(es\) of ≤ 100 connections \(at most 116: 90 % of the open-file limit 200 − 64\)/,
+  );
+  assert.match(fits.stderr, /\[OK\] {2}open files: 100 connections per process × 3 shard\(s\) need ~164 open files; limit 200/);
+  env.MAX_CLIENTS_PER_PROCESS = '15000'; // the user's cap: judged as it is
 
   const check = await tblab(t, ['check'], { cwd: dir, env, via, timeoutMs: 60_000 });
   const checkLine = /\[FAIL\] open files: (.*)/.exec(check.stderr);

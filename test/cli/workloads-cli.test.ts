@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tblab } from '../helpers/tblab-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import type { RunReport } from '../../src/report/schema.js';
-import type { Percentiles } from '../../src/metrics/snapshot.js';
+import { METRICS_SCHEMA_VERSION, type Percentiles } from '../../src/metrics/snapshot.js';
 
 test(
   'a scenario naming workloads: device runs and reports workloads.device, reconciled, with thresholds on it',
@@ -57,7 +57,7 @@ test(
     assert.ok(report.histograms.workloads?.device?.latencyMs, 'encoded for report merge');
     assert.ok(w.rates.sent > 0 && w.rates.sent === traffic.sentPerSec, `rates ${JSON.stringify(w.rates)} vs ${traffic.sentPerSec}`);
     assert.equal(w.series, undefined, 'the live series stays in metrics.workloads');
-    assert.equal(report.metrics.schemaVersion, 2);
+    assert.equal(report.metrics.schemaVersion, METRICS_SCHEMA_VERSION);
     assert.ok((report.metrics.workloads?.device.series ?? []).length >= 2);
     assert.deepEqual(
       report.thresholds?.map((x) => [x.expression, x.ok]),

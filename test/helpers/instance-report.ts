@@ -1,7 +1,8 @@
 // Builds instance run reports from real samples for the merge tests: the latency samples are
 // recorded into real HDR histograms and encoded as a run would, and the counters agree with them.
 import type { RunReport, DeviceRecord, TimelinePoint } from '../../src/report/schema.js';
-import { METRICS_SCHEMA_VERSION, type MetricsSnapshot, type SeriesPoint } from '../../src/metrics/snapshot.js';
+import { METRICS_SCHEMA_VERSION, type EndpointStats, type MetricsSnapshot, type SeriesPoint } from '../../src/metrics/snapshot.js';
+import { endpointOf } from '../../src/shared/endpoints.js';
 import { createHistogram, recordMs, encodeHistogram, summarize } from '../../src/metrics/hdr.js';
 import { deviceName } from '../../src/shared/fleet.js';
 
@@ -33,6 +34,34 @@ export interface InstanceSpec {
   collapseAtMs?: number;
   config?: Record<string, unknown>;
   hostname?: string;
+  /**
+   * MQTT endpoints (MQTT_ENDPOINTS) the devices were spread over: the report gets metrics schema 2
+   * with `endpoints` (connectMs[k] is device k's, on its endpoint). Absent: a schema 1 report without them.
+   */
+  endpoints?: number;
+}
+
+/** The per-endpoint rows and histograms of an instance whose devices spread over `k` endpoints. */
+function endpointRows(spec: InstanceSpec, k: number): { rows: EndpointStats[]; encoded: Array<string | null> } {
+  const rows: EndpointStats[] = [];
+  const encoded: Array<string | null> = [];
+  for (let e = 0; e < k; e++) {
+    const mine = spec.deviceIndexes.map((idx, j) => [idx, j]).filter(([idx]) => endpointOf(idx, k) === e);
+    const samples = mine.map(([, j]) => spec.connectMs[j]).filter((x) => x !== undefined);
+    const h = encode(samples);
+    rows.push({
+      endpoint: `127.0.0.1:${1883 + e}`,
+      devices: mine.length,
+      connected: mine.length,
+      attempts: mine.length + e,
+      succeeded: mine.length,
+      failed: e,
+      connectMs: h.summary,
+      disconnects: { total: e, byCause: e ? { ECONNREFUSED: e } : {}, byClass: e ? { network: e } : {} },
+    });
+    encoded.push(h.encoded);
+  }
+  return { rows, encoded };
 }
 
 const encode = (samples: number[]) => {
@@ -104,8 +133,11 @@ export function instanceReport(spec: InstanceSpec): RunReport {
     });
   }
   const endMs = spec.startMs + spec.seconds * 1000;
-  const metrics: MetricsSnapshot = {
-    schemaVersion: METRICS_SCHEMA_VERSION,
+  const ends = spec.endpoints ? endpointRows(spec, spec.endpoints) : null;
+  const metrics = {
+    // without endpoints: a report written before metrics schema 3
+    schemaVersion: ends ? METRICS_SCHEMA_VERSION : 2,
+    ...(ends ? { endpoints: ends.rows } : {}),
     runId,
     instance: label,
     state: spec.outcome === 'failed' ? 'failed' : 'finished',
@@ -171,7 +203,7 @@ export function instanceReport(spec: InstanceSpec): RunReport {
     })),
     shards: [{ id: 0, pid: 1000 + spec.index, state: 'done', devices: n, connected: n }],
     delivery: null,
-  };
+  } as MetricsSnapshot;
   return {
     schemaVersion: 1,
     tool: 'tb-load-lab',
@@ -195,7 +227,12 @@ export function instanceReport(spec: InstanceSpec): RunReport {
     metrics,
     timeline,
     devices,
-    histograms: { ackMs: ack.encoded, connectMs: connect.encoded, scheduleLagMs: lag.encoded },
+    histograms: {
+      ackMs: ack.encoded,
+      connectMs: connect.encoded,
+      scheduleLagMs: lag.encoded,
+      ...(ends ? { endpointConnectMs: ends.encoded } : {}),
+    },
     delivery: null,
     thresholds: null,
     files: { events: [`data/logs/${runId}-s00-events.jsonl`], metrics: [`data/metrics/${runId}-s00-metrics.csv`] },

@@ -191,6 +191,18 @@ export function makeReport(o: FixtureOptions = {}): RunReport {
       },
       latency: { ackMs: summarize(ack), connectMs: summarize(conn), scheduleLagMs: summarize(lag) },
       disconnects: { total: sum((d) => d.disconnects.length), byCause, byClass },
+      endpoints: [
+        {
+          endpoint: '127.0.0.1:1883',
+          devices: n,
+          connected: 0,
+          attempts: sum((d) => d.connects + d.connectFailures),
+          succeeded: sum((d) => d.connects),
+          failed: sum((d) => d.connectFailures),
+          connectMs: summarize(conn),
+          disconnects: { total: sum((d) => d.disconnects.length), byCause, byClass },
+        },
+      ],
       errors: { total: Object.values(errClass).reduce((a, b) => a + b, 0), byClass: errClass },
       collapse:
         o.collapseAtSec === undefined

@@ -31,6 +31,7 @@ test('check: login, devices, MQTT reachability and a CONNECT with a provisioned 
     'devices:OK',
     'mqtt:OK',
     'mqtt connect:WARN',
+    'plan:OK',
     'open files:OK',
     'ephemeral ports:OK',
     'memory:OK',
@@ -63,10 +64,19 @@ test(
   async (t) => {
     const e = await startEmulator(t);
     const dir = tmpDir(t);
-    const bigConfig = labConfig(labEnv(e, dir, { DEVICE_COUNT: '40000' }), dir);
-    const big = await runCheck(labContext(), bigConfig, { host: { ...roomyHost, openFilesSoft: 4096, openFilesHard: 4096 } });
-    assert.deepEqual(verdicts(big).slice(4), ['open files:FAIL', 'ephemeral ports:FAIL', 'memory:OK']);
+    const lowFiles = { ...roomyHost, openFilesSoft: 4096, openFilesHard: 4096 };
+    // settings given explicitly are judged as they are: 15,000 per shard, one source address
+    const explicit = { DEVICE_COUNT: '40000', MAX_CLIENTS_PER_PROCESS: '15000', SOURCE_ADDRESSES: '127.0.0.9' };
+    const big = await runCheck(labContext(), labConfig(labEnv(e, dir, explicit), dir), { host: lowFiles });
+    assert.deepEqual(verdicts(big).slice(4), ['plan:OK', 'open files:FAIL', 'ephemeral ports:FAIL', 'memory:OK']);
     assert.equal(big.exitCode, 6);
+    // left to the plan, the same fleet fits: shards from the open-file limit, addresses on loopback
+    const planned = await runCheck(labContext(), labConfig(labEnv(e, dir, { DEVICE_COUNT: '40000' }), dir), { host: lowFiles });
+    assert.deepEqual(verdicts(planned).slice(4), ['plan:OK', 'open files:OK', 'ephemeral ports:OK', 'memory:OK']);
+    assert.match(
+      planned.checks[4].message,
+      /^plan: 40,000 devices → 12 shard process\(es\) of ≤ 3,334 connections \(at most 3,622: 90 % of the open-file limit 4,096 − 64\); 8 source address\(es\) 127\.0\.0\.2–127\.0\.0\.9, ≤ 5,000 each \(planned/,
+    );
 
     const wrong = await tblab(t, ['check'], { cwd: dir, env: labEnv(e, dir, { TB_PASSWORD: 'wrong' }) });
     assert.equal(wrong.code, 2);
@@ -81,3 +91,36 @@ test(
     assert.match(down.stderr, /\[FAIL\] MQTT mqtt:\/\/127\.0\.0\.1:\d+ not reachable: .*ECONNREFUSED/);
   },
 );
+
+test('check with MQTT_ENDPOINTS: every endpoint probed, the plan names each share; --set works, a bad list names the key', async (t) => {
+  const e = await startEmulator(t);
+  const dir = tmpDir(t);
+  const port = await closedPort();
+  const endpoints = `127.0.0.1:${e.mqttPort},127.0.0.1:${port},[::1]:${port}`;
+  const cfg = labConfig(labEnv(e, dir, { DEVICE_COUNT: '10', MQTT_ENDPOINTS: endpoints }), dir);
+  const r = await runCheck(labContext(), cfg, { host: roomyHost });
+  assert.deepEqual(verdicts(r).slice(2, 6), ['mqtt endpoint 1/3:OK', 'mqtt endpoint 2/3:FAIL', 'mqtt endpoint 3/3:FAIL', 'plan:OK']);
+  assert.equal(r.exitCode, 3);
+  assert.match(r.checks[3].message, new RegExp(`^MQTT mqtt://127\\.0\\.0\\.1:${port} not reachable: .*ECONNREFUSED`));
+  assert.match(r.checks[4].message, new RegExp(`^MQTT mqtt://\\[::1\\]:${port} not reachable`));
+  assert.match(
+    r.checks[5].message,
+    new RegExp(`3 MQTT endpoints: 127\\.0\\.0\\.1:${e.mqttPort} 4, 127\\.0\\.0\\.1:${port} 3, \\[::1\\]:${port} 3$`),
+  );
+
+  // the same through the CLI's --set, and a value that is not host:port
+  const env = labEnv(e, dir);
+  const cli = await tblab(t, ['check', '--set', `MQTT_ENDPOINTS=127.0.0.1:${e.mqttPort},127.0.0.1:${port}`], { cwd: dir, env });
+  assert.equal(cli.code, 3, cli.stderr);
+  assert.match(cli.stderr, new RegExp(`\\[OK\\] {2}mqtt endpoint 1/2: MQTT mqtt://127\\.0\\.0\\.1:${e.mqttPort} reachable`));
+  assert.match(cli.stderr, new RegExp(`\\[FAIL\\] mqtt endpoint 2/2: MQTT mqtt://127\\.0\\.0\\.1:${port} not reachable`));
+  const bad = await tblab(t, ['check', '--set', 'MQTT_ENDPOINTS=127.0.0.1:1883,127.0.0.1'], { cwd: dir, env });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /error \[CONFIG_INVALID\]/);
+  assert.match(
+    bad.stderr,
+    /MQTT_ENDPOINTS="127\.0\.0\.1:1883,127\.0\.0\.1" \(from flag\): expected host:port,host:port… .*got 127\.0\.0\.1/,
+  );
+  assert.match(bad.stderr, /hint: /);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+});

@@ -27,6 +27,11 @@ test('/api/metrics answers 503 before the first snapshot, then the latest snapsh
 
   // the schema must refuse what breaks the contract
   assert.equal(validate({ ...body, schemaVersion: body.schemaVersion + 1 }), false);
+  assert.equal(validate({ ...body, schemaVersion: body.schemaVersion - 1 }), false);
+  const { endpoints, ...noEndpoints } = body;
+  assert.equal(endpoints.length, 2);
+  assert.equal(validate(noEndpoints), false, 'schema 3 requires the per-endpoint rows');
+  assert.equal(validate({ ...body, endpoints: [{ ...endpoints[0], connected: -1 }] }), false);
   // a workload must carry its rates and its primary latency, counters are numbers ≥ 0 (schema v2)
   const device = body.workloads.device;
   assert.ok(device.latencyMs && device.rates);
@@ -87,6 +92,22 @@ test('/metrics is a parsable Prometheus exposition with tblab_ names, run_id/ins
   assert.equal(one('tblab_in_flight_messages'), 6);
   assert.equal(one('tblab_run_state', { state: 'running' }), 1);
   assert.equal(one('tblab_ack_latency_quantile_seconds', { percentile: 'p50' }), snap.latency.ackMs.p50! / 1000);
+  // per MQTT endpoint
+  const [e0, e1] = snap.endpoints;
+  assert.equal(one('tblab_endpoint_devices', { endpoint: e1.endpoint }), 5);
+  assert.equal(one('tblab_endpoint_connected_devices', { endpoint: e1.endpoint }), 3);
+  assert.equal(one('tblab_endpoint_connects_total', { endpoint: e1.endpoint, result: 'failed' }), 2);
+  assert.equal(one('tblab_endpoint_connects_total', { endpoint: e0.endpoint, result: 'succeeded' }), 5);
+  assert.equal(one('tblab_endpoint_disconnects_total', { endpoint: e1.endpoint, cause: 'server closed' }), 2);
+  assert.equal(
+    one('tblab_endpoint_connect_latency_quantile_seconds', { endpoint: e0.endpoint, percentile: 'p50' }),
+    e0.connectMs.p50! / 1000,
+  );
+  assert.equal(
+    p.samples.filter((s) => s.name === 'tblab_endpoint_connect_latency_quantile_seconds' && s.labels.endpoint === e1.endpoint).length,
+    0,
+    'no percentiles without connects',
+  );
   // the workloads' series (issue 16), named from the stats table: counters, gauges, causes, percentiles
   assert.equal(p.types.get('tblab_device_sent_total'), 'counter');
   assert.equal(one('tblab_device_sent_total'), 400);

@@ -93,3 +93,56 @@ test('booleans accept 1/0 as numbers too (scenario files), and reject other numb
   const bad = loadConfig({ cwd: d, env: {}, scenarioFile: 'c.json' });
   assert.equal(bad.ok, false);
 });
+
+test('MQTT_ENDPOINTS: host:port lists (IPv6 in brackets, scenario lists too); the first is also MQTT_HOST/MQTT_PORT', () => {
+  const r = loadConfig({ cwd: dir(), env: {}, flags: { MQTT_ENDPOINTS: ' 10.0.0.5:1883, tb-mqtt-2:1884 ,[::1]:1885' } });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  assert.deepEqual(r.config.mqttEndpoints, [
+    { host: '10.0.0.5', port: 1883 },
+    { host: 'tb-mqtt-2', port: 1884 },
+    { host: '::1', port: 1885 },
+  ]);
+  assert.equal(r.config.mqttHost, '10.0.0.5');
+  assert.equal(r.config.mqttPort, 1883);
+  assert.deepEqual(r.warnings, []);
+  // unset: no list, MQTT_HOST/MQTT_PORT as before
+  const one = loadConfig({ cwd: dir(), env: { MQTT_PORT: '1999' } });
+  assert.ok(one.ok);
+  assert.deepEqual(one.config.mqttEndpoints, []);
+  assert.equal(one.config.mqttPort, 1999);
+
+  const d = dir();
+  writeFileSync(join(d, 's.json'), JSON.stringify({ MQTT_ENDPOINTS: ['127.0.0.1:1883', '127.0.0.1:1884'] }));
+  const sc = loadConfig({ cwd: d, env: { MQTT_HOST: 'old-host' }, scenarioFile: 's.json' });
+  assert.ok(sc.ok, JSON.stringify(!sc.ok && sc.problems));
+  assert.deepEqual(
+    sc.config.mqttEndpoints.map((e) => e.port),
+    [1883, 1884],
+  );
+  assert.equal(sc.config.mqttHost, '127.0.0.1');
+  assert.deepEqual(sc.warnings, ['MQTT_HOST ignored: MQTT_ENDPOINTS lists every MQTT endpoint (the first is 127.0.0.1).']);
+});
+
+test('MQTT_ENDPOINTS: a malformed entry, a bad port or a repeated endpoint is a problem naming the key and the entry', () => {
+  for (const [value, expected] of [
+    ['127.0.0.1', /expected host:port,host:port… .*got 127\.0\.0\.1$/],
+    ['127.0.0.1:1883,127.0.0.1:0', /got 127\.0\.0\.1:0$/],
+    ['127.0.0.1:70000', /got 127\.0\.0\.1:70000$/],
+    ['user:pw@host:1883', /got \*\*\*@host:1883$/],
+    ['mqtt://127.0.0.1:1883', /got mqtt:\/\/127\.0\.0\.1:1883$/],
+    ['::1:1883', /IPv6 as \[::1\]:1883/],
+    ['127.0.0.1:1883,127.0.0.1:1883', /127\.0\.0\.1:1883 is listed twice/],
+    [Array.from({ length: 65 }, (_, k) => `127.0.0.1:${2000 + k}`).join(','), /at most 64 endpoints, got 65/],
+  ] as const) {
+    const r = loadConfig({ cwd: dir(), env: {}, flags: { MQTT_ENDPOINTS: value } });
+    assert.equal(r.ok, false, value);
+    if (r.ok) continue;
+    assert.deepEqual(
+      r.problems.map((p) => [p.key, p.from]),
+      [['MQTT_ENDPOINTS', 'flag']],
+      value,
+    );
+    assert.match(r.problems[0].expected, expected, value);
+    assert.doesNotMatch(JSON.stringify(r.problems), /pw@/, 'credentials are never echoed');
+  }
+});

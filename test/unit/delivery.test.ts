@@ -214,3 +214,52 @@ test('a dead server is not a rate limit: closes after a publish count only when 
   assert.equal(CAUSES.closedAfterPublish.cause, CLOSED_AFTER_PUBLISH, 'the engine and the report name the cause alike');
   assert.equal(CAUSES.serverClosed.cause, SERVER_CLOSED);
 });
+
+test('several endpoints: a close is judged by its own endpoint, the others carrying on prove nothing', () => {
+  const t0 = 1_700_000_000_000;
+  // endpoint 2 (devices 2, 4) dies at 5 s and stays down; endpoint 1 (devices 1, 3) goes on
+  const timeline = Array.from({ length: 12 }, (_, k) => ({
+    t: k,
+    sent: k * 10,
+    acked: k * 10,
+    connected: k <= 5 ? 4 : 2,
+    endpointsConnected: k <= 5 ? [2, 2] : [2, 0],
+  }));
+  const at = (index: number) => ({ ...device(t0, [{ at: t0 + 5000 }]), index });
+  const devices = { 'sim-001': at(1), 'sim-002': at(2), 'sim-003': at(3), 'sim-004': at(4) };
+  const rl = { [CLOSED_AFTER_PUBLISH]: 2 };
+  const metrics = {
+    ...makeReport().metrics,
+    disconnects: { total: 4, byCause: { [CLOSED_AFTER_PUBLISH]: 4 }, byClass: { 'rate-limit': 4 } },
+    endpoints: [0, 1].map((e) => ({
+      ...makeReport().metrics.endpoints[0],
+      endpoint: `127.0.0.1:${1883 + e}`,
+      disconnects: { total: 2, byCause: rl, byClass: { 'rate-limit': 2 } },
+    })),
+  };
+  const alive = { startedAt: t0, timeline, publishIntervalSec: 1 };
+  const re = reattributeDeadServer(devices, metrics, alive);
+  assert.equal(re.moved, 2);
+  assert.deepEqual(
+    Object.values(re.devices).map((d) => d.disconnects[0].cause),
+    [CLOSED_AFTER_PUBLISH, SERVER_CLOSED, CLOSED_AFTER_PUBLISH, SERVER_CLOSED],
+  );
+  assert.deepEqual(re.metrics.disconnects.byCause, { [CLOSED_AFTER_PUBLISH]: 2, [SERVER_CLOSED]: 2 });
+  assert.deepEqual(
+    re.metrics.endpoints.map((e) => e.disconnects.byCause),
+    [rl, { [SERVER_CLOSED]: 2 }],
+  );
+  assert.deepEqual(re.metrics.endpoints[1].disconnects.byClass, { server: 2 });
+  // the delivery check's rate-limit evidence reads the same way
+  const ev = attributeRateLimits({
+    devices,
+    intervalSec: 1,
+    peakSentPerSec: 40,
+    rest429: { count: 0, firstAt: null },
+    alive: { ...alive, endpoints: 2 },
+  });
+  assert.deepEqual(
+    ev.events.map((x) => x.device),
+    ['sim-001', 'sim-003'],
+  );
+});

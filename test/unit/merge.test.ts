@@ -283,3 +283,38 @@ test("a timeline point's run state is the earliest stage of the instances runnin
     'absent when the instances have none',
   );
 });
+
+test('per-endpoint rows merge endpoint by endpoint: counts summed, connect latency from the union of the histograms', () => {
+  const K = 3;
+  const { report, warnings } = mergeReports(all(() => ({ endpoints: K })));
+  assert.deepEqual(warnings, []);
+  const ends = report.metrics.endpoints;
+  assert.deepEqual(
+    ends.map((e) => [e.endpoint, e.devices]),
+    // device i on endpoint (i − 1) mod 3, whatever instance ran it: 40 devices → 14, 13, 13
+    [
+      ['127.0.0.1:1883', 14],
+      ['127.0.0.1:1884', 13],
+      ['127.0.0.1:1885', 13],
+    ],
+  );
+  for (let e = 0; e < K; e++) {
+    const mine = [1, 2, 3, 4].flatMap((i) => {
+      const s = spec(i);
+      return s.deviceIndexes.flatMap((idx, j) => ((idx - 1) % K === e ? [s.connectMs[j]] : []));
+    });
+    const merged = ends[e].connectMs;
+    assert.equal(merged.count, mine.length);
+    withinHdr(merged.p50, exactPercentile(mine, 50), `endpoint ${e} connect p50`);
+    withinHdr(merged.max, Math.max(...mine), `endpoint ${e} connect max`);
+    assert.equal(ends[e].failed, 4 * e, 'summed over the 4 instances');
+    assert.deepEqual(ends[e].disconnects.byCause, e ? { ECONNREFUSED: 4 * e } : {});
+    assert.equal(summarize(decodeHistogram(report.histograms.endpointConnectMs![e]!)).count, mine.length);
+  }
+
+  // an instance report from before endpoints existed: no per-endpoint rows rather than a part of them
+  const mixed = all((i) => (i === 2 ? {} : { endpoints: K }));
+  const old = mergeReports(mixed);
+  assert.deepEqual(old.report.metrics.endpoints, []);
+  assert.match(old.warnings.join('\n'), /instance 2\/4: no per-endpoint numbers \(older report\)/);
+});

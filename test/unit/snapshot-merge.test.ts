@@ -64,6 +64,7 @@ test('merge: counters add up, histograms merge exactly, rates come from deltas, 
       { id: 0, names: ['a', 'b'], indices: [1, 2] },
       { id: 1, names: ['c'], indices: [3] },
     ],
+    endpoints: [{ endpoint: 'x:1', devices: 3 }],
     collapseShare: 0.5,
     collapseWindowSec: 5,
   });
@@ -134,6 +135,7 @@ test('rates from whole seconds: misaligned shard snapshots and a final partial s
     startedAt: t0,
     target: { mqtt: 'mqtt://x:1', rest: null, qos: 1, mqttVersion: '3.1.1', publishIntervalSec: 1 },
     shards: [{ id: 0, names: ['a'], indices: [1] }],
+    endpoints: [{ endpoint: 'x:1', devices: 1 }],
     collapseShare: 0.5,
     collapseWindowSec: 5,
   });

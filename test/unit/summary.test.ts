@@ -118,6 +118,20 @@ describe('the summary', () => {
     assert.match(text, /Devices with delayed starts: none/);
   });
 
+  test('several MQTT endpoints get a table of their own; one endpoint none', () => {
+    const r = makeReport({ devices: 10, durationSec: 10 });
+    assert.doesNotMatch(renderSummary(r), /MQTT endpoints/);
+    const [one] = r.metrics.endpoints;
+    const byCause = { ECONNREFUSED: 7, 'server closed': 2 };
+    const two = { ...one, endpoint: '10.0.0.6:1883', failed: 7, disconnects: { total: 9, byCause, byClass: { network: 7, server: 2 } } };
+    const text = renderSummary({ ...r, metrics: { ...r.metrics, endpoints: [{ ...one, endpoint: '10.0.0.5:1883' }, two] } });
+    const table = text.split('\n\n').find((s) => s.startsWith('MQTT endpoints (device i on endpoint (i − 1) mod 2)'));
+    assert.ok(table, text);
+    const rows = table.split('\n').slice(3);
+    assert.match(rows[0], /^ {2}10\.0\.0\.5:1883 +10 /);
+    assert.match(rows[1], /^ {2}10\.0\.0\.6:1883 +10 .* 7 .* 9 +ECONNREFUSED$/);
+  });
+
   test('long finding lists are cut at 20 with a count of the rest', () => {
     const text = renderSummary(makeReport({ devices: 30, durationSec: 10, neverConnected: Array.from({ length: 25 }, (_, i) => i + 1) }));
     assert.match(text, /Devices with errors: 25 /);

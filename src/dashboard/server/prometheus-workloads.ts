@@ -7,7 +7,7 @@ import type { MetricsSnapshot, Percentiles } from '../../metrics/snapshot.js';
 import { WORKLOAD_STATS, snake, workloadHistogram } from '../../metrics/workload-stats.js';
 import { WORKLOAD_NAMES, WORKLOADS } from '../../shared/workloads.js';
 
-export type Extra = 'outcome' | 'cause' | 'class' | 'percentile' | 'state';
+export type Extra = 'outcome' | 'cause' | 'class' | 'percentile' | 'state' | 'endpoint' | 'result';
 
 // The label is `percentile`, valued as the report names them (p50 … max): Prometheus reserves
 // `quantile` for summaries, and `promtool check metrics` rejects it on a gauge.

@@ -3,7 +3,7 @@
 // only grow within a run), latency histograms use the fixed LATENCY_BUCKETS_MS ladder.
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CumulativeBuckets, MetricsSnapshot, Percentiles } from '../../metrics/snapshot.js';
+import type { CumulativeBuckets, EndpointStats, MetricsSnapshot, Percentiles } from '../../metrics/snapshot.js';
 import { LATENCY_BUCKETS_MS } from '../../metrics/buckets.js';
 import type { SnapshotHub } from './hub.js';
 import { fleetRunId } from '../../shared/fleet.js';
@@ -122,6 +122,43 @@ export class PrometheusExporter {
       "Actual − intended send time percentiles (the generator's own lag).",
       ['percentile'],
       (s) => quantiles(s.latency.scheduleLagMs),
+    );
+
+    // per MQTT endpoint (MQTT_ENDPOINTS; one endpoint without it): `sum by (endpoint)` across instances
+    const ends = (s: MetricsSnapshot) => s.endpoints ?? [];
+    const perEndpoint = (f: (e: EndpointStats) => number) => (s: MetricsSnapshot) =>
+      ends(s).map((e) => [{ endpoint: e.endpoint }, f(e)] as [Record<string, string>, number]);
+    this.gauge(
+      'tblab_endpoint_devices',
+      'Devices assigned to the MQTT endpoint.',
+      ['endpoint'],
+      perEndpoint((e) => e.devices),
+    );
+    this.gauge(
+      'tblab_endpoint_connected_devices',
+      'Devices connected to the MQTT endpoint now.',
+      ['endpoint'],
+      perEndpoint((e) => e.connected),
+    );
+    this.counter('tblab_endpoint_connects_total', 'MQTT connect attempts per endpoint by result.', ['endpoint', 'result'], (s) =>
+      ends(s).flatMap((e) => [
+        [{ endpoint: e.endpoint, result: 'succeeded' }, e.succeeded] as [Record<string, string>, number],
+        [{ endpoint: e.endpoint, result: 'failed' }, e.failed] as [Record<string, string>, number],
+      ]),
+    );
+    this.counter('tblab_endpoint_disconnects_total', 'Disconnects per MQTT endpoint by cause.', ['endpoint', 'cause'], (s) =>
+      ends(s).flatMap((e) =>
+        map('cause', e.disconnects.byCause).map(([l, v]) => [{ endpoint: e.endpoint, ...l }, v] as [Record<string, string>, number]),
+      ),
+    );
+    this.gauge(
+      'tblab_endpoint_connect_latency_quantile_seconds',
+      'TCP open→CONNACK latency percentiles per MQTT endpoint over the run, this instance only.',
+      ['endpoint', 'percentile'],
+      (s) =>
+        ends(s).flatMap((e) =>
+          quantiles(e.connectMs).map(([l, v]) => [{ endpoint: e.endpoint, ...l }, v] as [Record<string, string>, number]),
+        ),
     );
 
     // each workload this build runs (issue 16): tblab_<prefix>_<counter>_total, tblab_<prefix>_latency_quantile_seconds, …

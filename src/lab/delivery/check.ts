@@ -256,6 +256,7 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
           startedAt: report.startedAt,
           timeline: report.timeline,
           publishIntervalSec: cfg.publishIntervalSec,
+          endpoints: report.final.endpoints?.length,
           lastPublishAt: lastPublishOf(report.devices),
         },
       }),

@@ -26,10 +26,10 @@ export type RateLimitSection = NonNullable<DeliveryReport['rateLimit']>;
 /** Most events listed in the report (the count goes on). */
 const EVENTS_LIMIT = 1000;
 
-function evidence(d: DisconnectRecord, alive: AliveEvidence | undefined): string | null {
+function evidence(d: DisconnectRecord, alive: AliveEvidence | undefined, deviceIndex: number): string | null {
   if (d.cause.includes('(0x83)')) return `${d.cause}: ThingsBoard closes MQTT 5 sessions with 0x83 when a transport rate limit is hit`;
   // the heuristic close needs a server that was alive afterwards; a reason code is the server's own word
-  if (d.cause === CLOSED_AFTER_PUBLISH && alive && !serverAliveAfter(d.at, alive)) return null;
+  if (d.cause === CLOSED_AFTER_PUBLISH && alive && !serverAliveAfter(d.at, alive, deviceIndex)) return null;
   if (d.class === 'rate-limit') return d.cause;
   return null;
 }
@@ -49,7 +49,7 @@ export function attributeRateLimits(i: RateLimitInput): RateLimitSection {
   const firstByDevice = new Map<string, number>();
   for (const [name, rec] of Object.entries(i.devices)) {
     for (const d of rec.disconnects) {
-      const ev = evidence(d, i.alive);
+      const ev = evidence(d, i.alive, rec.index);
       if (!ev) continue;
       events.push({ device: name, at: d.at, evidence: ev });
       if (!firstByDevice.has(name) || d.at < firstByDevice.get(name)!) firstByDevice.set(name, d.at);

@@ -112,7 +112,7 @@ export async function limitOnTarget(ctx: LabContext, target: LabTarget, o: Limit
       hint: 'Raise DEVICE_COUNT (--devices) and provision, or lower --to.',
     });
   }
-  runPreflight(config, fleet.length, (l) => sayTo(ctx, l));
+  runPreflight(config, fleet, (l) => sayTo(ctx, l));
   const split = config.instance ? instanceSearch(config, whole, { ...o, ...plan }, ctx.now()) : null;
   return search(ctx, config, fleet, fleetSize, { ...o, ...plan, slo }, target.kind === 'embedded', split);
 }

@@ -14,6 +14,14 @@ import { buildReport, mergeSections, type OwnedSections } from '../../report/bui
 import { ReportFiles } from '../../report/write.js';
 import type { RunReport } from '../../report/schema.js';
 import { composeLive, type RunSink, type RunView } from './sink.js';
+import {
+  DEFAULT_MAX_PER_PROCESS,
+  connectionPlan,
+  describePlan,
+  readHostFacts,
+  type ConnectionPlan,
+  type HostFacts,
+} from '../connection-plan.js';
 import { feedRestToken } from './rest-token.js';
 import { roundTripConfig, usesRest } from './round-trip-config.js';
 import { roundTripLines } from '../../metrics/workload-stats-rpc.js';
@@ -37,6 +45,8 @@ export interface RunOptions {
   shardExecArgv?: string[];
   /** Timer wheel tick, ms (default 5). */
   tickMs?: number;
+  /** Host facts the connection plan is made for (default: read from this machine). */
+  host?: HostFacts;
 }
 
 export interface RunHandle extends RunView {
@@ -55,11 +65,16 @@ export interface RunHandle extends RunView {
 
 const CHECKPOINT_MS = 5000;
 
-/** The engine's part of the configuration (the engine never reads the configuration itself). */
-export function engineConfig(c: ResolvedConfig): EngineConfig {
+/**
+ * The engine's part of the configuration (the engine never reads the configuration itself); with a
+ * connection plan, its shard cap and source addresses (planned when MAX_CLIENTS_PER_PROCESS is 0 or
+ * SOURCE_ADDRESSES empty: connection-plan.ts).
+ */
+export function engineConfig(c: ResolvedConfig, plan?: ConnectionPlan): EngineConfig {
   return {
     mqttHost: c.mqttHost,
     mqttPort: c.mqttPort,
+    mqttEndpoints: c.mqttEndpoints,
     mqttTls: c.mqttTls,
     mqttCaFile: c.mqttCaFile,
     mqttCertFile: c.mqttCertFile,
@@ -77,14 +92,14 @@ export function engineConfig(c: ResolvedConfig): EngineConfig {
     reconnectMaxMs: c.reconnectMaxMs,
     connectRate: c.connectRate,
     connectMaxInProgress: c.connectMaxInProgress,
-    sourceAddresses: c.sourceAddresses,
+    sourceAddresses: plan ? plan.addresses : c.sourceAddresses,
     payloadTemplate: c.payloadTemplate,
     logEveryMessage: c.logEveryMessage,
     stages: c.stages,
     durationSec: c.durationSec ?? 0, // unset = until stopped; the embedded target bounds it (src/lab/target.ts)
     drainTimeoutMs: c.drainTimeoutMs,
     shards: c.shards,
-    maxClientsPerProcess: c.maxClientsPerProcess,
+    maxClientsPerProcess: plan ? plan.maxPerProcess : c.maxClientsPerProcess || DEFAULT_MAX_PER_PROCESS,
     instance: c.instance,
     disabledDevicesFile: c.disabledDevicesFile,
     collapseShare: c.collapseShare,
@@ -111,8 +126,10 @@ class Run extends EventEmitter implements RunHandle {
     super();
     this.sinks = opts.sinks ?? [];
     this.config = redactConfig(opts.config);
+    const host = opts.host ?? readHostFacts();
+    const plan = connectionPlan(opts.config, host, opts.fleet);
     this.engine = startEngine({
-      config: engineConfig(opts.config),
+      config: engineConfig(opts.config, plan),
       fleet: assignWorkloads(opts.fleet, opts.config.workloads),
       restUrl: opts.restUrl === undefined ? opts.config.tbUrl : opts.restUrl,
       ...(opts.fleetSize !== undefined ? { fleetSize: opts.fleetSize } : {}),
@@ -125,6 +142,9 @@ class Run extends EventEmitter implements RunHandle {
     this.files = opts.writeFiles === false ? null : new ReportFiles(opts.config.dataDir, this.runId);
     this.reportPath = this.files?.reportPath ?? null;
     this.engine.on('log', (l) => this.log(l));
+    // after the engine's own run line (next tick as well): what was planned rather than configured
+    if (plan.addressesPlanned || plan.maxPerProcessFrom === 'open files' || plan.endpoints.length > 1)
+      process.nextTick(() => this.log(`plan: ${describePlan(plan, host)}`));
     this.engine.on('snapshot', (s) => this.onSnapshot(s));
     this.engine.on('events', (batch) => this.each((sink) => sink.events?.(batch)));
     this.checkpointTimer = setInterval(() => this.checkpoint(), CHECKPOINT_MS);

@@ -3,7 +3,7 @@ import { startFeed } from './feed.js';
 import { createCharts } from './charts.js';
 import { createServerView } from './server.js';
 import { createWorkloadsView } from './workloads.js';
-import { renderStatus, renderCards, renderDevices } from './render.js';
+import { renderStatus, renderCards, renderDevices, renderEndpoints } from './render.js';
 import { clock } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -52,6 +52,7 @@ async function main() {
       latest = s;
       renderStatus(s);
       renderCards(s);
+      renderEndpoints(s);
       renderDevices(s, filter.value);
       updateCharts(s.series);
       updateServer(s);

@@ -123,6 +123,33 @@ export function renderCards(s) {
     `target ${s.target.mqtt} · MQTT ${s.target.mqttVersion} QoS ${s.target.qos} · every ${s.target.publishIntervalSec} s · started ${clock(s.startedAt)} · snapshot ${clock(s.at)}`;
 }
 
+/** One row per MQTT endpoint (MQTT_ENDPOINTS); hidden with one endpoint, where the cards say it all. */
+export function renderEndpoints(s) {
+  const list = s.endpoints ?? []; // absent in reports of metrics schema 1
+  $('endpoints-card').hidden = list.length < 2;
+  if (list.length < 2) return;
+  const ended = ENDED.has(s.state);
+  $('endpoints-count').textContent = `· ${list.length}, device i on endpoint (i − 1) mod ${list.length}`;
+  fillRows(
+    $('card-endpoints').tBodies[0],
+    list.map((e) => {
+      const top = Object.entries(e.disconnects.byCause).sort((a, b) => b[1] - a[1])[0];
+      const down = !ended && e.connected < e.devices;
+      return [
+        [e.endpoint],
+        [count(e.devices)],
+        [count(e.connected), down ? 'warn' : undefined],
+        [count(e.attempts)],
+        [count(e.failed), e.failed > 0 ? 'bad' : undefined],
+        [ms(e.connectMs.p50)],
+        [ms(e.connectMs.p99)],
+        [count(e.disconnects.total), e.disconnects.total > 0 ? 'bad' : undefined],
+        [top ? `${top[0]} (${count(top[1])})` : '–', 'left'],
+      ];
+    }),
+  );
+}
+
 export function renderDevices(s, filter) {
   const f = filter.trim().toLowerCase();
   // after the run every device is disconnected on purpose: not an alarm
