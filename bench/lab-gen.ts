@@ -5,7 +5,7 @@ import { loadConfigOrThrow } from '../src/config/index.js';
 import { startRun } from '../src/lab/pipeline/start.js';
 import type { MetricsSnapshot, SeriesPoint } from '../src/metrics/snapshot.js';
 import { readSpec, tell, type ToGen } from './lib/protocol.js';
-import { BENCH_PREFIX, benchFleet, intervalSec } from './lib/lab-fleet.js';
+import { BENCH_PREFIX, benchFleet, benchGatewayFleet, intervalSec } from './lib/lab-fleet.js';
 
 function main(): void {
   const spec = readSpec();
@@ -32,12 +32,14 @@ function main(): void {
   const t0 = performance.now();
   // --cpu-prof given to this process is passed on to the shards (they profile the hot path)
   const shardExecArgv = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
-  const run = startRun({ config, fleet: benchFleet(spec.devices), restUrl: null, shardExecArgv });
+  // a gateway scenario's rows are the children; mosquitto sees the gateways
+  const fleet = spec.children ? benchGatewayFleet(spec.devices, spec.children) : benchFleet(spec.devices);
+  const run = startRun({ config, fleet, restUrl: null, shardExecArgv });
   let connectedSent = false;
   let window: { from: number; to: number } | null = null;
   const points = new Map<number, SeriesPoint>();
   run.on('snapshot', (s: MetricsSnapshot) => {
-    if (!connectedSent && s.connections.connected === spec.devices) {
+    if (!connectedSent && s.connections.connected === fleet.length) {
       connectedSent = true;
       tell({ type: 'connected', connected: s.connections.connected, seconds: (performance.now() - t0) / 1000 });
     }
@@ -56,6 +58,9 @@ function main(): void {
       const inWindow = window ? [...points.values()].filter((p) => p.ts > window!.from && p.ts <= window!.to + 1000) : [];
       const lags = inWindow.map((p) => p.scheduleLagP99Ms).filter((x): x is number => x !== null);
       const acks = inWindow.map((p) => p.ackP99Ms).filter((x): x is number => x !== null);
+      // whole seconds inside the window: the rows' (children's) messages per second
+      const inside = window ? inWindow.filter((p) => p.ts > window!.from + 1000 && p.ts <= window!.to) : [];
+      const rowSentPerSec = inside.length ? inside.reduce((a, p) => a + p.sentPerSec, 0) / inside.length : null;
       const recs = Object.values(report.devices).filter((d) => d.connectedAt !== null && d.connectMs !== null);
       const firstAttempt = Math.min(...recs.map((d) => d.connectedAt! - d.connectMs!));
       const lastConnack = Math.max(...recs.map((d) => d.connectedAt!));
@@ -70,6 +75,8 @@ function main(): void {
         connectSeconds: recs.length ? (lastConnack - firstAttempt) / 1000 : null,
         extra: {
           runScheduleLagP99Ms: m.latency.scheduleLagMs.p99,
+          rowSentPerSec,
+          gatewayPublishes: report.workloads?.gateway?.publishes ?? null,
           runAckP99Ms: m.latency.ackMs.p99,
           skipped: m.traffic.skipped,
           connectP99Ms: m.latency.connectMs.p99,

@@ -131,6 +131,10 @@ async function main(): Promise<number> {
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+  // G1's goal is relative: a child message may cost at most what B1's device message costs, same run
+  const b1 = scenarios.find((r) => r.name === 'B1');
+  const g1 = scenarios.find((r) => r.name === 'G1');
+  if (g1 && b1?.usPerMsg && g1.usPerChildMsg !== null && args.scale === 1) g1.pass = g1.usPerChildMsg <= b1.usPerMsg;
   machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   const out = { machine: { ...machine, payloadBytes, rateScale: args.scale, pinned: args.pin }, scenarios };
   mkdirSync(dirname(args.out), { recursive: true });

@@ -12,6 +12,8 @@ export interface Scenario extends LoadShape {
   baselineRate?: number | 'max';
   /** Baseline timing when it differs (soak: the baseline runs the short window). */
   baselineTiming?: PhaseTiming;
+  /** No baseline phase (G1: the baseline writer knows no gateways; it is compared with B1 instead). */
+  noBaseline?: boolean;
   /** Not in the default run: B5 runs with --soak, SMOKE only when named in --only. */
   optIn?: 'soak' | 'named';
   goal: string;
@@ -98,6 +100,23 @@ export const SCENARIOS: Scenario[] = [
     measureFloor: false,
     optIn: 'soak',
     goal: 'RSS growth < 5 % after warm-up',
+  },
+  {
+    // issue 16: one connection per gateway carrying 100 children, each child every 0.5 s: 200
+    // gateway PUBLISHes/s of ~100 entries each. Compared with B1's per-device cost, same run
+    name: 'G1',
+    title: '100 gateways × 100 children × 2 msg/s, QoS 1 (20k child msg/s, 200 gateway msg/s)',
+    devices: 100,
+    children: 100,
+    ratePerDevice: 2,
+    qos: 1,
+    sourceAddresses: [],
+    connectRate: 0,
+    shards: 1,
+    timing: standard,
+    measureFloor: false,
+    noBaseline: true,
+    goal: 'µs/child msg ≤ B1 µs/msg',
   },
   {
     // a check of the harness itself (the integration test runs it): seconds, not minutes

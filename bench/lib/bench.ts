@@ -12,8 +12,10 @@ export const BASELINE_ENTRY = fileURLToPath(new URL('../baseline.js', import.met
 export interface ScenarioResult {
   name: string;
   title: string;
-  /** Generator CPU µs per message received by mosquitto (null when the scenario sends nothing). */
+  /** Generator CPU µs per message received by mosquitto (null when the scenario sends nothing); G1: per gateway PUBLISH. */
   usPerMsg: number | null;
+  /** Gateway scenarios: generator CPU µs per child message (a child's entry in a gateway PUBLISH). */
+  usPerChildMsg: number | null;
   receivedPerSec: number | null;
   intendedPerSec: number | null;
   scheduleLagP99Ms: number | null;
@@ -102,6 +104,7 @@ function spec(s: Scenario, o: BenchOptions, devices = s.devices, addressShift = 
     sourceAddresses,
     connectRate: s.connectRate,
     shards: s.shards,
+    ...(s.children ? { children: s.children } : {}),
     payloadBytes: o.payloadBytes,
     workDir: o.workDir,
   };
@@ -119,10 +122,12 @@ function describe(kind: string, g: Omit<GenSpec, 'host' | 'port'>, p: PhaseResul
       `, mosquitto counted ${p.receivedTotal}` +
       (p.done.extra.disconnects ? `, ${p.done.extra.disconnects} disconnects` : ''),
   );
-  const lost = p.done.sent - p.done.failed - p.receivedTotal;
+  // a gateway lab counts child messages; mosquitto counts the gateways' PUBLISHes (batches and control messages)
+  const written = g.children ? ((p.done.extra.gatewayPublishes as number | undefined) ?? p.receivedTotal) : p.done.sent;
+  const lost = written - p.done.failed - p.receivedTotal;
   if (lost !== 0)
     log(
-      `    WARNING: ${kind} says it sent ${p.done.sent} (${p.done.failed} failed) but mosquitto counted ${p.receivedTotal}: ${lost} unaccounted for`,
+      `    WARNING: ${kind} says it sent ${written} (${p.done.failed} failed) but mosquitto counted ${p.receivedTotal}: ${lost} unaccounted for`,
     );
 }
 
@@ -178,7 +183,7 @@ function growthPct(series: Array<[number, number]>): number | null {
 export async function runScenario(s: Scenario, o: BenchOptions): Promise<ScenarioResult> {
   o.log(`${s.name}: ${s.title}`);
   const useLab = o.lab ?? true;
-  const useBase = o.baseline ?? true;
+  const useBase = (o.baseline ?? true) && !s.noBaseline;
   const lab = useLab ? await phase('lab', s, o, spec(s, o), s.timing) : null;
   const labKb = lab && s.measureFloor ? await kbPerConn('lab', s, o, lab, 0) : null;
   // the baseline binds other source addresses than the lab, so no port is still in TIME_WAIT
@@ -190,13 +195,21 @@ export async function runScenario(s: Scenario, o: BenchOptions): Promise<Scenari
   const main = lab ?? base!;
   const w = main.window;
   const idle = s.ratePerDevice === 0;
-  const intended = idle ? 0 : s.ratePerDevice === 'max' ? null : Math.round(s.devices * s.ratePerDevice * (o.rateScale ?? 1));
+  const perConnection = s.children ?? 1;
+  const intended = idle
+    ? 0
+    : s.ratePerDevice === 'max'
+      ? null
+      : Math.round(s.devices * perConnection * s.ratePerDevice * (o.rateScale ?? 1));
+  const rowSentPerSec = lab?.done.extra.rowSentPerSec as number | null | undefined;
+  const usPerChildMsg = s.children && w && rowSentPerSec ? (w.genCpuSeconds * 1e6) / (rowSentPerSec * w.seconds) : null;
   const usPerMsg = w?.usPerMsg ?? null;
   const baselineUsPerMsg = base?.window?.usPerMsg ?? null;
   const r: ScenarioResult = {
     name: s.name,
     title: s.title,
     usPerMsg: round(usPerMsg),
+    usPerChildMsg: round(usPerChildMsg),
     receivedPerSec: w ? Math.round(w.receivedPerSec) : null,
     intendedPerSec: intended,
     scheduleLagP99Ms: lab?.done.scheduleLagP99Ms ?? null,
@@ -217,7 +230,7 @@ export async function runScenario(s: Scenario, o: BenchOptions): Promise<Scenari
       : null,
     goal: s.goal,
     pass: null,
-    devices: s.devices,
+    devices: s.devices * perConnection,
     qos: s.qos,
     processes: lab ? lab.processes : 1,
     windowSeconds: round(w?.seconds ?? null),

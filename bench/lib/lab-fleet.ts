@@ -19,6 +19,20 @@ export function benchFleet(n: number): FleetDevice[] {
   }));
 }
 
+/** `gateways` × `children` child rows of the gateway workload (mosquitto accepts any gateway token). */
+export function benchGatewayFleet(gateways: number, children: number): FleetDevice[] {
+  const out: FleetDevice[] = [];
+  for (let g = 1; g <= gateways; g++) {
+    const gateway = { name: `${BENCH_PREFIX}-g${String(g).padStart(3, '0')}`, index: g };
+    const credentials = { type: 'ACCESS_TOKEN' as const, token: `bench-gateway-${g}` };
+    for (let c = 1; c <= children; c++) {
+      const name = `${gateway.name}-d${String(c).padStart(4, '0')}`;
+      out.push({ name, index: out.length + 1, id: '', credentials, gateway, phase: (g - 1) / gateways });
+    }
+  }
+  return out;
+}
+
 export function intervalSec(spec: Pick<GenSpec, 'ratePerDevice'>): number {
   if (spec.ratePerDevice === 'max') return FLAT_OUT_INTERVAL_SEC;
   return spec.ratePerDevice > 0 ? 1 / spec.ratePerDevice : IDLE_INTERVAL_SEC;

@@ -13,6 +13,11 @@ export interface LoadShape {
   connectRate: number;
   /** Lab shard processes; 0 = the lab's default (the baseline is always one process). */
   shards: number;
+  /**
+   * Gateway scenarios: child devices per connection (`devices` are then the gateways, one MQTT
+   * connection each, and every child publishes `ratePerDevice` inside its gateway's batches).
+   */
+  children?: number;
 }
 
 export interface GenSpec extends LoadShape {

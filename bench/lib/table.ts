@@ -8,6 +8,7 @@ export function formatTable(rows: readonly ScenarioResult[]): string {
   const head = [
     '',
     'µs/msg',
+    'µs/child msg',
     'baseline µs/msg',
     'ratio',
     'received msg/s',
@@ -24,6 +25,7 @@ export function formatTable(rows: readonly ScenarioResult[]): string {
   const body = rows.map((r) => [
     r.name,
     f(r.usPerMsg, 2),
+    f(r.usPerChildMsg, 2),
     f(r.baselineUsPerMsg, 2),
     f(r.ratio, 2),
     f(r.receivedPerSec, 0),

@@ -3,6 +3,7 @@
 // come from here, so a key cannot be documented in one place and parsed differently in another.
 import { bool, int, num, str, optStr, optHttpUrl, oneOf, addressList, optInt, optNum } from './parsers.js';
 import { TARGET_KEYS } from './keys-target.js';
+import { GATEWAY_KEYS } from './keys-gateway.js';
 import { WORKLOAD_KEYS } from './keys-workloads.js';
 import { INSTANCE_KEYS } from './keys-instances.js';
 import type { z } from 'zod';
@@ -23,6 +24,7 @@ export interface KeyDef {
 
 export const KEYS = {
   ...TARGET_KEYS,
+  ...GATEWAY_KEYS,
   ...WORKLOAD_KEYS,
 
   PUBLISH_INTERVAL_SEC: {

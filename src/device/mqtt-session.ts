@@ -61,7 +61,7 @@ export class MqttSession implements FrameSink {
   private closing = false;
 
   constructor(
-    private readonly ctx: SessionContext,
+    protected readonly ctx: SessionContext,
     readonly i: number,
     readonly device: WorkloadDevice,
     /** This device's endpoint (MQTT_ENDPOINTS), the same on every reconnect. */

@@ -34,6 +34,11 @@ export interface Faults {
    * rate-limiting proxy in front of it does (ThingsBoard's own transport rate limits answer 500) (default 0).
    */
   throttleHttp: number;
+  /**
+   * Most child devices one gateway session holds; the next is refused as ThingsBoard refuses a child
+   * over the tenant's device limit (0 = no limit, default).
+   */
+  gatewayChildLimit: number;
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -51,6 +56,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   rpcResponseDelayMs: 0,
   rpcTimeoutShare: 0,
   throttleHttp: 0,
+  gatewayChildLimit: 0,
 });
 
 const SHARES = new Set<keyof Faults>(['refuseConnects', 'dropShare', 'ingestLoss', 'rpcTimeoutShare', 'throttleHttp']);

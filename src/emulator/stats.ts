@@ -36,8 +36,11 @@ export interface EmulatorStats {
   capacity: CapacityStats | null;
   /** The --connect-capacity model (null when off): CONNECTs validated, queued, and refused on the validation timeout. */
   connectCapacity: ConnectCapacityStats | null;
-  /** Gateway API: children created, child connects/disconnects, and gateway publishes from non-gateways (no PUBACK). */
-  gateway: { created: number; connects: number; disconnects: number; notGateway: number };
+  /**
+   * Gateway API: children created, child connects/disconnects, children refused (the tenant's device limit or the
+   * `gatewayChildLimit` fault), and gateway publishes from non-gateways (no PUBACK).
+   */
+  gateway: { created: number; connects: number; disconnects: number; refused: number; notGateway: number };
   /** Server-side RPC: requests, delivered to a session, answered, timed out, never delivered (no session). */
   rpc: RpcCounters;
   /** Publishes on ThingsBoard topics the emulator does not imitate, by family (refused, never acknowledged as done). */

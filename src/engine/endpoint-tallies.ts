@@ -4,7 +4,7 @@
 // (endpoint-stats.ts) into the snapshot's `endpoints`.
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/hdr.js';
 import type { CauseClass } from '../metrics/snapshot.js';
-import { endpointOf } from '../shared/endpoints.js';
+import { endpointKey, endpointOf } from '../shared/endpoints.js';
 
 /** Fields per endpoint: cumulative counters, and the CONNECTED gauge recomputed for every snapshot. */
 export const E = { ATTEMPTS: 0, OK: 1, FAILED: 2, DISCONNECTS: 3, CONNECTED: 4 } as const;
@@ -30,10 +30,10 @@ export class EndpointTallies {
   private readonly byClass: Array<Partial<Record<CauseClass, number>>>;
 
   constructor(
-    devices: readonly { index: number }[],
+    devices: readonly { index: number; gateway?: { index: number } }[],
     readonly k: number,
   ) {
-    this.of = Uint16Array.from(devices, (d) => endpointOf(d.index, k));
+    this.of = Uint16Array.from(devices, (d) => endpointOf(endpointKey(d), k));
     this.c = new Float64Array(k * E_FIELDS);
     this.hist = Array.from({ length: k }, () => createHistogram());
     this.byCause = Array.from({ length: k }, () => ({}));

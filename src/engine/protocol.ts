@@ -1,7 +1,7 @@
 // The supervisor ↔ shard message protocol: every message either side sends, as discriminated
 // unions. Both sides switch exhaustively on `type`. Transport: child_process IPC with
 // serialization 'advanced' (structured clone), so typed arrays cross without JSON.
-import type { DeviceCredentials } from '../shared/fleet.js';
+import type { DeviceCredentials, GatewayRef } from '../shared/fleet.js';
 import type { CauseClass } from '../metrics/snapshot.js';
 import type { MqttVersion } from '../device/packets.js';
 import type { Stage } from './stages.js';
@@ -20,6 +20,10 @@ export interface ShardDevice {
   workload?: FleetWorkload;
   /** ThingsBoard's device id (the `rpc` and `attributes` workloads call REST with it). */
   id?: string;
+  /** A gateway's child (FleetDevice.gateway). */
+  gateway?: GatewayRef;
+  /** Slot offset in the interval, 0..1 (FleetDevice.phase). */
+  phase?: number;
 }
 
 /** Everything a shard needs to run, resolved by the supervisor. */

@@ -74,7 +74,9 @@ export class Publisher {
   join(i: number, now: number): void {
     if (this.scheduled[i]) return;
     const st = this.settings;
-    const phase = ((this.devices[i].index - 1) / st.fleetSize) * st.intervalMs;
+    const d = this.devices[i];
+    // a gateway's children share its slot, so they come due in the same tick and ride in one batch
+    const phase = (d.phase ?? (d.index - 1) / st.fleetSize) * st.intervalMs;
     const k = Math.max(0, Math.ceil((now - st.t0 - phase) / st.intervalMs));
     const base = (this.base[i] = st.t0 + phase + k * st.intervalMs);
     this.scheduled[i] = 1;

@@ -3,7 +3,7 @@
 // and the warnings about source addresses (and, later, the notes on a crashed shard). Plain functions,
 // kept apart from the supervisor, which owns the processes, timers and files.
 import { redactUrl } from '../shared/redact.js';
-import { devicesPerEndpoint, endpointLabel, targetEndpoints } from '../shared/endpoints.js';
+import { devicesPerEndpoint, endpointKey, endpointLabel, targetEndpoints } from '../shared/endpoints.js';
 import type { AggregatorMeta, RowTotals } from './aggregate.js';
 import type { ShardSlice } from './plan.js';
 import type { ShardSettings } from './protocol.js';
@@ -67,10 +67,7 @@ export function runHeader(opts: EngineOptions, runId: string, startedAt: number,
   const cfg = opts.config;
   const endpoints = targetEndpoints(cfg);
   const labels = endpoints.map(endpointLabel);
-  const perEndpoint = devicesPerEndpoint(
-    opts.fleet.map((d) => d.index),
-    endpoints.length,
-  );
+  const perEndpoint = devicesPerEndpoint(opts.fleet.map(endpointKey), endpoints.length);
   return {
     runId,
     instance: cfg.instance ? `${cfg.instance.index}/${cfg.instance.count}` : null,

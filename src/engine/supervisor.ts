@@ -12,7 +12,7 @@ import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
 import { Aggregator } from './aggregate.js';
 import { WorkloadAccumulator } from './workload-accumulator.js';
-import { planShards, type ShardSlice } from './plan.js';
+import { keepGatewaysWhole, planShards, type ShardSlice } from './plan.js';
 import { stagesDurationSec } from './stages.js';
 import { csvRow, makeRunId, RunFiles } from './run-files.js';
 import { crashNotes, runHeader, shardSettings, sourceAddressNotes } from './run-setup.js';
@@ -61,7 +61,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
       this.resolveDone = res;
       this.rejectDone = rej;
     });
-    const slices = planShards(opts.fleet.length, cfg.shards, cfg.maxClientsPerProcess);
+    const slices = keepGatewaysWhole(planShards(opts.fleet.length, cfg.shards, cfg.maxClientsPerProcess), opts.fleet);
     // bad stages or payload template fail here, before any process or file exists
     this.shardSettings = shardSettings(opts, slices.length, this.startedAt);
     if (cfg.payloadTemplate) createPayloadSource(opts.fleet.slice(0, 1), cfg.payloadTemplate);
@@ -105,6 +105,8 @@ class Supervisor extends EventEmitter implements EngineHandle {
         id: d.id,
         credentials: d.credentials,
         ...(d.workload ? { workload: d.workload } : {}),
+        ...(d.gateway ? { gateway: d.gateway } : {}),
+        ...(d.phase !== undefined ? { phase: d.phase } : {}),
       }));
       this.send(p, { type: 'init', shardId: slice.id, runId: this.runId, devices, settings, paused: this.disabled.current });
       this.agg.shardStatus(slice.id).pid = child.pid ?? null;

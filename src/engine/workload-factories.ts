@@ -4,6 +4,7 @@
 import type { Workload, WorkloadContext } from '../device/workload.js';
 import { MqttTelemetry } from '../device/mqtt-telemetry.js';
 import { HttpTelemetry } from '../device/http-telemetry.js';
+import { MqttGateway } from '../device/mqtt-gateway.js';
 import type { FleetWorkload } from '../shared/workloads.js';
 import type { ShardSettings } from './protocol.js';
 
@@ -14,5 +15,6 @@ export function workloadFactories(settings: ShardSettings): WorkloadFactories {
   return {
     device: (ctx) => new MqttTelemetry(ctx, settings, ctx.overlays),
     http: (ctx) => new HttpTelemetry(ctx, settings),
+    gateway: (ctx) => new MqttGateway(ctx, settings),
   };
 }

@@ -12,6 +12,8 @@ import { runPool } from './pool.js';
 import { startProgress } from './progress.js';
 import type { LabContext } from './context.js';
 import { redactUrl } from '../shared/redact.js';
+import { forgetGateways, gatewayTargets } from './gateway-delete.js';
+import { readGatewayFile } from './gateway-fleet.js';
 
 export interface DeleteOptions {
   /** Delete every `<prefix>-N` device of the tenant instead of the manifest's. */
@@ -48,13 +50,14 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
     if (opts.prefix) {
       targets = [...(await listFleetOnServer(client, opts.prefix)).values()].map((d) => ({ name: d.name, id: d.id.id }));
     } else {
-      if (rows.length === 0)
+      if (rows.length === 0 && !readGatewayFile(cfg.dataDir))
         throw new LabError('NO_FLEET', {
           message: `Nothing to delete: ${manifestPath(cfg.dataDir)} is missing or empty`,
           hint: 'Use --prefix <prefix> to delete by name on the server.',
         });
       targets = rows.map((r) => ({ name: r.name, id: r.id }));
     }
+    targets.push(...(await gatewayTargets(client, cfg.dataDir, opts.prefix ?? null)));
     targets.sort((a, b) => compareNames(a.name, b.name));
     // both logins before anything is deleted: a wrong parent password must not leave the edge
     // deleted and the parent full (the listing above already logged in to the edge)
@@ -115,6 +118,7 @@ export async function deleteFleet(ctx: LabContext, cfg: ResolvedConfig, opts: De
         for (const n of gone) delete tf.devices[n];
         writeTokenFile(cfg.dataDir, { ...tf, updatedAt: new Date().toISOString() });
       }
+      forgetGateways(cfg.dataDir, gone);
     }
     if (failure) throw partialFailure(cfg, summary, failure, parentFailed);
     summary.seconds = Number(((Date.now() - t0) / 1000).toFixed(2));

@@ -1,15 +1,15 @@
 // `tblab run`: the target (src/lab/target.ts), its fleet, the pid file, signals, the run pipeline
 // with its sinks (delivery check, thresholds, dashboard, console progress), the report path and
 // summary on stdout (--json). `tblab suite` runs through runLab too, so both wire the same sinks.
-import { LabError, ExitCode } from '../shared/errors.js';
-import { sliceBounds, type FleetDevice } from '../shared/fleet.js';
+import { ExitCode } from '../shared/errors.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
 import { say as sayTo } from './context.js';
 import type { RunReport } from '../report/schema.js';
-import { readTokenFile, fleetFromTokenFile, tokensPath } from './fleet-file.js';
 import { acquirePidFile, instancePidPath } from './pid-file.js';
 import { provision } from './provision.js';
+import { provisionGateways } from './provision-gateways.js';
+import { fleetParts, runFleet } from './run-fleet.js';
 import { liveDashboard, type LiveDashboard } from './live-dashboard.js';
 import { runIdFor } from './instance.js';
 import { deliveryCheck, type DeliveryCheck } from './delivery/check.js';
@@ -32,19 +32,7 @@ export interface RunLabOptions {
   thresholds?: ThresholdRun;
 }
 
-/** The devices of this run: the first DEVICE_COUNT of tokens.json, sliced for INSTANCE. */
-export function selectFleet(config: ResolvedConfig, all: FleetDevice[], source: string): { fleet: FleetDevice[]; fleetSize: number } {
-  if (all.length < config.deviceCount) {
-    throw new LabError('NO_FLEET', {
-      message: `${source} has ${all.length} device(s) named ${config.devicePrefix}-NNN but DEVICE_COUNT is ${config.deviceCount}`,
-      hint: 'Run `tblab provision` for the full count, or lower DEVICE_COUNT (--devices).',
-    });
-  }
-  const fleet = all.slice(0, config.deviceCount);
-  if (!config.instance) return { fleet, fleetSize: fleet.length };
-  const { start, end } = sliceBounds(fleet.length, config.instance.index, config.instance.count);
-  return { fleet: fleet.slice(start, end), fleetSize: fleet.length };
-}
+export { selectFleet } from './run-fleet.js';
 
 /** The exit code of a finished run (docs/errors.md#run-outcomes): the problem's code, else by outcome. */
 export function runExitCode(report: RunReport): number {
@@ -62,8 +50,15 @@ export async function runCommand(
   const target = await resolveTarget(ctx, base, { embedded: o.embedded });
   try {
     if (target.kind === 'embedded') {
-      sayTo(ctx, `creating ${target.config.deviceCount} devices…`);
-      await provision(ctx, target.config, { progress: false });
+      const parts = fleetParts(target.config);
+      if (parts.devices) {
+        sayTo(ctx, `creating ${target.config.deviceCount} devices…`);
+        await provision(ctx, target.config, { progress: false });
+      }
+      if (parts.gateways) {
+        sayTo(ctx, `creating ${target.config.gateways} gateways (their children are created by their first connect)…`);
+        await provisionGateways(ctx, target.config);
+      }
     }
     const { exitCode } = await runLab(ctx, target, { json: o.json, thresholds });
     if (thresholds.results) sayTo(ctx, thresholds.render());
@@ -81,9 +76,8 @@ export async function runLab(
 ): Promise<{ exitCode: number; report: RunReport }> {
   const say = (l: string) => sayTo(ctx, l);
   const config = target.config;
-  const t = readTokenFile(config.dataDir);
-  if (!t) throw new LabError('NO_FLEET', { message: `No token file at ${tokensPath(config.dataDir)}` });
-  const selected = selectFleet(config, fleetFromTokenFile(t, config.devicePrefix), tokensPath(config.dataDir));
+  // a gateway's children count as connections here: the plan errs on the safe side for them
+  const selected = runFleet(config);
   const fleetSize = selected.fleetSize;
   const fleet = assignWorkloads(selected.fleet, config.workloads, { http: config.httpDevices }, fleetSize);
   runPreflight(config, fleet, say);

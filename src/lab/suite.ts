@@ -9,6 +9,7 @@ import { sliceBounds } from '../shared/fleet.js';
 import { renderSummary, summarize } from '../report/summary.js';
 import { readTokenFile } from './fleet-file.js';
 import { prepareThresholds, type ThresholdRunOptions } from './thresholds.js';
+import { fleetParts } from './run-fleet.js';
 import type { LabTarget } from './target.js';
 import type { LimitCommandOptions } from './limit/command.js';
 import { redactUrl, sameServer } from '../shared/redact.js';
@@ -64,8 +65,11 @@ export async function runSuite(ctx: LabContext, base: ResolvedConfig, o: SuiteOp
     target = await resolveTarget(ctx, base, { embedded: o.embedded, label: 'suite: ' });
     config = target.config;
     checkInterrupt();
+    const parts = fleetParts(config);
     const gap = fleetShortfall(config);
-    if (o.provision === 'always' || (o.provision === 'auto' && gap.why)) {
+    if (!parts.devices) {
+      // a gateway-only run uses no tokens.json devices
+    } else if (o.provision === 'always' || (o.provision === 'auto' && gap.why)) {
       const why = o.provision === 'auto' ? ` (${gap.why})` : '';
       say(`suite: provisioning ${gap.need} devices on ${redactUrl(config.tbUrl)}${why}`);
       const { provision } = await import('./provision.js');
@@ -78,6 +82,12 @@ export async function runSuite(ctx: LabContext, base: ResolvedConfig, o: SuiteOp
       });
     } else {
       say(`suite: fleet of ${gap.have} devices on file for ${redactUrl(config.tbUrl)}; not provisioning (--provision always forces it)`);
+    }
+    if (parts.gateways && o.provision !== 'never') {
+      // the gateway workload's gateways (idempotent: one listing, existing ones reused); their children come with the run
+      const { provisionGateways } = await import('./provision-gateways.js');
+      const g = await provisionGateways(ctx, config);
+      say(`suite: ${g.total} gateways ready (${g.created} created, ${g.reused} reused) → ${g.file}`);
     }
     fleetReady = true;
     checkInterrupt();

@@ -40,6 +40,8 @@ export interface DeliveryDevice {
    * 1..sent + unrecorded. Not duplicates, not another writer.
    */
   unrecorded?: number;
+  /** The server has no device of this name: a gateway child that was never created (nothing stored). */
+  missing?: boolean;
 }
 
 export interface RateLimitEvent {
@@ -62,6 +64,8 @@ export interface DeliveryReport {
     ackedNotStored?: number;
     /** Present when a shard crashed: the sum of the devices' `unrecorded`. */
     unrecorded?: number;
+    /** Present when the run had gateway children: how many do not exist on the server (0 = all were created). */
+    missing?: number;
   };
   devices: Record<string, DeliveryDevice>;
   ingestLatencyMs?: import('../metrics/snapshot.js').Percentiles;

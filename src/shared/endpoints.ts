@@ -14,6 +14,12 @@ export function endpointOf(index: number, k: number): number {
   return k > 1 ? (index - 1) % k : 0;
 }
 
+/**
+ * The fleet index that picks a row's endpoint: its own, or for a gateway's child its gateway's (the
+ * children ride their gateway's one connection, src/device/mqtt-gateway.ts).
+ */
+export const endpointKey = (d: { index: number; gateway?: { index: number } | undefined }): number => d.gateway?.index ?? d.index;
+
 /** `host:port`, IPv6 in brackets, credentials in the host redacted: how reports and logs name an endpoint. */
 export function endpointLabel(e: MqttEndpoint): string {
   const host = redactHost(e.host);

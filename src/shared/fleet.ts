@@ -9,15 +9,26 @@ export type DeviceCredentials =
   | { type: 'X509_CERTIFICATE'; certFile: string; keyFile: string };
 
 export interface FleetDevice {
-  /** `<prefix>-NNN` */
+  /** `<prefix>-NNN` (a gateway's child: `<prefix>-gNNN-dNNNN`) */
   name: string;
   /** 1-based index in the fleet (the NNN). */
   index: number;
-  /** ThingsBoard device UUID. */
+  /** ThingsBoard device UUID ('' for a gateway's child: ThingsBoard creates it on first use). */
   id: string;
+  /** A device's own credentials; a gateway child's are those of its gateway. */
   credentials: DeviceCredentials;
   /** The fleet workload that runs this device (absent: `device`); set by the lab for a run, not stored. */
   workload?: FleetWorkload;
+  /** A gateway's child: the gateway that carries it (src/device/mqtt-gateway.ts). */
+  gateway?: GatewayRef;
+  /** Offset of the device's publish slot in the interval, 0..1 (default: spread by index over the fleet). */
+  phase?: number;
+}
+
+/** The gateway device a child row rides on: its name and 1-based index among the gateways. */
+export interface GatewayRef {
+  name: string;
+  index: number;
 }
 
 /** data/provisioning/tokens.json (mode 0600, atomic writes). */

@@ -23,7 +23,7 @@ export interface WorkloadInfo {
 
 export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
   device: { role: 'fleet', available: true, summary: 'one MQTT connection per device, telemetry on schedule' },
-  gateway: { role: 'fleet', available: false, summary: 'gateway connections, each carrying many child devices (v1/gateway/*)' },
+  gateway: { role: 'fleet', available: true, summary: 'gateway connections, each carrying many child devices (v1/gateway/*)' },
   rpc: { role: 'overlay', available: true, summary: 'server-side RPC through REST, answered by the MQTT devices' },
   attributes: { role: 'overlay', available: true, summary: 'shared attributes written through REST, pushed to the MQTT devices' },
   http: { role: 'fleet', available: true, summary: 'telemetry over HTTP (POST /api/v1/{token}/telemetry), keep-alive pool' },

@@ -7,6 +7,8 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { startEmulator, rest, restLogin, createDevice, fetchStats, fetchDeviceStats } from '../helpers/emulator.js';
 import { waitFor } from '../helpers/wait.js';
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 type PubErr = (Error & { code?: number }) | null;
 
 async function client(t: { after(fn: () => void): void }, url: string, opts: IClientOptions): Promise<MqttClient> {
@@ -64,7 +66,7 @@ test('conformance: gateway connect creates the child; telemetry and attributes a
   const stats = await fetchStats(emu.restUrl);
   assert.equal(stats.perDevice['gw1-d2'].messages, 1, 'a child named only in telemetry is created and stored');
   assert.equal(stats.perDevice.GW1.messages, 0, 'nothing is stored under the gateway itself');
-  assert.deepEqual(stats.gateway, { created: 2, connects: 2, disconnects: 0, notGateway: 0 });
+  assert.deepEqual(stats.gateway, { created: 2, connects: 2, disconnects: 0, refused: 0, notGateway: 0 });
 
   assert.equal(await publish(gw, 'v1/gateway/disconnect', { device: 'gw1-d1' }), null);
   assert.equal((await fetchStats(emu.restUrl)).gateway.disconnects, 1);
@@ -111,14 +113,42 @@ test('conformance: gateway topics need additionalInfo.gateway; malformed gateway
   assert.equal(stats.perDevice.a.messages, 0, 'the failed rows stored nothing');
 });
 
-// DefaultTransportApiService (device limit) → processFailure with QUOTA_EXCEEDED; the gateway stays connected
-test('conformance: a gateway child over the tenant device limit gets PUBACK 0x97 and the gateway stays', async (t) => {
+// DefaultTransportApiService (device limit) → AbstractGatewaySessionHandler: a connect's failure is only logged
+// (processOnConnect → logDeviceCreationError: no PUBACK); telemetry for such a child → processFailure with
+// QUOTA_EXCEEDED (PUBACK 0x97); the gateway stays connected
+test('conformance: a gateway child over the tenant device limit: connect unanswered, telemetry PUBACK 0x97, the gateway stays', async (t) => {
   const emu = await startEmulator(t, { maxDevices: 2 });
   const { token } = await restLogin(emu.restUrl);
   await createGateway(emu.restUrl, token, 'GWL');
   const gw = await client(t, emu.mqttUrl, { username: 'GWL', protocolVersion: 5 });
   assert.equal(await publish(gw, 'v1/gateway/connect', { device: 'first' }), null);
-  assert.equal((await publish(gw, 'v1/gateway/connect', { device: 'second' }))?.code, 0x97);
+  const unanswered = await Promise.race([publish(gw, 'v1/gateway/connect', { device: 'second' }), sleep(400).then(() => 'no PUBACK')]);
+  assert.equal(unanswered, 'no PUBACK');
+  assert.equal((await publish(gw, 'v1/gateway/telemetry', { third: [{ ts: 1, values: { v: 1 } }] }))?.code, 0x97);
   assert.equal(gw.connected, true);
-  assert.equal((await fetchStats(emu.restUrl)).devices, 2);
+  const stats = await fetchStats(emu.restUrl);
+  assert.equal(stats.devices, 2);
+  assert.equal(stats.gateway.refused, 2);
+});
+
+// the gatewayChildLimit fault refuses children past N on one gateway session the same way
+test('fault: gatewayChildLimit refuses the children of one gateway session past the limit', async (t) => {
+  const emu = await startEmulator(t, { faults: { gatewayChildLimit: 2 } });
+  const { token } = await restLogin(emu.restUrl);
+  await createGateway(emu.restUrl, token, 'GWF');
+  const gw = await client(t, emu.mqttUrl, { username: 'GWF', protocolVersion: 5 });
+  for (const d of ['c1', 'c2']) assert.equal(await publish(gw, 'v1/gateway/connect', { device: d }), null);
+  const third = await Promise.race([publish(gw, 'v1/gateway/connect', { device: 'c3' }), sleep(400).then(() => 'no PUBACK')]);
+  assert.equal(third, 'no PUBACK');
+  assert.equal(
+    (await publish(gw, 'v1/gateway/telemetry', { c1: [{ ts: 1, values: { v: 1 } }], c4: [{ ts: 1, values: { v: 1 } }] }))?.code,
+    0x97,
+  );
+  const stats = await fetchStats(emu.restUrl);
+  assert.equal(stats.perDevice.c1.messages, 1, 'the child within the limit is stored');
+  assert.equal(stats.perDevice.c3, undefined);
+  assert.equal(stats.gateway.refused, 2);
+  // lifted at run time: the refused child connects
+  await rest(emu.restUrl, 'PUT', '/__emulator/faults', { body: { gatewayChildLimit: 0 } });
+  assert.equal(await publish(gw, 'v1/gateway/connect', { device: 'c3' }), null);
 });

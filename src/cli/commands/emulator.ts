@@ -50,6 +50,12 @@ const FAULT_FLAGS = [
   ['--rpc-response-delay <ms>', "hold each device's RPC response this long before its caller gets it, ms", 'rpcResponseDelayMs', 0],
   ['--rpc-timeout-share <share>', "share 0..1 of devices' two-way RPC responses lost (the call times out: 408/504)", 'rpcTimeoutShare', 1],
   ['--throttle-http <share>', 'share 0..1 of HTTP device API requests answered 429, as a rate-limiting proxy would', 'throttleHttp', 1],
+  [
+    '--gateway-child-limit <n>',
+    'most child devices per gateway session; more are refused as over the device limit',
+    'gatewayChildLimit',
+    0,
+  ],
 ] as const;
 
 export function registerEmulator(program: Command, ctx: LabContext): void {

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { WORKLOAD_NAMES } from '../../shared/workloads.js';
 import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 
@@ -11,6 +12,13 @@ export function registerProvision(program: Command, ctx: LabContext): void {
         'ensure DEVICE_COUNT devices <prefix>-NNN exist (idempotent, resumable); write data/provisioning/tokens.json and devices.csv',
       )
       .option('--count <n>', 'number of devices (DEVICE_COUNT)')
+      .addOption(
+        new Option(
+          '--workload <name>',
+          `the workloads to provision for, repeatable: ${WORKLOAD_NAMES.join('|')} (default device)`,
+        ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+      )
+      .option('--gateways <n>', 'gateway devices <prefix>-gNNN of the gateway workload (GATEWAYS)')
       .option('--prefix <prefix>', 'device name prefix (DEVICE_PREFIX)')
       .option('--concurrency <n>', 'concurrent REST requests (PROVISION_CONCURRENCY)')
       .option('--instance <i/N>', 'provision only slice i of N of the fleet (INSTANCE)')
@@ -22,6 +30,8 @@ export function registerProvision(program: Command, ctx: LabContext): void {
   ).action(async (opts: Record<string, unknown>) => {
     const { config } = resolveConfig(ctx, opts, {
       count: 'DEVICE_COUNT',
+      workload: 'WORKLOADS',
+      gateways: 'GATEWAYS',
       prefix: 'DEVICE_PREFIX',
       concurrency: 'PROVISION_CONCURRENCY',
       instance: 'INSTANCE',

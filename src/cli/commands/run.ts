@@ -14,6 +14,8 @@ export const FLAG_KEYS = {
   qos: 'MQTT_QOS',
   interval: 'PUBLISH_INTERVAL_SEC',
   devices: 'DEVICE_COUNT',
+  gateways: 'GATEWAYS',
+  children: 'GATEWAY_CHILDREN',
   connectRate: 'CONNECT_RATE',
   maxClientsPerProcess: 'MAX_CLIENTS_PER_PROCESS',
   preflight: 'PREFLIGHT',
@@ -54,6 +56,8 @@ export function withRunFlags(cmd: Command): Command {
     .addOption(new Option('--qos <qos>', 'QoS of telemetry publishes').choices(['0', '1']))
     .option('--interval <sec>', 'each device publishes every <sec> seconds (fractions allowed)')
     .option('--devices <n>', 'devices to run (DEVICE_COUNT; the first n of tokens.json)')
+    .option('--gateways <n>', 'gateway devices of the gateway workload, one MQTT connection each (GATEWAYS)')
+    .option('--children <n>', 'child devices per gateway, each publishing in its batches (GATEWAY_CHILDREN)')
     .option('--connect-rate <n>', 'new connections per second, all shards together (0 = unlimited)')
     .option('--max-clients-per-process <n>', 'most connections one shard process holds')
     .option('--shards <n>', 'shard processes (0 = one per core, more when needed)')

@@ -58,14 +58,18 @@ export class GatewaySession {
     }
   }
 
+  /**
+   * processOnConnect: PUBACK once the child's session exists. A child that cannot be created gets no
+   * PUBACK at all (the failure callback only logs it: logDeviceCreationError); the gateway stays.
+   */
   private connect(json: unknown, qos: number, packetId: number, now: number): void {
     const name = deviceName(json);
     const type = (json as { type?: unknown }).type;
     const child = this.child(name, type === undefined || type === null ? 'default' : String(type), now);
-    if (qos > 0) this.s.ack(packetId, child ? 0 : this.quotaExceeded());
+    if (qos > 0 && child) this.s.ack(packetId);
   }
 
-  /** processFailure on MAXIMUM_NUMBER_OF_DEVICES_REACHED: PUBACK 0x97, the gateway stays connected. */
+  /** processFailure on MAXIMUM_NUMBER_OF_DEVICES_REACHED: PUBACK 0x97 (3.x: no reason code), the gateway stays connected. */
   private quotaExceeded(): number {
     return this.s.version === 5 ? RC5.QUOTA_EXCEEDED : 0;
   }
@@ -114,6 +118,11 @@ export class GatewaySession {
     let d = this.children.get(name);
     if (d) return d;
     const server = this.s.server;
+    const limit = server.faults.gatewayChildLimit;
+    if (limit > 0 && this.children.size >= limit) {
+      server.counters.gateway.refused++;
+      return null;
+    }
     const reg = server.store.registry;
     d = reg.byName.get(name);
     if (!d) {
@@ -122,7 +131,10 @@ export class GatewaySession {
       try {
         d = reg.saveDevice({ name, type, additionalInfo: { lastConnectedGateway: this.s.device!.id } });
       } catch (e) {
-        if (e instanceof ApiError && e.status === 403) return null;
+        if (e instanceof ApiError && e.status === 403) {
+          server.counters.gateway.refused++;
+          return null;
+        }
         throw e;
       }
       server.counters.gateway.created++;

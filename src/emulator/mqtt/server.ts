@@ -41,7 +41,7 @@ export interface MqttCounters {
   /** Stalls applied. */
   stalls: number;
   /** Gateway API: child devices created, child connects and disconnects. */
-  gateway: { created: number; connects: number; disconnects: number };
+  gateway: { created: number; connects: number; disconnects: number; refused: number };
   /** `v1/gateway/*` publishes from a device without `additionalInfo.gateway = true` (no PUBACK, as ThingsBoard). */
   notGateway: number;
   /** Publishes on ThingsBoard topics the emulator does not imitate, by topic family. */
@@ -66,7 +66,7 @@ export class MqttServer {
     refused: { 'bad-credentials': 0, 'identifier-rejected': 0, 'fault-refuse': 0, 'connection-cap': 0, 'validation-timeout': 0 },
     closed: {},
     stalls: 0,
-    gateway: { created: 0, connects: 0, disconnects: 0 },
+    gateway: { created: 0, connects: 0, disconnects: 0, refused: 0 },
     notGateway: 0,
     unimplemented: {},
     unknownTopic: 0,

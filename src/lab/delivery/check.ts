@@ -8,6 +8,8 @@ import type { RunResults } from '../../metrics/records.js';
 import type { RunSink } from '../pipeline/sink.js';
 import { emptyPercentiles, type MetricsSnapshot } from '../../metrics/snapshot.js';
 import type { DeliveryDevice, DeliveryReport } from '../../report/schema.js';
+import { fromEmulator, fromMissing, fromRest } from './device-result.js';
+import { resolveByName } from './children.js';
 import { clientFromConfig, type TbClient } from '../../thingsboard/client.js';
 import { describeError } from '../../shared/errors.js';
 import { pickSample } from './analyze.js';
@@ -56,7 +58,11 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
     if (n > rest429.count && rest429.firstAt === null) rest429.firstAt = Date.now();
     rest429.count = n;
   };
-  const latencyDevices = pickSample(o.fleet, cfg.latencySample);
+  // gateway children have no id before ThingsBoard creates them: followed by name only at the end
+  const latencyDevices = pickSample(
+    o.fleet.filter((d) => d.id),
+    cfg.latencySample,
+  );
   let sampler: IngestLatencySampler | null = null;
   let started: Promise<void> = Promise.resolve();
   const live: { stored?: number; pending?: number; checkedAt?: string } = {};
@@ -74,8 +80,11 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
     timer = setInterval(() => {
       if (counting) return;
       const acked = latest?.traffic.acked ?? 0;
-      const devices = expected.map((d) => ({ ...d, sent: 0, acked: 0 }));
-      counting = countAll({ client, devices, startTs: attachedAt - 1000, concurrency: cfg.deliveryConcurrency, onRequest })
+      counting = resolveByName(client, expected)
+        .then(() => {
+          const devices = expected.filter((d) => d.id).map((d) => ({ ...d, sent: 0, acked: 0 }));
+          return countAll({ client, devices, startTs: attachedAt - 1000, concurrency: cfg.deliveryConcurrency, onRequest });
+        })
         .then((stored) => {
           Object.assign(live, { stored, pending: Math.max(0, acked - stored), checkedAt: new Date().toISOString() });
         })
@@ -164,10 +173,12 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
     let rest: Map<string, DeviceReadback> | null = null;
     let emu: Map<string, EmulatorRecord> | null = null;
     let error: string | undefined;
+    let missing = new Set<string>();
     try {
+      missing = await resolveByName(client, devices);
       rest = await reconcileRest({
         client,
-        devices,
+        devices: devices.filter((d) => d.id),
         sample,
         startTs,
         concurrency: cfg.deliveryConcurrency,
@@ -191,14 +202,27 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
     const out: Record<string, DeliveryDevice> = {};
     for (const d of devices) {
       const r = rest?.get(d.name);
-      if (r) out[d.name] = fromRest(d, r, note);
+      if (missing.has(d.name)) out[d.name] = fromMissing(d);
+      else if (r) out[d.name] = fromRest(d, r, note);
       else if (emu) out[d.name] = fromEmulator(d, emu.get(d.name)!);
     }
     const mismatches = rest && emu ? crossCheck(out, emu) : null;
     // devices not read one by one: the emulator's exact record fills in lost/duplicates
     if (rest && emu)
       for (const d of devices) if (!out[d.name].exact) out[d.name] = { ...fromEmulator(d, emu.get(d.name)!), late: out[d.name].late };
-    const totals = { sent: 0, acked: 0, stored: 0, lost: 0, duplicates: 0, late: 0, ackedNotStored: 0, unrecorded: 0 };
+    if (missing.size)
+      note(`${missing.size} gateway child device(s) do not exist on the server (never created by a connect), e.g. ${[...missing][0]}`);
+    const totals = {
+      sent: 0,
+      acked: 0,
+      stored: 0,
+      lost: 0,
+      duplicates: 0,
+      late: 0,
+      ackedNotStored: 0,
+      unrecorded: 0,
+      missing: missing.size,
+    };
     for (const x of Object.values(out)) {
       totals.unrecorded += x.unrecorded ?? 0;
       totals.sent += x.sent;
@@ -216,6 +240,8 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
       );
     }
     if (!crashed.size) delete (totals as { unrecorded?: number }).unrecorded;
+    // gateway children: how many of them the server does not have (0 = every child exists)
+    if (!o.fleet.some((d) => d.gateway)) delete (totals as { missing?: number }).missing;
     const devicesWithLoss = Object.entries(out)
       .filter(([, x]) => x.lost > 0)
       .sort((a, b) => b[1].lost - a[1].lost)
@@ -250,57 +276,4 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
       ...(error && !emu ? { error } : {}),
     };
   }
-}
-
-function fromRest(d: ExpectedDevice, r: DeviceReadback, note: (m: string) => void): DeliveryDevice {
-  const a = r.analysis;
-  if (a && !r.complete)
-    note(
-      `${d.name}: the server returned ${a.stored} of ${r.stored} counted values (retention, or the emulator's raw-history cap): exact gaps not available`,
-    );
-  if (a && a.unexpected > 0)
-    note(
-      `${d.name}: ${a.unexpected} stored sequence value(s) outside 1..${d.sent} in the window (another writer, or a previous run's data)`,
-    );
-  const base = { sent: d.sent, acked: d.acked, stored: r.stored };
-  if (a && r.complete) {
-    // an open device's range was extended to its highest stored value (reconcileRest): the rest is unrecorded
-    const unrecorded = d.open ? a.lost + a.distinct - d.sent : 0;
-    return {
-      ...base,
-      lost: a.lost,
-      duplicates: a.duplicates,
-      late: Math.max(r.lateArrivals, a.lateByTs),
-      exact: true,
-      ...(a.lost > 0 ? { lostSequences: a.lostSequences } : {}),
-      ackedNotStored: Math.max(0, d.acked - a.distinct),
-      ...(d.open ? { unrecorded } : {}),
-    };
-  }
-  // counts only: for an open device, points beyond `sent` are its unrecorded publishes, not duplicates
-  const beyond = Math.max(0, r.stored - d.sent);
-  return {
-    ...base,
-    lost: Math.max(0, d.sent - r.stored),
-    duplicates: d.open ? 0 : beyond,
-    late: r.lateArrivals,
-    exact: false,
-    ackedNotStored: Math.max(0, d.acked - r.stored),
-    ...(d.open ? { unrecorded: beyond } : {}),
-  };
-}
-
-function fromEmulator(d: ExpectedDevice, e: EmulatorRecord): DeliveryDevice {
-  return {
-    sent: d.sent,
-    acked: d.acked,
-    stored: e.stored,
-    lost: e.lost,
-    duplicates: e.duplicates,
-    late: 0,
-    exact: true,
-    ...(e.lost > 0 ? { lostSequences: e.lostSequences } : {}),
-    ackedNotStored: Math.max(0, d.acked - (e.stored - e.duplicates)),
-    ...(d.open ? { unrecorded: e.unrecorded } : {}),
-  };
 }
