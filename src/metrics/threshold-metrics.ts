@@ -2,7 +2,7 @@
 // it from a run: the same table serves the parser's validation, the evaluator and docs/thresholds.md.
 import type { MetricsSnapshot, Percentiles } from './snapshot.js';
 import { PRIMARY_HISTOGRAM, WORKLOAD_STATS, snake, workloadCounter, workloadHistogram } from './workload-stats.js';
-import { WORKLOAD_NAMES, WORKLOADS } from '../shared/workloads.js';
+import { WORKLOAD_NAMES } from '../shared/workloads.js';
 
 /**
  * `duration`: milliseconds (accepts `ms`, `s`); `count`: a number of things (accepts `k`, `M`,
@@ -70,7 +70,7 @@ function histogramMetrics(): Record<string, MetricDef> {
  */
 function workloadMetrics(): Record<string, MetricDef> {
   const out: Record<string, MetricDef> = {};
-  for (const name of WORKLOAD_NAMES.filter((n) => WORKLOADS[n].available)) {
+  for (const name of WORKLOAD_NAMES) {
     const def = WORKLOAD_STATS[name];
     for (const [counter, c] of Object.entries(def.counters)) {
       out[`${name}_${snake(counter)}`] = {

@@ -15,18 +15,16 @@ export type FleetWorkload = 'device' | 'gateway' | 'http';
 
 export interface WorkloadInfo {
   role: 'fleet' | 'overlay';
-  /** Built in this version; a run naming one that is not is refused (CONFIG_INVALID naming WORKLOADS). */
-  available: boolean;
   /** One line for flags' help and the docs. */
   summary: string;
 }
 
 export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
-  device: { role: 'fleet', available: true, summary: 'one MQTT connection per device, telemetry on schedule' },
-  gateway: { role: 'fleet', available: true, summary: 'gateway connections, each carrying many child devices (v1/gateway/*)' },
-  rpc: { role: 'overlay', available: true, summary: 'server-side RPC through REST, answered by the MQTT devices' },
-  attributes: { role: 'overlay', available: true, summary: 'shared attributes written through REST, pushed to the MQTT devices' },
-  http: { role: 'fleet', available: true, summary: 'telemetry over HTTP (POST /api/v1/{token}/telemetry), keep-alive pool' },
+  device: { role: 'fleet', summary: 'one MQTT connection per device, telemetry on schedule' },
+  gateway: { role: 'fleet', summary: 'gateway connections, each carrying many child devices (v1/gateway/*)' },
+  rpc: { role: 'overlay', summary: 'server-side RPC through REST, answered by the MQTT devices' },
+  attributes: { role: 'overlay', summary: 'shared attributes written through REST, pushed to the MQTT devices' },
+  http: { role: 'fleet', summary: 'telemetry over HTTP (POST /api/v1/{token}/telemetry), keep-alive pool' },
 };
 
 export const isWorkloadName = (s: string): s is WorkloadName => (WORKLOAD_NAMES as readonly string[]).includes(s);

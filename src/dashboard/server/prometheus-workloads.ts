@@ -5,7 +5,7 @@
 // (one `_quantile_seconds` gauge per histogram: `receiveMs` → `tblab_rpc_receive_quantile_seconds`).
 import type { MetricsSnapshot, Percentiles } from '../../metrics/snapshot.js';
 import { WORKLOAD_STATS, snake, workloadHistogram } from '../../metrics/workload-stats.js';
-import { WORKLOAD_NAMES, WORKLOADS } from '../../shared/workloads.js';
+import { WORKLOAD_NAMES } from '../../shared/workloads.js';
 
 export type Extra = 'outcome' | 'cause' | 'class' | 'percentile' | 'state' | 'endpoint' | 'result';
 
@@ -25,7 +25,7 @@ export interface WorkloadSeries {
 
 export function workloadSeries(): WorkloadSeries[] {
   const out: WorkloadSeries[] = [];
-  for (const name of WORKLOAD_NAMES.filter((n) => WORKLOADS[n].available)) {
+  for (const name of WORKLOAD_NAMES) {
     const def = WORKLOAD_STATS[name];
     const base = `tblab_${def.prefix}`;
     const pick = (s: MetricsSnapshot) => s.workloads?.[name];
