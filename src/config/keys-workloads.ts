@@ -3,6 +3,7 @@
 // registry itself is src/shared/workloads.ts.
 import { z } from 'zod';
 import type { KeyDef } from './keys.js';
+import { int, optHttpUrl, optInt } from './parsers.js';
 import { nearest } from '../shared/nearest.js';
 import { WORKLOAD_NAMES, WORKLOADS, isWorkloadName, type WorkloadName } from '../shared/workloads.js';
 
@@ -49,5 +50,28 @@ export const WORKLOAD_KEYS = {
     doc:
       `What the run does, a comma list mixed in one run: ${WORKLOAD_NAMES.map((n) => `\`${n}\``).join(', ')} ` +
       '(flag `--workload`, repeatable; scenario key `workloads`, a list). See [workloads.md](workloads.md).',
+  },
+  HTTP_DEVICES: {
+    prop: 'httpDevices',
+    schema: optInt(1, 10_000_000),
+    def: '',
+    group: 'Workloads',
+    doc:
+      'Devices of the fleet that post over HTTP when `http` shares the fleet with MQTT devices (`device`, `rpc`, `attributes`), ' +
+      'spread evenly over it; empty = half the fleet. With `http` alone every device posts over HTTP.',
+  },
+  HTTP_URL: {
+    prop: 'httpUrl',
+    schema: optHttpUrl,
+    def: '',
+    group: 'Workloads',
+    doc: 'Base URL of the HTTP device API (`POST <url>/api/v1/{token}/telemetry`); empty = TB_URL (a monolith serves both).',
+  },
+  HTTP_CONNECTIONS: {
+    prop: 'httpConnections',
+    schema: int(1, 100_000),
+    def: '64',
+    group: 'Workloads',
+    doc: 'Keep-alive connections of the `http` workload, all shards together (each shard gets its share, at least 1).',
   },
 } as const satisfies Record<string, KeyDef>;

@@ -9,6 +9,7 @@ import { LabError } from '../shared/errors.js';
 import { stagesFromList } from '../shared/stages.js';
 import { nearest } from '../shared/nearest.js';
 import { redactHost, redactUrl } from '../shared/redact.js';
+import { hasDeviceRows, type WorkloadName } from '../shared/workloads.js';
 
 export type Layer = 'default' | 'envFile' | 'env' | 'scenario' | 'flag';
 export type RawValues = Partial<Record<ConfigKey, string | number | boolean>>;
@@ -185,6 +186,18 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
   for (const k of ['MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE', 'PAYLOAD_TEMPLATE'] as const) {
     const p = out[KEYS[k].prop] as string | undefined;
     rule(!p || existsSync(p), k, 'an existing file');
+  }
+  const httpDevices = out.httpDevices as number | undefined;
+  if (httpDevices !== undefined) {
+    const w = out.workloads as WorkloadName[];
+    const count = out.deviceCount as number;
+    rule(w.includes('http'), 'HTTP_DEVICES', 'only with http in WORKLOADS');
+    rule(!w.includes('http') || hasDeviceRows(w), 'HTTP_DEVICES', 'unset with http alone: every device posts over HTTP (set DEVICE_COUNT)');
+    rule(
+      !w.includes('http') || !hasDeviceRows(w) || httpDevices < count,
+      'HTTP_DEVICES',
+      `fewer than DEVICE_COUNT (${count}): the rest are MQTT devices`,
+    );
   }
   if (!out.mqttTls && (out.mqttCaFile || out.mqttCertFile))
     warnings.push('MQTT_CA_FILE/MQTT_CERT_FILE are set but MQTT_TLS is off: they are not used.');

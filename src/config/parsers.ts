@@ -56,7 +56,13 @@ export const httpUrl = str.transform((v, ctx) => {
     return z.NEVER;
   }
 });
-export const optHttpUrl = z.union([z.literal(''), httpUrl]).transform((v) => (v === '' ? undefined : v));
+export const optHttpUrl = str.transform((v, ctx) => {
+  if (v === '') return undefined;
+  const r = httpUrl.safeParse(v);
+  if (r.success) return r.data;
+  ctx.addIssue({ code: 'custom', message: 'expected an http(s) URL such as http://127.0.0.1:8080, or empty' });
+  return z.NEVER;
+});
 
 export const oneOf = <T extends string>(values: readonly T[]) =>
   str.transform((v, ctx) => {

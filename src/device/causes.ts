@@ -2,6 +2,7 @@
 // root-cause class each cause belongs to. CONNACK return codes: MQTT 3.1.1 §3.2.2.3; reason
 // codes: MQTT 5.0 §2.4 (ThingsBoard's MQTT transport sends them:
 // common/transport/mqtt/src/main/java/org/thingsboard/server/transport/mqtt/MqttTransportHandler.java).
+import { STATUS_CODES } from 'node:http';
 import type { CauseClass } from '../metrics/snapshot.js';
 
 export interface Cause {
@@ -92,6 +93,31 @@ export function socketErrorCause(e: NodeJS.ErrnoException): Cause {
   return { cause: code, class: ERRNO_CLASS[code] ?? (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') ? 'auth' : 'generic') };
 }
 
+/** `429 Too Many Requests`: an HTTP answer other than 2xx, as status and reason phrase (one string per status). */
+const STATUS_CAUSES = new Map<number, string>();
+export function httpStatusCause(status: number): string {
+  let c = STATUS_CAUSES.get(status);
+  if (c === undefined) STATUS_CAUSES.set(status, (c = `${status} ${STATUS_CODES[status] ?? 'unknown status'}`));
+  return c;
+}
+
+/** An HTTP request that got no answer: the errno code (`ECONNREFUSED`), a lost connection or a timeout. */
+export function httpErrorCause(err: Error): string {
+  const e = err as Error & { code?: string; cause?: { code?: string } };
+  switch (e.code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'response timeout';
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect timeout';
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return `connection lost (${e.cause?.code ?? 'closed'})`;
+    default:
+      return e.code ?? e.cause?.code ?? 'request error';
+  }
+}
+
 export const CAUSES = {
   /** The server closed TCP cleanly while the session was up. */
   serverClosed: { cause: 'server closed', class: 'server' },
@@ -116,5 +142,7 @@ export const ERROR_KINDS = [
   'lost-in-flight',
   'puback-error',
   'protocol',
+  /** An HTTP request answered with a status other than 2xx, or failed on its connection. */
+  'http-error',
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];

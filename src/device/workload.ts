@@ -99,8 +99,11 @@ export interface Workload {
 export interface WorkloadHost {
   /** Row i's session is up (CONNACK accepted) at `at`. */
   connected(i: number, at: number): void;
-  /** Message `ackId` of row i was acknowledged at `at`; `refused` = the server's reason text, null when accepted. */
-  acked(i: number, ackId: number, at: number, refused: string | null): void;
+  /**
+   * Message `ackId` of row i was acknowledged at `at`; `refused` = the server's reason text, null when
+   * accepted. A refused message counts failed, as an error of `kind` (default `puback-error`).
+   */
+  acked(i: number, ackId: number, at: number, refused: string | null, kind?: ErrorKind): void;
   /** Row i's connection is gone; `cause`/`kind` explain a failure (null: server closed, or on purpose). */
   closed(i: number, cause: Cause | null, kind: ErrorKind | null): void;
 }

@@ -136,6 +136,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     restLimit,
     events,
     controlToken: o.controlToken,
+    httpMaxPayloadSize: o.httpMaxPayloadSize,
     closeSession: (deviceId, reason) => mqtt.closeDevice(deviceId, reason),
     stats: (q) => (q.device === undefined ? buildStats(store, mqtt, q.perDevice, workerStats()) : buildDeviceDetail(store, q.device)),
     setFaults: (patch) => setFaults(patch as Partial<Faults>),

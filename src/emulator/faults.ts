@@ -30,6 +30,11 @@ export interface Faults {
   /** Share 0..1 of devices' responses to two-way server-side RPC that are lost: the call ends with the timeout answer (default 0). */
   rpcTimeoutShare: number;
   /**
+   * Share 0..1 of HTTP device API requests answered 429 Too Many Requests before ThingsBoard sees them, as a
+   * rate-limiting proxy in front of it does (ThingsBoard's own transport rate limits answer 500) (default 0).
+   */
+  throttleHttp: number;
+  /**
    * Most child devices one gateway session holds; the next is refused as ThingsBoard refuses a child
    * over the tenant's device limit (0 = no limit, default).
    */
@@ -50,10 +55,11 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   connectDelayMs: 0,
   rpcResponseDelayMs: 0,
   rpcTimeoutShare: 0,
+  throttleHttp: 0,
   gatewayChildLimit: 0,
 });
 
-const SHARES = new Set<keyof Faults>(['refuseConnects', 'dropShare', 'ingestLoss', 'rpcTimeoutShare']);
+const SHARES = new Set<keyof Faults>(['refuseConnects', 'dropShare', 'ingestLoss', 'rpcTimeoutShare', 'throttleHttp']);
 
 /** Checks a partial fault set; throws USAGE naming every bad key and the expected form. */
 export function validateFaults(patch: Partial<Record<keyof Faults, unknown>>): Partial<Faults> {

@@ -34,6 +34,11 @@ export interface EmulatorOptions {
   faults?: Partial<Faults>;
   /** Tenant profile `maxDevices`: creating more answers 403, errorCode 41 (default 0 = unlimited). */
   maxDevices?: number;
+  /**
+   * Largest HTTP device API body, bytes (ThingsBoard's `transport.http.max_payload_size`, `/api/v1/**=52428800`):
+   * a bigger Content-Length is answered 413 (default 52428800).
+   */
+  httpMaxPayloadSize?: number;
   /** Largest MQTT packet, bytes; bigger ones close the connection (default 65536). */
   maxMqttPacketSize?: number;
   /** Packets queued between CONNECT and session set-up before the session is closed (v5 0x97) (default 100, ThingsBoard's). */
@@ -100,6 +105,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedEmulatorOptions {
     rateLimits: o.rateLimits ?? {},
     faults: o.faults ?? {},
     maxDevices: o.maxDevices ?? 0,
+    httpMaxPayloadSize: o.httpMaxPayloadSize ?? 52428800,
     maxMqttPacketSize: o.maxMqttPacketSize ?? 65536,
     msgQueueLimit: o.msgQueueLimit ?? 100,
     clientRpcReply: o.clientRpcReply ?? false,

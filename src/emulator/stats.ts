@@ -22,7 +22,16 @@ export interface EmulatorStats {
     refused: Record<string, number>;
     closed: Record<string, number>;
   };
-  faults: { ingestDropped: number; rateLimited: number; refusedByFault: number; refusedByCap: number; dropped: number; stalls: number };
+  faults: {
+    ingestDropped: number;
+    rateLimited: number;
+    /** HTTP device API requests answered 429 by the throttleHttp fault. */
+    httpThrottled: number;
+    refusedByFault: number;
+    refusedByCap: number;
+    dropped: number;
+    stalls: number;
+  };
   /** The --capacity model (null when off): queue, delays, and messages dropped unstored and unacknowledged. */
   capacity: CapacityStats | null;
   /** The --connect-capacity model (null when off): CONNECTs validated, queued, and refused on the validation timeout. */
@@ -79,6 +88,7 @@ export function buildStats(
     faults: {
       ingestDropped: store.totals.ingestDropped,
       rateLimited: store.totals.rateLimited,
+      httpThrottled: store.totals.httpThrottled,
       refusedByFault: c.refused['fault-refuse'],
       refusedByCap: c.refused['connection-cap'],
       dropped: c.closed['fault-drop'] ?? 0,

@@ -40,7 +40,7 @@ export class Store {
   readonly registry: Registry;
   readonly keysets = new KeysetRegistry();
   /** Totals over all devices, including deleted ones. */
-  totals = { messages: 0, dataPoints: 0, attributeMessages: 0, ingestDropped: 0, rateLimited: 0 };
+  totals = { messages: 0, dataPoints: 0, attributeMessages: 0, ingestDropped: 0, rateLimited: 0, httpThrottled: 0 };
   /** Device ids with a live session (maintained by the MQTT server). */
   readonly connected = new Set<string>();
 

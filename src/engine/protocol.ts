@@ -64,6 +64,8 @@ export interface ShardSettings {
   rpc?: RpcSettings;
   /** The `attributes` workload's settings, this shard's share (absent: no attributes). */
   attributes?: AttributeSettings;
+  /** The `http` workload's device API and this shard's share of its keep-alive connections (present with `http` rows). */
+  http?: { url: string; connections: number };
 }
 
 export type ToShard =

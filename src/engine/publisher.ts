@@ -12,6 +12,7 @@ import type { ShardDevice, ShardSettings } from './protocol.js';
 import type { Tallies } from './tallies.js';
 import { S, TRAFFIC } from './states.js';
 import { TimerWheel } from './wheel.js';
+import { rowAcks } from './workload-rows.js';
 
 /** Without LOG_EVERY_MESSAGE, one publish in this many is logged. */
 const PUBLISH_SAMPLE_EVERY = 1000;
@@ -39,7 +40,8 @@ export class Publisher {
   /** the grid slot each row's next fire counts from, ms */
   private readonly base: Float64Array;
   private readonly ackNext: Uint16Array;
-  private readonly acks: boolean;
+  /** Rows whose messages are acknowledged (QoS 1, HTTP): they get ack ids and in-flight entries. */
+  private readonly acks: Uint8Array;
   /** Most messages one device sends per wheel fire: its slots in CATCH_UP_MS (or one tick, if longer). */
   private readonly perFire: number;
   /** `now` of the running tick, ms. */
@@ -62,7 +64,7 @@ export class Publisher {
     this.scheduled = new Uint8Array(n);
     this.base = new Float64Array(n);
     this.ackNext = new Uint16Array(n).fill(1);
-    this.acks = st.qos === 1;
+    this.acks = rowAcks(devices, st.qos);
     const slots = Math.max(64, Math.ceil(Math.min(st.intervalMs + st.jitterMs, 10_000) / st.tickMs) + 1);
     this.wheel = new TimerWheel(n, st.tickMs, slots, clock.now());
     this.perFire = Math.max(1, Math.ceil(Math.max(st.tickMs, CATCH_UP_MS) / st.intervalMs));
@@ -121,7 +123,7 @@ export class Publisher {
   /** Appends message `due` of device `i` to the workload's write; 1 = appended, 0 = skipped (backed up, window full). */
   private publish(i: number, due: number): number {
     const rows = this.rows;
-    const acks = this.acks;
+    const acks = this.acks[i] === 1;
     if (this.work.backedUp(i) || (acks && rows.inflight.full(i))) {
       this.skip(i);
       return 0;

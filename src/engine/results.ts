@@ -60,6 +60,9 @@ export interface EngineConfig {
   rpc?: Omit<RpcSettings, 'restUrl'>;
   /** The `attributes` workload (when WORKLOADS lists it); rates for this lab as a whole. */
   attributes?: Omit<AttributeSettings, 'restUrl'>;
+  /** The `http` workload: base URL of the HTTP device API and keep-alive connections, all shards together. */
+  httpUrl?: string;
+  httpConnections?: number;
 }
 
 export interface EngineOptions {

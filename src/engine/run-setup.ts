@@ -56,6 +56,9 @@ export function shardSettings(opts: EngineOptions, slices: number, t0: number): 
           },
         }
       : {}),
+    ...(opts.fleet.some((d) => d.workload === 'http')
+      ? { http: { url: cfg.httpUrl ?? opts.restUrl ?? '', connections: Math.max(1, Math.ceil((cfg.httpConnections ?? 64) / slices)) } }
+      : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import { TimerWheel } from './wheel.js';
 import { S, STATE } from './states.js';
 import { Publisher } from './publisher.js';
 import { ConnectQueue } from './connect-queue.js';
+import { rowAcks } from './workload-rows.js';
 
 /** Connects started per tick at most when unlimited, to keep the loop responsive. */
 const MAX_CONNECTS_PER_TICK = 500;
@@ -95,7 +96,7 @@ export class ShardState implements WorkloadHost {
     this.retrying = new Uint8Array(n);
     this.retryAt = new Float64Array(n);
     this.queue = new ConnectQueue();
-    this.inflight = new InflightWindows(n, settings.qos === 1);
+    this.inflight = new InflightWindows(n, rowAcks(devices, settings.qos).includes(1));
     const now = this.clock.now();
     this.retries = new TimerWheel(n, settings.tickMs, 2048, now);
     this.work = opts.workload(this, this.clock);
@@ -127,7 +128,7 @@ export class ShardState implements WorkloadHost {
 
   // ── what the workload reports ───────────────────────────────────────────────────────────────
 
-  acked(i: number, ackId: number, at: number, refused: string | null): void {
+  acked(i: number, ackId: number, at: number, refused: string | null, kind: ErrorKind = 'puback-error'): void {
     const sentAt = this.inflight.take(i, ackId);
     if (sentAt < 0) return; // ack of a message already counted failed (timed out)
     if (refused === null) {
@@ -139,7 +140,8 @@ export class ShardState implements WorkloadHost {
       }
       return;
     }
-    this.tallies.failPublishes(i, 1, 'puback-error');
+    this.tallies.failPublishes(i, 1, kind);
+    this.tallies.refused(i, refused);
     this.tallies.event({ ts: Math.round(at), ev: 'error', device: this.devices[i].name, error: refused, packetId: ackId });
   }
 

@@ -11,7 +11,7 @@ import type { OverlaySet } from '../device/overlay-set.js';
 import { createOverlays } from '../device/round-trip-overlays.js';
 import { systemClock, type Clock } from './clock.js';
 import type { WorkloadFactories } from './workload-factories.js';
-import { fleetCounters, rowKinds, WorkloadMux, type RowKinds } from './workload-rows.js';
+import { fleetCauses, fleetCounters, rowKinds, WorkloadMux, type RowKinds } from './workload-rows.js';
 import { rssMB } from './rss.js';
 import { C, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
 import type { ShardDevice, ShardSettings, ShardSnapshot } from './protocol.js';
@@ -105,12 +105,15 @@ export class Shard {
   private workloadStats(ackMs: string): Record<string, WorkloadStatsPart> {
     const out: Record<string, WorkloadStatsPart> = {};
     const { kinds } = this.rows;
-    const fleet = fleetCounters(this.rows, this.core.tallies.dev, this.core.inflight);
+    const { dev, refusedByKind } = this.core.tallies;
+    const fleet = fleetCounters(this.rows, dev, this.core.inflight);
+    const causes = fleetCauses(this.rows, dev, refusedByKind);
     for (const [name, m] of this.meters) out[name] = m.take();
     kinds.forEach((k, n) => {
       const part = out[k];
       if (!part) return; // device rows that only carry overlays: no telemetry to report
       Object.assign(part.counters, fleet[n]);
+      for (const [c, v] of Object.entries(causes[n])) (part.byCause ??= {})[c] = (part.byCause[c] ?? 0) + v;
       if (kinds.length === 1) part.hist[PRIMARY_HISTOGRAM] = ackMs;
     });
     return out;

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../shared/errors.js';
 import { endpointLabel, targetEndpoints } from '../shared/endpoints.js';
+import { redactUrl } from '../shared/redact.js';
 import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
@@ -115,7 +116,11 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
     // next tick: the caller attaches its 'log' listener after startEngine returns
     const endpoints = targetEndpoints(cfg).map(endpointLabel);
-    const to = endpoints.length > 1 ? `${endpoints.length} endpoints (${endpoints.join(', ')})` : endpoints[0];
+    const mqtt = endpoints.length > 1 ? `${endpoints.length} endpoints (${endpoints.join(', ')})` : endpoints[0];
+    const http = settings.http
+      ? `HTTP ${this.opts.fleet.filter((d) => d.workload === 'http').length} → ${redactUrl(settings.http.url)}`
+      : '';
+    const to = `${mqtt}${http ? ` (${http})` : ''}`;
     const length = durationSec ? `${durationSec} s` : 'until stopped';
     const runLine =
       `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${to}, QoS ${cfg.qos}, ` +

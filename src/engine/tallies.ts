@@ -31,6 +31,8 @@ export class Tallies {
   private readonly byCause: Record<string, number> = {};
   private readonly byClass: Partial<Record<CauseClass, number>> = {};
   private readonly errorsByKind: Record<string, number> = {};
+  /** Messages the server refused, by row kind number and cause text (cumulative): the fleet workloads' byCause. */
+  readonly refusedByKind: Array<Record<string, number>> = [];
   /** Several row kinds: each row's kind and each kind's ack histogram (null: one kind, ackHist is its). */
   private kindOf: Uint8Array | null = null;
   private kindAck: Histogram[] | null = null;
@@ -74,6 +76,13 @@ export class Tallies {
     this.dirty[i] |= TRAFFIC;
     recordMs(this.ackHist, ms);
     if (this.kindAck !== null) recordMs(this.kindAck[this.kindOf![i]], ms);
+  }
+
+  /** Row i's message was refused with `cause` (failed: the caller counts it). */
+  refused(i: number, cause: string): void {
+    const k = this.kindOf === null ? 0 : this.kindOf[i];
+    const by = (this.refusedByKind[k] ??= {});
+    by[cause] = (by[cause] ?? 0) + 1;
   }
 
   failPublishes(i: number, count: number, kind: ErrorKind): void {

@@ -3,6 +3,7 @@
 // workload that becomes available (src/shared/workloads.ts) adds its line here.
 import type { Workload, WorkloadContext } from '../device/workload.js';
 import { MqttTelemetry } from '../device/mqtt-telemetry.js';
+import { HttpTelemetry } from '../device/http-telemetry.js';
 import { MqttGateway } from '../device/mqtt-gateway.js';
 import type { FleetWorkload } from '../shared/workloads.js';
 import type { ShardSettings } from './protocol.js';
@@ -13,6 +14,7 @@ export type WorkloadFactories = Partial<Record<FleetWorkload, WorkloadFactory>>;
 export function workloadFactories(settings: ShardSettings): WorkloadFactories {
   return {
     device: (ctx) => new MqttTelemetry(ctx, settings, ctx.overlays),
+    http: (ctx) => new HttpTelemetry(ctx, settings),
     gateway: (ctx) => new MqttGateway(ctx, settings),
   };
 }

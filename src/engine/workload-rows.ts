@@ -5,6 +5,7 @@
 import type { Cause, ErrorKind } from '../device/causes.js';
 import type { Workload } from '../device/workload.js';
 import type { FleetWorkload } from '../shared/workloads.js';
+import { ERROR_KINDS } from '../device/causes.js';
 import { D, D_FIELDS } from './counters.js';
 import type { InflightWindows } from './inflight.js';
 import type { ShardDevice } from './protocol.js';
@@ -16,6 +17,14 @@ export interface RowKinds {
   kind: Uint8Array;
   /** Kind number → its rows, ascending. */
   rows: number[][];
+}
+
+/**
+ * 1 for each row whose messages are acknowledged: every row at QoS 1, and `http` rows always (a
+ * request always gets its response, which is its acknowledgement).
+ */
+export function rowAcks(devices: readonly ShardDevice[], qos: 0 | 1): Uint8Array {
+  return Uint8Array.from(devices, (d) => (qos === 1 || d.workload === 'http' ? 1 : 0));
 }
 
 export function rowKinds(devices: readonly ShardDevice[]): RowKinds {
@@ -83,5 +92,29 @@ export function fleetCounters(r: RowKinds, dev: Float64Array, inflight: Inflight
       inFlight += inflight.count(i);
     }
     return { devices: rows.length, sent, acked, failed, inFlight };
+  });
+}
+
+/** The failures the shard counts itself, as fleet workloads' causes (the refusals come with their own text). */
+const SHARD_CAUSES = [
+  ['ack-timeout', 'ack timeout'],
+  ['lost-in-flight', 'lost in flight (connection closed)'],
+] as const;
+const ERR_AT = SHARD_CAUSES.map(([kind]) => D.ERR0 + ERROR_KINDS.indexOf(kind));
+
+/**
+ * Fleet causes per kind: ack timeouts and messages lost with their connection, summed over its rows,
+ * plus the refusals by the server's reason (`refused`, Tallies.refusedByKind): every failed message
+ * of a fleet workload has its cause, so `failed` = the sum of `byCause`.
+ */
+export function fleetCauses(r: RowKinds, dev: Float64Array, refused: ReadonlyArray<Record<string, number>>): Array<Record<string, number>> {
+  return r.rows.map((rows, k) => {
+    const out: Record<string, number> = { ...refused[k] };
+    SHARD_CAUSES.forEach(([, cause], n) => {
+      let sum = 0;
+      for (const i of rows) sum += dev[i * D_FIELDS + ERR_AT[n]];
+      if (sum > 0) out[cause] = sum;
+    });
+    return out;
   });
 }

@@ -23,6 +23,7 @@ import { runPreflight } from './preflight.js';
 import { pausedNotice } from './paused-notice.js';
 import type { RunSink } from './pipeline/sink.js';
 import { serverStatsForRun } from './server-stats-run-sink.js';
+import { assignWorkloads } from './workload-fleet.js';
 
 export interface RunLabOptions {
   /** Print a JSON summary (report path, totals) on stdout. */
@@ -75,8 +76,8 @@ export async function runLab(
 ): Promise<{ exitCode: number; report: RunReport }> {
   const say = (l: string) => sayTo(ctx, l);
   const config = target.config;
-  // a gateway's children count as connections here: the plan errs on the safe side for them
-  const { fleet, fleetSize } = runFleet(config);
+  const { fleet: rows, fleetSize } = runFleet(config);
+  const fleet = assignWorkloads(rows, config.workloads, { http: config.httpDevices }, fleetSize);
   runPreflight(config, fleet, say);
   const paused = pausedNotice(config, fleet);
   if (paused) say(paused);

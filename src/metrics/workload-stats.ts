@@ -92,11 +92,11 @@ export const WORKLOAD_STATS: Readonly<Record<WorkloadName, WorkloadStatsDef>> = 
     title: 'HTTP devices',
     counters: fleet({
       devices: 'HTTP devices',
-      sent: 'telemetry requests sent',
-      acked: 'requests answered 200',
-      failed: 'requests failed (status, socket error, timeout)',
+      sent: 'telemetry requests sent (POST /api/v1/{token}/telemetry)',
+      acked: 'requests answered 2xx',
+      failed: 'requests refused (another status), lost with their connection, or unanswered within ACK_TIMEOUT_MS',
     }),
-    histograms: { latencyMs: 'request → response' },
+    histograms: { latencyMs: 'request handed to the pool → response, against the time it was sent' },
     chart: ['sent', 'acked'],
   },
 };

@@ -7,6 +7,7 @@ import { formatMetricValue } from '../metrics/thresholds.js';
 import { PARTIAL_NOTE, type RunReport } from './schema.js';
 import { thresholdInputFromReport } from './thresholds.js';
 import { renderTable, duration, num } from './table.js';
+import { workloadCompareRows } from './workloads-compare.js';
 
 type Direction = 'higher' | 'lower' | null;
 
@@ -150,22 +151,25 @@ function caveats(a: RunReport, b: RunReport): string[] {
 export function compareRuns(a: RunReport, b: RunReport, opts: BandOptions = {}): Comparison {
   const ia = thresholdInputFromReport(a);
   const ib = thresholdInputFromReport(b);
-  const rows: CompareRow[] = ROWS.map(([metric, dir]) => {
-    const def = THRESHOLD_METRICS[metric];
-    const va = def.read(ia);
-    const vb = def.read(ib);
-    const band = opts.perMetric?.[metric] ?? { relative: opts.relative ?? DEFAULT_RELATIVE_BAND, absolute: ABSOLUTE_FLOOR[def.kind] };
-    return {
-      metric,
-      kind: def.kind,
-      a: va,
-      b: vb,
-      delta: va !== null && vb !== null ? vb - va : null,
-      change: va !== null && vb !== null && va !== 0 ? (vb - va) / Math.abs(va) : null,
-      judgement: judge(dir, va, vb, band),
-      band,
-    };
-  }).filter((r) => r.a !== null || r.b !== null);
+  const extra = workloadCompareRows(a.workloads, b.workloads).filter(([m]) => isThresholdMetric(m));
+  const rows: CompareRow[] = [...ROWS, ...extra]
+    .map(([metric, dir]) => {
+      const def = THRESHOLD_METRICS[metric];
+      const va = def.read(ia);
+      const vb = def.read(ib);
+      const band = opts.perMetric?.[metric] ?? { relative: opts.relative ?? DEFAULT_RELATIVE_BAND, absolute: ABSOLUTE_FLOOR[def.kind] };
+      return {
+        metric,
+        kind: def.kind,
+        a: va,
+        b: vb,
+        delta: va !== null && vb !== null ? vb - va : null,
+        change: va !== null && vb !== null && va !== 0 ? (vb - va) / Math.abs(va) : null,
+        judgement: judge(dir, va, vb, band),
+        band,
+      };
+    })
+    .filter((r) => r.a !== null || r.b !== null);
   const worse = rows.some((r) => r.judgement === 'worse');
   const better = rows.some((r) => r.judgement === 'better');
   const head = (r: RunReport) => ({

@@ -105,6 +105,17 @@ export function judgeOutcome(results: RunResults, metrics: MetricsSnapshot): Jud
       problem: problem(code, message, hint),
     };
   }
+  const http = metrics.workloads?.http;
+  if (http && (http.sent as number) > 0 && metrics.traffic.acked === 0 && !stoppedEarly) {
+    // every request answered, none accepted: a refusal the rows' connects (the pool) cannot show
+    const top = Object.entries(http.byCause ?? {}).sort((a, b) => b[1] - a[1])[0];
+    const cause = top ? `${top[0]} (${top[1]} of ${http.sent as number} requests)` : `no answer to ${http.sent as number} requests`;
+    return {
+      outcome: 'failed',
+      endReason: `${endReason}; every HTTP request refused: ${top?.[0] ?? 'no answer'}`,
+      problem: problem('HTTP_REFUSED', `No HTTP device request was accepted: ${cause}`),
+    };
+  }
   const idle = idleRoundTrips(metrics);
   if (idle && outcome === 'completed') {
     return {

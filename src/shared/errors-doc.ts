@@ -46,6 +46,8 @@ export function renderErrorsDoc(): string {
     `| \`failed\` | ${ExitCode.UNREACHABLE} (\`NO_CONNECTION\`), ${ExitCode.TARGET_ERROR} (\`MQTT_REFUSED\`) | no device ever connected: ` +
       'the cause (e.g. `ECONNREFUSED`, `refused: not authorized (5)`, an untrusted certificate) is printed while the run goes ' +
       "and at its end, and kept in the report's `problem` with a hint naming `MQTT_HOST`/`MQTT_PORT`/`MQTT_TLS`/`MQTT_CA_FILE` |",
+    `| \`failed\` | ${ExitCode.TARGET_ERROR} (\`HTTP_REFUSED\`) | HTTP devices sent requests and not one was answered 2xx ` +
+      '(and no other workload delivered): the most frequent answer is named, all are in `workloads.http.byCause` |',
     `| \`failed\` | ${ExitCode.TARGET_ERROR} (\`NO_CALLS\`) | devices connected, but the \`rpc\` or \`attributes\` workload made no call (no REST login, no device ready) |`,
     `| \`failed\` | ${ExitCode.INTERNAL} | every shard crashed |`,
     `| \`degraded\` | ${ExitCode.DEGRADED} (\`RUN_DEGRADED\`) | a shard crashed and took part of the fleet with it; the others finished |`,

@@ -83,6 +83,11 @@ export const ERRORS = {
     hint: 'Check that the device tokens belong to this server (re-run `tblab provision`).',
     exit: 'TARGET_ERROR',
   },
+  HTTP_REFUSED: {
+    message: 'Every HTTP device request was refused: the run delivered no load',
+    hint: "workloads.http.byCause in the report names the answers: 401 = tokens of another server (run `tblab provision`), 413 = payload over the server's transport.http.max_payload_size, 5xx/429 = the server or a proxy refusing load; check HTTP_URL.",
+    exit: 'TARGET_ERROR',
+  },
   NO_CONNECTION: {
     message: 'No device could connect over MQTT: the run delivered no load',
     hint: 'Check MQTT_HOST, MQTT_PORT and MQTT_TLS (with MQTT_CA_FILE for a private CA); the report names the connect failure.',

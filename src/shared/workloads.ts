@@ -26,10 +26,14 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
   gateway: { role: 'fleet', available: true, summary: 'gateway connections, each carrying many child devices (v1/gateway/*)' },
   rpc: { role: 'overlay', available: true, summary: 'server-side RPC through REST, answered by the MQTT devices' },
   attributes: { role: 'overlay', available: true, summary: 'shared attributes written through REST, pushed to the MQTT devices' },
-  http: { role: 'fleet', available: false, summary: 'telemetry over HTTP (POST /api/v1/{token}/telemetry), keep-alive pool' },
+  http: { role: 'fleet', available: true, summary: 'telemetry over HTTP (POST /api/v1/{token}/telemetry), keep-alive pool' },
 };
 
 export const isWorkloadName = (s: string): s is WorkloadName => (WORKLOAD_NAMES as readonly string[]).includes(s);
+
+/** The run has MQTT device rows: `device` is listed, or an overlay, which rides the `device` rows' sessions. */
+export const hasDeviceRows = (names: readonly WorkloadName[]): boolean =>
+  names.includes('device') || names.some((n) => WORKLOADS[n].role === 'overlay');
 
 /** The fleet workloads among `names`, in registry order. */
 export const fleetWorkloads = (names: readonly WorkloadName[]): FleetWorkload[] =>

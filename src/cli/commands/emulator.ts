@@ -49,6 +49,7 @@ const FAULT_FLAGS = [
   ['--processing-delay <ms>', 'store telemetry this many ms after the PUBACK', 'processingDelayMs', 0],
   ['--rpc-response-delay <ms>', "hold each device's RPC response this long before its caller gets it, ms", 'rpcResponseDelayMs', 0],
   ['--rpc-timeout-share <share>', "share 0..1 of devices' two-way RPC responses lost (the call times out: 408/504)", 'rpcTimeoutShare', 1],
+  ['--throttle-http <share>', 'share 0..1 of HTTP device API requests answered 429, as a rate-limiting proxy would', 'throttleHttp', 1],
   [
     '--gateway-child-limit <n>',
     'most child devices per gateway session; more are refused as over the device limit',
@@ -83,6 +84,12 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
       'rows per device kept with their values for raw history reads (exact delivery checks read them)',
       number('--recent-rows', 10_000_000),
       100,
+    )
+    .option(
+      '--http-max-payload <bytes>',
+      'largest HTTP device API body (transport.http.max_payload_size); bigger → 413',
+      number('--http-max-payload'),
+      52428800,
     )
     .option('--rate-limit-device <spec>', 'transport messages per device, cap:sec,... (e.g. 20:1,600:60)')
     .option('--rate-limit-tenant <spec>', 'transport messages per tenant, cap:sec,... (e.g. 1000:1,20000:60)')
@@ -145,6 +152,7 @@ export function registerEmulator(program: Command, ctx: LabContext): void {
         controlToken: (opts.controlToken as string | undefined) || null,
         recentRowsPerDevice: opts.recentRows as number,
         maxDevices: opts.maxDevices as number,
+        httpMaxPayloadSize: opts.httpMaxPayload as number,
         capacity: opts.capacity as number,
         capacityQueue: opts.capacityQueue as number,
         clientRpcReply: opts.clientRpcReply === true,

@@ -32,6 +32,9 @@ export const FLAG_KEYS = {
   deliverySettle: 'DELIVERY_SETTLE_SEC',
   latencySample: 'LATENCY_SAMPLE',
   workload: 'WORKLOADS',
+  httpDevices: 'HTTP_DEVICES',
+  httpUrl: 'HTTP_URL',
+  httpConnections: 'HTTP_CONNECTIONS',
   // the Python lab's spellings (src/cli/original-flags.ts)
   deviceCount: 'DEVICE_COUNT',
   host: 'MQTT_HOST',
@@ -76,7 +79,10 @@ export function withRunFlags(cmd: Command): Command {
       new Option('--workload <name>', `what the run does, repeatable to mix: ${WORKLOAD_NAMES.join('|')} (default device)`).argParser(
         (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
       ),
-    );
+    )
+    .option('--http-devices <n>', 'devices posting over HTTP when http is mixed with MQTT devices (default half the fleet)')
+    .option('--http-url <url>', 'base URL of the HTTP device API (default TB_URL)')
+    .option('--http-connections <n>', 'keep-alive connections of the http workload, all shards together');
   withRoundTripFlags(cmd);
   return withOriginalAliases(cmd);
 }

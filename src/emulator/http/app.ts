@@ -31,7 +31,9 @@ export async function buildHttpApp(ctx: HttpContext, opts: HttpAppOptions): Prom
     if (isLabError(err)) return reply.code(400).send({ error: err.toJSON() });
     const e = err as { code?: string; statusCode?: number; message?: string };
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      if (req.url.startsWith('/api/v1/')) return reply.code(413).type('text/plain; charset=utf-8').send('Payload size exceeds the limit');
+      // the device API's PayloadSizeFilter writes the message as a JSON string (JacksonUtil.writeValue)
+      const limit = req.url.startsWith('/api/v1/') ? ctx.httpMaxPayloadSize : 0;
+      if (limit) return reply.code(413).send(JSON.stringify(`Payload size exceeds the limit of ${limit} bytes`));
       return sendApiError(reply, new ApiError(413, 31, 'Payload size exceeds the limit'));
     }
     const status = e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;

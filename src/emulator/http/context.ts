@@ -19,6 +19,8 @@ export interface HttpContext {
   /** Per-tenant REST limit (429/33 on excess); bucket null = unlimited. Replaced at runtime. */
   restLimit: { bucket: TokenBucket | null };
   events: EmulatorEvents;
+  /** Largest HTTP device API body, bytes (413 beyond). */
+  httpMaxPayloadSize: number;
   /** Required on `/__emulator/*` requests when set. */
   controlToken: string | null;
   /** Closes the device's live MQTT session (credentials changed). */

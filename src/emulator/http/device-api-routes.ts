@@ -1,17 +1,23 @@
 // ThingsBoard's HTTP device API (docs/thingsboard-behaviour.md#http-device-api): telemetry and attributes by access
-// token; 200/401 empty, 500 text on bad JSON, 500 empty when rate-limited.
-import type { FastifyInstance } from 'fastify';
+// token; 200/401 empty, 500 text on bad JSON, 500 empty when rate-limited, 413 over `transport.http.max_payload_size`
+// (the body limit, answered in app.ts). The `throttleHttp` fault answers 429 first, as a proxy in front would.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpContext } from './context.js';
 import { parseAttributes, parseTelemetry, PayloadError } from '../payload.js';
 
 type TokenParams = { Params: { token: string } };
 
-/** Body limit of the device API (ThingsBoard: 52428800 for /api/v1/**). */
-export const DEVICE_API_BODY_LIMIT = 52428800;
-
 export function deviceApiRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const reg = ctx.store.registry;
-  const opts = { bodyLimit: DEVICE_API_BODY_LIMIT };
+  // before the body is read, as a proxy's limit would be (and ThingsBoard's PayloadSizeFilter, by Content-Length)
+  const onRequest = async (_req: FastifyRequest, reply: FastifyReply) => {
+    const share = ctx.faults.throttleHttp;
+    if (share > 0 && Math.random() < share) {
+      ctx.store.totals.httpThrottled++;
+      return reply.code(429).send();
+    }
+  };
+  const opts = { bodyLimit: ctx.httpMaxPayloadSize, onRequest };
 
   app.post<TokenParams>('/api/v1/:token/telemetry', opts, async (req, reply) => {
     const d = reg.byToken.get(req.params.token);

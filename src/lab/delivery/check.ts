@@ -23,7 +23,7 @@ import { deliverySummary } from '../../report/delivery-summary.js';
 export interface DeliveryCheckOptions {
   /** DELIVERY_* and LATENCY_SAMPLE settings, TB_URL and credentials, QoS, interval. */
   config: ResolvedConfig;
-  /** The devices of this run (with their ThingsBoard ids). */
+  /** The devices of this run (with their ThingsBoard ids and workloads: src/lab/workload-fleet.ts). */
   fleet: FleetDevice[];
   /** Base URL of an emulator this lab started (--embedded): its /__emulator/stats is read too. */
   emulatorUrl?: string | null;
@@ -159,7 +159,15 @@ export function deliveryCheck(o: DeliveryCheckOptions): DeliveryCheck {
     const crashed = new Set(report.shards.filter((x) => x.state === 'crashed').map((x) => x.id));
     const devices: ExpectedDevice[] = o.fleet.map((d) => {
       const r = report.devices[d.name];
-      return { name: d.name, id: d.id, sent: r?.sent ?? 0, acked: r?.acked ?? 0, ...(r && crashed.has(r.shard) ? { open: true } : {}) };
+      const open = r && crashed.has(r.shard) ? { open: true } : {};
+      return {
+        name: d.name,
+        id: d.id,
+        sent: r?.sent ?? 0,
+        acked: r?.acked ?? 0,
+        ...open,
+        ...(d.workload === 'http' ? { answered: true } : {}),
+      };
     });
     const sample = new Set(pickSample(devices, cfg.deliverySample).map((d) => d.name));
     let rest: Map<string, DeviceReadback> | null = null;

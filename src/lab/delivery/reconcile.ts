@@ -17,6 +17,8 @@ export interface ExpectedDevice {
    * sequence values above `sent` are its publishes, not strays.
    */
   open?: boolean;
+  /** Every message of it is answered whatever MQTT_QOS says (an HTTP device): complete when stored ≥ acked. */
+  answered?: boolean;
 }
 
 export interface ReconcileOptions {
@@ -69,7 +71,7 @@ export async function countAll(o: Pick<ReconcileOptions, 'client' | 'devices' | 
 
 export async function reconcileRest(o: ReconcileOptions): Promise<Map<string, DeviceReadback>> {
   const out = new Map<string, DeviceReadback>();
-  const target = (d: ExpectedDevice) => (o.qos === 1 ? d.acked : d.sent);
+  const target = (d: ExpectedDevice) => (o.qos === 1 || d.answered ? d.acked : d.sent);
   const bar =
     o.progress &&
     startProgress({ stream: o.progress, total: o.devices.length, unit: 'devices', label: 'delivery: counting stored points' });

@@ -106,6 +106,8 @@ export function engineConfig(c: ResolvedConfig, plan?: ConnectionPlan): EngineCo
     collapseWindowSec: c.collapseWindowSec,
     dataDir: c.dataDir,
     workloads: c.workloads,
+    httpUrl: c.httpUrl ?? c.tbUrl,
+    httpConnections: c.httpConnections,
     ...roundTripConfig(c),
   };
 }
@@ -130,7 +132,7 @@ class Run extends EventEmitter implements RunHandle {
     const plan = connectionPlan(opts.config, host, opts.fleet);
     this.engine = startEngine({
       config: engineConfig(opts.config, plan),
-      fleet: assignWorkloads(opts.fleet, opts.config.workloads),
+      fleet: assignWorkloads(opts.fleet, opts.config.workloads, { http: opts.config.httpDevices }, opts.fleetSize),
       restUrl: opts.restUrl === undefined ? opts.config.tbUrl : opts.restUrl,
       ...(opts.fleetSize !== undefined ? { fleetSize: opts.fleetSize } : {}),
       ...(opts.runId ? { runId: opts.runId } : {}),
