@@ -76,8 +76,10 @@ export async function runLab(
 ): Promise<{ exitCode: number; report: RunReport }> {
   const say = (l: string) => sayTo(ctx, l);
   const config = target.config;
-  const { fleet: rows, fleetSize } = runFleet(config);
-  const fleet = assignWorkloads(rows, config.workloads, { http: config.httpDevices }, fleetSize);
+  // a gateway's children count as connections here: the plan errs on the safe side for them
+  const selected = runFleet(config);
+  const fleetSize = selected.fleetSize;
+  const fleet = assignWorkloads(selected.fleet, config.workloads, { http: config.httpDevices }, fleetSize);
   runPreflight(config, fleet, say);
   const paused = pausedNotice(config, fleet);
   if (paused) say(paused);

@@ -6,9 +6,8 @@
 // its devices: `device` (MQTT) and `http`. A workload that shares the fleet with MQTT devices takes
 // the count its own key names (`http`: HTTP_DEVICES, default half), spread evenly over the fleet
 // by index, so every shard and every INSTANCE slice gets its share; alone it takes every device.
-// Gateway children (src/lab/gateway-fleet.ts) are rows of their own, not devices of this fleet:
-// they are tagged `gateway` and only the devices are split.
-import { LabError } from '../shared/errors.js';
+// Gateway children are rows of their own, not devices of this fleet (gateways.json, src/lab/run-fleet.ts):
+// they go to `gateway` first, and the rest of the fleet is split as above.
 import type { FleetDevice } from '../shared/fleet.js';
 import { fleetWorkloads, hasDeviceRows, type FleetWorkload, type WorkloadName } from '../shared/workloads.js';
 
@@ -36,21 +35,20 @@ export function assignWorkloads(
   split: FleetSplit = {},
   fleetSize = Math.max(1, ...fleet.map((d) => d.index)),
 ): FleetDevice[] {
-  // a gateway's children (src/lab/gateway-fleet.ts) are the gateway workload's rows; the split below is the devices'
-  if (fleet.some((d) => d.gateway)) {
-    const devices = fleet.filter((d) => !d.gateway);
-    const children = fleet.filter((d) => d.gateway).map((d) => ({ ...d, workload: 'gateway' as const }));
-    const size = devices.length ? Math.min(fleetSize, Math.max(1, ...devices.map((d) => d.index))) : 1;
-    const rest = workloads.filter((w) => w !== 'gateway');
-    return [...(devices.length ? assignWorkloads(devices, rest, split, size) : []), ...children];
-  }
+  // a gateway's children (src/lab/gateway-fleet.ts) are the gateway workload's rows, whatever else runs
+  const children = fleet.filter((d) => d.gateway).map((d) => ({ ...d, workload: 'gateway' as const }));
+  if (children.length)
+    return [
+      ...assignWorkloads(
+        fleet.filter((d) => !d.gateway),
+        workloads.filter((w) => w !== 'gateway'),
+        split,
+        fleetSize,
+      ),
+      ...children,
+    ];
   const kinds = fleetWorkloads(workloads);
   const others = DEVICE_ROW_WORKLOADS.filter((k) => kinds.includes(k));
-  if (kinds.includes('gateway'))
-    throw new LabError('CONFIG_INVALID', {
-      message: `WORKLOADS=${workloads.join(',')}: the gateway workload's rows are its gateways' children, and this fleet has none`,
-      hint: 'Run it through `tblab run --workload gateway` (GATEWAYS, GATEWAY_CHILDREN), which builds them from gateways.json.',
-    });
   if (!others.length) return fleet;
   if (others.length > 1) throw new Error(`several fleet workloads besides device: ${others.join(', ')}`); // one today: http
   const kind = others[0];
