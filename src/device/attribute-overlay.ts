@@ -6,12 +6,11 @@
 // write → push received; restMs = intended write → REST answer. A write answered 200 whose push has
 // not come within ATTRIBUTE_TIMEOUT_MS is a timeout. Devices also request the attribute
 // (`v1/devices/me/attributes/request/{n}` → `…/response/{n}`) at ATTRIBUTE_REQUEST_RATE.
-import { CallSchedule, ReadyRing } from './call-schedule.js';
-import { DeviceRequests } from './device-requests.js';
-import { RestCaller, callErrorCause } from './rest-caller.js';
+import { callErrorCause } from './rest-caller.js';
+import { RestOverlay } from './rest-overlay.js';
 import { recordMs } from '../metrics/hdr.js';
 import type { WorkloadMeter } from '../metrics/workload-meter.js';
-import type { DeviceLinks, SessionOverlay } from './overlay.js';
+import type { DeviceLinks } from './overlay.js';
 import type { WorkloadClock } from './workload.js';
 
 export interface AttributeSettings {
@@ -29,7 +28,6 @@ export interface AttributeSettings {
 export const ATTRIBUTE_KEY = 'tblabAttr';
 const UPDATES = 'v1/devices/me/attributes';
 const RESPONSE = 'v1/devices/me/attributes/response/';
-const TICK_MS = 10;
 const REQUESTS = {
   requestTopic: 'v1/devices/me/attributes/request/',
   payload: () => `{"sharedKeys":"${ATTRIBUTE_KEY}"}`,
@@ -47,65 +45,39 @@ interface Write {
   status: number;
 }
 
-export class AttributeOverlay implements SessionOverlay {
+export class AttributeOverlay extends RestOverlay {
   readonly name = 'attributes';
-  readonly topics: readonly string[];
-  private readonly rest: RestCaller;
-  private readonly schedule: CallSchedule;
-  private readonly ring: ReadyRing;
-  private readonly requests: DeviceRequests;
   /** Writes not yet ended (pushed, failed or timed out), and pushed ones whose REST answer is awaited. */
   private readonly writes = new Map<number, Write>();
-  private nextKey = 1;
-  private calling = true;
-  private live = false;
-  private sweptAt = 0;
-  private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly s: AttributeSettings,
     private readonly deviceIds: readonly string[],
     links: DeviceLinks,
-    private readonly clock: WorkloadClock,
-    private readonly m: WorkloadMeter,
+    clock: WorkloadClock,
+    m: WorkloadMeter,
   ) {
-    this.topics = s.requestRate > 0 ? [UPDATES, `${RESPONSE}+`] : [UPDATES];
-    const connections = Math.min(256, Math.ceil(s.rate / 10) + 4);
-    this.rest = new RestCaller({ url: s.restUrl, connections, timeoutMs: s.timeoutMs + 10_000 });
-    this.schedule = new CallSchedule(s.rate);
-    this.ring = new ReadyRing(deviceIds.length, links);
-    this.requests = new DeviceRequests(REQUESTS, s.requestRate, s.timeoutMs, links, new ReadyRing(deviceIds.length, links), this.m);
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    super(
+      {
+        restUrl: s.restUrl,
+        rate: s.rate,
+        connections: Math.min(256, Math.ceil(s.rate / 10) + 4),
+        restTimeoutMs: s.timeoutMs + 10_000,
+        topics: [UPDATES],
+        requests: REQUESTS,
+        responseTopic: RESPONSE,
+        requestRate: s.requestRate,
+        requestTimeoutMs: s.timeoutMs,
+        sweepEveryMs: 100,
+      },
+      deviceIds.length,
+      links,
+      clock,
+      m,
+    );
   }
 
-  setToken(token: string): void {
-    this.rest.setToken(token);
-  }
-
-  /** The schedules start with the first ready device (not while the fleet is still connecting). */
-  subscribed(): void {
-    this.live = true;
-  }
-
-  down(): void {}
-
-  stopCalls(): void {
-    this.calling = false;
-    this.requests.stop();
-  }
-
-  busy(): boolean {
-    return this.m.counters.inFlight > 0 || this.requests.busy();
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    this.requests.stop();
-    await this.rest.close();
-  }
-
-  message(i: number, topic: string, payload: string, at: number): boolean {
-    if (topic.startsWith(RESPONSE)) return this.requests.response(topic.slice(RESPONSE.length), at) || true;
+  protected push(i: number, topic: string, payload: string, at: number): boolean {
     if (topic !== UPDATES) return false;
     const k = pushedKey(payload);
     const w = k === null ? undefined : this.writes.get(k);
@@ -121,26 +93,9 @@ export class AttributeOverlay implements SessionOverlay {
     return true;
   }
 
-  private tick(): void {
-    const now = this.clock.now();
-    if (this.calling && this.live && this.rest.authorized) {
-      this.schedule.run(now, (intendedAt) => {
-        const i = this.ring.pick();
-        if (i < 0) this.m.counters.skipped++;
-        else this.write(i, intendedAt);
-      });
-    }
-    if (this.live) this.requests.tick(now);
-    if (now - this.sweptAt >= 100) this.sweep(now);
-  }
-
-  private write(i: number, intendedAt: number): void {
-    const k = this.nextKey++;
+  protected call(i: number, k: number, intendedAt: number): void {
     const w: Write = { i, intendedAt, pushed: false, status: 0 };
     this.writes.set(k, w);
-    this.m.firstAt ||= intendedAt;
-    this.m.counters.sent++;
-    this.m.counters.inFlight++;
     this.rest.post(`/api/plugins/telemetry/DEVICE/${this.deviceIds[i]}/SHARED_SCOPE`, `{"${ATTRIBUTE_KEY}":${k}}`).then(
       (a) => this.answered(k, w, a.status, `HTTP ${a.status}`),
       (e: unknown) => this.answered(k, w, -1, callErrorCause(e, this.s.timeoutMs + 10_000)),
@@ -163,8 +118,7 @@ export class AttributeOverlay implements SessionOverlay {
   }
 
   /** Writes answered 200 whose push has not come in time. */
-  private sweep(now: number): void {
-    this.sweptAt = now;
+  protected sweep(now: number): void {
     for (const [k, w] of this.writes) {
       if (w.pushed || w.status !== 200 || now - w.intendedAt < this.s.timeoutMs) continue;
       this.writes.delete(k);

@@ -11,13 +11,13 @@
 // (v2, both). Client-side RPC (device → server, RPC_CLIENT_RATE) runs through ./device-requests.ts:
 // MqttTransportHandler hands it to the rule engine, and only a rule chain with an "RPC call reply"
 // node answers it (ThingsBoard's default root chain just logs it, so on a stock server it times out).
-import { CallSchedule, ReadyRing, callKey } from './call-schedule.js';
+import { callKey } from './call-schedule.js';
 import { encodePublish0 } from './packets-down.js';
-import { RestCaller, callErrorCause } from './rest-caller.js';
+import { callErrorCause } from './rest-caller.js';
+import { RestOverlay } from './rest-overlay.js';
 import { recordMs } from '../metrics/hdr.js';
 import type { WorkloadMeter } from '../metrics/workload-meter.js';
-import { DeviceRequests } from './device-requests.js';
-import type { DeviceLinks, SessionOverlay } from './overlay.js';
+import type { DeviceLinks } from './overlay.js';
 import type { WorkloadClock } from './workload.js';
 
 export interface RpcSettings {
@@ -43,7 +43,6 @@ const TB_MIN_TIMEOUT_MS = 5000;
 const REQUEST = 'v1/devices/me/rpc/request/';
 const RESPONSE = 'v1/devices/me/rpc/response/';
 const METHOD = 'tblabRpc';
-const TICK_MS = 10;
 const CLIENT_RPC = {
   requestTopic: REQUEST,
   payload: (k: number) => `{"method":"tblabPing","params":{"k":${k}}}`,
@@ -62,66 +61,40 @@ interface Call {
   answeredAt: number;
 }
 
-export class RpcOverlay implements SessionOverlay {
+export class RpcOverlay extends RestOverlay {
   readonly name = 'rpc';
-  readonly topics: readonly string[];
-  private readonly rest: RestCaller;
-  private readonly schedule: CallSchedule;
-  private readonly ring: ReadyRing;
-  private readonly client: DeviceRequests;
   private readonly calls = new Map<number, Call>();
   private readonly labTimeoutMs: number;
-  private nextKey = 1;
-  private calling = true;
-  private live = false;
-  private readonly timer: NodeJS.Timeout;
-  private sweptAt = 0;
 
   constructor(
     private readonly s: RpcSettings,
     private readonly deviceIds: readonly string[],
     private readonly links: DeviceLinks,
-    private readonly clock: WorkloadClock,
-    private readonly m: WorkloadMeter,
+    clock: WorkloadClock,
+    m: WorkloadMeter,
   ) {
-    this.topics = s.clientRate > 0 ? [`${REQUEST}+`, `${RESPONSE}+`] : [`${REQUEST}+`];
-    this.labTimeoutMs = Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS) + 10_000;
-    const connections = Math.min(512, Math.ceil((s.rate * Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS)) / 1000) + 4);
-    this.rest = new RestCaller({ url: s.restUrl, connections, timeoutMs: this.labTimeoutMs });
-    this.schedule = new CallSchedule(s.rate);
-    this.ring = new ReadyRing(deviceIds.length, links);
-    this.client = new DeviceRequests(CLIENT_RPC, s.clientRate, s.timeoutMs, links, new ReadyRing(deviceIds.length, links), this.m);
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    super(
+      {
+        restUrl: s.restUrl,
+        rate: s.rate,
+        connections: Math.min(512, Math.ceil((s.rate * Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS)) / 1000) + 4),
+        restTimeoutMs: labTimeoutOf(s),
+        topics: [`${REQUEST}+`],
+        requests: CLIENT_RPC,
+        responseTopic: RESPONSE,
+        requestRate: s.clientRate,
+        requestTimeoutMs: s.timeoutMs,
+        sweepEveryMs: 250,
+      },
+      deviceIds.length,
+      links,
+      clock,
+      m,
+    );
+    this.labTimeoutMs = labTimeoutOf(s);
   }
 
-  setToken(token: string): void {
-    this.rest.setToken(token);
-  }
-
-  /** The schedules start with the first ready device (not while the fleet is still connecting). */
-  subscribed(): void {
-    this.live = true;
-  }
-
-  down(): void {}
-
-  stopCalls(): void {
-    this.calling = false;
-    this.client.stop();
-  }
-
-  busy(): boolean {
-    return this.m.counters.inFlight > 0 || this.client.busy();
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    this.client.stop();
-    await this.rest.close();
-  }
-
-  message(i: number, topic: string, payload: string, at: number): boolean {
-    if (topic.startsWith(RESPONSE)) return this.client.response(topic.slice(RESPONSE.length), at) || true;
+  protected push(i: number, topic: string, payload: string, at: number): boolean {
     if (!topic.startsWith(REQUEST)) return false;
     const k = callKey(payload, 'params');
     const call = k === null ? undefined : this.calls.get(k);
@@ -151,26 +124,9 @@ export class RpcOverlay implements SessionOverlay {
     return true;
   }
 
-  private tick(): void {
-    const now = this.clock.now();
-    if (this.calling && this.live && this.rest.authorized) {
-      this.schedule.run(now, (intendedAt) => {
-        const i = this.ring.pick();
-        if (i < 0) this.m.counters.skipped++;
-        else this.call(i, intendedAt);
-      });
-    }
-    if (this.live) this.client.tick(now);
-    if (now - this.sweptAt >= 250) this.sweep(now);
-  }
-
-  private call(i: number, intendedAt: number): void {
-    const k = this.nextKey++;
+  protected call(i: number, k: number, intendedAt: number): void {
     const call: Call = { i, intendedAt, received: false, restDone: false, answeredAt: 0 };
     this.calls.set(k, call);
-    this.m.firstAt ||= intendedAt;
-    this.m.counters.sent++;
-    this.m.counters.inFlight++;
     const prefix = this.s.api === 'v1' ? '/api/plugins/rpc' : '/api/rpc';
     const body = `{"method":"${METHOD}","params":{"k":${k}},"timeout":${this.s.timeoutMs}}`;
     this.rest.post(`${prefix}/${this.s.mode}/${this.deviceIds[i]}`, body).then(
@@ -205,14 +161,18 @@ export class RpcOverlay implements SessionOverlay {
   }
 
   /** One-way calls answered 200 whose request never reached the device within the timeout. */
-  private sweep(now: number): void {
-    this.sweptAt = now;
+  protected sweep(now: number): void {
     for (const [k, c] of this.calls) {
       if (!c.restDone || now - c.intendedAt < this.labTimeoutMs) continue;
       this.calls.delete(k);
       this.m.counters.notReceived++;
     }
   }
+}
+
+/** The lab's own bound on a call: ThingsBoard's expiry (at least its min_timeout) and 10 s for the answer to come, ms. */
+function labTimeoutOf(s: RpcSettings): number {
+  return Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS) + 10_000;
 }
 
 /** ThingsBoard's answers at an RPC's expiry (AbstractRpcController#reply), by what the device saw. */
