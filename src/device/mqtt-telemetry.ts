@@ -1,12 +1,11 @@
 // The first workload (contract in ./workload.ts): one MQTT connection per device, publishing
 // telemetry to ThingsBoard's device topic at QoS 0 or 1. PUBLISH packets are built by one
 // PublishWriter into a buffer reused across writes; each device's session is an MqttSession.
-import { readFileSync } from 'node:fs';
-import { PublishWriter, TELEMETRY_TOPIC, DISCONNECT_V311, DISCONNECT_V5, PINGREQ, type MqttVersion } from './packets.js';
+import { PublishWriter, TELEMETRY_TOPIC, PINGREQ, type MqttVersion } from './packets.js';
 import { createPayloadSource } from './payload.js';
-import type { TransportTarget } from './transport.js';
 import type { Cause, ErrorKind } from './causes.js';
-import { MqttSession, type SessionContext } from './mqtt-session.js';
+import { MqttSession } from './mqtt-session.js';
+import { sessionContext } from './session-context.js';
 import type { Workload, WorkloadContext } from './workload.js';
 import type { OverlaySet } from './overlay-set.js';
 import { endpointOf, type MqttEndpoint } from '../shared/endpoints.js';
@@ -37,26 +36,10 @@ export class MqttTelemetry implements Workload {
 
   constructor(wctx: WorkloadContext, settings: MqttTelemetrySettings, overlays: OverlaySet | null = null) {
     const { host, clock, devices } = wctx;
-    const t = settings.tls;
-    const tls = t && {
-      insecure: t.insecure,
-      ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
-      ...(t.certFile ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile!) } : {}),
-    };
-    const endpoints = settings.endpoints?.length ? settings.endpoints : [{ host: settings.host, port: settings.port }];
-    const targets: TransportTarget[] = endpoints.map((e) => ({ host: e.host, port: e.port, tls }));
-    const ctx: SessionContext = {
-      host,
-      clock,
-      target: targets[0],
-      version: settings.mqttVersion,
-      keepaliveSec: settings.keepaliveSec,
-      disconnectPacket: settings.mqttVersion === '5' ? DISCONNECT_V5 : DISCONNECT_V311,
-      overlays,
-    };
+    const { ctx, targets } = sessionContext(host, clock, settings, overlays);
     overlays?.attach((i, packet) => this.sessions[i]?.send(packet, clock.now()) ?? false);
     this.keepMs = settings.keepaliveSec * 1000;
-    this.reuseWrites = !t;
+    this.reuseWrites = !settings.tls;
     const payload = createPayloadSource(devices, settings.payloadTemplate);
     this.packets = new PublishWriter(TELEMETRY_TOPIC, settings.qos, settings.mqttVersion, payload);
     this.sessions = devices.map(() => null);

@@ -1,10 +1,11 @@
 // The SessionContext of a workload's MQTT sessions from the shard's settings: the endpoints' targets
 // (MQTT_ENDPOINTS; TLS material read once per shard, not per connection), protocol version,
-// keepalive and DISCONNECT packet.
+// keepalive and DISCONNECT packet; the overlays riding the sessions, when there are any.
 import { readFileSync } from 'node:fs';
 import { DISCONNECT_V311, DISCONNECT_V5 } from './packets.js';
 import type { MqttTelemetrySettings } from './mqtt-telemetry.js';
 import type { SessionContext } from './mqtt-session.js';
+import type { OverlaySet } from './overlay-set.js';
 import type { TransportTarget } from './transport.js';
 import type { WorkloadClock, WorkloadHost } from './workload.js';
 
@@ -13,6 +14,7 @@ export function sessionContext(
   host: WorkloadHost,
   clock: WorkloadClock,
   settings: MqttTelemetrySettings,
+  overlays: OverlaySet | null = null,
 ): { ctx: SessionContext; targets: TransportTarget[] } {
   const t = settings.tls;
   const tls = t && {
@@ -29,6 +31,7 @@ export function sessionContext(
     version: settings.mqttVersion,
     keepaliveSec: settings.keepaliveSec,
     disconnectPacket: settings.mqttVersion === '5' ? DISCONNECT_V5 : DISCONNECT_V311,
+    overlays,
   };
   return { ctx, targets };
 }
