@@ -2,31 +2,18 @@
 // (the topics ThingsBoard pushes on), PUBLISH at QoS 0 for small replies (RPC responses, attribute
 // requests), PUBACK for a QoS 1 push, and the reading of a PUBLISH the server sends. These are rare
 // next to telemetry (a few per RPC call, not per message), so they are plainly allocated.
-import { varintSize, type MqttVersion } from './packets.js';
-
-function writeVarint(buf: Buffer, off: number, n: number): number {
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n > 0) b |= 0x80;
-    buf[off++] = b;
-  } while (n > 0);
-  return off;
-}
+import { framePacket, writeField, type MqttVersion } from './packets.js';
 
 /** SUBSCRIBE (MQTT 3.1.1 §3.8 / 5.0 §3.8) of `topics`, each at `qos`, no properties. */
 export function encodeSubscribe(packetId: number, topics: readonly string[], qos: 0 | 1, version: MqttVersion): Buffer {
   const names = topics.map((t) => Buffer.from(t, 'utf8'));
   const v5 = version === '5';
   const rem = 2 + (v5 ? 1 : 0) + names.reduce((n, b) => n + 2 + b.length + 1, 0);
-  const buf = Buffer.allocUnsafe(1 + varintSize(rem) + rem);
-  buf[0] = 0x82;
-  let off = writeVarint(buf, 1, rem);
-  off = buf.writeUInt16BE(packetId, off);
+  const { buf, off: body } = framePacket(0x82, rem);
+  let off = buf.writeUInt16BE(packetId, body);
   if (v5) buf[off++] = 0;
   for (const b of names) {
-    off = buf.writeUInt16BE(b.length, off);
-    off += b.copy(buf, off);
+    off = writeField(buf, off, b);
     buf[off++] = qos;
   }
   return buf;
@@ -37,11 +24,8 @@ export function encodePublish0(topic: string, payload: string, version: MqttVers
   const t = Buffer.from(topic, 'utf8');
   const p = Buffer.from(payload, 'utf8');
   const rem = 2 + t.length + (version === '5' ? 1 : 0) + p.length;
-  const buf = Buffer.allocUnsafe(1 + varintSize(rem) + rem);
-  buf[0] = 0x30;
-  let off = writeVarint(buf, 1, rem);
-  off = buf.writeUInt16BE(t.length, off);
-  off += t.copy(buf, off);
+  const { buf, off: body } = framePacket(0x30, rem);
+  let off = writeField(buf, body, t);
   if (version === '5') buf[off++] = 0;
   p.copy(buf, off);
   return buf;

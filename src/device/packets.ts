@@ -42,20 +42,14 @@ export function encodeConnect(o: ConnectOptions): Buffer {
   const v5 = o.version === '5';
   // protocol name (2 + 4) + level + flags + keepalive (2) [+ property length 0] + fields with 2-byte lengths
   const rem = 10 + (v5 ? 1 : 0) + 2 + id.length + (username ? 2 + username.length : 0) + (password ? 2 + password.length : 0);
-  const buf = Buffer.allocUnsafe(1 + varintSize(rem) + rem);
-  buf[0] = 0x10;
-  let off = writeVarint(buf, 1, rem);
-  off = buf.writeUInt16BE(4, off);
+  const { buf, off: body } = framePacket(0x10, rem);
+  let off = buf.writeUInt16BE(4, body);
   off += buf.write('MQTT', off, 'latin1');
   buf[off++] = v5 ? 5 : 4;
   buf[off++] = 0x02 | (username ? 0x80 : 0) | (password ? 0x40 : 0);
   off = buf.writeUInt16BE(o.keepaliveSec, off);
   if (v5) buf[off++] = 0;
-  for (const f of [id, username, password]) {
-    if (!f) continue;
-    off = buf.writeUInt16BE(f.length, off);
-    off += f.copy(buf, off);
-  }
+  for (const f of [id, username, password]) if (f) off = writeField(buf, off, f);
   return buf;
 }
 
@@ -74,6 +68,23 @@ function writeVarint(buf: Buffer, off: number, n: number): number {
     buf[off++] = b;
   } while (n > 0);
   return off;
+}
+
+/**
+ * A packet that is rarely sent (CONNECT, SUBSCRIBE, a small reply), in a buffer of its own: the
+ * fixed header (`first` byte, remaining length `rem`) written, `off` where the rest of it goes.
+ */
+export function framePacket(first: number, rem: number): { buf: Buffer; off: number } {
+  const buf = Buffer.allocUnsafe(1 + varintSize(rem) + rem);
+  buf[0] = first;
+  return { buf, off: writeVarint(buf, 1, rem) };
+}
+
+/** A length-prefixed field (topic, client id, user name…) at `off`; returns the offset after it. */
+export function writeField(buf: Buffer, off: number, bytes: Uint8Array): number {
+  off = buf.writeUInt16BE(bytes.length, off);
+  buf.set(bytes, off);
+  return off + bytes.length;
 }
 
 /** Default size of a PublishWriter's buffer, bytes (~290 telemetry messages). */
