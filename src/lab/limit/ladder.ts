@@ -7,7 +7,7 @@
 import { LabError } from '../../shared/errors.js';
 import { StepPlanner } from './plan.js';
 import { judgeStep, parseSlo } from './slo.js';
-import { classifyTier } from './tier.js';
+import { judgedStep } from './judged-step.js';
 import { buildVerdict } from './verdict.js';
 import type { LimitDriver, LimitStep, LimitVerdict, Vary } from './types.js';
 
@@ -118,28 +118,14 @@ export async function runLadder(driver: LimitDriver, o: LadderRunOptions): Promi
       if (e instanceof LabError && e.code === 'ABORTED') break;
       throw e;
     }
-    const objectives = judgeStep(slo, m);
-    const passed = objectives.every((x) => x.verdict !== 'fail');
-    const step: LimitStep = {
-      index: steps.length,
-      phase: 'climb',
-      asked: m.asked,
-      reached: m.reached,
-      sentPerSec: m.sentPerSec,
-      holdSec: m.holdSec,
-      passed,
-      retried: false,
-      objectives,
-      tier: passed ? null : classifyTier(m, objectives),
-      measurement: m,
-    };
+    const step = judgedStep(steps.length, 'climb', m, judgeStep(slo, m));
     const spareSec = Math.round((ladderStep.startAtMs + ladderStep.slotSec * 1000 - o.now()) / 100) / 10;
     outcomes[ladderStep.index] = { state: 'judged', lateMs, stepIndex: steps.length, spareSec };
     steps.push(step);
     o.onStep?.(step);
     // this instance's share failed: the fleet's step fails whatever the others saw, and a higher step
     // would only load the server without telling more
-    if (!passed) break;
+    if (!step.passed) break;
   }
   return { verdict: verdict(), outcomes };
 }

@@ -7,7 +7,7 @@
 import { LabError } from '../../shared/errors.js';
 import { parseInstance } from '../../shared/fleet.js';
 import { judgeStep, parseSlo } from './slo.js';
-import { classifyTier } from './tier.js';
+import { judgedStep } from './judged-step.js';
 import { buildVerdict } from './verdict.js';
 import type { LimitReport } from './report.js';
 import type { LimitSchedule } from './instances.js';
@@ -197,20 +197,7 @@ export function mergeLimitReports(
       shares.map((s) => s.step.measurement),
     );
     const objectives = mergedObjectives(slo, m, shares);
-    const passed = objectives.every((x) => x.verdict !== 'fail');
-    steps.push({
-      index: steps.length,
-      phase: 'climb',
-      asked,
-      reached: m.reached,
-      sentPerSec: m.sentPerSec,
-      holdSec: m.holdSec,
-      passed,
-      retried: false,
-      objectives,
-      tier: passed ? null : classifyTier(m, objectives),
-      measurement: m,
-    });
+    steps.push(judgedStep(steps.length, 'climb', m, objectives));
   }
   const incomplete = ladder.steps.filter((s) => s.state === 'incomplete' && s.instances.some((i) => i.state !== 'not-run'));
   if (incomplete.length) {

@@ -2,7 +2,8 @@
 // retry once a failure that looks transient, stop at the lab's own limit, and build the verdict.
 import { checkPlan, defaultStepHold, StepPlanner } from './plan.js';
 import { defaultSlo, judgeStep, parseSlo } from './slo.js';
-import { classifyTier, looksTransient } from './tier.js';
+import { looksTransient } from './tier.js';
+import { judgedStep } from './judged-step.js';
 import { buildVerdict } from './verdict.js';
 import type { LimitDriver, LimitOptions, LimitStep, LimitVerdict, StepMeasurement } from './types.js';
 
@@ -22,24 +23,8 @@ export async function runLimitSearch(driver: LimitDriver, o: LimitOptions): Prom
   const settleSec = o.settleSec ?? DEFAULT_SETTLE_SEC;
   const steps: LimitStep[] = [];
 
-  const judge = (m: StepMeasurement, phase: LimitStep['phase'], retried: boolean): LimitStep => {
-    const objectives = judgeStep(slo, m);
-    const passed = objectives.every((x) => x.verdict !== 'fail');
-    const step: LimitStep = {
-      index: steps.length,
-      phase,
-      asked: m.asked,
-      reached: m.reached,
-      sentPerSec: m.sentPerSec,
-      holdSec: m.holdSec,
-      passed,
-      retried,
-      objectives,
-      tier: passed ? null : classifyTier(m, objectives),
-      measurement: m,
-    };
-    return step;
-  };
+  const judge = (m: StepMeasurement, phase: LimitStep['phase'], retried: boolean): LimitStep =>
+    judgedStep(steps.length, phase, m, judgeStep(slo, m), retried);
   const push = (s: LimitStep) => {
     steps.push(s);
     o.onStep?.(s);
