@@ -3,6 +3,7 @@
 // numbers the harness asks for. Runs in its own process; the shards are its children.
 import { loadConfigOrThrow } from '../src/config/index.js';
 import { startRun } from '../src/lab/pipeline/start.js';
+import { assignWorkloads } from '../src/lab/workload-fleet.js';
 import type { MetricsSnapshot, SeriesPoint } from '../src/metrics/snapshot.js';
 import { readSpec, tell, type ToGen } from './lib/protocol.js';
 import { BENCH_PREFIX, benchFleet, benchGatewayFleet, intervalSec } from './lib/lab-fleet.js';
@@ -34,7 +35,7 @@ function main(): void {
   const shardExecArgv = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
   // a gateway scenario's rows are the children; mosquitto sees the gateways
   const fleet = spec.children ? benchGatewayFleet(spec.devices, spec.children) : benchFleet(spec.devices);
-  const run = startRun({ config, fleet, restUrl: null, shardExecArgv });
+  const run = startRun({ config, fleet: assignWorkloads(fleet, config.workloads), restUrl: null, shardExecArgv });
   let connectedSent = false;
   let window: { from: number; to: number } | null = null;
   const points = new Map<number, SeriesPoint>();

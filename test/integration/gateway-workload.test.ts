@@ -11,6 +11,7 @@ import { deliveryCheck } from '../../src/lab/delivery/check.js';
 import { labContext } from '../../src/lab/context.js';
 import { provisionGateways } from '../../src/lab/provision-gateways.js';
 import { gatewayFleet, readGatewayFile } from '../../src/lab/gateway-fleet.js';
+import { assignWorkloads } from '../../src/lab/workload-fleet.js';
 import type { FleetDevice } from '../../src/shared/fleet.js';
 import { fetchStats, startEmulator } from '../helpers/emulator.js';
 import { startRun, testConfig } from '../helpers/engine.js';
@@ -36,13 +37,14 @@ test('20 gateways × 50 children: every child exists on the server, per-child se
   });
   const p = await provisionGateways(labContext(), config);
   assert.equal(p.created, 20);
-  const { fleet } = gatewayFleet(readGatewayFile(config.dataDir), {
+  const children = gatewayFleet(readGatewayFile(config.dataDir), {
     prefix: 'sim',
     gateways: 20,
     children: 50,
     instance: null,
     source: 'gateways.json',
   });
+  const fleet = assignWorkloads(children.fleet, config.workloads);
   assert.equal(fleet.length, 1000);
   assert.equal(fleet[0].name, 'sim-g001-d0001');
   const check = deliveryCheck({ config, fleet, emulatorUrl: emu.restUrl });
@@ -157,7 +159,7 @@ test(
         });
       }
     const config = testConfig(t, { MQTT_PORT: port, MQTT_QOS: 1, DURATION_SEC: 3, PUBLISH_INTERVAL_SEC: 0.25, SHARDS: 2 });
-    const report = await startRun(t, { config, fleet, writeFiles: false }).done;
+    const report = await startRun(t, { config, fleet: assignWorkloads(fleet, config.workloads), writeFiles: false }).done;
     assert.equal(report.outcome, 'completed');
     assert.equal(report.metrics.traffic.acked, report.metrics.traffic.sent);
     await waitFor('the disconnects reached mosquitto_sub', () => lines.filter((l) => l.startsWith('v1/gateway/disconnect ')).length === 15);

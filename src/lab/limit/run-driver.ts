@@ -7,6 +7,7 @@ import type { RunReport } from '../../report/schema.js';
 import { startRun, type RunHandle } from '../pipeline/start.js';
 import type { RunSink } from '../pipeline/sink.js';
 import { deliveryCheck, type DeliveryCheck } from '../delivery/check.js';
+import { assignWorkloads } from '../workload-fleet.js';
 import { measureRunStep, sampleOf, type LiveSample } from './measure.js';
 import { rateLimitOfStep } from './rate-limit.js';
 import { stepServerOf } from './server-triage.js';
@@ -80,7 +81,15 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
       const samples: LiveSample[] = [];
       try {
         const runId = o.runIdOf?.(load);
-        const run = startRun({ config, fleet, fleetSize: o.fleetSize, log: o.log, sinks, writeFiles: true, ...(runId ? { runId } : {}) });
+        const run = startRun({
+          config,
+          fleet: assignWorkloads(fleet, config.workloads, { http: config.httpDevices }, o.fleetSize),
+          fleetSize: o.fleetSize,
+          log: o.log,
+          sinks,
+          writeFiles: true,
+          ...(runId ? { runId } : {}),
+        });
         run.on('snapshot', (s) => samples.push(sampleOf(s)));
         o.onRun?.(run);
         await run.started;

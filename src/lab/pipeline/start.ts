@@ -2,7 +2,6 @@
 // the engine's results and the sections the sinks return, written atomically; a partial report
 // is checkpointed every few seconds so a crash leaves one. `tblab run`, the benchmark and tests
 // start runs here: config in, snapshots and the report out, no process exit.
-import { assignWorkloads } from '../workload-fleet.js';
 import { EventEmitter, on } from 'node:events';
 import { redactConfig, type ResolvedConfig } from '../../config/index.js';
 import type { FleetDevice } from '../../shared/fleet.js';
@@ -28,7 +27,11 @@ import { roundTripLines } from '../../metrics/workload-stats-rpc.js';
 
 export interface RunOptions {
   config: ResolvedConfig;
-  /** The devices this lab runs (already sliced for INSTANCE), ordered by index. */
+  /**
+   * The devices this lab runs (already sliced for INSTANCE), ordered by index, each with its
+   * workload set (assignWorkloads, src/lab/workload-fleet.ts: the caller's fleet is the one its
+   * preflight and delivery check saw).
+   */
   fleet: FleetDevice[];
   /** Devices in the whole fleet, for the phase spread (default: the highest index in `fleet`). */
   fleetSize?: number;
@@ -126,13 +129,16 @@ class Run extends EventEmitter implements RunHandle {
 
   constructor(private readonly opts: RunOptions) {
     super();
+    // a gateway's child run as a plain device would connect with its gateway's token: refuse the mistake
+    if (opts.fleet.some((d) => d.gateway && d.workload !== 'gateway'))
+      throw new Error('startRun: a fleet with gateway children needs its workloads assigned (assignWorkloads)');
     this.sinks = opts.sinks ?? [];
     this.config = redactConfig(opts.config);
     const host = opts.host ?? readHostFacts();
     const plan = connectionPlan(opts.config, host, opts.fleet);
     this.engine = startEngine({
       config: engineConfig(opts.config, plan),
-      fleet: assignWorkloads(opts.fleet, opts.config.workloads, { http: opts.config.httpDevices }, opts.fleetSize),
+      fleet: opts.fleet,
       restUrl: opts.restUrl === undefined ? opts.config.tbUrl : opts.restUrl,
       ...(opts.fleetSize !== undefined ? { fleetSize: opts.fleetSize } : {}),
       ...(opts.runId ? { runId: opts.runId } : {}),
