@@ -12,6 +12,9 @@ import { keepGatewaysWhole, planShards } from '../../src/engine/plan.js';
 import { childName, gatewayFleet, gatewayName } from '../../src/lab/gateway-fleet.js';
 import { commonPrefix } from '../../src/lab/delivery/children.js';
 import { LabError } from '../../src/shared/errors.js';
+import { startRun, type RunHandle } from '../../src/lab/pipeline/start.js';
+import { assignWorkloads } from '../../src/lab/workload-fleet.js';
+import { testConfig } from '../helpers/engine.js';
 
 function parse(buf: Buffer, protocolVersion: 4 | 5): mqttPacket.IPublishPacket {
   const parser = mqttPacket.parser({ protocolVersion });
@@ -177,6 +180,22 @@ test('gateway fleet: names, indices, shared slot per gateway, instance slices by
     () => gatewayFleet(file, { prefix: 'sim', gateways: 6, children: 3, instance: null, source: 'f' }),
     (e: unknown) => e instanceof LabError && e.code === 'NO_FLEET' && /2 of the 6 gateway\(s\).*sim-g005/.test(e.message),
   );
+});
+
+test('the run pipeline refuses gateway children whose workload was not assigned (they would connect as devices)', (t) => {
+  const gateway = { name: gatewayName('sim', 1), index: 1 };
+  const fleet = [1, 2].map((c) => ({
+    name: childName('sim', 1, c),
+    index: c,
+    id: '',
+    credentials: { type: 'ACCESS_TOKEN' as const, token: 't1' },
+    gateway,
+  }));
+  const config = testConfig(t, {});
+  let run: RunHandle | undefined;
+  t.after(() => run?.stop('test end'));
+  assert.throws(() => (run = startRun({ config, fleet, writeFiles: false })), /workloads assigned \(assignWorkloads\)/);
+  assert.ok(assignWorkloads(fleet, config.workloads).every((d) => d.workload === 'gateway'));
 });
 
 test('children are listed by their names’ common prefix', () => {
