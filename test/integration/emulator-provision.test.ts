@@ -82,7 +82,7 @@ test('conformance: a wrong secret, an unknown key or a disabled profile answer N
   assert.equal((await rest(emu.restUrl, 'GET', '/api/tenant/devices?deviceName=x', { token })).status, 404, 'nothing created');
 });
 
-test('conformance: CHECK_PRE_PROVISIONED_DEVICES hands out an existing device’s token once; an unknown name fails', async (t) => {
+test('conformance: CHECK_PRE_PROVISIONED_DEVICES hands out the token of an existing device once; an unknown name fails', async (t) => {
   const r = await rest(emu.restUrl, 'POST', '/api/device?accessToken=PRE1', { token, body: { name: 'pre-1', deviceProfileId: preProfile.body.id } });
   assert.equal(r.status, 200);
   const req = { deviceName: 'pre-1', provisionDeviceKey: 'pre-key', provisionDeviceSecret: 'pre-secret' };
