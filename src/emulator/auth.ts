@@ -117,7 +117,8 @@ export class Auth {
     // ThingsBoard strips the first 7 characters ("Bearer ") without checking them
     const claims = await this.verify(header.slice(7));
     // a sysadmin is authenticated but may not use the tenant API (ThingsBoard: 403, errorCode 20)
-    const customer = claims.scopes?.includes('CUSTOMER_USER') && typeof claims.userId === 'string' && this.opts.customerUser?.(claims.userId);
+    const customer =
+      claims.scopes?.includes('CUSTOMER_USER') && typeof claims.userId === 'string' && this.opts.customerUser?.(claims.userId);
     if (customer) {
       if (customerAllowed) return claims;
       throw new ApiError(403, 20, "You don't have permission to perform this operation!");

@@ -35,7 +35,13 @@ export class Customers {
     if (title === '') throw new ApiError(400, 31, 'Customer title should be specified!');
     if (title === 'Public') throw new ApiError(400, 31, "'Public' title for customer is system reserved!");
     for (const c of this.byId.values()) if (c.title === title) throw new ApiError(400, 31, 'Customer with such title already exists!');
-    const c: Customer = { id: randomUUID(), createdTime: Date.now(), title, email: str(body.email), additionalInfo: body.additionalInfo ?? null };
+    const c: Customer = {
+      id: randomUUID(),
+      createdTime: Date.now(),
+      title,
+      email: str(body.email),
+      additionalInfo: body.additionalInfo ?? null,
+    };
     this.byId.set(c.id, c);
     return c;
   }

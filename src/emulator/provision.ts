@@ -36,7 +36,12 @@ export interface ProvisionCounters {
 export const PROVISION_USERNAME = 'provision';
 /** DeviceProfileProvisionServiceImpl's server attribute marking a device as provisioned. */
 const PROVISION_STATE = 'provisionState';
-const PROVISION_TYPES: ProvisionType[] = ['DISABLED', 'ALLOW_CREATE_NEW_DEVICES', 'CHECK_PRE_PROVISIONED_DEVICES', 'X509_CERTIFICATE_CHAIN'];
+const PROVISION_TYPES: ProvisionType[] = [
+  'DISABLED',
+  'ALLOW_CREATE_NEW_DEVICES',
+  'CHECK_PRE_PROVISIONED_DEVICES',
+  'X509_CERTIFICATE_CHAIN',
+];
 const NAME_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /**
@@ -151,7 +156,12 @@ export class Provisioning {
     let d: Device;
     try {
       d = reg.saveDevice(
-        { name: name || randomName(), type: profile.name, deviceProfileId: { id: profile.id }, additionalInfo: req.gateway ? { gateway: true } : undefined },
+        {
+          name: name || randomName(),
+          type: profile.name,
+          deviceProfileId: { id: profile.id },
+          additionalInfo: req.gateway ? { gateway: true } : undefined,
+        },
         { credentials: req.token ? { credentialsType: 'ACCESS_TOKEN', credentialsId: req.token } : undefined },
       );
     } catch (e) {

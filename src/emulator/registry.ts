@@ -73,7 +73,8 @@ export class Registry {
     for (const p of this.profiles.values()) {
       if (p.name === name) throw new ApiError(400, 31, 'Device profile with such name already exists!');
       // DeviceProfileServiceImpl: the device_provision_key_unq_key constraint
-      if (key !== null && p.provisionDeviceKey === key) throw new ApiError(400, 31, 'Device profile with such provision device key already exists!');
+      if (key !== null && p.provisionDeviceKey === key)
+        throw new ApiError(400, 31, 'Device profile with such provision device key already exists!');
     }
     const p: DeviceProfile = {
       id: randomUUID(),

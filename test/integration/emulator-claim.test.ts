@@ -19,7 +19,10 @@ const user = await rest(emu.restUrl, 'POST', '/api/user?sendActivationMail=false
   token,
   body: { email: 'Buyer@acme.test', authority: 'CUSTOMER_USER', customerId: { entityType: 'CUSTOMER', id: customerId } },
 });
-const userTokens = (await rest(emu.restUrl, 'GET', `/api/user/${user.body.id.id}/token`, { token })).body as { token: string; refreshToken: string };
+const userTokens = (await rest(emu.restUrl, 'GET', `/api/user/${user.body.id.id}/token`, { token })).body as {
+  token: string;
+  refreshToken: string;
+};
 const claim = (name: string, body: unknown, jwt = userTokens.token) =>
   rest(emu.restUrl, 'POST', `/api/customer/device/${encodeURIComponent(name)}/claim`, { token: jwt, body });
 /** The device's claim registration over MQTT (QoS 1: resolves on PUBACK). */

@@ -30,7 +30,12 @@ async function provisionOverMqtt(t: { after(fn: () => void): void }, request: un
 const profile = (name: string, provisionType: string, key: string, secret: string) =>
   rest(emu.restUrl, 'POST', '/api/deviceProfile', {
     token,
-    body: { name, provisionType, provisionDeviceKey: key, profileData: { provisionConfiguration: { type: provisionType, provisionDeviceSecret: secret } } },
+    body: {
+      name,
+      provisionType,
+      provisionDeviceKey: key,
+      profileData: { provisionConfiguration: { type: provisionType, provisionDeviceSecret: secret } },
+    },
   });
 
 const created = await profile('auto', 'ALLOW_CREATE_NEW_DEVICES', 'auto-key', 'auto-secret');
@@ -56,9 +61,14 @@ test('conformance: MQTT provisioning creates the device; its token connects and 
   assert.equal(dev.body.type, 'auto', 'created on the profile the key belongs to');
   const creds = await rest(emu.restUrl, 'GET', `/api/device/${dev.body.id.id}/credentials`, { token });
   assert.equal(creds.body.credentialsId, answer.credentialsValue);
-  const attrs = await rest(emu.restUrl, 'GET', `/api/plugins/telemetry/DEVICE/${dev.body.id.id}/values/attributes/SERVER_SCOPE?keys=provisionState`, {
-    token,
-  });
+  const attrs = await rest(
+    emu.restUrl,
+    'GET',
+    `/api/plugins/telemetry/DEVICE/${dev.body.id.id}/values/attributes/SERVER_SCOPE?keys=provisionState`,
+    {
+      token,
+    },
+  );
   assert.equal(attrs.body[0]?.value, 'provisioned');
 
   const device = await client(t, { username: String(answer.credentialsValue) });
@@ -69,21 +79,38 @@ test('conformance: MQTT provisioning creates the device; its token connects and 
   const again = await provisionOverMqtt(t, { deviceName: 'prov-1', provisionDeviceKey: 'auto-key', provisionDeviceSecret: 'auto-secret' });
   assert.deepEqual(again, { errorMsg: 'Failed to provision device!', status: 'FAILURE' });
   // a requested token is the new device's token
-  const own = await provisionOverMqtt(t, { deviceName: 'prov-2', provisionDeviceKey: 'auto-key', provisionDeviceSecret: 'auto-secret', token: 'PROV2' });
+  const own = await provisionOverMqtt(t, {
+    deviceName: 'prov-2',
+    provisionDeviceKey: 'auto-key',
+    provisionDeviceSecret: 'auto-secret',
+    token: 'PROV2',
+  });
   assert.deepEqual(own, { credentialsValue: 'PROV2', credentialsType: 'ACCESS_TOKEN', status: 'SUCCESS' });
 });
 
 test('conformance: a wrong secret, an unknown key or a disabled profile answer NOT_FOUND', async (t) => {
   const notFound = { errorMsg: 'Provision data was not found!', status: 'NOT_FOUND' };
-  assert.deepEqual(await provisionOverMqtt(t, { deviceName: 'x', provisionDeviceKey: 'auto-key', provisionDeviceSecret: 'wrong' }), notFound);
-  assert.deepEqual(await provisionOverMqtt(t, { deviceName: 'x', provisionDeviceKey: 'no-such-key', provisionDeviceSecret: 'auto-secret' }), notFound);
+  assert.deepEqual(
+    await provisionOverMqtt(t, { deviceName: 'x', provisionDeviceKey: 'auto-key', provisionDeviceSecret: 'wrong' }),
+    notFound,
+  );
+  assert.deepEqual(
+    await provisionOverMqtt(t, { deviceName: 'x', provisionDeviceKey: 'no-such-key', provisionDeviceSecret: 'auto-secret' }),
+    notFound,
+  );
   await profile('off', 'DISABLED', 'off-key', 'off-secret');
-  assert.deepEqual(await provisionOverMqtt(t, { deviceName: 'x', provisionDeviceKey: 'off-key', provisionDeviceSecret: 'off-secret' }), notFound);
+  assert.deepEqual(
+    await provisionOverMqtt(t, { deviceName: 'x', provisionDeviceKey: 'off-key', provisionDeviceSecret: 'off-secret' }),
+    notFound,
+  );
   assert.equal((await rest(emu.restUrl, 'GET', '/api/tenant/devices?deviceName=x', { token })).status, 404, 'nothing created');
 });
 
 test('conformance: CHECK_PRE_PROVISIONED_DEVICES hands out the token of an existing device once; an unknown name fails', async (t) => {
-  const r = await rest(emu.restUrl, 'POST', '/api/device?accessToken=PRE1', { token, body: { name: 'pre-1', deviceProfileId: preProfile.body.id } });
+  const r = await rest(emu.restUrl, 'POST', '/api/device?accessToken=PRE1', {
+    token,
+    body: { name: 'pre-1', deviceProfileId: preProfile.body.id },
+  });
   assert.equal(r.status, 200);
   const req = { deviceName: 'pre-1', provisionDeviceKey: 'pre-key', provisionDeviceSecret: 'pre-secret' };
   assert.deepEqual(await provisionOverMqtt(t, req), { credentialsValue: 'PRE1', credentialsType: 'ACCESS_TOKEN', status: 'SUCCESS' });
@@ -135,10 +162,18 @@ test('conformance: POST /api/v1/provision answers 200 with the same JSON; what i
   assert.equal(ok.status, 200);
   assert.equal(ok.body.status, 'SUCCESS');
   assert.equal((await rest(emu.restUrl, 'POST', `/api/v1/${ok.body.credentialsValue}/telemetry`, { body: { a: 1 } })).status, 200);
-  const nf = await rest(emu.restUrl, 'POST', '/api/v1/provision', { body: { provisionDeviceKey: 'auto-key', provisionDeviceSecret: 'no' } });
+  const nf = await rest(emu.restUrl, 'POST', '/api/v1/provision', {
+    body: { provisionDeviceKey: 'auto-key', provisionDeviceSecret: 'no' },
+  });
   assert.deepEqual([nf.status, nf.body], [200, { errorMsg: 'Provision data was not found!', status: 'NOT_FOUND' }]);
   const basic = await rest(emu.restUrl, 'POST', '/api/v1/provision', {
-    body: { deviceName: 'b', provisionDeviceKey: 'auto-key', provisionDeviceSecret: 'auto-secret', credentialsType: 'MQTT_BASIC', username: 'u' },
+    body: {
+      deviceName: 'b',
+      provisionDeviceKey: 'auto-key',
+      provisionDeviceSecret: 'auto-secret',
+      credentialsType: 'MQTT_BASIC',
+      username: 'u',
+    },
   });
   assert.deepEqual([basic.status, basic.body.status], [200, 'FAILURE']);
   assert.equal((await rest(emu.restUrl, 'POST', '/api/v1/provision', { body: { deviceName: 'b' } })).status, 500, 'no provision key');

@@ -58,7 +58,10 @@ export async function buildHttpApp(ctx: HttpContext, opts: HttpAppOptions): Prom
     api.addHook('onRequest', async (req) => {
       const h = req.headers['x-authorization'] ?? req.headers.authorization;
       // a customer user's JWT passes only where a route allows it (claim-routes.ts); elsewhere 403
-      await ctx.auth.verifyHeader(Array.isArray(h) ? h[0] : h, (req.routeOptions.config as { customerUser?: boolean }).customerUser === true);
+      await ctx.auth.verifyHeader(
+        Array.isArray(h) ? h[0] : h,
+        (req.routeOptions.config as { customerUser?: boolean }).customerUser === true,
+      );
       if (ctx.restLimit.bucket && !ctx.restLimit.bucket.tryConsume(1)) {
         ctx.events.emit('rateLimited', { scope: 'rest' });
         throw new ApiError(429, 33, 'Too many requests for current tenant!');

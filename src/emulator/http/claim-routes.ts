@@ -38,7 +38,10 @@ export function deviceClaimProvisionRoutes(app: FastifyInstance, ctx: HttpContex
     try {
       claim = parseClaimPayload(String(req.body ?? ''));
     } catch (e) {
-      return reply.code(500).type('text/plain; charset=utf-8').send((e as Error).message);
+      return reply
+        .code(500)
+        .type('text/plain; charset=utf-8')
+        .send((e as Error).message);
     }
     const now = store.opts.clock();
     if (!ctx.ingest.admit(d, null, now, 'http')) return reply.code(500).send();
