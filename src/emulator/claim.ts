@@ -37,8 +37,14 @@ export interface ClaimCounters {
  */
 export function parseClaimPayload(payload: string): { secretKey: string; durationMs: number } {
   if (payload === '') return { secretKey: DEFAULT_SECRET_KEY, durationMs: 0 };
-  const v = JSON.parse(payload) as unknown;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`Can't parse value: ${payload}`);
+  let v: unknown;
+  try {
+    v = JSON.parse(payload);
+  } catch {
+    // the parser's message quotes the input, which holds the secret key: not echoed
+    throw new Error('Invalid JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error("Can't parse value: not a JSON object");
   const o = v as Record<string, unknown>;
   const scalar = (x: unknown) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
   if ('secretKey' in o && !scalar(o.secretKey)) throw new Error('secretKey is not a primitive');

@@ -68,10 +68,12 @@ export function parseProvisionRequest(payload: string): ProvisionRequest {
   let v: unknown;
   try {
     v = JSON.parse(payload);
-  } catch (e) {
-    throw new ProvisionRequestError(`Invalid JSON: ${(e as Error).message}`, true);
+  } catch {
+    // the parser's message quotes the input, which holds the provision secret: not echoed
+    throw new ProvisionRequestError('Invalid JSON', true);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ProvisionRequestError(`Can't parse value: ${payload}`, true);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ProvisionRequestError("Can't parse value: not a JSON object", true);
   const o = v as Record<string, unknown>;
   const get = (field: string, required: boolean) => {
     if (!(field in o)) {

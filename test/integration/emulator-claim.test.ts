@@ -90,6 +90,9 @@ test('conformance: HTTP claim registration: an expired registration fails; witho
   assert.equal((await claim('meter-2', {})).body.response, 'SUCCESS');
   assert.equal((await rest(emu.restUrl, 'POST', '/api/v1/NO-SUCH-TOKEN/claim', { body: {} })).status, 401);
   assert.equal((await rest(emu.restUrl, 'POST', '/api/v1/METER2/claim', { body: '[1]' })).status, 500, 'not a JSON object');
+  const broken = await rest(emu.restUrl, 'POST', '/api/v1/METER2/claim', { body: '{"secretKey":"top-secret' });
+  assert.equal(broken.status, 500);
+  assert.doesNotMatch(String(broken.body), /top-secret/, 'the error does not echo the secret');
 
   const c = (await fetchStats(emu.restUrl)).claims;
   assert.equal(c.success, 2);
