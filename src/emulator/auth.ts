@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { ApiError, NULL_UUID } from './model.js';
+import type { CustomerUser } from './customers.js';
 
 export interface AuthOptions {
   username: string;
@@ -17,7 +18,11 @@ export interface AuthOptions {
   clock: () => number;
   /** System administrator login (ThingsBoard's default sysadmin@thingsboard.org / sysadmin); null = none. */
   sysadmin?: { username: string; password: string } | null;
+  /** A customer user by id (claim.ts's users; their tokens come from GET /api/user/{id}/token). */
+  customerUser?: (userId: string) => CustomerUser | undefined;
 }
+
+type Authority = 'TENANT_ADMIN' | 'SYS_ADMIN' | 'CUSTOMER_USER';
 
 export interface TokenPair {
   token: string;
@@ -45,24 +50,32 @@ export class Auth {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new ApiError(401, 10, 'Authentication failed');
     const claims = await this.verify(refreshToken);
     if (!Array.isArray(claims.scopes) || !claims.scopes.includes('REFRESH_TOKEN')) throw new ApiError(401, 10, 'Invalid JWT token');
+    const customerUser = typeof claims.userId === 'string' ? this.opts.customerUser?.(claims.userId) : undefined;
+    if (customerUser) return this.customerUserPair(customerUser);
     return this.pair(this.opts.sysadmin && claims.sub === this.opts.sysadmin.username ? 'SYS_ADMIN' : 'TENANT_ADMIN');
   }
 
-  private async pair(authority: 'TENANT_ADMIN' | 'SYS_ADMIN' = 'TENANT_ADMIN'): Promise<TokenPair> {
+  /** UserController.getUserToken: a tenant administrator's JWT pair for one of its customer users. */
+  customerUserPair(u: CustomerUser): Promise<TokenPair> {
+    return this.pair('CUSTOMER_USER', u);
+  }
+
+  private async pair(authority: Authority = 'TENANT_ADMIN', cu?: CustomerUser): Promise<TokenPair> {
     const now = Math.floor(this.opts.clock() / 1000);
     const sessionId = randomUUID();
     const o = this.opts;
-    const subject = authority === 'SYS_ADMIN' && o.sysadmin ? o.sysadmin.username : o.username;
+    const subject = cu ? cu.email : authority === 'SYS_ADMIN' && o.sysadmin ? o.sysadmin.username : o.username;
+    const userId = cu ? cu.id : o.userId;
     const token = await new SignJWT({
-      userId: o.userId,
+      userId,
       scopes: [authority],
       sessionId,
-      firstName: null,
-      lastName: null,
+      firstName: cu?.firstName ?? null,
+      lastName: cu?.lastName ?? null,
       enabled: true,
       isPublic: false,
       tenantId: authority === 'SYS_ADMIN' ? NULL_UUID : o.tenantId,
-      customerId: NULL_UUID,
+      customerId: cu ? cu.customerId : NULL_UUID,
     })
       .setProtectedHeader({ alg: 'HS512' })
       .setIssuer(ISSUER)
@@ -70,7 +83,7 @@ export class Auth {
       .setIssuedAt(now)
       .setExpirationTime(now + o.jwtLifetimeSec)
       .sign(this.key);
-    const refreshToken = await new SignJWT({ userId: o.userId, scopes: ['REFRESH_TOKEN'], isPublic: false, sessionId })
+    const refreshToken = await new SignJWT({ userId, scopes: ['REFRESH_TOKEN'], isPublic: false, sessionId })
       .setProtectedHeader({ alg: 'HS512' })
       .setIssuer(ISSUER)
       .setSubject(subject)
@@ -95,12 +108,21 @@ export class Auth {
     }
   }
 
-  /** Verifies an access (not refresh) token from an `X-Authorization`/`Authorization` header value. */
-  async verifyHeader(header: string | undefined): Promise<JWTPayload> {
+  /**
+   * Verifies an access (not refresh) token from an `X-Authorization`/`Authorization` header value. A customer
+   * user passes only where `customerAllowed` (the claim API); elsewhere 403, as @PreAuthorize('TENANT_ADMIN') answers.
+   */
+  async verifyHeader(header: string | undefined, customerAllowed = false): Promise<JWTPayload & { scopes?: string[] }> {
     if (!header) throw new ApiError(401, 10, 'Authentication failed');
     // ThingsBoard strips the first 7 characters ("Bearer ") without checking them
     const claims = await this.verify(header.slice(7));
     // a sysadmin is authenticated but may not use the tenant API (ThingsBoard: 403, errorCode 20)
+    const customer =
+      claims.scopes?.includes('CUSTOMER_USER') && typeof claims.userId === 'string' && this.opts.customerUser?.(claims.userId);
+    if (customer) {
+      if (customerAllowed) return claims;
+      throw new ApiError(403, 20, "You don't have permission to perform this operation!");
+    }
     if (claims.scopes?.includes('SYS_ADMIN')) throw new ApiError(403, 20, "You don't have permission to perform this operation!");
     if (!claims.scopes?.includes('TENANT_ADMIN')) throw new ApiError(401, 10, 'Invalid username or password');
     return claims;

@@ -82,6 +82,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     userId: store.registry.userId,
     clock: o.clock,
     sysadmin: o.sysadmin,
+    customerUser: (id) => store.registry.customers.users.get(id),
   });
   const ingest = new Ingest(store, events, faults);
   const serverStats = new ServerStats(store, ingest, faults, o.serverStats, events, o.clock);

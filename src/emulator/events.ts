@@ -19,6 +19,9 @@ export type DisconnectReason =
   | 'fault-drop' // the dropShare/dropAfterSec fault
   | 'gateway-error' // a gateway publish ThingsBoard fails with a RuntimeException (v5 DISCONNECT 0x83)
   | 'unimplemented' // a ThingsBoard topic the emulator does not imitate, on 3.x or QoS 0 (v5 DISCONNECT 0x90)
+  | 'provision-topic' // a provisioning session published elsewhere than /provision/request (v5 DISCONNECT 0x90)
+  | 'provision-error' // an unreadable provision request: no key or secret, a bad field (v5 DISCONNECT 0x83)
+  | 'provision-done' // a provisioning session 60 s after its answer (closed without DISCONNECT)
   | 'worker-exit' // the MQTT transport worker holding the socket died (--workers)
   | 'server-close'; // emulator shutting down
 

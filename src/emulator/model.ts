@@ -22,7 +22,14 @@ export interface DeviceProfile {
   isDefault: boolean;
   description: string | null;
   version: number;
+  /** Device provisioning (provision.ts): the strategy, and the key/secret a device presents. */
+  provisionType: ProvisionType;
+  provisionDeviceKey: string | null;
+  provisionDeviceSecret: string | null;
 }
+
+/** DeviceProfileProvisionType; X509_CERTIFICATE_CHAIN is stored but not imitated (provision.ts). */
+export type ProvisionType = 'DISABLED' | 'ALLOW_CREATE_NEW_DEVICES' | 'CHECK_PRE_PROVISIONED_DEVICES' | 'X509_CERTIFICATE_CHAIN';
 
 export type CredentialsType = 'ACCESS_TOKEN' | 'MQTT_BASIC' | 'X509_CERTIFICATE';
 
@@ -53,6 +60,8 @@ export interface Device {
   additionalInfo: unknown;
   credentials: Credentials;
   state: DeviceState;
+  /** The customer that claimed the device (claim.ts); absent = unassigned (ThingsBoard's null customer id). */
+  customerId?: string;
 }
 
 /** ThingsBoard's id of "no customer". */

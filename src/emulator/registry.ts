@@ -2,6 +2,7 @@
 // ThingsBoard's validation messages (duplicate names and tokens, unknown profiles and ids).
 import { randomUUID, randomBytes, createHash } from 'node:crypto';
 import { ApiError, type Credentials, type CredentialsType, type Device, type DeviceProfile, type MqttBasic } from './model.js';
+import { Customers } from './customers.js';
 import { DeviceState } from './device-state.js';
 import type { EmulatorEvents } from './events.js';
 
@@ -26,6 +27,9 @@ export interface CredentialsInput {
   credentialsId?: unknown;
   credentialsValue?: unknown;
 }
+
+/** A device profile's provisioning settings (parsed from the profile JSON by provision.ts). */
+export type ProvisionSettings = Pick<DeviceProfile, 'provisionType' | 'provisionDeviceKey' | 'provisionDeviceSecret'>;
 
 export interface RegistryOptions {
   /** Tenant profile `maxDevices`: creating more answers 403/41; 0 = unlimited. */
@@ -54,6 +58,8 @@ export class Registry {
   /** MQTT_BASIC user name (or client id when the name is empty) → devices. */
   private readonly byBasicKey = new Map<string, Device[]>();
   defaultProfile: DeviceProfile;
+  /** The tenant's customers and customer users (the claiming side). */
+  readonly customers = new Customers(this.tenantId);
 
   constructor(
     private readonly opts: RegistryOptions,
@@ -62,11 +68,26 @@ export class Registry {
     this.defaultProfile = this.createProfile('default', true);
   }
 
-  createProfile(name: string, isDefault = false, description: string | null = null): DeviceProfile {
+  createProfile(name: string, isDefault = false, description: string | null = null, provision?: ProvisionSettings): DeviceProfile {
+    const key = provision?.provisionDeviceKey ?? null;
     for (const p of this.profiles.values()) {
       if (p.name === name) throw new ApiError(400, 31, 'Device profile with such name already exists!');
+      // DeviceProfileServiceImpl: the device_provision_key_unq_key constraint
+      if (key !== null && p.provisionDeviceKey === key)
+        throw new ApiError(400, 31, 'Device profile with such provision device key already exists!');
     }
-    const p: DeviceProfile = { id: randomUUID(), name, createdTime: Date.now(), isDefault, description, version: 1 };
+    const p: DeviceProfile = {
+      id: randomUUID(),
+      name,
+      createdTime: Date.now(),
+      isDefault,
+      description,
+      version: 1,
+      provisionType: 'DISABLED',
+      provisionDeviceKey: null,
+      provisionDeviceSecret: null,
+      ...provision,
+    };
     this.profiles.set(p.id, p);
     return p;
   }

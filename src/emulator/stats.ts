@@ -6,6 +6,8 @@ import type { RpcCounters } from './mqtt/rpc.js';
 import type { CapacityStats } from './capacity.js';
 import type { TransportWorkerStats } from './workers/transport-pool.js';
 import type { ConnectCapacityStats } from './connect-capacity.js';
+import type { ProvisionCounters } from './provision.js';
+import type { ClaimCounters } from './claim.js';
 
 /** Most missing sequence values listed for one device. */
 export const MISSING_LIST_LIMIT = 10000;
@@ -43,7 +45,14 @@ export interface EmulatorStats {
   gateway: { created: number; connects: number; disconnects: number; refused: number; notGateway: number };
   /** Server-side RPC: requests, delivered to a session, answered, timed out, never delivered (no session). */
   rpc: RpcCounters;
-  /** Publishes on ThingsBoard topics the emulator does not imitate, by family (refused, never acknowledged as done). */
+  /** Device provisioning (MQTT `provision` sessions and POST /api/v1/provision): requests by answer. */
+  provisioning: ProvisionCounters;
+  /** Device claiming: registrations from devices, claim calls by ClaimResponse, reclaims. */
+  claims: ClaimCounters;
+  /**
+   * Publishes on ThingsBoard topics the emulator does not imitate, by family (refused, never acknowledged as done),
+   * and provision requests for what it does not imitate (`provision: <what>`, answered FAILURE).
+   */
   unimplemented: Record<string, number>;
   /** Publishes on topics ThingsBoard does not know either (PUBACK, v5 0x90). */
   unknownTopic: number;
@@ -98,11 +107,17 @@ export function buildStats(
     connectCapacity: mqtt.connectCapacity.on ? mqtt.connectCapacity.stats() : null,
     gateway: { ...c.gateway, notGateway: c.notGateway },
     rpc: { ...mqtt.rpc.counters },
-    unimplemented: { ...c.unimplemented },
+    provisioning: { ...store.provisioning.counters, unimplemented: { ...store.provisioning.counters.unimplemented } },
+    claims: { ...store.claims.counters },
+    unimplemented: { ...c.unimplemented, ...prefixed('provision: ', store.provisioning.counters.unimplemented) },
     unknownTopic: c.unknownTopic,
     workers,
     perDevice,
   };
+}
+
+function prefixed(prefix: string, counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([k, n]) => [prefix + k, n]));
 }
 
 export function buildDeviceDetail(store: Store, name: string): DeviceDetail | undefined {

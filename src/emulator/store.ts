@@ -6,6 +6,8 @@ import type { EmulatorEvents, TelemetryEvent } from './events.js';
 import type { TelemetryRow } from './payload.js';
 import { KeysetRegistry } from './keysets.js';
 import { Registry, type RegistryOptions } from './registry.js';
+import { Claims } from './claim.js';
+import { Provisioning } from './provision.js';
 
 export interface StoreOptions extends RegistryOptions {
   /** Device inactivity timeout for the `active` attribute, ms (ThingsBoard: 600 s). */
@@ -43,12 +45,16 @@ export class Store {
   totals = { messages: 0, dataPoints: 0, attributeMessages: 0, ingestDropped: 0, rateLimited: 0, httpThrottled: 0 };
   /** Device ids with a live session (maintained by the MQTT server). */
   readonly connected = new Set<string>();
+  /** Device claiming (claim.ts) and provisioning (provision.ts), shared by MQTT and HTTP. */
+  readonly claims: Claims;
+  readonly provisioning = new Provisioning(this);
 
   constructor(
     readonly opts: StoreOptions,
     private readonly events: EmulatorEvents,
   ) {
     this.registry = new Registry(opts, events);
+    this.claims = new Claims(opts.clock);
   }
 
   /**

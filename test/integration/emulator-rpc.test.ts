@@ -99,7 +99,7 @@ test('conformance: RPC timeouts: v1 answers 408 after delivery and 409 with no s
 
 // MqttTransportHandler#processDevicePublish handles these topics; the emulator does not imitate them, so it
 // refuses them (v5 PUBACK 0x90 at QoS 1, otherwise the session is closed) and counts them
-test('conformance: v2 topics, claim and client-side RPC are refused and counted, never a quiet PUBACK', async (t) => {
+test('conformance: v2 topics and client-side RPC are refused and counted, never a quiet PUBACK', async (t) => {
   const emu = await startEmulator(t);
   const { token } = await restLogin(emu.restUrl);
   const id = await createDevice(emu.restUrl, token, 'd5', 'D5');
@@ -111,7 +111,6 @@ test('conformance: v2 topics, claim and client-side RPC are refused and counted,
       (e: Error & { code?: number }) => e.code,
     );
   assert.equal(await code('v2/t'), 0x90);
-  assert.equal(await code('v1/devices/me/claim'), 0x90);
   assert.equal(await code('v1/devices/me/rpc/request/1'), 0x90);
   assert.equal(await code('some/other/topic'), 0x90, 'a topic ThingsBoard does not know either: its own answer');
   assert.equal(c5.connected, true);
@@ -126,7 +125,6 @@ test('conformance: v2 topics, claim and client-side RPC are refused and counted,
   const stats = await fetchStats(emu.restUrl);
   assert.deepEqual(stats.unimplemented, {
     'v2/*': 2,
-    'v1/devices/me/claim': 1,
     'v1/devices/me/rpc/request (client-side RPC)': 1,
   });
   assert.equal(stats.unknownTopic, 1);

@@ -12,6 +12,7 @@ import { deviceApiRoutes } from './device-api-routes.js';
 import { emulatorRoutes } from './emulator-routes.js';
 import { statsRoutes } from './stats-routes.js';
 import { rpcRoutes } from './rpc-routes.js';
+import { claimRoutes, deviceClaimProvisionRoutes } from './claim-routes.js';
 
 /** REST body limit (ThingsBoard: 16777216 for /api/**). */
 const REST_BODY_LIMIT = 16777216;
@@ -50,12 +51,17 @@ export async function buildHttpApp(ctx: HttpContext, opts: HttpAppOptions): Prom
 
   publicAuthRoutes(app, ctx);
   deviceApiRoutes(app, ctx);
+  deviceClaimProvisionRoutes(app, ctx);
   await emulatorRoutes(app, ctx);
   if (ctx.serverStats) statsRoutes(app, ctx, ctx.serverStats.stats, ctx.serverStats.connections);
   await app.register(async (api) => {
     api.addHook('onRequest', async (req) => {
       const h = req.headers['x-authorization'] ?? req.headers.authorization;
-      await ctx.auth.verifyHeader(Array.isArray(h) ? h[0] : h);
+      // a customer user's JWT passes only where a route allows it (claim-routes.ts); elsewhere 403
+      await ctx.auth.verifyHeader(
+        Array.isArray(h) ? h[0] : h,
+        (req.routeOptions.config as { customerUser?: boolean }).customerUser === true,
+      );
       if (ctx.restLimit.bucket && !ctx.restLimit.bucket.tryConsume(1)) {
         ctx.events.emit('rateLimited', { scope: 'rest' });
         throw new ApiError(429, 33, 'Too many requests for current tenant!');
@@ -66,6 +72,7 @@ export async function buildHttpApp(ctx: HttpContext, opts: HttpAppOptions): Prom
     lookupRoutes(api, ctx);
     telemetryRoutes(api, ctx);
     if (ctx.rpc) rpcRoutes(api, ctx, ctx.rpc);
+    claimRoutes(api, ctx);
   });
   if (opts.extend) await opts.extend(app);
   return app;

@@ -6,6 +6,7 @@ import { page, type PageQuery } from './paging.js';
 import { boolParam } from './params.js';
 import { ApiError, type Device, type DeviceProfile } from '../model.js';
 import type { CredentialsInput, DeviceInput } from '../registry.js';
+import { provisionSettings } from '../provision.js';
 
 type Q = PageQuery & {
   deviceName?: string;
@@ -88,6 +89,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.delete<{ Params: { id: string } }>('/api/device/:id', async (req, reply) => {
     reg.deleteDevice(req.params.id);
     ctx.ingest.limiter.forget(req.params.id);
+    ctx.store.claims.forget(req.params.id);
     return reply.code(200).send();
   });
 
@@ -134,7 +136,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.post('/api/deviceProfile', async (req) => {
     const body = jsonBody(req.body);
     if (typeof body.name !== 'string' || body.name.trim() === '') throw new ApiError(400, 31, 'Device profile name should be specified!');
-    const p = reg.createProfile(body.name, false, typeof body.description === 'string' ? body.description : null);
+    const description = typeof body.description === 'string' ? body.description : null;
+    const p = reg.createProfile(body.name, false, description, provisionSettings(body));
     return profileJson(reg, p);
   });
 }

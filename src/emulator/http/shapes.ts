@@ -9,7 +9,7 @@ export function deviceJson(reg: Registry, d: Device): Record<string, unknown> {
     id: { entityType: 'DEVICE', id: d.id },
     createdTime: d.createdTime,
     tenantId: { entityType: 'TENANT', id: reg.tenantId },
-    customerId: { entityType: 'CUSTOMER', id: NULL_UUID },
+    customerId: { entityType: 'CUSTOMER', id: d.customerId ?? NULL_UUID },
     name: d.name,
     type: p.name,
     label: d.label,
@@ -24,7 +24,8 @@ export function deviceJson(reg: Registry, d: Device): Record<string, unknown> {
 }
 
 export function deviceInfoJson(reg: Registry, d: Device, active: boolean): Record<string, unknown> {
-  return { ...deviceJson(reg, d), customerTitle: null, customerIsPublic: false, deviceProfileName: reg.profileOf(d).name, active };
+  const customerTitle = d.customerId ? (reg.customers.byId.get(d.customerId)?.title ?? null) : null;
+  return { ...deviceJson(reg, d), customerTitle, customerIsPublic: false, deviceProfileName: reg.profileOf(d).name, active };
 }
 
 export function credentialsJson(d: Device, c: Credentials = d.credentials): Record<string, unknown> {
@@ -62,11 +63,11 @@ export function profileJson(reg: Registry, p: DeviceProfile): Record<string, unk
     default: p.isDefault,
     type: 'DEFAULT',
     transportType: 'DEFAULT',
-    provisionType: 'DISABLED',
+    provisionType: p.provisionType,
     defaultRuleChainId: null,
     defaultDashboardId: null,
     defaultQueueName: null,
-    provisionDeviceKey: null,
+    provisionDeviceKey: p.provisionDeviceKey,
     firmwareId: null,
     softwareId: null,
     defaultEdgeRuleChainId: null,
@@ -75,7 +76,7 @@ export function profileJson(reg: Registry, p: DeviceProfile): Record<string, unk
     profileData: {
       configuration: { type: 'DEFAULT' },
       transportConfiguration: { type: 'DEFAULT' },
-      provisionConfiguration: { type: 'DISABLED', provisionDeviceSecret: null },
+      provisionConfiguration: { type: p.provisionType, provisionDeviceSecret: p.provisionDeviceSecret },
       alarms: null,
     },
   };

@@ -37,6 +37,8 @@ export const V5_REASON: Partial<Record<DisconnectReason, number>> = {
   'rate-limited': RC5.IMPLEMENTATION_SPECIFIC,
   'gateway-error': RC5.IMPLEMENTATION_SPECIFIC,
   unimplemented: RC5.TOPIC_NAME_INVALID,
+  'provision-topic': RC5.TOPIC_NAME_INVALID,
+  'provision-error': RC5.IMPLEMENTATION_SPECIFIC,
   'queue-full': RC5.QUOTA_EXCEEDED,
 };
 

@@ -10,6 +10,7 @@ import type { MqttServer } from './server.js';
 import { clientIdAllowed, refusalCode } from './connect.js';
 import { ATTRIBUTES, onSubscribe, onTopic, onUnsubscribe } from './topics.js';
 import { GatewaySession, isGateway } from './gateway.js';
+import { acceptProvision, isProvisionConnect, onProvisionPacket } from './provision.js';
 
 const TELEMETRY = Buffer.from('v1/devices/me/telemetry');
 
@@ -188,7 +189,8 @@ export class Session {
       if (pk.cmd !== 'connect') return this.close('protocol-error');
       return this.onConnect(pk);
     }
-    const d = this.device!;
+    if (!this.device) return onProvisionPacket(this, pk); // after CONNECT only a provisioning session has no device
+    const d = this.device;
     switch (pk.cmd) {
       case 'pingreq':
         d.state.lastActivityTime = this.server.clock();
@@ -227,6 +229,7 @@ export class Session {
     const f = this.server.faults;
     const clientId = pk.clientId ?? '';
     if (!clientIdAllowed(this.version, clientId)) return this.close('protocol-error');
+    if (isProvisionConnect(pk)) return acceptProvision(this, pk);
     if (f.maxConnections > 0 && this.server.authenticated > f.maxConnections - 1) {
       return this.refuse(pk, v5 ? RC5.QUOTA_EXCEEDED : CONNACK_V3.SERVER_UNAVAILABLE, 'connection-cap');
     }

@@ -6,6 +6,7 @@ import { parseAttributes, PayloadError } from '../payload.js';
 import { RC5 } from './packets.js';
 import type { Session } from './session.js';
 import { GATEWAY_PREFIX, GatewaySession } from './gateway.js';
+import { CLAIM_TOPIC, onClaimPublish } from './claim.js';
 
 export const ATTRIBUTES = 'v1/devices/me/attributes';
 const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
@@ -23,10 +24,8 @@ const RPC_REQUESTS = 'v1/devices/me/rpc/request/+';
 /** ThingsBoard topics the emulator does not imitate → the family counted in stats' `unimplemented`. */
 function notImitated(topic: string): string | null {
   if (topic.startsWith('v2/')) return 'v2/*';
-  if (topic === 'v1/devices/me/claim') return 'v1/devices/me/claim';
   if (topic.startsWith(RPC_REQUEST)) return 'v1/devices/me/rpc/request (client-side RPC)';
   if (topic.startsWith(GATEWAY_PREFIX)) return topic;
-  if (topic === '/provision/request') return '/provision/request';
   return null;
 }
 
@@ -63,6 +62,7 @@ export function onTopic(s: Session, topic: string, payload: string, qos: number,
     server.rpc.response(d, topic.slice(RPC_RESPONSE.length), payload);
     return;
   }
+  if (topic === CLAIM_TOPIC) return onClaimPublish(s, payload, qos, packetId, now);
   d.state.lastActivityTime = now;
   if (topic.startsWith(RPC_REQUEST) && isSessionLimits(payload)) {
     if (qos > 0) s.ack(packetId);
