@@ -11,6 +11,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `tblab run` stopped by a signal ends `aborted` with this exit code (src/shared/errors.ts ABORTED). */
 const EXIT_ABORTED = 130;
 const POLL_MS = 250;
+/** After SIGTERM the run drains its acks and, against the emulator, reads every device back over REST (~2,000 devices/s). */
+const STOP_TIMEOUT_SEC = 900;
 
 export interface LegWindow {
   seconds: number;
@@ -42,6 +44,8 @@ export interface LegResult {
   /** The lab's `plan:` line (what it planned rather than was told). */
   planLine: string | null;
   exitCode: number | null;
+  /** SIGTERM to the end of `tblab run` (acks drained, report and delivery check written), s. */
+  stopSeconds: number;
 }
 
 const cpuOf = (m: Map<number, number>, pids: number[]) => pids.reduce((n, p) => n + (m.get(p) ?? 0), 0);
@@ -96,7 +100,13 @@ export async function runLeg(
       `    ${name}: window ${window.seconds.toFixed(1)} s: ${Math.round(window.receivedPerSec)} msg/s received, supervisor ${window.supervisorCpuPct} % CPU, shards ${window.shardCpuPct.join(' + ')} %, ${target.kind} ${window.targetCpuPct} %; stopping the run`,
     );
     lab.child.kill('SIGTERM');
-    const out = await lab.exited;
+    const stopped = performance.now();
+    const out = await Promise.race([lab.exited, sleep(STOP_TIMEOUT_SEC * 1000).then(() => null)]);
+    if (!out) throw new Error(`${name}: tblab run had not ended ${STOP_TIMEOUT_SEC} s after SIGTERM`);
+    const stopSeconds = Math.round(performance.now() - stopped) / 1000;
+    log(
+      `    ${name}: the run ended ${stopSeconds.toFixed(1)} s after SIGTERM (report${env.DELIVERY_CHECK === '0' ? '' : ', delivery check'})`,
+    );
     if (out.code !== EXIT_ABORTED && out.code !== 0) throw new Error(`tblab run exited with ${out.code ?? out.signal}: ${out.stderrTail}`);
     const { summary, report } = readRunOutput(out.stdout);
     return {
@@ -107,6 +117,7 @@ export async function runLeg(
       report,
       planLine: lab.linesStartingWith('plan: ')[0] ?? null,
       exitCode: out.code,
+      stopSeconds,
     };
   } finally {
     if (!ended) kill();

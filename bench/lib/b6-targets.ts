@@ -5,6 +5,7 @@ import { startEmbeddedEmulator, workersForFleet } from '../../src/lab/embedded.j
 import { startMosquitto } from './mosquitto.js';
 import { SysMonitor, SYS_CLIENTS_CONNECTED, SYS_PUBLISH_RECEIVED } from './sys-monitor.js';
 import { processTree } from './proc.js';
+import { liveCleanups } from './phase.js';
 
 export interface Count {
   value: number;
@@ -69,6 +70,16 @@ export async function emulatorTarget(devices: number): Promise<B6Target> {
 export async function mosquittoTarget(count: number): Promise<B6Target> {
   const brokers = await Promise.all(Array.from({ length: count }, () => startMosquitto()));
   const monitors = await Promise.all(brokers.map((b) => SysMonitor.open(b.host, b.port)));
+  // the harness's Ctrl+C handler kills them too
+  const kill = () => {
+    for (const b of brokers)
+      try {
+        process.kill(b.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+  };
+  liveCleanups.add(kill);
   const value = (m: SysMonitor, topic: string) => m.current(topic)?.value ?? 0;
   return {
     kind: 'mosquitto',
@@ -83,6 +94,7 @@ export async function mosquittoTarget(count: number): Promise<B6Target> {
     close: async () => {
       for (const m of monitors) m.close();
       await Promise.all(brokers.map((b) => b.stop()));
+      liveCleanups.delete(kill);
     },
   };
 }

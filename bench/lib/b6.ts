@@ -78,7 +78,7 @@ function legFigures(leg: LegResult, devices: number) {
   const labRss = w.labRssByProcessMB.reduce((a, b) => a + b, 0);
   const plan = leg.planLine ?? '';
   const shards = /→ (\d+) shard process/.exec(plan);
-  const addresses = /(\d+) source address\(es\) ([^,;]+)/.exec(plan);
+  const addresses = /(\d+) source address\(es\) (.+?), ≤/.exec(plan);
   const m = leg.report?.metrics;
   return {
     connected: w.connectedAtEnd,
@@ -110,6 +110,7 @@ function legFigures(leg: LegResult, devices: number) {
     scheduleLagP99Ms: m?.latency.scheduleLagMs.p99 ?? null,
     connectCpuSeconds: Math.round(leg.connectCpuSeconds * 100) / 100,
     outcome: `${leg.summary.outcome} (${leg.summary.endReason})`,
+    stopSeconds: leg.stopSeconds,
   };
 }
 
