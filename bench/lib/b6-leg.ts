@@ -101,7 +101,10 @@ export async function runLeg(
     );
     lab.child.kill('SIGTERM');
     const stopped = performance.now();
-    const out = await Promise.race([lab.exited, sleep(STOP_TIMEOUT_SEC * 1000).then(() => null)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((r) => (timer = setTimeout(() => r(null), STOP_TIMEOUT_SEC * 1000)));
+    // the timer must not outlive the run (it would keep the harness alive for 15 minutes)
+    const out = await Promise.race([lab.exited, timeout]).finally(() => clearTimeout(timer));
     if (!out) throw new Error(`${name}: tblab run had not ended ${STOP_TIMEOUT_SEC} s after SIGTERM`);
     const stopSeconds = Math.round(performance.now() - stopped) / 1000;
     log(
