@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from '../src/shared/fs.js';
 import { SCENARIOS } from './scenarios.js';
 import { runScenario, type ScenarioResult } from './lib/bench.js';
+import { runB6 } from './lib/b6.js';
 import { liveCleanups } from './lib/phase.js';
 import { describeMachine } from './lib/machine.js';
 import { findMosquitto, INSTALL_HINT } from './lib/mosquitto.js';
@@ -15,7 +16,7 @@ import { labPayloadBytes } from './lib/payload-size.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const USAGE =
-  'usage: npm run bench -- [--only B1,B3] [--soak] [--baseline-only] [--cpu-prof] [--pin] [--out file.json] [--retries 2] [--max-foreign 25] [--scale 1]';
+  'usage: npm run bench -- [--only B1,B3] [--soak] [--baseline-only] [--cpu-prof] [--pin] [--out file.json] [--retries 2] [--max-foreign 25] [--scale 1] [--devices N (B6 only)]';
 
 interface Args {
   only: string[] | null;
@@ -27,6 +28,8 @@ interface Args {
   retries: number;
   maxForeign: number;
   scale: number;
+  /** B6's fleet size instead of its 100,000 (a quick validation run). */
+  devices: number | null;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -40,6 +43,7 @@ function parseArgs(argv: string[]): Args {
     retries: 2,
     maxForeign: 25,
     scale: 1,
+    devices: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
@@ -51,6 +55,10 @@ function parseArgs(argv: string[]): Args {
       const v = Number(argv[++i]);
       if (!(v > 0 && v <= 1)) throw new Error(`--scale needs a number in (0, 1], e.g. 0.2\n${USAGE}`);
       a.scale = v;
+    } else if (x === '--devices') {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1 || v > 100_000) throw new Error(`--devices needs a whole number in 1..100000, e.g. 5000\n${USAGE}`);
+      a.devices = v;
     } else if (x === '--retries' || x === '--max-foreign') {
       const v = Number(argv[++i]);
       if (!Number.isInteger(v) || v < 0) throw new Error(`${x} needs a whole number ≥ 0\n${USAGE}`);
@@ -110,6 +118,10 @@ async function main(): Promise<number> {
   try {
     for (const s of chosen) {
       try {
+        if (s.driver === 'tblab') {
+          scenarios.push(await runB6(s, { workDir, log, ...(args.devices ? { devices: args.devices } : {}) }));
+          continue;
+        }
         scenarios.push(
           await runScenario(s, {
             lab: !args.baselineOnly,

@@ -16,6 +16,8 @@ export interface Scenario extends LoadShape {
   noBaseline?: boolean;
   /** Not in the default run: B5 runs with --soak, SMOKE only when named in --only. */
   optIn?: 'soak' | 'named';
+  /** Driven by the CLI (`tblab provision`, `tblab run`) against its own targets (bench/lib/b6.ts), not by lab-gen. */
+  driver?: 'tblab';
   goal: string;
 }
 
@@ -117,6 +119,25 @@ export const SCENARIOS: Scenario[] = [
     measureFloor: false,
     noBaseline: true,
     goal: 'µs/child msg ≤ B1 µs/msg',
+  },
+  {
+    // issue 18: the product itself at 100k (its shards, source addresses and the per-process cap
+    // planned by it) against the emulator with enough workers, then against 6 mosquitto processes.
+    // Opt-in (--only B6, ~10 minutes); --devices N runs the same at a smaller fleet
+    name: 'B6',
+    title: '100,000 devices × 0.1 msg/s, QoS 1 (10k msg/s): emulator --workers, then 6 mosquittos',
+    devices: 100_000,
+    ratePerDevice: 0.1,
+    qos: 1,
+    sourceAddresses: [],
+    connectRate: 0,
+    shards: 0,
+    // 60 s held after the ramp: 10 s for the last devices' first publishes, then a 50 s window
+    timing: { warmupSec: 10, windowSec: 50, rssEverySec: 0, connectTimeoutSec: 300 },
+    measureFloor: false,
+    optIn: 'named',
+    driver: 'tblab',
+    goal: 'all connected, sent = acked = stored per device, $SYS sum = sent',
   },
   {
     // a check of the harness itself (the integration test runs it): seconds, not minutes

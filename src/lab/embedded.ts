@@ -12,6 +12,8 @@ export interface EmbeddedEmulator {
   mqttPort: number;
   /** One endpoint per transport worker with --workers (the lab's MQTT_ENDPOINTS); [] = the one listener above. */
   mqttEndpoints: Array<{ host: string; port: number }>;
+  /** The emulator's (front) process; its transport workers are its children. */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startEmbeddedEmulator(extraArgs: string[] = [], timeoutMs 
     mqttHost: m.hostname,
     mqttPort: Number(m.port),
     mqttEndpoints: endpoints,
+    pid: child.pid!,
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

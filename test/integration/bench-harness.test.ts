@@ -57,3 +57,9 @@ test('npm run bench rejects an unknown scenario and names the known ones', async
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown scenario B9; known: B1, B2, B3, B4, B5/);
 });
+
+test('npm run bench -- --devices takes a fleet size for B6 and refuses anything else', async () => {
+  const r = await run(['--only', 'B6', '--devices', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--devices needs a whole number in 1\.\.100000/);
+});
