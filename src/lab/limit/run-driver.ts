@@ -70,7 +70,10 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
       if (left > 0) await new Promise((r) => setTimeout(r, left));
     },
     async runStep(load, holdSec): Promise<StepMeasurement> {
-      const { config, fleet } = stepRun(o, load, holdSec);
+      const step0 = stepRun(o, load, holdSec);
+      const config = step0.config;
+      // one assigned fleet for the run and its delivery check (http devices are checked as http devices)
+      const fleet = assignWorkloads(step0.fleet, config.workloads, { http: config.httpDevices }, o.fleetSize);
       const delivery: DeliveryCheck | null = config.deliveryCheck
         ? // no emulator cross-check: its per-device totals add up every step run on the same emulator
           deliveryCheck({ config, fleet, emulatorUrl: null, log: o.log })
@@ -83,7 +86,7 @@ export function runDriver(o: RunDriverOptions): LimitDriver {
         const runId = o.runIdOf?.(load);
         const run = startRun({
           config,
-          fleet: assignWorkloads(fleet, config.workloads, { http: config.httpDevices }, o.fleetSize),
+          fleet,
           fleetSize: o.fleetSize,
           log: o.log,
           sinks,
