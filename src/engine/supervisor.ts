@@ -11,6 +11,7 @@ import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
 import { Aggregator } from './aggregate.js';
+import { checkpointResults, finalResults, type ResultsSource } from './results-of.js';
 import { WorkloadAccumulator } from './workload-accumulator.js';
 import { keepGatewaysWhole, planShards, type ShardSlice } from './plan.js';
 import { stagesDurationSec } from './stages.js';
@@ -272,32 +273,20 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.finalize().then(this.resolveDone, this.rejectDone);
   }
 
-  /** A checkpoint reuses the last merged snapshot and leaves the devices to `devicesJson`. */
-  private results(final: MetricsSnapshot, endedAt: number, checkpoint: boolean): RunResults {
-    const partial = checkpoint;
+  /** What results-of.ts reads the results from. */
+  private source(): ResultsSource {
     return {
       runId: this.runId,
       startedAt: this.startedAt,
-      endedAt,
-      outcome: partial ? 'partial' : this.outcome,
-      endReason: partial ? 'running (checkpoint)' : (this.stopReason ?? 'unknown'),
-      final,
-      timeline: [...this.agg.timeline],
-      devices: checkpoint ? {} : this.agg.deviceRecords(),
-      histograms: { ...this.agg.encodedHistograms(), workloads: this.workloads.encoded() },
-      notes: [...this.agg.notes],
-      shards: this.procs.map((p) => ({ ...this.agg.shardStatus(p.slice.id) })),
+      agg: this.agg,
+      workloads: this.workloads,
+      shards: this.procs.map((p) => p.slice.id),
       files: this.files ? this.files.relative : { events: [], metrics: [] },
     };
   }
 
   interim(): InterimResults | null {
-    const latest = this.agg.latest;
-    if (this.finalizing || !latest) return null;
-    // the devices' records lag the counters by up to a few snapshots: a checkpoint's totals are their sums
-    const rows = this.agg.rowTotals();
-    const traffic = { ...latest.traffic, sent: rows.sent, acked: rows.acked, failed: rows.failed, skipped: rows.skipped };
-    return { results: this.results({ ...latest, traffic }, wallNow(), true), devicesJson: this.agg.deviceRecordsChunks() };
+    return this.finalizing ? null : checkpointResults(this.source(), wallNow());
   }
 
   private async finalize(): Promise<RunResults> {
@@ -309,7 +298,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const final = this.snapshot(now, finalState, true);
     this.emit('snapshot', final);
     await this.files?.close();
-    return this.results(final, now, false);
+    return finalResults(this.source(), final, now, this.outcome, this.stopReason ?? 'unknown');
   }
 
   latest(): MetricsSnapshot | null {
