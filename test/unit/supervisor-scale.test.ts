@@ -1,0 +1,126 @@
+// What keeps the supervisor's per-fleet costs bounded at 100k devices (docs/scaling.md#supervisor-costs-at-scale):
+// the checkpoint period that grows with the fleet, latest.json as a second name of the report
+// (one write, not two), the report summary's first devices picked without sorting the fleet, and
+// a checkpoint's totals that stay the sums of the device records it carries.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkpointIntervalMs, CHECKPOINT_MIN_MS } from '../../src/lab/pipeline/checkpoint-cadence.js';
+import { ReportFiles } from '../../src/report/write.js';
+import type { RunReport } from '../../src/report/schema.js';
+import { firstDevices } from '../../src/report/analysis.js';
+import { Aggregator } from '../../src/engine/aggregate.js';
+import { C, C_FIELDS, D, D_FIELDS } from '../../src/engine/counters.js';
+import type { ShardSnapshot } from '../../src/engine/protocol.js';
+import { checkpointResults, finalResults, type ResultsSource } from '../../src/engine/results-of.js';
+import { createHistogram, encodeHistogram } from '../../src/metrics/hdr.js';
+import { makeReport } from '../helpers/report-fixture.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+test('checkpoint period: 5 s up to 25,000 devices, then 0.2 ms per device in whole seconds', () => {
+  assert.equal(checkpointIntervalMs(0), CHECKPOINT_MIN_MS);
+  assert.equal(checkpointIntervalMs(10), 5000);
+  assert.equal(checkpointIntervalMs(25_000), 5000);
+  assert.equal(checkpointIntervalMs(25_001), 6000);
+  assert.equal(checkpointIntervalMs(30_000), 6000);
+  assert.equal(checkpointIntervalMs(100_000), 20_000);
+  // the checkpoint's bytes per second stop growing: ~the same at 50k and 100k devices
+  assert.equal(100_000 / checkpointIntervalMs(100_000), 50_000 / checkpointIntervalMs(50_000));
+});
+
+test('latest.json is the report under a second name; each write replaces both, no temp files left', (t) => {
+  const dir = tmpDir(t, 'tblab-latest-link-');
+  const files = new ReportFiles(dir, 'r-1');
+  const report = (outcome: string) => ({ runId: 'r-1', outcome, devices: {} }) as unknown as RunReport;
+  files.writeCheckpoint(report('partial'), [Buffer.from('{"sim-1":{"sent":1}}')]);
+  assert.equal(files.latestLinked, true);
+  assert.equal(statSync(files.latestPath).ino, statSync(files.reportPath).ino, 'one file, two names');
+  assert.equal(JSON.parse(readFileSync(files.latestPath, 'utf8')).devices['sim-1'].sent, 1);
+  files.writeReport(report('completed'));
+  assert.equal(statSync(files.latestPath).ino, statSync(files.reportPath).ino);
+  assert.equal(JSON.parse(readFileSync(files.latestPath, 'utf8')).outcome, 'completed');
+  // another run's report takes latest.json over and leaves r-1.json as it was
+  const other = new ReportFiles(dir, 'r-2');
+  other.writeReport({ ...report('completed'), runId: 'r-2' });
+  assert.equal(JSON.parse(readFileSync(files.latestPath, 'utf8')).runId, 'r-2');
+  assert.equal(JSON.parse(readFileSync(files.reportPath, 'utf8')).runId, 'r-1');
+  assert.deepEqual(readdirSync(join(dir, 'runs')).sort(), ['latest.json', 'r-1.json', 'r-2.json']);
+});
+
+test('first devices: the lowest indices, whatever the order of the records', () => {
+  const r = makeReport({ devices: 40 });
+  const names = Object.keys(r.devices);
+  const shuffled = [...names.slice(25), ...names.slice(0, 25).reverse()];
+  const picked = firstDevices({ ...r, devices: Object.fromEntries(shuffled.map((n) => [n, r.devices[n]])) }, 20);
+  assert.deepEqual(
+    picked.map(([, d]) => d.index),
+    Array.from({ length: 20 }, (_, k) => k + 1),
+  );
+  assert.equal(firstDevices(r, 50).length, 40);
+  assert.deepEqual(firstDevices(r, 0), []);
+});
+
+test('a checkpoint: totals are the sums of the records it carries, also when the counters ran ahead of the rows', () => {
+  const t0 = 1_780_000_000_000;
+  const agg = new Aggregator({
+    runId: 'r',
+    instance: null,
+    startedAt: t0,
+    target: { mqtt: 'mqtt://127.0.0.1:1', rest: null, qos: 1, mqttVersion: '3.1.1', publishIntervalSec: 1 },
+    shards: [
+      { id: 0, names: ['a', 'b'], indices: [1, 2] },
+      { id: 1, names: ['c'], indices: [3] },
+    ],
+    endpoints: [{ endpoint: '127.0.0.1:1', devices: 3 }],
+    collapseShare: 0.5,
+    collapseWindowSec: 5,
+  });
+  const empty = encodeHistogram(createHistogram());
+  const snap = (shardId: number, sent: number, rows: Array<[number, number]>): ShardSnapshot => {
+    const counters = new Float64Array(C_FIELDS);
+    counters[C.SENT] = counters[C.ACKED] = sent; // the shard's counters: ahead of the rows it shipped
+    const data = new Float64Array(rows.length * D_FIELDS);
+    rows.forEach(([, s], k) => (data[k * D_FIELDS + D.SENT] = data[k * D_FIELDS + D.ACKED] = s));
+    return {
+      ...{ shardId, seq: 1, at: t0 + 1000, counters, byOutcome: {}, byCause: {}, byClass: {}, errorsByKind: {} },
+      ...{ hist: { ackMs: empty, connectMs: empty, scheduleLagMs: empty }, eventLoopP99Ms: null, cpuPercent: 1, rssMB: 1 },
+      changed: { idx: Int32Array.from(rows.map(([i]) => i)), rows: data },
+      disconnects: [],
+      events: [],
+    };
+  };
+  const src: ResultsSource = {
+    runId: 'r',
+    startedAt: t0,
+    agg,
+    workloads: { encoded: () => ({}) },
+    shards: [0, 1],
+    files: { events: [], metrics: [] },
+  };
+  assert.equal(checkpointResults(src, t0), null, 'nothing before the first merged snapshot');
+  agg.apply(
+    snap(0, 30, [
+      [0, 7],
+      [1, 5],
+    ]),
+  );
+  agg.apply(snap(1, 9, [[0, 4]]));
+  const live = agg.snapshot(t0 + 1000, 'running');
+  assert.equal(live.traffic.sent, 39);
+  const cp = checkpointResults(src, t0 + 1500)!;
+  const devices = JSON.parse(Buffer.concat(cp.devicesJson).toString()) as Record<string, { sent: number; acked: number }>;
+  const sum = (k: 'sent' | 'acked') => Object.values(devices).reduce((a, d) => a + d[k], 0);
+  assert.equal(cp.results.final.traffic.sent, sum('sent'));
+  assert.equal(cp.results.final.traffic.acked, sum('acked'));
+  assert.equal(sum('sent'), 16);
+  assert.equal(cp.results.outcome, 'partial');
+  assert.deepEqual(cp.results.devices, {}, 'the devices travel as chunks');
+  assert.deepEqual(
+    cp.results.shards.map((s) => s.id),
+    [0, 1],
+  );
+  const fin = finalResults(src, live, t0 + 2000, 'completed', 'duration reached');
+  assert.deepEqual(Object.keys(fin.devices), ['a', 'b', 'c']);
+  assert.deepEqual(fin.devices, devices);
+});
