@@ -124,3 +124,42 @@ test('a checkpoint: totals are the sums of the records it carries, also when the
   assert.deepEqual(Object.keys(fin.devices), ['a', 'b', 'c']);
   assert.deepEqual(fin.devices, devices);
 });
+
+test('checkpoint device JSON: the short way and the long way give exactly JSON.stringify of the records', () => {
+  const names = Array.from({ length: 600 }, (_, i) => (i === 7 ? 'odd "name" ü' : `sim-${i + 1}`));
+  const agg = new Aggregator({
+    runId: 'r',
+    instance: null,
+    startedAt: 1,
+    target: { mqtt: 'mqtt://127.0.0.1:1', rest: null, qos: 1, mqttVersion: '3.1.1', publishIntervalSec: 1 },
+    shards: [{ id: 0, names, indices: names.map((_, i) => i + 1) }],
+    endpoints: [{ endpoint: '127.0.0.1:1', devices: names.length }],
+    collapseShare: 0.5,
+    collapseWindowSec: 5,
+  });
+  let seed = 7;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const rows = new Float64Array(names.length * D_FIELDS);
+  for (let i = 0; i < names.length; i++) {
+    const r = i * D_FIELDS;
+    // a mix: never connected, connected with fractional latencies, paused, with errors, negative zero
+    if (i % 5 !== 0) rows[r + D.CONNECTED_AT] = 1_780_000_000_000 + Math.floor(rnd() * 1e6);
+    rows[r + D.CONNECT_MS] = Math.round(rnd() * 1e6) / 1000;
+    if (i % 3 !== 0) rows[r + D.FIRST_PUB] = 1_780_000_000_000 + rnd() * 1e6;
+    if (i % 3 !== 0) rows[r + D.LAST_PUB] = 1_780_000_000_000 + rnd() * 1e7;
+    rows[r + D.SENT] = Math.floor(rnd() * 1e5);
+    rows[r + D.ACKED] = i % 11 === 0 ? -0 : Math.floor(rnd() * 1e5);
+    rows[r + D.FLAGS] = i % 4;
+    rows[r + D.LAST_SEQ] = rows[r + D.SENT];
+    if (i % 13 === 0) rows[r + D.ERR0 + (i % 9)] = 2;
+  }
+  const empty = encodeHistogram(createHistogram());
+  agg.apply({
+    ...{ shardId: 0, seq: 1, at: 1001, counters: new Float64Array(C_FIELDS), byOutcome: {}, byCause: {}, byClass: {}, errorsByKind: {} },
+    ...{ hist: { ackMs: empty, connectMs: empty, scheduleLagMs: empty }, eventLoopP99Ms: null, cpuPercent: 1, rssMB: 1 },
+    changed: { idx: Int32Array.from(names.keys()), rows },
+    disconnects: [{ i: 17, at: 5, cause: 'server closed', class: 'server' }],
+    events: [],
+  });
+  assert.equal(Buffer.concat(agg.deviceRecordsChunks()).toString(), JSON.stringify(agg.deviceRecords()));
+});
