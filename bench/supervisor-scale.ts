@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize, deserialize } from 'node:v8';
-import { performance } from 'node:perf_hooks';
 import { Aggregator } from '../src/engine/aggregate.js';
 import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED } from '../src/engine/counters.js';
 import { planShards } from '../src/engine/plan.js';
@@ -79,14 +78,18 @@ const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const some = (n: number, share: number) =>
   Int32Array.from({ length: Math.max(1, Math.round(n * share)) }, (_, k) => Math.floor(k / share) % n);
 
-/** Median wall time of `reps` calls of `fn` (ms), and its last result. */
+/**
+ * Median CPU time of `reps` calls of `fn` (ms, user + system of this process), and its last result.
+ * CPU rather than wall time: on a shared machine the wall clock also counts the waits for a core.
+ */
 function time<T>(fn: () => T, reps = REPS): { ms: number; out: T } {
   const t: number[] = [];
   let out!: T;
   for (let i = 0; i < reps; i++) {
-    const a = performance.now();
+    const a = process.cpuUsage();
     out = fn();
-    t.push(performance.now() - a);
+    const d = process.cpuUsage(a);
+    t.push((d.user + d.system) / 1000);
   }
   t.sort((a, b) => a - b);
   return { ms: Math.round(t[Math.floor(t.length / 2)] * 10) / 10, out };
@@ -147,24 +150,33 @@ function measure(devices: number, dir: string): Row {
   const api = time(() => JSON.stringify(snap.out));
   row.apiMetricsKB = Math.round(Buffer.byteLength(api.out) / 1024);
   row.apiMetricsMs = api.ms;
-  // checkpoint: every block re-encoded (after a traffic second), then nothing changed since the last one
+  // checkpoint: the device JSON after a second in which every row changed (every block re-encoded),
+  // then the report around it and both files written
   const files = new ReportFiles(dir, `scale-${devices}`);
-  const checkpoint = () => {
-    const interim = checkpointResults(src, T0 + sec * 1000)!;
-    const report = buildReport(interim.results, { config: {} });
-    files.writeCheckpoint(report, interim.devicesJson);
-  };
-  row.checkpointMs = time(() => {
+  row.checkpointEncodeMs = time(() => {
     apply(all);
-    const a = performance.now();
-    checkpoint();
-    return performance.now() - a;
+    const a = process.cpuUsage();
+    agg.deviceRecordsChunks();
+    const d = process.cpuUsage(a);
+    return (d.user + d.system) / 1000;
   }).out;
-  row.checkpointMs = Math.round(row.checkpointMs * 10) / 10;
+  row.checkpointEncodeMs = Math.round(row.checkpointEncodeMs * 10) / 10;
+  row.checkpointWriteMs = time(() => {
+    const interim = checkpointResults(src, T0 + sec * 1000)!;
+    files.writeCheckpoint(buildReport(interim.results, { config: {} }), interim.devicesJson);
+  }).ms;
   row.checkpointKB = Math.round(statSync(files.reportPath).size / 1024);
-  row.checkpointCachedMs = time(checkpoint).ms;
   row.checkpointEverySec = checkpointIntervalMs(devices) / 1000;
   row.checkpointDiskKBps = Math.round((row.checkpointKB * (files.latestLinked ? 1 : 2)) / row.checkpointEverySec);
+  // what a steady second costs the supervisor: the merge, a traffic snapshot every 5th second, state
+  // snapshots in the others, and its share of a checkpoint (ms of CPU per second: ‰ of one core)
+  row.steadyMsPerSec =
+    Math.round(
+      (row.mergeMs +
+        (row.trafficApplyMs + 4 * row.stateApplyMs) / 5 +
+        (row.checkpointEncodeMs + row.checkpointWriteMs) / row.checkpointEverySec) *
+        10,
+    ) / 10;
   // the final report: every record built, stringified once, written and fsynced
   const fin = time(() => {
     const r = buildReport(finalResults(src, agg.snapshot(T0 + sec * 1000, 'finished'), T0 + sec * 1000, 'completed', 'duration reached'), {
@@ -175,7 +187,7 @@ function measure(devices: number, dir: string): Row {
   }, 1);
   row.finalReportMs = fin.ms;
   row.finalReportKB = Math.round(statSync(files.reportPath).size / 1024);
-  row.summaryMs = time(() => renderSummary(fin.out), 1).ms;
+  row.summaryMs = time(() => renderSummary(fin.out)).ms;
   return row;
 }
 

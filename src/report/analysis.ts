@@ -124,17 +124,9 @@ export function delayedStarts(r: RunReport): DeviceFinding[] {
     });
 }
 
-/** The first `n` devices by index (picked in one pass, not by sorting the whole fleet). */
+/** The first `n` devices by index. */
 export function firstDevices(r: RunReport, n = 20): Array<[string, DeviceRecord]> {
-  const out: Array<[string, DeviceRecord]> = [];
-  if (n <= 0) return out;
-  for (const e of Object.entries(r.devices)) {
-    // records come in index order, so past the first n this is one comparison per device
-    if (out.length === n && e[1].index >= out[n - 1][1].index) continue;
-    let k = out.length === n ? n - 1 : out.length;
-    while (k > 0 && out[k - 1][1].index > e[1].index) k--;
-    out.splice(k, 0, e);
-    if (out.length > n) out.pop();
-  }
-  return out;
+  return Object.entries(r.devices)
+    .sort((a, b) => a[1].index - b[1].index)
+    .slice(0, n);
 }

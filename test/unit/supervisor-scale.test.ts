@@ -1,7 +1,7 @@
 // What keeps the supervisor's per-fleet costs bounded at 100k devices (docs/scaling.md#supervisor-costs-at-scale):
 // the checkpoint period that grows with the fleet, latest.json as a second name of the report
-// (one write, not two), the report summary's first devices picked without sorting the fleet, and
-// a checkpoint's totals that stay the sums of the device records it carries.
+// (one write, not two), the checkpoint's device JSON, and a checkpoint's totals that stay the sums
+// of the device records it carries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -9,13 +9,11 @@ import { join } from 'node:path';
 import { checkpointIntervalMs, CHECKPOINT_MIN_MS } from '../../src/lab/pipeline/checkpoint-cadence.js';
 import { ReportFiles } from '../../src/report/write.js';
 import type { RunReport } from '../../src/report/schema.js';
-import { firstDevices } from '../../src/report/analysis.js';
 import { Aggregator } from '../../src/engine/aggregate.js';
 import { C, C_FIELDS, D, D_FIELDS } from '../../src/engine/counters.js';
 import type { ShardSnapshot } from '../../src/engine/protocol.js';
 import { checkpointResults, finalResults, type ResultsSource } from '../../src/engine/results-of.js';
 import { createHistogram, encodeHistogram } from '../../src/metrics/hdr.js';
-import { makeReport } from '../helpers/report-fixture.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 test('checkpoint period: 5 s up to 25,000 devices, then 0.2 ms per device in whole seconds', () => {
@@ -46,19 +44,6 @@ test('latest.json is the report under a second name; each write replaces both, n
   assert.equal(JSON.parse(readFileSync(files.latestPath, 'utf8')).runId, 'r-2');
   assert.equal(JSON.parse(readFileSync(files.reportPath, 'utf8')).runId, 'r-1');
   assert.deepEqual(readdirSync(join(dir, 'runs')).sort(), ['latest.json', 'r-1.json', 'r-2.json']);
-});
-
-test('first devices: the lowest indices, whatever the order of the records', () => {
-  const r = makeReport({ devices: 40 });
-  const names = Object.keys(r.devices);
-  const shuffled = [...names.slice(25), ...names.slice(0, 25).reverse()];
-  const picked = firstDevices({ ...r, devices: Object.fromEntries(shuffled.map((n) => [n, r.devices[n]])) }, 20);
-  assert.deepEqual(
-    picked.map(([, d]) => d.index),
-    Array.from({ length: 20 }, (_, k) => k + 1),
-  );
-  assert.equal(firstDevices(r, 50).length, 40);
-  assert.deepEqual(firstDevices(r, 0), []);
 });
 
 test('a checkpoint: totals are the sums of the records it carries, also when the counters ran ahead of the rows', () => {
