@@ -13,6 +13,8 @@ import { C, C_FIELDS, D, D_FIELDS, FLAG_CONNECTED } from '../src/engine/counters
 import { planShards } from '../src/engine/plan.js';
 import type { ShardSnapshot } from '../src/engine/protocol.js';
 import { checkpointResults, finalResults, type ResultsSource } from '../src/engine/results-of.js';
+import { shipRows, type ShippedRows } from '../src/engine/row-ship.js';
+import { TRAFFIC } from '../src/engine/states.js';
 import { createHistogram, encodeHistogram, recordMs } from '../src/metrics/hdr.js';
 import { buildReport } from '../src/report/build.js';
 import { ReportFiles } from '../src/report/write.js';
@@ -38,8 +40,11 @@ const enc = (...ms: number[]) => {
 };
 const HIST = { ackMs: enc(3, 4, 5), connectMs: enc(12), scheduleLagMs: enc(1) };
 
-/** A shard's snapshot at second `sec` with the rows `changed` (local indices) published `sec` times each. */
-function shardSnapshot(shardId: number, n: number, sec: number, changed: Int32Array): ShardSnapshot {
+/**
+ * A shard's snapshot at second `sec` with the rows `changed` (local indices) published `sec` times
+ * each: whole rows, or (`trafficOnly`) as the shard ships rows whose only change is traffic.
+ */
+function shardSnapshot(shardId: number, n: number, sec: number, changed: Int32Array, trafficOnly: boolean): ShardSnapshot {
   const counters = new Float64Array(C_FIELDS);
   counters[C.SENT] = counters[C.ACKED] = n * sec;
   counters[C.CONNECT_ATTEMPTS] = counters[C.CONNECT_OK] = counters[C.CONNECTED] = counters[C.WANTED] = n;
@@ -67,11 +72,17 @@ function shardSnapshot(shardId: number, n: number, sec: number, changed: Int32Ar
     eventLoopP99Ms: 3,
     cpuPercent: 40,
     rssMB: 80,
-    changed: { idx: changed, rows },
+    ...(trafficOnly ? asTraffic(rows, changed) : { changed: { idx: changed, rows } }),
     endpoints: undefined,
     disconnects: [],
     events: [],
   };
+}
+
+/** Whole rows of the devices `idx` as the shard ships them when only their traffic changed. */
+function asTraffic(rows: Float64Array, idx: Int32Array): ShippedRows {
+  const { changed, traffic } = shipRows(rows, new Uint8Array(idx.length).fill(TRAFFIC), idx.length, true);
+  return { changed, traffic: { idx: Int32Array.from(traffic.idx, (k) => idx[k]), rows: traffic.rows } };
 }
 
 const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
@@ -128,8 +139,8 @@ function measure(devices: number, dir: string): Row {
   };
   const row: Row = { devices, shards: slices.length };
   let sec = 1;
-  const apply = (changed: (n: number) => Int32Array) => {
-    const snaps = shards.map((s) => shardSnapshot(s.id, s.names.length, sec, changed(s.names.length)));
+  const apply = (changed: (n: number) => Int32Array, trafficOnly: boolean) => {
+    const snaps = shards.map((s) => shardSnapshot(s.id, s.names.length, sec, changed(s.names.length), trafficOnly));
     // the IPC of `serialization: 'advanced'` is v8's serializer: bytes on the pipe and both ends' work
     const wire = snaps.map((s) => serialize({ type: 'snapshot', snapshot: s, final: false }));
     const ipcBytes = wire.reduce((a, b) => a + b.length, 0);
@@ -138,11 +149,12 @@ function measure(devices: number, dir: string): Row {
     sec++;
     return { ipcBytes, ms: Math.round((de.ms + ap.ms) * 10) / 10 };
   };
-  // a second in which every row carries traffic (every 5th snapshot), then one with 1 % of the rows changed
-  const traffic = apply(all);
+  // a second in which every row carries traffic (every 5th snapshot), then one with 1 % of the rows changed state
+  apply(all, false); // the connect: every row changes state, so ships whole
+  const traffic = apply(all, true);
   row.trafficSnapshotKB = Math.round(traffic.ipcBytes / 1024);
   row.trafficApplyMs = traffic.ms;
-  const state = apply((n) => some(n, 0.01));
+  const state = apply((n) => some(n, 0.01), false);
   row.stateSnapshotKB = Math.round(state.ipcBytes / 1024);
   row.stateApplyMs = state.ms;
   const snap = time(() => agg.snapshot(T0 + sec * 1000, 'running'));
@@ -154,7 +166,7 @@ function measure(devices: number, dir: string): Row {
   // then the report around it and both files written
   const files = new ReportFiles(dir, `scale-${devices}`);
   row.checkpointEncodeMs = time(() => {
-    apply(all);
+    apply(all, true);
     const a = process.cpuUsage();
     agg.deviceRecordsChunks();
     const d = process.cpuUsage(a);

@@ -1,7 +1,7 @@
 // What keeps the supervisor's per-fleet costs bounded at 100k devices (docs/scaling.md#supervisor-costs-at-scale):
 // the checkpoint period that grows with the fleet, latest.json as a second name of the report
-// (one write, not two), the checkpoint's device JSON, and a checkpoint's totals that stay the sums
-// of the device records it carries.
+// (one write, not two), the checkpoint's device JSON, a checkpoint's totals that stay the sums of
+// the device records it carries, and the snapshot rows (traffic-only rows as their traffic fields).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -14,6 +14,8 @@ import { C, C_FIELDS, D, D_FIELDS } from '../../src/engine/counters.js';
 import type { ShardSnapshot } from '../../src/engine/protocol.js';
 import { checkpointResults, finalResults, type ResultsSource } from '../../src/engine/results-of.js';
 import { createHistogram, encodeHistogram } from '../../src/metrics/hdr.js';
+import { applyRows, shipRows, T_FIELDS } from '../../src/engine/row-ship.js';
+import { STATE, TRAFFIC } from '../../src/engine/states.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 test('checkpoint period: 5 s up to 25,000 devices, then 0.2 ms per device in whole seconds', () => {
@@ -147,4 +149,47 @@ test('checkpoint device JSON: the short way and the long way give exactly JSON.s
     events: [],
   });
   assert.equal(Buffer.concat(agg.deviceRecordsChunks()).toString(), JSON.stringify(agg.deviceRecords()));
+});
+
+test('snapshot rows: state changes ship whole every time, traffic-only rows as traffic fields when due; the copy equals the shard', () => {
+  const n = 300;
+  const dev = new Float64Array(n * D_FIELDS);
+  const dirty = new Uint8Array(n);
+  const view = { rows: new Float64Array(n * D_FIELDS), stale: new Uint8Array(Math.ceil(n / 256)) };
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < D_FIELDS; f++) dev[i * D_FIELDS + f] = i * 100 + f + 1;
+    dirty[i] = STATE;
+  }
+  // the connect: every row whole
+  let s = shipRows(dev, dirty, n, false);
+  assert.equal(s.changed.idx.length, n);
+  assert.equal(s.traffic.idx.length, 0);
+  assert.equal(applyRows(view, s), 10, 'the earliest first publish');
+  assert.deepEqual(view.rows, dev);
+  // traffic on every row, a state change on rows 5 and 260 (their traffic rides along)
+  for (let i = 0; i < n; i++) {
+    dev[i * D_FIELDS + D.SENT] += 10;
+    dev[i * D_FIELDS + D.LAST_PUB] += 1000;
+    dirty[i] |= TRAFFIC;
+  }
+  dev[5 * D_FIELDS + D.FLAGS] = 2;
+  dev[260 * D_FIELDS + D.ERR0] = 1;
+  dirty[5] |= STATE;
+  dirty[260] |= STATE;
+  view.stale.fill(0);
+  s = shipRows(dev, dirty, n, false); // not a traffic round: the two state rows only
+  assert.deepEqual([...s.changed.idx], [5, 260]);
+  assert.equal(s.traffic.idx.length, 0);
+  applyRows(view, s);
+  assert.deepEqual([...view.stale], [1, 1]);
+  assert.equal(view.rows[5 * D_FIELDS + D.SENT], dev[5 * D_FIELDS + D.SENT]);
+  assert.notEqual(view.rows[6 * D_FIELDS + D.SENT], dev[6 * D_FIELDS + D.SENT], 'traffic waits for its round');
+  s = shipRows(dev, dirty, n, true); // the traffic round: the other 298 as traffic fields
+  assert.equal(s.changed.idx.length, 0);
+  assert.equal(s.traffic.idx.length, n - 2);
+  assert.equal(s.traffic.rows.length, (n - 2) * T_FIELDS);
+  applyRows(view, s);
+  assert.deepEqual(view.rows, dev);
+  assert.deepEqual([...dirty], new Array(n).fill(0));
+  assert.equal(shipRows(dev, dirty, n, true).traffic.idx.length, 0, 'nothing left to ship');
 });
