@@ -1,6 +1,6 @@
 // How often a running lab checkpoints its report. A checkpoint carries every device's record
-// (~280 bytes each), so at a fixed 5 s a 100,000-device run rewrote ~27 MB every 5 s and spent
-// ~9 % of a core on it (bench/supervisor-scale.ts, docs/scaling.md#supervisor-costs-at-scale):
+// (~280 bytes each), so at a fixed 5 s a 100,000-device run wrote ~27 MB twice every 5 s and spent
+// ~5 % of a core on it (bench/supervisor-scale.ts, docs/scaling.md#supervisor-costs-at-scale):
 // past CHECKPOINT_MIN_MS worth of devices, the period grows with the fleet, so the checkpoint's
 // bytes per second and the supervisor's share of a core for it stay bounded whatever the fleet.
 
