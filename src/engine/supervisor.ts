@@ -1,12 +1,10 @@
 // The supervisor: splits the fleet into shard processes, relays control (pause list, stop),
-// merges their snapshots once per second and writes the per-shard logs. It returns results, not a
+// merges their snapshots once per second and writes the per-shard logs. It returns results (results-of.ts), not a
 // report: src/report/build.ts makes the report and src/lab/pipeline.ts attaches the sinks.
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../shared/errors.js';
-import { endpointLabel, targetEndpoints } from '../shared/endpoints.js';
-import { redactUrl } from '../shared/redact.js';
 import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
@@ -16,7 +14,7 @@ import { WorkloadAccumulator } from './workload-accumulator.js';
 import { keepGatewaysWhole, planShards, type ShardSlice } from './plan.js';
 import { stagesDurationSec } from './stages.js';
 import { csvRow, makeRunId, RunFiles } from './run-files.js';
-import { crashNotes, runHeader, shardSettings, sourceAddressNotes } from './run-setup.js';
+import { crashNotes, runHeader, runLine, shardDevices, shardSettings, sourceAddressNotes } from './run-setup.js';
 import { systemClock } from './clock.js';
 import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
@@ -100,15 +98,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
       child.on('exit', (code, signal) => this.onShardExit(p, code, signal));
       child.on('error', (e) => this.note(`shard ${slice.id}: ${describeError(e)}`));
-      const devices = this.opts.fleet.slice(slice.start, slice.end).map((d) => ({
-        name: d.name,
-        index: d.index,
-        id: d.id,
-        credentials: d.credentials,
-        ...(d.workload ? { workload: d.workload } : {}),
-        ...(d.gateway ? { gateway: d.gateway } : {}),
-        ...(d.phase !== undefined ? { phase: d.phase } : {}),
-      }));
+      const devices = shardDevices(this.opts.fleet, slice);
       this.send(p, { type: 'init', shardId: slice.id, runId: this.runId, devices, settings, paused: this.disabled.current });
       this.agg.shardStatus(slice.id).pid = child.pid ?? null;
     }
@@ -116,17 +106,8 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const stagesSec = stagesDurationSec(settings.stages);
     const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
     // next tick: the caller attaches its 'log' listener after startEngine returns
-    const endpoints = targetEndpoints(cfg).map(endpointLabel);
-    const mqtt = endpoints.length > 1 ? `${endpoints.length} endpoints (${endpoints.join(', ')})` : endpoints[0];
-    const http = settings.http
-      ? `HTTP ${this.opts.fleet.filter((d) => d.workload === 'http').length} → ${redactUrl(settings.http.url)}`
-      : '';
-    const to = `${mqtt}${http ? ` (${http})` : ''}`;
-    const length = durationSec ? `${durationSec} s` : 'until stopped';
-    const runLine =
-      `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${to}, QoS ${cfg.qos}, ` +
-      `every ${cfg.publishIntervalSec} s, ${length}`;
-    process.nextTick(() => this.log(runLine));
+    const line = runLine(this.opts, this.runId, slices.length, settings, durationSec);
+    process.nextTick(() => this.log(line));
     this.durationSec = durationSec;
     this.timers.push(setInterval(() => this.everySecond(), 1000));
   }
