@@ -108,7 +108,7 @@ export class Aggregator {
     this.connectMs.add(decodeHistogram(s.hist.connectMs));
     v.secAck.add(ack);
     v.secLag.add(lag);
-    const first = applyRows(v, s.changed);
+    const first = applyRows(v, s);
     if (first > 0 && (this.firstPublishAt === 0 || first < this.firstPublishAt)) this.firstPublishAt = first;
     recordDisconnects(v, s.disconnects);
     this.endpoints.apply(s.shardId, s.endpoints);

@@ -111,11 +111,13 @@ export interface ShardSnapshot {
   /** CPU of this shard over the interval, % of one core. */
   cpuPercent: number;
   rssMB: number;
-  /**
-   * Rows (layout D) of devices whose state or errors changed since the previous snapshot; rows whose
-   * only change is traffic come every 5th snapshot and in the final one (shard.ts TRAFFIC_ROWS_EVERY).
-   */
+  /** Rows (layout D) of devices whose state or errors changed since the previous snapshot. */
   changed: { idx: Int32Array; rows: Float64Array };
+  /**
+   * Rows whose only change is traffic, as their traffic fields (layout T, row-ship.ts): every 5th
+   * snapshot and in the final one (shard.ts TRAFFIC_ROWS_EVERY); absent or empty in the others.
+   */
+  traffic?: { idx: Int32Array; rows: Float64Array };
   /** Connects, connected devices, connect latency and disconnect causes per MQTT endpoint. */
   endpoints?: EndpointPart;
   /** Each workload's share (the stats channel, src/metrics/workload-stats.ts), by workload name. */

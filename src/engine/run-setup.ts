@@ -6,7 +6,7 @@ import { redactUrl } from '../shared/redact.js';
 import { devicesPerEndpoint, endpointKey, endpointLabel, targetEndpoints } from '../shared/endpoints.js';
 import type { AggregatorMeta, RowTotals } from './aggregate.js';
 import type { ShardSlice } from './plan.js';
-import type { ShardSettings } from './protocol.js';
+import type { ShardDevice, ShardSettings } from './protocol.js';
 import type { EngineConfig, EngineOptions } from './results.js';
 import { parseStages } from './stages.js';
 
@@ -119,4 +119,28 @@ export function crashNotes(slice: ShardSlice, pid: number | undefined, exit: str
   if (ahead.unacked > 0)
     notes.push(`shard ${id}: ${ahead.unacked} publish(es) of its devices were waiting for a PUBACK at their last record: outcome unknown`);
   return notes;
+}
+
+/** The devices of one shard's slice as its `init` message carries them (only the fields a shard uses). */
+export function shardDevices(fleet: EngineOptions['fleet'], slice: ShardSlice): ShardDevice[] {
+  return fleet.slice(slice.start, slice.end).map((d) => ({
+    name: d.name,
+    index: d.index,
+    id: d.id,
+    credentials: d.credentials,
+    ...(d.workload ? { workload: d.workload } : {}),
+    ...(d.gateway ? { gateway: d.gateway } : {}),
+    ...(d.phase !== undefined ? { phase: d.phase } : {}),
+  }));
+}
+
+/** The run's first log line: fleet, shards, target (URLs redacted), QoS, interval, length. */
+export function runLine(opts: EngineOptions, runId: string, shards: number, settings: ShardSettings, durationSec: number): string {
+  const cfg = opts.config;
+  const endpoints = targetEndpoints(cfg).map(endpointLabel);
+  const mqtt = endpoints.length > 1 ? `${endpoints.length} endpoints (${endpoints.join(', ')})` : endpoints[0];
+  const http = settings.http ? `HTTP ${opts.fleet.filter((d) => d.workload === 'http').length} → ${redactUrl(settings.http.url)}` : '';
+  const to = `${mqtt}${http ? ` (${http})` : ''}`;
+  const length = durationSec ? `${durationSec} s` : 'until stopped';
+  return `run ${runId}: ${opts.fleet.length} devices in ${shards} shard(s) → ${to}, QoS ${cfg.qos}, every ${cfg.publishIntervalSec} s, ${length}`;
 }

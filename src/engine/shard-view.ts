@@ -8,6 +8,9 @@ import { JSON_BLOCK, type DeviceRows } from './device-records.js';
 import { ShardRates } from './rates.js';
 import type { DisconnectEvent } from './protocol.js';
 
+/** The snapshot rows' copy into a view lives with their selection (row-ship.ts). */
+export { applyRows } from './row-ship.js';
+
 /** Disconnect history kept per device in the report (most recent). */
 const MAX_DISCONNECTS_PER_DEVICE = 50;
 
@@ -48,19 +51,6 @@ export function newShardView(s: { id: number; names: string[]; indices: number[]
     secLag: createHistogram(),
     rates: new ShardRates(startedAt),
   };
-}
-
-/** Copies a snapshot's changed rows into the view (their JSON goes stale); returns their earliest first publish (0 = none). */
-export function applyRows(v: ShardView, changed: { idx: Int32Array; rows: Float64Array }): number {
-  let earliest = 0;
-  const { idx, rows } = changed;
-  for (let k = 0; k < idx.length; k++) {
-    const first = rows[k * D_FIELDS + D.FIRST_PUB];
-    if (first > 0 && (earliest === 0 || first < earliest)) earliest = first;
-    v.rows.set(rows.subarray(k * D_FIELDS, (k + 1) * D_FIELDS), idx[k] * D_FIELDS);
-    v.stale[Math.floor(idx[k] / JSON_BLOCK)] = 1;
-  }
-  return earliest;
 }
 
 /** Adds a snapshot's disconnect records to their devices' histories (the most recent kept) and marks their JSON stale. */

@@ -16,14 +16,16 @@ import { rssMB } from './rss.js';
 import { C, D, D_FIELDS, FLAG_CONNECTED, FLAG_PAUSED } from './counters.js';
 import type { ShardDevice, ShardSettings, ShardSnapshot } from './protocol.js';
 import { ShardState } from './shard-state.js';
-import { S, STATE, TRAFFIC } from './states.js';
+import { S, STATE } from './states.js';
+import { shipRows, type ShippedRows } from './row-ship.js';
 
 /** Timeouts, keepalive and stage checks run this often, ms. */
 const HOUSEKEEPING_MS = 250;
 /**
  * Rows whose only change is traffic (sent, acked, skipped: every publishing device, every second)
- * ship in every 5th snapshot and the final one; state and error changes ship every second. At
- * 10,000 devices shipping every row each second was most of the supervisor's per-message cost.
+ * ship in every 5th snapshot and the final one, as their traffic fields (row-ship.ts); state and
+ * error changes ship every second, whole. At 10,000 devices shipping every row each second was most
+ * of the supervisor's per-message cost.
  */
 const TRAFFIC_ROWS_EVERY = 5;
 
@@ -161,7 +163,7 @@ export class Shard {
   }
 
   /** Gauges into the counters, and the rows due in this snapshot (every changed one when `final`). */
-  private collectRows(final: boolean): ShardSnapshot['changed'] {
+  private collectRows(final: boolean): Required<ShippedRows> {
     const { state, paused, wanted, inflight, n } = this.core;
     const { c, dev, dirty } = this.core.tallies;
     let connected = 0,
@@ -191,23 +193,11 @@ export class Shard {
     c[C.WANTED] = nWanted;
     c[C.FAILED_DEVICES] = failed;
     c[C.IN_FLIGHT] = inFlight;
-    const due = final || ++this.rounds % TRAFFIC_ROWS_EVERY === 0 ? TRAFFIC | STATE : STATE;
-    let nChanged = 0;
-    for (let i = 0; i < n; i++) if (dirty[i] & due) nChanged++;
-    const idx = new Int32Array(nChanged);
-    const rows = new Float64Array(nChanged * D_FIELDS);
-    for (let i = 0, k = 0; i < n; i++) {
-      if (!(dirty[i] & due)) continue;
-      dirty[i] = 0;
-      idx[k] = i;
-      rows.set(dev.subarray(i * D_FIELDS, (i + 1) * D_FIELDS), k * D_FIELDS);
-      k++;
-    }
-    return { idx, rows };
+    return shipRows(dev, dirty, n, final || ++this.rounds % TRAFFIC_ROWS_EVERY === 0);
   }
 
   private sendSnapshot(final: boolean): void {
-    const changed = this.collectRows(final);
+    const { changed, traffic } = this.collectRows(final);
     const now = this.clock.now();
     const cpu = process.cpuUsage(this.cpu);
     this.cpu = process.cpuUsage();
@@ -227,6 +217,7 @@ export class Shard {
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       rssMB: rssMB(),
       changed,
+      ...(traffic.idx.length ? { traffic } : {}),
       endpoints: this.core.tallies.endpoints.take(this.isUp),
     };
     this.out.snapshot(snap, final);

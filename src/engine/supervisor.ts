@@ -1,21 +1,20 @@
 // The supervisor: splits the fleet into shard processes, relays control (pause list, stop),
-// merges their snapshots once per second and writes the per-shard logs. It returns results, not a
+// merges their snapshots once per second and writes the per-shard logs. It returns results (results-of.ts), not a
 // report: src/report/build.ts makes the report and src/lab/pipeline.ts attaches the sinks.
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../shared/errors.js';
-import { endpointLabel, targetEndpoints } from '../shared/endpoints.js';
-import { redactUrl } from '../shared/redact.js';
 import type { MetricsSnapshot, RunState } from '../metrics/snapshot.js';
 import type { RunOutcome } from '../metrics/records.js';
 import type { EngineConfig, EngineHandle, EngineOptions, InterimResults, RunResults } from './results.js';
 import { Aggregator } from './aggregate.js';
+import { checkpointResults, finalResults, type ResultsSource } from './results-of.js';
 import { WorkloadAccumulator } from './workload-accumulator.js';
 import { keepGatewaysWhole, planShards, type ShardSlice } from './plan.js';
 import { stagesDurationSec } from './stages.js';
 import { csvRow, makeRunId, RunFiles } from './run-files.js';
-import { crashNotes, runHeader, shardSettings, sourceAddressNotes } from './run-setup.js';
+import { crashNotes, runHeader, runLine, shardDevices, shardSettings, sourceAddressNotes } from './run-setup.js';
 import { systemClock } from './clock.js';
 import { createPayloadSource } from '../device/payload.js';
 import { watchDisabledDevices, type DisabledWatch } from './disabled-watch.js';
@@ -99,15 +98,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
       child.on('message', (m: FromShard) => this.onShardMessage(p, m));
       child.on('exit', (code, signal) => this.onShardExit(p, code, signal));
       child.on('error', (e) => this.note(`shard ${slice.id}: ${describeError(e)}`));
-      const devices = this.opts.fleet.slice(slice.start, slice.end).map((d) => ({
-        name: d.name,
-        index: d.index,
-        id: d.id,
-        credentials: d.credentials,
-        ...(d.workload ? { workload: d.workload } : {}),
-        ...(d.gateway ? { gateway: d.gateway } : {}),
-        ...(d.phase !== undefined ? { phase: d.phase } : {}),
-      }));
+      const devices = shardDevices(this.opts.fleet, slice);
       this.send(p, { type: 'init', shardId: slice.id, runId: this.runId, devices, settings, paused: this.disabled.current });
       this.agg.shardStatus(slice.id).pid = child.pid ?? null;
     }
@@ -115,17 +106,8 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const stagesSec = stagesDurationSec(settings.stages);
     const durationSec = stagesSec > 0 ? stagesSec : cfg.durationSec;
     // next tick: the caller attaches its 'log' listener after startEngine returns
-    const endpoints = targetEndpoints(cfg).map(endpointLabel);
-    const mqtt = endpoints.length > 1 ? `${endpoints.length} endpoints (${endpoints.join(', ')})` : endpoints[0];
-    const http = settings.http
-      ? `HTTP ${this.opts.fleet.filter((d) => d.workload === 'http').length} → ${redactUrl(settings.http.url)}`
-      : '';
-    const to = `${mqtt}${http ? ` (${http})` : ''}`;
-    const length = durationSec ? `${durationSec} s` : 'until stopped';
-    const runLine =
-      `run ${this.runId}: ${this.opts.fleet.length} devices in ${slices.length} shard(s) → ${to}, QoS ${cfg.qos}, ` +
-      `every ${cfg.publishIntervalSec} s, ${length}`;
-    process.nextTick(() => this.log(runLine));
+    const line = runLine(this.opts, this.runId, slices.length, settings, durationSec);
+    process.nextTick(() => this.log(line));
     this.durationSec = durationSec;
     this.timers.push(setInterval(() => this.everySecond(), 1000));
   }
@@ -272,32 +254,20 @@ class Supervisor extends EventEmitter implements EngineHandle {
     this.finalize().then(this.resolveDone, this.rejectDone);
   }
 
-  /** A checkpoint reuses the last merged snapshot and leaves the devices to `devicesJson`. */
-  private results(final: MetricsSnapshot, endedAt: number, checkpoint: boolean): RunResults {
-    const partial = checkpoint;
+  /** What results-of.ts reads the results from. */
+  private source(): ResultsSource {
     return {
       runId: this.runId,
       startedAt: this.startedAt,
-      endedAt,
-      outcome: partial ? 'partial' : this.outcome,
-      endReason: partial ? 'running (checkpoint)' : (this.stopReason ?? 'unknown'),
-      final,
-      timeline: [...this.agg.timeline],
-      devices: checkpoint ? {} : this.agg.deviceRecords(),
-      histograms: { ...this.agg.encodedHistograms(), workloads: this.workloads.encoded() },
-      notes: [...this.agg.notes],
-      shards: this.procs.map((p) => ({ ...this.agg.shardStatus(p.slice.id) })),
+      agg: this.agg,
+      workloads: this.workloads,
+      shards: this.procs.map((p) => p.slice.id),
       files: this.files ? this.files.relative : { events: [], metrics: [] },
     };
   }
 
   interim(): InterimResults | null {
-    const latest = this.agg.latest;
-    if (this.finalizing || !latest) return null;
-    // the devices' records lag the counters by up to a few snapshots: a checkpoint's totals are their sums
-    const rows = this.agg.rowTotals();
-    const traffic = { ...latest.traffic, sent: rows.sent, acked: rows.acked, failed: rows.failed, skipped: rows.skipped };
-    return { results: this.results({ ...latest, traffic }, wallNow(), true), devicesJson: this.agg.deviceRecordsChunks() };
+    return this.finalizing ? null : checkpointResults(this.source(), wallNow());
   }
 
   private async finalize(): Promise<RunResults> {
@@ -309,7 +279,7 @@ class Supervisor extends EventEmitter implements EngineHandle {
     const final = this.snapshot(now, finalState, true);
     this.emit('snapshot', final);
     await this.files?.close();
-    return this.results(final, now, false);
+    return finalResults(this.source(), final, now, this.outcome, this.stopReason ?? 'unknown');
   }
 
   latest(): MetricsSnapshot | null {

@@ -95,12 +95,12 @@ export function delayedStartLimitSec(r: RunReport): number {
   return Math.max(rampByRate, 2 * median) + slack;
 }
 
-function connectOffsetsSec(r: RunReport): number[] {
+/** Seconds from the start to each device's first connect, ascending (a typed array: sorts numerically, fast at 100k). */
+function connectOffsetsSec(r: RunReport): Float64Array {
   const start = Date.parse(r.startedAt);
-  return Object.values(r.devices)
-    .filter((d) => d.connectedAt !== null)
-    .map((d) => ((d.connectedAt as number) - start) / 1000)
-    .sort((a, b) => a - b);
+  const out: number[] = [];
+  for (const d of Object.values(r.devices)) if (d.connectedAt !== null) out.push((d.connectedAt - start) / 1000);
+  return Float64Array.from(out).sort();
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   readFileSync,
   existsSync,
   chmodSync,
+  linkSync,
 } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +46,27 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
       }
     }
     renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Makes `path` a second name (hard link) of the file `existing`, replacing whatever `path` was
+ * atomically (link to a temp name, then rename). False when the file system has no hard links:
+ * the caller then writes a copy.
+ */
+export function linkAtomic(existing: string, path: string): boolean {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    linkSync(existing, tmp);
+  } catch {
+    return false;
+  }
+  try {
+    renameSync(tmp, path);
+    return true;
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;

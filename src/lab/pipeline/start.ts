@@ -22,6 +22,7 @@ import {
   type HostFacts,
 } from '../connection-plan.js';
 import { feedRestToken } from './rest-token.js';
+import { checkpointIntervalMs } from './checkpoint-cadence.js';
 import { roundTripConfig, usesRest } from './round-trip-config.js';
 import { roundTripLines } from '../../metrics/workload-stats-rpc.js';
 
@@ -65,8 +66,6 @@ export interface RunHandle extends RunView {
   /** Snapshots as an async iterator; ends when the run is done. */
   [Symbol.asyncIterator](): AsyncIterator<MetricsSnapshot>;
 }
-
-const CHECKPOINT_MS = 5000;
 
 /**
  * The engine's part of the configuration (the engine never reads the configuration itself); with a
@@ -155,7 +154,8 @@ class Run extends EventEmitter implements RunHandle {
       process.nextTick(() => this.log(`plan: ${describePlan(plan, host)}`));
     this.engine.on('snapshot', (s) => this.onSnapshot(s));
     this.engine.on('events', (batch) => this.each((sink) => sink.events?.(batch)));
-    this.checkpointTimer = setInterval(() => this.checkpoint(), CHECKPOINT_MS);
+    // every 5 s, less often for big fleets (the checkpoint carries every device's record)
+    this.checkpointTimer = setInterval(() => this.checkpoint(), checkpointIntervalMs(opts.fleet.length));
     // the rpc and attributes workloads call REST as the tenant: the shards get the token (never logged)
     const feed = usesRest(opts.config)
       ? feedRestToken(
