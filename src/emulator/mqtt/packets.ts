@@ -17,6 +17,7 @@ export const RC5 = {
   NOT_AUTHORIZED: 0x87,
   SERVER_UNAVAILABLE: 0x88,
   SESSION_TAKEN_OVER: 0x8e,
+  SERVER_SHUTTING_DOWN: 0x8b,
   TOPIC_FILTER_INVALID: 0x8f,
   TOPIC_NAME_INVALID: 0x90,
   QUOTA_EXCEEDED: 0x97,
@@ -36,6 +37,8 @@ export const V5_REASON: Partial<Record<DisconnectReason, number>> = {
   'protocol-error': RC5.PROTOCOL_ERROR,
   'rate-limited': RC5.IMPLEMENTATION_SPECIFIC,
   'gateway-error': RC5.IMPLEMENTATION_SPECIFIC,
+  'ota-error': RC5.IMPLEMENTATION_SPECIFIC,
+  'transport-error': RC5.SERVER_SHUTTING_DOWN,
   unimplemented: RC5.TOPIC_NAME_INVALID,
   'queue-full': RC5.QUOTA_EXCEEDED,
 };
