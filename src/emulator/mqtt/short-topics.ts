@@ -60,26 +60,29 @@ export function unsubscribeShort(s: Session, filter: string): void {
   if (entry?.[0] === 'rpc') s.rpcRequests = false;
 }
 
-/** A PUBLISH on a `v2/…` topic (after the v1 fast path), in processDevicePublish's order. */
+/** The JSON families, `/j` first as processDevicePublish tests them (module constants: nothing allocated per publish). */
+const JSON_TYPES = [V2_JSON, V2];
+const ATTRIBUTE_REQUESTS = [
+  ['v2/a/req/j/', V2_JSON],
+  ['v2/a/req/', V2],
+] as const;
+
+/** A PUBLISH on a `v2/…` topic (after the v1 fast path), routed as processDevicePublish does (its tests are disjoint). */
 export function onShortTopic(s: Session, topic: string, payload: string, qos: number, packetId: number, now: number): void {
-  const ota = OTA_REQUEST.exec(topic);
-  if (ota) return otaRequest(s, payload);
   if (topic === 'v2/t' || topic === 'v2/t/j') return postTelemetry(s, payload, qos, packetId, now);
   if (topic === 'v2/a' || topic === 'v2/a/j') return postAttributes(s, payload, qos, packetId, now);
+  if (OTA_REQUEST.test(topic)) return otaRequest(s, payload);
   // ProtoMqttAdaptor → ProtoConverter.validateDescriptor: no descriptor on a JSON profile → AdaptorException
   if (topic === 'v2/t/p' || topic === 'v2/a/p' || topic.startsWith('v2/r/res/p/')) return s.invalidPayload(qos, packetId);
-  for (const type of [V2_JSON, V2]) {
+  for (const type of JSON_TYPES) {
     if (topic.startsWith(type.rpcResponse)) return rpcResponse(s, topic.slice(type.rpcResponse.length), payload, qos, packetId);
   }
   if (topic.startsWith('v2/r/req/p/')) return notImitated(s, 'v2/r/req/p (protobuf client-side RPC)', qos, packetId);
-  for (const type of [V2_JSON, V2]) {
+  for (const type of JSON_TYPES) {
     if (topic.startsWith(type.rpcRequest)) return clientRpc(s, type, topic.slice(type.rpcRequest.length), payload, qos, packetId);
   }
   if (topic.startsWith('v2/a/req/p/')) return notImitated(s, 'v2/a/req/p (protobuf attribute request)', qos, packetId);
-  for (const [prefix, type] of [
-    ['v2/a/req/j/', V2_JSON],
-    ['v2/a/req/', V2],
-  ] as const) {
+  for (const [prefix, type] of ATTRIBUTE_REQUESTS) {
     if (!topic.startsWith(prefix)) continue;
     // JsonMqttAdaptor.processGetAttributeRequestMsg: the id is parsed inside its try → AdaptorException
     if (!isRequestId(topic.slice(prefix.length))) return s.invalidPayload(qos, packetId);
