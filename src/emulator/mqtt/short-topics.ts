@@ -5,7 +5,7 @@
 import { parseTelemetry, PayloadError, type TelemetryRow } from '../payload.js';
 import { RC5 } from './packets.js';
 import type { Session } from './session.js';
-import { answerAttributeRequest, postAttributes } from './topics.js';
+import { answerAttributeRequest, postAttributes } from './attributes.js';
 
 /**
  * TopicType.java: the topic family a session's answers go out on. A session remembers one per kind

@@ -1,12 +1,12 @@
-// Device-API publishes other than telemetry (the fast path stays in session.ts): client attributes,
-// attribute requests, and the answer ThingsBoard gives a topic it does not know.
+// Device-API publishes other than telemetry (the fast path stays in session.ts): client attributes and
+// attribute requests (attributes.ts), `v2/*` (short-topics.ts), and the answer ThingsBoard gives a topic it does not know.
 // Topic routing follows MqttTransportHandler#processDevicePublish.
 import type { ISubscribePacket, IUnsubscribePacket, Packet } from 'mqtt-packet';
-import { parseAttributes, PayloadError } from '../payload.js';
 import { RC5 } from './packets.js';
 import type { Session } from './session.js';
 import { GATEWAY_PREFIX, GatewaySession } from './gateway.js';
 import { onShortTopic, subscribeShort, unsubscribeShort, V1 } from './short-topics.js';
+import { answerAttributeRequest, postAttributes } from './attributes.js';
 
 export const ATTRIBUTES = 'v1/devices/me/attributes';
 const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
@@ -74,49 +74,6 @@ export function onTopic(s: Session, topic: string, payload: string, qos: number,
   // unknown topic: acknowledged, connection stays (v5: 0x90)
   server.counters.unknownTopic++;
   if (qos > 0) s.ack(packetId, s.version === 5 ? RC5.TOPIC_NAME_INVALID : 0);
-}
-
-/** Client attributes, as posted on `v1/devices/me/attributes` (and `v2/a`, `v2/a/j`). */
-export function postAttributes(s: Session, payload: string, qos: number, packetId: number, now: number): void {
-  let values: Record<string, unknown>;
-  try {
-    values = parseAttributes(payload);
-  } catch (e) {
-    if (e instanceof PayloadError) return s.invalidPayload(qos, packetId);
-    throw e;
-  }
-  if (!s.server.ingest.admit(s.device!, null, now, 'mqtt')) return s.close('rate-limited');
-  if (qos > 0) s.ack(packetId);
-  s.server.store.saveAttributes(s.device!, 'CLIENT_SCOPE', values, now);
-}
-
-/** Answers an attribute request on `responseBase` + id (onGetAttributesResponse: the session's attrReqTopicType). */
-export function answerAttributeRequest(s: Session, responseBase: string, requestId: string, payload: string): void {
-  // JsonMqttAdaptor.processGetAttributeRequestMsg: the payload must be a JSON object; each key list is a
-  // comma-separated string (toStringSet: getAsString().split(",")); anything else is an adaptor error
-  let clientKeys: string[] | null;
-  let sharedKeys: string[] | null;
-  try {
-    const req = JSON.parse(payload) as Record<string, unknown>;
-    if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new Error('not an object');
-    const list = (v: unknown) => {
-      if (v === undefined) return null;
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new Error('not a string');
-      return String(v).split(',');
-    };
-    clientKeys = list(req.clientKeys);
-    sharedKeys = list(req.sharedKeys);
-  } catch {
-    return s.close('invalid-payload');
-  }
-  s.send({
-    cmd: 'publish',
-    topic: `${responseBase}${requestId}`,
-    payload: JSON.stringify(s.server.store.attributeRequest(s.device!, clientKeys, sharedKeys)),
-    qos: 0,
-    dup: false,
-    retain: false,
-  });
 }
 
 /** SUBSCRIBE: granted QoS ≤ 1; a new RPC subscription receives the requests waiting for it. */
