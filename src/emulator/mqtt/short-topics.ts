@@ -153,8 +153,9 @@ function otaRequest(s: Session, payload: string): void {
   s.close('ota-error');
 }
 
+/** Integer.parseInt succeeds (signed ids, which ThingsBoard parses too, are left out: no client sends them). */
 function isRequestId(id: string): boolean {
-  return /^\d{1,9}$/.test(id);
+  return /^\d{1,10}$/.test(id) && Number(id) <= 2147483647;
 }
 
 /** A v2 route ThingsBoard has that the emulator does not imitate: refused visibly, counted under its family. */
