@@ -18,6 +18,8 @@ export type DisconnectReason =
   | 'rate-limited' // transport rate limit exceeded (v5 DISCONNECT 0x83)
   | 'fault-drop' // the dropShare/dropAfterSec fault
   | 'gateway-error' // a gateway publish ThingsBoard fails with a RuntimeException (v5 DISCONNECT 0x83)
+  | 'ota-error' // a v2/fw or v2/sw chunk request: no OTA package (ThingsBoard's sendOtaPackageError, v5 DISCONNECT 0x83)
+  | 'transport-error' // an exception ThingsBoard's MQTT handler does not catch (exceptionCaught, v5 DISCONNECT 0x8B)
   | 'unimplemented' // a ThingsBoard topic the emulator does not imitate, on 3.x or QoS 0 (v5 DISCONNECT 0x90)
   | 'provision-topic' // a provisioning session published elsewhere than /provision/request (v5 DISCONNECT 0x90)
   | 'provision-error' // an unreadable provision request: no key or secret, a bad field (v5 DISCONNECT 0x83)

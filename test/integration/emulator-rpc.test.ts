@@ -99,7 +99,7 @@ test('conformance: RPC timeouts: v1 answers 408 after delivery and 409 with no s
 
 // MqttTransportHandler#processDevicePublish handles these topics; the emulator does not imitate them, so it
 // refuses them (v5 PUBACK 0x90 at QoS 1, otherwise the session is closed) and counts them
-test('conformance: v2 topics and client-side RPC are refused and counted, never a quiet PUBACK', async (t) => {
+test('conformance: protobuf v2 requests and client-side RPC are refused and counted, never a quiet PUBACK', async (t) => {
   const emu = await startEmulator(t);
   const { token } = await restLogin(emu.restUrl);
   const id = await createDevice(emu.restUrl, token, 'd5', 'D5');
@@ -110,21 +110,22 @@ test('conformance: v2 topics and client-side RPC are refused and counted, never 
       () => 0,
       (e: Error & { code?: number }) => e.code,
     );
-  assert.equal(await code('v2/t'), 0x90);
+  assert.equal(await code('v2/r/req/p/1'), 0x90);
   assert.equal(await code('v1/devices/me/rpc/request/1'), 0x90);
   assert.equal(await code('some/other/topic'), 0x90, 'a topic ThingsBoard does not know either: its own answer');
   assert.equal(c5.connected, true);
 
   const c3 = await client(t, emu.mqttUrl, { username: 'D3' });
   const closed = new Promise<void>((r) => c3.once('close', () => r()));
-  c3.publish('v2/a', '{"a":1}', { qos: 1 });
+  c3.publish('v2/a/req/p/1', '{"a":1}', { qos: 1 });
   await closed;
   const persistent = await rest(emu.restUrl, 'POST', `/api/rpc/twoway/${id}`, { token, body: { method: 'm', persistent: true } });
   assert.equal(persistent.status, 400);
 
   const stats = await fetchStats(emu.restUrl);
   assert.deepEqual(stats.unimplemented, {
-    'v2/*': 2,
+    'v2/r/req/p (protobuf client-side RPC)': 1,
+    'v2/a/req/p (protobuf attribute request)': 1,
     'v1/devices/me/rpc/request (client-side RPC)': 1,
   });
   assert.equal(stats.unknownTopic, 1);

@@ -7,6 +7,7 @@
 import type { Device } from '../model.js';
 import type { MqttServer } from './server.js';
 import type { Session } from './session.js';
+import { protoRpcRequestError } from './short-topics.js';
 
 export type RpcOutcome = { kind: 'response'; body: string | null } | { kind: 'timeout' } | { kind: 'no-connection' };
 
@@ -135,7 +136,8 @@ export class RpcBroker {
     const reply = () => {
       if (s.closed) return;
       this.counters.clientAnswered++;
-      s.send({ cmd: 'publish', topic: `v1/devices/me/rpc/response/${id}`, payload: body, qos: 0, dup: false, retain: false });
+      // onToServerRpcResponse: on the session's toServerRpcSubTopicType as it is when the answer comes
+      s.send({ cmd: 'publish', topic: `${s.toServerRpcTopics.rpcResponse}${id}`, payload: body, qos: 0, dup: false, retain: false });
     };
     const delay = this.server.faults.rpcResponseDelayMs;
     if (delay > 0) this.later(reply, delay);
@@ -172,10 +174,15 @@ export class RpcBroker {
   }
 
   private publish(s: Session, id: number, req: RpcRequest): void {
+    if (s.rpcTopics.proto) {
+      // MqttTransportHandler#onToDeviceRpcRequest: the conversion fails and sendErrorRpcResponse answers the call
+      const body = protoRpcRequestError(req.method, req.params);
+      return this.later(() => this.settle(s.device!.id, id, { kind: 'response', body }), 0);
+    }
     this.counters.delivered++;
-    // JsonConverter.toJson(ToDeviceRpcRequestMsg, includeRequestId = false): {"method","params"}
+    // JsonConverter.toJson(ToDeviceRpcRequestMsg, includeRequestId = false): {"method","params"}, on rpcSubTopicType's topic
     const payload = JSON.stringify({ method: req.method, params: req.params ?? null });
-    s.send({ cmd: 'publish', topic: `v1/devices/me/rpc/request/${id}`, payload, qos: 0, dup: false, retain: false });
+    s.send({ cmd: 'publish', topic: `${s.rpcTopics.rpcRequest}${id}`, payload, qos: 0, dup: false, retain: false });
   }
 
   /** Emulator shutdown: no timer outlives it. */

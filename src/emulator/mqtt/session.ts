@@ -8,7 +8,8 @@ import { parseTelemetry, PayloadError, type TelemetryRow } from '../payload.js';
 import { AckBatch, connack, CONNACK_V3, disconnect5, PINGRESP, RC5, V5_REASON } from './packets.js';
 import type { MqttServer } from './server.js';
 import { clientIdAllowed, refusalCode } from './connect.js';
-import { ATTRIBUTES, onSubscribe, onTopic, onUnsubscribe } from './topics.js';
+import { onSubscribe, onTopic, onUnsubscribe } from './topics.js';
+import { protoAttributePush, type TopicType, V1 } from './short-topics.js';
 import { GatewaySession, isGateway } from './gateway.js';
 import { acceptProvision, isProvisionConnect, onProvisionPacket } from './provision.js';
 
@@ -32,6 +33,9 @@ export class Session {
   attributeUpdates = false;
   /** Subscribed to server-side RPC requests (`v1/devices/me/rpc/request/+`). */
   rpcRequests = false;
+  attrTopics: TopicType = V1; // attrSubTopicType: the family of its last attributes subscription (short-topics.ts)
+  rpcTopics: TopicType = V1; // rpcSubTopicType: of its last RPC request subscription
+  toServerRpcTopics: TopicType = V1; // toServerRpcSubTopicType: of its last client-side RPC request
   /** The gateway API of a device with `additionalInfo.gateway = true`; null otherwise. */
   gateway: GatewaySession | null = null;
   dropTimer: NodeJS.Timeout | null = null;
@@ -166,7 +170,8 @@ export class Session {
   /** Pushes a shared-attribute update when the device subscribed to them. */
   pushSharedAttributes(values: Record<string, unknown>): void {
     if (!this.attributeUpdates || this.closed) return;
-    this.send({ cmd: 'publish', topic: ATTRIBUTES, payload: JSON.stringify(values), qos: 0, dup: false, retain: false });
+    if (this.attrTopics.proto) return protoAttributePush(this);
+    this.send({ cmd: 'publish', topic: this.attrTopics.attributes, payload: JSON.stringify(values), qos: 0, dup: false, retain: false });
   }
 
   send(packet: Packet): void {

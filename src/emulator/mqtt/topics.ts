@@ -1,12 +1,13 @@
-// Device-API publishes other than telemetry (the fast path stays in session.ts): client attributes,
-// attribute requests, and the answer ThingsBoard gives a topic it does not know.
+// Device-API publishes other than telemetry (the fast path stays in session.ts): client attributes and
+// attribute requests (attributes.ts), `v2/*` (short-topics.ts), and the answer ThingsBoard gives a topic it does not know.
 // Topic routing follows MqttTransportHandler#processDevicePublish.
 import type { ISubscribePacket, IUnsubscribePacket, Packet } from 'mqtt-packet';
-import { parseAttributes, PayloadError } from '../payload.js';
 import { RC5 } from './packets.js';
 import type { Session } from './session.js';
 import { GATEWAY_PREFIX, GatewaySession } from './gateway.js';
 import { CLAIM_TOPIC, onClaimPublish } from './claim.js';
+import { onShortTopic, subscribeShort, unsubscribeShort, V1 } from './short-topics.js';
+import { answerAttributeRequest, postAttributes } from './attributes.js';
 
 export const ATTRIBUTES = 'v1/devices/me/attributes';
 const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
@@ -23,7 +24,6 @@ const RPC_REQUESTS = 'v1/devices/me/rpc/request/+';
 
 /** ThingsBoard topics the emulator does not imitate → the family counted in stats' `unimplemented`. */
 function notImitated(topic: string): string | null {
-  if (topic.startsWith('v2/')) return 'v2/*';
   if (topic.startsWith(RPC_REQUEST)) return 'v1/devices/me/rpc/request (client-side RPC)';
   if (topic.startsWith(GATEWAY_PREFIX)) return topic;
   return null;
@@ -33,24 +33,13 @@ function notImitated(topic: string): string | null {
 export function onTopic(s: Session, topic: string, payload: string, qos: number, packetId: number, now: number): void {
   const d = s.device!;
   const server = s.server;
-  if (topic === ATTRIBUTES) {
-    let values: Record<string, unknown>;
-    try {
-      values = parseAttributes(payload);
-    } catch (e) {
-      if (e instanceof PayloadError) return s.invalidPayload(qos, packetId);
-      throw e;
-    }
-    if (!server.ingest.admit(d, null, now, 'mqtt')) return s.close('rate-limited');
-    if (qos > 0) s.ack(packetId);
-    server.store.saveAttributes(d, 'CLIENT_SCOPE', values, now);
-    return;
-  }
+  if (topic === ATTRIBUTES) return postAttributes(s, payload, qos, packetId, now);
   if (topic.startsWith(ATTR_REQUEST)) {
     if (qos > 0) s.ack(packetId);
-    answerAttributeRequest(s, topic.slice(ATTR_REQUEST.length), payload);
+    answerAttributeRequest(s, V1.attributesResponse, topic.slice(ATTR_REQUEST.length), payload);
     return;
   }
+  if (topic.startsWith('v2/')) return onShortTopic(s, topic, payload, qos, packetId, now);
   if (topic.startsWith(GATEWAY_PREFIX)) {
     // MqttTransportHandler#processPublish: no gateway session handler → logged, no PUBACK
     if (!s.gateway) return void server.counters.notGateway++;
@@ -64,6 +53,7 @@ export function onTopic(s: Session, topic: string, payload: string, qos: number,
   }
   if (topic === CLAIM_TOPIC) return onClaimPublish(s, payload, qos, packetId, now);
   d.state.lastActivityTime = now;
+  if (topic.startsWith(RPC_REQUEST)) s.toServerRpcTopics = V1;
   if (topic.startsWith(RPC_REQUEST) && isSessionLimits(payload)) {
     if (qos > 0) s.ack(packetId);
     return sendSessionLimits(s, topic.slice(RPC_REQUEST.length));
@@ -86,40 +76,13 @@ export function onTopic(s: Session, topic: string, payload: string, qos: number,
   if (qos > 0) s.ack(packetId, s.version === 5 ? RC5.TOPIC_NAME_INVALID : 0);
 }
 
-function answerAttributeRequest(s: Session, requestId: string, payload: string): void {
-  // JsonMqttAdaptor.processGetAttributeRequestMsg: the payload must be a JSON object; each key list is a
-  // comma-separated string (toStringSet: getAsString().split(",")); anything else is an adaptor error
-  let clientKeys: string[] | null;
-  let sharedKeys: string[] | null;
-  try {
-    const req = JSON.parse(payload) as Record<string, unknown>;
-    if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new Error('not an object');
-    const list = (v: unknown) => {
-      if (v === undefined) return null;
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new Error('not a string');
-      return String(v).split(',');
-    };
-    clientKeys = list(req.clientKeys);
-    sharedKeys = list(req.sharedKeys);
-  } catch {
-    return s.close('invalid-payload');
-  }
-  s.send({
-    cmd: 'publish',
-    topic: `v1/devices/me/attributes/response/${requestId}`,
-    payload: JSON.stringify(s.server.store.attributeRequest(s.device!, clientKeys, sharedKeys)),
-    qos: 0,
-    dup: false,
-    retain: false,
-  });
-}
-
 /** SUBSCRIBE: granted QoS ≤ 1; a new RPC subscription receives the requests waiting for it. */
 export function onSubscribe(s: Session, pk: ISubscribePacket): void {
   const granted = pk.subscriptions.map((sub) => {
+    if (sub.topic.startsWith('v2/')) return subscribeShort(s, sub.topic, sub.qos);
     if (!SUBSCRIBABLE.some((re) => re.test(sub.topic))) return s.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
-    if (sub.topic === ATTRIBUTES) s.attributeUpdates = true;
-    if (sub.topic === RPC_REQUESTS) s.rpcRequests = true;
+    if (sub.topic === ATTRIBUTES) [s.attributeUpdates, s.attrTopics] = [true, V1];
+    if (sub.topic === RPC_REQUESTS) [s.rpcRequests, s.rpcTopics] = [true, V1];
     return Math.min(sub.qos, 1);
   });
   s.send({ cmd: 'suback', messageId: pk.messageId, granted });
@@ -129,6 +92,7 @@ export function onSubscribe(s: Session, pk: ISubscribePacket): void {
 export function onUnsubscribe(s: Session, pk: IUnsubscribePacket): void {
   if (pk.unsubscriptions.includes(ATTRIBUTES)) s.attributeUpdates = false;
   if (pk.unsubscriptions.includes(RPC_REQUESTS)) s.rpcRequests = false;
+  for (const filter of pk.unsubscriptions) unsubscribeShort(s, filter);
   s.send({ cmd: 'unsuback', messageId: pk.messageId, ...(s.version === 5 ? { reasonCode: 0 } : {}) } as Packet);
 }
 
