@@ -14,7 +14,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 test('conformance: RPC and shared attributes reach a child through its gateway; the gateway answers for it', async (t) => {
   const emu = await startEmulator(t);
   const { token } = await restLogin(emu.restUrl);
-  const gwRes = await rest(emu.restUrl, 'POST', '/api/device?accessToken=GWR', { token, body: { name: 'GWR', additionalInfo: { gateway: true } } });
+  const gwRes = await rest(emu.restUrl, 'POST', '/api/device?accessToken=GWR', {
+    token,
+    body: { name: 'GWR', additionalInfo: { gateway: true } },
+  });
   assert.equal(gwRes.status, 200);
   const gw: MqttClient = await mqtt.connectAsync(emu.mqttUrl, { username: 'GWR', reconnectPeriod: 0, protocolVersion: 5 });
   t.after(() => gw.end(true));
@@ -28,7 +31,11 @@ test('conformance: RPC and shared attributes reach a child through its gateway; 
   const oneway = await call('oneway', { method: 'blink', params: { on: true } });
   assert.deepEqual([oneway.status, oneway.body], [200, ''], 'one-way: answered once written to the gateway');
   await waitFor('the one-way request', () => got.length === 1);
-  assert.deepEqual(got[0], { topic: 'v1/gateway/rpc', qos: 1, body: { device: 'kid', data: { id: 0, method: 'blink', params: { on: true } } } });
+  assert.deepEqual(got[0], {
+    topic: 'v1/gateway/rpc',
+    qos: 1,
+    body: { device: 'kid', data: { id: 0, method: 'blink', params: { on: true } } },
+  });
 
   // subscribed at QoS 0: the requests follow the granted QoS; the gateway answers for the child
   await gw.subscribeAsync(['v1/gateway/rpc', 'v1/gateway/attributes', 'v1/gateway/attributes/response'], { qos: 0 });
@@ -106,10 +113,12 @@ test('conformance: malformed gateway attribute requests close the gateway; v1/ga
   assert.equal(claim, 0x90);
   // a reply naming no device is a RuntimeException too
   const reason = new Promise<number | undefined>((r) => gw.once('disconnect', (p) => r(p.reasonCode)));
-  const bad = await gw.publishAsync('v1/gateway/attributes/request', JSON.stringify({ device: 'kid', client: true, key: 'a' }), { qos: 1 }).then(
-    () => null,
-    (e: Error & { code?: number }) => e.code,
-  );
+  const bad = await gw
+    .publishAsync('v1/gateway/attributes/request', JSON.stringify({ device: 'kid', client: true, key: 'a' }), { qos: 1 })
+    .then(
+      () => null,
+      (e: Error & { code?: number }) => e.code,
+    );
   assert.equal(bad, 0x83);
   assert.equal(await reason, 0x83);
   const stats = await fetchStats(emu.restUrl);

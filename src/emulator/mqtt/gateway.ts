@@ -58,7 +58,8 @@ export class GatewaySession {
       const child = (name: string) => this.child(name, 'default', now);
       let done: DownlinkAck | null = null;
       if (topic === GATEWAY_RPC) done = this.down.rpcResponse(json, child);
-      else if (topic === GATEWAY_ATTRIBUTES_REQUEST) done = this.down.attributeRequest(json, child, s.version === 5 ? RC5.IMPLEMENTATION_SPECIFIC : 0);
+      else if (topic === GATEWAY_ATTRIBUTES_REQUEST)
+        done = this.down.attributeRequest(json, child, s.version === 5 ? RC5.IMPLEMENTATION_SPECIFIC : 0);
       if (done) {
         if (qos > 0 && done.ack !== null) s.ack(packetId, done.ack);
         return;
