@@ -12,7 +12,6 @@
 // MqttTransportHandler hands it to the rule engine, and only a rule chain with an "RPC call reply"
 // node answers it (ThingsBoard's default root chain just logs it, so on a stock server it times out).
 import { CallSchedule, ReadyRing, callKey } from './call-schedule.js';
-import { encodePublish0 } from './packets-down.js';
 import { RestCaller, callErrorCause } from './rest-caller.js';
 import { recordMs } from '../metrics/hdr.js';
 import type { WorkloadMeter } from '../metrics/workload-meter.js';
@@ -36,6 +35,8 @@ export interface RpcSettings {
   failureShare: number;
   /** This shard's share of RPC_CLIENT_RATE: device-initiated calls per second. */
   clientRate: number;
+  /** RPC_TARGETS: the MQTT device rows (default), the gateway children, or both. */
+  targets?: 'devices' | 'children' | 'all';
 }
 
 /** ThingsBoard's default `server.rest.server_side_rpc.min_timeout` (thingsboard.yml), ms. */
@@ -44,6 +45,8 @@ const REQUEST = 'v1/devices/me/rpc/request/';
 const RESPONSE = 'v1/devices/me/rpc/response/';
 const METHOD = 'tblabRpc';
 const TICK_MS = 10;
+/** Child id look-ups under way at once (a gateway fleet joins thousands of children at its start). */
+const LOOKUPS_IN_FLIGHT = 16;
 const CLIENT_RPC = {
   requestTopic: REQUEST,
   payload: (k: number) => `{"method":"tblabPing","params":{"k":${k}}}`,
@@ -65,6 +68,14 @@ interface Call {
 export class RpcOverlay implements SessionOverlay {
   readonly name = 'rpc';
   readonly topics: readonly string[];
+  readonly servesChildren: boolean;
+  private readonly toDevices: boolean;
+  /** ThingsBoard's device id of each row ('' for a child not looked up yet). */
+  private readonly ids: string[];
+  /** Children waiting for their id look-up, and the name of each row asked for. */
+  private readonly lookups: number[] = [];
+  private readonly lookupName = new Map<number, string>();
+  private lookingUp = 0;
   private readonly rest: RestCaller;
   private readonly schedule: CallSchedule;
   private readonly ring: ReadyRing;
@@ -79,17 +90,21 @@ export class RpcOverlay implements SessionOverlay {
 
   constructor(
     private readonly s: RpcSettings,
-    private readonly deviceIds: readonly string[],
+    deviceIds: readonly string[],
     private readonly links: DeviceLinks,
     private readonly clock: WorkloadClock,
     private readonly m: WorkloadMeter,
   ) {
     this.topics = s.clientRate > 0 ? [`${REQUEST}+`, `${RESPONSE}+`] : [`${REQUEST}+`];
+    const targets = s.targets ?? 'devices';
+    this.servesChildren = targets !== 'devices';
+    this.toDevices = targets !== 'children';
+    this.ids = [...deviceIds];
     this.labTimeoutMs = Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS) + 10_000;
     const connections = Math.min(512, Math.ceil((s.rate * Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS)) / 1000) + 4);
     this.rest = new RestCaller({ url: s.restUrl, connections, timeoutMs: this.labTimeoutMs });
     this.schedule = new CallSchedule(s.rate);
-    this.ring = new ReadyRing(deviceIds.length, links);
+    this.ring = new ReadyRing(deviceIds.length, { ready: (i) => this.callable(i) });
     this.client = new DeviceRequests(CLIENT_RPC, s.clientRate, s.timeoutMs, links, new ReadyRing(deviceIds.length, links), this.m);
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
@@ -104,6 +119,41 @@ export class RpcOverlay implements SessionOverlay {
   }
 
   down(): void {}
+
+  /** A gateway child joined: callable once its device id is known. */
+  childJoined(i: number, name: string): void {
+    this.live = true;
+    if (this.ids[i] !== '' || this.lookupName.has(i)) return;
+    this.lookupName.set(i, name);
+    this.lookups.push(i);
+  }
+
+  /** Row i may be called now: a device row whose subscription was granted, or a joined child with its id. */
+  private callable(i: number): boolean {
+    if (this.toDevices && this.links.ready(i)) return true;
+    return this.servesChildren && this.ids[i] !== '' && this.links.childReady(i);
+  }
+
+  /** Looks up the ids of joined children by name (ThingsBoard created them on their first connect). */
+  private lookUp(): void {
+    while (this.lookingUp < LOOKUPS_IN_FLIGHT && this.lookups.length) {
+      const i = this.lookups.shift()!;
+      const name = this.lookupName.get(i)!;
+      this.lookingUp++;
+      const done = (id: string | null) => {
+        this.lookingUp--;
+        this.lookupName.delete(i);
+        if (id) {
+          this.ids[i] = id;
+          this.m.counters.childrenFound++;
+        } else this.m.counters.childLookupsFailed++;
+      };
+      this.rest.get(`/api/tenant/devices?deviceName=${encodeURIComponent(name)}`).then(
+        (a) => done(a.status === 200 ? deviceId(a.body) : null),
+        () => done(null),
+      );
+    }
+  }
 
   stopCalls(): void {
     this.calling = false;
@@ -140,9 +190,10 @@ export class RpcOverlay implements SessionOverlay {
       this.m.counters.devicesSilent++;
       return true;
     }
-    const reply = encodePublish0(RESPONSE + topic.slice(REQUEST.length), `{"k":${k},"ok":true}`, this.links.version);
+    const id = topic.slice(REQUEST.length);
+    const body = `{"k":${k},"ok":true}`;
     const answer = () => {
-      if (!this.links.send(i, reply)) return;
+      if (!this.links.rpcReply(i, id, body)) return;
       this.m.counters.devicesAnswered++;
       call.answeredAt = this.clock.now();
     };
@@ -161,6 +212,7 @@ export class RpcOverlay implements SessionOverlay {
       });
     }
     if (this.live) this.client.tick(now);
+    if (this.lookups.length && this.rest.authorized) this.lookUp();
     if (now - this.sweptAt >= 250) this.sweep(now);
   }
 
@@ -173,7 +225,7 @@ export class RpcOverlay implements SessionOverlay {
     this.m.counters.inFlight++;
     const prefix = this.s.api === 'v1' ? '/api/plugins/rpc' : '/api/rpc';
     const body = `{"method":"${METHOD}","params":{"k":${k}},"timeout":${this.s.timeoutMs}}`;
-    this.rest.post(`${prefix}/${this.s.mode}/${this.deviceIds[i]}`, body).then(
+    this.rest.post(`${prefix}/${this.s.mode}/${this.ids[i]}`, body).then(
       (a) => this.settle(k, call, a.status, a.body),
       (e: unknown) => this.settle(k, call, 0, callErrorCause(e, this.labTimeoutMs)),
     );
@@ -212,6 +264,16 @@ export class RpcOverlay implements SessionOverlay {
       this.calls.delete(k);
       this.m.counters.notReceived++;
     }
+  }
+}
+
+/** The `id.id` of a device as ThingsBoard's REST API returns it; null when absent. */
+function deviceId(body: string): string | null {
+  try {
+    const id = (JSON.parse(body) as { id?: { id?: unknown } }).id?.id;
+    return typeof id === 'string' && id !== '' ? id : null;
+  } catch {
+    return null;
   }
 }
 
