@@ -94,7 +94,7 @@ export class RpcBroker {
     });
   }
 
-  /** The device's session subscribed to RPC requests (or its gateway connected it): what waits unsent goes out now (sendPendingRequests). */
+  /** The device's own session subscribed to RPC (or its gateway connected it): what waits unsent goes out now (sendPendingRequests). */
   deliverPending(deviceId: string): void {
     const byId = this.pending.get(deviceId);
     const out = byId && this.route(deviceId);
