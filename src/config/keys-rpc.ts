@@ -48,6 +48,13 @@ export const RPC_KEYS = {
     group: 'Workloads',
     doc: 'Share 0..1 of RPC requests the simulated devices leave unanswered (each ends as ThingsBoard’s timeout).',
   },
+  RPC_TARGETS: {
+    prop: 'rpcTargets',
+    schema: oneOf(['devices', 'children', 'all'] as const),
+    def: 'devices',
+    group: 'Workloads',
+    doc: "Whom the server-side calls go to: the MQTT `devices`, the `gateway` workload's `children` (through their gateways, `v1/gateway/rpc`), or `all` of them; `children`/`all` need `gateway` in WORKLOADS.",
+  },
   RPC_CLIENT_RATE: {
     prop: 'rpcClientRate',
     schema: num(0, 100_000),
@@ -87,6 +94,7 @@ export const RPC_FLAG_KEYS = {
   rpcResponseDelay: 'RPC_RESPONSE_DELAY_MS',
   rpcFailureShare: 'RPC_FAILURE_SHARE',
   rpcClientRate: 'RPC_CLIENT_RATE',
+  rpcTargets: 'RPC_TARGETS',
   attributeRate: 'ATTRIBUTE_RATE',
   attributeRequestRate: 'ATTRIBUTE_REQUEST_RATE',
   attributeTimeout: 'ATTRIBUTE_TIMEOUT_MS',

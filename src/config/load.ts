@@ -187,6 +187,12 @@ export function loadConfig(src: ConfigSources = {}): ConfigResult {
     const p = out[KEYS[k].prop] as string | undefined;
     rule(!p || existsSync(p), k, 'an existing file');
   }
+  const rpcTargets = out.rpcTargets as string;
+  rule(
+    rpcTargets === 'devices' || (out.workloads as WorkloadName[]).includes('gateway'),
+    'RPC_TARGETS',
+    'devices unless gateway is in WORKLOADS (its children are the other targets)',
+  );
   const httpDevices = out.httpDevices as number | undefined;
   if (httpDevices !== undefined) {
     const w = out.workloads as WorkloadName[];

@@ -34,7 +34,7 @@ export class ReadyRing {
 
   constructor(
     private readonly n: number,
-    private readonly links: DeviceLinks,
+    private readonly links: Pick<DeviceLinks, 'ready'>,
   ) {}
 
   /** The next ready row, or -1 when none is. */

@@ -10,6 +10,8 @@ import { childMessage, GATEWAY_CONNECT_TOPIC } from './gateway-packets.js';
 import { DeferredCloses } from './deferred-closes.js';
 import { BATCH_HISTOGRAM, type GatewayCounters } from './gateway-stats.js';
 import type { WorkloadClock, WorkloadContext, WorkloadDevice, WorkloadHost } from './workload.js';
+import { GatewayRpc } from './gateway-rpc.js';
+import type { MqttVersion } from './packets.js';
 
 /** A gateway closed on purpose is destroyed if the server has not closed its side by then, ms. */
 const CLOSE_GRACE_MS = 2000;
@@ -41,6 +43,8 @@ export abstract class GatewayChildren implements GatewayInbox {
   protected readonly devices: readonly GatewayChildDevice[];
   protected readonly rows: readonly number[];
   private readonly closes: DeferredCloses;
+  /** Server-side RPC to the children through their gateways, when the rpc workload calls them (RPC_TARGETS). */
+  protected readonly rpc: GatewayRpc | null;
   /** What the gateway connections report to (the sessions' WorkloadHost, gateway index as row). */
   protected readonly gatewayHost: WorkloadHost = {
     connected: (g) => this.gatewayUp(g),
@@ -48,7 +52,7 @@ export abstract class GatewayChildren implements GatewayInbox {
     closed: (g, cause, kind) => this.gatewayClosed(g, cause, kind),
   };
 
-  constructor(wctx: WorkloadContext) {
+  constructor(wctx: WorkloadContext, version: MqttVersion) {
     this.host = wctx.host;
     this.clock = wctx.clock;
     this.rows = wctx.rows;
@@ -66,6 +70,28 @@ export abstract class GatewayChildren implements GatewayInbox {
       this.byName.set(devices[i].name, i);
     }
     this.c.children = this.rows.length;
+    const o = wctx.overlays;
+    this.rpc = o?.servesChildren
+      ? new GatewayRpc(
+          o,
+          this.links,
+          this.linkOf,
+          (i) => this.child[i] === CH.JOINED,
+          devices,
+          this.byName,
+          version,
+          this.c,
+          () => this.clock.now(),
+        )
+      : null;
+  }
+
+  rpcSubscribed(g: number, granted: boolean, at: number): void {
+    this.rpc?.subscribed(this.links[g], granted, at);
+  }
+
+  rpcRequest(g: number, payload: string, at: number): void {
+    this.rpc?.request(g, payload, at);
   }
 
   /** Row i's batch entry is complete: its gateway writes the batch at the end of the tick. */
@@ -80,6 +106,7 @@ export abstract class GatewayChildren implements GatewayInbox {
     this.c.gatewaysConnected++;
     link.counted = true;
     if (link.active === 0) return this.closeGateway(link); // every child left while it connected
+    if (this.rpc) link.session.write(this.rpc.subscribePacket, this.clock.now());
     const waiting: number[] = [];
     for (const i of link.rows) if (this.child[i] === CH.WAITING) waiting.push(i);
     this.sendConnects(link, waiting);
@@ -109,6 +136,7 @@ export abstract class GatewayChildren implements GatewayInbox {
         c.childrenConnected++;
         this.child[i] = CH.JOINED;
         this.host.connected(i, at);
+        this.rpc?.joined(link, i, at);
         link.attributes.push(i);
         this.flush(i);
         break;
@@ -148,6 +176,7 @@ export abstract class GatewayChildren implements GatewayInbox {
       if (st === CH.NONE) continue;
       if (st === CH.JOINED || st === CH.LEAVING) this.c.childrenConnected--;
       this.child[i] = CH.NONE;
+      this.rpc?.left(i);
       this.host.closed(i, st === CH.LEAVING ? null : cause, st === CH.LEAVING ? null : kind);
     }
     link.active = 0;
@@ -184,6 +213,7 @@ export abstract class GatewayChildren implements GatewayInbox {
   protected leave(link: GatewayLink, i: number, cause: Cause | null, kind: ErrorKind | null, defer = true): void {
     if (this.child[i] === CH.JOINED || this.child[i] === CH.LEAVING) this.c.childrenConnected--;
     this.child[i] = CH.NONE;
+    this.rpc?.left(i);
     link.active--;
     if (defer) this.closes.push(i, cause, kind);
     else this.host.closed(i, cause, kind);

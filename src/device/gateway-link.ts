@@ -9,17 +9,23 @@ import type { MqttVersion } from './packets.js';
 import { MqttSession, type SessionContext } from './mqtt-session.js';
 import type { TransportTarget } from './transport.js';
 import { PacketType } from './frame-reader.js';
+import { CAUSES } from './causes.js';
+import { encodePuback, readPublish } from './packets-down.js';
+import { GATEWAY_RPC_TOPIC } from './gateway-rpc.js';
 import { encodeQos1Publish, GATEWAY_ATTRIBUTES_TOPIC, GATEWAY_DISCONNECT_TOPIC } from './gateway-packets.js';
 import type { WorkloadDevice } from './workload.js';
 
 export const GW = { IDLE: 0, CONNECTING: 1, UP: 2, CLOSING: 3 } as const;
 
-/** A server PUBLISH the gateway answers: `v1/gateway/disconnect` names a child the server ended. */
+/**
+ * A server PUBLISH the gateway answers: `v1/gateway/disconnect` names a child the server ended;
+ * `v1/gateway/rpc` carries a request for a child (./gateway-rpc.ts), after the SUBACK of that subscription.
+ */
 export interface GatewayInbox {
   childDisconnected(g: number, child: string, reason: number | null): void;
+  rpcSubscribed(g: number, granted: boolean, at: number): void;
+  rpcRequest(g: number, payload: string, at: number): void;
 }
-
-const PUBACK = (id: number) => Buffer.from([0x40, 0x02, id >>> 8, id & 0xff]);
 
 /**
  * The device session, plus the PUBLISH packets a gateway may receive: ThingsBoard writes
@@ -39,31 +45,19 @@ export class GatewaySession extends MqttSession {
   }
 
   override onFrame(type: number, flags: number, buf: Buffer, start: number, len: number): void {
+    if (type === PacketType.SUBACK) {
+      // its only SUBSCRIBE: `v1/gateway/rpc` (return code ≥ 0x80 = refused)
+      const p = start + 2 + (this.ctx.version === '5' ? 1 + (buf[start + 2] ?? 0) : 0);
+      return this.inbox.rpcSubscribed(this.i, p < start + len && buf[p] < 0x80, this.lastRx);
+    }
     if (type !== PacketType.PUBLISH) return super.onFrame(type, flags, buf, start, len);
-    const qos = (flags >> 1) & 3;
-    const tlen = (buf[start] << 8) | buf[start + 1];
-    const topic = buf.toString('utf8', start + 2, start + 2 + tlen);
-    let at = start + 2 + tlen;
-    if (qos > 0) {
-      const id = (buf[at] << 8) | buf[at + 1];
-      at += 2;
-      this.socket?.write(PUBACK(id));
-    }
-    if (this.ctx.version === '5') {
-      // property length (a varint) and the properties: skipped
-      let n = 0;
-      let mul = 1;
-      for (let k = 0; k < 4; k++) {
-        const b = buf[at++];
-        n += (b & 0x7f) * mul;
-        mul *= 128;
-        if ((b & 0x80) === 0) break;
-      }
-      at += n;
-    }
-    if (topic !== GATEWAY_DISCONNECT_TOPIC) return;
+    const pk = readPublish(flags, buf, start, len, this.ctx.version);
+    if (!pk) return this.fail(CAUSES.protocolViolation, 'protocol');
+    if (pk.packetId) this.socket?.write(encodePuback(pk.packetId));
+    if (pk.topic === GATEWAY_RPC_TOPIC) return this.inbox.rpcRequest(this.i, pk.payload, this.lastRx);
+    if (pk.topic !== GATEWAY_DISCONNECT_TOPIC) return;
     try {
-      const body = JSON.parse(buf.toString('utf8', at, start + len)) as { device?: unknown; reason?: unknown };
+      const body = JSON.parse(pk.payload) as { device?: unknown; reason?: unknown };
       if (typeof body.device === 'string') {
         this.inbox.childDisconnected(this.i, body.device, typeof body.reason === 'number' ? body.reason : null);
       }
@@ -97,6 +91,8 @@ export class GatewayLink {
   dirty = false;
   /** The telemetry batch being built: its child rows and their ack ids (QoS 1). */
   current: PendingPub | null = null;
+  /** Its `v1/gateway/rpc` subscription was granted on the current connection (./gateway-rpc.ts). */
+  rpcUp = false;
   /** Children whose connect was acknowledged and whose attributes are not sent yet. */
   readonly attributes: number[] = [];
   readonly acks: PendingAcks;
@@ -180,6 +176,7 @@ export class GatewayLink {
   reset(): void {
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.closeTimer = null;
+    this.rpcUp = false;
     this.batch.discard();
     if (this.current) this.shared.pool.put(this.current);
     this.current = null;

@@ -63,7 +63,7 @@ export class MqttGateway extends GatewayChildren implements Workload {
     wctx: WorkloadContext,
     private readonly settings: MqttTelemetrySettings,
   ) {
-    super(wctx);
+    super(wctx, settings.mqttVersion);
     const devices = this.devices;
     this.lastTs = new Float64Array(devices.length);
     this.lastSerial = new Float64Array(devices.length).fill(-1);
@@ -143,6 +143,7 @@ export class MqttGateway extends GatewayChildren implements Workload {
       link.writeBatch(now); // its last messages go before its goodbye
       const id = link.send(PubKind.DISCONNECT, GATEWAY_DISCONNECT_TOPIC, childMessage(this.devices[i].name), i, now);
       this.c.disconnects++;
+      this.rpc?.left(i); // no calls to a child saying goodbye
       if (graceful) {
         this.child[i] = CH.LEAVING;
         this.controlId[i] = id;

@@ -50,6 +50,18 @@ export class RestCaller {
     return { status: res.statusCode, body: await res.body.text() };
   }
 
+  /** GETs `path`; resolves with any status, rejects on a network error or the lab-side timeout. */
+  async get(path: string): Promise<RestAnswer> {
+    const res = await this.pool.request({
+      path: this.prefix + path,
+      method: 'GET',
+      headers: { accept: 'application/json', 'x-authorization': `Bearer ${this.token ?? ''}` },
+      headersTimeout: this.o.timeoutMs,
+      bodyTimeout: this.o.timeoutMs,
+    });
+    return { status: res.statusCode, body: await res.body.text() };
+  }
+
   /** Ends the pool: calls still waiting are aborted (their callers count them). */
   async close(): Promise<void> {
     await this.pool.destroy();

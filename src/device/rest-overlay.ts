@@ -51,14 +51,14 @@ export abstract class RestOverlay implements SessionOverlay {
   constructor(
     plan: RestOverlayPlan,
     deviceCount: number,
-    links: DeviceLinks,
+    protected readonly links: DeviceLinks,
     protected readonly clock: WorkloadClock,
     protected readonly m: WorkloadMeter,
   ) {
     this.topics = plan.requestRate > 0 ? [...plan.topics, `${plan.responseTopic}+`] : plan.topics;
     this.rest = new RestCaller({ url: plan.restUrl, connections: plan.connections, timeoutMs: plan.restTimeoutMs });
     this.schedule = new CallSchedule(plan.rate);
-    this.ring = new ReadyRing(deviceCount, links);
+    this.ring = new ReadyRing(deviceCount, { ready: (i) => this.callable(i) });
     this.requests = new DeviceRequests(
       plan.requests,
       plan.requestRate,
@@ -78,6 +78,14 @@ export abstract class RestOverlay implements SessionOverlay {
   protected abstract push(i: number, topic: string, payload: string, at: number): boolean;
   /** Ends the calls the server will no longer answer. */
   protected abstract sweep(now: number): void;
+
+  /** Row i may be called now (default: its session subscribed the overlay's topics). */
+  protected callable(i: number): boolean {
+    return this.links.ready(i);
+  }
+
+  /** Runs on every tick, after the calls due. */
+  protected everyTick(): void {}
 
   setToken(token: string): void {
     this.rest.setToken(token);
@@ -126,6 +134,7 @@ export abstract class RestOverlay implements SessionOverlay {
       });
     }
     if (this.live) this.requests.tick(now);
+    this.everyTick();
     if (now - this.sweptAt >= this.sweepEveryMs) {
       this.sweptAt = now;
       this.sweep(now);

@@ -12,7 +12,6 @@
 // MqttTransportHandler hands it to the rule engine, and only a rule chain with an "RPC call reply"
 // node answers it (ThingsBoard's default root chain just logs it, so on a stock server it times out).
 import { callKey } from './call-schedule.js';
-import { encodePublish0 } from './packets-down.js';
 import { callErrorCause } from './rest-caller.js';
 import { RestOverlay } from './rest-overlay.js';
 import { recordMs } from '../metrics/hdr.js';
@@ -36,6 +35,8 @@ export interface RpcSettings {
   failureShare: number;
   /** This shard's share of RPC_CLIENT_RATE: device-initiated calls per second. */
   clientRate: number;
+  /** RPC_TARGETS: the MQTT device rows (default), the gateway children, or both. */
+  targets?: 'devices' | 'children' | 'all';
 }
 
 /** ThingsBoard's default `server.rest.server_side_rpc.min_timeout` (thingsboard.yml), ms. */
@@ -43,6 +44,8 @@ const TB_MIN_TIMEOUT_MS = 5000;
 const REQUEST = 'v1/devices/me/rpc/request/';
 const RESPONSE = 'v1/devices/me/rpc/response/';
 const METHOD = 'tblabRpc';
+/** Child id look-ups under way at once (a gateway fleet joins thousands of children at its start). */
+const LOOKUPS_IN_FLIGHT = 16;
 const CLIENT_RPC = {
   requestTopic: REQUEST,
   payload: (k: number) => `{"method":"tblabPing","params":{"k":${k}}}`,
@@ -63,13 +66,21 @@ interface Call {
 
 export class RpcOverlay extends RestOverlay {
   readonly name = 'rpc';
+  readonly servesChildren: boolean;
+  private readonly toDevices: boolean;
+  /** ThingsBoard's device id of each row ('' for a child not looked up yet). */
+  private readonly ids: string[];
+  /** Children waiting for their id look-up, and the name of each row asked for. */
+  private readonly lookups: number[] = [];
+  private readonly lookupName = new Map<number, string>();
+  private lookingUp = 0;
   private readonly calls = new Map<number, Call>();
   private readonly labTimeoutMs: number;
 
   constructor(
     private readonly s: RpcSettings,
-    private readonly deviceIds: readonly string[],
-    private readonly links: DeviceLinks,
+    deviceIds: readonly string[],
+    links: DeviceLinks,
     clock: WorkloadClock,
     m: WorkloadMeter,
   ) {
@@ -92,6 +103,49 @@ export class RpcOverlay extends RestOverlay {
       m,
     );
     this.labTimeoutMs = labTimeoutOf(s);
+    const targets = s.targets ?? 'devices';
+    this.servesChildren = targets !== 'devices';
+    this.toDevices = targets !== 'children';
+    this.ids = [...deviceIds];
+  }
+
+  /** A gateway child joined: callable once its device id is known. */
+  childJoined(i: number, name: string): void {
+    this.subscribed();
+    if (this.ids[i] !== '' || this.lookupName.has(i)) return;
+    this.lookupName.set(i, name);
+    this.lookups.push(i);
+  }
+
+  /** Row i may be called now: a device row whose subscription was granted, or a joined child with its id. */
+  protected override callable(i: number): boolean {
+    if (this.toDevices && this.links.ready(i)) return true;
+    return this.servesChildren && this.ids[i] !== '' && this.links.childReady(i);
+  }
+
+  protected override everyTick(): void {
+    if (this.lookups.length && this.rest.authorized) this.lookUp();
+  }
+
+  /** Looks up the ids of joined children by name (ThingsBoard created them on their first connect). */
+  private lookUp(): void {
+    while (this.lookingUp < LOOKUPS_IN_FLIGHT && this.lookups.length) {
+      const i = this.lookups.shift()!;
+      const name = this.lookupName.get(i)!;
+      this.lookingUp++;
+      const done = (id: string | null) => {
+        this.lookingUp--;
+        this.lookupName.delete(i);
+        if (id) {
+          this.ids[i] = id;
+          this.m.counters.childrenFound++;
+        } else this.m.counters.childLookupsFailed++;
+      };
+      this.rest.get(`/api/tenant/devices?deviceName=${encodeURIComponent(name)}`).then(
+        (a) => done(a.status === 200 ? deviceId(a.body) : null),
+        () => done(null),
+      );
+    }
   }
 
   protected push(i: number, topic: string, payload: string, at: number): boolean {
@@ -113,9 +167,10 @@ export class RpcOverlay extends RestOverlay {
       this.m.counters.devicesSilent++;
       return true;
     }
-    const reply = encodePublish0(RESPONSE + topic.slice(REQUEST.length), `{"k":${k},"ok":true}`, this.links.version);
+    const id = topic.slice(REQUEST.length);
+    const body = `{"k":${k},"ok":true}`;
     const answer = () => {
-      if (!this.links.send(i, reply)) return;
+      if (!this.links.rpcReply(i, id, body)) return;
       this.m.counters.devicesAnswered++;
       call.answeredAt = this.clock.now();
     };
@@ -129,7 +184,7 @@ export class RpcOverlay extends RestOverlay {
     this.calls.set(k, call);
     const prefix = this.s.api === 'v1' ? '/api/plugins/rpc' : '/api/rpc';
     const body = `{"method":"${METHOD}","params":{"k":${k}},"timeout":${this.s.timeoutMs}}`;
-    this.rest.post(`${prefix}/${this.s.mode}/${this.deviceIds[i]}`, body).then(
+    this.rest.post(`${prefix}/${this.s.mode}/${this.ids[i]}`, body).then(
       (a) => this.settle(k, call, a.status, a.body),
       (e: unknown) => this.settle(k, call, 0, callErrorCause(e, this.labTimeoutMs)),
     );
@@ -173,6 +228,16 @@ export class RpcOverlay extends RestOverlay {
 /** The lab's own bound on a call: ThingsBoard's expiry (at least its min_timeout) and 10 s for the answer to come, ms. */
 function labTimeoutOf(s: RpcSettings): number {
   return Math.max(s.timeoutMs, TB_MIN_TIMEOUT_MS) + 10_000;
+}
+
+/** The `id.id` of a device as ThingsBoard's REST API returns it; null when absent. */
+function deviceId(body: string): string | null {
+  try {
+    const id = (JSON.parse(body) as { id?: { id?: unknown } }).id?.id;
+    return typeof id === 'string' && id !== '' ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 /** ThingsBoard's answers at an RPC's expiry (AbstractRpcController#reply), by what the device saw. */

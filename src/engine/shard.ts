@@ -97,7 +97,8 @@ export class Shard {
       const make = factories[k];
       if (!make) throw new Error(`workload ${k} is not built in this version`);
       const workloads = this.settings.workloads ?? ['device'];
-      const overlays = k === 'device' ? this.overlays : null;
+      // the gateway workload carries the rpc overlay's calls to its children (RPC_TARGETS)
+      const overlays = k === 'device' || k === 'gateway' ? this.overlays : null;
       return make({ host, clock, devices: this.devices, rows: rows[n], workloads, meter: (name) => this.meter(name), overlays });
     });
     return impls.length === 1 ? impls[0] : new WorkloadMux(kind, impls);

@@ -26,7 +26,9 @@ export function selectFleet(config: ResolvedConfig, all: FleetDevice[], source: 
 /** Whether the run has `tokens.json` devices (device, http, or an overlay riding them) and gateways. */
 export function fleetParts(config: ResolvedConfig): { devices: boolean; gateways: boolean } {
   const gateways = fleetWorkloads(config.workloads).includes('gateway');
-  return { devices: !gateways || config.workloads.some((w) => w !== 'gateway'), gateways };
+  // an rpc workload calling only the children needs no device sessions of its own
+  const ridesDevices = (w: string) => w !== 'gateway' && !(w === 'rpc' && config.rpcTargets === 'children');
+  return { devices: !gateways || config.workloads.some(ridesDevices), gateways };
 }
 
 export interface RunFleet {

@@ -28,6 +28,8 @@ export const RPC_STATS: WorkloadStatsDef = {
     devicesAnswered: { doc: 'responses the devices published' },
     devicesSilent: { doc: 'requests the devices left unanswered on purpose (RPC_FAILURE_SHARE)' },
     unknownRequests: { doc: 'requests no call of this lab made' },
+    childrenFound: { doc: 'gateway children whose device id the lab looked up to call them (RPC_TARGETS children, all)' },
+    childLookupsFailed: { doc: 'gateway children the lab could not find by name (not called)' },
     ...deviceRequests('client', 'client-side RPC calls'),
   },
   histograms: {

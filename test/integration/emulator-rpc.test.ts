@@ -65,6 +65,7 @@ test('conformance: server-side RPC reaches the device session; two-way returns i
     unimplemented: 0,
     lostByFault: 0,
     clientAnswered: 0,
+    viaGateway: 0,
   });
 });
 

@@ -77,6 +77,46 @@ test(
   },
 );
 
+// DeviceActorMessageProcessor#processRpcRequest: a one-way request is answered (AbstractRpcController#reply, 200,
+// empty body) as soon as it was sent to a session subscribed to RPC; the device publishes no response
+test(
+  'one-way RPC: the REST call returns at delivery, sent = answered, every request reached its device',
+  { timeout: 60_000 },
+  async (t) => {
+    // both response delays on: a two-way call would wait ≥ 600 ms, a one-way call waits for neither
+    emu.setFaults({ rpcResponseDelayMs: 300 });
+    t.after(() => emu.setFaults({ rpcResponseDelayMs: 0 }));
+    const before = emu.stats().rpc;
+    const r = await run(t, 50, {
+      WORKLOADS: 'rpc',
+      RPC_MODE: 'oneway',
+      RPC_RATE: 50,
+      RPC_RESPONSE_DELAY_MS: 300,
+      DURATION_SEC: 2,
+      DRAIN_TIMEOUT_MS: 20_000,
+    });
+    const w = r.workloads!.rpc as Summary;
+    t.diagnostic(
+      `oneway: sent ${w.sent}, answered ${w.answered}, p50 ${w.latencyMs.p50} ms, p99 ${w.latencyMs.p99} ms, receive p50 ${w.receiveMs.p50} ms`,
+    );
+    reconciles(w);
+    assert.ok(w.sent >= 50, `about 50 calls/s, got ${w.sent}`);
+    assert.equal(w.answered, w.sent, JSON.stringify(w));
+    assert.deepEqual([w.timeouts, w.failed, w.inFlight], [0, 0, 0]);
+    assert.equal(w.latencyMs.count, w.answered, 'each one-way call timed intended time → REST answer');
+    assert.ok(w.latencyMs.p50 < 300, `returned at delivery, not after any response delay: p50 ${w.latencyMs.p50} ms`);
+    assert.equal(w.received, w.sent, 'every request reached its device');
+    assert.equal(w.notReceived, 0);
+    assert.deepEqual([w.devicesAnswered, w.returnMs.count], [0, 0], 'devices publish no response to a one-way request');
+    const after = emu.stats().rpc;
+    assert.deepEqual(
+      [after.requests - before.requests, after.delivered - before.delivered, after.answered - before.answered],
+      [w.sent, w.sent, w.sent],
+      'the server answered each call at its delivery',
+    );
+  },
+);
+
 test('devices not answering: every call ends as ThingsBoard’s 408 timeout, counted by cause', { timeout: 60_000 }, async (t) => {
   // v1 API; ThingsBoard (and the emulator) raise the 1 s timeout to min_timeout, 5 s: the drain waits for them
   const r = await run(t, 20, {

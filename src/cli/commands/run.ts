@@ -96,6 +96,13 @@ function withRoundTripFlags(cmd: Command): void {
     .option('--rpc-timeout <ms>', "rpc workload: the calls' timeout, ms")
     .option('--rpc-response-delay <ms>', 'rpc workload: the devices answer this long after a request arrives, ms')
     .option('--rpc-failure-share <share>', 'rpc workload: share 0..1 of requests the devices leave unanswered')
+    .addOption(
+      new Option('--rpc-targets <who>', 'rpc workload: call the MQTT devices, the gateway children, or all').choices([
+        'devices',
+        'children',
+        'all',
+      ]),
+    )
     .option('--rpc-client-rate <n>', 'rpc workload: client-side RPC calls per second from the devices')
     .option('--attribute-rate <n>', 'attributes workload: shared-attribute writes per second through REST')
     .option('--attribute-request-rate <n>', 'attributes workload: attribute requests per second from the devices')

@@ -6,13 +6,11 @@ import { ApiError, type Device } from '../model.js';
 import { castValues, PayloadError, telemetryRows, type TelemetryRow } from '../payload.js';
 import { RC5 } from './packets.js';
 import type { Session } from './session.js';
+import { GATEWAY_ATTRIBUTES_REQUEST, GATEWAY_RPC, GatewayDownlink, GatewayFailure, type DownlinkAck } from './gateway-downlink.js';
 
 export const GATEWAY_PREFIX = 'v1/gateway/';
-/** Gateway topics the emulator does not imitate (counted as unimplemented). */
-const NOT_IMITATED = new Set(['v1/gateway/attributes/request', 'v1/gateway/rpc', 'v1/gateway/claim']);
-
-/** A RuntimeException in ThingsBoard's handler: PUBACK 0x83 (v5), then the gateway connection is closed. */
-class GatewayFailure extends Error {}
+/** Gateway topics the emulator does not imitate (counted as unimplemented): claiming a child. */
+const NOT_IMITATED = new Set(['v1/gateway/claim']);
 
 /** True when the device may use the gateway topics (`additionalInfo.gateway = true` when it connected). */
 export function isGateway(d: Device): boolean {
@@ -23,8 +21,16 @@ export function isGateway(d: Device): boolean {
 export class GatewaySession {
   /** Child devices connected through this gateway, by name. */
   readonly children = new Map<string, Device>();
+  /** RPC requests, attribute updates and attribute responses for the children (./gateway-downlink.ts). */
+  readonly down: GatewayDownlink;
 
-  constructor(private readonly s: Session) {}
+  constructor(private readonly s: Session) {
+    this.down = new GatewayDownlink(s);
+  }
+
+  get closed(): boolean {
+    return this.s.closed;
+  }
 
   /** Whether `topic` is one this class answers (the rest of `v1/gateway/*` is not imitated). */
   static handles(topic: string): boolean {
@@ -49,6 +55,15 @@ export class GatewaySession {
       }
       if (topic === 'v1/gateway/telemetry') return this.perDevice(json, 'array', qos, packetId, now);
       if (topic === 'v1/gateway/attributes') return this.perDevice(json, 'object', qos, packetId, now);
+      const child = (name: string) => this.child(name, 'default', now);
+      let done: DownlinkAck | null = null;
+      if (topic === GATEWAY_RPC) done = this.down.rpcResponse(json, child);
+      else if (topic === GATEWAY_ATTRIBUTES_REQUEST)
+        done = this.down.attributeRequest(json, child, s.version === 5 ? RC5.IMPLEMENTATION_SPECIFIC : 0);
+      if (done) {
+        if (qos > 0 && done.ack !== null) s.ack(packetId, done.ack);
+        return;
+      }
       // handleGatewayPublishMsg default: an unknown gateway topic → PUBACK 0x90, connection stays
       if (qos > 0) s.ack(packetId, s.version === 5 ? RC5.TOPIC_NAME_INVALID : 0);
     } catch (e) {
@@ -140,11 +155,14 @@ export class GatewaySession {
       server.counters.gateway.created++;
     }
     this.children.set(name, d);
+    // the child's session subscribes to RPC and attribute updates at once: waiting requests go out now
+    server.childSessions.set(d.id, this);
     server.counters.gateway.connects++;
     d.state.connects++;
     d.state.lastConnectTime = now;
     d.state.lastActivityTime = now;
     server.store.connected.add(d.id);
+    server.rpc.deliverPending(d.id);
     return d;
   }
 
@@ -153,9 +171,11 @@ export class GatewaySession {
     const d = this.children.get(name);
     if (!d) return;
     this.children.delete(name);
-    this.s.server.counters.gateway.disconnects++;
+    const server = this.s.server;
+    if (server.childSessions.get(d.id) === this) server.childSessions.delete(d.id);
+    server.counters.gateway.disconnects++;
     d.state.lastDisconnectTime = now;
-    this.s.server.store.connected.delete(d.id);
+    server.store.connected.delete(d.id);
   }
 
   /** The gateway's session ended: so did every child session on it. */

@@ -4,6 +4,8 @@
 // request that was sent is answered at once; anything else waits for the device's response on
 // `v1/devices/me/rpc/response/{id}` or its expiry, which answers TIMEOUT when it was sent and
 // NO_ACTIVE_CONNECTION when it was not. A request not yet sent goes out when the device subscribes.
+// A gateway's child device has its session on the gateway's connection, subscribed to RPC from its
+// connect on (AbstractGatewaySessionHandler): its requests go out on `v1/gateway/rpc` (./gateway-downlink.ts).
 import type { Device } from '../model.js';
 import type { MqttServer } from './server.js';
 import type { Session } from './session.js';
@@ -41,6 +43,8 @@ export interface RpcCounters {
   lostByFault: number;
   /** Client-side RPC requests (`v1/devices/me/rpc/request/{n}`) answered by the emulator's reply rule. */
   clientAnswered: number;
+  /** Of `delivered`: published to a gateway for one of its child devices (`v1/gateway/rpc`). */
+  viaGateway: number;
 }
 
 export class RpcBroker {
@@ -53,6 +57,7 @@ export class RpcBroker {
     unimplemented: 0,
     lostByFault: 0,
     clientAnswered: 0,
+    viaGateway: 0,
   };
   /** DeviceActorMessageProcessor.rpcSeq: request ids per device, from 0. */
   private readonly seq = new Map<string, number>();
@@ -68,9 +73,9 @@ export class RpcBroker {
     if (ttl <= 0) return Promise.resolve(this.end({ kind: 'timeout' }));
     const id = this.seq.get(d.id) ?? 0;
     this.seq.set(d.id, id + 1);
-    const s = this.server.sessionOf(d.id);
-    const sent = s !== undefined && s.rpcRequests && !s.closed;
-    if (sent) this.publish(s, id, req);
+    const out = this.route(d.id);
+    const sent = out !== null;
+    if (out) out(id, req);
     if (req.oneway && sent) return Promise.resolve(this.end({ kind: 'response', body: null }));
     return new Promise((resolve) => {
       const byId = this.pending.get(d.id) ?? new Map<number, Pending>();
@@ -90,16 +95,31 @@ export class RpcBroker {
     });
   }
 
-  /** The session subscribed to RPC requests: what waits unsent goes out now (sendPendingRequests). */
-  deliverPending(s: Session): void {
-    const byId = this.pending.get(s.device!.id);
-    if (!byId) return;
+  /** The device's own session subscribed to RPC (or its gateway connected it): what waits unsent goes out now (sendPendingRequests). */
+  deliverPending(deviceId: string): void {
+    const byId = this.pending.get(deviceId);
+    const out = byId && this.route(deviceId);
+    if (!out) return;
     for (const p of byId.values()) {
       if (p.sent) continue;
       p.sent = true;
-      this.publish(s, p.id, p.req);
-      if (p.req.oneway) this.settle(s.device!.id, p.id, { kind: 'response', body: null });
+      out(p.id, p.req);
+      if (p.req.oneway) this.settle(deviceId, p.id, { kind: 'response', body: null });
     }
+  }
+
+  /** Where the device's requests go: its own session subscribed to them, else the gateway session carrying it; null: nowhere. */
+  private route(deviceId: string): ((id: number, req: RpcRequest) => void) | null {
+    const s = this.server.sessionOf(deviceId);
+    if (s && s.rpcRequests && !s.closed) return (id, req) => this.publish(s, id, req);
+    const g = this.server.childSessions.get(deviceId);
+    const child = g && !g.closed ? this.server.store.registry.devices.get(deviceId) : undefined;
+    if (!child) return null;
+    return (id, req) => {
+      this.counters.delivered++;
+      this.counters.viaGateway++;
+      g!.down.rpcRequest(child, id, req);
+    };
   }
 
   /**

@@ -6,6 +6,7 @@ import type { Ingest } from '../ingest.js';
 import type { DisconnectReason, EmulatorEvents } from '../events.js';
 import type { Faults } from '../faults.js';
 import { Session } from './session.js';
+import type { GatewaySession } from './gateway.js';
 import { RpcBroker } from './rpc.js';
 import { ConnectCapacity } from '../connect-capacity.js';
 
@@ -54,6 +55,8 @@ export class MqttServer {
   readonly server: net.Server;
   readonly sessions = new Set<Session>();
   private readonly byDevice = new Map<string, Session>();
+  /** Child devices connected through a gateway (v1/gateway/connect): device id → the gateway's session. */
+  readonly childSessions = new Map<string, GatewaySession>();
   /** Sessions past CONNACK 0. */
   authenticated = 0;
   /** Server-side RPC to device sessions. */
@@ -91,12 +94,20 @@ export class MqttServer {
     this.idleTimer.unref();
     events.on('deviceDeleted', ({ deviceId }) => this.closeDevice(deviceId, 'device-deleted'));
     events.on('attributes', ({ deviceId, scope, values }) => {
-      if (scope === 'SHARED_SCOPE') this.byDevice.get(deviceId)?.pushSharedAttributes(values);
+      if (scope === 'SHARED_SCOPE') this.pushShared(deviceId, values);
     });
     // JsonConverter.toJson(AttributeUpdateNotificationMsg): deletions go out as {"deleted":[keys]}
     events.on('attributesDeleted', ({ deviceId, scope, keys }) => {
-      if (scope === 'SHARED_SCOPE') this.byDevice.get(deviceId)?.pushSharedAttributes({ deleted: keys });
+      if (scope === 'SHARED_SCOPE') this.pushShared(deviceId, { deleted: keys });
     });
+  }
+
+  /** A shared-attribute update to the device's own session, or through the gateway carrying it. */
+  private pushShared(deviceId: string, data: Record<string, unknown>): void {
+    this.byDevice.get(deviceId)?.pushSharedAttributes(data);
+    const g = this.childSessions.get(deviceId);
+    const child = g?.children.size ? this.store.registry.devices.get(deviceId) : undefined;
+    if (child && !g!.closed) g!.down.attributeUpdate(child, data);
   }
 
   get clock(): () => number {

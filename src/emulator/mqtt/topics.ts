@@ -83,16 +83,20 @@ export function onSubscribe(s: Session, pk: ISubscribePacket): void {
     if (!SUBSCRIBABLE.some((re) => re.test(sub.topic))) return s.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
     if (sub.topic === ATTRIBUTES) [s.attributeUpdates, s.attrTopics] = [true, V1];
     if (sub.topic === RPC_REQUESTS) [s.rpcRequests, s.rpcTopics] = [true, V1];
+    if (s.gateway && sub.topic.startsWith(GATEWAY_PREFIX)) s.gateway.down.subscribed(sub.topic, Math.min(sub.qos, 1));
     return Math.min(sub.qos, 1);
   });
   s.send({ cmd: 'suback', messageId: pk.messageId, granted });
-  if (s.rpcRequests) s.server.rpc.deliverPending(s);
+  if (s.rpcRequests) s.server.rpc.deliverPending(s.device!.id);
 }
 
 export function onUnsubscribe(s: Session, pk: IUnsubscribePacket): void {
   if (pk.unsubscriptions.includes(ATTRIBUTES)) s.attributeUpdates = false;
   if (pk.unsubscriptions.includes(RPC_REQUESTS)) s.rpcRequests = false;
-  for (const filter of pk.unsubscriptions) unsubscribeShort(s, filter);
+  for (const filter of pk.unsubscriptions) {
+    unsubscribeShort(s, filter);
+    s.gateway?.down.unsubscribed(filter);
+  }
   s.send({ cmd: 'unsuback', messageId: pk.messageId, ...(s.version === 5 ? { reasonCode: 0 } : {}) } as Packet);
 }
 

@@ -20,6 +20,7 @@ export function roundTripConfig(c: ResolvedConfig): Pick<EngineConfig, 'tbUrl' |
             responseDelayMs: c.rpcResponseDelayMs,
             failureShare: c.rpcFailureShare,
             clientRate: c.rpcClientRate,
+            targets: c.rpcTargets,
           },
         }
       : {}),
