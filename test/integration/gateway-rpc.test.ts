@@ -11,6 +11,7 @@ import { labContext } from '../../src/lab/context.js';
 import { provisionGateways } from '../../src/lab/provision-gateways.js';
 import { gatewayFleet, readGatewayFile } from '../../src/lab/gateway-fleet.js';
 import { fleetParts } from '../../src/lab/run-fleet.js';
+import { assignWorkloads } from '../../src/lab/workload-fleet.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { startEmulator, type StartedEmulator } from '../helpers/emulator.js';
 import { startRun, testConfig } from '../helpers/engine.js';
@@ -42,7 +43,7 @@ async function run(t: Parameters<typeof testConfig>[0], flags: RawValues): Promi
     instance: null,
     source: 'x',
   });
-  return startRun(t, { config, fleet, writeFiles: false }).done;
+  return startRun(t, { config, fleet: assignWorkloads(fleet, config.workloads), writeFiles: false }).done;
 }
 
 test('5 gateways × 10 children answer RPC at 20 calls/s through their gateways: sent = answered', { timeout: 60_000 }, async (t) => {
