@@ -29,7 +29,7 @@ test('20 gateways × 50 children: every child exists on the server, per-child se
     MQTT_QOS: 1,
     GATEWAYS: 20,
     GATEWAY_CHILDREN: 50,
-    DURATION_SEC: 8,
+    DURATION_SEC: 20,
     PUBLISH_INTERVAL_SEC: 1,
     DELIVERY_SAMPLE: 20,
     DELIVERY_SETTLE_SEC: 5,
