@@ -16,6 +16,9 @@ const STOP_TIMEOUT_SEC = 900;
 
 export interface LegWindow {
   seconds: number;
+  /** Wall clock of the window, ms since epoch (to pick the run's per-second series points inside it). */
+  startMs: number;
+  endMs: number;
   messages: number;
   receivedPerSec: number;
   /** CPU over the window, % of one core: the lab's supervisor, each shard, the target's processes summed. */
@@ -137,7 +140,9 @@ async function measure(labPid: number, target: B6Target, windowSec: number): Pro
   const m0 = machineCpu();
   const self0 = process.cpuUsage();
   const w0 = performance.now();
+  const startMs = Date.now();
   await sleep(windowSec * 1000);
+  const endMs = Date.now();
   const l1 = cpuSeconds(lab);
   const t1 = cpuSeconds(tgt);
   const m1 = machineCpu();
@@ -155,6 +160,8 @@ async function measure(labPid: number, target: B6Target, windowSec: number): Pro
   const foreign = m1.busy - m0.busy - labTotal - tgtTotal - (self.user + self.system) / 1e6;
   return {
     seconds,
+    startMs,
+    endMs,
     messages,
     receivedPerSec: perSec,
     supervisorCpuPct: pct(labCpu(lab[0])),
