@@ -58,7 +58,7 @@ test('conformance: shared-attribute push at the granted QoS 1 with a packet id, 
   assert.equal((await fetchStats(emu.restUrl)).connections.current >= 1, true);
 });
 
-test('conformance: QoS 0 subscriptions get QoS 0 pushes (a `+` filter matches the response topic)', async (t) => {
+test('conformance: QoS 0 subscriptions get QoS 0 pushes; a + filter matches the response topic', async (t) => {
   const d = await device(t, 'q0');
   await d.c.subscribeAsync(['v1/devices/me/attributes', 'v1/devices/me/attributes/response/+'], { qos: 0 });
   await writeShared(d.id, { level: 3 });
@@ -73,7 +73,7 @@ test('conformance: QoS 0 subscriptions get QoS 0 pushes (a `+` filter matches th
   assert.equal((await waitFor('the second response', () => d.seen[2])).qos, 1);
 });
 
-test('conformance: server-side RPC at the `rpc/request/+` QoS (1 on v1, 0 on v2/r/req/+), answered', async (t) => {
+test('conformance: server-side RPC at the rpc/request/+ subscription QoS (1 on v1, 0 on v2/r/req/+), answered', async (t) => {
   const d = await device(t, 'rpc1');
   d.c.on('message', (topic) => {
     if (topic.includes('/request/') || topic.includes('/req/'))
