@@ -3,6 +3,7 @@
 import type { Store, DeviceStats } from './store.js';
 import type { MqttServer } from './mqtt/server.js';
 import type { RpcCounters } from './mqtt/rpc.js';
+import type { DownlinkCounters } from './mqtt/downlink.js';
 import type { CapacityStats } from './capacity.js';
 import type { TransportWorkerStats } from './workers/transport-pool.js';
 import type { ConnectCapacityStats } from './connect-capacity.js';
@@ -56,6 +57,8 @@ export interface EmulatorStats {
   unimplemented: Record<string, number>;
   /** Publishes on topics ThingsBoard does not know either (PUBACK, v5 0x90). */
   unknownTopic: number;
+  /** Publishes written down device and gateway sessions by QoS (the subscription's granted QoS, else 1), and PUBACKs received. */
+  downlink: DownlinkCounters;
   /** MQTT transport workers (--workers), one row per port; null when the MQTT listener runs in the front. */
   workers: TransportWorkerStats[] | null;
   perDevice: Record<string, DeviceStats>;
@@ -111,6 +114,7 @@ export function buildStats(
     claims: { ...store.claims.counters },
     unimplemented: { ...c.unimplemented, ...prefixed('provision: ', store.provisioning.counters.unimplemented) },
     unknownTopic: c.unknownTopic,
+    downlink: { ...c.downlink },
     workers,
     perDevice,
   };

@@ -144,6 +144,7 @@ test(
   async (t) => {
     emu.setFaults({ rpcResponseDelayMs: 300 });
     t.after(() => emu.setFaults({ rpcResponseDelayMs: 0 }));
+    const down = emu.stats().downlink;
     const r = await run(t, 50, {
       WORKLOADS: 'rpc,attributes',
       RPC_RATE: 20,
@@ -172,6 +173,12 @@ test(
     assert.equal(w.unknownPushes, 0);
     assert.ok(w.requestSent > 0);
     assert.equal(w.requestAnswered, w.requestSent);
+
+    // the lab subscribes every topic it is sent on at QoS 0 (`…/response/+` included), so everything comes down at
+    // QoS 0 (MqttDeviceAwareSessionContext#getQoSForTopic), nothing at QoS 1, and there is nothing to PUBACK
+    const d = emu.stats().downlink;
+    assert.deepEqual([d.qos1 - down.qos1, d.pubacks - down.pubacks], [0, 0]);
+    assert.ok(d.qos0 - down.qos0 >= w.sent + rpc.answered + w.requestAnswered, 'pushes, RPC requests and responses at QoS 0');
   },
 );
 

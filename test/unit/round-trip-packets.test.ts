@@ -8,6 +8,8 @@ import mqttPacket from 'mqtt-packet';
 import { encodePublish0, encodePuback, encodeSubscribe, readPublish } from '../../src/device/packets-down.js';
 import { CallSchedule, callKey } from '../../src/device/call-schedule.js';
 import { expiryCause } from '../../src/device/rpc-overlay.js';
+import { OverlaySet } from '../../src/device/overlay-set.js';
+import type { SessionOverlay } from '../../src/device/overlay.js';
 
 function parse(buf: Buffer, protocolVersion: 4 | 5): mqttPacket.Packet[] {
   const parser = mqttPacket.parser({ protocolVersion });
@@ -86,3 +88,45 @@ test('ThingsBoard expiry answers by cause: 408/409 (v1), 504 split by whether th
   assert.equal(expiryCause(504, false), '504 timeout (never delivered)');
   assert.equal(expiryCause(500, false), null);
 });
+
+for (const [version, pv] of [
+  ['3.1.1', 4],
+  ['5', 5],
+] as const) {
+  test(`MQTT ${version}: a QoS 1 push to a device row is handed to its overlay (measured) and answered with its PUBACK`, () => {
+    // ThingsBoard pushes at the subscription's granted QoS, QoS 1 on a topic with no subscription
+    // (MqttDeviceAwareSessionContext#getQoSForTopic); the lab subscribes at QoS 0 but must acknowledge a QoS 1 one
+    const set = new OverlaySet(2, version);
+    const got: [number, string, string, number][] = [];
+    const overlay: SessionOverlay = {
+      name: 'attributes',
+      topics: ['v1/devices/me/attributes'],
+      subscribed: () => {},
+      down: () => {},
+      message: (i, topic, payload, at) => topic === 'v1/devices/me/attributes' && got.push([i, topic, payload, at]) > 0,
+      setToken: () => {},
+      stopCalls: () => {},
+      busy: () => false,
+      close: async () => {},
+    };
+    set.add(overlay);
+    const push = (qos: 0 | 1, messageId?: number) => {
+      const pk = mqttPacket.generate(
+        { cmd: 'publish', topic: 'v1/devices/me/attributes', payload: '{"mode":"eco"}', qos, messageId, dup: false, retain: false },
+        { protocolVersion: pv },
+      );
+      const body = pk.subarray(2);
+      return set.publish(1, pk[0] & 0x0f, body, 0, body.length, 1234);
+    };
+    const ack = push(1, 4097);
+    assert.ok(ack instanceof Buffer);
+    const [puback] = parse(ack, pv) as mqttPacket.IPubackPacket[];
+    assert.deepEqual([puback.cmd, puback.messageId], ['puback', 4097]);
+    assert.equal(push(0), null, 'QoS 0: nothing to acknowledge');
+    assert.deepEqual(got, [
+      [1, 'v1/devices/me/attributes', '{"mode":"eco"}', 1234],
+      [1, 'v1/devices/me/attributes', '{"mode":"eco"}', 1234],
+    ]);
+    assert.equal(set.strayPublishes, 0);
+  });
+}

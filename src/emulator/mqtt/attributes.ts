@@ -36,12 +36,6 @@ export function answerAttributeRequest(s: Session, responseBase: string, request
   } catch {
     return s.close('invalid-payload');
   }
-  s.send({
-    cmd: 'publish',
-    topic: `${responseBase}${requestId}`,
-    payload: JSON.stringify(s.server.store.attributeRequest(s.device!, clientKeys, sharedKeys)),
-    qos: 0,
-    dup: false,
-    retain: false,
-  });
+  // at the QoS of a matching `…/attributes/response/+` subscription, else 1 (./downlink.ts)
+  s.downlink.publish(`${responseBase}${requestId}`, JSON.stringify(s.server.store.attributeRequest(s.device!, clientKeys, sharedKeys)));
 }

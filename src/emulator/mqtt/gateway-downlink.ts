@@ -27,20 +27,7 @@ export class GatewayFailure extends Error {}
 export type DownlinkAck = { ack: number } | { ack: null };
 
 export class GatewayDownlink {
-  /** Granted QoS of the gateway's subscriptions to its down topics. */
-  private readonly granted = new Map<string, number>();
-  private msgId = 0;
-
   constructor(private readonly s: Session) {}
-
-  /** The gateway subscribed `topic` with `qos` granted. */
-  subscribed(topic: string, qos: number): void {
-    this.granted.set(topic, qos);
-  }
-
-  unsubscribed(topic: string): void {
-    this.granted.delete(topic);
-  }
 
   /** onToDeviceRpcRequest → convertToGatewayPublish: JsonConverter.toJson(request, includeRequestId = true) under "data". */
   rpcRequest(child: Device, id: number, req: RpcRequest): void {
@@ -102,14 +89,9 @@ export class GatewayDownlink {
     return { ack: 0 };
   }
 
-  /** JsonMqttAdaptor.createMqttPublishMsg: QoS as the gateway subscribed the topic (else 1), the gateway session's next id. */
+  /** JsonMqttAdaptor.createMqttPublishMsg: QoS as the gateway subscribed the topic (else 1), the connection's next id. */
   private publish(topic: string, body: unknown): void {
-    const s = this.s;
-    if (s.closed) return;
-    const qos = Math.min(this.granted.get(topic) ?? 1, 1) as 0 | 1;
-    this.msgId = (this.msgId % 65535) + 1;
-    const payload = JSON.stringify(body);
-    s.send({ cmd: 'publish', topic, payload, qos, messageId: this.msgId, dup: false, retain: false });
+    this.s.downlink.publish(topic, JSON.stringify(body));
   }
 }
 

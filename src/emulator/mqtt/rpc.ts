@@ -157,7 +157,7 @@ export class RpcBroker {
       if (s.closed) return;
       this.counters.clientAnswered++;
       // onToServerRpcResponse: on the session's toServerRpcSubTopicType as it is when the answer comes
-      s.send({ cmd: 'publish', topic: `${s.toServerRpcTopics.rpcResponse}${id}`, payload: body, qos: 0, dup: false, retain: false });
+      s.downlink.publish(`${s.toServerRpcTopics.rpcResponse}${id}`, body);
     };
     const delay = this.server.faults.rpcResponseDelayMs;
     if (delay > 0) this.later(reply, delay);
@@ -202,7 +202,7 @@ export class RpcBroker {
     this.counters.delivered++;
     // JsonConverter.toJson(ToDeviceRpcRequestMsg, includeRequestId = false): {"method","params"}, on rpcSubTopicType's topic
     const payload = JSON.stringify({ method: req.method, params: req.params ?? null });
-    s.send({ cmd: 'publish', topic: `${s.rpcTopics.rpcRequest}${id}`, payload, qos: 0, dup: false, retain: false });
+    s.downlink.publish(`${s.rpcTopics.rpcRequest}${id}`, payload); // at the RPC subscription's granted QoS
   }
 
   /** Emulator shutdown: no timer outlives it. */

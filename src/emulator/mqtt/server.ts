@@ -8,6 +8,7 @@ import type { Faults } from '../faults.js';
 import { Session } from './session.js';
 import type { GatewaySession } from './gateway.js';
 import { RpcBroker } from './rpc.js';
+import type { DownlinkCounters } from './downlink.js';
 import { ConnectCapacity } from '../connect-capacity.js';
 
 export interface MqttServerOptions {
@@ -49,6 +50,8 @@ export interface MqttCounters {
   unimplemented: Record<string, number>;
   /** Publishes on topics ThingsBoard does not know either. */
   unknownTopic: number;
+  /** What went down device and gateway sessions, by QoS, and the clients' PUBACKs (./downlink.ts). */
+  downlink: DownlinkCounters;
 }
 
 export class MqttServer {
@@ -73,6 +76,7 @@ export class MqttServer {
     notGateway: 0,
     unimplemented: {},
     unknownTopic: 0,
+    downlink: { qos0: 0, qos1: 0, pubacks: 0 },
   };
   private stalledUntil = 0;
   private stallTimer: NodeJS.Timeout | null = null;
@@ -104,7 +108,7 @@ export class MqttServer {
 
   /** A shared-attribute update to the device's own session, or through the gateway carrying it. */
   private pushShared(deviceId: string, data: Record<string, unknown>): void {
-    this.byDevice.get(deviceId)?.pushSharedAttributes(data);
+    this.byDevice.get(deviceId)?.downlink.sharedAttributes(data);
     const g = this.childSessions.get(deviceId);
     const child = g?.children.size ? this.store.registry.devices.get(deviceId) : undefined;
     if (child && !g!.closed) g!.down.attributeUpdate(child, data);

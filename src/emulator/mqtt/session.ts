@@ -9,9 +9,10 @@ import { AckBatch, connack, CONNACK_V3, disconnect5, PINGRESP, RC5, V5_REASON } 
 import type { MqttServer } from './server.js';
 import { clientIdAllowed, refusalCode } from './connect.js';
 import { onSubscribe, onTopic, onUnsubscribe } from './topics.js';
-import { protoAttributePush, type TopicType, V1 } from './short-topics.js';
+import { type TopicType, V1 } from './short-topics.js';
 import { GatewaySession, isGateway } from './gateway.js';
 import { acceptProvision, isProvisionConnect, onProvisionPacket } from './provision.js';
+import { Downlink } from './downlink.js';
 
 const TELEMETRY = Buffer.from('v1/devices/me/telemetry');
 
@@ -38,6 +39,8 @@ export class Session {
   toServerRpcTopics: TopicType = V1; // toServerRpcSubTopicType: of its last client-side RPC request
   /** The gateway API of a device with `additionalInfo.gateway = true`; null otherwise. */
   gateway: GatewaySession | null = null;
+  /** What the server writes down this connection: QoS by subscription, one packet id space (./downlink.ts). */
+  readonly downlink = new Downlink(this);
   dropTimer: NodeJS.Timeout | null = null;
   private pending: Buffer | null = null;
   /** Packets that arrived between CONNECT and the session's set-up (its validation, connectDelayMs); null = not waiting. */
@@ -167,13 +170,6 @@ export class Session {
     else this.close('invalid-payload');
   }
 
-  /** Pushes a shared-attribute update when the device subscribed to them. */
-  pushSharedAttributes(values: Record<string, unknown>): void {
-    if (!this.attributeUpdates || this.closed) return;
-    if (this.attrTopics.proto) return protoAttributePush(this);
-    this.send({ cmd: 'publish', topic: this.attrTopics.attributes, payload: JSON.stringify(values), qos: 0, dup: false, retain: false });
-  }
-
   send(packet: Packet): void {
     if (this.acks.size) this.flushAcks();
     this.socket.write(mqttPacket.generate(packet, { protocolVersion: this.version }));
@@ -210,10 +206,10 @@ export class Session {
         return onUnsubscribe(this, pk);
       case 'connect':
         return this.close('protocol-error');
-      case 'publish':
-        return; // only before CONNECT completes, impossible here
+      case 'puback':
+        return void this.server.counters.downlink.pubacks++; // of a QoS 1 downlink: counted, never retransmitted
       default:
-        return; // PUBACK/PUBREC… of our QoS 0 pushes: nothing to do
+        return; // a PUBLISH only before CONNECT completes (impossible here); PUBREC…: ThingsBoard ignores them too
     }
   }
 

@@ -49,7 +49,6 @@ export function subscribeShort(s: Session, filter: string, qos: number): number 
   if (entry === undefined) return s.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
   if (entry?.[0] === 'attributes') [s.attributeUpdates, s.attrTopics] = [true, entry[1]];
   if (entry?.[0] === 'rpc') [s.rpcRequests, s.rpcTopics] = [true, entry[1]];
-  if (filter === 'v2/fw/error') fwErrorQos.set(s, Math.min(qos, 1));
   return Math.min(qos, 1);
 }
 
@@ -134,8 +133,6 @@ function clientRpc(s: Session, type: TopicType, id: string, payload: string, qos
 }
 
 const OTA_REQUEST = /v2\/(fw|sw)\/request\/\d+\/chunk\/\d+/;
-/** The QoS of a session's `v2/fw/error` subscription (MqttDeviceAwareSessionContext.getQoSForTopic; none → 1). */
-const fwErrorQos = new WeakMap<Session, number>();
 
 /**
  * getOtaPackageCallback: the emulator's devices and profiles never have an OTA package, so
@@ -148,8 +145,7 @@ function otaRequest(s: Session, payload: string): void {
   if (payload !== '' && !/^[+-]?\d+$/.test(payload)) return s.close('transport-error');
   const chunkSize = payload === '' ? 0 : Number(payload);
   const error = chunkSize > s.server.maxPacketSize ? 'PAYLOAD_TOO_LARGE' : 'NOT_FOUND';
-  const qos = (fwErrorQos.get(s) ?? 1) as 0 | 1;
-  s.send({ cmd: 'publish', topic: 'v2/fw/error', payload: error, qos, messageId: 1, dup: false, retain: false });
+  s.downlink.publish('v2/fw/error', error); // at the `v2/fw/error` subscription's QoS, else 1
   s.close('ota-error');
 }
 

@@ -83,9 +83,10 @@ export function onSubscribe(s: Session, pk: ISubscribePacket): void {
     if (!SUBSCRIBABLE.some((re) => re.test(sub.topic))) return s.version === 5 ? RC5.TOPIC_FILTER_INVALID : 0x80;
     if (sub.topic === ATTRIBUTES) [s.attributeUpdates, s.attrTopics] = [true, V1];
     if (sub.topic === RPC_REQUESTS) [s.rpcRequests, s.rpcTopics] = [true, V1];
-    if (s.gateway && sub.topic.startsWith(GATEWAY_PREFIX)) s.gateway.down.subscribed(sub.topic, Math.min(sub.qos, 1));
     return Math.min(sub.qos, 1);
   });
+  // registerSubQoS: every accepted filter (v1, v2, gateway) with its granted QoS, for the downlink's QoS
+  pk.subscriptions.forEach((sub, k) => granted[k] < 0x80 && s.downlink.subscribed(sub.topic, granted[k]));
   s.send({ cmd: 'suback', messageId: pk.messageId, granted });
   if (s.rpcRequests) s.server.rpc.deliverPending(s.device!.id);
 }
@@ -95,7 +96,7 @@ export function onUnsubscribe(s: Session, pk: IUnsubscribePacket): void {
   if (pk.unsubscriptions.includes(RPC_REQUESTS)) s.rpcRequests = false;
   for (const filter of pk.unsubscriptions) {
     unsubscribeShort(s, filter);
-    s.gateway?.down.unsubscribed(filter);
+    s.downlink.unsubscribed(filter);
   }
   s.send({ cmd: 'unsuback', messageId: pk.messageId, ...(s.version === 5 ? { reasonCode: 0 } : {}) } as Packet);
 }
@@ -119,5 +120,5 @@ function sendSessionLimits(s: Session, requestId: string): void {
   const limits: Record<string, unknown> = { maxPayloadSize: server.maxPacketSize, maxInflightMessages: server.msgQueueLimit, rateLimits };
   if (s.gateway) limits.gatewayRateLimits = { messages: null, telemetryMessages: null, telemetryDataPoints: null };
   const payload = JSON.stringify(limits);
-  s.send({ cmd: 'publish', topic: `${RPC_RESPONSE}${requestId}`, payload, qos: 0, dup: false, retain: false });
+  s.downlink.publish(`${RPC_RESPONSE}${requestId}`, payload);
 }
