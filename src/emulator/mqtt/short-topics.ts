@@ -6,6 +6,7 @@ import { parseTelemetry, PayloadError, type TelemetryRow } from '../payload.js';
 import { RC5 } from './packets.js';
 import type { Session } from './session.js';
 import { answerAttributeRequest, postAttributes } from './attributes.js';
+import { countUnimplemented, refuseUnimplemented } from './unimplemented.js';
 
 /**
  * TopicType.java: the topic family a session's answers go out on. A session remembers one per kind
@@ -76,11 +77,11 @@ export function onShortTopic(s: Session, topic: string, payload: string, qos: nu
   for (const type of JSON_TYPES) {
     if (topic.startsWith(type.rpcResponse)) return rpcResponse(s, topic.slice(type.rpcResponse.length), payload, qos, packetId);
   }
-  if (topic.startsWith('v2/r/req/p/')) return notImitated(s, 'v2/r/req/p (protobuf client-side RPC)', qos, packetId);
+  if (topic.startsWith('v2/r/req/p/')) return refuseUnimplemented(s, 'v2/r/req/p (protobuf client-side RPC)', qos, packetId);
   for (const type of JSON_TYPES) {
     if (topic.startsWith(type.rpcRequest)) return clientRpc(s, type, topic.slice(type.rpcRequest.length), payload, qos, packetId);
   }
-  if (topic.startsWith('v2/a/req/p/')) return notImitated(s, 'v2/a/req/p (protobuf attribute request)', qos, packetId);
+  if (topic.startsWith('v2/a/req/p/')) return refuseUnimplemented(s, 'v2/a/req/p (protobuf attribute request)', qos, packetId);
   for (const [prefix, type] of ATTRIBUTE_REQUESTS) {
     if (!topic.startsWith(prefix)) continue;
     // JsonMqttAdaptor.processGetAttributeRequestMsg: the id is parsed inside its try → AdaptorException
@@ -127,7 +128,7 @@ function clientRpc(s: Session, type: TopicType, id: string, payload: string, qos
   // processToServerRpcRequestMsg parses the id outside its catch: NumberFormatException → exceptionCaught → closed
   if (!isRequestId(id)) return s.close('transport-error');
   s.toServerRpcTopics = type;
-  if (!s.server.clientRpcReply) return notImitated(s, `${type.rpcRequest.slice(0, -1)} (client-side RPC)`, qos, packetId);
+  if (!s.server.clientRpcReply) return refuseUnimplemented(s, `${type.rpcRequest.slice(0, -1)} (client-side RPC)`, qos, packetId);
   if (!s.server.rpc.clientRequest(s, id, payload)) return s.invalidPayload(qos, packetId);
   if (qos > 0) s.ack(packetId);
 }
@@ -154,18 +155,9 @@ function isRequestId(id: string): boolean {
   return /^\d{1,10}$/.test(id) && Number(id) <= 2147483647;
 }
 
-/** A v2 route ThingsBoard has that the emulator does not imitate: refused visibly, counted under its family. */
-function notImitated(s: Session, family: string, qos: number, packetId: number): void {
-  const counts = s.server.counters.unimplemented;
-  counts[family] = (counts[family] ?? 0) + 1;
-  if (s.version === 5 && qos > 0) return s.ack(packetId, RC5.TOPIC_NAME_INVALID);
-  s.close('unimplemented');
-}
-
 /** onAttributeUpdate on a V2_PROTO subscription: ProtoMqttAdaptor would push protobuf bytes; not imitated, counted. */
 export function protoAttributePush(s: Session): void {
-  const counts = s.server.counters.unimplemented;
-  counts['v2/a/p (protobuf attribute push)'] = (counts['v2/a/p (protobuf attribute push)'] ?? 0) + 1;
+  countUnimplemented(s, 'v2/a/p (protobuf attribute push)');
 }
 
 /**

@@ -8,6 +8,7 @@ import { GATEWAY_PREFIX, GatewaySession } from './gateway.js';
 import { CLAIM_TOPIC, onClaimPublish } from './claim.js';
 import { onShortTopic, subscribeShort, unsubscribeShort, V1 } from './short-topics.js';
 import { answerAttributeRequest, postAttributes } from './attributes.js';
+import { refuseUnimplemented } from './unimplemented.js';
 
 export const ATTRIBUTES = 'v1/devices/me/attributes';
 const ATTR_REQUEST = 'v1/devices/me/attributes/request/';
@@ -65,12 +66,7 @@ export function onTopic(s: Session, topic: string, payload: string, qos: number,
     return;
   }
   const family = notImitated(topic);
-  if (family) {
-    // ThingsBoard does work here that the emulator does not: refuse it visibly instead of a quiet PUBACK
-    server.counters.unimplemented[family] = (server.counters.unimplemented[family] ?? 0) + 1;
-    if (s.version === 5 && qos > 0) return s.ack(packetId, RC5.TOPIC_NAME_INVALID);
-    return s.close('unimplemented');
-  }
+  if (family) return refuseUnimplemented(s, family, qos, packetId);
   // unknown topic: acknowledged, connection stays (v5: 0x90)
   server.counters.unknownTopic++;
   if (qos > 0) s.ack(packetId, s.version === 5 ? RC5.TOPIC_NAME_INVALID : 0);
