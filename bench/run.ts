@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeJsonAtomic } from '../src/shared/fs.js';
+import { writeJsonAtomic } from '../src/common/fs.js';
 import { SCENARIOS } from './scenarios.js';
 import { runScenario, type ScenarioResult } from './lib/bench.js';
 import { runB6 } from './lib/b6.js';

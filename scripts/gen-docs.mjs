@@ -4,7 +4,7 @@
 // and the metric table of docs/thresholds.md.
 // Usage: node scripts/gen-docs.mjs [--check]   (--check: exit 1 when a file is stale, write nothing)
 import { readFileSync, writeFileSync } from 'node:fs';
-import { renderErrorsDoc } from '../dist/src/shared/errors-doc.js';
+import { renderErrorsDoc } from '../dist/src/common/errors-doc.js';
 import { renderThresholdMetricTable, METRIC_TABLE_START, METRIC_TABLE_END } from '../dist/src/metrics/threshold-docs.js';
 import { renderConfigDoc } from '../dist/src/config/docs.js';
 

@@ -8,7 +8,7 @@ import { ratePerSec, type B6Target } from './b6-targets.js';
 import type { RunReport } from '../../src/report/schema.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** `tblab run` stopped by a signal ends `aborted` with this exit code (src/shared/errors.ts ABORTED). */
+/** `tblab run` stopped by a signal ends `aborted` with this exit code (src/common/errors.ts ABORTED). */
 const EXIT_ABORTED = 130;
 const POLL_MS = 250;
 /** After SIGTERM the run drains its acks and, against the emulator, reads every device back over REST (~2,000 devices/s). */

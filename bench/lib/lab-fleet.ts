@@ -1,6 +1,6 @@
 // The fleet and interval the lab runs in a benchmark: generated access tokens (mosquitto accepts
 // any username) and the interval that gives a scenario's per-device rate.
-import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
+import { deviceName, type FleetDevice } from '../../src/common/fleet.js';
 import type { GenSpec } from './protocol.js';
 
 /** Idle scenarios: the longest interval the config allows, so a device publishes about never. */

@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { loadConfigOrThrow, type RawValues, type ConfigKey, type ResolvedConfig } from '../config/index.js';
 import type { LabContext } from '../lab/context.js';
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 
 /** Adds --dotenv (alias --env-file), --scenario and --set KEY=VALUE (repeatable). */
 export function withConfigOptions(cmd: Command): Command {

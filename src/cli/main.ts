@@ -2,10 +2,10 @@
 // tblab — the only place that parses argv, prints errors and exits the process.
 import { Command, CommanderError } from 'commander';
 import { processContext } from '../lab/context.js';
-import { LabError, ExitCode, describeError } from '../shared/errors.js';
+import { LabError, ExitCode, describeError } from '../common/errors.js';
 import { COMMANDS } from './commands/index.js';
-import { TOOL_VERSION } from '../shared/version.js';
-import { redactText } from '../shared/redact.js';
+import { TOOL_VERSION } from '../common/version.js';
+import { redactText } from '../common/redact.js';
 import { explainUsageError } from './suggest.js';
 
 async function main(argv: string[]): Promise<number> {

@@ -1,7 +1,7 @@
 // "Did you mean": commander's usage errors with the nearest known command anywhere in the tree
 // (`tblab activate` → `tblab devices activate`) and the Python lab's flags explained.
 import type { Command } from 'commander';
-import { nearest } from '../shared/nearest.js';
+import { nearest } from '../common/nearest.js';
 import { originalFlagHint } from './original-flags.js';
 
 /** Every command path under `program`, e.g. ['run', 'devices activate', 'report merge']. */

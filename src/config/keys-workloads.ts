@@ -1,11 +1,11 @@
 // The configuration keys of the workloads a run mixes (issue 16, docs/workloads.md): which ones
 // run, and each workload's own keys. A part of the key table (src/config/keys.ts); the workload
-// registry itself is src/shared/workloads.ts.
+// registry itself is src/common/workloads.ts.
 import { z } from 'zod';
 import type { KeyDef } from './keys.js';
 import { int, optHttpUrl, optInt } from './parsers.js';
-import { nearest } from '../shared/nearest.js';
-import { WORKLOAD_NAMES, isWorkloadName, type WorkloadName } from '../shared/workloads.js';
+import { nearest } from '../common/nearest.js';
+import { WORKLOAD_NAMES, isWorkloadName, type WorkloadName } from '../common/workloads.js';
 
 /**
  * A list of workload names: a comma list (`device,http`), or an array (a scenario's `workloads`,

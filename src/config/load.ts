@@ -5,11 +5,11 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve, join, isAbsolute } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { KEYS, SECRET_KEYS, ORIGINAL_KEY_ALIASES, ORIGINAL_ONLY_KEYS, type ConfigKey, type ResolvedConfig } from './keys.js';
-import { LabError } from '../shared/errors.js';
-import { stagesFromList } from '../shared/stages.js';
-import { nearest } from '../shared/nearest.js';
-import { redactHost, redactUrl } from '../shared/redact.js';
-import { hasDeviceRows, type WorkloadName } from '../shared/workloads.js';
+import { LabError } from '../common/errors.js';
+import { stagesFromList } from '../common/stages.js';
+import { nearest } from '../common/nearest.js';
+import { redactHost, redactUrl } from '../common/redact.js';
+import { hasDeviceRows, type WorkloadName } from '../common/workloads.js';
 
 export type Layer = 'default' | 'envFile' | 'env' | 'scenario' | 'flag';
 export type RawValues = Partial<Record<ConfigKey, string | number | boolean>>;

@@ -2,8 +2,8 @@
 // environment, a scenario file or a flag gives (strings, numbers, booleans) and yields the typed value or
 // an issue worded for the person who wrote it. Kept apart so the key table reads as a table.
 import { z } from 'zod';
-import { parseInstance } from '../shared/fleet.js';
-import { redactHost } from '../shared/redact.js';
+import { parseInstance } from '../common/fleet.js';
+import { redactHost } from '../common/redact.js';
 
 export const bool = z.union([z.boolean(), z.string(), z.number()]).transform((v, ctx) => {
   if (typeof v === 'boolean') return v;

@@ -22,7 +22,7 @@ import { PINGREQ } from './packets.js';
 import { createPayloadSource } from './payload.js';
 import type { MqttTelemetrySettings } from './mqtt-telemetry.js';
 import { sessionContext } from './session-context.js';
-import { endpointOf } from '../shared/endpoints.js';
+import { endpointOf } from '../common/endpoints.js';
 import type { Workload, WorkloadContext, WorkloadDevice } from './workload.js';
 
 export type { GatewayChildDevice };

@@ -8,7 +8,7 @@ import { MqttSession } from './mqtt-session.js';
 import { sessionContext } from './session-context.js';
 import type { Workload, WorkloadContext } from './workload.js';
 import type { OverlaySet } from './overlay-set.js';
-import { endpointOf, type MqttEndpoint } from '../shared/endpoints.js';
+import { endpointOf, type MqttEndpoint } from '../common/endpoints.js';
 
 /** A device whose socket holds this many unsent bytes skips publishes instead of growing memory. */
 const MAX_BUFFERED_BYTES = 64 * 1024;

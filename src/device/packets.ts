@@ -1,7 +1,7 @@
 // MQTT packets the device side writes: CONNECT (once per connect), PUBLISH hand-encoded into a
 // reused buffer (a generic client's encoder allocates per packet: bench/README.md Finding 11),
 // PINGREQ and DISCONNECT as constant bytes.
-import type { DeviceCredentials } from '../shared/fleet.js';
+import type { DeviceCredentials } from '../common/fleet.js';
 import type { PayloadSource } from './payload.js';
 
 export type MqttVersion = '3.1.1' | '5';

@@ -1,7 +1,7 @@
 // User payload templates (PAYLOAD_TEMPLATE): a JSON document whose string values hold {{placeholders}},
 // compiled once into text parts and value functions. Separate from the default telemetry because it builds
 // strings, off the byte-writing hot path, and holds the template language's parsing and errors.
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 import { between, clamp, isAscii, r2, step } from './payload-telemetry.js';
 import type { PayloadDevice, PayloadSource } from './payload.js';
 

@@ -2,7 +2,7 @@
 // lab's telemetry (payload-telemetry.ts, written as bytes on the hot path), a user template
 // (payload-template.ts, PAYLOAD_TEMPLATE) or the telemetry extended by a template's fields (here).
 import { readFileSync } from 'node:fs';
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 import { putFixed2, putUint } from './payload-bytes.js';
 import { ISSUE_NAMES, STATUS_NAMES, TELEMETRY_KEYS, TelemetryPayload } from './payload-telemetry.js';
 import { TemplatePayload } from './payload-template.js';

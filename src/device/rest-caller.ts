@@ -1,7 +1,7 @@
 // REST calls an overlay workload makes as the tenant (server-side RPC, shared-attribute writes):
 // one undici keep-alive pool per shard to TB_URL, the tenant's JWT in `X-Authorization`, no retries
 // (each call is a measurement: a 429 or 5xx is an outcome, not something to hide), the answer's
-// status and text. The token is pushed by the lab and never logged (src/shared/redact.ts).
+// status and text. The token is pushed by the lab and never logged (src/common/redact.ts).
 import { Pool } from 'undici';
 
 export interface RestCallerOptions {

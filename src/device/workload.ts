@@ -29,8 +29,8 @@
 // the engine clock's ms (`clock.now()`), no callback or object per message; host callbacks come
 // from I/O events, never synchronously from inside a Workload call. This module imports nothing
 // from the engine: the engine depends on the device contract, not the reverse.
-import type { DeviceCredentials } from '../shared/fleet.js';
-import type { FleetWorkload, WorkloadName } from '../shared/workloads.js';
+import type { DeviceCredentials } from '../common/fleet.js';
+import type { FleetWorkload, WorkloadName } from '../common/workloads.js';
 import type { WorkloadMeter } from '../metrics/workload-meter.js';
 import type { Cause, ErrorKind } from './causes.js';
 import type { OverlaySet } from './overlay-set.js';

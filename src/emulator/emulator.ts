@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { LabError, describeError } from '../shared/errors.js';
+import { LabError, describeError } from '../common/errors.js';
 import { createEvents, type EmulatorEvents } from './events.js';
 import { NO_FAULTS, validateFaults, type Faults } from './faults.js';
 import { resolveOptions, type EmulatorOptions, type RateLimitOptions, type ResolvedEmulatorOptions } from './options.js';

@@ -1,6 +1,6 @@
 // Misbehaviour on demand: the fault settings (all off by default), their validation, and the
 // runtime holder the MQTT and HTTP servers read on every decision, so faults can change mid-run.
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 
 export interface Faults {
   /** Delay before each batch of PUBACKs is written, ms (default 0). */

@@ -1,6 +1,6 @@
 // ThingsBoard's rate-limit spec (`cap:sec,cap:sec`) and the token bucket behind it: every
 // bandwidth refills greedily (continuously), and a request passes only if all of them have room.
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 
 export interface Bandwidth {
   /** Tokens the bucket holds when full. */

@@ -3,7 +3,7 @@
 // reliable on every filesystem. A malformed file keeps the previous list and is reported.
 import { existsSync, mkdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { disabledNames } from '../shared/control.js';
+import { disabledNames } from '../common/control.js';
 
 export interface DisabledWatch {
   readonly current: string[];

@@ -4,7 +4,7 @@
 // (endpoint-stats.ts) into the snapshot's `endpoints`.
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/hdr.js';
 import type { CauseClass } from '../metrics/snapshot.js';
-import { endpointKey, endpointOf } from '../shared/endpoints.js';
+import { endpointKey, endpointOf } from '../common/endpoints.js';
 
 /** Fields per endpoint: cumulative counters, and the CONNECTED gauge recomputed for every snapshot. */
 export const E = { ATTEMPTS: 0, OK: 1, FAILED: 2, DISCONNECTS: 3, CONNECTED: 4 } as const;

@@ -1,7 +1,7 @@
 // The shard plan: how many shard processes and which contiguous slice of the fleet each takes.
 // Deterministic, so several machines (INSTANCE i/N) and shards never need a coordinator.
 import { availableParallelism } from 'node:os';
-import { sliceBounds } from '../shared/fleet.js';
+import { sliceBounds } from '../common/fleet.js';
 
 export interface ShardSlice {
   id: number;

@@ -1,14 +1,14 @@
 // The supervisor ↔ shard message protocol: every message either side sends, as discriminated
 // unions. Both sides switch exhaustively on `type`. Transport: child_process IPC with
 // serialization 'advanced' (structured clone), so typed arrays cross without JSON.
-import type { DeviceCredentials, GatewayRef } from '../shared/fleet.js';
+import type { DeviceCredentials, GatewayRef } from '../common/fleet.js';
 import type { CauseClass } from '../metrics/snapshot.js';
 import type { MqttVersion } from '../device/packets.js';
 import type { Stage } from './stages.js';
-import type { MqttEndpoint } from '../shared/endpoints.js';
+import type { MqttEndpoint } from '../common/endpoints.js';
 import type { EndpointPart } from './endpoint-tallies.js';
 import type { AttributeSettings, RpcSettings } from '../device/round-trip-overlays.js';
-import type { FleetWorkload, WorkloadName } from '../shared/workloads.js';
+import type { FleetWorkload, WorkloadName } from '../common/workloads.js';
 import type { WorkloadStatsPart } from '../metrics/workload-stats.js';
 
 export interface ShardDevice {

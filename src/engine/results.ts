@@ -1,11 +1,11 @@
 // The engine's contract: what it needs (a plain config object, the fleet) and what it returns
 // (results: the final merged snapshot, device records, histograms, notes, shard states).
-import type { FleetDevice } from '../shared/fleet.js';
+import type { FleetDevice } from '../common/fleet.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
 import type { ShardEventBatch } from './protocol.js';
-import type { MqttEndpoint } from '../shared/endpoints.js';
-import type { WorkloadName } from '../shared/workloads.js';
+import type { MqttEndpoint } from '../common/endpoints.js';
+import type { WorkloadName } from '../common/workloads.js';
 import type { AttributeSettings, RpcSettings } from '../device/round-trip-overlays.js';
 
 export type { RunResults, ShardEventBatch };

@@ -2,8 +2,8 @@
 // shard receives, the run's header for the aggregator (target as the report shows it, devices per shard)
 // and the warnings about source addresses (and, later, the notes on a crashed shard). Plain functions,
 // kept apart from the supervisor, which owns the processes, timers and files.
-import { redactUrl } from '../shared/redact.js';
-import { devicesPerEndpoint, endpointKey, endpointLabel, targetEndpoints } from '../shared/endpoints.js';
+import { redactUrl } from '../common/redact.js';
+import { devicesPerEndpoint, endpointKey, endpointLabel, targetEndpoints } from '../common/endpoints.js';
 import type { AggregatorMeta, RowTotals } from './aggregate.js';
 import type { ShardSlice } from './plan.js';
 import type { ShardDevice, ShardSettings } from './protocol.js';

@@ -4,7 +4,7 @@
 // the engine only knows the contract in src/device/workload.ts.
 import { Shard, type ShardOutput } from './shard.js';
 import type { FromShard, ToShard } from './protocol.js';
-import { describeError } from '../shared/errors.js';
+import { describeError } from '../common/errors.js';
 import { workloadFactories } from './workload-factories.js';
 
 function send(m: FromShard, then?: () => void): void {

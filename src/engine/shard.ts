@@ -6,7 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Workload, WorkloadHost } from '../device/workload.js';
 import { WorkloadMeter } from '../metrics/workload-meter.js';
 import { PRIMARY_HISTOGRAM, type WorkloadStatsPart } from '../metrics/workload-stats.js';
-import type { WorkloadName } from '../shared/workloads.js';
+import type { WorkloadName } from '../common/workloads.js';
 import type { OverlaySet } from '../device/overlay-set.js';
 import { createOverlays } from '../device/round-trip-overlays.js';
 import { systemClock, type Clock } from './clock.js';

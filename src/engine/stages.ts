@@ -1,9 +1,9 @@
 // Stages: a ramp of active devices over time (`30s:100%,2m:100%,30s:0%`), each stage moving the
 // active count linearly from the previous target to its own, as in k6. Without stages every
 // device is active for the whole run.
-import type { Stage } from '../shared/stages.js';
+import type { Stage } from '../common/stages.js';
 
-export { parseStages, type Stage } from '../shared/stages.js';
+export { parseStages, type Stage } from '../common/stages.js';
 
 export const stagesDurationSec = (stages: readonly Stage[]) => stages.reduce((a, s) => a + s.durationSec, 0);
 

@@ -11,7 +11,7 @@ import {
   type WorkloadStatsPart,
   type WorkloadSummary,
 } from '../metrics/workload-stats.js';
-import { WORKLOAD_NAMES, isWorkloadName } from '../shared/workloads.js';
+import { WORKLOAD_NAMES, isWorkloadName } from '../common/workloads.js';
 import { MIN_RATE_INTERVAL_MS, round1 } from './rates.js';
 
 const SERIES_POINTS = 60;

@@ -4,7 +4,7 @@
 // by construction, from the same per-row fields as the device records of the report.
 import type { Cause, ErrorKind } from '../device/causes.js';
 import type { Workload } from '../device/workload.js';
-import type { FleetWorkload } from '../shared/workloads.js';
+import type { FleetWorkload } from '../common/workloads.js';
 import { ERROR_KINDS } from '../device/causes.js';
 import { D, D_FIELDS } from './counters.js';
 import type { InflightWindows } from './inflight.js';

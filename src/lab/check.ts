@@ -4,15 +4,15 @@
 // Every check yields a verdict line; the first FAIL decides the exit code.
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
-import { ExitCode, LabError, describeError, ERRORS } from '../shared/errors.js';
+import { ExitCode, LabError, describeError, ERRORS } from '../common/errors.js';
 import { clientFromConfig } from '../thingsboard/client.js';
 import type { PageData, TbDevice, TbUser } from '../thingsboard/types.js';
 import { readTokenFile, fleetFromTokenFile } from './fleet-file.js';
 import { probeMqtt } from './mqtt-probe.js';
 import { connectionPlan, preflight, readHostFacts, type CheckLine, type HostFacts } from './preflight.js';
 import { describePlan } from './connection-plan.js';
-import { endpointLabel, endpointOf, targetEndpoints } from '../shared/endpoints.js';
-import { redactText, redactUrl, sameServer } from '../shared/redact.js';
+import { endpointLabel, endpointOf, targetEndpoints } from '../common/endpoints.js';
+import { redactText, redactUrl, sameServer } from '../common/redact.js';
 
 export interface CheckReport {
   ok: boolean;

@@ -4,7 +4,7 @@ import { readReport, resolveReportPath } from '../report/read.js';
 import { compareLimits, readLimitReportIf, renderLimitComparison } from './limit/report.js';
 import { compareRuns, renderComparison, parseBands } from '../report/compare.js';
 import { PARTIAL_NOTE } from '../report/schema.js';
-import { ExitCode, LabError } from '../shared/errors.js';
+import { ExitCode, LabError } from '../common/errors.js';
 import type { LabContext } from './context.js';
 
 export interface CompareOptions {

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import type { ResolvedConfig } from '../config/index.js';
 import { planShards } from '../engine/plan.js';
-import { devicesPerEndpoint, endpointLabel, targetEndpoints } from '../shared/endpoints.js';
-import { sliceBounds } from '../shared/fleet.js';
+import { devicesPerEndpoint, endpointLabel, targetEndpoints } from '../common/endpoints.js';
+import { sliceBounds } from '../common/fleet.js';
 
 export interface HostFacts {
   openFilesSoft: number | null;

@@ -1,7 +1,7 @@
 // Device credentials between ThingsBoard's shape (§2.5) and the token file's, plus the access
 // token generator (20 alphanumerics, like the server's own).
 import { randomBytes } from 'node:crypto';
-import type { DeviceCredentials } from '../shared/fleet.js';
+import type { DeviceCredentials } from '../common/fleet.js';
 import type { TbDeviceCredentials } from '../thingsboard/types.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -3,7 +3,7 @@
 // DELETE /api/device/{id} in application/src/main/java/org/thingsboard/server/controller/DeviceController.java),
 // then rewrite the manifest and tokens.json to what is left.
 import type { ResolvedConfig } from '../config/index.js';
-import { LabError, describeError } from '../shared/errors.js';
+import { LabError, describeError } from '../common/errors.js';
 import { clientFromConfig, parentClientFromConfig, type TbClient } from '../thingsboard/client.js';
 import { deleteDevice } from '../thingsboard/devices.js';
 import { readManifest, writeManifest, readTokenFile, writeTokenFile, manifestPath } from './fleet-file.js';
@@ -11,7 +11,7 @@ import { listFleetOnServer, compareNames } from './fleet-server.js';
 import { runPool } from './pool.js';
 import { startProgress } from './progress.js';
 import type { LabContext } from './context.js';
-import { redactUrl } from '../shared/redact.js';
+import { redactUrl } from '../common/redact.js';
 import { forgetGateways, gatewayTargets } from './gateway-delete.js';
 import { readGatewayFile } from './gateway-fleet.js';
 

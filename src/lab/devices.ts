@@ -3,9 +3,9 @@
 // Attributes are written first, the file last: a failure leaves both as they were.
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
-import { LabError } from '../shared/errors.js';
-import { disabledNames, type DisabledDevicesFile } from '../shared/control.js';
-import { readJsonFile, writeJsonAtomic } from '../shared/fs.js';
+import { LabError } from '../common/errors.js';
+import { disabledNames, type DisabledDevicesFile } from '../common/control.js';
+import { readJsonFile, writeJsonAtomic } from '../common/fs.js';
 import { clientFromConfig, type TbClient } from '../thingsboard/client.js';
 import { saveServerAttributes } from '../thingsboard/devices.js';
 import { selectDevices, type DeviceSelection } from './fleet-select.js';

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 
 export interface EmbeddedEmulator {
   restUrl: string;

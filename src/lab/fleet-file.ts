@@ -2,9 +2,9 @@
 // token-free teardown manifest). Both are written atomically.
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic, writeJsonAtomic } from '../shared/fs.js';
-import { LabError } from '../shared/errors.js';
-import type { FleetDevice, TokenFile } from '../shared/fleet.js';
+import { writeFileAtomic, writeJsonAtomic } from '../common/fs.js';
+import { LabError } from '../common/errors.js';
+import type { FleetDevice, TokenFile } from '../common/fleet.js';
 
 export const tokensPath = (dataDir: string) => join(dataDir, 'provisioning', 'tokens.json');
 export const manifestPath = (dataDir: string) => join(dataDir, 'provisioning', 'devices.csv');

@@ -1,12 +1,12 @@
 // Which devices a fleet-control command acts on: --all, --devices a,b, --prefix p, resolved to
 // name + id from tokens.json first and from the server only for what the file does not know.
 import type { ResolvedConfig } from '../config/index.js';
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 import type { TbClient } from '../thingsboard/client.js';
 import { findDeviceByName } from '../thingsboard/devices.js';
 import { readTokenFile, fleetFromTokenFile } from './fleet-file.js';
 import { compareNames, fleetNamePattern, listFleetOnServer } from './fleet-server.js';
-import { redactUrl } from '../shared/redact.js';
+import { redactUrl } from '../common/redact.js';
 
 export interface DeviceSelection {
   /** Every device of tokens.json (or, without one, every DEVICE_PREFIX-N device on the server). */

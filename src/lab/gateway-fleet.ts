@@ -4,9 +4,9 @@
 // children; each carries its gateway's credentials and shares its gateway's publish slot.
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { LabError } from '../shared/errors.js';
-import { writeJsonAtomic } from '../shared/fs.js';
-import { sliceBounds, type FleetDevice, type TokenFile } from '../shared/fleet.js';
+import { LabError } from '../common/errors.js';
+import { writeJsonAtomic } from '../common/fs.js';
+import { sliceBounds, type FleetDevice, type TokenFile } from '../common/fleet.js';
 import { tokenFileProblem } from './fleet-file.js';
 
 export const gatewaysPath = (dataDir: string) => join(dataDir, 'provisioning', 'gateways.json');

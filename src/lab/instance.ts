@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
-import { instanceLabel, instanceSuffix, type InstanceId } from '../shared/fleet.js';
-import { LabError } from '../shared/errors.js';
+import { instanceLabel, instanceSuffix, type InstanceId } from '../common/fleet.js';
+import { LabError } from '../common/errors.js';
 import { makeRunId } from '../engine/run-files.js';
 
 export interface ResolvedInstance extends InstanceId {

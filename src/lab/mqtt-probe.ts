@@ -4,7 +4,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import mqttPacket from 'mqtt-packet';
-import type { DeviceCredentials } from '../shared/fleet.js';
+import type { DeviceCredentials } from '../common/fleet.js';
 
 export interface MqttTarget {
   host: string;

@@ -2,7 +2,7 @@
 // whose whole fleet is paused connects nothing and publishes nothing until they are resumed, which
 // looks like a dead server unless the console says so, with the command that resumes them.
 import type { ResolvedConfig } from '../config/index.js';
-import type { FleetDevice } from '../shared/fleet.js';
+import type { FleetDevice } from '../common/fleet.js';
 import { readDisabledFile } from './devices.js';
 
 /** The line to print at the start of a run, or null when no device of `fleet` is paused. */

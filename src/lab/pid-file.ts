@@ -1,9 +1,9 @@
 // The pid file of a running lab (PidFile): refused when a live process holds it, removed at the
 // end only if it is still ours. `tblab stop` reads it.
 import { existsSync, rmSync } from 'node:fs';
-import { writeJsonAtomic, readJsonFile } from '../shared/fs.js';
-import { LabError } from '../shared/errors.js';
-import type { PidFile } from '../shared/control.js';
+import { writeJsonAtomic, readJsonFile } from '../common/fs.js';
+import { LabError } from '../common/errors.js';
+import type { PidFile } from '../common/control.js';
 
 const alive = (pid: number) => {
   try {

@@ -2,7 +2,7 @@
 // connections (connection-plan.ts)? Open-file limit per shard process, ephemeral ports per source address and
 // endpoint, memory. Host facts are read once (Linux /proc; other systems get WARN "unknown") and judged by pure rules.
 import type { ResolvedConfig } from '../config/index.js';
-import { LabError, type ErrorCode } from '../shared/errors.js';
+import { LabError, type ErrorCode } from '../common/errors.js';
 import {
   BIND_COMFORT_PER_ADDRESS,
   BYTES_PER_CONNECTION,

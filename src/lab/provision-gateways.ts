@@ -7,7 +7,7 @@
 // gateways if they were not).
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
-import { sliceBounds, type TokenFile } from '../shared/fleet.js';
+import { sliceBounds, type TokenFile } from '../common/fleet.js';
 import { clientFromConfig, type TbClient } from '../thingsboard/client.js';
 import { createDevice, getCredentials, listDevices } from '../thingsboard/devices.js';
 import type { NewDevice, TbDevice } from '../thingsboard/types.js';
@@ -15,8 +15,8 @@ import { fromServerCredentials, generateAccessToken } from './credentials.js';
 import { resolveProfile } from './provision-profile.js';
 import { gatewayName, gatewayNamePattern, gatewaysPath, readGatewayFile, writeGatewayFile } from './gateway-fleet.js';
 import { runPool } from './pool.js';
-import { redactUrl, sameServer } from '../shared/redact.js';
-import { LabError } from '../shared/errors.js';
+import { redactUrl, sameServer } from '../common/redact.js';
+import { LabError } from '../common/errors.js';
 
 export interface GatewayProvisionSummary {
   total: number;

@@ -2,7 +2,7 @@
 // how a reused device differs from the configuration (drift). Separate from provision.ts, which runs the
 // fleet through the server: these are the per-device rules it applies, readable on their own.
 import type { ResolvedConfig } from '../config/index.js';
-import { LabError, describeError } from '../shared/errors.js';
+import { LabError, describeError } from '../common/errors.js';
 import type { TbClient } from '../thingsboard/client.js';
 import { defaultDeviceProfile, deviceProfileInfo } from '../thingsboard/devices.js';
 import { isNotFound } from '../thingsboard/errors.js';

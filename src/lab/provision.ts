@@ -4,8 +4,8 @@
 // (files are checkpointed every second; a device enters tokens.json only once fully set up).
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
-import { LabError } from '../shared/errors.js';
-import { deviceName, sliceBounds, type FleetDevice, type TokenFile } from '../shared/fleet.js';
+import { LabError } from '../common/errors.js';
+import { deviceName, sliceBounds, type FleetDevice, type TokenFile } from '../common/fleet.js';
 import { clientFromConfig } from '../thingsboard/client.js';
 import {
   createDevice,
@@ -23,7 +23,7 @@ import { compareNames, listFleetOnServer } from './fleet-server.js';
 import { driftOf, driftWarning, resolveProfile, type Drift } from './provision-profile.js';
 import { runPool } from './pool.js';
 import { startProgress } from './progress.js';
-import { redactUrl, sameServer } from '../shared/redact.js';
+import { redactUrl, sameServer } from '../common/redact.js';
 
 /** Devices per `batch` server attribute (batch = ceil(index / BATCH_SIZE)). */
 export const BATCH_SIZE = 100;

@@ -5,7 +5,7 @@ import { readLimitReportIf, renderLimitReport } from './limit/report.js';
 import { summarize, renderSummary } from '../report/summary.js';
 import { evaluateReport, renderThresholds } from '../report/thresholds.js';
 import { parseThresholds } from '../metrics/thresholds.js';
-import { ExitCode } from '../shared/errors.js';
+import { ExitCode } from '../common/errors.js';
 import type { LabContext } from './context.js';
 
 export interface ReportOptions {

@@ -3,9 +3,9 @@
 // (GATEWAYS × GATEWAY_CHILDREN, sliced by gateway). Which fleet workload runs each row is
 // assigned at the run's start (src/lab/workload-fleet.ts).
 import type { ResolvedConfig } from '../config/index.js';
-import { LabError } from '../shared/errors.js';
-import { sliceBounds, type FleetDevice } from '../shared/fleet.js';
-import { fleetWorkloads } from '../shared/workloads.js';
+import { LabError } from '../common/errors.js';
+import { sliceBounds, type FleetDevice } from '../common/fleet.js';
+import { fleetWorkloads } from '../common/workloads.js';
 import { fleetFromTokenFile, readTokenFile, tokensPath } from './fleet-file.js';
 import { gatewayFleet, gatewaysPath, readGatewayFile } from './gateway-fleet.js';
 

@@ -1,7 +1,7 @@
 // `tblab run`: the target (src/lab/target.ts), its fleet, the pid file, signals, the run pipeline
 // with its sinks (delivery check, thresholds, dashboard, console progress), the report path and
 // summary on stdout (--json). `tblab suite` runs through runLab too, so both wire the same sinks.
-import { ExitCode } from '../shared/errors.js';
+import { ExitCode } from '../common/errors.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
 import { say as sayTo } from './context.js';
@@ -13,7 +13,7 @@ import { fleetParts, runFleet } from './run-fleet.js';
 import { liveDashboard, type LiveDashboard } from './live-dashboard.js';
 import { runIdFor } from './instance.js';
 import { deliveryCheck, type DeliveryCheck } from './delivery/check.js';
-import { fleetWorkloads } from '../shared/workloads.js';
+import { fleetWorkloads } from '../common/workloads.js';
 import { consoleProgress } from './progress.js';
 import { runLog } from './run-log.js';
 import { prepareThresholds, type ThresholdRun, type ThresholdRunOptions } from './thresholds.js';

@@ -2,13 +2,13 @@
 // control endpoint where signals do not exist), wait until it has written its report and exited,
 // and clean up. A stale pid file (its process is gone) is reported and removed.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { LabError } from '../shared/errors.js';
-import type { PidFile } from '../shared/control.js';
+import { LabError } from '../common/errors.js';
+import type { PidFile } from '../common/control.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
 import { instancePidPath } from './pid-file.js';
 import { say } from './context.js';
-import { reportPathsFor } from '../shared/data-dirs.js';
+import { reportPathsFor } from '../common/data-dirs.js';
 
 export interface StopOptions {
   pidFile: string;

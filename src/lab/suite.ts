@@ -4,15 +4,15 @@
 // the run (or the provisioning) and the clean-up still happens.
 import type { ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
-import { ExitCode, LabError, describeError } from '../shared/errors.js';
-import { sliceBounds } from '../shared/fleet.js';
+import { ExitCode, LabError, describeError } from '../common/errors.js';
+import { sliceBounds } from '../common/fleet.js';
 import { renderSummary, summarize } from '../report/summary.js';
 import { readTokenFile } from './fleet-file.js';
 import { prepareThresholds, type ThresholdRunOptions } from './thresholds.js';
 import { fleetParts } from './run-fleet.js';
 import type { LabTarget } from './target.js';
 import type { LimitCommandOptions } from './limit/command.js';
-import { redactUrl, sameServer } from '../shared/redact.js';
+import { redactUrl, sameServer } from '../common/redact.js';
 
 export type ProvisionMode = 'auto' | 'always' | 'never';
 

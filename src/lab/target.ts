@@ -6,7 +6,7 @@ import { KEYS, type ResolvedConfig } from '../config/index.js';
 import type { LabContext } from './context.js';
 import { say } from './context.js';
 import { withInstance } from './instance.js';
-import { embeddedDataDir } from '../shared/data-dirs.js';
+import { embeddedDataDir } from '../common/data-dirs.js';
 import { startEmbeddedEmulator } from './embedded.js';
 import { embeddedEmulatorArgs } from './delivery/emulator-path.js';
 import { EMBEDDED_STATS_ARGS } from './server-stats-run-sink.js';

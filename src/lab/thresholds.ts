@@ -4,7 +4,7 @@
 import { parseThresholds, ThresholdMonitor, type ThresholdResult } from '../metrics/thresholds.js';
 import { evaluateReport, renderThresholds } from '../report/thresholds.js';
 import type { RunSink, RunView } from './pipeline/sink.js';
-import { ExitCode } from '../shared/errors.js';
+import { ExitCode } from '../common/errors.js';
 
 export interface ThresholdRunOptions {
   /** --threshold expressions; parsed (and rejected) here, before anything connects. */

@@ -8,8 +8,8 @@
 // by index, so every shard and every INSTANCE slice gets its share; alone it takes every device.
 // Gateway children are rows of their own, not devices of this fleet (gateways.json, src/lab/run-fleet.ts):
 // they go to `gateway` first, and the rest of the fleet is split as above.
-import type { FleetDevice } from '../shared/fleet.js';
-import { fleetWorkloads, hasDeviceRows, type FleetWorkload, type WorkloadName } from '../shared/workloads.js';
+import type { FleetDevice } from '../common/fleet.js';
+import { fleetWorkloads, hasDeviceRows, type FleetWorkload, type WorkloadName } from '../common/workloads.js';
 
 /** Fleet workloads whose rows are devices of the DEVICES fleet, besides `device` itself. */
 type DeviceRowWorkload = Exclude<FleetWorkload, 'device' | 'gateway'>;

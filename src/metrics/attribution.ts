@@ -8,7 +8,7 @@
 // own endpoint (its devices connected again) speaks for it.
 import type { CauseClass, MetricsSnapshot } from './snapshot.js';
 import type { DeviceRecord, TimelinePoint } from './records.js';
-import { endpointOf } from '../shared/endpoints.js';
+import { endpointOf } from '../common/endpoints.js';
 
 /** The engine's causes (src/device/causes.ts CAUSES.closedAfterPublish / serverClosed). */
 export const CLOSED_AFTER_PUBLISH = 'server closed after publish (rate limit suspected)';

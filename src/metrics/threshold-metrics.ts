@@ -2,7 +2,7 @@
 // it from a run: the same table serves the parser's validation, the evaluator and docs/thresholds.md.
 import type { MetricsSnapshot, Percentiles } from './snapshot.js';
 import { PRIMARY_HISTOGRAM, WORKLOAD_STATS, snake, workloadCounter, workloadHistogram } from './workload-stats.js';
-import { WORKLOAD_NAMES } from '../shared/workloads.js';
+import { WORKLOAD_NAMES } from '../common/workloads.js';
 
 /**
  * `duration`: milliseconds (accepts `ms`, `s`); `count`: a number of things (accepts `k`, `M`,

@@ -13,7 +13,7 @@
 //
 // Validation against the metric's kind (threshold-metrics.ts): durations take ms/s (a bare number
 // is ms); ratios take % or a bare fraction; counts and rates take k, M and `devices`; flags 0 or 1.
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 import { THRESHOLD_METRICS, isThresholdMetric, type MetricKind } from './threshold-metrics.js';
 
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==' | '!=';

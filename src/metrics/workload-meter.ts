@@ -4,7 +4,7 @@
 // message); the shard takes one share per snapshot, once a second.
 import { createHistogram, encodeHistogram, type Histogram } from './hdr.js';
 import { WORKLOAD_STATS, type WorkloadStatsPart } from './workload-stats.js';
-import type { WorkloadName } from '../shared/workloads.js';
+import type { WorkloadName } from '../common/workloads.js';
 
 export class WorkloadMeter {
   /** Cumulative counters (gauges: set to the current value), every counter of the workload's def at 0. */

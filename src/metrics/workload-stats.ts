@@ -9,7 +9,7 @@
 // first one, `latencyMs`, is the workload's primary latency (thresholds `<name>_p99`, the
 // dashboard's p50/p99, Prometheus `tblab_<prefix>_latency_quantile_seconds`).
 import type { Percentiles } from './snapshot.js';
-import type { WorkloadName } from '../shared/workloads.js';
+import type { WorkloadName } from '../common/workloads.js';
 import { ATTRIBUTE_STATS, RPC_STATS } from './workload-stats-rpc.js';
 
 export interface CounterDef {

@@ -4,7 +4,7 @@
 import { hostname, platform, cpus, totalmem } from 'node:os';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunResults } from '../metrics/records.js';
-import { TOOL_VERSION } from '../shared/version.js';
+import { TOOL_VERSION } from '../common/version.js';
 import { judgeOutcome } from './outcome.js';
 import { lastPublishOf, reattributeDeadServer } from '../metrics/attribution.js';
 import { REPORT_SCHEMA_VERSION, type DeliveryReport, type RunReport, type ServerSection, type ThresholdResult } from './schema.js';

@@ -1,7 +1,7 @@
 // `tblab compare A B`: two runs side by side with deltas, each change judged better / worse / same
 // within a noise band, and one verdict line. A is the baseline, B the candidate. Metric names and
 // how they are read are the thresholds' (threshold-metrics.ts), so both speak the same language.
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 import { THRESHOLD_METRICS, isThresholdMetric, type MetricKind } from '../metrics/threshold-metrics.js';
 import { formatMetricValue } from '../metrics/thresholds.js';
 import { PARTIAL_NOTE, type RunReport } from './schema.js';

@@ -1,8 +1,8 @@
 // The outcome of a finished run, judged from what it measured: a run in which no device ever
 // connected delivered no load (`failed`, with the connect failure that stopped every device and
 // a hint naming the MQTT keys), a run that lost a shard finished with part of its fleet
-// (`degraded`). Each has a catalogue code and exit code (src/shared/errors.ts, docs/errors.md).
-import { ERRORS, ExitCode, type ErrorCode } from '../shared/errors.js';
+// (`degraded`). Each has a catalogue code and exit code (src/common/errors.ts, docs/errors.md).
+import { ERRORS, ExitCode, type ErrorCode } from '../common/errors.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import type { RunOutcome, RunResults } from '../metrics/records.js';
 

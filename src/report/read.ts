@@ -1,10 +1,10 @@
 // Finding and reading run reports: <run-id>.json and latest.json in the runs folders of DATA_DIR
-// (src/shared/data-dirs.ts: the real server's, then the embedded emulator's).
+// (src/common/data-dirs.ts: the real server's, then the embedded emulator's).
 // A reference is a run id, `latest`, or a path to a report file.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LabError } from '../shared/errors.js';
-import { reportPathsFor } from '../shared/data-dirs.js';
+import { LabError } from '../common/errors.js';
+import { reportPathsFor } from '../common/data-dirs.js';
 import { REPORT_SCHEMA_VERSION, type RunReport } from './schema.js';
 
 export const runsDir = (dataDir: string) => join(dataDir, 'runs');

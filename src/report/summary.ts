@@ -16,7 +16,7 @@ import { loadPoints } from '../metrics/thresholds.js';
 import { deliverySummary } from './delivery-summary.js';
 import { serverSummary } from './server-summary.js';
 import { renderTable, num, ms, pct, bytes, duration, counts } from './table.js';
-import { redactUrl } from '../shared/redact.js';
+import { redactUrl } from '../common/redact.js';
 import { workloadsSection } from './workloads-text.js';
 
 /** Devices listed per finding section before "… and N more". */

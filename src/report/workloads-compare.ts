@@ -1,7 +1,7 @@
 // The workloads in `tblab compare` (issue 16): generic, from the stats table
 // (src/metrics/workload-stats.ts), so a workload added there gets its rows with no change here.
 import { WORKLOAD_STATS, snake, type WorkloadSummary } from '../metrics/workload-stats.js';
-import { WORKLOAD_NAMES } from '../shared/workloads.js';
+import { WORKLOAD_NAMES } from '../common/workloads.js';
 
 type Workloads = Record<string, WorkloadSummary> | undefined;
 

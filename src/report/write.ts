@@ -4,7 +4,7 @@
 // 100,000-device run is ~27 MB, and writing it twice per checkpoint doubled the lab's disk traffic.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { linkAtomic, writeFileAtomic } from '../shared/fs.js';
+import { linkAtomic, writeFileAtomic } from '../common/fs.js';
 import type { RunReport } from './schema.js';
 
 /** Stands in for the devices object while the rest of a checkpoint is stringified. */

@@ -4,7 +4,7 @@
 import { decodeJwt } from 'jose';
 import type { RestHttp } from './http.js';
 import { httpError, envelopeOf } from './errors.js';
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 
 export interface Credentials {
   username: string;

@@ -5,7 +5,7 @@ import { RestHttp, type HttpOptions, type HttpRequest, type HttpStats } from './
 import { TbSession, type SessionUser } from './auth.js';
 import { httpError, envelopeOf } from './errors.js';
 import type { PageData } from './types.js';
-import { redactUrl } from '../shared/redact.js';
+import { redactUrl } from '../common/redact.js';
 
 /** The HTTP options (one origin) plus the tenant credentials; `label` defaults to `ThingsBoard at <url>`. */
 export type ClientOptions = Omit<HttpOptions, 'label'> & {

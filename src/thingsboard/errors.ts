@@ -1,6 +1,6 @@
 // ThingsBoard answers and socket failures → the lab's error catalogue. Messages name the server
 // and the request (method + path, never the query: it may carry an access token).
-import { LabError, describeError } from '../shared/errors.js';
+import { LabError, describeError } from '../common/errors.js';
 import { errorCode } from './retry.js';
 import type { TbErrorEnvelope } from './types.js';
 

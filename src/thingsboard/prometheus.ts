@@ -1,7 +1,7 @@
 // A parser of the Prometheus text exposition format (version 0.0.4: `# HELP`, `# TYPE`, samples
 // `name{label="value",...} value [timestamp]`) and a scraper of one endpoint. Enough for
 // ThingsBoard's /actuator/prometheus (Micrometer's output, which ends label lists with a comma).
-import { LabError } from '../shared/errors.js';
+import { LabError } from '../common/errors.js';
 
 export interface Sample {
   name: string;

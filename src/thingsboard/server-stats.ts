@@ -4,7 +4,7 @@
 // the tenant's API_USAGE_STATE counters (entity-data query, latest values), and system info
 // (GET /api/admin/systemInfo, SYS_ADMIN only). Nothing here throws for a missing permission, an
 // older server or disabled metrics: each read answers `{ ok: false, why }` instead.
-import { LabError, describeError } from '../shared/errors.js';
+import { LabError, describeError } from '../common/errors.js';
 import type { TbClient } from './client.js';
 import type { PageData } from './types.js';
 import { scrapePrometheus, shownUrl, type Exposition } from './prometheus.js';

@@ -2,8 +2,8 @@
 // subscriptions over `/api/ws` with the auth command, falling back to the legacy
 // `/api/ws/plugins/telemetry?token=` form, re-opened with backoff when the server drops it.
 import WebSocket from 'ws';
-import { LabError, describeError } from '../shared/errors.js';
-import { redactUrl } from '../shared/redact.js';
+import { LabError, describeError } from '../common/errors.js';
+import { redactUrl } from '../common/redact.js';
 
 export interface TsSubscription {
   /** Unique per socket (`subscriptionId` of the updates). */

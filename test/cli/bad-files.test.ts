@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startEmulator } from '../helpers/emulator.js';
 import { cleanEnv, tblab } from '../helpers/tblab-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { PACKAGE_ROOT } from '../../src/shared/version.js';
+import { PACKAGE_ROOT } from '../../src/common/version.js';
 
 const STACK = /\n\s+at /;
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTokenFile } from '../../src/lab/fleet-file.js';
-import { ExitCode } from '../../src/shared/errors.js';
+import { ExitCode } from '../../src/common/errors.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { testFleet } from '../helpers/engine.js';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';

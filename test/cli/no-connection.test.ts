@@ -8,7 +8,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTokenFile } from '../../src/lab/fleet-file.js';
-import { ExitCode } from '../../src/shared/errors.js';
+import { ExitCode } from '../../src/common/errors.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { testFleet } from '../helpers/engine.js';
 import { startEmulator } from '../helpers/emulator.js';

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tblab, startTblab } from '../helpers/tblab-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { PACKAGE_ROOT } from '../../src/shared/version.js';
+import { PACKAGE_ROOT } from '../../src/common/version.js';
 
 const FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures');
 const reportFile = (name: string) => join(FIXTURES, 'reports', `${name}.json`);

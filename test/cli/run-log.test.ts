@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTokenFile } from '../../src/lab/fleet-file.js';
-import { writeJsonAtomic } from '../../src/shared/fs.js';
+import { writeJsonAtomic } from '../../src/common/fs.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { startEmulator, type StartedEmulator } from '../helpers/emulator.js';
 import { emulatorFleet } from '../helpers/engine.js';

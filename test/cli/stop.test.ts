@@ -7,7 +7,7 @@ import { tblab, startTblab, cleanEnv } from '../helpers/tblab-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { startMosquitto, hasMosquitto } from '../helpers/mosquitto.js';
 import { writeTokenFile } from '../../src/lab/fleet-file.js';
-import { deviceName } from '../../src/shared/fleet.js';
+import { deviceName } from '../../src/common/fleet.js';
 
 /** A pid that surely is not running: a child that already exited. */
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid as number;

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { loadConfigOrThrow } from '../../src/config/index.js';
-import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
+import { deviceName, type FleetDevice } from '../../src/common/fleet.js';
 import { buildDashboard, serveReport } from '../../src/dashboard/index.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { startEmulator, restLogin, createDevice } from '../helpers/emulator.js';

@@ -1,7 +1,7 @@
 // Engine test fixtures: a resolved config in a temp DATA_DIR (no .env, no process environment),
 // a fleet of devices, a run that is stopped when the test ends, and a wait-until helper for snapshots.
 import { loadConfigOrThrow, type RawValues, type ResolvedConfig } from '../../src/config/index.js';
-import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
+import { deviceName, type FleetDevice } from '../../src/common/fleet.js';
 import { startRun as startPipelineRun, type RunHandle, type RunOptions } from '../../src/lab/pipeline/start.js';
 import type { MetricsSnapshot } from '../../src/metrics/snapshot.js';
 import { createDevice, restLogin } from './emulator.js';

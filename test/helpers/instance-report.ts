@@ -2,9 +2,9 @@
 // recorded into real HDR histograms and encoded as a run would, and the counters agree with them.
 import type { RunReport, DeviceRecord, TimelinePoint } from '../../src/report/schema.js';
 import { METRICS_SCHEMA_VERSION, type EndpointStats, type MetricsSnapshot, type SeriesPoint } from '../../src/metrics/snapshot.js';
-import { endpointOf } from '../../src/shared/endpoints.js';
+import { endpointOf } from '../../src/common/endpoints.js';
 import { createHistogram, recordMs, encodeHistogram, summarize } from '../../src/metrics/hdr.js';
-import { deviceName } from '../../src/shared/fleet.js';
+import { deviceName } from '../../src/common/fleet.js';
 
 /** Deterministic PRNG (mulberry32), so failures reproduce. */
 export function rng(seed: number): () => number {

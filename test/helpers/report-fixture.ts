@@ -3,8 +3,8 @@
 import { createHistogram, recordMs, summarize, encodeHistogram } from '../../src/metrics/hdr.js';
 import { METRICS_SCHEMA_VERSION, type CauseClass } from '../../src/metrics/snapshot.js';
 import { REPORT_SCHEMA_VERSION, type DeviceRecord, type RunReport, type TimelinePoint } from '../../src/report/schema.js';
-import { deviceName } from '../../src/shared/fleet.js';
-import { writeJsonAtomic } from '../../src/shared/fs.js';
+import { deviceName } from '../../src/common/fleet.js';
+import { writeJsonAtomic } from '../../src/common/fs.js';
 import { join } from 'node:path';
 
 export interface FixtureOptions {

@@ -4,7 +4,7 @@ import { statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDashboard } from '../helpers/dashboard.js';
 import { createControlToken, readControlToken, buildDashboard } from '../../src/dashboard/index.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 test('POST /api/control/stop refuses a missing or wrong token (401) and accepts the right one once', async (t) => {

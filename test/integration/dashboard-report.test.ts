@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveReportDashboard, timelineToSeries } from '../../src/dashboard/index.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 import type { RunReport, TimelinePoint } from '../../src/report/schema.js';
 import { fixtureSnapshot } from '../helpers/snapshot-fixture.js';
 import { tmpDir } from '../helpers/tmp.js';

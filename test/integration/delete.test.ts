@@ -5,7 +5,7 @@ import { deleteFleet } from '../../src/lab/delete.js';
 import { readManifest, readTokenFile } from '../../src/lab/fleet-file.js';
 import { listFleetOnServer } from '../../src/lab/fleet-server.js';
 import type { Emulator } from '../../src/emulator/index.js';
-import { type LabError } from '../../src/shared/errors.js';
+import { type LabError } from '../../src/common/errors.js';
 import { labEnv, labConfig, adminClient, sink } from '../helpers/lab-fixtures.js';
 import { startEmulator } from '../helpers/emulator.js';
 import { tmpDir } from '../helpers/tmp.js';

@@ -3,7 +3,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { TelemetrySocket, type TsUpdate } from '../../src/thingsboard/ws.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 import { startEmulator, rest, restLogin, createDevice } from '../helpers/emulator.js';
 import { waitFor } from '../helpers/wait.js';
 import type { EmulatorOptions } from '../../src/emulator/index.js';

@@ -8,7 +8,7 @@ import net from 'node:net';
 import mqtt from 'mqtt';
 import type { EmulatorStats } from '../../src/emulator/index.js';
 import type { RunReport } from '../../src/report/schema.js';
-import type { FleetDevice } from '../../src/shared/fleet.js';
+import type { FleetDevice } from '../../src/common/fleet.js';
 import { deliveryCheck } from '../../src/lab/delivery/check.js';
 import { emulatorFleet, startRun, testConfig, waitForSnapshot } from '../helpers/engine.js';
 import { createDevice, fetchStats, restLogin, startEmulator } from '../helpers/emulator.js';

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { writeJsonAtomic } from '../../src/shared/fs.js';
-import type { DisabledDevicesFile } from '../../src/shared/control.js';
+import { writeJsonAtomic } from '../../src/common/fs.js';
+import type { DisabledDevicesFile } from '../../src/common/control.js';
 import { startEmulator } from '../helpers/emulator.js';
 import { emulatorFleet, testConfig, startRun, waitForSnapshot } from '../helpers/engine.js';
 const sentOf = (s: { topDevices: Array<{ name: string; sent: number }> }, name: string) =>

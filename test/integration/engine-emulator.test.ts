@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Faults } from '../../src/emulator/index.js';
 import type { RawValues } from '../../src/config/index.js';
-import type { FleetDevice } from '../../src/shared/fleet.js';
+import type { FleetDevice } from '../../src/common/fleet.js';
 import { emulatorFleet, testConfig, startRun, waitForSnapshot } from '../helpers/engine.js';
 import { startEmulator } from '../helpers/emulator.js';
 

@@ -12,7 +12,7 @@ import { labContext } from '../../src/lab/context.js';
 import { provisionGateways } from '../../src/lab/provision-gateways.js';
 import { gatewayFleet, readGatewayFile } from '../../src/lab/gateway-fleet.js';
 import { assignWorkloads } from '../../src/lab/workload-fleet.js';
-import type { FleetDevice } from '../../src/shared/fleet.js';
+import type { FleetDevice } from '../../src/common/fleet.js';
 import { fetchStats, startEmulator } from '../helpers/emulator.js';
 import { startRun, testConfig } from '../helpers/engine.js';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';

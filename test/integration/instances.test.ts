@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startEmulator, fetchStats } from '../helpers/emulator.js';
-import { deviceName, sliceBounds } from '../../src/shared/fleet.js';
+import { deviceName, sliceBounds } from '../../src/common/fleet.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { exactPercentile } from '../helpers/instance-report.js';
 import { serveReportDashboard } from '../../src/dashboard/index.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { readDisabledDevices } from '../../src/engine/disabled-watch.js';
 import { readDisabledFile } from '../../src/lab/devices.js';
-import { editDistance, nearest } from '../../src/shared/nearest.js';
+import { editDistance, nearest } from '../../src/common/nearest.js';
 import { emulatorFleet, startRun, testConfig } from '../helpers/engine.js';
 import { startEmulator } from '../helpers/emulator.js';
 import { cleanEnv, tblab } from '../helpers/tblab-cli.js';

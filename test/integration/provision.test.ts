@@ -8,7 +8,7 @@ import { listFleetOnServer } from '../../src/lab/fleet-server.js';
 import { getCredentials } from '../../src/thingsboard/devices.js';
 import { runPool } from '../../src/lab/pool.js';
 import type { TbClient } from '../../src/thingsboard/client.js';
-import type { TokenFile } from '../../src/shared/fleet.js';
+import type { TokenFile } from '../../src/common/fleet.js';
 import { labEnv, labConfig, adminClient, sink } from '../helpers/lab-fixtures.js';
 import { startEmulator } from '../helpers/emulator.js';
 import { tmpDir } from '../helpers/tmp.js';

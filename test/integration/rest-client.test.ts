@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { provision } from '../../src/lab/provision.js';
 import { listFleetOnServer } from '../../src/lab/fleet-server.js';
 import { TbClient } from '../../src/thingsboard/client.js';
-import { type LabError } from '../../src/shared/errors.js';
+import { type LabError } from '../../src/common/errors.js';
 import { createEmulator } from '../../src/emulator/index.js';
 import { labEnv, labConfig, adminClient, sink, closedPort } from '../helpers/lab-fixtures.js';
 import { startEmulator } from '../helpers/emulator.js';

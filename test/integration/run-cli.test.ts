@@ -6,7 +6,7 @@ import net from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTokenFile } from '../../src/lab/fleet-file.js';
-import { writeJsonAtomic } from '../../src/shared/fs.js';
+import { writeJsonAtomic } from '../../src/common/fs.js';
 import { hasMosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { testFleet } from '../helpers/engine.js';
 import { startTblab } from '../helpers/tblab-cli.js';

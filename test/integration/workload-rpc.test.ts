@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RawValues } from '../../src/config/index.js';
-import type { FleetDevice } from '../../src/shared/fleet.js';
+import type { FleetDevice } from '../../src/common/fleet.js';
 import type { RunReport } from '../../src/report/schema.js';
 import { prepareThresholds } from '../../src/lab/thresholds.js';
 import { renderSummary } from '../../src/report/summary.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { PACKAGE_ROOT } from '../../src/shared/version.js';
+import { PACKAGE_ROOT } from '../../src/common/version.js';
 import { ORIGINAL_ONLY, withOriginalAliases } from '../../src/cli/original-flags.js';
 import { ORIGINAL_KEY_ALIASES, ORIGINAL_ONLY_KEYS } from '../../src/config/keys.js';
 

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareRuns, renderComparison, parseBands } from '../../src/report/compare.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 import { makeReport } from '../helpers/report-fixture.js';
 
 const base = makeReport({ runId: 'run-a', devices: 20, durationSec: 30, ackMs: () => 20 });

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
-import { ERRORS } from '../../src/shared/errors.js';
-import { renderErrorsDoc } from '../../src/shared/errors-doc.js';
+import { ERRORS } from '../../src/common/errors.js';
+import { renderErrorsDoc } from '../../src/common/errors-doc.js';
 import { THRESHOLD_METRICS } from '../../src/metrics/threshold-metrics.js';
 import { renderThresholdMetricTable } from '../../src/metrics/threshold-docs.js';
-import { PACKAGE_ROOT } from '../../src/shared/version.js';
+import { PACKAGE_ROOT } from '../../src/common/version.js';
 import { KEYS, renderConfigDoc } from '../../src/config/index.js';
 
 const read = (p: string) => readFileSync(join(PACKAGE_ROOT, p), 'utf8');

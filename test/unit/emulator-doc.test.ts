@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { PACKAGE_ROOT } from '../../src/shared/version.js';
+import { PACKAGE_ROOT } from '../../src/common/version.js';
 
 const START = '<!-- conformance:start -->';
 const END = '<!-- conformance:end -->';

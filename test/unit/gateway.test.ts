@@ -11,7 +11,7 @@ import { TelemetryPayload, type PayloadSource } from '../../src/device/payload.j
 import { keepGatewaysWhole, planShards } from '../../src/engine/plan.js';
 import { childName, gatewayFleet, gatewayName } from '../../src/lab/gateway-fleet.js';
 import { commonPrefix } from '../../src/lab/delivery/children.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 import { startRun, type RunHandle } from '../../src/lab/pipeline/start.js';
 import { assignWorkloads } from '../../src/lab/workload-fleet.js';
 import { testConfig } from '../helpers/engine.js';

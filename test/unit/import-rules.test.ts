@@ -6,30 +6,30 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
-import { PACKAGE_ROOT } from '../../src/shared/version.js';
+import { PACKAGE_ROOT } from '../../src/common/version.js';
 
-type Layer = 'shared' | 'emulator' | 'thingsboard' | 'metrics' | 'device' | 'engine' | 'report' | 'config' | 'dashboard' | 'lab' | 'cli';
+type Layer = 'common' | 'emulator' | 'thingsboard' | 'metrics' | 'device' | 'engine' | 'report' | 'config' | 'dashboard' | 'lab' | 'cli';
 
 /** What each layer of src/ may import besides itself, and why. A new folder under src/ must be added here. */
 const LAYERS: Record<Layer, { mayImport: Layer[]; why: string }> = {
-  shared: { mayImport: [], why: 'shared is the bottom: errors, types and helpers every layer uses' },
-  emulator: { mayImport: ['shared'], why: 'the emulator stands in for ThingsBoard and must not know the lab that tests against it' },
-  thingsboard: { mayImport: ['shared'], why: 'the REST/WebSocket client takes plain options, not the lab configuration' },
-  metrics: { mayImport: ['shared'], why: 'snapshots, histograms and threshold metrics are plain data' },
-  device: { mayImport: ['shared', 'metrics'], why: 'one simulated device: codecs, payloads and failure causes' },
+  common: { mayImport: [], why: 'common is the bottom: errors, types and helpers every layer uses' },
+  emulator: { mayImport: ['common'], why: 'the emulator stands in for ThingsBoard and must not know the lab that tests against it' },
+  thingsboard: { mayImport: ['common'], why: 'the REST/WebSocket client takes plain options, not the lab configuration' },
+  metrics: { mayImport: ['common'], why: 'snapshots, histograms and threshold metrics are plain data' },
+  device: { mayImport: ['common', 'metrics'], why: 'one simulated device: codecs, payloads and failure causes' },
   engine: {
-    mayImport: ['shared', 'metrics', 'device'],
+    mayImport: ['common', 'metrics', 'device'],
     why: 'the engine returns results; report, config, lab, cli and the dashboard are built on top of it',
   },
-  report: { mayImport: ['shared', 'metrics'], why: 'the report is built from metrics, not from the engine or the lab' },
-  config: { mayImport: ['shared'], why: 'configuration parsing knows no use case' },
-  dashboard: { mayImport: ['shared', 'metrics', 'report'], why: 'the dashboard shows snapshots and reports; the lab wires it' },
+  report: { mayImport: ['common', 'metrics'], why: 'the report is built from metrics, not from the engine or the lab' },
+  config: { mayImport: ['common'], why: 'configuration parsing knows no use case' },
+  dashboard: { mayImport: ['common', 'metrics', 'report'], why: 'the dashboard shows snapshots and reports; the lab wires it' },
   lab: {
-    mayImport: ['shared', 'emulator', 'thingsboard', 'metrics', 'device', 'engine', 'report', 'config', 'dashboard'],
+    mayImport: ['common', 'emulator', 'thingsboard', 'metrics', 'device', 'engine', 'report', 'config', 'dashboard'],
     why: 'use cases take a lab context; the CLI only maps flags to them',
   },
   cli: {
-    mayImport: ['shared', 'emulator', 'thingsboard', 'metrics', 'device', 'engine', 'report', 'config', 'dashboard', 'lab'],
+    mayImport: ['common', 'emulator', 'thingsboard', 'metrics', 'device', 'engine', 'report', 'config', 'dashboard', 'lab'],
     why: 'the CLI is the top',
   },
 };
@@ -185,7 +185,7 @@ test('the import parser sees every form of import; the rules reject an upward im
     ['d', ['a']],
   ]);
   assert.deepEqual(findCycles(graph), ['a → b → c → a']);
-  assert.match(violation(refs[0]) ?? '', /^engine → report is not allowed: engine may import shared, metrics, device/);
+  assert.match(violation(refs[0]) ?? '', /^engine → report is not allowed: engine may import common, metrics, device/);
 });
 
 test('src/ imports follow the layering (static, dynamic and type imports)', () => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadConfigOrThrow } from '../../src/config/index.js';
 import { resolveInstance, runIdFor } from '../../src/lab/instance.js';
-import { writeJsonAtomic } from '../../src/shared/fs.js';
-import { sliceBounds, parseInstance } from '../../src/shared/fleet.js';
+import { writeJsonAtomic } from '../../src/common/fs.js';
+import { sliceBounds, parseInstance } from '../../src/common/fleet.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { fileScope } from '../helpers/cleanup.js';
 

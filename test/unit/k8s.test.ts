@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { loadManifests, schemaProblems, typeProblems, renderPodEnv, quantity, type Manifest } from '../helpers/k8s.js';
 import { loadConfig } from '../../src/config/index.js';
 import { resolveInstance, runIdFor } from '../../src/lab/instance.js';
-import { sliceBounds } from '../../src/shared/fleet.js';
+import { sliceBounds } from '../../src/common/fleet.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { fileScope } from '../helpers/cleanup.js';
 

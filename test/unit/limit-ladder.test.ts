@@ -11,8 +11,8 @@ import type { LimitReport } from '../../src/lab/limit/report.js';
 import { DEFAULT_SLO, type LimitDriver, type StepMeasurement } from '../../src/lab/limit/index.js';
 import { startTime } from '../../src/config/keys-instances.js';
 import type { ResolvedConfig } from '../../src/config/index.js';
-import type { FleetDevice } from '../../src/shared/fleet.js';
-import { LabError } from '../../src/shared/errors.js';
+import type { FleetDevice } from '../../src/common/fleet.js';
+import { LabError } from '../../src/common/errors.js';
 
 const T0 = Date.parse('2026-12-02T16:30:00Z');
 

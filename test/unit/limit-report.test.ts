@@ -5,7 +5,7 @@ import { parseResolution } from '../../src/lab/limit/command.js';
 import { parseLimitSpec } from '../../src/cli/commands/limit.js';
 import { kneeOf, type LimitPoint } from '../../src/lab/limit/dashboard.js';
 import { compareLimits, type LimitReport } from '../../src/lab/limit/report.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 
 test('--resolution takes 5%, 0.05 and 5; anything else is USAGE naming the flag', () => {
   assert.equal(parseResolution('5%'), 0.05);

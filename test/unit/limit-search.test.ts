@@ -14,11 +14,11 @@ import {
   type LimitDriver,
   type LimitOptions,
 } from '../../src/lab/limit/index.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 import { STEP_METRICS } from '../../src/lab/limit/slo.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../src/shared/version.js';
+import { PACKAGE_ROOT } from '../../src/common/version.js';
 
 /** A saturating server as a formula: FIFO at `capacity` msg/s with a queue of `queueSec` seconds. */
 interface Model {

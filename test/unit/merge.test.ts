@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeReports, mergedRunId, type MergeInput } from '../../src/report/merge.js';
 import { decodeHistogram, summarize } from '../../src/metrics/hdr.js';
-import { sliceBounds } from '../../src/shared/fleet.js';
-import { LabError } from '../../src/shared/errors.js';
+import { sliceBounds } from '../../src/common/fleet.js';
+import { LabError } from '../../src/common/errors.js';
 import { instanceReport, rng, exactPercentile, type InstanceSpec } from '../helpers/instance-report.js';
 
 const T0 = Date.UTC(2026, 10, 27, 15, 0, 0);

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { selectFleet } from '../../src/lab/run.js';
 import { makeRunId } from '../../src/engine/run-files.js';
 import { loadConfigOrThrow, type RawValues } from '../../src/config/index.js';
-import { deviceName, type FleetDevice } from '../../src/shared/fleet.js';
-import { LabError } from '../../src/shared/errors.js';
+import { deviceName, type FleetDevice } from '../../src/common/fleet.js';
+import { LabError } from '../../src/common/errors.js';
 
 const cfg = (flags: RawValues) => loadConfigOrThrow({ cwd: '/tmp', env: {}, envFile: false, flags }).config;
 const fleet = (n: number): FleetDevice[] =>

@@ -5,7 +5,7 @@ import { TokenBucket } from '../../src/engine/token-bucket.js';
 import { backoffDelay } from '../../src/engine/backoff.js';
 import { parseStages, activeAt, stagesDurationSec } from '../../src/engine/stages.js';
 import { planShards } from '../../src/engine/plan.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 
 test('wheel fires each item once its tick has passed, never early, at most one tick late', () => {
   const w = new TimerWheel(3, 5, 16, 1000);

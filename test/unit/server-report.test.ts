@@ -16,7 +16,7 @@ import { mergeServer } from '../../src/report/merge-server.js';
 import { loadConfig, redactConfig } from '../../src/config/index.js';
 import { readPrometheus } from '../../src/thingsboard/server-stats.js';
 import type { ServerSection } from '../../src/report/schema.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 
 const section = (tier: ServerSection['verdict']['tier'], evidence: string[], notVisible: string[] = []): ServerSection => ({
   series: [{ name: 'queueStats.Main.timeoutMsgs', source: 'test', windowSec: 5, kind: 'count', points: [{ t: 1, v: 3 }] }],

@@ -6,7 +6,7 @@ import { summarize, renderSummary } from '../../src/report/summary.js';
 import { devicesWithErrors, stalledDevices, delayedStarts, delayedStartLimitSec } from '../../src/report/analysis.js';
 import { readReport, listRuns } from '../../src/report/read.js';
 import { renderTable } from '../../src/report/table.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 import { makeReport, saveReport } from '../helpers/report-fixture.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { fileScope } from '../helpers/cleanup.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfigOrThrow } from '../../src/config/index.js';
 import { embeddedConfig, resolveTarget } from '../../src/lab/target.js';
 import { labContext } from '../../src/lab/context.js';
-import { reportPathsFor } from '../../src/shared/data-dirs.js';
+import { reportPathsFor } from '../../src/common/data-dirs.js';
 
 const emu = { restUrl: 'http://127.0.0.1:40001', mqttHost: '127.0.0.1', mqttPort: 40002 };
 

@@ -10,7 +10,7 @@ import {
 } from '../../src/metrics/thresholds.js';
 import { THRESHOLD_METRICS } from '../../src/metrics/threshold-metrics.js';
 import { evaluateReport } from '../../src/report/thresholds.js';
-import { LabError } from '../../src/shared/errors.js';
+import { LabError } from '../../src/common/errors.js';
 import { makeReport } from '../helpers/report-fixture.js';
 
 describe('parsing thresholds', () => {

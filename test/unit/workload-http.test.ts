@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { assignWorkloads, inEvenShare } from '../../src/lab/workload-fleet.js';
 import { rowAcks } from '../../src/engine/workload-rows.js';
 import { httpErrorCause, httpStatusCause } from '../../src/device/causes.js';
-import { sliceBounds, type FleetDevice } from '../../src/shared/fleet.js';
+import { sliceBounds, type FleetDevice } from '../../src/common/fleet.js';
 import { judgeOutcome } from '../../src/report/outcome.js';
 import type { RunResults } from '../../src/metrics/records.js';
 import type { MetricsSnapshot } from '../../src/metrics/snapshot.js';

@@ -2,7 +2,7 @@
 // `REST http://…` and `MQTT mqtt://…` on stdout once listening, runs until SIGINT/SIGTERM).
 import { Option, type Command } from 'commander';
 import type { LabContext } from '../../lab/context.js';
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 
 function port(flag: string) {
   return (v: string): number => {

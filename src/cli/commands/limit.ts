@@ -1,7 +1,7 @@
 // `tblab limit`: maps flags to the options of src/lab/limit/command.ts (the search and its report).
 import { Option, type Command } from 'commander';
 import type { LabContext } from '../../lab/context.js';
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { WORKLOAD_NAMES } from '../../shared/workloads.js';
+import { WORKLOAD_NAMES } from '../../common/workloads.js';
 import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 

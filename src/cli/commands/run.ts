@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
 import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
-import { WORKLOAD_NAMES } from '../../shared/workloads.js';
+import { WORKLOAD_NAMES } from '../../common/workloads.js';
 import { ALIAS_HELP, withOriginalAliases, applyOriginalAliases } from '../original-flags.js';
 import { RPC_FLAG_KEYS } from '../../config/keys-rpc.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 
 /** `tblab stop`: stop the lab of this DATA_DIR / SIM_PID_FILE from another shell. */
 export function registerStop(program: Command, ctx: LabContext): void {

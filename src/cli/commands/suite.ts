@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { LabContext } from '../../lab/context.js';
 import { withConfigOptions, resolveConfig } from '../common.js';
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 import { registerRun, withRunFlags, FLAG_KEYS } from './run.js';
 import { withThresholdOptions, thresholdOptions } from './threshold-options.js';
 import { parseLimitSpec } from './limit.js';

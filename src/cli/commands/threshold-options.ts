@@ -1,7 +1,7 @@
 // The threshold flags shared by `tblab run` and `tblab suite`, and their mapping to the options
 // of src/lab/thresholds.ts (parsing happens there, before anything connects).
 import { Option, type Command } from 'commander';
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 import type { ThresholdRunOptions } from '../../lab/thresholds.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];

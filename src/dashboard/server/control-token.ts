@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../shared/fs.js';
-import { LabError } from '../../shared/errors.js';
+import { writeFileAtomic } from '../../common/fs.js';
+import { LabError } from '../../common/errors.js';
 
 export function controlTokenPath(dataDir: string): string {
   return join(dataDir, 'control', 'control-token');

@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MetricsSnapshot } from '../../metrics/snapshot.js';
 import type { RunReport } from '../../report/schema.js';
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 import { SnapshotHub, type FinalInfo } from './hub.js';
 import { apiPlugin } from './api.js';
 import { streamPlugin } from './stream.js';

@@ -5,7 +5,7 @@
 // (one `_quantile_seconds` gauge per histogram: `receiveMs` → `tblab_rpc_receive_quantile_seconds`).
 import type { MetricsSnapshot, Percentiles } from '../../metrics/snapshot.js';
 import { WORKLOAD_STATS, snake, workloadHistogram } from '../../metrics/workload-stats.js';
-import { WORKLOAD_NAMES } from '../../shared/workloads.js';
+import { WORKLOAD_NAMES } from '../../common/workloads.js';
 
 export type Extra = 'outcome' | 'cause' | 'class' | 'percentile' | 'state' | 'endpoint' | 'result';
 

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CumulativeBuckets, EndpointStats, MetricsSnapshot, Percentiles } from '../../metrics/snapshot.js';
 import { LATENCY_BUCKETS_MS } from '../../metrics/buckets.js';
 import type { SnapshotHub } from './hub.js';
-import { fleetRunId } from '../../shared/fleet.js';
+import { fleetRunId } from '../../common/fleet.js';
 import { PERCENTILES, workloadSeries, type Extra } from './prometheus-workloads.js';
 
 type Base = { run_id: string; instance: string };

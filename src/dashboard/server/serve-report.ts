@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { MetricsSnapshot, SeriesPoint } from '../../metrics/snapshot.js';
 import type { RunReport, TimelinePoint } from '../../report/schema.js';
 import { readReportAt } from '../../report/read.js';
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 import { buildDashboard, type Dashboard } from './dashboard.js';
 
 /** Charts stay smooth with this many points; longer timelines are thinned evenly. */

@@ -2,7 +2,7 @@
 // the REST rate limit on /api/**, the REST latency fault, and errors in ThingsBoard's shapes.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, PlainError } from '../model.js';
-import { isLabError } from '../../shared/errors.js';
+import { isLabError } from '../../common/errors.js';
 import { sendApiError, sendError, type HttpContext } from './context.js';
 import { authRoutes, publicAuthRoutes } from './auth-routes.js';
 import { deviceRoutes } from './device-routes.js';

@@ -3,7 +3,7 @@
 // cross-check with an embedded emulator and the rate-limit attribution (it owns the report's
 // `delivery`, `metrics.delivery` and `histograms.ingestLatencyMs`).
 import type { ResolvedConfig } from '../../config/index.js';
-import type { FleetDevice } from '../../shared/fleet.js';
+import type { FleetDevice } from '../../common/fleet.js';
 import type { RunResults } from '../../metrics/records.js';
 import type { RunSink } from '../pipeline/sink.js';
 import { emptyPercentiles, type MetricsSnapshot } from '../../metrics/snapshot.js';
@@ -11,7 +11,7 @@ import type { DeliveryDevice, DeliveryReport } from '../../report/schema.js';
 import { fromEmulator, fromMissing, fromRest } from './device-result.js';
 import { resolveByName } from './children.js';
 import { clientFromConfig, type TbClient } from '../../thingsboard/client.js';
-import { describeError } from '../../shared/errors.js';
+import { describeError } from '../../common/errors.js';
 import { pickSample } from './analyze.js';
 import { IngestLatencySampler } from './latency.js';
 import { countAll, reconcileRest, type DeviceReadback, type ExpectedDevice } from './reconcile.js';

@@ -1,6 +1,6 @@
 // The second source of truth with --embedded: the emulator's own per-device record
 // (/__emulator/stats), exact for every device, and the cross-check of the REST read-back against it.
-import { LabError, describeError } from '../../shared/errors.js';
+import { LabError, describeError } from '../../common/errors.js';
 import type { DeliveryDevice } from '../../report/schema.js';
 import type { ExpectedDevice } from './reconcile.js';
 import { LOST_LIST_LIMIT } from './analyze.js';

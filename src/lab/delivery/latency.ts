@@ -1,12 +1,12 @@
 // Ingest latency: a sample of devices followed over ThingsBoard's WebSocket API; each update's
 // payload `timestamp` (publish time, lab clock) against the moment the update arrived, recorded
 // in an HDR histogram. This is what PUBACK latency cannot show: queue lag until the value is saved.
-import type { FleetDevice } from '../../shared/fleet.js';
+import type { FleetDevice } from '../../common/fleet.js';
 import type { Percentiles } from '../../metrics/snapshot.js';
 import { createHistogram, recordMs, summarize, encodeHistogram, type Histogram } from '../../metrics/hdr.js';
 import { TelemetrySocket, type TsUpdate } from '../../thingsboard/ws.js';
-import { describeError } from '../../shared/errors.js';
-import { publishedAtMs } from '../../shared/published-at.js';
+import { describeError } from '../../common/errors.js';
+import { publishedAtMs } from '../../common/published-at.js';
 
 export interface LatencySamplerOptions {
   baseUrl: string;

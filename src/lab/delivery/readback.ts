@@ -3,7 +3,7 @@
 // page by page (orderBy=ASC, limit) for exact gaps and duplicates.
 import type { TbClient } from '../../thingsboard/client.js';
 import type { StoredPoint } from './analyze.js';
-import { publishedAtMs } from '../../shared/published-at.js';
+import { publishedAtMs } from '../../common/published-at.js';
 
 /** Half-open window [startTs, endTs), ms, as ThingsBoard's SQL range. */
 export interface Window {

@@ -2,8 +2,8 @@
 // fleet, one pipeline run per step (run-driver.ts), the search (search.ts), the limit report in the
 // runs folder, the step table and verdict; the exit code says whether a limit inside the range was found.
 import type { ResolvedConfig } from '../../config/index.js';
-import { ExitCode, LabError } from '../../shared/errors.js';
-import { redactUrl } from '../../shared/redact.js';
+import { ExitCode, LabError } from '../../common/errors.js';
+import { redactUrl } from '../../common/redact.js';
 import type { LabContext } from '../context.js';
 import { say as sayTo } from '../context.js';
 import { resolveTarget, type LabTarget } from '../target.js';

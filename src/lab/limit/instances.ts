@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/index.js';
-import { LabError } from '../../shared/errors.js';
-import { instanceLabel, sliceBounds, type FleetDevice, type InstanceId } from '../../shared/fleet.js';
+import { LabError } from '../../common/errors.js';
+import { instanceLabel, sliceBounds, type FleetDevice, type InstanceId } from '../../common/fleet.js';
 import { resolveInstance } from '../instance.js';
 import { defaultStepHold } from './plan.js';
 import { DEFAULT_SETTLE_SEC } from './search.js';

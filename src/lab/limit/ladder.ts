@@ -4,7 +4,7 @@
 // step in a time window fixed by the shared start (LIMIT_START_AT), the same on every instance.
 // Each instance holds its share of the step, judges its share, and stops after its first failed
 // step; `tblab report merge` joins the shares (merge-limit.ts). Pure: the clock and the waits are given.
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 import { StepPlanner } from './plan.js';
 import { judgeStep, parseSlo } from './slo.js';
 import { judgedStep } from './judged-step.js';

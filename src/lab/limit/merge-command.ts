@@ -3,7 +3,7 @@
 // them (merge.ts), writes data/runs/limit-<RUN_ID>-merged.json and prints the step table and verdict.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 import type { LabContext } from '../context.js';
 import { say } from '../context.js';
 import { readLimitReportIf, renderLimitReport, writeLimitReport } from './report.js';

@@ -4,8 +4,8 @@
 // over the instances, counts add up, latencies are the largest instance's p99 (an upper bound: the
 // limit reports keep percentiles, not histograms; `report merge` of the step's runs gives exact
 // ones), and the step fails when the merged figures fail an objective or any instance's share did.
-import { LabError } from '../../shared/errors.js';
-import { parseInstance } from '../../shared/fleet.js';
+import { LabError } from '../../common/errors.js';
+import { parseInstance } from '../../common/fleet.js';
 import { judgeStep, parseSlo } from './slo.js';
 import { judgedStep } from './judged-step.js';
 import { buildVerdict } from './verdict.js';

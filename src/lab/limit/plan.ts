@@ -1,7 +1,7 @@
 // Step planning of a limit search: climb geometrically from `from` until a step fails (the last
 // climbing step is `to` exactly), then bisect between the last good and the first bad step until
 // their gap is within the resolution of the last good one.
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 
 /** Shortest step hold, s: long enough for percentiles and a backlog trend to mean something. */
 export const MIN_STEP_HOLD_SEC = 20;

@@ -3,7 +3,7 @@
 // `tblab limit` and `tblab report` print, and `tblab compare` of two searches (did the limit move?).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../../shared/fs.js';
+import { writeJsonAtomic } from '../../common/fs.js';
 import { renderTable, num } from '../../report/table.js';
 import { formatValue, STEP_METRICS } from './slo.js';
 import type { LimitStep, LimitVerdict } from './types.js';

@@ -1,8 +1,8 @@
 // A LimitDriver backed by real runs: one pipeline run (src/lab/pipeline/start.ts) per step, with the
 // delivery check as a sink when DELIVERY_CHECK is on, measured by measureRunStep.
 import type { ResolvedConfig } from '../../config/index.js';
-import type { FleetDevice } from '../../shared/fleet.js';
-import { LabError } from '../../shared/errors.js';
+import type { FleetDevice } from '../../common/fleet.js';
+import { LabError } from '../../common/errors.js';
 import type { RunReport } from '../../report/schema.js';
 import { startRun, type RunHandle } from '../pipeline/start.js';
 import type { RunSink } from '../pipeline/sink.js';

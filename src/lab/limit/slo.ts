@@ -3,7 +3,7 @@
 import { parseThreshold, type MetricTable, type Threshold } from '../../metrics/threshold-parser.js';
 import { compare } from '../../metrics/thresholds.js';
 import type { MetricKind } from '../../metrics/threshold-metrics.js';
-import { LabError } from '../../shared/errors.js';
+import { LabError } from '../../common/errors.js';
 import type { ObjectiveResult, StepMeasurement, Vary } from './types.js';
 
 interface StepMetric {

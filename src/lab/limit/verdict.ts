@@ -1,6 +1,6 @@
 // The verdict of a limit search from its judged steps: the highest sustained load with its
 // evidence, where it broke and what broke first, the tier, and one sentence a person can act on.
-import { ExitCode } from '../../shared/errors.js';
+import { ExitCode } from '../../common/errors.js';
 import { showsStrain } from './slo.js';
 import { labRemedy } from './tier.js';
 import { limitServerOf, serverTierText } from './server-triage.js';

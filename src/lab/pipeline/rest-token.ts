@@ -4,7 +4,7 @@
 // every shard over IPC; it is checked again every minute and a renewed one is handed over too.
 // The token is never logged, reported or shown (only over the shards' IPC channel).
 import { clientFromConfig, type TbSettings } from '../../thingsboard/client.js';
-import { describeError } from '../../shared/errors.js';
+import { describeError } from '../../common/errors.js';
 
 /** How often the lab asks its session for the token (the session renews it ahead of its expiry), ms. */
 const RECHECK_MS = 60_000;

@@ -4,8 +4,8 @@
 // start runs here: config in, snapshots and the report out, no process exit.
 import { EventEmitter, on } from 'node:events';
 import { redactConfig, type ResolvedConfig } from '../../config/index.js';
-import type { FleetDevice } from '../../shared/fleet.js';
-import { describeError } from '../../shared/errors.js';
+import type { FleetDevice } from '../../common/fleet.js';
+import { describeError } from '../../common/errors.js';
 import type { MetricsSnapshot } from '../../metrics/snapshot.js';
 import type { RunResults } from '../../metrics/records.js';
 import { startEngine, type EngineConfig, type EngineHandle } from '../../engine/supervisor.js';

@@ -24,7 +24,7 @@ export function renderErrorsDoc(): string {
   return [
     '# Errors and exit codes',
     '',
-    '<!-- Generated from src/shared/errors.ts by `node scripts/gen-docs.mjs` (after `npx tsc -p .`). Do not edit by hand. -->',
+    '<!-- Generated from src/common/errors.ts by `node scripts/gen-docs.mjs` (after `npx tsc -p .`). Do not edit by hand. -->',
     '',
     'Every failure the lab expects is printed as `error [CODE]: message` followed by `hint: …`; with',
     '`--json` the same error is also written to stdout as `{"error": {"code", "message", "hint", "exitCode", "details"}}`.',
