@@ -2,7 +2,7 @@
 // https://thingsboard.io/docs/reference/gateway-mqtt-api/): a child's connect and disconnect and the
 // children's client attributes, each one QoS 1 PUBLISH. They are rare (once per child session), so
 // they are encoded into a fresh buffer; telemetry, the hot path, is built by GatewayBatch.
-import { varintSize, type MqttVersion } from './packets.js';
+import { framePacket, writeField, type MqttVersion } from './packets.js';
 
 export const GATEWAY_CONNECT_TOPIC = 'v1/gateway/connect';
 export const GATEWAY_DISCONNECT_TOPIC = 'v1/gateway/disconnect';
@@ -10,22 +10,10 @@ export const GATEWAY_ATTRIBUTES_TOPIC = 'v1/gateway/attributes';
 
 /** A QoS 1 PUBLISH of `payload` (UTF-8) on `topic` with `packetId`. */
 export function encodeQos1Publish(topic: string, payload: string, packetId: number, version: MqttVersion): Buffer {
-  const t = Buffer.byteLength(topic, 'utf8');
+  const t = Buffer.from(topic, 'utf8');
   const p = Buffer.byteLength(payload, 'utf8');
-  const rem = 2 + t + 2 + (version === '5' ? 1 : 0) + p;
-  const buf = Buffer.allocUnsafe(1 + varintSize(rem) + rem);
-  buf[0] = 0x32;
-  let off = 1;
-  let n = rem;
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n > 0) b |= 0x80;
-    buf[off++] = b;
-  } while (n > 0);
-  off = buf.writeUInt16BE(t, off);
-  off += buf.write(topic, off, 'utf8');
-  off = buf.writeUInt16BE(packetId, off);
+  const { buf, off: body } = framePacket(0x32, 2 + t.length + 2 + (version === '5' ? 1 : 0) + p);
+  let off = buf.writeUInt16BE(packetId, writeField(buf, body, t));
   if (version === '5') buf[off++] = 0;
   buf.write(payload, off, 'utf8');
   return buf;
