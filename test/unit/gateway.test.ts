@@ -3,7 +3,7 @@
 // and fleet, and the name prefix the delivery check lists children by.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import mqttPacket from 'mqtt-packet';
+import type mqttPacket from 'mqtt-packet';
 import { GatewayBatch, GATEWAY_TELEMETRY_TOPIC, QuotedNames } from '../../src/device/gateway-batch.js';
 import { encodeQos1Publish } from '../../src/device/gateway-packets.js';
 import { PendingAcks, PendingPool, PubKind } from '../../src/device/gateway-acks.js';
@@ -15,15 +15,10 @@ import { LabError } from '../../src/common/errors.js';
 import { startRun, type RunHandle } from '../../src/lab/pipeline/start.js';
 import { assignWorkloads } from '../../src/lab/workload-fleet.js';
 import { testConfig } from '../helpers/engine.js';
+import { parseMqtt } from '../helpers/mqtt-parse.js';
 
 function parse(buf: Buffer, protocolVersion: 4 | 5): mqttPacket.IPublishPacket {
-  const parser = mqttPacket.parser({ protocolVersion });
-  const out: mqttPacket.Packet[] = [];
-  parser.on('packet', (p) => out.push(p));
-  parser.on('error', (e) => {
-    throw e;
-  });
-  parser.parse(buf);
+  const out = parseMqtt(buf, protocolVersion);
   assert.equal(out.length, 1);
   return out[0] as mqttPacket.IPublishPacket;
 }

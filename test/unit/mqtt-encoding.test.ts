@@ -1,21 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqttPacket from 'mqtt-packet';
+import { parseMqtt } from '../helpers/mqtt-parse.js';
 import { PublishWriter, TELEMETRY_TOPIC, encodeConnect, varintSize } from '../../src/device/packets.js';
 import { TelemetryPayload, type PayloadSource } from '../../src/device/payload.js';
 import { FrameReader, PacketType } from '../../src/device/frame-reader.js';
 import { connackCause, disconnectReasonCause, socketErrorCause } from '../../src/device/causes.js';
-
-function parse(buf: Buffer, protocolVersion: 4 | 5): mqttPacket.Packet[] {
-  const parser = mqttPacket.parser({ protocolVersion });
-  const out: mqttPacket.Packet[] = [];
-  parser.on('packet', (p) => out.push(p));
-  parser.on('error', (e) => {
-    throw e;
-  });
-  parser.parse(buf);
-  return out;
-}
 
 /** A payload source that returns given texts (the string path of PublishWriter). */
 function texts(list: string[]): PayloadSource {
@@ -34,7 +24,7 @@ for (const [version, pv] of [
         const size = w.append(i, 1, 0, 513);
         const buf = w.take();
         assert.equal(buf.length, size);
-        const [p] = parse(buf, pv) as mqttPacket.IPublishPacket[];
+        const [p] = parseMqtt(buf, pv) as mqttPacket.IPublishPacket[];
         w.written(true);
         assert.equal(p.cmd, 'publish');
         assert.equal(p.topic, TELEMETRY_TOPIC);
@@ -58,7 +48,7 @@ test('PUBLISH writer: telemetry written in place, several per take, a queued wri
     size += w.append(1, round, 1_700_000_000_000 + round, 1000 + round);
     const buf = w.take();
     assert.equal(buf.length, size);
-    const packets = parse(buf, 4) as mqttPacket.IPublishPacket[];
+    const packets = parseMqtt(buf, 4) as mqttPacket.IPublishPacket[];
     assert.deepEqual(
       packets.map((p) => p.messageId),
       [round, 1000 + round],
@@ -81,7 +71,7 @@ test('PUBLISH writer: telemetry written in place, several per take, a queued wri
 });
 
 test('CONNECT: access token as user name, MQTT_BASIC fields, version and keepalive', () => {
-  const [c] = parse(
+  const [c] = parseMqtt(
     encodeConnect({ credentials: { type: 'ACCESS_TOKEN', token: 'T0K' }, clientId: 'c1', keepaliveSec: 30, version: '3.1.1' }),
     4,
   ) as mqttPacket.IConnectPacket[];
@@ -91,7 +81,7 @@ test('CONNECT: access token as user name, MQTT_BASIC fields, version and keepali
   assert.equal(c.password, undefined);
   assert.equal(c.keepalive, 30);
   assert.equal(c.protocolVersion, 4);
-  const [b] = parse(
+  const [b] = parseMqtt(
     encodeConnect({
       credentials: { type: 'MQTT_BASIC', clientId: 'cid', username: 'u', password: 'p' },
       clientId: 'c1',

@@ -5,29 +5,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqttPacket from 'mqtt-packet';
+import { parseMqtt } from '../helpers/mqtt-parse.js';
 import { encodePublish0, encodePuback, encodeSubscribe, readPublish } from '../../src/device/packets-down.js';
 import { CallSchedule, callKey } from '../../src/device/call-schedule.js';
 import { expiryCause } from '../../src/device/rpc-overlay.js';
 import { OverlaySet } from '../../src/device/overlay-set.js';
 import type { SessionOverlay } from '../../src/device/overlay.js';
 
-function parse(buf: Buffer, protocolVersion: 4 | 5): mqttPacket.Packet[] {
-  const parser = mqttPacket.parser({ protocolVersion });
-  const out: mqttPacket.Packet[] = [];
-  parser.on('packet', (p) => out.push(p));
-  parser.on('error', (e) => {
-    throw e;
-  });
-  parser.parse(buf);
-  return out;
-}
-
 for (const [version, pv] of [
   ['3.1.1', 4],
   ['5', 5],
 ] as const) {
   test(`MQTT ${version}: SUBSCRIBE, PUBLISH QoS 0 and PUBACK read back; server PUBLISH (QoS 1) read`, () => {
-    const [sub] = parse(encodeSubscribe(65535, ['v1/devices/me/rpc/request/+', 'v1/devices/me/attributes'], 0, version), pv);
+    const [sub] = parseMqtt(encodeSubscribe(65535, ['v1/devices/me/rpc/request/+', 'v1/devices/me/attributes'], 0, version), pv);
     assert.equal(sub.cmd, 'subscribe');
     assert.equal((sub as mqttPacket.ISubscribePacket).messageId, 65535);
     assert.deepEqual(
@@ -37,9 +27,12 @@ for (const [version, pv] of [
         ['v1/devices/me/attributes', 0],
       ],
     );
-    const [pub] = parse(encodePublish0('v1/devices/me/rpc/response/7', '{"k":3,"ok":true}', version), pv) as mqttPacket.IPublishPacket[];
+    const [pub] = parseMqtt(
+      encodePublish0('v1/devices/me/rpc/response/7', '{"k":3,"ok":true}', version),
+      pv,
+    ) as mqttPacket.IPublishPacket[];
     assert.deepEqual([pub.topic, pub.qos, pub.payload.toString()], ['v1/devices/me/rpc/response/7', 0, '{"k":3,"ok":true}']);
-    const [ack] = parse(encodePuback(513), pv) as mqttPacket.IPubackPacket[];
+    const [ack] = parseMqtt(encodePuback(513), pv) as mqttPacket.IPubackPacket[];
     assert.deepEqual([ack.cmd, ack.messageId], ['puback', 513]);
 
     const down = mqttPacket.generate(
@@ -120,7 +113,7 @@ for (const [version, pv] of [
     };
     const ack = push(1, 4097);
     assert.ok(ack instanceof Buffer);
-    const [puback] = parse(ack, pv) as mqttPacket.IPubackPacket[];
+    const [puback] = parseMqtt(ack, pv) as mqttPacket.IPubackPacket[];
     assert.deepEqual([puback.cmd, puback.messageId], ['puback', 4097]);
     assert.equal(push(0), null, 'QoS 0: nothing to acknowledge');
     assert.deepEqual(got, [
