@@ -8,7 +8,7 @@
 // no copy of the payload. The buffer is reused when the socket took every byte of the last write,
 // as PublishWriter does (bench/README.md, Findings).
 import { putBytes, putUint, bytes } from './payload-bytes.js';
-import { varintSize, type MqttVersion } from './packets.js';
+import { varintSize, writeVarint, type MqttVersion } from './packets.js';
 import type { PayloadSource } from './payload.js';
 
 /** ThingsBoard's gateway telemetry topic (https://thingsboard.io/docs/reference/gateway-mqtt-api/). */
@@ -140,15 +140,8 @@ export class GatewayBatch {
     const vs = varintSize(rem);
     const h = s + (4 - vs);
     buf[h] = 0x30 | (this.qos << 1);
-    let p = h + 1;
-    let n = rem;
-    do {
-      let b = n & 0x7f;
-      n >>>= 7;
-      if (n > 0) b |= 0x80;
-      buf[p++] = b;
-    } while (n > 0);
-    p = s + 5;
+    writeVarint(buf, h + 1, rem);
+    let p = s + 5;
     buf[p++] = this.topic.length >>> 8;
     buf[p++] = this.topic.length & 0xff;
     p += this.topic.copy(buf, p);

@@ -60,7 +60,8 @@ export function varintSize(n: number): number {
   return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
 }
 
-function writeVarint(buf: Buffer, off: number, n: number): number {
+/** The remaining-length field `n` at `off`; returns the offset after it. */
+export function writeVarint(buf: Buffer, off: number, n: number): number {
   do {
     let b = n & 0x7f;
     n >>>= 7;
