@@ -10,17 +10,27 @@ export const tokensPath = (dataDir: string) => join(dataDir, 'provisioning', 'to
 export const manifestPath = (dataDir: string) => join(dataDir, 'provisioning', 'devices.csv');
 
 export function readTokenFile(dataDir: string): TokenFile | null {
-  const p = tokensPath(dataDir);
+  return readCredentialsFile(tokensPath(dataDir), { file: 'token file', entry: 'device', hint: REWRITE });
+}
+
+/**
+ * A file of devices and their credentials (tokens.json; gateways.json, whose entries are `gateway`s),
+ * parsed and validated; null when it does not exist.
+ */
+export function readCredentialsFile(p: string, what: { file: string; entry: string; hint: string }): TokenFile | null {
   if (!existsSync(p)) return null;
   let t: unknown;
   try {
     t = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
-    const message = `The token file ${p} is not valid JSON: ${(e as Error).message}`;
-    throw new LabError('CONFIG_FILE_UNREADABLE', { message, hint: REWRITE });
+    const message = `The ${what.file} ${p} is not valid JSON: ${(e as Error).message}`;
+    throw new LabError('CONFIG_FILE_UNREADABLE', { message, hint: what.hint });
   }
   const problem = tokenFileProblem(t);
-  if (problem) throw new LabError('CONFIG_FILE_UNREADABLE', { message: `The token file ${p}: ${problem}`, hint: REWRITE });
+  if (problem) {
+    const message = `The ${what.file} ${p}: ${problem.replace(/^device /, `${what.entry} `)}`;
+    throw new LabError('CONFIG_FILE_UNREADABLE', { message, hint: what.hint });
+  }
   return t as TokenFile;
 }
 

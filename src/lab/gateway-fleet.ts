@@ -3,11 +3,10 @@
 // which only exist on the server once a gateway has connected them. The run's rows are the
 // children; each carries its gateway's credentials and shares its gateway's publish slot.
 import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
 import { LabError } from '../common/errors.js';
 import { writeJsonAtomic } from '../common/fs.js';
 import { sliceBounds, type FleetDevice, type TokenFile } from '../common/fleet.js';
-import { tokenFileProblem } from './fleet-file.js';
+import { readCredentialsFile } from './fleet-file.js';
 
 export const gatewaysPath = (dataDir: string) => join(dataDir, 'provisioning', 'gateways.json');
 
@@ -23,25 +22,11 @@ export function gatewayNamePattern(prefix: string): RegExp {
 }
 
 export function readGatewayFile(dataDir: string): TokenFile | null {
-  const p = gatewaysPath(dataDir);
-  if (!existsSync(p)) return null;
-  let t: unknown;
-  try {
-    t = JSON.parse(readFileSync(p, 'utf8'));
-  } catch (e) {
-    throw new LabError('CONFIG_FILE_UNREADABLE', {
-      message: `The gateway file ${p} is not valid JSON: ${(e as Error).message}`,
-      hint: 'Re-run `tblab provision --workload gateway` to rewrite it from what the server has.',
-    });
-  }
-  const problem = tokenFileProblem(t);
-  if (problem) {
-    throw new LabError('CONFIG_FILE_UNREADABLE', {
-      message: `The gateway file ${p}: ${problem.replace(/^device /, 'gateway ')}`,
-      hint: 'Re-run `tblab provision --workload gateway` to rewrite it from what the server has.',
-    });
-  }
-  return t as TokenFile;
+  return readCredentialsFile(gatewaysPath(dataDir), {
+    file: 'gateway file',
+    entry: 'gateway',
+    hint: 'Re-run `tblab provision --workload gateway` to rewrite it from what the server has.',
+  });
 }
 
 export function writeGatewayFile(dataDir: string, t: TokenFile): void {
